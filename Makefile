@@ -1,0 +1,93 @@
+# wardwall: plain GNU make with pkg-config. `make help` lists the targets.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+CLANG ?= clang
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+PKGS := libnftnl libmnl libnl-3.0 libnl-route-3.0 libcjson libbpf libsodium
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DWW_VERSION='"$(VERSION)"' \
+	-Icontroller -I$(BUILD) -Ibpf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Everything but the entry point and subcommands forms the library the tests link against.
+CMD_SRCS := $(wildcard controller/cmd_*.c) controller/main.c
+LIB_SRCS := $(filter-out $(CMD_SRCS),$(wildcard controller/*.c))
+LIB_OBJS := $(LIB_SRCS:controller/%.c=$(BUILD)/obj/%.o)
+CMD_OBJS := $(CMD_SRCS:controller/%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit demo fuzz bench install clean help format
+
+all: $(BUILD)/wardwall
+
+help:
+	@echo "make            build $(BUILD)/wardwall"
+	@echo "make deps       install missing Debian packages (root)"
+	@echo "make test       install deps, build, run every suite; ends with 'N passed, N failed'"
+	@echo "make demo       the example hospital policy on a simulated network"
+	@echo "make fuzz       build and run the policy parser fuzzer (FUZZ_SECONDS=600)"
+	@echo "make bench      benchmarks (not part of make test)"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+
+deps:
+	@vm/install-deps.sh
+
+$(BUILD)/obj/%.o: controller/%.c $(wildcard controller/*.h) | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -MMD -c -o $@ $<
+
+$(BUILD)/obj $(BUILD)/tests:
+	@mkdir -p $@
+
+$(BUILD)/libwardwall.a: $(LIB_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/wardwall: $(CMD_OBJS) $(BUILD)/libwardwall.a
+	$(CC) $(CFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libwardwall.a $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwardwall.a tests/unit/unit.h | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libwardwall.a $(LIBS) -lcmocka
+
+unit: $(UNIT_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@tests/run-all $(BUILD)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh $(BUILD)
+
+FUZZ_SECONDS ?= 600
+$(BUILD)/fuzz_policy: tests/fuzz/fuzz_policy.c $(LIB_SRCS)
+	@mkdir -p $(BUILD)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-std=gnu11 -D_GNU_SOURCE -Icontroller $(shell pkg-config --cflags $(PKGS)) \
+		-o $@ tests/fuzz/fuzz_policy.c $(LIB_SRCS) $(LIBS)
+
+fuzz: deps $(BUILD)/fuzz_policy
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-dict=tests/fuzz/policy.dict $(BUILD)/fuzz-corpus tests/fuzz/seeds
+
+bench: deps all
+	@tests/bench/run.sh $(BUILD)
+
+install: all
+	install -D -m 0755 $(BUILD)/wardwall $(DESTDIR)$(PREFIX)/sbin/wardwall
+	install -D -m 0644 policies/wardwall.schema.json \
+		$(DESTDIR)$(PREFIX)/share/wardwall/wardwall.schema.json
+	install -D -m 0644 policies/example-hospital.json \
+		$(DESTDIR)$(PREFIX)/share/wardwall/examples/example-hospital.json
+
+format:
+	clang-format -i controller/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/obj/*.d)

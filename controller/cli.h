@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The command line: one file per subcommand (cmd_*.c), dispatched from the table in main.c. */
+#ifndef WW_CLI_H
+#define WW_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit codes shared by every subcommand (docs/cli.md). */
+enum {
+	WW_EXIT_OK = 0,
+	WW_EXIT_INVALID = 1, /* the policy is invalid, or (plan) an error */
+	WW_EXIT_USAGE = 2,   /* usage or system error; plan --detailed-exitcode: changes */
+};
+
+struct ww_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+	const char *summary;
+};
+
+extern const struct ww_cmd ww_cmds[];
+
+int cmd_check(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+/* One option of a command. Options are matched exactly (no abbreviations): "--json",
+ * "--at TIME" or "--at=TIME". */
+struct ww_opt {
+	const char *name; /* with the dashes */
+	const char **arg; /* receives the argument, or NULL for a flag */
+	bool *flag;
+};
+
+/*
+ * Parses argv[1..] (argv[0] is the command). Positional arguments are collected in order into
+ * pos (room for maxpos), their number in *npos. Prints what is wrong and returns -EINVAL on an
+ * unknown option, a missing argument or too many positionals.
+ */
+int ww_opts_parse(int argc, char **argv, const struct ww_opt *opts, char **pos, int maxpos,
+		  int *npos);
+
+/* "wardwall: <message>\n" on stderr. */
+void ww_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the usage line of a command to stderr and returns WW_EXIT_USAGE. */
+int ww_usage(const char *cmd);
+/* Parses an RFC 3339 time or "now" for --now/--at; prints the error itself. */
+int ww_time_arg(const char *opt, const char *s, int64_t *t);
+/* The current time, or WARDWALL_NOW from the environment (tests pin time with it). */
+int64_t ww_now(void);
+
+#endif

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "diag.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ww_diag_add(struct ww_diags *d, enum ww_sev sev, const char *code, const char *ptr,
+		 const char *hint, const char *fmt, ...)
+{
+	struct ww_diag x = {.sev = sev};
+	struct strbuf sb = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	x.msg = sb.oom ? NULL : sb_steal(&sb);
+	x.code = strdup(code);
+	x.ptr = strdup(ptr ? ptr : "");
+	x.hint = hint ? strdup(hint) : NULL;
+	if (!x.msg || !x.code || !x.ptr || (hint && !x.hint) ||
+	    vec_reserve(&d->v, &d->cap, d->n + 1, sizeof(*d->v))) {
+		free(x.msg);
+		free(x.code);
+		free(x.ptr);
+		free(x.hint);
+		sb_free(&sb);
+		d->oom = true;
+		if (sev == WW_ERROR)
+			d->nerrors++;
+		return;
+	}
+	d->v[d->n++] = x;
+	if (sev == WW_ERROR)
+		d->nerrors++;
+	else
+		d->nwarnings++;
+}
+
+void ww_diags_sort(struct ww_diags *d)
+{
+	/* Stable: errors first, each group in the order the checks found them, which follows the
+	 * document. A merge by hand keeps it stable without relying on qsort. */
+	struct ww_diag *tmp;
+	size_t k = 0;
+
+	if (d->n < 2)
+		return;
+	tmp = malloc(d->n * sizeof(*tmp));
+	if (!tmp)
+		return;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < d->n; i++)
+			if ((d->v[i].sev == WW_ERROR) == (pass == 0))
+				tmp[k++] = d->v[i];
+	memcpy(d->v, tmp, d->n * sizeof(*tmp));
+	free(tmp);
+}
+
+void ww_diags_print(const struct ww_diags *d, struct strbuf *out)
+{
+	const char *file = d->file ? d->file : "-";
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct ww_diag *x = &d->v[i];
+		if (x->line > 0)
+			sb_addf(out, "%s:%d:%d: ", file, x->line, x->col);
+		else
+			sb_addf(out, "%s: %s: ", file, *x->ptr ? x->ptr : "/");
+		sb_addf(out, "%s: %s", x->sev == WW_ERROR ? "error" : "warning", x->msg);
+		if (x->hint)
+			sb_addf(out, " (did you mean \"%s\"?)", x->hint);
+		sb_add(out, "\n");
+	}
+	if (d->oom)
+		sb_add(out, "wardwall: out of memory: some diagnostics were lost\n");
+}
+
+void ww_diags_json(const struct ww_diags *d, struct strbuf *out)
+{
+	sb_add(out, "[");
+	for (size_t i = 0; i < d->n; i++) {
+		const struct ww_diag *x = &d->v[i];
+		sb_add(out, i ? ",\n  {" : "\n  {");
+		sb_addf(out, "\"severity\": \"%s\", \"code\": ",
+			x->sev == WW_ERROR ? "error" : "warning");
+		sb_add_json_str(out, x->code);
+		sb_add(out, ", \"file\": ");
+		sb_add_json_str(out, d->file ? d->file : "-");
+		sb_add(out, ", \"pointer\": ");
+		sb_add_json_str(out, x->ptr);
+		if (x->line > 0)
+			sb_addf(out, ", \"line\": %d, \"column\": %d", x->line, x->col);
+		sb_add(out, ", \"message\": ");
+		sb_add_json_str(out, x->msg);
+		if (x->hint) {
+			sb_add(out, ", \"hint\": ");
+			sb_add_json_str(out, x->hint);
+		}
+		sb_add(out, "}");
+	}
+	sb_add(out, d->n ? "\n]" : "]");
+}
+
+void ww_diags_free(struct ww_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].code);
+		free(d->v[i].ptr);
+		free(d->v[i].msg);
+		free(d->v[i].hint);
+	}
+	free(d->v);
+	d->v = NULL;
+	d->n = d->cap = d->nerrors = d->nwarnings = 0;
+}
+
+char *ww_ptr_key(const char *base, const char *key)
+{
+	struct strbuf sb = {0};
+
+	sb_add(&sb, base);
+	sb_add(&sb, "/");
+	for (const char *p = key; *p; p++) {
+		if (*p == '~')
+			sb_add(&sb, "~0");
+		else if (*p == '/')
+			sb_add(&sb, "~1");
+		else
+			sb_addn(&sb, p, 1);
+	}
+	if (sb.oom) {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb_steal(&sb);
+}
+
+char *ww_ptr_idx(const char *base, size_t idx)
+{
+	return xstrdup_printf("%s/%zu", base, idx);
+}

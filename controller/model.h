@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The policy model: what a validated policy means, independent of its JSON spelling.
+ *
+ * Every node keeps the JSON pointer it came from (`ptr`), so diagnostics in any later stage can
+ * name the place in the input. A model is built only by policy_parse() and is immutable after it;
+ * ww_policy_free() releases everything.
+ */
+#ifndef WW_MODEL_H
+#define WW_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define WW_POLICY_VERSION 1
+#define WW_NAME_MAX       32 /* zones, hosts */
+#define WW_ID_MAX         48 /* flows, services, invariants */
+
+/* Endpoint ids are one dense space: 0 is "no endpoint", zones come first, then hosts. */
+typedef uint32_t ww_ep_t;
+
+enum ww_action { WW_ALLOW, WW_DENY };
+enum ww_mode { WW_ENFORCE, WW_MONITOR };
+enum ww_crit { WW_CRIT_UNSET, WW_CRIT_LOW, WW_CRIT_MEDIUM, WW_CRIT_HIGH, WW_CRIT_LIFE };
+enum ww_log { WW_LOG_NONE, WW_LOG_DENY, WW_LOG_ALL };
+enum ww_hookmode { WW_GATEWAY, WW_HOST };
+enum ww_xdp { WW_XDP_OFF, WW_XDP_NATIVE, WW_XDP_GENERIC };
+
+/* Protocol numbers the language names; any other is written as a number. */
+#define WW_PROTO_ANY    (-1)
+#define WW_PROTO_ICMP   1
+#define WW_PROTO_TCP    6
+#define WW_PROTO_UDP    17
+#define WW_PROTO_ICMPV6 58
+#define WW_PROTO_SCTP   132
+
+/* Protocols whose key is a port (0-65535); ICMP and ICMPv6 key on the type (0-255). */
+static inline bool ww_proto_has_ports(int p)
+{
+	return p == WW_PROTO_TCP || p == WW_PROTO_UDP || p == WW_PROTO_SCTP;
+}
+static inline bool ww_proto_has_types(int p)
+{
+	return p == WW_PROTO_ICMP || p == WW_PROTO_ICMPV6;
+}
+static inline unsigned int ww_proto_key_max(int p)
+{
+	return ww_proto_has_ports(p) ? 65535 : ww_proto_has_types(p) ? 255 : 0;
+}
+
+struct ww_net {
+	struct ww_prefix pfx;
+	char *ptr;
+};
+
+struct ww_zone;
+
+struct ww_host {
+	char *name;
+	char *ptr;
+	struct ww_net *nets;
+	size_t nnets;
+	struct ww_zone *zone;
+	ww_ep_t ep;
+};
+
+struct ww_zone {
+	char *name;
+	char *ptr;
+	char *description;
+	enum ww_crit crit;
+	enum ww_mode mode;
+	bool untrusted; /* guest-like: guest Wi-Fi, internet, vendor networks */
+	struct ww_net *nets;
+	size_t nnets;
+	struct ww_host *hosts;
+	size_t nhosts;
+	ww_ep_t ep; /* 1..nzones, in name order */
+};
+
+/* One protocol term of a service: proto (or ANY) and an inclusive key range. */
+struct ww_term {
+	int proto;
+	uint16_t lo, hi; /* ports or ICMP types; the whole range when the service names none */
+	char *ptr;
+};
+
+struct ww_service {
+	char *name;
+	char *ptr; /* NULL for a built-in that the policy does not redefine */
+	char *description;
+	struct ww_term *terms;
+	size_t nterms;
+	bool builtin;    /* comes from the built-in library, not the policy */
+	bool referenced; /* some flow or invariant names it */
+};
+
+/* A zone, or one named host group of a zone (host != NULL). */
+struct ww_endpoint {
+	struct ww_zone *zone;
+	struct ww_host *host;
+	char *ptr;
+};
+
+struct ww_eplist {
+	struct ww_endpoint *v;
+	size_t n;
+	bool all; /* written as "*": every zone */
+};
+
+struct ww_flow {
+	char *id;
+	bool id_given;
+	char *ptr;
+	size_t index; /* position in the policy: ties between flows of equal rank go to the first */
+	struct ww_eplist from, to;
+	struct ww_service **svcs;
+	size_t nsvcs;
+	char **svc_ptrs;
+	enum ww_action action;
+	enum ww_mode mode;
+	bool has_from, has_until; /* validity window, unix seconds, [from, until) */
+	int64_t valid_from, valid_until;
+	int log; /* -1: as defaults.log, else enum ww_log */
+	char *owner, *ticket, *description;
+	char **controls;
+	size_t ncontrols;
+};
+
+struct ww_invariant {
+	char *id;
+	char *ptr;
+	enum ww_action expect;
+	struct ww_eplist from, to, except;
+	struct ww_service *svc; /* NULL: any traffic */
+	char *description;
+};
+
+struct ww_defaults {
+	enum ww_action between_zones, within_zone;
+	enum ww_log log;
+};
+
+struct ww_enforcement {
+	enum ww_hookmode mode;
+	char **ifaces;
+	size_t nifaces;
+	enum ww_xdp xdp;
+	uint16_t log_group; /* NFLOG group of denials */
+	uint32_t log_rate;  /* logged packets per second, across all flows */
+};
+
+struct ww_policy {
+	char *file; /* as given to the parser, for diagnostics */
+	char *name;
+	char *description;
+	struct ww_defaults defaults;
+	struct ww_zone *zones;
+	size_t nzones;
+	struct ww_service *svcs;
+	size_t nsvcs;
+	struct ww_flow *flows;
+	size_t nflows;
+	struct ww_invariant *invs;
+	size_t ninvs;
+	struct ww_enforcement enf;
+	size_t nhosts;         /* over all zones */
+	struct ww_host **host_by_ep; /* index ep - nzones - 1 */
+};
+
+void ww_policy_free(struct ww_policy *p);
+/* Frees what a zone owns (not the zone itself). */
+void ww_zone_clear(struct ww_zone *z);
+
+struct ww_zone *ww_zone_find(const struct ww_policy *p, const char *name);
+struct ww_host *ww_host_find(const struct ww_zone *z, const char *name);
+struct ww_service *ww_service_find(const struct ww_policy *p, const char *name);
+struct ww_flow *ww_flow_find(const struct ww_policy *p, const char *id);
+
+static inline size_t ww_nendpoints(const struct ww_policy *p)
+{
+	return p->nzones + p->nhosts;
+}
+/* The zone of an endpoint id (a zone's own id, or its host's zone). */
+const struct ww_zone *ww_ep_zone(const struct ww_policy *p, ww_ep_t ep);
+/* "zone" or "zone/host" into buf of at least 2 * WW_NAME_MAX + 2 bytes. */
+char *ww_ep_name(const struct ww_policy *p, ww_ep_t ep, char *buf);
+#define WW_EP_STRLEN (2 * WW_NAME_MAX + 2)
+
+bool ww_flow_active(const struct ww_flow *f, int64_t t);
+/* The flow's effective log setting. */
+enum ww_log ww_flow_log(const struct ww_policy *p, const struct ww_flow *f);
+
+const char *ww_action_str(enum ww_action a);
+const char *ww_crit_str(enum ww_crit c);
+const char *ww_log_str(enum ww_log l);
+/* "tcp", "icmpv6", "any", or the number. buf: at least 8 bytes. */
+const char *ww_proto_str(int proto, char *buf);
+/* Parses a protocol name or number 0-255; returns 0 or -EINVAL. */
+int ww_proto_parse(const char *s, int *proto);
+
+#endif

@@ -1,0 +1,1399 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * JSON -> model. Validation reports every problem it can find rather than stopping at the first:
+ * each parse_* function records errors and returns false, and its caller carries on with the next
+ * member. Cross-references (zones, hosts, services) are resolved after all definitions are read.
+ */
+#include "policy.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "services.h"
+#include "timeutil.h"
+
+struct pctx {
+	struct ww_policy *p;
+	struct ww_diags *d;
+	bool oom;
+};
+
+#define countof(a) (sizeof(a) / sizeof((a)[0]))
+
+static char *kptr(struct pctx *c, const char *base, const char *key)
+{
+	char *s = ww_ptr_key(base, key);
+
+	if (!s)
+		c->oom = true;
+	return s;
+}
+
+static char *iptr(struct pctx *c, const char *base, size_t idx)
+{
+	char *s = ww_ptr_idx(base, idx);
+
+	if (!s)
+		c->oom = true;
+	return s;
+}
+
+static char *dup(struct pctx *c, const char *s)
+{
+	char *r = s ? strdup(s) : NULL;
+
+	if (s && !r)
+		c->oom = true;
+	return r;
+}
+
+static const char *jtype(const cJSON *j)
+{
+	if (cJSON_IsString(j))
+		return "a string";
+	if (cJSON_IsNumber(j))
+		return "a number";
+	if (cJSON_IsBool(j))
+		return "a boolean";
+	if (cJSON_IsNull(j))
+		return "null";
+	if (cJSON_IsArray(j))
+		return "an array";
+	return "an object";
+}
+
+static bool want(struct pctx *c, const cJSON *j, const char *ptr, cJSON_bool (*is)(const cJSON *),
+		 const char *what)
+{
+	if (is(j))
+		return true;
+	ww_err(c->d, "wrong-type", ptr, "expected %s, got %s", what, jtype(j));
+	return false;
+}
+
+/* Rejects unknown and repeated members; suggests the closest known name for a misspelt one. */
+static bool check_members(struct pctx *c, const cJSON *obj, const char *ptr,
+			  const char *const *known, size_t nknown)
+{
+	bool ok = true;
+
+	for (const cJSON *m = obj->child; m; m = m->next) {
+		char *mp = kptr(c, ptr, m->string);
+		bool found = false;
+
+		for (size_t i = 0; i < nknown && !found; i++)
+			found = !strcmp(m->string, known[i]);
+		if (!found) {
+			ww_diag_add(c->d, WW_ERROR, "unknown-field", mp,
+				    suggest(m->string, known, nknown), "unknown field \"%s\"",
+				    m->string);
+			ok = false;
+		}
+		for (const cJSON *prev = obj->child; prev != m; prev = prev->next)
+			if (!strcmp(prev->string, m->string)) {
+				ww_err(c->d, "duplicate-key", mp, "\"%s\" is given more than once",
+				       m->string);
+				ok = false;
+				break;
+			}
+		free(mp);
+	}
+	return ok;
+}
+
+/* Repeated members of maps keyed by name (zones, hosts, services). */
+static bool unique_members(struct pctx *c, const cJSON *obj, const char *ptr, const char *what)
+{
+	bool ok = true;
+
+	for (const cJSON *m = obj->child; m; m = m->next)
+		for (const cJSON *prev = obj->child; prev != m; prev = prev->next)
+			if (!strcmp(prev->string, m->string)) {
+				char *mp = kptr(c, ptr, m->string);
+				ww_err(c->d, "duplicate-key", mp, "%s \"%s\" is defined twice", what,
+				       m->string);
+				free(mp);
+				ok = false;
+				break;
+			}
+	return ok;
+}
+
+static bool name_ok(const char *s, size_t max, bool allow_dot)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || !isalnum((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (!(isalnum(ch) && ch < 0x80) && ch != '-' && ch != '_' && !(allow_dot && ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+static bool check_name(struct pctx *c, const char *s, const char *ptr, const char *what,
+		       size_t max, bool allow_dot)
+{
+	if (name_ok(s, max, allow_dot))
+		return true;
+	ww_err(c->d, "invalid-name", ptr,
+	       "%s name \"%s\" is invalid: use 1-%zu letters, digits, '-', '_'%s, starting with a "
+	       "letter or digit",
+	       what, s, max, allow_dot ? ", '.'" : "");
+	return false;
+}
+
+/* Looks up one of a fixed set of keywords; exact match only. */
+static bool keyword(struct pctx *c, const cJSON *j, const char *ptr, const char *const *words,
+		    size_t n, int *out)
+{
+	if (!want(c, j, ptr, cJSON_IsString, "a string"))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(j->valuestring, words[i])) {
+			*out = (int)i;
+			return true;
+		}
+	struct strbuf sb = {0};
+	for (size_t i = 0; i < n; i++)
+		sb_addf(&sb, "%s\"%s\"", i ? (i + 1 == n ? " or " : ", ") : "", words[i]);
+	ww_diag_add(c->d, WW_ERROR, "invalid-value", ptr, suggest(j->valuestring, words, n),
+		    "\"%s\" is not valid here: expected %s", j->valuestring, sb_str(&sb));
+	sb_free(&sb);
+	return false;
+}
+
+static bool integer(struct pctx *c, const cJSON *j, const char *ptr, long min, long max,
+		    long *out)
+{
+	if (!want(c, j, ptr, cJSON_IsNumber, "a number"))
+		return false;
+	if (j->valuedouble != (double)(long)j->valuedouble || j->valuedouble < (double)min ||
+	    j->valuedouble > (double)max) {
+		ww_err(c->d, "out-of-range", ptr, "%g is out of range: expected an integer %ld-%ld",
+		       j->valuedouble, min, max);
+		return false;
+	}
+	*out = (long)j->valuedouble;
+	return true;
+}
+
+int ww_range_parse(const char *s, unsigned int max, unsigned int *lo, unsigned int *hi)
+{
+	unsigned long a, b;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	a = strtoul(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	b = a;
+	if (*end == '-') {
+		if (!isdigit((unsigned char)end[1]))
+			return -EINVAL;
+		b = strtoul(end + 1, &end, 10);
+		if (errno)
+			return -ERANGE;
+	}
+	if (*end)
+		return -EINVAL;
+	if (a > max || b > max)
+		return -ERANGE;
+	*lo = (unsigned int)a;
+	*hi = (unsigned int)b;
+	return a > b ? -EDOM : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* defaults, enforcement                                                                       */
+
+static const char *const actions[] = {"allow", "deny"};
+static const char *const modes[] = {"enforce", "monitor"};
+static const char *const logs[] = {"none", "deny", "all"};
+
+static void parse_defaults(struct pctx *c, const cJSON *j)
+{
+	static const char *const known[] = {"between_zones", "within_zone", "log"};
+	struct ww_defaults *d = &c->p->defaults;
+	int v;
+
+	d->between_zones = WW_DENY;
+	d->within_zone = WW_DENY;
+	d->log = WW_LOG_DENY;
+	if (!j)
+		return;
+	if (!want(c, j, "/defaults", cJSON_IsObject, "an object"))
+		return;
+	check_members(c, j, "/defaults", known, countof(known));
+	const cJSON *m;
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "between_zones")) &&
+	    keyword(c, m, "/defaults/between_zones", actions, 2, &v))
+		d->between_zones = (enum ww_action)v;
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "within_zone")) &&
+	    keyword(c, m, "/defaults/within_zone", actions, 2, &v))
+		d->within_zone = (enum ww_action)v;
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "log")) &&
+	    keyword(c, m, "/defaults/log", logs, 3, &v))
+		d->log = (enum ww_log)v;
+}
+
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= 16 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]) || s[i] < 0x20)
+			return false;
+	return true;
+}
+
+static void parse_enforcement(struct pctx *c, const cJSON *j)
+{
+	static const char *const known[] = {"mode", "interfaces", "xdp", "log_group", "log_rate"};
+	static const char *const hookmodes[] = {"gateway", "host"};
+	static const char *const xdps[] = {"off", "native", "generic"};
+	struct ww_enforcement *e = &c->p->enf;
+	const cJSON *m;
+	long n;
+	int v;
+
+	e->mode = WW_GATEWAY;
+	e->xdp = WW_XDP_OFF;
+	e->log_group = 4269;
+	e->log_rate = 50;
+	if (!j)
+		return;
+	if (!want(c, j, "/enforcement", cJSON_IsObject, "an object"))
+		return;
+	check_members(c, j, "/enforcement", known, countof(known));
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "mode")) &&
+	    keyword(c, m, "/enforcement/mode", hookmodes, 2, &v))
+		e->mode = (enum ww_hookmode)v;
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "xdp")) &&
+	    keyword(c, m, "/enforcement/xdp", xdps, 3, &v))
+		e->xdp = (enum ww_xdp)v;
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "log_group")) &&
+	    integer(c, m, "/enforcement/log_group", 0, 65535, &n))
+		e->log_group = (uint16_t)n;
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "log_rate")) &&
+	    integer(c, m, "/enforcement/log_rate", 1, 1000000, &n))
+		e->log_rate = (uint32_t)n;
+	m = cJSON_GetObjectItemCaseSensitive(j, "interfaces");
+	if (m && want(c, m, "/enforcement/interfaces", cJSON_IsArray, "an array of interface names")) {
+		size_t i = 0, cap = 0;
+		for (const cJSON *x = m->child; x; x = x->next, i++) {
+			char *xp = iptr(c, "/enforcement/interfaces", i);
+			if (!want(c, x, xp, cJSON_IsString, "an interface name")) {
+			} else if (!ifname_ok(x->valuestring)) {
+				ww_err(c->d, "invalid-interface", xp,
+				       "\"%s\" is not a valid interface name (1-15 characters, no '/', "
+				       "':' or spaces)",
+				       x->valuestring);
+			} else {
+				bool seen = false;
+				for (size_t k = 0; k < e->nifaces && !seen; k++)
+					seen = !strcmp(e->ifaces[k], x->valuestring);
+				char *s = seen ? NULL : dup(c, x->valuestring);
+				if (seen)
+					ww_err(c->d, "duplicate-interface", xp,
+					       "interface \"%s\" is listed twice", x->valuestring);
+				else if (s && VEC_PUSH(e->ifaces, e->nifaces, cap, s))
+					free(s), c->oom = true;
+			}
+			free(xp);
+		}
+	}
+	if (e->xdp != WW_XDP_OFF && e->nifaces == 0)
+		ww_err(c->d, "xdp-needs-interfaces", "/enforcement/xdp",
+		       "XDP enforcement needs the interfaces to attach to: list them in "
+		       "\"interfaces\"");
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* zones and hosts                                                                             */
+
+static bool parse_net(struct pctx *c, const cJSON *x, const char *xp, bool allow_len,
+		      struct ww_net **v, size_t *n, size_t *cap)
+{
+	struct ww_prefix pfx, canon;
+	const char *why;
+	char buf[WW_PREFIX_STRLEN];
+
+	if (!want(c, x, xp, cJSON_IsString, allow_len ? "a network in CIDR notation" : "an address"))
+		return false;
+	if (ww_prefix_parse(x->valuestring, allow_len, &pfx, &why, &canon)) {
+		if (!strcmp(why, "host bits are set"))
+			ww_diag_add(c->d, WW_ERROR, "invalid-prefix", xp,
+				    ww_prefix_str(&canon, false, buf), "\"%s\": %s",
+				    x->valuestring, why);
+		else
+			ww_err(c->d, allow_len ? "invalid-prefix" : "invalid-address", xp,
+			       "\"%s\": %s", x->valuestring, why);
+		return false;
+	}
+	struct ww_net net = {.pfx = pfx, .ptr = dup(c, xp)};
+	if (VEC_PUSH(*v, *n, *cap, net)) {
+		free(net.ptr);
+		c->oom = true;
+		return false;
+	}
+	return true;
+}
+
+static void parse_nets(struct pctx *c, const cJSON *j, const char *ptr, bool allow_len,
+		       struct ww_net **v, size_t *n)
+{
+	size_t cap = 0, i = 0;
+
+	if (cJSON_IsString(j)) {
+		parse_net(c, j, ptr, allow_len, v, n, &cap);
+		return;
+	}
+	if (!want(c, j, ptr, cJSON_IsArray, "an array of addresses"))
+		return;
+	for (const cJSON *x = j->child; x; x = x->next, i++) {
+		char *xp = iptr(c, ptr, i);
+		if (xp)
+			parse_net(c, x, xp, allow_len, v, n, &cap);
+		free(xp);
+	}
+}
+
+static void parse_hosts(struct pctx *c, struct ww_zone *z, const cJSON *j, const char *ptr)
+{
+	size_t cap = 0;
+
+	if (!want(c, j, ptr, cJSON_IsObject, "an object of host names to addresses"))
+		return;
+	unique_members(c, j, ptr, "host");
+	for (const cJSON *m = j->child; m; m = m->next) {
+		struct ww_host h = {.zone = z};
+		h.ptr = kptr(c, ptr, m->string);
+		h.name = dup(c, m->string);
+		if (!h.ptr || !h.name) {
+			free(h.ptr), free(h.name);
+			continue;
+		}
+		check_name(c, m->string, h.ptr, "host", WW_NAME_MAX, false);
+		/* Host groups may be prefixes ("10.20.4.0/28") or single addresses. */
+		parse_nets(c, m, h.ptr, true, &h.nets, &h.nnets);
+		if (h.nnets == 0 && (cJSON_IsArray(m) && !m->child))
+			ww_err(c->d, "empty-host", h.ptr, "host \"%s\" has no address", m->string);
+		if (VEC_PUSH(z->hosts, z->nhosts, cap, h)) {
+			free(h.ptr), free(h.name), free(h.nets);
+			c->oom = true;
+		}
+	}
+}
+
+static void parse_zone(struct pctx *c, struct ww_zone *z, const cJSON *j)
+{
+	static const char *const known[] = {"description", "criticality", "mode",
+					    "untrusted",   "networks",    "hosts"};
+	static const char *const crits[] = {"low", "medium", "high", "life-critical"};
+	const cJSON *m;
+	char *mp;
+	int v;
+
+	check_name(c, z->name, z->ptr, "zone", WW_NAME_MAX, false);
+	if (!want(c, j, z->ptr, cJSON_IsObject, "an object"))
+		return;
+	check_members(c, j, z->ptr, known, countof(known));
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "description"))) {
+		mp = kptr(c, z->ptr, "description");
+		if (want(c, m, mp, cJSON_IsString, "a string"))
+			z->description = dup(c, m->valuestring);
+		free(mp);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "criticality"))) {
+		mp = kptr(c, z->ptr, "criticality");
+		if (keyword(c, m, mp, crits, countof(crits), &v))
+			z->crit = (enum ww_crit)(v + 1);
+		free(mp);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "mode"))) {
+		mp = kptr(c, z->ptr, "mode");
+		if (keyword(c, m, mp, modes, 2, &v))
+			z->mode = (enum ww_mode)v;
+		free(mp);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "untrusted"))) {
+		mp = kptr(c, z->ptr, "untrusted");
+		if (want(c, m, mp, cJSON_IsBool, "true or false"))
+			z->untrusted = cJSON_IsTrue(m);
+		free(mp);
+	}
+	m = cJSON_GetObjectItemCaseSensitive(j, "networks");
+	mp = kptr(c, z->ptr, "networks");
+	if (!m)
+		ww_err(c->d, "missing-field", z->ptr, "zone \"%s\" has no \"networks\"", z->name);
+	else if (cJSON_IsArray(m) && !m->child)
+		ww_err(c->d, "empty-networks", mp, "zone \"%s\" has no networks", z->name);
+	else
+		parse_nets(c, m, mp, true, &z->nets, &z->nnets);
+	free(mp);
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "hosts"))) {
+		mp = kptr(c, z->ptr, "hosts");
+		parse_hosts(c, z, m, mp);
+		free(mp);
+	}
+	/* A zone holding the default route is the internet: untrusted by definition. */
+	for (size_t i = 0; i < z->nnets; i++)
+		if (z->nets[i].pfx.len == 0)
+			z->untrusted = true;
+}
+
+static int zone_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ww_zone *)a)->name, ((const struct ww_zone *)b)->name);
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ww_host *)a)->name, ((const struct ww_host *)b)->name);
+}
+
+static void parse_zones(struct pctx *c, const cJSON *j)
+{
+	struct ww_policy *p = c->p;
+	size_t cap = 0, nh = 0;
+
+	if (!j) {
+		ww_err(c->d, "missing-field", "", "the policy defines no \"zones\"");
+		return;
+	}
+	if (!want(c, j, "/zones", cJSON_IsObject, "an object of zone names to zones"))
+		return;
+	unique_members(c, j, "/zones", "zone");
+	/* Parse in document order (diagnostics follow the file), then sort for ids and lookups. */
+	for (const cJSON *m = j->child; m; m = m->next) {
+		struct ww_zone z = {0};
+		z.name = dup(c, m->string);
+		z.ptr = kptr(c, "/zones", m->string);
+		if (z.name && z.ptr)
+			parse_zone(c, &z, m);
+		if (!z.name || !z.ptr || VEC_PUSH(p->zones, p->nzones, cap, z)) {
+			ww_zone_clear(&z);
+			c->oom = true;
+		}
+	}
+	qsort(p->zones, p->nzones, sizeof(*p->zones), zone_cmp);
+	for (size_t i = 0; i < p->nzones; i++) {
+		struct ww_zone *z = &p->zones[i];
+		z->ep = (ww_ep_t)(i + 1);
+		qsort(z->hosts, z->nhosts, sizeof(*z->hosts), host_cmp);
+		for (size_t k = 0; k < z->nhosts; k++)
+			z->hosts[k].zone = z;
+		nh += z->nhosts;
+	}
+	p->nhosts = nh;
+	p->host_by_ep = calloc(nh ? nh : 1, sizeof(*p->host_by_ep));
+	if (!p->host_by_ep) {
+		c->oom = true;
+		p->nhosts = 0;
+		return;
+	}
+	nh = 0;
+	for (size_t i = 0; i < p->nzones; i++)
+		for (size_t k = 0; k < p->zones[i].nhosts; k++) {
+			p->zones[i].hosts[k].ep = (ww_ep_t)(p->nzones + nh + 1);
+			p->host_by_ep[nh++] = &p->zones[i].hosts[k];
+		}
+}
+
+struct netref {
+	const struct ww_net *net;
+	const struct ww_zone *zone;
+	const struct ww_host *host;
+};
+
+static int netref_cmp(const void *a, const void *b)
+{
+	const struct netref *x = a, *y = b;
+	int r = ww_prefix_cmp(&x->net->pfx, &y->net->pfx);
+
+	return r ? r : strcmp(x->net->ptr, y->net->ptr);
+}
+
+/* The same prefix twice would make classification ambiguous; host addresses must lie in their zone. */
+static void check_addressing(struct pctx *c)
+{
+	struct ww_policy *p = c->p;
+	struct netref *v = NULL;
+	size_t n = 0, cap = 0;
+	char buf[WW_PREFIX_STRLEN];
+
+	for (size_t i = 0; i < p->nzones; i++) {
+		struct ww_zone *z = &p->zones[i];
+		for (size_t k = 0; k < z->nnets; k++)
+			if (VEC_PUSH(v, n, cap, ((struct netref){&z->nets[k], z, NULL})))
+				goto oom;
+		for (size_t h = 0; h < z->nhosts; h++)
+			for (size_t k = 0; k < z->hosts[h].nnets; k++) {
+				const struct ww_net *hn = &z->hosts[h].nets[k];
+				bool inside = false;
+				for (size_t q = 0; q < z->nnets && !inside; q++)
+					inside = ww_prefix_covers(&z->nets[q].pfx, &hn->pfx);
+				if (!inside)
+					ww_err(c->d, "host-outside-zone", hn->ptr,
+					       "%s is not inside any network of zone \"%s\"",
+					       ww_prefix_str(&hn->pfx, true, buf), z->name);
+				if (VEC_PUSH(v, n, cap, ((struct netref){hn, z, &z->hosts[h]})))
+					goto oom;
+			}
+	}
+	qsort(v, n, sizeof(*v), netref_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (!ww_prefix_cmp(&v[i - 1].net->pfx, &v[i].net->pfx))
+			ww_err(c->d, "duplicate-prefix", v[i].net->ptr,
+			       "%s is already at %s: an address must belong to one zone or host",
+			       ww_prefix_str(&v[i].net->pfx, true, buf), v[i - 1].net->ptr);
+	free(v);
+	return;
+oom:
+	free(v);
+	c->oom = true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* services                                                                                    */
+
+static bool push_term(struct pctx *c, struct ww_service *s, size_t *cap, int proto,
+		      unsigned int lo, unsigned int hi, const char *ptr)
+{
+	struct ww_term t = {.proto = proto, .lo = (uint16_t)lo, .hi = (uint16_t)hi};
+
+	t.ptr = dup(c, ptr);
+	if (VEC_PUSH(s->terms, s->nterms, *cap, t)) {
+		free(t.ptr);
+		c->oom = true;
+		return false;
+	}
+	return true;
+}
+
+static void parse_term(struct pctx *c, struct ww_service *s, size_t *cap, const cJSON *j,
+		       const char *ptr)
+{
+	static const char *const known[] = {"proto", "ports", "types"};
+	const cJSON *pj, *keys;
+	char *kp;
+	int proto;
+
+	if (!want(c, j, ptr, cJSON_IsObject, "an object such as {\"proto\": \"tcp\", \"ports\": [443]}"))
+		return;
+	check_members(c, j, ptr, known, countof(known));
+	pj = cJSON_GetObjectItemCaseSensitive(j, "proto");
+	kp = kptr(c, ptr, "proto");
+	if (!pj) {
+		ww_err(c->d, "missing-field", ptr, "a service term needs \"proto\"");
+		free(kp);
+		return;
+	}
+	if (cJSON_IsNumber(pj)) {
+		long v;
+		if (!integer(c, pj, kp, 0, 255, &v)) {
+			free(kp);
+			return;
+		}
+		proto = (int)v;
+	} else if (!want(c, pj, kp, cJSON_IsString, "a protocol name or number")) {
+		free(kp);
+		return;
+	} else if (ww_proto_parse(pj->valuestring, &proto)) {
+		static const char *const names[] = {"tcp", "udp", "sctp", "icmp", "icmpv6", "any"};
+		ww_diag_add(c->d, WW_ERROR, "unknown-protocol", kp,
+			    suggest(pj->valuestring, names, countof(names)),
+			    "unknown protocol \"%s\": expected tcp, udp, sctp, icmp, icmpv6, any or "
+			    "a number 0-255",
+			    pj->valuestring);
+		free(kp);
+		return;
+	}
+	free(kp);
+
+	const cJSON *ports = cJSON_GetObjectItemCaseSensitive(j, "ports");
+	const cJSON *types = cJSON_GetObjectItemCaseSensitive(j, "types");
+	const char *field = ports ? "ports" : "types";
+	char pbuf[8];
+	keys = ports ? ports : types;
+	if (ports && types) {
+		ww_err(c->d, "conflicting-fields", ptr, "a term has either \"ports\" or \"types\"");
+		return;
+	}
+	if (keys && ports && !ww_proto_has_ports(proto)) {
+		kp = kptr(c, ptr, "ports");
+		ww_err(c->d, "ports-not-applicable", kp, "protocol %s has no ports%s",
+		       ww_proto_str(proto, pbuf),
+		       ww_proto_has_types(proto) ? ": use \"types\" for ICMP types" : "");
+		free(kp);
+		return;
+	}
+	if (keys && types && !ww_proto_has_types(proto)) {
+		kp = kptr(c, ptr, "types");
+		ww_err(c->d, "types-not-applicable", kp, "protocol %s has no ICMP types",
+		       ww_proto_str(proto, pbuf));
+		free(kp);
+		return;
+	}
+	if (!keys) {
+		push_term(c, s, cap, proto, 0, ww_proto_key_max(proto), ptr);
+		return;
+	}
+	kp = kptr(c, ptr, field);
+	if (cJSON_IsNumber(keys) || cJSON_IsString(keys)) {
+		ww_err(c->d, "wrong-type", kp, "expected an array of %s, got %s", field, jtype(keys));
+	} else if (want(c, keys, kp, cJSON_IsArray, "an array")) {
+		size_t i = 0;
+		unsigned int max = ww_proto_key_max(proto);
+		if (!keys->child)
+			ww_err(c->d, "empty-list", kp, "\"%s\" is empty: leave it out to mean all",
+			       field);
+		for (const cJSON *x = keys->child; x; x = x->next, i++) {
+			char *xp = iptr(c, kp, i);
+			unsigned int lo, hi;
+			long v;
+			if (cJSON_IsNumber(x)) {
+				if (integer(c, x, xp, ports ? 1 : 0, max, &v))
+					push_term(c, s, cap, proto, (unsigned)v, (unsigned)v, xp);
+			} else if (!cJSON_IsString(x)) {
+				ww_err(c->d, "wrong-type", xp,
+				       "expected a number or a range \"lo-hi\", got %s", jtype(x));
+			} else {
+				int r = ww_range_parse(x->valuestring, max, &lo, &hi);
+				if (r == -EINVAL)
+					ww_err(c->d, "invalid-range", xp,
+					       "\"%s\" is not a number or a range \"lo-hi\"",
+					       x->valuestring);
+				else if (r == -ERANGE || (ports && lo == 0))
+					ww_err(c->d, "out-of-range", xp,
+					       "\"%s\" is out of range: expected %u-%u",
+					       x->valuestring, ports ? 1u : 0u, max);
+				else if (r == -EDOM)
+					ww_err(c->d, "invalid-range", xp,
+					       "range \"%s\" is reversed: write \"%u-%u\"",
+					       x->valuestring, hi, lo);
+				else
+					push_term(c, s, cap, proto, lo, hi, xp);
+			}
+			free(xp);
+		}
+	}
+	free(kp);
+}
+
+static void parse_service_terms(struct pctx *c, struct ww_service *s, const cJSON *j,
+				const char *ptr)
+{
+	size_t cap = 0, i = 0;
+
+	if (!want(c, j, ptr, cJSON_IsArray, "an array of terms"))
+		return;
+	if (!j->child)
+		ww_err(c->d, "empty-service", ptr, "service \"%s\" matches nothing", s->name);
+	for (const cJSON *t = j->child; t; t = t->next, i++) {
+		char *tp = iptr(c, ptr, i);
+		if (tp)
+			parse_term(c, s, &cap, t, tp);
+		free(tp);
+	}
+}
+
+static int builtin_terms(struct ww_service *s, const char *spec)
+{
+	size_t cap = 0;
+	char word[32];
+
+	while (*spec) {
+		size_t n = strcspn(spec, " ");
+		unsigned int lo, hi;
+		int proto;
+		char *slash;
+
+		memcpy(word, spec, n);
+		word[n] = '\0';
+		spec += n + (spec[n] == ' ');
+		slash = strchr(word, '/');
+		if (slash)
+			*slash = '\0';
+		if (ww_proto_parse(word, &proto))
+			return -EINVAL;
+		lo = 0;
+		hi = ww_proto_key_max(proto);
+		if (slash && ww_range_parse(slash + 1, hi, &lo, &hi))
+			return -EINVAL;
+		struct ww_term t = {.proto = proto, .lo = (uint16_t)lo, .hi = (uint16_t)hi};
+		if (VEC_PUSH(s->terms, s->nterms, cap, t))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int svc_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ww_service *)a)->name, ((const struct ww_service *)b)->name);
+}
+
+static void parse_services(struct pctx *c, const cJSON *j)
+{
+	static const char *const known[] = {"description", "terms"};
+	struct ww_policy *p = c->p;
+	size_t cap = 0;
+
+	if (j && !want(c, j, "/services", cJSON_IsObject, "an object of service names to terms"))
+		j = NULL;
+	if (j)
+		unique_members(c, j, "/services", "service");
+	for (size_t i = 0; i < ww_nbuiltin_services; i++) {
+		const struct ww_builtin_service *b = &ww_builtin_services[i];
+		if (j && cJSON_GetObjectItemCaseSensitive(j, b->name))
+			continue;
+		struct ww_service s = {.builtin = true};
+		s.name = dup(c, b->name);
+		s.description = dup(c, b->description);
+		if (builtin_terms(&s, b->spec) || VEC_PUSH(p->svcs, p->nsvcs, cap, s)) {
+			free(s.name), free(s.description), free(s.terms);
+			c->oom = true;
+		}
+	}
+	for (const cJSON *m = j ? j->child : NULL; m; m = m->next) {
+		struct ww_service s = {0};
+		const cJSON *terms = m;
+		s.name = dup(c, m->string);
+		s.ptr = kptr(c, "/services", m->string);
+		if (!s.name || !s.ptr) {
+			free(s.name), free(s.ptr);
+			continue;
+		}
+		check_name(c, s.name, s.ptr, "service", WW_ID_MAX, true);
+		if (cJSON_IsObject(m)) {
+			check_members(c, m, s.ptr, known, countof(known));
+			const cJSON *d = cJSON_GetObjectItemCaseSensitive(m, "description");
+			char *dp = kptr(c, s.ptr, "description");
+			if (d && want(c, d, dp, cJSON_IsString, "a string"))
+				s.description = dup(c, d->valuestring);
+			free(dp);
+			terms = cJSON_GetObjectItemCaseSensitive(m, "terms");
+			if (!terms)
+				ww_err(c->d, "missing-field", s.ptr, "service \"%s\" has no \"terms\"",
+				       s.name);
+		}
+		if (terms) {
+			char *tp = terms == m ? dup(c, s.ptr) : kptr(c, s.ptr, "terms");
+			if (tp)
+				parse_service_terms(c, &s, terms, tp);
+			free(tp);
+		}
+		if (VEC_PUSH(p->svcs, p->nsvcs, cap, s)) {
+			free(s.name), free(s.ptr), free(s.terms), free(s.description);
+			c->oom = true;
+		}
+	}
+	qsort(p->svcs, p->nsvcs, sizeof(*p->svcs), svc_cmp);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* flows and invariants                                                                        */
+
+static const char **zone_names(const struct ww_policy *p)
+{
+	const char **v = malloc((p->nzones + 1) * sizeof(*v));
+
+	for (size_t i = 0; v && i < p->nzones; i++)
+		v[i] = p->zones[i].name;
+	return v;
+}
+
+static bool resolve_endpoint(struct pctx *c, const char *s, const char *ptr, struct ww_endpoint *e)
+{
+	const struct ww_policy *p = c->p;
+	const char *slash = strchr(s, '/');
+	char zname[WW_NAME_MAX + 1];
+	size_t zl = slash ? (size_t)(slash - s) : strlen(s);
+
+	e->zone = NULL;
+	e->host = NULL;
+	if (zl <= WW_NAME_MAX) {
+		memcpy(zname, s, zl);
+		zname[zl] = '\0';
+		e->zone = ww_zone_find(p, zname);
+	}
+	if (!e->zone) {
+		const char **names = zone_names(p);
+		if (zl > WW_NAME_MAX)
+			zname[0] = '\0';
+		ww_diag_add(c->d, WW_ERROR, "unknown-zone", ptr,
+			    names ? suggest(zl <= WW_NAME_MAX ? zname : s, names, p->nzones) : NULL,
+			    "unknown zone \"%.*s\"", (int)zl, s);
+		free(names);
+		return false;
+	}
+	if (!slash)
+		return true;
+	e->host = ww_host_find(e->zone, slash + 1);
+	if (!e->host) {
+		const char **names = malloc((e->zone->nhosts + 1) * sizeof(*names));
+		for (size_t i = 0; names && i < e->zone->nhosts; i++)
+			names[i] = e->zone->hosts[i].name;
+		ww_diag_add(c->d, WW_ERROR, "unknown-host", ptr,
+			    names ? suggest(slash + 1, names, e->zone->nhosts) : NULL,
+			    "zone \"%s\" has no host \"%s\"", e->zone->name, slash + 1);
+		free(names);
+		return false;
+	}
+	return true;
+}
+
+static void parse_eplist(struct pctx *c, const cJSON *j, const char *ptr, bool required,
+			 struct ww_eplist *out)
+{
+	size_t cap = 0, i = 0;
+	const cJSON *x;
+
+	if (!j) {
+		if (required)
+			ww_err(c->d, "missing-field", ptr[0] ? ptr : "/", "missing \"%s\"",
+			       strrchr(ptr, '/') + 1);
+		return;
+	}
+	if (!cJSON_IsString(j) && !cJSON_IsArray(j)) {
+		ww_err(c->d, "wrong-type", ptr, "expected a zone, \"zone/host\", \"*\" or an array of "
+		       "them, got %s", jtype(j));
+		return;
+	}
+	if (cJSON_IsArray(j) && !j->child) {
+		ww_err(c->d, "empty-list", ptr, "the list is empty");
+		return;
+	}
+	for (x = cJSON_IsString(j) ? j : j->child; x; x = cJSON_IsString(j) ? NULL : x->next, i++) {
+		char *xp = cJSON_IsString(j) ? dup(c, ptr) : iptr(c, ptr, i);
+		struct ww_endpoint e;
+		if (!xp)
+			continue;
+		if (!want(c, x, xp, cJSON_IsString, "a zone or \"zone/host\"")) {
+			free(xp);
+			continue;
+		}
+		if (!strcmp(x->valuestring, "*")) {
+			if (cJSON_IsArray(j) && (i > 0 || x->next))
+				ww_err(c->d, "wildcard-in-list", xp,
+				       "\"*\" already means every zone: list it alone");
+			out->all = true;
+			free(xp);
+			continue;
+		}
+		if (!resolve_endpoint(c, x->valuestring, xp, &e)) {
+			free(xp);
+			continue;
+		}
+		for (size_t k = 0; k < out->n; k++)
+			if (out->v[k].zone == e.zone && out->v[k].host == e.host) {
+				ww_err(c->d, "duplicate-endpoint", xp, "\"%s\" is listed twice",
+				       x->valuestring);
+				e.zone = NULL;
+				break;
+			}
+		e.ptr = xp;
+		if (!e.zone || VEC_PUSH(out->v, out->n, cap, e))
+			free(xp);
+	}
+}
+
+static void parse_window(struct pctx *c, struct ww_flow *f, const cJSON *j, const char *ptr)
+{
+	static const char *const known[] = {"from", "until"};
+	const cJSON *m;
+	char buf[WW_TIME_STRLEN];
+
+	if (!want(c, j, ptr, cJSON_IsObject, "an object {\"from\": TIME, \"until\": TIME}"))
+		return;
+	check_members(c, j, ptr, known, countof(known));
+	for (int k = 0; k < 2; k++) {
+		char *mp;
+		if (!(m = cJSON_GetObjectItemCaseSensitive(j, known[k])))
+			continue;
+		mp = kptr(c, ptr, known[k]);
+		int64_t t;
+		if (!want(c, m, mp, cJSON_IsString, "an RFC 3339 time such as 2026-03-10T08:00:00Z")) {
+		} else if (ww_time_parse(m->valuestring, &t)) {
+			ww_err(c->d, "invalid-time", mp,
+			       "\"%s\" is not an RFC 3339 time such as 2026-03-10T08:00:00Z",
+			       m->valuestring);
+		} else if (k == 0) {
+			f->has_from = true;
+			f->valid_from = t;
+		} else {
+			f->has_until = true;
+			f->valid_until = t;
+		}
+		free(mp);
+	}
+	if (!j->child)
+		ww_err(c->d, "empty-window", ptr, "a validity window needs \"from\", \"until\" or both");
+	if (f->has_from && f->has_until && f->valid_until <= f->valid_from) {
+		char *mp = kptr(c, ptr, "until");
+		ww_err(c->d, "invalid-window", mp, "the window ends (%s) before it starts",
+		       ww_time_str(f->valid_until, buf));
+		free(mp);
+	}
+}
+
+static void parse_flow_services(struct pctx *c, struct ww_flow *f, const cJSON *j,
+				const char *ptr)
+{
+	size_t i = 0, cap = 0, pcap = 0;
+	const cJSON *x;
+
+	if (!cJSON_IsString(j) && !cJSON_IsArray(j)) {
+		ww_err(c->d, "wrong-type", ptr, "expected a service name or an array of them, got %s",
+		       jtype(j));
+		return;
+	}
+	if (cJSON_IsArray(j) && !j->child) {
+		ww_err(c->d, "empty-list", ptr, "the list is empty: use [\"any\"] for all traffic");
+		return;
+	}
+	for (x = cJSON_IsString(j) ? j : j->child; x; x = cJSON_IsString(j) ? NULL : x->next, i++) {
+		char *xp = cJSON_IsString(j) ? dup(c, ptr) : iptr(c, ptr, i);
+		struct ww_service *s;
+		if (!xp)
+			continue;
+		if (!want(c, x, xp, cJSON_IsString, "a service name")) {
+			free(xp);
+			continue;
+		}
+		s = ww_service_find(c->p, x->valuestring);
+		if (!s) {
+			const char **names = malloc(c->p->nsvcs * sizeof(*names));
+			for (size_t k = 0; names && k < c->p->nsvcs; k++)
+				names[k] = c->p->svcs[k].name;
+			ww_diag_add(c->d, WW_ERROR, "unknown-service", xp,
+				    names ? suggest(x->valuestring, names, c->p->nsvcs) : NULL,
+				    "unknown service \"%s\"", x->valuestring);
+			free(names);
+			free(xp);
+			continue;
+		}
+		bool seen = false;
+		for (size_t k = 0; k < f->nsvcs && !seen; k++)
+			seen = f->svcs[k] == s;
+		if (seen) {
+			ww_err(c->d, "duplicate-service", xp, "service \"%s\" is listed twice", s->name);
+			free(xp);
+			continue;
+		}
+		s->referenced = true;
+		if (VEC_PUSH(f->svcs, f->nsvcs, cap, s) ||
+		    vec_reserve(&f->svc_ptrs, &pcap, f->nsvcs, sizeof(*f->svc_ptrs))) {
+			free(xp);
+			c->oom = true;
+			continue;
+		}
+		f->svc_ptrs[f->nsvcs - 1] = xp;
+	}
+}
+
+static char *opt_string(struct pctx *c, const cJSON *obj, const char *key, const char *ptr)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char *mp, *r = NULL;
+
+	if (!m)
+		return NULL;
+	mp = kptr(c, ptr, key);
+	if (want(c, m, mp, cJSON_IsString, "a string"))
+		r = dup(c, m->valuestring);
+	free(mp);
+	return r;
+}
+
+static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
+{
+	static const char *const known[] = {"id",    "description", "from",   "to",
+					    "services", "action",   "mode",   "valid",
+					    "log",   "owner",       "ticket", "controls"};
+	const cJSON *m;
+	char *mp;
+	int v;
+
+	f->log = -1;
+	if (!want(c, j, f->ptr, cJSON_IsObject, "an object"))
+		return;
+	check_members(c, j, f->ptr, known, countof(known));
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "id"))) {
+		mp = kptr(c, f->ptr, "id");
+		if (want(c, m, mp, cJSON_IsString, "a string") &&
+		    check_name(c, m->valuestring, mp, "flow", WW_ID_MAX, true)) {
+			f->id = dup(c, m->valuestring);
+			f->id_given = true;
+		}
+		free(mp);
+	}
+	f->description = opt_string(c, j, "description", f->ptr);
+	f->owner = opt_string(c, j, "owner", f->ptr);
+	f->ticket = opt_string(c, j, "ticket", f->ptr);
+	mp = kptr(c, f->ptr, "from");
+	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "from"), mp, true, &f->from);
+	free(mp);
+	mp = kptr(c, f->ptr, "to");
+	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "to"), mp, true, &f->to);
+	free(mp);
+	mp = kptr(c, f->ptr, "services");
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "services")))
+		parse_flow_services(c, f, m, mp);
+	else
+		ww_err(c->d, "missing-field", f->ptr,
+		       "missing \"services\" (use [\"any\"] for all traffic)");
+	free(mp);
+	mp = kptr(c, f->ptr, "action");
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "action"))) {
+		if (keyword(c, m, mp, actions, 2, &v))
+			f->action = (enum ww_action)v;
+	} else {
+		ww_err(c->d, "missing-field", f->ptr, "missing \"action\" (\"allow\" or \"deny\")");
+	}
+	free(mp);
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "mode"))) {
+		mp = kptr(c, f->ptr, "mode");
+		if (keyword(c, m, mp, modes, 2, &v))
+			f->mode = (enum ww_mode)v;
+		free(mp);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "log"))) {
+		mp = kptr(c, f->ptr, "log");
+		if (want(c, m, mp, cJSON_IsBool, "true or false"))
+			f->log = cJSON_IsTrue(m) ? WW_LOG_ALL : WW_LOG_NONE;
+		free(mp);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "valid"))) {
+		mp = kptr(c, f->ptr, "valid");
+		parse_window(c, f, m, mp);
+		free(mp);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "controls"))) {
+		size_t cap = 0, i = 0;
+		mp = kptr(c, f->ptr, "controls");
+		if (want(c, m, mp, cJSON_IsArray, "an array of strings"))
+			for (const cJSON *x = m->child; x; x = x->next, i++) {
+				char *xp = iptr(c, mp, i);
+				char *s;
+				if (want(c, x, xp, cJSON_IsString, "a string") &&
+				    (s = dup(c, x->valuestring)) &&
+				    VEC_PUSH(f->controls, f->ncontrols, cap, s))
+					free(s), c->oom = true;
+				free(xp);
+			}
+		free(mp);
+	}
+}
+
+/* An id derived from what the flow says (not where it stands), so it survives reordering. */
+static void derive_flow_id(struct pctx *c, struct ww_flow *f)
+{
+	struct strbuf sb = {0};
+	char hex[65];
+
+	ww_flow_print_canonical(c->p, f, true, &sb);
+	if (sb.oom) {
+		c->oom = true;
+		sb_free(&sb);
+		return;
+	}
+	sha256_hex(sb.s, sb.len, hex);
+	sb_free(&sb);
+	f->id = xstrdup_printf("flow-%.10s", hex);
+	if (!f->id)
+		c->oom = true;
+}
+
+static int flowid_cmp(const void *a, const void *b)
+{
+	const struct ww_flow *x = *(struct ww_flow *const *)a, *y = *(struct ww_flow *const *)b;
+	int r = strcmp(x->id, y->id);
+
+	return r ? r : (x->index < y->index ? -1 : 1);
+}
+
+static void parse_flows(struct pctx *c, const cJSON *j)
+{
+	struct ww_policy *p = c->p;
+	struct ww_flow **byid;
+	size_t i = 0;
+
+	if (!j)
+		return;
+	if (!want(c, j, "/flows", cJSON_IsArray, "an array of flows"))
+		return;
+	p->nflows = (size_t)cJSON_GetArraySize(j);
+	p->flows = calloc(p->nflows ? p->nflows : 1, sizeof(*p->flows));
+	if (!p->flows) {
+		p->nflows = 0;
+		c->oom = true;
+		return;
+	}
+	for (const cJSON *x = j->child; x; x = x->next, i++) {
+		struct ww_flow *f = &p->flows[i];
+		f->index = i;
+		f->ptr = iptr(c, "/flows", i);
+		if (f->ptr)
+			parse_flow(c, f, x);
+	}
+	for (i = 0; i < p->nflows; i++)
+		if (!p->flows[i].id && p->flows[i].ptr)
+			derive_flow_id(c, &p->flows[i]);
+	byid = malloc((p->nflows ? p->nflows : 1) * sizeof(*byid));
+	if (!byid) {
+		c->oom = true;
+		return;
+	}
+	size_t n = 0;
+	for (i = 0; i < p->nflows; i++)
+		if (p->flows[i].id)
+			byid[n++] = &p->flows[i];
+	qsort(byid, n, sizeof(*byid), flowid_cmp);
+	for (i = 1; i < n; i++) {
+		if (strcmp(byid[i - 1]->id, byid[i]->id))
+			continue;
+		if (byid[i]->id_given) {
+			char *ip = kptr(c, byid[i]->ptr, "id");
+			ww_err(c->d, "duplicate-id", ip, "flow id \"%s\" is already used by %s",
+			       byid[i]->id, byid[i - 1]->ptr);
+			free(ip);
+		} else {
+			ww_err(c->d, "duplicate-flow", byid[i]->ptr,
+			       "this flow repeats %s exactly (its derived id is \"%s\")",
+			       byid[i - 1]->ptr, byid[i]->id);
+		}
+	}
+	free(byid);
+}
+
+static void parse_invariant(struct pctx *c, struct ww_invariant *v, const cJSON *j)
+{
+	static const char *const known[] = {"id", "description", "expect", "from",
+					    "to", "except",      "service"};
+	const cJSON *m;
+	char *mp;
+	int k;
+
+	if (!want(c, j, v->ptr, cJSON_IsObject, "an object"))
+		return;
+	check_members(c, j, v->ptr, known, countof(known));
+	m = cJSON_GetObjectItemCaseSensitive(j, "id");
+	mp = kptr(c, v->ptr, "id");
+	if (!m)
+		ww_err(c->d, "missing-field", v->ptr, "an invariant needs an \"id\"");
+	else if (want(c, m, mp, cJSON_IsString, "a string") &&
+		 check_name(c, m->valuestring, mp, "invariant", WW_ID_MAX, true))
+		v->id = dup(c, m->valuestring);
+	free(mp);
+	v->description = opt_string(c, j, "description", v->ptr);
+	mp = kptr(c, v->ptr, "expect");
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "expect"))) {
+		if (keyword(c, m, mp, actions, 2, &k))
+			v->expect = (enum ww_action)k;
+	} else {
+		ww_err(c->d, "missing-field", v->ptr, "missing \"expect\" (\"allow\" or \"deny\")");
+	}
+	free(mp);
+	mp = kptr(c, v->ptr, "from");
+	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "from"), mp, true, &v->from);
+	free(mp);
+	mp = kptr(c, v->ptr, "to");
+	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "to"), mp, true, &v->to);
+	free(mp);
+	mp = kptr(c, v->ptr, "except");
+	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "except"), mp, false, &v->except);
+	if (v->except.all)
+		ww_err(c->d, "invalid-value", mp, "\"except\": \"*\" would leave nothing to check");
+	free(mp);
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "service"))) {
+		mp = kptr(c, v->ptr, "service");
+		if (want(c, m, mp, cJSON_IsString, "a service name")) {
+			v->svc = ww_service_find(c->p, m->valuestring);
+			if (!v->svc) {
+				const char **names = malloc(c->p->nsvcs * sizeof(*names));
+				for (size_t q = 0; names && q < c->p->nsvcs; q++)
+					names[q] = c->p->svcs[q].name;
+				ww_diag_add(c->d, WW_ERROR, "unknown-service", mp,
+					    names ? suggest(m->valuestring, names, c->p->nsvcs)
+						  : NULL,
+					    "unknown service \"%s\"", m->valuestring);
+				free(names);
+			} else {
+				v->svc->referenced = true;
+			}
+		}
+		free(mp);
+	}
+}
+
+static void parse_invariants(struct pctx *c, const cJSON *j)
+{
+	struct ww_policy *p = c->p;
+	size_t i = 0;
+
+	if (!j)
+		return;
+	if (!want(c, j, "/invariants", cJSON_IsArray, "an array of invariants"))
+		return;
+	p->ninvs = (size_t)cJSON_GetArraySize(j);
+	p->invs = calloc(p->ninvs ? p->ninvs : 1, sizeof(*p->invs));
+	if (!p->invs) {
+		p->ninvs = 0;
+		c->oom = true;
+		return;
+	}
+	for (const cJSON *x = j->child; x; x = x->next, i++) {
+		p->invs[i].ptr = iptr(c, "/invariants", i);
+		if (p->invs[i].ptr)
+			parse_invariant(c, &p->invs[i], x);
+	}
+	for (i = 0; i < p->ninvs; i++)
+		for (size_t k = 0; k < i && p->invs[i].id; k++)
+			if (p->invs[k].id && !strcmp(p->invs[k].id, p->invs[i].id)) {
+				char *ip = kptr(c, p->invs[i].ptr, "id");
+				ww_err(c->d, "duplicate-id", ip,
+				       "invariant id \"%s\" is already used by %s", p->invs[i].id,
+				       p->invs[k].ptr);
+				free(ip);
+				break;
+			}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static void syntax_error(struct ww_diags *d, const char *text, size_t len, const char *at)
+{
+	int line = 1, col = 1;
+	const char *p;
+	struct ww_diag *x;
+
+	if (!at || at < text || at > text + len)
+		at = text + len;
+	const char *q = at;
+	while (q < text + len && strchr(" \t\r\n", *q))
+		q++;
+	if (q == text + len)
+		at = text + len; /* only whitespace left: the input ended too early */
+	/* cJSON stops one past the offending character when whitespace follows it. */
+	while (at < text + len && at > text && strchr(" \t\r\n", *at) && !strchr(" \t\r\n", at[-1]))
+		at--;
+	for (p = text; p < at; p++) {
+		if (*p == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	/* cJSON stops where the text stops making sense; say what it found there. */
+	if (at >= text + len || !*at)
+		ww_err(d, "malformed-json", "", "malformed JSON: unexpected end of input");
+	else if ((unsigned char)*at < 0x20 || (unsigned char)*at >= 0x7f)
+		ww_err(d, "malformed-json", "", "malformed JSON: unexpected byte 0x%02x",
+		       (unsigned char)*at);
+	else
+		ww_err(d, "malformed-json", "", "malformed JSON: unexpected '%c'", *at);
+	if (d->n) {
+		x = &d->v[d->n - 1];
+		x->line = line;
+		x->col = col;
+	}
+}
+
+int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_diags *d,
+		    struct ww_policy **out)
+{
+	static const char *const known[] = {"$schema", "wardwall", "name",     "description",
+					    "defaults", "zones",    "services", "flows",
+					    "invariants", "enforcement"};
+	struct pctx c = {.d = d};
+	const char *end = NULL;
+	size_t errors0 = d->nerrors;
+	cJSON *root, *m;
+	long ver;
+
+	if (!d->file)
+		d->file = file;
+	if (memchr(text, '\0', len)) {
+		syntax_error(d, text, len, memchr(text, '\0', len));
+		return -EINVAL;
+	}
+	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	if (!root) {
+		syntax_error(d, text, len, end ? end : cJSON_GetErrorPtr());
+		return -EINVAL;
+	}
+	for (const char *q = end; q && q < text + len; q++)
+		if (!strchr(" \t\r\n", *q)) {
+			syntax_error(d, text, len, q);
+			cJSON_Delete(root);
+			return -EINVAL;
+		}
+	c.p = calloc(1, sizeof(*c.p));
+	if (!c.p) {
+		cJSON_Delete(root);
+		return -ENOMEM;
+	}
+	c.p->file = dup(&c, file);
+	if (!want(&c, root, "", cJSON_IsObject, "a policy object"))
+		goto done;
+	check_members(&c, root, "", known, countof(known));
+	m = cJSON_GetObjectItemCaseSensitive(root, "wardwall");
+	if (!m)
+		ww_err(d, "missing-field", "", "missing \"wardwall\": the language version (1)");
+	else if (integer(&c, m, "/wardwall", 0, 1000000, &ver) && ver != WW_POLICY_VERSION)
+		ww_err(d, "unsupported-version", "/wardwall",
+		       "policy language version %ld is not supported: this wardwall reads version %d",
+		       ver, WW_POLICY_VERSION);
+	m = cJSON_GetObjectItemCaseSensitive(root, "name");
+	if (!m)
+		ww_err(d, "missing-field", "", "missing \"name\": the policy's name");
+	else if (want(&c, m, "/name", cJSON_IsString, "a string") &&
+		 check_name(&c, m->valuestring, "/name", "policy", 64, true))
+		c.p->name = dup(&c, m->valuestring);
+	c.p->description = opt_string(&c, root, "description", "");
+	parse_defaults(&c, cJSON_GetObjectItemCaseSensitive(root, "defaults"));
+	parse_enforcement(&c, cJSON_GetObjectItemCaseSensitive(root, "enforcement"));
+	parse_zones(&c, cJSON_GetObjectItemCaseSensitive(root, "zones"));
+	check_addressing(&c);
+	parse_services(&c, cJSON_GetObjectItemCaseSensitive(root, "services"));
+	parse_flows(&c, cJSON_GetObjectItemCaseSensitive(root, "flows"));
+	parse_invariants(&c, cJSON_GetObjectItemCaseSensitive(root, "invariants"));
+done:
+	cJSON_Delete(root);
+	if (c.oom || d->oom) {
+		ww_policy_free(c.p);
+		return -ENOMEM;
+	}
+	if (d->nerrors > errors0) {
+		ww_policy_free(c.p);
+		return -EINVAL;
+	}
+	*out = c.p;
+	return 0;
+}
+
+int ww_policy_load(const char *path, struct ww_diags *d, struct ww_policy **out)
+{
+	char *text;
+	size_t len;
+	int err;
+
+	err = read_file(path, &text, &len);
+	if (err)
+		return err;
+	err = ww_policy_parse(path, text, len, d, out);
+	free(text);
+	return err;
+}

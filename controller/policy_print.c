@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Model -> canonical JSON. One line per zone, service, flow and invariant, so that diffs of
+ * canonical policies read like change logs.
+ */
+#include "policy.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timeutil.h"
+
+static int term_cmp(const void *a, const void *b)
+{
+	const struct ww_term *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return (int)x->hi - (int)y->hi;
+}
+
+long ww_service_normalize(const struct ww_service *s, struct ww_term **out)
+{
+	struct ww_term *v;
+	size_t n = 0;
+
+	*out = NULL;
+	if (!s->nterms)
+		return 0;
+	v = malloc(s->nterms * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nterms; i++) {
+		if (s->terms[i].proto == WW_PROTO_ANY) {
+			v[0] = (struct ww_term){.proto = WW_PROTO_ANY};
+			*out = v;
+			return 1;
+		}
+		v[i] = s->terms[i];
+		v[i].ptr = NULL;
+	}
+	qsort(v, s->nterms, sizeof(*v), term_cmp);
+	for (size_t i = 0; i < s->nterms; i++) {
+		if (n > 0 && v[n - 1].proto == v[i].proto && (unsigned)v[i].lo <= (unsigned)v[n - 1].hi + 1) {
+			if (v[i].hi > v[n - 1].hi)
+				v[n - 1].hi = v[i].hi;
+			continue;
+		}
+		v[n++] = v[i];
+	}
+	*out = v;
+	return (long)n;
+}
+
+static void print_terms(const struct ww_service *s, struct strbuf *out)
+{
+	struct ww_term *v;
+	long n = ww_service_normalize(s, &v);
+	char pb[8];
+
+	if (n < 0) {
+		out->oom = true;
+		return;
+	}
+	sb_add(out, "[");
+	for (long i = 0; i < n;) {
+		int proto = v[i].proto;
+		unsigned int max = ww_proto_key_max(proto);
+		sb_addf(out, "%s{\"proto\": \"%s\"", i ? ", " : "", ww_proto_str(proto, pb));
+		if (max && !(v[i].lo == 0 && v[i].hi == max)) {
+			sb_addf(out, ", \"%s\": [", ww_proto_has_ports(proto) ? "ports" : "types");
+			for (long k = i; k < n && v[k].proto == proto; k++) {
+				if (k > i)
+					sb_add(out, ", ");
+				if (v[k].lo == v[k].hi)
+					sb_addf(out, "%u", v[k].lo);
+				else
+					sb_addf(out, "\"%u-%u\"", v[k].lo, v[k].hi);
+			}
+			sb_add(out, "]");
+		}
+		sb_add(out, "}");
+		while (i < n && v[i].proto == proto)
+			i++;
+	}
+	sb_add(out, "]");
+	free(v);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void print_eplist(const struct ww_policy *p, const struct ww_eplist *l, struct strbuf *out)
+{
+	char **names;
+	char buf[WW_EP_STRLEN];
+
+	if (l->all) {
+		sb_add(out, "\"*\"");
+		return;
+	}
+	names = malloc((l->n ? l->n : 1) * sizeof(*names));
+	if (!names) {
+		out->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		ww_ep_name(p, l->v[i].host ? l->v[i].host->ep : l->v[i].zone->ep, buf);
+		names[i] = strdup(buf);
+		if (!names[i])
+			out->oom = true;
+	}
+	if (!out->oom)
+		qsort(names, l->n, sizeof(*names), str_cmp);
+	if (l->n != 1)
+		sb_add(out, "[");
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			sb_add(out, ", ");
+		sb_add_json_str(out, names[i] ? names[i] : "");
+		free(names[i]);
+	}
+	if (l->n != 1)
+		sb_add(out, "]");
+	free(names);
+}
+
+static int net_cmp(const void *a, const void *b)
+{
+	return ww_prefix_cmp(&((const struct ww_net *)a)->pfx, &((const struct ww_net *)b)->pfx);
+}
+
+static void print_nets(const struct ww_net *nets, size_t n, bool bare, struct strbuf *out)
+{
+	struct ww_net *v = malloc((n ? n : 1) * sizeof(*v));
+	char buf[WW_PREFIX_STRLEN];
+
+	if (!v) {
+		out->oom = true;
+		return;
+	}
+	memcpy(v, nets, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), net_cmp);
+	sb_add(out, "[");
+	for (size_t i = 0; i < n; i++)
+		sb_addf(out, "%s\"%s\"", i ? ", " : "", ww_prefix_str(&v[i].pfx, bare, buf));
+	sb_add(out, "]");
+	free(v);
+}
+
+static void print_zone(const struct ww_zone *z, struct strbuf *out)
+{
+	sb_add(out, "{");
+	if (z->description) {
+		sb_add(out, "\"description\": ");
+		sb_add_json_str(out, z->description);
+		sb_add(out, ", ");
+	}
+	if (z->crit)
+		sb_addf(out, "\"criticality\": \"%s\", ", ww_crit_str(z->crit));
+	if (z->mode == WW_MONITOR)
+		sb_add(out, "\"mode\": \"monitor\", ");
+	if (z->untrusted)
+		sb_add(out, "\"untrusted\": true, ");
+	sb_add(out, "\"networks\": ");
+	print_nets(z->nets, z->nnets, false, out);
+	if (z->nhosts) {
+		sb_add(out, ", \"hosts\": {");
+		for (size_t i = 0; i < z->nhosts; i++) {
+			sb_addf(out, "%s\"%s\": ", i ? ", " : "", z->hosts[i].name);
+			print_nets(z->hosts[i].nets, z->hosts[i].nnets, true, out);
+		}
+		sb_add(out, "}");
+	}
+	sb_add(out, "}");
+}
+
+void ww_flow_print_canonical(const struct ww_policy *p, const struct ww_flow *f, bool for_id,
+			     struct strbuf *out)
+{
+	char tb[WW_TIME_STRLEN];
+	const char **names;
+
+	sb_add(out, "{");
+	if (!for_id) {
+		sb_add(out, "\"id\": ");
+		sb_add_json_str(out, f->id);
+		sb_add(out, ", ");
+		if (f->description) {
+			sb_add(out, "\"description\": ");
+			sb_add_json_str(out, f->description);
+			sb_add(out, ", ");
+		}
+	}
+	sb_add(out, "\"from\": ");
+	print_eplist(p, &f->from, out);
+	sb_add(out, ", \"to\": ");
+	print_eplist(p, &f->to, out);
+	sb_add(out, ", \"services\": [");
+	names = malloc((f->nsvcs ? f->nsvcs : 1) * sizeof(*names));
+	if (!names) {
+		out->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < f->nsvcs; i++)
+		names[i] = f->svcs[i]->name;
+	qsort(names, f->nsvcs, sizeof(*names), str_cmp);
+	for (size_t i = 0; i < f->nsvcs; i++) {
+		if (i)
+			sb_add(out, ", ");
+		sb_add_json_str(out, names[i]);
+	}
+	free(names);
+	sb_addf(out, "], \"action\": \"%s\"", ww_action_str(f->action));
+	if (f->mode == WW_MONITOR)
+		sb_add(out, ", \"mode\": \"monitor\"");
+	if (f->has_from || f->has_until) {
+		sb_add(out, ", \"valid\": {");
+		if (f->has_from)
+			sb_addf(out, "\"from\": \"%s\"", ww_time_str(f->valid_from, tb));
+		if (f->has_until)
+			sb_addf(out, "%s\"until\": \"%s\"", f->has_from ? ", " : "",
+				ww_time_str(f->valid_until, tb));
+		sb_add(out, "}");
+	}
+	if (f->log >= 0)
+		sb_addf(out, ", \"log\": %s", f->log == WW_LOG_NONE ? "false" : "true");
+	if (!for_id) {
+		if (f->owner) {
+			sb_add(out, ", \"owner\": ");
+			sb_add_json_str(out, f->owner);
+		}
+		if (f->ticket) {
+			sb_add(out, ", \"ticket\": ");
+			sb_add_json_str(out, f->ticket);
+		}
+		if (f->ncontrols) {
+			sb_add(out, ", \"controls\": [");
+			for (size_t i = 0; i < f->ncontrols; i++) {
+				if (i)
+					sb_add(out, ", ");
+				sb_add_json_str(out, f->controls[i]);
+			}
+			sb_add(out, "]");
+		}
+	}
+	sb_add(out, "}");
+}
+
+static void print_invariant(const struct ww_policy *p, const struct ww_invariant *v,
+			    struct strbuf *out)
+{
+	sb_add(out, "{\"id\": ");
+	sb_add_json_str(out, v->id);
+	if (v->description) {
+		sb_add(out, ", \"description\": ");
+		sb_add_json_str(out, v->description);
+	}
+	sb_addf(out, ", \"expect\": \"%s\", \"from\": ", ww_action_str(v->expect));
+	print_eplist(p, &v->from, out);
+	sb_add(out, ", \"to\": ");
+	print_eplist(p, &v->to, out);
+	if (v->except.n) {
+		sb_add(out, ", \"except\": ");
+		print_eplist(p, &v->except, out);
+	}
+	if (v->svc) {
+		sb_add(out, ", \"service\": ");
+		sb_add_json_str(out, v->svc->name);
+	}
+	sb_add(out, "}");
+}
+
+void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
+{
+	static const char *const hookmodes[] = {"gateway", "host"};
+	static const char *const xdps[] = {"off", "native", "generic"};
+	const struct ww_defaults *d = &p->defaults;
+	const struct ww_enforcement *e = &p->enf;
+	bool first;
+
+	sb_addf(out, "{\n  \"wardwall\": %d,\n  \"name\": ", WW_POLICY_VERSION);
+	sb_add_json_str(out, p->name);
+	if (p->description) {
+		sb_add(out, ",\n  \"description\": ");
+		sb_add_json_str(out, p->description);
+	}
+	sb_addf(out,
+		",\n  \"defaults\": {\"between_zones\": \"%s\", \"within_zone\": \"%s\", "
+		"\"log\": \"%s\"},\n  \"zones\": {",
+		ww_action_str(d->between_zones), ww_action_str(d->within_zone), ww_log_str(d->log));
+	for (size_t i = 0; i < p->nzones; i++) {
+		sb_addf(out, "%s\n    \"%s\": ", i ? "," : "", p->zones[i].name);
+		print_zone(&p->zones[i], out);
+	}
+	sb_add(out, "\n  },\n  \"services\": {");
+	first = true;
+	for (size_t i = 0; i < p->nsvcs; i++) {
+		const struct ww_service *s = &p->svcs[i];
+		if (s->builtin && !s->referenced)
+			continue;
+		sb_addf(out, "%s\n    \"%s\": ", first ? "" : ",", s->name);
+		first = false;
+		if (s->description) {
+			sb_add(out, "{\"description\": ");
+			sb_add_json_str(out, s->description);
+			sb_add(out, ", \"terms\": ");
+			print_terms(s, out);
+			sb_add(out, "}");
+		} else {
+			print_terms(s, out);
+		}
+	}
+	sb_add(out, first ? "},\n  \"flows\": [" : "\n  },\n  \"flows\": [");
+	for (size_t i = 0; i < p->nflows; i++) {
+		sb_add(out, i ? ",\n    " : "\n    ");
+		ww_flow_print_canonical(p, &p->flows[i], false, out);
+	}
+	sb_add(out, p->nflows ? "\n  ],\n  \"invariants\": [" : "],\n  \"invariants\": [");
+	for (size_t i = 0; i < p->ninvs; i++) {
+		sb_add(out, i ? ",\n    " : "\n    ");
+		print_invariant(p, &p->invs[i], out);
+	}
+	sb_addf(out, p->ninvs ? "\n  ],\n" : "],\n");
+	sb_addf(out, "  \"enforcement\": {\"mode\": \"%s\", \"interfaces\": [", hookmodes[e->mode]);
+	for (size_t i = 0; i < e->nifaces; i++) {
+		if (i)
+			sb_add(out, ", ");
+		sb_add_json_str(out, e->ifaces[i]);
+	}
+	sb_addf(out, "], \"xdp\": \"%s\", \"log_group\": %u, \"log_rate\": %u}\n}\n", xdps[e->xdp],
+		e->log_group, e->log_rate);
+}
+
+void ww_policy_hash(const struct ww_policy *p, char out[65])
+{
+	struct strbuf sb = {0};
+
+	ww_policy_print_canonical(p, &sb);
+	sha256_hex(sb_str(&sb), sb.len, out);
+	sb_free(&sb);
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* RFC 3339 timestamps, as the policy and every report write them. */
+#ifndef WW_TIMEUTIL_H
+#define WW_TIMEUTIL_H
+
+#include <stdint.h>
+
+/* Parses "2026-03-10T08:00:00Z" or with an offset "+01:00" (fractions of a second are not
+ * accepted: windows are whole seconds). Returns 0 or -EINVAL. *t is unix seconds. */
+int ww_time_parse(const char *s, int64_t *t);
+/* Formats unix seconds as "2026-03-10T08:00:00Z" into buf (at least WW_TIME_STRLEN). */
+#define WW_TIME_STRLEN 32
+char *ww_time_str(int64_t t, char *buf);
+
+#endif

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void sb_grow(struct strbuf *sb, size_t extra)
+{
+	size_t need = sb->len + extra + 1;
+	char *s;
+
+	if (sb->oom || need <= sb->cap)
+		return;
+	size_t cap = sb->cap ? sb->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	s = realloc(sb->s, cap);
+	if (!s) {
+		sb->oom = true;
+		return;
+	}
+	sb->s = s;
+	sb->cap = cap;
+}
+
+void sb_addn(struct strbuf *sb, const char *s, size_t n)
+{
+	sb_grow(sb, n);
+	if (sb->oom)
+		return;
+	memcpy(sb->s + sb->len, s, n);
+	sb->len += n;
+	sb->s[sb->len] = '\0';
+}
+
+void sb_add(struct strbuf *sb, const char *s)
+{
+	sb_addn(sb, s, strlen(s));
+}
+
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return;
+	sb_grow(sb, (size_t)n);
+	if (sb->oom)
+		return;
+	vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+	sb->len += (size_t)n;
+}
+
+void sb_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vaddf(sb, fmt, ap);
+	va_end(ap);
+}
+
+void sb_add_json_str(struct strbuf *sb, const char *s)
+{
+	sb_add(sb, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			sb_add(sb, "\\\"");
+			break;
+		case '\\':
+			sb_add(sb, "\\\\");
+			break;
+		case '\n':
+			sb_add(sb, "\\n");
+			break;
+		case '\t':
+			sb_add(sb, "\\t");
+			break;
+		case '\r':
+			sb_add(sb, "\\r");
+			break;
+		default:
+			if (*p < 0x20)
+				sb_addf(sb, "\\u%04x", *p);
+			else
+				sb_addn(sb, (const char *)p, 1);
+		}
+	}
+	sb_add(sb, "\"");
+}
+
+const char *sb_str(const struct strbuf *sb)
+{
+	return sb->s ? sb->s : "";
+}
+
+char *sb_steal(struct strbuf *sb)
+{
+	char *s = sb->s ? sb->s : strdup("");
+
+	sb->s = NULL;
+	sb->len = sb->cap = 0;
+	sb->oom = false;
+	return s;
+}
+
+void sb_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->s)
+		sb->s[0] = '\0';
+}
+
+void sb_free(struct strbuf *sb)
+{
+	free(sb->s);
+	memset(sb, 0, sizeof(*sb));
+}
+
+int vec_reserve(void *arrp, size_t *cap, size_t n, size_t elem)
+{
+	void **arr = arrp;
+	size_t ncap;
+	void *p;
+
+	if (n <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	while (ncap < n)
+		ncap *= 2;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+char *xstrdup_printf(const char *fmt, ...)
+{
+	struct strbuf sb = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	if (sb.oom) {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb_steal(&sb);
+}
+
+uint64_t fnv1a64(const void *data, size_t len, uint64_t h)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+unsigned int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned int row[64], prev, tmp;
+
+	if (lb >= ARRAY_SIZE(row))
+		return ~0u;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned int)j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = (unsigned int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			tmp = row[j];
+			unsigned int sub = prev + (a[i - 1] != b[j - 1]);
+			unsigned int del = row[j] + 1, ins = row[j - 1] + 1;
+			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const char *suggest(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	unsigned int bestd = ~0u;
+	size_t wl = strlen(word);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned int d = edit_distance(word, cands[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = cands[i];
+		}
+	}
+	/* Suggest only what is plausibly a typo: a third of the word, at least one edit. */
+	if (!best || bestd == 0 || bestd > (wl < 3 ? 1 : wl / 3 + 1))
+		return NULL;
+	return best;
+}
+
+int read_file(const char *path, char **out, size_t *lenp)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	struct strbuf sb = {0};
+	char buf[65536];
+	size_t n;
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_addn(&sb, buf, n);
+	if (ferror(f))
+		err = -EIO;
+	if (f != stdin)
+		fclose(f);
+	if (!err && sb.oom)
+		err = -ENOMEM;
+	if (err) {
+		sb_free(&sb);
+		return err;
+	}
+	if (lenp)
+		*lenp = sb.len;
+	*out = sb_steal(&sb);
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned int mode)
+{
+	char *tmp = xstrdup_printf("%s.tmp.%d", path, (int)getpid());
+	const char *p = data;
+	int fd, err = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		err = -errno;
+		free(tmp);
+		return err;
+	}
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, data, len);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Small helpers shared by every stage: growable strings and arrays, hashing. */
+#ifndef WW_UTIL_H
+#define WW_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A growable NUL-terminated string. A zeroed struct is an empty string. */
+struct strbuf {
+	char *s;
+	size_t len, cap;
+	bool oom; /* an append failed; the content is truncated */
+};
+
+void sb_add(struct strbuf *sb, const char *s);
+void sb_addn(struct strbuf *sb, const char *s, size_t n);
+void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Appends s as a JSON string literal, quotes included. */
+void sb_add_json_str(struct strbuf *sb, const char *s);
+/* Returns the string (never NULL: "" when empty) and leaves sb empty; the caller frees it. */
+char *sb_steal(struct strbuf *sb);
+const char *sb_str(const struct strbuf *sb);
+void sb_reset(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+
+/*
+ * Grows *arr (elements of size elem) so that index n fits; *cap is its capacity.
+ * Returns 0 or -ENOMEM, leaving the array untouched on failure.
+ */
+int vec_reserve(void *arr, size_t *cap, size_t n, size_t elem);
+#define VEC_PUSH(arr, n, cap, val)                                                                 \
+	(vec_reserve(&(arr), &(cap), (n) + 1, sizeof(*(arr))) ? -ENOMEM : ((arr)[(n)++] = (val), 0))
+
+char *xstrdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* FNV-1a, for hash tables and content-addressed names (not for security). */
+uint64_t fnv1a64(const void *data, size_t len, uint64_t seed);
+#define FNV1A64_INIT 0xcbf29ce484222325ULL
+
+/* Damerau-free Levenshtein distance, for "did you mean" hints. */
+unsigned int edit_distance(const char *a, const char *b);
+/* The candidate closest to word, or NULL when none is close enough to suggest. */
+const char *suggest(const char *word, const char *const *cands, size_t n);
+
+/* Reads a whole file (or stdin for "-"). Returns 0 or -errno; *out is NUL-terminated. */
+int read_file(const char *path, char **out, size_t *len);
+/* Writes data to path atomically (temporary file, fsync, rename). Returns 0 or -errno. */
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned int mode);
+
+/* SHA-256 of data as 64 lowercase hex digits plus NUL. */
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

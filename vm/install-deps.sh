@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian 12 packages wardwall needs to build, test and run, when any is missing.
+# Used by `make deps` (and so by `make test` and `make demo`). Needs root for apt-get.
+set -eu
+
+PKGS="build-essential pkg-config clang llvm bpftool libbpf-dev libnftnl-dev libmnl-dev
+libnl-3-dev libnl-route-3-dev libcjson-dev libsodium-dev libcmocka-dev nftables iproute2
+iputils-ping netcat-openbsd python3 linux-libc-dev libclang-rt-14-dev"
+PKGS="$PKGS ${WARDWALL_EXTRA_PKGS:-}"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: need root to install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
