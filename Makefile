@@ -14,7 +14,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DWW_VERSION='"$(VERSION
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Everything but the entry point and subcommands forms the library the tests link against.
-CMD_SRCS := $(wildcard controller/cmd_*.c) controller/main.c
+CMD_SRCS := $(wildcard controller/cmd_*.c) controller/main.c controller/cli.c
 LIB_SRCS := $(filter-out $(CMD_SRCS),$(wildcard controller/*.c))
 LIB_OBJS := $(LIB_SRCS:controller/%.c=$(BUILD)/obj/%.o)
 CMD_OBJS := $(CMD_SRCS:controller/%.c=$(BUILD)/obj/%.o)

@@ -2,6 +2,7 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,8 @@ int ww_prefix_parse(const char *s, bool allow_len, struct ww_prefix *out, const 
 		}
 		errno = 0;
 		len = strtoul(slash + 1, &end, 10);
-		if (!slash[1] || *end || errno || slash[1] == '+' || slash[1] == '-' ||
+		/* strtoul alone would take " 8", "+8" and "-0". */
+		if (!isdigit((unsigned char)slash[1]) || *end || errno ||
 		    len > ww_family_bits(p.a.family)) {
 			*why = p.a.family == WW_INET ? "prefix length must be 0-32"
 						     : "prefix length must be 0-128";

@@ -24,6 +24,7 @@ struct actx {
 	bool *decides;   /* [flow] decides some packet at some time */
 	uint64_t *seen;  /* visited class pairs, open-addressed set of (cs << 32 | cd) + 1 */
 	size_t nseen, seencap;
+	size_t *first_in[2]; /* [IPv4, IPv6][ep]: first interval of class ep, or SIZE_MAX */
 };
 
 char *ww_key_str(int proto, unsigned int lo, unsigned int hi, char *buf)
@@ -39,6 +40,34 @@ char *ww_key_str(int proto, unsigned int lo, unsigned int hi, char *buf)
 	else
 		snprintf(buf, 32, "%s/%u-%u", ps, lo, hi);
 	return buf;
+}
+
+/* ---- address families ---- */
+
+static int index_families(struct actx *c)
+{
+	size_t ne = ww_nendpoints(c->p) + 1;
+
+	for (int f = 0; f < 2; f++) {
+		c->first_in[f] = malloc(ne * sizeof(*c->first_in[f]));
+		if (!c->first_in[f])
+			return -ENOMEM;
+		for (size_t e = 0; e < ne; e++)
+			c->first_in[f][e] = SIZE_MAX;
+	}
+	for (size_t i = c->cls.niv; i-- > 0;)
+		c->first_in[c->cls.iv[i].family == WW_INET6][c->cls.iv[i].cls] = i;
+	return 0;
+}
+
+/* The family of the packets between classes cs and cd (IPv4 first), or -1: there are none, as
+ * when one is IPv4-only and the other IPv6-only. */
+static int common_family(const struct actx *c, ww_ep_t cs, ww_ep_t cd)
+{
+	for (int f = 0; f < 2; f++)
+		if (c->first_in[f][cs] != SIZE_MAX && c->first_in[f][cd] != SIZE_MAX)
+			return f;
+	return -1;
 }
 
 /* ---- time slices ---- */
@@ -366,14 +395,16 @@ static int check_shadowing(struct actx *c)
 				p->flows[who[q]].id);
 			same = same && p->flows[who[q]].action == f->action;
 		}
+		const char *verb = f->action == WW_ALLOW ? (nwho == 1 ? "allows" : "allow")
+							 : (nwho == 1 ? "denies" : "deny");
 		if (same)
 			ww_warn(c->d, "redundant-flow", f->ptr,
 				"flow \"%s\" is redundant: %s already %s all of its traffic", f->id,
-				sb_str(&sb), f->action == WW_ALLOW ? "allow" : "deny");
+				sb_str(&sb), verb);
 		else if (nwho)
 			ww_warn(c->d, "shadowed-flow", f->ptr,
-				"flow \"%s\" never decides anything: %s decide all of its traffic first",
-				f->id, sb_str(&sb));
+				"flow \"%s\" never decides anything: %s %s all of its traffic first",
+				f->id, sb_str(&sb), nwho == 1 ? "decides" : "decide");
 		else
 			ww_warn(c->d, "shadowed-flow", f->ptr,
 				"flow \"%s\" never decides anything: other flows decide all of its traffic "
@@ -397,21 +428,27 @@ static bool excluded(const struct ww_policy *p, const struct ww_eplist *except, 
 	return ww_eplist_matches(except, &c);
 }
 
-/* A protocol the atoms do not name, for an example packet of an ANY atom. */
+/* Can protocol pr stand for an ANY atom: no atom names it, and the service (if any) covers it? */
+static bool unnamed_fits(int pr, const struct ww_service *svc, const struct ww_atom *atoms,
+			 size_t n)
+{
+	struct ww_atom a = {.proto = pr, .lo = 0, .hi = (uint16_t)ww_proto_key_max(pr)};
+
+	for (size_t k = 0; k < n; k++)
+		if (atoms[k].proto == pr)
+			return false;
+	return !svc || ww_service_overlaps_atom(svc, &a, NULL, 0);
+}
+
+/* A protocol the atoms do not name, for an example packet of an ANY atom: gre reads better than
+ * protocol 0, but only when no atom of its own decides it differently. */
 static int unnamed_proto(const struct ww_service *svc, const struct ww_atom *atoms, size_t n)
 {
-	for (int pr = 0; pr < 256; pr++) {
-		bool named = false;
-		for (size_t k = 0; k < n && !named; k++)
-			named = atoms[k].proto == pr;
-		if (named)
-			continue;
-		if (!svc)
-			return pr == 0 ? 47 : pr;
-		struct ww_atom a = {.proto = pr, .lo = 0, .hi = (uint16_t)ww_proto_key_max(pr)};
-		if (ww_service_overlaps_atom(svc, &a, NULL, 0))
+	if (unnamed_fits(47, svc, atoms, n))
+		return 47;
+	for (int pr = 0; pr < 256; pr++)
+		if (unnamed_fits(pr, svc, atoms, n))
 			return pr;
-	}
 	return 47;
 }
 
@@ -436,15 +473,15 @@ static void note_flow(struct inv_acc *a, const struct ww_dentry *e)
 		a->flows[a->nflows++] = e->flow;
 }
 
-static void describe(struct actx *c, struct strbuf *sb, ww_ep_t cs, ww_ep_t cd,
+static void describe(struct actx *c, struct strbuf *sb, ww_ep_t cs, ww_ep_t cd, int fam,
 		     const struct ww_atom *at, const struct ww_atom *atoms, size_t natoms,
 		     const struct ww_service *svc, int64_t t, bool windowed)
 {
 	const struct ww_policy *p = c->p;
 	char a1[WW_EP_STRLEN], a2[WW_EP_STRLEN], kb[32], x1[WW_PREFIX_STRLEN],
 		x2[WW_PREFIX_STRLEN], tb[WW_TIME_STRLEN];
-	const struct ww_interval *is = &c->cls.iv[c->cls.first[cs]],
-				 *id = &c->cls.iv[c->cls.first[cd]];
+	const struct ww_interval *is = &c->cls.iv[c->first_in[fam][cs]],
+				 *id = &c->cls.iv[c->first_in[fam][cd]];
 	struct ww_addr as = {.family = is->family, .v = is->lo},
 		       ad = {.family = id->family, .v = id->lo};
 	unsigned int lo = at->lo, hi = at->hi;
@@ -452,6 +489,15 @@ static void describe(struct actx *c, struct strbuf *sb, ww_ep_t cs, ww_ep_t cd,
 
 	if (proto == WW_PROTO_ANY)
 		proto = unnamed_proto(svc, atoms, natoms), lo = 0, hi = ww_proto_key_max(proto);
+	/* The whole atom is decided alike, so narrow the example to what the invariant names. */
+	for (size_t i = 0; svc && i < svc->nterms; i++) {
+		const struct ww_term *x = &svc->terms[i];
+		if (x->proto == proto && x->lo <= hi && lo <= x->hi) {
+			lo = lo > x->lo ? lo : x->lo;
+			hi = hi < x->hi ? hi : x->hi;
+			break;
+		}
+	}
 	sb_addf(sb, "%s -> %s %s (e.g. %s -> %s)", ww_ep_name(p, cs, a1), ww_ep_name(p, cd, a2),
 		ww_key_str(proto, lo, hi, kb), ww_addr_str(&as, x1), ww_addr_str(&ad, x2));
 	if (windowed)
@@ -477,7 +523,8 @@ static int prove(struct actx *c, const struct ww_invariant *inv, struct ww_inv_r
 	for (size_t i = 0; i < ns && !err; i++)
 		for (size_t k = 0; k < nd && !err; k++) {
 			struct pairview v = {0};
-			if (excluded(p, &inv->except, cd[k]))
+			int fam = common_family(c, cs[i], cd[k]);
+			if (fam < 0 || excluded(p, &inv->except, cd[k]))
 				continue;
 			struct ww_class scl = ww_class_of(p, cs[i]), dcl = ww_class_of(p, cd[k]);
 			bool within;
@@ -506,15 +553,15 @@ static int prove(struct actx *c, const struct ww_invariant *inv, struct ww_inv_r
 									  : got != WW_V_ALLOW;
 					if (bad) {
 						if (!acc.violations++)
-							describe(c, &acc.example, cs[i], cd[k], at,
-								 v.atoms, v.natoms, inv->svc, tbuf[s],
-								 nsl > 1);
+							describe(c, &acc.example, cs[i], cd[k], fam,
+								 at, v.atoms, v.natoms, inv->svc,
+								 tbuf[s], nsl > 1);
 						note_flow(&acc, e);
 					} else if (got == WW_V_MONITOR) {
 						if (!acc.monitors++)
-							describe(c, &acc.monitor_example, cs[i], cd[k],
-								 at, v.atoms, v.natoms, inv->svc,
-								 tbuf[s], nsl > 1);
+							describe(c, &acc.monitor_example, cs[i],
+								 cd[k], fam, at, v.atoms, v.natoms,
+								 inv->svc, tbuf[s], nsl > 1);
 					}
 				}
 			}
@@ -563,6 +610,9 @@ int ww_analyse(const struct ww_policy *p, int64_t now, struct ww_diags *d,
 	err = ww_classes_build(p, &c.cls);
 	if (err)
 		return err;
+	err = index_families(&c);
+	if (err)
+		goto out;
 	err = ww_pairidx_build(p, &c.ix);
 	if (err)
 		goto out;
@@ -585,6 +635,8 @@ int ww_analyse(const struct ww_policy *p, int64_t now, struct ww_diags *d,
 out:
 	free(c.decides);
 	free(c.seen);
+	free(c.first_in[0]);
+	free(c.first_in[1]);
 	ww_dtable_free(&c.dt);
 	ww_pairidx_free(&c.ix);
 	ww_classes_free(&c.cls);

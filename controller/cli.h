@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct ww_policy;
+
 /* Exit codes shared by every subcommand (docs/cli.md). */
 enum {
 	WW_EXIT_OK = 0,
@@ -25,6 +27,11 @@ extern const struct ww_cmd ww_cmds[];
 int cmd_check(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
 
 /* One option of a command. Options are matched exactly (no abbreviations): "--json",
  * "--at TIME" or "--at=TIME". */
@@ -48,6 +55,13 @@ void ww_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ww_usage(const char *cmd);
 /* Parses an RFC 3339 time or "now" for --now/--at; prints the error itself. */
 int ww_time_arg(const char *opt, const char *s, int64_t *t);
+/*
+ * Loads a policy for a command that acts on it: it must be valid and its invariants must hold.
+ * Diagnostics (warnings too) go to stderr. Returns WW_EXIT_OK with *out set, WW_EXIT_INVALID or
+ * WW_EXIT_USAGE.
+ */
+int ww_load_valid(const char *path, struct ww_policy **out);
+
 /* The current time, or WARDWALL_NOW from the environment (tests pin time with it). */
 int64_t ww_now(void);
 

@@ -60,7 +60,8 @@ int ww_flatten(const struct ww_policy *p, struct ww_interval **out, size_t *nout
 					     ((struct lbl){z->hosts[h].nets[k].pfx, z->hosts[h].ep})))
 					goto oom;
 	}
-	qsort(v, n, sizeof(*v), lbl_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), lbl_cmp);
 	stack = malloc((n ? n : 1) * sizeof(*stack));
 	if (!stack)
 		goto oom;
@@ -463,7 +464,8 @@ int ww_atoms_build(const struct ww_policy *p, const uint32_t *flows, size_t n,
 					goto oom;
 			}
 	}
-	qsort(t, nt, sizeof(*t), tref_cmp);
+	if (nt)
+		qsort(t, nt, sizeof(*t), tref_cmp);
 	for (size_t i = 0; i < nt;) {
 		size_t j = i;
 		int proto = t[i].proto;

@@ -121,6 +121,8 @@ char *ww_ptr_key(const char *base, const char *key)
 {
 	struct strbuf sb = {0};
 
+	if (!base)
+		return NULL;
 	sb_add(&sb, base);
 	sb_add(&sb, "/");
 	for (const char *p = key; *p; p++) {
@@ -140,5 +142,5 @@ char *ww_ptr_key(const char *base, const char *key)
 
 char *ww_ptr_idx(const char *base, size_t idx)
 {
-	return xstrdup_printf("%s/%zu", base, idx);
+	return base ? xstrdup_printf("%s/%zu", base, idx) : NULL;
 }

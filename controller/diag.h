@@ -44,7 +44,8 @@ void ww_diags_print(const struct ww_diags *d, struct strbuf *out);
 void ww_diags_json(const struct ww_diags *d, struct strbuf *out);
 void ww_diags_free(struct ww_diags *d);
 
-/* JSON pointer helpers (RFC 6901 escaping of ~ and /). The result is malloc'ed. */
+/* JSON pointer helpers (RFC 6901 escaping of ~ and /). The result is malloc'ed; NULL when memory
+ * runs out, or when base is NULL (an earlier allocation failed), so a lost pointer propagates. */
 char *ww_ptr_key(const char *base, const char *key);
 char *ww_ptr_idx(const char *base, size_t idx);
 

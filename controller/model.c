@@ -94,20 +94,23 @@ static int name_cmp(const void *key, const void *elem)
 	return strcmp(key, *(const char *const *)elem);
 }
 
-/* Zones, hosts and services are kept sorted by name, their first member, so bsearch finds them. */
+/* Zones, hosts and services are kept sorted by name, their first member, so bsearch finds them.
+ * An empty array may be NULL, which bsearch must not be given. */
 struct ww_zone *ww_zone_find(const struct ww_policy *p, const char *name)
 {
-	return bsearch(name, p->zones, p->nzones, sizeof(*p->zones), name_cmp);
+	return p->nzones ? bsearch(name, p->zones, p->nzones, sizeof(*p->zones), name_cmp)
+			  : NULL;
 }
 
 struct ww_host *ww_host_find(const struct ww_zone *z, const char *name)
 {
-	return bsearch(name, z->hosts, z->nhosts, sizeof(*z->hosts), name_cmp);
+	return z->nhosts ? bsearch(name, z->hosts, z->nhosts, sizeof(*z->hosts), name_cmp)
+			  : NULL;
 }
 
 struct ww_service *ww_service_find(const struct ww_policy *p, const char *name)
 {
-	return bsearch(name, p->svcs, p->nsvcs, sizeof(*p->svcs), name_cmp);
+	return p->nsvcs ? bsearch(name, p->svcs, p->nsvcs, sizeof(*p->svcs), name_cmp) : NULL;
 }
 
 struct ww_flow *ww_flow_find(const struct ww_policy *p, const char *id)

@@ -173,9 +173,14 @@ static bool integer(struct pctx *c, const cJSON *j, const char *ptr, long min, l
 {
 	if (!want(c, j, ptr, cJSON_IsNumber, "a number"))
 		return false;
-	if (j->valuedouble != (double)(long)j->valuedouble || j->valuedouble < (double)min ||
-	    j->valuedouble > (double)max) {
+	/* Range first: converting a double beyond long (1e99, inf) to long is undefined. */
+	if (!(j->valuedouble >= (double)min && j->valuedouble <= (double)max)) {
 		ww_err(c->d, "out-of-range", ptr, "%g is out of range: expected an integer %ld-%ld",
+		       j->valuedouble, min, max);
+		return false;
+	}
+	if (j->valuedouble != (double)(long)j->valuedouble) {
+		ww_err(c->d, "not-integer", ptr, "%g is not a whole number: expected an integer %ld-%ld",
 		       j->valuedouble, min, max);
 		return false;
 	}
@@ -389,6 +394,8 @@ static void parse_hosts(struct pctx *c, struct ww_zone *z, const cJSON *j, const
 		if (h.nnets == 0 && (cJSON_IsArray(m) && !m->child))
 			ww_err(c->d, "empty-host", h.ptr, "host \"%s\" has no address", m->string);
 		if (VEC_PUSH(z->hosts, z->nhosts, cap, h)) {
+			for (size_t k = 0; k < h.nnets; k++)
+				free(h.nets[k].ptr);
 			free(h.ptr), free(h.name), free(h.nets);
 			c->oom = true;
 		}
@@ -473,6 +480,8 @@ static void parse_zones(struct pctx *c, const cJSON *j)
 	}
 	if (!want(c, j, "/zones", cJSON_IsObject, "an object of zone names to zones"))
 		return;
+	if (!j->child)
+		ww_err(c->d, "empty-zones", "/zones", "the policy defines no zones");
 	unique_members(c, j, "/zones", "zone");
 	/* Parse in document order (diagnostics follow the file), then sort for ids and lookups. */
 	for (const cJSON *m = j->child; m; m = m->next) {
@@ -486,11 +495,13 @@ static void parse_zones(struct pctx *c, const cJSON *j)
 			c->oom = true;
 		}
 	}
-	qsort(p->zones, p->nzones, sizeof(*p->zones), zone_cmp);
+	if (p->nzones)
+		qsort(p->zones, p->nzones, sizeof(*p->zones), zone_cmp);
 	for (size_t i = 0; i < p->nzones; i++) {
 		struct ww_zone *z = &p->zones[i];
 		z->ep = (ww_ep_t)(i + 1);
-		qsort(z->hosts, z->nhosts, sizeof(*z->hosts), host_cmp);
+		if (z->nhosts)
+			qsort(z->hosts, z->nhosts, sizeof(*z->hosts), host_cmp);
 		for (size_t k = 0; k < z->nhosts; k++)
 			z->hosts[k].zone = z;
 		nh += z->nhosts;
@@ -543,7 +554,8 @@ static void check_addressing(struct pctx *c)
 				bool inside = false;
 				for (size_t q = 0; q < z->nnets && !inside; q++)
 					inside = ww_prefix_covers(&z->nets[q].pfx, &hn->pfx);
-				if (!inside)
+				/* A zone without valid networks was reported already. */
+				if (!inside && z->nnets)
 					ww_err(c->d, "host-outside-zone", hn->ptr,
 					       "%s is not inside any network of zone \"%s\"",
 					       ww_prefix_str(&hn->pfx, true, buf), z->name);
@@ -551,7 +563,8 @@ static void check_addressing(struct pctx *c)
 					goto oom;
 			}
 	}
-	qsort(v, n, sizeof(*v), netref_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), netref_cmp);
 	for (size_t i = 1; i < n; i++)
 		if (!ww_prefix_cmp(&v[i - 1].net->pfx, &v[i].net->pfx))
 			ww_err(c->d, "duplicate-prefix", v[i].net->ptr,
@@ -760,7 +773,7 @@ static void parse_services(struct pctx *c, const cJSON *j)
 		struct ww_service s = {.builtin = true};
 		s.name = dup(c, b->name);
 		s.description = dup(c, b->description);
-		if (builtin_terms(&s, b->spec) || VEC_PUSH(p->svcs, p->nsvcs, cap, s)) {
+		if (!s.name || builtin_terms(&s, b->spec) || VEC_PUSH(p->svcs, p->nsvcs, cap, s)) {
 			free(s.name), free(s.description), free(s.terms);
 			c->oom = true;
 		}
@@ -794,6 +807,8 @@ static void parse_services(struct pctx *c, const cJSON *j)
 			free(tp);
 		}
 		if (VEC_PUSH(p->svcs, p->nsvcs, cap, s)) {
+			for (size_t k = 0; k < s.nterms; k++)
+				free(s.terms[k].ptr);
 			free(s.name), free(s.ptr), free(s.terms), free(s.description);
 			c->oom = true;
 		}
@@ -941,8 +956,13 @@ static void parse_window(struct pctx *c, struct ww_flow *f, const cJSON *j, cons
 		ww_err(c->d, "empty-window", ptr, "a validity window needs \"from\", \"until\" or both");
 	if (f->has_from && f->has_until && f->valid_until <= f->valid_from) {
 		char *mp = kptr(c, ptr, "until");
-		ww_err(c->d, "invalid-window", mp, "the window ends (%s) before it starts",
-		       ww_time_str(f->valid_until, buf));
+		if (f->valid_until < f->valid_from)
+			ww_err(c->d, "invalid-window", mp, "the window ends (%s) before it starts",
+			       ww_time_str(f->valid_until, buf));
+		else
+			ww_err(c->d, "invalid-window", mp,
+			       "the window ends (%s) the moment it starts: it is empty",
+			       ww_time_str(f->valid_until, buf));
 		free(mp);
 	}
 }
@@ -992,8 +1012,9 @@ static void parse_flow_services(struct pctx *c, struct ww_flow *f, const cJSON *
 			continue;
 		}
 		s->referenced = true;
-		if (VEC_PUSH(f->svcs, f->nsvcs, cap, s) ||
-		    vec_reserve(&f->svc_ptrs, &pcap, f->nsvcs, sizeof(*f->svc_ptrs))) {
+		/* Room for the pointer first: nsvcs counts both arrays. */
+		if (vec_reserve(&f->svc_ptrs, &pcap, f->nsvcs + 1, sizeof(*f->svc_ptrs)) ||
+		    VEC_PUSH(f->svcs, f->nsvcs, cap, s)) {
 			free(xp);
 			c->oom = true;
 			continue;
@@ -1272,21 +1293,38 @@ static void parse_invariants(struct pctx *c, const cJSON *j)
 
 /* ------------------------------------------------------------------------------------------ */
 
+static bool json_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
 static void syntax_error(struct ww_diags *d, const char *text, size_t len, const char *at)
 {
+	const char *end = text + len, *p, *q;
 	int line = 1, col = 1;
-	const char *p;
+	bool in_str = false;
 	struct ww_diag *x;
 
-	if (!at || at < text || at > text + len)
-		at = text + len;
-	const char *q = at;
-	while (q < text + len && strchr(" \t\r\n", *q))
-		q++;
-	if (q == text + len)
-		at = text + len; /* only whitespace left: the input ended too early */
+	if (!at || at < text || at > end)
+		at = end;
+	/* cJSON blames the first character of a string it cannot finish; when no quote closes it,
+	 * the real problem is that the input ended inside the string. */
+	for (p = text; p < at; p++)
+		if (in_str && *p == '\\' && p + 1 < at)
+			p++;
+		else if (*p == '"')
+			in_str = !in_str;
+	for (q = at; in_str && q < end && *q != '"'; q++)
+		if (*q == '\\' && q + 1 < end)
+			q++;
+	if (in_str && q >= end)
+		at = end;
+	for (q = at; q < end && json_space(*q); q++)
+		;
+	if (q == end)
+		at = end; /* only whitespace left: the input ended too early */
 	/* cJSON stops one past the offending character when whitespace follows it. */
-	while (at < text + len && at > text && strchr(" \t\r\n", *at) && !strchr(" \t\r\n", at[-1]))
+	while (at < end && at > text && json_space(*at) && !json_space(at[-1]))
 		at--;
 	for (p = text; p < at; p++) {
 		if (*p == '\n') {
@@ -1297,7 +1335,7 @@ static void syntax_error(struct ww_diags *d, const char *text, size_t len, const
 		}
 	}
 	/* cJSON stops where the text stops making sense; say what it found there. */
-	if (at >= text + len || !*at)
+	if (at >= end)
 		ww_err(d, "malformed-json", "", "malformed JSON: unexpected end of input");
 	else if ((unsigned char)*at < 0x20 || (unsigned char)*at >= 0x7f)
 		ww_err(d, "malformed-json", "", "malformed JSON: unexpected byte 0x%02x",
@@ -1335,7 +1373,7 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 		return -EINVAL;
 	}
 	for (const char *q = end; q && q < text + len; q++)
-		if (!strchr(" \t\r\n", *q)) {
+		if (!json_space(*q)) {
 			syntax_error(d, text, len, q);
 			cJSON_Delete(root);
 			return -EINVAL;
@@ -1349,6 +1387,8 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 	if (!want(&c, root, "", cJSON_IsObject, "a policy object"))
 		goto done;
 	check_members(&c, root, "", known, countof(known));
+	if ((m = cJSON_GetObjectItemCaseSensitive(root, "$schema")))
+		want(&c, m, "/$schema", cJSON_IsString, "a string");
 	m = cJSON_GetObjectItemCaseSensitive(root, "wardwall");
 	if (!m)
 		ww_err(d, "missing-field", "", "missing \"wardwall\": the language version (1)");

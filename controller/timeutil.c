@@ -60,7 +60,12 @@ int ww_time_parse(const char *s, int64_t *t)
 	tm.tm_hour = h;
 	tm.tm_min = m;
 	tm.tm_sec = sec;
-	*t = (int64_t)timegm(&tm) - sign * (int64_t)(oh * 3600 + om * 60);
+	/* An offset may carry the instant out of what ww_time_str() prints as a time that parses
+	 * back (before 1970, after 9999): refuse it, or the canonical form would not parse. */
+	int64_t v = (int64_t)timegm(&tm) - sign * (int64_t)(oh * 3600 + om * 60);
+	if (v < 0 || v > WW_TIME_MAX)
+		return -EINVAL;
+	*t = v;
 	return 0;
 }
 

@@ -214,6 +214,54 @@ const char *suggest(const char *word, const char *const *cands, size_t n)
 	return best;
 }
 
+static size_t strset_slot(const struct strset *ss, const char *s)
+{
+	size_t i = (size_t)fnv1a64(s, strlen(s), FNV1A64_INIT) & (ss->cap - 1);
+
+	while (ss->slots[i] && strcmp(ss->slots[i], s))
+		i = (i + 1) & (ss->cap - 1);
+	return i;
+}
+
+bool strset_has(const struct strset *ss, const char *s)
+{
+	return ss->cap && ss->slots[strset_slot(ss, s)];
+}
+
+int strset_add(struct strset *ss, const char *s)
+{
+	size_t i;
+
+	if ((ss->n + 1) * 2 > ss->cap) {
+		struct strset g = {.cap = ss->cap ? ss->cap * 2 : 64};
+		g.slots = calloc(g.cap, sizeof(*g.slots));
+		if (!g.slots)
+			return -ENOMEM;
+		for (size_t k = 0; k < ss->cap; k++)
+			if (ss->slots[k])
+				g.slots[strset_slot(&g, ss->slots[k])] = ss->slots[k];
+		g.n = ss->n;
+		free(ss->slots);
+		*ss = g;
+	}
+	i = strset_slot(ss, s);
+	if (ss->slots[i])
+		return 0;
+	ss->slots[i] = strdup(s);
+	if (!ss->slots[i])
+		return -ENOMEM;
+	ss->n++;
+	return 1;
+}
+
+void strset_free(struct strset *ss)
+{
+	for (size_t i = 0; i < ss->cap; i++)
+		free(ss->slots[i]);
+	free(ss->slots);
+	memset(ss, 0, sizeof(*ss));
+}
+
 int read_file(const char *path, char **out, size_t *lenp)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;

@@ -48,6 +48,16 @@ unsigned int edit_distance(const char *a, const char *b);
 /* The candidate closest to word, or NULL when none is close enough to suggest. */
 const char *suggest(const char *word, const char *const *cands, size_t n);
 
+/* A set of strings (owned copies), for de-duplicating names. */
+struct strset {
+	char **slots;
+	size_t n, cap;
+};
+/* Adds s; returns 1 if added, 0 if already present, -ENOMEM. */
+int strset_add(struct strset *ss, const char *s);
+bool strset_has(const struct strset *ss, const char *s);
+void strset_free(struct strset *ss);
+
 /* Reads a whole file (or stdin for "-"). Returns 0 or -errno; *out is NUL-terminated. */
 int read_file(const char *path, char **out, size_t *len);
 /* Writes data to path atomically (temporary file, fsync, rename). Returns 0 or -errno. */

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "apply.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compile_nft.h"
+#include "eval.h"
+#include "nft_nl.h"
+#include "policy.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * In host mode, refuse a policy that would deny a new connection like the SSH session this
+ * command runs in: established connections survive an apply, but the operator could not log in
+ * again. (SSH_CONNECTION is "client-ip client-port server-ip server-port".)
+ */
+static int lockout_guard(const struct ww_policy *p, const struct ww_apply_opts *o,
+			 struct strbuf *err)
+{
+	const char *ssh = getenv("SSH_CONNECTION");
+	char cip[64], sip[64];
+	int sport;
+	struct ww_packet pkt = {.proto = WW_PROTO_TCP, .at = (int64_t)time(NULL)};
+	struct ww_verdict v;
+
+	if (o->force || p->enf.mode != WW_HOST || !ssh ||
+	    sscanf(ssh, "%63s %*d %63s %d", cip, sip, &sport) != 3 ||
+	    ww_addr_parse(cip, &pkt.src) || ww_addr_parse(sip, &pkt.dst))
+		return 0;
+	pkt.key = sport;
+	ww_evaluate(p, &pkt, &v);
+	if (v.kind != WW_V_DENY)
+		return 0;
+	sb_addf(err,
+		"refusing to apply: this SSH session (%s -> %s tcp/%d) could not reconnect, it "
+		"would be denied by %s%s%s; allow it in the policy or use --force",
+		cip, sip, sport, v.flow ? "flow \"" : "the default", v.flow ? v.flow->id : "",
+		v.flow ? "\"" : "");
+	return -EINVAL;
+}
+
+/* A test hook (WARDWALL_FAULT=nft-invalid-element): one element that the kernel must refuse, so
+ * tests can watch a real transaction abort. */
+static int inject_fault(struct ww_nft_batch *b, const struct nfr_table *want)
+{
+	const char *f = getenv("WARDWALL_FAULT");
+
+	if (!f || strcmp(f, "nft-invalid-element") || !want->nsets)
+		return 0;
+	for (size_t i = 0; i < want->nsets; i++) {
+		if (!want->sets[i].vmap)
+			continue;
+		struct nfr_elem e = {.lo = 0, .hi = 0, .v = {NV_GOTO, "wardwall-fault-no-such-chain"}};
+		struct nfr_set s = want->sets[i];
+		s.elems = &e;
+		s.nelems = 1;
+		return ww_nft_add_elems(b, &s, "fault injected by WARDWALL_FAULT");
+	}
+	return 0;
+}
+
+int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww_apply_result *r,
+	     struct strbuf *err)
+{
+	struct ww_state *st = NULL;
+	struct ww_nft *nft = NULL;
+	struct nfr_table *want = NULL, *live = NULL;
+	struct ww_nft_diff d = {0};
+	struct ww_nft_batch *b = NULL;
+	struct ww_generation cur;
+	char hash[65];
+	double t0 = now_ms();
+	uint32_t genid;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	e = lockout_guard(p, o, err);
+	if (e)
+		return e;
+	e = ww_state_open(o->state_dir, true, &st, err);
+	if (e)
+		return e;
+	e = ww_compile_nft(p, &want);
+	if (e) {
+		sb_addf(err, "compiling for nftables: %s", strerror(-e));
+		goto out;
+	}
+	r->nchains = want->nchains;
+	r->nsets = want->nsets;
+	r->ncounters = want->ncounters;
+	e = ww_nft_open(&nft);
+	if (e) {
+		sb_addf(err, "netlink: %s", strerror(-e));
+		goto out;
+	}
+	for (int attempt = 0;; attempt++) {
+		e = ww_nft_read(nft, &live, &genid, err);
+		if (e)
+			goto out;
+		e = ww_nft_diff(live, want, &d);
+		if (e)
+			goto out;
+		if (!d.n && !d.replace)
+			break;
+		e = ww_nft_batch_new(&b, genid);
+		if (!e)
+			e = ww_nft_diff_batch(live, want, &d, b);
+		if (!e)
+			e = inject_fault(b, want);
+		if (e) {
+			sb_addf(err, "building the transaction: %s", strerror(-e));
+			goto out;
+		}
+		r->messages = ww_nft_batch_count(b);
+		e = ww_nft_batch_commit(nft, b, err);
+		ww_nft_batch_free(b);
+		b = NULL;
+		if (e != -ERESTART || attempt == 3)
+			break;
+		/* Someone changed the ruleset between our read and our commit: start over. */
+		sb_reset(err);
+		nfr_table_free(live);
+		live = NULL;
+		ww_nft_diff_free(&d);
+	}
+	if (e) {
+		char *k = strdup(sb_str(err));
+		sb_reset(err);
+		sb_addf(err, "the kernel refused the transaction, nothing was changed: %s",
+			k ? k : "");
+		free(k);
+		goto out;
+	}
+	r->changed = d.n > 0 || d.replace;
+	r->replaced = d.replace;
+	for (size_t i = 0; i < d.n; i++)
+		r->counts[d.v[i].op][d.v[i].kind]++;
+	/* Record a generation when the kernel changed or the record does not name this policy. */
+	ww_policy_hash(p, hash);
+	e = ww_state_current(st, &cur);
+	if (e == -EBADMSG)
+		e = 0;
+	if (!e && (r->changed || strcmp(cur.policy_sha256, hash) || !cur.gen)) {
+		e = ww_state_record(st, p, o->action, o->source, o->restores, &r->gen);
+		r->recorded = !e;
+	} else if (!e) {
+		r->gen = cur.gen;
+	}
+	if (e)
+		sb_addf(err, "the kernel has the new policy, but recording it under %s failed: %s",
+			ww_state_dir(st), strerror(-e));
+out:
+	r->ms = now_ms() - t0;
+	ww_nft_batch_free(b);
+	ww_nft_diff_free(&d);
+	nfr_table_free(live);
+	nfr_table_free(want);
+	ww_nft_close(nft);
+	ww_state_close(st);
+	return e;
+}
+
+int ww_remove(const char *state_dir, bool *changed, struct strbuf *err)
+{
+	struct ww_state *st = NULL;
+	struct ww_nft *nft = NULL;
+	struct nfr_table *live = NULL;
+	struct ww_nft_batch *b = NULL;
+	uint32_t genid;
+	int e;
+
+	*changed = false;
+	e = ww_state_open(state_dir, true, &st, err);
+	if (e)
+		return e;
+	e = ww_nft_open(&nft);
+	if (!e)
+		e = ww_nft_read(nft, &live, &genid, err);
+	if (!e && live) {
+		e = ww_nft_batch_new(&b, genid);
+		if (!e)
+			e = ww_nft_del_table(b);
+		if (!e)
+			e = ww_nft_batch_commit(nft, b, err);
+		*changed = !e;
+	}
+	if (!e) {
+		struct ww_generation cur;
+		if (ww_state_current(st, &cur) || cur.gen || *changed)
+			e = ww_state_record(st, NULL, "remove", NULL, 0, NULL);
+	}
+	ww_nft_batch_free(b);
+	nfr_table_free(live);
+	ww_nft_close(nft);
+	ww_state_close(st);
+	return e;
+}

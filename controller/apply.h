@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stage 4, apply: the only code that writes to the kernel. One policy generation goes in as a
+ * whole or not at all, under the state directory's lock, and is recorded once the kernel has it.
+ */
+#ifndef WW_APPLY_H
+#define WW_APPLY_H
+
+#include <stdbool.h>
+
+#include "apply_nft.h"
+#include "model.h"
+#include "state.h"
+
+struct ww_apply_opts {
+	const char *state_dir; /* NULL: default */
+	const char *source;    /* the policy file, for the history */
+	const char *action;    /* "apply" or "rollback" */
+	unsigned long restores;
+	bool force; /* apply even if it would cut this SSH session (host mode) */
+};
+
+struct ww_apply_result {
+	bool changed;        /* the kernel was changed */
+	unsigned long gen;   /* the generation now current (0: none recorded) */
+	bool recorded;       /* a new generation was recorded */
+	size_t counts[3][5]; /* [enum ww_op][enum ww_objkind] objects changed in nftables */
+	bool replaced;       /* the table was replaced whole */
+	size_t messages;     /* netlink messages in the transaction */
+	double ms;           /* wall time of the whole apply */
+	size_t nchains, nsets, ncounters; /* the compiled table */
+};
+
+/*
+ * Compiles p, reads the kernel, and commits the difference in one transaction (retrying if the
+ * ruleset changed meanwhile). Returns 0, -EINVAL (refused: the policy would cut the SSH session
+ * running this command), -EBUSY (locked) or another -errno; err says why in policy terms.
+ */
+int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww_apply_result *r,
+	     struct strbuf *err);
+
+/* The outcome of an apply, as text or (json) one JSON object; for apply and rollback. */
+void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r, bool json,
+		     struct strbuf *out);
+
+/* Deletes wardwall's table and records the removal. *changed tells whether there was one. */
+int ww_remove(const char *state_dir, bool *changed, struct strbuf *err);
+
+#endif

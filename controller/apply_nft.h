@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stage 4 for nftables: what must change in the kernel to go from the live table to the
+ * compiled one, as one ordered batch (objects are created before anything refers to them and
+ * deleted after nothing does).
+ */
+#ifndef WW_APPLY_NFT_H
+#define WW_APPLY_NFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nfr.h"
+#include "nft_nl.h"
+
+enum ww_op { WW_ADD, WW_DEL, WW_CHANGE };
+enum ww_objkind { WW_OBJ_TABLE, WW_OBJ_COUNTER, WW_OBJ_LIMIT, WW_OBJ_SET, WW_OBJ_CHAIN };
+
+struct ww_nft_change {
+	enum ww_op op;
+	enum ww_objkind kind;
+	const char *name; /* points into the live or the wanted table */
+};
+
+struct ww_nft_diff {
+	struct ww_nft_change *v;
+	size_t n, cap;
+	/* The live table cannot be edited into the wanted one (a foreign base chain or a set of
+	 * another type under one of wardwall's names): it is replaced whole, counters reset. */
+	bool replace;
+};
+
+/* live may be NULL (no table). Both tables sorted. Returns 0 or -ENOMEM. */
+int ww_nft_diff(const struct nfr_table *live, const struct nfr_table *want, struct ww_nft_diff *d);
+void ww_nft_diff_free(struct ww_nft_diff *d);
+size_t ww_nft_diff_count(const struct ww_nft_diff *d, enum ww_op op, enum ww_objkind kind);
+
+/* Appends the diff's messages to b. Returns 0 or -errno. */
+int ww_nft_diff_batch(const struct nfr_table *live, const struct nfr_table *want,
+		      const struct ww_nft_diff *d, struct ww_nft_batch *b);
+
+/* "chain dec-1a2b (flows a, b)": what an object is, in policy terms where possible. */
+void ww_nft_describe(const struct nfr_table *t, enum ww_objkind kind, const char *name,
+		     struct strbuf *out);
+
+#endif

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* wardwall rollback: re-apply the generation before the current one (or --to N). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "cli.h"
+#include "policy.h"
+
+static bool v_is_policy(const struct ww_generation *g)
+{
+	return !strcmp(g->action, "apply") || !strcmp(g->action, "rollback");
+}
+
+int cmd_rollback(int argc, char **argv)
+{
+	const char *state_dir = NULL, *to = NULL;
+	bool json = false, force = false;
+	struct ww_opt opts[] = {{"--json", NULL, &json},         {"--force", NULL, &force},
+				{"--to", &to, NULL},              {"--state-dir", &state_dir, NULL},
+				{NULL, NULL, NULL}};
+	struct ww_state *st = NULL;
+	struct ww_generation cur, *hist = NULL;
+	struct ww_policy *p = NULL;
+	struct ww_diags d = {0};
+	struct strbuf err = {0}, out = {0};
+	unsigned long target = 0;
+	size_t n = 0;
+	int npos, e, rc = WW_EXIT_USAGE;
+
+	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
+		return ww_usage("rollback");
+	e = ww_state_open(state_dir, false, &st, &err);
+	if (!e)
+		e = ww_state_current(st, &cur);
+	if (!e)
+		e = ww_state_history(st, &hist, &n);
+	if (e) {
+		ww_errorf("rollback: %s", err.len ? sb_str(&err) : strerror(-e));
+		goto out;
+	}
+	if (to) {
+		target = strtoul(to, NULL, 10);
+	} else {
+		/* The generation applied before the current one. */
+		for (size_t i = 0; i < n; i++)
+			if (v_is_policy(&hist[i]) && hist[i].gen < cur.gen)
+				target = hist[i].gen;
+	}
+	if (!target) {
+		ww_errorf("rollback: no earlier generation to go back to%s",
+			  cur.gen ? "" : " (nothing was ever applied)");
+		goto out;
+	}
+	d.file = "generation";
+	e = ww_state_policy(st, target, &p, &d);
+	if (e) {
+		ww_errorf("rollback: generation %lu: %s", target,
+			  e == -ENOENT ? "no such generation" : strerror(-e));
+		goto out;
+	}
+	ww_state_close(st);
+	st = NULL;
+	char src[32];
+	snprintf(src, sizeof(src), "generation %lu", target);
+	struct ww_apply_opts o = {.state_dir = state_dir, .source = src, .action = "rollback",
+				  .restores = target, .force = force};
+	struct ww_apply_result r;
+	e = ww_apply(p, &o, &r, &err);
+	if (e) {
+		ww_errorf("rollback to generation %lu: %s", target, sb_str(&err));
+		rc = e == -EINVAL ? WW_EXIT_INVALID : WW_EXIT_USAGE;
+		goto out;
+	}
+	if (!json)
+		printf("rolled back to generation %lu\n", target);
+	ww_apply_report(p, &r, json, &out);
+	fputs(sb_str(&out), stdout);
+	rc = WW_EXIT_OK;
+out:
+	free(hist);
+	ww_diags_free(&d);
+	ww_policy_free(p);
+	ww_state_close(st);
+	sb_free(&err);
+	sb_free(&out);
+	return rc;
+}

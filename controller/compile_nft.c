@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "compile_nft.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decision.h"
+
+/* Up to this many keys a pair chain compares directly; beyond, it looks them up in a map. */
+#define INLINE_MAX 3
+
+struct cctx {
+	const struct ww_policy *p;
+	struct ww_classes cls;
+	struct ww_pairidx ix;
+	struct ww_dtable dt;
+	struct nfr_table *t;
+	struct strset names; /* chains and sets already in t */
+	char **dec;          /* [dlist id] decision chain name, made on first use */
+	size_t ndec;
+	int err;
+};
+
+static char *xdup(struct cctx *c, const char *s)
+{
+	char *r = strdup(s);
+
+	if (!r)
+		c->err = -ENOMEM;
+	return r;
+}
+
+/* "<prefix>-<12 hex digits of the body's sha256>": equal content, equal name. */
+static char *content_name(struct cctx *c, const char *prefix, const struct strbuf *body)
+{
+	char hex[65];
+	char *r;
+
+	sha256_hex(sb_str(body), body->len, hex);
+	r = xstrdup_printf("%s-%.12s", prefix, hex);
+	if (!r)
+		c->err = -ENOMEM;
+	return r;
+}
+
+/* Adds chain ch (taking ownership) unless a chain of that name exists; frees it then. */
+static void add_chain(struct cctx *c, struct nfr_chain *ch)
+{
+	int r = c->err ? 0 : strset_add(&c->names, ch->name);
+
+	if (r < 0)
+		c->err = r;
+	if (r <= 0 || VEC_PUSH(c->t->chains, c->t->nchains, c->t->chcap, *ch)) {
+		if (r > 0)
+			c->err = -ENOMEM;
+		nfr_chain_clear(ch);
+	}
+	memset(ch, 0, sizeof(*ch));
+}
+
+static void add_set(struct cctx *c, struct nfr_set *s)
+{
+	int r = c->err ? 0 : strset_add(&c->names, s->name);
+
+	if (r < 0)
+		c->err = r;
+	if (r <= 0 || VEC_PUSH(c->t->sets, c->t->nsets, c->t->scap, *s)) {
+		if (r > 0)
+			c->err = -ENOMEM;
+		nfr_set_clear(s);
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+static void push_rule(struct cctx *c, struct nfr_chain *ch, struct nfr_rule *r)
+{
+	if (VEC_PUSH(ch->rules, ch->nrules, ch->cap, *r)) {
+		c->err = -ENOMEM;
+		nfr_rule_clear(r);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+static void push_elem(struct cctx *c, struct nfr_set *s, u128 lo, u128 hi, enum nfr_vkind vk,
+		      const char *chain)
+{
+	struct nfr_elem *last = s->nelems ? &s->elems[s->nelems - 1] : NULL;
+
+	/* Adjacent intervals with the same verdict merge, as nft would merge them. */
+	if (s->interval && last && last->hi + 1 == lo && last->v.kind == vk &&
+	    !strcmp(last->v.chain, chain)) {
+		last->hi = hi;
+		return;
+	}
+	struct nfr_elem e = {.lo = lo, .hi = hi, .v = {vk, xdup(c, chain)}};
+	if (VEC_PUSH(s->elems, s->nelems, s->cap, e)) {
+		free(e.v.chain);
+		c->err = -ENOMEM;
+	}
+}
+
+/* Names a finished vmap after its content and adds it; returns a malloc'ed copy of its name. */
+static const char *finish_map(struct cctx *c, struct nfr_set *s, const char *prefix)
+{
+	struct strbuf body = {0};
+
+	nfr_set_body(s, &body);
+	s->name = content_name(c, prefix, &body);
+	sb_free(&body);
+	if (!s->name) {
+		nfr_set_clear(s);
+		return NULL;
+	}
+	char *keep = xdup(c, s->name);
+	add_set(c, s); /* frees s if a set of that name (and so that content) exists */
+	return keep;
+}
+
+static const char *finish_chain(struct cctx *c, struct nfr_chain *ch, const char *prefix)
+{
+	struct strbuf body = {0};
+	char *keep;
+
+	nfr_chain_body(ch, &body);
+	ch->name = content_name(c, prefix, &body);
+	sb_free(&body);
+	if (!ch->name) {
+		nfr_chain_clear(ch);
+		return NULL;
+	}
+	keep = xdup(c, ch->name);
+	add_chain(c, ch);
+	return keep;
+}
+
+/* ---- decision chains ---- */
+
+static void log_stmt(struct cctx *c, struct nfr_rule *r, const char *verdict, const char *counter)
+{
+	r->limit = xstrdup_printf("log/%u", c->p->enf.log_rate);
+	r->log_prefix = xstrdup_printf(WW_NFT_LOG_TAG "%s:%s", verdict, counter);
+	r->log_group = c->p->enf.log_group;
+	if (!r->log_prefix || !r->limit)
+		c->err = -ENOMEM;
+}
+
+/* Count (and maybe log) then decide; two rules when logging, since a limit stops its rule. */
+static void decide_rules(struct cctx *c, struct nfr_chain *ch, const struct ww_flow *f,
+			 const char *counter, const char *verdict, bool log, enum nfr_vkind vk)
+{
+	struct nfr_rule r = {0};
+
+	if (f && (f->has_from || f->has_until)) {
+		r.has_from = f->has_from;
+		r.from = f->valid_from;
+		r.has_until = f->has_until;
+		r.until = f->valid_until;
+	}
+	r.counter = xdup(c, counter);
+	if (log) {
+		struct nfr_rule v = {.has_from = r.has_from, .from = r.from,
+				     .has_until = r.has_until, .until = r.until, .v = {vk, NULL}};
+		log_stmt(c, &r, verdict, counter);
+		push_rule(c, ch, &r);
+		push_rule(c, ch, &v);
+		return;
+	}
+	r.v.kind = vk;
+	push_rule(c, ch, &r);
+}
+
+static const char *dec_chain(struct cctx *c, uint32_t id)
+{
+	static const char *const vnames[] = {"deny", "monitor", "allow"};
+	const struct ww_dlist *l = &c->dt.v[id];
+	struct nfr_chain ch = {0};
+
+	if (id < c->ndec && c->dec[id])
+		return c->dec[id];
+	if (id >= c->ndec) {
+		size_t n = c->dt.n;
+		char **v = realloc(c->dec, n * sizeof(*v));
+		if (!v) {
+			c->err = -ENOMEM;
+			return NULL;
+		}
+		memset(v + c->ndec, 0, (n - c->ndec) * sizeof(*v));
+		c->dec = v;
+		c->ndec = n;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ww_flow *f = &c->p->flows[l->v[i].flow];
+		enum ww_log lg = ww_flow_log(c->p, f);
+		bool allow = l->v[i].rank == WW_RANK_ALLOW;
+		char *counter = xstrdup_printf(WW_NFT_FLOW_PREFIX "%s", f->id);
+		if (!counter) {
+			c->err = -ENOMEM;
+			break;
+		}
+		decide_rules(c, &ch, f, counter, vnames[l->v[i].rank],
+			     lg == WW_LOG_ALL || (!allow && lg == WW_LOG_DENY),
+			     l->v[i].rank == WW_RANK_DENY ? NV_DROP : NV_ACCEPT);
+		free(counter);
+	}
+	c->dec[id] = (char *)finish_chain(c, &ch, "dec");
+	return c->dec[id];
+}
+
+/* ---- pair chains ---- */
+
+static enum nfr_key proto_key(int proto)
+{
+	switch (proto) {
+	case WW_PROTO_TCP:
+		return NK_TCP_DPORT;
+	case WW_PROTO_UDP:
+		return NK_UDP_DPORT;
+	case WW_PROTO_SCTP:
+		return NK_SCTP_DPORT;
+	case WW_PROTO_ICMP:
+		return NK_ICMP_TYPE;
+	case WW_PROTO_ICMPV6:
+		return NK_ICMPV6_TYPE;
+	default:
+		return NK_NONE;
+	}
+}
+
+/* Emits a key -> decision dispatch: compares when few, else a map. */
+static void dispatch(struct cctx *c, struct nfr_chain *ch, enum nfr_key key, const u128 *lo,
+		     const u128 *hi, const uint32_t *ids, size_t n, const char *mapprefix)
+{
+	if (n == 0)
+		return;
+	if (n <= INLINE_MAX) {
+		for (size_t i = 0; i < n; i++) {
+			const char *dec = dec_chain(c, ids[i]);
+			struct nfr_rule r = {.key = key, .lo = (uint32_t)lo[i], .hi = (uint32_t)hi[i],
+					     .v = {NV_GOTO, dec ? xdup(c, dec) : NULL}};
+			push_rule(c, ch, &r);
+		}
+		return;
+	}
+	bool interval = false;
+	for (size_t i = 0; i < n; i++)
+		interval |= lo[i] != hi[i];
+	struct nfr_set s = {.key = key, .vmap = true, .interval = interval};
+	for (size_t i = 0; i < n; i++) {
+		const char *dec = dec_chain(c, ids[i]);
+		if (dec)
+			push_elem(c, &s, lo[i], hi[i], NV_GOTO, dec);
+	}
+	const char *name = finish_map(c, &s, mapprefix);
+	struct nfr_rule r = {.key = key, .set = name ? (char *)name : NULL, .vmap = true};
+	push_rule(c, ch, &r);
+}
+
+static const char *pair_chain(struct cctx *c, const struct ww_atom *a, size_t n)
+{
+	u128 *lo = malloc((n + 1) * sizeof(*lo)), *hi = malloc((n + 1) * sizeof(*hi));
+	uint32_t *ids = malloc((n + 1) * sizeof(*ids));
+	u128 plo[256 + 1], phi[256 + 1];
+	uint32_t pids[256 + 1];
+	size_t np = 0;
+	struct nfr_chain ch = {0};
+	const char *name = NULL;
+
+	if (!lo || !hi || !ids) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i, k = 0;
+		int proto = a[i].proto;
+		while (j < n && a[j].proto == proto)
+			j++;
+		if (proto == WW_PROTO_ANY) {
+			i = j;
+			continue;
+		}
+		/* A protocol decided alike over its whole key range needs no port. */
+		if (j - i == 1 || proto_key(proto) == NK_NONE) {
+			if (a[i].dlist != WW_DLIST_NONE) {
+				plo[np] = phi[np] = (u128)proto;
+				pids[np++] = a[i].dlist;
+			}
+			i = j;
+			continue;
+		}
+		for (size_t q = i; q < j; q++)
+			if (a[q].dlist != WW_DLIST_NONE) {
+				lo[k] = a[q].lo;
+				hi[k] = a[q].hi;
+				ids[k++] = a[q].dlist;
+			}
+		char prefix[8];
+		snprintf(prefix, sizeof(prefix), "p%d", proto);
+		dispatch(c, &ch, proto_key(proto), lo, hi, ids, k, prefix);
+		i = j;
+	}
+	dispatch(c, &ch, NK_L4PROTO, plo, phi, pids, np, "proto");
+	const struct ww_atom *any = &a[n - 1];
+	if (any->proto == WW_PROTO_ANY && any->dlist != WW_DLIST_NONE) {
+		const char *dec = dec_chain(c, any->dlist);
+		struct nfr_rule r = {.v = {NV_GOTO, dec ? xdup(c, dec) : NULL}};
+		push_rule(c, &ch, &r);
+	}
+	name = finish_chain(c, &ch, "pair");
+out:
+	free(lo);
+	free(hi);
+	free(ids);
+	return name;
+}
+
+/* ---- source chains ---- */
+
+static long merged(struct cctx *c, const ww_ep_t *srcs, size_t ns, ww_ep_t cd, uint32_t **out)
+{
+	const struct ww_policy *p = c->p;
+	const struct ww_zone *zd = ww_class_of(p, cd).zone;
+	ww_ep_t dsts[2] = {zd->ep, cd > p->nzones ? cd : 0};
+	size_t total = 0, n = 0;
+	const struct ww_pairlist *l[4];
+	size_t nl = 0;
+	uint32_t *v;
+
+	for (size_t i = 0; i < ns; i++)
+		for (size_t k = 0; k < 2; k++)
+			if (dsts[k] && (l[nl] = ww_pairidx_get(&c->ix, srcs[i], dsts[k])))
+				total += l[nl++]->n;
+	*out = NULL;
+	if (!total)
+		return 0;
+	v = malloc(total * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < nl; i++)
+		for (size_t k = 0; k < l[i]->n; k++)
+			v[n++] = l[i]->flows[k];
+	/* Small lists: insertion sort and de-duplication keep policy order. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
+			uint32_t t = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!u || v[u - 1] != v[i])
+			v[u++] = v[i];
+	*out = v;
+	return (long)u;
+}
+
+static bool has_src(const struct cctx *c, ww_ep_t ep, ww_ep_t cd)
+{
+	const struct ww_zone *zd = ww_class_of(c->p, cd).zone;
+
+	return ww_pairidx_get(&c->ix, ep, zd->ep) ||
+	       (cd > c->p->nzones && ww_pairidx_get(&c->ix, ep, cd));
+}
+
+static bool is_source(const struct cctx *c, ww_ep_t ep)
+{
+	for (size_t i = 0; i < c->ix.cap; i++)
+		if (c->ix.v[i].src == ep)
+			return true;
+	return false;
+}
+
+static char *from_name(const struct ww_policy *p, ww_ep_t ep)
+{
+	char buf[WW_EP_STRLEN];
+
+	return xstrdup_printf("from/%s", ww_ep_name(p, ep, buf));
+}
+
+/* The chain for packets from source endpoint ep (a zone, or a host with flows of its own). */
+static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
+{
+	const struct ww_policy *p = c->p;
+	const struct ww_zone *zs = ww_ep_zone(p, ep);
+	ww_ep_t srcs[2] = {ep, zs->ep};
+	size_t ns = ep > p->nzones ? 2 : 1;
+	struct nfr_set s4 = {.key = NK_DADDR4, .vmap = true, .interval = true};
+	struct nfr_set s6 = {.key = NK_DADDR6, .vmap = true, .interval = true};
+	struct nfr_chain ch = {0};
+	const char **target = calloc(ww_nendpoints(p) + 1, sizeof(*target));
+
+	if (!target) {
+		c->err = -ENOMEM;
+		return;
+	}
+	for (ww_ep_t cd = 1; cd <= ww_nendpoints(p) && !c->err; cd++) {
+		uint32_t *flows;
+		struct ww_atom *atoms;
+		size_t na;
+		if (!c->cls.nonempty[cd] || !has_src(c, ep, cd))
+			continue;
+		long n = merged(c, srcs, ns, cd, &flows);
+		if (n <= 0) {
+			if (n < 0)
+				c->err = (int)n;
+			continue;
+		}
+		c->err = ww_atoms_build(p, flows, (size_t)n, zs, ww_class_of(p, cd).zone, &c->dt,
+					&atoms, &na);
+		free(flows);
+		if (!c->err) {
+			target[cd] = pair_chain(c, atoms, na);
+			free(atoms);
+		}
+	}
+	for (size_t i = 0; i < c->cls.niv && !c->err; i++) {
+		const struct ww_interval *iv = &c->cls.iv[i];
+		if (target[iv->cls])
+			push_elem(c, iv->family == WW_INET ? &s4 : &s6, iv->lo, iv->hi, NV_GOTO,
+				  target[iv->cls]);
+	}
+	ch.name = from_name(p, ep);
+	for (int f = 0; f < 2 && !c->err; f++) {
+		struct nfr_set *s = f ? &s6 : &s4;
+		if (!s->nelems) {
+			nfr_set_clear(s);
+			continue;
+		}
+		const char *m = finish_map(c, s, f ? "to6" : "to4");
+		struct nfr_rule r = {.key = f ? NK_DADDR6 : NK_DADDR4, .set = (char *)m, .vmap = true};
+		push_rule(c, &ch, &r);
+	}
+	if (ep > p->nzones && zone_chain_exists) {
+		struct nfr_rule r = {.v = {NV_GOTO, from_name(p, zs->ep)}};
+		push_rule(c, &ch, &r);
+	}
+	for (ww_ep_t cd = 1; cd <= ww_nendpoints(p); cd++)
+		free((char *)target[cd]);
+	free(target);
+	if (!ch.name)
+		c->err = -ENOMEM;
+	add_chain(c, &ch);
+}
+
+/* ---- classification and defaults ---- */
+
+static char *zname(const struct ww_zone *z)
+{
+	return z ? z->name : "-";
+}
+
+static void default_chain(struct cctx *c, const struct ww_zone *zs, const struct ww_zone *zd)
+{
+	const struct ww_policy *p = c->p;
+	struct ww_class a = {.zone = zs}, b = {.zone = zd};
+	bool within;
+	enum ww_verdict_kind k = ww_default_verdict(p, &a, &b, &within);
+	enum ww_log lg = p->defaults.log;
+	struct nfr_chain ch = {0};
+	char *counter = xstrdup_printf(WW_NFT_DEFAULT_PREFIX "%s/%s", zname(zs), zname(zd));
+	struct nfr_counter cnt = {.name = counter};
+
+	if (!counter) {
+		c->err = -ENOMEM;
+		return;
+	}
+	decide_rules(c, &ch, NULL, counter, ww_verdict_str(k),
+		     lg == WW_LOG_ALL || (k != WW_V_ALLOW && lg == WW_LOG_DENY),
+		     k == WW_V_DENY ? NV_DROP : NV_ACCEPT);
+	ch.name = xstrdup_printf("def/%s/%s", zname(zs), zname(zd));
+	if (!ch.name)
+		c->err = -ENOMEM;
+	add_chain(c, &ch);
+	if (VEC_PUSH(c->t->counters, c->t->ncounters, c->t->ccap, cnt)) {
+		free(counter);
+		c->err = -ENOMEM;
+	}
+}
+
+static void zone_default_chain(struct cctx *c, const struct ww_zone *zs)
+{
+	const struct ww_policy *p = c->p;
+	struct nfr_set s4 = {.key = NK_DADDR4, .vmap = true, .interval = true};
+	struct nfr_set s6 = {.key = NK_DADDR6, .vmap = true, .interval = true};
+	struct nfr_chain ch = {0};
+
+	for (size_t z = 0; z <= p->nzones; z++)
+		default_chain(c, zs, z < p->nzones ? &p->zones[z] : NULL);
+	for (size_t i = 0; i < c->cls.niv && !c->err; i++) {
+		const struct ww_interval *iv = &c->cls.iv[i];
+		char *target = xstrdup_printf("def/%s/%s", zname(zs),
+					      ww_class_of(p, iv->cls).zone->name);
+		if (!target) {
+			c->err = -ENOMEM;
+			break;
+		}
+		push_elem(c, iv->family == WW_INET ? &s4 : &s6, iv->lo, iv->hi, NV_GOTO, target);
+		free(target);
+	}
+	for (int f = 0; f < 2 && !c->err; f++) {
+		struct nfr_set *s = f ? &s6 : &s4;
+		if (!s->nelems) {
+			nfr_set_clear(s);
+			continue;
+		}
+		const char *m = finish_map(c, s, f ? "zd6" : "zd4");
+		struct nfr_rule r = {.key = f ? NK_DADDR6 : NK_DADDR4, .set = (char *)m, .vmap = true};
+		push_rule(c, &ch, &r);
+	}
+	struct nfr_rule r = {.v = {NV_GOTO, xstrdup_printf("def/%s/-", zname(zs))}};
+	push_rule(c, &ch, &r);
+	ch.name = xstrdup_printf("dz/%s", zname(zs));
+	if (!ch.name)
+		c->err = -ENOMEM;
+	add_chain(c, &ch);
+}
+
+static void classify_chain(struct cctx *c)
+{
+	const struct ww_policy *p = c->p;
+	size_t ne = ww_nendpoints(p) + 1;
+	bool *src = calloc(ne, sizeof(*src));
+	struct nfr_set f4 = {.key = NK_SADDR4, .vmap = true, .interval = true};
+	struct nfr_set f6 = {.key = NK_SADDR6, .vmap = true, .interval = true};
+	struct nfr_set z4 = {.key = NK_SADDR4, .vmap = true, .interval = true};
+	struct nfr_set z6 = {.key = NK_SADDR6, .vmap = true, .interval = true};
+	struct nfr_chain ch = {.name = xdup(c, "classify")};
+
+	if (!src) {
+		c->err = -ENOMEM;
+		return;
+	}
+	for (ww_ep_t ep = 1; ep < ne; ep++)
+		src[ep] = is_source(c, ep);
+	for (ww_ep_t ep = 1; ep < ne && !c->err; ep++)
+		if (src[ep])
+			source_chain(c, ep, src[ww_ep_zone(p, ep)->ep]);
+	for (size_t i = 0; i < c->cls.niv && !c->err; i++) {
+		const struct ww_interval *iv = &c->cls.iv[i];
+		const struct ww_zone *z = ww_class_of(p, iv->cls).zone;
+		ww_ep_t from = src[iv->cls] ? iv->cls : src[z->ep] ? z->ep : 0;
+		char *t;
+		if (from) {
+			t = from_name(p, from);
+			if (t)
+				push_elem(c, iv->family == WW_INET ? &f4 : &f6, iv->lo, iv->hi,
+					  NV_JUMP, t);
+			free(t);
+		}
+		t = xstrdup_printf("dz/%s", z->name);
+		if (t)
+			push_elem(c, iv->family == WW_INET ? &z4 : &z6, iv->lo, iv->hi, NV_GOTO, t);
+		free(t);
+	}
+	struct nfr_set *maps[4] = {&f4, &f6, &z4, &z6};
+	static const char *const prefixes[4] = {"src4", "src6", "zone4", "zone6"};
+	for (int m = 0; m < 4 && !c->err; m++) {
+		if (!maps[m]->nelems) {
+			nfr_set_clear(maps[m]);
+			continue;
+		}
+		enum nfr_key k = maps[m]->key;
+		const char *name = finish_map(c, maps[m], prefixes[m]);
+		struct nfr_rule r = {.key = k, .set = (char *)name, .vmap = true};
+		push_rule(c, &ch, &r);
+	}
+	struct nfr_rule r = {.v = {NV_GOTO, xdup(c, "dz/-")}};
+	push_rule(c, &ch, &r);
+	add_chain(c, &ch);
+	for (size_t z = 0; z < p->nzones; z++)
+		zone_default_chain(c, &p->zones[z]);
+	zone_default_chain(c, NULL);
+	free(src);
+}
+
+static void base_chain(struct cctx *c, const char *name, enum nfr_hook hook)
+{
+	const struct ww_policy *p = c->p;
+	struct nfr_chain ch = {.name = xdup(c, name), .hook = hook};
+	struct nfr_rule r = {.ct_state = NFR_CT_ESTABLISHED | NFR_CT_RELATED, .v = {NV_ACCEPT, NULL}};
+
+	push_rule(c, &ch, &r);
+	r = (struct nfr_rule){.ct_state = NFR_CT_INVALID, .counter = xdup(c, "ct-invalid"),
+			      .v = {NV_DROP, NULL}};
+	push_rule(c, &ch, &r);
+	if (hook == NH_FORWARD && p->enf.nifaces) {
+		r = (struct nfr_rule){.not_ifaces = true, .v = {NV_RETURN, NULL}};
+		push_rule(c, &ch, &r);
+	}
+	if (hook != NH_FORWARD) {
+		/* The machine's own loopback and IPv6 neighbour discovery are never filtered. */
+		r = (struct nfr_rule){.v = {NV_ACCEPT, NULL}};
+		if (hook == NH_INPUT)
+			r.iifname = xdup(c, "lo");
+		else
+			r.oifname = xdup(c, "lo");
+		push_rule(c, &ch, &r);
+		r = (struct nfr_rule){.key = NK_ICMPV6_TYPE, .set = xdup(c, "nd6"),
+				      .v = {NV_ACCEPT, NULL}};
+		push_rule(c, &ch, &r);
+	}
+	r = (struct nfr_rule){.v = {NV_JUMP, xdup(c, "classify")}};
+	push_rule(c, &ch, &r);
+	add_chain(c, &ch);
+}
+
+int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out)
+{
+	struct cctx c = {.p = p};
+	int err;
+
+	c.t = calloc(1, sizeof(*c.t));
+	if (!c.t)
+		return -ENOMEM;
+	err = ww_classes_build(p, &c.cls);
+	if (!err)
+		err = ww_pairidx_build(p, &c.ix);
+	if (err)
+		goto out;
+	c.t->comment = xdup(&c, "managed by wardwall: do not edit, see wardwall plan");
+	for (size_t i = 0; i < p->nflows && !c.err; i++) {
+		struct nfr_counter cnt = {.name = xstrdup_printf(WW_NFT_FLOW_PREFIX "%s",
+								 p->flows[i].id)};
+		if (!cnt.name || VEC_PUSH(c.t->counters, c.t->ncounters, c.t->ccap, cnt)) {
+			free(cnt.name);
+			c.err = -ENOMEM;
+		}
+	}
+	struct nfr_counter inv = {.name = xdup(&c, "ct-invalid")};
+	if (VEC_PUSH(c.t->counters, c.t->ncounters, c.t->ccap, inv))
+		free(inv.name), c.err = -ENOMEM;
+	/* The rate is in the name: a new rate is a new object, and the rules using it change. */
+	struct nfr_limit lim = {.name = xstrdup_printf("log/%u", p->enf.log_rate),
+			       .rate = p->enf.log_rate, .burst = 5};
+	if (VEC_PUSH(c.t->limits, c.t->nlimits, c.t->lcap, lim))
+		free(lim.name), c.err = -ENOMEM;
+	if (p->enf.mode == WW_GATEWAY && p->enf.nifaces) {
+		struct nfr_set s = {.name = xdup(&c, "ifaces"), .key = NK_IFNAME};
+		for (size_t i = 0; i < p->enf.nifaces; i++) {
+			struct nfr_elem e = {.ifname = xdup(&c, p->enf.ifaces[i])};
+			if (VEC_PUSH(s.elems, s.nelems, s.cap, e))
+				free(e.ifname), c.err = -ENOMEM;
+		}
+		add_set(&c, &s);
+	}
+	if (p->enf.mode == WW_HOST) {
+		/* router and neighbour solicitation and advertisement */
+		struct nfr_set s = {.name = xdup(&c, "nd6"), .key = NK_ICMPV6_TYPE};
+		for (unsigned int t = 133; t <= 136; t++) {
+			struct nfr_elem e = {.lo = t, .hi = t};
+			if (VEC_PUSH(s.elems, s.nelems, s.cap, e))
+				c.err = -ENOMEM;
+		}
+		add_set(&c, &s);
+	}
+	classify_chain(&c);
+	if (p->enf.mode == WW_GATEWAY) {
+		base_chain(&c, "gw_forward", NH_FORWARD);
+	} else {
+		base_chain(&c, "host_input", NH_INPUT);
+		base_chain(&c, "host_output", NH_OUTPUT);
+	}
+	err = c.err;
+out:
+	for (size_t i = 0; i < c.ndec; i++)
+		free(c.dec[i]);
+	free(c.dec);
+	strset_free(&c.names);
+	ww_dtable_free(&c.dt);
+	ww_pairidx_free(&c.ix);
+	ww_classes_free(&c.cls);
+	if (err) {
+		nfr_table_free(c.t);
+		return err;
+	}
+	nfr_table_sort(c.t);
+	*out = c.t;
+	return 0;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The nftables tier's ruleset, as wardwall compiles it (compile_nft.c), prints it (nfr_render)
+ * and reads it back from the kernel (nft_read.c). Only the shapes wardwall emits are modelled;
+ * anything else found in the kernel is kept as an opaque "foreign" rule or set so that it shows
+ * up as drift instead of being silently ignored.
+ *
+ * Names are unquoted nft identifiers. Chains, maps and decision chains whose content can change
+ * are named after a hash of their content ("pair-3fa9c2e1d0b4"), so an apply only creates what is
+ * new, rewrites the few stable chains that refer to changed objects, and deletes what is no longer
+ * referenced — and counters, named after flows, survive.
+ */
+#ifndef WW_NFR_H
+#define WW_NFR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "util.h"
+
+#define WW_NFT_TABLE "wardwall"
+
+/* What a rule or set keys on. */
+enum nfr_key {
+	NK_NONE,
+	NK_SADDR4,
+	NK_DADDR4,
+	NK_SADDR6,
+	NK_DADDR6,
+	NK_TCP_DPORT,
+	NK_UDP_DPORT,
+	NK_SCTP_DPORT,
+	NK_ICMP_TYPE,
+	NK_ICMPV6_TYPE,
+	NK_L4PROTO,
+	NK_IFNAME,
+};
+
+enum nfr_vkind { NV_NONE, NV_ACCEPT, NV_DROP, NV_RETURN, NV_JUMP, NV_GOTO };
+
+struct nfr_verdict {
+	enum nfr_vkind kind;
+	char *chain; /* jump and goto */
+};
+
+/* ct state bits as the kernel has them (NF_CT_STATE_*_BIT). */
+#define NFR_CT_INVALID     1u
+#define NFR_CT_ESTABLISHED 2u
+#define NFR_CT_RELATED     4u
+
+/*
+ * A rule: optional matches, in this order, then statements, then a verdict. Each field not set
+ * is absent from the rule.
+ */
+struct nfr_rule {
+	uint32_t ct_state;   /* ct state & mask != 0 */
+	bool not_ifaces;     /* iifname != @ifaces oifname != @ifaces */
+	char *iifname, *oifname;
+	enum nfr_key key;    /* a match on key: */
+	uint32_t lo, hi;     /*   == lo, or lo-hi when hi > lo */
+	char *set;           /*   or a lookup in a named set; a verdict map when vmap */
+	bool vmap;
+	bool has_from, has_until; /* meta time, unix seconds */
+	int64_t from, until;
+	char *counter;       /* a named counter */
+	char *limit;         /* a named limit guarding the log */
+	char *log_prefix;    /* log to NFLOG group log_group */
+	uint16_t log_group;
+	struct nfr_verdict v;
+	char *foreign;       /* read back: an expression list wardwall does not write */
+	uint64_t handle;     /* read back: the kernel's handle */
+};
+
+struct nfr_elem {
+	u128 lo, hi; /* inclusive; lo == hi for a single key */
+	char *ifname;
+	struct nfr_verdict v;
+};
+
+struct nfr_set {
+	char *name;
+	enum nfr_key key; /* NK_SADDR4 etc. only say the type: ipv4_addr, inet_service, ... */
+	bool vmap;
+	bool interval;
+	struct nfr_elem *elems;
+	size_t nelems, cap;
+	char *foreign; /* read back: a set wardwall does not write */
+};
+
+enum nfr_hook { NH_NONE, NH_FORWARD, NH_INPUT, NH_OUTPUT };
+
+struct nfr_chain {
+	char *name;
+	enum nfr_hook hook; /* NH_NONE: a regular chain */
+	int prio;
+	struct nfr_rule *rules;
+	size_t nrules, cap;
+	char *foreign; /* read back: base chain settings wardwall does not write */
+};
+
+struct nfr_counter {
+	char *name;
+	uint64_t packets, bytes; /* read back */
+};
+
+struct nfr_limit {
+	char *name;
+	uint64_t rate; /* per second */
+	uint32_t burst;
+};
+
+struct nfr_table {
+	struct nfr_counter *counters;
+	size_t ncounters, ccap;
+	struct nfr_limit *limits;
+	size_t nlimits, lcap;
+	struct nfr_set *sets;
+	size_t nsets, scap;
+	struct nfr_chain *chains;
+	size_t nchains, chcap;
+	char *comment;
+};
+
+void nfr_table_free(struct nfr_table *t);
+void nfr_rule_clear(struct nfr_rule *r);
+void nfr_set_clear(struct nfr_set *s);
+void nfr_chain_clear(struct nfr_chain *c);
+
+/* Sorts objects by name (and elements by key) so that two tables compare by content. */
+void nfr_table_sort(struct nfr_table *t);
+
+struct nfr_chain *nfr_chain_find(const struct nfr_table *t, const char *name);
+struct nfr_set *nfr_set_find(const struct nfr_table *t, const char *name);
+struct nfr_counter *nfr_counter_find(const struct nfr_table *t, const char *name);
+
+/* nft syntax, as `nft list` prints it; render of a whole table loads with `nft -f`. */
+void nfr_rule_render(const struct nfr_rule *r, struct strbuf *out);
+void nfr_set_render(const struct nfr_set *s, const char *indent, struct strbuf *out);
+void nfr_chain_render(const struct nfr_chain *c, const char *indent, struct strbuf *out);
+void nfr_table_render(const struct nfr_table *t, struct strbuf *out);
+/* The body of a set or chain (no name): what content-addressed names hash. */
+void nfr_set_body(const struct nfr_set *s, struct strbuf *out);
+void nfr_chain_body(const struct nfr_chain *c, struct strbuf *out);
+
+/* nft's name of a key's type ("ipv4_addr"): sets only have a type, not a direction. */
+const char *nfr_key_type(enum nfr_key k);
+/* Key width in bytes of a set key type, and the largest key value. */
+unsigned int nfr_key_len(enum nfr_key k);
+u128 nfr_key_max(enum nfr_key k);
+
+#endif

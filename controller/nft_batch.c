@@ -1,0 +1,834 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Linearize: IR -> libnftnl objects -> one nfnetlink batch, sent with a single sendmsg so the
+ * kernel applies all of it or none of it. Expressions are emitted exactly as nft 1.0 emits them
+ * for the same text, so `nft -f` of `wardwall render` and `wardwall apply` produce the same
+ * kernel state (tests/suites/30-nft-apply.sh compares them).
+ *
+ * Only the last message asks for an ack: a batch of 100k objects would otherwise queue 100k acks
+ * and overflow the socket (ENOBUFS). Errors are always reported, acked or not.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "nft_sock.h"
+
+#define PAGE_BYTES    (1u << 20)
+#define OVERRUN_BYTES (128u << 10)
+#define ELEMS_PER_MSG 128
+
+struct msgdesc {
+	uint32_t seq;
+	uint32_t off; /* into descs */
+};
+
+struct ww_nft_batch {
+	struct nftnl_batch *b;
+	uint32_t genid;
+	uint32_t seq0, seq; /* seq0: the batch begin */
+	struct msgdesc *msgs;
+	size_t nmsgs, cap;
+	struct strbuf descs;
+	struct nlmsghdr *last; /* the last object message: it carries the ack request */
+	int err;
+};
+
+static void batch_begin(struct ww_nft_batch *b)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nftnl_batch_buffer(b->b));
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = NFNL_MSG_BATCH_BEGIN;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = b->seq0;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(NFNL_SUBSYS_NFTABLES);
+	/* The kernel refuses the batch with ERESTART if the ruleset moved past genid. */
+	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(b->genid));
+	nftnl_batch_update(b->b);
+}
+
+int ww_nft_batch_new(struct ww_nft_batch **out, uint32_t genid)
+{
+	struct ww_nft_batch *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	b->b = nftnl_batch_alloc(PAGE_BYTES, OVERRUN_BYTES);
+	if (!b->b) {
+		free(b);
+		return -ENOMEM;
+	}
+	b->genid = genid;
+	b->seq0 = b->seq = (uint32_t)random() | 1;
+	batch_begin(b);
+	*out = b;
+	return 0;
+}
+
+void ww_nft_batch_free(struct ww_nft_batch *b)
+{
+	if (!b)
+		return;
+	nftnl_batch_free(b->b);
+	free(b->msgs);
+	sb_free(&b->descs);
+	free(b);
+}
+
+size_t ww_nft_batch_count(const struct ww_nft_batch *b)
+{
+	return b->nmsgs;
+}
+
+/* Starts a message; the caller fills its payload and calls msg_end. */
+static struct nlmsghdr *msg_start(struct ww_nft_batch *b, uint16_t type, uint16_t flags)
+{
+	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type, NFPROTO_INET,
+				     flags | NLM_F_REQUEST, ++b->seq);
+}
+
+static int msg_end(struct ww_nft_batch *b, struct nlmsghdr *nlh, const char *what)
+{
+	struct msgdesc m = {.seq = nlh->nlmsg_seq, .off = (uint32_t)b->descs.len};
+
+	sb_addn(&b->descs, what, strlen(what) + 1);
+	if (b->descs.oom || VEC_PUSH(b->msgs, b->nmsgs, b->cap, m))
+		return b->err = -ENOMEM;
+	b->last = nlh;
+	if (nftnl_batch_update(b->b) < 0)
+		return b->err = -ENOMEM;
+	/* nftnl_batch_update may have moved to a new page; nlh stays valid in the old one. */
+	return 0;
+}
+
+/* ---- objects ---- */
+
+int ww_nft_add_table(struct ww_nft_batch *b, const char *comment)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(256);
+	struct nlmsghdr *nlh;
+
+	if (!t || !ud) {
+		nftnl_table_free(t);
+		nftnl_udata_buf_free(ud);
+		return -ENOMEM;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, WW_NFT_TABLE);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	if (comment) {
+		nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT, comment);
+		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ud),
+				     nftnl_udata_buf_len(ud));
+	}
+	nlh = msg_start(b, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	nftnl_udata_buf_free(ud);
+	return msg_end(b, nlh, "table inet " WW_NFT_TABLE);
+}
+
+int ww_nft_del_table(struct ww_nft_batch *b)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, WW_NFT_TABLE);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nlh = msg_start(b, NFT_MSG_DELTABLE, 0);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	return msg_end(b, nlh, "table inet " WW_NFT_TABLE);
+}
+
+static struct nftnl_obj *obj_new(uint32_t type, const char *name)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (!o)
+		return NULL;
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, WW_NFT_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, type);
+	return o;
+}
+
+static int obj_msg(struct ww_nft_batch *b, struct nftnl_obj *o, uint16_t type, uint16_t flags,
+		   const char *what)
+{
+	struct nlmsghdr *nlh;
+
+	if (!o)
+		return -ENOMEM;
+	nlh = msg_start(b, type, flags);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	return msg_end(b, nlh, what);
+}
+
+int ww_nft_add_counter(struct ww_nft_batch *b, const struct nfr_counter *c, const char *what)
+{
+	return obj_msg(b, obj_new(NFT_OBJECT_COUNTER, c->name), NFT_MSG_NEWOBJ, NLM_F_CREATE, what);
+}
+
+int ww_nft_add_limit(struct ww_nft_batch *b, const struct nfr_limit *l, const char *what)
+{
+	struct nftnl_obj *o = obj_new(NFT_OBJECT_LIMIT, l->name);
+
+	if (o) {
+		nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_RATE, l->rate);
+		nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_UNIT, 1);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_BURST, l->burst);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_FLAGS, 0);
+	}
+	return obj_msg(b, o, NFT_MSG_NEWOBJ, NLM_F_CREATE, what);
+}
+
+int ww_nft_del_obj(struct ww_nft_batch *b, int type, const char *name, const char *what)
+{
+	return obj_msg(b, obj_new((uint32_t)type, name), NFT_MSG_DELOBJ, 0, what);
+}
+
+/* ---- sets ---- */
+
+/* nft's datatype numbers (src/datatype.h) and byte orders (1 host, 2 big endian). */
+static uint32_t key_type(enum nfr_key k)
+{
+	switch (k) {
+	case NK_SADDR4:
+	case NK_DADDR4:
+		return 7;
+	case NK_SADDR6:
+	case NK_DADDR6:
+		return 8;
+	case NK_L4PROTO:
+		return 12;
+	case NK_TCP_DPORT:
+	case NK_UDP_DPORT:
+	case NK_SCTP_DPORT:
+		return 13;
+	case NK_ICMP_TYPE:
+		return 14;
+	case NK_ICMPV6_TYPE:
+		return 29;
+	case NK_IFNAME:
+		return 41;
+	default:
+		return 0;
+	}
+}
+
+static struct nftnl_set *set_new(const char *name)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, WW_NFT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	return s;
+}
+
+int ww_nft_add_set(struct ww_nft_batch *b, const struct nfr_set *x, const char *what)
+{
+	struct nftnl_set *s = set_new(x->name);
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+	struct nlmsghdr *nlh;
+	uint32_t flags = (x->interval ? NFT_SET_INTERVAL : 0) | (x->vmap ? NFT_SET_MAP : 0);
+	int err;
+
+	if (!s || !ud) {
+		nftnl_set_free(s);
+		nftnl_udata_buf_free(ud);
+		return -ENOMEM;
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type(x->key));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, nfr_key_len(x->key));
+	nftnl_set_set_u32(s, NFTNL_SET_ID, ++b->seq);
+	/* The same user data nft attaches, so nft prints the set the same way. */
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, x->key == NK_IFNAME ? 1 : 2);
+	if (x->vmap) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 16);
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, 0);
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
+	}
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+	nlh = msg_start(b, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	nftnl_udata_buf_free(ud);
+	err = msg_end(b, nlh, what);
+	return err ? err : ww_nft_add_elems(b, x, what);
+}
+
+static void key_bytes(enum nfr_key k, u128 v, uint8_t *out)
+{
+	unsigned int len = nfr_key_len(k);
+
+	for (int i = (int)len - 1; i >= 0; i--) {
+		out[i] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static struct nftnl_set_elem *elem_new(const struct nfr_set *x, u128 key, const char *ifname)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	uint8_t kb[16] = {0};
+
+	if (!e)
+		return NULL;
+	if (ifname)
+		strncpy((char *)kb, ifname, sizeof(kb) - 1);
+	else
+		key_bytes(x->key, key, kb);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, kb, nfr_key_len(x->key));
+	return e;
+}
+
+static void elem_verdict(struct nftnl_set_elem *e, const struct nfr_verdict *v)
+{
+	static const int codes[] = {[NV_ACCEPT] = NF_ACCEPT, [NV_DROP] = NF_DROP,
+				    [NV_RETURN] = NFT_RETURN, [NV_JUMP] = NFT_JUMP,
+				    [NV_GOTO] = NFT_GOTO};
+
+	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)codes[v->kind]);
+	if (v->chain)
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, v->chain);
+}
+
+static int elems_flush(struct ww_nft_batch *b, struct nftnl_set **s, const char *what)
+{
+	struct nlmsghdr *nlh;
+	int err;
+
+	if (!*s)
+		return 0;
+	nlh = msg_start(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	nftnl_set_elems_nlmsg_build_payload(nlh, *s);
+	nftnl_set_free(*s);
+	*s = NULL;
+	err = msg_end(b, nlh, what);
+	return err;
+}
+
+/*
+ * Interval sets are written as nft writes them: each interval is a start element carrying the
+ * verdict and an end element (flagged) at last + 1; an interval reaching the top of the key space
+ * has no end but a user-data flag saying it is open; and a first interval not starting at zero is
+ * preceded by an end element at zero.
+ */
+int ww_nft_add_elems(struct ww_nft_batch *b, const struct nfr_set *x, const char *what)
+{
+	struct nftnl_set *s = NULL;
+	size_t inmsg = 0;
+	u128 max = nfr_key_max(x->key);
+	int err = 0;
+
+	for (size_t i = 0; i < x->nelems && !err; i++) {
+		const struct nfr_elem *el = &x->elems[i];
+		struct nftnl_set_elem *e;
+		if (!s) {
+			s = set_new(x->name);
+			if (!s)
+				return -ENOMEM;
+			inmsg = 0;
+		}
+		if (x->interval && i == 0 && el->lo != 0) {
+			e = elem_new(x, 0, NULL);
+			if (!e)
+				goto oom;
+			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+			nftnl_set_elem_add(s, e);
+		}
+		e = elem_new(x, el->lo, el->ifname);
+		if (!e)
+			goto oom;
+		if (x->vmap)
+			elem_verdict(e, &el->v);
+		nftnl_set_elem_add(s, e);
+		if (x->interval && el->hi == max) {
+			static const uint8_t open[] = {1, 4, 1, 0, 0, 0};
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, open, sizeof(open));
+		} else if (x->interval) {
+			e = elem_new(x, el->hi + 1, NULL);
+			if (!e)
+				goto oom;
+			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+			nftnl_set_elem_add(s, e);
+		}
+		if (++inmsg == ELEMS_PER_MSG)
+			err = elems_flush(b, &s, what);
+	}
+	if (!err)
+		err = elems_flush(b, &s, what);
+	if (s)
+		nftnl_set_free(s);
+	return err;
+oom:
+	if (s)
+		nftnl_set_free(s);
+	return -ENOMEM;
+}
+
+int ww_nft_flush_set(struct ww_nft_batch *b, const char *name, const char *what)
+{
+	struct nftnl_set *s = set_new(name);
+	struct nlmsghdr *nlh;
+
+	if (!s)
+		return -ENOMEM;
+	nlh = msg_start(b, NFT_MSG_DELSETELEM, 0);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return msg_end(b, nlh, what);
+}
+
+int ww_nft_del_set(struct ww_nft_batch *b, const char *name, const char *what)
+{
+	struct nftnl_set *s = set_new(name);
+	struct nlmsghdr *nlh;
+
+	if (!s)
+		return -ENOMEM;
+	nlh = msg_start(b, NFT_MSG_DELSET, 0);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return msg_end(b, nlh, what);
+}
+
+/* ---- chains ---- */
+
+static struct nftnl_chain *chain_new(const char *name)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	if (!c)
+		return NULL;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, WW_NFT_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	return c;
+}
+
+int ww_nft_add_chain(struct ww_nft_batch *b, const struct nfr_chain *x, const char *what)
+{
+	static const uint32_t hooks[] = {[NH_FORWARD] = NF_INET_FORWARD,
+					 [NH_INPUT] = NF_INET_LOCAL_IN,
+					 [NH_OUTPUT] = NF_INET_LOCAL_OUT};
+	struct nftnl_chain *c = chain_new(x->name);
+	struct nlmsghdr *nlh;
+
+	if (!c)
+		return -ENOMEM;
+	if (x->hook) {
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooks[x->hook]);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, x->prio);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	nlh = msg_start(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	return msg_end(b, nlh, what);
+}
+
+int ww_nft_flush_chain(struct ww_nft_batch *b, const char *name, const char *what)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, WW_NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nlh = msg_start(b, NFT_MSG_DELRULE, 0);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return msg_end(b, nlh, what);
+}
+
+int ww_nft_del_chain(struct ww_nft_batch *b, const char *name, const char *what)
+{
+	struct nftnl_chain *c = chain_new(name);
+	struct nlmsghdr *nlh;
+
+	if (!c)
+		return -ENOMEM;
+	nlh = msg_start(b, NFT_MSG_DELCHAIN, 0);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	return msg_end(b, nlh, what);
+}
+
+/* ---- rules ---- */
+
+static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+
+	if (e)
+		nftnl_rule_add_expr(r, e);
+	return e;
+}
+
+static bool meta(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = ex(r, "meta");
+
+	if (!e)
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	return true;
+}
+
+static bool cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = ex(r, "cmp");
+
+	if (!e)
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return true;
+}
+
+static bool cmp_u8(struct nftnl_rule *r, uint8_t v)
+{
+	return cmp(r, NFT_CMP_EQ, &v, 1);
+}
+
+static bool payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+{
+	struct nftnl_expr *e = ex(r, "payload");
+
+	if (!e)
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	return true;
+}
+
+static bool lookup(struct nftnl_rule *r, const char *set, bool vmap, bool inv)
+{
+	struct nftnl_expr *e = ex(r, "lookup");
+
+	if (!e)
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	if (vmap)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, inv ? NFT_LOOKUP_F_INV : 0);
+	return true;
+}
+
+static bool load_key(struct nftnl_rule *r, enum nfr_key k)
+{
+	switch (k) {
+	case NK_SADDR4:
+	case NK_DADDR4:
+		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV4) &&
+		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, k == NK_SADDR4 ? 12 : 16, 4);
+	case NK_SADDR6:
+	case NK_DADDR6:
+		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV6) &&
+		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, k == NK_SADDR6 ? 8 : 24, 16);
+	case NK_TCP_DPORT:
+	case NK_UDP_DPORT:
+	case NK_SCTP_DPORT:
+		return meta(r, NFT_META_L4PROTO) &&
+		       cmp_u8(r, k == NK_TCP_DPORT ? 6 : k == NK_UDP_DPORT ? 17 : 132) &&
+		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	case NK_ICMP_TYPE:
+	case NK_ICMPV6_TYPE:
+		return meta(r, NFT_META_NFPROTO) &&
+		       cmp_u8(r, k == NK_ICMP_TYPE ? NFPROTO_IPV4 : NFPROTO_IPV6) &&
+		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, k == NK_ICMP_TYPE ? 1 : 58) &&
+		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+	case NK_L4PROTO:
+		return meta(r, NFT_META_L4PROTO);
+	default:
+		return false;
+	}
+}
+
+static bool time_cmp(struct nftnl_rule *r, uint32_t op, int64_t t)
+{
+	struct nftnl_expr *e;
+	uint64_t ns = (uint64_t)t * 1000000000ULL;
+	uint8_t be[8];
+
+	if (!meta(r, NFT_META_TIME_NS) || !(e = ex(r, "byteorder")))
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 8);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 8);
+	for (int i = 7; i >= 0; i--) {
+		be[i] = (uint8_t)(ns & 0xff);
+		ns >>= 8;
+	}
+	return cmp(r, op, be, 8);
+}
+
+static bool objref(struct nftnl_rule *r, uint32_t type, const char *name)
+{
+	struct nftnl_expr *e = ex(r, "objref");
+
+	if (!e)
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, type);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, name);
+	return true;
+}
+
+static bool ifname_eq(struct nftnl_rule *r, uint32_t key, const char *name)
+{
+	char buf[16] = {0};
+
+	strncpy(buf, name, sizeof(buf) - 1);
+	return meta(r, key) && cmp(r, NFT_CMP_EQ, buf, sizeof(buf));
+}
+
+static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x)
+{
+	static const int codes[] = {[NV_ACCEPT] = NF_ACCEPT, [NV_DROP] = NF_DROP,
+				    [NV_RETURN] = NFT_RETURN, [NV_JUMP] = NFT_JUMP,
+				    [NV_GOTO] = NFT_GOTO};
+	struct nftnl_expr *e;
+
+	if (x->ct_state) {
+		uint32_t mask = x->ct_state, zero = 0;
+		if (!(e = ex(r, "ct")))
+			return false;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+		if (!(e = ex(r, "bitwise")))
+			return false;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+		if (!cmp(r, NFT_CMP_NEQ, &zero, 4))
+			return false;
+	}
+	if (x->not_ifaces &&
+	    !(meta(r, NFT_META_IIFNAME) && lookup(r, "ifaces", false, true) &&
+	      meta(r, NFT_META_OIFNAME) && lookup(r, "ifaces", false, true)))
+		return false;
+	if (x->iifname && !ifname_eq(r, NFT_META_IIFNAME, x->iifname))
+		return false;
+	if (x->oifname && !ifname_eq(r, NFT_META_OIFNAME, x->oifname))
+		return false;
+	if (x->key) {
+		uint8_t lo[4], hi[4];
+		unsigned int len = nfr_key_len(x->key);
+		if (!load_key(r, x->key))
+			return false;
+		key_bytes(x->key, x->lo, lo);
+		key_bytes(x->key, x->hi, hi);
+		if (x->set ? !lookup(r, x->set, x->vmap, false)
+		    : x->lo == x->hi
+			? !cmp(r, NFT_CMP_EQ, lo, len)
+			: !(cmp(r, NFT_CMP_GTE, lo, len) && cmp(r, NFT_CMP_LTE, hi, len)))
+			return false;
+	}
+	if (x->has_from && !time_cmp(r, NFT_CMP_GTE, x->from))
+		return false;
+	if (x->has_until && !time_cmp(r, NFT_CMP_LT, x->until))
+		return false;
+	if (x->counter && !objref(r, NFT_OBJECT_COUNTER, x->counter))
+		return false;
+	if (x->limit && !objref(r, NFT_OBJECT_LIMIT, x->limit))
+		return false;
+	if (x->log_prefix) {
+		if (!(e = ex(r, "log")))
+			return false;
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, x->log_prefix);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, x->log_group);
+	}
+	if (x->v.kind) {
+		if (!(e = ex(r, "immediate")))
+			return false;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)codes[x->v.kind]);
+		if (x->v.chain)
+			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, x->v.chain);
+	}
+	return true;
+}
+
+int ww_nft_add_rules(struct ww_nft_batch *b, const struct nfr_chain *x, const char *what)
+{
+	for (size_t i = 0; i < x->nrules; i++) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+		struct nlmsghdr *nlh;
+		int err;
+		if (!r)
+			return -ENOMEM;
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, WW_NFT_TABLE);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, x->name);
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+		if (x->rules[i].foreign || !linearize(r, &x->rules[i])) {
+			nftnl_rule_free(r);
+			return x->rules[i].foreign ? -EINVAL : -ENOMEM;
+		}
+		nlh = msg_start(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+		err = msg_end(b, nlh, what);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- commit ---- */
+
+static const char *desc_of(const struct ww_nft_batch *b, uint32_t seq)
+{
+	size_t lo = 0, hi = b->nmsgs;
+
+	/* Sequence numbers only grow within a batch: binary search. */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (b->msgs[mid].seq == seq)
+			return b->descs.s + b->msgs[mid].off;
+		if (b->msgs[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void set_sockbuf(int fd, int opt, int force, size_t want)
+{
+	int cur;
+	socklen_t sl = sizeof(cur);
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &cur, &sl) == 0 && (size_t)cur >= want)
+		return;
+	int v = want > (size_t)(1u << 30) ? (1 << 30) : (int)want;
+	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+int ww_nft_batch_commit(struct ww_nft *n, struct ww_nft_batch *b, struct strbuf *err)
+{
+	int fd = mnl_socket_get_fd(n->nl), iovlen, result = 0, one = 1;
+	struct sockaddr_nl snl = {.nl_family = AF_NETLINK};
+	struct iovec *iov;
+	struct msghdr msg = {0};
+	size_t total = 0;
+	uint32_t last_seq;
+	bool done = false;
+	char buf[16384];
+
+	if (b->err)
+		return b->err;
+	if (!b->nmsgs)
+		return 0;
+	b->last->nlmsg_flags |= NLM_F_ACK;
+	last_seq = b->last->nlmsg_seq;
+	nftnl_batch_end(nftnl_batch_buffer(b->b), ++b->seq);
+	if (nftnl_batch_update(b->b) < 0)
+		return -ENOMEM;
+	iovlen = nftnl_batch_iovec_len(b->b);
+	iov = calloc((size_t)iovlen, sizeof(*iov));
+	if (!iov)
+		return -ENOMEM;
+	nftnl_batch_iovec(b->b, iov, (uint32_t)iovlen);
+	for (int i = 0; i < iovlen; i++)
+		total += iov[i].iov_len;
+	/* The kernel takes the batch as one skb: the send buffer must hold all of it. */
+	set_sockbuf(fd, SO_SNDBUF, SO_SNDBUFFORCE, total + 65536);
+	set_sockbuf(fd, SO_RCVBUF, SO_RCVBUFFORCE, 4u << 20);
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	msg.msg_name = &snl;
+	msg.msg_namelen = sizeof(snl);
+	msg.msg_iov = iov;
+	msg.msg_iovlen = (size_t)iovlen;
+	if (sendmsg(fd, &msg, 0) < 0) {
+		result = -errno;
+		sb_addf(err, "sending the transaction (%zu messages, %zu bytes): %s", b->nmsgs, total,
+			strerror(errno));
+		free(iov);
+		return result;
+	}
+	free(iov);
+	while (!done) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, 60000) <= 0) {
+			sb_addf(err, "no answer from the kernel to the transaction");
+			return result ? result : -ETIMEDOUT;
+		}
+		ssize_t got = recv(fd, buf, sizeof(buf), 0);
+		int len = (int)got;
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			sb_addf(err, "reading the kernel's answer: %s", strerror(errno));
+			return -errno;
+		}
+		for (struct nlmsghdr *nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (e->error) {
+				const char *what = desc_of(b, nlh->nlmsg_seq);
+				if (nlh->nlmsg_seq == b->seq0) {
+					sb_addf(err, "%s%s", err->len ? "; " : "",
+						-e->error == ERESTART
+							? "the ruleset changed while the transaction was prepared"
+							: strerror(-e->error));
+					done = true;
+				} else {
+					sb_addf(err, "%s%s: %s", err->len ? "; " : "",
+						what ? what : "transaction", strerror(-e->error));
+				}
+				if (!result)
+					result = e->error;
+			}
+			if (nlh->nlmsg_seq == last_seq)
+				done = true;
+		}
+	}
+	return result;
+}

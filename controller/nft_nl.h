@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stages 4 and 5 for nftables: the only code that talks to nf_tables, through libnftnl and
+ * libmnl. nft_batch.c linearizes the IR into one batch transaction; nft_read.c dumps wardwall's
+ * table and delinearizes it back into the IR.
+ */
+#ifndef WW_NFT_NL_H
+#define WW_NFT_NL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nfr.h"
+#include "util.h"
+
+struct ww_nft;
+
+/* Opens a netlink socket to nf_tables in the current network namespace. Returns 0 or -errno. */
+int ww_nft_open(struct ww_nft **out);
+void ww_nft_close(struct ww_nft *n);
+
+/* The current ruleset generation. */
+int ww_nft_genid(struct ww_nft *n, uint32_t *genid);
+
+/*
+ * Reads `table inet wardwall`: *out is NULL when there is no such table. *genid is the generation
+ * the whole read belongs to (the read is retried if the ruleset changes while it runs).
+ * Counters carry their values. Returns 0 or -errno (message in err).
+ */
+int ww_nft_read(struct ww_nft *n, struct nfr_table **out, uint32_t *genid, struct strbuf *err);
+
+/* Debugging aid: every attribute of the table's sets and rules as libnftnl prints them. */
+int ww_nft_dump_raw(struct ww_nft *n, struct strbuf *out);
+
+/* ---- one transaction ---- */
+
+struct ww_nft_batch;
+
+/* A new batch that the kernel refuses (-ERESTART) if the ruleset is no longer at genid. */
+int ww_nft_batch_new(struct ww_nft_batch **out, uint32_t genid);
+void ww_nft_batch_free(struct ww_nft_batch *b);
+size_t ww_nft_batch_count(const struct ww_nft_batch *b);
+
+/* Each call appends messages and returns 0 or -ENOMEM. `what` names the object for errors. */
+int ww_nft_add_table(struct ww_nft_batch *b, const char *comment);
+int ww_nft_del_table(struct ww_nft_batch *b);
+int ww_nft_add_counter(struct ww_nft_batch *b, const struct nfr_counter *c, const char *what);
+int ww_nft_add_limit(struct ww_nft_batch *b, const struct nfr_limit *l, const char *what);
+int ww_nft_del_obj(struct ww_nft_batch *b, int type, const char *name, const char *what);
+int ww_nft_add_set(struct ww_nft_batch *b, const struct nfr_set *s, const char *what);
+int ww_nft_add_elems(struct ww_nft_batch *b, const struct nfr_set *s, const char *what);
+int ww_nft_flush_set(struct ww_nft_batch *b, const char *name, const char *what);
+int ww_nft_del_set(struct ww_nft_batch *b, const char *name, const char *what);
+int ww_nft_add_chain(struct ww_nft_batch *b, const struct nfr_chain *c, const char *what);
+int ww_nft_add_rules(struct ww_nft_batch *b, const struct nfr_chain *c, const char *what);
+int ww_nft_flush_chain(struct ww_nft_batch *b, const char *name, const char *what);
+int ww_nft_del_chain(struct ww_nft_batch *b, const char *name, const char *what);
+
+/*
+ * Sends the batch as one transaction and waits for the verdict. On failure the kernel changed
+ * nothing; err names the object whose message failed and the kernel's reason. Returns 0,
+ * -ERESTART (the ruleset changed since the batch's genid) or another -errno.
+ */
+int ww_nft_batch_commit(struct ww_nft *n, struct ww_nft_batch *b, struct strbuf *err);
+
+#endif

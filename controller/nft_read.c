@@ -1,0 +1,784 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Readback: kernel -> IR. The expression lists of rules are delinearized by matching the exact
+ * sequences nft_batch.c (and nft itself, for the same text) emits; a rule that does not match
+ * is kept as "foreign" with libnftnl's own rendering, so drift is always visible.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft_sock.h"
+
+struct rctx {
+	struct nfr_table *t;
+	struct strbuf *raw; /* raw dump mode */
+	bool found;
+	int err;
+};
+
+static char *xdup(struct rctx *c, const char *s)
+{
+	char *r = s ? strdup(s) : NULL;
+
+	if (s && !r)
+		c->err = -ENOMEM;
+	return r;
+}
+
+/* ---- table, chains, objects ---- */
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rctx *c = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	if (!t)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nlh, t) == 0 &&
+	    !strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), WW_NFT_TABLE)) {
+		c->found = true;
+		if (nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)) {
+			uint32_t len;
+			const unsigned char *ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+			/* one TLV: type 0 (comment), length, NUL-terminated string */
+			if (len > 2 && ud[0] == 0 && ud[1] + 2u <= len && ud[1] > 0)
+				c->t->comment = strndup((const char *)ud + 2, ud[1] - 1);
+		}
+	}
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+static enum nfr_hook hook_of(uint32_t h)
+{
+	switch (h) {
+	case NF_INET_FORWARD:
+		return NH_FORWARD;
+	case NF_INET_LOCAL_IN:
+		return NH_INPUT;
+	case NF_INET_LOCAL_OUT:
+		return NH_OUTPUT;
+	default:
+		return NH_NONE;
+	}
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rctx *c = data;
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nfr_chain x = {0};
+
+	if (!ch)
+		return MNL_CB_ERROR;
+	if (nftnl_chain_nlmsg_parse(nlh, ch) < 0 ||
+	    strcmp(nftnl_chain_get_str(ch, NFTNL_CHAIN_TABLE), WW_NFT_TABLE) ||
+	    nftnl_chain_get_u32(ch, NFTNL_CHAIN_FAMILY) != NFPROTO_INET)
+		goto out;
+	x.name = xdup(c, nftnl_chain_get_str(ch, NFTNL_CHAIN_NAME));
+	if (nftnl_chain_is_set(ch, NFTNL_CHAIN_HOOKNUM)) {
+		const char *type = nftnl_chain_get_str(ch, NFTNL_CHAIN_TYPE);
+		x.hook = hook_of(nftnl_chain_get_u32(ch, NFTNL_CHAIN_HOOKNUM));
+		x.prio = (int)nftnl_chain_get_s32(ch, NFTNL_CHAIN_PRIO);
+		if (!x.hook || !type || strcmp(type, "filter") ||
+		    nftnl_chain_get_u32(ch, NFTNL_CHAIN_POLICY) != NF_ACCEPT) {
+			char buf[512];
+			nftnl_chain_snprintf(buf, sizeof(buf), ch, NFTNL_OUTPUT_DEFAULT, 0);
+			x.foreign = xdup(c, buf);
+		}
+	}
+	if (VEC_PUSH(c->t->chains, c->t->nchains, c->t->chcap, x)) {
+		nfr_chain_clear(&x);
+		c->err = -ENOMEM;
+	}
+out:
+	nftnl_chain_free(ch);
+	return MNL_CB_OK;
+}
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rctx *c = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) < 0 ||
+	    strcmp(nftnl_obj_get_str(o, NFTNL_OBJ_TABLE), WW_NFT_TABLE))
+		goto out;
+	if (nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER) {
+		struct nfr_counter x = {.name = xdup(c, nftnl_obj_get_str(o, NFTNL_OBJ_NAME))};
+		x.packets = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+		x.bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+		if (VEC_PUSH(c->t->counters, c->t->ncounters, c->t->ccap, x))
+			free(x.name), c->err = -ENOMEM;
+	} else if (nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_LIMIT) {
+		struct nfr_limit x = {.name = xdup(c, nftnl_obj_get_str(o, NFTNL_OBJ_NAME))};
+		x.rate = nftnl_obj_get_u64(o, NFTNL_OBJ_LIMIT_RATE);
+		x.burst = nftnl_obj_get_u32(o, NFTNL_OBJ_LIMIT_BURST);
+		if (nftnl_obj_get_u64(o, NFTNL_OBJ_LIMIT_UNIT) != 1 ||
+		    nftnl_obj_get_u32(o, NFTNL_OBJ_LIMIT_TYPE) != NFT_LIMIT_PKTS ||
+		    nftnl_obj_get_u32(o, NFTNL_OBJ_LIMIT_FLAGS))
+			x.rate = 0; /* not per-second packets: cannot equal anything wardwall writes */
+		if (VEC_PUSH(c->t->limits, c->t->nlimits, c->t->lcap, x))
+			free(x.name), c->err = -ENOMEM;
+	}
+	/* Other object types are not wardwall's; they show as a foreign chain-less drift. */
+out:
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+/* ---- rules ---- */
+
+struct xv {
+	struct nftnl_expr **v;
+	size_t n, cap;
+};
+
+static int collect_expr(struct nftnl_expr *e, void *data)
+{
+	struct xv *x = data;
+
+	return VEC_PUSH(x->v, x->n, x->cap, e) ? -1 : 0;
+}
+
+static bool is(struct nftnl_expr *e, const char *name)
+{
+	return e && !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), name);
+}
+
+static const void *data_of(struct nftnl_expr *e, uint16_t attr, uint32_t *len)
+{
+	*len = 0;
+	return nftnl_expr_is_set(e, attr) ? nftnl_expr_get(e, attr, len) : NULL;
+}
+
+static bool meta_load(struct nftnl_expr *e, uint32_t key)
+{
+	return is(e, "meta") && nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG) &&
+	       nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) == key &&
+	       nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG) == NFT_REG_1;
+}
+
+static bool cmp_u8(struct nftnl_expr *e, uint32_t op, uint8_t v)
+{
+	uint32_t len;
+	const uint8_t *d;
+
+	if (!is(e, "cmp") || nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP) != op)
+		return false;
+	d = data_of(e, NFTNL_EXPR_CMP_DATA, &len);
+	return d && len == 1 && d[0] == v;
+}
+
+static bool payload(struct nftnl_expr *e, uint32_t base, uint32_t off, uint32_t len)
+{
+	return is(e, "payload") && nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE) == base &&
+	       nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET) == off &&
+	       nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN) == len &&
+	       nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG) == NFT_REG_1;
+}
+
+/* The loader sequences of each key, as nft writes them. Returns how many expressions matched. */
+static size_t match_key(struct nftnl_expr **x, size_t n, enum nfr_key *key)
+{
+	struct nftnl_expr *e0 = n > 0 ? x[0] : NULL, *e1 = n > 1 ? x[1] : NULL,
+			  *e2 = n > 2 ? x[2] : NULL, *e3 = n > 3 ? x[3] : NULL,
+			  *e4 = n > 4 ? x[4] : NULL;
+	static const struct {
+		enum nfr_key key;
+		uint8_t nfproto;
+		uint32_t off, len;
+	} addrs[] = {{NK_SADDR4, NFPROTO_IPV4, 12, 4},
+		     {NK_DADDR4, NFPROTO_IPV4, 16, 4},
+		     {NK_SADDR6, NFPROTO_IPV6, 8, 16},
+		     {NK_DADDR6, NFPROTO_IPV6, 24, 16}};
+	static const struct {
+		enum nfr_key key;
+		uint8_t proto;
+	} ports[] = {{NK_TCP_DPORT, 6}, {NK_UDP_DPORT, 17}, {NK_SCTP_DPORT, 132}};
+
+	if (meta_load(e0, NFT_META_NFPROTO)) {
+		for (size_t i = 0; i < ARRAY_SIZE(addrs); i++)
+			if (cmp_u8(e1, NFT_CMP_EQ, addrs[i].nfproto) &&
+			    payload(e2, NFT_PAYLOAD_NETWORK_HEADER, addrs[i].off, addrs[i].len)) {
+				*key = addrs[i].key;
+				return 3;
+			}
+		if (meta_load(e2, NFT_META_L4PROTO) && payload(e4, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1)) {
+			if (cmp_u8(e1, NFT_CMP_EQ, NFPROTO_IPV4) && cmp_u8(e3, NFT_CMP_EQ, 1)) {
+				*key = NK_ICMP_TYPE;
+				return 5;
+			}
+			if (cmp_u8(e1, NFT_CMP_EQ, NFPROTO_IPV6) && cmp_u8(e3, NFT_CMP_EQ, 58)) {
+				*key = NK_ICMPV6_TYPE;
+				return 5;
+			}
+		}
+		return 0;
+	}
+	if (meta_load(e0, NFT_META_L4PROTO)) {
+		for (size_t i = 0; i < ARRAY_SIZE(ports); i++)
+			if (cmp_u8(e1, NFT_CMP_EQ, ports[i].proto) &&
+			    payload(e2, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2)) {
+				*key = ports[i].key;
+				return 3;
+			}
+		*key = NK_L4PROTO;
+		return 1;
+	}
+	return 0;
+}
+
+static u128 be_value(const uint8_t *d, uint32_t len)
+{
+	u128 v = 0;
+
+	for (uint32_t i = 0; i < len; i++)
+		v = (v << 8) | d[i];
+	return v;
+}
+
+static bool cmp_value(struct nftnl_expr *e, uint32_t op, enum nfr_key key, uint32_t *out)
+{
+	uint32_t len;
+	const uint8_t *d;
+
+	if (!is(e, "cmp") || nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP) != op ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG) != NFT_REG_1)
+		return false;
+	d = data_of(e, NFTNL_EXPR_CMP_DATA, &len);
+	if (!d || len != nfr_key_len(key) || len > 4)
+		return false;
+	*out = (uint32_t)be_value(d, len);
+	return true;
+}
+
+static bool time_cmp(struct nftnl_expr **x, size_t n, uint32_t op, int64_t *t)
+{
+	uint32_t len;
+	const uint8_t *d;
+
+	if (n < 3 || !meta_load(x[0], NFT_META_TIME_NS) || !is(x[1], "byteorder") ||
+	    nftnl_expr_get_u32(x[1], NFTNL_EXPR_BYTEORDER_OP) != NFT_BYTEORDER_HTON ||
+	    nftnl_expr_get_u32(x[1], NFTNL_EXPR_BYTEORDER_LEN) != 8 ||
+	    nftnl_expr_get_u32(x[1], NFTNL_EXPR_BYTEORDER_SIZE) != 8 || !is(x[2], "cmp") ||
+	    nftnl_expr_get_u32(x[2], NFTNL_EXPR_CMP_OP) != op)
+		return false;
+	d = data_of(x[2], NFTNL_EXPR_CMP_DATA, &len);
+	if (!d || len != 8)
+		return false;
+	uint64_t ns = (uint64_t)be_value(d, 8);
+	if (ns % 1000000000ULL)
+		return false; /* not whole seconds: not something wardwall writes */
+	*t = (int64_t)(ns / 1000000000ULL);
+	return true;
+}
+
+static bool ifname_cmp(struct nftnl_expr **x, size_t n, uint32_t metakey, char **out)
+{
+	uint32_t len;
+	const char *d;
+
+	if (n < 2 || !meta_load(x[0], metakey) || !is(x[1], "cmp") ||
+	    nftnl_expr_get_u32(x[1], NFTNL_EXPR_CMP_OP) != NFT_CMP_EQ)
+		return false;
+	d = data_of(x[1], NFTNL_EXPR_CMP_DATA, &len);
+	if (!d || len != 16 || d[15])
+		return false;
+	*out = strdup(d);
+	return *out != NULL;
+}
+
+static bool not_ifaces(struct nftnl_expr **x, size_t n)
+{
+	for (size_t i = 0; i < 4; i += 2) {
+		if (i + 1 >= n || !meta_load(x[i], i ? NFT_META_OIFNAME : NFT_META_IIFNAME) ||
+		    !is(x[i + 1], "lookup") ||
+		    strcmp(nftnl_expr_get_str(x[i + 1], NFTNL_EXPR_LOOKUP_SET), "ifaces") ||
+		    nftnl_expr_get_u32(x[i + 1], NFTNL_EXPR_LOOKUP_FLAGS) != NFT_LOOKUP_F_INV ||
+		    nftnl_expr_is_set(x[i + 1], NFTNL_EXPR_LOOKUP_DREG))
+			return false;
+	}
+	return true;
+}
+
+static bool objref(struct nftnl_expr *e, uint32_t type, char **name)
+{
+	if (!is(e, "objref") || !nftnl_expr_is_set(e, NFTNL_EXPR_OBJREF_IMM_NAME) ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE) != type)
+		return false;
+	*name = strdup(nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_IMM_NAME));
+	return *name != NULL;
+}
+
+static bool verdict_of(uint32_t code, const char *chain, struct nfr_verdict *v)
+{
+	switch ((int)code) {
+	case NF_ACCEPT:
+		v->kind = NV_ACCEPT;
+		return true;
+	case NF_DROP:
+		v->kind = NV_DROP;
+		return true;
+	case NFT_RETURN:
+		v->kind = NV_RETURN;
+		return true;
+	case NFT_JUMP:
+	case NFT_GOTO:
+		if (!chain)
+			return false;
+		v->kind = (int)code == NFT_JUMP ? NV_JUMP : NV_GOTO;
+		v->chain = strdup(chain);
+		return v->chain != NULL;
+	default:
+		return false;
+	}
+}
+
+/* Fills r from the expressions; false if they are not a shape wardwall writes. */
+static bool delinearize(struct nftnl_expr **x, size_t n, struct nfr_rule *r)
+{
+	size_t i = 0, k;
+	uint32_t len;
+
+	if (n - i >= 3 && is(x[0], "ct") &&
+	    nftnl_expr_get_u32(x[0], NFTNL_EXPR_CT_KEY) == NFT_CT_STATE && is(x[1], "bitwise") &&
+	    nftnl_expr_get_u32(x[1], NFTNL_EXPR_BITWISE_LEN) == 4) {
+		const uint32_t *mask = data_of(x[1], NFTNL_EXPR_BITWISE_MASK, &len);
+		uint32_t zero;
+		if (!mask || len != 4 || !is(x[2], "cmp") ||
+		    nftnl_expr_get_u32(x[2], NFTNL_EXPR_CMP_OP) != NFT_CMP_NEQ)
+			return false;
+		const uint32_t *z = data_of(x[2], NFTNL_EXPR_CMP_DATA, &len);
+		if (!z || len != 4 || (memcpy(&zero, z, 4), zero))
+			return false;
+		r->ct_state = *mask;
+		i = 3;
+	}
+	if (not_ifaces(x + i, n - i)) {
+		r->not_ifaces = true;
+		i += 4;
+	}
+	if (ifname_cmp(x + i, n - i, NFT_META_IIFNAME, &r->iifname))
+		i += 2;
+	if (ifname_cmp(x + i, n - i, NFT_META_OIFNAME, &r->oifname))
+		i += 2;
+	if ((k = match_key(x + i, n - i, &r->key))) {
+		i += k;
+		if (i < n && is(x[i], "lookup") &&
+		    nftnl_expr_get_u32(x[i], NFTNL_EXPR_LOOKUP_SREG) == NFT_REG_1 &&
+		    !nftnl_expr_get_u32(x[i], NFTNL_EXPR_LOOKUP_FLAGS)) {
+			r->set = strdup(nftnl_expr_get_str(x[i], NFTNL_EXPR_LOOKUP_SET));
+			r->vmap = nftnl_expr_is_set(x[i], NFTNL_EXPR_LOOKUP_DREG) &&
+				  nftnl_expr_get_u32(x[i], NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT;
+			if (!r->set || (nftnl_expr_is_set(x[i], NFTNL_EXPR_LOOKUP_DREG) && !r->vmap))
+				return false;
+			i++;
+		} else if (i + 1 < n && cmp_value(x[i], NFT_CMP_GTE, r->key, &r->lo) &&
+			   cmp_value(x[i + 1], NFT_CMP_LTE, r->key, &r->hi)) {
+			i += 2;
+		} else if (i < n && cmp_value(x[i], NFT_CMP_EQ, r->key, &r->lo)) {
+			r->hi = r->lo;
+			i++;
+		} else {
+			return false;
+		}
+	}
+	if (time_cmp(x + i, n - i, NFT_CMP_GTE, &r->from)) {
+		r->has_from = true;
+		i += 3;
+	}
+	if (time_cmp(x + i, n - i, NFT_CMP_LT, &r->until)) {
+		r->has_until = true;
+		i += 3;
+	}
+	if (i < n && objref(x[i], NFT_OBJECT_COUNTER, &r->counter))
+		i++;
+	if (i < n && objref(x[i], NFT_OBJECT_LIMIT, &r->limit))
+		i++;
+	if (i < n && is(x[i], "log")) {
+		if (!nftnl_expr_is_set(x[i], NFTNL_EXPR_LOG_PREFIX) ||
+		    !nftnl_expr_is_set(x[i], NFTNL_EXPR_LOG_GROUP) ||
+		    nftnl_expr_is_set(x[i], NFTNL_EXPR_LOG_LEVEL) ||
+		    (nftnl_expr_is_set(x[i], NFTNL_EXPR_LOG_SNAPLEN) &&
+		     nftnl_expr_get_u32(x[i], NFTNL_EXPR_LOG_SNAPLEN)))
+			return false;
+		r->log_prefix = strdup(nftnl_expr_get_str(x[i], NFTNL_EXPR_LOG_PREFIX));
+		r->log_group = nftnl_expr_get_u16(x[i], NFTNL_EXPR_LOG_GROUP);
+		if (!r->log_prefix)
+			return false;
+		i++;
+	}
+	if (i < n && is(x[i], "immediate") &&
+	    nftnl_expr_get_u32(x[i], NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
+		if (!verdict_of(nftnl_expr_get_u32(x[i], NFTNL_EXPR_IMM_VERDICT),
+				nftnl_expr_is_set(x[i], NFTNL_EXPR_IMM_CHAIN)
+					? nftnl_expr_get_str(x[i], NFTNL_EXPR_IMM_CHAIN)
+					: NULL,
+				&r->v))
+			return false;
+		i++;
+	}
+	return i == n && n > 0;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rctx *c = data;
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct xv x = {0};
+	struct nfr_rule r = {0};
+	struct nfr_chain *ch = NULL;
+
+	if (!nr)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, nr) < 0 ||
+	    strcmp(nftnl_rule_get_str(nr, NFTNL_RULE_TABLE), WW_NFT_TABLE))
+		goto out;
+	if (c->raw) {
+		char buf[8192];
+		nftnl_rule_snprintf(buf, sizeof(buf), nr, NFTNL_OUTPUT_DEFAULT, 0);
+		sb_addf(c->raw, "rule %s\n", buf);
+	}
+	for (size_t i = 0; i < c->t->nchains; i++)
+		if (!strcmp(c->t->chains[i].name, nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN)))
+			ch = &c->t->chains[i];
+	if (!ch)
+		goto out; /* a chain created after our chain dump: the genid check retries */
+	nftnl_expr_foreach(nr, collect_expr, &x);
+	if (nftnl_rule_is_set(nr, NFTNL_RULE_USERDATA) || !delinearize(x.v, x.n, &r)) {
+		char buf[8192];
+		nfr_rule_clear(&r);
+		nftnl_rule_snprintf(buf, sizeof(buf), nr, NFTNL_OUTPUT_DEFAULT, 0);
+		r.foreign = xdup(c, buf);
+	}
+	r.handle = nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE);
+	if (VEC_PUSH(ch->rules, ch->nrules, ch->cap, r)) {
+		nfr_rule_clear(&r);
+		c->err = -ENOMEM;
+	}
+out:
+	free(x.v);
+	nftnl_rule_free(nr);
+	return MNL_CB_OK;
+}
+
+/* ---- sets ---- */
+
+/* nft's datatype numbers for the key types wardwall uses. */
+static enum nfr_key key_of_type(uint32_t type, uint32_t len)
+{
+	switch (type) {
+	case 7:
+		return len == 4 ? NK_SADDR4 : NK_NONE;
+	case 8:
+		return len == 16 ? NK_SADDR6 : NK_NONE;
+	case 12:
+		return len == 1 ? NK_L4PROTO : NK_NONE;
+	case 13:
+		return len == 2 ? NK_TCP_DPORT : NK_NONE;
+	case 14:
+		return len == 1 ? NK_ICMP_TYPE : NK_NONE;
+	case 29:
+		return len == 1 ? NK_ICMPV6_TYPE : NK_NONE;
+	case 41:
+		return len == 16 ? NK_IFNAME : NK_NONE;
+	default:
+		return NK_NONE;
+	}
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rctx *c = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nfr_set x = {0};
+	uint32_t flags, known = NFT_SET_INTERVAL | NFT_SET_MAP;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_nlmsg_parse(nlh, s) < 0 ||
+	    strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), WW_NFT_TABLE))
+		goto out;
+	if (c->raw) {
+		char buf[4096];
+		nftnl_set_snprintf(buf, sizeof(buf), s, NFTNL_OUTPUT_DEFAULT, 0);
+		sb_addf(c->raw, "set %s flags 0x%x keytype %u keylen %u datatype 0x%x datalen %u "
+				"udata %s\n",
+			buf, nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+			nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN),
+			nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE),
+			nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN),
+			nftnl_set_is_set(s, NFTNL_SET_USERDATA) ? "yes" : "no");
+		if (nftnl_set_is_set(s, NFTNL_SET_USERDATA)) {
+			uint32_t ul;
+			const uint8_t *ud = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &ul);
+			for (uint32_t i = 0; i < ul; i++)
+				sb_addf(c->raw, "%02x", ud[i]);
+			sb_add(c->raw, "\n");
+		}
+	}
+	flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	x.name = xdup(c, nftnl_set_get_str(s, NFTNL_SET_NAME));
+	x.key = key_of_type(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
+			    nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN));
+	x.interval = flags & NFT_SET_INTERVAL;
+	x.vmap = flags & NFT_SET_MAP;
+	if (!x.key || (flags & ~known) ||
+	    (x.vmap && nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT)) {
+		char buf[1024];
+		nftnl_set_snprintf(buf, sizeof(buf), s, NFTNL_OUTPUT_DEFAULT, 0);
+		x.foreign = xdup(c, buf);
+	}
+	if (VEC_PUSH(c->t->sets, c->t->nsets, c->t->scap, x)) {
+		nfr_set_clear(&x);
+		c->err = -ENOMEM;
+	}
+out:
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+struct raw_elem {
+	u128 key;
+	bool end;
+	struct nfr_verdict v;
+	char *ifname;
+};
+
+struct elems_ctx {
+	struct rctx *c;
+	struct nfr_set *set;
+	struct raw_elem *v;
+	size_t n, cap;
+};
+
+static int elem_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct elems_ctx *ec = data;
+	struct raw_elem r = {0};
+	uint32_t len;
+	const uint8_t *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+
+	if (!k)
+		return 0;
+	if (ec->set->key == NK_IFNAME) {
+		r.ifname = strndup((const char *)k, len);
+		if (!r.ifname)
+			return -1;
+	} else {
+		r.key = be_value(k, len);
+	}
+	r.end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+		(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+	if (!r.end && nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT) &&
+	    !verdict_of(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT),
+			nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN)
+				? nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN)
+				: NULL,
+			&r.v)) {
+		free(r.ifname);
+		return -1;
+	}
+	if (VEC_PUSH(ec->v, ec->n, ec->cap, r)) {
+		free(r.ifname);
+		free(r.v.chain);
+		return -1;
+	}
+	return 0;
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct elems_ctx *ec = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) == 0 &&
+	    nftnl_set_elem_foreach(s, elem_cb, ec) < 0)
+		ec->c->err = -ENOMEM;
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+static int raw_cmp(const void *a, const void *b)
+{
+	const struct raw_elem *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (int)y->end - (int)x->end; /* an interval's end before the next one's start */
+}
+
+/* Interval sets hold starts and ends (key = last + 1); rebuild [lo, hi] pairs. */
+static void rebuild(struct elems_ctx *ec)
+{
+	struct nfr_set *s = ec->set;
+	struct raw_elem *open = NULL;
+
+	qsort(ec->v, ec->n, sizeof(*ec->v), raw_cmp);
+	for (size_t i = 0; i <= ec->n; i++) {
+		struct raw_elem *r = i < ec->n ? &ec->v[i] : NULL;
+		if (!s->interval) {
+			if (!r)
+				break;
+			struct nfr_elem e = {.lo = r->key, .hi = r->key, .ifname = r->ifname, .v = r->v};
+			r->ifname = NULL, r->v.chain = NULL;
+			if (VEC_PUSH(s->elems, s->nelems, s->cap, e))
+				free(e.ifname), free(e.v.chain), ec->c->err = -ENOMEM;
+			continue;
+		}
+		if (open && (!r || r->end || r->key > open->key)) {
+			struct nfr_elem e = {.lo = open->key,
+					     .hi = r ? r->key - 1 : nfr_key_max(s->key),
+					     .v = open->v};
+			open->v.chain = NULL;
+			if (VEC_PUSH(s->elems, s->nelems, s->cap, e))
+				free(e.v.chain), ec->c->err = -ENOMEM;
+			open = NULL;
+		}
+		if (r && !r->end)
+			open = r;
+	}
+	for (size_t i = 0; i < ec->n; i++) {
+		free(ec->v[i].ifname);
+		free(ec->v[i].v.chain);
+	}
+	free(ec->v);
+}
+
+static int read_elems(struct ww_nft *n, struct rctx *c, struct nfr_set *set)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct elems_ctx ec = {.c = c, .set = set};
+	struct nlmsghdr *nlh;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, WW_NFT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set->name);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, ++n->seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	err = ww_nft_talk(n, nlh, elems_cb, &ec);
+	rebuild(&ec);
+	return err ? err : c->err;
+}
+
+/* ---- the whole table ---- */
+
+static int dump(struct ww_nft *n, struct rctx *c, uint16_t type, mnl_cb_t cb)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	uint16_t flags = type == NFT_MSG_GETTABLE ? NLM_F_ACK : NLM_F_DUMP;
+	int err;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, ++n->seq);
+	switch (type) {
+	case NFT_MSG_GETTABLE:
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, WW_NFT_TABLE);
+		break;
+	case NFT_MSG_GETRULE:
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, WW_NFT_TABLE);
+		break;
+	case NFT_MSG_GETSET:
+		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, WW_NFT_TABLE);
+		break;
+	case NFT_MSG_GETOBJ:
+		mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, WW_NFT_TABLE);
+		break;
+	default:
+		break;
+	}
+	err = ww_nft_talk(n, nlh, cb, c);
+	return err ? err : c->err;
+}
+
+static int read_once(struct ww_nft *n, struct rctx *c)
+{
+	int err;
+
+	err = dump(n, c, NFT_MSG_GETTABLE, table_cb);
+	if (err == -ENOENT)
+		return 0;
+	if (err || !c->found)
+		return err;
+	err = dump(n, c, NFT_MSG_GETCHAIN, chain_cb);
+	if (!err)
+		err = dump(n, c, NFT_MSG_GETOBJ, obj_cb);
+	if (!err)
+		err = dump(n, c, NFT_MSG_GETSET, set_cb);
+	if (err)
+		return err;
+	nfr_table_sort(c->t); /* rule_cb and read_elems look objects up by name */
+	err = dump(n, c, NFT_MSG_GETRULE, rule_cb);
+	for (size_t i = 0; i < c->t->nsets && !err; i++)
+		if (!c->t->sets[i].foreign)
+			err = read_elems(n, c, &c->t->sets[i]);
+	if (!err)
+		nfr_table_sort(c->t);
+	return err;
+}
+
+int ww_nft_read(struct ww_nft *n, struct nfr_table **out, uint32_t *genid, struct strbuf *err)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		struct rctx c = {0};
+		uint32_t g0, g1;
+		int e = ww_nft_genid(n, &g0);
+		if (!e) {
+			c.t = calloc(1, sizeof(*c.t));
+			e = c.t ? read_once(n, &c) : -ENOMEM;
+		}
+		if (!e)
+			e = ww_nft_genid(n, &g1);
+		if (e) {
+			nfr_table_free(c.t);
+			sb_addf(err, "reading table inet %s: %s", WW_NFT_TABLE, strerror(-e));
+			return e;
+		}
+		if (g0 != g1) {
+			nfr_table_free(c.t);
+			continue; /* the ruleset changed while we read it */
+		}
+		if (!c.found) {
+			nfr_table_free(c.t);
+			c.t = NULL;
+		}
+		*out = c.t;
+		*genid = g0;
+		return 0;
+	}
+	sb_addf(err, "reading table inet %s: the ruleset kept changing", WW_NFT_TABLE);
+	return -EAGAIN;
+}
+
+int ww_nft_dump_raw(struct ww_nft *n, struct strbuf *out)
+{
+	struct rctx c = {.raw = out};
+	int err;
+
+	c.t = calloc(1, sizeof(*c.t));
+	if (!c.t)
+		return -ENOMEM;
+	err = read_once(n, &c);
+	nfr_table_free(c.t);
+	return err;
+}

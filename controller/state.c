@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "state.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "timeutil.h"
+
+struct ww_state {
+	char *dir;
+	int lockfd;
+};
+
+static int mkdir_p(const char *path)
+{
+	char *tmp = strdup(path);
+
+	if (!tmp)
+		return -ENOMEM;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) < 0 && errno != EEXIST) {
+			int err = -errno;
+			free(tmp);
+			return err;
+		}
+		*p = '/';
+	}
+	free(tmp);
+	if (mkdir(path, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int ww_state_open(const char *dir, bool lock, struct ww_state **out, struct strbuf *err)
+{
+	struct ww_state *s = calloc(1, sizeof(*s));
+	char *gens;
+	int e;
+
+	if (!s)
+		return -ENOMEM;
+	s->lockfd = -1;
+	if (!dir)
+		dir = getenv("WARDWALL_STATE_DIR");
+	s->dir = strdup(dir && *dir ? dir : WW_STATE_DIR);
+	gens = s->dir ? xstrdup_printf("%s/generations", s->dir) : NULL;
+	if (!gens) {
+		ww_state_close(s);
+		return -ENOMEM;
+	}
+	e = mkdir_p(gens);
+	free(gens);
+	if (e) {
+		sb_addf(err, "state directory %s: %s", s->dir, strerror(-e));
+		ww_state_close(s);
+		return e;
+	}
+	if (lock) {
+		char *lp = xstrdup_printf("%s/lock", s->dir);
+		s->lockfd = lp ? open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640) : -1;
+		free(lp);
+		if (s->lockfd < 0) {
+			e = -errno;
+			sb_addf(err, "%s/lock: %s", s->dir, strerror(errno));
+			ww_state_close(s);
+			return e;
+		}
+		if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
+			char pid[32] = "";
+			ssize_t n = pread(s->lockfd, pid, sizeof(pid) - 1, 0);
+			pid[n > 0 ? n : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			sb_addf(err, "another wardwall holds %s/lock%s%s%s: wait for it to finish",
+				s->dir, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+			ww_state_close(s);
+			return -EBUSY;
+		}
+		/* Who holds the lock, for the message a second writer gets; best effort. */
+		char pid[32];
+		int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+		if (ftruncate(s->lockfd, 0) == 0)
+			(void)!pwrite(s->lockfd, pid, (size_t)n, 0);
+	}
+	*out = s;
+	return 0;
+}
+
+void ww_state_close(struct ww_state *s)
+{
+	if (!s)
+		return;
+	if (s->lockfd >= 0)
+		close(s->lockfd); /* releases the lock */
+	free(s->dir);
+	free(s);
+}
+
+const char *ww_state_dir(const struct ww_state *s)
+{
+	return s->dir;
+}
+
+static void copy_str(char *dst, size_t n, const cJSON *j)
+{
+	snprintf(dst, n, "%s", cJSON_IsString(j) ? j->valuestring : "");
+}
+
+static void gen_from_json(const cJSON *j, struct ww_generation *g)
+{
+	const cJSON *x;
+
+	memset(g, 0, sizeof(*g));
+	if ((x = cJSON_GetObjectItemCaseSensitive(j, "generation")) && cJSON_IsNumber(x))
+		g->gen = (unsigned long)x->valuedouble;
+	if ((x = cJSON_GetObjectItemCaseSensitive(j, "time")) && cJSON_IsString(x))
+		ww_time_parse(x->valuestring, &g->time);
+	copy_str(g->user, sizeof(g->user), cJSON_GetObjectItemCaseSensitive(j, "user"));
+	copy_str(g->action, sizeof(g->action), cJSON_GetObjectItemCaseSensitive(j, "action"));
+	copy_str(g->policy_sha256, sizeof(g->policy_sha256),
+		 cJSON_GetObjectItemCaseSensitive(j, "policy_sha256"));
+	copy_str(g->policy_name, sizeof(g->policy_name),
+		 cJSON_GetObjectItemCaseSensitive(j, "policy_name"));
+	copy_str(g->source, sizeof(g->source), cJSON_GetObjectItemCaseSensitive(j, "source"));
+	if ((x = cJSON_GetObjectItemCaseSensitive(j, "restores")) && cJSON_IsNumber(x))
+		g->restores = (unsigned long)x->valuedouble;
+}
+
+int ww_state_history(struct ww_state *s, struct ww_generation **out, size_t *n)
+{
+	char *path = xstrdup_printf("%s/history.jsonl", s->dir), *text, *line, *save = NULL;
+	size_t cap = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if (!path)
+		return -ENOMEM;
+	err = read_file(path, &text, NULL);
+	free(path);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *j = cJSON_Parse(line);
+		struct ww_generation g;
+		if (!j)
+			continue;
+		gen_from_json(j, &g);
+		cJSON_Delete(j);
+		if (VEC_PUSH(*out, *n, cap, g)) {
+			free(text);
+			free(*out);
+			*out = NULL;
+			return -ENOMEM;
+		}
+	}
+	free(text);
+	return 0;
+}
+
+int ww_state_current(struct ww_state *s, struct ww_generation *gen)
+{
+	char *path = xstrdup_printf("%s/current", s->dir), *text;
+	struct ww_generation *v;
+	size_t n;
+	unsigned long cur;
+	int err;
+
+	memset(gen, 0, sizeof(*gen));
+	if (!path)
+		return -ENOMEM;
+	err = read_file(path, &text, NULL);
+	free(path);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	cur = strtoul(text, NULL, 10);
+	free(text);
+	if (!cur)
+		return 0;
+	err = ww_state_history(s, &v, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].gen == cur && strcmp(v[i].action, "remove"))
+			*gen = v[i];
+	free(v);
+	return gen->gen ? 0 : -EBADMSG;
+}
+
+int ww_state_policy(struct ww_state *s, unsigned long gen, struct ww_policy **out,
+		    struct ww_diags *d)
+{
+	char *path = xstrdup_printf("%s/generations/%lu.json", s->dir, gen);
+	int err;
+
+	if (!path)
+		return -ENOMEM;
+	err = ww_policy_load(path, d, out);
+	free(path);
+	return err;
+}
+
+static void current_user(char *buf, size_t n)
+{
+	const char *u = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (!u || !*u) {
+		pw = getpwuid(getuid());
+		u = pw ? pw->pw_name : NULL;
+	}
+	snprintf(buf, n, "%s", u ? u : "unknown");
+}
+
+/* sha256 of the last line of the history ("" when empty): the link to the next line. */
+static int last_line_hash(const char *dir, char out[65], unsigned long *lastgen)
+{
+	char *path = xstrdup_printf("%s/history.jsonl", dir), *text;
+	size_t len;
+	int err;
+
+	*lastgen = 0;
+	out[0] = '\0';
+	if (!path)
+		return -ENOMEM;
+	err = read_file(path, &text, &len);
+	free(path);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	while (len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	char *last = strrchr(text, '\n');
+	last = last ? last + 1 : text;
+	if (*last) {
+		sha256_hex(last, strlen(last), out);
+		cJSON *j = cJSON_Parse(last);
+		const cJSON *g = j ? cJSON_GetObjectItemCaseSensitive(j, "generation") : NULL;
+		if (cJSON_IsNumber(g))
+			*lastgen = (unsigned long)g->valuedouble;
+		cJSON_Delete(j);
+	}
+	free(text);
+	return 0;
+}
+
+int ww_state_record(struct ww_state *s, const struct ww_policy *p, const char *action,
+		    const char *source, unsigned long restores, unsigned long *genp)
+{
+	char prev[65], user[64], tb[WW_TIME_STRLEN], hash[65] = "";
+	unsigned long last, gen;
+	struct strbuf line = {0}, canon = {0};
+	char *path = NULL;
+	int err, fd;
+
+	err = last_line_hash(s->dir, prev, &last);
+	if (err)
+		return err;
+	gen = last + 1;
+	current_user(user, sizeof(user));
+	if (p) {
+		ww_policy_print_canonical(p, &canon);
+		sha256_hex(sb_str(&canon), canon.len, hash);
+		path = xstrdup_printf("%s/generations/%lu.json", s->dir, gen);
+		err = !path || canon.oom ? -ENOMEM
+					 : write_file_atomic(path, canon.s, canon.len, 0640);
+		free(path);
+		if (err)
+			goto out;
+	}
+	sb_addf(&line, "{\"generation\": %lu, \"time\": \"%s\", \"user\": ", gen,
+		ww_time_str((int64_t)time(NULL), tb));
+	sb_add_json_str(&line, user);
+	sb_addf(&line, ", \"action\": \"%s\"", action);
+	if (p) {
+		sb_addf(&line, ", \"policy_sha256\": \"%s\", \"policy_name\": ", hash);
+		sb_add_json_str(&line, p->name);
+	}
+	if (source) {
+		sb_add(&line, ", \"source\": ");
+		sb_add_json_str(&line, source);
+	}
+	if (restores)
+		sb_addf(&line, ", \"restores\": %lu", restores);
+	sb_addf(&line, ", \"prev_sha256\": \"%s\"}\n", prev);
+	path = xstrdup_printf("%s/history.jsonl", s->dir);
+	fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640) : -1;
+	free(path);
+	if (fd < 0 || line.oom) {
+		err = fd < 0 ? -errno : -ENOMEM;
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	if (write(fd, line.s, line.len) != (ssize_t)line.len || fsync(fd) < 0)
+		err = -EIO;
+	close(fd);
+	if (err)
+		goto out;
+	char cur[32];
+	int n = snprintf(cur, sizeof(cur), "%lu\n", p ? gen : 0UL);
+	path = xstrdup_printf("%s/current", s->dir);
+	err = path ? write_file_atomic(path, cur, (size_t)n, 0640) : -ENOMEM;
+	free(path);
+	if (!err && genp)
+		*genp = gen;
+out:
+	sb_free(&line);
+	sb_free(&canon);
+	return err;
+}
+
+int ww_state_verify_history(struct ww_state *s, struct strbuf *err)
+{
+	char *path = xstrdup_printf("%s/history.jsonl", s->dir), *text, *line, *save = NULL;
+	char prev[65] = "";
+	size_t lineno = 0;
+	int e;
+
+	if (!path)
+		return -ENOMEM;
+	e = read_file(path, &text, NULL);
+	free(path);
+	if (e == -ENOENT)
+		return 0;
+	if (e)
+		return e;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *j = cJSON_Parse(line);
+		const cJSON *ph = j ? cJSON_GetObjectItemCaseSensitive(j, "prev_sha256") : NULL;
+		lineno++;
+		if (!cJSON_IsString(ph) || strcmp(ph->valuestring, prev)) {
+			sb_addf(err, "history.jsonl line %zu does not follow the line before it", lineno);
+			cJSON_Delete(j);
+			free(text);
+			return -EBADMSG;
+		}
+		cJSON_Delete(j);
+		sha256_hex(line, strlen(line), prev);
+	}
+	free(text);
+	return 0;
+}
