@@ -43,6 +43,17 @@ $(BUILD)/obj/%.o: controller/%.c $(wildcard controller/*.h) | $(BUILD)/obj
 $(BUILD)/obj $(BUILD)/tests:
 	@mkdir -p $@
 
+# The XDP program, compiled for BPF and embedded in the controller as a libbpf skeleton.
+BPF_CFLAGS := -g -O2 -target bpf -D__bpf__ -Wall -Werror -Ibpf \
+	-I/usr/include/$(shell uname -m)-linux-gnu
+$(BUILD)/wardwall.bpf.o: bpf/wardwall.bpf.c bpf/wardwall.h | $(BUILD)/obj
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/wardwall.skel.h: $(BUILD)/wardwall.bpf.o
+	bpftool gen skeleton $< name wardwall_bpf > $@
+
+$(LIB_OBJS) $(CMD_OBJS): $(BUILD)/wardwall.skel.h
+
 $(BUILD)/libwardwall.a: $(LIB_OBJS)
 	ar rcs $@ $^
 

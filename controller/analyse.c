@@ -25,6 +25,7 @@ struct actx {
 	uint64_t *seen;  /* visited class pairs, open-addressed set of (cs << 32 | cd) + 1 */
 	size_t nseen, seencap;
 	size_t *first_in[2]; /* [IPv4, IPv6][ep]: first interval of class ep, or SIZE_MAX */
+	bool *mark;          /* [ep] scratch for eplist_classes(), all false between uses */
 };
 
 char *ww_key_str(int proto, unsigned int lo, unsigned int hi, char *buf)
@@ -205,9 +206,11 @@ static void mark_deciders(struct actx *c, const struct ww_dlist *l, int64_t *tbu
 	size_t ns = slices(c->p, l, INT64_MIN, tbuf);
 
 	for (size_t s = 0; s < ns; s++) {
-		const struct ww_dentry *e = ww_dlist_decide(c->p, l, tbuf[s]);
+		const struct ww_dentry *obs, *e = ww_dlist_decide(c->p, l, tbuf[s], &obs);
 		if (e)
 			c->decides[e->flow] = true;
+		if (obs)
+			c->decides[obs->flow] = true;
 	}
 }
 
@@ -283,31 +286,31 @@ static size_t ep_classes(const struct actx *c, ww_ep_t ep, ww_ep_t *out, bool *m
 	return n;
 }
 
-/* out has room for every class; returns how many it holds, each once. */
+/* out has room for every class; returns how many it holds, each once. The marks are cleared
+ * again: the scratch array is allocated once, so that no allocation can fail here and make a
+ * side look empty (an invariant would then hold vacuously). */
 static size_t eplist_classes(const struct actx *c, const struct ww_eplist *l, ww_ep_t *out)
 {
-	bool *mark = calloc(ww_nendpoints(c->p) + 1, sizeof(*mark));
 	size_t n = 0;
 
-	if (!mark)
-		return 0;
 	if (l->all)
 		for (size_t z = 0; z < c->p->nzones; z++)
-			n += ep_classes(c, c->p->zones[z].ep, out + n, mark);
+			n += ep_classes(c, c->p->zones[z].ep, out + n, c->mark);
 	else
 		for (size_t i = 0; i < l->n; i++)
 			n += ep_classes(c, l->v[i].host ? l->v[i].host->ep : l->v[i].zone->ep,
-					out + n, mark);
-	free(mark);
+					out + n, c->mark);
+	for (size_t i = 0; i < n; i++)
+		c->mark[out[i]] = false;
 	return n;
 }
 
 static size_t endpoint_classes(const struct actx *c, ww_ep_t ep, ww_ep_t *out)
 {
-	bool *mark = calloc(ww_nendpoints(c->p) + 1, sizeof(*mark));
-	size_t n = mark ? ep_classes(c, ep, out, mark) : 0;
+	size_t n = ep_classes(c, ep, out, c->mark);
 
-	free(mark);
+	for (size_t i = 0; i < n; i++)
+		c->mark[out[i]] = false;
 	return n;
 }
 
@@ -410,6 +413,8 @@ static int check_shadowing(struct actx *c)
 				"flow \"%s\" never decides anything: other flows decide all of its traffic "
 				"first",
 				f->id);
+		if (sb.oom)
+			c->d->oom = true; /* the message lost flow names */
 		sb_free(&sb);
 	}
 out:
@@ -543,12 +548,14 @@ static int prove(struct actx *c, const struct ww_invariant *inv, struct ww_inv_r
 				}
 				size_t nsl = slices(p, l, c->now, tbuf);
 				for (size_t s = 0; s < nsl; s++) {
-					const struct ww_dentry *e = ww_dlist_decide(p, l, tbuf[s]);
-					enum ww_verdict_kind got =
-						e ? (e->rank == WW_RANK_DENY      ? WW_V_DENY
-						     : e->rank == WW_RANK_MONITOR ? WW_V_MONITOR
-										  : WW_V_ALLOW)
-						  : dflt;
+					const struct ww_dentry *obs,
+						*e = ww_dlist_decide(p, l, tbuf[s], &obs);
+					enum ww_verdict_kind got = !e ? dflt
+								   : e->rank == WW_RANK_DENY ? WW_V_DENY
+											      : WW_V_ALLOW;
+					/* A monitor-mode deny counts as the policy denying. */
+					if (got == WW_V_ALLOW && obs)
+						got = WW_V_MONITOR, e = obs;
 					bool bad = inv->expect == WW_DENY ? got == WW_V_ALLOW
 									  : got != WW_V_ALLOW;
 					if (bad) {
@@ -590,6 +597,9 @@ static int prove(struct actx *c, const struct ww_invariant *inv, struct ww_inv_r
 			inv->id, sb_str(&acc.monitor_example));
 		ww_warn(c->d, "invariant-monitor-only", inv->ptr, "%s", sb_str(&msg));
 	}
+	/* A truncated message is a lost diagnostic, like one ww_diag_add() could not format. */
+	if (msg.oom || acc.example.oom || acc.monitor_example.oom)
+		c->d->oom = true;
 	res->detail = msg.len ? sb_steal(&msg) : NULL;
 	sb_free(&msg);
 out:
@@ -613,6 +623,11 @@ int ww_analyse(const struct ww_policy *p, int64_t now, struct ww_diags *d,
 	err = index_families(&c);
 	if (err)
 		goto out;
+	c.mark = calloc(ww_nendpoints(p) + 1, sizeof(*c.mark));
+	if (!c.mark) {
+		err = -ENOMEM;
+		goto out;
+	}
 	err = ww_pairidx_build(p, &c.ix);
 	if (err)
 		goto out;
@@ -637,6 +652,7 @@ out:
 	free(c.seen);
 	free(c.first_in[0]);
 	free(c.first_in[1]);
+	free(c.mark);
 	ww_dtable_free(&c.dt);
 	ww_pairidx_free(&c.ix);
 	ww_classes_free(&c.cls);

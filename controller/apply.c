@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "apply_xdp.h"
 #include "compile_nft.h"
+#include "compile_xdp.h"
 #include "eval.h"
 #include "nft_nl.h"
 #include "policy.h"
@@ -70,6 +72,75 @@ static int inject_fault(struct ww_nft_batch *b, const struct nfr_table *want)
 	return 0;
 }
 
+/* Undoes a committed nftables change: the table back to what it was (before may be NULL). */
+static int revert_nft(struct ww_nft *nft, const struct nfr_table *before, struct strbuf *err)
+{
+	struct nfr_table *now = NULL;
+	struct ww_nft_diff d = {0};
+	struct ww_nft_batch *b = NULL;
+	uint32_t genid;
+	int e = ww_nft_read(nft, &now, &genid, err);
+
+	if (!e && !before && now) {
+		e = ww_nft_batch_new(&b, genid);
+		if (!e)
+			e = ww_nft_del_table(b);
+	} else if (!e && before) {
+		e = ww_nft_diff(now, before, &d);
+		if (!e)
+			e = ww_nft_batch_new(&b, genid);
+		if (!e)
+			e = ww_nft_diff_batch(now, before, &d, b);
+	}
+	if (!e && b)
+		e = ww_nft_batch_commit(nft, b, err);
+	ww_nft_batch_free(b);
+	ww_nft_diff_free(&d);
+	nfr_table_free(now);
+	return e;
+}
+
+/* The XDP side of an apply, before the nftables commit: compile, load, compare, prepare, attach. */
+static int xdp_before(const struct ww_policy *p, const struct ww_apply_opts *o,
+		      struct ww_xdp **xp, struct ww_xdp_txn *t, struct ww_apply_result *r,
+		      struct strbuf *err)
+{
+	struct ww_xdp_image img = {0};
+	struct ww_diags d = {.file = o->source};
+	bool same = false, links = false;
+	int e;
+
+	e = ww_compile_xdp(p, &img, &d);
+	if (e) {
+		struct strbuf m = {0};
+		ww_diags_print(&d, &m);
+		sb_addf(err, "compiling for XDP: %s", m.len ? sb_str(&m) : strerror(-e));
+		sb_free(&m);
+		ww_diags_free(&d);
+		return e;
+	}
+	r->xdp_rules = img.nrules;
+	r->xdp_lists = img.ndlists;
+	r->xdp_cls = img.ncls;
+	e = ww_xdp_open(o->bpffs, true, xp, err);
+	if (!e)
+		e = ww_xdp_same(*xp, &img, p, &same, err);
+	if (!e && !same)
+		e = ww_xdp_prepare(*xp, &img, p, t, err);
+	if (!e)
+		e = ww_xdp_attach(*xp, p, t, err);
+	if (!e)
+		e = ww_xdp_links_ok(*xp, p, &links, err);
+	if (!e && !links) {
+		sb_add(err, "XDP: the interfaces' links do not match the policy after attaching");
+		e = -EIO;
+	}
+	r->xdp_attached = t->nattached;
+	ww_xdp_image_free(&img);
+	ww_diags_free(&d);
+	return e;
+}
+
 int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww_apply_result *r,
 	     struct strbuf *err)
 {
@@ -78,13 +149,17 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 	struct nfr_table *want = NULL, *live = NULL;
 	struct ww_nft_diff d = {0};
 	struct ww_nft_batch *b = NULL;
+	struct ww_xdp *xdp = NULL;
+	struct ww_xdp_txn txn = {0};
 	struct ww_generation cur;
 	char hash[65];
 	double t0 = now_ms();
 	uint32_t genid;
+	bool nft_committed = false;
 	int e;
 
 	memset(r, 0, sizeof(*r));
+	r->xdp = p->enf.xdp != WW_XDP_OFF;
 	e = lockout_guard(p, o, err);
 	if (e)
 		return e;
@@ -99,6 +174,13 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 	r->nchains = want->nchains;
 	r->nsets = want->nsets;
 	r->ncounters = want->ncounters;
+	/* XDP first: everything it needs is built and attached, but not switched in, before
+	 * the nftables transaction; a failure there leaves both tiers as they were. */
+	if (r->xdp) {
+		e = xdp_before(p, o, &xdp, &txn, r, err);
+		if (e)
+			goto out;
+	}
 	e = ww_nft_open(&nft);
 	if (e) {
 		sb_addf(err, "netlink: %s", strerror(-e));
@@ -142,7 +224,25 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 		free(k);
 		goto out;
 	}
-	r->changed = d.n > 0 || d.replace;
+	nft_committed = d.n > 0 || d.replace;
+	if (xdp && txn.prepared) {
+		e = ww_xdp_switch(xdp, &txn, err);
+		if (e) {
+			/* Both tiers go back: nftables to the table it had. */
+			if (nft_committed && revert_nft(nft, live, err))
+				sb_add(err, "; reverting nftables failed too: run `wardwall plan`");
+			goto out;
+		}
+		r->xdp_switched = true;
+	}
+	if (xdp)
+		ww_xdp_finish(xdp, p, err);
+	if (!r->xdp) {
+		e = ww_xdp_remove(o->bpffs, &r->xdp_removed, err);
+		if (e)
+			goto out;
+	}
+	r->changed = nft_committed || r->xdp_switched || r->xdp_attached || r->xdp_removed;
 	r->replaced = d.replace;
 	for (size_t i = 0; i < d.n; i++)
 		r->counts[d.v[i].op][d.v[i].kind]++;
@@ -161,7 +261,11 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 		sb_addf(err, "the kernel has the new policy, but recording it under %s failed: %s",
 			ww_state_dir(st), strerror(-e));
 out:
+	if (e && xdp && !r->xdp_switched)
+		ww_xdp_abort(xdp, &txn);
 	r->ms = now_ms() - t0;
+	ww_xdp_txn_free(&txn);
+	ww_xdp_close(xdp);
 	ww_nft_batch_free(b);
 	ww_nft_diff_free(&d);
 	nfr_table_free(live);
@@ -171,7 +275,7 @@ out:
 	return e;
 }
 
-int ww_remove(const char *state_dir, bool *changed, struct strbuf *err)
+int ww_remove(const char *state_dir, const char *bpffs, bool *changed, struct strbuf *err)
 {
 	struct ww_state *st = NULL;
 	struct ww_nft *nft = NULL;
@@ -194,6 +298,11 @@ int ww_remove(const char *state_dir, bool *changed, struct strbuf *err)
 		if (!e)
 			e = ww_nft_batch_commit(nft, b, err);
 		*changed = !e;
+	}
+	if (!e) {
+		bool xdp_changed;
+		e = ww_xdp_remove(bpffs, &xdp_changed, err);
+		*changed = *changed || xdp_changed;
 	}
 	if (!e) {
 		struct ww_generation cur;

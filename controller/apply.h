@@ -18,6 +18,7 @@ struct ww_apply_opts {
 	const char *action;    /* "apply" or "rollback" */
 	unsigned long restores;
 	bool force; /* apply even if it would cut this SSH session (host mode) */
+	const char *bpffs; /* NULL: $WARDWALL_BPFFS or /sys/fs/bpf */
 };
 
 struct ww_apply_result {
@@ -29,6 +30,12 @@ struct ww_apply_result {
 	size_t messages;     /* netlink messages in the transaction */
 	double ms;           /* wall time of the whole apply */
 	size_t nchains, nsets, ncounters; /* the compiled table */
+	/* XDP tier */
+	bool xdp;            /* the policy asks for it */
+	bool xdp_switched;   /* a new generation was switched in */
+	bool xdp_removed;    /* XDP was on and the policy turns it off */
+	size_t xdp_attached; /* interfaces newly attached */
+	size_t xdp_rules, xdp_lists, xdp_cls;
 };
 
 /*
@@ -43,7 +50,8 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r, bool json,
 		     struct strbuf *out);
 
-/* Deletes wardwall's table and records the removal. *changed tells whether there was one. */
-int ww_remove(const char *state_dir, bool *changed, struct strbuf *err);
+/* Deletes wardwall's table and XDP objects and records the removal. *changed tells whether
+ * there was anything. */
+int ww_remove(const char *state_dir, const char *bpffs, bool *changed, struct strbuf *err);
 
 #endif

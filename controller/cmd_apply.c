@@ -33,7 +33,12 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 					r->counts[op][k]);
 			sb_add(out, "}");
 		}
-		sb_addf(out, "}, \"duration_ms\": %.1f}\n", r->ms);
+		sb_addf(out, "}, \"xdp\": {\"enabled\": %s, \"switched\": %s, \"removed\": %s, "
+			     "\"attached\": %zu, \"rules\": %zu, \"lists\": %zu, \"prefixes\": %zu}",
+			r->xdp ? "true" : "false", r->xdp_switched ? "true" : "false",
+			r->xdp_removed ? "true" : "false", r->xdp_attached, r->xdp_rules,
+			r->xdp_lists, r->xdp_cls);
+		sb_addf(out, ", \"duration_ms\": %.1f}\n", r->ms);
 		return;
 	}
 	if (!r->changed) {
@@ -47,6 +52,14 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 		     "messages%s\n",
 		r->nchains, r->nsets, r->ncounters, r->messages,
 		r->replaced ? " (table replaced whole: counters restart)" : "");
+	if (r->xdp)
+		sb_addf(out, "  xdp: %s; %zu rule entries, %zu decision lists, %zu prefixes%s%zu "
+			     "interface%s newly attached\n",
+			r->xdp_switched ? "new generation switched in" : "generation unchanged",
+			r->xdp_rules, r->xdp_lists, r->xdp_cls, "; ", r->xdp_attached,
+			r->xdp_attached == 1 ? "" : "s");
+	if (r->xdp_removed)
+		sb_add(out, "  xdp: removed (the policy no longer asks for it)\n");
 	for (int op = 0; op < 3; op++) {
 		bool any = false;
 		for (int k = 1; k < 5; k++)
@@ -62,13 +75,14 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 
 int cmd_apply(int argc, char **argv)
 {
-	const char *state_dir = NULL;
+	const char *state_dir = NULL, *bpffs = NULL;
 	bool json = false, force = false;
 	char *pos[1];
 	int npos, rc;
 	struct ww_opt opts[] = {{"--json", NULL, &json},
 				{"--force", NULL, &force},
 				{"--state-dir", &state_dir, NULL},
+				{"--bpffs", &bpffs, NULL},
 				{NULL, NULL, NULL}};
 	struct ww_policy *p = NULL;
 	struct ww_apply_result r;
@@ -80,7 +94,7 @@ int cmd_apply(int argc, char **argv)
 	if (rc)
 		return rc;
 	struct ww_apply_opts o = {.state_dir = state_dir, .source = pos[0], .action = "apply",
-				  .force = force};
+				  .force = force, .bpffs = bpffs};
 	int e = ww_apply(p, &o, &r, &err);
 	if (e) {
 		ww_errorf("apply %s: %s", pos[0], sb_str(&err));

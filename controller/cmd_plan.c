@@ -1,7 +1,301 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* wardwall plan POLICY: placeholder until policy-term diffs land. */
+/*
+ * wardwall plan POLICY: what apply would change, in policy terms, and any drift.
+ *
+ * Three states are compared: the policy given (compiled), the live table (read over netlink),
+ * and the last applied generation (recorded, compiled again). Live vs recorded is drift: state
+ * in the kernel that no applied policy explains. Recorded vs given, as policies, says what
+ * changes in policy terms. Live vs given, as kernel objects, is the work apply would do.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply_nft.h"
 #include "cli.h"
+#include "compile_nft.h"
+#include "nft_nl.h"
+#include "policy.h"
+#include "policy_diff.h"
+#include "state.h"
+#include "timeutil.h"
+
+struct plan {
+	struct ww_policy *want_p, *applied_p;
+	struct nfr_table *want, *live, *applied;
+	struct ww_generation gen;
+	struct ww_pdiff pd;
+	struct ww_nft_diff work, drift;
+	bool unrecorded; /* a table exists but no generation is recorded */
+};
+
+/* Lines of a that are not in b, each with a prefix, for showing how a chain differs. */
+static void lines_not_in(const char *a, const char *b, const char *prefix, struct strbuf *out)
+{
+	for (const char *p = a; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		bool found = false;
+		for (const char *q = b; *q && !found;) {
+			const char *ql = strchr(q, '\n');
+			size_t m = ql ? (size_t)(ql - q) : strlen(q);
+			found = m == n && !strncmp(p, q, n);
+			q += m + (ql != NULL);
+		}
+		if (!found) {
+			sb_addf(out, "%s", prefix);
+			sb_addn(out, p, n);
+			sb_add(out, "\n");
+		}
+		p += n + (nl != NULL);
+	}
+}
+
+static void drift_detail(const struct plan *pl, const struct ww_nft_change *c, struct strbuf *out)
+{
+	const struct nfr_table *exp = pl->applied, *live = pl->live;
+	struct strbuf a = {0}, b = {0};
+
+	if (c->kind == WW_OBJ_CHAIN && c->op != WW_ADD) {
+		const struct nfr_chain *lc = nfr_chain_find(live, c->name);
+		const struct nfr_chain *ec = exp ? nfr_chain_find(exp, c->name) : NULL;
+		if (lc)
+			nfr_chain_body(lc, &a);
+		if (ec)
+			nfr_chain_body(ec, &b);
+	} else if (c->kind == WW_OBJ_SET && c->op != WW_ADD) {
+		const struct nfr_set *ls = nfr_set_find(live, c->name);
+		const struct nfr_set *es = exp ? nfr_set_find(exp, c->name) : NULL;
+		if (ls)
+			nfr_set_body(ls, &a);
+		if (es)
+			nfr_set_body(es, &b);
+	}
+	lines_not_in(sb_str(&a), sb_str(&b), "      + ", out);
+	lines_not_in(sb_str(&b), sb_str(&a), "      - ", out);
+	sb_free(&a);
+	sb_free(&b);
+}
+
+static const char *drift_verb(enum ww_op op)
+{
+	/* The drift diff goes from live to expected: an ADD is missing from the kernel. */
+	return op == WW_ADD ? "missing from the kernel" : op == WW_DEL ? "not explained by any policy"
+								    : "differs from the policy";
+}
+
+static void print_text(const struct plan *pl, const char *file, struct strbuf *out)
+{
+	static const char *const kinds[] = {"table", "counter", "limit", "map", "chain"};
+	static const char *const ops[] = {"+", "-", "~"};
+	char hash[65], tb[WW_TIME_STRLEN];
+
+	ww_policy_hash(pl->want_p, hash);
+	sb_addf(out, "plan for %s (%s, sha256 %.12s)\n", file, pl->want_p->name, hash);
+	if (pl->gen.gen)
+		sb_addf(out, "applied: generation %lu (%s, sha256 %.12s, %s by %s)\n", pl->gen.gen,
+			pl->gen.policy_name, pl->gen.policy_sha256, ww_time_str(pl->gen.time, tb),
+			pl->gen.user);
+	else
+		sb_addf(out, "applied: nothing recorded\n");
+	if (pl->unrecorded) {
+		sb_add(out, "drift: table inet " WW_NFT_TABLE
+			    " exists but no applied generation explains it\n");
+	} else if (pl->drift.n || pl->drift.replace) {
+		sb_addf(out, "drift: %zu object%s of the kernel %s from generation %lu:\n",
+			pl->drift.n, pl->drift.n == 1 ? "" : "s", pl->drift.n == 1 ? "differs" : "differ",
+			pl->gen.gen);
+		for (size_t i = 0; i < pl->drift.n; i++) {
+			struct strbuf w = {0};
+			const struct ww_nft_change *c = &pl->drift.v[i];
+			ww_nft_describe(c->op == WW_ADD ? pl->applied : pl->live, c->kind, c->name, &w);
+			sb_addf(out, "  %s: %s\n", sb_str(&w), drift_verb(c->op));
+			drift_detail(pl, c, out);
+			sb_free(&w);
+		}
+	} else if (pl->live) {
+		sb_add(out, "drift: none\n");
+	}
+	size_t real = 0;
+	for (size_t i = 0; i < pl->pd.n; i++) {
+		const struct ww_pd_item *it = &pl->pd.v[i];
+		if (!real++)
+			sb_add(out, "changes:\n");
+		sb_addf(out, "  %s %s %s", ops[it->op], it->kind, it->name);
+		if (it->detail)
+			sb_addf(out, ": %s", it->detail);
+		sb_add(out, it->enforcement_neutral ? " (no effect on enforcement)\n" : "\n");
+	}
+	if (!pl->work.n && !pl->work.replace) {
+		sb_add(out, real ? "kernel: nothing to change\n"
+				 : "no changes: the kernel already enforces this policy\n");
+		return;
+	}
+	if (!real && pl->gen.gen && !pl->unrecorded)
+		sb_add(out, "changes: none in the policy; apply repairs the drift above\n");
+	sb_add(out, "kernel:");
+	if (pl->work.replace) {
+		sb_add(out, " the table is replaced whole (its counters restart)\n");
+		return;
+	}
+	for (int op = 0; op < 3; op++)
+		for (int k = 0; k < 5; k++) {
+			size_t n = ww_nft_diff_count(&pl->work, (enum ww_op)op, (enum ww_objkind)k);
+			if (n)
+				sb_addf(out, " %s%zu %s%s", ops[op], n, kinds[k], n == 1 ? "" : "s");
+		}
+	sb_add(out, "\n");
+}
+
+static void print_json(const struct plan *pl, struct strbuf *out)
+{
+	static const char *const kinds[] = {"table", "counter", "limit", "map", "chain"};
+	static const char *const ops[] = {"added", "removed", "changed"};
+	char hash[65], tb[WW_TIME_STRLEN];
+
+	ww_policy_hash(pl->want_p, hash);
+	sb_add(out, "{\"policy\": {\"name\": ");
+	sb_add_json_str(out, pl->want_p->name);
+	sb_addf(out, ", \"sha256\": \"%s\"}, \"applied\": ", hash);
+	if (pl->gen.gen) {
+		sb_addf(out, "{\"generation\": %lu, \"name\": ", pl->gen.gen);
+		sb_add_json_str(out, pl->gen.policy_name);
+		sb_addf(out, ", \"sha256\": \"%s\", \"time\": \"%s\", \"user\": ",
+			pl->gen.policy_sha256, ww_time_str(pl->gen.time, tb));
+		sb_add_json_str(out, pl->gen.user);
+		sb_add(out, "}");
+	} else {
+		sb_add(out, "null");
+	}
+	sb_add(out, ", \"changes\": [");
+	for (size_t i = 0; i < pl->pd.n; i++) {
+		const struct ww_pd_item *it = &pl->pd.v[i];
+		sb_addf(out, "%s{\"kind\": \"%s\", \"op\": \"%s\", \"name\": ", i ? ", " : "", it->kind,
+			ops[it->op]);
+		sb_add_json_str(out, it->name);
+		if (it->detail) {
+			sb_add(out, ", \"detail\": ");
+			sb_add_json_str(out, it->detail);
+		}
+		sb_addf(out, ", \"enforcement\": %s}", it->enforcement_neutral ? "false" : "true");
+	}
+	sb_addf(out, "], \"drift\": {\"unrecorded_table\": %s, \"replace\": %s, \"objects\": [",
+		pl->unrecorded ? "true" : "false", pl->drift.replace ? "true" : "false");
+	for (size_t i = 0; i < pl->drift.n; i++) {
+		const struct ww_nft_change *c = &pl->drift.v[i];
+		struct strbuf w = {0}, det = {0};
+		ww_nft_describe(c->op == WW_ADD ? pl->applied : pl->live, c->kind, c->name, &w);
+		drift_detail(pl, c, &det);
+		sb_addf(out, "%s{\"kind\": \"%s\", \"name\": ", i ? ", " : "", kinds[c->kind]);
+		sb_add_json_str(out, c->name);
+		sb_add(out, ", \"what\": ");
+		sb_add_json_str(out, sb_str(&w));
+		sb_addf(out, ", \"state\": \"%s\", \"detail\": ",
+			c->op == WW_ADD ? "missing" : c->op == WW_DEL ? "unexplained" : "differs");
+		sb_add_json_str(out, sb_str(&det));
+		sb_add(out, "}");
+		sb_free(&w);
+		sb_free(&det);
+	}
+	sb_addf(out, "]}, \"kernel\": {\"replace\": %s", pl->work.replace ? "true" : "false");
+	for (int op = 0; op < 3; op++) {
+		sb_addf(out, ", \"%s\": {", ops[op]);
+		for (int k = 1; k < 5; k++)
+			sb_addf(out, "%s\"%ss\": %zu", k > 1 ? ", " : "", kinds[k],
+				ww_nft_diff_count(&pl->work, (enum ww_op)op, (enum ww_objkind)k));
+		sb_add(out, "}");
+	}
+	sb_addf(out, "}, \"changed\": %s}\n", pl->work.n || pl->work.replace ? "true" : "false");
+}
+
+static int plan_build(struct plan *pl, const char *state_dir, struct strbuf *err)
+{
+	struct ww_state *st = NULL;
+	struct ww_nft *nft = NULL;
+	struct ww_diags d = {.file = "generation"};
+	uint32_t genid;
+	int e;
+
+	e = ww_compile_nft(pl->want_p, &pl->want);
+	if (!e)
+		e = ww_state_open(state_dir, false, &st, err);
+	if (!e) {
+		e = ww_state_current(st, &pl->gen);
+		if (e == -EBADMSG) {
+			sb_addf(err, "%s/current names a generation the history does not have",
+				ww_state_dir(st));
+			goto out;
+		}
+	}
+	if (!e && pl->gen.gen) {
+		e = ww_state_policy(st, pl->gen.gen, &pl->applied_p, &d);
+		if (e)
+			sb_addf(err, "generation %lu: %s", pl->gen.gen, strerror(-e));
+		if (!e)
+			e = ww_compile_nft(pl->applied_p, &pl->applied);
+	}
+	if (!e)
+		e = ww_nft_open(&nft);
+	if (!e)
+		e = ww_nft_read(nft, &pl->live, &genid, err);
+	if (!e)
+		e = ww_policy_diff(pl->applied_p, pl->want_p, &pl->pd);
+	if (!e)
+		e = ww_nft_diff(pl->live, pl->want, &pl->work);
+	if (!e && pl->live && !pl->applied)
+		pl->unrecorded = true;
+	else if (!e && pl->applied && pl->live)
+		e = ww_nft_diff(pl->live, pl->applied, &pl->drift);
+	else if (!e && pl->applied && !pl->live)
+		e = ww_nft_diff(NULL, pl->applied, &pl->drift);
+	if (e && !err->len)
+		sb_addf(err, "%s", strerror(-e));
+out:
+	ww_diags_free(&d);
+	ww_nft_close(nft);
+	ww_state_close(st);
+	return e;
+}
+
 int cmd_plan(int argc, char **argv)
 {
-	return ww_usage("plan");
+	const char *state_dir = NULL;
+	bool json = false, detailed = false;
+	struct ww_opt opts[] = {{"--json", NULL, &json},
+				{"--detailed-exitcode", NULL, &detailed},
+				{"--state-dir", &state_dir, NULL},
+				{NULL, NULL, NULL}};
+	struct plan pl = {0};
+	struct strbuf err = {0}, out = {0};
+	char *pos[1];
+	int npos, rc;
+
+	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return ww_usage("plan");
+	rc = ww_load_valid(pos[0], &pl.want_p);
+	if (rc) /* with --detailed-exitcode, 2 means "changes": every error is 1 */
+		return detailed ? WW_EXIT_INVALID : rc;
+	if (plan_build(&pl, state_dir, &err)) {
+		ww_errorf("plan %s: %s", pos[0], sb_str(&err));
+		rc = detailed ? WW_EXIT_INVALID : WW_EXIT_USAGE;
+	} else {
+		if (json)
+			print_json(&pl, &out);
+		else
+			print_text(&pl, pos[0], &out);
+		fputs(sb_str(&out), stdout);
+		rc = detailed && (pl.work.n || pl.work.replace) ? 2 : WW_EXIT_OK;
+	}
+	sb_free(&err);
+	sb_free(&out);
+	ww_pdiff_free(&pl.pd);
+	ww_nft_diff_free(&pl.work);
+	ww_nft_diff_free(&pl.drift);
+	nfr_table_free(pl.want);
+	nfr_table_free(pl.live);
+	nfr_table_free(pl.applied);
+	ww_policy_free(pl.want_p);
+	ww_policy_free(pl.applied_p);
+	return rc;
 }

@@ -152,23 +152,35 @@ int cmd_query(int argc, char **argv)
 			sb_add_json_str(&out, v.flow->id);
 			sb_add(&out, ", \"pointer\": ");
 			sb_add_json_str(&out, v.flow->ptr);
-			sb_add(&out, ", \"default\": null}\n");
+			sb_add(&out, ", \"default\": null");
 		} else {
-			sb_addf(&out, ", \"flow\": null, \"default\": \"%s\"}\n", default_name(&v));
+			sb_addf(&out, ", \"flow\": null, \"default\": \"%s\"", default_name(&v));
 		}
+		sb_add(&out, ", \"monitor_flow\": ");
+		if (v.monitor)
+			sb_add_json_str(&out, v.monitor->id);
+		else
+			sb_add(&out, "null");
+		sb_add(&out, "}\n");
 	} else {
 		sb_addf(&out, "%s %s -> %s %s\n  from: ", ww_verdict_str(v.kind), a1, a2, kb);
 		class_text(&v.src, &out);
 		sb_add(&out, "\n  to:   ");
 		class_text(&v.dst, &out);
 		if (v.flow)
-			sb_addf(&out, "\n  by:   flow \"%s\" (%s, %s%s)\n", v.flow->id, v.flow->ptr,
-				ww_action_str(v.flow->action),
-				v.kind == WW_V_MONITOR ? ", monitor mode" : "");
-		else
+			sb_addf(&out, "\n  by:   flow \"%s\" (%s, %s)\n", v.flow->id, v.flow->ptr,
+				ww_action_str(v.flow->action));
+		else {
+			enum ww_action a = v.within_zone ? p->defaults.within_zone
+							 : p->defaults.between_zones;
 			sb_addf(&out, "\n  by:   default %s (%s%s)\n", default_name(&v),
-				v.kind == WW_V_ALLOW ? "allow" : "deny",
-				v.kind == WW_V_MONITOR ? ", monitor mode" : "");
+				ww_action_str(a),
+				v.kind == WW_V_MONITOR && a == WW_DENY ? ", zone in monitor mode" : "");
+		}
+		if (v.monitor)
+			sb_addf(&out, "  monitor: flow \"%s\" (%s) would deny it; it only counts and "
+				      "logs in monitor mode\n",
+				v.monitor->id, v.monitor->ptr);
 	}
 	fputs(sb_str(&out), stdout);
 	rc = WW_EXIT_OK;

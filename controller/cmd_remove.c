@@ -7,20 +7,22 @@
 
 int cmd_remove(int argc, char **argv)
 {
-	const char *state_dir = NULL;
-	struct ww_opt opts[] = {{"--state-dir", &state_dir, NULL}, {NULL, NULL, NULL}};
+	const char *state_dir = NULL, *bpffs = NULL;
+	struct ww_opt opts[] = {{"--state-dir", &state_dir, NULL},
+				{"--bpffs", &bpffs, NULL},
+				{NULL, NULL, NULL}};
 	struct strbuf err = {0};
 	bool changed;
 	int npos;
 
 	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
 		return ww_usage("remove");
-	if (ww_remove(state_dir, &changed, &err)) {
+	if (ww_remove(state_dir, bpffs, &changed, &err)) {
 		ww_errorf("remove: %s", sb_str(&err));
 		sb_free(&err);
 		return WW_EXIT_USAGE;
 	}
-	printf(changed ? "removed table inet wardwall\n" : "nothing to remove\n");
+	printf(changed ? "removed table inet wardwall and wardwall's XDP programs and maps\n" : "nothing to remove\n");
 	sb_free(&err);
 	return WW_EXIT_OK;
 }

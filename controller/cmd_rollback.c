@@ -16,11 +16,11 @@ static bool v_is_policy(const struct ww_generation *g)
 
 int cmd_rollback(int argc, char **argv)
 {
-	const char *state_dir = NULL, *to = NULL;
+	const char *state_dir = NULL, *to = NULL, *bpffs = NULL;
 	bool json = false, force = false;
 	struct ww_opt opts[] = {{"--json", NULL, &json},         {"--force", NULL, &force},
 				{"--to", &to, NULL},              {"--state-dir", &state_dir, NULL},
-				{NULL, NULL, NULL}};
+				{"--bpffs", &bpffs, NULL},                {NULL, NULL, NULL}};
 	struct ww_state *st = NULL;
 	struct ww_generation cur, *hist = NULL;
 	struct ww_policy *p = NULL;
@@ -66,7 +66,7 @@ int cmd_rollback(int argc, char **argv)
 	char src[32];
 	snprintf(src, sizeof(src), "generation %lu", target);
 	struct ww_apply_opts o = {.state_dir = state_dir, .source = src, .action = "rollback",
-				  .restores = target, .force = force};
+				  .restores = target, .force = force, .bpffs = bpffs};
 	struct ww_apply_result r;
 	e = ww_apply(p, &o, &r, &err);
 	if (e) {

@@ -159,6 +159,11 @@ static void decide_rules(struct cctx *c, struct nfr_chain *ch, const struct ww_f
 		r.until = f->valid_until;
 	}
 	r.counter = xdup(c, counter);
+	if (log && vk == NV_NONE) {
+		log_stmt(c, &r, verdict, counter);
+		push_rule(c, ch, &r);
+		return;
+	}
 	if (log) {
 		struct nfr_rule v = {.has_from = r.has_from, .from = r.from,
 				     .has_until = r.has_until, .until = r.until, .v = {vk, NULL}};
@@ -199,9 +204,12 @@ static const char *dec_chain(struct cctx *c, uint32_t id)
 			c->err = -ENOMEM;
 			break;
 		}
+		/* A monitor entry only counts and logs; evaluation goes on past it. */
 		decide_rules(c, &ch, f, counter, vnames[l->v[i].rank],
 			     lg == WW_LOG_ALL || (!allow && lg == WW_LOG_DENY),
-			     l->v[i].rank == WW_RANK_DENY ? NV_DROP : NV_ACCEPT);
+			     l->v[i].rank == WW_RANK_DENY      ? NV_DROP
+			     : l->v[i].rank == WW_RANK_MONITOR ? NV_NONE
+							       : NV_ACCEPT);
 		free(counter);
 	}
 	c->dec[id] = (char *)finish_chain(c, &ch, "dec");

@@ -417,7 +417,7 @@ static long make_dlist(const struct ww_policy *p, const uint32_t *flows, size_t 
 		return WW_DLIST_NONE;
 	qsort(scratch, m, sizeof(*scratch), dentry_cmp);
 	for (size_t i = 0; i < m; i++)
-		if (!windowed(&p->flows[scratch[i].flow])) {
+		if (scratch[i].rank != WW_RANK_MONITOR && !windowed(&p->flows[scratch[i].flow])) {
 			m = i + 1;
 			break;
 		}
@@ -529,11 +529,18 @@ oom:
 }
 
 const struct ww_dentry *ww_dlist_decide(const struct ww_policy *p, const struct ww_dlist *l,
-					int64_t t)
+					int64_t t, const struct ww_dentry **observer)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (ww_flow_active(&p->flows[l->v[i].flow], t))
+	if (observer)
+		*observer = NULL;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!ww_flow_active(&p->flows[l->v[i].flow], t))
+			continue;
+		if (l->v[i].rank != WW_RANK_MONITOR)
 			return &l->v[i];
+		if (observer && !*observer)
+			*observer = &l->v[i];
+	}
 	return NULL;
 }
 

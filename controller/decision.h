@@ -8,8 +8,9 @@
  *  - endpoint pairs (src endpoint, dst endpoint) -> the flows naming them, in policy order;
  *  - atoms: for one set of candidate flows, the service space (protocol x port/type) cut into
  *    disjoint pieces, each with its decision list: the flows that match it, best first
- *    (deny, monitor, allow; then policy order), cut after the first flow with no validity window,
- *    because nothing after it can ever decide.
+ *    (deny, monitor, allow; then policy order), cut after the first deny or allow with no validity
+ *    window, because nothing after it can ever decide. Monitor entries never end a list: they
+ *    only observe.
  * Decision lists are interned so that equal lists share one id.
  */
 #ifndef WW_DECISION_H
@@ -113,9 +114,12 @@ int ww_atoms_build(const struct ww_policy *p, const uint32_t *flows, size_t n,
 		   const struct ww_zone *zs, const struct ww_zone *zd, struct ww_dtable *dt,
 		   struct ww_atom **out, size_t *nout);
 
-/* The first entry of list that is active at t, or NULL. */
+/*
+ * The first deny or allow entry of list l active at t (NULL: the default decides), and in
+ * *observer (may be NULL) the first active monitor entry before it.
+ */
 const struct ww_dentry *ww_dlist_decide(const struct ww_policy *p, const struct ww_dlist *l,
-					int64_t t);
+					int64_t t, const struct ww_dentry **observer);
 
 /* Does the service overlap atom a, given the protocols atoms name? (ANY atoms need it.) */
 bool ww_service_overlaps_atom(const struct ww_service *s, const struct ww_atom *a,

@@ -101,32 +101,36 @@ enum ww_verdict_kind ww_default_verdict(const struct ww_policy *p, const struct 
 
 void ww_evaluate(const struct ww_policy *p, const struct ww_packet *pkt, struct ww_verdict *v)
 {
-	static const enum ww_verdict_kind of_rank[] = {WW_V_DENY, WW_V_MONITOR, WW_V_ALLOW};
-	const struct ww_flow *best = NULL;
-	enum ww_rank best_rank = WW_RANK_ALLOW;
+	const struct ww_flow *first[3] = {NULL, NULL, NULL}; /* by rank */
 
 	*v = (struct ww_verdict){0};
 	ww_classify(p, &pkt->src, &v->src);
 	ww_classify(p, &pkt->dst, &v->dst);
-	/* Flows are scanned in policy order, so among equal ranks the first one decides. */
+	v->within_zone = v->src.zone && v->src.zone == v->dst.zone;
+	/* Flows are scanned in policy order, so among equal ranks the first one counts. */
 	for (size_t i = 0; i < p->nflows; i++) {
 		const struct ww_flow *f = &p->flows[i];
 		if (!ww_flow_active(f, pkt->at) ||
 		    !ww_flow_matches(f, &v->src, &v->dst, pkt->proto, pkt->key))
 			continue;
 		enum ww_rank r = ww_flow_rank(f, v->src.zone, v->dst.zone);
-		if (!best || r < best_rank) {
-			best = f;
-			best_rank = r;
-		}
+		if (!first[r])
+			first[r] = f;
 	}
-	if (best) {
-		v->flow = best;
-		v->kind = of_rank[best_rank];
-		v->within_zone = v->src.zone && v->src.zone == v->dst.zone;
+	if (first[WW_RANK_DENY]) {
+		v->flow = first[WW_RANK_DENY];
+		v->kind = WW_V_DENY;
 		return;
 	}
-	v->kind = ww_default_verdict(p, &v->src, &v->dst, &v->within_zone);
+	v->monitor = first[WW_RANK_MONITOR];
+	if (first[WW_RANK_ALLOW]) {
+		v->flow = first[WW_RANK_ALLOW];
+		v->kind = WW_V_ALLOW;
+	} else {
+		v->kind = ww_default_verdict(p, &v->src, &v->dst, &v->within_zone);
+	}
+	if (v->kind == WW_V_ALLOW && v->monitor)
+		v->kind = WW_V_MONITOR;
 }
 
 const char *ww_verdict_str(enum ww_verdict_kind k)

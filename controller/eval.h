@@ -30,16 +30,22 @@ struct ww_packet {
 enum ww_verdict_kind {
 	WW_V_ALLOW,
 	WW_V_DENY,
-	WW_V_MONITOR, /* would be denied; passes, counted and logged */
+	WW_V_MONITOR, /* passes, but would be denied if monitor mode were off */
 };
 
-/* Decision ranks: lower wins. Deny beats monitor beats allow, whatever the order of the flows. */
+/*
+ * Ranks of matching flows. An enforced deny beats everything, whatever the order of the flows;
+ * then an allow; then the defaults. A deny in monitor mode (its own, or a zone's) decides
+ * nothing: it observes — counts and logs what it would deny — and the packet's fate is what it
+ * would be without it. So monitor mode never lets through what is otherwise denied.
+ */
 enum ww_rank { WW_RANK_DENY, WW_RANK_MONITOR, WW_RANK_ALLOW };
 
 struct ww_verdict {
 	enum ww_verdict_kind kind;
-	const struct ww_flow *flow; /* the deciding flow, or NULL: the default decided */
-	bool within_zone;           /* for defaults: same zone on both sides */
+	const struct ww_flow *flow;    /* the deciding flow (deny or allow), or NULL: the default */
+	const struct ww_flow *monitor; /* the first monitor-mode deny that matched, or NULL */
+	bool within_zone;              /* for defaults: same zone on both sides */
 	struct ww_class src, dst;
 };
 
@@ -56,7 +62,7 @@ bool ww_flow_matches(const struct ww_flow *f, const struct ww_class *src,
 /* The rank a matching flow decides with between zones zs and zd (either may be NULL). */
 enum ww_rank ww_flow_rank(const struct ww_flow *f, const struct ww_zone *zs,
 			  const struct ww_zone *zd);
-/* The default between two classes: allow, deny or monitor. */
+/* The default between two classes: allow, deny, or monitor (a deny touching a monitor zone). */
 enum ww_verdict_kind ww_default_verdict(const struct ww_policy *p, const struct ww_class *src,
 					const struct ww_class *dst, bool *within);
 

@@ -18,11 +18,11 @@ const struct ww_cmd ww_cmds[] = {
 	{"show", cmd_show, "show --canonical POLICY", "print the canonical form of a policy"},
 	{"plan", cmd_plan, "plan [--json] [--detailed-exitcode] [--state-dir DIR] POLICY",
 	 "what apply would change in the kernel, in policy terms, and any drift"},
-	{"apply", cmd_apply, "apply [--json] [--force] [--state-dir DIR] POLICY",
+	{"apply", cmd_apply, "apply [--json] [--force] [--state-dir DIR] [--bpffs DIR] POLICY",
 	 "enforce a policy: one atomic transaction, nothing if unchanged"},
-	{"rollback", cmd_rollback, "rollback [--json] [--force] [--to GENERATION] [--state-dir DIR]",
+	{"rollback", cmd_rollback, "rollback [--json] [--force] [--to GENERATION] [--state-dir DIR] [--bpffs DIR]",
 	 "re-apply the previous generation"},
-	{"remove", cmd_remove, "remove [--state-dir DIR]", "delete wardwall's table"},
+	{"remove", cmd_remove, "remove [--state-dir DIR] [--bpffs DIR]", "delete wardwall's table"},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -27,7 +27,7 @@ enum ww_mode { WW_ENFORCE, WW_MONITOR };
 enum ww_crit { WW_CRIT_UNSET, WW_CRIT_LOW, WW_CRIT_MEDIUM, WW_CRIT_HIGH, WW_CRIT_LIFE };
 enum ww_log { WW_LOG_NONE, WW_LOG_DENY, WW_LOG_ALL };
 enum ww_hookmode { WW_GATEWAY, WW_HOST };
-enum ww_xdp { WW_XDP_OFF, WW_XDP_NATIVE, WW_XDP_GENERIC };
+enum ww_xdp_mode { WW_XDP_OFF, WW_XDP_NATIVE, WW_XDP_GENERIC };
 
 /* Protocol numbers the language names; any other is written as a number. */
 #define WW_PROTO_ANY    (-1)
@@ -148,7 +148,7 @@ struct ww_enforcement {
 	enum ww_hookmode mode;
 	char **ifaces;
 	size_t nifaces;
-	enum ww_xdp xdp;
+	enum ww_xdp_mode xdp;
 	uint16_t log_group; /* NFLOG group of denials */
 	uint32_t log_rate;  /* logged packets per second, across all flows */
 };

@@ -435,6 +435,22 @@ static bool delinearize(struct nftnl_expr **x, size_t n, struct nfr_rule *r)
 	return i == n && n > 0;
 }
 
+/* A rule wardwall does not write, as its expressions on one line ("[ counter pkts 0 ... ]"). */
+static char *foreign_text(struct nftnl_expr **x, size_t n)
+{
+	struct strbuf sb = {0};
+	char buf[1024];
+
+	for (size_t i = 0; i < n; i++) {
+		nftnl_expr_snprintf(buf, sizeof(buf), x[i], NFTNL_OUTPUT_DEFAULT, 0);
+		sb_addf(&sb, "%s[ %s %s ]", i ? " " : "", nftnl_expr_get_str(x[i], NFTNL_EXPR_NAME),
+			buf);
+	}
+	if (!n)
+		sb_add(&sb, "(an empty rule)");
+	return sb.oom ? (sb_free(&sb), NULL) : sb_steal(&sb);
+}
+
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rctx *c = data;
@@ -460,10 +476,10 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		goto out; /* a chain created after our chain dump: the genid check retries */
 	nftnl_expr_foreach(nr, collect_expr, &x);
 	if (nftnl_rule_is_set(nr, NFTNL_RULE_USERDATA) || !delinearize(x.v, x.n, &r)) {
-		char buf[8192];
 		nfr_rule_clear(&r);
-		nftnl_rule_snprintf(buf, sizeof(buf), nr, NFTNL_OUTPUT_DEFAULT, 0);
-		r.foreign = xdup(c, buf);
+		r.foreign = foreign_text(x.v, x.n);
+		if (!r.foreign)
+			c->err = -ENOMEM;
 	}
 	r.handle = nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE);
 	if (VEC_PUSH(ch->rules, ch->nrules, ch->cap, r)) {

@@ -285,7 +285,7 @@ static void parse_enforcement(struct pctx *c, const cJSON *j)
 		e->mode = (enum ww_hookmode)v;
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "xdp")) &&
 	    keyword(c, m, "/enforcement/xdp", xdps, 3, &v))
-		e->xdp = (enum ww_xdp)v;
+		e->xdp = (enum ww_xdp_mode)v;
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "log_group")) &&
 	    integer(c, m, "/enforcement/log_group", 0, 65535, &n))
 		e->log_group = (uint16_t)n;
@@ -918,9 +918,30 @@ static void parse_eplist(struct pctx *c, const cJSON *j, const char *ptr, bool r
 				break;
 			}
 		e.ptr = xp;
-		if (!e.zone || VEC_PUSH(out->v, out->n, cap, e))
+		if (!e.zone) {
 			free(xp);
+		} else if (VEC_PUSH(out->v, out->n, cap, e)) {
+			free(xp);
+			c->oom = true; /* never a policy with an endpoint silently missing */
+		}
 	}
+	/* A host listed beside its own zone adds nothing: the zone includes it. Keeping one
+	 * endpoint per address lets every later stage count a connection once. */
+	size_t k = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		bool covered = false;
+		for (size_t z = 0; z < out->n && out->v[i].host && !covered; z++)
+			covered = !out->v[z].host && out->v[z].zone == out->v[i].zone;
+		if (covered) {
+			ww_warn(c->d, "redundant-endpoint", out->v[i].ptr,
+				"\"%s/%s\" is already included in zone \"%s\", listed too",
+				out->v[i].zone->name, out->v[i].host->name, out->v[i].zone->name);
+			free(out->v[i].ptr);
+			continue;
+		}
+		out->v[k++] = out->v[i];
+	}
+	out->n = k;
 }
 
 static void parse_window(struct pctx *c, struct ww_flow *f, const cJSON *j, const char *ptr)

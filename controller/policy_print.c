@@ -6,6 +6,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,7 +111,11 @@ static void print_eplist(const struct ww_policy *p, const struct ww_eplist *l, s
 		return;
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		ww_ep_name(p, l->v[i].host ? l->v[i].host->ep : l->v[i].zone->ep, buf);
+		/* By name, not id: flows of two policies can be printed side by side (plan). */
+		if (l->v[i].host)
+			snprintf(buf, sizeof(buf), "%s/%s", l->v[i].zone->name, l->v[i].host->name);
+		else
+			snprintf(buf, sizeof(buf), "%s", l->v[i].zone->name);
 		names[i] = strdup(buf);
 		if (!names[i])
 			out->oom = true;

@@ -225,25 +225,27 @@ static void test_pairidx(void **state)
 {
 	struct ww_policy *p = unit_parse_ok(POL(
 	    ", 'flows': [{'from': 'campus', 'to': 'lab', 'services': 'ssh', 'action': 'allow'}, "
-	    "{'from': ['campus', 'campus/db'], 'to': ['lab/scope', 'lab'], 'services': 'https', "
+	    "{'from': ['campus/db', 'dmz'], 'to': ['lab/scope', 'icu'], 'services': 'https', "
 	    "'action': 'allow'}, {'from': '*', 'to': 'icu', 'services': 'any', 'action': 'deny'}, "
 	    "{'from': 'campus', 'to': 'lab', 'services': 'dns', 'action': 'deny'}]"));
 	struct ww_pairidx ix;
 
 	assert_int_equal(ww_pairidx_build(p, &ix), 0);
-	list_is(&ix, CAMPUS, LAB, 0, 1, 3);
-	list_is(&ix, CAMPUS, SCOPE, 1);
-	list_is(&ix, DB, LAB, 1);
+	list_is(&ix, CAMPUS, LAB, 0, 3);
 	list_is(&ix, DB, SCOPE, 1);
+	list_is(&ix, DB, ICU, 1);
+	list_is(&ix, DMZ, SCOPE, 1);
 	/* "*" means every zone, as zones (hosts are reached through them). */
+	list_is(&ix, DMZ, ICU, 1, 2);
 	list_is(&ix, CAMPUS, ICU, 2);
-	list_is(&ix, DMZ, ICU, 2);
 	list_is(&ix, ICU, ICU, 2);
 	list_is(&ix, LAB, ICU, 2);
-	no_list(&ix, DB, ICU);
+	no_list(&ix, DB, LAB);
+	no_list(&ix, CAMPUS, SCOPE);
 	no_list(&ix, LAB, CAMPUS);
 	no_list(&ix, CAMPUS, PUMP);
-	/* campus-lab, campus-scope, db-lab, db-scope, and four zones into icu. */
+	no_list(&ix, SERVERS, ICU);
+	/* campus-lab, four pairs of flow 1, and three more zones into icu. */
 	assert_int_equal(ix.n, 8);
 	ww_pairidx_free(&ix);
 	assert_null(ix.v);
@@ -304,7 +306,7 @@ static void test_class_pair_flows(void **state)
 {
 	struct ww_policy *p = unit_parse_ok(POL(
 	    ", 'flows': [{'from': 'campus', 'to': 'lab', 'services': 'ssh', 'action': 'allow'}, "
-	    "{'from': ['campus', 'campus/db'], 'to': ['lab/scope', 'lab'], 'services': 'https', "
+	    "{'from': 'campus/db', 'to': ['lab/scope', 'icu'], 'services': 'https', "
 	    "'action': 'allow'}, {'from': '*', 'to': 'icu', 'services': 'any', 'action': 'deny'}, "
 	    "{'from': 'campus/db', 'to': 'lab/scope', 'services': 'dns', 'action': 'deny'}, "
 	    "{'from': 'campus/servers', 'to': '*', 'services': 'ntp', 'action': 'allow'}]"));
@@ -313,10 +315,11 @@ static void test_class_pair_flows(void **state)
 	assert_int_equal(ww_pairidx_build(p, &ix), 0);
 	/* A host class gets the flows of its zone and its own, each once, ascending. */
 	pair_flows_are(p, &ix, DB, SCOPE, 0, 1, 3);
-	pair_flows_are(p, &ix, CAMPUS, SCOPE, 0, 1);
-	pair_flows_are(p, &ix, DB, LAB, 0, 1);
-	pair_flows_are(p, &ix, SERVERS, LAB, 0, 1, 4);
+	pair_flows_are(p, &ix, CAMPUS, SCOPE, 0);
+	pair_flows_are(p, &ix, DB, LAB, 0);
+	pair_flows_are(p, &ix, SERVERS, LAB, 0, 4);
 	pair_flows_are(p, &ix, SERVERS, PUMP, 2, 4);
+	pair_flows_are(p, &ix, DB, PUMP, 1, 2);
 	pair_flows_are(p, &ix, DMZ, PUMP, 2);
 	pair_flows_are(p, &ix, SCOPE, ICU, 2);
 	no_pair_flows(p, &ix, LAB, CAMPUS);
@@ -399,20 +402,22 @@ static void test_atoms_truncation(void **state)
 		  "tcp 86-90: w(allow) a(allow)\n"
 		  "tcp 91-65535: a(allow)\n"
 		  "any 0-0: default\n");
-	/* Into a monitor zone, the deny ranks as monitor; the cut is the same. */
+	/* Into a monitor zone, the deny ranks as monitor: it only observes, so the list goes on to
+	 * the flows that decide. */
 	atoms_are(p, "campus", "icu",
 		  "tcp 0-79: a(allow)\n"
 		  "tcp 80-84: w(allow) a(allow)\n"
-		  "tcp 85-85: d(monitor)\n"
+		  "tcp 85-85: d(monitor) w(allow) a(allow)\n"
 		  "tcp 86-90: w(allow) a(allow)\n"
 		  "tcp 91-65535: a(allow)\n"
 		  "any 0-0: default\n");
 	ww_policy_free(p);
 }
 
-static void test_atoms_windowed_denies_stay(void **state)
+static void test_atoms_windows_and_monitors_stay(void **state)
 {
-	/* Windowed flows before the first unwindowed one stay, in rank order; the rest go. */
+	/* Windowed flows and monitor-mode denies before the first unwindowed deny or allow stay, in
+	 * rank order; the rest go. */
 	struct ww_policy *p = unit_parse_ok(POL(
 	    ", 'flows': ["
 	    "{'id': 'a1', 'from': 'campus', 'to': 'lab', 'services': 'any', 'action': 'allow', "
@@ -429,7 +434,7 @@ static void test_atoms_windowed_denies_stay(void **state)
 
 	atoms_are(p, "campus", "lab",
 		  "tcp 0-21: m(monitor) a1(allow) a2(allow)\n"
-		  "tcp 22-22: d(deny) m(monitor) m2(monitor)\n"
+		  "tcp 22-22: d(deny) m(monitor) m2(monitor) a1(allow) a2(allow)\n"
 		  "tcp 23-65535: m(monitor) a1(allow) a2(allow)\n"
 		  "any 0-0: m(monitor) a1(allow) a2(allow)\n");
 	ww_policy_free(p);
@@ -549,17 +554,30 @@ static void test_dlist_decide(void **state)
 	    POL(", 'flows': ["
 		"{'id': 'd', 'from': 'campus', 'to': 'lab', 'services': 'ssh', 'action': 'deny', "
 		"'valid': {'from': '2026-06-01T00:00:00Z', 'until': '2026-07-01T00:00:00Z'}}, "
+		"{'id': 'm', 'from': 'campus', 'to': 'lab', 'services': 'ssh', 'action': 'deny', "
+		"'mode': 'monitor', 'valid': {'from': '2026-05-01T00:00:00Z'}}, "
 		"{'id': 'a', 'from': 'campus', 'to': 'lab', 'services': 'ssh', 'action': 'allow', "
 		"'valid': {'until': '2026-06-15T00:00:00Z'}}]"));
-	struct ww_dentry v[] = {{0, WW_RANK_DENY}, {1, WW_RANK_ALLOW}};
-	struct ww_dlist l = {.v = v, .n = 2};
+	struct ww_dentry v[] = {{0, WW_RANK_DENY}, {1, WW_RANK_MONITOR}, {2, WW_RANK_ALLOW}};
+	struct ww_dlist l = {.v = v, .n = 3};
+	const struct ww_dentry *obs = &v[0];
 
-	assert_ptr_equal(ww_dlist_decide(p, &l, unit_time("2026-05-31T23:59:59Z")), &v[1]);
-	assert_ptr_equal(ww_dlist_decide(p, &l, unit_time("2026-06-01T00:00:00Z")), &v[0]);
-	assert_ptr_equal(ww_dlist_decide(p, &l, unit_time("2026-06-30T23:59:59Z")), &v[0]);
-	assert_null(ww_dlist_decide(p, &l, unit_time("2026-07-01T00:00:00Z")));
+	/* Only the allow is active. */
+	assert_ptr_equal(ww_dlist_decide(p, &l, unit_time("2026-04-30T23:59:59Z"), &obs), &v[2]);
+	assert_null(obs);
+	/* The monitor-mode deny observes; the allow still decides. */
+	assert_ptr_equal(ww_dlist_decide(p, &l, unit_time("2026-05-01T00:00:00Z"), &obs), &v[2]);
+	assert_ptr_equal(obs, &v[1]);
+	/* An enforced deny decides; nothing observes. */
+	assert_ptr_equal(ww_dlist_decide(p, &l, unit_time("2026-06-01T00:00:00Z"), &obs), &v[0]);
+	assert_null(obs);
+	assert_ptr_equal(ww_dlist_decide(p, &l, unit_time("2026-06-30T23:59:59Z"), NULL), &v[0]);
+	/* Only the monitor-mode deny is left: the default decides, observed. */
+	assert_null(ww_dlist_decide(p, &l, unit_time("2026-07-01T00:00:00Z"), &obs));
+	assert_ptr_equal(obs, &v[1]);
 	l.n = 0;
-	assert_null(ww_dlist_decide(p, &l, UNIT_NOW));
+	assert_null(ww_dlist_decide(p, &l, UNIT_NOW, &obs));
+	assert_null(obs);
 	ww_policy_free(p);
 }
 
@@ -587,10 +605,51 @@ static void test_service_overlaps_atom(void **state)
 	assert_true(ww_service_overlaps_atom(&s, &atoms[3], atoms, 5));
 }
 
+/* What the decision structures say for one packet of an atom: the deciding entry (NULL: the
+ * default), the monitor-mode deny that observes, and the verdict. */
+static enum ww_verdict_kind structures_say(const struct ww_policy *p, const struct ww_dtable *dt,
+					   const struct ww_atom *a, const struct ww_class *src,
+					   const struct ww_class *dst, int64_t t,
+					   const struct ww_flow **flow,
+					   const struct ww_flow **monitor)
+{
+	const struct ww_dentry *e = NULL, *obs = NULL;
+	enum ww_verdict_kind k;
+	bool within;
+
+	if (a->dlist != WW_DLIST_NONE)
+		e = ww_dlist_decide(p, &dt->v[a->dlist], t, &obs);
+	if (e)
+		k = e->rank == WW_RANK_DENY ? WW_V_DENY : WW_V_ALLOW;
+	else
+		k = ww_default_verdict(p, src, dst, &within);
+	if (k == WW_V_ALLOW && obs)
+		k = WW_V_MONITOR;
+	*flow = e ? &p->flows[e->flow] : NULL;
+	*monitor = obs ? &p->flows[obs->flow] : NULL;
+	return k;
+}
+
+/* Up to 3 protocols that stand for an ANY atom: no atom names them. */
+static size_t any_protocols(const struct ww_atom *atoms, size_t na, int *out)
+{
+	static const int cand[] = {0, 47, 50, 132, 255, 6, 17, 1};
+	size_t k = 0;
+
+	for (size_t q = 0; q < ARRAY_SIZE(cand) && k < 3; q++) {
+		bool named = false;
+		for (size_t r = 0; r < na; r++)
+			named |= atoms[r].proto == cand[q];
+		if (!named)
+			out[k++] = cand[q];
+	}
+	return k;
+}
+
 /*
  * The decision structures agree with the reference evaluator: for every class pair, every atom
- * (at both ends of its range) and every instant where a window opens or closes, the first active
- * entry of the atom's list (or the default) gives the evaluator's verdict and deciding flow.
+ * (at both ends of its range) and every instant where a window opens or closes, the atom's list
+ * (or the default) gives the evaluator's verdict, deciding flow and observing monitor flow.
  */
 static void cross_check(struct ww_policy *p)
 {
@@ -618,72 +677,44 @@ static void cross_check(struct ww_policy *p)
 			const struct ww_interval *is = &c.iv[c.first[cs]], *id = &c.iv[c.first[cd]];
 			if (is->family != id->family)
 				continue;
-			uint32_t *flows;
-			long nf = ww_class_pair_flows(p, &ix, cs, cd, &flows);
-			assert_true(nf >= 0);
 			struct ww_class scl = ww_class_of(p, cs), dcl = ww_class_of(p, cd);
 			struct ww_atom *atoms;
+			uint32_t *flows;
 			size_t na;
+			long nf = ww_class_pair_flows(p, &ix, cs, cd, &flows);
+			assert_true(nf >= 0);
 			assert_int_equal(ww_atoms_build(p, flows, (size_t)nf, scl.zone, dcl.zone,
 							&dt, &atoms, &na),
 					 0);
 			for (size_t a = 0; a < na; a++) {
-				int protos[3] = {atoms[a].proto, -1, -1},
-				    keys[2] = {atoms[a].lo, atoms[a].hi};
-				if (atoms[a].proto == WW_PROTO_ANY) {
-					/* Protocols no atom names. */
-					static const int cand[] = {0, 47, 50, 132, 255, 6, 17, 1};
-					size_t k = 0;
-					for (size_t q = 0; q < ARRAY_SIZE(cand) && k < 3; q++) {
-						bool named = false;
-						for (size_t r = 0; r < na; r++)
-							named |= atoms[r].proto == cand[q];
-						if (!named)
-							protos[k++] = cand[q];
+				int protos[3] = {atoms[a].proto};
+				size_t np = 1;
+				if (atoms[a].proto == WW_PROTO_ANY)
+					np = any_protocols(atoms, na, protos);
+				for (size_t k = 0; k < 2 * np * nt; k++) {
+					struct ww_packet pkt = {.src = {is->family, is->lo},
+								.dst = {id->family, id->hi},
+								.proto = protos[k / 2 % np],
+								.key = k % 2 ? atoms[a].hi
+									     : atoms[a].lo,
+								.at = times[k / 2 / np]};
+					const struct ww_flow *flow, *mon;
+					struct ww_verdict v;
+					ww_evaluate(p, &pkt, &v);
+					enum ww_verdict_kind kind = structures_say(
+					    p, &dt, &atoms[a], &scl, &dcl, pkt.at, &flow, &mon);
+					if (kind != v.kind || flow != v.flow || mon != v.monitor) {
+						char a1[WW_EP_STRLEN], a2[WW_EP_STRLEN];
+						print_message(
+						    "# %s -> %s proto %d key %d at %lld: "
+						    "structures say %s, evaluator %s\n",
+						    ww_ep_name(p, cs, a1), ww_ep_name(p, cd, a2),
+						    pkt.proto, pkt.key, (long long)pkt.at,
+						    ww_verdict_str(kind), ww_verdict_str(v.kind));
+						fail();
 					}
+					checked++;
 				}
-				for (size_t pi = 0; pi < 3 && protos[pi] >= 0; pi++)
-					for (size_t ki = 0; ki < 2; ki++)
-						for (size_t ti = 0; ti < nt; ti++) {
-							struct ww_packet pkt = {
-							    .src = {is->family, is->lo},
-							    .dst = {id->family, id->hi},
-							    .proto = protos[pi],
-							    .key = keys[ki],
-							    .at = times[ti]};
-							struct ww_verdict v;
-							ww_evaluate(p, &pkt, &v);
-							const struct ww_dentry *e =
-							    atoms[a].dlist == WW_DLIST_NONE
-								? NULL
-								: ww_dlist_decide(
-								      p, &dt.v[atoms[a].dlist],
-								      times[ti]);
-							bool within;
-							enum ww_verdict_kind k =
-							    e ? (enum ww_verdict_kind
-								     []){WW_V_DENY, WW_V_MONITOR,
-									 WW_V_ALLOW}[e->rank]
-							      : ww_default_verdict(p, &scl, &dcl,
-										   &within);
-							if (k != v.kind || (e ? &p->flows[e->flow]
-									      : NULL) != v.flow) {
-								char a1[WW_EP_STRLEN],
-								    a2[WW_EP_STRLEN];
-								print_message(
-								    "# %s -> %s proto %d key %d at "
-								    "%lld: structures say %s, "
-								    "evaluator %s\n",
-								    ww_ep_name(p, cs, a1),
-								    ww_ep_name(p, cd, a2),
-								    protos[pi], keys[ki],
-								    (long long)times[ti],
-								    ww_verdict_str(k),
-								    ww_verdict_str(v.kind));
-								fail();
-							}
-							checked++;
-						}
 			}
 			free(atoms);
 			free(flows);
@@ -702,19 +733,35 @@ static void test_agrees_with_evaluator_example(void **state)
 	ww_policy_free(p);
 }
 
+/* Windows, monitor-mode denies (their own and icu's), "*", hosts and nested zones at once. */
+#define NESTED_FLOWS                                                                               \
+	", 'flows': ["                                                                             \
+	"{'from': 'campus', 'to': 'lab', 'services': 'web', 'action': 'allow', 'valid': "          \
+	"{'from': '2026-01-01T00:00:00Z', 'until': '2027-01-01T00:00:00Z'}}, "                     \
+	"{'from': '*', 'to': 'icu', 'services': ['p85', 'ping'], 'action': 'deny'}, "              \
+	"{'from': 'campus/db', 'to': '*', 'services': 'tcp', 'action': 'allow'}, "                 \
+	"{'from': ['lab/scope', 'dmz'], 'to': ['campus/servers', 'icu/pump'], 'services': "        \
+	"'any', 'action': 'deny', 'mode': 'monitor'}, "                                            \
+	"{'from': 'lab', 'to': 'campus', 'services': 'ssh', 'action': 'deny', 'mode': "            \
+	"'monitor', 'valid': {'from': '2026-06-01T00:00:00Z'}}, "                                  \
+	"{'from': '*', 'to': '*', 'services': ['p80', 'dns'], 'action': 'allow'}, "                \
+	"{'from': 'campus', 'to': 'campus', 'services': 'any', 'action': 'deny', 'valid': "        \
+	"{'until': '2026-12-01T00:00:00Z'}}]"
+
 static void test_agrees_with_evaluator_nested(void **state)
 {
-	struct ww_policy *p = unit_parse_ok(
-	    POL(", 'defaults': {'within_zone': 'allow'}, " SERVICES ", 'flows': ["
-		"{'from': 'campus', 'to': 'lab', 'services': 'web', 'action': 'allow', 'valid': "
-		"{'from': '2026-01-01T00:00:00Z', 'until': '2027-01-01T00:00:00Z'}}, "
-		"{'from': '*', 'to': 'icu', 'services': ['p85', 'ping'], 'action': 'deny'}, "
-		"{'from': 'campus/db', 'to': '*', 'services': 'tcp', 'action': 'allow'}, "
-		"{'from': ['lab/scope', 'dmz'], 'to': ['campus/servers', 'icu/pump'], 'services': "
-		"'any', 'action': 'deny', 'mode': 'monitor'}, "
-		"{'from': '*', 'to': '*', 'services': ['p80', 'dns'], 'action': 'allow'}, "
-		"{'from': 'campus', 'to': 'campus', 'services': 'any', 'action': 'deny', 'valid': "
-		"{'until': '2026-12-01T00:00:00Z'}}]"));
+	struct ww_policy *p =
+	    unit_parse_ok(POL(", 'defaults': {'within_zone': 'allow'}, " SERVICES NESTED_FLOWS));
+
+	cross_check(p);
+	ww_policy_free(p);
+}
+
+/* The same with a default allow between zones: monitor-mode denies observe allowed traffic. */
+static void test_agrees_with_evaluator_default_allow(void **state)
+{
+	struct ww_policy *p =
+	    unit_parse_ok(POL(", 'defaults': {'between_zones': 'allow'}, " SERVICES NESTED_FLOWS));
 
 	cross_check(p);
 	ww_policy_free(p);
@@ -725,8 +772,10 @@ UNIT_MAIN(cmocka_unit_test(test_flatten_nested), cmocka_unit_test(test_flatten_t
 	  cmocka_unit_test(test_class_of), cmocka_unit_test(test_pairidx),
 	  cmocka_unit_test(test_pairidx_grows), cmocka_unit_test(test_class_pair_flows),
 	  cmocka_unit_test(test_atoms_truncation),
-	  cmocka_unit_test(test_atoms_windowed_denies_stay), cmocka_unit_test(test_atoms_protocols),
-	  cmocka_unit_test(test_dlists_interned), cmocka_unit_test(test_dtable_grows),
-	  cmocka_unit_test(test_dlist_decide), cmocka_unit_test(test_service_overlaps_atom),
+	  cmocka_unit_test(test_atoms_windows_and_monitors_stay),
+	  cmocka_unit_test(test_atoms_protocols), cmocka_unit_test(test_dlists_interned),
+	  cmocka_unit_test(test_dtable_grows), cmocka_unit_test(test_dlist_decide),
+	  cmocka_unit_test(test_service_overlaps_atom),
 	  cmocka_unit_test(test_agrees_with_evaluator_example),
-	  cmocka_unit_test(test_agrees_with_evaluator_nested))
+	  cmocka_unit_test(test_agrees_with_evaluator_nested),
+	  cmocka_unit_test(test_agrees_with_evaluator_default_allow))

@@ -239,6 +239,19 @@ static void test_ties_go_to_the_first(void **state)
 	ww_policy_free(b);
 }
 
+/* Asserts the verdict, the deciding flow and the monitor-mode deny that observed (NULL: none). */
+#define assert_verdict_m(p, src, dst, proto, key, kind, flow, mon)                                 \
+	do {                                                                                       \
+		struct ww_verdict v_ = unit_eval(p, src, dst, proto, key);                         \
+		unit_verdict_is(&v_, kind, flow, __FILE__, __LINE__);                              \
+		unit_str_eq(v_.monitor ? v_.monitor->id : NULL, mon, __FILE__, __LINE__);          \
+	} while (0)
+
+/*
+ * A deny flow in monitor mode decides nothing: it observes, and the connection is decided as if
+ * it were absent. The verdict is monitor when the connection passes but would be denied without
+ * monitor mode; monitor mode never lets through what would be denied without it.
+ */
 static void test_monitor_flow(void **state)
 {
 	struct ww_policy *a = unit_parse_ok(FLOWS(
@@ -250,23 +263,35 @@ static void test_monitor_flow(void **state)
 	    "'mode': 'monitor'}, "
 	    "{'id': 'deny', 'from': 'campus', 'to': 'lab', 'services': 'any', 'action': 'deny'}, "
 	    "{'id': 'watch2', 'from': '*', 'to': '*', 'services': 'any', 'action': 'deny', "
+	    "'mode': 'monitor'}, "
+	    "{'id': 'watch3', 'from': 'lab', 'to': 'campus', 'services': 'ssh', 'action': 'deny', "
 	    "'mode': 'monitor'}"));
 
-	/* A monitored deny passes, but still outranks an allow... */
-	assert_verdict(a, "10.9.0.1", "10.2.0.1", TCP, 22, MON, "watch");
-	assert_verdict(a, "10.9.0.1", "10.2.0.1", TCP, 80, ALLOW, "allow");
-	/* ...and an enforced deny outranks it, wherever it stands. */
-	assert_verdict(b, "10.9.0.1", "10.2.0.1", TCP, 22, DENY, "deny");
-	/* Among monitored denies, the first. */
-	assert_verdict(b, "10.2.0.1", "10.9.0.1", TCP, 22, MON, "watch2");
+	/* Allowed by a flow and watched: passes as monitor; the allow decides. */
+	assert_verdict_m(a, "10.9.0.1", "10.2.0.1", TCP, 22, MON, "allow", "watch");
+	assert_verdict_m(a, "fd00::1", "fd00:2::1", TCP, 22, MON, "allow", "watch");
+	assert_verdict_m(a, "10.9.0.1", "10.2.0.1", TCP, 80, ALLOW, "allow", NULL);
+	/* An enforced deny decides, wherever it stands; nothing is reported as observing. */
+	assert_verdict_m(b, "10.9.0.1", "10.2.0.1", TCP, 22, DENY, "deny", NULL);
+	/* Denied by the default anyway: a deny, observed by the first monitor flow. */
+	assert_verdict_m(b, "10.2.0.1", "10.9.0.1", TCP, 22, DENY, NULL, "watch2");
+	assert_verdict_m(b, "10.2.0.1", "10.9.0.1", UDP, 53, DENY, NULL, "watch2");
 	/* Monitor mode on an allow changes nothing. */
 	struct ww_policy *c = unit_parse_ok(FLOWS(
 	    "{'id': 'm', 'from': 'campus', 'to': 'lab', 'services': 'any', 'action': 'allow', "
 	    "'mode': 'monitor'}"));
-	assert_verdict(c, "10.9.0.1", "10.2.0.1", TCP, 22, ALLOW, "m");
+	assert_verdict_m(c, "10.9.0.1", "10.2.0.1", TCP, 22, ALLOW, "m", NULL);
 	ww_policy_free(a);
 	ww_policy_free(b);
 	ww_policy_free(c);
+
+	/* Allowed by the default and watched: monitor, decided by the default. */
+	a = unit_parse_ok(POL(", 'defaults': {'between_zones': 'allow'}, 'flows': [{'id': 'watch', "
+			      "'from': 'campus', 'to': 'lab', 'services': 'ssh', 'action': 'deny', "
+			      "'mode': 'monitor'}]"));
+	assert_verdict_m(a, "10.9.0.1", "10.2.0.1", TCP, 22, MON, NULL, "watch");
+	assert_verdict_m(a, "10.9.0.1", "10.2.0.1", TCP, 23, ALLOW, NULL, NULL);
+	ww_policy_free(a);
 }
 
 static void test_monitor_zone(void **state)
@@ -275,17 +300,21 @@ static void test_monitor_zone(void **state)
 	    "{'id': 'into', 'from': 'campus', 'to': 'icu', 'services': 'ssh', 'action': 'deny'}, "
 	    "{'id': 'out', 'from': 'icu/pump', 'to': 'lab', 'services': 'any', 'action': 'deny'}, "
 	    "{'id': 'ok', 'from': 'lab', 'to': 'icu', 'services': 'https', 'action': 'allow'}, "
+	    "{'id': 'no', 'from': 'lab', 'to': 'icu', 'services': 'https', 'action': 'deny'}, "
 	    "{'id': 'hard', 'from': 'lab', 'to': 'campus', 'services': 'any', 'action': 'deny'}"));
 
-	/* A deny into or out of a monitor zone (or one of its hosts) passes. */
-	assert_verdict(p, "10.9.0.1", "10.3.0.1", TCP, 22, MON, "into");
-	assert_verdict(p, "10.9.0.1", "10.3.0.9", TCP, 22, MON, "into");
-	assert_verdict(p, "10.9.0.1", "fd00:3::1", TCP, 22, MON, "into");
-	assert_verdict(p, "10.3.0.9", "10.2.0.1", UDP, 1, MON, "out");
-	/* An allow is an allow. */
-	assert_verdict(p, "10.2.0.1", "10.3.0.1", TCP, 443, ALLOW, "ok");
+	/* A deny into or out of a monitor zone (or one of its hosts) only observes, and the default
+	 * deny touching the zone is monitor too: the connection passes. */
+	assert_verdict_m(p, "10.9.0.1", "10.3.0.1", TCP, 22, MON, NULL, "into");
+	assert_verdict_m(p, "10.9.0.1", "10.3.0.9", TCP, 22, MON, NULL, "into");
+	assert_verdict_m(p, "10.9.0.1", "fd00:3::1", TCP, 22, MON, NULL, "into");
+	assert_verdict_m(p, "10.3.0.9", "10.2.0.1", UDP, 1, MON, NULL, "out");
+	/* Allowed, and a deny would have denied it: monitor, decided by the allow. */
+	assert_verdict_m(p, "10.2.0.1", "10.3.0.1", TCP, 443, MON, "ok", "no");
+	/* Nothing would deny it but the default: monitor, decided by the default. */
+	assert_verdict_m(p, "10.2.0.1", "10.3.0.1", TCP, 80, MON, NULL, NULL);
 	/* Elsewhere a deny is a deny. */
-	assert_verdict(p, "10.2.0.1", "10.9.0.1", TCP, 443, DENY, "hard");
+	assert_verdict_m(p, "10.2.0.1", "10.9.0.1", TCP, 443, DENY, "hard", NULL);
 	ww_policy_free(p);
 }
 

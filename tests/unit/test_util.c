@@ -180,6 +180,33 @@ static void test_suggest(void **state)
 	assert_string_equal(suggest("pacz", tie, 2), "pacx");
 }
 
+static void test_strset(void **state)
+{
+	struct strset ss = {0};
+	char name[32];
+
+	assert_false(strset_has(&ss, "a"));
+	assert_int_equal(strset_add(&ss, "a"), 1);
+	assert_int_equal(strset_add(&ss, "a"), 0);
+	assert_true(strset_has(&ss, "a"));
+	assert_false(strset_has(&ss, "b"));
+	/* Past several growths, every member is still found once. */
+	for (int i = 0; i < 500; i++) {
+		snprintf(name, sizeof(name), "flow-%d", i);
+		assert_int_equal(strset_add(&ss, name), 1);
+	}
+	assert_int_equal(ss.n, 501);
+	for (int i = 0; i < 500; i++) {
+		snprintf(name, sizeof(name), "flow-%d", i);
+		assert_true(strset_has(&ss, name));
+		assert_int_equal(strset_add(&ss, name), 0);
+	}
+	assert_false(strset_has(&ss, "flow-500"));
+	strset_free(&ss);
+	assert_int_equal(ss.n, 0);
+	assert_false(strset_has(&ss, "a"));
+}
+
 struct tmpdir {
 	char path[64];
 };
@@ -300,7 +327,7 @@ UNIT_MAIN(cmocka_unit_test(test_sb_empty), cmocka_unit_test(test_sb_add_and_form
 	  cmocka_unit_test(test_sb_grows), cmocka_unit_test(test_sb_json_str),
 	  cmocka_unit_test(test_vec_reserve), cmocka_unit_test(test_xstrdup_printf),
 	  cmocka_unit_test(test_fnv1a64), cmocka_unit_test(test_edit_distance),
-	  cmocka_unit_test(test_suggest),
+	  cmocka_unit_test(test_suggest), cmocka_unit_test(test_strset),
 	  cmocka_unit_test_setup_teardown(test_files_roundtrip, tmp_setup, tmp_teardown),
 	  cmocka_unit_test_setup_teardown(test_files_large_and_empty, tmp_setup, tmp_teardown),
 	  cmocka_unit_test_setup_teardown(test_files_errors, tmp_setup, tmp_teardown),

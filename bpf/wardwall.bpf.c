@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * wardwall's XDP program: parse, find the connection or classify and decide, count, maybe log,
+ * pass or drop. Layouts and the meaning of every map: bpf/wardwall.h. Verdicts for packets the
+ * program cannot or should not judge are documented there (enum ww_stat) and in docs/xdp.md.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "wardwall.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* The first 8 bytes of ICMP and ICMPv6 alike (linux/icmp.h drags in libc headers). */
+struct icmphdr {
+	__u8 type, code;
+	__u16 checksum;
+	union {
+		struct {
+			__be16 id, sequence;
+		} echo;
+		__u32 gateway;
+	} un;
+};
+
+/* Not in libbpf 1.1's helper list; helper 208 since Linux 6.1. */
+static __u64 (*ww_ktime_get_tai_ns)(void) = (void *)208;
+
+#define EXTHDR_MAX 6
+
+/* ---- maps ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ww_active);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_active SEC(".maps");
+
+#define OUTER(name, inner_type, k, v, extra_flags)                                                 \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);                                          \
+		__uint(max_entries, 2);                                                            \
+		__type(key, __u32);                                                                \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);                                               \
+		__array(values, struct {                                                           \
+			__uint(type, inner_type);                                                  \
+			__uint(max_entries, 1);                                                    \
+			__uint(key_size, sizeof(k));                                               \
+			__uint(value_size, sizeof(v));                                             \
+			__uint(map_flags, extra_flags);                                            \
+		});                                                                                \
+	} name SEC(".maps")
+
+OUTER(ww_cls4, BPF_MAP_TYPE_LPM_TRIE, struct ww_lpm4, struct ww_cls, BPF_F_NO_PREALLOC);
+OUTER(ww_cls6, BPF_MAP_TYPE_LPM_TRIE, struct ww_lpm6, struct ww_cls, BPF_F_NO_PREALLOC);
+OUTER(ww_rules, BPF_MAP_TYPE_LPM_TRIE, struct ww_rule_key, __u32, BPF_F_NO_PREALLOC);
+OUTER(ww_dlists, BPF_MAP_TYPE_ARRAY, __u32, struct ww_xlist, BPF_F_INNER_MAP);
+OUTER(ww_settings, BPF_MAP_TYPE_ARRAY, __u32, struct ww_settings, BPF_F_INNER_MAP);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WW_MAX_FLOWS);
+	__type(key, __u32);
+	__type(value, struct ww_count);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_flow_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WW_DEFAULT_COUNTERS);
+	__type(key, __u32);
+	__type(value, struct ww_count);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_default_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WW_S_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WW_CT_MAX);
+	__type(key, struct ww_ct_key);
+	__type(value, struct ww_ct_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, WW_RINGBUF_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_events SEC(".maps");
+
+struct bucket {
+	__u64 last_ns;
+	__u64 tokens; /* in units of 1/rate ns: an event costs 1e9 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_ratelimit SEC(".maps");
+
+/* The controller's registries of stable slots (the program only reads the counters they index). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WW_MAX_FLOWS);
+	__type(key, char[WW_FLOW_ID_LEN]);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_flow_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WW_MAX_ZONES);
+	__type(key, char[WW_FLOW_ID_LEN]);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_zone_slots SEC(".maps");
+
+/* ---- helpers ---- */
+
+static __always_inline void stat(__u32 s)
+{
+	__u64 *v = bpf_map_lookup_elem(&ww_stats, &s);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void count(void *map, __u32 idx, __u64 len)
+{
+	struct ww_count *c = bpf_map_lookup_elem(map, &idx);
+
+	if (c) {
+		c->packets++;
+		c->bytes += len;
+	}
+}
+
+struct pkt {
+	__u8 family, proto;
+	__u16 sport, dport; /* host order; ICMP echo: identifier and 0 */
+	__u16 key;          /* host order: destination port, or ICMP type << 8 */
+	__u8 icmp_type, icmp_code;
+	__u8 src[16], dst[16];
+	__u64 len;
+	__u32 ifindex;
+	__u32 l4off;        /* offset of the transport header in the frame, for ICMP errors */
+};
+
+struct cls_res {
+	__u32 zone, host;
+	__u16 slot;
+	__u8 flags;
+};
+
+struct decision {
+	__u8 verdict; /* enum ww_xverdict */
+	__u8 log;
+	__u32 slot;   /* deciding flow, or WW_SLOT_DEFAULT */
+	__u16 zsrc, zdst;
+};
+
+/* ---- parsing ---- */
+
+enum parse { P_OK, P_PASS, P_DROP };
+
+static __always_inline int parse_l4(struct pkt *p, void *data, void *l4, void *end)
+{
+	p->l4off = (__u32)(l4 - data);
+	switch (p->proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr *t = l4;
+		if ((void *)(t + 1) > end)
+			return WW_S_TRUNCATED;
+		p->sport = bpf_ntohs(t->source);
+		p->dport = p->key = bpf_ntohs(t->dest);
+		return 0;
+	}
+	case IPPROTO_UDP:
+	case 132: { /* SCTP: ports at the same place as UDP's */
+		struct udphdr *u = l4;
+		if ((void *)(u + 1) > end)
+			return WW_S_TRUNCATED;
+		p->sport = bpf_ntohs(u->source);
+		p->dport = p->key = bpf_ntohs(u->dest);
+		return 0;
+	}
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6: {
+		struct icmphdr *ic = l4; /* type, code, checksum, echo id: the same in ICMPv6 */
+		if ((void *)(ic + 1) > end)
+			return WW_S_TRUNCATED;
+		p->icmp_type = ic->type;
+		p->icmp_code = ic->code;
+		p->key = (__u16)ic->type << 8;
+		/* Echo requests and replies are one connection, keyed by their identifier. */
+		if (ic->type == 8 || ic->type == 0 || ic->type == 128 || ic->type == 129)
+			p->sport = bpf_ntohs(ic->un.echo.id);
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Returns 0 with p filled, or a WW_S_* saying why the packet is passed or dropped unjudged.
+ * Global functions like this one are verified once, on their own, which keeps the verifier's
+ * work linear in the program's size; they take scalars and pointers to stack memory only.
+ */
+__attribute__((noinline)) int ww_parse(struct xdp_md *ctx, struct pkt *p)
+{
+	if (!p)
+		return WW_S_MALFORMED;
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *cur;
+	__u16 proto;
+
+	p->len = (__u64)(end - data);
+	p->ifindex = ctx->ingress_ifindex;
+	if ((void *)(eth + 1) > end)
+		return WW_S_TRUNCATED;
+	proto = eth->h_proto;
+	cur = eth + 1;
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		__be16 *vlan = cur; /* TCI, then the encapsulated type */
+		if ((void *)(vlan + 2) > end)
+			return WW_S_TRUNCATED;
+		proto = vlan[1];
+		cur = vlan + 2;
+	}
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = cur;
+		if ((void *)(ip + 1) > end)
+			return WW_S_TRUNCATED;
+		if (ip->version != 4 || ip->ihl < 5 || bpf_ntohs(ip->tot_len) < ip->ihl * 4)
+			return WW_S_MALFORMED;
+		if (bpf_ntohs(ip->frag_off) & 0x1fff)
+			return WW_S_FRAGMENT;
+		p->family = 4;
+		p->proto = ip->protocol;
+		__builtin_memcpy(p->src, &ip->saddr, 4);
+		__builtin_memcpy(p->dst, &ip->daddr, 4);
+		cur = (void *)ip + ip->ihl * 4;
+		if (cur > end)
+			return WW_S_TRUNCATED;
+		return parse_l4(p, data, cur, end);
+	}
+	if (proto != bpf_htons(ETH_P_IPV6))
+		return WW_S_NOT_IP;
+	struct ipv6hdr *ip6 = cur;
+	if ((void *)(ip6 + 1) > end)
+		return WW_S_TRUNCATED;
+	if (ip6->version != 6)
+		return WW_S_MALFORMED;
+	p->family = 6;
+	__builtin_memcpy(p->src, &ip6->saddr, 16);
+	__builtin_memcpy(p->dst, &ip6->daddr, 16);
+	__u8 nh = ip6->nexthdr;
+	cur = ip6 + 1;
+	for (int i = 0; i < EXTHDR_MAX; i++) {
+		struct {
+			__u8 nexthdr, hdrlen;
+			__be16 frag_off;
+		} *x = cur;
+		switch (nh) {
+		case 0:  /* hop-by-hop */
+		case 43: /* routing */
+		case 60: /* destination options */
+			if ((void *)(x + 1) > end)
+				return WW_S_TRUNCATED;
+			nh = x->nexthdr;
+			cur += (x->hdrlen + 1) * 8;
+			continue;
+		case 51: /* authentication header */
+			if ((void *)(x + 1) > end)
+				return WW_S_TRUNCATED;
+			nh = x->nexthdr;
+			cur += (x->hdrlen + 2) * 4;
+			continue;
+		case 44: /* fragment */
+			if ((void *)(x + 1) > end)
+				return WW_S_TRUNCATED;
+			if (bpf_ntohs(x->frag_off) & 0xfff8)
+				return WW_S_FRAGMENT;
+			nh = x->nexthdr;
+			cur += 8;
+			continue;
+		default:
+			p->proto = nh;
+			return parse_l4(p, data, cur, end);
+		}
+	}
+	return WW_S_EXTHDR_LIMIT;
+}
+
+/* ---- classification and decision ---- */
+
+static __always_inline void classify(__u32 slot, struct pkt *p, const __u8 *addr,
+				     struct cls_res *r)
+{
+	struct ww_cls *c = 0;
+
+	if (p->family == 4) {
+		struct ww_lpm4 k = {.prefixlen = 32};
+		void *m = bpf_map_lookup_elem(&ww_cls4, &slot);
+		__builtin_memcpy(k.addr, addr, 4);
+		if (m)
+			c = bpf_map_lookup_elem(m, &k);
+	} else {
+		struct ww_lpm6 k = {.prefixlen = 128};
+		void *m = bpf_map_lookup_elem(&ww_cls6, &slot);
+		__builtin_memcpy(k.addr, addr, 16);
+		if (m)
+			c = bpf_map_lookup_elem(m, &k);
+	}
+	if (c) {
+		r->zone = c->zone_ep;
+		r->host = c->host_ep;
+		r->slot = c->zone_slot;
+		r->flags = c->flags;
+	}
+}
+
+struct search {
+	__u64 now;
+	__u32 best_slot, best_order;
+	__u8 best_rank; /* 255: none */
+	__u8 best_flags;
+	__u8 nobs;
+	__u32 obs_slot[4];
+	__u8 obs_flags[4];
+};
+
+/* eps: source endpoint << 32 | destination endpoint; pk: protocol << 16 | key. (BPF functions
+ * take at most five arguments.) */
+__attribute__((noinline)) int ww_search(__u32 slot, __u64 eps, __u32 pk, struct search *s)
+{
+	__u32 sep = (__u32)(eps >> 32), dep = (__u32)eps, proto = pk >> 16, pkey = pk & 0xffff;
+	struct ww_rule_key k = {.prefixlen = 88};
+	void *rules = bpf_map_lookup_elem(&ww_rules, &slot);
+	void *lists = bpf_map_lookup_elem(&ww_dlists, &slot);
+	__u32 *id;
+
+	if (!s || !rules || !lists || !sep || !dep)
+		return 0;
+	__u32 a = bpf_htonl(sep), b = bpf_htonl(dep);
+	__u16 key = bpf_htons((__u16)pkey);
+	__builtin_memcpy(k.data, &a, 4);
+	__builtin_memcpy(k.data + 4, &b, 4);
+	k.data[8] = (__u8)proto;
+	__builtin_memcpy(k.data + 9, &key, 2);
+	id = bpf_map_lookup_elem(rules, &k);
+	if (!id)
+		return 0;
+	struct ww_xlist *l = bpf_map_lookup_elem(lists, id);
+	if (!l)
+		return 0;
+	for (int i = 0; i < WW_DLIST_MAX; i++) {
+		if (i >= l->n)
+			break;
+		struct ww_xentry *e = &l->e[i];
+		if (s->now < e->from_ns || s->now >= e->until_ns)
+			continue;
+		if (e->rank == WW_R_MONITOR) {
+			if (s->nobs < 4) {
+				s->obs_slot[s->nobs & 3] = e->slot;
+				s->obs_flags[s->nobs & 3] = e->flags;
+				s->nobs++;
+			}
+			continue;
+		}
+		/* The first active deny or allow of this list; across lists the best wins. */
+		if (e->rank < s->best_rank || (e->rank == s->best_rank && e->order < s->best_order)) {
+			s->best_rank = e->rank;
+			s->best_order = e->order;
+			s->best_slot = e->slot;
+			s->best_flags = e->flags;
+		}
+		break;
+	}
+	return 0;
+}
+
+static __always_inline int ratelimit_ok(__u32 rate, __u64 now)
+{
+	__u32 zero = 0;
+	struct bucket *b = bpf_map_lookup_elem(&ww_ratelimit, &zero);
+	__u64 cap = (__u64)rate * 1000000000ULL;
+
+	if (!b || !rate)
+		return 0;
+	if (now > b->last_ns) {
+		__u64 add = (now - b->last_ns) * rate;
+		b->tokens = b->tokens + add > cap ? cap : b->tokens + add;
+		b->last_ns = now;
+	}
+	if (b->tokens < 1000000000ULL)
+		return 0;
+	b->tokens -= 1000000000ULL;
+	return 1;
+}
+
+struct emitreq {
+	__u64 now;
+	__u32 rate, slot;
+	__u16 zs, zd;
+	__u8 verdict;
+};
+
+__attribute__((noinline)) int ww_emit(struct emitreq *r, struct pkt *p)
+{
+	struct ww_event *ev;
+
+	if (!p || !r)
+		return 0;
+	__u64 now = r->now;
+	__u32 rate = r->rate, slot = r->slot, zs = r->zs, zd = r->zd, verdict = r->verdict;
+	if (!ratelimit_ok(rate, now)) {
+		stat(WW_S_EVENTS_RATE);
+		return 0;
+	}
+	ev = bpf_ringbuf_reserve(&ww_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat(WW_S_EVENTS_FULL);
+		return 0;
+	}
+	ev->time_ns = now;
+	ev->slot = slot;
+	ev->ifindex = p->ifindex;
+	ev->zone_src = (__u16)zs;
+	ev->zone_dst = (__u16)zd;
+	ev->verdict = (__u8)verdict;
+	ev->family = p->family;
+	ev->proto = p->proto;
+	ev->pad = 0;
+	ev->sport = p->sport;
+	ev->dport = p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6
+			    ? (__u16)((__u16)p->icmp_type << 8 | p->icmp_code)
+			    : p->dport;
+	ev->pad2 = 0;
+	__builtin_memcpy(ev->src, p->src, 16);
+	__builtin_memcpy(ev->dst, p->dst, 16);
+	bpf_ringbuf_submit(ev, 0);
+	stat(WW_S_EVENTS);
+	return 0;
+}
+
+/* The policy's decision for a new connection; counts and logs as it goes. */
+static __always_inline void decide(__u32 slot, const struct ww_settings *st, __u64 now,
+				   struct pkt *p, struct cls_res *cs, struct cls_res *cd,
+				   struct decision *d)
+{
+	struct search s = {.now = now, .best_rank = 255};
+
+	__u32 pk = (__u32)p->proto << 16 | p->key;
+	ww_search(slot, (__u64)cs->zone << 32 | cd->zone, pk, &s);
+	ww_search(slot, (__u64)cs->host << 32 | cd->zone, pk, &s);
+	ww_search(slot, (__u64)cs->zone << 32 | cd->host, pk, &s);
+	ww_search(slot, (__u64)cs->host << 32 | cd->host, pk, &s);
+	d->zsrc = cs->slot;
+	d->zdst = cd->slot;
+	if (s.best_rank == WW_R_DENY) {
+		d->verdict = WW_XV_DENY;
+		d->slot = s.best_slot;
+		d->log = s.best_flags & WW_LOG;
+		return;
+	}
+	/* Monitor-mode denies only observe: count them, log them, decide as if they were not. */
+	for (int i = 0; i < 4; i++) {
+		if (i >= s.nobs)
+			break;
+		count(&ww_flow_stats, s.obs_slot[i & 3], p->len);
+		if (s.obs_flags[i] & WW_LOG)
+			{
+			struct emitreq r = {now, st->log_rate, s.obs_slot[i & 3], cs->slot,
+					    cd->slot, WW_XV_MONITOR};
+			ww_emit(&r, p);
+		}
+	}
+	if (s.best_rank == WW_R_ALLOW) {
+		d->verdict = s.nobs ? WW_XV_MONITOR : WW_XV_ALLOW;
+		d->slot = s.best_slot;
+		d->log = s.best_flags & WW_LOG;
+		return;
+	}
+	int within = cs->zone && cs->zone == cd->zone;
+	int allow = within ? st->within_allow : st->between_allow;
+	d->slot = WW_SLOT_DEFAULT;
+	if (allow) {
+		d->verdict = s.nobs ? WW_XV_MONITOR : WW_XV_ALLOW;
+		d->log = st->log_default_allow;
+	} else if ((cs->flags | cd->flags) & WW_CLS_MONITOR) {
+		d->verdict = WW_XV_MONITOR;
+		d->log = st->log_default_deny;
+	} else {
+		d->verdict = WW_XV_DENY;
+		d->log = st->log_default_deny;
+	}
+}
+
+static __always_inline void count_decision(struct decision *d, __u64 len)
+{
+	if (d->slot == WW_SLOT_DEFAULT)
+		count(&ww_default_stats, (__u32)d->zsrc * WW_ZONE_SLOTS + d->zdst, len);
+	else
+		count(&ww_flow_stats, d->slot, len);
+}
+
+static __always_inline void ct_key(struct pkt *p, struct ww_ct_key *k, int reverse)
+{
+	k->family = p->family;
+	k->proto = p->proto;
+	if (!reverse) {
+		k->sport = p->sport;
+		k->dport = p->dport;
+		__builtin_memcpy(k->src, p->src, 16);
+		__builtin_memcpy(k->dst, p->dst, 16);
+	} else {
+		/* An echo reply carries the request's identifier in the same place: no swap. */
+		int icmp = p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6;
+		k->sport = icmp ? p->sport : p->dport;
+		k->dport = icmp ? p->dport : p->sport;
+		__builtin_memcpy(k->src, p->dst, 16);
+		__builtin_memcpy(k->dst, p->src, 16);
+	}
+}
+
+static __always_inline int is_multicast_or_link_local(struct pkt *p)
+{
+	if (p->family == 4)
+		return (p->dst[0] & 0xf0) == 0xe0 || (p->dst[0] == 255 && p->dst[1] == 255 &&
+						      p->dst[2] == 255 && p->dst[3] == 255);
+	return p->dst[0] == 0xff || (p->dst[0] == 0xfe && (p->dst[1] & 0xc0) == 0x80);
+}
+
+/* Is this ICMP error about a connection we know? Then it belongs to it and passes. */
+static __always_inline int related(struct xdp_md *ctx, struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct pkt in = {.family = p->family};
+	struct ww_ct_key k = {};
+	void *cur = data + (p->l4off & 0x3ff) + 8;
+
+	if (p->family == 4) {
+		if (p->icmp_type != 3 && p->icmp_type != 11 && p->icmp_type != 12)
+			return 0;
+		struct iphdr *ip = cur;
+		if ((void *)(ip + 1) > end || ip->ihl < 5)
+			return 0;
+		in.proto = ip->protocol;
+		__builtin_memcpy(in.src, &ip->saddr, 4);
+		__builtin_memcpy(in.dst, &ip->daddr, 4);
+		cur = (void *)ip + ip->ihl * 4;
+	} else {
+		if (p->icmp_type < 1 || p->icmp_type > 4)
+			return 0;
+		struct ipv6hdr *ip6 = cur;
+		if ((void *)(ip6 + 1) > end)
+			return 0;
+		in.proto = ip6->nexthdr;
+		__builtin_memcpy(in.src, &ip6->saddr, 16);
+		__builtin_memcpy(in.dst, &ip6->daddr, 16);
+		cur = ip6 + 1;
+	}
+	if (cur + 8 > end)
+		return 0;
+	if (in.proto == IPPROTO_TCP || in.proto == IPPROTO_UDP || in.proto == 132) {
+		__be16 *ports = cur;
+		in.sport = bpf_ntohs(ports[0]);
+		in.dport = bpf_ntohs(ports[1]);
+	} else if (in.proto == IPPROTO_ICMP || in.proto == IPPROTO_ICMPV6) {
+		struct icmphdr *ic = cur;
+		in.sport = bpf_ntohs(ic->un.echo.id);
+	}
+	ct_key(&in, &k, 0);
+	if (bpf_map_lookup_elem(&ww_ct, &k))
+		return 1;
+	ct_key(&in, &k, 1);
+	return bpf_map_lookup_elem(&ww_ct, &k) != 0;
+}
+
+SEC("xdp")
+int ww_xdp(struct xdp_md *ctx)
+{
+	struct pkt p = {};
+	struct cls_res cs = {}, cd = {};
+	struct decision d = {};
+	struct ww_ct_key k = {};
+	struct ww_ct_val *cv;
+	__u32 zero = 0;
+	int reverse = 0;
+
+	stat(WW_S_PACKETS);
+	int why = ww_parse(ctx, &p);
+	if (why) {
+		stat(why);
+		return why == WW_S_NOT_IP || why == WW_S_FRAGMENT ? XDP_PASS : XDP_DROP;
+	}
+	struct ww_active *act = bpf_map_lookup_elem(&ww_active, &zero);
+	if (!act || !act->valid) {
+		stat(WW_S_NO_POLICY);
+		return XDP_PASS;
+	}
+	__u32 slot = act->slot & 1;
+	void *sm = bpf_map_lookup_elem(&ww_settings, &slot);
+	struct ww_settings *st = sm ? bpf_map_lookup_elem(sm, &zero) : 0;
+	if (!st) {
+		stat(WW_S_NO_POLICY);
+		return XDP_PASS;
+	}
+	__u64 now = ww_ktime_get_tai_ns() - act->tai_offset_ns;
+
+	if (is_multicast_or_link_local(&p) ||
+	    (p.proto == IPPROTO_ICMPV6 && p.icmp_type >= 133 && p.icmp_type <= 137)) {
+		stat(WW_S_LOCAL);
+		return XDP_PASS;
+	}
+	classify(slot, &p, p.dst, &cd);
+	if (st->hook == WW_HOOK_GATEWAY && (cd.flags & WW_CLS_LOCAL)) {
+		stat(WW_S_LOCAL);
+		return XDP_PASS;
+	}
+
+	/* A known connection, in either direction. */
+	ct_key(&p, &k, 0);
+	cv = bpf_map_lookup_elem(&ww_ct, &k);
+	if (!cv) {
+		ct_key(&p, &k, 1);
+		cv = bpf_map_lookup_elem(&ww_ct, &k);
+		reverse = cv != 0;
+	}
+	if (cv && cv->generation == act->generation) {
+		stat(WW_S_CT_HIT);
+		struct decision c = {.slot = cv->slot, .zsrc = cv->zone_pair_src,
+				     .zdst = cv->zone_pair_dst};
+		count_decision(&c, p.len);
+		return XDP_PASS;
+	}
+	if (!cv && (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6) && related(ctx, &p)) {
+		stat(WW_S_RELATED);
+		return XDP_PASS;
+	}
+
+	/* A new connection, or one whose generation changed: decide in its opening direction. */
+	if (reverse) {
+		__u8 tmp[16];
+		__builtin_memcpy(tmp, p.src, 16);
+		__builtin_memcpy(p.src, p.dst, 16);
+		__builtin_memcpy(p.dst, tmp, 16);
+		if (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6) {
+			p.key = (__u16)(p.icmp_type == 0 ? 8 : p.icmp_type == 129 ? 128 : p.icmp_type)
+				<< 8;
+		} else {
+			__u16 t = p.sport;
+			p.sport = p.dport;
+			p.dport = p.key = t;
+		}
+		cd = (struct cls_res){};
+		classify(slot, &p, p.dst, &cd);
+	}
+	classify(slot, &p, p.src, &cs);
+	decide(slot, st, now, &p, &cs, &cd, &d);
+	count_decision(&d, p.len);
+	if (d.verdict == WW_XV_DENY) {
+		if (cv) {
+			/* Revoked by the new generation: the connection ends here. */
+			stat(WW_S_CT_REVOKED);
+			bpf_map_delete_elem(&ww_ct, &k);
+		}
+		if (d.log)
+			{
+			struct emitreq r = {now, st->log_rate, d.slot, d.zsrc, d.zdst, WW_XV_DENY};
+			ww_emit(&r, &p);
+		}
+		return XDP_DROP;
+	}
+	if (d.verdict == WW_XV_MONITOR && d.log && d.slot == WW_SLOT_DEFAULT)
+		{
+		struct emitreq r = {now, st->log_rate, d.slot, d.zsrc, d.zdst, WW_XV_MONITOR};
+		ww_emit(&r, &p);
+	}
+	struct ww_ct_val v = {.generation = act->generation, .slot = d.slot, .verdict = d.verdict,
+			      .zone_pair_src = d.zsrc, .zone_pair_dst = d.zdst};
+	if (!reverse)
+		ct_key(&p, &k, 0);
+	bpf_map_update_elem(&ww_ct, &k, &v, BPF_ANY);
+	return XDP_PASS;
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Every layout the XDP program and the controller share: included by bpf/wardwall.bpf.c and by
+ * controller/compile_xdp.c and controller/xdp_*.c. Integers are host order unless named _be.
+ *
+ * Generations. A policy generation is a set of inner maps (classification tries, rule trie,
+ * decision lists, settings) installed in slot 0 or 1 of the outer map-in-map arrays. The program
+ * reads ww_active once per packet and uses that slot for every lookup, so switching generations
+ * is one write to ww_active: no packet ever sees half a policy. Counters, the connection table
+ * and the event ring are not per generation.
+ *
+ * Per-packet cost does not depend on the number of flows: two LPM lookups classify the
+ * addresses, at most four LPM lookups find the decision lists of the (source, destination)
+ * endpoint pairs (zone or host on each side), each list holds at most WW_DLIST_MAX entries.
+ */
+#ifndef WW_BPF_WARDWALL_H
+#define WW_BPF_WARDWALL_H
+
+#ifdef __bpf__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#include <stdint.h>
+#endif
+
+#define WW_MAX_FLOWS  262144 /* flow counter slots */
+#define WW_MAX_ZONES  255    /* zone slots 1..255; slot 0 is "no zone" */
+#define WW_ZONE_SLOTS 256
+#define WW_DLIST_MAX  8      /* entries of one decision list */
+#define WW_CT_MAX     262144 /* connection table entries (LRU) */
+#define WW_RINGBUF_BYTES (1 << 20)
+#define WW_FLOW_ID_LEN 64    /* flow ids are at most 48 characters */
+
+/* ---- classification: LPM tries, per generation ---- */
+
+struct ww_lpm4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct ww_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+#define WW_CLS_MONITOR 0x01 /* the address's zone is in monitor mode */
+#define WW_CLS_LOCAL   0x02 /* an address of this machine (gateway mode: not ours to filter) */
+
+struct ww_cls {
+	__u32 zone_ep;  /* the zone's endpoint id in this generation */
+	__u32 host_ep;  /* the host group's endpoint id, 0 for the zone's own addresses */
+	__u16 zone_slot; /* stable zone slot, for default counters; 0: no zone */
+	__u8 flags;
+	__u8 pad;
+};
+
+/* ---- rules: one LPM trie over (src endpoint, dst endpoint, protocol, key) ---- */
+
+/*
+ * data: src_ep (4 bytes, big endian), dst_ep (4, big endian), protocol (1), key (2, big endian:
+ * the destination port, or the ICMP type in the high byte), 1 pad byte (never in a prefix).
+ * prefixlen 64: any protocol; 72: the whole protocol; 72 + n: the first n bits of the key. A
+ * port range becomes the few prefixes that cover it exactly.
+ */
+#define WW_RULE_DATA 12
+struct ww_rule_key {
+	__u32 prefixlen;
+	__u8 data[WW_RULE_DATA];
+};
+
+/* ---- decision lists: array, per generation ---- */
+
+enum ww_xrank { WW_R_DENY = 0, WW_R_MONITOR = 1, WW_R_ALLOW = 2 };
+
+#define WW_LOG 0x01 /* emit an event when this entry decides (or observes) */
+
+struct ww_xentry {
+	__u32 slot;  /* flow counter slot */
+	__u32 order; /* the flow's position in the policy: ties between lists go to the first */
+	__u8 rank;   /* enum ww_xrank: deny ends the list's search, monitor only observes */
+	__u8 flags;
+	__u16 pad;
+	__u32 pad2;
+	__u64 from_ns, until_ns; /* validity window, unix ns; 0 and ~0 when unbounded */
+};
+
+struct ww_xlist {
+	__u32 n;
+	__u32 pad;
+	struct ww_xentry e[WW_DLIST_MAX];
+};
+
+/* ---- settings: array of one, per generation ---- */
+
+enum ww_hook { WW_HOOK_GATEWAY = 0, WW_HOOK_HOST = 1 };
+
+struct ww_settings {
+	__u64 generation;
+	__u8 between_allow; /* defaults: 1 allow, 0 deny */
+	__u8 within_allow;
+	__u8 log_default_deny; /* log default denials and would-be denials */
+	__u8 log_default_allow;
+	__u8 hook;             /* enum ww_hook */
+	__u8 pad[3];
+	__u32 log_rate;        /* events per second, all CPUs together */
+	__u32 pad2;
+};
+
+/* ---- the active generation: array of one ---- */
+
+struct ww_active {
+	__u32 slot; /* 0 or 1; which inner maps the outer arrays point at */
+	__u32 valid; /* 0 until the first generation is installed: pass everything */
+	__u64 generation;
+	__u64 tai_offset_ns; /* CLOCK_TAI - CLOCK_REALTIME when installed */
+};
+
+/* ---- counters: per-CPU arrays, shared by all generations ---- */
+
+struct ww_count {
+	__u64 packets, bytes;
+};
+
+/* Flow slots are stable per flow id (ww_flow_slots, pinned); default counters are indexed
+ * by zone slots: src_slot * WW_ZONE_SLOTS + dst_slot. */
+#define WW_DEFAULT_COUNTERS (WW_ZONE_SLOTS * WW_ZONE_SLOTS)
+
+enum ww_stat {
+	WW_S_PACKETS,      /* every packet seen */
+	WW_S_NOT_IP,       /* not IPv4/IPv6 (ARP, LLDP...): passed */
+	WW_S_LOCAL,        /* to this machine, multicast or broadcast in gateway mode: passed */
+	WW_S_FRAGMENT,     /* a non-first fragment: passed, the stack reassembles and nft decides */
+	WW_S_TRUNCATED,    /* a header cut short: dropped */
+	WW_S_MALFORMED,    /* an impossible header length or version: dropped */
+	WW_S_EXTHDR_LIMIT, /* more IPv6 extension headers than the program walks: dropped */
+	WW_S_NO_POLICY,    /* no generation installed yet: passed */
+	WW_S_CT_HIT,       /* packets of a known connection, either direction */
+	WW_S_CT_REVOKED,   /* known connections the current generation no longer allows */
+	WW_S_RELATED,      /* ICMP errors about a known connection: passed */
+	WW_S_EVENTS,       /* events sent */
+	WW_S_EVENTS_RATE,  /* events not sent: over the rate limit */
+	WW_S_EVENTS_FULL,  /* events not sent: the ring buffer was full */
+	WW_S_MAX
+};
+
+/* ---- connection table: LRU hash, shared by all generations ---- */
+
+struct ww_ct_key {
+	__u8 family; /* 4 or 6 */
+	__u8 proto;
+	__u16 sport, dport; /* ICMP echo: the identifier and 0 */
+	__u8 pad[2];
+	__u8 src[16], dst[16]; /* IPv4 in the first 4 bytes, the rest zero */
+};
+
+struct ww_ct_val {
+	__u64 generation; /* the generation that allowed it; re-checked when it changes */
+	__u32 slot;       /* the flow counting it, or WW_SLOT_DEFAULT */
+	__u16 zone_pair_src, zone_pair_dst;
+	__u8 verdict;     /* WW_V_* */
+	__u8 pad[7];
+};
+
+#define WW_SLOT_DEFAULT 0xffffffffu
+
+enum ww_xverdict { WW_XV_ALLOW = 0, WW_XV_DENY = 1, WW_XV_MONITOR = 2 };
+
+/* ---- events: ring buffer ---- */
+
+struct ww_event {
+	__u64 time_ns;   /* unix ns */
+	__u32 slot;      /* flow slot, or WW_SLOT_DEFAULT */
+	__u32 ifindex;
+	__u16 zone_src, zone_dst; /* zone slots */
+	__u8 verdict;    /* enum ww_xverdict: deny, or monitor (would be denied) */
+	__u8 family;
+	__u8 proto;
+	__u8 pad;
+	__u16 sport, dport; /* host order; ICMP: type and code in dport (type << 8 | code) */
+	__u32 pad2;
+	__u8 src[16], dst[16];
+};
+
+/* ---- pins under <bpffs>/wardwall/ ---- */
+
+#define WW_PIN_DIR    "wardwall"
+#define WW_PIN_PROG   "prog"
+#define WW_PIN_LINKS  "links" /* links/<ifname> */
+
+#endif

@@ -1,0 +1,405 @@
+# shellcheck shell=bash
+# A simulated hospital network in network namespaces, built from a wardwall policy.
+# Sourced by tests/suites/3*-nft-*.sh and tests/demo.sh; needs root, iproute2, python3, ping.
+#
+#   ww_sim_up POLICY      one gateway namespace, forwarding on (v4 and v6), and one namespace per
+#                         zone, each joined to the gateway by a veth pair whose gateway end has the
+#                         zone's interface name (WW_ZONE_IFACE below). Returns non-zero on failure;
+#                         whatever was created is still recorded for ww_sim_down.
+#   ww_sim_down           kills the probe servers, deletes every namespace ww_sim_up created.
+#                         Idempotent; call it from a trap on EXIT INT TERM.
+#   ww_gw                 the gateway namespace's name
+#   ww_ns ZONE            the namespace of ZONE
+#   ww_addr ENDPOINT 4|6  an address of ENDPOINT ("ehr" for the zone's own range, "ehr/fhir" for
+#                         a host group) in that family; fails if there is none
+#   ww_zones              the zones of the simulation, one a line
+#   ww_policy_nft_only POLICY OUT
+#                         writes a copy of POLICY with enforcement.xdp "off", so that only the
+#                         nftables tier enforces it (XDP would decide before nftables counts)
+#   ww_serve PORTS [ZONE...]
+#                         starts a probe server in the namespace of each ZONE (default: every
+#                         zone) listening on PORTS ("tcp:443,udp:123"), and waits until they all
+#                         listen; ww_sim_down stops them
+#   ww_counters           the packet count of every counter of table inet wardwall in the gateway,
+#                         one "NAME PACKETS" a line (nft -j, read by python3)
+#   ww_nft_genid NS       the nftables ruleset generation of namespace NS (NFT_MSG_GETGEN): every
+#                         committed transaction, and only that, increments it
+#   ww_probe ZONE SRC DST PROTO [PORT] [TIMEOUT]
+#                         one new connection from SRC (an address of ZONE) to DST: tcp and udp
+#                         through probe.py, icmp/icmpv6 as one echo request (ping). Exit 0 when a
+#                         reply came back, 1 when none did.
+#
+# Addresses. Each zone namespace holds, in each family, a representative address of the zone's
+# own range (the first one after the gateway's that is in no host group) and the first address of
+# every host group; the gateway holds the first usable address of the zone's first network that
+# is in no host group. Zones whose network is a default route (the internet) use documentation
+# ranges instead (WW_DOC4, WW_DOC6). Zone namespaces send traffic for their own zone's networks
+# through the gateway too (a policy rule ahead of the local table), so that two addresses of one
+# namespace talk to each other through the firewall like two hosts of the zone would.
+
+# The gateway interface facing each zone. Zones not listed use "lan-<zone>". This covers
+# policies/example-hospital.json and policies/demo.json.
+declare -gA WW_ZONE_IFACE=(
+	[identity]=lan-identity [ehr]=lan-ehr [pacs]=lan-pacs [biomed]=lan-biomed [lab]=lan-lab
+	[modality]=lan-modality [infusion]=lan-infusion [monitors]=lan-monitors
+	[workstations]=lan-ws [bms]=lan-bms [mgmt]=lan-mgmt [vendor]=lan-vendor [guest]=lan-guest
+	[internet]=wan
+)
+WW_DOC4=${WW_DOC4:-198.51.100.0/24}
+WW_DOC6=${WW_DOC6:-2001:db8:1::/64}
+
+WW_E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The system interpreter: it starts several times faster than a version manager's shim.
+if [ -z "${WW_PYTHON:-}" ]; then
+	WW_PYTHON=python3
+	[ -x /usr/bin/python3 ] && WW_PYTHON=/usr/bin/python3
+fi
+WW_SIM_ID=
+WW_SIM_DIR=
+declare -gA WW_SIM_ADDR=()
+WW_SIM_ZONES=()
+
+ww_gw() { echo "$WW_SIM_ID-gw"; }
+ww_ns() { echo "$WW_SIM_ID-$1"; }
+ww_zones() { printf '%s\n' "${WW_SIM_ZONES[@]}"; }
+
+ww_addr() {
+	local a=${WW_SIM_ADDR[$1:$2]:-}
+	[ -n "$a" ] || { echo "ww_addr: no IPv$2 address for $1" >&2; return 1; }
+	echo "$a"
+}
+
+ww_policy_nft_only() {
+	"$WW_PYTHON" -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+p.setdefault("enforcement", {})["xdp"] = "off"
+json.dump(p, open(sys.argv[2], "w"), indent=1)' "$1" "$2"
+}
+
+# The topology of a policy, computed in Python (ipaddress) and printed as lines:
+#   zone NAME                then, for that zone:
+#   gw ADDR/LEN NETWORK      an address of the gateway on the zone's link, and the link's network
+#   net PREFIX               a further network of the zone the gateway routes onto the link
+#   addr ENDPOINT FAM ADDR/LEN   an address of the zone namespace and the endpoint it stands for
+ww__topology() {
+	"$WW_PYTHON" - "$1" "$WW_DOC4" "$WW_DOC6" <<'EOF'
+import ipaddress as ip, json, sys
+
+pol = json.load(open(sys.argv[1]))
+doc = {4: ip.ip_network(sys.argv[2]), 6: ip.ip_network(sys.argv[3])}
+zones = pol["zones"]
+
+def nets(v):
+    return [ip.ip_network(x, strict=False) for x in ([v] if isinstance(v, str) else v)]
+
+# every prefix with its class: (zone, None) or (zone, host)
+prefixes = []
+for z, zd in zones.items():
+    for n in nets(zd["networks"]):
+        prefixes.append((n, (z, None)))
+    for h, hv in zd.get("hosts", {}).items():
+        for n in nets(hv):
+            prefixes.append((n, (z, h)))
+
+def classify(a):
+    best = None
+    for n, c in prefixes:
+        if n.version == a.version and a in n and (best is None or n.prefixlen > best[0].prefixlen):
+            best = (n, c)
+    return best[1] if best else None
+
+def own(z, net, skip):
+    """Addresses of net in zone z's own class (in no host group), after skipping `skip` of them."""
+    first = 1 if net.num_addresses > 2 else 0
+    for i in range(first, min(net.num_addresses, 1 << 16)):
+        a = net[i]
+        if classify(a) == (z, None):
+            if skip == 0:
+                return a
+            skip -= 1
+    return None
+
+def first_host_addr(n):
+    if n.num_addresses == 1:
+        return n[0]
+    # the first address of a prefix host group would be the subnet-router anycast (v6) or the
+    # network address (v4): take the next one
+    return n[1]
+
+for z, zd in zones.items():
+    print("zone", z)
+    hosts = []  # (endpoint, first address) per host group and family
+    for h, hv in zd.get("hosts", {}).items():
+        seen = set()
+        for n in nets(hv):
+            if n.version not in seen:
+                seen.add(n.version)
+                hosts.append(("%s/%s" % (z, h), first_host_addr(n)))
+    taken = {a for _, a in hosts}
+    link = {}
+    for n in nets(zd["networks"]):
+        if n.prefixlen == 0:
+            n = doc[n.version]
+        if n.version in link:
+            print("net", n)
+            continue
+        link[n.version] = n
+        gw = own(z, n, 0)
+        rep = own(z, n, 1)
+        if gw is None:
+            # every address is in some host group: any one no host stands on will do
+            first = 1 if n.num_addresses > 2 else 0
+            gw = next((n[i] for i in range(first, min(n.num_addresses, 1 << 16))
+                       if n[i] not in taken), None)
+        if gw is None:
+            continue
+        print("gw %s/%d %s" % (gw, n.prefixlen, n))
+        if rep is not None:
+            print("addr %s %d %s/%d" % (z, n.version, rep, n.prefixlen))
+    for ep, a in hosts:
+        ln = link.get(a.version)
+        plen = ln.prefixlen if ln is not None and a in ln else a.max_prefixlen
+        print("addr %s %d %s/%d" % (ep, a.version, a, plen))
+EOF
+}
+
+# Runs a command in a namespace, saying what failed.
+ww__in() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@" || { echo "ww_sim: in $ns: $* failed" >&2; return 1; }
+}
+
+ww_sim_up() {
+	local policy=$1 kind zone iface a fam ep ns gw
+	local -A gw4=() gw6=()
+	[ -z "$WW_SIM_ID" ] || { echo "ww_sim_up: a simulation is already up ($WW_SIM_ID)" >&2; return 1; }
+	local topo
+	topo=$(ww__topology "$policy") || { echo "ww_sim_up: cannot read $policy" >&2; return 1; }
+	WW_SIM_ID=ww$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+	WW_SIM_DIR=$(mktemp -d "/tmp/$WW_SIM_ID.XXXXXX") || return 1
+	: >"$WW_SIM_DIR/namespaces"
+	: >"$WW_SIM_DIR/pids"
+	gw=$(ww_gw)
+	ww__netns_add "$gw" || return 1
+	# Forwarding in the gateway only; no ICMP redirects, since zone namespaces send their
+	# intra-zone traffic to the gateway on purpose.
+	ww__in "$gw" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0 \
+		net.ipv6.conf.default.accept_dad=0 || return 1
+	ip -n "$gw" link set lo up || return 1
+	local ifaces
+	ifaces=$("$WW_PYTHON" -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1])).get("enforcement", {}).get("interfaces", [])))' "$policy")
+	while read -r kind a fam ep; do
+		case $kind in
+		zone)
+			zone=$a
+			WW_SIM_ZONES+=("$zone")
+			iface=${WW_ZONE_IFACE[$zone]:-lan-$zone}
+			iface=${iface:0:15}
+			case " $ifaces " in
+			*" $iface "*) ;;
+			*) echo "ww_sim_up: warning: $iface (zone $zone) is not in the policy's enforcement.interfaces" >&2 ;;
+			esac
+			ns=$(ww_ns "$zone")
+			ww__netns_add "$ns" || return 1
+			ww__in "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0 \
+				net.ipv4.conf.all.accept_redirects=0 net.ipv6.conf.all.accept_redirects=0 \
+				net.ipv6.conf.default.accept_redirects=0 net.ipv4.conf.default.accept_redirects=0 \
+				net.ipv6.conf.default.accept_ra=0 net.ipv4.conf.all.rp_filter=0 \
+				net.ipv4.conf.default.rp_filter=0 || return 1
+			ip -n "$gw" link add "$iface" type veth peer name eth0 netns "$ns" || return 1
+			# A packet that left through eth0 comes back with a local source: accept it.
+			ww__in "$ns" sysctl -qw net.ipv4.conf.eth0.accept_local=1 || return 1
+			ip -n "$ns" link set lo up && ip -n "$ns" link set eth0 up &&
+				ip -n "$gw" link set "$iface" up || return 1
+			;;
+		gw)
+			ww__addr_add "$gw" "$iface" "$a" || return 1
+			case $a in
+			*:*) gw6[$zone]=${a%/*} ;;
+			*) gw4[$zone]=${a%/*} ;;
+			esac
+			;;
+		net)
+			ip -n "$gw" route add "$a" dev "$iface" || return 1
+			;;
+		addr)
+			ww__addr_add "$ns" eth0 "$ep" || return 1
+			[ -n "${WW_SIM_ADDR[$a:$fam]:-}" ] || WW_SIM_ADDR[$a:$fam]=${ep%/*}
+			;;
+		esac
+	done <<<"$topo"
+	# Default routes, and intra-zone traffic through the gateway, once every address is there.
+	while read -r kind a fam ep; do
+		case $kind in
+		zone) zone=$a ns=$(ww_ns "$zone") ;;
+		addr) ;;
+		gw | net)
+			if [ "$kind" = gw ]; then
+				ww__route_zone "$ns" "${a%/*}" || return 1
+				a=$fam
+			fi
+			ww__hairpin "$ns" "$a" "${gw4[$zone]:-}" "${gw6[$zone]:-}" || return 1
+			;;
+		esac
+	done <<<"$topo"
+	for zone in "${WW_SIM_ZONES[@]}"; do
+		ns=$(ww_ns "$zone")
+		ww__local_table_last "$ns" || return 1
+	done
+	printf '%s\n' "$topo" >"$WW_SIM_DIR/topology"
+}
+
+ww__addr_add() {
+	case $3 in
+	*:*) ip -n "$1" addr add "$3" dev "$2" nodad ;;
+	*) ip -n "$1" addr add "$3" dev "$2" ;;
+	esac
+}
+
+ww__netns_add() {
+	ip netns add "$1" || return 1
+	echo "$1" >>"$WW_SIM_DIR/namespaces"
+}
+
+# The zone's default route via the gateway address GW.
+ww__route_zone() {
+	local ns=$1 gwa=$2
+	case $gwa in
+	*:*) ip -n "$ns" -6 route add default via "$gwa" dev eth0 ;;
+	*) ip -n "$ns" route add default via "$gwa" dev eth0 ;;
+	esac
+}
+
+# Locally generated traffic to the zone's network NET goes to the gateway (table 100), not
+# straight to the local address or onto the link.
+ww__hairpin() {
+	local ns=$1 net=$2 g4=$3 g6=$4
+	case $net in
+	*:*)
+		[ -n "$g6" ] || return 0
+		ip -n "$ns" -6 route replace default via "$g6" dev eth0 onlink table 100 &&
+			ip -n "$ns" -6 rule add pref 10 iif lo to "$net" lookup 100
+		;;
+	*)
+		[ -n "$g4" ] || return 0
+		ip -n "$ns" route replace default via "$g4" dev eth0 onlink table 100 &&
+			ip -n "$ns" rule add pref 10 iif lo to "$net" lookup 100
+		;;
+	esac
+}
+
+# Moves the local table's rule after the hairpin rules (pref 0 -> 20), in both families.
+ww__local_table_last() {
+	local ns=$1 f
+	for f in -4 -6; do
+		ip -n "$ns" "$f" rule add pref 20 lookup local &&
+			ip -n "$ns" "$f" rule del pref 0 lookup local || return 1
+	done
+}
+
+ww_sim_down() {
+	# Runs from traps, possibly under set -e: no failure here may cut the cleanup short.
+	local - pid ns
+	set +e
+	if [ -z "$WW_SIM_DIR" ] || [ ! -d "$WW_SIM_DIR" ]; then
+		WW_SIM_ID=''
+		return 0
+	fi
+	while read -r pid; do
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	done <"$WW_SIM_DIR/pids"
+	# Anything else still running inside our own namespaces was started by this script.
+	while read -r ns; do
+		[ -n "$ns" ] || continue
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill "$pid" 2>/dev/null
+		done
+	done <"$WW_SIM_DIR/namespaces"
+	while read -r pid; do
+		[ -n "$pid" ] && wait "$pid" 2>/dev/null
+	done <"$WW_SIM_DIR/pids"
+	while read -r ns; do
+		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+	done <"$WW_SIM_DIR/namespaces"
+	rm -rf "$WW_SIM_DIR"
+	WW_SIM_ID='' WW_SIM_DIR=''
+	WW_SIM_ADDR=()
+	WW_SIM_ZONES=()
+	return 0
+}
+
+ww_serve() {
+	local ports=$1 zone ns pid i ok
+	shift
+	local -a zones=("$@") pids=()
+	[ $# -gt 0 ] || zones=("${WW_SIM_ZONES[@]}")
+	for zone in "${zones[@]}"; do
+		ns=$(ww_ns "$zone")
+		rm -f "$WW_SIM_DIR/ready.$zone"
+		ip netns exec "$ns" "$WW_PYTHON" "$WW_E2E_DIR/probe.py" serve --ports "$ports" \
+			--name "$zone" --ready "$WW_SIM_DIR/ready.$zone" </dev/null >/dev/null \
+			2>"$WW_SIM_DIR/serve.$zone.err" &
+		pids+=($!)
+		echo $! >>"$WW_SIM_DIR/pids"
+	done
+	i=0
+	for zone in "${zones[@]}"; do
+		pid=${pids[i++]}
+		ok=false
+		while kill -0 "$pid" 2>/dev/null; do
+			[ -e "$WW_SIM_DIR/ready.$zone" ] && { ok=true; break; }
+			sleep 0.02
+		done
+		$ok || [ -e "$WW_SIM_DIR/ready.$zone" ] || {
+			echo "ww_serve: the probe server in zone $zone did not start:" >&2
+			cat "$WW_SIM_DIR/serve.$zone.err" >&2
+			return 1
+		}
+	done
+}
+
+ww_counters() {
+	ip netns exec "$(ww_gw)" nft -j list counters table inet wardwall |
+		"$WW_PYTHON" -c '
+import json, sys
+for o in json.load(sys.stdin)["nftables"]:
+    c = o.get("counter")
+    if c:
+        print(c["name"], c["packets"])'
+}
+
+ww_nft_genid() {
+	ip netns exec "$1" "$WW_PYTHON" -c '
+import socket, struct
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETLINK_NETFILTER
+s.bind((0, 0))
+req = struct.pack("=BBH", 0, 0, 0)  # struct nfgenmsg: AF_UNSPEC, NFNETLINK_V0, res_id
+s.send(struct.pack("=IHHII", 16 + len(req), (10 << 8) | 16, 1, 1, 0) + req)  # NFT_MSG_GETGEN
+data = s.recv(65536)
+end, off = struct.unpack("=I", data[:4])[0], 20
+while off < end:
+    alen, atype = struct.unpack("=HH", data[off:off + 4])
+    if atype & 0x3fff == 1:  # NFTA_GEN_ID
+        print(struct.unpack(">I", data[off + 4:off + 8])[0])
+    off += (alen + 3) & ~3'
+}
+
+ww_probe() {
+	local zone=$1 src=$2 dst=$3 proto=$4 port=${5:-} timeout=${6:-0.8} ns
+	ns=$(ww_ns "$zone")
+	case $proto in
+	tcp | udp)
+		ip netns exec "$ns" "$WW_PYTHON" "$WW_E2E_DIR/probe.py" connect "$proto" "$src" "$dst" "$port" "$timeout"
+		;;
+	icmp | icmpv6)
+		ip netns exec "$ns" ping -n -q -c1 -W1 -I "$src" "$dst" >/dev/null 2>&1
+		;;
+	*)
+		echo "ww_probe: unknown protocol $proto" >&2
+		return 2
+		;;
+	esac
+}
