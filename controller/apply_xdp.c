@@ -1072,3 +1072,13 @@ int ww_xdp_ringbuf_fd(struct ww_xdp *x)
 {
 	return x->fd[M_EVENTS];
 }
+
+int ww_xdp_fd(struct ww_xdp *x, const char *name)
+{
+	if (!strcmp(name, "prog"))
+		return x->prog_fd >= 0 ? x->prog_fd : -ENOENT;
+	for (int i = 0; i < NMAPS; i++)
+		if (!strcmp(map_names[i], name))
+			return x->fd[i] >= 0 ? x->fd[i] : -ENOENT;
+	return -ENOENT;
+}

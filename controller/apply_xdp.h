@@ -89,5 +89,8 @@ void ww_xdp_state_free(struct ww_xdp_state *s);
 bool ww_xdp_flow_counter(struct ww_xdp *x, const char *id, uint64_t *packets, uint64_t *bytes);
 int ww_xdp_stats(struct ww_xdp *x, uint64_t *stats /* [WW_S_MAX] */);
 int ww_xdp_ringbuf_fd(struct ww_xdp *x);
+/* The fd of the program ("prog") or of a map by its name in bpf/wardwall.bpf.c ("ww_ct"), or
+ * -ENOENT; for tests and tools. The handle keeps ownership. */
+int ww_xdp_fd(struct ww_xdp *x, const char *name);
 
 #endif

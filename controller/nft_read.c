@@ -469,9 +469,8 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_rule_snprintf(buf, sizeof(buf), nr, NFTNL_OUTPUT_DEFAULT, 0);
 		sb_addf(c->raw, "rule %s\n", buf);
 	}
-	for (size_t i = 0; i < c->t->nchains; i++)
-		if (!strcmp(c->t->chains[i].name, nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN)))
-			ch = &c->t->chains[i];
+	/* read_once sorted the chains: a linear scan here is rules x chains strcmps. */
+	ch = nfr_chain_find(c->t, nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN));
 	if (!ch)
 		goto out; /* a chain created after our chain dump: the genid check retries */
 	nftnl_expr_foreach(nr, collect_expr, &x);

@@ -101,7 +101,7 @@ while read -r src dst proto port fam why; do
 	[ "$proto" = icmp ] && [ "$fam" = 6 ] && proto=icmpv6
 	(
 		rc=0
-		ww_probe "${src%%/*}" "$sa" "$da" "$proto" "$port" 0.8 >/dev/null 2>&1 || rc=$?
+		ww_probe "${src%%/*}" "$sa" "$da" "$proto" "$port" 0.5 >/dev/null 2>&1 || rc=$?
 		echo "$rc" >"$tmp/rc.$i"
 	) &
 	pids+=($!)

@@ -26,7 +26,8 @@
 #                         committed transaction, and only that, increments it
 #   ww_probe ZONE SRC DST PROTO [PORT] [TIMEOUT]
 #                         one new connection from SRC (an address of ZONE) to DST: tcp and udp
-#                         through probe.py, icmp/icmpv6 as one echo request (ping). Exit 0 when a
+#                         through probe.py (TIMEOUT, default 0.5 s), icmp/icmpv6 as one echo
+#                         request (ping, 1 s). Exit 0 when a
 #                         reply came back, 1 when none did.
 #
 # Addresses. Each zone namespace holds, in each family, a representative address of the zone's
@@ -388,7 +389,7 @@ while off < end:
 }
 
 ww_probe() {
-	local zone=$1 src=$2 dst=$3 proto=$4 port=${5:-} timeout=${6:-0.8} ns
+	local zone=$1 src=$2 dst=$3 proto=$4 port=${5:-} timeout=${6:-0.5} ns
 	ns=$(ww_ns "$zone")
 	case $proto in
 	tcp | udp)
