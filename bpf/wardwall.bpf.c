@@ -117,6 +117,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ww_ratelimit SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ww_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_meta SEC(".maps");
+
 /* The controller's registries of stable slots (the program only reads the counters they index). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

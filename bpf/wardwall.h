@@ -181,6 +181,13 @@ struct ww_event {
 	__u8 src[16], dst[16];
 };
 
+/* ---- what is loaded: array of one, written by the controller ---- */
+
+struct ww_meta {
+	char object_sha256[65]; /* of the BPF object the pinned program was loaded from */
+	char pad[7];
+};
+
 /* ---- pins under <bpffs>/wardwall/ ---- */
 
 #define WW_PIN_DIR    "wardwall"

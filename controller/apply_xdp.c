@@ -27,12 +27,12 @@
 
 enum { M_ACTIVE, M_CLS4, M_CLS6, M_RULES, M_DLISTS, M_SETTINGS, M_FLOW_STATS,
        M_DEFAULT_STATS, M_STATS, M_CT, M_EVENTS, M_FLOW_SLOTS, M_ZONE_SLOTS, M_RATELIMIT,
-       NMAPS };
+       M_META, NMAPS };
 
 static const char *const map_names[NMAPS] = {
 	"ww_active", "ww_cls4", "ww_cls6", "ww_rules", "ww_dlists", "ww_settings",
 	"ww_flow_stats", "ww_default_stats", "ww_stats", "ww_ct", "ww_events", "ww_flow_slots",
-	"ww_zone_slots", "ww_ratelimit",
+	"ww_zone_slots", "ww_ratelimit", "ww_meta",
 };
 
 struct ww_xdp {
@@ -148,6 +148,72 @@ static int relink_all(struct ww_xdp *x, struct strbuf *err)
 	return e;
 }
 
+static int open_pinned(struct ww_xdp *x, struct strbuf *err)
+{
+	for (int i = 0; i < NMAPS; i++) {
+		char *p = path_of(x, map_names[i], NULL);
+		x->fd[i] = p ? bpf_obj_get(p) : -1;
+		free(p);
+		if (x->fd[i] < 0 && i < M_FLOW_SLOTS)
+			return -ENOENT;
+	}
+	char *pp = path_of(x, WW_PIN_PROG, NULL);
+	x->prog_fd = pp ? bpf_obj_get(pp) : -1;
+	free(pp);
+	(void)err;
+	return 0;
+}
+
+/* The sha256 of the BPF object this controller embeds. */
+static void object_hash(char out[65])
+{
+	size_t sz;
+	const void *elf = wardwall_bpf__elf_bytes(&sz);
+
+	sha256_hex(elf, sz, out);
+}
+
+/*
+ * When everything is pinned and the pinned program was loaded from this very object, there is
+ * nothing to load: opening the pins is enough (and saves the verifier's work on every apply).
+ */
+static bool pinned_current(struct ww_xdp *x)
+{
+	struct ww_meta meta;
+	char want[65];
+	uint32_t zero = 0;
+
+	if (open_pinned(x, NULL) || x->prog_fd < 0)
+		goto no;
+	for (int i = 0; i < NMAPS; i++)
+		if (x->fd[i] < 0)
+			goto no;
+	object_hash(want);
+	if (bpf_map_lookup_elem(x->fd[M_META], &zero, &meta) || strcmp(meta.object_sha256, want))
+		goto no;
+	return true;
+no:
+	for (int i = 0; i < NMAPS; i++)
+		if (x->fd[i] >= 0)
+			close(x->fd[i]), x->fd[i] = -1;
+	if (x->prog_fd >= 0)
+		close(x->prog_fd), x->prog_fd = -1;
+	return false;
+}
+
+static int record_meta(struct ww_xdp *x, struct strbuf *err)
+{
+	struct ww_meta meta = {0};
+	uint32_t zero = 0;
+
+	object_hash(meta.object_sha256);
+	if (bpf_map_update_elem(x->fd[M_META], &zero, &meta, BPF_ANY)) {
+		sb_addf(err, "XDP: recording the loaded object: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static int load(struct ww_xdp *x, const char *bpffs, struct strbuf *err)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = x->root);
@@ -160,6 +226,8 @@ static int load(struct ww_xdp *x, const char *bpffs, struct strbuf *err)
 		sb_addf(err, "%s: %s", x->root, strerror(errno));
 		return e;
 	}
+	if (pinned_current(x))
+		return 0;
 	libbpf_set_print(libbpf_print);
 	libbpf_tail[0] = '\0';
 	x->skel = wardwall_bpf__open_opts(&oo);
@@ -193,7 +261,7 @@ static int load(struct ww_xdp *x, const char *bpffs, struct strbuf *err)
 	    !strcmp(tag_old, tag_new)) {
 		x->prog_fd = old;
 		free(pp);
-		return 0;
+		return record_meta(x, err);
 	}
 	if (old >= 0) {
 		close(old);
@@ -204,23 +272,9 @@ static int load(struct ww_xdp *x, const char *bpffs, struct strbuf *err)
 	if (e)
 		sb_addf(err, "pinning the XDP program at %s: %s", pp, strerror(-e));
 	free(pp);
-	return e ? e : relink_all(x, err);
-}
-
-static int open_pinned(struct ww_xdp *x, struct strbuf *err)
-{
-	for (int i = 0; i < NMAPS; i++) {
-		char *p = path_of(x, map_names[i], NULL);
-		x->fd[i] = p ? bpf_obj_get(p) : -1;
-		free(p);
-		if (x->fd[i] < 0 && i < M_FLOW_SLOTS)
-			return -ENOENT;
-	}
-	char *pp = path_of(x, WW_PIN_PROG, NULL);
-	x->prog_fd = pp ? bpf_obj_get(pp) : -1;
-	free(pp);
-	(void)err;
-	return 0;
+	if (!e)
+		e = relink_all(x, err);
+	return e ? e : record_meta(x, err);
 }
 
 int ww_xdp_open(const char *bpffs, bool want_load, struct ww_xdp **out, struct strbuf *err)
