@@ -1,32 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* wardwall show --canonical POLICY: the normalized policy. */
+/*
+ * wardwall show: what the kernel enforces now, decoded from netlink and the pinned BPF maps.
+ * wardwall show --canonical POLICY: the normalized form of a policy file.
+ */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "analyse.h"
+#include "apply_nft.h"
+#include "apply_xdp.h"
 #include "cli.h"
+#include "compile_nft.h"
+#include "compile_xdp.h"
+#include "nft_nl.h"
 #include "policy.h"
+#include "readback.h"
+#include "state.h"
+#include "timeutil.h"
 
-int cmd_show(int argc, char **argv)
+static int show_canonical(const char *path)
 {
-	bool canonical = false;
-	char *pos[1];
-	int npos, err, rc = WW_EXIT_USAGE;
-	struct ww_opt opts[] = {{"--canonical", NULL, &canonical}, {NULL, NULL, NULL}};
-	struct ww_diags d = {0};
+	struct ww_diags d = {.file = path};
 	struct ww_policy *p = NULL;
 	struct strbuf out = {0};
+	int err = ww_policy_load(path, &d, &p), rc = WW_EXIT_USAGE;
 
-	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1 || !canonical)
-		return ww_usage("show");
-	d.file = pos[0];
-	err = ww_policy_load(pos[0], &d, &p);
 	if (err == -EINVAL) {
 		ww_diags_print(&d, &out);
 		fputs(sb_str(&out), stderr);
 		rc = WW_EXIT_INVALID;
 	} else if (err) {
-		ww_errorf("%s: %s", pos[0], strerror(-err));
+		ww_errorf("%s: %s", path, strerror(-err));
 	} else {
 		ww_policy_print_canonical(p, &out);
 		fputs(sb_str(&out), stdout);
@@ -35,5 +41,459 @@ int cmd_show(int argc, char **argv)
 	sb_free(&out);
 	ww_policy_free(p);
 	ww_diags_free(&d);
+	return rc;
+}
+
+struct view {
+	struct nfr_table *live;
+	struct ww_readback rb;
+	struct ww_xdp *xdp;
+	struct ww_xdp_state xs;
+	bool has_xdp;
+	struct ww_generation gen;
+	struct ww_policy *applied; /* names host groups in the output; facts come from the kernel */
+	long nft_drift;            /* -1: unknown (nothing recorded) */
+	int xdp_same;              /* -1 unknown, 0 no, 1 yes */
+};
+
+static const char *verdict_name(enum ww_rb_verdict v)
+{
+	static const char *const s[] = {"allow", "deny", "monitor"};
+	return s[v];
+}
+
+struct cidr_ctx {
+	struct strbuf *out;
+	bool first;
+};
+
+static void add_cidr(const struct ww_prefix *p, void *arg)
+{
+	struct cidr_ctx *c = arg;
+	char buf[WW_PREFIX_STRLEN];
+
+	sb_addf(c->out, "%s%s", c->first ? "" : ", ", ww_prefix_str(p, true, buf));
+	c->first = false;
+}
+
+/* "10.20.4.10 (biomed/pump-server)": a destination range, named as precisely as possible. */
+static void range_text(const struct view *v, const struct ww_rb_range *r, bool json,
+		       struct strbuf *out)
+{
+	struct strbuf cidrs = {0};
+	struct cidr_ctx c = {&cidrs, true};
+	const char *zone = ww_rb_zone_of(&v->rb, r);
+	const char *host = NULL;
+
+	ww_range_to_prefixes(r->family, r->lo, r->hi, add_cidr, &c);
+	for (size_t z = 0; v->applied && z < v->applied->nzones && !host; z++) {
+		const struct ww_zone *zz = &v->applied->zones[z];
+		for (size_t h = 0; h < zz->nhosts && !host; h++)
+			for (size_t k = 0; k < zz->hosts[h].nnets; k++) {
+				const struct ww_prefix *p = &zz->hosts[h].nets[k].pfx;
+				if (p->a.family == r->family && ww_prefix_first(p) == r->lo &&
+				    ww_prefix_last(p) == r->hi)
+					host = zz->hosts[h].name;
+			}
+	}
+	if (json) {
+		sb_add(out, "{\"addresses\": ");
+		sb_add_json_str(out, sb_str(&cidrs));
+		sb_add(out, ", \"zone\": ");
+		if (zone)
+			sb_add_json_str(out, zone);
+		else
+			sb_add(out, "null");
+		if (host) {
+			sb_add(out, ", \"host\": ");
+			sb_add_json_str(out, host);
+		}
+		sb_add(out, "}");
+	} else {
+		sb_add(out, sb_str(&cidrs));
+		if (zone && host)
+			sb_addf(out, " (%s/%s)", zone, host);
+		else if (zone)
+			sb_addf(out, " (%s)", zone);
+	}
+	sb_free(&cidrs);
+}
+
+static void svc_text(const struct ww_rb_fact *f, struct strbuf *out)
+{
+	char buf[32];
+
+	if (f->proto < 0)
+		sb_add(out, "any");
+	else
+		sb_add(out, ww_key_str(f->proto, f->lo, f->hi, buf));
+}
+
+static int fact_cmp(const void *a, const void *b)
+{
+	const struct ww_rb_fact *x = a, *y = b;
+	int r = strcmp(x->counter, y->counter);
+
+	if (!r)
+		r = strcmp(x->from, y->from);
+	if (!r && x->verdict != y->verdict)
+		r = x->verdict < y->verdict ? -1 : 1;
+	if (!r && x->dst.family != y->dst.family)
+		r = x->dst.family < y->dst.family ? -1 : 1;
+	if (!r && x->dst.lo != y->dst.lo)
+		r = x->dst.lo < y->dst.lo ? -1 : 1;
+	if (!r && x->proto != y->proto)
+		r = x->proto < y->proto ? -1 : 1;
+	if (!r)
+		r = (int)x->lo - (int)y->lo;
+	return r;
+}
+
+static bool same_group(const struct ww_rb_fact *a, const struct ww_rb_fact *b)
+{
+	return !strcmp(a->counter, b->counter) && !strcmp(a->from, b->from) &&
+	       a->verdict == b->verdict && a->has_from == b->has_from &&
+	       a->has_until == b->has_until && a->valid_from == b->valid_from &&
+	       a->valid_until == b->valid_until;
+}
+
+/* The services of the facts [i, j) that share dst with facts[i], as one string. */
+static void services_of(const struct ww_rb_fact *f, size_t i, size_t j, struct strbuf *out)
+{
+	for (size_t k = i; k < j; k++)
+		if (f[k].dst.family == f[i].dst.family && f[k].dst.lo == f[i].dst.lo) {
+			if (out->len)
+				sb_add(out, ", ");
+			svc_text(&f[k], out);
+		}
+}
+
+static void print_flows(struct view *v, bool json, struct strbuf *out)
+{
+	struct ww_rb_fact *f = v->rb.facts;
+	size_t n = v->rb.nfacts;
+	const char *fp = WW_NFT_FLOW_PREFIX;
+	char tb[WW_TIME_STRLEN];
+	bool firstflow = true;
+
+	qsort(f, n, sizeof(*f), fact_cmp);
+	sb_add(out, json ? "\"flows\": [" : "flows (as the kernel enforces them):\n");
+	for (size_t i = 0; i < n;) {
+		const char *counter = f[i].counter;
+		const char *id = strncmp(counter, fp, strlen(fp)) ? counter : counter + strlen(fp);
+		const struct nfr_counter *nc = nfr_counter_find(v->live, counter);
+		uint64_t xp = 0, xb = 0;
+		bool hasx = v->has_xdp && ww_xdp_flow_counter(v->xdp, id, &xp, &xb);
+		if (json) {
+			sb_add(out, firstflow ? "\n  {\"id\": " : ",\n  {\"id\": ");
+			sb_add_json_str(out, id);
+			sb_addf(out, ", \"nftables\": {\"packets\": %llu, \"bytes\": %llu}",
+				nc ? (unsigned long long)nc->packets : 0ULL,
+				nc ? (unsigned long long)nc->bytes : 0ULL);
+			if (hasx)
+				sb_addf(out, ", \"xdp\": {\"packets\": %llu, \"bytes\": %llu}",
+					(unsigned long long)xp, (unsigned long long)xb);
+			sb_add(out, ", \"enforces\": [");
+		} else {
+			sb_addf(out, "  %s: nftables %llu packets", id,
+				nc ? (unsigned long long)nc->packets : 0ULL);
+			if (hasx)
+				sb_addf(out, ", xdp %llu packets", (unsigned long long)xp);
+			sb_add(out, "\n");
+		}
+		firstflow = false;
+		bool firstgroup = true;
+		/* One group per (source, verdict, window); inside, one line per set of services. */
+		while (i < n && !strcmp(f[i].counter, counter)) {
+			size_t j = i;
+			while (j < n && same_group(&f[i], &f[j]))
+				j++;
+			if (json) {
+				sb_add(out, firstgroup ? "{\"from\": " : ", {\"from\": ");
+				sb_add_json_str(out, f[i].from);
+				sb_addf(out, ", \"verdict\": \"%s\"", verdict_name(f[i].verdict));
+				if (f[i].has_from)
+					sb_addf(out, ", \"valid_from\": \"%s\"",
+						ww_time_str(f[i].valid_from, tb));
+				if (f[i].has_until)
+					sb_addf(out, ", \"valid_until\": \"%s\"",
+						ww_time_str(f[i].valid_until, tb));
+				sb_add(out, ", \"to\": [");
+			} else {
+				sb_addf(out, "    %s from %s", verdict_name(f[i].verdict), f[i].from);
+				if (f[i].has_from)
+					sb_addf(out, " from %s", ww_time_str(f[i].valid_from, tb));
+				if (f[i].has_until)
+					sb_addf(out, " until %s", ww_time_str(f[i].valid_until, tb));
+				sb_add(out, ":\n");
+			}
+			firstgroup = false;
+			bool firstdst = true;
+			for (size_t k = i; k < j; k++) {
+				if (k > i && f[k].dst.family == f[k - 1].dst.family &&
+				    f[k].dst.lo == f[k - 1].dst.lo)
+					continue; /* services of this destination were printed with it */
+				struct strbuf svc = {0};
+				services_of(f, k, j, &svc);
+				if (json) {
+					sb_add(out, firstdst ? "{\"dst\": " : ", {\"dst\": ");
+					range_text(v, &f[k].dst, true, out);
+					sb_add(out, ", \"services\": ");
+					sb_add_json_str(out, sb_str(&svc));
+					sb_add(out, "}");
+				} else {
+					sb_add(out, "      to ");
+					range_text(v, &f[k].dst, false, out);
+					sb_addf(out, ": %s\n", sb_str(&svc));
+				}
+				firstdst = false;
+				sb_free(&svc);
+			}
+			if (json)
+				sb_add(out, "]}");
+			i = j;
+		}
+		if (json)
+			sb_add(out, "]}");
+	}
+	sb_add(out, json ? "\n]" : "");
+}
+
+static void print_zones(const struct view *v, bool json, struct strbuf *out)
+{
+	sb_add(out, json ? "\"zones\": [" : "zones (from the classification maps):\n");
+	for (size_t i = 0; i < v->rb.nzones; i++) {
+		const struct ww_rb_zone *z = &v->rb.zones[i];
+		struct strbuf cidrs = {0};
+		struct cidr_ctx c = {&cidrs, true};
+		for (size_t k = 0; k < z->n; k++)
+			ww_range_to_prefixes(z->ranges[k].family, z->ranges[k].lo, z->ranges[k].hi,
+					     add_cidr, &c);
+		if (json) {
+			sb_add(out, i ? ", {\"name\": " : "{\"name\": ");
+			sb_add_json_str(out, z->name);
+			sb_add(out, ", \"addresses\": ");
+			sb_add_json_str(out, sb_str(&cidrs));
+			sb_add(out, "}");
+		} else {
+			sb_addf(out, "  %s: %s\n", z->name, sb_str(&cidrs));
+		}
+		sb_free(&cidrs);
+	}
+	sb_add(out, json ? "]" : "");
+}
+
+static void print_defaults(const struct view *v, bool json, struct strbuf *out)
+{
+	size_t count[3] = {0, 0, 0};
+	int common = 0;
+
+	for (size_t i = 0; i < v->rb.ndefaults; i++)
+		count[v->rb.defaults[i].verdict]++;
+	for (int k = 1; k < 3; k++)
+		if (count[k] > count[common])
+			common = k;
+	if (json)
+		sb_add(out, "\"defaults\": [");
+	else
+		sb_addf(out, "defaults: %s between %zu zone pairs%s\n", verdict_name(common),
+			count[common], v->rb.ndefaults > count[common] ? ", except:" : "");
+	bool first = true;
+	for (size_t i = 0; i < v->rb.ndefaults; i++) {
+		const struct ww_rb_default *d = &v->rb.defaults[i];
+		const struct nfr_counter *c = nfr_counter_find(v->live, d->counter);
+		if (json) {
+			sb_addf(out, "%s{\"from\": ", first ? "" : ", ");
+			sb_add_json_str(out, d->src);
+			sb_add(out, ", \"to\": ");
+			sb_add_json_str(out, d->dst);
+			sb_addf(out, ", \"verdict\": \"%s\", \"packets\": %llu}", verdict_name(d->verdict),
+				c ? (unsigned long long)c->packets : 0ULL);
+			first = false;
+		} else if ((int)d->verdict != common) {
+			sb_addf(out, "  %s %s -> %s (%llu packets)\n", verdict_name(d->verdict), d->src,
+				d->dst, c ? (unsigned long long)c->packets : 0ULL);
+		}
+	}
+	if (json)
+		sb_add(out, "]");
+}
+
+static void print_view(struct view *v, bool json, struct strbuf *out)
+{
+	static const char *const hooks[] = {"-", "gateway (hook forward)", "host (hooks input and output)",
+					    "host"};
+	char tb[WW_TIME_STRLEN];
+
+	if (json) {
+		sb_add(out, "{\"applied\": ");
+		if (v->gen.gen) {
+			sb_addf(out, "{\"generation\": %lu, \"name\": ", v->gen.gen);
+			sb_add_json_str(out, v->gen.policy_name);
+			sb_addf(out, ", \"sha256\": \"%s\", \"time\": \"%s\"}", v->gen.policy_sha256,
+				ww_time_str(v->gen.time, tb));
+		} else {
+			sb_add(out, "null");
+		}
+		sb_addf(out, ",\n\"nftables\": {\"present\": %s", v->live ? "true" : "false");
+		if (v->live)
+			sb_addf(out, ", \"mode\": \"%s\", \"chains\": %zu, \"maps\": %zu, "
+				     "\"counters\": %zu, \"unexplained\": %zu, \"drift\": %ld",
+				v->rb.hook == NH_FORWARD ? "gateway" : "host", v->live->nchains,
+				v->live->nsets, v->live->ncounters, v->rb.unexplained, v->nft_drift);
+		sb_addf(out, "},\n\"xdp\": {\"present\": %s", v->has_xdp ? "true" : "false");
+		if (v->has_xdp) {
+			sb_addf(out, ", \"generation\": %llu, \"program_tag\": \"%s\", "
+				     "\"matches_applied\": %s, \"links\": [",
+				(unsigned long long)v->xs.generation, v->xs.prog_tag,
+				v->xdp_same < 0 ? "null" : v->xdp_same ? "true" : "false");
+			for (size_t i = 0; i < v->xs.nlinks; i++) {
+				sb_add(out, i ? ", {\"interface\": " : "{\"interface\": ");
+				sb_add_json_str(out, v->xs.links[i].ifname);
+				sb_addf(out, ", \"mode\": \"%s\", \"attached\": %s}",
+					v->xs.links[i].generic ? "generic" : "native",
+					v->xs.links[i].present ? "true" : "false");
+			}
+			sb_add(out, "]");
+		}
+		sb_add(out, "}");
+		if (v->live) {
+			sb_add(out, ",\n");
+			print_zones(v, true, out);
+			sb_add(out, ",\n");
+			print_flows(v, true, out);
+			sb_add(out, ",\n");
+			print_defaults(v, true, out);
+		}
+		sb_add(out, "}\n");
+		return;
+	}
+	if (v->gen.gen)
+		sb_addf(out, "applied: generation %lu (%s, sha256 %.12s, %s by %s)\n", v->gen.gen,
+			v->gen.policy_name, v->gen.policy_sha256, ww_time_str(v->gen.time, tb),
+			v->gen.user);
+	else
+		sb_add(out, "applied: nothing recorded in the state directory\n");
+	if (!v->live) {
+		sb_add(out, "nftables: no table inet " WW_NFT_TABLE "\n");
+	} else {
+		sb_addf(out, "nftables: table inet " WW_NFT_TABLE ", %s; %zu chains, %zu maps, %zu "
+			     "counters",
+			hooks[v->rb.hook], v->live->nchains, v->live->nsets, v->live->ncounters);
+		if (v->nft_drift >= 0)
+			sb_addf(out, "; %s", v->nft_drift ? "DRIFT: differs from the applied generation "
+							    "(see `wardwall plan`)"
+							  : "equals the applied generation");
+		sb_add(out, "\n");
+		if (v->rb.nifaces) {
+			sb_add(out, "  filters traffic through:");
+			for (size_t i = 0; i < v->rb.nifaces; i++)
+				sb_addf(out, " %s", v->rb.ifaces[i]);
+			sb_add(out, "\n");
+		}
+	}
+	if (!v->has_xdp) {
+		sb_add(out, "xdp: nothing pinned\n");
+	} else {
+		sb_addf(out, "xdp: program tag %s, kernel generation %llu%s", v->xs.prog_tag,
+			(unsigned long long)v->xs.generation, v->xs.valid ? "" : " (none installed)");
+		if (v->xdp_same >= 0)
+			sb_addf(out, "; %s", v->xdp_same ? "maps equal the applied generation"
+							 : "DRIFT: maps differ from the applied generation");
+		sb_add(out, "\n");
+		for (size_t i = 0; i < v->xs.nlinks; i++)
+			sb_addf(out, "  %s: %s%s\n", v->xs.links[i].ifname,
+				v->xs.links[i].generic ? "generic" : "native",
+				v->xs.links[i].present ? "" : " (interface gone: stale link)");
+	}
+	if (v->live) {
+		print_zones(v, false, out);
+		print_flows(v, false, out);
+		print_defaults(v, false, out);
+		if (v->rb.unexplained)
+			sb_addf(out, "note: %zu rules or elements fit no shape wardwall writes (drift)\n",
+				v->rb.unexplained);
+	}
+}
+
+static int build_view(struct view *v, const char *state_dir, const char *bpffs, struct strbuf *err)
+{
+	struct ww_nft *nft = NULL;
+	struct ww_state *st = NULL;
+	struct ww_diags d = {.file = "generation"};
+	uint32_t genid;
+	int e;
+
+	v->nft_drift = -1;
+	v->xdp_same = -1;
+	e = ww_nft_open(&nft);
+	if (!e)
+		e = ww_nft_read(nft, &v->live, &genid, err);
+	ww_nft_close(nft);
+	if (e)
+		return e;
+	if (v->live && (e = ww_readback(v->live, &v->rb)))
+		return e;
+	if (!ww_state_open(state_dir, false, &st, err) && !ww_state_current(st, &v->gen) &&
+	    v->gen.gen && !ww_state_policy(st, v->gen.gen, &v->applied, &d)) {
+		struct nfr_table *want = NULL;
+		struct ww_nft_diff diff = {0};
+		if (!ww_compile_nft(v->applied, &want) && !ww_nft_diff(v->live, want, &diff))
+			v->nft_drift = (long)diff.n + diff.replace;
+		ww_nft_diff_free(&diff);
+		nfr_table_free(want);
+	}
+	sb_reset(err);
+	ww_state_close(st);
+	ww_diags_free(&d);
+	if (!ww_xdp_open(bpffs, false, &v->xdp, err)) {
+		v->has_xdp = !ww_xdp_read(v->xdp, &v->xs, err);
+		struct ww_xdp_image img;
+		struct ww_diags dx = {0};
+		bool same;
+		if (v->has_xdp && v->applied && v->applied->enf.xdp != WW_XDP_OFF &&
+		    !ww_compile_xdp(v->applied, &img, &dx)) {
+			if (!ww_xdp_same(v->xdp, &img, v->applied, &same, err))
+				v->xdp_same = same;
+			ww_xdp_image_free(&img);
+		}
+		ww_diags_free(&dx);
+	}
+	sb_reset(err);
+	return 0;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	const char *state_dir = NULL, *bpffs = NULL;
+	bool canonical = false, json = false;
+	char *pos[1];
+	int npos, rc = WW_EXIT_USAGE;
+	struct ww_opt opts[] = {{"--canonical", NULL, &canonical}, {"--json", NULL, &json},
+				{"--state-dir", &state_dir, NULL},  {"--bpffs", &bpffs, NULL},
+				{NULL, NULL, NULL}};
+	struct view v = {0};
+	struct strbuf err = {0}, out = {0};
+
+	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos))
+		return ww_usage("show");
+	if (canonical)
+		return npos == 1 ? show_canonical(pos[0]) : ww_usage("show");
+	if (npos)
+		return ww_usage("show");
+	if (build_view(&v, state_dir, bpffs, &err)) {
+		ww_errorf("show: %s", sb_str(&err));
+	} else {
+		print_view(&v, json, &out);
+		fputs(sb_str(&out), stdout);
+		rc = WW_EXIT_OK;
+	}
+	sb_free(&err);
+	sb_free(&out);
+	ww_readback_free(&v.rb);
+	nfr_table_free(v.live);
+	ww_xdp_state_free(&v.xs);
+	ww_xdp_close(v.xdp);
+	ww_policy_free(v.applied);
 	return rc;
 }

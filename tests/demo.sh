@@ -76,6 +76,7 @@ done
 ww_serve tcp:22,tcp:443,tcp:8443,udp:24005,udp:47808
 
 heading "Apply the policy in the gateway (nftables, one transaction)"
+echo "(a copy with enforcement.xdp \"off\", hence its own sha256: this demo shows the nftables tier)"
 echo "\$ wardwall apply $POLICY"
 ip netns exec "$GW" "$WW" apply "$ENFORCED" 2>/dev/null | sed "s|$ENFORCED|$POLICY|g"
 
