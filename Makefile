@@ -101,4 +101,22 @@ format:
 clean:
 	rm -rf $(BUILD)
 
+# ---- XDP tests: the program on crafted frames (BPF_PROG_TEST_RUN), random-policy differential
+# test, verifier and load test. Built into $(BUILD)/tests-xdp/, not $(BUILD)/tests/: tests/run-all
+# runs every $(BUILD)/tests/test_* directly, and these must run inside tests/xdp/sandbox.sh (a
+# private mount and network namespace with a private bpffs), as tests/suites/4*-xdp-*.sh do.
+XDP_TEST_SRCS := $(wildcard tests/xdp/test_*.c)
+XDP_TEST_BINS := $(XDP_TEST_SRCS:tests/xdp/%.c=$(BUILD)/tests-xdp/%)
+
+.PHONY: xdp-tests
+xdp-tests: $(XDP_TEST_BINS)
+unit: xdp-tests
+
+$(BUILD)/tests-xdp:
+	@mkdir -p $@
+
+$(BUILD)/tests-xdp/%: tests/xdp/%.c tests/xdp/xdp.h $(BUILD)/libwardwall.a | $(BUILD)/tests-xdp
+	$(CC) $(ALL_CFLAGS) -Itests/xdp -o $@ $< $(BUILD)/libwardwall.a $(LIBS) -lcmocka
+# ---- end of the XDP tests
+
 -include $(wildcard $(BUILD)/obj/*.d)

@@ -67,7 +67,12 @@ static int inject_fault(struct ww_nft_batch *b, const struct nfr_table *want)
 		struct nfr_set s = want->sets[i];
 		s.elems = &e;
 		s.nelems = 1;
-		return ww_nft_add_elems(b, &s, "fault injected by WARDWALL_FAULT");
+		char *what = xstrdup_printf("map %s: element injected by WARDWALL_FAULT (goto "
+					    "wardwall-fault-no-such-chain)",
+					    s.name);
+		int r = what ? ww_nft_add_elems(b, &s, what) : -ENOMEM;
+		free(what);
+		return r;
 	}
 	return 0;
 }
@@ -138,6 +143,31 @@ static int xdp_before(const struct ww_policy *p, const struct ww_apply_opts *o,
 	r->xdp_attached = t->nattached;
 	ww_xdp_image_free(&img);
 	ww_diags_free(&d);
+	return e;
+}
+
+/* Counters that appear now start counting now; those kept keep their start. */
+static int record_counters(struct ww_state *st, const struct ww_policy *p,
+			   const struct nfr_table *want, bool xdp)
+{
+	size_t n = want->ncounters + (xdp ? p->nflows : 0);
+	char **names = calloc(n + 1, sizeof(*names));
+	size_t k = 0;
+	int e = 0;
+
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < want->ncounters && !e; i++)
+		if (!(names[k++] = xstrdup_printf("nft:%s", want->counters[i].name)))
+			e = -ENOMEM;
+	for (size_t i = 0; xdp && i < p->nflows && !e; i++)
+		if (!(names[k++] = xstrdup_printf("xdp:%s", p->flows[i].id)))
+			e = -ENOMEM;
+	if (!e)
+		e = ww_state_counters_update(st, (const char *const *)names, k, (int64_t)time(NULL));
+	for (size_t i = 0; i < k; i++)
+		free(names[i]);
+	free(names);
 	return e;
 }
 
@@ -257,6 +287,8 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 	} else if (!e) {
 		r->gen = cur.gen;
 	}
+	if (!e)
+		e = record_counters(st, p, want, r->xdp);
 	if (e)
 		sb_addf(err, "the kernel has the new policy, but recording it under %s failed: %s",
 			ww_state_dir(st), strerror(-e));
@@ -275,7 +307,8 @@ out:
 	return e;
 }
 
-int ww_remove(const char *state_dir, const char *bpffs, bool *changed, struct strbuf *err)
+int ww_remove(const char *state_dir, const char *bpffs, bool *changed, bool *xdp_changed,
+	      struct strbuf *err)
 {
 	struct ww_state *st = NULL;
 	struct ww_nft *nft = NULL;
@@ -299,14 +332,12 @@ int ww_remove(const char *state_dir, const char *bpffs, bool *changed, struct st
 			e = ww_nft_batch_commit(nft, b, err);
 		*changed = !e;
 	}
-	if (!e) {
-		bool xdp_changed;
-		e = ww_xdp_remove(bpffs, &xdp_changed, err);
-		*changed = *changed || xdp_changed;
-	}
+	*xdp_changed = false;
+	if (!e)
+		e = ww_xdp_remove(bpffs, xdp_changed, err);
 	if (!e) {
 		struct ww_generation cur;
-		if (ww_state_current(st, &cur) || cur.gen || *changed)
+		if (ww_state_current(st, &cur) || cur.gen || *changed || *xdp_changed)
 			e = ww_state_record(st, NULL, "remove", NULL, 0, NULL);
 	}
 	ww_nft_batch_free(b);

@@ -50,8 +50,8 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r, bool json,
 		     struct strbuf *out);
 
-/* Deletes wardwall's table and XDP objects and records the removal. *changed tells whether
- * there was anything. */
-int ww_remove(const char *state_dir, const char *bpffs, bool *changed, struct strbuf *err);
+/* Deletes wardwall's table and XDP objects and records the removal; *nft and *xdp tell which
+ * of them there was. */
+int ww_remove(const char *state_dir, const char *bpffs, bool *nft, bool *xdp, struct strbuf *err);
 
 #endif

@@ -1105,6 +1105,40 @@ bool ww_xdp_flow_counter(struct ww_xdp *x, const char *id, uint64_t *packets, ui
 	return ok;
 }
 
+static bool zone_slot(struct ww_xdp *x, const char *name, uint32_t *slot)
+{
+	char key[WW_FLOW_ID_LEN];
+
+	if (!name || !strcmp(name, "-")) {
+		*slot = 0;
+		return true;
+	}
+	key_of(key, name);
+	return !bpf_map_lookup_elem(x->fd[M_ZONE_SLOTS], key, slot);
+}
+
+bool ww_xdp_default_counter(struct ww_xdp *x, const char *src, const char *dst, uint64_t *packets,
+			    uint64_t *bytes)
+{
+	struct ww_count *v = calloc((size_t)x->ncpus, sizeof(*v));
+	uint32_t a, b, idx;
+	bool ok = false;
+
+	*packets = *bytes = 0;
+	if (v && zone_slot(x, src, &a) && zone_slot(x, dst, &b)) {
+		idx = a * WW_ZONE_SLOTS + b;
+		if (!bpf_map_lookup_elem(x->fd[M_DEFAULT_STATS], &idx, v)) {
+			for (int c = 0; c < x->ncpus; c++) {
+				*packets += v[c].packets;
+				*bytes += v[c].bytes;
+			}
+			ok = true;
+		}
+	}
+	free(v);
+	return ok;
+}
+
 int ww_xdp_stats(struct ww_xdp *x, uint64_t *stats)
 {
 	uint64_t *v = calloc((size_t)x->ncpus, sizeof(*v));

@@ -87,6 +87,9 @@ void ww_xdp_state_free(struct ww_xdp_state *s);
 
 /* Counters of the flow with id (summed over CPUs); false if it has no slot. */
 bool ww_xdp_flow_counter(struct ww_xdp *x, const char *id, uint64_t *packets, uint64_t *bytes);
+/* Default counters of a zone pair (NULL or "-": no zone), summed over CPUs. */
+bool ww_xdp_default_counter(struct ww_xdp *x, const char *src, const char *dst, uint64_t *packets,
+			    uint64_t *bytes);
 int ww_xdp_stats(struct ww_xdp *x, uint64_t *stats /* [WW_S_MAX] */);
 int ww_xdp_ringbuf_fd(struct ww_xdp *x);
 /* The fd of the program ("prog") or of a map by its name in bpf/wardwall.bpf.c ("ww_ct"), or

@@ -12,17 +12,22 @@ int cmd_remove(int argc, char **argv)
 				{"--bpffs", &bpffs, NULL},
 				{NULL, NULL, NULL}};
 	struct strbuf err = {0};
-	bool changed;
+	bool nft, xdp;
 	int npos;
 
 	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
 		return ww_usage("remove");
-	if (ww_remove(state_dir, bpffs, &changed, &err)) {
+	if (ww_remove(state_dir, bpffs, &nft, &xdp, &err)) {
 		ww_errorf("remove: %s", sb_str(&err));
 		sb_free(&err);
 		return WW_EXIT_USAGE;
 	}
-	printf(changed ? "removed table inet wardwall and wardwall's XDP programs and maps\n" : "nothing to remove\n");
+	if (nft)
+		printf("removed table inet wardwall\n");
+	if (xdp)
+		printf("removed wardwall's XDP program, links and maps\n");
+	if (!nft && !xdp)
+		printf("nothing to remove\n");
 	sb_free(&err);
 	return WW_EXIT_OK;
 }

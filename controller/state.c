@@ -102,8 +102,11 @@ void ww_state_close(struct ww_state *s)
 {
 	if (!s)
 		return;
-	if (s->lockfd >= 0)
+	if (s->lockfd >= 0) {
+		/* Forget the holder's pid before letting go, so no one is told about a dead one. */
+		(void)!ftruncate(s->lockfd, 0);
 		close(s->lockfd); /* releases the lock */
+	}
 	free(s->dir);
 	free(s);
 }
@@ -357,4 +360,79 @@ int ww_state_verify_history(struct ww_state *s, struct strbuf *err)
 	}
 	free(text);
 	return 0;
+}
+
+int ww_state_counters_load(struct ww_state *s, char ***names, int64_t **since, size_t *n)
+{
+	char *path = xstrdup_printf("%s/counters.json", s->dir), *text;
+	cJSON *root;
+	size_t cap = 0, cap2 = 0;
+	int e;
+
+	*names = NULL;
+	*since = NULL;
+	*n = 0;
+	if (!path)
+		return -ENOMEM;
+	e = read_file(path, &text, NULL);
+	free(path);
+	if (e == -ENOENT)
+		return 0;
+	if (e)
+		return e;
+	root = cJSON_Parse(text);
+	free(text);
+	for (const cJSON *m = root ? root->child : NULL; m; m = m->next) {
+		char *nm = strdup(m->string);
+		size_t k = *n;
+		if (!nm || !cJSON_IsNumber(m) || VEC_PUSH(*names, *n, cap, nm)) {
+			free(nm);
+			continue;
+		}
+		if (vec_reserve(since, &cap2, k + 1, sizeof(**since))) {
+			cJSON_Delete(root);
+			return -ENOMEM;
+		}
+		(*since)[k] = (int64_t)m->valuedouble;
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+int64_t ww_state_counter_since(char **names, int64_t *since, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return since[i];
+	return 0;
+}
+
+int ww_state_counters_update(struct ww_state *s, const char *const *present, size_t n,
+			     int64_t now)
+{
+	char **names;
+	int64_t *since;
+	size_t m;
+	struct strbuf out = {0};
+	int e = ww_state_counters_load(s, &names, &since, &m);
+
+	if (e)
+		return e;
+	sb_add(&out, "{");
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = ww_state_counter_since(names, since, m, present[i]);
+		sb_add(&out, i ? ",\n " : "\n ");
+		sb_add_json_str(&out, present[i]);
+		sb_addf(&out, ": %lld", (long long)(t ? t : now));
+	}
+	sb_add(&out, "\n}\n");
+	for (size_t i = 0; i < m; i++)
+		free(names[i]);
+	free(names);
+	free(since);
+	char *path = xstrdup_printf("%s/counters.json", s->dir);
+	e = !path || out.oom ? -ENOMEM : write_file_atomic(path, out.s, out.len, 0640);
+	free(path);
+	sb_free(&out);
+	return e;
 }

@@ -49,6 +49,16 @@ int ww_state_policy(struct ww_state *s, unsigned long gen, struct ww_policy **ou
 /* Records an apply or rollback of p as a new generation, or (p NULL) a remove. */
 int ww_state_record(struct ww_state *s, const struct ww_policy *p, const char *action,
 		    const char *source, unsigned long restores, unsigned long *gen);
+/*
+ * When each counter started counting ("counters.json": name -> unix seconds). Names are
+ * "nft:<counter>" and "xdp:<flow id>". ww_state_counters_update sets `now` for names not yet
+ * known among `present` and forgets names not in `present`.
+ */
+int ww_state_counters_load(struct ww_state *s, char ***names, int64_t **since, size_t *n);
+int ww_state_counters_update(struct ww_state *s, const char *const *present, size_t n,
+			     int64_t now);
+int64_t ww_state_counter_since(char **names, int64_t *since, size_t n, const char *name);
+
 /* Verifies the history's hash chain; returns 0, or -EBADMSG with the broken line in err. */
 int ww_state_verify_history(struct ww_state *s, struct strbuf *err);
 

@@ -80,13 +80,15 @@ static inline int ns_ino(const char *path, ino_t *ino)
 
 /*
  * 0 when this process may load programs and create maps: WARDWALL_BPFFS names a bpffs that is
- * not /sys/fs/bpf, and the mount and network namespaces are not those of PID 1. Else -EPERM,
- * with why.
+ * not /sys/fs/bpf, and the network and mount namespaces differ from those of PID 1 and from
+ * those tests/xdp/sandbox.sh left (WW_XDP_OUTER_NS="net:mnt" inode numbers); at least one of
+ * the two references must be readable. Else -EPERM, with why.
  */
 static inline int xt_sandbox_check(struct strbuf *why)
 {
-	const char *fs = getenv("WARDWALL_BPFFS");
+	const char *fs = getenv("WARDWALL_BPFFS"), *outer = getenv("WW_XDP_OUTER_NS");
 	static const char *const ns[] = {"net", "mnt"};
+	unsigned long long out[2] = {0, 0};
 	struct statfs sfs;
 
 	if (!fs || !*fs || !strncmp(fs, "/sys/fs/bpf", 11)) {
@@ -97,12 +99,27 @@ static inline int xt_sandbox_check(struct strbuf *why)
 		sb_addf(why, "%s is not a bpffs", fs);
 		return -EPERM;
 	}
+	if (outer && sscanf(outer, "%llu:%llu", &out[0], &out[1]) != 2)
+		out[0] = out[1] = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
 		char a[64], b[64];
-		ino_t x, y;
+		ino_t self, init;
+		bool refs = false, same = false;
 		snprintf(a, sizeof(a), "/proc/self/ns/%s", ns[i]);
 		snprintf(b, sizeof(b), "/proc/1/ns/%s", ns[i]);
-		if (ns_ino(a, &x) || ns_ino(b, &y) || x == y) {
+		if (ns_ino(a, &self)) {
+			sb_addf(why, "cannot read %s", a);
+			return -EPERM;
+		}
+		if (!ns_ino(b, &init)) {
+			refs = true;
+			same = self == init;
+		}
+		if (out[i]) {
+			refs = true;
+			same = same || self == out[i];
+		}
+		if (!refs || same) {
 			sb_addf(why, "not in a private %s namespace (run under tests/xdp/sandbox.sh)",
 				ns[i]);
 			return -EPERM;

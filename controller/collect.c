@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "collect.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compile_nft.h"
+#include "compile_xdp.h"
+#include "nft_nl.h"
+
+const char *ww_xdp_stat_name(int s)
+{
+	static const char *const names[WW_S_MAX] = {
+		[WW_S_PACKETS] = "packets",		[WW_S_NOT_IP] = "not_ip",
+		[WW_S_LOCAL] = "local",			[WW_S_FRAGMENT] = "fragment",
+		[WW_S_TRUNCATED] = "truncated",		[WW_S_MALFORMED] = "malformed",
+		[WW_S_EXTHDR_LIMIT] = "exthdr_limit",	[WW_S_NO_POLICY] = "no_policy",
+		[WW_S_CT_HIT] = "ct_hit",		[WW_S_CT_REVOKED] = "ct_revoked",
+		[WW_S_RELATED] = "related",		[WW_S_EVENTS] = "events",
+		[WW_S_EVENTS_RATE] = "events_rate_limited", [WW_S_EVENTS_FULL] = "events_ring_full",
+	};
+	return s >= 0 && s < WW_S_MAX ? names[s] : "?";
+}
+
+static int add_flow(struct ww_collect *c, const char *id, size_t *cap, struct ww_flow_stat **out)
+{
+	for (size_t i = 0; i < c->nflows; i++)
+		if (!strcmp(c->flows[i].id, id)) {
+			*out = &c->flows[i];
+			return 0;
+		}
+	struct ww_flow_stat f = {.id = strdup(id)};
+	if (!f.id || VEC_PUSH(c->flows, c->nflows, *cap, f)) {
+		free(f.id);
+		return -ENOMEM;
+	}
+	if (c->applied)
+		c->flows[c->nflows - 1].flow = ww_flow_find(c->applied, id);
+	*out = &c->flows[c->nflows - 1];
+	return 0;
+}
+
+int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, struct strbuf *err)
+{
+	const char *fp = WW_NFT_FLOW_PREFIX, *dp = WW_NFT_DEFAULT_PREFIX;
+	struct ww_nft *nft = NULL;
+	struct ww_state *st = NULL;
+	struct ww_diags d = {.file = "generation"};
+	char **snames = NULL;
+	int64_t *ssince = NULL;
+	size_t nsince = 0, fcap = 0, dcap = 0;
+	uint32_t genid;
+	int e;
+
+	memset(c, 0, sizeof(*c));
+	c->time = (int64_t)time(NULL);
+	c->xdp_same = -1;
+	e = ww_nft_open(&nft);
+	if (!e)
+		e = ww_nft_read(nft, &c->live, &genid, err);
+	ww_nft_close(nft);
+	if (!e && c->live)
+		e = ww_readback(c->live, &c->rb);
+	if (e)
+		return e;
+	if (!ww_state_open(state_dir, false, &st, err)) {
+		if (!ww_state_current(st, &c->gen) && c->gen.gen)
+			ww_state_policy(st, c->gen.gen, &c->applied, &d);
+		ww_state_counters_load(st, &snames, &ssince, &nsince);
+	}
+	sb_reset(err);
+	ww_state_close(st);
+	ww_diags_free(&d);
+	if (c->applied && !ww_compile_nft(c->applied, &c->expected) &&
+	    !ww_nft_diff(c->live, c->expected, &c->drift))
+		c->drift_known = true;
+	if (!ww_xdp_open(bpffs, false, &c->xdp, err)) {
+		c->has_xdp = !ww_xdp_read(c->xdp, &c->xs, err) && !ww_xdp_stats(c->xdp, c->xdp_stats);
+		struct ww_xdp_image img;
+		struct ww_diags dx = {0};
+		bool same;
+		if (c->has_xdp && c->applied && c->applied->enf.xdp != WW_XDP_OFF &&
+		    !ww_compile_xdp(c->applied, &img, &dx)) {
+			if (!ww_xdp_same(c->xdp, &img, c->applied, &same, err))
+				c->xdp_same = same;
+			ww_xdp_image_free(&img);
+		} else if (c->applied && c->applied->enf.xdp != WW_XDP_OFF) {
+			c->xdp_same = 0; /* asked for, not there */
+		}
+		ww_diags_free(&dx);
+	} else if (c->applied && c->applied->enf.xdp != WW_XDP_OFF) {
+		c->xdp_same = 0;
+	}
+	sb_reset(err);
+	/* Flows: every counter the kernel has, and every flow the record has. */
+	for (size_t i = 0; c->live && i < c->live->ncounters && !e; i++) {
+		const struct nfr_counter *n = &c->live->counters[i];
+		struct ww_flow_stat *f;
+		char key[128];
+		if (!strcmp(n->name, "ct-invalid"))
+			c->ct_invalid = n->packets;
+		if (strncmp(n->name, fp, strlen(fp)))
+			continue;
+		e = add_flow(c, n->name + strlen(fp), &fcap, &f);
+		if (e)
+			break;
+		f->nft = (struct ww_tier_count){true, n->packets, n->bytes, 0};
+		snprintf(key, sizeof(key), "nft:%s", n->name);
+		f->nft.since = ww_state_counter_since(snames, ssince, nsince, key);
+	}
+	for (size_t i = 0; c->applied && i < c->applied->nflows && !e; i++) {
+		struct ww_flow_stat *f;
+		e = add_flow(c, c->applied->flows[i].id, &fcap, &f);
+	}
+	for (size_t i = 0; i < c->nflows && c->has_xdp && !e; i++) {
+		struct ww_flow_stat *f = &c->flows[i];
+		char key[128];
+		f->xdp.present = ww_xdp_flow_counter(c->xdp, f->id, &f->xdp.packets, &f->xdp.bytes);
+		snprintf(key, sizeof(key), "xdp:%s", f->id);
+		f->xdp.since = ww_state_counter_since(snames, ssince, nsince, key);
+	}
+	/* Defaults per zone pair, as the kernel's default chains say. */
+	for (size_t i = 0; i < c->rb.ndefaults && !e; i++) {
+		const struct ww_rb_default *rd = &c->rb.defaults[i];
+		const struct nfr_counter *n = nfr_counter_find(c->live, rd->counter);
+		char key[256];
+		struct ww_default_stat ds = {.src = strdup(rd->src), .dst = strdup(rd->dst),
+					     .verdict = rd->verdict};
+		if (!ds.src || !ds.dst || VEC_PUSH(c->defaults, c->ndefaults, dcap, ds)) {
+			free(ds.src), free(ds.dst);
+			e = -ENOMEM;
+			break;
+		}
+		struct ww_default_stat *x = &c->defaults[c->ndefaults - 1];
+		snprintf(key, sizeof(key), "nft:%s%s/%s", dp, rd->src, rd->dst);
+		if (n)
+			x->nft = (struct ww_tier_count){true, n->packets, n->bytes,
+							ww_state_counter_since(snames, ssince, nsince,
+									       key)};
+		if (c->has_xdp)
+			x->xdp.present = ww_xdp_default_counter(c->xdp, rd->src, rd->dst,
+								&x->xdp.packets, &x->xdp.bytes);
+	}
+	for (size_t i = 0; i < nsince; i++)
+		free(snames[i]);
+	free(snames);
+	free(ssince);
+	if (e)
+		ww_collect_free(c);
+	return e;
+}
+
+bool ww_collect_in_sync(const struct ww_collect *c)
+{
+	return c->drift_known && !c->drift.n && !c->drift.replace && c->xdp_same != 0;
+}
+
+void ww_collect_free(struct ww_collect *c)
+{
+	for (size_t i = 0; i < c->nflows; i++)
+		free(c->flows[i].id);
+	free(c->flows);
+	for (size_t i = 0; i < c->ndefaults; i++) {
+		free(c->defaults[i].src);
+		free(c->defaults[i].dst);
+	}
+	free(c->defaults);
+	ww_nft_diff_free(&c->drift);
+	nfr_table_free(c->expected);
+	ww_readback_free(&c->rb);
+	nfr_table_free(c->live);
+	ww_xdp_state_free(&c->xs);
+	ww_xdp_close(c->xdp);
+	ww_policy_free(c->applied);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stage 6, report: one read of everything the kernel holds that stats, metrics and evidence
+ * show — counters of both tiers, the decoded ruleset, the XDP state, and whether all of it
+ * equals what the applied generation compiles to. Counts and enforcement come from the
+ * kernel; the recorded policy only lends names (a flow's zones, owner, controls).
+ */
+#ifndef WW_COLLECT_H
+#define WW_COLLECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "apply_nft.h"
+#include "apply_xdp.h"
+#include "nfr.h"
+#include "readback.h"
+#include "state.h"
+
+struct ww_tier_count {
+	bool present;
+	uint64_t packets, bytes;
+	int64_t since; /* unix seconds the counter started at, 0: unknown */
+};
+
+struct ww_flow_stat {
+	char *id;
+	const struct ww_flow *flow; /* in the applied policy, or NULL if the kernel has a flow the
+				       record does not */
+	struct ww_tier_count nft, xdp;
+};
+
+struct ww_default_stat {
+	char *src, *dst; /* zone names, "-" for no zone */
+	enum ww_rb_verdict verdict;
+	struct ww_tier_count nft, xdp;
+};
+
+struct ww_collect {
+	int64_t time;
+	struct ww_generation gen;  /* gen.gen == 0: nothing recorded */
+	struct ww_policy *applied; /* the recorded generation's policy, or NULL */
+	struct nfr_table *live;    /* NULL: no table */
+	struct ww_readback rb;
+	struct nfr_table *expected; /* the applied generation, compiled */
+	struct ww_nft_diff drift;  /* live vs expected (names point into both) */
+	bool drift_known;
+	bool has_xdp;
+	struct ww_xdp *xdp;
+	struct ww_xdp_state xs;
+	uint64_t xdp_stats[WW_S_MAX];
+	int xdp_same; /* -1: not applicable, 0: differs, 1: equal */
+	struct ww_flow_stat *flows;
+	size_t nflows;
+	struct ww_default_stat *defaults;
+	size_t ndefaults;
+	uint64_t ct_invalid;
+};
+
+int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, struct strbuf *err);
+void ww_collect_free(struct ww_collect *c);
+
+/* Is the kernel exactly what the applied generation compiles to (both tiers)? */
+bool ww_collect_in_sync(const struct ww_collect *c);
+
+/* ww_stat names for ww_stats entries ("truncated", "not_ip"...). */
+const char *ww_xdp_stat_name(int stat);
+
+#endif

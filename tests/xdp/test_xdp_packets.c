@@ -1,0 +1,760 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The XDP program on crafted frames (BPF_PROG_TEST_RUN), with the policy of
+ * tests/xdp/packets.json installed as a generation: for every frame the action, the counter that
+ * must move (a ww_stats reason, a flow's counter, a default counter) and, for every frame the
+ * policy decides, the reference evaluator's verdict. Run it under tests/xdp/sandbox.sh.
+ */
+#include "xdp.h"
+
+#define POLICY_FILE "tests/xdp/packets.json"
+
+/* Addresses of the test policy's zones. */
+#define C     "10.1.0.5"
+#define C6    "fd00:1::5"
+#define DB    "10.1.2.3"
+#define DB6   "fd00:1::3"
+#define WEB   "10.1.3.4"
+#define WEB6  "fd00:1:0:3::4"
+#define S     "10.2.0.10"
+#define S6    "fd00:2::10"
+#define DNS   "10.2.0.53"
+#define DNS6  "fd00:2::53"
+#define IOT   "10.3.0.20"
+#define IOT6  "fd00:3::20"
+#define OUT   "192.0.2.1" /* in no zone */
+#define OUT6  "2001:db8::1"
+
+#define TCP    IPPROTO_TCP
+#define UDP    IPPROTO_UDP
+#define SCTP   IPPROTO_SCTP
+#define ICMP   IPPROTO_ICMP
+#define ICMPV6 IPPROTO_ICMPV6
+#define GRE    47
+#define ESP    50
+#define PASS   XDP_PASS
+#define DROP   XDP_DROP
+
+/* WW_S_PACKETS moves for every frame: as an expected reason it means "the policy decided". */
+#define DECIDED WW_S_PACKETS
+
+enum cut { CUT_NONE, CUT_L2, CUT_L3, CUT_L4 };
+
+struct spec {
+	const char *src, *dst;
+	int proto;
+	uint16_t sport, dport;
+	uint8_t type, code;
+	uint16_t vlan[2];
+	uint16_t frag;        /* IPv4 flags and fragment offset */
+	const char *exts;     /* IPv6 extension headers in order, e.g. "0 43 44" */
+	uint16_t v6frag;      /* offset and M flag of the fragment header */
+	int quote;            /* an ICMP error quoting the packet of step quote - 1 */
+	uint16_t ethertype;   /* replaces the frame's (the last one, after any tags) */
+	uint8_t version, ihl; /* replace the IP header's */
+	uint16_t tot_len;     /* replaces the IPv4 total length */
+	enum cut cut;         /* cut the frame keep bytes after the start of this layer */
+	size_t keep;
+	bool reply;           /* a reply: the policy decides it in the opening direction */
+};
+
+struct expect {
+	uint32_t action;
+	int stat;            /* the ww_stats reason that moves by one; DECIDED: the policy decides */
+	const char *flow;    /* the flow counting it (decided, CT_HIT, CT_REVOKED); NULL: default */
+	const char *mon;     /* a monitor-mode flow observing it */
+	const char *zs, *zd; /* the default counter that counts it (NULL: no zone) */
+};
+
+struct step {
+	struct spec s;
+	struct expect e;
+};
+
+#define MAX_STEPS 6
+
+struct xcase {
+	const char *name;
+	struct step st[MAX_STEPS];
+};
+
+struct ctx {
+	struct xt t;
+	struct ww_policy *p, *revoked; /* the test policy; the same with clinic-https a deny */
+	int64_t start;                 /* unix seconds when the test started */
+	bool installed;
+};
+
+/* ---- the cases ---- */
+
+#define STEP(...) {__VA_ARGS__}
+#define X(...)    .e = {__VA_ARGS__}
+
+static const struct xcase cases[] = {
+	/* ---- frames the program does not judge ---- */
+	{"ARP is not IP: passed",
+	 {STEP(.s = {C, S, TCP, 40000, 443, .ethertype = 0x0806}, X(PASS, WW_S_NOT_IP))}},
+	{"802.1Q tag cut short: dropped",
+	 {STEP(.s = {C, S, TCP, 40000, 443, .vlan = {0x8100}, .cut = CUT_L2, .keep = 16},
+	       X(DROP, WW_S_TRUNCATED))}},
+	{"IPv4 header cut short: dropped",
+	 {STEP(.s = {C, S, TCP, 40000, 443, .cut = CUT_L3, .keep = 10}, X(DROP, WW_S_TRUNCATED))}},
+	{"IPv4 IHL 4: dropped",
+	 {STEP(.s = {C, S, TCP, 40000, 443, .ihl = 4}, X(DROP, WW_S_MALFORMED))}},
+	{"IPv4 version 5: dropped",
+	 {STEP(.s = {C, S, TCP, 40000, 443, .version = 5}, X(DROP, WW_S_MALFORMED))}},
+	{"IPv4 total length below the header length: dropped",
+	 {STEP(.s = {C, S, TCP, 40000, 443, .tot_len = 12}, X(DROP, WW_S_MALFORMED))}},
+	{"IPv4 options past the end of the frame: dropped",
+	 {STEP(.s = {C, S, TCP, 40000, 443, .ihl = 15, .tot_len = 60}, X(DROP, WW_S_TRUNCATED))}},
+	{"IPv6 header cut short: dropped",
+	 {STEP(.s = {C6, S6, TCP, 40000, 443, .cut = CUT_L3, .keep = 30}, X(DROP, WW_S_TRUNCATED))}},
+	{"IPv6 version 4: dropped",
+	 {STEP(.s = {C6, S6, TCP, 40000, 443, .version = 4}, X(DROP, WW_S_MALFORMED))}},
+	{"TCP header cut short: dropped",
+	 {STEP(.s = {C, S, TCP, 40000, 443, .cut = CUT_L4, .keep = 12}, X(DROP, WW_S_TRUNCATED))}},
+	{"UDP header cut short (IPv6): dropped",
+	 {STEP(.s = {C6, DNS6, UDP, 40000, 53, .cut = CUT_L4, .keep = 6},
+	       X(DROP, WW_S_TRUNCATED))}},
+	{"SCTP header cut short: dropped",
+	 {STEP(.s = {WEB, S, SCTP, 40000, 3868, .cut = CUT_L4, .keep = 6},
+	       X(DROP, WW_S_TRUNCATED))}},
+	{"ICMP header cut short: dropped",
+	 {STEP(.s = {C, S, ICMP, 7, .type = 8, .cut = CUT_L4, .keep = 4}, X(DROP, WW_S_TRUNCATED))}},
+	{"ICMPv6 header cut short: dropped",
+	 {STEP(.s = {C6, S6, ICMPV6, 7, .type = 128, .cut = CUT_L4, .keep = 6},
+	       X(DROP, WW_S_TRUNCATED))}},
+	{"IPv6 extension header cut short: dropped",
+	 {STEP(.s = {C6, S6, TCP, 40000, 443, .exts = "0 43", .cut = CUT_L3, .keep = 42},
+	       X(DROP, WW_S_TRUNCATED))}},
+	{"IPv4 non-first fragment of a denied service: passed",
+	 {STEP(.s = {C, S, TCP, 40000, 23, .frag = 185}, X(PASS, WW_S_FRAGMENT))}},
+	{"IPv4 last fragment (offset, no MF): passed",
+	 {STEP(.s = {C, S, UDP, 40000, 9, .frag = 0x0010}, X(PASS, WW_S_FRAGMENT))}},
+	{"IPv6 non-first fragment: passed",
+	 {STEP(.s = {C6, S6, TCP, 40000, 23, .exts = "44", .v6frag = 100 << 3},
+	       X(PASS, WW_S_FRAGMENT))}},
+	{"IPv6 non-first fragment after hop-by-hop: passed",
+	 {STEP(.s = {C6, S6, UDP, 40000, 9, .exts = "0 44", .v6frag = 8 << 3 | 1},
+	       X(PASS, WW_S_FRAGMENT))}},
+	{"IPv6 with seven extension headers: dropped",
+	 {STEP(.s = {C6, S6, TCP, 40000, 443, .exts = "0 60 43 60 43 60 51"},
+	       X(DROP, WW_S_EXTHDR_LIMIT))}},
+	{"IPv4 multicast destination: passed",
+	 {STEP(.s = {C, "224.0.0.251", UDP, 5353, 5353}, X(PASS, WW_S_LOCAL))}},
+	{"IPv4 broadcast destination: passed",
+	 {STEP(.s = {"0.0.0.0", "255.255.255.255", UDP, 68, 67}, X(PASS, WW_S_LOCAL))}},
+	{"IPv6 multicast destination: passed",
+	 {STEP(.s = {C6, "ff02::fb", UDP, 5353, 5353}, X(PASS, WW_S_LOCAL))}},
+	{"IPv6 link-local destination: passed",
+	 {STEP(.s = {"fe80::1", "fe80::2", TCP, 40000, 22}, X(PASS, WW_S_LOCAL))}},
+	{"ICMPv6 neighbour solicitation to a unicast address: passed",
+	 {STEP(.s = {OUT6, S6, ICMPV6, .type = 135}, X(PASS, WW_S_LOCAL))}},
+	{"ICMPv6 router advertisement: passed",
+	 {STEP(.s = {"fe80::1", "ff02::1", ICMPV6, .type = 134}, X(PASS, WW_S_LOCAL))}},
+	{"gateway mode: to this machine (127.0.0.1): passed",
+	 {STEP(.s = {C, "127.0.0.1", TCP, 40000, 22}, X(PASS, WW_S_LOCAL))}},
+	{"gateway mode: to this machine (::1): passed",
+	 {STEP(.s = {C6, "::1", TCP, 40000, 22}, X(PASS, WW_S_LOCAL))}},
+
+	/* ---- parsed, then decided by the policy ---- */
+	{"IPv4 first fragment, allowed",
+	 {STEP(.s = {C, S, TCP, 40000, 443, .frag = 0x2000}, X(PASS, DECIDED, "clinic-https"))}},
+	{"IPv4 first fragment, denied",
+	 {STEP(.s = {C, S, TCP, 40000, 23, .frag = 0x2000}, X(DROP, DECIDED, "no-telnet"))}},
+	{"IPv6 first fragment, allowed",
+	 {STEP(.s = {C6, S6, TCP, 40000, 443, .exts = "44", .v6frag = 1},
+	       X(PASS, DECIDED, "clinic-https"))}},
+	{"IPv6 hop-by-hop options, allowed",
+	 {STEP(.s = {C6, S6, TCP, 40000, 443, .exts = "0"}, X(PASS, DECIDED, "clinic-https"))}},
+	{"IPv6 routing header, dns allowed",
+	 {STEP(.s = {C6, DNS6, UDP, 40000, 53, .exts = "43"}, X(PASS, DECIDED, "dns"))}},
+	{"IPv6 destination options, telnet denied",
+	 {STEP(.s = {C6, S6, TCP, 40000, 23, .exts = "60"}, X(DROP, DECIDED, "no-telnet"))}},
+	{"IPv6 authentication header, app allowed",
+	 {STEP(.s = {WEB6, S6, TCP, 40000, 8443, .exts = "51"}, X(PASS, DECIDED, "web-app"))}},
+	{"IPv6 with six extension headers, allowed",
+	 {STEP(.s = {C6, S6, TCP, 40000, 443, .exts = "0 60 43 44 51 60"},
+	       X(PASS, DECIDED, "clinic-https"))}},
+	{"IPv6 with six extension headers, denied",
+	 {STEP(.s = {C6, S6, TCP, 40000, 23, .exts = "0 60 43 44 51 60"},
+	       X(DROP, DECIDED, "no-telnet"))}},
+	{"802.1Q-tagged, allowed",
+	 {STEP(.s = {C, S, TCP, 40000, 443, .vlan = {0x8100}}, X(PASS, DECIDED, "clinic-https"))}},
+	{"802.1ad-tagged, denied",
+	 {STEP(.s = {C, S, TCP, 40000, 23, .vlan = {0x88a8}}, X(DROP, DECIDED, "no-telnet"))}},
+	{"double-tagged (QinQ), denied",
+	 {STEP(.s = {C, S, TCP, 40000, 23, .vlan = {0x88a8, 0x8100}},
+	       X(DROP, DECIDED, "no-telnet"))}},
+	{"protocol 58 type 135 in IPv4 is no neighbour discovery: denied",
+	 {STEP(.s = {C, S, ICMPV6, .type = 135}, X(DROP, DECIDED, NULL, NULL, "clinic", "servers"))}},
+	{"tcp/443, IPv4: allowed",
+	 {STEP(.s = {C, S, TCP, 40000, 443}, X(PASS, DECIDED, "clinic-https"))}},
+	{"tcp/443, IPv6: allowed",
+	 {STEP(.s = {C6, S6, TCP, 40000, 443}, X(PASS, DECIDED, "clinic-https"))}},
+	{"tcp port range, low end: allowed",
+	 {STEP(.s = {WEB, S, TCP, 40000, 8000}, X(PASS, DECIDED, "web-app"))}},
+	{"tcp port range, high end (IPv6): allowed",
+	 {STEP(.s = {WEB6, S6, TCP, 40000, 8080}, X(PASS, DECIDED, "web-app"))}},
+	{"tcp port range, one past the end: denied",
+	 {STEP(.s = {WEB, S, TCP, 40000, 8081}, X(DROP, DECIDED, NULL, NULL, "clinic", "servers"))}},
+	{"tcp port range, one before the start: denied",
+	 {STEP(.s = {WEB6, S6, TCP, 40000, 7999},
+	       X(DROP, DECIDED, NULL, NULL, "clinic", "servers"))}},
+	{"udp port range (IPv6): allowed",
+	 {STEP(.s = {WEB6, S6, UDP, 40000, 5005}, X(PASS, DECIDED, "web-app"))}},
+	{"udp port range, one past the end: denied",
+	 {STEP(.s = {WEB, S, UDP, 40000, 5011}, X(DROP, DECIDED, NULL, NULL, "clinic", "servers"))}},
+	{"sctp port: allowed",
+	 {STEP(.s = {WEB, S, SCTP, 40000, 3868}, X(PASS, DECIDED, "web-app"))}},
+	{"sctp, another port (IPv6): denied",
+	 {STEP(.s = {WEB6, S6, SCTP, 40000, 3869},
+	       X(DROP, DECIDED, NULL, NULL, "clinic", "servers"))}},
+	{"dns from no zone: \"*\" is zones only, denied",
+	 {STEP(.s = {OUT, DNS, UDP, 40000, 53}, X(DROP, DECIDED, NULL, NULL, NULL, "servers"))}},
+	{"dns from a monitor zone: allowed, observed",
+	 {STEP(.s = {IOT, DNS, UDP, 40000, 53}, X(PASS, DECIDED, "dns", "iot-block"))}},
+	{"icmp echo request: allowed",
+	 {STEP(.s = {C, S, ICMP, 9, .type = 8}, X(PASS, DECIDED, "ping"))}},
+	{"icmpv6 echo request: allowed",
+	 {STEP(.s = {C6, S6, ICMPV6, 9, .type = 128}, X(PASS, DECIDED, "ping"))}},
+	{"icmp timestamp request: denied",
+	 {STEP(.s = {C, S, ICMP, .type = 13}, X(DROP, DECIDED, NULL, NULL, "clinic", "servers"))}},
+	{"icmp time exceeded, an allowed type: allowed",
+	 {STEP(.s = {S, C, ICMP, .type = 11}, X(PASS, DECIDED, "server-errors"))}},
+	{"icmpv6 type in an allowed range: allowed",
+	 {STEP(.s = {S6, C6, ICMPV6, .type = 4}, X(PASS, DECIDED, "server-errors"))}},
+	{"icmpv6 type past an allowed range: denied",
+	 {STEP(.s = {S6, C6, ICMPV6, .type = 5}, X(DROP, DECIDED, NULL, NULL, "servers", "clinic"))}},
+	{"an enforced deny beats an earlier allow of any",
+	 {STEP(.s = {DB, S, TCP, 40000, 23}, X(DROP, DECIDED, "no-telnet"))}},
+	{"any: a host group to a zone, tcp/5432",
+	 {STEP(.s = {DB6, S6, TCP, 40000, 5432}, X(PASS, DECIDED, "db-any"))}},
+	{"any and gre both match: the first in the policy counts",
+	 {STEP(.s = {DB, S, GRE}, X(PASS, DECIDED, "db-any"))}},
+	{"gre: allowed",
+	 {STEP(.s = {C, S, GRE}, X(PASS, DECIDED, "tunnel"))}},
+	{"esp: denied",
+	 {STEP(.s = {C6, S6, ESP}, X(DROP, DECIDED, NULL, NULL, "clinic", "servers"))}},
+	{"monitor-mode deny flow observes a default deny",
+	 {STEP(.s = {C, S, TCP, 40000, 22},
+	       X(DROP, DECIDED, NULL, "watch-ssh", "clinic", "servers"))}},
+	{"monitor-mode deny flow observes an allow: passed",
+	 {STEP(.s = {DB6, S6, TCP, 40000, 22}, X(PASS, DECIDED, "db-any", "watch-ssh"))}},
+	{"monitor zone: a deny flow observes, the default deny passes",
+	 {STEP(.s = {IOT, S, TCP, 40000, 443},
+	       X(PASS, DECIDED, NULL, "iot-block", "iot", "servers"))}},
+	{"monitor zone: an allow, observed by its deny flow",
+	 {STEP(.s = {IOT6, S6, UDP, 40000, 123}, X(PASS, DECIDED, "iot-ntp", "iot-block"))}},
+	{"monitor zone as destination: the default deny passes",
+	 {STEP(.s = {C, IOT, TCP, 40000, 80}, X(PASS, DECIDED, NULL, NULL, "clinic", "iot"))}},
+	{"within a zone: the default allows",
+	 {STEP(.s = {C, DB, TCP, 40000, 9999}, X(PASS, DECIDED, NULL, NULL, "clinic", "clinic"))}},
+	{"within a zone: a deny flow to a host group",
+	 {STEP(.s = {S, DNS, TCP, 40000, 1500}, X(DROP, DECIDED, "no-legacy"))}},
+	{"window including now: allowed",
+	 {STEP(.s = {S, C, TCP, 40000, 22}, X(PASS, DECIDED, "maint-now"))}},
+	{"window in the past: denied",
+	 {STEP(.s = {S, C, TCP, 40000, 3389}, X(DROP, DECIDED, NULL, NULL, "servers", "clinic"))}},
+	{"window in the future (IPv6): denied",
+	 {STEP(.s = {S6, C6, TCP, 40000, 80}, X(DROP, DECIDED, NULL, NULL, "servers", "clinic"))}},
+	{"no zone to no zone: denied",
+	 {STEP(.s = {OUT, "198.51.100.1", TCP, 40000, 80}, X(DROP, DECIDED, NULL, NULL, NULL, NULL))}},
+	{"link-local IPv4 is unicast: judged",
+	 {STEP(.s = {"169.254.1.1", S, TCP, 40000, 443},
+	       X(DROP, DECIDED, NULL, NULL, NULL, "servers"))}},
+
+	/* ---- connections ---- */
+	{"tcp reply of an allowed connection: passed",
+	 {STEP(.s = {C, S, TCP, 41000, 443}, X(PASS, DECIDED, "clinic-https")),
+	  STEP(.s = {S, C, TCP, 443, 41000}, X(PASS, WW_S_CT_HIT, "clinic-https")),
+	  STEP(.s = {C, S, TCP, 41000, 443}, X(PASS, WW_S_CT_HIT, "clinic-https"))}},
+	{"udp reply of an allowed connection (IPv6): passed",
+	 {STEP(.s = {C6, DNS6, UDP, 41001, 53}, X(PASS, DECIDED, "dns")),
+	  STEP(.s = {DNS6, C6, UDP, 53, 41001}, X(PASS, WW_S_CT_HIT, "dns"))}},
+	{"sctp reply: passed",
+	 {STEP(.s = {WEB, S, SCTP, 41002, 3868}, X(PASS, DECIDED, "web-app")),
+	  STEP(.s = {S, WEB, SCTP, 3868, 41002}, X(PASS, WW_S_CT_HIT, "web-app"))}},
+	{"icmp echo reply: passed",
+	 {STEP(.s = {C, S, ICMP, 77, .type = 8}, X(PASS, DECIDED, "ping")),
+	  STEP(.s = {S, C, ICMP, 77, .type = 0}, X(PASS, WW_S_CT_HIT, "ping"))}},
+	{"icmpv6 echo reply: passed",
+	 {STEP(.s = {C6, S6, ICMPV6, 78, .type = 128}, X(PASS, DECIDED, "ping")),
+	  STEP(.s = {S6, C6, ICMPV6, 78, .type = 129}, X(PASS, WW_S_CT_HIT, "ping"))}},
+	{"icmp echo reply with another identifier: judged",
+	 {STEP(.s = {C, S, ICMP, 79, .type = 8}, X(PASS, DECIDED, "ping")),
+	  STEP(.s = {S, C, ICMP, 80, .type = 0}, X(DROP, DECIDED, NULL, NULL, "servers", "clinic"))}},
+	{"reply of a default-allowed connection: counted by the default",
+	 {STEP(.s = {C, DB, TCP, 41003, 9999}, X(PASS, DECIDED, NULL, NULL, "clinic", "clinic")),
+	  STEP(.s = {DB, C, TCP, 9999, 41003}, X(PASS, WW_S_CT_HIT, NULL, NULL, "clinic", "clinic"))}},
+	{"reply of a monitor-zone connection: passed",
+	 {STEP(.s = {IOT, S, TCP, 41004, 443},
+	       X(PASS, DECIDED, NULL, "iot-block", "iot", "servers")),
+	  STEP(.s = {S, IOT, TCP, 443, 41004}, X(PASS, WW_S_CT_HIT, NULL, NULL, "iot", "servers"))}},
+	{"reversed tuple of a denied connection: judged, denied",
+	 {STEP(.s = {DB, S, TCP, 41005, 23}, X(DROP, DECIDED, "no-telnet")),
+	  STEP(.s = {S, DB, TCP, 23, 41005}, X(DROP, DECIDED, NULL, NULL, "servers", "clinic"))}},
+	{"reversed tuple of a denied connection: judged, allowed by its own flow",
+	 {STEP(.s = {C, S, TCP, 22, 23}, X(DROP, DECIDED, "no-telnet")),
+	  STEP(.s = {S, C, TCP, 23, 22}, X(PASS, DECIDED, "maint-now"))}},
+	{"icmp error about a known connection: passed",
+	 {STEP(.s = {C, DNS, UDP, 41006, 53}, X(PASS, DECIDED, "dns")),
+	  STEP(.s = {OUT, C, ICMP, .type = 3, .code = 3, .quote = 1},
+	       X(PASS, WW_S_RELATED))}},
+	{"icmp error about the reply of a known connection: passed",
+	 {STEP(.s = {C, S, TCP, 41007, 443}, X(PASS, DECIDED, "clinic-https")),
+	  STEP(.s = {S, C, TCP, 443, 41007}, X(PASS, WW_S_CT_HIT, "clinic-https")),
+	  STEP(.s = {OUT, S, ICMP, .type = 3, .code = 4, .quote = 2}, X(PASS, WW_S_RELATED))}},
+	{"icmpv6 packet too big about a known connection: passed",
+	 {STEP(.s = {C6, S6, TCP, 41008, 443}, X(PASS, DECIDED, "clinic-https")),
+	  STEP(.s = {OUT6, C6, ICMPV6, .type = 2, .quote = 1}, X(PASS, WW_S_RELATED))}},
+	{"icmp error about a denied connection: judged",
+	 {STEP(.s = {C, S, TCP, 41009, 23}, X(DROP, DECIDED, "no-telnet")),
+	  STEP(.s = {OUT, C, ICMP, .type = 3, .code = 1, .quote = 1},
+	       X(DROP, DECIDED, NULL, NULL, NULL, "clinic"))}},
+	{"icmp error about a known connection, behind a VLAN tag: passed",
+	 {STEP(.s = {C, DNS, UDP, 41010, 53}, X(PASS, DECIDED, "dns")),
+	  STEP(.s = {OUT, C, ICMP, .type = 3, .code = 3, .vlan = {0x8100}, .quote = 1},
+	       X(PASS, WW_S_RELATED))}},
+};
+
+/* ---- running a step ---- */
+
+struct snap {
+	uint64_t stats[WW_S_MAX];
+	uint64_t *flows; /* [nflows] */
+	uint64_t *dflt;  /* [(nzones + 1)^2], zone index + 1, 0 for no zone */
+};
+
+static const char *zone_name(const struct ww_policy *p, size_t i)
+{
+	return i ? p->zones[i - 1].name : NULL;
+}
+
+static void snap_take(struct ctx *c, const struct ww_policy *p, struct snap *s)
+{
+	size_t nz = p->nzones + 1;
+
+	xt_stats(&c->t, s->stats);
+	s->flows = calloc(p->nflows + 1, sizeof(*s->flows));
+	s->dflt = calloc(nz * nz, sizeof(*s->dflt));
+	assert_non_null(s->flows);
+	assert_non_null(s->dflt);
+	for (size_t i = 0; i < p->nflows; i++)
+		s->flows[i] = xt_flow_packets(&c->t, p->flows[i].id);
+	for (size_t a = 0; a < nz; a++)
+		for (size_t b = 0; b < nz; b++)
+			s->dflt[a * nz + b] =
+				xt_default_packets(&c->t, zone_name(p, a), zone_name(p, b));
+}
+
+static void snap_free(struct snap *s)
+{
+	free(s->flows);
+	free(s->dflt);
+}
+
+static const char *const stat_names[WW_S_MAX] = {
+	"PACKETS", "NOT_IP", "LOCAL", "FRAGMENT", "TRUNCATED", "MALFORMED", "EXTHDR_LIMIT",
+	"NO_POLICY", "CT_HIT", "CT_REVOKED", "RELATED", "EVENTS", "EVENTS_RATE", "EVENTS_FULL",
+};
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static void parse_exts(const char *s, struct xpkt *p)
+{
+	char *end;
+
+	for (p->nexts = 0; s && *s && p->nexts < (int)sizeof(p->exts);) {
+		p->exts[p->nexts++] = (uint8_t)strtoul(s, &end, 10);
+		s = end;
+	}
+}
+
+static void spec_pkt(const struct spec *s, struct xpkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	xpkt_addr(p, s->src, s->dst);
+	p->proto = s->proto;
+	p->sport = s->sport;
+	p->dport = s->dport;
+	p->type = s->type;
+	p->code = s->code;
+	memcpy(p->vlan, s->vlan, sizeof(p->vlan));
+	p->frag = s->frag;
+	p->v6frag = s->v6frag;
+	parse_exts(s->exts, p);
+}
+
+/* The frame of step s of steps (which an ICMP error may quote). */
+static size_t spec_frame(const struct spec *s, const struct step *steps, uint8_t *buf,
+			 struct xpkt *p)
+{
+	static uint8_t quoted[XT_FRAME_MAX];
+	struct xpkt q;
+	size_t n;
+
+	spec_pkt(s, p);
+	if (s->quote) {
+		spec_pkt(&steps[s->quote - 1].s, &q);
+		xpkt_build(&q, quoted);
+		p->payload = quoted + q.l3off;
+		p->npayload = q.l4off - q.l3off + 8; /* the IP header and 8 bytes: RFC 792 */
+	}
+	n = xpkt_build(p, buf);
+	if (s->ethertype)
+		put16(buf + p->l3off - 2, s->ethertype);
+	if (s->version)
+		buf[p->l3off] = (uint8_t)(s->version << 4 | (buf[p->l3off] & 0x0f));
+	if (s->ihl)
+		buf[p->l3off] = (uint8_t)((buf[p->l3off] & 0xf0) | s->ihl);
+	if (s->tot_len)
+		put16(buf + p->l3off + 2, s->tot_len);
+	if (s->cut == CUT_L2)
+		n = s->keep;
+	else if (s->cut == CUT_L3)
+		n = p->l3off + s->keep;
+	else if (s->cut == CUT_L4)
+		n = p->l4off + s->keep;
+	return n;
+}
+
+/* The connection a reply belongs to, in its opening direction. */
+static void reverse_pkt(struct xpkt *p)
+{
+	uint8_t a[16];
+	uint16_t port = p->sport;
+
+	memcpy(a, p->src, 16);
+	memcpy(p->src, p->dst, 16);
+	memcpy(p->dst, a, 16);
+	if (xt_is_icmp(p->proto)) {
+		p->type = p->type == 0 ? 8 : p->type == 129 ? 128 : p->type;
+	} else {
+		p->sport = p->dport;
+		p->dport = port;
+	}
+}
+
+/*
+ * Runs one step with policy p installed: the action, the counters that move (all the others must
+ * not), and for a frame the policy decides, the oracle's verdict. Failures go to why.
+ */
+static void run_step(struct ctx *c, const struct ww_policy *p, const struct step *st,
+		     const struct step *steps, struct strbuf *why)
+{
+	const struct expect *e = &st->e;
+	uint8_t buf[XT_FRAME_MAX];
+	struct snap a, b;
+	struct xpkt pk;
+	uint32_t action = 0;
+	size_t nz = p->nzones + 1, len = spec_frame(&st->s, steps, buf, &pk);
+	bool counted = e->stat == DECIDED || e->stat == WW_S_CT_HIT || e->stat == WW_S_CT_REVOKED;
+	struct strbuf what = {0};
+	int err;
+
+	xpkt_str(&pk, &what);
+	snap_take(c, p, &a);
+	err = xt_run(&c->t, buf, len, &action);
+	snap_take(c, p, &b);
+	if (err) {
+		sb_addf(why, "%s: BPF_PROG_TEST_RUN: %s\n", sb_str(&what), strerror(-err));
+		goto out;
+	}
+	if (action != e->action)
+		sb_addf(why, "%s: %s, expected %s\n", sb_str(&what), xt_action_str(action),
+			xt_action_str(e->action));
+	for (int s = 0; s < WW_S_MAX; s++) {
+		uint64_t want = s == WW_S_PACKETS || (s == e->stat && s != DECIDED);
+		if (s >= WW_S_EVENTS) /* logging follows the log settings, not tested here */
+			continue;
+		if (b.stats[s] - a.stats[s] != want)
+			sb_addf(why, "%s: ww_stats %s moved by %llu, expected %llu\n", sb_str(&what),
+				stat_names[s], (unsigned long long)(b.stats[s] - a.stats[s]),
+				(unsigned long long)want);
+	}
+	for (size_t i = 0; i < p->nflows; i++) {
+		const char *id = p->flows[i].id;
+		uint64_t want = (counted && str_eq(e->flow, id)) + (e->stat == DECIDED &&
+								     str_eq(e->mon, id));
+		if (b.flows[i] - a.flows[i] != want)
+			sb_addf(why, "%s: flow \"%s\" counted %llu packets, expected %llu\n",
+				sb_str(&what), id, (unsigned long long)(b.flows[i] - a.flows[i]),
+				(unsigned long long)want);
+	}
+	for (size_t x = 0; x < nz; x++)
+		for (size_t y = 0; y < nz; y++) {
+			const char *zs = zone_name(p, x), *zd = zone_name(p, y);
+			uint64_t want = counted && !e->flow && str_eq(e->zs, zs) && str_eq(e->zd, zd);
+			uint64_t got = b.dflt[x * nz + y] - a.dflt[x * nz + y];
+			if (got != want)
+				sb_addf(why, "%s: default counter %s -> %s counted %llu, expected %llu\n",
+					sb_str(&what), zs ? zs : "(no zone)", zd ? zd : "(no zone)",
+					(unsigned long long)got, (unsigned long long)want);
+		}
+	if (e->stat == DECIDED || e->stat == WW_S_CT_REVOKED) {
+		struct ww_verdict v;
+		struct ww_packet k;
+		if (st->s.reply)
+			reverse_pkt(&pk);
+		k = xpkt_oracle(&pk, time(NULL));
+		ww_evaluate(p, &k, &v);
+		if (xt_action_of(v.kind) != action)
+			sb_addf(why, "%s: XDP %s, the oracle says %s\n", sb_str(&what),
+				xt_action_str(action), ww_verdict_str(v.kind));
+		if (!str_eq(v.flow ? v.flow->id : NULL, e->flow))
+			sb_addf(why, "%s: the oracle's deciding flow is %s, the test expects %s\n",
+				sb_str(&what), v.flow ? v.flow->id : "the default",
+				e->flow ? e->flow : "the default");
+		if (!str_eq(v.monitor ? v.monitor->id : NULL, e->mon))
+			sb_addf(why, "%s: the oracle's monitor flow is %s, the test expects %s\n",
+				sb_str(&what), v.monitor ? v.monitor->id : "none",
+				e->mon ? e->mon : "none");
+	}
+out:
+	sb_free(&what);
+	snap_free(&a);
+	snap_free(&b);
+}
+
+static void run_steps(struct ctx *c, const struct step *steps, size_t n)
+{
+	struct strbuf why = {0};
+
+	for (size_t i = 0; i < n && steps[i].s.src; i++)
+		run_step(c, c->p, &steps[i], steps, &why);
+	if (why.len) {
+		xt_comment(sb_str(&why));
+		sb_free(&why);
+		fail();
+	}
+}
+
+/* ---- setup ---- */
+
+/* The policy text with every @T+N@ (or @T-N@) replaced by the RFC 3339 time start + N. */
+static char *subst_times(const char *text, int64_t start)
+{
+	struct strbuf sb = {0};
+	const char *s = text, *at;
+
+	while ((at = strstr(s, "@T"))) {
+		char *end, tb[WW_TIME_STRLEN];
+		long d = strtol(at + 2, &end, 10);
+		sb_addn(&sb, s, (size_t)(at - s));
+		if (*end != '@') {
+			sb_add(&sb, "@T");
+			s = at + 2;
+			continue;
+		}
+		sb_add(&sb, ww_time_str(start + d, tb));
+		s = end + 1;
+	}
+	sb_add(&sb, s);
+	return sb_steal(&sb);
+}
+
+static struct ww_policy *load_policy(const char *text, int64_t start)
+{
+	struct strbuf err = {0};
+	struct ww_policy *p = NULL;
+	char *json = subst_times(text, start);
+
+	if (xt_parse(POLICY_FILE, json, &p, &err)) {
+		xt_comment(sb_str(&err));
+		p = NULL;
+	}
+	free(json);
+	sb_free(&err);
+	return p;
+}
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	struct strbuf err = {0};
+	char *text = NULL, *line, *allow;
+	size_t len;
+
+	if (!c)
+		return -1;
+	c->start = time(NULL);
+	if (read_file(POLICY_FILE, &text, &len)) {
+		print_message("# %s: cannot read it (run from the repository root)\n", POLICY_FILE);
+		goto fail;
+	}
+	c->p = load_policy(text, c->start);
+	/* The same policy with clinic-https turned into a deny: a generation that revokes. */
+	line = strstr(text, "\"id\": \"clinic-https\"");
+	allow = line ? strstr(line, "\"allow\"") : NULL;
+	if (allow) {
+		memcpy(allow, "\"deny\" ", 7);
+		c->revoked = load_policy(text, c->start);
+	}
+	free(text);
+	text = NULL;
+	if (!c->p || !c->revoked)
+		goto fail;
+	if (xt_open(&c->t, &err)) {
+		xt_comment(sb_str(&err));
+		goto fail;
+	}
+	*state = c;
+	return 0;
+fail:
+	free(text);
+	sb_free(&err);
+	ww_policy_free(c->p);
+	ww_policy_free(c->revoked);
+	free(c);
+	return -1;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	if (c) {
+		xt_close(&c->t);
+		ww_policy_free(c->p);
+		ww_policy_free(c->revoked);
+		free(c);
+	}
+	return 0;
+}
+
+static void install(struct ctx *c, const struct ww_policy *p)
+{
+	struct strbuf err = {0};
+	int e = xt_install(&c->t, p, NULL, &err);
+
+	if (e) {
+		xt_comment(sb_str(&err));
+		sb_free(&err);
+		fail_msg("installing the generation: %s", strerror(-e));
+	}
+	sb_free(&err);
+	c->installed = p == c->p;
+}
+
+/* ---- tests ---- */
+
+static struct ctx *the_ctx; /* cmocka hands each table case its own state: the case */
+
+/* Before any generation: every IP packet passes, counted as NO_POLICY. */
+static void test_no_policy(void **state)
+{
+	struct ctx *c = the_ctx;
+	uint32_t zero = 0;
+	struct ww_active a = {0};
+	static const struct step st = {.s = {C, S, TCP, 40000, 23}, X(PASS, WW_S_NO_POLICY)};
+	struct strbuf why = {0};
+
+	bpf_map_lookup_elem(ww_xdp_fd(c->t.x, "ww_active"), &zero, &a);
+	if (a.valid) {
+		print_message("# a generation is installed already (not a fresh bpffs): skipped\n");
+		return;
+	}
+	run_step(c, c->p, &st, &st, &why);
+	if (why.len) {
+		xt_comment(sb_str(&why));
+		sb_free(&why);
+		fail();
+	}
+}
+
+/* The kernel never runs XDP on less than an Ethernet header: BPF_PROG_TEST_RUN refuses it. */
+static void test_short_ethernet(void **state)
+{
+	uint8_t buf[13] = {0};
+	uint32_t action;
+
+	assert_int_equal(xt_run(&the_ctx->t, buf, sizeof(buf), &action), -EINVAL);
+}
+
+static void test_install(void **state)
+{
+	install(the_ctx, the_ctx->p);
+	assert_true(xt_local_addr(4, (const uint8_t[4]){127, 0, 0, 1}));
+}
+
+static void test_case(void **state)
+{
+	const struct xcase *x = *state;
+	struct ctx *c = the_ctx;
+
+	if (!c->installed)
+		install(c, c->p);
+	xt_ct_clear(&c->t);
+	run_steps(c, x->st, MAX_STEPS);
+}
+
+/*
+ * A new generation that denies what an open connection was allowed: its next packet is decided
+ * again and dropped (CT_REVOKED); a connection the new generation still allows is decided again
+ * once, then known again.
+ */
+static void test_generation_change(void **state)
+{
+	struct ctx *c = the_ctx;
+	struct strbuf why = {0};
+	static const struct step before[] = {
+		{.s = {C, S, TCP, 42000, 443}, X(PASS, DECIDED, "clinic-https")},
+		{.s = {DB, S, TCP, 42001, 5432}, X(PASS, DECIDED, "db-any")},
+	};
+	static const struct step after[] = {
+		{.s = {S, C, TCP, 443, 42000, .reply = true}, X(DROP, WW_S_CT_REVOKED, "clinic-https")},
+		{.s = {S, C, TCP, 443, 42000}, X(DROP, DECIDED, NULL, NULL, "servers", "clinic")},
+		{.s = {S, DB, TCP, 5432, 42001, .reply = true}, X(PASS, DECIDED, "db-any")},
+		{.s = {S, DB, TCP, 5432, 42001}, X(PASS, WW_S_CT_HIT, "db-any")},
+		{.s = {C, S, TCP, 42002, 443}, X(DROP, DECIDED, "clinic-https")},
+	};
+
+	if (!c->installed)
+		install(c, c->p);
+	xt_ct_clear(&c->t);
+	for (size_t i = 0; i < ARRAY_SIZE(before); i++)
+		run_step(c, c->p, &before[i], before, &why);
+	install(c, c->revoked);
+	for (size_t i = 0; i < ARRAY_SIZE(after); i++)
+		run_step(c, c->revoked, &after[i], after, &why);
+	install(c, c->p);
+	if (why.len) {
+		xt_comment(sb_str(&why));
+		sb_free(&why);
+		fail();
+	}
+}
+
+int main(void)
+{
+	static const struct CMUnitTest first[] = {
+		cmocka_unit_test(test_no_policy),
+		cmocka_unit_test(test_short_ethernet),
+		cmocka_unit_test(test_install),
+	};
+	size_t n = ARRAY_SIZE(first) + ARRAY_SIZE(cases) + 1, k = 0;
+	struct CMUnitTest *tests = calloc(n, sizeof(*tests));
+	void *state = NULL;
+	int rc;
+
+	if (!tests || setup(&state)) {
+		/* The plan and one failure, so that the suite reports why it could not run. */
+		printf("1..1\nnot ok 1 - setup (see above)\n");
+		return 1;
+	}
+	the_ctx = state;
+	for (size_t i = 0; i < ARRAY_SIZE(first); i++)
+		tests[k++] = first[i];
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		tests[k++] = (struct CMUnitTest){.name = cases[i].name, .test_func = test_case,
+						 .initial_state = (void *)&cases[i]};
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_generation_change);
+	rc = _cmocka_run_group_tests("xdp_packets", tests, k, NULL, NULL);
+	teardown(&state);
+	free(tests);
+	return rc;
+}
