@@ -249,7 +249,10 @@ __attribute__((noinline)) int ww_parse(struct xdp_md *ctx, struct pkt *p)
 		return WW_S_TRUNCATED;
 	proto = eth->h_proto;
 	cur = eth + 1;
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+	/* Up to two tags (802.1ad outer, 802.1Q inner): IP under a second tag is still IP. */
+	for (int i = 0; i < 2; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
 		__be16 *vlan = cur; /* TCI, then the encapsulated type */
 		if ((void *)(vlan + 2) > end)
 			return WW_S_TRUNCATED;
@@ -285,7 +288,8 @@ __attribute__((noinline)) int ww_parse(struct xdp_md *ctx, struct pkt *p)
 	__builtin_memcpy(p->dst, &ip6->daddr, 16);
 	__u8 nh = ip6->nexthdr;
 	cur = ip6 + 1;
-	for (int i = 0; i < EXTHDR_MAX; i++) {
+	/* EXTHDR_MAX extension headers, then one more turn for the transport header. */
+	for (int i = 0; i <= EXTHDR_MAX; i++) {
 		struct {
 			__u8 nexthdr, hdrlen;
 			__be16 frag_off;
@@ -638,8 +642,10 @@ int ww_xdp(struct xdp_md *ctx)
 	}
 	__u64 now = ww_ktime_get_tai_ns() - act->tai_offset_ns;
 
+	/* Neighbour discovery is ICMPv6 over IPv6 only: protocol 58 in IPv4 is judged. */
 	if (is_multicast_or_link_local(&p) ||
-	    (p.proto == IPPROTO_ICMPV6 && p.icmp_type >= 133 && p.icmp_type <= 137)) {
+	    (p.family == 6 && p.proto == IPPROTO_ICMPV6 && p.icmp_type >= 133 &&
+	     p.icmp_type <= 137)) {
 		stat(WW_S_LOCAL);
 		return XDP_PASS;
 	}

@@ -13,6 +13,7 @@
 #include "eval.h"
 #include "nft_nl.h"
 #include "policy.h"
+#include "snapshot.h"
 
 static double now_ms(void)
 {
@@ -144,6 +145,37 @@ static int xdp_before(const struct ww_policy *p, const struct ww_apply_opts *o,
 	ww_xdp_image_free(&img);
 	ww_diags_free(&d);
 	return e;
+}
+
+/* A snapshot of the flow counters as they were at this apply (see snapshot.h). */
+static void snapshot_live(const char *state_dir, const struct nfr_table *live, struct ww_xdp *xdp)
+{
+	const char *fp = WW_NFT_FLOW_PREFIX;
+	size_t n = 0;
+	const char **ids;
+	uint64_t *a, *b, dummy;
+	struct strbuf err = {0};
+
+	if (!live)
+		return;
+	ids = calloc(live->ncounters + 1, sizeof(*ids));
+	a = calloc(live->ncounters + 1, sizeof(*a));
+	b = calloc(live->ncounters + 1, sizeof(*b));
+	for (size_t i = 0; ids && a && b && i < live->ncounters; i++) {
+		if (strncmp(live->counters[i].name, fp, strlen(fp)))
+			continue;
+		ids[n] = live->counters[i].name + strlen(fp);
+		a[n] = live->counters[i].packets;
+		if (xdp)
+			ww_xdp_flow_counter(xdp, ids[n], &b[n], &dummy);
+		n++;
+	}
+	if (ids && a && b)
+		ww_snapshot_append(state_dir, (int64_t)time(NULL), ids, a, b, n, &err);
+	free(ids);
+	free(a);
+	free(b);
+	sb_free(&err); /* a snapshot is a convenience: its failure does not fail the apply */
 }
 
 /* Counters that appear now start counting now; those kept keep their start. */
@@ -289,6 +321,8 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 	}
 	if (!e)
 		e = record_counters(st, p, want, r->xdp);
+	if (!e)
+		snapshot_live(ww_state_dir(st), live, xdp);
 	if (e)
 		sb_addf(err, "the kernel has the new policy, but recording it under %s failed: %s",
 			ww_state_dir(st), strerror(-e));

@@ -23,6 +23,13 @@ const struct ww_cmd ww_cmds[] = {
 	 "enforce a policy: one atomic transaction, nothing if unchanged"},
 	{"rollback", cmd_rollback, "rollback [--json] [--force] [--to GENERATION] [--state-dir DIR] [--bpffs DIR]",
 	 "re-apply the previous generation"},
+	{"stats", cmd_stats,
+	 "stats [--json] [--watch N] [--record] [--unused SINCE] [--state-dir DIR] [--bpffs DIR]",
+	 "per-flow and default counters of both tiers; unused flows"},
+	{"metrics", cmd_metrics, "metrics [--state-dir DIR] [--bpffs DIR]",
+	 "Prometheus metrics on stdout (textfile collector)"},
+	{"serve", cmd_serve, "serve [--listen ADDR:PORT] [--state-dir DIR] [--bpffs DIR]",
+	 "answer GET /metrics over HTTP (default 127.0.0.1:9469)"},
 	{"remove", cmd_remove, "remove [--state-dir DIR] [--bpffs DIR]", "delete wardwall's table"},
 	{NULL, NULL, NULL, NULL},
 };

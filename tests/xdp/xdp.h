@@ -103,7 +103,7 @@ static inline int xt_sandbox_check(struct strbuf *why)
 		out[0] = out[1] = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
 		char a[64], b[64];
-		ino_t self, init;
+		ino_t self = 0, init = 0;
 		bool refs = false, same = false;
 		snprintf(a, sizeof(a), "/proc/self/ns/%s", ns[i]);
 		snprintf(b, sizeof(b), "/proc/1/ns/%s", ns[i]);
@@ -525,12 +525,12 @@ static inline const char *xt_action_str(uint32_t a)
 /* "tcp 10.1.0.5:40000 -> 10.2.0.1:443" and the like, for messages. */
 static inline void xpkt_str(const struct xpkt *p, struct strbuf *sb)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pb[8];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], b[8];
 	int af = p->family == 4 ? AF_INET : AF_INET6;
+	const char *pb = ww_proto_str(p->proto, b);
 
 	inet_ntop(af, p->src, s, sizeof(s));
 	inet_ntop(af, p->dst, d, sizeof(d));
-	ww_proto_str(p->proto, pb);
 	if (ww_proto_has_ports(p->proto))
 		sb_addf(sb, "%s %s port %u -> %s port %u", pb, s, p->sport, d, p->dport);
 	else if (xt_is_icmp(p->proto))

@@ -1,0 +1,737 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The doctor's nftables probe. One batch creates a throwaway table (dormant, so its base chains
+ * never hook into the packet path) holding one of each object, set type and expression wardwall
+ * writes (nft_batch.c is the model), and is sent with a batch-begin but no batch-end message:
+ * the kernel checks every message, validates the ruleset as a commit would, and then aborts the
+ * transaction because the batch never ended. `nft --check` works the same way. Nothing is ever
+ * committed, so the ruleset generation does not move (tests/suites/50-doctor.sh checks that).
+ *
+ * Every message asks for an ack and belongs to one check, so an error names the expression or
+ * object the kernel refused. A message that fails because something it uses failed (a rule using
+ * a set of a type the kernel lacks) is reported as untested, pointing at the cause.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "doctor.h"
+#include "nft_nl.h"
+
+#define PROBE_BUF  (64u << 10)
+#define PROBE_MSGS 64
+
+/* The nftables checks, in the order they are reported: a check's dependencies come first. */
+static const char *const nft_checks[] = {
+	"nft.inet",           "nft.chain",          "nft.core",
+	"nft.set.ipv4_addr",  "nft.set.ipv6_addr",  "nft.set.inet_service",
+	"nft.set.inet_proto", "nft.set.icmp_type",  "nft.set.icmpv6_type",
+	"nft.set.ifname",     "nft.counter",        "nft.limit",
+	"nft.ifname",         "nft.ct",             "nft.time",
+	"nft.lookup",         "nft.vmap",           "nft.objref",
+	"nft.log",
+};
+#define NCHECKS ARRAY_SIZE(nft_checks)
+
+struct pmsg {
+	uint32_t seq;
+	int check;       /* index into nft_checks; -1 for the batch begin */
+	int needs[2];    /* checks whose objects this message uses, -1 for none */
+	const char *what;
+};
+
+struct probe {
+	char *buf;
+	struct mnl_nlmsg_batch *b;
+	uint32_t seq;
+	char table[32];
+	struct pmsg m[PROBE_MSGS];
+	size_t n;
+	bool overflow;
+};
+
+static int check_index(const char *id)
+{
+	for (size_t i = 0; i < NCHECKS; i++)
+		if (!strcmp(nft_checks[i], id))
+			return (int)i;
+	return -1;
+}
+
+/* Starts a message of check `check` that uses the objects of up to two other checks. */
+static struct nlmsghdr *msg(struct probe *p, uint16_t type, const char *check, const char *need1,
+			    const char *need2, const char *what)
+{
+	struct nlmsghdr *nlh;
+
+	if (p->n == PROBE_MSGS) {
+		p->overflow = true;
+		return NULL;
+	}
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(p->b), type, NFPROTO_INET,
+				    NLM_F_CREATE | NLM_F_ACK | (type == NFT_MSG_NEWRULE ? NLM_F_APPEND : 0),
+				    ++p->seq);
+	p->m[p->n] = (struct pmsg){.seq = p->seq,
+				   .check = check_index(check),
+				   .needs = {need1 ? check_index(need1) : -1,
+					     need2 ? check_index(need2) : -1},
+				   .what = what};
+	p->n++;
+	return nlh;
+}
+
+static void msg_end(struct probe *p)
+{
+	if (!mnl_nlmsg_batch_next(p->b))
+		p->overflow = true;
+}
+
+/* ---- objects ---- */
+
+static void add_table(struct probe *p)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t || !(nlh = msg(p, NFT_MSG_NEWTABLE, "nft.inet", NULL, NULL, "table inet"))) {
+		p->overflow = true;
+		nftnl_table_free(t);
+		return;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, p->table);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	/* Dormant: even inside the transaction its base chains never see a packet. */
+	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_DORMANT);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	msg_end(p);
+}
+
+static void add_chain(struct probe *p, const char *name, int hook, const char *what)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!c || !(nlh = msg(p, NFT_MSG_NEWCHAIN, "nft.chain", "nft.inet", NULL, what))) {
+		p->overflow = true;
+		nftnl_chain_free(c);
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, p->table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	if (hook >= 0) {
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	msg_end(p);
+}
+
+static void add_obj(struct probe *p, uint32_t type, const char *name, const char *check,
+		    const char *what)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!o || !(nlh = msg(p, NFT_MSG_NEWOBJ, check, "nft.inet", NULL, what))) {
+		p->overflow = true;
+		nftnl_obj_free(o);
+		return;
+	}
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, p->table);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, type);
+	if (type == NFT_OBJECT_LIMIT) {
+		nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_RATE, 10);
+		nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_UNIT, 1);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_BURST, 5);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_FLAGS, 0);
+	}
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	msg_end(p);
+}
+
+/* ---- sets ---- */
+
+struct pelem {
+	uint8_t key[16];
+	bool end;            /* an interval end */
+	int verdict;         /* NF_ACCEPT, NF_DROP, NFT_JUMP, NFT_GOTO; maps only */
+};
+
+struct pset {
+	const char *name, *check;
+	uint32_t type, len; /* nft's datatype number (as nft_batch.c), key bytes */
+	bool interval, vmap;
+	struct pelem e[4];
+	size_t ne;
+};
+
+static void add_set(struct probe *p, const struct pset *x)
+{
+	struct nftnl_set *s = nftnl_set_alloc(), *es = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!s || !es || !(nlh = msg(p, NFT_MSG_NEWSET, x->check, "nft.inet", NULL, "the set")))
+		goto oom;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, p->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, x->name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
+			  (x->interval ? NFT_SET_INTERVAL : 0) | (x->vmap ? NFT_SET_MAP : 0));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, x->type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, x->len);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, p->seq);
+	if (x->vmap) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 16);
+	}
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	msg_end(p);
+
+	/* The elements: a separate message, as wardwall sends them. */
+	nftnl_set_set_str(es, NFTNL_SET_TABLE, p->table);
+	nftnl_set_set_str(es, NFTNL_SET_NAME, x->name);
+	nftnl_set_set_u32(es, NFTNL_SET_FAMILY, NFPROTO_INET);
+	for (size_t i = 0; i < x->ne; i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		if (!e)
+			goto oom;
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, x->e[i].key, x->len);
+		if (x->e[i].end)
+			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+		else if (x->vmap) {
+			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)x->e[i].verdict);
+			if (x->e[i].verdict == NFT_JUMP || x->e[i].verdict == NFT_GOTO)
+				nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, "leaf");
+		}
+		nftnl_set_elem_add(es, e);
+	}
+	if (!(nlh = msg(p, NFT_MSG_NEWSETELEM, x->check, "nft.chain", NULL, "its elements")))
+		goto oom;
+	nftnl_set_elems_nlmsg_build_payload(nlh, es);
+	msg_end(p);
+	nftnl_set_free(s);
+	nftnl_set_free(es);
+	return;
+oom:
+	p->overflow = true;
+	nftnl_set_free(s);
+	nftnl_set_free(es);
+}
+
+static void add_sets(struct probe *p)
+{
+	/* Keys big endian, ifnames zero padded; nft's datatype numbers as in nft_batch.c. */
+	const struct pset sets[] = {
+		{"v4", "nft.set.ipv4_addr", 7, 4, true, true,
+		 {{{0}, true, 0}, {{10}, false, NFT_JUMP}, {{11}, true, 0}}, 3},
+		{"v6", "nft.set.ipv6_addr", 8, 16, true, true,
+		 {{{0}, true, 0}, {{0x20, 0x01, 0x0d, 0xb8}, false, NF_DROP},
+		  {{0x20, 0x01, 0x0d, 0xb9}, true, 0}}, 3},
+		{"svc", "nft.set.inet_service", 13, 2, true, true,
+		 {{{0}, true, 0}, {{0x03, 0xe8}, false, NF_ACCEPT}, {{0x07, 0xd1}, true, 0}}, 3},
+		{"svc1", "nft.set.inet_service", 13, 2, false, true,
+		 {{{0x01, 0xbb}, false, NFT_GOTO}, {{0x00, 0x16}, false, NF_DROP}}, 2},
+		{"proto", "nft.set.inet_proto", 12, 1, false, true,
+		 {{{6}, false, NFT_JUMP}, {{17}, false, NF_ACCEPT}}, 2},
+		{"icmp", "nft.set.icmp_type", 14, 1, false, true, {{{8}, false, NF_ACCEPT}}, 1},
+		{"nd6", "nft.set.icmpv6_type", 29, 1, false, false, {{{135}}, {{136}}}, 2},
+		{"ifaces", "nft.set.ifname", 41, 16, false, false, {{{'l', 'o'}}}, 1},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+		add_set(p, &sets[i]);
+}
+
+/* ---- rules ---- */
+
+static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+
+	if (e)
+		nftnl_rule_add_expr(r, e);
+	return e;
+}
+
+static bool meta(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = ex(r, "meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	return e;
+}
+
+static bool cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = ex(r, "cmp");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	return e;
+}
+
+static bool cmp_u8(struct nftnl_rule *r, uint8_t v)
+{
+	return cmp(r, NFT_CMP_EQ, &v, 1);
+}
+
+static bool payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+{
+	struct nftnl_expr *e = ex(r, "payload");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	}
+	return e;
+}
+
+static bool lookup(struct nftnl_rule *r, const char *set, bool vmap, bool inv)
+{
+	struct nftnl_expr *e = ex(r, "lookup");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+		if (vmap)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, inv ? NFT_LOOKUP_F_INV : 0);
+	}
+	return e;
+}
+
+static bool verdict(struct nftnl_rule *r, int code, const char *chain)
+{
+	struct nftnl_expr *e = ex(r, "immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)code);
+		if (chain)
+			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	}
+	return e;
+}
+
+static bool ifname_eq(struct nftnl_rule *r, uint32_t key, const char *name)
+{
+	char buf[16] = {0};
+
+	strncpy(buf, name, sizeof(buf) - 1);
+	return meta(r, key) && cmp(r, NFT_CMP_EQ, buf, sizeof(buf));
+}
+
+static bool time_cmp(struct nftnl_rule *r, uint32_t op, uint64_t ns)
+{
+	struct nftnl_expr *e;
+	uint8_t be[8];
+
+	if (!meta(r, NFT_META_TIME_NS) || !(e = ex(r, "byteorder")))
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 8);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 8);
+	for (int i = 7; i >= 0; i--, ns >>= 8)
+		be[i] = (uint8_t)(ns & 0xff);
+	return cmp(r, op, be, 8);
+}
+
+static bool objref(struct nftnl_rule *r, uint32_t type, const char *name)
+{
+	struct nftnl_expr *e = ex(r, "objref");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, type);
+		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, name);
+	}
+	return e;
+}
+
+enum rule_kind {
+	R_JUMP, R_GOTO, R_V4, R_V6_PORTS, R_IFNAME, R_NOT_IFACES, R_CT, R_TIME, R_ND6, R_VMAP4,
+	R_VMAP6, R_VMAP_TCP, R_VMAP_UDP, R_VMAP_PROTO, R_VMAP_ICMP, R_COUNTER, R_LIMIT, R_LOG,
+};
+
+static bool build_rule(struct nftnl_rule *r, enum rule_kind k, uint16_t log_group)
+{
+	static const uint8_t v4[4] = {10, 1, 2, 3}, v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	static const uint8_t p22[2] = {0, 22}, p1000[2] = {0x03, 0xe8}, p2000[2] = {0x07, 0xd0};
+	uint32_t mask = 2u | 4u, zero = 0; /* ct state established | related */
+	uint64_t now = (uint64_t)time(NULL) * 1000000000ULL;
+	struct nftnl_expr *e;
+
+	switch (k) {
+	case R_JUMP:
+		return verdict(r, NFT_JUMP, "probe");
+	case R_GOTO:
+		return verdict(r, NFT_GOTO, "leaf");
+	case R_V4:
+		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV4) &&
+		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4) && cmp(r, NFT_CMP_EQ, v4, 4) &&
+		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, 6) &&
+		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) && cmp(r, NFT_CMP_EQ, p22, 2) &&
+		       verdict(r, NF_ACCEPT, NULL);
+	case R_V6_PORTS:
+		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV6) &&
+		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16) && cmp(r, NFT_CMP_EQ, v6, 16) &&
+		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, 17) &&
+		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) &&
+		       cmp(r, NFT_CMP_GTE, p1000, 2) && cmp(r, NFT_CMP_LTE, p2000, 2) &&
+		       verdict(r, NF_DROP, NULL);
+	case R_IFNAME:
+		return ifname_eq(r, NFT_META_IIFNAME, "lo") && ifname_eq(r, NFT_META_OIFNAME, "lo") &&
+		       verdict(r, NF_ACCEPT, NULL);
+	case R_NOT_IFACES:
+		return meta(r, NFT_META_IIFNAME) && lookup(r, "ifaces", false, true) &&
+		       meta(r, NFT_META_OIFNAME) && lookup(r, "ifaces", false, true) &&
+		       verdict(r, NF_ACCEPT, NULL);
+	case R_CT:
+		if (!(e = ex(r, "ct")))
+			return false;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+		if (!(e = ex(r, "bitwise")))
+			return false;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+		return cmp(r, NFT_CMP_NEQ, &zero, 4) && verdict(r, NF_ACCEPT, NULL);
+	case R_TIME:
+		return time_cmp(r, NFT_CMP_GTE, now) &&
+		       time_cmp(r, NFT_CMP_LT, now + 3600ULL * 1000000000ULL) &&
+		       verdict(r, NF_ACCEPT, NULL);
+	case R_ND6:
+		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV6) &&
+		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, 58) &&
+		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) &&
+		       lookup(r, "nd6", false, false) && verdict(r, NF_ACCEPT, NULL);
+	case R_VMAP4:
+		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV4) &&
+		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4) && lookup(r, "v4", true, false);
+	case R_VMAP6:
+		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV6) &&
+		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16) && lookup(r, "v6", true, false);
+	case R_VMAP_TCP:
+	case R_VMAP_UDP:
+		return meta(r, NFT_META_L4PROTO) && cmp_u8(r, k == R_VMAP_TCP ? 6 : 17) &&
+		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) &&
+		       lookup(r, k == R_VMAP_TCP ? "svc" : "svc1", true, false);
+	case R_VMAP_PROTO:
+		return meta(r, NFT_META_L4PROTO) && lookup(r, "proto", true, false);
+	case R_VMAP_ICMP:
+		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV4) &&
+		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, 1) &&
+		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) && lookup(r, "icmp", true, false);
+	case R_COUNTER:
+		return objref(r, NFT_OBJECT_COUNTER, "c");
+	case R_LIMIT:
+		return objref(r, NFT_OBJECT_LIMIT, "l");
+	case R_LOG:
+		if (!(e = ex(r, "log")))
+			return false;
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, "wardwall doctor ");
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, log_group);
+		return true;
+	}
+	return false;
+}
+
+static void add_rule(struct probe *p, const char *chain, enum rule_kind k, uint16_t log_group,
+		     const char *check, const char *need, const char *what)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!r) {
+		p->overflow = true;
+		return;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, p->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	if (!build_rule(r, k, log_group) ||
+	    !(nlh = msg(p, NFT_MSG_NEWRULE, check, "nft.chain", need, what))) {
+		p->overflow = true;
+		nftnl_rule_free(r);
+		return;
+	}
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	msg_end(p);
+}
+
+static void build(struct probe *p, uint16_t log_group)
+{
+	nftnl_batch_begin(mnl_nlmsg_batch_current(p->b), ++p->seq);
+	p->m[p->n++] = (struct pmsg){.seq = p->seq, .check = -1, .needs = {-1, -1}};
+	msg_end(p);
+
+	add_table(p);
+	add_chain(p, "fwd", NF_INET_FORWARD, "filter chain on the forward hook");
+	add_chain(p, "in", NF_INET_LOCAL_IN, "filter chain on the input hook");
+	add_chain(p, "out", NF_INET_LOCAL_OUT, "filter chain on the output hook");
+	add_chain(p, "probe", -1, "regular chain");
+	add_chain(p, "leaf", -1, "regular chain");
+	add_obj(p, NFT_OBJECT_COUNTER, "c", "nft.counter", "named counter");
+	add_obj(p, NFT_OBJECT_LIMIT, "l", "nft.limit", "named limit 10/second burst 5 packets");
+	add_sets(p);
+
+	/* Every base chain jumps to "probe", so the kernel validates its rules for all three
+	 * hooks, as it validates wardwall's chains. */
+	add_rule(p, "fwd", R_IFNAME, 0, "nft.ifname", NULL, "iifname \"lo\" oifname \"lo\"");
+	add_rule(p, "fwd", R_NOT_IFACES, 0, "nft.lookup", "nft.set.ifname",
+		 "iifname != @ifaces oifname != @ifaces");
+	add_rule(p, "fwd", R_JUMP, 0, "nft.core", NULL, "jump");
+	add_rule(p, "in", R_JUMP, 0, "nft.core", NULL, "jump");
+	add_rule(p, "out", R_JUMP, 0, "nft.core", NULL, "jump");
+	add_rule(p, "probe", R_V4, 0, "nft.core", NULL, "ip daddr . tcp dport matches");
+	add_rule(p, "probe", R_V6_PORTS, 0, "nft.core", NULL, "ip6 saddr, udp dport ranges");
+	add_rule(p, "probe", R_CT, 0, "nft.ct", NULL, "ct state established,related");
+	add_rule(p, "probe", R_TIME, 0, "nft.time", NULL, "meta time >= and <");
+	add_rule(p, "probe", R_ND6, 0, "nft.lookup", "nft.set.icmpv6_type", "icmpv6 type @nd6");
+	add_rule(p, "probe", R_VMAP4, 0, "nft.vmap", "nft.set.ipv4_addr", "ip saddr vmap");
+	add_rule(p, "probe", R_VMAP6, 0, "nft.vmap", "nft.set.ipv6_addr", "ip6 daddr vmap");
+	add_rule(p, "probe", R_VMAP_TCP, 0, "nft.vmap", "nft.set.inet_service", "tcp dport vmap");
+	add_rule(p, "probe", R_VMAP_UDP, 0, "nft.vmap", "nft.set.inet_service", "udp dport vmap");
+	add_rule(p, "probe", R_VMAP_PROTO, 0, "nft.vmap", "nft.set.inet_proto", "meta l4proto vmap");
+	add_rule(p, "probe", R_VMAP_ICMP, 0, "nft.vmap", "nft.set.icmp_type", "icmp type vmap");
+	add_rule(p, "probe", R_COUNTER, 0, "nft.objref", "nft.counter", "counter name");
+	add_rule(p, "probe", R_LIMIT, 0, "nft.objref", "nft.limit", "limit name");
+	add_rule(p, "probe", R_LOG, log_group, "nft.log", NULL, "log group");
+	add_rule(p, "probe", R_GOTO, 0, "nft.core", NULL, "goto");
+	/* No batch end: the kernel validates all of the above, then aborts. */
+}
+
+size_t ww_nft_probe_acks(const void *acks, size_t len, const uint32_t *seqs, int *errs, size_t n)
+{
+	const struct nlmsghdr *nlh = acks;
+	int rem = (int)len;
+	size_t matched = 0;
+
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+		const struct nlmsgerr *e;
+		if (nlh->nlmsg_type != NLMSG_ERROR ||
+		    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nlmsgerr))
+			continue;
+		e = mnl_nlmsg_get_payload(nlh);
+		for (size_t i = 0; i < n; i++) {
+			if (seqs[i] != nlh->nlmsg_seq)
+				continue;
+			matched += errs[i] == 1;
+			errs[i] = e->error > 0 ? -e->error : e->error;
+			break;
+		}
+	}
+	return matched;
+}
+
+/* Sends the batch and collects an answer for every message, or waits no longer than 2 s. */
+static int talk(struct probe *p, int *errs, struct strbuf *why)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	uint32_t seqs[PROBE_MSGS];
+	char buf[16384];
+	size_t got = 0;
+	int one = 1, e = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		seqs[i] = p->m[i].seq;
+		errs[i] = 1;
+	}
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		e = -errno;
+		sb_addf(why, "opening a netlink socket to nf_tables: %s", strerror(errno));
+		goto out;
+	}
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(p->b), mnl_nlmsg_batch_size(p->b)) < 0) {
+		e = -errno;
+		sb_addf(why, "sending the probe batch: %s", strerror(errno));
+		goto out;
+	}
+	/* The batch begin is answered only when the whole batch is refused. */
+	while (got < p->n - 1 && errs[0] == 1) {
+		struct pollfd pfd = {.fd = mnl_socket_get_fd(nl), .events = POLLIN};
+		ssize_t len;
+		if (poll(&pfd, 1, 2000) <= 0)
+			break;
+		len = recv(pfd.fd, buf, sizeof(buf), 0);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			e = -errno;
+			sb_addf(why, "reading the kernel's answers: %s", strerror(errno));
+			break;
+		}
+		got += ww_nft_probe_acks(buf, (size_t)len, seqs, errs, p->n);
+	}
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	return e;
+}
+
+static const char *errno_hint(int err)
+{
+	switch (-err) {
+	case EOPNOTSUPP:
+	case ENOENT:
+	case EAFNOSUPPORT:
+	case EPROTONOSUPPORT:
+		return " (this kernel lacks it)";
+	case EPERM:
+		return " (wardwall needs CAP_NET_ADMIN)";
+	default:
+		return "";
+	}
+}
+
+/* Turns the answers into one result per check. */
+static void report(struct ww_doctor *d, const struct probe *p, const int *errs)
+{
+	bool failed[NCHECKS] = {false};
+
+	for (size_t c = 0; c < NCHECKS; c++) {
+		struct strbuf ok = {0}, bad = {0};
+		const char *cause = NULL;
+		bool untested = false;
+		for (size_t i = 1; i < p->n; i++) {
+			const struct pmsg *m = &p->m[i];
+			if (m->check != (int)c)
+				continue;
+			if (!errs[i]) {
+				if (!strstr(sb_str(&ok), m->what))
+					sb_addf(&ok, "%s%s", ok.len ? ", " : "", m->what);
+				continue;
+			}
+			for (int k = 0; k < 2 && !cause; k++)
+				if (m->needs[k] >= 0 && failed[m->needs[k]])
+					cause = nft_checks[m->needs[k]];
+			if (cause) {
+				untested = true;
+				continue;
+			}
+			if (bad.len)
+				continue; /* the first refusal says enough */
+			if (errs[i] == 1)
+				sb_addf(&bad, "%s: no answer from the kernel", m->what);
+			else
+				sb_addf(&bad, "%s: %s%s", m->what, strerror(-errs[i]),
+					errno_hint(errs[i]));
+		}
+		if (bad.len) {
+			failed[c] = true;
+			ww_doctor_add(d, nft_checks[c], WW_D_MISSING, NULL, "refused: %s",
+				      sb_str(&bad));
+		} else if (untested) {
+			failed[c] = true;
+			char *fix = xstrdup_printf("fix %s first", cause);
+			ww_doctor_add(d, nft_checks[c], WW_D_MISSING, fix,
+				      "untested: it needs what %s found missing", cause);
+			free(fix);
+		} else {
+			ww_doctor_add(d, nft_checks[c], WW_D_OK, NULL, "accepted: %s", sb_str(&ok));
+		}
+		sb_free(&ok);
+		sb_free(&bad);
+	}
+}
+
+void ww_doctor_nft(struct ww_doctor *d)
+{
+	struct probe p = {0};
+	struct ww_nft *n = NULL;
+	struct strbuf why = {0};
+	uint32_t gen = 0, gen2 = 0;
+	int errs[PROBE_MSGS];
+	int e;
+
+	e = ww_nft_open(&n);
+	if (!e)
+		e = ww_nft_genid(n, &gen);
+	if (e) {
+		ww_doctor_add(d, "nft.netlink", WW_D_MISSING, NULL,
+			      "nf_tables does not answer in this network namespace: %s%s",
+			      strerror(-e), errno_hint(e));
+		for (size_t c = 0; c < NCHECKS; c++)
+			ww_doctor_add(d, nft_checks[c], WW_D_MISSING, "fix nft.netlink first",
+				      "untested: nf_tables is not available");
+		ww_nft_close(n);
+		return;
+	}
+	ww_doctor_add(d, "nft.netlink", WW_D_OK, NULL, "nf_tables answers: ruleset generation %u",
+		      gen);
+
+	p.buf = calloc(2, PROBE_BUF);
+	p.b = p.buf ? mnl_nlmsg_batch_start(p.buf, PROBE_BUF) : NULL;
+	snprintf(p.table, sizeof(p.table), "wardwall-doctor-%d", (int)getpid());
+	p.seq = (uint32_t)time(NULL);
+	if (p.b)
+		build(&p, d->log_group);
+	if (!p.b || p.overflow) {
+		for (size_t c = 0; c < NCHECKS; c++)
+			ww_doctor_add(d, nft_checks[c], WW_D_WARNING, "",
+				      "untested: out of memory building the probe");
+		goto out;
+	}
+	e = talk(&p, errs, &why);
+	if (!e && errs[0] != 1)
+		sb_addf(&why, "the kernel refused the whole batch: %s%s", strerror(-errs[0]),
+			errno_hint(errs[0]));
+	if (why.len) {
+		for (size_t c = 0; c < NCHECKS; c++)
+			ww_doctor_add(d, nft_checks[c], WW_D_MISSING, NULL, "untested: %s",
+				      sb_str(&why));
+		goto out;
+	}
+	report(d, &p, errs);
+	/* The probe must never commit: say so loudly if the generation moved while it ran. */
+	if (!ww_nft_genid(n, &gen2) && gen2 != gen)
+		ww_doctor_add(d, "nft.netlink", WW_D_WARNING, "",
+			      "the ruleset generation moved from %u to %u during the probe "
+			      "(another process committed; the probe never does)",
+			      gen, gen2);
+out:
+	if (p.b)
+		mnl_nlmsg_batch_stop(p.b);
+	free(p.buf);
+	sb_free(&why);
+	ww_nft_close(n);
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Counter snapshots (<state dir>/snapshots.jsonl): the per-flow packet counts of both tiers at
+ * an instant. Kernel counters only grow, so "no traffic since D" is provable only against a
+ * snapshot taken at or before D; apply and `stats --record` take them.
+ */
+#ifndef WW_SNAPSHOT_H
+#define WW_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collect.h"
+#include "util.h"
+
+/* Appends one snapshot: n flows with their nftables and XDP packet counts. */
+int ww_snapshot_append(const char *state_dir, int64_t time, const char *const *ids,
+		       const uint64_t *nft, const uint64_t *xdp, size_t n, struct strbuf *err);
+/* Appends a snapshot of a collection. */
+int ww_snapshot_record(const char *state_dir, const struct ww_collect *c, struct strbuf *err);
+/* Which flows of c had no traffic since `since`, which did, and which cannot be told. */
+int ww_snapshot_unused(const char *state_dir, const struct ww_collect *c, int64_t since,
+		       bool json, struct strbuf *out, struct strbuf *err);
+
+#endif
