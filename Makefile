@@ -74,10 +74,10 @@ demo: deps
 	@tests/demo.sh $(BUILD)
 
 FUZZ_SECONDS ?= 600
-$(BUILD)/fuzz_policy: tests/fuzz/fuzz_policy.c $(LIB_SRCS)
+$(BUILD)/fuzz_policy: tests/fuzz/fuzz_policy.c $(LIB_SRCS) $(BUILD)/wardwall.skel.h
 	@mkdir -p $(BUILD)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-std=gnu11 -D_GNU_SOURCE -Icontroller $(shell pkg-config --cflags $(PKGS)) \
+		-std=gnu11 -D_GNU_SOURCE -Icontroller -Ibpf -I$(BUILD) $(shell pkg-config --cflags $(PKGS)) \
 		-o $@ tests/fuzz/fuzz_policy.c $(LIB_SRCS) $(LIBS)
 
 fuzz: deps $(BUILD)/fuzz_policy

@@ -13,6 +13,7 @@
 #include "apply_xdp.h"
 #include "cli.h"
 #include "compile_nft.h"
+#include "collect.h"
 #include "compile_xdp.h"
 #include "nft_nl.h"
 #include "policy.h"
@@ -44,16 +45,19 @@ static int show_canonical(const char *path)
 	return rc;
 }
 
+/* What show prints: one collection (collect.h) of the kernel's state. */
 struct view {
+	struct ww_collect c;
+	/* shorthands into c */
 	struct nfr_table *live;
 	struct ww_readback rb;
 	struct ww_xdp *xdp;
 	struct ww_xdp_state xs;
 	bool has_xdp;
 	struct ww_generation gen;
-	struct ww_policy *applied; /* names host groups in the output; facts come from the kernel */
-	long nft_drift;            /* -1: unknown (nothing recorded) */
-	int xdp_same;              /* -1 unknown, 0 no, 1 yes */
+	const struct ww_policy *applied; /* names host groups; facts come from the kernel */
+	long nft_drift;                  /* -1: unknown (nothing recorded) */
+	int xdp_same;                    /* -1 unknown, 0 no, 1 yes */
 };
 
 static const char *verdict_name(enum ww_rb_verdict v)
@@ -418,48 +422,19 @@ static void print_view(struct view *v, bool json, struct strbuf *out)
 
 static int build_view(struct view *v, const char *state_dir, const char *bpffs, struct strbuf *err)
 {
-	struct ww_nft *nft = NULL;
-	struct ww_state *st = NULL;
-	struct ww_diags d = {.file = "generation"};
-	uint32_t genid;
-	int e;
+	int e = ww_collect(state_dir, bpffs, &v->c, err);
 
-	v->nft_drift = -1;
-	v->xdp_same = -1;
-	e = ww_nft_open(&nft);
-	if (!e)
-		e = ww_nft_read(nft, &v->live, &genid, err);
-	ww_nft_close(nft);
 	if (e)
 		return e;
-	if (v->live && (e = ww_readback(v->live, &v->rb)))
-		return e;
-	if (!ww_state_open(state_dir, false, &st, err) && !ww_state_current(st, &v->gen) &&
-	    v->gen.gen && !ww_state_policy(st, v->gen.gen, &v->applied, &d)) {
-		struct nfr_table *want = NULL;
-		struct ww_nft_diff diff = {0};
-		if (!ww_compile_nft(v->applied, &want) && !ww_nft_diff(v->live, want, &diff))
-			v->nft_drift = (long)diff.n + diff.replace;
-		ww_nft_diff_free(&diff);
-		nfr_table_free(want);
-	}
-	sb_reset(err);
-	ww_state_close(st);
-	ww_diags_free(&d);
-	if (!ww_xdp_open(bpffs, false, &v->xdp, err)) {
-		v->has_xdp = !ww_xdp_read(v->xdp, &v->xs, err);
-		struct ww_xdp_image img;
-		struct ww_diags dx = {0};
-		bool same;
-		if (v->has_xdp && v->applied && v->applied->enf.xdp != WW_XDP_OFF &&
-		    !ww_compile_xdp(v->applied, &img, &dx)) {
-			if (!ww_xdp_same(v->xdp, &img, v->applied, &same, err))
-				v->xdp_same = same;
-			ww_xdp_image_free(&img);
-		}
-		ww_diags_free(&dx);
-	}
-	sb_reset(err);
+	v->live = v->c.live;
+	v->rb = v->c.rb;
+	v->xdp = v->c.xdp;
+	v->xs = v->c.xs;
+	v->has_xdp = v->c.has_xdp;
+	v->gen = v->c.gen;
+	v->applied = v->c.applied;
+	v->nft_drift = v->c.drift_known ? (long)(v->c.drift.n + v->c.drift.replace) : -1;
+	v->xdp_same = v->c.xdp_same;
 	return 0;
 }
 
@@ -490,10 +465,6 @@ int cmd_show(int argc, char **argv)
 	}
 	sb_free(&err);
 	sb_free(&out);
-	ww_readback_free(&v.rb);
-	nfr_table_free(v.live);
-	ww_xdp_state_free(&v.xs);
-	ww_xdp_close(v.xdp);
-	ww_policy_free(v.applied);
+	ww_collect_free(&v.c);
 	return rc;
 }

@@ -325,44 +325,6 @@ out:
 
 /* ---- source chains ---- */
 
-static long merged(struct cctx *c, const ww_ep_t *srcs, size_t ns, ww_ep_t cd, uint32_t **out)
-{
-	const struct ww_policy *p = c->p;
-	const struct ww_zone *zd = ww_class_of(p, cd).zone;
-	ww_ep_t dsts[2] = {zd->ep, cd > p->nzones ? cd : 0};
-	size_t total = 0, n = 0;
-	const struct ww_pairlist *l[4];
-	size_t nl = 0;
-	uint32_t *v;
-
-	for (size_t i = 0; i < ns; i++)
-		for (size_t k = 0; k < 2; k++)
-			if (dsts[k] && (l[nl] = ww_pairidx_get(&c->ix, srcs[i], dsts[k])))
-				total += l[nl++]->n;
-	*out = NULL;
-	if (!total)
-		return 0;
-	v = malloc(total * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < nl; i++)
-		for (size_t k = 0; k < l[i]->n; k++)
-			v[n++] = l[i]->flows[k];
-	/* Small lists: insertion sort and de-duplication keep policy order. */
-	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
-			uint32_t t = v[k];
-			v[k] = v[k - 1];
-			v[k - 1] = t;
-		}
-	size_t u = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!u || v[u - 1] != v[i])
-			v[u++] = v[i];
-	*out = v;
-	return (long)u;
-}
-
 static bool has_src(const struct cctx *c, ww_ep_t ep, ww_ep_t cd)
 {
 	const struct ww_zone *zd = ww_class_of(c->p, cd).zone;
@@ -391,8 +353,6 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 {
 	const struct ww_policy *p = c->p;
 	const struct ww_zone *zs = ww_ep_zone(p, ep);
-	ww_ep_t srcs[2] = {ep, zs->ep};
-	size_t ns = ep > p->nzones ? 2 : 1;
 	struct nfr_set s4 = {.key = NK_DADDR4, .vmap = true, .interval = true};
 	struct nfr_set s6 = {.key = NK_DADDR6, .vmap = true, .interval = true};
 	struct nfr_chain ch = {0};
@@ -408,7 +368,8 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 		size_t na;
 		if (!c->cls.nonempty[cd] || !has_src(c, ep, cd))
 			continue;
-		long n = merged(c, srcs, ns, cd, &flows);
+		/* A host's chain covers its own flows and its zone's: the flows of the class pair. */
+		long n = ww_class_pair_flows(p, &c->ix, ep, cd, &flows);
 		if (n <= 0) {
 			if (n < 0)
 				c->err = (int)n;
