@@ -165,6 +165,24 @@ void ww_nft_describe(const struct nfr_table *t, enum ww_objkind kind, const char
 		return;
 	}
 	sb_addf(out, "%s %s", kinds[kind], name);
+	/* A map is known by the chain that looks it up: "destinations from zone infusion". */
+	for (size_t k = 0; kind == WW_OBJ_SET && k < t->nchains; k++)
+		for (size_t i = 0; i < t->chains[k].nrules; i++) {
+			const struct nfr_rule *r = &t->chains[k].rules[i];
+			const char *cn = t->chains[k].name;
+			if (!r->set || strcmp(r->set, name))
+				continue;
+			if (!strncmp(cn, "from/", 5))
+				sb_addf(out, " (destinations of flows from %s)", cn + 5);
+			else if (!strncmp(cn, "dz/", 3))
+				sb_addf(out, " (default verdicts from zone %s)", cn + 3);
+			else if (!strcmp(cn, "classify"))
+				sb_add(out, " (the zones and sources of addresses)");
+			else
+				sb_addf(out, " (used by chain %s)", cn);
+			k = t->nchains;
+			break;
+		}
 	for (size_t i = 0; c && i < c->nrules; i++) {
 		const char *cn = c->rules[i].counter;
 		if (!cn || strncmp(cn, fp, strlen(fp)))
