@@ -15,6 +15,8 @@
 #include "services.h"
 #include "timeutil.h"
 
+#define WW_WINDOW_MAX 7258118400LL /* 2200-01-01T00:00:00Z */
+
 struct pctx {
 	struct ww_policy *p;
 	struct ww_diags *d;
@@ -963,6 +965,11 @@ static void parse_window(struct pctx *c, struct ww_flow *f, const cJSON *j, cons
 		} else if (ww_time_parse(m->valuestring, &t)) {
 			ww_err(c->d, "invalid-time", mp,
 			       "\"%s\" is not an RFC 3339 time such as 2026-03-10T08:00:00Z",
+			       m->valuestring);
+		} else if (t >= WW_WINDOW_MAX) {
+			/* The kernels compare windows in 64-bit nanoseconds, which end in 2262. */
+			ww_err(c->d, "invalid-time", mp,
+			       "\"%s\" is too far away: validity windows must lie before the year 2200",
 			       m->valuestring);
 		} else if (k == 0) {
 			f->has_from = true;
