@@ -7,7 +7,8 @@
  * is loaded without pinning or attaching and closed again; interfaces are queried, never attached.
  *
  * doctor.c holds the feature table (kernel/features.txt is its printed form), the results and the
- * printer; doctor_nft.c the nftables probe; doctor_bpf.c the BPF, XDP, clock and state checks.
+ * printer; doctor_nft.c the nftables probe; doctor_bpf.c the BPF checks and the program itself;
+ * doctor_iface.c the interfaces; doctor_state.c capabilities, the clock and wardwall's own state.
  */
 #ifndef WW_DOCTOR_H
 #define WW_DOCTOR_H
@@ -22,7 +23,7 @@ enum ww_dstatus { WW_D_OK, WW_D_WARNING, WW_D_MISSING };
 
 /* What one check needs from the kernel; the fix is the default advice when it is missing. */
 struct ww_feature {
-	const char *id;     /* "nft.ct"; "xdp.iface" stands for every "xdp.iface/<IF>" */
+	const char *id;	    /* "nft.ct"; "xdp.iface" stands for every "xdp.iface/<IF>" */
 	const char *since;  /* the first Linux version that has it, "-" when not a kernel feature */
 	const char *config; /* kernel options, comma separated; "-" when none */
 	const char *what;   /* what wardwall uses it for */
@@ -43,17 +44,17 @@ struct ww_dcheck {
 };
 
 /* The minimum kernel wardwall supports, and why. */
-#define WW_KERNEL_MIN     "6.1"
+#define WW_KERNEL_MIN	  "6.1"
 #define WW_KERNEL_MIN_WHY "bpf_ktime_get_tai_ns for XDP time windows"
 
 struct ww_doctor {
 	/* what to check */
-	const char *bpffs;   /* the resolved bpffs mount (ww_bpffs) */
-	char **ifaces;       /* --interface and the policy's enforcement.interfaces (not owned) */
+	const char *bpffs; /* the resolved bpffs mount (ww_bpffs) */
+	char **ifaces;	   /* --interface and the policy's enforcement.interfaces (not owned) */
 	size_t nifaces;
-	int xdp_mode;        /* -1: no policy; else enum ww_xdp_mode of the policy */
-	const char *policy;  /* its path, for messages; NULL without one */
-	uint16_t log_group;  /* NFLOG group the probe logs to (the policy's, else 0) */
+	int xdp_mode;	    /* -1: no policy; else enum ww_xdp_mode of the policy */
+	const char *policy; /* its path, for messages; NULL without one */
+	uint16_t log_group; /* NFLOG group the probe logs to (the policy's, else 0) */
 	/* results, in the order checked */
 	struct ww_dcheck *v;
 	size_t n, cap;
@@ -62,7 +63,7 @@ struct ww_doctor {
 
 /*
  * Records a result. fix NULL takes the feature table's advice when status is not ok (and none
- * when it is). Returns 0 or -ENOMEM (also remembered in d->oom).
+ * when it is); fix "" records none. Returns 0 or -ENOMEM (also remembered in d->oom).
  */
 int ww_doctor_add(struct ww_doctor *d, const char *id, enum ww_dstatus st, const char *fix,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -92,13 +93,15 @@ void ww_xdp_features_str(uint64_t features, struct strbuf *out);
 
 /* ---- the probes (doctor_nft.c, doctor_bpf.c) ---- */
 
+/* CAP_NET_ADMIN and CAP_BPF (or CAP_SYS_ADMIN) in the effective set. */
+void ww_doctor_caps(struct ww_doctor *d);
 /* nf_tables: the generation, and every object and expression wardwall writes. */
 void ww_doctor_nft(struct ww_doctor *d);
 /* BPF: syscall, JIT, BTF, bpffs, capabilities, map types, helpers, links, the program itself. */
 void ww_doctor_bpf(struct ww_doctor *d);
 /* XDP on each of d->ifaces: attached program, native XDP support. */
 void ww_doctor_ifaces(struct ww_doctor *d);
-/* The TAI offset XDP time windows depend on. */
+/* The TAI offset XDP time windows depend on (doctor_state.c). */
 void ww_doctor_clock(struct ww_doctor *d);
 /* wardwall's own table and pins, when present: readable and without foreign content. */
 void ww_doctor_state(struct ww_doctor *d);

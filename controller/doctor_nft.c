@@ -3,9 +3,12 @@
  * The doctor's nftables probe. One batch creates a throwaway table (dormant, so its base chains
  * never hook into the packet path) holding one of each object, set type and expression wardwall
  * writes (nft_batch.c is the model), and is sent with a batch-begin but no batch-end message:
- * the kernel checks every message, validates the ruleset as a commit would, and then aborts the
- * transaction because the batch never ended. `nft --check` works the same way. Nothing is ever
- * committed, so the ruleset generation does not move (tests/suites/50-doctor.sh checks that).
+ * the kernel processes every message as in a real transaction (expression types and their
+ * modules, attributes, set backends, element insertion) and then aborts it because the batch
+ * never ended. `nft --check` works the same way. Nothing is ever committed, so the ruleset
+ * generation does not move (tests/suites/50-doctor.sh checks that). What only a commit checks
+ * (jump loops, expressions a hook refuses) is not seen: on Linux 6.18 an unterminated batch is
+ * not run through that validation, for nft --check either (docs/kernel.md).
  *
  * Every message asks for an ack and belongs to one check, so an error names the expression or
  * object the kernel refused. A message that fails because something it uses failed (a rule using
@@ -38,21 +41,21 @@
 #define PROBE_MSGS 64
 
 /* The nftables checks, in the order they are reported: a check's dependencies come first. */
+/* clang-format off */
 static const char *const nft_checks[] = {
-	"nft.inet",           "nft.chain",          "nft.core",
-	"nft.set.ipv4_addr",  "nft.set.ipv6_addr",  "nft.set.inet_service",
-	"nft.set.inet_proto", "nft.set.icmp_type",  "nft.set.icmpv6_type",
-	"nft.set.ifname",     "nft.counter",        "nft.limit",
-	"nft.ifname",         "nft.ct",             "nft.time",
-	"nft.lookup",         "nft.vmap",           "nft.objref",
-	"nft.log",
+	"nft.inet", "nft.chain", "nft.core",
+	"nft.set.ipv4_addr", "nft.set.ipv6_addr", "nft.set.inet_service", "nft.set.inet_proto",
+	"nft.set.icmp_type", "nft.set.icmpv6_type", "nft.set.ifname",
+	"nft.counter", "nft.limit",
+	"nft.ifname", "nft.ct", "nft.time", "nft.lookup", "nft.vmap", "nft.objref", "nft.log",
 };
+/* clang-format on */
 #define NCHECKS ARRAY_SIZE(nft_checks)
 
 struct pmsg {
 	uint32_t seq;
-	int check;       /* index into nft_checks; -1 for the batch begin */
-	int needs[2];    /* checks whose objects this message uses, -1 for none */
+	int check;    /* index into nft_checks; -1 for the batch begin */
+	int needs[2]; /* checks whose objects this message uses, -1 for none */
 	const char *what;
 };
 
@@ -84,14 +87,14 @@ static struct nlmsghdr *msg(struct probe *p, uint16_t type, const char *check, c
 		p->overflow = true;
 		return NULL;
 	}
-	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(p->b), type, NFPROTO_INET,
-				    NLM_F_CREATE | NLM_F_ACK | (type == NFT_MSG_NEWRULE ? NLM_F_APPEND : 0),
-				    ++p->seq);
-	p->m[p->n] = (struct pmsg){.seq = p->seq,
-				   .check = check_index(check),
-				   .needs = {need1 ? check_index(need1) : -1,
-					     need2 ? check_index(need2) : -1},
-				   .what = what};
+	nlh = nftnl_nlmsg_build_hdr(
+	    mnl_nlmsg_batch_current(p->b), type, NFPROTO_INET,
+	    NLM_F_CREATE | NLM_F_ACK | (type == NFT_MSG_NEWRULE ? NLM_F_APPEND : 0), ++p->seq);
+	p->m[p->n] = (struct pmsg){
+	    .seq = p->seq,
+	    .check = check_index(check),
+	    .needs = {need1 ? check_index(need1) : -1, need2 ? check_index(need2) : -1},
+	    .what = what};
 	p->n++;
 	return nlh;
 }
@@ -178,8 +181,8 @@ static void add_obj(struct probe *p, uint32_t type, const char *name, const char
 
 struct pelem {
 	uint8_t key[16];
-	bool end;            /* an interval end */
-	int verdict;         /* NF_ACCEPT, NF_DROP, NFT_JUMP, NFT_GOTO; maps only */
+	bool end;    /* an interval end */
+	int verdict; /* NF_ACCEPT, NF_DROP, NFT_JUMP, NFT_GOTO; maps only */
 };
 
 struct pset {
@@ -224,7 +227,8 @@ static void add_set(struct probe *p, const struct pset *x)
 		if (x->e[i].end)
 			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
 		else if (x->vmap) {
-			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)x->e[i].verdict);
+			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT,
+					       (uint32_t)x->e[i].verdict);
 			if (x->e[i].verdict == NFT_JUMP || x->e[i].verdict == NFT_GOTO)
 				nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, "leaf");
 		}
@@ -246,6 +250,7 @@ oom:
 static void add_sets(struct probe *p)
 {
 	/* Keys big endian, ifnames zero padded; nft's datatype numbers as in nft_batch.c. */
+	/* clang-format off */
 	const struct pset sets[] = {
 		{"v4", "nft.set.ipv4_addr", 7, 4, true, true,
 		 {{{0}, true, 0}, {{10}, false, NFT_JUMP}, {{11}, true, 0}}, 3},
@@ -259,9 +264,11 @@ static void add_sets(struct probe *p)
 		{"proto", "nft.set.inet_proto", 12, 1, false, true,
 		 {{{6}, false, NFT_JUMP}, {{17}, false, NF_ACCEPT}}, 2},
 		{"icmp", "nft.set.icmp_type", 14, 1, false, true, {{{8}, false, NF_ACCEPT}}, 1},
-		{"nd6", "nft.set.icmpv6_type", 29, 1, false, false, {{{135}}, {{136}}}, 2},
-		{"ifaces", "nft.set.ifname", 41, 16, false, false, {{{'l', 'o'}}}, 1},
+		{"nd6", "nft.set.icmpv6_type", 29, 1, false, false,
+		 {{{135}, false, 0}, {{136}, false, 0}}, 2},
+		{"ifaces", "nft.set.ifname", 41, 16, false, false, {{{'l', 'o'}, false, 0}}, 1},
 	};
+	/* clang-format on */
 
 	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
 		add_set(p, &sets[i]);
@@ -383,8 +390,24 @@ static bool objref(struct nftnl_rule *r, uint32_t type, const char *name)
 }
 
 enum rule_kind {
-	R_JUMP, R_GOTO, R_V4, R_V6_PORTS, R_IFNAME, R_NOT_IFACES, R_CT, R_TIME, R_ND6, R_VMAP4,
-	R_VMAP6, R_VMAP_TCP, R_VMAP_UDP, R_VMAP_PROTO, R_VMAP_ICMP, R_COUNTER, R_LIMIT, R_LOG,
+	R_JUMP,
+	R_GOTO,
+	R_V4,
+	R_V6_PORTS,
+	R_IFNAME,
+	R_NOT_IFACES,
+	R_CT,
+	R_TIME,
+	R_ND6,
+	R_VMAP4,
+	R_VMAP6,
+	R_VMAP_TCP,
+	R_VMAP_UDP,
+	R_VMAP_PROTO,
+	R_VMAP_ICMP,
+	R_COUNTER,
+	R_LIMIT,
+	R_LOG,
 };
 
 static bool build_rule(struct nftnl_rule *r, enum rule_kind k, uint16_t log_group)
@@ -404,18 +427,18 @@ static bool build_rule(struct nftnl_rule *r, enum rule_kind k, uint16_t log_grou
 		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV4) &&
 		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4) && cmp(r, NFT_CMP_EQ, v4, 4) &&
 		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, 6) &&
-		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) && cmp(r, NFT_CMP_EQ, p22, 2) &&
-		       verdict(r, NF_ACCEPT, NULL);
+		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) &&
+		       cmp(r, NFT_CMP_EQ, p22, 2) && verdict(r, NF_ACCEPT, NULL);
 	case R_V6_PORTS:
 		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV6) &&
-		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16) && cmp(r, NFT_CMP_EQ, v6, 16) &&
-		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, 17) &&
+		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16) &&
+		       cmp(r, NFT_CMP_EQ, v6, 16) && meta(r, NFT_META_L4PROTO) && cmp_u8(r, 17) &&
 		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) &&
 		       cmp(r, NFT_CMP_GTE, p1000, 2) && cmp(r, NFT_CMP_LTE, p2000, 2) &&
 		       verdict(r, NF_DROP, NULL);
 	case R_IFNAME:
-		return ifname_eq(r, NFT_META_IIFNAME, "lo") && ifname_eq(r, NFT_META_OIFNAME, "lo") &&
-		       verdict(r, NF_ACCEPT, NULL);
+		return ifname_eq(r, NFT_META_IIFNAME, "lo") &&
+		       ifname_eq(r, NFT_META_OIFNAME, "lo") && verdict(r, NF_ACCEPT, NULL);
 	case R_NOT_IFACES:
 		return meta(r, NFT_META_IIFNAME) && lookup(r, "ifaces", false, true) &&
 		       meta(r, NFT_META_OIFNAME) && lookup(r, "ifaces", false, true) &&
@@ -444,10 +467,12 @@ static bool build_rule(struct nftnl_rule *r, enum rule_kind k, uint16_t log_grou
 		       lookup(r, "nd6", false, false) && verdict(r, NF_ACCEPT, NULL);
 	case R_VMAP4:
 		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV4) &&
-		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4) && lookup(r, "v4", true, false);
+		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4) &&
+		       lookup(r, "v4", true, false);
 	case R_VMAP6:
 		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV6) &&
-		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16) && lookup(r, "v6", true, false);
+		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16) &&
+		       lookup(r, "v6", true, false);
 	case R_VMAP_TCP:
 	case R_VMAP_UDP:
 		return meta(r, NFT_META_L4PROTO) && cmp_u8(r, k == R_VMAP_TCP ? 6 : 17) &&
@@ -458,7 +483,8 @@ static bool build_rule(struct nftnl_rule *r, enum rule_kind k, uint16_t log_grou
 	case R_VMAP_ICMP:
 		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV4) &&
 		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, 1) &&
-		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) && lookup(r, "icmp", true, false);
+		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) &&
+		       lookup(r, "icmp", true, false);
 	case R_COUNTER:
 		return objref(r, NFT_OBJECT_COUNTER, "c");
 	case R_LIMIT:
@@ -513,8 +539,8 @@ static void build(struct probe *p, uint16_t log_group)
 	add_obj(p, NFT_OBJECT_LIMIT, "l", "nft.limit", "named limit 10/second burst 5 packets");
 	add_sets(p);
 
-	/* Every base chain jumps to "probe", so the kernel validates its rules for all three
-	 * hooks, as it validates wardwall's chains. */
+	/* Every base chain jumps to "probe", as wardwall's base chains jump to theirs, so the
+	 * probe's rules are reachable from all three hooks. */
 	add_rule(p, "fwd", R_IFNAME, 0, "nft.ifname", NULL, "iifname \"lo\" oifname \"lo\"");
 	add_rule(p, "fwd", R_NOT_IFACES, 0, "nft.lookup", "nft.set.ifname",
 		 "iifname != @ifaces oifname != @ifaces");
@@ -530,7 +556,8 @@ static void build(struct probe *p, uint16_t log_group)
 	add_rule(p, "probe", R_VMAP6, 0, "nft.vmap", "nft.set.ipv6_addr", "ip6 daddr vmap");
 	add_rule(p, "probe", R_VMAP_TCP, 0, "nft.vmap", "nft.set.inet_service", "tcp dport vmap");
 	add_rule(p, "probe", R_VMAP_UDP, 0, "nft.vmap", "nft.set.inet_service", "udp dport vmap");
-	add_rule(p, "probe", R_VMAP_PROTO, 0, "nft.vmap", "nft.set.inet_proto", "meta l4proto vmap");
+	add_rule(p, "probe", R_VMAP_PROTO, 0, "nft.vmap", "nft.set.inet_proto",
+		 "meta l4proto vmap");
 	add_rule(p, "probe", R_VMAP_ICMP, 0, "nft.vmap", "nft.set.icmp_type", "icmp type vmap");
 	add_rule(p, "probe", R_COUNTER, 0, "nft.objref", "nft.counter", "counter name");
 	add_rule(p, "probe", R_LIMIT, 0, "nft.objref", "nft.limit", "limit name");
@@ -641,11 +668,13 @@ static void report(struct ww_doctor *d, const struct probe *p, const int *errs)
 					sb_addf(&ok, "%s%s", ok.len ? ", " : "", m->what);
 				continue;
 			}
-			for (int k = 0; k < 2 && !cause; k++)
+			const char *need = NULL;
+			for (int k = 0; k < 2 && !need; k++)
 				if (m->needs[k] >= 0 && failed[m->needs[k]])
-					cause = nft_checks[m->needs[k]];
-			if (cause) {
+					need = nft_checks[m->needs[k]];
+			if (need) {
 				untested = true;
+				cause = cause ? cause : need;
 				continue;
 			}
 			if (bad.len)
@@ -687,7 +716,8 @@ void ww_doctor_nft(struct ww_doctor *d)
 	if (!e)
 		e = ww_nft_genid(n, &gen);
 	if (e) {
-		ww_doctor_add(d, "nft.netlink", WW_D_MISSING, NULL,
+		ww_doctor_add(d, "nft.netlink", WW_D_MISSING,
+			      e == -EPERM ? "run wardwall as root (see caps)" : NULL,
 			      "nf_tables does not answer in this network namespace: %s%s",
 			      strerror(-e), errno_hint(e));
 		for (size_t c = 0; c < NCHECKS; c++)

@@ -655,7 +655,7 @@ static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x)
 	if (x->oifname && !ifname_eq(r, NFT_META_OIFNAME, x->oifname))
 		return false;
 	if (x->key) {
-		uint8_t lo[4], hi[4];
+		uint8_t lo[16], hi[16];
 		unsigned int len = nfr_key_len(x->key);
 		if (!load_key(r, x->key))
 			return false;

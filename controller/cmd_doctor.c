@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * wardwall doctor [--json] [--bpffs DIR] [--interface IF]... [POLICY]: does this kernel have
+ * everything wardwall needs? Only reads (see doctor.h). Exit 0 when nothing required is missing
+ * (warnings allowed), 1 when something is, 2 on a usage or system error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply_xdp.h"
+#include "cli.h"
+#include "doctor.h"
+#include "policy.h"
+
+/* Adds name to the list unless it is there already. */
+static int add_iface(char ***v, size_t *n, size_t *cap, char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], name))
+			return 0;
+	return VEC_PUSH(*v, *n, *cap, name);
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	const char *bpffs = NULL;
+	bool json = false;
+	char **rest = calloc((size_t)argc, sizeof(*rest)); /* positionals, then interfaces */
+	char **ifaces = NULL;
+	size_t nifaces = 0, icap = 0;
+	int npos = 0, rc = WW_EXIT_USAGE;
+	struct ww_opt opts[] = {
+	    {"--json", NULL, &json}, {"--bpffs", &bpffs, NULL}, {NULL, NULL, NULL}};
+	struct ww_policy *p = NULL;
+	struct ww_diags diags = {0};
+	struct ww_doctor d = {.xdp_mode = -1};
+	struct strbuf out = {0};
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
+	int nargs = 0;
+
+	if (!rest || !args) {
+		ww_errorf("doctor: out of memory");
+		goto out;
+	}
+	/* --interface repeats, which the option parser does not do: take it out first. */
+	args[nargs++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		if (!strcmp(a, "--")) {
+			while (i < argc)
+				args[nargs++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "--interface")) {
+			if (i + 1 == argc) {
+				ww_errorf("doctor: --interface needs an argument");
+				rc = ww_usage("doctor");
+				goto out;
+			}
+			v = argv[++i];
+		} else if (!strncmp(a, "--interface=", 12)) {
+			v = a + 12;
+		} else {
+			args[nargs++] = argv[i];
+			continue;
+		}
+		if (!*v || strlen(v) >= 16 || strchr(v, '/')) {
+			ww_errorf("doctor: --interface \"%s\" is not an interface name", v);
+			rc = ww_usage("doctor");
+			goto out;
+		}
+		if (add_iface(&ifaces, &nifaces, &icap, (char *)v)) {
+			ww_errorf("doctor: out of memory");
+			goto out;
+		}
+	}
+	if (ww_opts_parse(nargs, args, opts, rest, 1, &npos)) {
+		rc = ww_usage("doctor");
+		goto out;
+	}
+	if (npos == 1) {
+		int e;
+		diags.file = rest[0];
+		e = ww_policy_load(rest[0], &diags, &p);
+		if (e) {
+			struct strbuf msg = {0};
+			ww_diags_sort(&diags);
+			ww_diags_print(&diags, &msg);
+			fputs(sb_str(&msg), stderr);
+			sb_free(&msg);
+			ww_errorf("doctor: %s: %s", rest[0],
+				  e == -EINVAL ? "invalid policy (see 'wardwall check')"
+					       : strerror(-e));
+			goto out;
+		}
+		d.policy = rest[0];
+		d.xdp_mode = (int)p->enf.xdp;
+		d.log_group = p->enf.log_group;
+		for (size_t i = 0; i < p->enf.nifaces; i++)
+			if (add_iface(&ifaces, &nifaces, &icap, p->enf.ifaces[i])) {
+				ww_errorf("doctor: out of memory");
+				goto out;
+			}
+	}
+	d.bpffs = ww_bpffs(bpffs);
+	d.ifaces = ifaces;
+	d.nifaces = nifaces;
+	ww_doctor_run(&d);
+	if (d.oom) {
+		ww_errorf("doctor: out of memory recording the results");
+		goto out;
+	}
+	ww_doctor_print(&d, json, &out);
+	if (out.oom) {
+		ww_errorf("doctor: out of memory printing the results");
+		goto out;
+	}
+	fputs(sb_str(&out), stdout);
+	rc = ww_doctor_exit(&d);
+out:
+	sb_free(&out);
+	ww_doctor_free(&d);
+	ww_policy_free(p);
+	ww_diags_free(&diags);
+	free(ifaces);
+	free(rest);
+	free(args);
+	return rc;
+}
