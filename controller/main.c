@@ -30,6 +30,11 @@ const struct ww_cmd ww_cmds[] = {
 	 "Prometheus metrics on stdout (textfile collector)"},
 	{"serve", cmd_serve, "serve [--listen ADDR:PORT] [--state-dir DIR] [--bpffs DIR]",
 	 "answer GET /metrics over HTTP (default 127.0.0.1:9469)"},
+	{"evidence", cmd_evidence,
+	 "evidence export [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] [--since TIME] "
+	 "[--format json,oscal,html] | evidence verify [--key FILE.pub] BUNDLE... | "
+	 "evidence keygen [--key-dir DIR] [--force] [--state-dir DIR]",
+	 "signed, chained NIS2 evidence of what the kernel enforced and counted"},
 	{"remove", cmd_remove, "remove [--state-dir DIR] [--bpffs DIR]", "delete wardwall's table"},
 	{"doctor", cmd_doctor, "doctor [--json] [--bpffs DIR] [--interface IF]... [POLICY]",
 	 "does this kernel have what wardwall needs? what is missing, and how to fix it"},

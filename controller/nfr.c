@@ -75,14 +75,20 @@ static int elem_cmp(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+static void sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1) /* qsort wants a valid pointer even for nothing to sort */
+		qsort(v, n, size, cmp);
+}
+
 void nfr_table_sort(struct nfr_table *t)
 {
-	qsort(t->counters, t->ncounters, sizeof(*t->counters), name_cmp);
-	qsort(t->limits, t->nlimits, sizeof(*t->limits), name_cmp);
-	qsort(t->sets, t->nsets, sizeof(*t->sets), name_cmp);
-	qsort(t->chains, t->nchains, sizeof(*t->chains), name_cmp);
+	sort(t->counters, t->ncounters, sizeof(*t->counters), name_cmp);
+	sort(t->limits, t->nlimits, sizeof(*t->limits), name_cmp);
+	sort(t->sets, t->nsets, sizeof(*t->sets), name_cmp);
+	sort(t->chains, t->nchains, sizeof(*t->chains), name_cmp);
 	for (size_t i = 0; i < t->nsets; i++)
-		qsort(t->sets[i].elems, t->sets[i].nelems, sizeof(*t->sets[i].elems), elem_cmp);
+		sort(t->sets[i].elems, t->sets[i].nelems, sizeof(*t->sets[i].elems), elem_cmp);
 }
 
 struct nfr_chain *nfr_chain_find(const struct nfr_table *t, const char *name)

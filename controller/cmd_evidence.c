@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * wardwall evidence: signed, chained bundles of what the kernel enforced and counted, for NIS2
+ * (controller/evidence.h, docs/evidence.md).
+ *   evidence keygen [--key-dir DIR] [--force] [--state-dir DIR]
+ *   evidence export [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] [--since TIME]
+ *                   [--format json,oscal,html]
+ *   evidence verify [--key FILE.pub] BUNDLE...
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "collect.h"
+#include "evidence.h"
+#include "state.h"
+#include "timeutil.h"
+
+/* The state directory as ww_state_open resolves it (created if missing), or NULL. */
+static char *state_dir_of(const char *arg, struct strbuf *err)
+{
+	struct ww_state *st = NULL;
+	char *dir;
+
+	if (ww_state_open(arg, false, &st, err))
+		return NULL;
+	dir = strdup(ww_state_dir(st));
+	ww_state_close(st);
+	return dir;
+}
+
+static int keygen(int argc, char **argv)
+{
+	const char *key_dir = NULL, *state_arg = NULL;
+	bool force = false;
+	struct ww_opt opts[] = {{"--key-dir", &key_dir, NULL},
+				{"--force", NULL, &force},
+				{"--state-dir", &state_arg, NULL},
+				{NULL, NULL, NULL}};
+	struct strbuf err = {0};
+	char fp[65], *dir = NULL, *state = NULL;
+	int npos, rc = WW_EXIT_USAGE;
+
+	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
+		return ww_usage("evidence");
+	if (!key_dir) {
+		state = state_dir_of(state_arg, &err);
+		dir = state ? xstrdup_printf("%s/keys", state) : NULL;
+		if (!dir) {
+			ww_errorf("evidence keygen: %s", err.len ? sb_str(&err) : strerror(ENOMEM));
+			goto out;
+		}
+		key_dir = dir;
+	}
+	if (ww_ev_keygen(key_dir, force, fp, &err)) {
+		ww_errorf("evidence keygen: %s", sb_str(&err));
+		goto out;
+	}
+	printf("wrote %s/evidence.key (private, mode 0600) and %s/evidence.pub\n"
+	       "key sha256 %s\n"
+	       "Give evidence.pub (or this sha256) to whoever verifies the bundles, by a channel "
+	       "they trust.\n",
+	       key_dir, key_dir, fp);
+	rc = WW_EXIT_OK;
+out:
+	free(dir);
+	free(state);
+	sb_free(&err);
+	return rc;
+}
+
+static void summary(const struct ww_evidence *ev, const char *dir, const struct ww_ev_written *w,
+		    unsigned int formats)
+{
+	const struct ww_collect *c = ev->c;
+	char a[WW_TIME_STRLEN], b[WW_TIME_STRLEN];
+	uint64_t pk = 0, by = 0, def = 0;
+
+	for (size_t i = 0; i < ev->nflows; i++) {
+		pk += ev->flows[i].nft.win_packets;
+		by += ev->flows[i].nft.win_bytes;
+	}
+	for (size_t i = 0; i < ev->ndefaults; i++)
+		def += ev->defaults[i].nft.win_packets;
+	printf("exported bundle %lu to %s:%s%s%s evidence.pub manifest.json manifest.sig\n", w->seq,
+	       dir, formats & WW_EV_F_JSON ? " evidence.json" : "",
+	       formats & WW_EV_F_OSCAL ? " oscal.json" : "",
+	       formats & WW_EV_F_HTML ? " report.html" : "");
+	printf("  window: %s to %s (%s", ev->start ? ww_time_str(ev->start, a) : "unknown",
+	       ww_time_str(ev->time, b), ev->basis);
+	if (ev->base)
+		printf(", bundle %lu", ev->base->seq);
+	printf(")\n");
+	if (c->gen.gen)
+		printf("  policy: %s, generation %lu, sha256 %s\n", c->gen.policy_name, c->gen.gen,
+		       c->gen.policy_sha256);
+	else
+		printf("  policy: none recorded\n");
+	if (ev->in_sync)
+		printf("  kernel: in sync with generation %lu\n", c->gen.gen);
+	else
+		printf("  kernel: DIFFERS from the applied policy (%zu difference%s, see "
+		       "evidence.json kernel.drift)\n",
+		       ev->ndrift, ev->ndrift == 1 ? "" : "s");
+	printf("  counted (nftables): %zu flows, %llu packets, %llu bytes; %llu packets by the "
+	       "defaults, %llu denied\n",
+	       ev->nflows, (unsigned long long)pk, (unsigned long long)by, (unsigned long long)def,
+	       (unsigned long long)ev->tiers[WW_EV_NFT].denied.total);
+	if (c->has_xdp)
+		printf("  xdp: program tag %s, %zu links, %llu packets denied\n", c->xs.prog_tag,
+		       c->xs.nlinks, (unsigned long long)ev->tiers[WW_EV_XDP].denied.total);
+	if (*ev->prev_sha256)
+		printf("  chain: follows bundle %lu (manifest sha256 %s)\n", ev->seq - 1,
+		       ev->prev_sha256);
+	else
+		printf("  chain: first bundle\n");
+	printf("  manifest sha256 %s, signed by key %s\n", w->manifest_sha256, ev->key_sha256);
+}
+
+static int export(int argc, char **argv)
+{
+	const char *state_arg = NULL, *bpffs = NULL, *key = NULL, *out = NULL, *since_s = NULL,
+		   *format = "json,oscal,html";
+	struct ww_opt opts[] = {{"--state-dir", &state_arg, NULL},
+				{"--bpffs", &bpffs, NULL},
+				{"--key", &key, NULL},
+				{"--out", &out, NULL},
+				{"--since", &since_s, NULL},
+				{"--format", &format, NULL},
+				{NULL, NULL, NULL}};
+	struct strbuf err = {0};
+	struct ww_state *st = NULL;
+	struct ww_ev_record *chain = NULL;
+	struct ww_collect c;
+	struct ww_evidence ev;
+	struct ww_ev_written w;
+	bool have_c = false, have_ev = false;
+	uint8_t sk[WW_EV_SK_BYTES];
+	size_t nchain = 0;
+	unsigned int formats;
+	char *keyp = NULL, *outp = NULL;
+	int64_t since = 0;
+	int npos, rc = WW_EXIT_USAGE;
+
+	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
+		return ww_usage("evidence");
+	if (since_s && ww_time_arg("--since", since_s, &since))
+		return WW_EXIT_USAGE;
+	if (ww_ev_formats_parse(format, &formats, &err)) {
+		ww_errorf("evidence export: --format: %s", sb_str(&err));
+		sb_free(&err);
+		return WW_EXIT_USAGE;
+	}
+	/* One export at a time, and none while an apply changes what is read. */
+	if (ww_state_open(state_arg, true, &st, &err)) {
+		ww_errorf("evidence export: %s", sb_str(&err));
+		goto out;
+	}
+	const char *dir = ww_state_dir(st);
+	keyp = key ? strdup(key) : xstrdup_printf("%s/keys/evidence.key", dir);
+	if (!keyp || ww_ev_key_load(keyp, sk, &err)) {
+		ww_errorf("evidence export: %s", keyp ? sb_str(&err) : strerror(ENOMEM));
+		goto out;
+	}
+	if (ww_ev_chain_load(dir, &chain, &nchain, &err)) {
+		ww_errorf("evidence export: %s", sb_str(&err));
+		goto out;
+	}
+	if (ww_collect(dir, bpffs, &c, &err)) {
+		ww_errorf("evidence export: %s", sb_str(&err));
+		goto out;
+	}
+	have_c = true;
+	struct ww_ev_opts o = {.since = since, .state_dir = dir, .chain = chain, .nchain = nchain};
+	if (ww_evidence_build(&c, &o, &ev)) {
+		ww_errorf("evidence export: %s", strerror(ENOMEM));
+		goto out;
+	}
+	have_ev = true;
+	if (!out) {
+		char tb[WW_TIME_STRLEN], stamp[WW_TIME_STRLEN];
+		size_t k = 0;
+		ww_time_str(ev.time, tb);
+		for (const char *p = tb; *p; p++) /* 2026-11-29T12:00:00Z -> 20261129T120000Z */
+			if (*p != '-' && *p != ':')
+				stamp[k++] = *p;
+		stamp[k] = '\0';
+		char *parent = xstrdup_printf("%s/evidence", dir);
+		if (parent)
+			mkdir(parent, 0750);
+		free(parent);
+		outp = xstrdup_printf("%s/evidence/%04lu-%s", dir, ev.seq, stamp);
+		if (!outp) {
+			ww_errorf("evidence export: %s", strerror(ENOMEM));
+			goto out;
+		}
+		out = outp;
+	}
+	if (ww_evidence_write(&ev, formats, sk, out, dir, &w, &err)) {
+		ww_errorf("evidence export: %s", sb_str(&err));
+		goto out;
+	}
+	summary(&ev, out, &w, formats);
+	rc = WW_EXIT_OK;
+out:
+	sodium_memzero(sk, sizeof(sk));
+	if (have_ev)
+		ww_evidence_free(&ev);
+	if (have_c)
+		ww_collect_free(&c);
+	ww_ev_records_free(chain, nchain);
+	ww_state_close(st);
+	free(keyp);
+	free(outp);
+	sb_free(&err);
+	return rc;
+}
+
+static void print_prefixed(FILE *f, const char *prefix, const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		fprintf(f, "%s%.*s\n", prefix, (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
+static int verify(int argc, char **argv)
+{
+	const char *key = NULL;
+	struct ww_opt opts[] = {{"--key", &key, NULL}, {NULL, NULL, NULL}};
+	struct strbuf err = {0}, out = {0}, bad = {0}, warn = {0};
+	uint8_t pk[WW_EV_PK_BYTES];
+	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
+	int npos, fails, rc = WW_EXIT_USAGE;
+
+	if (!pos)
+		return WW_EXIT_USAGE;
+	if (ww_opts_parse(argc, argv, opts, pos, argc, &npos) || !npos) {
+		free(pos);
+		return ww_usage("evidence");
+	}
+	if (key && ww_ev_pub_load(key, pk, &err)) {
+		ww_errorf("evidence verify: %s", sb_str(&err));
+		goto out;
+	}
+	fails = ww_evidence_verify((const char *const *)pos, (size_t)npos, key ? pk : NULL, &out,
+				   &bad, &warn);
+	if (fails < 0) {
+		ww_errorf("evidence verify: %s", strerror(-fails));
+		goto out;
+	}
+	fputs(sb_str(&out), stdout);
+	print_prefixed(stderr, "warning: ", sb_str(&warn));
+	print_prefixed(stdout, "FAILED ", sb_str(&bad));
+	if (fails) {
+		printf("%d check%s failed in %d bundle%s\n", fails, fails == 1 ? "" : "s", npos,
+		       npos == 1 ? "" : "s");
+		rc = WW_EXIT_INVALID;
+	} else {
+		char fp[65];
+		if (key)
+			ww_ev_fingerprint(pk, fp);
+		printf("verified %d bundle%s%s%s\n", npos, npos == 1 ? "" : "s",
+		       key ? ", signed by key " : " (with the keys they carry)", key ? fp : "");
+		rc = WW_EXIT_OK;
+	}
+out:
+	free(pos);
+	sb_free(&err);
+	sb_free(&out);
+	sb_free(&bad);
+	sb_free(&warn);
+	return rc;
+}
+
+int cmd_evidence(int argc, char **argv)
+{
+	if (argc < 2)
+		return ww_usage("evidence");
+	if (!strcmp(argv[1], "export"))
+		return export(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "keygen"))
+		return keygen(argc - 1, argv + 1);
+	ww_errorf("evidence: unknown verb \"%s\" (export, verify, keygen)", argv[1]);
+	return WW_EXIT_USAGE;
+}

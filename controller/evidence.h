@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stage 6, report: NIS2 evidence. `wardwall evidence export` writes a bundle directory:
+ *
+ *   evidence.json   what the kernel enforced and counted over a window (docs/evidence.md)
+ *   oscal.json      the same, as OSCAL 1.1.3 assessment results
+ *   report.html     one self-contained page for people
+ *   evidence.pub    the public key that signs the bundle (PEM)
+ *   manifest.json   every file's sha256, and the sha256 of the previous bundle's manifest.json
+ *   manifest.sig    the Ed25519 signature of manifest.json (base64)
+ *
+ * The pipeline: ww_collect() reads the kernel; ww_evidence_build() (evidence.c) turns that and
+ * the previous export's record into a model (windows, zone matrix, control mapping); one printer
+ * per format (evidence_json.c, evidence_oscal.c, evidence_html.c) prints the model;
+ * evidence_bundle.c writes, chains and verifies bundles; evidence_sign.c holds the keys.
+ *
+ * Counts and enforcement come from the kernel. The recorded policy only lends names, owners,
+ * tickets and controls, and is what the kernel is compared against.
+ */
+#ifndef WW_EVIDENCE_H
+#define WW_EVIDENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/utsname.h>
+
+#include "analyse.h"
+#include "collect.h"
+#include "util.h"
+
+#define WW_EVIDENCE_FORMAT "wardwall-evidence/1"
+#define WW_MANIFEST_FORMAT "wardwall-evidence-manifest/1"
+
+/* ---- the chain: one record per export, <state dir>/evidence/chain.jsonl ---- */
+
+/* One counter's value at an export. Names are "nft:flow/<id>", "xdp:flow/<id>",
+ * "nft:default/<src>/<dst>", "xdp:default/<src>/<dst>". */
+struct ww_ev_snap {
+	char *name;
+	uint64_t packets, bytes;
+	int64_t since; /* when the counter started, 0: unknown */
+};
+
+struct ww_ev_record {
+	unsigned long seq;
+	int64_t time;
+	char manifest_sha256[65];
+	char prev_sha256[65]; /* "" for the first bundle */
+	char key_sha256[65];
+	char *bundle; /* the directory it was written to, as given */
+	struct ww_ev_snap *snaps;
+	size_t nsnaps;
+};
+
+/* Reads the chain (absent: none), checking that each record follows the one before it.
+ * Returns 0 or -errno (-EBADMSG: broken) with err saying which line is wrong. */
+int ww_ev_chain_load(const char *state_dir, struct ww_ev_record **out, size_t *n,
+		     struct strbuf *err);
+/* Appends one record (fsync'ed). */
+int ww_ev_chain_append(const char *state_dir, const struct ww_ev_record *r, struct strbuf *err);
+void ww_ev_records_free(struct ww_ev_record *r, size_t n);
+
+/* ---- the model ---- */
+
+/* One counter of one tier over the window. */
+struct ww_ev_count {
+	bool present;
+	uint64_t packets, bytes;	 /* the counter now: since it started */
+	uint64_t win_packets, win_bytes; /* in the window */
+	int64_t since;
+	bool baseline; /* the previous export's value was subtracted */
+	bool reset;    /* restarted after the window began: counts before the restart are lost */
+};
+
+enum ww_ev_kind { WW_EV_ALLOWED, WW_EV_DENIED, WW_EV_MONITORED, WW_EV_NKINDS };
+
+/* A zone pair a flow's facts cover in the kernel, with the verdict there. */
+struct ww_ev_pair {
+	const char *src, *dst; /* zone names ("-": none), pointing into the collect */
+	enum ww_rb_verdict verdict;
+};
+
+struct ww_ev_flow {
+	const struct ww_flow_stat *st;
+	const struct ww_flow *flow; /* in the applied policy, or NULL */
+	struct ww_ev_count nft, xdp;
+	struct ww_ev_pair *pairs; /* sorted; empty when the kernel has no fact of the flow */
+	size_t npairs;
+	const char *src_zone, *dst_zone; /* the one source (destination) zone, or NULL */
+	bool has_window;		 /* a validity window (kernel facts or policy) */
+	int64_t valid_from, valid_until; /* the window, 0: unbounded on that side */
+};
+
+struct ww_ev_default {
+	const struct ww_default_stat *st;
+	struct ww_ev_count nft, xdp;
+};
+
+/* A cell of the zone matrix: window packets by kind. `shared` holds packets of flows that span
+ * several zone pairs: they went to this pair or to another of the flow's pairs. */
+struct ww_ev_cell {
+	uint64_t exact[WW_EV_NKINDS], shared[WW_EV_NKINDS];
+};
+
+struct ww_ev_rank {
+	const char *a, *b; /* a zone, or a zone pair (a -> b) */
+	uint64_t packets;
+};
+
+/* Denials of one tier, ranked: only what a counter attributes exactly (see docs/evidence.md).
+ * total counts the counters whose every zone pair denies; mixed, those of flows that deny in
+ * some pairs and only monitor in others (their counter cannot tell which). */
+struct ww_ev_denied {
+	struct ww_ev_rank *src, *dst, *pairs;
+	size_t nsrc, ndst, npairs;
+	uint64_t total, mixed, unattributed_src, unattributed_dst, unattributed_pairs;
+};
+
+struct ww_ev_tier {
+	bool present;
+	struct ww_ev_cell *cells; /* nzones x nzones, [src * nzones + dst] */
+	struct ww_ev_denied denied;
+};
+
+enum ww_ev_tiers { WW_EV_NFT, WW_EV_XDP, WW_EV_NTIERS };
+
+struct ww_ev_drift {
+	const char *op;	  /* "missing", "unexplained", "differs" */
+	const char *kind; /* "table", "counter", "limit", "map", "chain", "xdp" */
+	const char *name;
+	char *what; /* ww_nft_describe() */
+};
+
+struct ww_evidence {
+	const struct ww_collect *c;
+	int64_t time;
+	/* The window: [start, time]. */
+	int64_t start;	   /* 0: unknown (nothing counted yet) */
+	int64_t since;	   /* --since as asked, 0: not asked */
+	const char *basis; /* "previous-export", "export-at-or-before-since", "counter-start" */
+	const struct ww_ev_record *base; /* the export subtracted, or NULL */
+	/* The chain. */
+	unsigned long seq;
+	char prev_sha256[65]; /* "" for the first bundle */
+	char key_sha256[65];  /* the signing key's fingerprint (set by the caller) */
+	/* Where. */
+	char hostname[256];
+	struct utsname uts;
+	const char *version;
+	/* The policy and its history. */
+	char policy_sha256[65]; /* of the applied policy's canonical form, "" when none */
+	bool policy_matches_record;
+	struct ww_generation *history;
+	size_t nhistory;
+	bool history_ok;
+	char *history_err;
+	/* The kernel. */
+	char nft_sha256[65];	      /* of nfr_table_render(live); "" when no table */
+	char nft_expected_sha256[65]; /* the applied generation compiled; "" when none */
+	char xdp_maps_sha256[65];     /* of the active maps' entries; "" when none */
+	size_t xdp_ncls, xdp_nrules, xdp_ndlists;
+	struct ww_ev_drift *drift;
+	size_t ndrift;
+	bool in_sync;
+	/* Counters. */
+	struct ww_ev_flow *flows; /* sorted by id */
+	size_t nflows;
+	struct ww_ev_default *defaults;
+	size_t ndefaults;
+	const char **zones; /* the matrix axes: the kernel's zones by name, then "-" if used */
+	size_t nzones;
+	struct ww_ev_tier tiers[WW_EV_NTIERS];
+	/* Proofs. */
+	struct ww_inv_result *inv; /* c->applied->ninvs entries, or NULL */
+	size_t ninv;
+};
+
+struct ww_ev_opts {
+	int64_t since; /* 0: the window starts at the previous export */
+	const char *state_dir;
+	const struct ww_ev_record *chain; /* previous exports, oldest first */
+	size_t nchain;
+};
+
+/* Builds the model from c (which must outlive it). Returns 0 or -ENOMEM. */
+int ww_evidence_build(const struct ww_collect *c, const struct ww_ev_opts *o,
+		      struct ww_evidence *ev);
+void ww_evidence_free(struct ww_evidence *ev);
+
+/* This export's counter values, for the chain record: every present counter that is not zero
+ * (a counter missing from a record was zero then, or did not exist). */
+int ww_evidence_snaps(const struct ww_evidence *ev, struct ww_ev_snap **out, size_t *n);
+
+/* The window arithmetic, exposed for tests. The export a window starts at: with since, the
+ * latest record at or before it, else the last record; NULL (counting from the counters'
+ * start) when there is none. *basis says which. */
+const struct ww_ev_record *ww_ev_base(const struct ww_ev_record *chain, size_t n, int64_t since,
+				      const char **basis);
+/* One counter (named as in ww_ev_snap) over the window that starts at base (NULL: at the
+ * counter's start). A counter lower than at base, or started after base while base had counted
+ * it, was reset: the window then holds what it counted since the restart. */
+void ww_ev_count_window(const struct ww_ev_record *base, const char *name,
+			const struct ww_tier_count *now, struct ww_ev_count *out);
+
+/* A policy "controls" entry as a token: "NIS2 21(2)(i)" -> "nis2-21.2.i", "CIR 6.8" ->
+ * "cir-6.8". buf: at least 64 bytes. */
+const char *ww_ev_control_id(const char *control, char *buf, size_t n);
+
+/* The mapping of the whole bundle to NIS2 and the implementing regulation. */
+struct ww_ev_mapping {
+	const char *id;	   /* "nis2-21.2.a" */
+	const char *title; /* "NIS2 Art. 21(2)(a)" */
+	const char *what;  /* what the bundle shows for it */
+};
+extern const struct ww_ev_mapping ww_ev_mappings[];
+extern const size_t ww_ev_nmappings;
+/* What a bundle does not prove, one sentence each; the first two are about the denial
+ * rankings (no per-address counters, no retained XDP events). */
+extern const char *const ww_ev_limits[];
+extern const size_t ww_ev_nlimits;
+/* Whether the bundle shows mapping i met, and one sentence (into why, may be NULL) saying what
+ * it rests on or what is missing. */
+bool ww_ev_mapping_met(const struct ww_evidence *ev, size_t i, struct strbuf *why);
+/* Derived mappings of one flow, beyond its own "controls": every flow -> CIR 6.8 (it is the
+ * traffic declared necessary, or a denial); a deny -> CIR 6.7; a validity window -> CIR 6.7
+ * and 11; logging -> CIR 3.2. Writes at most max ids; returns their number. */
+size_t ww_ev_flow_derived(const struct ww_evidence *ev, const struct ww_ev_flow *f,
+			  const char **ids, size_t max);
+/* All mappings of one flow: its own "controls" as ids (ww_ev_control_id), then the derived ones,
+ * each once. Writes at most max ids into ids; returns their number. */
+size_t ww_ev_flow_mappings(const struct ww_evidence *ev, const struct ww_ev_flow *f,
+			   char (*ids)[64], size_t max);
+
+const char *ww_ev_verdict_name(enum ww_rb_verdict v);
+const char *ww_ev_kind_name(enum ww_ev_kind k);
+/* The cell of zones (src, dst) of a tier, or NULL. */
+const struct ww_ev_cell *ww_ev_cell(const struct ww_evidence *ev, int tier, size_t src, size_t dst);
+
+/* ---- printers: each appends one file's bytes to out ---- */
+
+void ww_evidence_json(const struct ww_evidence *ev, struct strbuf *out);
+void ww_evidence_oscal(const struct ww_evidence *ev, const char *const *files,
+		       const char (*sha256)[65], size_t nfiles, struct strbuf *out);
+void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *out);
+
+/* ---- a small JSON writer the printers share: pretty, two spaces, keys in call order ---- */
+
+struct ww_jw {
+	struct strbuf *out;
+	int depth;
+	bool empty[32]; /* per depth: nothing written yet */
+};
+
+/* Opens an object or array: as a member (key) of an object, or an element (key NULL). */
+void ww_jw_obj(struct ww_jw *w, const char *key);
+void ww_jw_arr(struct ww_jw *w, const char *key);
+void ww_jw_end_obj(struct ww_jw *w);
+void ww_jw_end_arr(struct ww_jw *w);
+void ww_jw_str(struct ww_jw *w, const char *key, const char *v); /* v NULL: null */
+void ww_jw_u64(struct ww_jw *w, const char *key, uint64_t v);
+void ww_jw_i64(struct ww_jw *w, const char *key, int64_t v);
+void ww_jw_bool(struct ww_jw *w, const char *key, bool v);
+void ww_jw_null(struct ww_jw *w, const char *key);
+void ww_jw_time(struct ww_jw *w, const char *key, int64_t t); /* 0: null */
+/* An array of strings in one call. */
+void ww_jw_strs(struct ww_jw *w, const char *key, const char *const *v, size_t n);
+
+/* ---- keys and signatures (evidence_sign.c): Ed25519 through libsodium ---- */
+
+#define WW_EV_PK_BYTES	32
+#define WW_EV_SK_BYTES	64
+#define WW_EV_SIG_BYTES 64
+
+/* Writes a new key pair: <dir>/evidence.key (PKCS#8 PEM, mode 0600) and <dir>/evidence.pub
+ * (SubjectPublicKeyInfo PEM), the formats openssl reads. Refuses (-EEXIST) to overwrite
+ * either unless force. Returns 0 or -errno with err saying why. */
+int ww_ev_keygen(const char *dir, bool force, char fingerprint[65], struct strbuf *err);
+/* Reads a private key (PEM, ours or `openssl genpkey -algorithm ed25519`). */
+int ww_ev_key_load(const char *path, uint8_t sk[WW_EV_SK_BYTES], struct strbuf *err);
+/* Reads a public key (PEM). */
+int ww_ev_pub_load(const char *path, uint8_t pk[WW_EV_PK_BYTES], struct strbuf *err);
+/* The public key as PEM. */
+void ww_ev_pub_pem(const uint8_t pk[WW_EV_PK_BYTES], struct strbuf *out);
+/* Parses a PEM public key from text. Returns 0 or -EINVAL. */
+int ww_ev_pub_parse(const char *text, uint8_t pk[WW_EV_PK_BYTES]);
+/* sha256 of the 32 raw public key bytes, hex: the key's fingerprint. */
+void ww_ev_fingerprint(const uint8_t pk[WW_EV_PK_BYTES], char out[65]);
+/* The detached signature of data, base64 and a newline. */
+void ww_ev_sign(const uint8_t sk[WW_EV_SK_BYTES], const void *data, size_t len, struct strbuf *out);
+/* Checks a base64 signature (as ww_ev_sign writes it). Returns 0, -EINVAL when sig is not
+ * base64 of 64 bytes, -EBADMSG when it does not verify. */
+int ww_ev_verify_sig(const uint8_t pk[WW_EV_PK_BYTES], const void *data, size_t len,
+		     const char *sig);
+/* Base64 (RFC 4648, padded) of n bytes; and back (whitespace ignored; -EINVAL). */
+void ww_ev_base64(const void *data, size_t n, struct strbuf *out);
+int ww_ev_unbase64(const char *s, size_t len, uint8_t *out, size_t max, size_t *n);
+
+/* ---- bundles (evidence_bundle.c) ---- */
+
+enum { WW_EV_F_JSON = 1, WW_EV_F_OSCAL = 2, WW_EV_F_HTML = 4 };
+
+struct ww_ev_written {
+	unsigned long seq;
+	char manifest_sha256[65];
+	size_t nfiles;
+};
+
+/* Bundle file names. */
+#define WW_EV_MANIFEST "manifest.json"
+#define WW_EV_SIG      "manifest.sig"
+#define WW_EV_PUB      "evidence.pub"
+
+/* Parses "json,oscal,html" into WW_EV_F_* bits; -EINVAL naming the bad word in err. */
+int ww_ev_formats_parse(const char *s, unsigned int *out, struct strbuf *err);
+
+/*
+ * Prints the formats asked for, writes them with evidence.pub, manifest.json and manifest.sig
+ * into dir (created; an existing directory must be empty), and appends this export to the
+ * chain under state_dir. Sets ev->key_sha256 from sk. Nothing is appended when writing fails,
+ * and the bundle is removed again when appending fails. The caller serialises exports (the
+ * state lock). Returns 0 or -errno with err.
+ */
+int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
+		      const uint8_t sk[WW_EV_SK_BYTES], const char *dir, const char *state_dir,
+		      struct ww_ev_written *res, struct strbuf *err);
+
+/*
+ * Verifies bundles given in chain order: every file against the manifest, the signature (with
+ * pk, or when pk is NULL with the key the manifest embeds), and each bundle's link to the one
+ * before it. What passes goes to out, one line each; what fails to bad, one line each naming
+ * the bundle's file and the reason; warnings (embedded key, unlisted files) to warn. Returns
+ * the number of failures (0: all passed) or -ENOMEM.
+ */
+int ww_evidence_verify(const char *const *bundles, size_t n, const uint8_t *pk, struct strbuf *out,
+		       struct strbuf *bad, struct strbuf *warn);
+
+#endif

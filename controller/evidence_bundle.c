@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Bundles: writing one (the printed formats, the public key, the manifest and its signature)
+ * and verifying several in chain order. The manifest is what is signed: it lists every other
+ * file's sha256 and carries the previous bundle's manifest sha256, so one signature covers
+ * the whole bundle and its place in the chain. manifest.sig holds the raw Ed25519 signature in
+ * base64, so `base64 -d` and `openssl pkeyutl -verify -rawin` check it without wardwall.
+ *
+ * manifest.json:
+ *   {"format": "wardwall-evidence-manifest/1", "seq": N, "time": T, "hostname": H,
+ *    "previous_manifest_sha256": HEX or null, "key_sha256": HEX,
+ *    "files": [{"name": F, "sha256": HEX, "bytes": N}, ...]}
+ */
+#include "evidence.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "timeutil.h"
+
+int ww_ev_formats_parse(const char *s, unsigned int *out, struct strbuf *err)
+{
+	unsigned int f = 0;
+
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		if (n == 4 && !strncmp(s, "json", 4))
+			f |= WW_EV_F_JSON;
+		else if (n == 5 && !strncmp(s, "oscal", 5))
+			f |= WW_EV_F_OSCAL;
+		else if (n == 4 && !strncmp(s, "html", 4))
+			f |= WW_EV_F_HTML;
+		else {
+			sb_addf(err, "unknown format \"%.*s\" (json, oscal, html)", (int)n, s);
+			return -EINVAL;
+		}
+		s += n + (s[n] == ',');
+	}
+	if (!f) {
+		sb_add(err, "no format given (json, oscal, html)");
+		return -EINVAL;
+	}
+	*out = f;
+	return 0;
+}
+
+/* ---- writing ---- */
+
+struct file {
+	const char *name;
+	struct strbuf body;
+	char sha256[65];
+};
+
+static int dir_ready(const char *dir, struct strbuf *err)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (!mkdir(dir, 0755))
+		return 0;
+	if (errno != EEXIST) {
+		int e = -errno;
+		sb_addf(err, "%s: %s", dir, strerror(errno));
+		return e;
+	}
+	d = opendir(dir);
+	if (!d) {
+		int e = -errno;
+		sb_addf(err, "%s: %s", dir, strerror(errno));
+		return e;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			closedir(d);
+			sb_addf(err, "%s: not empty: a bundle goes into a new or empty directory",
+				dir);
+			return -EEXIST;
+		}
+	closedir(d);
+	return 0;
+}
+
+static void remove_files(const char *dir, struct file *f, size_t n, bool created)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *p = xstrdup_printf("%s/%s", dir, f[i].name);
+		if (p)
+			unlink(p);
+		free(p);
+	}
+	if (created)
+		rmdir(dir);
+}
+
+static void manifest_print(const struct ww_evidence *ev, const struct file *f, size_t n,
+			   struct strbuf *out)
+{
+	struct ww_jw w = {.out = out};
+
+	ww_jw_obj(&w, NULL);
+	ww_jw_str(&w, "format", WW_MANIFEST_FORMAT);
+	ww_jw_u64(&w, "seq", ev->seq);
+	ww_jw_time(&w, "time", ev->time);
+	ww_jw_str(&w, "hostname", ev->hostname);
+	ww_jw_str(&w, "previous_manifest_sha256", *ev->prev_sha256 ? ev->prev_sha256 : NULL);
+	ww_jw_str(&w, "key_sha256", ev->key_sha256);
+	ww_jw_arr(&w, "files");
+	for (size_t i = 0; i < n; i++) {
+		ww_jw_obj(&w, NULL);
+		ww_jw_str(&w, "name", f[i].name);
+		ww_jw_str(&w, "sha256", f[i].sha256);
+		ww_jw_u64(&w, "bytes", f[i].body.len);
+		ww_jw_end_obj(&w);
+	}
+	ww_jw_end_arr(&w);
+	ww_jw_end_obj(&w);
+}
+
+int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
+		      const uint8_t sk[WW_EV_SK_BYTES], const char *dir, const char *state_dir,
+		      struct ww_ev_written *res, struct strbuf *err)
+{
+	/* The order is the manifest's: what oscal.json pins comes before it. */
+	struct file f[6] = {{.name = "evidence.json"}, {.name = "report.html"},
+			    {.name = WW_EV_PUB},       {.name = "oscal.json"},
+			    {.name = WW_EV_MANIFEST},  {.name = WW_EV_SIG}};
+	struct file *use[6];
+	size_t n = 0, nwritten = 0;
+	struct ww_ev_record rec = {0};
+	bool created;
+	struct stat st;
+	int e = 0;
+
+	ww_ev_fingerprint(sk + 32, ev->key_sha256); /* the public key is the secret key's tail */
+	created = stat(dir, &st) < 0;
+	e = dir_ready(dir, err);
+	if (e)
+		return e;
+	if (formats & WW_EV_F_JSON) {
+		ww_evidence_json(ev, &f[0].body);
+		use[n++] = &f[0];
+	}
+	if (formats & WW_EV_F_HTML) {
+		ww_evidence_html(ev, &f[1].body);
+		use[n++] = &f[1];
+	}
+	ww_ev_pub_pem(sk + 32, &f[2].body);
+	use[n++] = &f[2];
+	for (size_t i = 0; i < n; i++)
+		sha256_hex(sb_str(&use[i]->body), use[i]->body.len, use[i]->sha256);
+	if (formats & WW_EV_F_OSCAL) {
+		const char *names[3];
+		char sums[3][65];
+		for (size_t i = 0; i < n; i++) {
+			names[i] = use[i]->name;
+			memcpy(sums[i], use[i]->sha256, 65);
+		}
+		ww_evidence_oscal(ev, names, (const char(*)[65])sums, n, &f[3].body);
+		sha256_hex(sb_str(&f[3].body), f[3].body.len, f[3].sha256);
+		use[n++] = &f[3];
+	}
+	/* The manifest lists the files in a fixed order (json, html, pub, oscal). */
+	struct file listed[4];
+	for (size_t i = 0; i < n; i++)
+		listed[i] = *use[i];
+	manifest_print(ev, listed, n, &f[4].body);
+	sha256_hex(sb_str(&f[4].body), f[4].body.len, f[4].sha256);
+	ww_ev_sign(sk, sb_str(&f[4].body), f[4].body.len, &f[5].body);
+	use[n++] = &f[4];
+	use[n++] = &f[5];
+	for (size_t i = 0; i < n; i++)
+		if (use[i]->body.oom)
+			e = -ENOMEM;
+	struct file written[6];
+	for (size_t i = 0; i < n && !e; i++) {
+		char *p = xstrdup_printf("%s/%s", dir, use[i]->name);
+		e = p ? write_file_atomic(p, use[i]->body.s, use[i]->body.len, 0644) : -ENOMEM;
+		if (e && e != -ENOMEM)
+			sb_addf(err, "%s: %s", p, strerror(-e));
+		free(p);
+		if (!e)
+			written[nwritten++] = *use[i];
+	}
+	if (!e) {
+		rec.seq = ev->seq;
+		rec.time = ev->time;
+		memcpy(rec.manifest_sha256, f[4].sha256, 65);
+		memcpy(rec.prev_sha256, ev->prev_sha256, 65);
+		memcpy(rec.key_sha256, ev->key_sha256, 65);
+		rec.bundle = (char *)dir;
+		e = ww_evidence_snaps(ev, &rec.snaps, &rec.nsnaps);
+		if (!e)
+			e = ww_ev_chain_append(state_dir, &rec, err);
+		for (size_t i = 0; i < rec.nsnaps; i++)
+			free(rec.snaps[i].name);
+		free(rec.snaps);
+		if (e)
+			sb_add(err,
+			       " (the bundle was removed again: a bundle must be in the chain)");
+	}
+	if (e) {
+		remove_files(dir, written, nwritten, created);
+	} else if (res) {
+		res->seq = ev->seq;
+		memcpy(res->manifest_sha256, f[4].sha256, 65);
+		res->nfiles = n;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+		sb_free(&f[i].body);
+	return e;
+}
+
+/* ---- verifying ---- */
+
+struct bundle {
+	const char *dir;
+	bool read; /* the manifest was read and parsed */
+	unsigned long seq;
+	char sha256[65]; /* of manifest.json */
+	char prev[65];	 /* previous_manifest_sha256, "" for none */
+	bool ok;
+};
+
+static int read_in(const char *dir, const char *name, char **text, size_t *len)
+{
+	char *p = xstrdup_printf("%s/%s", dir, name);
+	int e = p ? read_file(p, text, len) : -ENOMEM;
+
+	free(p);
+	return e;
+}
+
+static bool plain_name(const char *s)
+{
+	return *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+/* Checks one bundle's files and signature. Returns the number of failures. */
+static int verify_one(struct bundle *b, const uint8_t *pk, struct strbuf *bad, struct strbuf *warn)
+{
+	char *text = NULL, *sig = NULL, *pub = NULL;
+	size_t len = 0;
+	cJSON *m = NULL;
+	const cJSON *x, *files;
+	uint8_t key[WW_EV_PK_BYTES];
+	char fp[65];
+	int fails = 0, e;
+	bool pub_listed = false;
+
+	e = read_in(b->dir, WW_EV_MANIFEST, &text, &len);
+	if (e) {
+		sb_addf(bad, "%s/%s: %s\n", b->dir, WW_EV_MANIFEST,
+			e == -ENOENT ? "missing: not an evidence bundle, or its manifest was "
+				       "deleted"
+				     : strerror(-e));
+		return 1;
+	}
+	sha256_hex(text, len, b->sha256);
+	m = cJSON_ParseWithLength(text, len);
+
+	/* The signature first: it covers the manifest's bytes, whatever they say. */
+	if (pk) {
+		memcpy(key, pk, sizeof(key));
+	} else if ((e = read_in(b->dir, WW_EV_PUB, &pub, NULL)) || ww_ev_pub_parse(pub, key)) {
+		sb_addf(bad, "%s/%s: %s, and no --key given: nothing to check the signature with\n",
+			b->dir, WW_EV_PUB, e == -ENOENT ? "missing" : "not an Ed25519 public key");
+		fails++;
+		goto manifest;
+	} else {
+		sb_addf(warn,
+			"%s: checked with the key the bundle carries (%s): pass --key with "
+			"the public key you hold to know who signed it\n",
+			b->dir, WW_EV_PUB);
+	}
+	ww_ev_fingerprint(key, fp);
+	x = m ? cJSON_GetObjectItemCaseSensitive(m, "key_sha256") : NULL;
+	e = read_in(b->dir, WW_EV_SIG, &sig, NULL);
+	if (e) {
+		sb_addf(bad, "%s/%s: %s\n", b->dir, WW_EV_SIG,
+			e == -ENOENT ? "missing: the bundle is unsigned" : strerror(-e));
+		fails++;
+	} else if ((e = ww_ev_verify_sig(key, text, len, sig))) {
+		if (e == -EINVAL)
+			sb_addf(bad, "%s/%s: not a base64 Ed25519 signature (changed)\n", b->dir,
+				WW_EV_SIG);
+		else if (cJSON_IsString(x) && strcmp(x->valuestring, fp))
+			sb_addf(bad,
+				"%s/%s: wrong key: signed by key %.16s..., checked with key "
+				"%.16s...\n",
+				b->dir, WW_EV_SIG, x->valuestring, fp);
+		else
+			sb_addf(bad,
+				"%s/%s: the signature does not match %s (one of them was "
+				"changed)\n",
+				b->dir, WW_EV_SIG, WW_EV_MANIFEST);
+		fails++;
+	} else if (!cJSON_IsString(x) || strcmp(x->valuestring, fp)) {
+		sb_addf(bad, "%s/%s: key_sha256 does not name the key that signed it\n", b->dir,
+			WW_EV_MANIFEST);
+		fails++;
+	}
+
+manifest:
+	x = m ? cJSON_GetObjectItemCaseSensitive(m, "format") : NULL;
+	if (!cJSON_IsString(x) || strcmp(x->valuestring, WW_MANIFEST_FORMAT)) {
+		sb_addf(bad, "%s/%s: not a %s manifest (changed, or not an evidence bundle)\n",
+			b->dir, WW_EV_MANIFEST, WW_MANIFEST_FORMAT);
+		fails++;
+		goto out;
+	}
+	x = cJSON_GetObjectItemCaseSensitive(m, "seq");
+	b->seq = cJSON_IsNumber(x) && x->valuedouble >= 1 ? (unsigned long)x->valuedouble : 0;
+	x = cJSON_GetObjectItemCaseSensitive(m, "previous_manifest_sha256");
+	snprintf(b->prev, sizeof(b->prev), "%s", cJSON_IsString(x) ? x->valuestring : "");
+	b->read = b->seq > 0;
+	if (!b->read) {
+		sb_addf(bad, "%s/%s: no sequence number\n", b->dir, WW_EV_MANIFEST);
+		fails++;
+	}
+
+	/* Every listed file, byte for byte. */
+	files = cJSON_GetObjectItemCaseSensitive(m, "files");
+	if (!cJSON_IsArray(files) || !cJSON_GetArraySize(files)) {
+		sb_addf(bad, "%s/%s: lists no files\n", b->dir, WW_EV_MANIFEST);
+		fails++;
+		goto out;
+	}
+	for (const cJSON *f = files->child; f; f = f->next) {
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(f, "name");
+		const cJSON *sh = cJSON_GetObjectItemCaseSensitive(f, "sha256");
+		char *body = NULL, got[65];
+		size_t blen;
+		if (!cJSON_IsString(nm) || !cJSON_IsString(sh) || !plain_name(nm->valuestring)) {
+			sb_addf(bad, "%s/%s: a file entry without a plain name and sha256\n",
+				b->dir, WW_EV_MANIFEST);
+			fails++;
+			continue;
+		}
+		pub_listed |= !strcmp(nm->valuestring, WW_EV_PUB);
+		e = read_in(b->dir, nm->valuestring, &body, &blen);
+		if (e) {
+			sb_addf(bad, "%s/%s: %s\n", b->dir, nm->valuestring,
+				e == -ENOENT ? "missing (listed in the manifest)" : strerror(-e));
+			fails++;
+			continue;
+		}
+		sha256_hex(body, blen, got);
+		free(body);
+		if (strcmp(got, sh->valuestring)) {
+			sb_addf(bad,
+				"%s/%s: sha256 %.16s... differs from the manifest's %.16s... "
+				"(changed after signing)\n",
+				b->dir, nm->valuestring, got, sh->valuestring);
+			fails++;
+		}
+	}
+	if (!pub_listed) {
+		sb_addf(bad, "%s/%s: does not list %s\n", b->dir, WW_EV_MANIFEST, WW_EV_PUB);
+		fails++;
+	}
+	/* Files the manifest does not cover prove nothing: say so. */
+	DIR *d = opendir(b->dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		bool listed = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+			      !strcmp(de->d_name, WW_EV_MANIFEST) || !strcmp(de->d_name, WW_EV_SIG);
+		for (const cJSON *f = files->child; f && !listed; f = f->next) {
+			const cJSON *nm = cJSON_GetObjectItemCaseSensitive(f, "name");
+			listed = cJSON_IsString(nm) && !strcmp(nm->valuestring, de->d_name);
+		}
+		if (!listed)
+			sb_addf(warn, "%s/%s: not in the manifest: not covered by the signature\n",
+				b->dir, de->d_name);
+	}
+	if (d)
+		closedir(d);
+out:
+	cJSON_Delete(m);
+	free(text);
+	free(sig);
+	free(pub);
+	return fails;
+}
+
+int ww_evidence_verify(const char *const *bundles, size_t n, const uint8_t *pk, struct strbuf *out,
+		       struct strbuf *bad, struct strbuf *warn)
+{
+	struct bundle *b = calloc(n ? n : 1, sizeof(*b));
+	int fails = 0;
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int f;
+		b[i].dir = bundles[i];
+		f = verify_one(&b[i], pk, bad, warn);
+		/* The link to the bundle given before it: by sequence when both manifests could be
+		 * read, by the hash of its manifest's bytes whatever they say. */
+		if (i && b[i].read) {
+			const struct bundle *p = &b[i - 1];
+			if (!*p->sha256) {
+				sb_addf(bad, "%s: its link cannot be checked: %s has no manifest\n",
+					b[i].dir, p->dir);
+				f++;
+			} else if (p->read && b[i].seq <= p->seq) {
+				sb_addf(bad,
+					"%s: out of order: bundle %lu given after bundle %lu "
+					"(give bundles oldest first)\n",
+					b[i].dir, b[i].seq, p->seq);
+				f++;
+			} else if (p->read && b[i].seq != p->seq + 1) {
+				sb_addf(bad, "%s: missing link: bundle %lu follows bundle %lu; ",
+					b[i].dir, b[i].seq, p->seq);
+				if (b[i].seq - p->seq == 2)
+					sb_addf(bad, "bundle %lu was not given\n", p->seq + 1);
+				else
+					sb_addf(bad, "bundles %lu to %lu were not given\n",
+						p->seq + 1, b[i].seq - 1);
+				f++;
+			} else if (strcmp(b[i].prev, p->sha256)) {
+				sb_addf(bad,
+					"%s: broken link: its previous_manifest_sha256 %.16s... "
+					"is not the sha256 of %s/%s (%.16s...)\n",
+					b[i].dir, *b[i].prev ? b[i].prev : "(none)", p->dir,
+					WW_EV_MANIFEST, p->sha256);
+				f++;
+			}
+		}
+		if (!f) {
+			sb_addf(out, "ok %s: bundle %lu, every file matches the signed manifest",
+				b[i].dir, b[i].seq);
+			if (i)
+				sb_addf(out, ", follows bundle %lu", b[i - 1].seq);
+			else if (*b[i].prev)
+				sb_addf(out, " (its predecessor, manifest %.16s..., was not given)",
+					b[i].prev);
+			else
+				sb_add(out, ", first of its chain");
+			sb_add(out, "\n");
+		}
+		fails += f;
+	}
+	free(b);
+	return fails;
+}

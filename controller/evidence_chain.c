@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The chain of exports: <state dir>/evidence/chain.jsonl, one line per bundle written. It gives
+ * the next export its predecessor's manifest hash (the link) and the counter values the window
+ * starts from. The bundles carry the links themselves; this file only remembers them.
+ *
+ * A line: {"seq": 2, "time": "...", "manifest_sha256": "...", "prev_sha256": "...",
+ *          "key_sha256": "...", "bundle": "DIR", "snaps": [[NAME, PACKETS, BYTES, SINCE], ...]}
+ */
+#include "evidence.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "timeutil.h"
+
+static char *chain_path(const char *state_dir)
+{
+	return xstrdup_printf("%s/evidence/chain.jsonl", state_dir);
+}
+
+void ww_ev_records_free(struct ww_ev_record *r, size_t n)
+{
+	for (size_t i = 0; r && i < n; i++) {
+		for (size_t k = 0; k < r[i].nsnaps; k++)
+			free(r[i].snaps[k].name);
+		free(r[i].snaps);
+		free(r[i].bundle);
+	}
+	free(r);
+}
+
+static bool hex64(const cJSON *j, bool empty_ok, char out[65])
+{
+	if (!cJSON_IsString(j))
+		return false;
+	size_t n = strlen(j->valuestring);
+	if (!(n == 64 || (empty_ok && n == 0)) || strspn(j->valuestring, "0123456789abcdef") != n)
+		return false;
+	memcpy(out, j->valuestring, n + 1);
+	return true;
+}
+
+/* One line into r; false when a member is missing or of the wrong type. */
+static bool record_parse(const cJSON *j, struct ww_ev_record *r, size_t *cap)
+{
+	const cJSON *x;
+
+	memset(r, 0, sizeof(*r));
+	x = cJSON_GetObjectItemCaseSensitive(j, "seq");
+	if (!cJSON_IsNumber(x) || x->valuedouble < 1)
+		return false;
+	r->seq = (unsigned long)x->valuedouble;
+	x = cJSON_GetObjectItemCaseSensitive(j, "time");
+	if (!cJSON_IsString(x) || ww_time_parse(x->valuestring, &r->time))
+		return false;
+	if (!hex64(cJSON_GetObjectItemCaseSensitive(j, "manifest_sha256"), false,
+		   r->manifest_sha256) ||
+	    !hex64(cJSON_GetObjectItemCaseSensitive(j, "prev_sha256"), true, r->prev_sha256) ||
+	    !hex64(cJSON_GetObjectItemCaseSensitive(j, "key_sha256"), false, r->key_sha256))
+		return false;
+	x = cJSON_GetObjectItemCaseSensitive(j, "bundle");
+	if (cJSON_IsString(x) && !(r->bundle = strdup(x->valuestring)))
+		return false;
+	x = cJSON_GetObjectItemCaseSensitive(j, "snaps");
+	if (!cJSON_IsArray(x))
+		return false;
+	*cap = 0;
+	for (const cJSON *s = x->child; s; s = s->next) {
+		const cJSON *nm = cJSON_GetArrayItem(s, 0), *p = cJSON_GetArrayItem(s, 1),
+			    *b = cJSON_GetArrayItem(s, 2), *t = cJSON_GetArrayItem(s, 3);
+		if (!cJSON_IsString(nm) || !cJSON_IsNumber(p) || !cJSON_IsNumber(b) ||
+		    !cJSON_IsNumber(t))
+			return false;
+		struct ww_ev_snap v = {.name = strdup(nm->valuestring),
+				       .packets = (uint64_t)p->valuedouble,
+				       .bytes = (uint64_t)b->valuedouble,
+				       .since = (int64_t)t->valuedouble};
+		if (!v.name || VEC_PUSH(r->snaps, r->nsnaps, *cap, v)) {
+			free(v.name);
+			return false;
+		}
+	}
+	return true;
+}
+
+int ww_ev_chain_load(const char *state_dir, struct ww_ev_record **out, size_t *n,
+		     struct strbuf *err)
+{
+	char *path = chain_path(state_dir), *text = NULL, *line, *save = NULL;
+	struct ww_ev_record *v = NULL;
+	size_t k = 0, cap = 0, lineno = 0;
+	int e;
+
+	*out = NULL;
+	*n = 0;
+	if (!path)
+		return -ENOMEM;
+	e = read_file(path, &text, NULL);
+	if (e == -ENOENT) {
+		free(path);
+		return 0;
+	}
+	if (e) {
+		sb_addf(err, "%s: %s", path, strerror(-e));
+		free(path);
+		return e;
+	}
+	for (line = strtok_r(text, "\n", &save); line && !e; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *j = cJSON_Parse(line);
+		struct ww_ev_record r = {0};
+		size_t scap;
+		lineno++;
+		if (vec_reserve(&v, &cap, k + 1, sizeof(*v))) {
+			cJSON_Delete(j);
+			e = -ENOMEM;
+			break;
+		}
+		bool ok = j && record_parse(j, &r, &scap);
+		cJSON_Delete(j);
+		if (!ok) {
+			for (size_t i = 0; i < r.nsnaps; i++)
+				free(r.snaps[i].name);
+			free(r.snaps);
+			free(r.bundle);
+			sb_addf(err, "%s line %zu: not an evidence chain record", path, lineno);
+			e = -EBADMSG;
+			break;
+		}
+		v[k++] = r;
+		if (k > 1 && (r.seq != v[k - 2].seq + 1 ||
+			      strcmp(r.prev_sha256, v[k - 2].manifest_sha256))) {
+			sb_addf(err,
+				"%s line %zu: bundle %lu does not follow bundle %lu (the chain is "
+				"broken; move the file aside to start a new chain)",
+				path, lineno, r.seq, v[k - 2].seq);
+			e = -EBADMSG;
+		}
+	}
+	free(text);
+	free(path);
+	if (e) {
+		ww_ev_records_free(v, k);
+		return e;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+int ww_ev_chain_append(const char *state_dir, const struct ww_ev_record *r, struct strbuf *err)
+{
+	char *dir = xstrdup_printf("%s/evidence", state_dir), *path = chain_path(state_dir);
+	char tb[WW_TIME_STRLEN];
+	struct strbuf line = {0};
+	int e = 0, fd = -1;
+
+	if (!dir || !path) {
+		e = -ENOMEM;
+		goto out;
+	}
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		e = -errno;
+		sb_addf(err, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	sb_addf(&line,
+		"{\"seq\": %lu, \"time\": \"%s\", \"manifest_sha256\": \"%s\", "
+		"\"prev_sha256\": \"%s\", \"key_sha256\": \"%s\", \"bundle\": ",
+		r->seq, ww_time_str(r->time, tb), r->manifest_sha256, r->prev_sha256,
+		r->key_sha256);
+	sb_add_json_str(&line, r->bundle ? r->bundle : "");
+	sb_add(&line, ", \"snaps\": [");
+	for (size_t i = 0; i < r->nsnaps; i++) {
+		const struct ww_ev_snap *s = &r->snaps[i];
+		sb_add(&line, i ? ", [" : "[");
+		sb_add_json_str(&line, s->name);
+		sb_addf(&line, ", %llu, %llu, %lld]", (unsigned long long)s->packets,
+			(unsigned long long)s->bytes, (long long)s->since);
+	}
+	sb_add(&line, "]}\n");
+	if (line.oom) {
+		e = -ENOMEM;
+		goto out;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, line.s, line.len) != (ssize_t)line.len || fsync(fd) < 0) {
+		e = errno ? -errno : -EIO;
+		sb_addf(err, "%s: %s", path, strerror(-e));
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	sb_free(&line);
+	free(dir);
+	free(path);
+	return e;
+}
