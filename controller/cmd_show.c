@@ -119,6 +119,15 @@ static void range_text(const struct view *v, const struct ww_rb_range *r, bool j
 			sb_addf(out, " (%s/%s)", zone, host);
 		else if (zone)
 			sb_addf(out, " (%s)", zone);
+		else {
+			/* Adjacent ranges with one verdict are merged, across zones too. */
+			const char *zs[8];
+			size_t nz = ww_rb_zones_overlapping(&v->rb, r, zs, 8);
+			for (size_t i = 0; i < nz && i < 8; i++)
+				sb_addf(out, "%s%s", i ? ", " : " (zones ", zs[i]);
+			if (nz)
+				sb_add(out, nz > 8 ? ", ...)" : ")");
+		}
 	}
 	sb_free(&cidrs);
 }

@@ -285,3 +285,21 @@ const char *ww_rb_zone_of(const struct ww_readback *rb, const struct ww_rb_range
 		}
 	return NULL;
 }
+
+size_t ww_rb_zones_overlapping(const struct ww_readback *rb, const struct ww_rb_range *r,
+			       const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rb->nzones; i++)
+		for (size_t k = 0; k < rb->zones[i].n; k++) {
+			const struct ww_rb_range *z = &rb->zones[i].ranges[k];
+			if (z->family == r->family && z->lo <= r->hi && r->lo <= z->hi) {
+				if (n < max)
+					out[n] = rb->zones[i].name;
+				n++;
+				break;
+			}
+		}
+	return n;
+}

@@ -66,5 +66,9 @@ void ww_readback_free(struct ww_readback *rb);
 
 /* The zone that holds address range r, or NULL. */
 const char *ww_rb_zone_of(const struct ww_readback *rb, const struct ww_rb_range *r);
+/* The zones r overlaps (adjacent ranges with one verdict merge across zones): at most max
+ * names into out; returns how many there are. */
+size_t ww_rb_zones_overlapping(const struct ww_readback *rb, const struct ww_rb_range *r,
+			       const char **out, size_t max);
 
 #endif
