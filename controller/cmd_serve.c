@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * wardwall serve --listen ADDR:PORT: answers GET /metrics over HTTP/1.1. Each connection gets
- * its own thread (at most MAX_CLIENTS at once) and its own fresh read of the kernel, so slow or
- * concurrent scrapers do not hold each other up; everything else gets 404 or 405.
+ * its own thread (at most MAX_CLIENTS at once; more wait in the listen backlog) and its own fresh
+ * read of the kernel, so slow or concurrent scrapers do not hold each other up; everything else
+ * gets 404 or 405.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 
 struct server {
 	const char *state_dir, *bpffs;
-	atomic_int clients;
+	sem_t slots; /* free client threads */
 };
 
 struct client {
@@ -94,7 +95,7 @@ static void *serve_client(void *arg)
 		sb_free(&out);
 	}
 	close(cl->fd);
-	atomic_fetch_sub(&cl->srv->clients, 1);
+	sem_post(&cl->srv->slots);
 	free(cl);
 	return NULL;
 }
@@ -125,7 +126,7 @@ static int listen_on(const char *spec, struct strbuf *err)
 	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 64)) {
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, SOMAXCONN)) {
 		e = -errno;
 		sb_addf(err, "--listen %s: %s", spec, strerror(errno));
 		if (fd >= 0)
@@ -158,32 +159,33 @@ int cmd_serve(int argc, char **argv)
 	}
 	fprintf(stderr, "wardwall: serving http://%s/metrics\n", listen_spec);
 	signal(SIGPIPE, SIG_IGN);
+	sem_init(&srv.slots, 0, MAX_CLIENTS);
 	for (;;) {
+		/* A connection is accepted only when a thread is free: a burst of scrapers waits in
+		 * the backlog instead of being turned away. */
+		while (sem_wait(&srv.slots) && errno == EINTR)
+			;
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
+			sem_post(&srv.slots);
 			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
 				continue;
 			ww_errorf("serve: accept: %s", strerror(errno));
 			break;
 		}
-		if (atomic_load(&srv.clients) >= MAX_CLIENTS) {
-			reply(fd, "503 Service Unavailable", "text/plain", "busy\n", 5);
-			close(fd);
-			continue;
-		}
 		struct client *cl = malloc(sizeof(*cl));
 		pthread_t t;
 		if (!cl) {
 			close(fd);
+			sem_post(&srv.slots);
 			continue;
 		}
 		cl->srv = &srv;
 		cl->fd = fd;
-		atomic_fetch_add(&srv.clients, 1);
 		if (pthread_create(&t, NULL, serve_client, cl)) {
-			atomic_fetch_sub(&srv.clients, 1);
 			close(fd);
 			free(cl);
+			sem_post(&srv.slots);
 			continue;
 		}
 		pthread_detach(t);

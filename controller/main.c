@@ -30,6 +30,10 @@ const struct ww_cmd ww_cmds[] = {
 	 "Prometheus metrics on stdout (textfile collector)"},
 	{"serve", cmd_serve, "serve [--listen ADDR:PORT] [--state-dir DIR] [--bpffs DIR]",
 	 "answer GET /metrics over HTTP (default 127.0.0.1:9469)"},
+	{"events", cmd_events,
+	 "events [--json] [--zone Z]... [--flow ID]... [--tier nftables|xdp] [--count N] "
+	 "[--state-dir DIR] [--bpffs DIR]",
+	 "logged decisions of both tiers as they happen, and what rate limits dropped"},
 	{"evidence", cmd_evidence,
 	 "evidence export [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] [--since TIME] "
 	 "[--format json,oscal,html] | evidence verify [--key FILE.pub] BUNDLE... | "

@@ -44,7 +44,6 @@ void ww_nft_close(struct ww_nft *n)
 
 int ww_nft_talk(struct ww_nft *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	static char buf[32768]; /* dumps: one page of messages at a time */
 	uint32_t seq = nlh->nlmsg_seq;
 	ssize_t len;
 	int ret;
@@ -52,10 +51,10 @@ int ww_nft_talk(struct ww_nft *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
-		len = mnl_socket_recvfrom(n->nl, buf, sizeof(buf));
+		len = mnl_socket_recvfrom(n->nl, n->buf, sizeof(n->buf));
 		if (len < 0)
 			return -errno;
-		ret = mnl_cb_run(buf, (size_t)len, seq, n->portid, cb, data);
+		ret = mnl_cb_run(n->buf, (size_t)len, seq, n->portid, cb, data);
 		if (ret < 0)
 			return errno ? -errno : -EIO;
 		if (ret == MNL_CB_STOP)

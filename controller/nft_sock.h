@@ -12,6 +12,7 @@ struct ww_nft {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	char buf[32768]; /* dumps: one page of messages at a time; per handle, for threads */
 };
 
 /*

@@ -109,11 +109,12 @@ int ww_snapshot_unused(const char *state_dir, const struct ww_collect *c, int64_
 		sb_addf(out, "{\"since\": \"%s\", \"snapshot\": %s%s%s, \"flows\": [",
 			ww_time_str(since, tb), snap ? "\"" : "", snap ? ww_time_str(st, tb2) : "null",
 			snap ? "\"" : "");
+	else if (snap)
+		sb_addf(out, "flows without traffic since %s (compared with the snapshot of %s):\n",
+			ww_time_str(since, tb), ww_time_str(st, tb2));
 	else
-		sb_addf(out, "flows without traffic since %s (%s):\n", ww_time_str(since, tb),
-			snap ? "compared with the snapshot of " : "no snapshot taken before it");
-	if (!json && snap)
-		sb_addf(out, "  (snapshot: %s)\n", ww_time_str(st, tb2));
+		sb_addf(out, "flows without traffic since %s (no snapshot taken before it):\n",
+			ww_time_str(since, tb));
 	for (int kind = 0; kind < 3; kind++) {
 		if (!json)
 			sb_addf(out, "%s:\n", kind == 0	  ? "no traffic"

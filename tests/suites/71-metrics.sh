@@ -1,0 +1,284 @@
+#!/bin/bash
+# `wardwall metrics` and `wardwall serve` on the simulated hospital (tests/e2e/lib.sh), with the
+# example policy as it is (XDP native, on a private bpffs) or, without a bpffs, nftables only:
+#   - the exposition passes `promtool check metrics` and carries the series of what was sent,
+#     with its exact packet and byte counts per tier; no label value is an address;
+#   - serve answers GET /metrics with 200 and Prometheus' content type and the same series,
+#     404 elsewhere, 405 to POST, and 50 concurrent scrapes all with 200 and valid expositions.
+# promtool comes with Debian's prometheus package, installed here when missing (curl likewise).
+#
+# Needs root. Everything happens in namespaces this script creates (ww<random>-*) and a bpffs
+# mounted on a temporary directory, all removed on exit; the root namespace is never changed.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+WARDWALL=${WARDWALL:-$PWD/build/wardwall}
+EXAMPLE=policies/example-hospital.json
+unset WARDWALL_NOW
+
+n=0 failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $*"
+}
+fail() {
+	n=$((n + 1)) failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	local l
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
+}
+finish() {
+	echo "1..$n"
+	exit $((failed > 0))
+}
+
+if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1 || ! command -v nft >/dev/null; then
+	echo "ok 1 - # SKIP needs root, ip netns and nft"
+	echo "1..1"
+	exit 0
+fi
+missing=
+command -v promtool >/dev/null || missing="$missing prometheus"
+command -v curl >/dev/null || missing="$missing curl"
+if [ -n "$missing" ]; then
+	# shellcheck disable=SC2086
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $missing; } >/dev/null 2>&1
+	if command -v promtool >/dev/null && command -v curl >/dev/null; then
+		ok "installed:$missing"
+	else
+		fail "promtool and curl: could not install:$missing"
+		finish
+	fi
+fi
+
+# shellcheck source=tests/e2e/lib.sh
+. tests/e2e/lib.sh
+tmp=$(mktemp -d)
+SPID='' BPFFS=''
+cleanup() {
+	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
+	ww_sim_down
+	[ -n "$BPFFS" ] && umount "$BPFFS" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+export WARDWALL_STATE_DIR=$tmp/state
+
+POLICY=$EXAMPLE XDP=1
+mkdir -p "$tmp/bpf"
+if mount -t bpf bpf "$tmp/bpf" 2>/dev/null; then
+	BPFFS=$tmp/bpf
+	export WARDWALL_BPFFS=$BPFFS
+else
+	POLICY=$tmp/nft-only.json XDP=0
+	ww_policy_nft_only "$EXAMPLE" "$POLICY" || exit 2
+	echo "# no bpffs could be mounted: nftables only"
+fi
+
+if ww_sim_up "$POLICY" 2>"$tmp/err"; then
+	ok "simulated hospital up: gateway $(ww_gw) and $(ww_zones | wc -l) zone namespaces"
+else
+	fail "simulated hospital up" "$(cat "$tmp/err")"
+	finish
+fi
+GW=$(ww_gw)
+if ! ww_serve udp:24005 biomed 2>"$tmp/err"; then
+	fail "probe server in zone biomed" "$(cat "$tmp/err")"
+	finish
+fi
+if ip netns exec "$GW" "$WARDWALL" apply "$POLICY" >"$tmp/out" 2>"$tmp/err"; then
+	ok "apply $POLICY in the gateway: $(head -1 "$tmp/out")"
+else
+	fail "apply $POLICY in the gateway" "$(cat "$tmp/out" "$tmp/err")"
+	finish
+fi
+
+# ---- traffic: each probe.py UDP connection is one datagram, answered when allowed ----
+MON=$(ww_addr monitors 4) GWAY=$(ww_addr biomed/monitor-gw 4)
+GUEST=$(ww_addr guest 4) HIS=$(ww_addr ehr/his-app 4)
+WS=$(ww_addr workstations 4) DC=$(ww_addr identity/dc 4)
+sent_ok=true
+for i in 1 2 3; do
+	ww_probe monitors "$MON" "$GWAY" udp 24005 1 >/dev/null || sent_ok=false
+done
+for i in 1 2; do
+	ww_probe guest "$GUEST" "$HIS" udp 9999 0.2 >/dev/null && sent_ok=false
+done
+ww_probe workstations "$WS" "$DC" udp 9999 0.2 >/dev/null && sent_ok=false
+$sent_ok && ok "sent: 3 allowed connections monitors -> biomed/monitor-gw udp/24005 (answered), 2 denied guest -> ehr/his-app, 1 denied workstations -> identity/dc" ||
+	fail "the probes got the answers the policy gives"
+
+# ---- metrics ----
+if ip netns exec "$GW" "$WARDWALL" metrics >"$tmp/metrics" 2>"$tmp/err"; then
+	ok "metrics: $(grep -vc '^#' "$tmp/metrics") samples"
+else
+	fail "metrics exits 0" "$(cat "$tmp/err")"
+	finish
+fi
+if promtool check metrics <"$tmp/metrics" >"$tmp/lint" 2>&1; then
+	ok "promtool check metrics passes"
+else
+	fail "promtool check metrics passes" "$(cat "$tmp/lint")"
+fi
+
+# The samples a test expects: "series value" lines; the datagrams carry 31 bytes of payload
+# (IPv4: 59 bytes from the network header, which nftables counts; 73 with the Ethernet header,
+# which XDP counts).
+{
+	echo 'wardwall_up 1'
+	echo 'wardwall_generation 1'
+	echo 'wardwall_drift 0'
+	echo 'wardwall_flow_packets_total{flow="monitors-to-gateway",from="monitors",to="biomed/monitor-gw",action="allow",tier="nftables"} 3'
+	echo 'wardwall_flow_bytes_total{flow="monitors-to-gateway",from="monitors",to="biomed/monitor-gw",action="allow",tier="nftables"} 177'
+	if [ $XDP = 1 ]; then
+		# XDP counts both directions, and drops the denied before nftables sees them.
+		echo 'wardwall_flow_packets_total{flow="monitors-to-gateway",from="monitors",to="biomed/monitor-gw",action="allow",tier="xdp"} 6'
+		echo 'wardwall_flow_bytes_total{flow="monitors-to-gateway",from="monitors",to="biomed/monitor-gw",action="allow",tier="xdp"} 438'
+		echo 'wardwall_flow_packets_total{flow="guest-no-clinical",from="guest",to="biomed,ehr,infusion,lab,modality,monitors,pacs",action="deny",tier="xdp"} 2'
+		echo 'wardwall_flow_packets_total{flow="guest-no-clinical",from="guest",to="biomed,ehr,infusion,lab,modality,monitors,pacs",action="deny",tier="nftables"} 0'
+		echo 'wardwall_default_packets_total{from="workstations",to="identity",verdict="deny",tier="xdp"} 1'
+		echo 'wardwall_default_packets_total{from="workstations",to="identity",verdict="deny",tier="nftables"} 0'
+		echo 'wardwall_xdp_packets_total{reason="events"} 3'
+		echo 'wardwall_xdp_interfaces 14'
+		echo 'wardwall_xdp_generation 1'
+	else
+		echo 'wardwall_flow_packets_total{flow="guest-no-clinical",from="guest",to="biomed,ehr,infusion,lab,modality,monitors,pacs",action="deny",tier="nftables"} 2'
+		echo 'wardwall_default_packets_total{from="workstations",to="identity",verdict="deny",tier="nftables"} 1'
+	fi
+} >"$tmp/expect"
+# Checks the exposition in $1 against $tmp/expect, and that the flow packet totals per tier are
+# exactly what was sent (no other flow counted anything). Prints "PASS x" / "FAIL x :: y" lines.
+check_values() {
+	"$WW_PYTHON" - "$1" "$tmp/expect" "$XDP" <<'EOF'
+import sys
+samples = {}
+for l in open(sys.argv[1]):
+    if l.startswith("#") or not l.strip():
+        continue
+    series, _, value = l.rstrip("\n").rpartition(" ")
+    samples[series] = value
+for l in open(sys.argv[2]):
+    series, _, value = l.rstrip("\n").rpartition(" ")
+    got = samples.get(series)
+    if got == value:
+        print("PASS %s %s" % (series, value))
+    else:
+        print("FAIL %s: %s, want %s" % (series, got, value))
+xdp = sys.argv[3] == "1"
+for tier, want in (("nftables", 3 if xdp else 5), ("xdp", 8)):
+    if tier == "xdp" and not xdp:
+        continue
+    total = sum(int(v) for s, v in samples.items()
+                if s.startswith("wardwall_flow_packets_total{") and s.endswith('tier="%s"}' % tier))
+    print("%s flow packets of tier %s add up to %d (want %d: nothing else counted)" %
+          ("PASS" if total == want else "FAIL", tier, total, want))
+EOF
+}
+report() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		PASS*) ok "${line#PASS }" ;;
+		FAIL*) fail "${line#FAIL }" ;;
+		esac
+	done
+}
+report < <(check_values "$tmp/metrics")
+
+# Names only: no label value is an address (of the simulation or any other).
+addrs=$("$WW_PYTHON" - "$tmp/metrics" <<'EOF'
+import ipaddress, re, sys
+for l in open(sys.argv[1]):
+    if l.startswith("#"):
+        continue
+    for v in re.findall(r'="((?:[^"\\]|\\.)*)"', l):
+        for part in re.split(r"[,/ ]", v):
+            try:
+                ipaddress.ip_address(part)
+                print(l.strip())
+            except ValueError:
+                pass
+EOF
+)
+sim_addrs=$(grep -cE '10\.20\.|172\.16\.|fd00:|198\.51\.100\.|2001:db8:' "$tmp/metrics")
+if [ -z "$addrs" ] && [ "$sim_addrs" = 0 ]; then
+	ok "no label value is an IP address"
+else
+	fail "no label value is an IP address" "$addrs" "$(grep -E '10\.20\.|172\.16\.|fd00:' "$tmp/metrics")"
+fi
+
+# ---- serve ----
+PORT=$(ip netns exec "$GW" "$WW_PYTHON" -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT
+ip netns exec "$GW" "$WARDWALL" serve --listen "127.0.0.1:$PORT" 2>"$tmp/serve.err" &
+SPID=$!
+scrape() { ip netns exec "$GW" curl -s --max-time 30 "$@"; }
+for ((i = 0; i < 100; i++)); do
+	scrape -o /dev/null "$URL/metrics" && break
+	sleep 0.05
+done
+head=$(scrape -o "$tmp/scrape" -w '%{http_code} %{content_type}' "$URL/metrics")
+if [ "$head" = "200 text/plain; version=0.0.4; charset=utf-8" ]; then
+	ok "serve --listen 127.0.0.1:$PORT: GET /metrics: $head"
+else
+	fail "serve: GET /metrics answers 200 text/plain; version=0.0.4; charset=utf-8" "got: $head" \
+		"$(cat "$tmp/serve.err")"
+fi
+promtool check metrics <"$tmp/scrape" >"$tmp/lint" 2>&1 && ok "the scrape passes promtool check metrics" ||
+	fail "the scrape passes promtool check metrics" "$(cat "$tmp/lint")"
+series() { grep -v '^#' "$1" | sed 's/ [0-9.e+-]*$//' | sort; }
+if diff <(series "$tmp/metrics") <(series "$tmp/scrape") >"$tmp/diff"; then
+	ok "the scrape has the same $(series "$tmp/scrape" | wc -l) series as metrics"
+else
+	fail "the scrape has the same series as metrics" "$(cat "$tmp/diff")"
+fi
+report < <(check_values "$tmp/scrape")
+for path in / /metric /metrics/x /favicon.ico; do
+	code=$(scrape -o /dev/null -w '%{http_code}' "$URL$path")
+	[ "$code" = 404 ] && ok "GET $path: 404" || fail "GET $path: $code (want 404)"
+done
+for m in POST PUT DELETE; do
+	code=$(scrape -o /dev/null -w '%{http_code}' -X "$m" "$URL/metrics")
+	[ "$code" = 405 ] && ok "$m /metrics: 405" || fail "$m /metrics: $code (want 405)"
+done
+
+# 50 scrapers at once: every one gets a whole, valid exposition.
+pids=()
+for ((i = 0; i < 50; i++)); do
+	scrape -o "$tmp/par.$i" -w '%{http_code}\n' "$URL/metrics" >"$tmp/code.$i" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+codes=$(cat "$tmp"/code.* | sort | uniq -c | tr -s ' ' | paste -sd,)
+bad=0
+for ((i = 0; i < 50; i++)); do
+	promtool check metrics <"$tmp/par.$i" >/dev/null 2>&1 || bad=$((bad + 1))
+done
+if [ "$codes" = " 50 200" ]; then
+	ok "50 concurrent scrapes: all 200"
+else
+	fail "50 concurrent scrapes: all 200" "codes: $codes" "$(cat "$tmp/serve.err")"
+fi
+[ $bad = 0 ] && ok "50 concurrent scrapes: all pass promtool check metrics" ||
+	fail "50 concurrent scrapes: $bad fail promtool check metrics"
+if kill -0 "$SPID" 2>/dev/null && [ "$(scrape -o /dev/null -w '%{http_code}' "$URL/metrics")" = 200 ]; then
+	ok "serve still answers after them"
+else
+	fail "serve still answers after them" "$(cat "$tmp/serve.err")"
+fi
+kill "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+SPID=''
+
+id=$WW_SIM_ID
+ww_sim_down
+left=$(ip netns list | grep -c "^$id-")
+[ "$left" = 0 ] && ok "teardown leaves none of the $id-* namespaces" ||
+	fail "teardown leaves none of the $id-* namespaces" "$(ip netns list | grep "^$id-")"
+finish
