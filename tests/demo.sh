@@ -3,8 +3,9 @@
 # connections, then enforces it on a simulated hospital network (network namespaces, nftables)
 # and sends real traffic through it. Usage: tests/demo.sh [BUILD_DIR]
 #
-# The simulated network needs root; everything it creates (namespaces named ww<random>-*) is
-# deleted on every exit path, and the machine's own network is never touched.
+# The simulated network needs root; everything it creates (namespaces named ww<random>-*, a
+# private bpffs mount) is deleted on every exit path, and the machine's own network and
+# /sys/fs/bpf are never touched.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -55,14 +56,24 @@ tmp=$(mktemp -d)
 cleanup() {
 	set +e
 	ww_sim_down
+	mountpoint -q "$tmp/bpf" && umount "$tmp/bpf"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 export WARDWALL_STATE_DIR=$tmp/state
-# The nftables tier alone enforces it here (the copy switches XDP off).
-ENFORCED=$tmp/example-hospital.json
-ww_policy_nft_only "$POLICY" "$ENFORCED"
+# Both tiers: XDP pins its program and maps in a bpffs of our own (ip netns exec hides the
+# machine's /sys/fs/bpf anyway). Without one, the nftables tier alone enforces a copy.
+ENFORCED=$POLICY
+mkdir "$tmp/bpf"
+if mount -t bpf bpf "$tmp/bpf" 2>/dev/null; then
+	export WARDWALL_BPFFS=$tmp/bpf
+	TIERS="XDP on every zone interface, then nftables; one transaction, one map switch"
+else
+	ENFORCED=$tmp/example-hospital.json
+	ww_policy_nft_only "$POLICY" "$ENFORCED"
+	TIERS="nftables only: no bpffs could be mounted, so this copy switches XDP off"
+fi
 # The kernel decides time windows by the clock: so does the oracle here.
 unset WARDWALL_NOW
 
@@ -75,8 +86,7 @@ for z in $(ww_zones); do
 done
 ww_serve tcp:22,tcp:443,tcp:8443,udp:24005,udp:47808
 
-heading "Apply the policy in the gateway (nftables, one transaction)"
-echo "(a copy with enforcement.xdp \"off\", hence its own sha256: this demo shows the nftables tier)"
+heading "Apply the policy in the gateway ($TIERS)"
 echo "\$ wardwall apply $POLICY"
 ip netns exec "$GW" "$WW" apply "$ENFORCED" 2>/dev/null | sed "s|$ENFORCED|$POLICY|g"
 
@@ -143,14 +153,27 @@ heading "What the kernel holds is still exactly the policy"
 echo "\$ wardwall plan $POLICY"
 ip netns exec "$GW" "$WW" plan "$ENFORCED" 2>/dev/null | sed "s|$ENFORCED|$POLICY|g"
 
-heading "The counters that moved (one per flow, one per zone pair for the defaults)"
-echo "\$ nft list counters table inet wardwall   # only the non-zero ones"
-ww_counters | awk '$2 > 0 { printf "  %-34s %d packet%s\n", $1, $2, $2 == 1 ? "" : "s" }'
+heading "The counters that moved, per tier (XDP drops denied traffic before nftables sees it)"
+echo "\$ wardwall stats   # only the flows with traffic"
+ip netns exec "$GW" "$WW" stats 2>/dev/null | awk '
+	/^FLOW/ { print "  " $0; next }
+	/^defaults/ { print ""; d = 1 }
+	d && NF { print "  " $0; next }
+	NF >= 6 && $1 != "wardwall" && ($3 != "0" || $5 != "0") && $3 != "-" { print "  " $0 }'
+
+heading "NIS2 evidence: what the kernel enforced and counted, signed and chained"
+ip netns exec "$GW" "$WW" evidence keygen >/dev/null 2>&1 || true
+echo "\$ wardwall evidence export --out evidence-1"
+ip netns exec "$GW" "$WW" evidence export --out "$tmp/evidence-1" 2>&1 | sed "s|$tmp/||g" | head -8
+echo "\$ wardwall evidence verify --key keys/evidence.pub evidence-1"
+ip netns exec "$GW" "$WW" evidence verify --key "$WARDWALL_STATE_DIR/keys/evidence.pub" \
+	"$tmp/evidence-1" 2>&1 | sed "s|$tmp/||g"
 
 heading "Tear down"
 echo "\$ wardwall remove"
 ip netns exec "$GW" "$WW" remove
 ww_sim_down
+mountpoint -q "$tmp/bpf" && umount "$tmp/bpf"
 echo "simulated hospital deleted"
 
 if [ "$mismatches" -gt 0 ]; then
