@@ -104,7 +104,8 @@ clean:
 # ---- XDP tests: the program on crafted frames (BPF_PROG_TEST_RUN), random-policy differential
 # test, verifier and load test. Built into $(BUILD)/tests-xdp/, not $(BUILD)/tests/: tests/run-all
 # runs every $(BUILD)/tests/test_* directly, and these must run inside tests/xdp/sandbox.sh (a
-# private mount and network namespace with a private bpffs), as tests/suites/4*-xdp-*.sh do.
+# private mount and network namespace with a private bpffs), as tests/suites/40-xdp-packets.sh
+# runs them.
 XDP_TEST_SRCS := $(wildcard tests/xdp/test_*.c)
 XDP_TEST_BINS := $(XDP_TEST_SRCS:tests/xdp/%.c=$(BUILD)/tests-xdp/%)
 
@@ -115,7 +116,7 @@ unit: xdp-tests
 $(BUILD)/tests-xdp:
 	@mkdir -p $@
 
-$(BUILD)/tests-xdp/%: tests/xdp/%.c tests/xdp/xdp.h $(BUILD)/libwardwall.a | $(BUILD)/tests-xdp
+$(BUILD)/tests-xdp/%: tests/xdp/%.c $(wildcard tests/xdp/*.h) $(BUILD)/libwardwall.a | $(BUILD)/tests-xdp
 	$(CC) $(ALL_CFLAGS) -Itests/xdp -o $@ $< $(BUILD)/libwardwall.a $(LIBS) -lcmocka
 # ---- end of the XDP tests
 

@@ -163,11 +163,11 @@ static __always_inline void count(void *map, __u32 idx, __u64 len)
 }
 
 struct pkt {
+	__u8 src[16], dst[16]; /* first, 8-byte aligned: copied with 8-byte moves, not 2-byte */
 	__u8 family, proto;
 	__u16 sport, dport; /* host order; ICMP echo: identifier and 0 */
 	__u16 key;          /* host order: destination port, or ICMP type << 8 */
 	__u8 icmp_type, icmp_code;
-	__u8 src[16], dst[16];
 	__u64 len;
 	__u32 ifindex;
 	__u32 l4off;        /* offset of the transport header in the frame, for ICMP errors */
@@ -353,14 +353,19 @@ static __always_inline void classify(__u32 slot, struct pkt *p, const __u8 *addr
 	}
 }
 
+/* Room for every monitor entry of the four lists: each one's flow counts the connection. An
+ * observer is its flow slot, with OBS_LOG set when it logs (the stack has no room for more). */
+#define OBS_MAX (4 * WW_DLIST_MAX)
+#define OBS_LOG 0x80000000u
+
 struct search {
-	__u64 now;
+	__u64 now;        /* 0 until an entry with a validity window needs the clock */
+	__u64 tai_offset; /* ww_active's: unix time = TAI - tai_offset */
 	__u32 best_slot, best_order;
 	__u8 best_rank; /* 255: none */
 	__u8 best_flags;
 	__u8 nobs;
-	__u32 obs_slot[4];
-	__u8 obs_flags[4];
+	__u32 obs[OBS_MAX];
 };
 
 /* eps: source endpoint << 32 | destination endpoint; pk: protocol << 16 | key. (BPF functions
@@ -391,12 +396,17 @@ __attribute__((noinline)) int ww_search(__u32 slot, __u64 eps, __u32 pk, struct 
 		if (i >= l->n)
 			break;
 		struct ww_xentry *e = &l->e[i];
-		if (s->now < e->from_ns || s->now >= e->until_ns)
-			continue;
+		/* The clock only for a bounded window: reading it costs as much as a lookup. */
+		if (e->from_ns || e->until_ns != ~0ULL) {
+			if (!s->now)
+				s->now = ww_ktime_get_tai_ns() - s->tai_offset;
+			if (s->now < e->from_ns || s->now >= e->until_ns)
+				continue;
+		}
 		if (e->rank == WW_R_MONITOR) {
-			if (s->nobs < 4) {
-				s->obs_slot[s->nobs & 3] = e->slot;
-				s->obs_flags[s->nobs & 3] = e->flags;
+			if (s->nobs < OBS_MAX) {
+				s->obs[s->nobs & (OBS_MAX - 1)] =
+					e->slot | (e->flags & WW_LOG ? OBS_LOG : 0);
 				s->nobs++;
 			}
 			continue;
@@ -478,17 +488,32 @@ __attribute__((noinline)) int ww_emit(struct emitreq *r, struct pkt *p)
 }
 
 /* The policy's decision for a new connection; counts and logs as it goes. */
-static __always_inline void decide(__u32 slot, const struct ww_settings *st, __u64 now,
+/* The time, read once per packet and only when something needs it (*now 0: not yet). */
+static __always_inline __u64 clock_now(__u64 *now, __u64 tai_offset)
+{
+	if (!*now)
+		*now = ww_ktime_get_tai_ns() - tai_offset;
+	return *now;
+}
+
+static __always_inline void decide(__u32 slot, const struct ww_settings *st, __u64 *now,
+				   __u64 tai_offset,
 				   struct pkt *p, struct cls_res *cs, struct cls_res *cd,
 				   struct decision *d)
 {
-	struct search s = {.now = now, .best_rank = 255};
+	struct search s = {.now = *now, .tai_offset = tai_offset, .best_rank = 255};
 
 	__u32 pk = (__u32)p->proto << 16 | p->key;
-	ww_search(slot, (__u64)cs->zone << 32 | cd->zone, pk, &s);
-	ww_search(slot, (__u64)cs->host << 32 | cd->zone, pk, &s);
-	ww_search(slot, (__u64)cs->zone << 32 | cd->host, pk, &s);
-	ww_search(slot, (__u64)cs->host << 32 | cd->host, pk, &s);
+	/* Endpoint 0 (no zone, no host group) has no rules: no call for it. */
+	if (cs->zone && cd->zone)
+		ww_search(slot, (__u64)cs->zone << 32 | cd->zone, pk, &s);
+	if (cs->host && cd->zone)
+		ww_search(slot, (__u64)cs->host << 32 | cd->zone, pk, &s);
+	if (cs->zone && cd->host)
+		ww_search(slot, (__u64)cs->zone << 32 | cd->host, pk, &s);
+	if (cs->host && cd->host)
+		ww_search(slot, (__u64)cs->host << 32 | cd->host, pk, &s);
+	*now = s.now;
 	d->zsrc = cs->slot;
 	d->zdst = cd->slot;
 	if (s.best_rank == WW_R_DENY) {
@@ -498,14 +523,15 @@ static __always_inline void decide(__u32 slot, const struct ww_settings *st, __u
 		return;
 	}
 	/* Monitor-mode denies only observe: count them, log them, decide as if they were not. */
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < OBS_MAX; i++) {
 		if (i >= s.nobs)
 			break;
-		count(&ww_flow_stats, s.obs_slot[i & 3], p->len);
-		if (s.obs_flags[i] & WW_LOG)
+		__u32 o = s.obs[i & (OBS_MAX - 1)];
+		count(&ww_flow_stats, o & ~OBS_LOG, p->len);
+		if (o & OBS_LOG)
 			{
-			struct emitreq r = {now, st->log_rate, s.obs_slot[i & 3], cs->slot,
-					    cd->slot, WW_XV_MONITOR};
+			struct emitreq r = {clock_now(now, tai_offset), st->log_rate,
+					    o & ~OBS_LOG, cs->slot, cd->slot, WW_XV_MONITOR};
 			ww_emit(&r, p);
 		}
 	}
@@ -640,7 +666,11 @@ int ww_xdp(struct xdp_md *ctx)
 		stat(WW_S_NO_POLICY);
 		return XDP_PASS;
 	}
-	__u64 now = ww_ktime_get_tai_ns() - act->tai_offset_ns;
+	/* The generation of the maps this packet reads: from the slot's own settings. Taken
+	 * from ww_active instead, apart from the slot, it could be the other half of a switch
+	 * (ww_active is not written atomically), and a connection decided by the old maps would
+	 * be recorded under the new generation and never re-checked. */
+	__u64 gen = st->generation;
 
 	/* Neighbour discovery is ICMPv6 over IPv6 only: protocol 58 in IPv4 is judged. */
 	if (is_multicast_or_link_local(&p) ||
@@ -649,13 +679,9 @@ int ww_xdp(struct xdp_md *ctx)
 		stat(WW_S_LOCAL);
 		return XDP_PASS;
 	}
-	classify(slot, &p, p.dst, &cd);
-	if (st->hook == WW_HOOK_GATEWAY && (cd.flags & WW_CLS_LOCAL)) {
-		stat(WW_S_LOCAL);
-		return XDP_PASS;
-	}
 
-	/* A known connection, in either direction. */
+	/* A known connection, in either direction: no classification, no clock. The generation
+	 * that recorded it classified both addresses, and said in cv->flags which are local. */
 	ct_key(&p, &k, 0);
 	cv = bpf_map_lookup_elem(&ww_ct, &k);
 	if (!cv) {
@@ -663,17 +689,27 @@ int ww_xdp(struct xdp_md *ctx)
 		cv = bpf_map_lookup_elem(&ww_ct, &k);
 		reverse = cv != 0;
 	}
-	if (cv && cv->generation == act->generation) {
+	if (cv && cv->generation == gen) {
+		if (cv->flags & (reverse ? WW_CTF_REV_LOCAL : WW_CTF_FWD_LOCAL)) {
+			stat(WW_S_LOCAL);
+			return XDP_PASS;
+		}
 		stat(WW_S_CT_HIT);
 		struct decision c = {.slot = cv->slot, .zsrc = cv->zone_pair_src,
 				     .zdst = cv->zone_pair_dst};
 		count_decision(&c, p.len);
 		return XDP_PASS;
 	}
+	classify(slot, &p, p.dst, &cd);
+	if (st->hook == WW_HOOK_GATEWAY && (cd.flags & WW_CLS_LOCAL)) {
+		stat(WW_S_LOCAL);
+		return XDP_PASS;
+	}
 	if (!cv && (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6) && related(ctx, &p)) {
 		stat(WW_S_RELATED);
 		return XDP_PASS;
 	}
+	__u64 now = 0, tai = act->tai_offset_ns;
 
 	/* A new connection, or one whose generation changed: decide in its opening direction. */
 	if (reverse) {
@@ -693,7 +729,7 @@ int ww_xdp(struct xdp_md *ctx)
 		classify(slot, &p, p.dst, &cd);
 	}
 	classify(slot, &p, p.src, &cs);
-	decide(slot, st, now, &p, &cs, &cd, &d);
+	decide(slot, st, &now, tai, &p, &cs, &cd, &d);
 	count_decision(&d, p.len);
 	if (d.verdict == WW_XV_DENY) {
 		if (cv) {
@@ -703,18 +739,24 @@ int ww_xdp(struct xdp_md *ctx)
 		}
 		if (d.log)
 			{
-			struct emitreq r = {now, st->log_rate, d.slot, d.zsrc, d.zdst, WW_XV_DENY};
+			struct emitreq r = {clock_now(&now, tai), st->log_rate, d.slot, d.zsrc,
+					    d.zdst, WW_XV_DENY};
 			ww_emit(&r, &p);
 		}
 		return XDP_DROP;
 	}
 	if (d.verdict == WW_XV_MONITOR && d.log && d.slot == WW_SLOT_DEFAULT)
 		{
-		struct emitreq r = {now, st->log_rate, d.slot, d.zsrc, d.zdst, WW_XV_MONITOR};
+		struct emitreq r = {clock_now(&now, tai), st->log_rate, d.slot, d.zsrc, d.zdst,
+				    WW_XV_MONITOR};
 		ww_emit(&r, &p);
 	}
-	struct ww_ct_val v = {.generation = act->generation, .slot = d.slot, .verdict = d.verdict,
-			      .zone_pair_src = d.zsrc, .zone_pair_dst = d.zdst};
+	__u8 local = 0;
+	if (st->hook == WW_HOOK_GATEWAY)
+		local = (cd.flags & WW_CLS_LOCAL ? WW_CTF_FWD_LOCAL : 0) |
+			(cs.flags & WW_CLS_LOCAL ? WW_CTF_REV_LOCAL : 0);
+	struct ww_ct_val v = {.generation = gen, .slot = d.slot, .verdict = d.verdict,
+			      .flags = local, .zone_pair_src = d.zsrc, .zone_pair_dst = d.zdst};
 	if (!reverse)
 		ct_key(&p, &k, 0);
 	bpf_map_update_elem(&ww_ct, &k, &v, BPF_ANY);

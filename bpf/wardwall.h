@@ -158,8 +158,14 @@ struct ww_ct_val {
 	__u32 slot;       /* the flow counting it, or WW_SLOT_DEFAULT */
 	__u16 zone_pair_src, zone_pair_dst;
 	__u8 verdict;     /* WW_V_* */
-	__u8 pad[7];
+	__u8 flags;       /* WW_CTF_*, as that generation classified the two addresses */
+	__u8 pad[6];
 };
+
+/* A known connection skips classification; these keep the answer classification would give:
+ * in gateway mode a packet to an address of this machine passes as WW_S_LOCAL. */
+#define WW_CTF_FWD_LOCAL 0x01 /* the opening direction's destination is local */
+#define WW_CTF_REV_LOCAL 0x02 /* the opening direction's source is local (replies go to it) */
 
 #define WW_SLOT_DEFAULT 0xffffffffu
 

@@ -872,20 +872,26 @@ static void free_slots(struct ww_xdp *x, int reg, int counters, const char *cons
 		       size_t n, uint32_t rows)
 {
 	char key[WW_FLOW_ID_LEN], next[WW_FLOW_ID_LEN];
+	char (*gone)[WW_FLOW_ID_LEN] = NULL;
+	size_t ngone = 0, cap = 0;
 	struct ww_count *zero = calloc((size_t)x->ncpus, sizeof(*zero));
+	struct strset keep = {0};
 	uint32_t v;
 
-	if (!zero)
-		return;
-	for (void *k = NULL; !bpf_map_get_next_key(x->fd[reg], k, next);) {
+	/* A set, not a scan of names per key: a policy of 100,000 flows made this quadratic. */
+	for (size_t i = 0; i < n && zero; i++)
+		if (strset_add(&keep, names[i]) < 0)
+			goto out;
+	/* Collect first, delete after: deleting during the walk would invalidate its cursor. */
+	for (void *k = NULL; zero && !bpf_map_get_next_key(x->fd[reg], k, next); k = key) {
 		memcpy(key, next, sizeof(key));
-		bool keep = false;
-		for (size_t i = 0; i < n && !keep; i++)
-			keep = !strncmp(names[i], key, WW_FLOW_ID_LEN);
-		if (keep || bpf_map_lookup_elem(x->fd[reg], key, &v)) {
-			k = key;
+		if (!strset_has(&keep, key) &&
+		    vec_reserve(&gone, &cap, ngone + 1, sizeof(*gone)) == 0)
+			memcpy(gone[ngone++], key, sizeof(key));
+	}
+	for (size_t i = 0; i < ngone; i++) {
+		if (bpf_map_lookup_elem(x->fd[reg], gone[i], &v))
 			continue;
-		}
 		/* A zone's slot indexes a row and a column of the default counters. */
 		for (uint32_t r = 0; r < rows; r++) {
 			uint32_t i1 = rows > 1 ? v * WW_ZONE_SLOTS + r : v;
@@ -893,9 +899,11 @@ static void free_slots(struct ww_xdp *x, int reg, int counters, const char *cons
 			bpf_map_update_elem(x->fd[counters], &i1, zero, BPF_ANY);
 			bpf_map_update_elem(x->fd[counters], &i2, zero, BPF_ANY);
 		}
-		bpf_map_delete_elem(x->fd[reg], key);
-		k = NULL; /* the walk restarts: deleting invalidates the cursor */
+		bpf_map_delete_elem(x->fd[reg], gone[i]);
 	}
+out:
+	strset_free(&keep);
+	free(gone);
 	free(zero);
 }
 

@@ -113,10 +113,11 @@ static int msg_end(struct ww_nft_batch *b, struct nlmsghdr *nlh, const char *wha
 	sb_addn(&b->descs, what, strlen(what) + 1);
 	if (b->descs.oom || VEC_PUSH(b->msgs, b->nmsgs, b->cap, m))
 		return b->err = -ENOMEM;
-	b->last = nlh;
 	if (nftnl_batch_update(b->b) < 0)
 		return b->err = -ENOMEM;
-	/* nftnl_batch_update may have moved to a new page; nlh stays valid in the old one. */
+	/* A message that overflows its page is copied to a new page and only the copy is sent:
+	 * the ack request must go on the copy, which ends where the next message will start. */
+	b->last = (struct nlmsghdr *)((char *)nftnl_batch_buffer(b->b) - nlh->nlmsg_len);
 	return 0;
 }
 

@@ -5,10 +5,10 @@
  * run through BPF_PROG_TEST_RUN, and the counters read back.
  *
  * These tests load BPF programs and create maps: they run only inside a private mount and
- * network namespace with a private bpffs (tests/xdp/sandbox.sh, used by tests/suites/4*-xdp-*),
- * and xt_sandbox_check() refuses anything else, so nothing ever touches the root namespace or
- * /sys/fs/bpf. Nothing is attached to an interface: BPF_PROG_TEST_RUN runs the program on a
- * buffer.
+ * network namespace with a private bpffs (tests/xdp/sandbox.sh, which
+ * tests/suites/40-xdp-packets.sh uses), and xt_sandbox_check() refuses anything else, so nothing
+ * ever touches the root namespace or /sys/fs/bpf. Nothing is attached to an interface:
+ * BPF_PROG_TEST_RUN runs the program on a buffer.
  */
 #ifndef WW_TEST_XDP_H
 #define WW_TEST_XDP_H
@@ -92,7 +92,8 @@ static inline int xt_sandbox_check(struct strbuf *why)
 	struct statfs sfs;
 
 	if (!fs || !*fs || !strncmp(fs, "/sys/fs/bpf", 11)) {
-		sb_add(why, "WARDWALL_BPFFS must name a private bpffs (run under tests/xdp/sandbox.sh)");
+		sb_add(why,
+		       "WARDWALL_BPFFS must name a private bpffs (run under tests/xdp/sandbox.sh)");
 		return -EPERM;
 	}
 	if (statfs(fs, &sfs) < 0 || sfs.f_type != BPF_FS_MAGIC) {
@@ -120,7 +121,8 @@ static inline int xt_sandbox_check(struct strbuf *why)
 			same = same || self == out[i];
 		}
 		if (!refs || same) {
-			sb_addf(why, "not in a private %s namespace (run under tests/xdp/sandbox.sh)",
+			sb_addf(why,
+				"not in a private %s namespace (run under tests/xdp/sandbox.sh)",
 				ns[i]);
 			return -EPERM;
 		}
@@ -141,6 +143,7 @@ struct xt {
 struct xt_gen {
 	double compile_s, prepare_s, switch_s, finish_s;
 	size_t ncls, nrules, ndlists;
+	uint32_t longest; /* entries of the longest decision list */
 };
 
 static inline int xt_open(struct xt *t, struct strbuf *err)
@@ -162,8 +165,8 @@ static inline int xt_open(struct xt *t, struct strbuf *err)
 	t->flow_slots = ww_xdp_fd(t->x, "ww_flow_slots");
 	t->ncpus = libbpf_num_possible_cpus();
 	t->pcpu = calloc((size_t)(t->ncpus > 0 ? t->ncpus : 1) * 2, sizeof(uint64_t));
-	if (t->prog < 0 || t->ct < 0 || t->stats < 0 || t->flow_stats < 0 ||
-	    t->default_stats < 0 || t->zone_slots < 0 || t->flow_slots < 0 || !t->pcpu) {
+	if (t->prog < 0 || t->ct < 0 || t->stats < 0 || t->flow_stats < 0 || t->default_stats < 0 ||
+	    t->zone_slots < 0 || t->flow_slots < 0 || !t->pcpu) {
 		sb_add(err, "a map or the program has no fd");
 		ww_xdp_close(t->x);
 		free(t->pcpu);
@@ -217,6 +220,9 @@ static inline int xt_install(struct xt *t, const struct ww_policy *p, struct xt_
 	g->ncls = img.ncls;
 	g->nrules = img.nrules;
 	g->ndlists = img.ndlists;
+	for (size_t i = 0; i < img.ndlists; i++)
+		if (img.dlists[i].n > g->longest)
+			g->longest = img.dlists[i].n;
 	t0 = xt_secs();
 	e = ww_xdp_prepare(t->x, &img, p, &txn, err);
 	g->prepare_s = xt_secs() - t0;
@@ -344,10 +350,10 @@ struct xpkt {
 	uint16_t sport, dport; /* tcp, udp, sctp; ICMP echo: the identifier in sport */
 	uint8_t type, code;    /* ICMP, ICMPv6 */
 	uint16_t vlan[2];      /* tag protocols (0x8100, 0x88a8), outermost first; 0: none */
-	uint16_t frag;         /* IPv4: flags and offset (host order) */
+	uint16_t frag;	       /* IPv4: flags and offset (host order) */
 	uint8_t exts[10];      /* IPv6 extension headers (0, 43, 60, 44, 51), in order */
 	int nexts;
-	uint16_t v6frag;       /* the fragment headers' offset and M flag (host order) */
+	uint16_t v6frag;	/* the fragment headers' offset and M flag (host order) */
 	const uint8_t *payload; /* after the transport header (an ICMP error's quote) */
 	size_t npayload;
 	/* set by xpkt_build */
@@ -538,6 +544,14 @@ static inline void xpkt_str(const struct xpkt *p, struct strbuf *sb)
 			p->sport);
 	else
 		sb_addf(sb, "%s %s -> %s", pb, s, d);
+	for (int i = 0; i < 2 && p->vlan[i]; i++)
+		sb_addf(sb, "%s0x%04x", i ? "/" : ", tags ", p->vlan[i]);
+	for (int i = 0; i < p->nexts; i++)
+		sb_addf(sb, "%s%u", i ? " " : ", extension headers ", p->exts[i]);
+	if (p->nexts && p->v6frag)
+		sb_addf(sb, " (fragment field 0x%04x)", p->v6frag);
+	if (p->family == 4 && p->frag)
+		sb_addf(sb, ", fragment field 0x%04x", p->frag);
 }
 
 #endif
