@@ -599,9 +599,10 @@ int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out)
 	struct nfr_counter inv = {.name = xdup(&c, "ct-invalid")};
 	if (VEC_PUSH(c.t->counters, c.t->ncounters, c.t->ccap, inv))
 		free(inv.name), c.err = -ENOMEM;
-	/* The rate is in the name: a new rate is a new object, and the rules using it change. */
+	/* The rate is in the name: a new rate is a new object, and the rules using it change.
+	 * The burst is one second's worth, as in the XDP tier's token bucket. */
 	struct nfr_limit lim = {.name = xstrdup_printf("log/%u", p->enf.log_rate),
-			       .rate = p->enf.log_rate, .burst = 5};
+			       .rate = p->enf.log_rate, .burst = p->enf.log_rate};
 	if (VEC_PUSH(c.t->limits, c.t->nlimits, c.t->lcap, lim))
 		free(lim.name), c.err = -ENOMEM;
 	if (p->enf.mode == WW_GATEWAY && p->enf.nifaces) {
