@@ -333,14 +333,6 @@ static bool has_src(const struct cctx *c, ww_ep_t ep, ww_ep_t cd)
 	       (cd > c->p->nzones && ww_pairidx_get(&c->ix, ep, cd));
 }
 
-static bool is_source(const struct cctx *c, ww_ep_t ep)
-{
-	for (size_t i = 0; i < c->ix.cap; i++)
-		if (c->ix.v[i].src == ep)
-			return true;
-	return false;
-}
-
 static char *from_name(const struct ww_policy *p, ww_ep_t ep)
 {
 	char buf[WW_EP_STRLEN];
@@ -500,8 +492,10 @@ static void classify_chain(struct cctx *c)
 		c->err = -ENOMEM;
 		return;
 	}
-	for (ww_ep_t ep = 1; ep < ne; ep++)
-		src[ep] = is_source(c, ep);
+	/* The endpoints that flows leave from: one pass over the pair index. */
+	for (size_t i = 0; i < c->ix.cap; i++)
+		if (c->ix.v[i].src)
+			src[c->ix.v[i].src] = true;
 	for (ww_ep_t ep = 1; ep < ne && !c->err; ep++)
 		if (src[ep])
 			source_chain(c, ep, src[ww_ep_zone(p, ep)->ep]);

@@ -362,6 +362,16 @@ int ww_state_verify_history(struct ww_state *s, struct strbuf *err)
 	return 0;
 }
 
+struct counter_since {
+	char *name;
+	int64_t since;
+};
+
+static int since_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct counter_since *)a)->name, ((const struct counter_since *)b)->name);
+}
+
 int ww_state_counters_load(struct ww_state *s, char ***names, int64_t **since, size_t *n)
 {
 	char *path = xstrdup_printf("%s/counters.json", s->dir), *text;
@@ -396,14 +406,36 @@ int ww_state_counters_load(struct ww_state *s, char ***names, int64_t **since, s
 		(*since)[k] = (int64_t)m->valuedouble;
 	}
 	cJSON_Delete(root);
+	/* Sorted by name, so that each lookup is a binary search: there is one per counter. */
+	struct counter_since *v = malloc((*n ? *n : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < *n; i++)
+		v[i] = (struct counter_since){(*names)[i], (*since)[i]};
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), since_cmp);
+	for (size_t i = 0; i < *n; i++) {
+		(*names)[i] = v[i].name;
+		(*since)[i] = v[i].since;
+	}
+	free(v);
 	return 0;
 }
 
 int64_t ww_state_counter_since(char **names, int64_t *since, size_t n, const char *name)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(names[i], name))
-			return since[i];
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(names[mid], name);
+		if (!r)
+			return since[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return 0;
 }
 

@@ -52,7 +52,8 @@ int ww_state_record(struct ww_state *s, const struct ww_policy *p, const char *a
 /*
  * When each counter started counting ("counters.json": name -> unix seconds). Names are
  * "nft:<counter>" and "xdp:<flow id>". ww_state_counters_update sets `now` for names not yet
- * known among `present` and forgets names not in `present`.
+ * known among `present` and forgets names not in `present`. Loaded names come sorted;
+ * ww_state_counter_since searches them (0: unknown).
  */
 int ww_state_counters_load(struct ww_state *s, char ***names, int64_t **since, size_t *n);
 int ww_state_counters_update(struct ww_state *s, const char *const *present, size_t n,

@@ -494,7 +494,7 @@ while read -r tag sent recvd distinct errs full ovfl rate gaps; do
 				"sent $sent (send errors $errs, sending veth full $full times), received $recvd, distinct $distinct, gaps $gaps" \
 				"receiving socket overflow drops: $ovfl" \
 				"drops elsewhere while the streams ran: $(grown "$tmp/d.before" "$tmp/d.after")" \
-				"datagrams of the allowed streams XDP saw (and passed): $xa of $sent_all" \
+				"datagrams of the allowed streams monitors-to-gateway counted at XDP: $xa of $sent_all" \
 				"applies: ${span#* }"
 		fi
 		;;
