@@ -283,6 +283,15 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 		sb_reset(err);
 		sb_addf(err, "the kernel refused the transaction, nothing was changed: %s",
 			k ? k : "");
+		/* Name what each refused map is for (too costly to work out for every message). */
+		for (size_t i = 0; k && i < want->nsets; i++) {
+			char *at = strstr(k, want->sets[i].name);
+			size_t n = strlen(want->sets[i].name);
+			if (!at || (at[n] != ':' && at[n] != ' '))
+				continue;
+			sb_add(err, "; ");
+			ww_nft_describe(want, WW_OBJ_SET, want->sets[i].name, err);
+		}
 		free(k);
 		goto out;
 	}

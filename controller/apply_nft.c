@@ -152,8 +152,10 @@ size_t ww_nft_diff_count(const struct ww_nft_diff *d, enum ww_op op, enum ww_obj
 	return n;
 }
 
-void ww_nft_describe(const struct nfr_table *t, enum ww_objkind kind, const char *name,
-		     struct strbuf *out)
+/* With referrers, a map is also named by the chain that looks it up: that scans every rule,
+ * so the batch (one description per message) does without, and errors and plan add it. */
+static void describe(const struct nfr_table *t, enum ww_objkind kind, const char *name,
+		     bool referrers, struct strbuf *out)
 {
 	static const char *const kinds[] = {"table", "counter", "limit", "map", "chain"};
 	const struct nfr_chain *c = kind == WW_OBJ_CHAIN ? nfr_chain_find(t, name) : NULL;
@@ -166,7 +168,7 @@ void ww_nft_describe(const struct nfr_table *t, enum ww_objkind kind, const char
 	}
 	sb_addf(out, "%s %s", kinds[kind], name);
 	/* A map is known by the chain that looks it up: "destinations from zone infusion". */
-	for (size_t k = 0; kind == WW_OBJ_SET && k < t->nchains; k++)
+	for (size_t k = 0; referrers && kind == WW_OBJ_SET && k < t->nchains; k++)
 		for (size_t i = 0; i < t->chains[k].nrules; i++) {
 			const struct nfr_rule *r = &t->chains[k].rules[i];
 			const char *cn = t->chains[k].name;
@@ -197,11 +199,17 @@ void ww_nft_describe(const struct nfr_table *t, enum ww_objkind kind, const char
 		sb_add(out, ")");
 }
 
+void ww_nft_describe(const struct nfr_table *t, enum ww_objkind kind, const char *name,
+		     struct strbuf *out)
+{
+	describe(t, kind, name, true, out);
+}
+
 static const char *what(const struct nfr_table *t, enum ww_objkind kind, const char *name,
 			struct strbuf *sb)
 {
 	sb_reset(sb);
-	ww_nft_describe(t, kind, name, sb);
+	describe(t, kind, name, false, sb);
 	return sb_str(sb);
 }
 
