@@ -85,8 +85,20 @@ int ww_time_arg(const char *opt, const char *s, int64_t *t)
 		*t = (int64_t)time(NULL);
 		return 0;
 	}
+	const char *given = s;
+	char day[32];
+	unsigned y, m, d;
+	char end;
+
+	/* A bare date is that day's start, UTC (a review "since 2026-01-01"). */
+	if (strlen(s) == 10 && sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &end) == 3) {
+		snprintf(day, sizeof(day), "%sT00:00:00Z", s);
+		s = day;
+	}
 	if (ww_time_parse(s, t)) {
-		ww_errorf("%s: \"%s\" is not an RFC 3339 time such as 2026-03-10T08:00:00Z", opt, s);
+		ww_errorf("%s: \"%s\" is not a date (2026-03-10) or an RFC 3339 time such as "
+			  "2026-03-10T08:00:00Z",
+			  opt, given);
 		return -EINVAL;
 	}
 	return 0;

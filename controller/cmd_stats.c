@@ -3,7 +3,8 @@
  * wardwall stats: per-flow and default counters of both tiers, as the kernel holds them.
  *   --watch N       refresh every N seconds, like top
  *   --record        also append a snapshot of the counters to the state directory
- *   --unused SINCE  flows with no traffic since SINCE (the periodic rule review of CIR 6.8),
+ *   --unused SINCE  flows with no traffic since SINCE, a date or an RFC 3339 time (the periodic
+ *                   rule review of CIR 6.8),
  *                   decided from the snapshots (apply and --record take them)
  */
 #include <errno.h>

@@ -25,20 +25,27 @@ const char *ww_xdp_stat_name(int s)
 	return s >= 0 && s < WW_S_MAX ? names[s] : "?";
 }
 
+static int flow_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ww_flow_stat *)a)->id, ((const struct ww_flow_stat *)b)->id);
+}
+
+/* The entry for flow id among the first n (sorted by id), or NULL. */
+static struct ww_flow_stat *find_flow(struct ww_collect *c, size_t n, const char *id)
+{
+	struct ww_flow_stat key = {.id = (char *)id};
+
+	return n ? bsearch(&key, c->flows, n, sizeof(*c->flows), flow_cmp) : NULL;
+}
+
 static int add_flow(struct ww_collect *c, const char *id, size_t *cap, struct ww_flow_stat **out)
 {
-	for (size_t i = 0; i < c->nflows; i++)
-		if (!strcmp(c->flows[i].id, id)) {
-			*out = &c->flows[i];
-			return 0;
-		}
 	struct ww_flow_stat f = {.id = strdup(id)};
+
 	if (!f.id || VEC_PUSH(c->flows, c->nflows, *cap, f)) {
 		free(f.id);
 		return -ENOMEM;
 	}
-	if (c->applied)
-		c->flows[c->nflows - 1].flow = ww_flow_find(c->applied, id);
 	*out = &c->flows[c->nflows - 1];
 	return 0;
 }
@@ -111,10 +118,19 @@ int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, s
 		snprintf(key, sizeof(key), "nft:%s", n->name);
 		f->nft.since = ww_state_counter_since(snames, ssince, nsince, key);
 	}
+	/* Sorted by id: the kernel's, then those of the record the kernel lacks (one each). */
+	size_t nlive = c->nflows;
+	if (nlive)
+		qsort(c->flows, nlive, sizeof(*c->flows), flow_cmp);
 	for (size_t i = 0; c->applied && i < c->applied->nflows && !e; i++) {
 		struct ww_flow_stat *f;
-		e = add_flow(c, c->applied->flows[i].id, &fcap, &f);
+		if (!find_flow(c, nlive, c->applied->flows[i].id))
+			e = add_flow(c, c->applied->flows[i].id, &fcap, &f);
 	}
+	if (!e && c->nflows)
+		qsort(c->flows, c->nflows, sizeof(*c->flows), flow_cmp);
+	for (size_t i = 0; c->applied && i < c->nflows; i++)
+		c->flows[i].flow = ww_flow_find(c->applied, c->flows[i].id);
 	for (size_t i = 0; i < c->nflows && c->has_xdp && !e; i++) {
 		struct ww_flow_stat *f = &c->flows[i];
 		char key[128];

@@ -83,6 +83,7 @@ void ww_policy_free(struct ww_policy *p)
 		free(p->enf.ifaces[i]);
 	free(p->enf.ifaces);
 	free(p->host_by_ep);
+	free(p->flow_by_id);
 	free(p->file);
 	free(p->name);
 	free(p->description);
@@ -115,6 +116,22 @@ struct ww_service *ww_service_find(const struct ww_policy *p, const char *name)
 
 struct ww_flow *ww_flow_find(const struct ww_policy *p, const char *id)
 {
+	if (p->flow_by_id) {
+		size_t lo = 0, hi = p->nflow_by_id;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = strcmp(p->flow_by_id[mid]->id, id);
+			while (!c && mid > 0 && !strcmp(p->flow_by_id[mid - 1]->id, id))
+				mid--; /* a duplicate id (an invalid policy): the first, as a scan finds */
+			if (!c)
+				return p->flow_by_id[mid];
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return NULL;
+	}
 	for (size_t i = 0; i < p->nflows; i++)
 		if (!strcmp(p->flows[i].id, id))
 			return &p->flows[i];

@@ -169,6 +169,8 @@ struct ww_policy {
 	struct ww_enforcement enf;
 	size_t nhosts;         /* over all zones */
 	struct ww_host **host_by_ep; /* index ep - nzones - 1 */
+	struct ww_flow **flow_by_id; /* sorted by id, for ww_flow_find (NULL: it scans) */
+	size_t nflow_by_id;
 };
 
 void ww_policy_free(struct ww_policy *p);

@@ -726,6 +726,24 @@ static int dump(struct ww_nft *n, struct rctx *c, uint16_t type, mnl_cb_t cb)
 	return err ? err : c->err;
 }
 
+/*
+ * One dump per chain: the kernel finds a named chain by hash, while a dump of every rule of the
+ * table resumes each 32 KiB part by walking all chains and rules again from the start (the
+ * read took minutes at 100k flows, quadratic; one request per chain is linear).
+ */
+static int read_rules(struct ww_nft *n, struct rctx *c, const char *chain)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	int err;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, ++n->seq);
+	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, WW_NFT_TABLE);
+	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
+	err = ww_nft_talk(n, nlh, rule_cb, c);
+	return err ? err : c->err;
+}
+
 static int read_once(struct ww_nft *n, struct rctx *c)
 {
 	int err;
@@ -743,7 +761,8 @@ static int read_once(struct ww_nft *n, struct rctx *c)
 	if (err)
 		return err;
 	nfr_table_sort(c->t); /* rule_cb and read_elems look objects up by name */
-	err = dump(n, c, NFT_MSG_GETRULE, rule_cb);
+	for (size_t i = 0; i < c->t->nchains && !err; i++)
+		err = read_rules(n, c, c->t->chains[i].name);
 	for (size_t i = 0; i < c->t->nsets && !err; i++)
 		if (!c->t->sets[i].foreign)
 			err = read_elems(n, c, &c->t->sets[i]);

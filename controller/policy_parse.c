@@ -1223,7 +1223,8 @@ static void parse_flows(struct pctx *c, const cJSON *j)
 			       byid[i - 1]->ptr, byid[i]->id);
 		}
 	}
-	free(byid);
+	p->flow_by_id = byid; /* ww_flow_find searches it */
+	p->nflow_by_id = n;
 }
 
 static void parse_invariant(struct pctx *c, struct ww_invariant *v, const cJSON *j)

@@ -219,6 +219,21 @@ if [ "$head" = "flows without traffic since $T1 (compared with the snapshot of $
 else
 	fail "stats --unused (text) says which snapshot" "$head"
 fi
+# A bare date is that day's start (UTC); a date that is not one is refused, by name.
+day=$(date -u +%Y-%m-%d)
+if ww stats --unused "$day" --json >"$tmp/day.json" 2>"$tmp/err" &&
+	grep -q "\"since\": \"${day}T00:00:00Z\"" "$tmp/day.json"; then
+	ok "stats --unused $day: the day's start, ${day}T00:00:00Z"
+else
+	fail "stats --unused $day: the day's start" "$(head -c 600 "$tmp/day.json")" "$(cat "$tmp/err")"
+fi
+ww stats --unused 2026-13-01 >"$tmp/out" 2>&1
+rc=$?
+if [ $rc = 2 ] && grep -q '"2026-13-01" is not a date' "$tmp/out"; then
+	ok "stats --unused 2026-13-01: exit 2, $(head -n 1 "$tmp/out")"
+else
+	fail "stats --unused 2026-13-01: exit 2, named" "exit $rc" "$(cat "$tmp/out")"
+fi
 
 # ---- XDP off: nftables counts on, the XDP tier is gone ----
 if [ $XDP = 1 ]; then
