@@ -74,9 +74,17 @@ int main(int argc, char **argv)
 		help(stdout);
 		return WW_EXIT_OK;
 	}
-	for (const struct ww_cmd *c = ww_cmds; c->name; c++)
-		if (!strcmp(c->name, argv[1]))
-			return c->run(argc - 1, argv + 1);
+	for (const struct ww_cmd *c = ww_cmds; c->name; c++) {
+		if (strcmp(c->name, argv[1]))
+			continue;
+		/* `wardwall apply --help` as well as `wardwall help apply` */
+		for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+				printf("usage: wardwall %s\n  %s\n", c->usage, c->summary);
+				return WW_EXIT_OK;
+			}
+		return c->run(argc - 1, argv + 1);
+	}
 	ww_errorf("unknown command \"%s\" (see 'wardwall help')", argv[1]);
 	return WW_EXIT_USAGE;
 }

@@ -1,0 +1,39 @@
+#!/bin/bash
+# The command line itself: every command answers --help (and `wardwall help COMMAND`) with its
+# usage on standard output and exit 0; an unknown option or command is a usage error (exit 2)
+# that names what was wrong. Nothing here touches the kernel.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+WARDWALL=${WARDWALL:-$PWD/build/wardwall}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+check() { # check WHAT WANT_RC GREP CMD...
+	local what=$1 want=$2 pat=$3 rc
+	shift 3
+	n=$((n + 1))
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc = "$want" ] && grep -qE -- "$pat" "$tmp/out" "$tmp/err"; then
+		echo "ok $n - $what"
+	else
+		echo "not ok $n - $what: exit $rc (want $want), output matching /$pat/"
+		sed 's/^/#   /' "$tmp/out" "$tmp/err" | head -n 10
+	fi
+}
+
+cmds=$("$WARDWALL" help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
+[ -n "$cmds" ] || { echo "not ok 1 - wardwall help lists the commands"; echo "1..1"; exit 1; }
+for c in $cmds; do
+	check "wardwall $c --help: its usage, exit 0" 0 "^usage: wardwall $c " "$WARDWALL" "$c" --help
+	check "wardwall help $c: the same" 0 "^usage: wardwall $c " "$WARDWALL" help "$c"
+done
+check "wardwall check -h policies/demo.json: usage, nothing checked" 0 "^usage: wardwall check " \
+	"$WARDWALL" check -h policies/demo.json
+check "an unknown option is a usage error that names it" 2 '"--frobnicate"' \
+	"$WARDWALL" check --frobnicate policies/demo.json
+check "an unknown command is a usage error that names it" 2 '"frobnicate"' "$WARDWALL" frobnicate
+check "no command: the list of commands, exit 2" 2 "^commands:" "$WARDWALL"
+check "--version" 0 "^wardwall [0-9a-f]" "$WARDWALL" --version
+echo "1..$n"
