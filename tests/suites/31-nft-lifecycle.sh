@@ -15,22 +15,8 @@ WARDWALL=${WARDWALL:-$PWD/build/wardwall}
 EXAMPLE=policies/example-hospital.json
 export WARDWALL_NOW=${WARDWALL_NOW:-2026-11-29T12:00:00Z}
 
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-fail() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	local l
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
-finish() {
-	echo "1..$n"
-	exit $((failed > 0))
-}
+# shellcheck source=tests/e2e/tap.sh
+. tests/e2e/tap.sh
 
 if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1 || ! command -v nft >/dev/null; then
 	echo "ok 1 - # SKIP needs root, ip netns and nft"

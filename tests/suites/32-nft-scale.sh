@@ -15,22 +15,8 @@ cd "$(dirname "$0")/../.." || exit 2
 WARDWALL=${WARDWALL:-$PWD/build/wardwall}
 FLOWS=${WW_SCALE_FLOWS:-100000}
 
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-fail() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	local l
-	for l in "$@"; do printf '%s\n' "$l" | head -c 2000 | sed 's/^/#   /'; done
-}
-finish() {
-	echo "1..$n"
-	exit $((failed > 0))
-}
+# shellcheck source=tests/e2e/tap.sh
+. tests/e2e/tap.sh
 
 if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1 || ! command -v nft >/dev/null; then
 	echo "ok 1 - # SKIP needs root, ip netns and nft"

@@ -35,22 +35,8 @@ STREAM_RATE=${STREAM_RATE:-3000} # datagrams a second, per stream
 STREAM_MAX_SECONDS=30 # the streams stop a second after the last apply
 SWAPS=${SWAPS:-10}
 
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-fail() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	local l
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
-finish() {
-	echo "1..$n"
-	exit $((failed > 0))
-}
+# shellcheck source=tests/e2e/tap.sh
+. tests/e2e/tap.sh
 
 if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1 || ! command -v nft >/dev/null; then
 	echo "ok 1 - # SKIP needs root, ip netns and nft"

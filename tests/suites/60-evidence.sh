@@ -26,26 +26,8 @@ OSCAL_SCHEMA=tests/evidence/oscal_assessment-results_schema-1.1.3.json
 unset WARDWALL_NOW
 TIMEOUT=0.5 # below the 1 s SYN retransmission timeout: a denied TCP probe sends one SYN
 
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-fail() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	local l
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n - # SKIP $*"
-}
-finish() {
-	echo "1..$n"
-	exit $((failed > 0))
-}
+# shellcheck source=tests/e2e/tap.sh
+. tests/e2e/tap.sh
 
 if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1 || ! command -v nft >/dev/null; then
 	echo "ok 1 - # SKIP needs root, ip netns and nft"

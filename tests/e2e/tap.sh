@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# TAP for the shell suites: `ok WHAT`, `fail WHAT [DETAIL...]` (each detail printed as comment
+# lines under it) and `finish` (the plan line; exit 1 if anything failed). Sourced, not run.
+n=0 failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $*"
+}
+fail() {
+	n=$((n + 1)) failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	local l
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
+}
+finish() {
+	echo "1..$n"
+	exit $((failed > 0))
+}
