@@ -17,3 +17,16 @@ finish() {
 	echo "1..$n"
 	exit $((failed > 0))
 }
+# skip_unless TOOL...: the whole suite is one skipped test unless this is root, network
+# namespaces work and every TOOL is on the PATH.
+skip_unless() {
+	local t ready=true
+	[ "$(id -u)" = 0 ] && ip netns list >/dev/null 2>&1 || ready=false
+	for t in "$@"; do
+		command -v "$t" >/dev/null || ready=false
+	done
+	$ready && return 0
+	echo "ok 1 - # SKIP needs root, ip netns and $*"
+	echo "1..1"
+	exit 0
+}

@@ -18,11 +18,7 @@ export WARDWALL_NOW=${WARDWALL_NOW:-2026-11-29T12:00:00Z}
 # shellcheck source=tests/e2e/tap.sh
 . tests/e2e/tap.sh
 
-if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1 || ! command -v nft >/dev/null; then
-	echo "ok 1 - # SKIP needs root, ip netns and nft"
-	echo "1..1"
-	exit 0
-fi
+skip_unless nft
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh

@@ -16,12 +16,7 @@ WARDWALL=${WARDWALL:-$PWD/build/wardwall}
 # shellcheck source=tests/e2e/tap.sh
 . tests/e2e/tap.sh
 
-if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1 || ! command -v nft >/dev/null ||
-	! command -v unshare >/dev/null; then
-	echo "ok 1 - # SKIP needs root, ip netns, nft and unshare"
-	echo "1..1"
-	exit 0
-fi
+skip_unless nft unshare
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh

@@ -18,11 +18,7 @@ unset WARDWALL_NOW
 # shellcheck source=tests/e2e/tap.sh
 . tests/e2e/tap.sh
 
-if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1 || ! command -v nft >/dev/null; then
-	echo "ok 1 - # SKIP needs root, ip netns and nft"
-	echo "1..1"
-	exit 0
-fi
+skip_unless nft
 missing=
 command -v promtool >/dev/null || missing="$missing prometheus"
 command -v curl >/dev/null || missing="$missing curl"
