@@ -16,11 +16,35 @@ static int push(struct ww_nft_diff *d, enum ww_op op, enum ww_objkind kind, cons
 	return VEC_PUSH(d->v, d->n, d->cap, c);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Equal field by field: then their texts are too (the common case, and cheap at 100k). */
+static bool same_elems(const struct nfr_set *a, const struct nfr_set *b)
+{
+	if (strcmp(nfr_key_type(a->key), nfr_key_type(b->key)) || a->vmap != b->vmap ||
+	    a->interval != b->interval ||
+	    a->nelems != b->nelems || a->foreign || b->foreign)
+		return false;
+	for (size_t i = 0; i < a->nelems; i++) {
+		const struct nfr_elem *x = &a->elems[i], *y = &b->elems[i];
+		if (x->lo != y->lo || x->hi != y->hi || !same_str(x->ifname, y->ifname) ||
+		    x->v.kind != y->v.kind || !same_str(x->v.chain, y->v.chain))
+			return false;
+	}
+	return true;
+}
+
 static bool same_set(const struct nfr_set *a, const struct nfr_set *b)
 {
 	struct strbuf x = {0}, y = {0};
 	bool eq;
 
+	if (same_elems(a, b))
+		return true;
+	/* Otherwise as nft would print them, which is what equality means here. */
 	nfr_set_body(a, &x);
 	nfr_set_body(b, &y);
 	eq = !x.oom && !y.oom && !strcmp(sb_str(&x), sb_str(&y));
