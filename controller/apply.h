@@ -29,6 +29,8 @@ struct ww_apply_result {
 	bool replaced;       /* the table was replaced whole */
 	size_t messages;     /* netlink messages in the transaction */
 	double ms;           /* wall time of the whole apply */
+	bool vouched;        /* the table was not read: the ruleset generation is still the one
+				wardwall left (nft_mark.h) */
 	size_t nchains, nsets, ncounters; /* the compiled table */
 	/* XDP tier */
 	bool xdp;            /* the policy asks for it */

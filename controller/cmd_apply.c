@@ -22,9 +22,11 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 			     "\"policy\": {\"name\": ",
 			r->changed ? "applied" : "unchanged", r->gen, r->recorded ? "true" : "false");
 		sb_add_json_str(out, p->name);
-		sb_addf(out, ", \"sha256\": \"%s\"}, \"nftables\": {\"replaced\": %s, "
-			     "\"messages\": %zu, \"chains\": %zu, \"maps\": %zu, \"counters\": %zu",
-			hash, r->replaced ? "true" : "false", r->messages, r->nchains, r->nsets,
+		sb_addf(out, ", \"sha256\": \"%s\"}, \"nftables\": {\"read\": \"%s\", "
+			     "\"replaced\": %s, \"messages\": %zu, \"chains\": %zu, \"maps\": %zu, "
+			     "\"counters\": %zu",
+			hash, r->vouched ? "generation-unchanged" : "kernel",
+			r->replaced ? "true" : "false", r->messages, r->nchains, r->nsets,
 			r->ncounters);
 		for (int op = 0; op < 3; op++) {
 			sb_addf(out, ", \"%s\": {", ops[op]);

@@ -804,6 +804,25 @@ int ww_nft_read(struct ww_nft *n, struct nfr_table **out, uint32_t *genid, struc
 	return -EAGAIN;
 }
 
+int ww_nft_read_counters(struct ww_nft *n, struct nfr_table **out, struct strbuf *err)
+{
+	struct rctx c = {0};
+	int e;
+
+	c.t = calloc(1, sizeof(*c.t));
+	e = c.t ? dump(n, &c, NFT_MSG_GETOBJ, obj_cb) : -ENOMEM;
+	if (e == -ENOENT)
+		e = 0; /* no table: no counters */
+	if (e) {
+		nfr_table_free(c.t);
+		sb_addf(err, "reading the counters of table inet %s: %s", WW_NFT_TABLE, strerror(-e));
+		return e;
+	}
+	nfr_table_sort(c.t);
+	*out = c.t;
+	return 0;
+}
+
 int ww_nft_dump_raw(struct ww_nft *n, struct strbuf *out)
 {
 	struct rctx c = {.raw = out};

@@ -6,6 +6,7 @@
  *   history.jsonl         one line per apply, rollback or remove, each carrying the sha256 of
  *                         the line before it, so the history is tamper-evident
  *   current               the generation the kernel should hold (0: none)
+ *   nft-mark.json         the ruleset generation wardwall last left (nft_mark.h)
  * The kernel is the truth about what is enforced; these records say what was intended.
  */
 #ifndef WW_STATE_H

@@ -28,6 +28,7 @@ holder=
 cleanup() {
 	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
+	ip netns del "$NS-2" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -322,6 +323,61 @@ if run ww apply "$EDITED" && grep -q '^applied' "$tmp/out"; then
 	ok "apply once the lock is free: $(head -1 "$tmp/out")"
 else
 	fail "apply once the lock is free" "$(out)"
+fi
+
+# ---- the mark: an apply trusts the ruleset generation it left, and nothing else ----
+# (The drift repaired above is the other half: a rule added out of band advanced the generation,
+# so apply read the table, found the rule and removed it instead of saying "no changes".)
+jread() { "$WW_PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print(d["result"], d["nftables"]["read"])'; }
+# The kernel holds $EDITED, applied just above.
+said=$(ww apply --json "$POLICY" 2>/dev/null | jread)
+if [ "$said" = "applied generation-unchanged" ]; then
+	ok "a change on top of the generation wardwall left is diffed against its record: $said"
+else
+	fail "a change on top of the generation wardwall left: applied, generation-unchanged" "$said"
+fi
+run ww plan --detailed-exitcode "$POLICY"
+rc=$?
+if [ $rc = 0 ] && grep -q '^drift: none' "$tmp/out"; then
+	ok "... and plan, reading the kernel, finds it exactly the policy: exit 0, drift: none"
+else
+	fail "... and plan, reading the kernel, finds it exactly the policy (exit $rc)" "$(out)"
+fi
+g0=$(genid)
+said=$(ww apply --json "$POLICY" 2>/dev/null | jread)
+if [ "$said" = "unchanged generation-unchanged" ] && [ "$(genid)" = "$g0" ]; then
+	ok "an identical apply at the generation wardwall left trusts it: $said, without reading the table"
+else
+	fail "an identical apply at the generation wardwall left: unchanged, generation-unchanged" "$said"
+fi
+nftns add table inet wwother && nftns delete table inet wwother
+said=$(ww apply --json "$POLICY" 2>/dev/null | jread)
+if [ "$said" = "unchanged kernel" ]; then
+	ok "once another table was committed (generation $g0 -> $(genid)), apply reads the kernel: $said"
+else
+	fail "once another table was committed, apply reads the kernel" "$said"
+fi
+# The same state directory, another namespace brought to the very generation the mark names:
+# the namespace's cookie tells them apart, and the table is created there.
+want=$("$WW_PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["genid"])' \
+	"$STATE/nft-mark.json" 2>/dev/null)
+if [ -n "$want" ] && ip netns add "$NS-2"; then
+	i=0
+	while [ "$(ww_nft_genid "$NS-2")" -lt "$want" ] && [ $i -lt 10000 ]; do
+		ip netns exec "$NS-2" nft add table inet wwpad$((i++))
+	done
+	g2=$(ww_nft_genid "$NS-2")
+	said=$(ip netns exec "$NS-2" "$WARDWALL" apply --json "$POLICY" 2>/dev/null | jread)
+	if [ "$g2" = "$want" ] && [ "$said" = "applied kernel" ] &&
+		ip netns exec "$NS-2" nft list table inet wardwall >/dev/null 2>&1; then
+		ok "another namespace at the mark's generation ($g2): $said, the table created there"
+	else
+		fail "another namespace at the mark's generation: applied, read from the kernel" \
+			"generation $g2 (mark: $want): $said"
+	fi
+	ip netns del "$NS-2"
+else
+	fail "the mark records a generation, and a second namespace" "$(cat "$STATE/nft-mark.json")"
 fi
 
 # ---- remove ----
