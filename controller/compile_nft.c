@@ -9,7 +9,7 @@
 #include "decision.h"
 
 /* Up to this many keys a pair chain compares directly; beyond, it looks them up in a map. */
-#define INLINE_MAX 3
+#define INLINE_MAX 8
 
 struct cctx {
 	const struct ww_policy *p;
