@@ -404,7 +404,7 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 		/* Counters as they are now when the table was not read (vouched for). */
 		struct nfr_table *counters = NULL;
 		struct strbuf ignored = {0};
-		if (r->vouched && ww_nft_read_counters(nft, &counters, &ignored))
+		if (r->vouched && ww_nft_read_counters(nft, want, &counters, &ignored))
 			counters = NULL;
 		snapshot_live(ww_state_dir(st), r->vouched ? counters : live, xdp);
 		nfr_table_free(counters);

@@ -29,9 +29,10 @@ int ww_nft_genid(struct ww_nft *n, uint32_t *genid);
  */
 int ww_nft_read(struct ww_nft *n, struct nfr_table **out, uint32_t *genid, struct strbuf *err);
 
-/* The table's counters and limits only, with their values (*out empty when there is no
- * table). */
-int ww_nft_read_counters(struct ww_nft *n, struct nfr_table **out, struct strbuf *err);
+/* The counters of the table named in names (a compiled table), with their values; a counter
+ * the kernel does not have is left out. */
+int ww_nft_read_counters(struct ww_nft *n, const struct nfr_table *names, struct nfr_table **out,
+			 struct strbuf *err);
 
 /* Debugging aid: every attribute of the table's sets and rules as libnftnl prints them. */
 int ww_nft_dump_raw(struct ww_nft *n, struct strbuf *out);

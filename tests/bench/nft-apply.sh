@@ -349,7 +349,7 @@ EOF
 {
 	echo "## nftables: apply at scale ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
 	echo
-	echo "wardwall $("$ww" --version 2>/dev/null | head -n 1), $(nft --version), kernel $(uname -r)," \
+	echo "$("$ww" --version 2>/dev/null | head -n 1), $(nft --version), kernel $(uname -r)," \
 		"$(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo);" \
 		"load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end;" \
 		"policies: tests/bench/genpolicy.py --seed $seed."
