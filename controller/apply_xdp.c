@@ -978,27 +978,6 @@ int ww_xdp_links_ok(struct ww_xdp *x, const struct ww_policy *p, bool *ok, struc
 
 /* ---- remove ---- */
 
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-
-	while (d && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		char *p = xstrdup_printf("%s/%s", path, de->d_name);
-		struct stat st;
-		if (p && !lstat(p, &st) && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else if (p)
-			unlink(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
-
 int ww_xdp_remove(const char *bpffs, bool *changed, struct strbuf *err)
 {
 	char *root = xstrdup_printf("%s/%s", ww_bpffs(bpffs), WW_PIN_DIR);

@@ -150,7 +150,7 @@ static int config(struct ww_nflog *n, struct nlmsghdr *nlh)
 int ww_nflog_open(uint16_t group, struct ww_nflog **out, struct strbuf *err)
 {
 	struct ww_nflog *n = calloc(1, sizeof(*n));
-	int e, size = RCVBUF;
+	int e;
 
 	if (!n)
 		return -ENOMEM;
@@ -163,9 +163,7 @@ int ww_nflog_open(uint16_t group, struct ww_nflog **out, struct strbuf *err)
 		goto fail;
 	}
 	n->portid = mnl_socket_get_portid(n->nl);
-	/* FORCE passes the rmem_max limit (we run as root); the plain one is the fallback. */
-	if (setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-		setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	set_sockbuf(mnl_socket_get_fd(n->nl), SO_RCVBUF, SO_RCVBUFFORCE, RCVBUF);
 	/*
 	 * No NFULNL_CFG_CMD_PF_UNBIND/PF_BIND: a group-addressed `log group N` finds nfnetlink_log
 	 * by itself, and those commands would make it the namespace's default logger for the

@@ -757,18 +757,6 @@ static const char *desc_of(const struct ww_nft_batch *b, uint32_t seq)
 	return NULL;
 }
 
-static void set_sockbuf(int fd, int opt, int force, size_t want)
-{
-	int cur;
-	socklen_t sl = sizeof(cur);
-
-	if (getsockopt(fd, SOL_SOCKET, opt, &cur, &sl) == 0 && (size_t)cur >= want)
-		return;
-	int v = want > (size_t)(1u << 30) ? (1 << 30) : (int)want;
-	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) < 0)
-		setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
-}
-
 int ww_nft_batch_commit(struct ww_nft *n, struct ww_nft_batch *b, struct strbuf *err)
 {
 	int fd = mnl_socket_get_fd(n->nl), iovlen, result = 0, one = 1;

@@ -864,13 +864,12 @@ int ww_nft_read_counters(struct ww_nft *n, const struct nfr_table *names, struct
 			 struct strbuf *err)
 {
 	struct rctx c = {0};
-	int size = 4 << 20, e = 0;
+	int e = 0;
 
 	c.t = calloc(1, sizeof(*c.t));
 	if (!c.t)
 		return -ENOMEM;
-	if (setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-		setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	set_sockbuf(mnl_socket_get_fd(n->nl), SO_RCVBUF, SO_RCVBUFFORCE, 4u << 20);
 	for (size_t i = 0; names && i < names->ncounters && !e; i += COUNTER_CHUNK) {
 		size_t k = names->ncounters - i < COUNTER_CHUNK ? names->ncounters - i : COUNTER_CHUNK;
 		e = counters_chunk(n, &c, names, i, k);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void sb_grow(struct strbuf *sb, size_t extra)
@@ -333,4 +336,37 @@ void sha256_hex(const void *data, size_t len, char out[65])
 
 	crypto_hash_sha256(h, data, len);
 	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+void rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *p = xstrdup_printf("%s/%s", path, de->d_name);
+		struct stat st;
+		if (p && !lstat(p, &st) && S_ISDIR(st.st_mode))
+			rm_tree(p);
+		else if (p)
+			unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+void set_sockbuf(int fd, int opt, int force, size_t want)
+{
+	int cur;
+	socklen_t sl = sizeof(cur);
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &cur, &sl) == 0 && (size_t)cur >= want)
+		return;
+	int v = want > (size_t)(1u << 30) ? (1 << 30) : (int)want;
+	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
 }

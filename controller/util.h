@@ -63,6 +63,13 @@ int read_file(const char *path, char **out, size_t *len);
 /* Writes data to path atomically (temporary file, fsync, rename). Returns 0 or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned int mode);
 
+/* Removes path and everything below it, as far as it can (no error: best effort). */
+void rm_tree(const char *path);
+
+/* Grows a socket buffer (opt: SO_SNDBUF or SO_RCVBUF) to at least want bytes, with force
+ * (SO_SNDBUFFORCE, SO_RCVBUFFORCE) to pass the sysctl limit as root, else opt. */
+void set_sockbuf(int fd, int opt, int force, size_t want);
+
 /* SHA-256 of data as 64 lowercase hex digits plus NUL. */
 void sha256_hex(const void *data, size_t len, char out[65]);
 

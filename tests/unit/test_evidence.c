@@ -5,7 +5,6 @@
  * lists, the chain file, and a whole bundle written from a collection with nothing loaded,
  * verified, then tampered with.
  */
-#include <dirent.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,27 +57,6 @@ static char *tmpdir(void)
 	return d;
 }
 
-static void rm_rf(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-
-	while (d && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		char *p = xstrdup_printf("%s/%s", path, de->d_name);
-		struct stat st;
-		if (p && !lstat(p, &st) && S_ISDIR(st.st_mode))
-			rm_rf(p);
-		else if (p)
-			unlink(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
-
 static void write_text(const char *dir, const char *name, const char *text)
 {
 	char *p = xstrdup_printf("%s/%s", dir, name);
@@ -119,7 +97,7 @@ static void test_pem_openssl_key(void **state)
 	sb_free(&pem);
 	sb_free(&err);
 	free(kp);
-	rm_rf(dir);
+	rm_tree(dir);
 	free(dir);
 }
 
@@ -156,7 +134,7 @@ static void test_keygen_round_trip(void **state)
 	free(kp);
 	free(pp);
 	free(kd);
-	rm_rf(dir);
+	rm_tree(dir);
 	free(dir);
 }
 
@@ -338,7 +316,7 @@ static void test_chain_file(void **state)
 	assert_int_equal(ww_ev_chain_load(dir, &v, &n, &err), -EBADMSG);
 	assert_non_null(strstr(sb_str(&err), "line 3: bundle 3 does not follow bundle 2"));
 	sb_free(&err);
-	rm_rf(dir);
+	rm_tree(dir);
 	free(dir);
 }
 
@@ -420,7 +398,7 @@ static void test_bundle_round_trip(void **state)
 	free(b2);
 	free(kd);
 	free(kp);
-	rm_rf(dir);
+	rm_tree(dir);
 	free(dir);
 }
 
