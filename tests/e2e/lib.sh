@@ -388,6 +388,43 @@ while off < end:
     off += (alen + 3) & ~3'
 }
 
+# The probe table of a suite: each line "SRC DST PROTO PORT FAM WANT" of $PROBES becomes an
+# entry of P_SRC, P_DST, P_PROTO, P_PORT, P_FAM and P_WANT, with the addresses in P_SA and P_DA
+# and the query of `wardwall query` in P_Q (a ping is icmp/8, or icmpv6/128 with P_PROTO icmpv6);
+# np is their number. Fails, naming the probe, when an endpoint has no address of that family.
+ww_probes_load() {
+	local src dst proto port fam want
+	P_SRC=() P_DST=() P_PROTO=() P_PORT=() P_FAM=() P_WANT=() P_SA=() P_DA=() P_Q=()
+	np=0
+	while read -r src dst proto port fam want; do
+		[ -n "$src" ] || continue
+		P_SRC[np]=$src P_DST[np]=$dst P_PROTO[np]=$proto P_PORT[np]=$port P_FAM[np]=$fam
+		P_WANT[np]=$want
+		P_SA[np]=$(ww_addr "$src" "$fam") && P_DA[np]=$(ww_addr "$dst" "$fam") || {
+			echo "probe $src -> $dst: no IPv$fam address"
+			return 1
+		}
+		if [ "$proto" = icmp ]; then
+			[ "$fam" = 4 ] && P_Q[np]=icmp/8 || P_PROTO[np]=icmpv6 P_Q[np]=icmpv6/128
+		else
+			P_Q[np]=$proto/$port
+		fi
+		np=$((np + 1))
+	done <<<"$PROBES"
+}
+
+# ww_probes_oracle POLICY: what `wardwall query --json` says of each probe now, one line each
+# (an empty line where it failed).
+ww_probes_oracle() {
+	local i at
+	at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	for ((i = 0; i < np; i++)); do
+		"$WARDWALL" query --json --at "$at" "$1" "${P_SA[i]}" "${P_DA[i]}" "${P_Q[i]}" \
+			2>/dev/null | tr -d '\n'
+		echo
+	done
+}
+
 ww_probe() {
 	local zone=$1 src=$2 dst=$3 proto=$4 port=${5:-} timeout=${6:-0.5} ns
 	ns=$(ww_ns "$zone")

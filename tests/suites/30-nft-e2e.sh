@@ -165,30 +165,12 @@ else
 fi
 
 # ---- the oracle ----
-declare -a P_SRC P_DST P_PROTO P_PORT P_FAM P_WANT P_SA P_DA P_Q
-i=0
-while read -r src dst proto port fam want; do
-	[ -n "$src" ] || continue
-	P_SRC[i]=$src P_DST[i]=$dst P_PROTO[i]=$proto P_PORT[i]=$port P_FAM[i]=$fam P_WANT[i]=$want
-	P_SA[i]=$(ww_addr "$src" "$fam") && P_DA[i]=$(ww_addr "$dst" "$fam") || {
-		fail "probe $src -> $dst: no IPv$fam address"
-		finish
-	}
-	if [ "$proto" = icmp ]; then
-		[ "$fam" = 4 ] && P_Q[i]=icmp/8 || P_PROTO[i]=icmpv6 P_Q[i]=icmpv6/128
-	else
-		P_Q[i]=$proto/$port
-	fi
-	i=$((i + 1))
-done <<<"$PROBES"
-np=$i
+ww_probes_load >"$tmp/probes.err" || {
+	fail "$(cat "$tmp/probes.err")"
+	finish
+}
 
-at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-for ((i = 0; i < np; i++)); do
-	"$WARDWALL" query --json --at "$at" "$POLICY" "${P_SA[i]}" "${P_DA[i]}" "${P_Q[i]}" 2>&1 |
-		tr -d '\n'
-	echo
-done >"$tmp/oracle.json"
+ww_probes_oracle "$POLICY" >"$tmp/oracle.json"
 # One line per probe: verdict, the counter that decides, the counter of a monitor flow (or -).
 "$WW_PYTHON" -c '
 import json, sys

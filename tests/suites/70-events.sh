@@ -100,18 +100,11 @@ workstations   bms/bms-server udp  47808 4 monitor
 guest          bms            tcp  443   4 monitor
 internet       bms/bms-server icmp -     6 monitor
 "
-declare -a P_SRC P_DST P_PROTO P_PORT P_FAM P_WANT P_SA P_DA P_Q
 np=0
 
 # Writes the oracle's expectation for every probe to $tmp/expect.jsonl.
 oracle() {
-	local i at
-	at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-	for ((i = 0; i < np; i++)); do
-		"$WARDWALL" query --json --at "$at" "$NFT_ONLY" "${P_SA[i]}" "${P_DA[i]}" "${P_Q[i]}" \
-			2>/dev/null | tr -d '\n'
-		echo
-	done >"$tmp/oracle.jsonl"
+	ww_probes_oracle "$NFT_ONLY" >"$tmp/oracle.jsonl"
 	"$WW_PYTHON" - "$tmp/oracle.jsonl" "${P_PROTO[@]}" >"$tmp/expect.jsonl" <<'EOF'
 import json, sys
 protos = sys.argv[2:]
@@ -272,22 +265,10 @@ else
 	finish
 fi
 
-i=0
-while read -r src dst proto port fam want; do
-	[ -n "$src" ] || continue
-	P_SRC[i]=$src P_DST[i]=$dst P_PROTO[i]=$proto P_PORT[i]=$port P_FAM[i]=$fam P_WANT[i]=$want
-	P_SA[i]=$(ww_addr "$src" "$fam") && P_DA[i]=$(ww_addr "$dst" "$fam") || {
-		fail "probe $src -> $dst: no IPv$fam address"
-		finish
-	}
-	if [ "$proto" = icmp ]; then
-		[ "$fam" = 4 ] && P_Q[i]=icmp/8 || P_PROTO[i]=icmpv6 P_Q[i]=icmpv6/128
-	else
-		P_Q[i]=$proto/$port
-	fi
-	i=$((i + 1))
-done <<<"$PROBES"
-np=$i
+ww_probes_load >"$tmp/probes.err" || {
+	fail "$(cat "$tmp/probes.err")"
+	finish
+}
 oracle
 bad=$("$WW_PYTHON" -c '
 import json, sys
