@@ -710,9 +710,6 @@ static int dump(struct ww_nft *n, struct rctx *c, uint16_t type, mnl_cb_t cb)
 	case NFT_MSG_GETTABLE:
 		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, WW_NFT_TABLE);
 		break;
-	case NFT_MSG_GETRULE:
-		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, WW_NFT_TABLE);
-		break;
 	case NFT_MSG_GETSET:
 		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, WW_NFT_TABLE);
 		break;
