@@ -10,14 +10,18 @@ PKGS := libnftnl libmnl libnl-3.0 libnl-route-3.0 libcjson libbpf libsodium
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DWW_VERSION='"$(VERSION)"' \
-	-Icontroller -I$(BUILD) -Ibpf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	$(addprefix -I,$(SRC_DIRS)) -I$(BUILD) -Ibpf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-# Everything but the entry point and subcommands forms the library the tests link against.
-CMD_SRCS := $(wildcard controller/cmd_*.c) controller/main.c controller/cli.c
-LIB_SRCS := $(filter-out $(CMD_SRCS),$(wildcard controller/*.c))
-LIB_OBJS := $(LIB_SRCS:controller/%.c=$(BUILD)/obj/%.o)
-CMD_OBJS := $(CMD_SRCS:controller/%.c=$(BUILD)/obj/%.o)
+# One folder per pipeline stage (docs/architecture.md). Everything but the command line
+# (controller/cli/) forms the library the tests link against.
+SRC_DIRS := $(sort $(dir $(wildcard controller/*/*.c)))
+SRC_DIRS := $(SRC_DIRS:%/=%)
+CMD_SRCS := $(wildcard controller/cli/*.c)
+LIB_SRCS := $(filter-out $(CMD_SRCS),$(wildcard controller/*/*.c))
+LIB_OBJS := $(patsubst controller/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+CMD_OBJS := $(patsubst controller/%.c,$(BUILD)/obj/%.o,$(CMD_SRCS))
+HDRS := $(wildcard controller/*/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -37,7 +41,8 @@ help:
 deps:
 	@vm/install-deps.sh
 
-$(BUILD)/obj/%.o: controller/%.c $(wildcard controller/*.h) | $(BUILD)/obj
+$(BUILD)/obj/%.o: controller/%.c $(HDRS) | $(BUILD)/obj
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -c -o $@ $<
 
 $(BUILD)/obj $(BUILD)/tests:
@@ -77,7 +82,7 @@ FUZZ_SECONDS ?= 600
 $(BUILD)/fuzz_policy: tests/fuzz/fuzz_policy.c $(LIB_SRCS) $(BUILD)/wardwall.skel.h
 	@mkdir -p $(BUILD)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-std=gnu11 -D_GNU_SOURCE -Icontroller -Ibpf -I$(BUILD) $(shell pkg-config --cflags $(PKGS)) \
+		-std=gnu11 -D_GNU_SOURCE $(addprefix -I,$(SRC_DIRS)) -Ibpf -I$(BUILD) $(shell pkg-config --cflags $(PKGS)) \
 		-o $@ tests/fuzz/fuzz_policy.c $(LIB_SRCS) $(LIBS)
 
 fuzz: deps $(BUILD)/fuzz_policy
@@ -96,7 +101,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/wardwall/examples/example-hospital.json
 
 format:
-	clang-format -i controller/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i controller/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
 
 clean:
 	rm -rf $(BUILD)
@@ -120,4 +125,4 @@ $(BUILD)/tests-xdp/%: tests/xdp/%.c $(wildcard tests/xdp/*.h) $(BUILD)/libwardwa
 	$(CC) $(ALL_CFLAGS) -Itests/xdp -o $@ $< $(BUILD)/libwardwall.a $(LIBS) -lcmocka
 # ---- end of the XDP tests
 
--include $(wildcard $(BUILD)/obj/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d)

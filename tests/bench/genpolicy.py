@@ -46,7 +46,7 @@ CATEGORIES = [
     ("dmz", "medium", 1, 3, ["web", "proxy", "vpn-portal", "portal"]),
 ]
 
-# Built-in services (controller/services.c) whose terms share no port with each other.
+# Built-in services (controller/policy/services.c) whose terms share no port with each other.
 BUILTINS = [
     ("https", 30), ("http", 4), ("ssh", 6), ("dicom", 12), ("dicom-tls", 6), ("hl7-mllp", 12),
     ("dns", 3), ("ntp", 3), ("ldap", 2), ("ldaps", 3), ("kerberos", 2), ("smb", 4), ("rdp", 4),

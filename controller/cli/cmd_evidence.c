@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * wardwall evidence: signed, chained bundles of what the kernel enforced and counted, for NIS2
- * (controller/evidence.h, docs/evidence.md).
+ * (controller/evidence/evidence.h, docs/evidence.md).
  *   evidence keygen [--key-dir DIR] [--force] [--state-dir DIR]
  *   evidence export [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] [--since TIME]
  *                   [--format json,oscal,html]
