@@ -96,8 +96,9 @@ int ww_time_arg(const char *opt, const char *s, int64_t *t)
 		s = day;
 	}
 	if (ww_time_parse(s, t)) {
-		ww_errorf("%s: \"%s\" is not a date (2026-03-10) or an RFC 3339 time such as "
-			  "2026-03-10T08:00:00Z",
+		ww_errorf("%s: \"%s\" is not a date or time: write an RFC 3339 time such as "
+			  "2026-03-10T08:00Z or 2026-03-10T09:00+01:00, a date such as 2026-03-10 "
+			  "(its start, UTC), or \"now\"",
 			  opt, given);
 		return -EINVAL;
 	}

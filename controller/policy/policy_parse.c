@@ -961,10 +961,10 @@ static void parse_window(struct pctx *c, struct ww_flow *f, const cJSON *j, cons
 			continue;
 		mp = kptr(c, ptr, known[k]);
 		int64_t t;
-		if (!want(c, m, mp, cJSON_IsString, "an RFC 3339 time such as 2026-03-10T08:00:00Z")) {
+		if (!want(c, m, mp, cJSON_IsString, "an RFC 3339 time such as 2026-03-10T08:00Z")) {
 		} else if (ww_time_parse(m->valuestring, &t)) {
 			ww_err(c->d, "invalid-time", mp,
-			       "\"%s\" is not an RFC 3339 time such as 2026-03-10T08:00:00Z",
+			       "\"%s\" is not an RFC 3339 time such as 2026-03-10T08:00Z",
 			       m->valuestring);
 		} else if (t >= WW_WINDOW_MAX) {
 			/* The kernels compare windows in 64-bit nanoseconds, which end in 2262. */

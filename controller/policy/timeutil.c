@@ -30,18 +30,24 @@ static int days_in_month(int y, int m)
 
 int ww_time_parse(const char *s, int64_t *t)
 {
-	int Y, M, D, h, m, sec, oh = 0, om = 0, sign = 0;
+	int Y, M, D, h, m, sec = 0, oh = 0, om = 0, sign = 0;
 	struct tm tm = {0};
 	size_t len = strlen(s);
 	const char *z;
 
-	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-	    s[13] != ':' || s[16] != ':')
+	/* Seconds may be left out ("2026-03-10T08:00Z"): people write change windows that way. */
+	if (len < 17 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+	    s[13] != ':')
 		return -EINVAL;
 	if (digits(s, 4, &Y) || digits(s + 5, 2, &M) || digits(s + 8, 2, &D) ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &m) || digits(s + 17, 2, &sec))
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &m))
 		return -EINVAL;
-	z = s + 19;
+	z = s + 16;
+	if (*z == ':') {
+		if (len < 20 || digits(s + 17, 2, &sec))
+			return -EINVAL;
+		z = s + 19;
+	}
 	if ((*z == 'Z' || *z == 'z') && z[1] == '\0') {
 		sign = 0;
 	} else if ((*z == '+' || *z == '-') && strlen(z) == 6 && z[3] == ':') {

@@ -111,6 +111,7 @@ valid = [
     ("a protocol given by number, with ports", service({"proto": 6, "ports": [2575]})),
     ("a protocol without ports: all of it", service({"proto": "gre"})),
     ("a validity window with an offset", setf(valid={"until": "2027-02-28T10:00:00+01:00"})),
+    ("a validity window without seconds", setf(valid={"from": "2027-02-28T08:00Z", "until": "2027-02-28T10:00+01:00"})),
     ("\"*\" alone in a list", setf(to=["*"])),
     ("an invariant with except and service", lambda d: d.update(invariants=[
         {"id": "guest-out", "expect": "deny", "from": "guest", "to": "*", "except": "guest",
@@ -153,6 +154,7 @@ invalid = [
     ("the same endpoint twice", setf(to=["ehr", "ehr"])),
     ("an empty service list", setf(services=[])),
     ("a window with fractional seconds", setf(valid={"from": "2027-01-12T08:00:00.5Z"})),
+    ("a window with one-digit seconds", setf(valid={"from": "2027-01-12T08:00:0Z"})),
     ("a window on 29 February 2027", setf(valid={"from": "2027-02-29T08:00:00Z"})),
     ("an empty window", setf(valid={})),
     ("log as a string", setf(log="all")),

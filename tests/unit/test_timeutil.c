@@ -30,6 +30,10 @@ static void test_parse_utc(void **state)
 	parses_to("2026-03-10T08:00:00Z", 1773129600);
 	parses_to("2027-01-12T08:00:00Z", 1799740800);
 	parses_to("2026-12-31T23:59:59Z", 1798761599);
+	/* Without seconds, as people write change windows. */
+	parses_to("2026-11-29T12:00Z", UNIT_NOW);
+	parses_to("2026-03-10T08:00Z", 1773129600);
+	parses_to("2026-11-29T13:00+01:00", UNIT_NOW);
 	/* RFC 3339 allows lower-case t and z. */
 	parses_to("2026-11-29t12:00:00z", UNIT_NOW);
 }
@@ -87,7 +91,12 @@ static void test_parse_syntax(void **state)
 	rejects("2026-11-29");
 	rejects("2026-11-29T12:00:00");
 	rejects("2026-11-29 12:00:00Z");
-	rejects("2026-11-29T12:00Z");
+	rejects("2026-11-29T12Z");
+	rejects("2026-11-29T12:0Z");
+	rejects("2026-11-29T12:00:Z");
+	rejects("2026-11-29T12:00:0Z");
+	rejects("2026-11-29T12:00");
+	rejects("2026-11-29T12:00+0100");
 	rejects("2026-11-29T12:00:00.5Z"); /* windows are whole seconds */
 	rejects("2026-11-29T12:00:00ZZ");
 	rejects("2026-11-29T12:00:00Z ");
