@@ -29,6 +29,12 @@ void ww_zone_clear(struct ww_zone *z)
 	}
 	free(z->hosts);
 	nets_free(z->nets, z->nnets);
+	for (size_t j = 0; j < z->nspec_nets; j++)
+		free(z->spec_nets[j]);
+	for (size_t j = 0; j < z->nspec_except; j++)
+		free(z->spec_except[j]);
+	free(z->spec_nets);
+	free(z->spec_except);
 	free(z->name);
 	free(z->ptr);
 	free(z->description);
@@ -38,6 +44,12 @@ void ww_policy_free(struct ww_policy *p)
 {
 	if (!p)
 		return;
+	for (size_t i = 0; i < p->ngroups; i++) {
+		free(p->groups[i].name);
+		free(p->groups[i].ptr);
+		free(p->groups[i].zones);
+	}
+	free(p->groups);
 	for (size_t i = 0; i < p->nzones; i++)
 		ww_zone_clear(&p->zones[i]);
 	free(p->zones);
@@ -100,6 +112,12 @@ static int name_cmp(const void *key, const void *elem)
 struct ww_zone *ww_zone_find(const struct ww_policy *p, const char *name)
 {
 	return p->nzones ? bsearch(name, p->zones, p->nzones, sizeof(*p->zones), name_cmp)
+			  : NULL;
+}
+
+const struct ww_group *ww_group_find(const struct ww_policy *p, const char *name)
+{
+	return p->ngroups ? bsearch(name, p->groups, p->ngroups, sizeof(*p->groups), name_cmp)
 			  : NULL;
 }
 

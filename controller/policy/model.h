@@ -74,8 +74,13 @@ struct ww_zone {
 	enum ww_crit crit;
 	enum ww_mode mode;
 	bool untrusted; /* guest-like: guest Wi-Fi, internet, vendor networks */
-	struct ww_net *nets;
+	struct ww_net *nets; /* the zone's addresses: what every later stage classifies with */
 	size_t nnets;
+	/* As written, when "networks" names a built-in address set or the zone has "except"
+	 * (NULL and 0 otherwise): canonical text of each entry, a prefix or a set's name. `nets`
+	 * is then their union minus the exceptions. */
+	char **spec_nets, **spec_except;
+	size_t nspec_nets, nspec_except;
 	struct ww_host *hosts;
 	size_t nhosts;
 	ww_ep_t ep; /* 1..nzones, in name order */
@@ -98,10 +103,20 @@ struct ww_service {
 	bool referenced; /* some flow or invariant names it */
 };
 
-/* A zone, or one named host group of a zone (host != NULL). */
+/* A named group of zones ("groups": {"clinical": [...]}), usable wherever a zone is. */
+struct ww_group {
+	char *name;
+	char *ptr;
+	struct ww_zone **zones; /* in the order written */
+	size_t nzones;
+};
+
+/* A zone, or one named host group of a zone (host != NULL). An endpoint written as a zone
+ * group's name stands for each of its zones: one endpoint per zone, `group` set. */
 struct ww_endpoint {
 	struct ww_zone *zone;
 	struct ww_host *host;
+	const struct ww_group *group;
 	char *ptr;
 };
 
@@ -166,6 +181,8 @@ struct ww_policy {
 	size_t nflows;
 	struct ww_invariant *invs;
 	size_t ninvs;
+	struct ww_group *groups; /* sorted by name */
+	size_t ngroups;
 	struct ww_enforcement enf;
 	size_t nhosts;         /* over all zones */
 	struct ww_host **host_by_ep; /* index ep - nzones - 1 */
@@ -181,6 +198,7 @@ struct ww_zone *ww_zone_find(const struct ww_policy *p, const char *name);
 struct ww_host *ww_host_find(const struct ww_zone *z, const char *name);
 struct ww_service *ww_service_find(const struct ww_policy *p, const char *name);
 struct ww_flow *ww_flow_find(const struct ww_policy *p, const char *id);
+const struct ww_group *ww_group_find(const struct ww_policy *p, const char *name);
 
 static inline size_t ww_nendpoints(const struct ww_policy *p)
 {

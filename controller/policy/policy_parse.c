@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrset.h"
 #include "services.h"
 #include "timeutil.h"
 
@@ -375,6 +376,235 @@ static void parse_nets(struct pctx *c, const cJSON *j, const char *ptr, bool all
 	}
 }
 
+/* One entry of a zone's "networks" or "except": a prefix or a built-in set's name. */
+struct spec_entry {
+	struct ww_prefix *pfx;
+	size_t n;
+	char *text; /* canonical: the prefix, or the set's name */
+	char *ptr;
+};
+
+struct pfx_vec {
+	struct ww_prefix *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void pfx_push(const struct ww_prefix *p, void *arg)
+{
+	struct pfx_vec *pv = arg;
+
+	if (VEC_PUSH(pv->v, pv->n, pv->cap, *p))
+		pv->oom = true;
+}
+
+static bool is_set_name(const char *s)
+{
+	return isalpha((unsigned char)s[0]) && !strchr(s, ':');
+}
+
+static bool parse_spec_entry(struct pctx *c, const cJSON *x, const char *xp, struct spec_entry *e)
+{
+	struct pfx_vec pv = {0};
+	char buf[WW_PREFIX_STRLEN];
+
+	*e = (struct spec_entry){0};
+	if (!want(c, x, xp, cJSON_IsString, "a network in CIDR notation or an address set's name"))
+		return false;
+	if (is_set_name(x->valuestring)) {
+		const struct ww_addrset *set = ww_addrset_find(x->valuestring);
+		if (!set) {
+			const char *names[8];
+			size_t n = 0;
+			for (; ww_addrsets[n] && n < 8; n++)
+				names[n] = ww_addrsets[n]->name;
+			ww_diag_add(c->d, WW_ERROR, "unknown-address-set", xp,
+				    suggest(x->valuestring, names, n),
+				    "\"%s\" is neither a network nor a built-in address set (rfc1918, "
+				    "ula, special-purpose, multicast)",
+				    x->valuestring);
+			return false;
+		}
+		if (ww_addrset_each(set, pfx_push, &pv) || pv.oom) {
+			free(pv.v);
+			c->oom = true;
+			return false;
+		}
+		e->text = dup(c, set->name);
+	} else {
+		struct ww_net *one = NULL;
+		size_t n1 = 0, cap1 = 0;
+		if (!parse_net(c, x, xp, true, &one, &n1, &cap1))
+			return false;
+		pfx_push(&one[0].pfx, &pv);
+		e->text = dup(c, ww_prefix_str(&one[0].pfx, false, buf));
+		free(one[0].ptr);
+		free(one);
+	}
+	e->pfx = pv.v;
+	e->n = pv.n;
+	e->ptr = dup(c, xp);
+	return !pv.oom && e->text && e->ptr;
+}
+
+static void spec_clear(struct spec_entry *e)
+{
+	free(e->pfx), free(e->text), free(e->ptr);
+}
+
+static void spec_free(struct spec_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		spec_clear(&v[i]);
+	free(v);
+}
+
+static void parse_spec_list(struct pctx *c, const cJSON *j, const char *ptr,
+			    struct spec_entry **v, size_t *n)
+{
+	size_t cap = 0, i = 0;
+
+	if (cJSON_IsArray(j) && !j->child) {
+		ww_err(c->d, "empty-list", ptr, "the list is empty");
+		return;
+	}
+	if (!cJSON_IsString(j) &&
+	    !want(c, j, ptr, cJSON_IsArray, "a network, an address set, or an array of them"))
+		return;
+	for (const cJSON *x = cJSON_IsString(j) ? j : j->child; x;
+	     x = cJSON_IsString(j) ? NULL : x->next, i++) {
+		char *xp = cJSON_IsString(j) ? dup(c, ptr) : iptr(c, ptr, i);
+		struct spec_entry e;
+		if (!xp) {
+		} else if (!parse_spec_entry(c, x, xp, &e)) {
+			spec_clear(&e);
+		} else if (VEC_PUSH(*v, *n, cap, e)) {
+			spec_clear(&e);
+			c->oom = true;
+		}
+		free(xp);
+	}
+}
+
+/* Keeps the entries' canonical texts in the zone for the printer (which sorts them). */
+static char **spec_texts(struct pctx *c, const struct spec_entry *v, size_t n)
+{
+	char **t = calloc(n ? n : 1, sizeof(*t));
+
+	if (!t) {
+		c->oom = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		t[i] = dup(c, v[i].text);
+	return t;
+}
+
+struct derive {
+	struct pctx *c;
+	struct ww_zone *z;
+	const struct spec_entry *plus;
+	size_t nplus;
+	size_t cap;
+};
+
+/* Each resulting prefix points at the entry its first address came from. */
+static void derive_push(const struct ww_prefix *p, void *arg)
+{
+	struct derive *dv = arg;
+	const char *ptr = NULL;
+
+	for (size_t i = 0; i < dv->nplus && !ptr; i++)
+		for (size_t k = 0; k < dv->plus[i].n && !ptr; k++)
+			if (ww_prefix_covers(&dv->plus[i].pfx[k], p))
+				ptr = dv->plus[i].ptr;
+	struct ww_net net = {.pfx = *p, .ptr = dup(dv->c, ptr ? ptr : dv->z->ptr)};
+	if (!net.ptr || VEC_PUSH(dv->z->nets, dv->z->nnets, dv->cap, net)) {
+		free(net.ptr);
+		dv->c->oom = true;
+	}
+}
+
+static struct ww_prefix *flatten(const struct spec_entry *v, size_t n, size_t *out_n)
+{
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += v[i].n;
+	struct ww_prefix *f = malloc((total ? total : 1) * sizeof(*f));
+	for (size_t i = 0; f && i < n; i++)
+		for (size_t j = 0; j < v[i].n; j++)
+			f[k++] = v[i].pfx[j];
+	*out_n = k;
+	return f;
+}
+
+/* "networks" with a set name or "except": the zone's addresses are the union of the networks
+ * minus the union of the exceptions. Every exception must take something away. */
+static void parse_zone_spec(struct pctx *c, struct ww_zone *z, const cJSON *nets,
+			    const cJSON *except)
+{
+	struct spec_entry *plus = NULL, *minus = NULL;
+	size_t nplus = 0, nminus = 0, np = 0, nm = 0;
+	char *np_ptr = kptr(c, z->ptr, "networks"), *ex_ptr = kptr(c, z->ptr, "except");
+
+	if (!np_ptr || !ex_ptr)
+		goto out;
+	parse_spec_list(c, nets, np_ptr, &plus, &nplus);
+	if (except)
+		parse_spec_list(c, except, ex_ptr, &minus, &nminus);
+	for (size_t i = 0; i < nplus; i++)
+		for (size_t k = 0; k < plus[i].n; k++)
+			if (plus[i].pfx[k].len == 0)
+				z->untrusted = true; /* the default route, as for a plain zone */
+	struct ww_prefix *fp = flatten(plus, nplus, &np), *fm = flatten(minus, nminus, &nm);
+	if (!fp || !fm) {
+		c->oom = true;
+	} else {
+		for (size_t i = 0; i < nminus; i++) {
+			bool touches = false;
+			for (size_t k = 0; k < minus[i].n && !touches; k++)
+				for (size_t q = 0; q < np && !touches; q++)
+					touches = ww_prefix_covers(&fp[q], &minus[i].pfx[k]) ||
+						  ww_prefix_covers(&minus[i].pfx[k], &fp[q]);
+			if (!touches)
+				ww_err(c->d, "except-outside", minus[i].ptr,
+				       "\"%s\" takes nothing away: it lies outside the zone's networks",
+				       minus[i].text);
+		}
+		struct derive dv = {c, z, plus, nplus, 0};
+		if (ww_prefix_subtract(fp, np, fm, nm, derive_push, &dv))
+			c->oom = true;
+		else if (!z->nnets && nplus)
+			ww_err(c->d, "empty-networks", ex_ptr,
+			       "zone \"%s\" has no address left once the exceptions are taken away",
+			       z->name);
+	}
+	free(fp);
+	free(fm);
+	z->spec_nets = spec_texts(c, plus, nplus);
+	z->nspec_nets = z->spec_nets ? nplus : 0;
+	if (nminus) {
+		z->spec_except = spec_texts(c, minus, nminus);
+		z->nspec_except = z->spec_except ? nminus : 0;
+	}
+out:
+	spec_free(plus, nplus);
+	spec_free(minus, nminus);
+	free(np_ptr);
+	free(ex_ptr);
+}
+
+static bool names_a_set(const cJSON *j)
+{
+	if (cJSON_IsString(j))
+		return is_set_name(j->valuestring);
+	for (const cJSON *x = cJSON_IsArray(j) ? j->child : NULL; x; x = x->next)
+		if (cJSON_IsString(x) && is_set_name(x->valuestring))
+			return true;
+	return false;
+}
+
 static void parse_hosts(struct pctx *c, struct ww_zone *z, const cJSON *j, const char *ptr)
 {
 	size_t cap = 0;
@@ -406,8 +636,8 @@ static void parse_hosts(struct pctx *c, struct ww_zone *z, const cJSON *j, const
 
 static void parse_zone(struct pctx *c, struct ww_zone *z, const cJSON *j)
 {
-	static const char *const known[] = {"description", "criticality", "mode",
-					    "untrusted",   "networks",    "hosts"};
+	static const char *const known[] = {"description", "criticality", "mode", "untrusted",
+					    "networks",    "except",      "hosts"};
 	static const char *const crits[] = {"low", "medium", "high", "life-critical"};
 	const cJSON *m;
 	char *mp;
@@ -442,11 +672,14 @@ static void parse_zone(struct pctx *c, struct ww_zone *z, const cJSON *j)
 		free(mp);
 	}
 	m = cJSON_GetObjectItemCaseSensitive(j, "networks");
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(j, "except");
 	mp = kptr(c, z->ptr, "networks");
 	if (!m)
 		ww_err(c->d, "missing-field", z->ptr, "zone \"%s\" has no \"networks\"", z->name);
 	else if (cJSON_IsArray(m) && !m->child)
 		ww_err(c->d, "empty-networks", mp, "zone \"%s\" has no networks", z->name);
+	else if (ex || names_a_set(m))
+		parse_zone_spec(c, z, m, ex);
 	else
 		parse_nets(c, m, mp, true, &z->nets, &z->nnets);
 	free(mp);
@@ -537,6 +770,38 @@ static int netref_cmp(const void *a, const void *b)
 	return r ? r : strcmp(x->net->ptr, y->net->ptr);
 }
 
+static void check_default_route(struct pctx *c, const struct ww_zone *z);
+
+/* An address belongs to the most specific prefix that holds it, host groups included (both tiers
+ * classify by longest prefix). A host group nested in another therefore takes its addresses out
+ * of the broader one: flows naming the broader group no longer apply to them. That is legitimate
+ * ("the PACS archive" inside "the PACS servers") but easy to do by accident, so say which. */
+static void check_nested_hosts(struct pctx *c, const struct ww_zone *z)
+{
+	char a[WW_PREFIX_STRLEN], b[WW_PREFIX_STRLEN];
+
+	for (size_t h = 0; h < z->nhosts; h++)
+		for (size_t k = 0; k < z->hosts[h].nnets; k++) {
+			const struct ww_net *in = &z->hosts[h].nets[k];
+			for (size_t o = 0; o < z->nhosts; o++)
+				for (size_t q = 0; o != h && q < z->hosts[o].nnets; q++) {
+					const struct ww_net *out = &z->hosts[o].nets[q];
+					if (out->pfx.len >= in->pfx.len ||
+					    !ww_prefix_covers(&out->pfx, &in->pfx))
+						continue;
+					ww_warn(c->d, "nested-host-group", in->ptr,
+						"%s of host group \"%s/%s\" lies inside host group "
+						"\"%s/%s\" (%s, %s): those addresses belong to "
+						"\"%s/%s\" only, so flows naming \"%s/%s\" do not "
+						"apply to them",
+						ww_prefix_str(&in->pfx, true, a), z->name,
+						z->hosts[h].name, z->name, z->hosts[o].name,
+						ww_prefix_str(&out->pfx, true, b), out->ptr, z->name,
+						z->hosts[h].name, z->name, z->hosts[o].name);
+				}
+		}
+}
+
 /* The same prefix twice would make classification ambiguous; host addresses must lie in their zone. */
 static void check_addressing(struct pctx *c)
 {
@@ -565,6 +830,14 @@ static void check_addressing(struct pctx *c)
 					goto oom;
 			}
 	}
+	for (size_t i = 0; i < p->nzones; i++)
+		check_nested_hosts(c, &p->zones[i]);
+	for (size_t i = 0; i < p->nzones; i++)
+		for (size_t k = 0; k < p->zones[i].nnets; k++)
+			if (p->zones[i].nets[k].pfx.len == 0 && !p->zones[i].nspec_except) {
+				check_default_route(c, &p->zones[i]);
+				break;
+			}
 	if (n)
 		qsort(v, n, sizeof(*v), netref_cmp);
 	for (size_t i = 1; i < n; i++)
@@ -577,6 +850,63 @@ static void check_addressing(struct pctx *c)
 oom:
 	free(v);
 	c->oom = true;
+}
+
+/* A zone holding a default route catches every address no other zone claims: unassigned
+ * internal addresses then get what "the internet" is allowed. Say so, with an example. */
+static void check_default_route(struct pctx *c, const struct ww_zone *z)
+{
+	static const char *const priv[] = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+					   "fc00::/7"};
+	const struct ww_policy *p = c->p;
+	struct pfx_vec in = {0}, others = {0}, rest = {0};
+	char a[WW_PREFIX_STRLEN], r[WW_PREFIX_STRLEN];
+	bool seen[2] = {false, false};
+
+	for (size_t i = 0; i < countof(priv); i++) {
+		struct ww_prefix rp, canon;
+		const char *why;
+		ww_prefix_parse(priv[i], true, &rp, &why, &canon);
+		for (size_t k = 0; k < z->nnets; k++) {
+			if (z->nets[k].pfx.a.family != rp.a.family)
+				continue;
+			if (ww_prefix_covers(&z->nets[k].pfx, &rp))
+				pfx_push(&rp, &in);
+			else if (ww_prefix_covers(&rp, &z->nets[k].pfx))
+				pfx_push(&z->nets[k].pfx, &in);
+		}
+	}
+	for (size_t i = 0; i < p->nzones; i++) {
+		const struct ww_zone *o = &p->zones[i];
+		for (size_t k = 0; o != z && k < o->nnets; k++)
+			pfx_push(&o->nets[k].pfx, &others);
+		for (size_t h = 0; h < o->nhosts; h++)
+			for (size_t k = 0; k < o->hosts[h].nnets; k++)
+				pfx_push(&o->hosts[h].nets[k].pfx, &others);
+	}
+	if (in.oom || others.oom || ww_prefix_subtract(in.v, in.n, others.v, others.n, pfx_push, &rest))
+		c->oom = true;
+	if (rest.oom)
+		c->oom = true;
+	for (size_t i = 0; !rest.oom && i < rest.n; i++) {
+		int f = rest.v[i].a.family == WW_INET6;
+		if (seen[f])
+			continue;
+		seen[f] = true;
+		struct ww_addr ex = rest.v[i].a;
+		if (rest.v[i].len < ww_family_bits(ex.family))
+			ex.v += 1; /* not the network address itself */
+		const char *at = z->nets[0].ptr;
+		for (size_t k = 0; k < z->nnets; k++)
+			if (z->nets[k].pfx.len == 0 && z->nets[k].pfx.a.family == ex.family)
+				at = z->nets[k].ptr;
+		ww_warn(c->d, "default-route-internal", at,
+			"zone \"%s\" holds the default route, so internal addresses no zone claims "
+			"(such as %s, in %s) fall into it and get what \"%s\" is allowed: add "
+			"\"except\": [\"special-purpose\"] or give them a zone",
+			z->name, ww_addr_str(&ex, a), ww_prefix_str(&rest.v[i], false, r), z->name);
+	}
+	free(in.v), free(others.v), free(rest.v);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -819,14 +1149,92 @@ static void parse_services(struct pctx *c, const cJSON *j)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* zone groups                                                                                 */
+
+static int group_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ww_group *)a)->name, ((const struct ww_group *)b)->name);
+}
+
+static const char **zone_names(const struct ww_policy *p);
+
+static void parse_group(struct pctx *c, struct ww_group *g, const cJSON *j)
+{
+	size_t cap = 0, i = 0;
+
+	if (check_name(c, g->name, g->ptr, "group", WW_NAME_MAX, false) &&
+	    ww_zone_find(c->p, g->name))
+		ww_err(c->d, "group-is-zone", g->ptr,
+		       "\"%s\" is already a zone: a group needs a name of its own", g->name);
+	if (!want(c, j, g->ptr, cJSON_IsArray, "an array of zone names"))
+		return;
+	if (!j->child)
+		ww_err(c->d, "empty-list", g->ptr, "group \"%s\" has no zones", g->name);
+	for (const cJSON *x = j->child; x; x = x->next, i++) {
+		char *xp = iptr(c, g->ptr, i);
+		struct ww_zone *z = NULL;
+		if (!xp)
+			continue;
+		if (!want(c, x, xp, cJSON_IsString, "a zone name")) {
+		} else if (!(z = ww_zone_find(c->p, x->valuestring))) {
+			const char **names = zone_names(c->p);
+			ww_diag_add(c->d, WW_ERROR, strchr(x->valuestring, '/') ? "group-member" :
+				    "unknown-zone", xp,
+				    names ? suggest(x->valuestring, names, c->p->nzones) : NULL,
+				    strchr(x->valuestring, '/') ?
+				    "\"%s\": a group holds zones, not host groups" :
+				    "unknown zone \"%s\"", x->valuestring);
+			free(names);
+		} else {
+			for (size_t k = 0; k < g->nzones && z; k++)
+				if (g->zones[k] == z) {
+					ww_err(c->d, "duplicate-endpoint", xp,
+					       "\"%s\" is listed twice", z->name);
+					z = NULL;
+				}
+			if (z && VEC_PUSH(g->zones, g->nzones, cap, z))
+				c->oom = true;
+		}
+		free(xp);
+	}
+}
+
+/* After the zones (members are zones), before flows and invariants (which name groups). */
+static void parse_groups(struct pctx *c, const cJSON *j)
+{
+	struct ww_policy *p = c->p;
+	size_t cap = 0;
+
+	if (!j)
+		return;
+	if (!want(c, j, "/groups", cJSON_IsObject, "an object of group names to zone lists"))
+		return;
+	unique_members(c, j, "/groups", "group");
+	for (const cJSON *m = j->child; m; m = m->next) {
+		struct ww_group g = {.name = dup(c, m->string), .ptr = kptr(c, "/groups", m->string)};
+		if (g.name && g.ptr)
+			parse_group(c, &g, m);
+		if (!g.name || !g.ptr || VEC_PUSH(p->groups, p->ngroups, cap, g)) {
+			free(g.name), free(g.ptr), free(g.zones);
+			c->oom = true;
+		}
+	}
+	if (p->ngroups)
+		qsort(p->groups, p->ngroups, sizeof(*p->groups), group_cmp);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* flows and invariants                                                                        */
 
+/* Zone names, then group names (for "did you mean"; groups count only where flows name zones). */
 static const char **zone_names(const struct ww_policy *p)
 {
-	const char **v = malloc((p->nzones + 1) * sizeof(*v));
+	const char **v = malloc((p->nzones + p->ngroups + 1) * sizeof(*v));
 
 	for (size_t i = 0; v && i < p->nzones; i++)
 		v[i] = p->zones[i].name;
+	for (size_t i = 0; v && i < p->ngroups; i++)
+		v[p->nzones + i] = p->groups[i].name;
 	return v;
 }
 
@@ -849,7 +1257,8 @@ static bool resolve_endpoint(struct pctx *c, const char *s, const char *ptr, str
 		if (zl > WW_NAME_MAX)
 			zname[0] = '\0';
 		ww_diag_add(c->d, WW_ERROR, "unknown-zone", ptr,
-			    names ? suggest(zl <= WW_NAME_MAX ? zname : s, names, p->nzones) : NULL,
+			    names ? suggest(zl <= WW_NAME_MAX ? zname : s, names,
+					    slash ? p->nzones : p->nzones + p->ngroups) : NULL,
 			    "unknown zone \"%.*s\"", (int)zl, s);
 		free(names);
 		return false;
@@ -868,6 +1277,25 @@ static bool resolve_endpoint(struct pctx *c, const char *s, const char *ptr, str
 		return false;
 	}
 	return true;
+}
+
+/* A group's zones join the list; a zone that two groups share is listed once (groups overlap by
+ * design: "clinical" and "internal"). */
+static void push_group(struct pctx *c, struct ww_eplist *out, size_t *cap,
+		       const struct ww_group *g, const char *xp)
+{
+	for (size_t i = 0; i < g->nzones; i++) {
+		bool dup_ = false;
+		for (size_t k = 0; k < out->n && !dup_; k++)
+			dup_ = out->v[k].zone == g->zones[i] && !out->v[k].host;
+		if (dup_)
+			continue;
+		struct ww_endpoint e = {.zone = g->zones[i], .group = g, .ptr = dup(c, xp)};
+		if (!e.ptr || VEC_PUSH(out->v, out->n, *cap, e)) {
+			free(e.ptr);
+			c->oom = true;
+		}
+	}
 }
 
 static void parse_eplist(struct pctx *c, const cJSON *j, const char *ptr, bool required,
@@ -908,14 +1336,26 @@ static void parse_eplist(struct pctx *c, const cJSON *j, const char *ptr, bool r
 			free(xp);
 			continue;
 		}
+		const struct ww_group *g = ww_group_find(c->p, x->valuestring);
+		if (g) {
+			push_group(c, out, &cap, g, xp);
+			free(xp);
+			continue;
+		}
 		if (!resolve_endpoint(c, x->valuestring, xp, &e)) {
 			free(xp);
 			continue;
 		}
+		e.group = NULL;
 		for (size_t k = 0; k < out->n; k++)
 			if (out->v[k].zone == e.zone && out->v[k].host == e.host) {
-				ww_err(c->d, "duplicate-endpoint", xp, "\"%s\" is listed twice",
-				       x->valuestring);
+				if (out->v[k].group)
+					ww_err(c->d, "duplicate-endpoint", xp,
+					       "\"%s\" is already in group \"%s\" (%s)",
+					       x->valuestring, out->v[k].group->name, out->v[k].ptr);
+				else
+					ww_err(c->d, "duplicate-endpoint", xp,
+					       "\"%s\" is listed twice", x->valuestring);
 				e.zone = NULL;
 				break;
 			}
@@ -1382,8 +1822,8 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 		    struct ww_policy **out)
 {
 	static const char *const known[] = {"$schema", "wardwall", "name",     "description",
-					    "defaults", "zones",    "services", "flows",
-					    "invariants", "enforcement"};
+					    "defaults", "zones",    "groups",   "services",
+					    "flows",    "invariants", "enforcement"};
 	struct pctx c = {.d = d};
 	const char *end = NULL;
 	size_t errors0 = d->nerrors;
@@ -1436,6 +1876,7 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 	parse_enforcement(&c, cJSON_GetObjectItemCaseSensitive(root, "enforcement"));
 	parse_zones(&c, cJSON_GetObjectItemCaseSensitive(root, "zones"));
 	check_addressing(&c);
+	parse_groups(&c, cJSON_GetObjectItemCaseSensitive(root, "groups"));
 	parse_services(&c, cJSON_GetObjectItemCaseSensitive(root, "services"));
 	parse_flows(&c, cJSON_GetObjectItemCaseSensitive(root, "flows"));
 	parse_invariants(&c, cJSON_GetObjectItemCaseSensitive(root, "invariants"));

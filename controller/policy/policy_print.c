@@ -158,6 +158,39 @@ static void print_nets(const struct ww_net *nets, size_t n, bool bare, struct st
 	free(v);
 }
 
+/* Set names first, alphabetically, then prefixes in address order. */
+static int spec_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	struct ww_prefix px, py, canon;
+	const char *why;
+	bool nx = ww_prefix_parse(x, true, &px, &why, &canon) != 0;
+	bool ny = ww_prefix_parse(y, true, &py, &why, &canon) != 0;
+
+	if (nx || ny)
+		return nx && ny ? strcmp(x, y) : nx ? -1 : 1;
+	return ww_prefix_cmp(&px, &py);
+}
+
+static void print_spec(char *const *texts, size_t n, struct strbuf *out)
+{
+	const char **v = malloc((n ? n : 1) * sizeof(*v));
+
+	if (!v) {
+		out->oom = true;
+		return;
+	}
+	memcpy(v, texts, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), spec_cmp);
+	sb_add(out, "[");
+	for (size_t i = 0; i < n; i++) {
+		sb_add(out, i ? ", " : "");
+		sb_add_json_str(out, v[i]);
+	}
+	sb_add(out, "]");
+	free(v);
+}
+
 static void print_zone(const struct ww_zone *z, struct strbuf *out)
 {
 	sb_add(out, "{");
@@ -173,7 +206,15 @@ static void print_zone(const struct ww_zone *z, struct strbuf *out)
 	if (z->untrusted)
 		sb_add(out, "\"untrusted\": true, ");
 	sb_add(out, "\"networks\": ");
-	print_nets(z->nets, z->nnets, false, out);
+	if (z->nspec_nets) {
+		print_spec(z->spec_nets, z->nspec_nets, out);
+		if (z->nspec_except) {
+			sb_add(out, ", \"except\": ");
+			print_spec(z->spec_except, z->nspec_except, out);
+		}
+	} else {
+		print_nets(z->nets, z->nnets, false, out);
+	}
 	if (z->nhosts) {
 		sb_add(out, ", \"hosts\": {");
 		for (size_t i = 0; i < z->nhosts; i++) {
@@ -281,6 +322,39 @@ static void print_invariant(const struct ww_policy *p, const struct ww_invariant
 	sb_add(out, "}");
 }
 
+static int zone_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct ww_zone *const *)a)->name,
+		      (*(const struct ww_zone *const *)b)->name);
+}
+
+/* Only when there are groups, so that policies without them print as they always did. Flows
+ * and invariants print a group's zones in its place: the canonical form says what is meant. */
+static void print_groups(const struct ww_policy *p, struct strbuf *out)
+{
+	if (!p->ngroups)
+		return;
+	sb_add(out, "  \"groups\": {");
+	for (size_t i = 0; i < p->ngroups; i++) {
+		const struct ww_group *g = &p->groups[i];
+		const struct ww_zone **v = malloc((g->nzones ? g->nzones : 1) * sizeof(*v));
+		if (!v) {
+			out->oom = true;
+			return;
+		}
+		memcpy(v, g->zones, g->nzones * sizeof(*v));
+		qsort(v, g->nzones, sizeof(*v), zone_ptr_cmp);
+		sb_addf(out, "%s\n    \"%s\": [", i ? "," : "", g->name);
+		for (size_t k = 0; k < g->nzones; k++) {
+			sb_add(out, k ? ", " : "");
+			sb_add_json_str(out, v[k]->name);
+		}
+		sb_add(out, "]");
+		free(v);
+	}
+	sb_add(out, "\n  },\n");
+}
+
 void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 {
 	static const char *const hookmodes[] = {"gateway", "host"};
@@ -303,7 +377,9 @@ void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 		sb_addf(out, "%s\n    \"%s\": ", i ? "," : "", p->zones[i].name);
 		print_zone(&p->zones[i], out);
 	}
-	sb_add(out, "\n  },\n  \"services\": {");
+	sb_add(out, "\n  },\n");
+	print_groups(p, out);
+	sb_add(out, "  \"services\": {");
 	first = true;
 	for (size_t i = 0; i < p->nsvcs; i++) {
 		const struct ww_service *s = &p->svcs[i];

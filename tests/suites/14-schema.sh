@@ -113,6 +113,11 @@ valid = [
     ("a validity window with an offset", setf(valid={"until": "2027-02-28T10:00:00+01:00"})),
     ("a validity window without seconds", setf(valid={"from": "2027-02-28T08:00Z", "until": "2027-02-28T10:00+01:00"})),
     ("\"*\" alone in a list", setf(to=["*"])),
+    ("a zone group named in a flow", lambda d: (d.update(groups={"clinical": ["ehr"]}),
+                                                 flow(d).update({"from": "clinical"}))),
+    ("networks minus networks with address sets", lambda d: d["zones"].update(
+        inet={"networks": ["0.0.0.0/0", "::/0"], "except": ["special-purpose", "multicast"]})),
+    ("a zone of one address set", lambda d: d["zones"].update(lab={"networks": "rfc1918", "except": "10.20.0.0/16"})),
     ("an invariant with except and service", lambda d: d.update(invariants=[
         {"id": "guest-out", "expect": "deny", "from": "guest", "to": "*", "except": "guest",
          "service": "https"}])),
@@ -131,6 +136,9 @@ invalid = [
     ("language version 2", lambda d: d.update(wardwall=2)),
     ("an unknown top-level field", lambda d: d.update(zone={})),
     ("no zones at all", lambda d: d.update(zones={})),
+    ("an empty zone group", lambda d: d.update(groups={"clinical": []})),
+    ("an unknown address set", lambda d: d["zones"]["ehr"].update(networks=["rfc-1918"])),
+    ("an empty except", lambda d: d["zones"]["ehr"].update(networks=["rfc1918"], except_=[]) or d["zones"]["ehr"].update({"except": d["zones"]["ehr"].pop("except_")})),
     ("a misspelt flow field", lambda d: flow(d).update(servces=flow(d).pop("services"))),
     ("a flow without an action", lambda d: flow(d).pop("action")),
     ("action \"drop\"", setf(action="drop")),
