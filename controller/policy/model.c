@@ -63,6 +63,17 @@ void ww_policy_free(struct ww_policy *p)
 		free(s->description);
 	}
 	free(p->svcs);
+	for (size_t i = 0; i < p->nnarrowed; i++) {
+		struct ww_service *s = p->narrowed[i];
+		for (size_t j = 0; j < s->nterms; j++)
+			free(s->terms[j].ptr);
+		free(s->terms);
+		free(s->name);
+		free(s->ptr);
+		free(s->description);
+		free(s);
+	}
+	free(p->narrowed);
 	for (size_t i = 0; i < p->nflows; i++) {
 		struct ww_flow *f = &p->flows[i];
 		free(f->id);

@@ -183,6 +183,10 @@ struct ww_policy {
 	size_t ninvs;
 	struct ww_group *groups; /* sorted by name */
 	size_t ngroups;
+	/* Services written "PROTO/NAME" ("tcp/ldap"): a service narrowed to one protocol, named
+	 * by that spelling; each allocated alone so flows may point at it. */
+	struct ww_service **narrowed;
+	size_t nnarrowed;
 	struct ww_enforcement enf;
 	size_t nhosts;         /* over all zones */
 	struct ww_host **host_by_ep; /* index ep - nzones - 1 */

@@ -21,6 +21,7 @@
 struct pctx {
 	struct ww_policy *p;
 	struct ww_diags *d;
+	size_t narrowed_cap;
 	bool oom;
 };
 
@@ -926,6 +927,45 @@ static bool push_term(struct pctx *c, struct ww_service *s, size_t *cap, int pro
 	return true;
 }
 
+/* ICMP and ICMPv6 message types by name (RFC 792, RFC 4443, RFC 4861, RFC 3810). The
+ * canonical form prints the numbers. */
+struct icmp_name {
+	const char *name;
+	int v4, v6; /* -1: not in that protocol */
+};
+
+static const struct icmp_name icmp_names[] = {
+	{"echo-reply", 0, 129},
+	{"destination-unreachable", 3, 1},
+	{"packet-too-big", -1, 2},
+	{"source-quench", 4, -1},
+	{"redirect", 5, 137},
+	{"echo-request", 8, 128},
+	{"router-advertisement", 9, 134},
+	{"router-solicitation", 10, 133},
+	{"time-exceeded", 11, 3},
+	{"parameter-problem", 12, 4},
+	{"timestamp-request", 13, -1},
+	{"timestamp-reply", 14, -1},
+	{"mld-listener-query", -1, 130},
+	{"mld-listener-report", -1, 131},
+	{"mld-listener-done", -1, 132},
+	{"neighbor-solicitation", -1, 135},
+	{"neighbor-advertisement", -1, 136},
+	{"mld2-listener-report", -1, 143},
+};
+
+/* -1: no such name; -2: a name, but not of this protocol. */
+static int icmp_type_by_name(const char *s, int proto)
+{
+	for (size_t i = 0; i < countof(icmp_names); i++)
+		if (!strcmp(icmp_names[i].name, s)) {
+			int t = proto == WW_PROTO_ICMP ? icmp_names[i].v4 : icmp_names[i].v6;
+			return t < 0 ? -2 : t;
+		}
+	return -1;
+}
+
 static void parse_term(struct pctx *c, struct ww_service *s, size_t *cap, const cJSON *j,
 		       const char *ptr)
 {
@@ -1013,6 +1053,22 @@ static void parse_term(struct pctx *c, struct ww_service *s, size_t *cap, const 
 			} else if (!cJSON_IsString(x)) {
 				ww_err(c->d, "wrong-type", xp,
 				       "expected a number or a range \"lo-hi\", got %s", jtype(x));
+			} else if (types && isalpha((unsigned char)x->valuestring[0])) {
+				int t = icmp_type_by_name(x->valuestring, proto);
+				if (t >= 0) {
+					push_term(c, s, cap, proto, (unsigned)t, (unsigned)t, xp);
+				} else {
+					const char *names[countof(icmp_names)];
+					for (size_t q = 0; q < countof(icmp_names); q++)
+						names[q] = icmp_names[q].name;
+					ww_diag_add(c->d, WW_ERROR, "unknown-icmp-type", xp,
+						    t == -1 ? suggest(x->valuestring, names,
+								      countof(names))
+							    : NULL,
+						    t == -1 ? "unknown %s type \"%s\""
+							    : "%s has no type \"%s\"",
+						    ww_proto_str(proto, pbuf), x->valuestring);
+				}
 			} else {
 				int r = ww_range_parse(x->valuestring, max, &lo, &hi);
 				if (r == -EINVAL)
@@ -1435,6 +1491,87 @@ static void parse_window(struct pctx *c, struct ww_flow *f, const cJSON *j, cons
 	}
 }
 
+static void unknown_service(struct pctx *c, const char *name, const char *ptr)
+{
+	const char **names = malloc((c->p->nsvcs + 1) * sizeof(*names));
+
+	for (size_t k = 0; names && k < c->p->nsvcs; k++)
+		names[k] = c->p->svcs[k].name;
+	ww_diag_add(c->d, WW_ERROR, "unknown-service", ptr,
+		    names ? suggest(name, names, c->p->nsvcs) : NULL, "unknown service \"%s\"",
+		    name);
+	free(names);
+}
+
+/* "tcp/ldap": the terms of ldap whose protocol is tcp (a term of any protocol becomes tcp with
+ * all its ports). One narrowed service per spelling, shared by every flow that writes it. */
+static struct ww_service *narrowed_service(struct pctx *c, const char *spec, const char *ptr)
+{
+	struct ww_policy *p = c->p;
+	const char *slash = strchr(spec, '/');
+	char pname[16], pbuf[8];
+	int proto;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < p->nnarrowed; i++)
+		if (!strcmp(p->narrowed[i]->name, spec))
+			return p->narrowed[i];
+	if ((size_t)(slash - spec) >= sizeof(pname)) {
+		ww_err(c->d, "unknown-protocol", ptr, "\"%s\": unknown protocol", spec);
+		return NULL;
+	}
+	memcpy(pname, spec, (size_t)(slash - spec));
+	pname[slash - spec] = '\0';
+	if (ww_proto_parse(pname, &proto) || proto == WW_PROTO_ANY) {
+		ww_err(c->d, "unknown-protocol", ptr,
+		       "\"%s\": \"%s\" is not a protocol (write tcp/NAME, udp/NAME, ...)", spec,
+		       pname);
+		return NULL;
+	}
+	struct ww_service *base = ww_service_find(p, slash + 1);
+	if (!base) {
+		unknown_service(c, slash + 1, ptr);
+		return NULL;
+	}
+	struct ww_service *s = calloc(1, sizeof(*s));
+	if (!s || !(s->name = dup(c, spec))) {
+		free(s);
+		c->oom = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < base->nterms; i++) {
+		const struct ww_term *t = &base->terms[i];
+		if (t->proto == proto)
+			push_term(c, s, &cap, proto, t->lo, t->hi, ptr);
+		else if (t->proto == WW_PROTO_ANY)
+			push_term(c, s, &cap, proto, 0, ww_proto_key_max(proto), ptr);
+	}
+	base->referenced = true;
+	if (!s->nterms)
+		ww_err(c->d, "empty-service", ptr, "service \"%s\" has no %s term: \"%s\" matches "
+		       "nothing", base->name, ww_proto_str(proto, pbuf), spec);
+	if (VEC_PUSH(p->narrowed, p->nnarrowed, c->narrowed_cap, s)) {
+		free(s->name);
+		free(s->terms);
+		free(s);
+		c->oom = true;
+		return NULL;
+	}
+	return s;
+}
+
+/* A service name, or "PROTO/NAME"; reports the error itself and returns NULL. */
+static struct ww_service *resolve_service(struct pctx *c, const char *name, const char *ptr)
+{
+	struct ww_service *s;
+
+	if (strchr(name, '/'))
+		return narrowed_service(c, name, ptr);
+	if (!(s = ww_service_find(c->p, name)))
+		unknown_service(c, name, ptr);
+	return s;
+}
+
 static void parse_flow_services(struct pctx *c, struct ww_flow *f, const cJSON *j,
 				const char *ptr)
 {
@@ -1459,15 +1596,8 @@ static void parse_flow_services(struct pctx *c, struct ww_flow *f, const cJSON *
 			free(xp);
 			continue;
 		}
-		s = ww_service_find(c->p, x->valuestring);
+		s = resolve_service(c, x->valuestring, xp);
 		if (!s) {
-			const char **names = malloc(c->p->nsvcs * sizeof(*names));
-			for (size_t k = 0; names && k < c->p->nsvcs; k++)
-				names[k] = c->p->svcs[k].name;
-			ww_diag_add(c->d, WW_ERROR, "unknown-service", xp,
-				    names ? suggest(x->valuestring, names, c->p->nsvcs) : NULL,
-				    "unknown service \"%s\"", x->valuestring);
-			free(names);
 			free(xp);
 			continue;
 		}
@@ -1709,19 +1839,9 @@ static void parse_invariant(struct pctx *c, struct ww_invariant *v, const cJSON 
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "service"))) {
 		mp = kptr(c, v->ptr, "service");
 		if (want(c, m, mp, cJSON_IsString, "a service name")) {
-			v->svc = ww_service_find(c->p, m->valuestring);
-			if (!v->svc) {
-				const char **names = malloc(c->p->nsvcs * sizeof(*names));
-				for (size_t q = 0; names && q < c->p->nsvcs; q++)
-					names[q] = c->p->svcs[q].name;
-				ww_diag_add(c->d, WW_ERROR, "unknown-service", mp,
-					    names ? suggest(m->valuestring, names, c->p->nsvcs)
-						  : NULL,
-					    "unknown service \"%s\"", m->valuestring);
-				free(names);
-			} else {
+			v->svc = resolve_service(c, m->valuestring, mp);
+			if (v->svc)
 				v->svc->referenced = true;
-			}
 		}
 		free(mp);
 	}

@@ -117,6 +117,8 @@ valid = [
                                                  flow(d).update({"from": "clinical"}))),
     ("networks minus networks with address sets", lambda d: d["zones"].update(
         inet={"networks": ["0.0.0.0/0", "::/0"], "except": ["special-purpose", "multicast"]})),
+    ("a service narrowed to one protocol", setf(services=["tcp/ldap", "udp/dns"])),
+    ("ICMP types by name", service({"proto": "icmpv6", "types": ["echo-request", "packet-too-big", "1-4"]})),
     ("a zone of one address set", lambda d: d["zones"].update(lab={"networks": "rfc1918", "except": "10.20.0.0/16"})),
     ("an invariant with except and service", lambda d: d.update(invariants=[
         {"id": "guest-out", "expect": "deny", "from": "guest", "to": "*", "except": "guest",
@@ -137,6 +139,8 @@ invalid = [
     ("an unknown top-level field", lambda d: d.update(zone={})),
     ("no zones at all", lambda d: d.update(zones={})),
     ("an empty zone group", lambda d: d.update(groups={"clinical": []})),
+    ("an unknown ICMP type name", service({"proto": "icmp", "types": ["echo-requets"]})),
+    ("a service narrowed to \"any\"", setf(services=["any/ldap"])),
     ("an unknown address set", lambda d: d["zones"]["ehr"].update(networks=["rfc-1918"])),
     ("an empty except", lambda d: d["zones"]["ehr"].update(networks=["rfc1918"], except_=[]) or d["zones"]["ehr"].update({"except": d["zones"]["ehr"].pop("except_")})),
     ("a misspelt flow field", lambda d: flow(d).update(servces=flow(d).pop("services"))),
