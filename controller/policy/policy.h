@@ -17,7 +17,18 @@
  */
 int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_diags *d,
 		    struct ww_policy **out);
-/* Reads path ("-" for stdin) and parses it. -errno from reading is returned as is. */
+/* A policy larger than this is refused; WARDWALL_POLICY_MAX_BYTES overrides it (docs/cli.md).
+ * A 100,000-flow policy is about 15 MB. */
+#define WW_POLICY_MAX_BYTES (64u << 20)
+/*
+ * Reads the text of a policy: path must name a regular file (a FIFO, a device, a directory or a
+ * symbolic link to one is refused without being read or waited on), or "-" for stdin; either is
+ * read up to the size limit and no further. The first read error ends the read. Refusals are
+ * added to d ("not-a-file", "too-large") and return -EINVAL; other failures -errno (open, read)
+ * with nothing added. *out is malloc'ed and NUL-terminated.
+ */
+int ww_policy_read(const char *path, struct ww_diags *d, char **out, size_t *len);
+/* Reads path with ww_policy_read and parses it. -errno from reading is returned as is. */
 int ww_policy_load(const char *path, struct ww_diags *d, struct ww_policy **out);
 
 /*

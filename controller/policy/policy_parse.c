@@ -9,10 +9,15 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "addrset.h"
+#include "policy_scan.h"
 #include "services.h"
 #include "timeutil.h"
 
@@ -45,7 +50,7 @@ static char *iptr(struct pctx *c, const char *base, size_t idx)
 	return s;
 }
 
-static char *dup(struct pctx *c, const char *s)
+static char *pdup(struct pctx *c, const char *s)
 {
 	char *r = s ? strdup(s) : NULL;
 
@@ -311,7 +316,7 @@ static void parse_enforcement(struct pctx *c, const cJSON *j)
 				bool seen = false;
 				for (size_t k = 0; k < e->nifaces && !seen; k++)
 					seen = !strcmp(e->ifaces[k], x->valuestring);
-				char *s = seen ? NULL : dup(c, x->valuestring);
+				char *s = seen ? NULL : pdup(c, x->valuestring);
 				if (seen)
 					ww_err(c->d, "duplicate-interface", xp,
 					       "interface \"%s\" is listed twice", x->valuestring);
@@ -349,7 +354,7 @@ static bool parse_net(struct pctx *c, const cJSON *x, const char *xp, bool allow
 			       "\"%s\": %s", x->valuestring, why);
 		return false;
 	}
-	struct ww_net net = {.pfx = pfx, .ptr = dup(c, xp)};
+	struct ww_net net = {.pfx = pfx, .ptr = pdup(c, xp)};
 	if (VEC_PUSH(*v, *n, *cap, net)) {
 		free(net.ptr);
 		c->oom = true;
@@ -431,20 +436,20 @@ static bool parse_spec_entry(struct pctx *c, const cJSON *x, const char *xp, str
 			c->oom = true;
 			return false;
 		}
-		e->text = dup(c, set->name);
+		e->text = pdup(c, set->name);
 	} else {
 		struct ww_net *one = NULL;
 		size_t n1 = 0, cap1 = 0;
 		if (!parse_net(c, x, xp, true, &one, &n1, &cap1))
 			return false;
 		pfx_push(&one[0].pfx, &pv);
-		e->text = dup(c, ww_prefix_str(&one[0].pfx, false, buf));
+		e->text = pdup(c, ww_prefix_str(&one[0].pfx, false, buf));
 		free(one[0].ptr);
 		free(one);
 	}
 	e->pfx = pv.v;
 	e->n = pv.n;
-	e->ptr = dup(c, xp);
+	e->ptr = pdup(c, xp);
 	return !pv.oom && e->text && e->ptr;
 }
 
@@ -474,7 +479,7 @@ static void parse_spec_list(struct pctx *c, const cJSON *j, const char *ptr,
 		return;
 	for (const cJSON *x = cJSON_IsString(j) ? j : j->child; x;
 	     x = cJSON_IsString(j) ? NULL : x->next, i++) {
-		char *xp = cJSON_IsString(j) ? dup(c, ptr) : iptr(c, ptr, i);
+		char *xp = cJSON_IsString(j) ? pdup(c, ptr) : iptr(c, ptr, i);
 		struct spec_entry e;
 		if (!xp) {
 		} else if (!parse_spec_entry(c, x, xp, &e)) {
@@ -497,7 +502,7 @@ static char **spec_texts(struct pctx *c, const struct spec_entry *v, size_t n)
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++)
-		t[i] = dup(c, v[i].text);
+		t[i] = pdup(c, v[i].text);
 	return t;
 }
 
@@ -519,7 +524,7 @@ static void derive_push(const struct ww_prefix *p, void *arg)
 		for (size_t k = 0; k < dv->plus[i].n && !ptr; k++)
 			if (ww_prefix_covers(&dv->plus[i].pfx[k], p))
 				ptr = dv->plus[i].ptr;
-	struct ww_net net = {.pfx = *p, .ptr = dup(dv->c, ptr ? ptr : dv->z->ptr)};
+	struct ww_net net = {.pfx = *p, .ptr = pdup(dv->c, ptr ? ptr : dv->z->ptr)};
 	if (!net.ptr || VEC_PUSH(dv->z->nets, dv->z->nnets, dv->cap, net)) {
 		free(net.ptr);
 		dv->c->oom = true;
@@ -616,7 +621,7 @@ static void parse_hosts(struct pctx *c, struct ww_zone *z, const cJSON *j, const
 	for (const cJSON *m = j->child; m; m = m->next) {
 		struct ww_host h = {.zone = z};
 		h.ptr = kptr(c, ptr, m->string);
-		h.name = dup(c, m->string);
+		h.name = pdup(c, m->string);
 		if (!h.ptr || !h.name) {
 			free(h.ptr), free(h.name);
 			continue;
@@ -651,7 +656,7 @@ static void parse_zone(struct pctx *c, struct ww_zone *z, const cJSON *j)
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "description"))) {
 		mp = kptr(c, z->ptr, "description");
 		if (want(c, m, mp, cJSON_IsString, "a string"))
-			z->description = dup(c, m->valuestring);
+			z->description = pdup(c, m->valuestring);
 		free(mp);
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "criticality"))) {
@@ -722,7 +727,7 @@ static void parse_zones(struct pctx *c, const cJSON *j)
 	/* Parse in document order (diagnostics follow the file), then sort for ids and lookups. */
 	for (const cJSON *m = j->child; m; m = m->next) {
 		struct ww_zone z = {0};
-		z.name = dup(c, m->string);
+		z.name = pdup(c, m->string);
 		z.ptr = kptr(c, "/zones", m->string);
 		if (z.name && z.ptr)
 			parse_zone(c, &z, m);
@@ -918,7 +923,7 @@ static bool push_term(struct pctx *c, struct ww_service *s, size_t *cap, int pro
 {
 	struct ww_term t = {.proto = proto, .lo = (uint16_t)lo, .hi = (uint16_t)hi};
 
-	t.ptr = dup(c, ptr);
+	t.ptr = pdup(c, ptr);
 	if (VEC_PUSH(s->terms, s->nterms, *cap, t)) {
 		free(t.ptr);
 		c->oom = true;
@@ -1159,8 +1164,8 @@ static void parse_services(struct pctx *c, const cJSON *j)
 		if (j && cJSON_GetObjectItemCaseSensitive(j, b->name))
 			continue;
 		struct ww_service s = {.builtin = true};
-		s.name = dup(c, b->name);
-		s.description = dup(c, b->description);
+		s.name = pdup(c, b->name);
+		s.description = pdup(c, b->description);
 		if (!s.name || builtin_terms(&s, b->spec) || VEC_PUSH(p->svcs, p->nsvcs, cap, s)) {
 			free(s.name), free(s.description), free(s.terms);
 			c->oom = true;
@@ -1169,7 +1174,7 @@ static void parse_services(struct pctx *c, const cJSON *j)
 	for (const cJSON *m = j ? j->child : NULL; m; m = m->next) {
 		struct ww_service s = {0};
 		const cJSON *terms = m;
-		s.name = dup(c, m->string);
+		s.name = pdup(c, m->string);
 		s.ptr = kptr(c, "/services", m->string);
 		if (!s.name || !s.ptr) {
 			free(s.name), free(s.ptr);
@@ -1181,7 +1186,7 @@ static void parse_services(struct pctx *c, const cJSON *j)
 			const cJSON *d = cJSON_GetObjectItemCaseSensitive(m, "description");
 			char *dp = kptr(c, s.ptr, "description");
 			if (d && want(c, d, dp, cJSON_IsString, "a string"))
-				s.description = dup(c, d->valuestring);
+				s.description = pdup(c, d->valuestring);
 			free(dp);
 			terms = cJSON_GetObjectItemCaseSensitive(m, "terms");
 			if (!terms)
@@ -1189,7 +1194,7 @@ static void parse_services(struct pctx *c, const cJSON *j)
 				       s.name);
 		}
 		if (terms) {
-			char *tp = terms == m ? dup(c, s.ptr) : kptr(c, s.ptr, "terms");
+			char *tp = terms == m ? pdup(c, s.ptr) : kptr(c, s.ptr, "terms");
 			if (tp)
 				parse_service_terms(c, &s, terms, tp);
 			free(tp);
@@ -1267,7 +1272,7 @@ static void parse_groups(struct pctx *c, const cJSON *j)
 		return;
 	unique_members(c, j, "/groups", "group");
 	for (const cJSON *m = j->child; m; m = m->next) {
-		struct ww_group g = {.name = dup(c, m->string), .ptr = kptr(c, "/groups", m->string)};
+		struct ww_group g = {.name = pdup(c, m->string), .ptr = kptr(c, "/groups", m->string)};
 		if (g.name && g.ptr)
 			parse_group(c, &g, m);
 		if (!g.name || !g.ptr || VEC_PUSH(p->groups, p->ngroups, cap, g)) {
@@ -1346,7 +1351,7 @@ static void push_group(struct pctx *c, struct ww_eplist *out, size_t *cap,
 			dup_ = out->v[k].zone == g->zones[i] && !out->v[k].host;
 		if (dup_)
 			continue;
-		struct ww_endpoint e = {.zone = g->zones[i], .group = g, .ptr = dup(c, xp)};
+		struct ww_endpoint e = {.zone = g->zones[i], .group = g, .ptr = pdup(c, xp)};
 		if (!e.ptr || VEC_PUSH(out->v, out->n, *cap, e)) {
 			free(e.ptr);
 			c->oom = true;
@@ -1376,7 +1381,7 @@ static void parse_eplist(struct pctx *c, const cJSON *j, const char *ptr, bool r
 		return;
 	}
 	for (x = cJSON_IsString(j) ? j : j->child; x; x = cJSON_IsString(j) ? NULL : x->next, i++) {
-		char *xp = cJSON_IsString(j) ? dup(c, ptr) : iptr(c, ptr, i);
+		char *xp = cJSON_IsString(j) ? pdup(c, ptr) : iptr(c, ptr, i);
 		struct ww_endpoint e;
 		if (!xp)
 			continue;
@@ -1534,7 +1539,7 @@ static struct ww_service *narrowed_service(struct pctx *c, const char *spec, con
 		return NULL;
 	}
 	struct ww_service *s = calloc(1, sizeof(*s));
-	if (!s || !(s->name = dup(c, spec))) {
+	if (!s || !(s->name = pdup(c, spec))) {
 		free(s);
 		c->oom = true;
 		return NULL;
@@ -1588,7 +1593,7 @@ static void parse_flow_services(struct pctx *c, struct ww_flow *f, const cJSON *
 		return;
 	}
 	for (x = cJSON_IsString(j) ? j : j->child; x; x = cJSON_IsString(j) ? NULL : x->next, i++) {
-		char *xp = cJSON_IsString(j) ? dup(c, ptr) : iptr(c, ptr, i);
+		char *xp = cJSON_IsString(j) ? pdup(c, ptr) : iptr(c, ptr, i);
 		struct ww_service *s;
 		if (!xp)
 			continue;
@@ -1630,7 +1635,7 @@ static char *opt_string(struct pctx *c, const cJSON *obj, const char *key, const
 		return NULL;
 	mp = kptr(c, ptr, key);
 	if (want(c, m, mp, cJSON_IsString, "a string"))
-		r = dup(c, m->valuestring);
+		r = pdup(c, m->valuestring);
 	free(mp);
 	return r;
 }
@@ -1652,7 +1657,7 @@ static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 		mp = kptr(c, f->ptr, "id");
 		if (want(c, m, mp, cJSON_IsString, "a string") &&
 		    check_name(c, m->valuestring, mp, "flow", WW_ID_MAX, true)) {
-			f->id = dup(c, m->valuestring);
+			f->id = pdup(c, m->valuestring);
 			f->id_given = true;
 		}
 		free(mp);
@@ -1706,7 +1711,7 @@ static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 				char *xp = iptr(c, mp, i);
 				char *s;
 				if (want(c, x, xp, cJSON_IsString, "a string") &&
-				    (s = dup(c, x->valuestring)) &&
+				    (s = pdup(c, x->valuestring)) &&
 				    VEC_PUSH(f->controls, f->ncontrols, cap, s))
 					free(s), c->oom = true;
 				free(xp);
@@ -1814,7 +1819,7 @@ static void parse_invariant(struct pctx *c, struct ww_invariant *v, const cJSON 
 		ww_err(c->d, "missing-field", v->ptr, "an invariant needs an \"id\"");
 	else if (want(c, m, mp, cJSON_IsString, "a string") &&
 		 check_name(c, m->valuestring, mp, "invariant", WW_ID_MAX, true))
-		v->id = dup(c, m->valuestring);
+		v->id = pdup(c, m->valuestring);
 	free(mp);
 	v->description = opt_string(c, j, "description", v->ptr);
 	mp = kptr(c, v->ptr, "expect");
@@ -1949,6 +1954,7 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 	size_t errors0 = d->nerrors;
 	cJSON *root, *m;
 	long ver;
+	int err;
 
 	if (!d->file)
 		d->file = file;
@@ -1967,12 +1973,19 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 			cJSON_Delete(root);
 			return -EINVAL;
 		}
+	/* Strings cJSON cut short at an escaped NUL, or carried over as invalid UTF-8, would make
+	 * the enforced policy differ from the file a reviewer reads: nothing else is read then. */
+	err = ww_policy_scan(text, len, d);
+	if (err) {
+		cJSON_Delete(root);
+		return err;
+	}
 	c.p = calloc(1, sizeof(*c.p));
 	if (!c.p) {
 		cJSON_Delete(root);
 		return -ENOMEM;
 	}
-	c.p->file = dup(&c, file);
+	c.p->file = pdup(&c, file);
 	if (!want(&c, root, "", cJSON_IsObject, "a policy object"))
 		goto done;
 	check_members(&c, root, "", known, countof(known));
@@ -1990,7 +2003,7 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 		ww_err(d, "missing-field", "", "missing \"name\": the policy's name");
 	else if (want(&c, m, "/name", cJSON_IsString, "a string") &&
 		 check_name(&c, m->valuestring, "/name", "policy", 64, true))
-		c.p->name = dup(&c, m->valuestring);
+		c.p->name = pdup(&c, m->valuestring);
 	c.p->description = opt_string(&c, root, "description", "");
 	parse_defaults(&c, cJSON_GetObjectItemCaseSensitive(root, "defaults"));
 	parse_enforcement(&c, cJSON_GetObjectItemCaseSensitive(root, "enforcement"));
@@ -2014,13 +2027,120 @@ done:
 	return 0;
 }
 
+/* The size limit, in bytes: WARDWALL_POLICY_MAX_BYTES when set to a whole number, else
+ * WW_POLICY_MAX_BYTES. 0 or garbage keeps the default rather than lifting the limit. */
+static size_t policy_max(void)
+{
+	const char *env = getenv("WARDWALL_POLICY_MAX_BYTES");
+	unsigned long long v;
+	char *end;
+
+	if (!env || !*env)
+		return WW_POLICY_MAX_BYTES;
+	errno = 0;
+	v = strtoull(env, &end, 10);
+	if (errno || *end || !v || !isdigit((unsigned char)*env))
+		return WW_POLICY_MAX_BYTES;
+	return v > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)v;
+}
+
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m)    ? "a directory"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "something other than a file";
+}
+
+int ww_policy_read(const char *path, struct ww_diags *d, char **out, size_t *lenp)
+{
+	size_t max = policy_max(), len = 0, cap = 0;
+	bool is_stdin = !strcmp(path, "-");
+	char *buf = NULL;
+	struct stat st;
+	int fd, err = 0;
+
+	if (!d->file)
+		d->file = path;
+	/* O_NONBLOCK: opening a FIFO that has no writer must not wait for one. */
+	fd = is_stdin ? 0 : open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	if (!is_stdin && !S_ISREG(st.st_mode)) {
+		ww_err(d, "not-a-file", "", "is %s: a policy must be a regular file",
+		       file_kind(st.st_mode));
+		err = -EINVAL;
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max)
+		goto too_big;
+	if (!is_stdin && fcntl(fd, F_SETFL, 0)) {
+		err = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			size_t ncap = cap ? 2 * cap : 65536;
+			char *nb;
+			if (ncap > max + 1)
+				ncap = max + 1;
+			if (ncap <= len)
+				goto too_big;
+			nb = realloc(buf, ncap + 1);
+			if (!nb) {
+				err = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno; /* the first error ends the read */
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max)
+			goto too_big;
+	}
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	*out = buf;
+	buf = NULL;
+	goto out;
+too_big:
+	ww_err(d, "too-large", "",
+	       "larger than %zu bytes, the limit for a policy (set WARDWALL_POLICY_MAX_BYTES to "
+	       "raise it)",
+	       max);
+	err = -EINVAL;
+out:
+	free(buf);
+	if (!is_stdin)
+		close(fd);
+	return err;
+}
+
 int ww_policy_load(const char *path, struct ww_diags *d, struct ww_policy **out)
 {
 	char *text;
 	size_t len;
 	int err;
 
-	err = read_file(path, &text, &len);
+	err = ww_policy_read(path, d, &text, &len);
 	if (err)
 		return err;
 	err = ww_policy_parse(path, text, len, d, out);
