@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Every layout the XDP program and the controller share: included by bpf/wardwall.bpf.c and by
- * controller/compile_xdp.c and controller/xdp_*.c. Integers are host order unless named _be.
+ * controller/xdp/xdp_compile.c and controller/xdp/xdp_*.c. Integers are host order unless named _be.
  *
  * Generations. A policy generation is a set of inner maps (classification tries, rule trie,
  * decision lists, settings) installed in slot 0 or 1 of the outer map-in-map arrays. The program

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "apply_xdp.h"
-#include "compile_nft.h"
-#include "compile_xdp.h"
+#include "xdp.h"
+#include "nft_compile.h"
+#include "xdp_compile.h"
 #include "eval.h"
 #include "nft_mark.h"
 #include "nft_nl.h"

@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "apply_nft.h"
+#include "nft_diff.h"
 #include "model.h"
 #include "state.h"
 

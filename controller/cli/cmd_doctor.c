@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply_xdp.h"
+#include "xdp.h"
 #include "cli.h"
 #include "doctor.h"
 #include "policy.h"

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "compile_nft.h"
+#include "nft_compile.h"
 #include "events.h"
 #include "nft_nl.h"
 #include "nflog.h"

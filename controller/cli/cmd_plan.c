@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply_nft.h"
+#include "nft_diff.h"
 #include "cli.h"
-#include "compile_nft.h"
+#include "nft_compile.h"
 #include "nft_nl.h"
 #include "policy.h"
 #include "policy_diff.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "compile_nft.h"
+#include "nft_compile.h"
 #include "policy.h"
 
 int cmd_render(int argc, char **argv)

@@ -9,15 +9,15 @@
 #include <string.h>
 
 #include "analyse.h"
-#include "apply_nft.h"
-#include "apply_xdp.h"
+#include "nft_diff.h"
+#include "xdp.h"
 #include "cli.h"
-#include "compile_nft.h"
+#include "nft_compile.h"
 #include "collect.h"
-#include "compile_xdp.h"
+#include "xdp_compile.h"
 #include "nft_nl.h"
 #include "policy.h"
-#include "readback.h"
+#include "nft_readback.h"
 #include "state.h"
 #include "timeutil.h"
 

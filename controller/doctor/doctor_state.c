@@ -14,10 +14,10 @@
 #include <sys/timex.h>
 #include <unistd.h>
 
-#include "apply_xdp.h"
+#include "xdp.h"
 #include "doctor.h"
 #include "nft_nl.h"
-#include "readback.h"
+#include "nft_readback.h"
 
 #ifndef CAP_BPF
 #define CAP_BPF 39

@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "compile_nft.h"
+#include "nft_compile.h"
 #include "policy.h"
 #include "timeutil.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile_nft.h"
+#include "nft_compile.h"
 
 static void count_json(struct ww_jw *w, const char *key, const struct ww_ev_count *c)
 {

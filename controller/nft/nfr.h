@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The nftables tier's ruleset, as wardwall compiles it (compile_nft.c), prints it (nfr_render)
+ * The nftables tier's ruleset, as wardwall compiles it (nft_compile.c), prints it (nfr_render)
  * and reads it back from the kernel (nft_read.c). Only the shapes wardwall emits are modelled;
  * anything else found in the kernel is kept as an opaque "foreign" rule or set so that it shows
  * up as drift instead of being silently ignored.

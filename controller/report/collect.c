@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "compile_nft.h"
-#include "compile_xdp.h"
+#include "nft_compile.h"
+#include "xdp_compile.h"
 #include "nft_nl.h"
 
 const char *ww_xdp_stat_name(int s)

@@ -11,10 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "apply_nft.h"
-#include "apply_xdp.h"
+#include "nft_diff.h"
+#include "xdp.h"
 #include "nfr.h"
-#include "readback.h"
+#include "nft_readback.h"
 #include "state.h"
 
 struct ww_tier_count {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "compile_nft.h"
+#include "nft_compile.h"
 #include "eval.h"
 #include "state.h"
 

@@ -3,7 +3,7 @@
  * Stage 6, report: the decisions both tiers log, as one record in policy terms, and the count of
  * those the rate limits kept from being logged.
  *
- * nftables: NFLOG messages (nflog.h) with the prefix "ww:<verdict>:<counter>" (compile_nft.h).
+ * nftables: NFLOG messages (nflog.h) with the prefix "ww:<verdict>:<counter>" (nft_compile.h).
  * XDP: struct ww_event records from the ring buffer ww_events (bpf/wardwall.h), whose flow and
  * zones are stable slots, named through the pinned registries ww_flow_slots and ww_zone_slots.
  * Host groups, and for nftables the zones, come from classifying the addresses with the applied
@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "apply_xdp.h"
+#include "xdp.h"
 #include "model.h"
 #include "nflog.h"
 #include "nfr.h"

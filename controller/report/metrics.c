@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "compile_nft.h"
+#include "nft_compile.h"
 
 static void label(struct strbuf *out, const char *name, const char *v, bool first)
 {

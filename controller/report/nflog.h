@@ -2,7 +2,7 @@
 /*
  * Stage 5, readback: the nftables tier's log, received from NFLOG (nfnetlink_log) through libmnl.
  * wardwall's rules log to enforcement.log_group with the prefix "ww:<verdict>:<counter>"
- * (compile_nft.h); each message carries the first WW_NFLOG_COPY bytes of the packet from its
+ * (nft_compile.h); each message carries the first WW_NFLOG_COPY bytes of the packet from its
  * network header: enough for the addresses and the transport header.
  *
  * One process at a time listens on a group in a network namespace: binding fails with -EBUSY

@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "apply_xdp.h"
-#include "compile_xdp.h"
+#include "xdp.h"
+#include "xdp_compile.h"
 #include "diag.h"
 #include "policy.h"
 #include "util.h"

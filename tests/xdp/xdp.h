@@ -34,8 +34,8 @@
 
 #include <cmocka.h>
 
-#include "apply_xdp.h"
-#include "compile_xdp.h"
+#include "xdp.h"
+#include "xdp_compile.h"
 #include "diag.h"
 #include "eval.h"
 #include "model.h"

@@ -4,8 +4,8 @@
  * compiled one, as one ordered batch (objects are created before anything refers to them and
  * deleted after nothing does).
  */
-#ifndef WW_APPLY_NFT_H
-#define WW_APPLY_NFT_H
+#ifndef WW_NFT_DIFF_H
+#define WW_NFT_DIFF_H
 
 #include <stdbool.h>
 #include <stddef.h>

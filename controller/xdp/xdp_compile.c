@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "compile_xdp.h"
+#include "xdp_compile.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

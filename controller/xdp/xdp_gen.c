@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "apply_xdp.h"
+#include "xdp.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>

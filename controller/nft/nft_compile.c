@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "compile_nft.h"
+#include "nft_compile.h"
 
 #include <errno.h>
 #include <stdio.h>

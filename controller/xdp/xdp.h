@@ -8,13 +8,13 @@
  * transaction has committed — switch (one write to ww_active), then finish (drop links and
  * counter slots the policy no longer has). abort undoes prepare and attach.
  */
-#ifndef WW_APPLY_XDP_H
-#define WW_APPLY_XDP_H
+#ifndef WW_XDP_H
+#define WW_XDP_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "compile_xdp.h"
+#include "xdp_compile.h"
 #include "model.h"
 #include "util.h"
 

@@ -2,11 +2,11 @@
 /*
  * Stage 3b, compile for XDP: the policy as the contents of one generation's maps (layouts in
  * bpf/wardwall.h). Counter slots are not known here: decision entries carry the flow's index in
- * the policy and classification values the zone's index, and apply_xdp.c translates them into
+ * the policy and classification values the zone's index, and xdp_gen.c translates them into
  * the stable slots it keeps in the kernel.
  */
-#ifndef WW_COMPILE_XDP_H
-#define WW_COMPILE_XDP_H
+#ifndef WW_XDP_COMPILE_H
+#define WW_XDP_COMPILE_H
 
 #include <stddef.h>
 
@@ -16,7 +16,7 @@
 
 struct ww_xdp_cls {
 	struct ww_prefix pfx;
-	struct ww_cls val; /* zone_slot holds the zone index + 1 until apply_xdp.c maps it */
+	struct ww_cls val; /* zone_slot holds the zone index + 1 until xdp_gen.c maps it */
 };
 
 struct ww_xdp_rule {

@@ -9,8 +9,8 @@
  * the two addresses pick the default chain of that zone pair the same way. Established and
  * related packets are accepted by the first rule.
  */
-#ifndef WW_COMPILE_NFT_H
-#define WW_COMPILE_NFT_H
+#ifndef WW_NFT_COMPILE_H
+#define WW_NFT_COMPILE_H
 
 #include "model.h"
 #include "nfr.h"

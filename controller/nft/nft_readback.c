@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The inverse of compile_nft.c: walks classify -> from/<source> -> pair-* -> dec-* and
+ * The inverse of nft_compile.c: walks classify -> from/<source> -> pair-* -> dec-* and
  * def/<zone>/<zone>, turning map elements and rules back into facts.
  */
-#include "readback.h"
+#include "nft_readback.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile_nft.h"
+#include "nft_compile.h"
 
 static void rb_err(struct ww_readback *rb, int *err)
 {

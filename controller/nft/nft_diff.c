@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "apply_nft.h"
+#include "nft_diff.h"
 
 #include <errno.h>
 #include <libnftnl/object.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile_nft.h"
+#include "nft_compile.h"
 
 static int push(struct ww_nft_diff *d, enum ww_op op, enum ww_objkind kind, const char *name)
 {

@@ -6,8 +6,8 @@
  * here comes from the kernel's objects (their names carry the zone and flow names); nothing is
  * taken from a policy file.
  */
-#ifndef WW_READBACK_H
-#define WW_READBACK_H
+#ifndef WW_NFT_READBACK_H
+#define WW_NFT_READBACK_H
 
 #include <stddef.h>
 #include <stdint.h>
