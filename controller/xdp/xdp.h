@@ -7,6 +7,10 @@
  * enforces them yet), attach (links on interfaces new to the policy), then — once the nftables
  * transaction has committed — switch (one write to ww_active), then finish (drop links and
  * counter slots the policy no longer has). abort undoes prepare and attach.
+ *
+ * By stage: xdp_load.c (open, load, pin, remove), xdp_gen.c (counter slots, prepare, switch,
+ * finish), xdp_link.c (attach, links_ok) and xdp_read.c (read, counters); xdp_int.h holds what
+ * they share.
  */
 #ifndef WW_XDP_H
 #define WW_XDP_H
