@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "xdp.h"
+#include "xdp_tier.h"
 #include "nft_compile.h"
 #include "xdp_compile.h"
 #include "eval.h"

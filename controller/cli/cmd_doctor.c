@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xdp.h"
+#include "xdp_tier.h"
 #include "cli.h"
 #include "doctor.h"
 #include "policy.h"

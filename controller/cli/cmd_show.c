@@ -10,7 +10,7 @@
 
 #include "analyse.h"
 #include "nft_diff.h"
-#include "xdp.h"
+#include "xdp_tier.h"
 #include "cli.h"
 #include "nft_compile.h"
 #include "collect.h"

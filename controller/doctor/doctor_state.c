@@ -14,7 +14,7 @@
 #include <sys/timex.h>
 #include <unistd.h>
 
-#include "xdp.h"
+#include "xdp_tier.h"
 #include "doctor.h"
 #include "nft_nl.h"
 #include "nft_readback.h"

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "nft_diff.h"
-#include "xdp.h"
+#include "xdp_tier.h"
 #include "nfr.h"
 #include "nft_readback.h"
 #include "state.h"

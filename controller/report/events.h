@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "xdp.h"
+#include "xdp_tier.h"
 #include "model.h"
 #include "nflog.h"
 #include "nfr.h"

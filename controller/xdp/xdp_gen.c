@@ -3,7 +3,7 @@
  * Generations: stable counter slots for flows and zones, the compiled image translated to them,
  * written into fresh inner maps in the slot no packet reads, and switched by one map write.
  */
-#include "xdp.h"
+#include "xdp_tier.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "xdp.h"
+#include "xdp_tier.h"
 
 /* The program's maps, by name in bpf/wardwall.bpf.c (ww_xdp_map_names). */
 enum ww_xdp_map {

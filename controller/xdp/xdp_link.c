@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Links: the program attached to the policy's interfaces, one pinned bpf_link each. */
-#include "xdp.h"
+#include "xdp_tier.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Loading: wardwall's pinned program and maps under <bpffs>/wardwall, opened or (re)loaded. */
-#include "xdp.h"
+#include "xdp_tier.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

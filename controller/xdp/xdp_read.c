@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Readback: the active generation, the links and the counters, as the kernel holds them. */
-#include "xdp.h"
+#include "xdp_tier.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "xdp.h"
+#include "xdp_tier.h"
 #include "xdp_compile.h"
 #include "diag.h"
 #include "policy.h"

@@ -34,7 +34,7 @@
 
 #include <cmocka.h>
 
-#include "xdp.h"
+#include "xdp_tier.h"
 #include "xdp_compile.h"
 #include "diag.h"
 #include "eval.h"

@@ -12,8 +12,8 @@
  * finish), xdp_link.c (attach, links_ok) and xdp_read.c (read, counters); xdp_int.h holds what
  * they share.
  */
-#ifndef WW_XDP_H
-#define WW_XDP_H
+#ifndef WW_XDP_TIER_H
+#define WW_XDP_TIER_H
 
 #include <stdbool.h>
 #include <stdint.h>
