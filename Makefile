@@ -43,7 +43,11 @@ deps:
 
 $(BUILD)/obj/%.o: controller/%.c $(HDRS) | $(BUILD)/obj
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The .d files of an older build may name a header since renamed or removed: that must not stop
+# the build (the object is rebuilt anyway, every object depends on $(HDRS)).
+controller/%.h: ;
 
 $(BUILD)/obj $(BUILD)/tests:
 	@mkdir -p $@
