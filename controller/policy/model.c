@@ -13,6 +13,13 @@ static void eplist_free(struct ww_eplist *l)
 	free(l->v);
 }
 
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 static void nets_free(struct ww_net *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -90,6 +97,8 @@ void ww_policy_free(struct ww_policy *p)
 		for (size_t j = 0; j < f->ncontrols; j++)
 			free(f->controls[j]);
 		free(f->controls);
+		strv_free(f->spec_svcs, f->nspec_svcs);
+		strv_free(f->except_svcs, f->nexcept_svcs);
 	}
 	free(p->flows);
 	for (size_t i = 0; i < p->ninvs; i++) {
@@ -97,6 +106,8 @@ void ww_policy_free(struct ww_policy *p)
 		free(v->id);
 		free(v->ptr);
 		free(v->description);
+		strv_free(v->spec_svcs, v->nspec_svcs);
+		strv_free(v->except_svcs, v->nexcept_svcs);
 		eplist_free(&v->from);
 		eplist_free(&v->to);
 		eplist_free(&v->except);

@@ -143,6 +143,11 @@ struct ww_flow {
 	char *owner, *ticket, *description;
 	char **controls;
 	size_t ncontrols;
+	/* With "except": {"services": [...]}: the names as written, for the canonical form; svcs
+	 * then holds one derived service, their difference. (Endpoints in "except" are taken out of
+	 * from/to directly.) */
+	char **spec_svcs, **except_svcs;
+	size_t nspec_svcs, nexcept_svcs;
 };
 
 struct ww_invariant {
@@ -151,6 +156,11 @@ struct ww_invariant {
 	enum ww_action expect;
 	struct ww_eplist from, to, except;
 	struct ww_service *svc; /* NULL: any traffic */
+	/* "service" as a list, or "except" naming services: the names as written (canonical form);
+	 * svc is then a derived service, the union of spec_svcs (all traffic if none) minus
+	 * except_svcs. */
+	char **spec_svcs, **except_svcs;
+	size_t nspec_svcs, nexcept_svcs;
 	char *description;
 };
 
@@ -183,8 +193,9 @@ struct ww_policy {
 	size_t ninvs;
 	struct ww_group *groups; /* sorted by name */
 	size_t ngroups;
-	/* Services written "PROTO/NAME" ("tcp/ldap"): a service narrowed to one protocol, named
-	 * by that spelling; each allocated alone so flows may point at it. */
+	/* Derived services: "PROTO/NAME" ("tcp/ldap", named by that spelling) and the differences
+	 * that flows' and invariants' "except" make; each allocated alone so flows may point at it.
+	 * Never printed in the "services" section. */
 	struct ww_service **narrowed;
 	size_t nnarrowed;
 	struct ww_enforcement enf;

@@ -19,6 +19,7 @@
 #include "addrset.h"
 #include "policy_scan.h"
 #include "services.h"
+#include "terms.h"
 #include "timeutil.h"
 
 #define WW_WINDOW_MAX 7258118400LL /* 2200-01-01T00:00:00Z */
@@ -1359,8 +1360,10 @@ static void push_group(struct pctx *c, struct ww_eplist *out, size_t *cap,
 	}
 }
 
+/* skip (may be NULL): entries for which it is true are someone else's (an invariant's "except"
+ * naming services); they keep their place in the JSON pointers. */
 static void parse_eplist(struct pctx *c, const cJSON *j, const char *ptr, bool required,
-			 struct ww_eplist *out)
+			 struct ww_eplist *out, bool (*skip)(struct pctx *c, const char *s))
 {
 	size_t cap = 0, i = 0;
 	const cJSON *x;
@@ -1385,7 +1388,8 @@ static void parse_eplist(struct pctx *c, const cJSON *j, const char *ptr, bool r
 		struct ww_endpoint e;
 		if (!xp)
 			continue;
-		if (!want(c, x, xp, cJSON_IsString, "a zone or \"zone/host\"")) {
+		if (!want(c, x, xp, cJSON_IsString, "a zone or \"zone/host\"") ||
+		    (skip && skip(c, x->valuestring))) {
 			free(xp);
 			continue;
 		}
@@ -1640,11 +1644,247 @@ static char *opt_string(struct pctx *c, const cJSON *obj, const char *key, const
 	return r;
 }
 
+/* ---- "except": differences of endpoint lists and of services ---- */
+
+static void eplist_clear(struct ww_eplist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].ptr);
+	free(l->v);
+	*l = (struct ww_eplist){0};
+}
+
+static void ep_remove(struct ww_eplist *l, size_t i)
+{
+	free(l->v[i].ptr);
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
+	l->n--;
+}
+
+/* Takes ex's endpoints out of l ("*" first becomes every zone). An exception must name a zone or
+ * host group the list holds; a host group inside a zone the list holds cannot be cut out of it
+ * (a flow's endpoints are whole zones or host groups). */
+static void eplist_subtract(struct pctx *c, struct ww_eplist *l, const char *lptr,
+			    const struct ww_eplist *ex, const char *exptr, const char *side)
+{
+	size_t cap = l->n;
+
+	if (l->all) {
+		for (size_t i = 0; i < c->p->nzones; i++) {
+			struct ww_endpoint e = {.zone = &c->p->zones[i], .ptr = pdup(c, lptr)};
+			if (!e.ptr || VEC_PUSH(l->v, l->n, cap, e)) {
+				free(e.ptr);
+				c->oom = true;
+				return;
+			}
+		}
+		l->all = false;
+	}
+	for (size_t k = 0; k < ex->n; k++) {
+		const struct ww_endpoint *e = &ex->v[k];
+		bool found = false, inside = false;
+		for (size_t i = 0; i < l->n; i++) {
+			if (l->v[i].zone == e->zone && l->v[i].host == e->host) {
+				ep_remove(l, i--);
+				found = true;
+			} else if (l->v[i].zone == e->zone && !e->host && l->v[i].host) {
+				ep_remove(l, i--); /* a zone's exception takes its host groups too */
+			} else if (l->v[i].zone == e->zone && e->host && !l->v[i].host) {
+				inside = true;
+			}
+		}
+		if (found)
+			continue;
+		if (inside)
+			ww_err(c->d, "except-host", e->ptr,
+			       "\"%s/%s\" lies inside zone \"%s\" of this flow's \"%s\": an "
+			       "exception removes whole zones or host groups the flow names; list the "
+			       "zone's other host groups instead, or give \"%s/%s\" a flow of its own",
+			       e->zone->name, e->host->name, e->zone->name, side, e->zone->name,
+			       e->host->name);
+		else if (!e->group)
+			ww_err(c->d, "except-outside", e->ptr,
+			       "\"%s%s%s\" is not in this flow's \"%s\": the exception takes nothing "
+			       "away",
+			       e->zone->name, e->host ? "/" : "", e->host ? e->host->name : "", side);
+	}
+	if (!l->n)
+		ww_err(c->d, "empty-list", exptr,
+		       "nothing is left of \"%s\" once the exceptions are taken away", side);
+}
+
+/* A service for the terms of plus minus those of minus, named for people ("any except smb"). */
+static struct ww_service *derived_service(struct pctx *c, struct ww_service *const *plus,
+					  size_t np, struct ww_service *const *minus, size_t nm,
+					  const char *ptr)
+{
+	struct strbuf name = {0};
+	struct ww_term *pt = NULL, *mt = NULL, *out = NULL;
+	size_t npt = 0, nmt = 0, pcap = 0, mcap = 0;
+	struct ww_term any = {.proto = WW_PROTO_ANY};
+
+	for (size_t i = 0; i < np; i++) {
+		sb_addf(&name, "%s%s", i ? ", " : "", plus[i]->name);
+		for (size_t k = 0; k < plus[i]->nterms; k++)
+			if (VEC_PUSH(pt, npt, pcap, plus[i]->terms[k]))
+				c->oom = true;
+	}
+	if (!np) {
+		sb_add(&name, "any");
+		if (VEC_PUSH(pt, npt, pcap, any))
+			c->oom = true;
+	}
+	for (size_t i = 0; i < nm; i++) {
+		sb_addf(&name, "%s%s", i ? ", " : " except ", minus[i]->name);
+		for (size_t k = 0; k < minus[i]->nterms; k++)
+			if (VEC_PUSH(mt, nmt, mcap, minus[i]->terms[k]))
+				c->oom = true;
+	}
+	long n = c->oom ? -ENOMEM : ww_terms_subtract(pt, npt, mt, nmt, &out);
+	free(pt);
+	free(mt);
+	struct ww_service *s = n < 0 || name.oom ? NULL : calloc(1, sizeof(*s));
+	if (!s) {
+		free(out);
+		sb_free(&name);
+		c->oom = true;
+		return NULL;
+	}
+	s->name = sb_steal(&name);
+	s->terms = out;
+	s->nterms = (size_t)n;
+	for (size_t i = 0; i < s->nterms; i++)
+		s->terms[i].ptr = pdup(c, ptr);
+	if (!n)
+		ww_err(c->d, "empty-service", ptr, "\"%s\" matches nothing", s->name);
+	if (VEC_PUSH(c->p->narrowed, c->p->nnarrowed, c->narrowed_cap, s)) {
+		for (size_t i = 0; i < s->nterms; i++)
+			free(s->terms[i].ptr);
+		free(s->terms), free(s->name), free(s);
+		c->oom = true;
+		return NULL;
+	}
+	return s;
+}
+
+/* A list of service names (or one), resolved; names kept as written in *names. */
+static size_t parse_svc_names(struct pctx *c, const cJSON *j, const char *ptr,
+			      struct ww_service ***svcs, char ***names,
+			      bool (*take)(struct pctx *c, const char *s))
+{
+	size_t n = 0, cap = 0, ncap = 0, nn = 0, i = 0;
+
+	if (!cJSON_IsString(j) && !cJSON_IsArray(j)) {
+		ww_err(c->d, "wrong-type", ptr, "expected a service name or an array of them, got %s",
+		       jtype(j));
+		return 0;
+	}
+	for (const cJSON *x = cJSON_IsString(j) ? j : j->child; x;
+	     x = cJSON_IsString(j) ? NULL : x->next, i++) {
+		char *xp = cJSON_IsString(j) ? pdup(c, ptr) : iptr(c, ptr, i);
+		struct ww_service *s;
+		char *nm;
+		if (!xp)
+			continue;
+		if (cJSON_IsString(x) && take && !take(c, x->valuestring)) {
+			free(xp);
+			continue;
+		}
+		if (want(c, x, xp, cJSON_IsString, "a service name") &&
+		    (s = resolve_service(c, x->valuestring, xp))) {
+			bool seen = false;
+			for (size_t k = 0; k < n; k++)
+				seen |= (*svcs)[k] == s;
+			if (seen) {
+				ww_err(c->d, "duplicate-service", xp, "service \"%s\" is listed twice",
+				       s->name);
+			} else {
+				s->referenced = true;
+				nm = pdup(c, x->valuestring);
+				if (!nm || VEC_PUSH(*svcs, n, cap, s) || VEC_PUSH(*names, nn, ncap, nm)) {
+					free(nm);
+					c->oom = true;
+				}
+			}
+		}
+		free(xp);
+	}
+	return nn < n ? nn : n;
+}
+
+static void parse_flow_except(struct pctx *c, struct ww_flow *f, const cJSON *j, const char *ptr)
+{
+	static const char *const known[] = {"from", "to", "services"};
+	static const char *const sides[] = {"from", "to"};
+	const cJSON *m;
+
+	if (!want(c, j, ptr, cJSON_IsObject, "an object {\"from\": ..., \"to\": ..., "
+						 "\"services\": ...}"))
+		return;
+	check_members(c, j, ptr, known, countof(known));
+	if (!j->child)
+		ww_err(c->d, "empty-except", ptr, "an exception needs \"from\", \"to\" or "
+						  "\"services\"");
+	for (int k = 0; k < 2; k++) {
+		struct ww_eplist ex = {0};
+		struct ww_eplist *l = k ? &f->to : &f->from;
+		if (!(m = cJSON_GetObjectItemCaseSensitive(j, sides[k])))
+			continue;
+		char *xp = kptr(c, ptr, sides[k]), *lp = kptr(c, f->ptr, sides[k]);
+		if (xp && lp) {
+			parse_eplist(c, m, xp, false, &ex, NULL);
+			if (ex.all)
+				ww_err(c->d, "invalid-value", xp,
+				       "\"*\" would leave nothing of \"%s\"", sides[k]);
+			else if (ex.n && (l->n || l->all))
+				eplist_subtract(c, l, lp, &ex, xp, sides[k]);
+		}
+		eplist_clear(&ex);
+		free(xp);
+		free(lp);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "services"))) {
+		struct ww_service **minus = NULL;
+		char **mnames = NULL;
+		char *xp = kptr(c, ptr, "services");
+		size_t nm = xp ? parse_svc_names(c, m, xp, &minus, &mnames, NULL) : 0;
+		if (nm && f->nsvcs) {
+			struct ww_service *d = derived_service(c, f->svcs, f->nsvcs, minus, nm, xp);
+			char **spec = calloc(f->nsvcs, sizeof(*spec));
+			char *dp = pdup(c, xp);
+			if (d && spec && dp) {
+				for (size_t i = 0; i < f->nsvcs; i++) {
+					spec[i] = pdup(c, f->svcs[i]->name);
+					free(f->svc_ptrs[i]);
+				}
+				f->spec_svcs = spec;
+				f->nspec_svcs = f->nsvcs;
+				f->except_svcs = mnames;
+				f->nexcept_svcs = nm;
+				mnames = NULL;
+				f->svcs[0] = d;
+				f->svc_ptrs[0] = dp;
+				f->nsvcs = 1;
+			} else {
+				free(spec);
+				free(dp);
+				c->oom = true;
+			}
+		}
+		for (size_t i = 0; mnames && i < nm; i++)
+			free(mnames[i]);
+		free(mnames);
+		free(minus);
+		free(xp);
+	}
+}
+
 static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 {
 	static const char *const known[] = {"id",    "description", "from",   "to",
-					    "services", "action",   "mode",   "valid",
-					    "log",   "owner",       "ticket", "controls"};
+					    "services", "except",   "action", "mode",
+					    "valid", "log",         "owner",  "ticket",
+					    "controls"};
 	const cJSON *m;
 	char *mp;
 	int v;
@@ -1666,10 +1906,10 @@ static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 	f->owner = opt_string(c, j, "owner", f->ptr);
 	f->ticket = opt_string(c, j, "ticket", f->ptr);
 	mp = kptr(c, f->ptr, "from");
-	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "from"), mp, true, &f->from);
+	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "from"), mp, true, &f->from, NULL);
 	free(mp);
 	mp = kptr(c, f->ptr, "to");
-	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "to"), mp, true, &f->to);
+	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "to"), mp, true, &f->to, NULL);
 	free(mp);
 	mp = kptr(c, f->ptr, "services");
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "services")))
@@ -1678,6 +1918,12 @@ static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 		ww_err(c->d, "missing-field", f->ptr,
 		       "missing \"services\" (use [\"any\"] for all traffic)");
 	free(mp);
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "except"))) {
+		mp = kptr(c, f->ptr, "except");
+		if (mp)
+			parse_flow_except(c, f, m, mp);
+		free(mp);
+	}
 	mp = kptr(c, f->ptr, "action");
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "action"))) {
 		if (keyword(c, m, mp, actions, 2, &v))
@@ -1802,6 +2048,25 @@ static void parse_flows(struct pctx *c, const cJSON *j)
 	p->nflow_by_id = n;
 }
 
+/* In an invariant's "except": is this entry a service rather than an endpoint? A zone, group or
+ * "zone/host" wins over a service of the same name. */
+static bool names_service(struct pctx *c, const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char head[WW_NAME_MAX + 1];
+	int proto;
+
+	if (!slash)
+		return !ww_zone_find(c->p, s) && !ww_group_find(c->p, s) &&
+		       ww_service_find(c->p, s);
+	if ((size_t)(slash - s) > WW_NAME_MAX)
+		return false;
+	memcpy(head, s, (size_t)(slash - s));
+	head[slash - s] = '\0';
+	return !ww_zone_find(c->p, head) && !ww_proto_parse(head, &proto) &&
+	       proto != WW_PROTO_ANY;
+}
+
 static void parse_invariant(struct pctx *c, struct ww_invariant *v, const cJSON *j)
 {
 	static const char *const known[] = {"id", "description", "expect", "from",
@@ -1831,25 +2096,56 @@ static void parse_invariant(struct pctx *c, struct ww_invariant *v, const cJSON 
 	}
 	free(mp);
 	mp = kptr(c, v->ptr, "from");
-	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "from"), mp, true, &v->from);
+	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "from"), mp, true, &v->from, NULL);
 	free(mp);
 	mp = kptr(c, v->ptr, "to");
-	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "to"), mp, true, &v->to);
+	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "to"), mp, true, &v->to, NULL);
 	free(mp);
 	mp = kptr(c, v->ptr, "except");
-	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "except"), mp, false, &v->except);
+	parse_eplist(c, cJSON_GetObjectItemCaseSensitive(j, "except"), mp, false, &v->except,
+		     names_service);
 	if (v->except.all)
 		ww_err(c->d, "invalid-value", mp, "\"except\": \"*\" would leave nothing to check");
 	free(mp);
+	struct ww_service **plus = NULL, **minus = NULL;
+	size_t np = 0, nm = 0;
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(j, "except");
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "service"))) {
 		mp = kptr(c, v->ptr, "service");
-		if (want(c, m, mp, cJSON_IsString, "a service name")) {
-			v->svc = resolve_service(c, m->valuestring, mp);
-			if (v->svc)
-				v->svc->referenced = true;
-		}
+		if (cJSON_IsArray(m) && !m->child)
+			ww_err(c->d, "empty-list", mp, "the list is empty: leave \"service\" out for "
+						       "all traffic");
+		else if (cJSON_IsString(m)) {
+			if ((v->svc = resolve_service(c, m->valuestring, mp)))
+				v->svc->referenced = true; /* one name: the service itself */
+		} else if (mp)
+			np = parse_svc_names(c, m, mp, &plus, &v->spec_svcs, NULL);
+		v->nspec_svcs = np;
 		free(mp);
 	}
+	if (ex && (cJSON_IsString(ex) || cJSON_IsArray(ex))) {
+		mp = kptr(c, v->ptr, "except");
+		if (mp)
+			nm = parse_svc_names(c, ex, mp, &minus, &v->except_svcs, names_service);
+		v->nexcept_svcs = nm;
+		free(mp);
+	}
+	if (np || nm) {
+		mp = kptr(c, v->ptr, np ? "service" : "except");
+		if (v->svc && !np) { /* one plain service minus some */
+			plus = malloc(sizeof(*plus));
+			if (plus)
+				plus[np++] = v->svc;
+			v->spec_svcs = calloc(1, sizeof(char *));
+			if (v->spec_svcs && (v->spec_svcs[0] = pdup(c, v->svc->name)))
+				v->nspec_svcs = 1;
+		}
+		if (mp && !c->oom)
+			v->svc = derived_service(c, plus, np, minus, nm, mp);
+		free(mp);
+	}
+	free(plus);
+	free(minus);
 }
 
 static void parse_invariants(struct pctx *c, const cJSON *j)

@@ -226,6 +226,26 @@ static void print_zone(const struct ww_zone *z, struct strbuf *out)
 	sb_add(out, "}");
 }
 
+/* A sorted JSON array of names. */
+static void print_names(const char *const *v, size_t n, struct strbuf *out)
+{
+	const char **s = malloc((n ? n : 1) * sizeof(*s));
+
+	if (!s) {
+		out->oom = true;
+		return;
+	}
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), str_cmp);
+	sb_add(out, "[");
+	for (size_t i = 0; i < n; i++) {
+		sb_add(out, i ? ", " : "");
+		sb_add_json_str(out, s[i]);
+	}
+	sb_add(out, "]");
+	free(s);
+}
+
 void ww_flow_print_canonical(const struct ww_policy *p, const struct ww_flow *f, bool for_id,
 			     struct strbuf *out)
 {
@@ -247,22 +267,24 @@ void ww_flow_print_canonical(const struct ww_policy *p, const struct ww_flow *f,
 	print_eplist(p, &f->from, out);
 	sb_add(out, ", \"to\": ");
 	print_eplist(p, &f->to, out);
-	sb_add(out, ", \"services\": [");
-	names = malloc((f->nsvcs ? f->nsvcs : 1) * sizeof(*names));
-	if (!names) {
-		out->oom = true;
-		return;
+	sb_add(out, ", \"services\": ");
+	if (f->nspec_svcs) {
+		print_names((const char *const *)f->spec_svcs, f->nspec_svcs, out);
+		sb_add(out, ", \"except\": {\"services\": ");
+		print_names((const char *const *)f->except_svcs, f->nexcept_svcs, out);
+		sb_add(out, "}");
+	} else {
+		names = malloc((f->nsvcs ? f->nsvcs : 1) * sizeof(*names));
+		if (!names) {
+			out->oom = true;
+			return;
+		}
+		for (size_t i = 0; i < f->nsvcs; i++)
+			names[i] = f->svcs[i]->name;
+		print_names(names, f->nsvcs, out);
+		free(names);
 	}
-	for (size_t i = 0; i < f->nsvcs; i++)
-		names[i] = f->svcs[i]->name;
-	qsort(names, f->nsvcs, sizeof(*names), str_cmp);
-	for (size_t i = 0; i < f->nsvcs; i++) {
-		if (i)
-			sb_add(out, ", ");
-		sb_add_json_str(out, names[i]);
-	}
-	free(names);
-	sb_addf(out, "], \"action\": \"%s\"", ww_action_str(f->action));
+	sb_addf(out, ", \"action\": \"%s\"", ww_action_str(f->action));
 	if (f->mode == WW_MONITOR)
 		sb_add(out, ", \"mode\": \"monitor\"");
 	if (f->has_from || f->has_until) {
@@ -311,11 +333,39 @@ static void print_invariant(const struct ww_policy *p, const struct ww_invariant
 	print_eplist(p, &v->from, out);
 	sb_add(out, ", \"to\": ");
 	print_eplist(p, &v->to, out);
-	if (v->except.n) {
+	if (v->except.n && !v->nexcept_svcs) {
 		sb_add(out, ", \"except\": ");
 		print_eplist(p, &v->except, out);
+	} else if (v->nexcept_svcs) {
+		/* Endpoints and services in one list: print both, each sorted, endpoints first. */
+		struct strbuf eps = {0};
+		if (v->except.n)
+			print_eplist(p, &v->except, &eps);
+		const char *e = sb_str(&eps);
+		sb_add(out, ", \"except\": [");
+		if (v->except.n) {
+			size_t len = strlen(e);
+			if (e[0] == '[')
+				sb_addf(out, "%.*s, ", (int)(len - 2), e + 1);
+			else
+				sb_addf(out, "%s, ", e);
+		}
+		struct strbuf sv = {0};
+		print_names((const char *const *)v->except_svcs, v->nexcept_svcs, &sv);
+		const char *t = sb_str(&sv);
+		sb_addf(out, "%.*s]", (int)strlen(t) - 2, t + 1);
+		if (eps.oom || sv.oom)
+			out->oom = true;
+		sb_free(&eps);
+		sb_free(&sv);
 	}
-	if (v->svc) {
+	if (v->nspec_svcs > 1 || (v->nspec_svcs == 1 && !v->nexcept_svcs)) {
+		sb_add(out, ", \"service\": ");
+		print_names((const char *const *)v->spec_svcs, v->nspec_svcs, out);
+	} else if (v->nspec_svcs == 1) {
+		sb_add(out, ", \"service\": ");
+		sb_add_json_str(out, v->spec_svcs[0]);
+	} else if (v->svc && !v->nexcept_svcs) {
 		sb_add(out, ", \"service\": ");
 		sb_add_json_str(out, v->svc->name);
 	}

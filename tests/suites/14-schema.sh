@@ -119,6 +119,10 @@ valid = [
         inet={"networks": ["0.0.0.0/0", "::/0"], "except": ["special-purpose", "multicast"]})),
     ("a service narrowed to one protocol", setf(services=["tcp/ldap", "udp/dns"])),
     ("ICMP types by name", service({"proto": "icmpv6", "types": ["echo-request", "packet-too-big", "1-4"]})),
+    ("a flow with exceptions", lambda d: flow(d).update({"except": {"services": ["smb"]}})),
+    ("an invariant with a service list and services in except", lambda d: d.update(invariants=[
+        {"id": "guest-out", "expect": "deny", "from": "guest", "to": "*", "except": ["guest", "dns"],
+         "service": ["https", "tcp/ldap"]}])),
     ("a zone of one address set", lambda d: d["zones"].update(lab={"networks": "rfc1918", "except": "10.20.0.0/16"})),
     ("an invariant with except and service", lambda d: d.update(invariants=[
         {"id": "guest-out", "expect": "deny", "from": "guest", "to": "*", "except": "guest",
@@ -139,6 +143,8 @@ invalid = [
     ("an unknown top-level field", lambda d: d.update(zone={})),
     ("no zones at all", lambda d: d.update(zones={})),
     ("an empty zone group", lambda d: d.update(groups={"clinical": []})),
+    ("an empty flow exception", lambda d: flow(d).update({"except": {}})),
+    ("an unknown field in a flow exception", lambda d: flow(d).update({"except": {"service": ["smb"]}})),
     ("an unknown ICMP type name", service({"proto": "icmp", "types": ["echo-requets"]})),
     ("a service narrowed to \"any\"", setf(services=["any/ldap"])),
     ("an unknown address set", lambda d: d["zones"]["ehr"].update(networks=["rfc-1918"])),

@@ -1023,10 +1023,21 @@ static void test_invariant_errors(void **state)
 	assert_diag(&d, 0, "unknown-service", "/invariants/0/service", "unknown service \"dnss\"");
 	assert_string_equal(d.v[0].hint, "dns");
 	ww_diags_free(&d);
+	/* Since 1.1 a list is their union; an empty one is an error. */
+	struct ww_policy *lp =
+	    unit_parse_ok(INV("{'id': 'i', 'expect': 'deny', 'from': 'a', 'to': 'b', 'service': "
+			      "['dns', 'tcp/ldap']}"));
+	assert_int_equal(lp->invs[0].nspec_svcs, 2);
+	assert_int_equal(lp->invs[0].svc->nterms, 3); /* tcp/53, tcp/389, udp/53 */
+	ww_policy_free(lp);
 	assert_first_error(INV("{'id': 'i', 'expect': 'deny', 'from': 'a', 'to': 'b', 'service': "
-			       "['dns']}"),
+			       "[]}"),
+			   "empty-list", "/invariants/0/service",
+			   "the list is empty: leave \"service\" out for all traffic");
+	assert_first_error(INV("{'id': 'i', 'expect': 'deny', 'from': 'a', 'to': 'b', 'service': "
+			       "3}"),
 			   "wrong-type", "/invariants/0/service",
-			   "expected a service name, got an array");
+			   "expected a service name or an array of them, got a number");
 	assert_first_error(INV("{'id': 'i', 'expect': 'deny', 'from': 'a', 'to': 'b'}, "
 			       "{'id': 'i', 'expect': 'allow', 'from': 'b', 'to': 'a'}"),
 			   "duplicate-id", "/invariants/1/id",
