@@ -63,7 +63,10 @@ $(BUILD)/wardwall.skel.h: $(BUILD)/wardwall.bpf.o
 
 $(LIB_OBJS) $(CMD_OBJS): $(BUILD)/wardwall.skel.h
 
+# Made afresh: `ar r` into an existing archive keeps the members of sources since renamed or
+# removed, and the linker may take a stale one (a renamed file's old object) over the new one.
 $(BUILD)/libwardwall.a: $(LIB_OBJS)
+	rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/wardwall: $(CMD_OBJS) $(BUILD)/libwardwall.a
