@@ -148,6 +148,9 @@ struct ww_flow {
 	 * from/to directly.) */
 	char **spec_svcs, **except_svcs;
 	size_t nspec_svcs, nexcept_svcs;
+	/* Incident handling (docs/incident.md): a quarantine keeps a life-critical flow unless
+	 * --strict, and a management flow always. Neither changes a decision of the policy. */
+	bool life_critical, management;
 };
 
 struct ww_invariant {

@@ -1884,7 +1884,7 @@ static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 	static const char *const known[] = {"id",    "description", "from",   "to",
 					    "services", "except",   "action", "mode",
 					    "valid", "log",         "owner",  "ticket",
-					    "controls"};
+					    "controls", "life_critical", "management"};
 	const cJSON *m;
 	char *mp;
 	int v;
@@ -1942,6 +1942,18 @@ static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 		mp = kptr(c, f->ptr, "log");
 		if (want(c, m, mp, cJSON_IsBool, "true or false"))
 			f->log = cJSON_IsTrue(m) ? WW_LOG_ALL : WW_LOG_NONE;
+		free(mp);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "life_critical"))) {
+		mp = kptr(c, f->ptr, "life_critical");
+		if (want(c, m, mp, cJSON_IsBool, "true or false"))
+			f->life_critical = cJSON_IsTrue(m);
+		free(mp);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "management"))) {
+		mp = kptr(c, f->ptr, "management");
+		if (want(c, m, mp, cJSON_IsBool, "true or false"))
+			f->management = cJSON_IsTrue(m);
 		free(mp);
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "valid"))) {

@@ -307,6 +307,10 @@ void ww_flow_print_canonical(const struct ww_policy *p, const struct ww_flow *f,
 			sb_add(out, ", \"ticket\": ");
 			sb_add_json_str(out, f->ticket);
 		}
+		if (f->life_critical)
+			sb_add(out, ", \"life_critical\": true");
+		if (f->management)
+			sb_add(out, ", \"management\": true");
 		if (f->ncontrols) {
 			sb_add(out, ", \"controls\": [");
 			for (size_t i = 0; i < f->ncontrols; i++) {
