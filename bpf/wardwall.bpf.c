@@ -142,6 +142,40 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ww_zone_slots SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__type(key, struct ww_lpm4);
+	__type(value, struct ww_quar_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_quar4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__type(key, struct ww_lpm6);
+	__type(value, struct ww_quar_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_quar6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ww_quar_keep_key);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_quar_keep SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WW_QUAR_MAX);
+	__type(key, __u32);
+	__type(value, struct ww_count);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_quar_stats SEC(".maps");
+
 /* ---- helpers ---- */
 
 static __always_inline void stat(__u32 s)
@@ -637,6 +671,45 @@ static __always_inline int related(struct xdp_md *ctx, struct pkt *p)
 	return bpf_map_lookup_elem(&ww_ct, &k) != 0;
 }
 
+/* ---- quarantine (bpf/wardwall.h) ---- */
+
+/* The quarantine id of one address, 0 when none is in force. */
+static __always_inline __u32 quar_of(struct pkt *p, const __u8 *addr, __u64 *now, __u64 tai)
+{
+	struct ww_quar_val *q;
+
+	if (p->family == 4) {
+		struct ww_lpm4 k = {.prefixlen = 32};
+		__builtin_memcpy(k.addr, addr, 4);
+		q = bpf_map_lookup_elem(&ww_quar4, &k);
+	} else {
+		struct ww_lpm6 k = {.prefixlen = 128};
+		__builtin_memcpy(k.addr, addr, 16);
+		q = bpf_map_lookup_elem(&ww_quar6, &k);
+	}
+	if (!q)
+		return 0;
+	if (q->until_ns != ~0ULL && clock_now(now, tai) >= q->until_ns)
+		return 0;
+	return q->id;
+}
+
+static __always_inline int quar_kept(__u32 id, __u32 slot)
+{
+	struct ww_quar_keep_key k = {.id = id, .slot = slot};
+
+	return !id || (slot != WW_SLOT_DEFAULT && bpf_map_lookup_elem(&ww_quar_keep, &k));
+}
+
+/* Drops a packet of a quarantined address unless its flow is kept by every quarantine it meets. */
+static __always_inline int quar_blocks(__u32 qs, __u32 qd, __u32 slot, __u64 len)
+{
+	if (quar_kept(qs, slot) && quar_kept(qd, slot))
+		return 0;
+	count(&ww_quar_stats, qs && !quar_kept(qs, slot) ? qs : qd, len);
+	return 1;
+}
+
 SEC("xdp")
 int ww_xdp(struct xdp_md *ctx)
 {
@@ -680,6 +753,10 @@ int ww_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
+	/* Quarantine first: one LPM lookup per address while any entry exists. */
+	__u64 now = 0, tai = act->tai_offset_ns;
+	__u32 qs = quar_of(&p, p.src, &now, tai), qd = quar_of(&p, p.dst, &now, tai);
+
 	/* A known connection, in either direction: no classification, no clock. The generation
 	 * that recorded it classified both addresses, and said in cv->flags which are local. */
 	ct_key(&p, &k, 0);
@@ -690,6 +767,10 @@ int ww_xdp(struct xdp_md *ctx)
 		reverse = cv != 0;
 	}
 	if (cv && cv->generation == gen) {
+		if ((qs || qd) && quar_blocks(qs, qd, cv->slot, p.len)) {
+			bpf_map_delete_elem(&ww_ct, &k);
+			return XDP_DROP;
+		}
 		if (cv->flags & (reverse ? WW_CTF_REV_LOCAL : WW_CTF_FWD_LOCAL)) {
 			stat(WW_S_LOCAL);
 			return XDP_PASS;
@@ -709,8 +790,6 @@ int ww_xdp(struct xdp_md *ctx)
 		stat(WW_S_RELATED);
 		return XDP_PASS;
 	}
-	__u64 now = 0, tai = act->tai_offset_ns;
-
 	/* A new connection, or one whose generation changed: decide in its opening direction. */
 	if (reverse) {
 		__u8 tmp[16];
@@ -730,6 +809,11 @@ int ww_xdp(struct xdp_md *ctx)
 	}
 	classify(slot, &p, p.src, &cs);
 	decide(slot, st, &now, tai, &p, &cs, &cd, &d);
+	if ((qs || qd) && d.verdict != WW_XV_DENY && quar_blocks(qs, qd, d.slot, p.len)) {
+		if (cv)
+			bpf_map_delete_elem(&ww_ct, &k);
+		return XDP_DROP;
+	}
 	count_decision(&d, p.len);
 	if (d.verdict == WW_XV_DENY) {
 		if (cv) {

@@ -194,6 +194,29 @@ struct ww_meta {
 	char pad[7];
 };
 
+/* ---- quarantine: a runtime overlay, not per generation (docs/incident.md) ---- */
+
+/*
+ * ww_quar4 / ww_quar6 (LPM tries, keyed by struct ww_lpm4/ww_lpm6) hold the quarantined
+ * prefixes. The program checks them first, for the source and the destination of every IP
+ * packet: a packet of a quarantined address is dropped and counted in ww_quar_stats[id] unless
+ * the flow deciding it (its connection's flow, or the policy's decision for a new connection)
+ * is kept: ww_quar_keep has (id, flow slot). An entry is enforced until until_ns (unix ns,
+ * ~0: no end), by the program's own clock: expiry needs no controller.
+ */
+#define WW_QUAR_MAX 1024 /* quarantine ids 1..1023; 0 is "none" */
+
+struct ww_quar_val {
+	__u32 id;
+	__u32 pad;
+	__u64 until_ns;
+};
+
+struct ww_quar_keep_key {
+	__u32 id;
+	__u32 slot; /* flow counter slot (ww_flow_slots) */
+};
+
 /* ---- pins under <bpffs>/wardwall/ ---- */
 
 #define WW_PIN_DIR    "wardwall"

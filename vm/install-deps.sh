@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config clang llvm bpftool libbpf-dev libnftnl-dev libmnl-dev
-libnl-3-dev libnl-route-3-dev libcjson-dev libsodium-dev libcmocka-dev nftables iproute2
+libnl-3-dev libnl-route-3-dev libnetfilter-conntrack-dev conntrack libcjson-dev libsodium-dev libcmocka-dev nftables iproute2
 iputils-ping netcat-openbsd python3 python3-jsonschema linux-libc-dev libclang-rt-14-dev
 prometheus curl
 chromium openssl"

@@ -38,6 +38,7 @@ int cmd_metrics(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_quarantine(int argc, char **argv);
 
 /* One option of a command. Options are matched exactly (no abbreviations): "--json",
  * "--at TIME" or "--at=TIME". */

@@ -39,6 +39,13 @@ const struct ww_cmd ww_cmds[] = {
 	 "[--format json,oscal,html] | evidence verify [--key FILE.pub] BUNDLE... | "
 	 "evidence keygen [--key-dir DIR] [--force] [--state-dir DIR]",
 	 "signed, chained NIS2 evidence of what the kernel enforced and counted"},
+	{"quarantine", cmd_quarantine,
+	 "quarantine add TARGET [--keep FLOW]... [--until TIME|--for DURATION] --reason TEXT "
+	 "[--ticket ID] [--strict] [--dry-run] [--force] [--json] [--state-dir DIR] [--bpffs DIR] | "
+	 "quarantine list [--json] [--state-dir DIR] [--bpffs DIR] | "
+	 "quarantine remove ID [--json] [--state-dir DIR] [--bpffs DIR] | "
+	 "quarantine restore [--state-dir DIR] [--bpffs DIR]",
+	 "isolate an address, prefix, host group or zone now, in both tiers (docs/incident.md)"},
 	{"remove", cmd_remove, "remove [--state-dir DIR] [--bpffs DIR]", "delete wardwall's table"},
 	{"doctor", cmd_doctor, "doctor [--json] [--bpffs DIR] [--interface IF]... [POLICY]",
 	 "does this kernel have what wardwall needs? what is missing, and how to fix it"},

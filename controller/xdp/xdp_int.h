@@ -30,6 +30,11 @@ enum ww_xdp_map {
 	M_ZONE_SLOTS,
 	M_RATELIMIT,
 	M_META,
+	/* The quarantine overlay (docs/incident.md): not per generation. */
+	M_QUAR4,
+	M_QUAR6,
+	M_QUAR_KEEP,
+	M_QUAR_STATS,
 	NMAPS
 };
 

@@ -37,6 +37,10 @@ const char *const ww_xdp_map_names[NMAPS] = {
     [M_ZONE_SLOTS] = "ww_zone_slots",
     [M_RATELIMIT] = "ww_ratelimit",
     [M_META] = "ww_meta",
+    [M_QUAR4] = "ww_quar4",
+    [M_QUAR6] = "ww_quar6",
+    [M_QUAR_KEEP] = "ww_quar_keep",
+    [M_QUAR_STATS] = "ww_quar_stats",
 };
 
 /*

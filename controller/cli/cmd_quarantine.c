@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* wardwall quarantine add|list|remove: isolate a device or zone now (docs/incident.md). */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "policy.h"
+#include "quarantine.h"
+#include "state.h"
+#include "timeutil.h"
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* "90s", "30m", "2h", "1d": seconds. */
+static int duration_parse(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v <= 0 || end[0] == '\0' || end[1] != '\0')
+		return -EINVAL;
+	switch (*end) {
+	case 's': *out = v; break;
+	case 'm': *out = v * 60; break;
+	case 'h': *out = v * 3600; break;
+	case 'd': *out = v * 86400; break;
+	default: return -EINVAL;
+	}
+	return *out > 0 && *out < 100LL * 365 * 86400 ? 0 : -EINVAL;
+}
+
+static void whoami(char *buf, size_t n)
+{
+	const char *u = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (!u || !*u) {
+		pw = getpwuid(getuid());
+		u = pw ? pw->pw_name : NULL;
+	}
+	snprintf(buf, n, "%s", u ? u : "unknown");
+}
+
+/* Takes every "--keep FLOW" (repeatable) out of argv; returns the new argc or -EINVAL. */
+static int take_keeps(int argc, char **argv, char ***keep, size_t *n)
+{
+	int j = 0;
+	size_t cap = 0;
+
+	for (int i = 0; i < argc; i++) {
+		const char *v = NULL;
+		if (!strcmp(argv[i], "--keep")) {
+			if (i + 1 >= argc)
+				return -EINVAL;
+			v = argv[++i];
+		} else if (!strncmp(argv[i], "--keep=", 7)) {
+			v = argv[i] + 7;
+		}
+		if (!v) {
+			argv[j++] = argv[i];
+			continue;
+		}
+		char *d = strdup(v);
+		if (!d || VEC_PUSH(*keep, *n, cap, d)) {
+			free(d);
+			return -ENOMEM;
+		}
+	}
+	return j;
+}
+
+static void print_one(const struct ww_quarantine *q, int64_t now, uint64_t nft, uint64_t xdp)
+{
+	char tb[40], pb[WW_PREFIX_STRLEN];
+
+	printf("q%u  %s  (", q->id, q->target);
+	for (size_t i = 0; i < q->npfx; i++)
+		printf("%s%s", i ? " " : "", ww_prefix_str(&q->pfx[i], true, pb));
+	printf(")\n    since %s by %s", ww_time_str(q->created, tb), q->user ? q->user : "?");
+	if (q->until)
+		printf(", %s %s", q->until > now ? "until" : "expired", ww_time_str(q->until, tb));
+	else
+		printf(", until removed");
+	printf("\n    reason: %s%s%s\n", q->reason ? q->reason : "", q->ticket ? "  ticket: " : "",
+	       q->ticket ? q->ticket : "");
+	printf("    kept:");
+	if (!q->nkeep)
+		printf(" nothing");
+	for (size_t i = 0; i < q->nkeep; i++)
+		printf("%s %s (%s)", i ? "," : "", q->keep[i].id, q->keep[i].why);
+	printf("%s\n    blocked: %llu packets (nftables %llu, XDP %llu)\n",
+	       q->strict ? "  [strict]" : "", (unsigned long long)(nft + xdp),
+	       (unsigned long long)nft, (unsigned long long)xdp);
+}
+
+static int q_list(int argc, char **argv)
+{
+	const char *state_dir = NULL, *bpffs = NULL;
+	bool json = false;
+	struct ww_opt opts[] = {{"--json", NULL, &json},
+				{"--state-dir", &state_dir, NULL},
+				{"--bpffs", &bpffs, NULL},
+				{NULL, NULL, NULL}};
+	struct ww_state *s = NULL;
+	struct ww_quar_list l = {0};
+	struct strbuf err = {0}, o = {0};
+	int64_t now = ww_now();
+	int npos, rc = WW_EXIT_OK;
+
+	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
+		return ww_usage("quarantine");
+	if (ww_state_open(state_dir, false, &s, &err) || ww_quar_load(ww_state_dir(s), &l, &err)) {
+		ww_errorf("quarantine list: %s", sb_str(&err));
+		rc = WW_EXIT_USAGE;
+		goto out;
+	}
+	if (json)
+		sb_add(&o, "{\"quarantines\": [");
+	for (size_t i = 0; i < l.n; i++) {
+		uint64_t a = 0, b = 0;
+		ww_quar_nft_counter(l.v[i].id, &a);
+		ww_quar_xdp_counter(bpffs, l.v[i].id, &b);
+		if (json) {
+			sb_add(&o, i ? ",\n  {\"record\": " : "\n  {\"record\": ");
+			ww_quarantine_json(&l.v[i], now, &o);
+			sb_addf(&o, ", \"blocked\": {\"nftables\": %llu, \"xdp\": %llu}}",
+				(unsigned long long)a, (unsigned long long)b);
+		} else {
+			print_one(&l.v[i], now, a, b);
+		}
+	}
+	if (json)
+		printf("%s\n]}\n", sb_str(&o));
+	else if (!l.n)
+		printf("no quarantines\n");
+out:
+	sb_free(&o);
+	sb_free(&err);
+	ww_quar_list_free(&l);
+	ww_state_close(s);
+	return rc;
+}
+
+static int q_remove(int argc, char **argv)
+{
+	const char *state_dir = NULL, *bpffs = NULL;
+	bool json = false;
+	struct ww_opt opts[] = {{"--json", NULL, &json},
+				{"--state-dir", &state_dir, NULL},
+				{"--bpffs", &bpffs, NULL},
+				{NULL, NULL, NULL}};
+	struct ww_state *s = NULL;
+	struct ww_quar_list l = {0}, was = {0};
+	struct ww_policy *p = NULL;
+	struct ww_quar_kctx k = {0};
+	struct strbuf err = {0};
+	char *pos[1];
+	unsigned int id;
+	unsigned long gen;
+	int64_t now = ww_now();
+	int npos, rc = WW_EXIT_USAGE;
+
+	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return ww_usage("quarantine");
+	if (ww_quar_id_parse(pos[0], &id)) {
+		ww_errorf("quarantine remove: \"%s\" is not a quarantine id (q1, q2, ...)", pos[0]);
+		return WW_EXIT_USAGE;
+	}
+	if (ww_state_open(state_dir, true, &s, &err) || ww_quar_load(ww_state_dir(s), &l, &err) ||
+	    ww_quar_load(ww_state_dir(s), &was, &err))
+		goto fail;
+	struct ww_quarantine *q = ww_quar_find(&l, id);
+	if (!q) {
+		ww_errorf("quarantine remove: no quarantine %s (see `wardwall quarantine list`)",
+			  pos[0]);
+		goto out;
+	}
+	if (ww_quar_policy(s, NULL, 0, &p, &gen, &err))
+		goto fail;
+	ww_quar_kctx_of(p, bpffs, &k);
+	uint64_t a = 0, b = 0;
+	ww_quar_nft_counter(id, &a);
+	ww_quar_xdp_counter(bpffs, id, &b);
+	struct ww_quarantine gone = *q;
+	*q = l.v[--l.n];
+	if (ww_quar_enforce(&l, &was, &k, now, &err)) {
+		l.v[l.n++] = gone; /* freed with the list */
+		goto fail;
+	}
+	if (ww_quar_save(ww_state_dir(s), &l, &err) ||
+	    ww_quar_log(ww_state_dir(s), "remove", &gone, a + b, now, &err)) {
+		ww_quarantine_clear(&gone);
+		goto fail;
+	}
+	if (json)
+		printf("{\"removed\": \"q%u\", \"blocked\": {\"nftables\": %llu, \"xdp\": %llu}}\n",
+		       id, (unsigned long long)a, (unsigned long long)b);
+	else
+		printf("removed q%u (%s): it blocked %llu packets\n", id, gone.target,
+		       (unsigned long long)(a + b));
+	ww_quarantine_clear(&gone);
+	rc = WW_EXIT_OK;
+	goto out;
+fail:
+	ww_errorf("quarantine remove: %s", sb_str(&err));
+out:
+	ww_policy_free(p);
+	ww_quar_list_free(&l);
+	ww_quar_list_free(&was);
+	ww_state_close(s);
+	sb_free(&err);
+	return rc;
+}
+
+/* --dry-run: what the quarantine would break, against the whole applied policy. */
+static int dry_run(struct ww_state *s, unsigned long gen, struct ww_quarantine *q, bool json)
+{
+	struct ww_diags d = {0};
+	struct ww_policy *full = NULL;
+	struct strbuf o = {0};
+	size_t nf = 0, ni = 0;
+	int e = ww_state_policy(s, gen, &full, &d);
+
+	ww_diags_free(&d);
+	if (e) {
+		ww_errorf("quarantine add --dry-run: cannot load generation %lu: %s", gen,
+			  strerror(-e));
+		return WW_EXIT_USAGE;
+	}
+	ww_quar_breaks(full, q, json, &o, &nf, &ni);
+	if (json) {
+		struct strbuf r = {0};
+		ww_quarantine_json(q, ww_now(), &r);
+		printf("{\"dry_run\": true, \"quarantine\": %s, \"breaks\": [%s], \"flows\": %zu, "
+		       "\"invariants\": %zu}\n",
+		       sb_str(&r), sb_str(&o), nf, ni);
+		sb_free(&r);
+	} else {
+		print_one(q, ww_now(), 0, 0);
+		printf("%s", sb_str(&o));
+		printf("dry run: %zu flow(s) and %zu must-allow invariant(s) would stop; nothing "
+		       "changed\n",
+		       nf, ni);
+	}
+	sb_free(&o);
+	ww_policy_free(full);
+	return WW_EXIT_OK;
+}
+
+static int q_add(int argc, char **argv)
+{
+	const char *state_dir = NULL, *bpffs = NULL, *until = NULL, *dur = NULL, *reason = NULL,
+		   *ticket = NULL;
+	bool json = false, strict = false, dry = false, force = false;
+	struct ww_opt opts[] = {{"--json", NULL, &json},
+				{"--until", &until, NULL},
+				{"--for", &dur, NULL},
+				{"--reason", &reason, NULL},
+				{"--ticket", &ticket, NULL},
+				{"--strict", NULL, &strict},
+				{"--dry-run", NULL, &dry},
+				{"--force", NULL, &force},
+				{"--state-dir", &state_dir, NULL},
+				{"--bpffs", &bpffs, NULL},
+				{NULL, NULL, NULL}};
+	struct timespec t0;
+	struct ww_state *s = NULL;
+	struct ww_quar_list l = {0}, was = {0};
+	struct ww_policy *p = NULL;
+	struct ww_quar_kctx k = {0};
+	struct ww_quarantine q = {0};
+	struct strbuf err = {0}, br = {0};
+	char *pos[1], user[64];
+	unsigned long gen = 0, cut_ct = 0, cut_xdp = 0;
+	int64_t now = ww_now();
+	size_t nf, ni;
+	int npos, rc = WW_EXIT_USAGE;
+	double enforced_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	argc = take_keeps(argc, argv, &q.keep_given, &q.nkeep_given);
+	if (argc < 0 || ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1) {
+		ww_quarantine_clear(&q);
+		return ww_usage("quarantine");
+	}
+	if (!dry && (!reason || !*reason)) {
+		ww_errorf("quarantine add: --reason is required (it goes into the evidence)");
+		goto out;
+	}
+	if (until && dur) {
+		ww_errorf("quarantine add: --until and --for exclude each other");
+		goto out;
+	}
+	if (until && (ww_time_arg("--until", until, &q.until) || q.until <= now)) {
+		if (q.until && q.until <= now)
+			ww_errorf("quarantine add: --until %s is not in the future", until);
+		goto out;
+	}
+	if (dur) {
+		int64_t secs;
+		if (duration_parse(dur, &secs)) {
+			ww_errorf("quarantine add: --for \"%s\": expected a duration such as 90s, 30m, "
+				  "2h or 1d",
+				  dur);
+			goto out;
+		}
+		q.until = now + secs;
+	}
+	whoami(user, sizeof(user));
+	q.target = strdup(pos[0]);
+	q.reason = strdup(reason ? reason : "");
+	q.ticket = ticket ? strdup(ticket) : NULL;
+	q.user = strdup(user);
+	q.strict = strict;
+	q.created = now;
+	if (!q.target || !q.reason || (ticket && !q.ticket) || !q.user)
+		goto oom;
+	if (ww_state_open(state_dir, !dry, &s, &err) ||
+	    ww_quar_policy(s, (const char *const *)q.keep_given, q.nkeep_given, &p, &gen, &err))
+		goto fail;
+	q.generation = gen;
+	if (ww_quar_resolve(p, q.target, &q, &err))
+		goto fail;
+	if (ww_quar_keep(p, &q))
+		goto oom;
+	if (dry) {
+		rc = dry_run(s, gen, &q, json);
+		goto out;
+	}
+	/* The proof before it takes effect: the cut-down policy has every invariant. */
+	if (ww_quar_breaks(p, &q, false, &br, &nf, &ni))
+		goto oom;
+	if (ni && !force) {
+		fprintf(stderr, "%s", sb_str(&br));
+		ww_errorf("quarantine add: refused: %zu must-allow invariant(s) would break (keep "
+			  "the flows that carry them with --keep, or --force)",
+			  ni);
+		rc = WW_EXIT_INVALID;
+		goto out;
+	}
+	ww_quar_kctx_of(p, bpffs, &k);
+	bool expired;
+	if (ww_quar_load(ww_state_dir(s), &l, &err) || ww_quar_load(ww_state_dir(s), &was, &err) ||
+	    ww_quar_expire(ww_state_dir(s), &l, &k, now, &expired, &err))
+		goto fail;
+	for (unsigned int tries = 0; ww_quar_find(&l, l.next) || !l.next || l.next >= 1024;
+	     tries++) {
+		if (tries > 1024) {
+			ww_errorf("quarantine add: 1023 quarantines in force: remove some first");
+			goto out;
+		}
+		l.next = l.next >= 1023 ? 1 : l.next + 1;
+	}
+	q.id = l.next;
+	l.next = q.id >= 1023 ? 1 : q.id + 1;
+	if (VEC_PUSH(l.v, l.n, l.cap, q))
+		goto oom;
+	memset(&q, 0, sizeof(q)); /* the list owns it now */
+	struct ww_quarantine *nq = &l.v[l.n - 1];
+	if (ww_quar_enforce(&l, &was, &k, now, &err))
+		goto fail;
+	enforced_ms = ms_since(&t0);
+	if (ww_quar_save(ww_state_dir(s), &l, &err)) {
+		/* Not recorded: not enforced either. */
+		struct strbuf undo = {0};
+		ww_quar_enforce(&was, &l, &k, now, &undo);
+		sb_free(&undo);
+		goto fail;
+	}
+	if (ww_quar_log(ww_state_dir(s), "add", nq, 0, now, &err))
+		goto fail;
+	/* Established sessions end now that new packets of them are dropped. */
+	if (ww_quar_cut(nq, &k, &cut_ct, &cut_xdp, &err)) {
+		ww_errorf("quarantine add: q%u is in force, but cutting its sessions failed: %s",
+			  nq->id, sb_str(&err));
+		sb_reset(&err);
+	}
+	if (json) {
+		struct strbuf r = {0};
+		ww_quarantine_json(nq, now, &r);
+		printf("{\"quarantine\": %s, \"enforced_ms\": %.3f, \"cut\": {\"conntrack\": %lu, "
+		       "\"xdp\": %lu}, \"total_ms\": %.3f}\n",
+		       sb_str(&r), enforced_ms, cut_ct, cut_xdp, ms_since(&t0));
+		sb_free(&r);
+	} else {
+		print_one(nq, now, 0, 0);
+		printf("in force after %.1f ms; cut %lu conntrack and %lu XDP connection(s)\n",
+		       enforced_ms, cut_ct, cut_xdp);
+		if (br.len)
+			printf("stopped (not kept):\n%s", sb_str(&br));
+	}
+	rc = WW_EXIT_OK;
+	goto out;
+oom:
+	sb_add(&err, strerror(ENOMEM));
+fail:
+	ww_errorf("quarantine add: %s", sb_str(&err));
+out:
+	ww_quarantine_clear(&q);
+	ww_policy_free(p);
+	ww_quar_list_free(&l);
+	ww_quar_list_free(&was);
+	ww_state_close(s);
+	sb_free(&err);
+	sb_free(&br);
+	return rc;
+}
+
+/* Re-applies the recorded quarantines (after a reboot, or a table deleted by hand). */
+static int q_restore(int argc, char **argv)
+{
+	const char *state_dir = NULL, *bpffs = NULL;
+	struct ww_opt opts[] = {{"--state-dir", &state_dir, NULL},
+				{"--bpffs", &bpffs, NULL},
+				{NULL, NULL, NULL}};
+	struct strbuf err = {0};
+	size_t kept;
+	int npos;
+
+	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
+		return ww_usage("quarantine");
+	if (ww_quarantine_restore(state_dir, bpffs, ww_now(), &kept, &err)) {
+		ww_errorf("quarantine restore: %s", sb_str(&err));
+		sb_free(&err);
+		return WW_EXIT_USAGE;
+	}
+	printf("%zu quarantine(s) in force\n", kept);
+	sb_free(&err);
+	return WW_EXIT_OK;
+}
+
+int cmd_quarantine(int argc, char **argv)
+{
+	if (argc < 2)
+		return ww_usage("quarantine");
+	if (!strcmp(argv[1], "add"))
+		return q_add(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return q_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "remove"))
+		return q_remove(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "restore"))
+		return q_restore(argc - 1, argv + 1);
+	ww_errorf("quarantine: unknown action \"%s\" (add, list, remove or restore)", argv[1]);
+	return WW_EXIT_USAGE;
+}

@@ -1,0 +1,764 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The quarantine overlay in nftables: table inet wardwall_quarantine, its own table so that
+ * apply's reading, diffing and generation mark of `table inet wardwall` never see it.
+ *
+ *   chain forward|input|output  (filter hooks, priority filter - 10: before wardwall's table)
+ *       meta nfproto ipv4 ip saddr @q<id>-4 jump q<id>     (and daddr, and ip6, per quarantine)
+ *   chain q<id>
+ *       <kept flow pair and term> return                   (opening direction, dport)
+ *       <the same, reversed>      return                   (replies, sport)
+ *       counter name "q<id>"
+ *       limit rate R/second burst R packets log prefix "ww:deny:quarantine/q<id>" group G
+ *       drop
+ *   set q<id>-4, q<id>-6   interval, timeout: the target's prefixes, each element timing out
+ *                          at the quarantine's end (the kernel ends it, controller or not)
+ *
+ * Every sync rebuilds the table in one transaction (create, delete, create: the idiom that
+ * works whether or not it exists), carrying each quarantine's counter over: its cost depends on
+ * the quarantines, never on the policy. A kept flow "returns" rather than accepts, so that a
+ * packet between two quarantined targets must be kept by both, and wardwall's own table still
+ * decides it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "quarantine.h"
+
+#define QBUF (4u << 20)
+
+struct qb {
+	char *buf;
+	struct mnl_nlmsg_batch *b;
+	uint32_t seq, seq0, last; /* last: the last message that asks for an acknowledgement */
+	int err;
+};
+
+static struct nlmsghdr *hdr(struct qb *q, int type, int flags)
+{
+	if (q->err)
+		return NULL;
+	if (mnl_nlmsg_batch_current(q->b) == NULL ||
+	    mnl_nlmsg_batch_size(q->b) + 65536 > QBUF) {
+		q->err = -E2BIG;
+		return NULL;
+	}
+	struct nlmsghdr *n = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(q->b), (uint16_t)type,
+						   NFPROTO_INET, (uint16_t)(flags | NLM_F_ACK),
+						   q->seq);
+	q->last = q->seq++;
+	return n;
+}
+
+static void next(struct qb *q)
+{
+	mnl_nlmsg_batch_next(q->b);
+}
+
+static void table_msg(struct qb *q, int type, int flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *n = hdr(q, type, flags);
+
+	if (!t || !n) {
+		q->err = q->err ? q->err : -ENOMEM;
+		nftnl_table_free(t);
+		return;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, WW_QUAR_TABLE);
+	nftnl_table_nlmsg_build_payload(n, t);
+	nftnl_table_free(t);
+	next(q);
+}
+
+static void chain_msg(struct qb *q, const char *name, int hook)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *n = hdr(q, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+
+	if (!c || !n) {
+		q->err = q->err ? q->err : -ENOMEM;
+		nftnl_chain_free(c);
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, WW_QUAR_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	if (hook >= 0) {
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, -10);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	nftnl_chain_nlmsg_build_payload(n, c);
+	nftnl_chain_free(c);
+	next(q);
+}
+
+static void counter_msg(struct qb *q, const char *name, uint64_t pkts, uint64_t bytes)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nlmsghdr *n = hdr(q, NFT_MSG_NEWOBJ, NLM_F_CREATE);
+
+	if (!o || !n) {
+		q->err = q->err ? q->err : -ENOMEM;
+		nftnl_obj_free(o);
+		return;
+	}
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, WW_QUAR_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, pkts);
+	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, bytes);
+	nftnl_obj_nlmsg_build_payload(n, o);
+	nftnl_obj_free(o);
+	next(q);
+}
+
+/* The target's prefixes of one family as interval elements timing out after timeout_ms (0:
+ * never). */
+static void set_msgs(struct qb *q, const char *name, int family, const struct ww_quarantine *qu,
+		     uint64_t timeout_ms)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	unsigned int bytes = family == WW_INET ? 4 : 16;
+	struct nlmsghdr *n = hdr(q, NFT_MSG_NEWSET, NLM_F_CREATE);
+	size_t nel = 0;
+
+	if (!s || !n) {
+		q->err = q->err ? q->err : -ENOMEM;
+		nftnl_set_free(s);
+		return;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, WW_QUAR_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, q->seq);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, family == WW_INET ? 7 : 8); /* ipv4/6_addr */
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, bytes);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | NFT_SET_TIMEOUT);
+	nftnl_set_nlmsg_build_payload(n, s);
+	next(q);
+	for (size_t i = 0; i < qu->npfx; i++) {
+		const struct ww_prefix *p = &qu->pfx[i];
+		if (p->a.family != family)
+			continue;
+		u128 lo = ww_prefix_first(p), hi = ww_prefix_last(p);
+		u128 max = family == WW_INET ? 0xffffffffu : ~(u128)0;
+		uint8_t kb[16];
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		if (!e) {
+			q->err = -ENOMEM;
+			break;
+		}
+		ww_addr_bytes(family, lo, kb);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, kb, bytes);
+		if (timeout_ms)
+			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+		nftnl_set_elem_add(s, e);
+		nel++;
+		if (hi != max) {
+			e = nftnl_set_elem_alloc();
+			if (!e) {
+				q->err = -ENOMEM;
+				break;
+			}
+			ww_addr_bytes(family, hi + 1, kb);
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, kb, bytes);
+			/* The kernel takes no timeout on an interval's end: its start has it. */
+			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+			nftnl_set_elem_add(s, e);
+		}
+	}
+	if (nel && !q->err && (n = hdr(q, NFT_MSG_NEWSETELEM, NLM_F_CREATE))) {
+		nftnl_set_elems_nlmsg_build_payload(n, s);
+		next(q);
+	}
+	nftnl_set_free(s);
+}
+
+/* ---- expressions ---- */
+
+static void x_add(struct nftnl_rule *r, struct nftnl_expr *e, int *err)
+{
+	if (!e)
+		*err = -ENOMEM;
+	else
+		nftnl_rule_add_expr(r, e);
+}
+
+static struct nftnl_expr *x_meta(uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	return e;
+}
+
+static struct nftnl_expr *x_cmp(const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	return e;
+}
+
+static struct nftnl_expr *x_payload(uint32_t base, uint32_t off, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	}
+	return e;
+}
+
+static void m_nfproto(struct nftnl_rule *r, int family, int *err)
+{
+	uint8_t v = family == WW_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+
+	x_add(r, x_meta(NFT_META_NFPROTO), err);
+	x_add(r, x_cmp(&v, 1), err);
+}
+
+/* The source (dst false) or destination address within a prefix. */
+static void m_addr(struct nftnl_rule *r, const struct ww_prefix *p, bool dst, int *err)
+{
+	bool v4 = p->a.family == WW_INET;
+	uint32_t len = v4 ? 4 : 16, off = v4 ? (dst ? 16 : 12) : (dst ? 24 : 8);
+	uint8_t a[16], m[16], z[16] = {0};
+	u128 mask = p->len ? ~(u128)0 << (ww_family_bits(p->a.family) - p->len) : 0;
+
+	x_add(r, x_payload(NFT_PAYLOAD_NETWORK_HEADER, off, len), err);
+	if (p->len < ww_family_bits(p->a.family)) {
+		struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+		ww_addr_bytes(p->a.family, mask, m);
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, m, len);
+			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, z, len);
+		}
+		x_add(r, e, err);
+	}
+	ww_addr_bytes(p->a.family, ww_prefix_first(p), a);
+	x_add(r, x_cmp(a, len), err);
+}
+
+/* The protocol and its key range: destination port (sport false) or source port, or ICMP type. */
+static void m_term(struct nftnl_rule *r, const struct ww_term *t, bool sport, int *err)
+{
+	uint8_t proto = (uint8_t)t->proto;
+
+	if (t->proto == WW_PROTO_ANY)
+		return;
+	x_add(r, x_meta(NFT_META_L4PROTO), err);
+	x_add(r, x_cmp(&proto, 1), err);
+	unsigned int max = ww_proto_key_max(t->proto);
+	if (!max || (t->lo == 0 && t->hi == max))
+		return;
+	if (ww_proto_has_types(t->proto)) {
+		/* Replies to an echo are another type: the reverse direction takes any. */
+		if (sport)
+			return;
+		x_add(r, x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1), err);
+		uint8_t lo = (uint8_t)t->lo, hi = (uint8_t)t->hi;
+		if (lo == hi) {
+			x_add(r, x_cmp(&lo, 1), err);
+		} else {
+			struct nftnl_expr *e = nftnl_expr_alloc("range");
+			if (e) {
+				nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+				nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
+				nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, &lo, 1);
+				nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, &hi, 1);
+			}
+			x_add(r, e, err);
+		}
+		return;
+	}
+	x_add(r, x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, sport ? 0 : 2, 2), err);
+	uint16_t lo = htons(t->lo), hi = htons(t->hi);
+	if (t->lo == t->hi) {
+		x_add(r, x_cmp(&lo, 2), err);
+	} else {
+		struct nftnl_expr *e = nftnl_expr_alloc("range");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
+			nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, &lo, 2);
+			nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, &hi, 2);
+		}
+		x_add(r, e, err);
+	}
+}
+
+static void s_verdict(struct nftnl_rule *r, int verdict, const char *chain, int *err)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+		if (chain)
+			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	}
+	x_add(r, e, err);
+}
+
+static struct nftnl_rule *rule_new(const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r) {
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, WW_QUAR_TABLE);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	}
+	return r;
+}
+
+static void rule_msg(struct qb *q, struct nftnl_rule *r, int err)
+{
+	struct nlmsghdr *n;
+
+	if (!r || err) {
+		q->err = q->err ? q->err : err ? err : -ENOMEM;
+	} else if ((n = hdr(q, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND))) {
+		nftnl_rule_nlmsg_build_payload(n, r);
+		next(q);
+	}
+	nftnl_rule_free(r);
+}
+
+static bool pfx_overlap_target(const struct ww_quarantine *qu, const struct ww_prefix *p)
+{
+	for (size_t i = 0; i < qu->npfx; i++)
+		if (qu->pfx[i].a.family == p->a.family &&
+		    (ww_prefix_covers(&qu->pfx[i], p) || ww_prefix_covers(p, &qu->pfx[i])))
+			return true;
+	return false;
+}
+
+/* One "return" rule per kept (from prefix, to prefix, term), in each direction. "*" is any
+ * address of the family (the target side is known to be the target: the chain is only reached
+ * for its packets). */
+static void keep_rules(struct qb *q, const char *chain, const struct ww_quarantine *qu)
+{
+	static const struct ww_prefix any4 = {.a = {.family = WW_INET}, .len = 0},
+				      any6 = {.a = {.family = WW_INET6}, .len = 0};
+
+	for (size_t i = 0; i < qu->nkeep; i++) {
+		const struct ww_qkeep *k = &qu->keep[i];
+		for (int fam = WW_INET; fam <= WW_INET6; fam += 2) {
+			const struct ww_prefix *anyp = fam == WW_INET ? &any4 : &any6;
+			size_t nf = k->from_all ? 1 : k->nfrom, nt = k->to_all ? 1 : k->nto;
+			for (size_t a = 0; a < nf; a++) {
+				const struct ww_prefix *pf = k->from_all ? anyp : &k->from[a];
+				if (pf->a.family != fam)
+					continue;
+				for (size_t b = 0; b < nt; b++) {
+					const struct ww_prefix *pt = k->to_all ? anyp : &k->to[b];
+					if (pt->a.family != fam ||
+					    (!pfx_overlap_target(qu, pf) && !pfx_overlap_target(qu, pt)))
+						continue;
+					for (size_t t = 0; t < k->nterms; t++)
+						for (int rev = 0; rev < 2; rev++) {
+							struct nftnl_rule *r = rule_new(chain);
+							int err = 0;
+							if (r) {
+								m_nfproto(r, fam, &err);
+								m_addr(r, rev ? pt : pf, false, &err);
+								m_addr(r, rev ? pf : pt, true, &err);
+								m_term(r, &k->terms[t], rev, &err);
+								s_verdict(r, NFT_RETURN, NULL, &err);
+							}
+							rule_msg(q, r, err);
+						}
+				}
+			}
+		}
+	}
+}
+
+static void drop_rules(struct qb *q, const char *chain, const char *counter,
+		       const struct ww_quar_kctx *k)
+{
+	struct nftnl_rule *r = rule_new(chain);
+	struct nftnl_expr *e;
+	int err = 0;
+	char prefix[64];
+
+	if (r && (e = nftnl_expr_alloc("objref"))) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
+		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, counter);
+		nftnl_rule_add_expr(r, e);
+	} else {
+		err = -ENOMEM;
+	}
+	rule_msg(q, r, err);
+	if (k->log_rate) {
+		r = rule_new(chain);
+		err = 0;
+		if (r && (e = nftnl_expr_alloc("limit"))) {
+			nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, k->log_rate);
+			nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, k->log_rate);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+			nftnl_rule_add_expr(r, e);
+		} else {
+			err = -ENOMEM;
+		}
+		snprintf(prefix, sizeof(prefix), "ww:deny:quarantine/%s", counter);
+		if (!err && (e = nftnl_expr_alloc("log"))) {
+			nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, k->log_group);
+			nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+			nftnl_rule_add_expr(r, e);
+		} else {
+			err = -ENOMEM;
+		}
+		rule_msg(q, r, err);
+	}
+	r = rule_new(chain);
+	err = 0;
+	if (r)
+		s_verdict(r, NF_DROP, NULL, &err);
+	rule_msg(q, r, err);
+}
+
+/* IPv6 neighbour discovery (ICMPv6 133-137) is never quarantined: without it a quarantined
+ * address could not even reach its kept flows, and wardwall's own table lets it pass too. */
+static void nd_rule(struct qb *q, const char *base)
+{
+	struct nftnl_rule *r = rule_new(base);
+	struct ww_term nd = {.proto = WW_PROTO_ICMPV6, .lo = 133, .hi = 137};
+	int err = 0;
+
+	if (r) {
+		m_nfproto(r, WW_INET6, &err);
+		m_term(r, &nd, false, &err);
+		s_verdict(r, NF_ACCEPT, NULL, &err);
+	}
+	rule_msg(q, r, err);
+}
+
+/* The base chains' jumps: each address of each family in the quarantine's sets. */
+static void jump_rules(struct qb *q, const char *base, const struct ww_quarantine *qu)
+{
+	char chain[16], set[20];
+
+	snprintf(chain, sizeof(chain), "q%u", qu->id);
+	for (int fam = WW_INET; fam <= WW_INET6; fam += 2) {
+		bool any = false;
+		for (size_t i = 0; i < qu->npfx; i++)
+			any |= qu->pfx[i].a.family == fam;
+		if (!any)
+			continue;
+		snprintf(set, sizeof(set), "q%u-%d", qu->id, fam);
+		for (int dst = 0; dst < 2; dst++) {
+			struct nftnl_rule *r = rule_new(base);
+			struct nftnl_expr *e;
+			int err = 0;
+			if (!r) {
+				rule_msg(q, r, -ENOMEM);
+				continue;
+			}
+			m_nfproto(r, fam, &err);
+			x_add(r, x_payload(NFT_PAYLOAD_NETWORK_HEADER,
+					   fam == WW_INET ? (dst ? 16 : 12) : (dst ? 24 : 8),
+					   fam == WW_INET ? 4 : 16),
+			      &err);
+			if ((e = nftnl_expr_alloc("lookup"))) {
+				nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+				nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+			}
+			x_add(r, e, &err);
+			s_verdict(r, NFT_JUMP, chain, &err);
+			rule_msg(q, r, err);
+		}
+	}
+}
+
+/* ---- talking to the kernel ---- */
+
+struct ctr {
+	char name[32];
+	uint64_t pkts, bytes;
+};
+
+struct ctrs {
+	struct ctr *v;
+	size_t n, cap;
+};
+
+static int ctr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ctrs *c = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct ctr x = {0};
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER) {
+		snprintf(x.name, sizeof(x.name), "%s", nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
+		x.pkts = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+		x.bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+		if (VEC_PUSH(c->v, c->n, c->cap, x)) {
+			nftnl_obj_free(o);
+			return MNL_CB_ERROR;
+		}
+	}
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+/* The overlay's counters, with their values; none when the table does not exist. */
+static int read_counters(struct mnl_socket *nl, struct ctrs *c)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
+	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nlmsghdr *n;
+	ssize_t got;
+	int e = 0;
+
+	if (!o)
+		return -ENOMEM;
+	n = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP, seq);
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, WW_QUAR_TABLE);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_nlmsg_build_payload(n, o);
+	nftnl_obj_free(o);
+	if (mnl_socket_sendto(nl, n, n->nlmsg_len) < 0)
+		return -errno;
+	while ((got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		e = mnl_cb_run(buf, (size_t)got, seq, portid, ctr_cb, c);
+		if (e <= 0)
+			break;
+	}
+	if (got < 0)
+		return -errno;
+	return e < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static int commit(struct mnl_socket *nl, struct qb *q, struct strbuf *err)
+{
+	char buf[16384];
+	uint32_t last = q->last;
+	int fd = mnl_socket_get_fd(nl), result = 0;
+	bool done = false;
+
+	/* The kernel takes the batch as one message: the send buffer must hold all of it. */
+	set_sockbuf(fd, SO_SNDBUF, SO_SNDBUFFORCE, mnl_nlmsg_batch_size(q->b) + 65536);
+	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(q->b), mnl_nlmsg_batch_size(q->b)) < 0) {
+		sb_addf(err, "nftables: sending the quarantine transaction: %s", strerror(errno));
+		return -errno;
+	}
+	while (!done) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, 10000) <= 0) {
+			sb_add(err, "nftables: no answer to the quarantine transaction");
+			return -ETIMEDOUT;
+		}
+		int len = (int)recv(fd, buf, sizeof(buf), 0);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (struct nlmsghdr *n = (struct nlmsghdr *)buf; mnl_nlmsg_ok(n, len);
+		     n = mnl_nlmsg_next(n, &len)) {
+			if (n->nlmsg_type != NLMSG_ERROR)
+				continue;
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(n);
+			if (e->error && !result) {
+				result = e->error;
+				sb_addf(err, "nftables: the quarantine transaction was refused "
+					     "(message %u): %s",
+					n->nlmsg_seq - q->seq0, strerror(-e->error));
+				done = true;
+			}
+			if (n->nlmsg_seq == last)
+				done = true;
+		}
+	}
+	return result;
+}
+
+static int run(struct qb *q, struct strbuf *err)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	int e;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		e = -errno;
+		sb_addf(err, "nftables: netlink socket: %s", strerror(errno));
+		if (nl)
+			mnl_socket_close(nl);
+		return e;
+	}
+	e = commit(nl, q, err);
+	mnl_socket_close(nl);
+	return e;
+}
+
+static int qb_init(struct qb *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->buf = malloc(QBUF);
+	if (!q->buf)
+		return -ENOMEM;
+	q->b = mnl_nlmsg_batch_start(q->buf, QBUF);
+	q->seq = q->seq0 = (uint32_t)time(NULL);
+	nftnl_batch_begin(mnl_nlmsg_batch_current(q->b), q->seq++);
+	mnl_nlmsg_batch_next(q->b);
+	return 0;
+}
+
+static void qb_end(struct qb *q)
+{
+	nftnl_batch_end(mnl_nlmsg_batch_current(q->b), q->seq++);
+	mnl_nlmsg_batch_next(q->b);
+}
+
+static void qb_free(struct qb *q)
+{
+	if (q->b)
+		mnl_nlmsg_batch_stop(q->b);
+	free(q->buf);
+}
+
+static bool in_force(const struct ww_quarantine *q, int64_t now)
+{
+	return !q->until || q->until > now;
+}
+
+int ww_quar_nft_sync(const struct ww_quar_list *l, const struct ww_quar_kctx *k, int64_t now,
+		     struct strbuf *err)
+{
+	static const struct {
+		const char *name;
+		int hook;
+	} bases[] = {{"forward", NF_INET_FORWARD}, {"input", NF_INET_LOCAL_IN},
+		     {"output", NF_INET_LOCAL_OUT}};
+	struct ctrs old = {0};
+	struct mnl_socket *nl;
+	struct qb q;
+	size_t active = 0;
+	int e;
+
+	for (size_t i = 0; i < l->n; i++)
+		active += in_force(&l->v[i], now);
+	if ((e = qb_init(&q)))
+		return e;
+	/* The counters so far, to carry over: one small dump of this table only. */
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0)
+		read_counters(nl, &old);
+	if (nl)
+		mnl_socket_close(nl);
+	table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	table_msg(&q, NFT_MSG_DELTABLE, 0);
+	if (active) {
+		table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		for (size_t i = 0; i < l->n; i++) {
+			const struct ww_quarantine *qu = &l->v[i];
+			char name[16], set[20];
+			uint64_t pk = 0, by = 0, ms = 0;
+			if (!in_force(qu, now))
+				continue;
+			snprintf(name, sizeof(name), "q%u", qu->id);
+			for (size_t c = 0; c < old.n; c++)
+				if (!strcmp(old.v[c].name, name))
+					pk = old.v[c].pkts, by = old.v[c].bytes;
+			counter_msg(&q, name, pk, by);
+			if (qu->until)
+				ms = (uint64_t)(qu->until - now) * 1000;
+			for (int fam = WW_INET; fam <= WW_INET6; fam += 2) {
+				snprintf(set, sizeof(set), "q%u-%d", qu->id, fam);
+				set_msgs(&q, set, fam, qu, ms);
+			}
+			chain_msg(&q, name, -1);
+			keep_rules(&q, name, qu);
+			drop_rules(&q, name, name, k);
+		}
+		for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
+			chain_msg(&q, bases[b].name, bases[b].hook);
+			nd_rule(&q, bases[b].name);
+			for (size_t i = 0; i < l->n; i++)
+				if (in_force(&l->v[i], now))
+					jump_rules(&q, bases[b].name, &l->v[i]);
+		}
+	}
+	free(old.v);
+	if (q.err) {
+		sb_addf(err, "nftables: building the quarantine transaction: %s", strerror(-q.err));
+		qb_free(&q);
+		return q.err;
+	}
+	qb_end(&q);
+	e = run(&q, err);
+	qb_free(&q);
+	return e;
+}
+
+int ww_quar_nft_clear(struct strbuf *err)
+{
+	struct qb q;
+	int e;
+
+	if ((e = qb_init(&q)))
+		return e;
+	table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	table_msg(&q, NFT_MSG_DELTABLE, 0);
+	qb_end(&q);
+	e = q.err ? q.err : run(&q, err);
+	qb_free(&q);
+	return e;
+}
+
+int ww_quar_nft_counter(unsigned int id, uint64_t *packets)
+{
+	struct ctrs c = {0};
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	char name[16];
+	int e = -ENOENT;
+
+	*packets = 0;
+	if (!nl)
+		return -errno;
+	snprintf(name, sizeof(name), "q%u", id);
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0 && read_counters(nl, &c) == 0)
+		for (size_t i = 0; i < c.n; i++)
+			if (!strcmp(c.v[i].name, name)) {
+				*packets = c.v[i].pkts;
+				e = 0;
+			}
+	mnl_socket_close(nl);
+	free(c.v);
+	return e;
+}

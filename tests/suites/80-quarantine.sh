@@ -1,0 +1,208 @@
+#!/bin/bash
+# End to end, quarantine (docs/incident.md), once per tier: the example hospital with
+# "xdp": "off" (nftables alone), then as written (XDP first, nftables behind it), on the simulated
+# network of tests/e2e/lib.sh, applied in the gateway namespace.
+#
+#   - a workstation mid-transfer: its TCP session (tcp-hold through the gateway) dies at the next
+#     segment once it is quarantined, and nftables holds no conntrack entry of it any more;
+#   - a zone (infusion): the pumps keep reaching their pump server (life-critical flow, and
+#     --strict --keep), NTP from a pump stops; --strict without --keep is refused (the must-allow
+#     invariant pumps-reach-server) and goes through with --force;
+#   - list --json counts blocked packets; remove lets the traffic through again;
+#   - expiry: --for 2s ends by itself (the kernel's timeout, the program's clock);
+#   - restore after a simulated reboot (the overlay wiped): the unexpired quarantine is back;
+#   - --dry-run names the flow and invariant that would stop, and changes nothing.
+#
+# Needs root. Everything happens in namespaces this script creates (ww<random>-*) and deletes on
+# exit; the root namespace's ruleset, links and /sys/fs/bpf are never touched.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+WARDWALL=${WARDWALL:-$PWD/build/wardwall}
+EXAMPLE=policies/example-hospital.json
+unset WARDWALL_NOW
+
+# shellcheck source=tests/e2e/tap.sh
+. tests/e2e/tap.sh
+
+skip_unless nft conntrack
+
+# shellcheck source=tests/e2e/lib.sh
+. tests/e2e/lib.sh
+STREAM=$WW_E2E_DIR/stream.py
+tmp=$(mktemp -d)
+BPFFS=$tmp/bpf
+mkdir -p "$BPFFS"
+hold_pid= echo_pid=
+cleanup() {
+	local pid
+	for pid in $hold_pid $echo_pid; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	ww_sim_down
+	if mountpoint -q "$BPFFS"; then
+		umount "$BPFFS" || umount -l "$BPFFS"
+	fi
+	mountpoint -q "$BPFFS" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+xdp_ok=true
+mount -t bpf bpf "$BPFFS" 2>/dev/null || xdp_ok=false
+export WARDWALL_BPFFS=$BPFFS
+
+gwx() { ip netns exec "$(ww_gw)" "$@"; }
+ww() { gwx "$WARDWALL" "$@" >"$tmp/out" 2>"$tmp/err"; }
+probe() { ww_probe "$1" "$(ww_addr "$1" "$4")" "$(ww_addr "$2" "$4")" "$3" "$5" 0.5 >/dev/null 2>&1; }
+
+hold() { echo "$1" >&"${HOLD[1]}" && read -r -t 10 reply <&"${HOLD[0]}" && echo "$reply"; }
+
+run_tier() {
+	local tier=$1 policy=$2 ws4 his4 got q
+	export WARDWALL_STATE_DIR=$tmp/state-$tier
+	ww_sim_up "$policy" || { fail "$tier: simulation up"; return; }
+	if ! ww apply "$policy"; then
+		fail "$tier: apply" "$(cat "$tmp/err")"
+		ww_sim_down
+		return
+	fi
+	ww_serve "tcp:8443,udp:123" biomed identity >/dev/null || fail "$tier: probe servers"
+
+	# A workstation mid-transfer: a held session to the HIS (ws-to-his, https).
+	ws4=$(ww_addr workstations 4) his4=$(ww_addr ehr/his-app 4)
+	rm -f "$tmp/ready"
+	ip netns exec "$(ww_ns ehr)" "$WW_PYTHON" "$STREAM" tcp-echo "$his4" 443 "$tmp/ready" \
+		>/dev/null 2>&1 &
+	echo_pid=$!
+	for _ in $(seq 50); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
+	coproc HOLD { ip netns exec "$(ww_ns workstations)" "$WW_PYTHON" "$STREAM" tcp-hold "$ws4" "$his4" 443 2>&1; }
+	hold_pid=$HOLD_PID
+	read -r -t 10 got <&"${HOLD[0]}"
+	if [ "$got" = connected ] && [ "$(hold "send a1 2")" = "echo a1" ]; then
+		ok "$tier: a workstation's session to the HIS is up"
+	else
+		fail "$tier: a workstation's session to the HIS is up" "got: $got"
+	fi
+	if ww quarantine add "$ws4" --reason "ransomware alert" --ticket INC-1 --json; then
+		ok "$tier: quarantine add $ws4 ($(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("in force after %.1f ms, %d conntrack and %d XDP entries cut" % (d["enforced_ms"], d["cut"]["conntrack"], d["cut"]["xdp"]))' "$tmp/out"))"
+	else
+		fail "$tier: quarantine add $ws4" "$(cat "$tmp/err")"
+	fi
+	got=$(hold "send a2 2")
+	[ "$got" = timeout ] && ok "$tier: the session dies at its next segment" ||
+		fail "$tier: the session dies at its next segment" "got: $got"
+	if [ "$tier" = nftables ]; then
+		got=$(gwx conntrack -L -s "$ws4" -p tcp --dport 443 2>/dev/null | grep -c ESTABLISHED)
+		[ "$got" = 0 ] && ok "$tier: no established conntrack entry of it is left" ||
+			fail "$tier: no established conntrack entry of it is left" "$got entries"
+	fi
+	if probe workstations ehr/his-app tcp 4 443; then
+		fail "$tier: a new connection from it is dropped"
+	else
+		ok "$tier: a new connection from it is dropped"
+	fi
+	kill "$hold_pid" 2>/dev/null
+	wait "$hold_pid" 2>/dev/null
+	hold_pid=
+	probe workstations identity/ntp udp 6 123 && ok "$tier: its zone's other addresses still work" ||
+		fail "$tier: its zone's other addresses still work"
+
+	# A zone: the pumps keep their pump server (life-critical), not NTP.
+	gwx "$WARDWALL" quarantine add infusion --strict --dry-run >"$tmp/out" 2>"$tmp/err"
+	if grep -q "flow pumps-to-server would stop for infusion" "$tmp/out" &&
+		grep -q "invariant pumps-reach-server would stop" "$tmp/out" &&
+		! gwx nft list table inet wardwall_quarantine 2>/dev/null | grep -q 'q2'; then
+		ok "$tier: --dry-run names the flow and the invariant a strict zone quarantine would stop"
+	else
+		fail "$tier: --dry-run names what would stop" "$(cat "$tmp/out" "$tmp/err")"
+	fi
+	if ww quarantine add infusion --reason "lateral movement" && grep -q "pumps-to-server (life-critical)" "$tmp/out"; then
+		ok "$tier: quarantine add infusion keeps pumps-to-server (life-critical)"
+	else
+		fail "$tier: quarantine add infusion" "$(cat "$tmp/out" "$tmp/err")"
+	fi
+	for fam in 4 6; do
+		probe infusion biomed/pump-server tcp "$fam" 8443 && ok "$tier: pump -> pump server works, IPv$fam" ||
+			fail "$tier: pump -> pump server works, IPv$fam"
+		probe infusion identity/ntp udp "$fam" 123 && fail "$tier: pump -> NTP is dropped, IPv$fam" ||
+			ok "$tier: pump -> NTP is dropped, IPv$fam"
+	done
+	ww quarantine list --json
+	q=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["quarantines"] if x["record"]["target"] == "infusion"][0]
+b = r["blocked"]["nftables"] + r["blocked"]["xdp"]
+print(r["record"]["id"] if b > 0 else "none")' "$tmp/out" 2>/dev/null)
+	[ "${q:-none}" != none ] && ok "$tier: list --json counts what it blocked" ||
+		fail "$tier: list --json counts what it blocked" "$(cat "$tmp/out")"
+	if ww quarantine remove "$q" && probe infusion identity/ntp udp 4 123; then
+		ok "$tier: remove $q: NTP from the pumps works again"
+	else
+		fail "$tier: remove $q" "$(cat "$tmp/out" "$tmp/err")"
+	fi
+	if ww quarantine add infusion --strict --reason x; then
+		fail "$tier: --strict without --keep is refused (must-allow invariant)"
+	else
+		grep -q "pumps-reach-server" "$tmp/err" && ok "$tier: --strict without --keep is refused (must-allow invariant)" ||
+			fail "$tier: --strict refused for the invariant" "$(cat "$tmp/err")"
+	fi
+	if ww quarantine add infusion --strict --keep pumps-to-server --reason x &&
+		probe infusion biomed/pump-server tcp 4 8443 && ! probe infusion identity/ntp udp 4 123; then
+		ok "$tier: --strict --keep pumps-to-server keeps the pump server only"
+	else
+		fail "$tier: --strict --keep pumps-to-server" "$(cat "$tmp/out" "$tmp/err")"
+	fi
+	q=$(gwx "$WARDWALL" quarantine list --json | python3 -c 'import json,sys; print([x["record"]["id"] for x in json.load(sys.stdin)["quarantines"] if x["record"]["target"]=="infusion"][0])')
+	ww quarantine remove "$q"
+	if ww quarantine add infusion --strict --force --reason x && ! probe infusion biomed/pump-server tcp 4 8443; then
+		ok "$tier: --strict --force cuts the pump server too"
+	else
+		fail "$tier: --strict --force" "$(cat "$tmp/out" "$tmp/err")"
+	fi
+	q=$(gwx "$WARDWALL" quarantine list --json | python3 -c 'import json,sys; print([x["record"]["id"] for x in json.load(sys.stdin)["quarantines"] if x["record"]["target"]=="infusion"][0])')
+	ww quarantine remove "$q"
+
+	# Expiry, by the kernel: nothing runs after the command.
+	if ww quarantine add identity/ntp --for 2s --reason "short" &&
+		! probe infusion identity/ntp udp 4 123; then
+		sleep 2.5
+		probe infusion identity/ntp udp 4 123 && ok "$tier: --for 2s ends by itself" ||
+			fail "$tier: --for 2s ends by itself"
+	else
+		fail "$tier: --for 2s is in force at first" "$(cat "$tmp/out" "$tmp/err")"
+	fi
+
+	# Restore after a simulated reboot: the overlay is gone, the records are not. One
+	# quarantine is still due, the other expires while the machine is "down".
+	ww quarantine add identity/ntp --for 1h --reason "reboot test"
+	ww quarantine add biomed/monitor-gw --for 2s --reason "expires while down"
+	gwx nft delete table inet wardwall_quarantine
+	if [ "$tier" = xdp ]; then
+		# A reboot empties bpffs: the pinned program and maps are gone; apply loads them again.
+		gwx "$WARDWALL" remove >/dev/null 2>&1
+		ww apply "$policy"
+	fi
+	sleep 2.5
+	if probe infusion identity/ntp udp 4 123 && ww quarantine restore &&
+		grep -q '^2 quarantine' "$tmp/out" && ! probe infusion identity/ntp udp 4 123 &&
+		ww quarantine list && ! grep -q monitor-gw "$tmp/out" &&
+		grep -q '"event": "expire".*monitor-gw' "$WARDWALL_STATE_DIR/quarantine-log.jsonl"; then
+		ok "$tier: restore after a reboot brings back the unexpired quarantine and drops the expired one"
+	else
+		fail "$tier: restore after a reboot" "$(cat "$tmp/out" "$tmp/err" "$WARDWALL_STATE_DIR/quarantines.json")"
+	fi
+	kill "$echo_pid" 2>/dev/null
+	wait "$echo_pid" 2>/dev/null
+	echo_pid=
+	ww_sim_down
+}
+
+ww_policy_nft_only "$EXAMPLE" "$tmp/nft.json" || exit 2
+run_tier nftables "$tmp/nft.json"
+if $xdp_ok; then
+	run_tier xdp "$EXAMPLE"
+else
+	ok "xdp tier # SKIP cannot mount a private bpffs"
+fi
+finish
