@@ -177,7 +177,8 @@ static int export(int argc, char **argv)
 		goto out;
 	}
 	have_c = true;
-	struct ww_ev_opts o = {.since = since, .state_dir = dir, .chain = chain, .nchain = nchain};
+	struct ww_ev_opts o = {.since = since, .state_dir = dir, .chain = chain, .nchain = nchain,
+				 .bpffs = bpffs};
 	if (ww_evidence_build(&c, &o, &ev)) {
 		ww_errorf("evidence export: %s", strerror(ENOMEM));
 		goto out;

@@ -18,6 +18,7 @@
 #include "nft_nl.h"
 #include "policy.h"
 #include "policy_diff.h"
+#include "quarantine.h"
 #include "state.h"
 #include "timeutil.h"
 
@@ -284,6 +285,8 @@ int cmd_plan(int argc, char **argv)
 			print_json(&pl, &out);
 		else
 			print_text(&pl, pos[0], &out);
+		/* Quarantines are a runtime overlay in their own table: shown, never drift. */
+		ww_quar_report_into(state_dir, NULL, ww_now(), json, &out);
 		fputs(sb_str(&out), stdout);
 		rc = detailed && (pl.work.n || pl.work.replace) ? 2 : WW_EXIT_OK;
 	}

@@ -18,6 +18,7 @@
 #include "nft_nl.h"
 #include "policy.h"
 #include "nft_readback.h"
+#include "quarantine.h"
 #include "state.h"
 #include "timeutil.h"
 
@@ -469,6 +470,7 @@ int cmd_show(int argc, char **argv)
 		ww_errorf("show: %s", sb_str(&err));
 	} else {
 		print_view(&v, json, &out);
+		ww_quar_report_into(state_dir, bpffs, ww_now(), json, &out);
 		fputs(sb_str(&out), stdout);
 		rc = WW_EXIT_OK;
 	}

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "collect.h"
+#include "quarantine.h"
 #include "snapshot.h"
 #include "timeutil.h"
 
@@ -196,6 +197,8 @@ int cmd_stats(int argc, char **argv)
 											 : rc;
 		else
 			print_stats(&c, json, &out);
+		if (!unused) /* each quarantine's own counters */
+			ww_quar_report_into(state_dir, bpffs, ww_now(), json, &out);
 		ww_collect_free(&c);
 		if (interval)
 			fputs("\033[H\033[2J", stdout); /* home and clear, like top */

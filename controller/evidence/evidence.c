@@ -15,6 +15,7 @@
 
 #include "nft_compile.h"
 #include "policy.h"
+#include "quarantine.h"
 #include "timeutil.h"
 
 #ifndef WW_VERSION
@@ -797,6 +798,42 @@ static void history_of(struct ww_evidence *ev, const char *state_dir)
 	ww_state_close(st);
 }
 
+/* The quarantines, and the quarantine log's lines of the window (since its start). */
+static void quarantines_of(struct ww_evidence *ev, const struct ww_ev_opts *o)
+{
+	struct strbuf err = {0};
+	char *path = xstrdup_printf("%s/quarantine-log.jsonl", o->state_dir), *text = NULL;
+	size_t len, cap = 0;
+
+	ww_quar_status(o->state_dir, o->bpffs, ev->time, &ev->quar, &ev->nquar, &err);
+	sb_free(&err);
+	if (!path || read_file(path, &text, &len)) {
+		free(path);
+		return;
+	}
+	for (char *ln = text, *nl; ln < text + len; ln = nl + 1) {
+		nl = memchr(ln, '\n', (size_t)(text + len - ln));
+		if (!nl)
+			nl = text + len;
+		*nl = '\0';
+		int64_t t = 0;
+		/* {"time": "YYYY-MM-DDTHH:MM:SSZ", ... */
+		if (strlen(ln) > 30 && !strncmp(ln, "{\"time\": \"", 10)) {
+			char tb[21];
+			memcpy(tb, ln + 10, 20);
+			tb[20] = '\0';
+			ww_time_parse(tb, &t);
+		}
+		if (t < ev->start)
+			continue;
+		char *d = strdup(ln);
+		if (!d || VEC_PUSH(ev->quar_log, ev->nquar_log, cap, d))
+			free(d);
+	}
+	free(text);
+	free(path);
+}
+
 int ww_evidence_build(const struct ww_collect *c, const struct ww_ev_opts *o,
 		      struct ww_evidence *ev)
 {
@@ -882,6 +919,7 @@ int ww_evidence_build(const struct ww_collect *c, const struct ww_ev_opts *o,
 				ev->start = s;
 		}
 	}
+	quarantines_of(ev, o);
 	if (!e)
 		e = build_tiers(ev);
 	if (!e && c->applied && c->applied->ninvs) {
@@ -902,6 +940,10 @@ void ww_evidence_free(struct ww_evidence *ev)
 {
 	if (!ev)
 		return;
+	ww_quar_status_free(ev->quar, ev->nquar);
+	for (size_t i = 0; i < ev->nquar_log; i++)
+		free(ev->quar_log[i]);
+	free(ev->quar_log);
 	free(ev->history);
 	free(ev->history_err);
 	for (size_t i = 0; i < ev->ndrift; i++)

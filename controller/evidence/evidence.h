@@ -132,6 +132,8 @@ struct ww_ev_drift {
 	char *what; /* ww_nft_describe() */
 };
 
+struct ww_quar_status;
+
 struct ww_evidence {
 	const struct ww_collect *c;
 	int64_t time;
@@ -174,6 +176,12 @@ struct ww_evidence {
 	/* Proofs. */
 	struct ww_inv_result *inv; /* c->applied->ninvs entries, or NULL */
 	size_t ninv;
+	/* Incident actions: the quarantines recorded, with what the kernel holds of them, and the
+	 * quarantine log's lines of the window (raw JSON lines, as written). */
+	struct ww_quar_status *quar;
+	size_t nquar;
+	char **quar_log;
+	size_t nquar_log;
 };
 
 struct ww_ev_opts {
@@ -181,6 +189,7 @@ struct ww_ev_opts {
 	const char *state_dir;
 	const struct ww_ev_record *chain; /* previous exports, oldest first */
 	size_t nchain;
+	const char *bpffs; /* for the quarantine maps; NULL: the default */
 };
 
 /* Builds the model from c (which must outlive it). Returns 0 or -ENOMEM. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nft_compile.h"
+#include "quarantine.h"
 
 static void count_json(struct ww_jw *w, const char *key, const struct ww_ev_count *c)
 {
@@ -315,6 +316,48 @@ static void denied_json(const struct ww_evidence *ev, struct ww_jw *w)
 	ww_jw_end_obj(w);
 }
 
+/* Incident actions (docs/incident.md): who quarantined what, when, why, under which ticket,
+ * what was kept, what the kernel holds and how many packets it blocked. */
+static void quarantines_json(const struct ww_evidence *ev, struct ww_jw *w)
+{
+	ww_jw_obj(w, "quarantines");
+	ww_jw_arr(w, "recorded");
+	for (size_t i = 0; i < ev->nquar; i++) {
+		const struct ww_quar_status *s = &ev->quar[i];
+		char id[16];
+		snprintf(id, sizeof(id), "q%u", s->q.id);
+		ww_jw_obj(w, NULL);
+		ww_jw_str(w, "id", id);
+		ww_jw_str(w, "target", s->q.target);
+		ww_jw_str(w, "user", s->q.user);
+		ww_jw_time(w, "created", s->q.created);
+		if (s->q.until)
+			ww_jw_time(w, "until", s->q.until);
+		else
+			ww_jw_null(w, "until");
+		ww_jw_str(w, "reason", s->q.reason);
+		ww_jw_str(w, "ticket", s->q.ticket);
+		ww_jw_bool(w, "strict", s->q.strict);
+		ww_jw_arr(w, "kept");
+		for (size_t k = 0; k < s->q.nkeep; k++) {
+			ww_jw_obj(w, NULL);
+			ww_jw_str(w, "flow", s->q.keep[k].id);
+			ww_jw_str(w, "why", s->q.keep[k].why);
+			ww_jw_end_obj(w);
+		}
+		ww_jw_end_arr(w);
+		ww_jw_bool(w, "expired", s->expired);
+		ww_jw_bool(w, "in_nftables", s->nft);
+		ww_jw_bool(w, "in_xdp", s->xdp);
+		ww_jw_u64(w, "blocked_nftables", s->nft_packets);
+		ww_jw_u64(w, "blocked_xdp", s->xdp_packets);
+		ww_jw_end_obj(w);
+	}
+	ww_jw_end_arr(w);
+	ww_jw_strs(w, "log", (const char *const *)ev->quar_log, ev->nquar_log);
+	ww_jw_end_obj(w);
+}
+
 void ww_evidence_json(const struct ww_evidence *ev, struct strbuf *out)
 {
 	const struct ww_collect *c = ev->c;
@@ -391,6 +434,7 @@ void ww_evidence_json(const struct ww_evidence *ev, struct strbuf *out)
 		sb_free(&why);
 	}
 	ww_jw_end_arr(&w);
+	quarantines_json(ev, &w);
 	ww_jw_strs(&w, "limits", ww_ev_limits, ww_ev_nlimits);
 	ww_jw_end_obj(&w);
 }

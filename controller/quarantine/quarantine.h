@@ -173,6 +173,34 @@ int ww_quar_cut(const struct ww_quarantine *q, const struct ww_quar_kctx *k, uns
 bool ww_quar_conn_kept(const struct ww_quarantine *q, const struct ww_addr *src,
 		       const struct ww_addr *dst, int proto, unsigned int port);
 
+/* ---- reports (quarantine_report.c) ---- */
+
+struct ww_quar_status {
+	struct ww_quarantine q;
+	bool expired;     /* its end has passed (the kernel no longer enforces it) */
+	bool nft, xdp;    /* what each tier holds of it: honest, read from the kernel */
+	uint64_t nft_packets, xdp_packets; /* blocked */
+};
+
+/* The recorded quarantines with what the kernel holds of them. *out: free with
+ * ww_quar_status_free. Returns 0 or -errno. */
+int ww_quar_status(const char *state_dir, const char *bpffs, int64_t now,
+		   struct ww_quar_status **out, size_t *n, struct strbuf *err);
+void ww_quar_status_free(struct ww_quar_status *s, size_t n);
+/* Text: nothing when n is 0; JSON: a member `"quarantines": [...]` (no separators around). */
+void ww_quar_status_print(const struct ww_quar_status *s, size_t n, int64_t now, bool json,
+			  struct strbuf *out);
+/* ww_quar_status then ww_quar_status_print, for a command's output; state_dir NULL: the
+ * default. JSON: `"quarantines": null` when the records cannot be read. */
+int ww_quar_report(const char *state_dir, const char *bpffs, int64_t now, bool json,
+		   struct strbuf *out);
+/* The same, added to a command's output: text appended, or the JSON member put inside the
+ * object out holds (before its closing brace). */
+int ww_quar_report_into(const char *state_dir, const char *bpffs, int64_t now, bool json,
+			struct strbuf *out);
+/* Prometheus text: wardwall_quarantines and wardwall_quarantine_blocked_packets_total. */
+void ww_quar_status_metrics(const struct ww_quar_status *s, size_t n, struct strbuf *out);
+
 /*
  * For `wardwall restore` (after a reboot or a lost table): re-applies the unexpired quarantines
  * of the state directory to both tiers with what remains of their time, and drops (and logs as
