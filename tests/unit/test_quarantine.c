@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* quarantine.c: targets, kept flows, what a quarantine breaks, records and their round trip. */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "quarantine.h"
+#include "unit.h"
+
+static const char *const POLICY =
+	"{" UNIT_HDR "'zones': {"
+	"  'infusion': {'networks': ['10.40.40.0/24', 'fd00:40::/64'],"
+	"               'hosts': {'pumps': ['10.40.40.0/26']}},"
+	"  'biomed': {'networks': ['10.20.4.0/24'], 'hosts': {'pump-server': ['10.20.4.10']}},"
+	"  'identity': {'networks': ['10.20.1.0/24'], 'hosts': {'ntp': ['10.20.1.20']}},"
+	"  'mgmt': {'networks': ['10.20.200.0/24'], 'hosts': {'jump': ['10.20.200.10']}}},"
+	" 'flows': ["
+	"  {'id': 'pumps-to-server', 'from': 'infusion', 'to': 'biomed/pump-server',"
+	"   'services': ['https'], 'action': 'allow', 'life_critical': true},"
+	"  {'id': 'time', 'from': 'infusion', 'to': 'identity/ntp', 'services': ['ntp'],"
+	"   'action': 'allow'},"
+	"  {'id': 'jump', 'from': 'mgmt/jump', 'to': ['infusion', 'biomed'], 'services': ['ssh'],"
+	"   'action': 'allow', 'management': true},"
+	"  {'id': 'server-ntp', 'from': 'biomed', 'to': 'identity/ntp', 'services': ['ntp'],"
+	"   'action': 'allow'}],"
+	" 'invariants': [{'id': 'pumps-reach-server', 'expect': 'allow', 'from': 'infusion',"
+	"   'to': 'biomed/pump-server', 'service': 'https'}]}";
+
+static struct ww_policy *load(void)
+{
+	char *t = unit_json(POLICY);
+	struct ww_policy *p = unit_parse_ok(t);
+
+	free(t);
+	return p;
+}
+
+static bool kept_as(const struct ww_quarantine *q, const char *id, const char *why)
+{
+	for (size_t i = 0; i < q->nkeep; i++)
+		if (!strcmp(q->keep[i].id, id))
+			return !strcmp(q->keep[i].why, why);
+	return false;
+}
+
+static void test_resolve(void **state)
+{
+	struct ww_policy *p = load();
+	struct ww_quarantine q = {0};
+	struct strbuf err = {0};
+	char b[WW_PREFIX_STRLEN];
+
+	assert_int_equal(ww_quar_resolve(p, "infusion", &q, &err), 0);
+	assert_int_equal(q.npfx, 2);
+	assert_string_equal(ww_prefix_str(&q.pfx[0], false, b), "10.40.40.0/24");
+	ww_quarantine_clear(&q);
+	assert_int_equal(ww_quar_resolve(p, "infusion/pumps", &q, &err), 0);
+	assert_string_equal(ww_prefix_str(&q.pfx[0], false, b), "10.40.40.0/26");
+	ww_quarantine_clear(&q);
+	assert_int_equal(ww_quar_resolve(p, "10.40.40.7", &q, &err), 0);
+	assert_string_equal(ww_prefix_str(&q.pfx[0], false, b), "10.40.40.7/32");
+	ww_quarantine_clear(&q);
+	assert_int_equal(ww_quar_resolve(p, "fd00:40::/64", &q, &err), 0);
+	ww_quarantine_clear(&q);
+	/* Errors name the target and suggest. */
+	assert_int_equal(ww_quar_resolve(p, "infuson", &q, &err), -EINVAL);
+	assert_non_null(strstr(sb_str(&err), "did you mean \"infusion\""));
+	sb_reset(&err);
+	assert_int_equal(ww_quar_resolve(p, "infusion/pump", &q, &err), -EINVAL);
+	assert_non_null(strstr(sb_str(&err), "no host group \"pump\""));
+	sb_reset(&err);
+	assert_int_equal(ww_quar_resolve(p, "10.40.40.1/24", &q, &err), -EINVAL);
+	assert_int_equal(ww_quar_resolve(p, "10.40.40.256", &q, &err), -EINVAL);
+	ww_quarantine_clear(&q);
+	sb_free(&err);
+	ww_policy_free(p);
+}
+
+static void test_keep_and_breaks(void **state)
+{
+	struct ww_policy *p = load();
+	struct ww_quarantine q = {.target = strdup("infusion")};
+	struct strbuf err = {0}, out = {0};
+	size_t nf, ni;
+
+	assert_int_equal(ww_quar_resolve(p, "infusion", &q, &err), 0);
+	assert_int_equal(ww_quar_keep(p, &q), 0);
+	assert_true(kept_as(&q, "pumps-to-server", "life-critical"));
+	assert_true(kept_as(&q, "jump", "management"));
+	assert_false(ww_quar_kept(&q, "time"));
+	assert_false(ww_quar_kept(&q, "server-ntp")); /* does not touch the target */
+	assert_int_equal(ww_quar_breaks(p, &q, false, &out, &nf, &ni), 0);
+	assert_int_equal(nf, 1);
+	assert_int_equal(ni, 0);
+	assert_non_null(strstr(sb_str(&out), "flow time would stop for infusion (/flows/1)"));
+
+	/* The kept flow matches by address, protocol and port, in its opening direction. */
+	struct ww_addr pump, server, ntp;
+	ww_addr_parse("10.40.40.7", &pump);
+	ww_addr_parse("10.20.4.10", &server);
+	ww_addr_parse("10.20.1.20", &ntp);
+	assert_true(ww_quar_conn_kept(&q, &pump, &server, WW_PROTO_TCP, 443));
+	assert_false(ww_quar_conn_kept(&q, &pump, &server, WW_PROTO_TCP, 80));
+	assert_false(ww_quar_conn_kept(&q, &server, &pump, WW_PROTO_TCP, 443));
+	assert_false(ww_quar_conn_kept(&q, &pump, &ntp, WW_PROTO_UDP, 123));
+	assert_true(ww_quar_covers(&q, &pump));
+	assert_false(ww_quar_covers(&q, &server));
+	ww_quarantine_clear(&q);
+
+	/* --strict: the life-critical flow goes, and with it the must-allow invariant. */
+	q = (struct ww_quarantine){.target = strdup("infusion"), .strict = true};
+	sb_reset(&out);
+	assert_int_equal(ww_quar_resolve(p, "infusion", &q, &err), 0);
+	assert_int_equal(ww_quar_keep(p, &q), 0);
+	assert_false(ww_quar_kept(&q, "pumps-to-server"));
+	assert_true(ww_quar_kept(&q, "jump"));
+	assert_int_equal(ww_quar_breaks(p, &q, false, &out, &nf, &ni), 0);
+	assert_int_equal(nf, 2);
+	assert_int_equal(ni, 1);
+	assert_non_null(strstr(sb_str(&out), "invariant pumps-reach-server would stop"));
+	ww_quarantine_clear(&q);
+
+	/* --strict --keep pumps-to-server carries the invariant whole. */
+	q = (struct ww_quarantine){.target = strdup("infusion"), .strict = true};
+	q.keep_given = calloc(1, sizeof(char *));
+	q.keep_given[q.nkeep_given++] = strdup("pumps-to-server");
+	assert_int_equal(ww_quar_resolve(p, "infusion", &q, &err), 0);
+	assert_int_equal(ww_quar_keep(p, &q), 0);
+	assert_true(kept_as(&q, "pumps-to-server", "given"));
+	sb_reset(&out);
+	assert_int_equal(ww_quar_breaks(p, &q, false, &out, &nf, &ni), 0);
+	assert_int_equal(ni, 0);
+	ww_quarantine_clear(&q);
+	sb_free(&out);
+	sb_free(&err);
+	ww_policy_free(p);
+}
+
+static void test_records(void **state)
+{
+	struct ww_policy *p = load();
+	struct ww_quar_list l = {.next = 1}, back = {0};
+	struct ww_quarantine q = {.id = 7, .target = strdup("infusion/pumps"),
+				  .reason = strdup("unit"), .ticket = strdup("INC-1"),
+				  .user = strdup("nurse \"x\""), .created = 1800000000,
+				  .until = 1800003600, .generation = 3};
+	struct strbuf err = {0}, a = {0}, b = {0};
+	char dir[] = "/tmp/ww-unit-quarXXXXXX";
+	unsigned int id;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ww_quar_resolve(p, q.target, &q, &err), 0);
+	assert_int_equal(ww_quar_keep(p, &q), 0);
+	assert_int_equal(VEC_PUSH(l.v, l.n, l.cap, q), 0);
+	l.next = 8;
+	assert_int_equal(ww_quar_save(dir, &l, &err), 0);
+	assert_int_equal(ww_quar_load(dir, &back, &err), 0);
+	assert_int_equal(back.n, 1);
+	assert_int_equal(back.next, 8);
+	ww_quarantine_json(&l.v[0], 0, &a);
+	ww_quarantine_json(&back.v[0], 0, &b);
+	assert_string_equal(sb_str(&a), sb_str(&b));
+	assert_non_null(ww_quar_find(&back, 7));
+	assert_null(ww_quar_find(&back, 8));
+	assert_int_equal(ww_quar_log(dir, "add", &back.v[0], 0, 1800000000, &err), 0);
+	/* Ids: q1..q1023, exactly. */
+	assert_int_equal(ww_quar_id_parse("q7", &id), 0);
+	assert_int_equal(id, 7);
+	assert_int_equal(ww_quar_id_parse("7", &id), -EINVAL);
+	assert_int_equal(ww_quar_id_parse("q07", &id), -EINVAL);
+	assert_int_equal(ww_quar_id_parse("q1024", &id), -EINVAL);
+	assert_int_equal(ww_quar_id_parse("Q7", &id), -EINVAL);
+	char *path = xstrdup_printf("%s/quarantines.json", dir), *lp;
+	unlink(path);
+	free(path);
+	lp = xstrdup_printf("%s/quarantine-log.jsonl", dir);
+	unlink(lp);
+	free(lp);
+	rmdir(dir);
+	ww_quar_list_free(&l);
+	ww_quar_list_free(&back);
+	sb_free(&a);
+	sb_free(&b);
+	sb_free(&err);
+	ww_policy_free(p);
+}
+
+UNIT_MAIN(cmocka_unit_test(test_resolve), cmocka_unit_test(test_keep_and_breaks),
+	  cmocka_unit_test(test_records))
