@@ -182,7 +182,7 @@ static int q_remove(int argc, char **argv)
 	unsigned int id;
 	unsigned long gen;
 	int64_t now = ww_now();
-	int npos, rc = WW_EXIT_USAGE;
+	int npos, rc = WW_EXIT_USAGE, lockfd = -1;
 
 	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
 		return ww_usage("quarantine");
@@ -190,8 +190,9 @@ static int q_remove(int argc, char **argv)
 		ww_errorf("quarantine remove: \"%s\" is not a quarantine id (q1, q2, ...)", pos[0]);
 		return WW_EXIT_USAGE;
 	}
-	if (ww_state_open(state_dir, true, &s, &err) || ww_quar_load(ww_state_dir(s), &l, &err) ||
-	    ww_quar_load(ww_state_dir(s), &was, &err))
+	if (ww_state_open(state_dir, false, &s, &err) ||
+	    ww_quar_lock(ww_state_dir(s), &lockfd, &err) ||
+	    ww_quar_load(ww_state_dir(s), &l, &err) || ww_quar_load(ww_state_dir(s), &was, &err))
 		goto fail;
 	struct ww_quarantine *q = ww_quar_find(&l, id);
 	if (!q) {
@@ -228,6 +229,7 @@ static int q_remove(int argc, char **argv)
 fail:
 	ww_errorf("quarantine remove: %s", sb_str(&err));
 out:
+	ww_quar_unlock(lockfd);
 	ww_policy_free(p);
 	ww_quar_list_free(&l);
 	ww_quar_list_free(&was);
@@ -300,6 +302,7 @@ static int q_add(int argc, char **argv)
 	size_t nf, ni;
 	int npos, rc = WW_EXIT_USAGE;
 	double enforced_ms, enforced_cpu_ms;
+	int lockfd = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	argc = take_keeps(argc, argv, &q.keep_given, &q.nkeep_given);
@@ -339,7 +342,8 @@ static int q_add(int argc, char **argv)
 	q.created = now;
 	if (!q.target || !q.reason || (ticket && !q.ticket) || !q.user)
 		goto oom;
-	if (ww_state_open(state_dir, !dry, &s, &err) ||
+	if (ww_state_open(state_dir, false, &s, &err) ||
+	    (!dry && ww_quar_lock(ww_state_dir(s), &lockfd, &err)) ||
 	    ww_quar_policy(s, (const char *const *)q.keep_given, q.nkeep_given, &p, &gen, &err))
 		goto fail;
 	q.generation = gen;
@@ -421,6 +425,7 @@ oom:
 fail:
 	ww_errorf("quarantine add: %s", sb_str(&err));
 out:
+	ww_quar_unlock(lockfd);
 	ww_quarantine_clear(&q);
 	ww_policy_free(p);
 	ww_quar_list_free(&l);

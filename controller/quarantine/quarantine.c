@@ -4,9 +4,12 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "policy.h"
 #include "state.h"
@@ -339,6 +342,32 @@ int ww_quar_log(const char *dir, const char *event, const struct ww_quarantine *
 	free(path);
 	sb_free(&o);
 	return e;
+}
+
+int ww_quar_lock(const char *dir, int *fd, struct strbuf *err)
+{
+	char *path = path_in(dir, "quarantine.lock");
+	int e = 0;
+
+	*fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (*fd < 0)
+		e = path ? -errno : -ENOMEM;
+	else if (flock(*fd, LOCK_EX) < 0)
+		e = -errno;
+	if (e) {
+		sb_addf(err, "%s: %s", path ? path : "quarantine.lock", strerror(-e));
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	free(path);
+	return e;
+}
+
+void ww_quar_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 /* ---- the applied policy, cut down ---- */

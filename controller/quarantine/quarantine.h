@@ -18,7 +18,9 @@
  *   quarantines.json       the quarantines in force or pending expiry ({"next": N, "list": [...]})
  *   quarantine-log.jsonl   one line per add, remove or expiry: who, when, why, ticket, kept flows,
  *                          packets blocked (for evidence)
- * Writers hold the state directory's lock (ww_state_open with lock).
+ * Writers hold quarantine.lock (ww_quar_lock), not the state directory's lock: a quarantine must
+ * not wait for a long apply. The two never write the same records or kernel objects; an apply
+ * whose batch meets a quarantine's commit is refused by its generation guard and retries.
  */
 #ifndef WW_QUARANTINE_H
 #define WW_QUARANTINE_H
@@ -69,6 +71,11 @@ struct ww_quar_list {
 
 void ww_quarantine_clear(struct ww_quarantine *q);
 void ww_quar_list_free(struct ww_quar_list *l);
+
+/* Waits for and takes quarantine.lock in the state directory; *fd: release with
+ * ww_quar_unlock. Returns 0 or -errno (err says why). */
+int ww_quar_lock(const char *state_dir, int *fd, struct strbuf *err);
+void ww_quar_unlock(int fd);
 
 /* quarantines.json: a missing file is an empty list. Returns 0 or -errno (message in err). */
 int ww_quar_load(const char *state_dir, struct ww_quar_list *l, struct strbuf *err);

@@ -72,12 +72,13 @@ int ww_quarantine_restore(const char *state_dir, const char *bpffs, int64_t now,
 	struct ww_quar_kctx k = {0};
 	unsigned long gen = 0;
 	bool changed = false;
-	int e;
+	int e, lockfd = -1;
 
 	*kept = 0;
 	if ((e = ww_state_open(state_dir, false, &s, err)))
 		return e;
-	if ((e = ww_quar_load(ww_state_dir(s), &l, err)))
+	if ((e = ww_quar_lock(ww_state_dir(s), &lockfd, err)) ||
+	    (e = ww_quar_load(ww_state_dir(s), &l, err)))
 		goto out;
 	if (!l.n)
 		goto out;
@@ -93,6 +94,7 @@ int ww_quarantine_restore(const char *state_dir, const char *bpffs, int64_t now,
 		goto out;
 	*kept = l.n;
 out:
+	ww_quar_unlock(lockfd);
 	ww_policy_free(p);
 	ww_quar_list_free(&l);
 	ww_state_close(s);
