@@ -6,22 +6,6 @@
 #include "collect.h"
 #include "metrics.h"
 #include "quarantine.h"
-#include "state.h"
-
-static void quarantine_metrics(const char *state_dir, const char *bpffs, struct strbuf *out)
-{
-	struct ww_state *st = NULL;
-	struct ww_quar_status *s = NULL;
-	struct strbuf err = {0};
-	size_t n = 0;
-
-	if (!ww_state_open(state_dir, false, &st, &err) &&
-	    !ww_quar_status(ww_state_dir(st), bpffs, ww_now(), &s, &n, &err))
-		ww_quar_status_metrics(s, n, out);
-	ww_quar_status_free(s, n);
-	ww_state_close(st);
-	sb_free(&err);
-}
 
 int cmd_metrics(int argc, char **argv)
 {
@@ -39,7 +23,7 @@ int cmd_metrics(int argc, char **argv)
 		ww_errorf("metrics: %s", sb_str(&err));
 	} else {
 		ww_metrics_print(&c, &out);
-		quarantine_metrics(state_dir, bpffs, &out);
+		ww_quar_metrics(state_dir, bpffs, ww_now(), &out);
 		fputs(sb_str(&out), stdout);
 		ww_collect_free(&c);
 		rc = WW_EXIT_OK;

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "collect.h"
 #include "metrics.h"
+#include "quarantine.h"
 
 #define MAX_CLIENTS 16
 
@@ -87,6 +88,7 @@ static void *serve_client(void *arg)
 			reply(cl->fd, "503 Service Unavailable", "text/plain", sb_str(&out), out.len);
 		} else {
 			ww_metrics_print(&c, &out);
+			ww_quar_metrics(cl->srv->state_dir, cl->srv->bpffs, ww_now(), &out);
 			ww_collect_free(&c);
 			reply(cl->fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
 			      sb_str(&out), strcmp(method, "HEAD") ? out.len : 0);

@@ -207,6 +207,8 @@ int ww_quar_report_into(const char *state_dir, const char *bpffs, int64_t now, b
 			struct strbuf *out);
 /* Prometheus text: wardwall_quarantines and wardwall_quarantine_blocked_packets_total. */
 void ww_quar_status_metrics(const struct ww_quar_status *s, size_t n, struct strbuf *out);
+/* The same for the state directory (NULL: the default): for `metrics` and `serve` alike. */
+void ww_quar_metrics(const char *state_dir, const char *bpffs, int64_t now, struct strbuf *out);
 
 /*
  * For `wardwall restore` (after a reboot or a lost table): re-applies the unexpired quarantines

@@ -188,3 +188,18 @@ int ww_quar_report_into(const char *state_dir, const char *bpffs, int64_t now, b
 	sb_free(&q);
 	return e;
 }
+
+void ww_quar_metrics(const char *state_dir, const char *bpffs, int64_t now, struct strbuf *out)
+{
+	struct ww_state *st = NULL;
+	struct ww_quar_status *s = NULL;
+	struct strbuf err = {0};
+	size_t n = 0;
+
+	if (!ww_state_open(state_dir, false, &st, &err) &&
+	    !ww_quar_status(ww_state_dir(st), bpffs, now, &s, &n, &err))
+		ww_quar_status_metrics(s, n, out);
+	ww_quar_status_free(s, n);
+	ww_state_close(st);
+	sb_free(&err);
+}
