@@ -372,19 +372,30 @@ void ww_quar_unlock(int fd)
 
 /* ---- the applied policy, cut down ---- */
 
-/* Is the flow line (one canonical flow object) one a quarantine needs? */
-static bool wanted_line(const char *ln, size_t len, const char *const *keep, size_t nkeep)
+/* Adds to *v the start of every line of [from, to) that holds needle (each line once: a line's
+ * rest is skipped after a hit). One pass of memmem over the text per needle, not a call a line. */
+static int lines_with(const char *from, const char *to, const char *needle, const char ***v,
+		      size_t *n, size_t *cap)
 {
-	char pat[WW_ID_MAX + 16];
+	size_t nl = strlen(needle);
 
-	if (memmem(ln, len, "\"life_critical\": true", 21) || memmem(ln, len, "\"management\": true", 18))
-		return true;
-	for (size_t i = 0; i < nkeep; i++) {
-		int n = snprintf(pat, sizeof(pat), "{\"id\": \"%s\",", keep[i]);
-		if (n > 0 && (size_t)n < sizeof(pat) && len >= (size_t)n && !memcmp(ln, pat, (size_t)n))
-			return true;
+	for (const char *p = from; p < to && (p = memmem(p, (size_t)(to - p), needle, nl));) {
+		const char *ls = p;
+		while (ls > from && ls[-1] != '\n')
+			ls--;
+		if (VEC_PUSH(*v, *n, *cap, ls))
+			return -ENOMEM;
+		const char *le = memchr(p, '\n', (size_t)(to - p));
+		p = le ? le + 1 : to;
 	}
-	return false;
+	return 0;
+}
+
+static int ptr_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 int ww_quar_policy(struct ww_state *s, const char *const *keep, size_t nkeep,
@@ -423,21 +434,35 @@ int ww_quar_policy(struct ww_state *s, const char *const *keep, size_t nkeep,
 			goto out;
 		}
 		sb_addn(&t, text, (size_t)(fl - text));
-		for (char *ln = fl; ln < end;) {
-			char *nl = memchr(ln, '\n', (size_t)(end - ln));
-			size_t n = (size_t)((nl ? nl : end) - ln);
-			char *obj = ln;
-			while (obj < ln + n && *obj == ' ')
-				obj++;
-			size_t on = n - (size_t)(obj - ln);
+		/* The flows a quarantine can keep: marked ones and those named with --keep. */
+		const char **ls = NULL;
+		size_t nls = 0, lcap = 0;
+		char pat[WW_ID_MAX + 16];
+		e = lines_with(fl, end, "\"life_critical\": true", &ls, &nls, &lcap);
+		if (!e)
+			e = lines_with(fl, end, "\"management\": true", &ls, &nls, &lcap);
+		for (size_t i = 0; !e && i < nkeep; i++) {
+			snprintf(pat, sizeof(pat), "{\"id\": \"%s\",", keep[i]);
+			e = lines_with(fl, end, pat, &ls, &nls, &lcap);
+		}
+		if (e) {
+			free(ls);
+			goto out;
+		}
+		qsort(ls, nls, sizeof(*ls), ptr_cmp);
+		for (size_t i = 0; i < nls; i++) {
+			if (i && ls[i] == ls[i - 1])
+				continue;
+			const char *obj = ls[i], *nl = memchr(obj, '\n', (size_t)(end - obj));
+			size_t on = (size_t)((nl ? nl : end) - obj);
+			while (on && *obj == ' ')
+				obj++, on--;
 			if (on && obj[on - 1] == ',')
 				on--;
-			if (wanted_line(obj, on, keep, nkeep)) {
-				sb_add(&t, nflows++ ? ",\n    " : "    ");
-				sb_addn(&t, obj, on);
-			}
-			ln = nl ? nl + 1 : end;
+			sb_add(&t, nflows++ ? ",\n    " : "    ");
+			sb_addn(&t, obj, on);
 		}
+		free(ls);
 		sb_addn(&t, end, len - (size_t)(end - text));
 	}
 	if (t.oom) {
