@@ -116,6 +116,16 @@ void ww_policy_free(struct ww_policy *p)
 	for (size_t i = 0; i < p->enf.nifaces; i++)
 		free(p->enf.ifaces[i]);
 	free(p->enf.ifaces);
+	for (size_t i = 0; i < p->ngws; i++) {
+		struct ww_gateway *g = &p->gws[i];
+		for (size_t k = 0; k < g->nifaces; k++)
+			free(g->ifaces[k]);
+		free(g->ifaces);
+		free(g->zones);
+		free(g->name);
+		free(g->ptr);
+	}
+	free(p->gws);
 	free(p->host_by_ep);
 	free(p->flow_by_id);
 	free(p->file);
@@ -262,4 +272,12 @@ int ww_proto_parse(const char *s, int *proto)
 		return -EINVAL;
 	*proto = (int)v;
 	return 0;
+}
+
+struct ww_gateway *ww_gateway_find(const struct ww_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->ngws; i++)
+		if (!strcmp(p->gws[i].name, name))
+			return &p->gws[i];
+	return NULL;
 }

@@ -181,6 +181,18 @@ struct ww_enforcement {
 	uint32_t log_rate;  /* logged packets per second, across all flows */
 };
 
+/* One enforcement point of a fleet (the policy's "gateways" section, docs/fleet.md). */
+struct ww_gateway {
+	char *name;
+	char *ptr;
+	enum ww_hookmode mode;
+	char **ifaces;
+	size_t nifaces;
+	enum ww_xdp_mode xdp;
+	struct ww_zone **zones; /* the zones it serves, in name order */
+	size_t nzones;
+};
+
 struct ww_policy {
 	char *file; /* as given to the parser, for diagnostics */
 	char *name;
@@ -202,6 +214,8 @@ struct ww_policy {
 	struct ww_service **narrowed;
 	size_t nnarrowed;
 	struct ww_enforcement enf;
+	struct ww_gateway *gws; /* by name; none: one enforcement point, as "enforcement" says */
+	size_t ngws;
 	size_t nhosts;         /* over all zones */
 	struct ww_host **host_by_ep; /* index ep - nzones - 1 */
 	struct ww_flow **flow_by_id; /* sorted by id, for ww_flow_find (NULL: it scans) */
@@ -217,6 +231,7 @@ struct ww_host *ww_host_find(const struct ww_zone *z, const char *name);
 struct ww_service *ww_service_find(const struct ww_policy *p, const char *name);
 struct ww_flow *ww_flow_find(const struct ww_policy *p, const char *id);
 const struct ww_group *ww_group_find(const struct ww_policy *p, const char *name);
+struct ww_gateway *ww_gateway_find(const struct ww_policy *p, const char *name);
 
 static inline size_t ww_nendpoints(const struct ww_policy *p)
 {

@@ -18,6 +18,7 @@
 
 #include "addrset.h"
 #include "policy_scan.h"
+#include "policy_gateways.h"
 #include "services.h"
 #include "terms.h"
 #include "timeutil.h"
@@ -2256,7 +2257,7 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 {
 	static const char *const known[] = {"$schema", "wardwall", "name",     "description",
 					    "defaults", "zones",    "groups",   "services",
-					    "flows",    "invariants", "enforcement"};
+					    "flows",    "invariants", "enforcement", "gateways"};
 	struct pctx c = {.d = d};
 	const char *end = NULL;
 	size_t errors0 = d->nerrors;

@@ -462,14 +462,36 @@ void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 		print_invariant(p, &p->invs[i], out);
 	}
 	sb_addf(out, p->ninvs ? "\n  ],\n" : "],\n");
-	sb_addf(out, "  \"enforcement\": {\"mode\": \"%s\", \"interfaces\": [", hookmodes[e->mode]);
-	for (size_t i = 0; i < e->nifaces; i++) {
-		if (i)
-			sb_add(out, ", ");
-		sb_add_json_str(out, e->ifaces[i]);
+	sb_add(out, "  \"enforcement\": {");
+	/* With gateways, mode, interfaces and xdp belong to each gateway. */
+	if (!p->ngws) {
+		sb_addf(out, "\"mode\": \"%s\", \"interfaces\": [", hookmodes[e->mode]);
+		for (size_t i = 0; i < e->nifaces; i++) {
+			if (i)
+				sb_add(out, ", ");
+			sb_add_json_str(out, e->ifaces[i]);
+		}
+		sb_addf(out, "], \"xdp\": \"%s\", ", xdps[e->xdp]);
 	}
-	sb_addf(out, "], \"xdp\": \"%s\", \"log_group\": %u, \"log_rate\": %u}\n}\n", xdps[e->xdp],
-		e->log_group, e->log_rate);
+	sb_addf(out, "\"log_group\": %u, \"log_rate\": %u}", e->log_group, e->log_rate);
+	/* Printed only when present, so that a policy without gateways keeps its hash. */
+	for (size_t i = 0; i < p->ngws; i++) {
+		const struct ww_gateway *g = &p->gws[i];
+		sb_add(out, i ? ",\n    " : ",\n  \"gateways\": {\n    ");
+		sb_add_json_str(out, g->name);
+		sb_addf(out, ": {\"mode\": \"%s\", \"interfaces\": [", hookmodes[g->mode]);
+		for (size_t k = 0; k < g->nifaces; k++) {
+			sb_add(out, k ? ", " : "");
+			sb_add_json_str(out, g->ifaces[k]);
+		}
+		sb_add(out, "], \"zones\": [");
+		for (size_t k = 0; k < g->nzones; k++) {
+			sb_add(out, k ? ", " : "");
+			sb_add_json_str(out, g->zones[k]->name);
+		}
+		sb_addf(out, "], \"xdp\": \"%s\"}", xdps[g->xdp]);
+	}
+	sb_add(out, p->ngws ? "\n  }\n}\n" : "\n}\n");
 }
 
 void ww_policy_hash(const struct ww_policy *p, char out[65])

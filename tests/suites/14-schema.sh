@@ -102,6 +102,20 @@ def service(*terms):
     return edit
 
 
+def gateways(d):
+    zones = sorted(d["zones"])
+    return {"core": {"interfaces": ["lan-a"], "zones": zones[:1], "xdp": "native"},
+            "edge": {"mode": "host", "zones": zones[1:]}}
+
+
+def with_gateways(**over):
+    def edit(d):
+        g = gateways(d)
+        g["edge"].update(over)
+        d["gateways"] = g
+    return edit
+
+
 # Shapes both the schema and the parser must accept.
 valid = [
     ("the base snippet", lambda d: None),
@@ -128,6 +142,7 @@ valid = [
         {"id": "guest-out", "expect": "deny", "from": "guest", "to": "*", "except": "guest",
          "service": "https"}])),
     ("xdp with interfaces", lambda d: d.update(enforcement={"xdp": "native", "interfaces": ["lan-ehr", "wan"]})),
+    ("gateways serving every zone", lambda d: d.update(gateways=gateways(d))),
 ]
 for what, edit in valid:
     doc = variant(edit)
@@ -183,6 +198,14 @@ invalid = [
     ("an interface name with a slash", lambda d: d.update(enforcement={"interfaces": ["lan/ehr"]})),
     ("an interface name of 16 characters", lambda d: d.update(enforcement={"interfaces": ["x" * 16]})),
     ("log_rate 0", lambda d: d.update(enforcement={"log_rate": 0})),
+    ("a gateway without zones", lambda d: (d.update(gateways=gateways(d)), d["gateways"]["edge"].pop("zones"))),
+    ("a gateway with an unknown field", with_gateways(iface=["x"])),
+    ("a gateway serving a zone twice", with_gateways(zones=["guest", "guest"])),
+    ("gateway mode \"bridge\"", with_gateways(mode="bridge")),
+    ("gateway xdp without interfaces", with_gateways(xdp="generic")),
+    ("enforcement interfaces beside gateways",
+     lambda d: d.update(gateways=gateways(d), enforcement={"interfaces": ["wan"]})),
+    ("an empty gateways section", lambda d: d.update(gateways={})),
 ]
 for what, edit in invalid:
     doc = variant(edit)
