@@ -6,7 +6,7 @@ CC ?= cc
 CLANG ?= clang
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS := libnftnl libmnl libnetfilter_conntrack libnl-3.0 libnl-route-3.0 libcjson libbpf libsodium
+PKGS := libnftnl libmnl libnetfilter_conntrack libnl-3.0 libnl-route-3.0 libcjson libbpf libsodium libcurl
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DWW_VERSION='"$(VERSION)"' \

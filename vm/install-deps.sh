@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential pkg-config clang llvm bpftool libbpf-dev libnftnl-dev libmnl-dev
 libnl-3-dev libnl-route-3-dev libnetfilter-conntrack-dev conntrack libcjson-dev libsodium-dev libcmocka-dev nftables iproute2
 iputils-ping netcat-openbsd python3 python3-jsonschema linux-libc-dev libclang-rt-14-dev
-prometheus curl
+prometheus curl etcd-server etcd-client libcurl4-openssl-dev
 chromium openssl"
 PKGS="$PKGS ${WARDWALL_EXTRA_PKGS:-}"
 

@@ -39,6 +39,9 @@ int cmd_serve(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 
 /* One option of a command. Options are matched exactly (no abbreviations): "--json",
  * "--at TIME" or "--at=TIME". */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_fleet.h"
 
 #ifndef WW_VERSION
 #define WW_VERSION "0.0.0"
@@ -46,6 +47,16 @@ const struct ww_cmd ww_cmds[] = {
 	 "quarantine remove ID [--json] [--state-dir DIR] [--bpffs DIR] | "
 	 "quarantine restore [--state-dir DIR] [--bpffs DIR]",
 	 "isolate an address, prefix, host group or zone now, in both tiers (docs/incident.md)"},
+	{"publish", cmd_publish,
+	 "publish --sign-key FILE [--canary GW]... [--base GEN] [--json] " WW_FLEET_USAGE " POLICY",
+	 "check, sign and publish a fleet policy to etcd (compare-and-swap on its generation)"},
+	{"agent", cmd_agent,
+	 "agent --name NAME --publisher-key FILE.pub [--state-dir DIR] [--bpffs DIR] [--ttl S] "
+	 "[--once] " WW_FLEET_USAGE,
+	 "enforce this gateway's part of the published fleet policy, and report its status"},
+	{"fleet", cmd_fleet,
+	 "fleet status [--json|--metrics] [--publisher-key FILE.pub] " WW_FLEET_USAGE " | fleet part POLICY GATEWAY",
+	 "every gateway's generation, convergence, drift and last report; a gateway's part"},
 	{"remove", cmd_remove, "remove [--state-dir DIR] [--bpffs DIR]", "delete wardwall's table"},
 	{"doctor", cmd_doctor, "doctor [--json] [--bpffs DIR] [--interface IF]... [POLICY]",
 	 "does this kernel have what wardwall needs? what is missing, and how to fix it"},

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * wardwall publish: check a fleet policy, sign it with the publisher's key, and write it with
+ * its generation to etcd in one transaction that fails if anyone published meanwhile.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_fleet.h"
+#include "etcd.h"
+#include "evidence.h"
+#include "policy.h"
+
+/* The generation of the record now under KEY/policy (0: none). Read without verifying: a forged
+ * number can only make this publish fail its compare or skip numbers, never be applied. */
+static unsigned long current_generation(const struct ww_etcd_kv *kv)
+{
+	cJSON *rec = cJSON_ParseWithLength(kv->value, kv->vlen);
+	cJSON *pl = cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(rec, "payload"))
+					? cJSON_GetStringValue(cJSON_GetObjectItem(rec, "payload"))
+					: "null");
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(pl, "generation");
+	unsigned long gen = cJSON_IsNumber(g) && g->valuedouble > 0 ? (unsigned long)g->valuedouble : 0;
+
+	cJSON_Delete(rec);
+	cJSON_Delete(pl);
+	return gen;
+}
+
+int cmd_publish(int argc, char **argv)
+{
+	struct ww_fleet_conn conn = {0};
+	const char *sign_key = NULL, *base = NULL, *unused = NULL;
+	bool json = false;
+	struct ww_opt opts[] = {WW_FLEET_OPTS(conn),
+				{"--sign-key", &sign_key, NULL},
+				{"--canary", &unused, NULL},
+				{"--base", &base, NULL},
+				{"--json", NULL, &json},
+				{NULL, NULL, NULL}};
+	char *pos[1], **canaries = NULL, *text = NULL, *kpol = NULL, *kgen = NULL;
+	size_t ncan = 0, cap = 0, len;
+	struct strbuf err = {0}, rec = {0}, diags = {0};
+	struct ww_policy *p = NULL;
+	struct ww_etcd *e = NULL;
+	struct ww_etcd_range r = {0};
+	uint8_t sk[WW_EV_SK_BYTES];
+	char hash[65];
+	int npos, rc = WW_EXIT_USAGE, ret;
+
+	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1 || !sign_key)
+		return ww_usage("publish");
+	/* --canary may be repeated, and each may list several: --canary a,b --canary c */
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		if (!strcmp(argv[i], "--canary") && i + 1 < argc)
+			v = argv[++i];
+		else if (!strncmp(argv[i], "--canary=", 9))
+			v = argv[i] + 9;
+		else if (!strcmp(argv[i], "--"))
+			break;
+		char *list = v ? strdup(v) : NULL, *save = NULL;
+		for (char *c = list ? strtok_r(list, ",", &save) : NULL; c; c = strtok_r(NULL, ",", &save)) {
+			char *d = strdup(c);
+			if (!d || VEC_PUSH(canaries, ncan, cap, d))
+				free(d);
+		}
+		free(list);
+	}
+	if ((ret = read_file(pos[0], &text, &len))) {
+		ww_errorf("%s: %s", pos[0], strerror(-ret));
+		goto out;
+	}
+	ret = ww_fleet_policy(pos[0], text, len, ww_now(), &p, &diags);
+	fputs(sb_str(&diags), stderr);
+	if (ret) {
+		ww_errorf("%s: not published: the policy is invalid (see 'wardwall check')", pos[0]);
+		rc = WW_EXIT_INVALID;
+		goto out;
+	}
+	for (size_t i = 0; i < ncan; i++)
+		if (!ww_gateway_find(p, canaries[i])) {
+			ww_errorf("publish: --canary %s: the policy has no gateway \"%s\"", canaries[i],
+				  canaries[i]);
+			goto out;
+		}
+	if (ww_ev_key_load(sign_key, sk, &err)) {
+		ww_errorf("publish: %s", sb_str(&err));
+		goto out;
+	}
+	ww_policy_hash(p, hash);
+	kpol = ww_fleet_key(&conn, "policy");
+	kgen = ww_fleet_key(&conn, "generation");
+	if (!kpol || !kgen)
+		goto out;
+	if ((ret = ww_fleet_connect(&conn, &e, &err)) || (ret = ww_etcd_get(e, kpol, false, &r, &err))) {
+		ww_errorf("publish: %s", sb_str(&err));
+		goto out;
+	}
+	unsigned long cur = r.n ? current_generation(&r.kvs[0]) : 0;
+	int64_t mod_rev = r.n ? r.kvs[0].mod_rev : 0;
+	if (base && strtoul(base, NULL, 10) != cur) {
+		ww_errorf("publish: stale base: --base %s, but generation %lu is published at %s "
+			  "(someone published meanwhile; review it, then publish on top of it)",
+			  base, cur, kpol);
+		goto out;
+	}
+	if ((ret = ww_fleet_env_sign(sk, cur + 1, ww_now(), canaries, ncan, text, len, hash, &rec)))
+		goto out;
+	char gen[24];
+	bool done = false;
+	int64_t rev = 0;
+	snprintf(gen, sizeof(gen), "%lu", cur + 1);
+	if ((ret = ww_etcd_cas(e, kpol, mod_rev, sb_str(&rec), rec.len, kgen, gen, strlen(gen), &done,
+			       &rev, &err))) {
+		ww_errorf("publish: %s", sb_str(&err));
+		goto out;
+	}
+	if (!done) {
+		ww_errorf("publish: %s changed while publishing (another publisher): nothing written; "
+			  "read the new generation and publish again",
+			  kpol);
+		goto out;
+	}
+	if (json) {
+		printf("{\"published\": true, \"generation\": %lu, \"policy_sha256\": \"%s\", "
+		       "\"key\": ",
+		       cur + 1, hash);
+		struct strbuf k = {0};
+		sb_add_json_str(&k, kpol);
+		printf("%s, \"revision\": %lld, \"canaries\": %zu}\n", sb_str(&k), (long long)rev, ncan);
+		sb_free(&k);
+	} else {
+		printf("published generation %lu of %s (policy sha256 %.12s) at %s, revision %lld",
+		       cur + 1, p->name, hash, kpol, (long long)rev);
+		for (size_t i = 0; i < ncan; i++)
+			printf("%s%s", i ? ", " : "; canaries first: ", canaries[i]);
+		printf("\n");
+	}
+	rc = WW_EXIT_OK;
+out:
+	memset(sk, 0, sizeof(sk));
+	for (size_t i = 0; i < ncan; i++)
+		free(canaries[i]);
+	free(canaries);
+	free(text);
+	free(kpol);
+	free(kgen);
+	ww_etcd_range_free(&r);
+	ww_etcd_close(e);
+	ww_policy_free(p);
+	sb_free(&err);
+	sb_free(&rec);
+	sb_free(&diags);
+	return rc;
+}

@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The agent: watch KEY/ (the policy record and every gateway's status), verify a new record
+ * against the pinned publisher key, hold back until the canaries report it enforced, apply this
+ * gateway's part with ww_apply (one transaction), and keep KEY/status/NAME up to date under a
+ * lease. It logs one line per decision on stderr (the journal, under systemd).
+ *
+ * What it holds survives a restart: STATE/fleet/NAME.record is the signed record now enforced
+ * and NAME.prev the one before (what a halted canary returns to). A record is written there only
+ * after the kernel took it, so an agent killed mid-apply finds either the old record with the
+ * old ruleset, or the old record with the new ruleset; it re-applies what it holds, then
+ * whatever etcd has, and converges either way.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "collect.h"
+#include "etcd.h"
+#include "fleet.h"
+#include "policy.h"
+#include "state.h"
+#include "timeutil.h"
+
+struct agent {
+	const struct ww_agent_opts *o;
+	struct ww_etcd *e;
+	char *kpol, *kstat, *kstat_prefix, *kprefix, *dir, *f_rec, *f_prev;
+	int64_t lease;
+	int64_t next_keepalive;
+	/* what the kernel enforces */
+	struct ww_fleet_env held, prev;
+	char *held_text, *prev_text;
+	size_t held_len, prev_len;
+	char part_sha256[65];
+	/* the newest record in etcd */
+	char *latest;
+	size_t latest_len;
+	bool latest_dirty, statuses_dirty;
+	/* status */
+	char state[24];
+	unsigned long refused_gen;
+	struct strbuf last_error;
+	bool drift, status_dirty, etcd_down;
+	double apply_ms;
+	int64_t enforced_at_ms;
+	int64_t last_report;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void logf_(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(struct agent *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "wardwall agent %s: ", a->o->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void set_state(struct agent *a, const char *state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_state(struct agent *a, const char *state, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(a->state, sizeof(a->state), "%s", state);
+	if (fmt) {
+		sb_reset(&a->last_error);
+		va_start(ap, fmt);
+		sb_vaddf(&a->last_error, fmt, ap);
+		va_end(ap);
+		logf_(a, "%s: %s", state, sb_str(&a->last_error));
+	}
+	a->status_dirty = true;
+}
+
+/* ---- status ---------------------------------------------------------------------------------- */
+
+static void status_json(struct agent *a, struct strbuf *out)
+{
+	char when[WW_TIME_STRLEN];
+	bool healthy = !strcmp(a->state, "converged") && !a->drift && !a->last_error.len;
+
+	sb_add(out, "{\"name\": ");
+	sb_add_json_str(out, a->o->name);
+	sb_addf(out, ", \"generation\": %lu, \"record_sha256\": \"%s\", \"policy_sha256\": \"%s\", "
+		     "\"part_sha256\": \"%s\", \"state\": \"%s\", \"refused_generation\": %lu, "
+		     "\"drift\": %s, \"health\": \"%s\", \"last_error\": ",
+		a->held.generation, a->held.record_sha256, a->held.policy_sha256, a->part_sha256,
+		a->state, a->refused_gen, a->drift ? "true" : "false",
+		healthy ? "ok" : !strcmp(a->state, "converged") ? "degraded" : "failing");
+	if (a->last_error.len)
+		sb_add_json_str(out, sb_str(&a->last_error));
+	else
+		sb_add(out, "null");
+	sb_addf(out, ", \"apply_ms\": %.1f, \"enforced_at_ms\": %lld, \"updated\": \"%s\", "
+		     "\"updated_ms\": %lld, \"pid\": %d}",
+		a->apply_ms, (long long)a->enforced_at_ms, ww_time_str(time(NULL), when),
+		(long long)now_ms(), (int)getpid());
+}
+
+static int report(struct agent *a)
+{
+	struct strbuf s = {0}, err = {0};
+	int ret;
+
+	if (!a->e || !a->lease)
+		return -ENOTCONN;
+	status_json(a, &s);
+	ret = ww_etcd_put(a->e, a->kstat, sb_str(&s), s.len, a->lease, &err);
+	if (ret)
+		logf_(a, "cannot report status: %s", sb_str(&err));
+	else
+		a->status_dirty = false, a->last_report = mono_ms();
+	sb_free(&s);
+	sb_free(&err);
+	return ret;
+}
+
+/* ---- holding records locally ----------------------------------------------------------------- */
+
+static int save(struct agent *a, const char *file, const char *text, size_t len)
+{
+	int ret = write_file_atomic(file, text, len, 0600);
+
+	if (ret)
+		logf_(a, "%s: %s", file, strerror(-ret));
+	return ret;
+}
+
+static void load_held(struct agent *a)
+{
+	struct strbuf err = {0};
+	char *t;
+	size_t n;
+
+	if (!read_file(a->f_rec, &t, &n)) {
+		if (ww_fleet_env_verify(a->o->pk, t, n, &a->held, &err)) {
+			logf_(a, "%s: %s: not held", a->f_rec, sb_str(&err));
+			free(t);
+		} else {
+			a->held_text = t, a->held_len = n;
+		}
+	}
+	sb_reset(&err);
+	if (!read_file(a->f_prev, &t, &n)) {
+		if (ww_fleet_env_verify(a->o->pk, t, n, &a->prev, &err))
+			free(t);
+		else
+			a->prev_text = t, a->prev_len = n;
+	}
+	sb_free(&err);
+}
+
+/* ---- applying a record ----------------------------------------------------------------------- */
+
+/* This gateway's part of env's policy, applied. Returns 0 or -errno, said in a->last_error. */
+static int enforce(struct agent *a, const struct ww_fleet_env *env)
+{
+	struct strbuf diags = {0}, err = {0}, out = {0};
+	struct ww_policy *whole = NULL, *part = NULL;
+	struct ww_apply_result r = {0};
+	char *part_text = NULL, src[96];
+	int ret;
+
+	ret = ww_fleet_policy("published policy", env->policy, env->policy_len, time(NULL), &whole,
+			      &diags);
+	if (ret) {
+		set_state(a, "failed", "generation %lu is not a valid policy here: %s",
+			  env->generation, sb_str(&diags));
+		goto out;
+	}
+	if (whole->ngws) {
+		if ((ret = ww_fleet_part(whole, env->policy, env->policy_len, a->o->name, &part_text,
+					 &err))) {
+			set_state(a, "failed", "generation %lu: %s", env->generation, sb_str(&err));
+			goto out;
+		}
+		struct ww_diags d = {.file = "part"};
+		ret = ww_policy_parse("part", part_text, strlen(part_text), &d, &part);
+		ww_diags_free(&d);
+		if (ret) {
+			set_state(a, "failed", "generation %lu: this gateway's part does not parse",
+				  env->generation);
+			goto out;
+		}
+	}
+	snprintf(src, sizeof(src), "fleet generation %lu", env->generation);
+	struct ww_apply_opts ao = {.state_dir = a->o->state_dir, .bpffs = a->o->bpffs,
+				   .source = src, .action = "apply"};
+	int64_t t0 = mono_ms();
+	ret = ww_apply(part ? part : whole, &ao, &r, &err);
+	a->apply_ms = (double)(mono_ms() - t0);
+	if (ret) {
+		set_state(a, "failed", "generation %lu: apply failed, the kernel is unchanged: %s",
+			  env->generation, sb_str(&err));
+		goto out;
+	}
+	ww_policy_hash(part ? part : whole, a->part_sha256);
+	a->enforced_at_ms = now_ms();
+	ww_apply_report(part ? part : whole, &r, false, &out);
+	logf_(a, "generation %lu: %s", env->generation, sb_str(&out));
+out:
+	free(part_text);
+	ww_policy_free(part);
+	ww_policy_free(whole);
+	sb_free(&diags);
+	sb_free(&err);
+	sb_free(&out);
+	return ret;
+}
+
+/* Is the kernel what the held generation compiles to? Read back, not assumed. */
+static void check_drift(struct agent *a)
+{
+	struct ww_collect c = {0};
+	struct strbuf err = {0};
+
+	if (!a->held.generation)
+		return;
+	if (ww_collect(a->o->state_dir, a->o->bpffs, &c, &err)) {
+		a->drift = true;
+	} else {
+		bool d = !ww_collect_in_sync(&c) || strcmp(c.gen.policy_sha256, a->part_sha256);
+		if (d != a->drift)
+			a->status_dirty = true;
+		a->drift = d;
+	}
+	ww_collect_free(&c);
+	sb_free(&err);
+}
+
+/* Takes env (and its text) as the held record; the previous one becomes prev. */
+static void hold(struct agent *a, struct ww_fleet_env *env, char *text, size_t len)
+{
+	if (a->held.generation) {
+		save(a, a->f_prev, a->held_text, a->held_len);
+		ww_fleet_env_free(&a->prev);
+		free(a->prev_text);
+		a->prev = a->held, a->prev_text = a->held_text, a->prev_len = a->held_len;
+	}
+	save(a, a->f_rec, text, len);
+	a->held = *env, a->held_text = text, a->held_len = len;
+	memset(env, 0, sizeof(*env));
+}
+
+/* ---- the rollout --------------------------------------------------------------------------- */
+
+/* What the canaries say of generation gen: 1 every one enforces it, 0 not yet, -1 one refused
+ * it (*who names it). Read from their status records. */
+static int canaries(struct agent *a, const struct ww_fleet_env *env, char **who)
+{
+	struct ww_etcd_range r = {0};
+	struct strbuf err = {0};
+	int verdict = 1;
+
+	if (ww_etcd_get(a->e, a->kstat_prefix, true, &r, &err)) {
+		sb_free(&err);
+		return 0;
+	}
+	for (size_t i = 0; i < env->ncanaries && verdict >= 0; i++) {
+		char *k = xstrdup_printf("%s%s", a->kstat_prefix, env->canaries[i]);
+		bool found = false;
+		for (size_t j = 0; k && j < r.n && !found; j++) {
+			if (strcmp(r.kvs[j].key, k))
+				continue;
+			found = true;
+			cJSON *s = cJSON_ParseWithLength(r.kvs[j].value, r.kvs[j].vlen);
+			double g = cJSON_GetNumberValue(cJSON_GetObjectItem(s, "generation"));
+			double rg = cJSON_GetNumberValue(cJSON_GetObjectItem(s, "refused_generation"));
+			const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(s, "state"));
+			if ((unsigned long)rg == env->generation) {
+				verdict = -1;
+				*who = strdup(env->canaries[i]);
+			} else if ((unsigned long)g != env->generation || !st ||
+				   strcmp(st, "converged")) {
+				verdict = 0;
+			}
+			cJSON_Delete(s);
+		}
+		if (!found)
+			verdict = 0;
+		free(k);
+	}
+	ww_etcd_range_free(&r);
+	sb_free(&err);
+	return verdict;
+}
+
+/* A canary that enforces a generation another canary refused returns to the one before. */
+static void roll_back(struct agent *a, const char *who)
+{
+	unsigned long bad = a->held.generation;
+	struct ww_fleet_env env;
+	struct strbuf err = {0};
+
+	if (!a->prev.generation || ww_fleet_env_verify(a->o->pk, a->prev_text, a->prev_len, &env,
+						       &err)) {
+		set_state(a, "halted", "rollout of generation %lu halted (canary %s failed), and "
+				       "no previous generation is held to return to",
+			  bad, who);
+		a->refused_gen = bad;
+		sb_free(&err);
+		return;
+	}
+	if (enforce(a, &env)) {
+		ww_fleet_env_free(&env);
+		a->refused_gen = bad;
+		return;
+	}
+	/* the held record becomes the previous one again */
+	char *text = a->prev_text;
+	size_t len = a->prev_len;
+	a->prev_text = NULL;
+	ww_fleet_env_free(&a->prev);
+	save(a, a->f_rec, text, len);
+	ww_fleet_env_free(&a->held);
+	free(a->held_text);
+	a->held = env, a->held_text = text, a->held_len = len;
+	a->refused_gen = bad;
+	set_state(a, "rolled-back", "generation %lu rolled back to %lu: canary %s failed", bad,
+		  a->held.generation, who);
+	sb_free(&err);
+}
+
+static void evaluate(struct agent *a)
+{
+	struct ww_fleet_env env = {0};
+	struct strbuf err = {0};
+	char *who = NULL;
+
+	if (!a->latest)
+		return;
+	if (a->latest_dirty) {
+		a->latest_dirty = false;
+		int ret = ww_fleet_env_verify(a->o->pk, a->latest, a->latest_len, &env, &err);
+		if (ret) {
+			set_state(a, a->held.generation ? a->state : "refused",
+				  "refused the record at %s: %s", a->kpol, sb_str(&err));
+			a->status_dirty = true;
+			goto out;
+		}
+		if (env.generation < a->held.generation) {
+			set_state(a, a->state, "refused generation %lu: older than generation %lu, "
+					       "which this gateway enforces (a replayed record)",
+				  env.generation, a->held.generation);
+			goto out;
+		}
+		if (env.generation == a->held.generation &&
+		    strcmp(env.record_sha256, a->held.record_sha256)) {
+			set_state(a, a->state, "refused a second, different record for generation "
+					       "%lu",
+				  env.generation);
+			goto out;
+		}
+		ww_fleet_env_free(&env);
+	}
+	/* the newest record verified; is it ours to apply now? */
+	if ((ww_fleet_env_verify(a->o->pk, a->latest, a->latest_len, &env, &err)))
+		goto out;
+	bool canary = ww_fleet_env_is_canary(&env, a->o->name);
+	if (env.generation == a->held.generation) {
+		if (canary && env.ncanaries > 1 && a->refused_gen != env.generation &&
+		    canaries(a, &env, &who) < 0)
+			roll_back(a, who);
+		goto out;
+	}
+	if (env.generation < a->held.generation || env.generation == a->refused_gen)
+		goto out;
+	if (!canary && env.ncanaries) {
+		int v = canaries(a, &env, &who);
+		if (v < 0) {
+			if (strcmp(a->state, "halted"))
+				set_state(a, "halted", "rollout of generation %lu halted: canary %s "
+						       "failed it; generation %lu stays enforced",
+					  env.generation, who, a->held.generation);
+			goto out;
+		}
+		if (v == 0) {
+			if (strcmp(a->state, "waiting"))
+				set_state(a, "waiting", NULL);
+			logf_(a, "generation %lu: waiting for the canaries", env.generation);
+			goto out;
+		}
+	}
+	set_state(a, "applying", NULL);
+	report(a);
+	if (enforce(a, &env)) {
+		a->refused_gen = env.generation;
+		goto out;
+	}
+	char *text = malloc(a->latest_len + 1);
+	if (!text)
+		goto out;
+	memcpy(text, a->latest, a->latest_len);
+	text[a->latest_len] = '\0';
+	hold(a, &env, text, a->latest_len);
+	sb_reset(&a->last_error);
+	check_drift(a);
+	set_state(a, "converged", NULL);
+out:
+	free(who);
+	ww_fleet_env_free(&env);
+	sb_free(&err);
+}
+
+/* ---- etcd ------------------------------------------------------------------------------------ */
+
+static void on_kv(struct agent *a, const struct ww_etcd_kv *kv, bool deleted)
+{
+	if (!strcmp(kv->key, a->kpol)) {
+		if (deleted) {
+			logf_(a, "%s was deleted: generation %lu stays enforced", a->kpol,
+			      a->held.generation);
+			return;
+		}
+		char *c = malloc(kv->vlen + 1);
+		if (!c)
+			return;
+		memcpy(c, kv->value, kv->vlen + 1);
+		free(a->latest);
+		a->latest = c, a->latest_len = kv->vlen, a->latest_dirty = true;
+	} else if (!strncmp(kv->key, a->kstat_prefix, strlen(a->kstat_prefix))) {
+		a->statuses_dirty = true;
+		if (deleted && !strcmp(kv->key, a->kstat))
+			a->status_dirty = true; /* our own record expired: write it again */
+	}
+}
+
+static void on_event(void *ctx, const struct ww_etcd_event *ev)
+{
+	on_kv(ctx, &ev->kv, ev->deleted);
+}
+
+static void pause_ms(struct agent *a, int ms)
+{
+	for (int i = 0; i < ms / 50 && !*a->o->stop; i++)
+		usleep(50000);
+}
+
+/* One connection's life: lease, read, watch until something breaks. */
+static void session(struct agent *a)
+{
+	struct strbuf err = {0};
+	struct ww_etcd_range r = {0};
+	struct ww_etcd_watch *w = NULL;
+	int ret;
+
+	if (!a->e && (ret = ww_fleet_connect(a->o->conn, &a->e, &err)))
+		goto down;
+	if (!a->lease) {
+		if ((ret = ww_etcd_lease_grant(a->e, a->o->ttl, &a->lease, &err)))
+			goto down;
+		a->next_keepalive = mono_ms() + a->o->ttl * 1000 / 3;
+		a->status_dirty = true;
+	}
+	if ((ret = ww_etcd_get(a->e, a->kprefix, true, &r, &err)))
+		goto down;
+	if (a->etcd_down)
+		logf_(a, "etcd reachable again at %s", ww_etcd_endpoint(a->e));
+	a->etcd_down = false;
+	for (size_t i = 0; i < r.n; i++)
+		on_kv(a, &r.kvs[i], false);
+	evaluate(a);
+	report(a);
+	if (a->o->once)
+		goto out;
+	if ((ret = ww_etcd_watch_start(a->e, a->kprefix, true, r.revision + 1, &w, &err)))
+		goto down;
+	while (!*a->o->stop) {
+		ret = ww_etcd_watch_poll(w, 1000, on_event, a, &err);
+		if (ret == -ESTALE) {
+			logf_(a, "%s: reading afresh", sb_str(&err));
+			break;
+		}
+		if (ret)
+			goto down;
+		if (a->latest_dirty || (a->statuses_dirty && strcmp(a->state, "converged")) ||
+		    (a->statuses_dirty && a->latest && a->held.ncanaries > 1))
+			evaluate(a);
+		a->statuses_dirty = false;
+		if (mono_ms() >= a->next_keepalive) {
+			int64_t ttl = 0;
+			if ((ret = ww_etcd_lease_keepalive(a->e, a->lease, &ttl, &err)))
+				goto down;
+			a->next_keepalive = mono_ms() + a->o->ttl * 1000 / 3;
+			if (ttl <= 0) {
+				logf_(a, "the status lease expired: a new one");
+				a->lease = 0;
+				break;
+			}
+			/* the kernel read back now and then: drift shows without a publish */
+			if (mono_ms() - a->last_report > 30000) {
+				check_drift(a);
+				a->status_dirty = true;
+			}
+		}
+		if (a->status_dirty && (ret = report(a)))
+			goto down;
+	}
+	goto out;
+down:
+	if (!a->etcd_down)
+		logf_(a, "etcd unreachable (%s): generation %lu stays enforced (fail-static); "
+			 "retrying",
+		      sb_str(&err), a->held.generation);
+	a->etcd_down = true;
+	/* a member that lost the cluster may have lost our lease too: ask again */
+	if (ret == -EPERM)
+		a->lease = 0;
+	pause_ms(a, 500);
+out:
+	ww_etcd_watch_stop(w);
+	ww_etcd_range_free(&r);
+	sb_free(&err);
+}
+
+int ww_agent_run(const struct ww_agent_opts *o, struct strbuf *err)
+{
+	struct agent a = {.o = o};
+	const char *dir = o->state_dir ? o->state_dir : getenv("WARDWALL_STATE_DIR");
+	int ret = -ENOMEM;
+
+	snprintf(a.state, sizeof(a.state), "starting");
+	a.kpol = ww_fleet_key(o->conn, "policy");
+	a.kprefix = ww_fleet_key(o->conn, "");
+	a.kstat_prefix = ww_fleet_key(o->conn, "status/");
+	a.kstat = a.kstat_prefix ? xstrdup_printf("%s%s", a.kstat_prefix, o->name) : NULL;
+	a.dir = xstrdup_printf("%s/fleet", dir && *dir ? dir : WW_STATE_DIR);
+	a.f_rec = a.dir ? xstrdup_printf("%s/%s.record", a.dir, o->name) : NULL;
+	a.f_prev = a.dir ? xstrdup_printf("%s/%s.prev", a.dir, o->name) : NULL;
+	if (!a.kpol || !a.kprefix || !a.kstat || !a.f_rec || !a.f_prev)
+		goto out;
+	struct ww_state *st = NULL;
+	if ((ret = ww_state_open(o->state_dir, false, &st, err)))
+		goto out;
+	ww_state_close(st);
+	if (mkdir(a.dir, 0700) && errno != EEXIST) {
+		ret = -errno;
+		sb_addf(err, "%s: %s", a.dir, strerror(errno));
+		goto out;
+	}
+	ret = -ENOMEM;
+	load_held(&a);
+	if (a.held.generation) {
+		/* whatever a killed predecessor left, the kernel holds this record again */
+		logf_(&a, "holding generation %lu: enforcing it before asking etcd",
+		      a.held.generation);
+		if (!enforce(&a, &a.held)) {
+			check_drift(&a);
+			set_state(&a, "converged", NULL);
+		}
+	}
+	while (!*o->stop) {
+		session(&a);
+		if (o->once)
+			break;
+	}
+	ret = 0;
+out:
+	ww_etcd_close(a.e);
+	ww_fleet_env_free(&a.held);
+	ww_fleet_env_free(&a.prev);
+	free(a.held_text);
+	free(a.prev_text);
+	free(a.latest);
+	free(a.kpol);
+	free(a.kprefix);
+	free(a.kstat_prefix);
+	free(a.kstat);
+	free(a.dir);
+	free(a.f_rec);
+	free(a.f_prev);
+	sb_free(&a.last_error);
+	return ret;
+}

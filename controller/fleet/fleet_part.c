@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A gateway's part is cut from the policy's own JSON rather than printed from the model, so that
+ * it is an ordinary policy the parser reads with the same diagnostics; the model only says which
+ * flows concern the gateway (flows keep their input position in f->index).
+ */
+#include "fleet.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool serves(const struct ww_gateway *g, const struct ww_eplist *l)
+{
+	if (l->all)
+		return true;
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t k = 0; k < g->nzones; k++)
+			if (l->v[i].zone == g->zones[k])
+				return true;
+	return false;
+}
+
+int ww_fleet_part(const struct ww_policy *p, const char *text, size_t len, const char *gw,
+		  char **out, struct strbuf *err)
+{
+	static const char *const hookmodes[] = {"gateway", "host"};
+	static const char *const xdps[] = {"off", "native", "generic"};
+	const struct ww_gateway *g = ww_gateway_find(p, gw);
+	cJSON *root, *enf, *flows, *ifs;
+	bool *keep = NULL;
+	int ret = -ENOMEM;
+
+	if (!g) {
+		sb_addf(err, "the policy has no gateway \"%s\"%s", gw,
+			p->ngws ? "" : " (it has no \"gateways\" section)");
+		return -ENOENT;
+	}
+	root = cJSON_ParseWithLength(text, len);
+	if (!root) {
+		sb_add(err, "the policy text does not parse");
+		return -EINVAL;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "gateways");
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "invariants");
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "$schema");
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "enforcement");
+	enf = cJSON_AddObjectToObject(root, "enforcement");
+	ifs = enf ? cJSON_AddArrayToObject(enf, "interfaces") : NULL;
+	if (!ifs || !cJSON_AddStringToObject(enf, "mode", hookmodes[g->mode]) ||
+	    !cJSON_AddStringToObject(enf, "xdp", xdps[g->xdp]) ||
+	    !cJSON_AddNumberToObject(enf, "log_group", p->enf.log_group) ||
+	    !cJSON_AddNumberToObject(enf, "log_rate", p->enf.log_rate))
+		goto out;
+	for (size_t i = 0; i < g->nifaces; i++) {
+		cJSON *s = cJSON_CreateString(g->ifaces[i]);
+		if (!s || !cJSON_AddItemToArray(ifs, s)) {
+			cJSON_Delete(s);
+			goto out;
+		}
+	}
+	flows = cJSON_GetObjectItemCaseSensitive(root, "flows");
+	if (cJSON_IsArray(flows)) {
+		int n = cJSON_GetArraySize(flows);
+		keep = calloc((size_t)n + 1, sizeof(*keep));
+		if (!keep)
+			goto out;
+		for (size_t i = 0; i < p->nflows; i++) {
+			const struct ww_flow *f = &p->flows[i];
+			if (f->index < (size_t)n)
+				keep[f->index] = serves(g, &f->from) || serves(g, &f->to);
+		}
+		for (int i = n - 1; i >= 0; i--)
+			if (!keep[i])
+				cJSON_DeleteItemFromArray(flows, i);
+	}
+	*out = cJSON_Print(root);
+	ret = *out ? 0 : -ENOMEM;
+out:
+	free(keep);
+	cJSON_Delete(root);
+	return ret;
+}

@@ -1,0 +1,194 @@
+# shellcheck shell=bash
+# A fleet in network namespaces: etcd members and gateways on one management bridge, each
+# gateway with its own `wardwall agent`. Sourced by tests/suites/80-fleet.sh, tests/fleet/demo.sh
+# and tests/bench/fleet.sh; needs root, iproute2, etcd, python3.
+#
+#   fl_up                 the management namespace (a bridge, 10.231.0.1/24, loopback) and a
+#                         temp directory; records everything for fl_down
+#   fl_etcd_start N [M]   starts etcd member N of M (default 1 of 1) in its own namespace at
+#                         10.231.0.(1+N), client port 2379 and peer port 2380 there (namespace
+#                         addresses only: nothing listens in the root namespace); waits until it
+#                         answers
+#   fl_etcd_kill N        SIGKILL member N (its data directory stays, for fl_etcd_start again)
+#   fl_endpoints          the client URLs of the members started, comma-separated
+#   fl_gw_add NAME        a gateway namespace on the bridge at the next address
+#   fl_agent_start NAME [ARGS]  starts `wardwall agent --name NAME` in the gateway's namespace
+#                         (state and bpffs private to it); logs to $FL_DIR/agent-NAME.log
+#   fl_agent_kill NAME [SIG]
+#   fl_link NS up|down    cuts or heals a namespace's link to the bridge
+#   fl_mgmt CMD...        runs CMD in the management namespace (publish, fleet status, etcdctl)
+#   fl_gw NAME CMD...     runs CMD in a gateway's namespace
+#   fl_down               kills every process started (by PID), deletes every namespace and the
+#                         temp directory. Idempotent; call it from a trap on EXIT INT TERM.
+set -u
+FL_ID=
+FL_DIR=
+FL_NEXT=20
+declare -gA FL_PIDS=() FL_ADDR=()
+FL_MEMBERS=()
+FL_NMEMBERS=1
+
+fl_mgmt_ns() { echo "$FL_ID-mgmt"; }
+fl_mgmt() { ip netns exec "$FL_ID-mgmt" "$@"; }
+fl_gw() {
+	local n=$1
+	shift
+	ip netns exec "$FL_ID-$n" env WARDWALL_STATE_DIR="$FL_DIR/state-$n" \
+		WARDWALL_BPFFS="$FL_DIR/bpffs-$n" "$@"
+}
+
+fl__ns_add() {
+	ip netns add "$1" || return 1
+	echo "$1" >>"$FL_DIR/namespaces"
+	ip -n "$1" link set lo up
+}
+
+fl_up() {
+	FL_ID=fl$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+	FL_DIR=$(mktemp -d "/tmp/$FL_ID.XXXXXX") || return 1
+	: >"$FL_DIR/namespaces"
+	fl__ns_add "$FL_ID-mgmt" || return 1
+	ip -n "$FL_ID-mgmt" link add br0 type bridge || return 1
+	ip -n "$FL_ID-mgmt" addr add 10.231.0.1/24 dev br0
+	ip -n "$FL_ID-mgmt" link set br0 up
+}
+
+# A namespace joined to the bridge at 10.231.0.ADDR through a veth named m-<short>.
+fl__join() {
+	local ns=$1 host=$2 port
+	port=m$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+	ip link add "$port" netns "$FL_ID-mgmt" type veth peer name mgmt0 netns "$ns" || return 1
+	ip -n "$FL_ID-mgmt" link set "$port" master br0 up
+	ip -n "$ns" addr add "10.231.0.$host/24" dev mgmt0
+	ip -n "$ns" link set mgmt0 up
+	echo "$ns $port" >>"$FL_DIR/ports"
+}
+
+fl_link() {
+	local ns=$1 state=$2 port
+	port=$(awk -v n="$ns" '$1 == n { print $2 }' "$FL_DIR/ports")
+	ip -n "$FL_ID-mgmt" link set "$port" "$state"
+}
+
+fl_endpoints() {
+	local s="" m
+	for m in "${FL_MEMBERS[@]}"; do s="$s${s:+,}http://10.231.0.$((1 + m)):2379"; done
+	echo "$s"
+}
+
+fl_etcd_start() {
+	local n=$1 total=${2:-$FL_NMEMBERS} ns="$FL_ID-etcd$1" cluster="" i state=new
+	FL_NMEMBERS=$total
+	if ! grep -qx "$ns" "$FL_DIR/namespaces"; then
+		fl__ns_add "$ns" || return 1
+		fl__join "$ns" $((1 + n)) || return 1
+		FL_MEMBERS+=("$n")
+	fi
+	for ((i = 1; i <= total; i++)); do
+		cluster="$cluster${cluster:+,}m$i=http://10.231.0.$((1 + i)):2380"
+	done
+	[ -d "$FL_DIR/etcd$n" ] && state=existing
+	local a="10.231.0.$((1 + n))"
+	ip netns exec "$ns" etcd --name "m$n" --data-dir "$FL_DIR/etcd$n" \
+		--listen-client-urls "http://$a:2379" --advertise-client-urls "http://$a:2379" \
+		--listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
+		--initial-cluster "$cluster" --initial-cluster-state "$state" \
+		--initial-cluster-token "$FL_ID" ${FL_ETCD_ARGS:-} \
+		>"$FL_DIR/etcd$n.log" 2>&1 &
+	FL_PIDS[etcd$n]=$!
+	echo "$!" >>"$FL_DIR/pids"
+	[ "$total" -gt 1 ] && [ "$n" -lt "$total" ] && return 0
+	fl_etcd_wait
+}
+
+# Waits (10 s at most) until the cluster has a leader and answers a read.
+fl_etcd_wait() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		fl_mgmt etcdctl --endpoints "$(fl_endpoints)" --command-timeout=1s \
+			endpoint status >/dev/null 2>&1 &&
+			fl_mgmt etcdctl --endpoints "$(fl_endpoints)" --command-timeout=1s \
+				get /probe >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "fl_etcd_wait: etcd did not answer; its log:" >&2
+	tail -5 "$FL_DIR"/etcd*.log >&2
+	return 1
+}
+
+fl_etcd_kill() {
+	local p=${FL_PIDS[etcd$1]:-}
+	[ -n "$p" ] && kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	FL_PIDS[etcd$1]=
+	return 0
+}
+
+fl_gw_add() {
+	local name=$1 ns="$FL_ID-$1"
+	fl__ns_add "$ns" || return 1
+	fl__join "$ns" "$FL_NEXT" || return 1
+	FL_ADDR[$name]=10.231.0.$FL_NEXT
+	FL_NEXT=$((FL_NEXT + 1))
+	mkdir -p "$FL_DIR/state-$name" "$FL_DIR/bpffs-$name"
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+}
+
+fl_agent_start() {
+	local name=$1
+	shift
+	fl_gw "$name" "$WARDWALL" agent --name "$name" --etcd "$(fl_endpoints)" --key /wardwall/test \
+		--publisher-key "$FL_DIR/pub/evidence.pub" --ttl 3 "$@" \
+		>>"$FL_DIR/agent-$name.log" 2>&1 &
+	FL_PIDS[agent-$name]=$!
+	echo "$!" >>"$FL_DIR/pids"
+}
+
+fl_agent_kill() {
+	local p=${FL_PIDS[agent-$1]:-}
+	[ -n "$p" ] && kill -"${2:-TERM}" "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	FL_PIDS[agent-$1]=
+	return 0
+}
+
+# The publisher's key pair in $FL_DIR/pub, and a second one (the forger's) in $FL_DIR/forger.
+fl_keys() {
+	"$WARDWALL" evidence keygen --key-dir "$FL_DIR/pub" >/dev/null &&
+		"$WARDWALL" evidence keygen --key-dir "$FL_DIR/forger" >/dev/null
+}
+
+fl_publish() {
+	fl_mgmt "$WARDWALL" publish --etcd "$(fl_endpoints)" --key /wardwall/test \
+		--sign-key "$FL_DIR/pub/evidence.key" "$@"
+}
+
+fl_status_json() {
+	fl_mgmt "$WARDWALL" fleet status --json --etcd "$(fl_endpoints)" --key /wardwall/test \
+		--publisher-key "$FL_DIR/pub/evidence.pub"
+}
+
+# Waits until every gateway reports generation GEN converged (TIMEOUT seconds, default 10).
+fl_wait_converged() {
+	local gen=$1 t=${2:-10} i
+	for ((i = 0; i < t * 10; i++)); do
+		fl_status_json 2>/dev/null | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+sys.exit(0 if v["generation"] == int(sys.argv[1]) and v["converged"] else 1)' "$gen" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+fl_down() {
+	local p ns
+	[ -n "$FL_DIR" ] || return 0
+	if [ -f "$FL_DIR/pids" ]; then
+		while read -r p; do kill -9 "$p" 2>/dev/null; done <"$FL_DIR/pids"
+		while read -r p; do wait "$p" 2>/dev/null; done <"$FL_DIR/pids"
+	fi
+	if [ -f "$FL_DIR/namespaces" ]; then
+		while read -r ns; do ip netns del "$ns" 2>/dev/null; done <"$FL_DIR/namespaces"
+	fi
+	rm -rf "$FL_DIR"
+	FL_DIR=
+}
