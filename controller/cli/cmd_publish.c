@@ -15,7 +15,7 @@
 #include "policy.h"
 
 /* The generation of the record now under KEY/policy (0: none). Read without verifying: a forged
- * number can only make this publish fail its compare or skip numbers, never be applied. */
+ * number can only make this publish skip numbers, never be applied. */
 static unsigned long current_generation(const struct ww_etcd_kv *kv)
 {
 	cJSON *rec = cJSON_ParseWithLength(kv->value, kv->vlen);
@@ -96,12 +96,29 @@ int cmd_publish(int argc, char **argv)
 	kgen = ww_fleet_key(&conn, "generation");
 	if (!kpol || !kgen)
 		goto out;
-	if ((ret = ww_fleet_connect(&conn, &e, &err)) || (ret = ww_etcd_get(e, kpol, false, &r, &err))) {
+	/* KEY/policy and KEY/generation in one read. The generation is the larger of the two: a
+	 * record replayed into KEY/policy must not pull the numbering back. */
+	char *kpre = ww_fleet_key(&conn, "");
+	if (!kpre || (ret = ww_fleet_connect(&conn, &e, &err)) ||
+	    (ret = ww_etcd_get(e, kpre, true, &r, &err))) {
+		free(kpre);
 		ww_errorf("publish: %s", sb_str(&err));
 		goto out;
 	}
-	unsigned long cur = r.n ? current_generation(&r.kvs[0]) : 0;
-	int64_t mod_rev = r.n ? r.kvs[0].mod_rev : 0;
+	free(kpre);
+	unsigned long cur = 0;
+	int64_t mod_rev = 0;
+	for (size_t i = 0; i < r.n; i++) {
+		unsigned long g = 0;
+		if (!strcmp(r.kvs[i].key, kpol)) {
+			g = current_generation(&r.kvs[i]);
+			mod_rev = r.kvs[i].mod_rev;
+		} else if (!strcmp(r.kvs[i].key, kgen)) {
+			g = strtoul(r.kvs[i].value, NULL, 10);
+		}
+		if (g > cur)
+			cur = g;
+	}
 	if (base && strtoul(base, NULL, 10) != cur) {
 		ww_errorf("publish: stale base: --base %s, but generation %lu is published at %s "
 			  "(someone published meanwhile; review it, then publish on top of it)",

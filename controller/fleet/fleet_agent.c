@@ -88,7 +88,8 @@ static void set_state(struct agent *a, const char *state, const char *fmt, ...)
 {
 	va_list ap;
 
-	snprintf(a->state, sizeof(a->state), "%s", state);
+	if (state != a->state)
+		snprintf(a->state, sizeof(a->state), "%s", state);
 	if (fmt) {
 		sb_reset(&a->last_error);
 		va_start(ap, fmt);

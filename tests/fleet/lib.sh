@@ -136,7 +136,10 @@ fl_gw_add() {
 fl_agent_start() {
 	local name=$1
 	shift
-	fl_gw "$name" "$WARDWALL" agent --name "$name" --etcd "$(fl_endpoints)" --key /wardwall/test \
+	# ip netns exec and env exec the agent: $! is its PID (a function run with & would not be)
+	ip netns exec "$FL_ID-$name" env WARDWALL_STATE_DIR="$FL_DIR/state-$name" \
+		WARDWALL_BPFFS="$FL_DIR/bpffs-$name" "$WARDWALL" agent --name "$name" \
+		--etcd "$(fl_endpoints)" --key /wardwall/test \
 		--publisher-key "$FL_DIR/pub/evidence.pub" --ttl 3 "$@" \
 		>>"$FL_DIR/agent-$name.log" 2>&1 &
 	FL_PIDS[agent-$name]=$!
@@ -187,6 +190,10 @@ fl_down() {
 		while read -r p; do wait "$p" 2>/dev/null; done <"$FL_DIR/pids"
 	fi
 	if [ -f "$FL_DIR/namespaces" ]; then
+		# anything still running inside our namespaces was started by us: by PID too
+		while read -r ns; do
+			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		done <"$FL_DIR/namespaces"
 		while read -r ns; do ip netns del "$ns" 2>/dev/null; done <"$FL_DIR/namespaces"
 	fi
 	rm -rf "$FL_DIR"

@@ -1,0 +1,184 @@
+#!/bin/bash
+# The fleet against a real etcd: one etcd member and three gateways, each a network namespace
+# with its own `wardwall agent` (tests/fleet/lib.sh). Publish and converge, each kernel holding
+# exactly its gateway's part; a stale base refused; a forged record and a replayed generation
+# refused; a failed canary halting the rollout and the other canary rolling back; etcd down
+# (fail-static) and back; an agent killed during an apply; a dead agent's status expiring.
+# Prints TAP.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+WARDWALL=${WARDWALL:-$PWD/build/wardwall}
+export WARDWALL
+unset WARDWALL_NOW
+. tests/e2e/tap.sh
+skip_unless etcd etcdctl python3
+. tests/fleet/lib.sh
+trap fl_down EXIT INT TERM
+
+K=/wardwall/test
+fl_up || { fail "fleet namespaces"; finish; }
+fl_keys || { fail "publisher keys"; finish; }
+P=$FL_DIR/policies
+mkdir -p "$P"
+# v1 as shipped; v2 with one more flow; bad: ward asks for XDP on interfaces its namespace
+# does not have, so its apply fails (the kernel refuses) and it is the failing canary.
+python3 - policies/example-fleet.json "$P" <<'PY'
+import copy, json, sys
+p = json.load(open(sys.argv[1]))
+json.dump(p, open(sys.argv[2] + "/v1.json", "w"), indent=1)
+v2 = copy.deepcopy(p)
+v2["flows"].append({"id": "ws-to-bms", "from": "workstations", "to": "bms", "services": ["https"], "action": "allow"})
+json.dump(v2, open(sys.argv[2] + "/v2.json", "w"), indent=1)
+v3 = copy.deepcopy(v2)
+v3["flows"].append({"id": "pacs-to-ehr", "from": "pacs", "to": "ehr", "services": ["hl7-mllp"], "action": "allow"})
+json.dump(v3, open(sys.argv[2] + "/v3.json", "w"), indent=1)
+bad = copy.deepcopy(v3)
+bad["flows"].append({"id": "bad-extra", "from": "ehr", "to": "pacs", "services": ["dicom"], "action": "allow"})
+bad["gateways"]["ward"]["xdp"] = "native"
+json.dump(bad, open(sys.argv[2] + "/bad.json", "w"), indent=1)
+PY
+for g in core ward bms; do
+	for v in v1 v2 v3; do "$WARDWALL" fleet part "$P/$v.json" "$g" >"$P/$v-$g.json" || fail "fleet part $v $g"; done
+done
+
+# Does gateway G's kernel hold exactly the part PART (read back by plan: no change to make)?
+holds() {
+	fl_gw "$1" "$WARDWALL" plan --detailed-exitcode "$2" >"$FL_DIR/plan.out" 2>&1
+}
+status_of() { # GATEWAY FIELD
+	fl_status_json 2>/dev/null | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+g = [g for g in v["gateways"] if g["name"] == sys.argv[1]]
+print(g[0][sys.argv[2]] if g else "missing")' "$1" "$2"
+}
+# Waits until FIELD of GATEWAY's status is VALUE (TIMEOUT s, default 10).
+wait_status() {
+	local i
+	for ((i = 0; i < ${4:-10} * 5; i++)); do
+		[ "$(status_of "$1" "$2")" = "$3" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+# Waits until GATEWAY's last_error matches PATTERN (TIMEOUT s, default 10).
+wait_error() {
+	local i
+	for ((i = 0; i < ${3:-10} * 5; i++)); do
+		status_of "$1" last_error | grep -q "$2" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+# Publishes VERSION with ARGS; sets gen to the generation published.
+pub() {
+	local v=$1
+	shift
+	fl_publish "$@" "$P/$v.json" >"$FL_DIR/pub.out" 2>&1 || return 1
+	gen=$(grep -o 'generation [0-9]*' "$FL_DIR/pub.out" | cut -d' ' -f2)
+}
+all_hold() { # VERSION
+	local g bad=""
+	for g in core ward bms; do holds "$g" "$P/$1-$g.json" || bad="$bad $g"; done
+	[ -z "$bad" ] || { echo "$bad: $(cat "$FL_DIR/plan.out")"; return 1; }
+}
+
+"$WARDWALL" check "$P/v1.json" >/dev/null && "$WARDWALL" check "$P/v1-core.json" >/dev/null &&
+	ok "each gateway's part is a valid policy" || fail "each gateway's part is a valid policy"
+
+if command -v systemd-analyze >/dev/null; then
+	unit=$FL_DIR/wardwall-agent@core.service
+	sed "s#/usr/local/sbin/wardwall#$WARDWALL#" vm/wardwall-agent@.service >"$unit"
+	out=$(systemd-analyze verify "$unit" 2>&1)
+	[ -z "$out" ] && ok "systemd-analyze verify wardwall-agent@.service" ||
+		fail "systemd-analyze verify wardwall-agent@.service" "$out"
+fi
+
+fl_etcd_start 1 || { fail "etcd starts in its namespace"; finish; }
+for g in core ward bms; do fl_gw_add "$g"; fl_agent_start "$g"; done
+
+pub v1 && fl_wait_converged 1 20 &&
+	ok "publish generation 1: three gateways converge" ||
+	fail "publish generation 1: three gateways converge" "$(cat "$FL_DIR/pub.out")" "$(fl_status_json)"
+why=$(all_hold v1) && ok "each kernel holds exactly its gateway's part (plan: no change)" ||
+	fail "each kernel holds exactly its gateway's part" "$why"
+fl_mgmt etcdctl --endpoints "$(fl_endpoints)" get --print-value-only $K/policy >"$FL_DIR/gen1.record"
+
+if pub v2 --base 0; then
+	fail "a stale --base is refused"
+else
+	grep -q "stale base" "$FL_DIR/pub.out" && [ "$(status_of core generation)" = 1 ] &&
+		ok "a stale --base is refused, nothing written" ||
+		fail "a stale --base is refused" "$(cat "$FL_DIR/pub.out")"
+fi
+
+# A record signed by another key, written where the policy goes: refused by every agent.
+fl_mgmt "$WARDWALL" publish --etcd "$(fl_endpoints)" --key $K --sign-key "$FL_DIR/forger/evidence.key" \
+	"$P/v2.json" >/dev/null 2>&1
+if wait_error core "signature does not verify" && wait_error bms "signature does not verify"; then
+	why=$(all_hold v1) && [ "$(status_of ward generation)" = 1 ] &&
+		ok "a forged record is refused and reported; generation 1 stays enforced" ||
+		fail "a forged record is refused" "$why"
+else
+	fail "a forged record is refused and reported" "$(fl_status_json)"
+fi
+fl_mgmt "$WARDWALL" fleet status --etcd "$(fl_endpoints)" --key $K \
+	--publisher-key "$FL_DIR/pub/evidence.pub" | grep -q "signature INVALID" &&
+	ok "fleet status says the published record's signature is invalid" ||
+	fail "fleet status says the published record's signature is invalid"
+
+pub v2 && fl_wait_converged "$gen" 20 && all_hold v2 >/dev/null &&
+	ok "a real publish after the forgery converges (generation $gen)" ||
+	fail "a real publish after the forgery converges" "$(cat "$FL_DIR/pub.out")" "$(fl_status_json)"
+
+# The signed generation 1 record, replayed: a valid signature, an older generation.
+fl_mgmt etcdctl --endpoints "$(fl_endpoints)" put $K/policy <"$FL_DIR/gen1.record" >/dev/null
+if wait_error core replayed && wait_error bms replayed; then
+	why=$(all_hold v2) && [ "$(status_of core generation)" = "$gen" ] &&
+		ok "a replayed generation 1 is refused and reported; generation $gen stays" ||
+		fail "a replayed generation is refused" "$why"
+else
+	fail "a replayed generation is refused and reported" "$(fl_status_json)"
+fi
+
+# Canaries: core and ward first; ward's apply fails, so bms holds and core returns to v3.
+pub v3 && fl_wait_converged "$gen" 20 || fail "publish v3" "$(fl_status_json)"
+pub bad --canary core --canary ward
+if wait_status ward refused_generation "$gen" 20 && wait_status bms state halted 20 &&
+	wait_status core state rolled-back 20; then
+	why=$(all_hold v3) && ok "a failed canary halts the rollout, the other canary rolls back (generation $gen)" ||
+		fail "a failed canary halts the rollout: kernels" "$why"
+else
+	fail "a failed canary halts the rollout, the other canary rolls back" "$(fl_status_json)"
+fi
+
+# etcd down: every gateway keeps enforcing; back: a publish converges.
+fl_etcd_kill 1
+sleep 2
+why=$(all_hold v3) && grep -q "fail-static" "$FL_DIR/agent-core.log" &&
+	ok "etcd down: every gateway keeps its generation (fail-static)" ||
+	fail "etcd down: every gateway keeps its generation" "$why"
+fl_etcd_start 1 && pub v1 && fl_wait_converged "$gen" 30 && all_hold v1 >/dev/null &&
+	ok "etcd back: the agents reconnect and converge on generation $gen" ||
+	fail "etcd back: the agents reconnect and converge" "$(cat "$FL_DIR/pub.out")" "$(fl_status_json)"
+
+# An agent killed (SIGKILL) while it applies recovers on restart.
+# (v3 changes core's part; the kill lands while it reads, verifies or applies the record)
+pub v3
+sleep 0.1
+fl_agent_kill core KILL
+fl_agent_start core
+fl_wait_converged "$gen" 20 && all_hold v3 >/dev/null &&
+	ok "an agent killed during an apply converges after restart" ||
+	fail "an agent killed during an apply converges after restart" "$(fl_status_json)" "$(tail -5 "$FL_DIR/agent-core.log")"
+
+# A dead agent is visible: its status lives only as long as its lease (3 s).
+fl_agent_kill bms KILL
+wait_status bms state missing 10 && ! fl_status_json >/dev/null 2>&1 &&
+	ok "a dead agent's status expires with its lease; fleet status is not converged" ||
+	fail "a dead agent's status expires with its lease" "$(fl_status_json)"
+fl_agent_start bms
+fl_wait_converged "$gen" 20 && ok "the restarted agent reports again" ||
+	fail "the restarted agent reports again" "$(fl_status_json)"
+
+finish
