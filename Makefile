@@ -25,7 +25,7 @@ HDRS := $(wildcard controller/*/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit demo fuzz bench install clean help format
+.PHONY: all deps test unit demo demo-fleet fuzz bench bench-fleet install clean help format
 
 all: $(BUILD)/wardwall
 
@@ -36,6 +36,8 @@ help:
 	@echo "make demo       the example hospital policy on a simulated network"
 	@echo "make fuzz       build and run the policy parser fuzzer (FUZZ_SECONDS=600)"
 	@echo "make bench      benchmarks (not part of make test)"
+	@echo "make demo-fleet three gateways converging through etcd, a canary rollout, fleet status"
+	@echo "make bench-fleet convergence at 1, 5 and 20 gateways on a 3-member etcd, and the fault table"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 
 deps:
@@ -84,6 +86,13 @@ test: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh $(BUILD)
+
+demo-fleet: deps
+	@$(MAKE) --no-print-directory all
+	@tests/fleet/demo.sh $(BUILD)
+
+bench-fleet: deps all
+	@tests/bench/fleet.sh $(BUILD)
 
 FUZZ_SECONDS ?= 600
 $(BUILD)/fuzz_policy: tests/fuzz/fuzz_policy.c $(LIB_SRCS) $(BUILD)/wardwall.skel.h

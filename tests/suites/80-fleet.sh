@@ -48,9 +48,12 @@ holds() {
 status_of() { # GATEWAY FIELD
 	fl_status_json 2>/dev/null | python3 -c '
 import json, sys
-v = json.load(sys.stdin)
+try:
+    v = json.load(sys.stdin)
+except ValueError:
+    print("no-answer"); sys.exit(0)
 g = [g for g in v["gateways"] if g["name"] == sys.argv[1]]
-print(g[0][sys.argv[2]] if g else "missing")' "$1" "$2"
+print(g[0][sys.argv[2]] if g else "missing")' "$1" "$2" 2>/dev/null
 }
 # Waits until FIELD of GATEWAY's status is VALUE (TIMEOUT s, default 10).
 wait_status() {
