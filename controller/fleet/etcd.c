@@ -206,8 +206,8 @@ static int call(struct ww_etcd *e, const char *path, const char *body, cJSON **r
 		cJSON *r = cJSON_ParseWithLength(sb_str(&e->body), e->body.len);
 		if (!r) {
 			sb_reset(&why);
-			sb_addf(&why, "%s%s: an answer that is not JSON (HTTP %ld)", e->urls[e->cur],
-				path, http);
+			sb_addf(&why, "%s%s: an answer that is not JSON (HTTP %ld): %.200s",
+				e->urls[e->cur], path, http, sb_str(&e->body));
 			ret = -EPROTO;
 			break;
 		}

@@ -70,10 +70,58 @@ fl_link() {
 	ip -n "$FL_ID-mgmt" link set "$port" "$state"
 }
 
+fl__scheme() { [ -n "${FL_TLS:-}" ] && echo https || echo http; }
 fl_endpoints() {
 	local s="" m
-	for m in "${FL_MEMBERS[@]}"; do s="$s${s:+,}http://10.231.0.$((1 + m)):2379"; done
+	for m in "${FL_MEMBERS[@]}"; do s="$s${s:+,}$(fl__scheme)://10.231.0.$((1 + m)):2379"; done
 	echo "$s"
+}
+
+# TLS (FL_TLS=1): a CA made here with openssl, a server certificate per etcd member (its address
+# as SAN), and client certificates: root, publisher, and one per gateway (fl_cert NAME).
+fl_ca() {
+	local d=$FL_DIR/ca m
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=wardwall test CA $FL_ID" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null || return 1
+	for m in 1 2 3; do
+		fl__sign "etcd$m" "subjectAltName=IP:10.231.0.$((1 + m))" || return 1
+	done
+	fl_cert root && fl_cert publisher
+}
+# Client certificates carry no CN: etcd's JSON gateway refuses one that does when client-cert
+# auth is on (it would not use it as the user), so the name goes in O and OU.
+fl__sign() { # NAME EXT [SUBJECT]
+	local d=$FL_DIR/ca
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "${3:-/CN=$1}" \
+		-keyout "$d/$1.key" -out "$d/$1.csr" 2>/dev/null &&
+		openssl x509 -req -in "$d/$1.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+			-days 2 -extfile <(echo "$2") -out "$d/$1.pem" 2>/dev/null
+}
+fl_cert() { fl__sign "$1" "extendedKeyUsage=clientAuth" "/O=wardwall/OU=$1"; }
+# etcdctl as USER (root, publisher, agent-NAME) with its certificate and password.
+fl_etcdctl() {
+	local u=$1
+	shift
+	if [ -n "${FL_TLS:-}" ]; then
+		fl_mgmt etcdctl --endpoints "$(fl_endpoints)" --cacert "$FL_DIR/ca/ca.pem" \
+			--cert "$FL_DIR/ca/$u.pem" --key "$FL_DIR/ca/$u.key" \
+			${FL_AUTH:+--user "$u:pw-$u"} --command-timeout=2s "$@"
+	else
+		fl_mgmt etcdctl --endpoints "$(fl_endpoints)" --command-timeout=2s "$@"
+	fi
+}
+# The wardwall options that reach etcd as USER.
+fl_conn() {
+	local u=$1
+	echo --etcd "$(fl_endpoints)" --key /wardwall/test
+	if [ -n "${FL_TLS:-}" ]; then
+		echo --etcd-cacert "$FL_DIR/ca/ca.pem" --etcd-cert "$FL_DIR/ca/$u.pem" --etcd-key "$FL_DIR/ca/$u.key"
+	fi
+	if [ -n "${FL_AUTH:-}" ]; then
+		printf 'pw-%s\n' "$u" >"$FL_DIR/ca/$u.pw"
+		echo --etcd-user "$u" --etcd-password-file "$FL_DIR/ca/$u.pw"
+	fi
 }
 
 fl_etcd_start() {
@@ -88,9 +136,11 @@ fl_etcd_start() {
 		cluster="$cluster${cluster:+,}m$i=http://10.231.0.$((1 + i)):2380"
 	done
 	[ -d "$FL_DIR/etcd$n" ] && state=existing
-	local a="10.231.0.$((1 + n))"
-	ip netns exec "$ns" etcd --name "m$n" --data-dir "$FL_DIR/etcd$n" \
-		--listen-client-urls "http://$a:2379" --advertise-client-urls "http://$a:2379" \
+	local a="10.231.0.$((1 + n))" tls=()
+	[ -n "${FL_TLS:-}" ] && tls=(--cert-file "$FL_DIR/ca/etcd$n.pem" --key-file "$FL_DIR/ca/etcd$n.key"
+		--trusted-ca-file "$FL_DIR/ca/ca.pem" --client-cert-auth)
+	ip netns exec "$ns" etcd --name "m$n" --data-dir "$FL_DIR/etcd$n" "${tls[@]}" \
+		--listen-client-urls "$(fl__scheme)://$a:2379" --advertise-client-urls "$(fl__scheme)://$a:2379" \
 		--listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
 		--initial-cluster "$cluster" --initial-cluster-state "$state" \
 		--initial-cluster-token "$FL_ID" ${FL_ETCD_ARGS:-} \
@@ -105,10 +155,8 @@ fl_etcd_start() {
 fl_etcd_wait() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		fl_mgmt etcdctl --endpoints "$(fl_endpoints)" --command-timeout=1s \
-			endpoint status >/dev/null 2>&1 &&
-			fl_mgmt etcdctl --endpoints "$(fl_endpoints)" --command-timeout=1s \
-				get /probe >/dev/null 2>&1 && return 0
+		fl_etcdctl root endpoint status >/dev/null 2>&1 &&
+			fl_etcdctl root get /probe >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	echo "fl_etcd_wait: etcd did not answer; its log:" >&2
@@ -139,7 +187,7 @@ fl_agent_start() {
 	# ip netns exec and env exec the agent: $! is its PID (a function run with & would not be)
 	ip netns exec "$FL_ID-$name" env WARDWALL_STATE_DIR="$FL_DIR/state-$name" \
 		WARDWALL_BPFFS="$FL_DIR/bpffs-$name" "$WARDWALL" agent --name "$name" \
-		--etcd "$(fl_endpoints)" --key /wardwall/test \
+		$(fl_conn "${FL_AGENT_USER_PREFIX:-agent-}$name") \
 		--publisher-key "$FL_DIR/pub/evidence.pub" --ttl 3 "$@" \
 		>>"$FL_DIR/agent-$name.log" 2>&1 &
 	FL_PIDS[agent-$name]=$!
@@ -160,12 +208,13 @@ fl_keys() {
 }
 
 fl_publish() {
-	fl_mgmt "$WARDWALL" publish --etcd "$(fl_endpoints)" --key /wardwall/test \
-		--sign-key "$FL_DIR/pub/evidence.key" "$@"
+	# shellcheck disable=SC2046
+	fl_mgmt "$WARDWALL" publish $(fl_conn publisher) --sign-key "$FL_DIR/pub/evidence.key" "$@"
 }
 
 fl_status_json() {
-	fl_mgmt "$WARDWALL" fleet status --json --etcd "$(fl_endpoints)" --key /wardwall/test \
+	# shellcheck disable=SC2046
+	fl_mgmt "$WARDWALL" fleet status --json $(fl_conn publisher) \
 		--publisher-key "$FL_DIR/pub/evidence.pub"
 }
 
