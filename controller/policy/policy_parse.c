@@ -2319,6 +2319,7 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 	parse_zones(&c, cJSON_GetObjectItemCaseSensitive(root, "zones"));
 	check_addressing(&c);
 	parse_groups(&c, cJSON_GetObjectItemCaseSensitive(root, "groups"));
+	ww_gateways_parse(c.p, root, d, &c.oom);
 	parse_services(&c, cJSON_GetObjectItemCaseSensitive(root, "services"));
 	parse_flows(&c, cJSON_GetObjectItemCaseSensitive(root, "flows"));
 	parse_invariants(&c, cJSON_GetObjectItemCaseSensitive(root, "invariants"));
