@@ -79,8 +79,8 @@ for n in $SIZES; do
 	for ((r = 0; r <= ROUNDS; r++)); do
 		policy "$n" $((gen + 1)) "$FL_DIR/p.json"
 		t0=$(ms)
-		fl_publish "$FL_DIR/p.json" >/dev/null || { echo "publish failed" >&2; exit 1; }
-		gen=$((gen + 1))
+		fl_publish "$FL_DIR/p.json" >"$FL_DIR/pub.out" || { echo "publish failed" >&2; exit 1; }
+		gen=$(grep -o 'generation [0-9]*' "$FL_DIR/pub.out" | cut -d' ' -f2)
 		converged "$gen" || { say "| $n | did not converge within 60 s | | | | |"; continue 2; }
 		# round 0 warms up (first apply creates the table); not counted
 		[ "$r" -eq 0 ] && continue
@@ -107,14 +107,15 @@ enforcing() { # every gateway has wardwall's table
 	done
 	[ "$bad" -eq 0 ] && echo "yes, all $have" || echo "NO: $bad without a table"
 }
-publish_measure() { # label
+# Publishes the next round and sets t: ms from the publish to the last gateway enforcing it.
+publish_measure() {
 	policy "$have" $((gen + 1)) "$FL_DIR/p.json"
 	t0=$(ms)
 	if fl_publish "$FL_DIR/p.json" >"$FL_DIR/pub.out" 2>&1; then
-		gen=$((gen + 1))
-		if converged "$gen"; then times "$t0" | cut -d' ' -f1; else echo "not within 60 s"; fi
+		gen=$(grep -o 'generation [0-9]*' "$FL_DIR/pub.out" | cut -d' ' -f2)
+		if converged "$gen"; then t=$(times "$t0" | cut -d' ' -f1); else t="not within 60 s"; fi
 	else
-		echo "publish failed: $(tail -1 "$FL_DIR/pub.out")"
+		t="publish failed: $(tail -1 "$FL_DIR/pub.out")"
 	fi
 }
 leader() {
@@ -130,20 +131,20 @@ sys.exit(0 if s["header"]["member_id"] == s["leader"] else 1)' && { echo "$m"; r
 
 fl_mgmt etcdctl --endpoints "$(fl_endpoints)" get --print-value-only /wardwall/test/policy >"$FL_DIR/replay.rec"
 fl_etcd_kill 3
-t=$(publish_measure)
+publish_measure
 say "| one etcd member killed (m3) | publish and watches carried on by m1, m2 | $t | $(enforcing) |"
 fl_etcd_start 3 && fl_etcd_wait
 
 l=$(leader)
 fl_link "$FL_ID-etcd$l" down
-t=$(publish_measure)
+publish_measure
 say "| the leader (m$l) partitioned | the others elect a leader; clients move off m$l | $t | $(enforcing) |"
 fl_link "$FL_ID-etcd$l" up
 sleep 2
 
 fl_link "$FL_ID-g01" down
 policy "$have" $((gen + 1)) "$FL_DIR/p.json"
-fl_publish "$FL_DIR/p.json" >/dev/null && gen=$((gen + 1))
+fl_publish "$FL_DIR/p.json" >"$FL_DIR/pub.out" && gen=$(grep -o 'generation [0-9]*' "$FL_DIR/pub.out" | cut -d' ' -f2)
 sleep 3
 st=$(fl_status_json | python3 -c 'import json,sys; v=json.load(sys.stdin); print(v["gateways_converged"])')
 t0=$(ms)
@@ -153,7 +154,7 @@ say "| agent g01 partitioned during a publish, healed 3 s later | $st of $have c
 
 policy "$have" $((gen + 1)) "$FL_DIR/p.json"
 t0=$(ms)
-fl_publish "$FL_DIR/p.json" >/dev/null && gen=$((gen + 1))
+fl_publish "$FL_DIR/p.json" >"$FL_DIR/pub.out" && gen=$(grep -o 'generation [0-9]*' "$FL_DIR/pub.out" | cut -d' ' -f2)
 sleep 0.1
 fl_agent_kill g02 KILL
 fl_agent_start g02
@@ -170,7 +171,7 @@ print(sum(1 for g in v["gateways"] if "signature does not verify" in (g["last_er
       "generations held:", sorted(set(g["generation"] for g in v["gateways"])))')
 say "| a forged record written to etcd | $refused | - | $(enforcing) |"
 
-t=$(publish_measure)
+publish_measure
 fl_mgmt etcdctl --endpoints "$(fl_endpoints)" put /wardwall/test/policy <"$FL_DIR/replay.rec" >/dev/null
 sleep 3
 refused=$(fl_status_json | python3 -c '

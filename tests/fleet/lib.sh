@@ -220,8 +220,8 @@ fl_status_json() {
 
 # Waits until every gateway reports generation GEN converged (TIMEOUT seconds, default 10).
 fl_wait_converged() {
-	local gen=$1 t=${2:-10} i
-	for ((i = 0; i < t * 10; i++)); do
+	local gen=$1 end=$((SECONDS + ${2:-10}))
+	while [ "$SECONDS" -lt "$end" ]; do
 		fl_status_json 2>/dev/null | python3 -c '
 import json, sys
 v = json.load(sys.stdin)

@@ -57,8 +57,8 @@ print(g[0][sys.argv[2]] if g else "missing")' "$1" "$2" 2>/dev/null
 }
 # Waits until FIELD of GATEWAY's status is VALUE (TIMEOUT s, default 10).
 wait_status() {
-	local i
-	for ((i = 0; i < ${4:-10} * 5; i++)); do
+	local end=$((SECONDS + ${4:-10}))
+	while [ "$SECONDS" -lt "$end" ]; do
 		[ "$(status_of "$1" "$2")" = "$3" ] && return 0
 		sleep 0.2
 	done
@@ -66,8 +66,8 @@ wait_status() {
 }
 # Waits until GATEWAY's last_error matches PATTERN (TIMEOUT s, default 10).
 wait_error() {
-	local i
-	for ((i = 0; i < ${3:-10} * 5; i++)); do
+	local end=$((SECONDS + ${3:-10}))
+	while [ "$SECONDS" -lt "$end" ]; do
 		status_of "$1" last_error | grep -q "$2" && return 0
 		sleep 0.2
 	done
