@@ -57,7 +57,7 @@ print(g[0][sys.argv[2]] if g else "missing")' "$1" "$2" 2>/dev/null
 }
 # Waits until FIELD of GATEWAY's status is VALUE (TIMEOUT s, default 10).
 wait_status() {
-	local end=$((SECONDS + ${4:-10}))
+	local end=$((SECONDS + ${4:-60}))
 	while [ "$SECONDS" -lt "$end" ]; do
 		[ "$(status_of "$1" "$2")" = "$3" ] && return 0
 		sleep 0.2
@@ -66,7 +66,7 @@ wait_status() {
 }
 # Waits until GATEWAY's last_error matches PATTERN (TIMEOUT s, default 10).
 wait_error() {
-	local end=$((SECONDS + ${3:-10}))
+	local end=$((SECONDS + ${3:-60}))
 	while [ "$SECONDS" -lt "$end" ]; do
 		status_of "$1" last_error | grep -q "$2" && return 0
 		sleep 0.2
@@ -100,7 +100,7 @@ fi
 fl_etcd_start 1 || { fail "etcd starts in its namespace"; finish; }
 for g in core ward bms; do fl_gw_add "$g"; fl_agent_start "$g"; done
 
-pub v1 && fl_wait_converged 1 20 &&
+pub v1 && fl_wait_converged 1 90 &&
 	ok "publish generation 1: three gateways converge" ||
 	fail "publish generation 1: three gateways converge" "$(cat "$FL_DIR/pub.out")" "$(fl_status_json)"
 why=$(all_hold v1) && ok "each kernel holds exactly its gateway's part (plan: no change)" ||
@@ -130,7 +130,7 @@ fl_mgmt "$WARDWALL" fleet status --etcd "$(fl_endpoints)" --key $K \
 	ok "fleet status says the published record's signature is invalid" ||
 	fail "fleet status says the published record's signature is invalid"
 
-pub v2 && fl_wait_converged "$gen" 20 && all_hold v2 >/dev/null &&
+pub v2 && fl_wait_converged "$gen" 90 && all_hold v2 >/dev/null &&
 	ok "a real publish after the forgery converges (generation $gen)" ||
 	fail "a real publish after the forgery converges" "$(cat "$FL_DIR/pub.out")" "$(fl_status_json)"
 
@@ -145,10 +145,10 @@ else
 fi
 
 # Canaries: core and ward first; ward's apply fails, so bms holds and core returns to v3.
-pub v3 && fl_wait_converged "$gen" 20 || fail "publish v3" "$(fl_status_json)"
+pub v3 && fl_wait_converged "$gen" 90 || fail "publish v3" "$(fl_status_json)"
 pub bad --canary core --canary ward
-if wait_status ward refused_generation "$gen" 20 && wait_status bms state halted 20 &&
-	wait_status core state rolled-back 20; then
+if wait_status ward refused_generation "$gen" 60 && wait_status bms state halted 60 &&
+	wait_status core state rolled-back 60; then
 	why=$(all_hold v3) && ok "a failed canary halts the rollout, the other canary rolls back (generation $gen)" ||
 		fail "a failed canary halts the rollout: kernels" "$why"
 else
@@ -161,7 +161,7 @@ sleep 2
 why=$(all_hold v3) && grep -q "fail-static" "$FL_DIR/agent-core.log" &&
 	ok "etcd down: every gateway keeps its generation (fail-static)" ||
 	fail "etcd down: every gateway keeps its generation" "$why"
-fl_etcd_start 1 && pub v1 && fl_wait_converged "$gen" 30 && all_hold v1 >/dev/null &&
+fl_etcd_start 1 && pub v1 && fl_wait_converged "$gen" 90 && all_hold v1 >/dev/null &&
 	ok "etcd back: the agents reconnect and converge on generation $gen" ||
 	fail "etcd back: the agents reconnect and converge" "$(cat "$FL_DIR/pub.out")" "$(fl_status_json)"
 
@@ -171,17 +171,17 @@ pub v3
 sleep 0.1
 fl_agent_kill core KILL
 fl_agent_start core
-fl_wait_converged "$gen" 20 && all_hold v3 >/dev/null &&
+fl_wait_converged "$gen" 90 && all_hold v3 >/dev/null &&
 	ok "an agent killed during an apply converges after restart" ||
 	fail "an agent killed during an apply converges after restart" "$(fl_status_json)" "$(tail -5 "$FL_DIR/agent-core.log")"
 
 # A dead agent is visible: its status lives only as long as its lease (3 s).
 fl_agent_kill bms KILL
-wait_status bms state missing 10 && ! fl_status_json >/dev/null 2>&1 &&
+wait_status bms state missing 60 && ! fl_status_json >/dev/null 2>&1 &&
 	ok "a dead agent's status expires with its lease; fleet status is not converged" ||
 	fail "a dead agent's status expires with its lease" "$(fl_status_json)"
 fl_agent_start bms
-fl_wait_converged "$gen" 20 && ok "the restarted agent reports again" ||
+fl_wait_converged "$gen" 90 && ok "the restarted agent reports again" ||
 	fail "the restarted agent reports again" "$(fl_status_json)"
 
 finish

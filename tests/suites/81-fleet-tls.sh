@@ -44,7 +44,7 @@ setup >"$FL_DIR/setup.out" 2>&1 && ok "etcd users and roles: publisher, one agen
 export FL_AUTH=1
 
 for g in core ward bms; do fl_gw_add "$g"; fl_agent_start "$g"; done
-fl_publish policies/example-fleet.json >"$FL_DIR/pub.out" 2>&1 && fl_wait_converged 1 30 &&
+fl_publish policies/example-fleet.json >"$FL_DIR/pub.out" 2>&1 && fl_wait_converged 1 90 &&
 	ok "over TLS with client certificates and etcd roles, three gateways converge" ||
 	fail "over TLS with client certificates and etcd roles, three gateways converge" \
 		"$(cat "$FL_DIR/pub.out")" "$(fl_status_json 2>&1)" "$(tail -3 "$FL_DIR/agent-core.log")"
