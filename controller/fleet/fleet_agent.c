@@ -470,6 +470,7 @@ static void session(struct agent *a)
 	struct strbuf err = {0};
 	struct ww_etcd_range r = {0};
 	struct ww_etcd_watch *w = NULL;
+	char *watch_url = NULL;
 	int ret;
 
 	if (!a->e && (ret = ww_fleet_connect(a->o->conn, &a->e, &err)))
@@ -493,6 +494,10 @@ static void session(struct agent *a)
 		goto out;
 	if ((ret = ww_etcd_watch_start(a->e, a->kprefix, true, r.revision + 1, &w, &err)))
 		goto down;
+	/* A member cut off by the network cannot tell us it lost the leader: the stream just goes
+	 * quiet. The keepalives notice (they time out and move on to the next member); the watch
+	 * then follows them there. */
+	watch_url = strdup(ww_etcd_endpoint(a->e));
 	while (!*a->o->stop) {
 		ret = ww_etcd_watch_poll(w, 1000, on_event, a, &err);
 		if (ret == -ESTALE) {
@@ -510,6 +515,17 @@ static void session(struct agent *a)
 			if ((ret = ww_etcd_lease_keepalive(a->e, a->lease, &ttl, &err)))
 				goto down;
 			a->next_keepalive = mono_ms() + a->o->ttl * 1000 / 3;
+			if (watch_url && strcmp(watch_url, ww_etcd_endpoint(a->e))) {
+				logf_(a, "%s did not answer: watching from %s", watch_url,
+				      ww_etcd_endpoint(a->e));
+				free(watch_url);
+				watch_url = NULL;
+				ww_etcd_watch_stop(w);
+				w = NULL;
+				ww_etcd_range_free(&r);
+				sb_free(&err);
+				return; /* the next session reads afresh and watches there */
+			}
 			if (ttl <= 0) {
 				logf_(a, "the status lease expired: a new one");
 				a->lease = 0;
@@ -524,8 +540,11 @@ static void session(struct agent *a)
 		if (a->status_dirty && (ret = report(a)))
 			goto down;
 	}
+	free(watch_url);
 	goto out;
 down:
+	free(watch_url);
+	watch_url = NULL;
 	if (!a->etcd_down)
 		logf_(a, "etcd unreachable (%s): generation %lu stays enforced (fail-static); "
 			 "retrying",
