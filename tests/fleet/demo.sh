@@ -36,4 +36,4 @@ status
 say "what the agents logged"
 tail -n +1 "$FL_DIR"/agent-*.log | grep -E "==>|generation"
 say "what gateway bms enforces now (nft, in its namespace)"
-fl_gw bms nft list chain inet wardwall forward 2>/dev/null | head -15
+fl_gw bms nft list table inet wardwall 2>/dev/null | grep -E "chain|ws-to-bms|bms-internal" | head -15
