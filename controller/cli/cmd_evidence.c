@@ -240,6 +240,7 @@ static int verify(int argc, char **argv)
 	uint8_t pk[WW_EV_PK_BYTES];
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
 	int npos, fails, rc = WW_EXIT_USAGE;
+	bool unchecked = false;
 
 	if (!pos)
 		return WW_EXIT_USAGE;
@@ -252,7 +253,7 @@ static int verify(int argc, char **argv)
 		goto out;
 	}
 	fails = ww_evidence_verify((const char *const *)pos, (size_t)npos, key ? pk : NULL, &out,
-				   &bad, &warn);
+				   &bad, &warn, &unchecked);
 	if (fails < 0) {
 		ww_errorf("evidence verify: %s", strerror(-fails));
 		goto out;
@@ -268,8 +269,11 @@ static int verify(int argc, char **argv)
 		char fp[65];
 		if (key)
 			ww_ev_fingerprint(pk, fp);
-		printf("verified %d bundle%s%s%s\n", npos, npos == 1 ? "" : "s",
-		       key ? ", signed by key " : " (with the keys they carry)", key ? fp : "");
+		printf("verified %d bundle%s%s%s%s\n", npos, npos == 1 ? "" : "s",
+		       key ? ", signed by key " : " (with the keys they carry)", key ? fp : "",
+		       unchecked ? "; the chain was NOT checked: the first bundle's predecessor "
+				   "was not given"
+				 : "");
 		rc = WW_EXIT_OK;
 	}
 out:

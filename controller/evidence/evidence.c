@@ -170,8 +170,43 @@ static bool defaults_deny_between(const struct ww_evidence *ev, size_t *open)
 	return ev->ndefaults && !*open;
 }
 
+/* What passed in monitor mode, as the end of a sentence: "zones in monitor mode: bms; 12 packets
+ * passed in the window that the policy would deny". */
+void ww_ev_monitor_why(const struct ww_evidence *ev, const char *const *zones, size_t nzones,
+		       const char *const *flows, size_t nflows, const uint64_t *passed,
+		       struct strbuf *why)
+{
+	if (nzones) {
+		sb_addf(why, "zone%s in monitor mode: ", nzones == 1 ? "" : "s");
+		ww_ev_names(zones, nzones, why);
+	}
+	if (nflows) {
+		sb_addf(why, "%sdeny flow%s in monitor mode: ", nzones ? "; " : "",
+			nflows == 1 ? "" : "s");
+		ww_ev_names(flows, nflows, why);
+	}
+	for (int t = 0; t < WW_EV_NTIERS; t++)
+		if (ev->tiers[t].present)
+			sb_addf(why,
+				"; %llu packet%s passed in the window that the policy would deny "
+				"(%s)",
+				(unsigned long long)passed[t], passed[t] == 1 ? "" : "s",
+				t == WW_EV_NFT ? "nftables" : "XDP");
+}
+
+const char *ww_ev_status_name(enum ww_ev_status s)
+{
+	return s == WW_EV_MET ? "met" : s == WW_EV_NOT_ENFORCED ? "not-enforced" : "not-met";
+}
+
 bool ww_ev_mapping_met(const struct ww_evidence *ev, size_t i, struct strbuf *why)
 {
+	return ww_ev_mapping_status(ev, i, why) == WW_EV_MET;
+}
+
+enum ww_ev_status ww_ev_mapping_status(const struct ww_evidence *ev, size_t i, struct strbuf *why)
+{
+	enum ww_ev_status st;
 	const struct ww_collect *c = ev->c;
 	const char *id = i < ww_ev_nmappings ? ww_ev_mappings[i].id : "";
 	bool counted = c->live != NULL, sync = ev->in_sync, met;
@@ -226,7 +261,20 @@ bool ww_ev_mapping_met(const struct ww_evidence *ev, size_t i, struct strbuf *wh
 			sb_add(why, "the kernel differs from the applied generation");
 		else if (!deny)
 			sb_addf(why, "%zu zone pairs are allowed by default", open);
-		else
+		else if (ev->monitor_default_pairs) {
+			/* Denied on paper; in the kernel, monitor mode lets it pass. */
+			sb_addf(why,
+				"every zone pair without a flow is denied by default, but %zu zone "
+				"pair%s only monitor%s (",
+				ev->monitor_default_pairs,
+				ev->monitor_default_pairs == 1 ? "" : "s",
+				ev->monitor_default_pairs == 1 ? "s" : "");
+			ww_ev_monitor_why(ev, ev->monitor_zones, ev->nmonitor_zones, NULL, 0,
+					  ev->monitored, why);
+			sb_add(why, ")");
+			sb_free(&tmp);
+			return WW_EV_NOT_ENFORCED;
+		} else
 			sb_add(why, "every zone pair without a flow is denied by default");
 	} else {
 		/* nis2-21.2.i, cir-6.8, cir-11: segmentation as proven and as enforced. */
@@ -239,13 +287,27 @@ bool ww_ev_mapping_met(const struct ww_evidence *ev, size_t i, struct strbuf *wh
 		else if (!hold)
 			sb_addf(why, "%zu invariant%s fail%s", bad, bad == 1 ? "" : "s",
 				bad == 1 ? "s" : "");
-		else
+		else if (ww_ev_monitoring(ev)) {
+			size_t ne = 0;
+			for (size_t k = 0; k < ev->ninv; k++)
+				ne += ev->minv && !ev->minv[k].enforced;
+			sb_addf(why, "the kernel is the policy, but not all of it is enforced: ");
+			if (ne)
+				sb_addf(why, "%zu of %zu invariant%s hold%s only in monitor mode; ",
+					ne, ev->ninv, ev->ninv == 1 ? "" : "s", ne == 1 ? "s" : "");
+			ww_ev_monitor_why(ev, ev->monitor_zones, ev->nmonitor_zones,
+					  ev->monitor_flows, ev->nmonitor_flows, ev->monitored,
+					  why);
+			sb_free(&tmp);
+			return WW_EV_NOT_ENFORCED;
+		} else
 			sb_addf(why,
 				"the kernel enforces the policy and its %zu invariant%s hold%s",
 				ev->ninv, ev->ninv == 1 ? "" : "s", ev->ninv == 1 ? "s" : "");
 	}
 	sb_free(&tmp);
-	return met;
+	st = met ? WW_EV_MET : WW_EV_NOT_MET;
+	return st;
 }
 
 static size_t add_id(const char **ids, size_t n, size_t max, const char *id)
@@ -931,6 +993,8 @@ int ww_evidence_build(const struct ww_collect *c, const struct ww_ev_opts *o,
 			ev->ninv = c->applied->ninvs;
 		ww_diags_free(&d);
 	}
+	if (!e)
+		e = ww_ev_monitor_build(ev);
 	if (e)
 		ww_evidence_free(ev);
 	return e;
@@ -960,6 +1024,7 @@ void ww_evidence_free(struct ww_evidence *ev)
 		free(ev->tiers[t].denied.dst);
 		free(ev->tiers[t].denied.pairs);
 	}
+	ww_ev_monitor_free(ev);
 	if (ev->inv)
 		ww_inv_results_free(ev->inv, ev->c && ev->c->applied ? ev->c->applied->ninvs : 0);
 	free(ev->inv); /* ww_inv_results_free frees the details only */

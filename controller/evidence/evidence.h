@@ -125,6 +125,19 @@ struct ww_ev_tier {
 
 enum ww_ev_tiers { WW_EV_NFT, WW_EV_XDP, WW_EV_NTIERS };
 
+/* Monitor mode: what passes that the policy would deny. An invariant that holds only because
+ * traffic it forbids is in monitor mode is *not enforced*: that traffic passes
+ * (evidence_monitor.c). */
+struct ww_ev_monitor_inv {
+	bool enforced;	    /* holds, and not only thanks to monitor mode */
+	const char **zones; /* zones in monitor mode it reaches (names in the applied policy) */
+	size_t nzones;
+	const char **flows; /* deny flows in monitor mode it reaches */
+	size_t nflows;
+	uint64_t passed[WW_EV_NTIERS]; /* per tier: monitored window packets between
+			       its zones, each counter once */
+};
+
 struct ww_ev_drift {
 	const char *op;	  /* "missing", "unexplained", "differs" */
 	const char *kind; /* "table", "counter", "limit", "map", "chain", "xdp" */
@@ -182,7 +195,29 @@ struct ww_evidence {
 	size_t nquar;
 	char **quar_log;
 	size_t nquar_log;
+	/* Monitor mode (evidence_monitor.c). */
+	const char **monitor_zones; /* zones in monitor mode in the applied policy */
+	size_t nmonitor_zones;
+	const char **monitor_flows; /* deny flows in monitor mode */
+	size_t nmonitor_flows;
+	uint64_t monitored[WW_EV_NTIERS]; /* window packets that passed only in monitor mode, each
+					     counter once */
+	size_t monitor_default_pairs;	  /* zone pairs whose default deny only monitors */
+	struct ww_ev_monitor_inv *minv;	  /* ninv entries, or NULL */
 };
+
+/* Fills the monitor-mode part of ev (called by ww_evidence_build). Returns 0 or -ENOMEM. */
+int ww_ev_monitor_build(struct ww_evidence *ev);
+void ww_ev_monitor_free(struct ww_evidence *ev);
+/* Is anything in monitor mode (a zone or a deny flow)? */
+bool ww_ev_monitoring(const struct ww_evidence *ev);
+/* Says what passed in monitor mode: "zones in monitor mode: bms; 12 packets passed in the window
+ * that the policy would deny (nftables)". passed: per tier. */
+void ww_ev_monitor_why(const struct ww_evidence *ev, const char *const *zones, size_t nzones,
+		       const char *const *flows, size_t nflows, const uint64_t *passed,
+		       struct strbuf *why);
+/* "bms, lab" into out. */
+void ww_ev_names(const char *const *v, size_t n, struct strbuf *out);
 
 struct ww_ev_opts {
 	int64_t since; /* 0: the window starts at the previous export */
@@ -229,8 +264,13 @@ extern const size_t ww_ev_nmappings;
 extern const char *const ww_ev_limits[];
 extern const size_t ww_ev_nlimits;
 /* Whether the bundle shows mapping i met, and one sentence (into why, may be NULL) saying what
- * it rests on or what is missing. */
+ * it rests on or what is missing. Not enforced: met on paper, but traffic it forbids passes in
+ * monitor mode. */
+enum ww_ev_status { WW_EV_MET, WW_EV_NOT_MET, WW_EV_NOT_ENFORCED };
+enum ww_ev_status ww_ev_mapping_status(const struct ww_evidence *ev, size_t i, struct strbuf *why);
 bool ww_ev_mapping_met(const struct ww_evidence *ev, size_t i, struct strbuf *why);
+/* "met", "not-met", "not-enforced". */
+const char *ww_ev_status_name(enum ww_ev_status s);
 /* Derived mappings of one flow, beyond its own "controls": every flow -> CIR 6.8 (it is the
  * traffic declared necessary, or a denial); a deny -> CIR 6.7; a validity window -> CIR 6.7
  * and 11; logging -> CIR 3.2. Writes at most max ids; returns their number. */
@@ -339,9 +379,10 @@ int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
  * pk, or when pk is NULL with the key the manifest embeds), and each bundle's link to the one
  * before it. What passes goes to out, one line each; what fails to bad, one line each naming
  * the bundle's file and the reason; warnings (embedded key, unlisted files) to warn. Returns
- * the number of failures (0: all passed) or -ENOMEM.
+ * the number of failures (0: all passed) or -ENOMEM. *chain_unchecked is set when the first bundle
+ * given is not the first of its chain: its link to the bundle before it was not checked.
  */
 int ww_evidence_verify(const char *const *bundles, size_t n, const uint8_t *pk, struct strbuf *out,
-		       struct strbuf *bad, struct strbuf *warn);
+		       struct strbuf *bad, struct strbuf *warn, bool *chain_unchecked);
 
 #endif

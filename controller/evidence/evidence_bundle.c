@@ -390,8 +390,9 @@ out:
 }
 
 int ww_evidence_verify(const char *const *bundles, size_t n, const uint8_t *pk, struct strbuf *out,
-		       struct strbuf *bad, struct strbuf *warn)
+		       struct strbuf *bad, struct strbuf *warn, bool *chain_unchecked)
 {
+	*chain_unchecked = false;
 	struct bundle *b = calloc(n ? n : 1, sizeof(*b));
 	int fails = 0;
 
@@ -434,15 +435,28 @@ int ww_evidence_verify(const char *const *bundles, size_t n, const uint8_t *pk, 
 			}
 		}
 		if (!f) {
-			sb_addf(out, "ok %s: bundle %lu, every file matches the signed manifest",
-				b[i].dir, b[i].seq);
-			if (i)
+			bool unlinked = !i && *b[i].prev;
+			sb_addf(out, "%s %s: bundle %lu, every file matches the signed manifest",
+				unlinked ? "NOT CHECKED" : "ok", b[i].dir, b[i].seq);
+			if (i) {
 				sb_addf(out, ", follows bundle %lu", b[i - 1].seq);
-			else if (*b[i].prev)
-				sb_addf(out, " (its predecessor, manifest %.16s..., was not given)",
-					b[i].prev);
-			else
+			} else if (*b[i].prev) {
+				/* Its files and signature are fine; whether it belongs to the chain
+				 * is not known: that takes the bundle before it. */
+				sb_addf(
+				    out,
+				    "; chain NOT CHECKED: its predecessor (bundle %lu, manifest "
+				    "%.16s...) was not given",
+				    b[i].seq - 1, b[i].prev);
+				sb_addf(
+				    warn,
+				    "%s: the chain was not checked: give bundle %lu (or the whole "
+				    "chain from bundle 1) before it\n",
+				    b[i].dir, b[i].seq - 1);
+				*chain_unchecked = true;
+			} else {
 				sb_add(out, ", first of its chain");
+			}
 			sb_add(out, "\n");
 		}
 		fails += f;

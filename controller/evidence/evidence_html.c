@@ -83,6 +83,7 @@ static const char style[] =
     ".banner{padding:12px 16px;border-radius:6px;margin:16px 0;font-weight:600}\n"
     ".ok{background:#e2f4e6;color:#155724;border:1px solid #9fd5ab}\n"
     ".bad{background:#fbe3e4;color:#7a1c22;border:1px solid #eba7ac}\n"
+    ".warn{background:#fff4d6;color:#6b4a00;border:1px solid #f0cf7a}\n"
     ".grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:12px}\n"
     ".card{background:#fff;border:1px solid #d5dae3;border-radius:6px;padding:10px 14px}\n"
     ".card h3{font-size:14px;margin:0 0 6px}\n"
@@ -102,7 +103,8 @@ static const char style[] =
     "display:block}\n"
     ".legend span{display:inline-block;padding:2px 8px;margin-right:8px;border-radius:3px;"
     "border:1px solid #ccc}\n"
-    ".met{color:#155724;font-weight:600}.notmet{color:#7a1c22;font-weight:600}\n"
+    ".met{color:#155724;font-weight:600}.notmet{color:#7a1c22;font-weight:600}"
+    ".notenf{color:#7a5200;font-weight:600}\n"
     ".small{font-size:12px;color:#5a6376}\n"
     "</style>\n";
 
@@ -184,6 +186,37 @@ static void shade(struct strbuf *o, int hue, int sat, uint64_t v, uint64_t max)
 	sb_addf(o, "hsl(%d,%d%%,%d%%)", hue, sat, light);
 }
 
+/* Flows whose one counter covers several zone pairs: counted once here, in no cell (a cell would
+ * show them in every pair they cover, as if each pair had seen them all). */
+static void spanning(const struct ww_evidence *ev, int tier, struct strbuf *o)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < ev->nflows; i++) {
+		const struct ww_ev_flow *f = &ev->flows[i];
+		const struct ww_ev_count *n = tier == WW_EV_NFT ? &f->nft : &f->xdp;
+		if (f->npairs < 2 || !n->present || !n->win_packets)
+			continue;
+		if (!any)
+			sb_add(
+			    o,
+			    "<p class=\"small\">+ flows spanning several zone pairs, counted once "
+			    "(one counter: the pair each packet took is not known):</p>\n"
+			    "<table class=\"spanning\" style=\"width:auto\"><tr><th>flow</th>"
+			    "<th>verdict</th><th>zone pairs</th><th>window packets</th></tr>\n");
+		any = true;
+		sb_add(o, "<tr><td class=\"mono\">");
+		esc(o, f->st->id);
+		sb_add(o, "</td><td>");
+		esc(o, ww_ev_verdict_name(f->pairs[0].verdict));
+		sb_addf(o, "</td><td class=\"n\">%zu</td><td class=\"n\">", f->npairs);
+		num(o, n->win_packets);
+		sb_add(o, "</td></tr>\n");
+	}
+	if (any)
+		sb_add(o, "</table>\n");
+}
+
 static void heatmap(const struct ww_evidence *ev, int tier, struct strbuf *o)
 {
 	static const char *const names[] = {"nftables", "XDP"};
@@ -193,8 +226,8 @@ static void heatmap(const struct ww_evidence *ev, int tier, struct strbuf *o)
 		for (size_t d = 0; d < ev->nzones; d++) {
 			const struct ww_ev_cell *c = ww_ev_cell(ev, tier, s, d);
 			for (int k = 0; k < WW_EV_NKINDS; k++)
-				if (c->exact[k] + c->shared[k] > max)
-					max = c->exact[k] + c->shared[k];
+				if (c->exact[k] > max)
+					max = c->exact[k];
 		}
 	sb_addf(o,
 		"<h3>%s tier</h3>\n<table class=\"hm\" aria-label=\"zone matrix %s\">\n"
@@ -215,7 +248,7 @@ static void heatmap(const struct ww_evidence *ev, int tier, struct strbuf *o)
 			uint64_t v[WW_EV_NKINDS];
 			int kinds = 0;
 			for (int k = 0; k < WW_EV_NKINDS; k++) {
-				v[k] = c->exact[k] + c->shared[k];
+				v[k] = c->exact[k];
 				kinds += v[k] > 0;
 			}
 			sb_add(o, "<td style=\"background:");
@@ -249,23 +282,24 @@ static void heatmap(const struct ww_evidence *ev, int tier, struct strbuf *o)
 			     (unsigned long long)v[WW_EV_MONITORED]);
 			uint64_t sh = c->shared[0] + c->shared[1] + c->shared[2];
 			if (sh)
-				escf(o, " (%llu of them counted by flows spanning other pairs too)",
-				     (unsigned long long)sh);
+				esc(o, "; + a flow spanning several zone pairs also counted here: "
+				       "its packets are listed once, below the matrix");
 			sb_add(o, "\">");
 			static const char *const cls[] = {"a", "d", "m"};
 			for (int k = 0; k < WW_EV_NKINDS; k++)
 				if (v[k]) {
 					sb_addf(o, "<span class=\"%s\">", cls[k]);
 					num(o, v[k]);
-					if (c->shared[k])
-						sb_add(o, "*");
 					sb_add(o, "</span>");
 				}
+			if (sh)
+				sb_add(o, "<span class=\"small\">+</span>");
 			sb_add(o, "</td>");
 		}
 		sb_add(o, "</tr>\n");
 	}
 	sb_add(o, "</table>\n");
+	spanning(ev, tier, o);
 }
 
 static void count_cells(struct strbuf *o, const struct ww_ev_count *c)
@@ -440,8 +474,24 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 		esc(o, iv->id);
 		sb_add(o, "</td><td>");
 		esc(o, ww_action_str(iv->expect));
-		sb_addf(o, "</td><td class=\"%s\">%s</td><td>", ev->inv[i].holds ? "met" : "notmet",
-			ev->inv[i].holds ? "proven" : "violated");
+		const struct ww_ev_monitor_inv *m = ev->minv ? &ev->minv[i] : NULL;
+		bool notenf = ev->inv[i].holds && m && !m->enforced;
+		sb_addf(o, "</td><td class=\"%s\">%s</td><td>",
+			notenf		   ? "notenf"
+			: ev->inv[i].holds ? "met"
+					   : "notmet",
+			notenf		   ? "not enforced"
+			: ev->inv[i].holds ? "proven"
+					   : "violated");
+		if (notenf) {
+			struct strbuf why = {0};
+			sb_add(&why, "Holds on paper only because of monitor mode: ");
+			ww_ev_monitor_why(ev, m->zones, m->nzones, m->flows, m->nflows, m->passed,
+					  &why);
+			sb_add(&why, ". ");
+			esc(o, sb_str(&why));
+			sb_free(&why);
+		}
 		esc(o, ev->inv[i].detail ? ev->inv[i].detail : iv->description);
 		sb_add(o, "</td></tr>\n");
 	}
@@ -451,7 +501,7 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 		  "measure</th><th>what this bundle shows</th><th>result</th></tr>\n");
 	for (size_t i = 0; i < ww_ev_nmappings; i++) {
 		struct strbuf why = {0};
-		bool met = ww_ev_mapping_met(ev, i, &why);
+		enum ww_ev_status st = ww_ev_mapping_status(ev, i, &why);
 		sb_add(o, "<tr><td>");
 		esc(o, ww_ev_mappings[i].title);
 		sb_add(o, "<br><span class=\"small mono\">");
@@ -459,7 +509,12 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 		sb_add(o, "</span></td><td>");
 		esc(o, ww_ev_mappings[i].what);
 		sb_addf(o, "</td><td><span class=\"%s\">%s</span><br><span class=\"small\">",
-			met ? "met" : "notmet", met ? "shown" : "not shown");
+			st == WW_EV_MET		   ? "met"
+			: st == WW_EV_NOT_ENFORCED ? "notenf"
+						   : "notmet",
+			st == WW_EV_MET		   ? "shown"
+			: st == WW_EV_NOT_ENFORCED ? "not enforced"
+						   : "not shown");
 		esc(o, sb_str(&why));
 		sb_add(o, "</span></td></tr>\n");
 		sb_free(&why);
@@ -523,7 +578,19 @@ void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 	escf(o, "host %s \xc2\xb7 exported %s \xc2\xb7 window %s to %s (%s) \xc2\xb7 bundle %lu",
 	     ev->hostname, ww_time_str(ev->time, a), tstr(ev->start, b), a, ev->basis, ev->seq);
 	sb_add(o, "</div>\n");
-	if (ev->in_sync)
+	if (ev->in_sync && ww_ev_monitoring(ev)) {
+		struct strbuf why = {0};
+		ww_ev_monitor_why(ev, ev->monitor_zones, ev->nmonitor_zones, ev->monitor_flows,
+				  ev->nmonitor_flows, ev->monitored, &why);
+		sb_addf(o,
+			"<div class=\"banner warn\" id=\"verdict\">In sync, in MONITOR MODE: the "
+			"kernel is exactly generation %lu of the policy, but not all of it is "
+			"enforced (",
+			c->gen.gen);
+		esc(o, sb_str(&why));
+		sb_add(o, ").</div>\n");
+		sb_free(&why);
+	} else if (ev->in_sync)
 		sb_addf(o,
 			"<div class=\"banner ok\" id=\"verdict\">In sync: the kernel enforces "
 			"exactly generation %lu of the policy.</div>\n",
@@ -533,14 +600,26 @@ void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 			"<div class=\"banner bad\" id=\"verdict\">DRIFT: the kernel differs from "
 			"the applied policy (%zu difference%s, listed below).</div>\n",
 			ev->ndrift, ev->ndrift == 1 ? "" : "s");
+	if (!ev->in_sync && ww_ev_monitoring(ev)) {
+		struct strbuf why = {0};
+		ww_ev_monitor_why(ev, ev->monitor_zones, ev->nmonitor_zones, ev->monitor_flows,
+				  ev->nmonitor_flows, ev->monitored, &why);
+		sb_add(o, "<div class=\"banner warn\" id=\"monitor\">MONITOR MODE: ");
+		esc(o, sb_str(&why));
+		sb_add(o, ".</div>\n");
+		sb_free(&why);
+	}
 	summary(ev, o);
-	sb_add(o, "<h2>Zone to zone traffic in the window</h2>\n<p class=\"legend small\">"
-		  "<span style=\"background:hsl(135,50%,60%)\">allowed</span>"
-		  "<span style=\"background:hsl(0,70%,60%)\">denied</span>"
-		  "<span style=\"background:hsl(40,90%,60%)\">monitored (would be denied)</span>"
-		  "darker: more packets (log scale); * includes packets of flows that span several "
-		  "zone pairs. Rows are sources, columns destinations; \xe2\x80\x9c-\xe2\x80\x9d "
-		  "is an address in no zone.</p>\n");
+	sb_add(
+	    o,
+	    "<h2>Zone to zone traffic in the window</h2>\n<p class=\"legend small\">"
+	    "<span style=\"background:hsl(135,50%,60%)\">allowed</span>"
+	    "<span style=\"background:hsl(0,70%,60%)\">denied</span>"
+	    "<span style=\"background:hsl(40,90%,60%)\">monitored (would be denied)</span>"
+	    "darker: more packets (log scale); + a flow spanning several zone pairs also counted "
+	    "there: its packets are listed once, below the matrix, not in every cell. Rows are "
+	    "sources, columns destinations; \xe2\x80\x9c-\xe2\x80\x9d "
+	    "is an address in no zone.</p>\n");
 	for (int t = 0; t < WW_EV_NTIERS; t++)
 		if (ev->tiers[t].present) {
 			heatmap(ev, t, o);

@@ -233,6 +233,20 @@ static void flow_json(const struct ww_evidence *ev, const struct ww_ev_flow *f, 
 	ww_jw_end_obj(w);
 }
 
+/* Window packets that passed only in monitor mode, per tier: null for a tier not loaded. */
+static void passed_json(const struct ww_evidence *ev, struct ww_jw *w, const uint64_t *passed)
+{
+	ww_jw_obj(w, "passed_packets");
+	for (int t = 0; t < WW_EV_NTIERS; t++) {
+		const char *k = t == WW_EV_NFT ? "nftables" : "xdp";
+		if (ev->tiers[t].present)
+			ww_jw_u64(w, k, passed ? passed[t] : 0);
+		else
+			ww_jw_null(w, k);
+	}
+	ww_jw_end_obj(w);
+}
+
 static void matrix_json(const struct ww_evidence *ev, struct ww_jw *w)
 {
 	static const char *const tiers[] = {"nftables", "xdp"};
@@ -406,6 +420,12 @@ void ww_evidence_json(const struct ww_evidence *ev, struct strbuf *out)
 	ww_jw_end_arr(&w);
 	matrix_json(ev, &w);
 	denied_json(ev, &w);
+	ww_jw_obj(&w, "monitor");
+	ww_jw_strs(&w, "zones", ev->monitor_zones, ev->nmonitor_zones);
+	ww_jw_strs(&w, "flows", ev->monitor_flows, ev->nmonitor_flows);
+	ww_jw_u64(&w, "default_zone_pairs", ev->monitor_default_pairs);
+	passed_json(ev, &w, ev->monitored);
+	ww_jw_end_obj(&w);
 	ww_jw_arr(&w, "invariants");
 	for (size_t i = 0; i < ev->ninv; i++) {
 		const struct ww_invariant *iv = &c->applied->invs[i];
@@ -417,18 +437,24 @@ void ww_evidence_json(const struct ww_evidence *ev, struct strbuf *out)
 		ww_jw_bool(&w, "monitor_only", ev->inv[i].monitor_only);
 		ww_jw_u64(&w, "violations", ev->inv[i].violations);
 		ww_jw_str(&w, "detail", ev->inv[i].detail);
+		const struct ww_ev_monitor_inv *m = ev->minv ? &ev->minv[i] : NULL;
+		ww_jw_bool(&w, "enforced", m && m->enforced);
+		ww_jw_strs(&w, "monitor_zones", m ? m->zones : NULL, m ? m->nzones : 0);
+		ww_jw_strs(&w, "monitor_flows", m ? m->flows : NULL, m ? m->nflows : 0);
+		passed_json(ev, &w, m ? m->passed : NULL);
 		ww_jw_end_obj(&w);
 	}
 	ww_jw_end_arr(&w);
 	ww_jw_arr(&w, "mappings");
 	for (size_t i = 0; i < ww_ev_nmappings; i++) {
 		struct strbuf why = {0};
-		bool met = ww_ev_mapping_met(ev, i, &why);
+		enum ww_ev_status st = ww_ev_mapping_status(ev, i, &why);
 		ww_jw_obj(&w, NULL);
 		ww_jw_str(&w, "id", ww_ev_mappings[i].id);
 		ww_jw_str(&w, "title", ww_ev_mappings[i].title);
 		ww_jw_str(&w, "what", ww_ev_mappings[i].what);
-		ww_jw_bool(&w, "met", met);
+		ww_jw_bool(&w, "met", st == WW_EV_MET);
+		ww_jw_str(&w, "status", ww_ev_status_name(st));
 		ww_jw_str(&w, "because", sb_str(&why));
 		ww_jw_end_obj(&w);
 		sb_free(&why);

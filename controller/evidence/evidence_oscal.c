@@ -327,8 +327,17 @@ static void observations(struct oscal *o)
 	for (size_t i = 0; i < ev->ninv; i++) {
 		const struct ww_invariant *iv = &c->applied->invs[i];
 		sb_reset(&d);
+		const struct ww_ev_monitor_inv *m = ev->minv ? &ev->minv[i] : NULL;
+		bool notenf = ev->inv[i].holds && m && !m->enforced;
 		sb_addf(&d, "Invariant %s (expect %s) %s on the applied policy", iv->id,
 			ww_action_str(iv->expect), ev->inv[i].holds ? "holds" : "does not hold");
+		if (notenf) {
+			sb_add(&d,
+			       ", but is NOT ENFORCED: it holds only because of monitor mode (");
+			ww_ev_monitor_why(ev, m->zones, m->nzones, m->flows, m->nflows, m->passed,
+					  &d);
+			sb_add(&d, ")");
+		}
 		if (ev->inv[i].detail)
 			sb_addf(&d, ": %s", ev->inv[i].detail);
 		else
@@ -340,6 +349,7 @@ static void observations(struct oscal *o)
 		pl_reset(&pl);
 		pl_add(&pl, "invariant-id", iv->id);
 		pl_add(&pl, "holds", ev->inv[i].holds ? "true" : "false");
+		pl_add(&pl, "enforced", m && m->enforced ? "true" : "false");
 		pl_emit(o, &pl);
 		subject(o, "policy", "the applied policy");
 		evidence_link(o, "evidence.json", "invariants");
@@ -371,9 +381,12 @@ static void findings(struct oscal *o)
 		const struct ww_ev_mapping *m = &ww_ev_mappings[i];
 		struct strbuf why = {0}, d = {0};
 		char name[64];
-		bool met = ww_ev_mapping_met(ev, i, &why);
+		enum ww_ev_status st = ww_ev_mapping_status(ev, i, &why);
+		bool met = st == WW_EV_MET;
 		snprintf(name, sizeof(name), "finding/%s", m->id);
-		sb_addf(&d, "%s Result: %s.", m->what, sb_str(&why));
+		sb_addf(&d, "%s Result: %s%s.", m->what,
+			st == WW_EV_NOT_ENFORCED ? "NOT ENFORCED (monitor mode): " : "",
+			sb_str(&why));
 		ww_jw_obj(&o->w, NULL);
 		uuid_member(o, "uuid", name);
 		ww_jw_str(&o->w, "title", m->title);

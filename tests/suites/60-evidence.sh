@@ -115,6 +115,7 @@ flow/guest-no-clinical      1 guest                pacs/pacs-core     tcp 104  6
 flow/devices-offline        1 infusion             internet           tcp 443  4
 default/workstations/identity 2 workstations       identity/dc        tcp 22   4
 default/ehr/ehr             1 ehr                  ehr/his-app        tcp 443  4
+default/guest/bms           2 guest                bms                tcp 47808 4
 "
 ROUND2="
 flow/ws-to-ehr              2 workstations         ehr/his-app        tcp 443  4
@@ -199,9 +200,25 @@ assert v["valid_from"] == "2027-01-12T08:00:00Z" and "cir-11" in v["mappings"], 
 cell = [c for c in ev["matrix"]["nftables"] if c["from"] == "workstations" and c["to"] == "ehr"]
 assert cell and cell[0]["allowed"] == 4, cell
 assert {m["id"] for m in ev["mappings"]} >= {"nis2-21.2.a", "cir-6.7", "cir-6.8", "cir-3.2", "cir-7"}
-assert all(m["met"] for m in ev["mappings"]), [m for m in ev["mappings"] if not m["met"]]
+# bms is in monitor mode: what rests on denials touching it is not enforced, and says so.
+st = {m["id"]: m["status"] for m in ev["mappings"]}
+notenf = {k for k, v in st.items() if v == "not-enforced"}
+assert notenf == {"cir-6.7", "nis2-21.2.i", "cir-6.8", "cir-11"}, st
+assert all(v == "met" for k, v in st.items() if k not in notenf), st
+assert all(m["met"] == (m["status"] == "met") for m in ev["mappings"])
+m67 = [m for m in ev["mappings"] if m["id"] == "cir-6.7"][0]
+assert "bms" in m67["because"] and "2 packets passed" in m67["because"], m67
+mon = ev["monitor"]
+assert mon["zones"] == ["bms"] and mon["passed_packets"]["nftables"] == 2, mon
 assert all(i["holds"] for i in ev["invariants"]) and len(ev["invariants"]) == 5
-print("in sync; 7 denied: from guest 3, workstations 2, ehr 1 (1 unattributable); mappings met")
+inv = {i["id"]: i for i in ev["invariants"]}
+for k in ("guest-isolated", "pumps-only-to-server", "vendor-only-ct"):
+    assert not inv[k]["enforced"] and inv[k]["monitor_zones"] == ["bms"], inv[k]
+assert inv["guest-isolated"]["passed_packets"]["nftables"] == 2, inv["guest-isolated"]
+assert inv["vendor-only-ct"]["passed_packets"]["nftables"] == 0, inv["vendor-only-ct"]
+assert inv["devices-never-internet"]["enforced"] and inv["pumps-reach-server"]["enforced"]
+print("in sync; 7 denied: from guest 3, workstations 2, ehr 1 (1 unattributable); "
+      "2 guest->bms passed in monitor mode: 3 invariants and 4 mappings not enforced")
 EOF
 	ok "export 1: $(cat "$tmp/check")"
 else
@@ -341,8 +358,9 @@ if run "$WARDWALL" evidence verify --key "$KEY" "$tmp/b1" "$tmp/b2" "$tmp/b3" &&
 else
 	fail "verify passes on the chain of three" "$(out)"
 fi
-if run "$WARDWALL" evidence verify "$tmp/b2" && grep -q '^warning: .*the key the bundle carries' "$tmp/out"; then
-	ok "verify without --key passes and warns that the bundle's own key proves no signer"
+if run "$WARDWALL" evidence verify "$tmp/b2" && grep -q '^warning: .*the key the bundle carries' "$tmp/out" &&
+	grep -q 'chain was NOT checked' "$tmp/out" && ! grep -q '^ok ' "$tmp/out"; then
+	ok "verify of bundle 2 alone, without --key: warns that its own key proves no signer, and that the chain was not checked"
 else
 	fail "verify without --key warns" "$(out)"
 fi
@@ -518,14 +536,23 @@ png = open(sys.argv[2], "rb").read()
 assert png[:8] == b"\x89PNG\r\n\x1a\n"
 w, h = struct.unpack(">II", png[16:24])
 assert 'id="verdict"' in dom and "DRIFT" in dom, "no drift banner"
+assert 'id="monitor"' in dom and "MONITOR MODE" in dom and "bms" in dom, "no monitor-mode banner"
+inv = re.findall(r'<td class="(met|notmet|notenf)">(proven|violated|not enforced)</td>', dom)
+assert [v for _, v in inv].count("not enforced") == 3 and [v for _, v in inv].count("proven") == 2, inv
+# guest-no-clinical spans seven zone pairs: its one counter is listed once, in no cell.
+span = re.findall(r'<tr><td class="mono">guest-no-clinical</td><td>deny</td><td class="n">7</td><td class="n">4</td>', dom)
+assert len(span) == 1, span
+
 hm = re.findall(r'<table class="hm"', dom)
 assert len(hm) == 1, "one heat map (nftables)"
 cells = re.findall(r'<td style="background:[^"]*" title="([^"]*)"', dom)
 assert len(cells) == 15 * 15, len(cells)
+guest = [c for c in cells if c.startswith("guest → ") and "denied" in c]
+assert all(" 0 denied" in c for c in guest if c.split(":")[0] != "guest → -"), guest
 assert any("workstations → ehr: 6 allowed" in c for c in cells), [c for c in cells if c.startswith("workstations → ehr")]
 assert re.search(r"<td class=\"mono\">ws-to-ehr</td>", dom), "flow table"
 assert not re.search(r'(src|href)="https?:', dom), "an external asset"
-print(f"{w}x{h} screenshot, {len(cells)} matrix cells, drift banner, flow table")
+print(f"{w}x{h} screenshot, {len(cells)} matrix cells, drift and monitor banners, 3 invariants not enforced, spanning flow once, flow table")
 EOF
 		ok "report.html renders in headless Chromium: $(cat "$tmp/check")"
 	else

@@ -365,9 +365,20 @@ static void test_bundle_round_trip(void **state)
 		ww_ev_records_free(chain, n);
 	}
 	const char *both[] = {b1, b2};
-	assert_int_equal(ww_evidence_verify(both, 2, sk + 32, &out, &bad, &warn), 0);
+	bool unchecked = true;
+	assert_int_equal(ww_evidence_verify(both, 2, sk + 32, &out, &bad, &warn, &unchecked), 0);
 	assert_int_equal(count_lines(sb_str(&out), "ok "), 2);
 	assert_string_equal(sb_str(&bad), "");
+	assert_false(unchecked);
+	/* The second alone: its files and signature pass, its link is not checked, and it says so
+	 * instead of "ok". */
+	sb_reset(&out);
+	assert_int_equal(ww_evidence_verify(both + 1, 1, sk + 32, &out, &bad, &warn, &unchecked),
+			 0);
+	assert_true(unchecked);
+	assert_int_equal(count_lines(sb_str(&out), "ok "), 0);
+	assert_non_null(strstr(sb_str(&out), "chain NOT CHECKED: its predecessor (bundle 1"));
+	assert_non_null(strstr(sb_str(&warn), "the chain was not checked"));
 	/* Writing into a bundle again is refused, and chains nothing. */
 	assert_int_equal(ww_ev_chain_load(dir, &chain, &n, &err), 0);
 	assert_int_equal(n, 2);
@@ -383,7 +394,7 @@ static void test_bundle_round_trip(void **state)
 	text[len / 2] ^= 1;
 	assert_int_equal(write_file_atomic(rp, text, len, 0644), 0);
 	sb_reset(&out);
-	assert_int_equal(ww_evidence_verify(both, 2, sk + 32, &out, &bad, &warn), 1);
+	assert_int_equal(ww_evidence_verify(both, 2, sk + 32, &out, &bad, &warn, &unchecked), 1);
 	assert_non_null(strstr(sb_str(&bad), "b1/report.html: sha256 "));
 	assert_int_equal(count_lines(sb_str(&out), "ok "), 1); /* b2 still links to b1's manifest */
 	free(text);
@@ -402,8 +413,70 @@ static void test_bundle_round_trip(void **state)
 	free(dir);
 }
 
+/* The example hospital has bms in monitor mode: three invariants hold only thanks to it. They must
+ * come out not enforced, naming bms and the packets the monitor-mode defaults let through, and
+ * each counter is counted once. */
+static void test_monitor_not_enforced(void **state)
+{
+	struct ww_collect c = {.time = UNIT_NOW, .xdp_same = -1};
+	struct ww_default_stat defs[] = {{.src = "guest",
+					  .dst = "bms",
+					  .verdict = WW_RB_MONITOR,
+					  .nft = {.present = true, .packets = 5, .bytes = 300}},
+					 {.src = "vendor",
+					  .dst = "bms",
+					  .verdict = WW_RB_MONITOR,
+					  .nft = {.present = true, .packets = 2, .bytes = 120}},
+					 {.src = "guest",
+					  .dst = "lab",
+					  .verdict = WW_RB_DENY,
+					  .nft = {.present = true, .packets = 7, .bytes = 420}}};
+	struct ww_evidence ev;
+	struct ww_ev_opts o = {0};
+	struct strbuf why = {0}, html = {0}, json = {0};
+
+	c.applied = unit_load_example();
+	c.defaults = defs;
+	c.ndefaults = ARRAY_SIZE(defs);
+	c.live = calloc(1, sizeof(*c.live)); /* a table: the nftables tier is present */
+	assert_non_null(c.live);
+	assert_int_equal(ww_evidence_build(&c, &o, &ev), 0);
+	assert_int_equal(ev.nmonitor_zones, 1);
+	assert_string_equal(ev.monitor_zones[0], "bms");
+	assert_int_equal(ev.monitor_default_pairs, 2);
+	assert_int_equal(ev.monitored[WW_EV_NFT], 7);
+	size_t notenf = 0;
+	for (size_t i = 0; i < ev.ninv; i++) {
+		const struct ww_invariant *iv = &c.applied->invs[i];
+		const struct ww_ev_monitor_inv *m = &ev.minv[i];
+		if (!strcmp(iv->id, "guest-isolated")) {
+			assert_true(ev.inv[i].holds);
+			assert_false(m->enforced);
+			assert_int_equal(m->nzones, 1);
+			assert_string_equal(m->zones[0], "bms");
+			assert_int_equal(m->passed[WW_EV_NFT], 5); /* guest -> bms, not vendor's */
+		}
+		if (!strcmp(iv->id, "pumps-reach-server"))
+			assert_true(m->enforced);
+		notenf += !m->enforced;
+	}
+	assert_int_equal(notenf, 3);
+	ww_evidence_html(&ev, &html);
+	assert_non_null(strstr(sb_str(&html), "not enforced"));
+	assert_non_null(strstr(sb_str(&html), "monitor mode: bms"));
+	ww_evidence_json(&ev, &json);
+	assert_non_null(strstr(sb_str(&json), "\"enforced\": false"));
+	assert_non_null(strstr(sb_str(&json), "\"monitor_zones\": [\n        \"bms\""));
+	ww_evidence_free(&ev);
+	free(c.live);
+	ww_policy_free(c.applied);
+	sb_free(&why);
+	sb_free(&html);
+	sb_free(&json);
+}
+
 UNIT_MAIN(cmocka_unit_test(test_base64), cmocka_unit_test(test_pem_openssl_key),
 	  cmocka_unit_test(test_keygen_round_trip), cmocka_unit_test(test_control_ids),
 	  cmocka_unit_test(test_window), cmocka_unit_test(test_json_writer),
 	  cmocka_unit_test(test_formats), cmocka_unit_test(test_chain_file),
-	  cmocka_unit_test(test_bundle_round_trip))
+	  cmocka_unit_test(test_bundle_round_trip), cmocka_unit_test(test_monitor_not_enforced))
