@@ -25,7 +25,7 @@ HDRS := $(wildcard controller/*/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit demo demo-fleet fuzz bench bench-fleet install clean help format
+.PHONY: all deps test unit demo demo-fleet fuzz bench bench-fleet install clean help format vm-test
 
 all: $(BUILD)/wardwall
 
@@ -34,10 +34,12 @@ help:
 	@echo "make deps       install missing Debian packages (root)"
 	@echo "make test       install deps, build, run every suite; ends with 'N passed, N failed'"
 	@echo "make demo       the example hospital policy on a simulated network"
-	@echo "make fuzz       build and run the policy parser fuzzer (FUZZ_SECONDS=600)"
+	@echo "make fuzz       build and run every fuzz target, FUZZ_SECONDS=600 each (tests/fuzz/)"
 	@echo "make bench      benchmarks (not part of make test)"
 	@echo "make demo-fleet three gateways converging through etcd, a canary rollout, fleet status"
 	@echo "make bench-fleet convergence at 1, 5 and 20 gateways on a 3-member etcd, and the fault table"
+	@echo "make vm-test KERNEL=6.1|6.12|linux-image-...  doctor and the kernel suites on a Debian"
+	@echo "                kernel under qemu (vm/run.sh; VM_SUITES=a,b to choose suites)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 
 deps:
@@ -94,17 +96,62 @@ demo-fleet: deps
 bench-fleet: deps all
 	@tests/bench/fleet.sh $(BUILD)
 
+# ---- fuzzing (tests/fuzz/fuzz_*.c, libFuzzer). The library is built once with the fuzzer's
+# coverage and ASan/UBSan into $(BUILD)/fuzz-obj/; each target links it. `make fuzz` runs every
+# target for FUZZ_SECONDS, one after the other, each with its own corpus in $(BUILD)/fuzz-corpus/
+# seeded from its folders below. `make unit` also builds each harness without libFuzzer as a
+# replayer ($(BUILD)/tests-fuzz/), which tests/suites/13-fuzz-regress.sh runs over the seeds and
+# regression inputs.
 FUZZ_SECONDS ?= 600
-$(BUILD)/fuzz_policy: tests/fuzz/fuzz_policy.c $(LIB_SRCS) $(BUILD)/wardwall.skel.h
-	@mkdir -p $(BUILD)
-	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-std=gnu11 -D_GNU_SOURCE $(addprefix -I,$(SRC_DIRS)) -Ibpf -I$(BUILD) $(shell pkg-config --cflags $(PKGS)) \
-		-o $@ tests/fuzz/fuzz_policy.c $(LIB_SRCS) $(LIBS)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/%.c=%)
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE $(addprefix -I,$(SRC_DIRS)) -Ibpf \
+	-I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJS := $(patsubst controller/%.c,$(BUILD)/fuzz-obj/%.o,$(LIB_SRCS))
+# Seeds and regression inputs of each target (the policy targets share theirs).
+FUZZ_CORPUS_fuzz_policy := tests/fuzz/seeds tests/fuzz/regress
+FUZZ_CORPUS_fuzz_nft := tests/fuzz/seeds tests/fuzz/regress
+FUZZ_CORPUS_fuzz_xdp := tests/fuzz/seeds tests/fuzz/regress
+FUZZ_CORPUS_fuzz_nflog := tests/fuzz/nflog
+FUZZ_CORPUS_fuzz_events := tests/fuzz/events
+FUZZ_OPTS_fuzz_policy := -max_len=65536 -dict=tests/fuzz/policy.dict
+FUZZ_OPTS_fuzz_nft := -max_len=16384 -dict=tests/fuzz/policy.dict
+FUZZ_OPTS_fuzz_xdp := -max_len=16384 -dict=tests/fuzz/policy.dict
+FUZZ_OPTS_fuzz_nflog := -max_len=4096
+FUZZ_OPTS_fuzz_events := -max_len=16384
 
-fuzz: deps $(BUILD)/fuzz_policy
-	@mkdir -p $(BUILD)/fuzz-corpus
-	$(BUILD)/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-		-dict=tests/fuzz/policy.dict $(BUILD)/fuzz-corpus tests/fuzz/seeds
+$(BUILD)/fuzz-obj/%.o: controller/%.c $(HDRS) $(BUILD)/wardwall.skel.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/libwardwall-fuzz.a: $(FUZZ_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(BUILD)/libwardwall-fuzz.a
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(BUILD)/libwardwall-fuzz.a $(LIBS)
+
+$(BUILD)/tests-fuzz:
+	@mkdir -p $@
+
+$(BUILD)/tests-fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(BUILD)/libwardwall.a | $(BUILD)/tests-fuzz
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/replay.c $(BUILD)/libwardwall.a $(LIBS)
+
+.PHONY: fuzz-replay
+fuzz-replay: $(FUZZ_NAMES:%=$(BUILD)/tests-fuzz/%)
+unit: fuzz-replay
+
+fuzz: deps $(FUZZ_NAMES:%=$(BUILD)/%)
+	@for t in $(FUZZ_NAMES); do mkdir -p $(BUILD)/fuzz-corpus/$$t; done
+	$(foreach t,$(FUZZ_NAMES),$(BUILD)/$(t) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(FUZZ_OPTS_$(t)) $(BUILD)/fuzz-corpus/$(t) $(FUZZ_CORPUS_$(t)) &&) true
+
+# ---- a distribution kernel under qemu (vm/run.sh, docs/kernel.md "Kernels tested").
+KERNEL ?= 6.1
+VM_SUITES ?=
+vm-test: deps
+	@$(MAKE) --no-print-directory all unit
+	@BUILD=$(BUILD) vm/run.sh $(KERNEL) $(VM_SUITES)
 
 bench: deps all
 	@tests/bench/run.sh $(BUILD)
@@ -142,3 +189,4 @@ $(BUILD)/tests-xdp/%: tests/xdp/%.c $(wildcard tests/xdp/*.h) $(BUILD)/libwardwa
 # ---- end of the XDP tests
 
 -include $(wildcard $(BUILD)/obj/*/*.d)
+.PRECIOUS: $(BUILD)/fuzz-obj/%.o

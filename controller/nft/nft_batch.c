@@ -841,3 +841,22 @@ int ww_nft_batch_commit(struct ww_nft *n, struct ww_nft_batch *b, struct strbuf 
 	}
 	return result;
 }
+
+int ww_nft_batch_bytes(struct ww_nft_batch *b, struct strbuf *out)
+{
+	int n = nftnl_batch_iovec_len(b->b);
+	struct iovec *iov;
+
+	if (b->err)
+		return b->err;
+	if (n <= 0)
+		return 0;
+	iov = calloc((size_t)n, sizeof(*iov));
+	if (!iov)
+		return -ENOMEM;
+	nftnl_batch_iovec(b->b, iov, (uint32_t)n);
+	for (int i = 0; i < n; i++)
+		sb_addn(out, iov[i].iov_base, iov[i].iov_len);
+	free(iov);
+	return out->oom ? -ENOMEM : 0;
+}

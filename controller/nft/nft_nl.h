@@ -68,4 +68,20 @@ int ww_nft_del_chain(struct ww_nft_batch *b, const char *name, const char *what)
  */
 int ww_nft_batch_commit(struct ww_nft *n, struct ww_nft_batch *b, struct strbuf *err);
 
+/* ---- the linearizer's independent check (tests, fuzzing) ---- */
+
+/* The batch's messages as they would be sent, from the batch begin on, without the batch end:
+ * appended to out. Returns 0 or -ENOMEM. */
+int ww_nft_batch_bytes(struct ww_nft_batch *b, struct strbuf *out);
+
+/*
+ * Applies the messages of a batch (as ww_nft_batch_bytes gives them) to *t the way nf_tables
+ * would, decoding each with the readback's decoders (nft_read.c): what the kernel would hold
+ * after the commit, read back. *t NULL: no table yet; it is NULL again after a table deletion.
+ * A message the kernel would refuse (an object that does not exist or exists twice, a deletion
+ * of something still referred to, a rule or set wardwall does not write) stops the replay:
+ * returns -ENOENT, -EEXIST, -EBUSY or -EINVAL with err naming the message; 0 on success.
+ */
+int ww_nft_batch_replay(struct nfr_table **t, const void *buf, size_t len, struct strbuf *err);
+
 #endif

@@ -14,18 +14,13 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nft_decode.h"
 #include "nft_sock.h"
-
-struct rctx {
-	struct nfr_table *t;
-	struct strbuf *raw; /* raw dump mode */
-	bool found;
-	int err;
-};
 
 static char *xdup(struct rctx *c, const char *s)
 {
@@ -38,7 +33,7 @@ static char *xdup(struct rctx *c, const char *s)
 
 /* ---- table, chains, objects ---- */
 
-static int table_cb(const struct nlmsghdr *nlh, void *data)
+int ww_nftd_table_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rctx *c = data;
 	struct nftnl_table *t = nftnl_table_alloc();
@@ -74,7 +69,7 @@ static enum nfr_hook hook_of(uint32_t h)
 	}
 }
 
-static int chain_cb(const struct nlmsghdr *nlh, void *data)
+int ww_nftd_chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rctx *c = data;
 	struct nftnl_chain *ch = nftnl_chain_alloc();
@@ -107,7 +102,7 @@ out:
 	return MNL_CB_OK;
 }
 
-static int obj_cb(const struct nlmsghdr *nlh, void *data)
+int ww_nftd_obj_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rctx *c = data;
 	struct nftnl_obj *o = nftnl_obj_alloc();
@@ -451,7 +446,7 @@ static char *foreign_text(struct nftnl_expr **x, size_t n)
 	return sb.oom ? (sb_free(&sb), NULL) : sb_steal(&sb);
 }
 
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+int ww_nftd_rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rctx *c = data;
 	struct nftnl_rule *nr = nftnl_rule_alloc();
@@ -516,7 +511,7 @@ static enum nfr_key key_of_type(uint32_t type, uint32_t len)
 	}
 }
 
-static int set_cb(const struct nlmsghdr *nlh, void *data)
+int ww_nftd_set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rctx *c = data;
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -567,21 +562,7 @@ out:
 	return MNL_CB_OK;
 }
 
-struct raw_elem {
-	u128 key;
-	bool end;
-	struct nfr_verdict v;
-	char *ifname;
-};
-
-struct elems_ctx {
-	struct rctx *c;
-	struct nfr_set *set;
-	struct raw_elem *v;
-	size_t n, cap;
-};
-
-static int elem_cb(struct nftnl_set_elem *e, void *data)
+int ww_nftd_elem_cb(struct nftnl_set_elem *e, void *data)
 {
 	struct elems_ctx *ec = data;
 	struct raw_elem r = {0};
@@ -624,7 +605,7 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 	if (!s)
 		return MNL_CB_ERROR;
 	if (nftnl_set_elems_nlmsg_parse(nlh, s) == 0 &&
-	    nftnl_set_elem_foreach(s, elem_cb, ec) < 0)
+	    nftnl_set_elem_foreach(s, ww_nftd_elem_cb, ec) < 0)
 		ec->c->err = -ENOMEM;
 	nftnl_set_free(s);
 	return MNL_CB_OK;
@@ -640,7 +621,7 @@ static int raw_cmp(const void *a, const void *b)
 }
 
 /* Interval sets hold starts and ends (key = last + 1); rebuild [lo, hi] pairs. */
-static void rebuild(struct elems_ctx *ec)
+void ww_nftd_rebuild(struct elems_ctx *ec)
 {
 	struct nfr_set *s = ec->set;
 	struct raw_elem *open = NULL;
@@ -692,7 +673,7 @@ static int read_elems(struct ww_nft *n, struct rctx *c, struct nfr_set *set)
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	err = ww_nft_talk(n, nlh, elems_cb, &ec);
-	rebuild(&ec);
+	ww_nftd_rebuild(&ec);
 	return err ? err : c->err;
 }
 
@@ -737,7 +718,7 @@ static int read_rules(struct ww_nft *n, struct rctx *c, const char *chain)
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, ++n->seq);
 	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, WW_NFT_TABLE);
 	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
-	err = ww_nft_talk(n, nlh, rule_cb, c);
+	err = ww_nft_talk(n, nlh, ww_nftd_rule_cb, c);
 	return err ? err : c->err;
 }
 
@@ -745,19 +726,19 @@ static int read_once(struct ww_nft *n, struct rctx *c)
 {
 	int err;
 
-	err = dump(n, c, NFT_MSG_GETTABLE, table_cb);
+	err = dump(n, c, NFT_MSG_GETTABLE, ww_nftd_table_cb);
 	if (err == -ENOENT)
 		return 0;
 	if (err || !c->found)
 		return err;
-	err = dump(n, c, NFT_MSG_GETCHAIN, chain_cb);
+	err = dump(n, c, NFT_MSG_GETCHAIN, ww_nftd_chain_cb);
 	if (!err)
-		err = dump(n, c, NFT_MSG_GETOBJ, obj_cb);
+		err = dump(n, c, NFT_MSG_GETOBJ, ww_nftd_obj_cb);
 	if (!err)
-		err = dump(n, c, NFT_MSG_GETSET, set_cb);
+		err = dump(n, c, NFT_MSG_GETSET, ww_nftd_set_cb);
 	if (err)
 		return err;
-	nfr_table_sort(c->t); /* rule_cb and read_elems look objects up by name */
+	nfr_table_sort(c->t); /* ww_nftd_rule_cb and read_elems look objects up by name */
 	for (size_t i = 0; i < c->t->nchains && !err; i++)
 		err = read_rules(n, c, c->t->chains[i].name);
 	for (size_t i = 0; i < c->t->nsets && !err; i++)
@@ -851,7 +832,7 @@ static int counters_chunk(struct ww_nft *n, struct rctx *c, const struct nfr_tab
 					e = x->error; /* ENOENT: that counter is gone */
 				continue;
 			}
-			obj_cb(nlh, c);
+			ww_nftd_obj_cb(nlh, c);
 		}
 	}
 	return e ? e : c->err;

@@ -273,11 +273,21 @@ static int read_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+int ww_nflog_decode(const void *buf, size_t len, int64_t now_ns,
+		    void (*cb)(const struct ww_nflog_msg *m, void *arg), void *arg)
+{
+	struct read_ctx rc = {.cb = cb, .arg = arg, .now_ns = now_ns};
+
+	/* Packets come unsolicited: sequence number 0, any port id. */
+	if (mnl_cb_run(buf, len, 0, 0, read_cb, &rc) < 0 && errno != ESRCH)
+		return -errno;
+	return rc.n;
+}
+
 int ww_nflog_read(struct ww_nflog *n, void (*cb)(const struct ww_nflog_msg *m, void *arg),
 		  void *arg, bool *overflowed)
 {
-	struct read_ctx rc = {.cb = cb, .arg = arg};
-	int fd = mnl_socket_get_fd(n->nl);
+	int fd = mnl_socket_get_fd(n->nl), total = 0;
 
 	for (;;) {
 		ssize_t len = recv(fd, n->buf, sizeof(n->buf), MSG_DONTWAIT);
@@ -289,14 +299,15 @@ int ww_nflog_read(struct ww_nflog *n, void (*cb)(const struct ww_nflog_msg *m, v
 				continue;
 			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return rc.n;
+				return total;
 			return -errno;
 		}
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		rc.now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-		/* Packets come unsolicited: sequence number 0, any port id. */
-		if (mnl_cb_run(n->buf, (size_t)len, 0, 0, read_cb, &rc) < 0 && errno != ESRCH)
-			return -errno;
+		int got = ww_nflog_decode(n->buf, (size_t)len,
+					  (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, cb, arg);
+		if (got < 0)
+			return got;
+		total += got;
 	}
 }

@@ -65,4 +65,13 @@ int ww_nflog_fd(const struct ww_nflog *n);
 int ww_nflog_read(struct ww_nflog *n, void (*cb)(const struct ww_nflog_msg *m, void *arg),
 		  void *arg, bool *overflowed);
 
+/*
+ * Decodes one datagram from the group's socket (buf, len): calls cb for each logged packet, with
+ * now_ns as the time of any packet whose kernel stamp is missing or not wall-clock time.
+ * Returns the number of packets, or -errno when the datagram is not a well-formed netlink
+ * message (messages of other types are skipped). Used by ww_nflog_read and the fuzzer.
+ */
+int ww_nflog_decode(const void *buf, size_t len, int64_t now_ns,
+		    void (*cb)(const struct ww_nflog_msg *m, void *arg), void *arg);
+
 #endif
