@@ -1,13 +1,15 @@
 #!/bin/sh
 # Installs the Debian 12 packages wardwall needs to build, test and run, when any is missing.
-# Used by `make deps` (and so by `make test` and `make demo`). Needs root for apt-get.
+# Used by `make deps` (and so by `make test`, `make demo` and `make vm-test`). Needs root for
+# apt-get. qemu, busybox-static, kmod, cpio and xz-utils are for vm/ (a Debian kernel under qemu).
 set -eu
 
 PKGS="build-essential pkg-config clang llvm bpftool libbpf-dev libnftnl-dev libmnl-dev
 libnl-3-dev libnl-route-3-dev libnetfilter-conntrack-dev conntrack libcjson-dev libsodium-dev libcmocka-dev nftables iproute2
 iputils-ping netcat-openbsd python3 python3-jsonschema linux-libc-dev libclang-rt-14-dev
 prometheus curl etcd-server etcd-client libcurl4-openssl-dev
-chromium openssl"
+chromium openssl
+qemu-system-x86 busybox-static kmod cpio xz-utils file"
 PKGS="$PKGS ${WARDWALL_EXTRA_PKGS:-}"
 
 missing=""

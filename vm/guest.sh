@@ -1,0 +1,59 @@
+#!/bin/bash
+# The guest's first process after the initramfs (vm/initramfs-init): the host's root file system,
+# read-only under a tmpfs overlay. Mounts what a Linux system has, runs `wardwall doctor` and
+# the suites named on the kernel command line (wwsuites=a,b,c: tests/run-all filters) from the
+# work tree (wwtree=PATH), and writes the results to the second serial port (/dev/ttyS1), which
+# vm/run.sh parses:
+#   WWVM kernel RELEASE
+#   WWVM doctor-begin / lines of `doctor --json` / WWVM doctor-end RC
+#   WWVM suite-begin NAME / the suite's output / WWVM suite-end NAME RC SECONDS
+#   WWVM done
+# then powers the machine off. Nothing here runs on the host.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+out=/dev/ttyS1
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
+tree=$(arg wwtree)
+suites=$(arg wwsuites)
+cache=$(arg wwcache)
+rel=$(uname -r)
+
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /dev/pts /dev/shm /run/netns
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+# The guest kernel's modules (unpacked and depmod'ed by vm/kernel.sh), where modprobe and the
+# kernel's module autoloading look for them.
+mkdir -p "/lib/modules/$rel"
+mount --bind "$cache/k/$rel/lib/modules/$rel" "/lib/modules/$rel"
+echo /sbin/modprobe >/proc/sys/kernel/modprobe
+hostname wwvm
+ip link set lo up
+
+exec 3>"$out"
+echo "WWVM kernel $rel" >&3
+cd "$tree" || { echo "WWVM fatal no tree $tree" >&3; echo o >/proc/sysrq-trigger; }
+export WARDWALL=$tree/build/wardwall WW_BUILD=$tree/build
+echo "WWVM doctor-begin" >&3
+"$WARDWALL" doctor --json >/tmp/doctor.json 2>/tmp/doctor.err
+rc=$?
+cat /tmp/doctor.json /tmp/doctor.err >&3
+echo "WWVM doctor-end $rc" >&3
+echo "WWVM doctor-text-begin" >&3
+"$WARDWALL" doctor >&3 2>&1
+echo "WWVM doctor-text-end" >&3
+for s in ${suites//,/ }; do
+	echo "WWVM suite-begin $s" >&3
+	start=$(date +%s)
+	tests/run-all build "$s" >&3 2>&1
+	rc=$?
+	echo "WWVM suite-end $s $rc $(($(date +%s) - start))" >&3
+done
+echo "WWVM done" >&3
+sync
+echo o >/proc/sysrq-trigger
+sleep 30

@@ -1,0 +1,58 @@
+#!/bin/bash
+# `make vm-test KERNEL=...`: boots a Debian distribution kernel (vm/kernel.sh) under qemu — KVM
+# when /dev/kvm is there, TCG otherwise — with this machine's root file system shared read-only
+# over 9p (the guest writes to a tmpfs overlay, vm/initramfs-init), runs `wardwall doctor` and
+# the kernel-facing suites of this work tree inside (vm/guest.sh), and reads their results from
+# the guest's second serial port.
+#
+# Usage: vm/run.sh KERNEL [SUITES]
+#   KERNEL  6.1, 6.12 or a linux-image-* package name (vm/kernel.sh)
+#   SUITES  comma-separated tests/run-all filters (default $WW_VM_SUITES, or the kernel suites)
+# Environment: WW_VM_TIMEOUT (seconds, default 5400), WW_VM_MEM (MiB, 2048), WW_VM_SMP (2),
+#   WW_VM_CACHE (vm/kernel.sh), BUILD (build).
+# Writes $BUILD/vm/<release>/{console.log,results.log,summary.txt}; prints the summary. Exits 0
+# when the guest ran everything and no suite failed, 1 when a suite failed, 2 when the machine
+# could not be prepared or did not finish.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+tree=$PWD
+BUILD=${BUILD:-build}
+CACHE=${WW_VM_CACHE:-/var/cache/wardwall-vm}
+kernel=${1:?usage: vm/run.sh KERNEL [SUITES]}
+suites=${2:-${WW_VM_SUITES:-unit/test_doctor,30-,31-,40-,41-,50-,60-,70-,71-,72-}}
+timeout=${WW_VM_TIMEOUT:-5400}
+
+qemu=$(command -v qemu-system-x86_64) || {
+	echo "vm/run.sh: qemu-system-x86_64 is not installed (vm/install-deps.sh)" >&2
+	exit 2
+}
+[ -x "$BUILD/wardwall" ] || { echo "vm/run.sh: build $BUILD/wardwall first (make)" >&2; exit 2; }
+kdir=$(vm/kernel.sh "$kernel") || exit 2
+rel=$(basename "$kdir")
+out=$BUILD/vm/$rel
+mkdir -p "$out"
+rm -f "$out/console.log" "$out/results.log" "$out/summary.txt"
+
+accel=tcg,thread=multi cpu=max
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	accel=kvm cpu=host
+fi
+echo "vm/run.sh: booting $rel ($accel) with suites $suites" >&2
+start=$SECONDS
+timeout --foreground -k 10 "$timeout" "$qemu" \
+	-machine q35 -accel "$accel" -cpu "$cpu" -smp "${WW_VM_SMP:-2}" -m "${WW_VM_MEM:-2048}" \
+	-kernel "$kdir/boot/vmlinuz-$rel" -initrd "$kdir/initramfs.cpio.gz" \
+	-append "console=ttyS0 panic=-1 loglevel=4 wwrun=$tree/vm/guest.sh wwtree=$tree wwsuites=$suites wwcache=$CACHE" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-nic none -display none -monitor none -no-reboot \
+	-serial "file:$out/console.log" -serial "file:$out/results.log" </dev/null
+qrc=$?
+secs=$((SECONDS - start))
+vm/summary.sh "$out/results.log" "$rel" "$accel" "$secs" >"$out/summary.txt"
+src=$?
+cat "$out/summary.txt"
+if [ $qrc -ne 0 ]; then
+	echo "vm/run.sh: qemu exited with status $qrc (124: timeout after ${timeout}s); console: $out/console.log" >&2
+	exit 2
+fi
+exit $src
