@@ -6,6 +6,8 @@
 # vm/run.sh parses:
 #   WWVM kernel RELEASE
 #   WWVM doctor-begin / lines of `doctor --json` / WWVM doctor-end RC
+#   WWVM doctor-text-begin / `doctor` / WWVM doctor-text-end
+#   WWVM doctor-iface-begin / `doctor --interface wwvm0` (a veth) / WWVM doctor-iface-end RC
 #   WWVM suite-begin NAME / the suite's output / WWVM suite-end NAME RC SECONDS
 #   WWVM done
 # then powers the machine off. Nothing here runs on the host.
@@ -38,6 +40,8 @@ exec 3>"$out"
 echo "WWVM kernel $rel" >&3
 cd "$tree" || { echo "WWVM fatal no tree $tree" >&3; echo o >/proc/sysrq-trigger; }
 export WARDWALL=$tree/build/wardwall WW_BUILD=$tree/build
+# Emulated CPUs are slow: probes wait longer, still below TCP's 1 s SYN retransmission.
+export WW_PROBE_TIMEOUT=${WW_PROBE_TIMEOUT:-0.9}
 echo "WWVM doctor-begin" >&3
 "$WARDWALL" doctor --json >/tmp/doctor.json 2>/tmp/doctor.err
 rc=$?
@@ -46,6 +50,11 @@ echo "WWVM doctor-end $rc" >&3
 echo "WWVM doctor-text-begin" >&3
 "$WARDWALL" doctor >&3 2>&1
 echo "WWVM doctor-text-end" >&3
+# An interface, as a gateway has: the XDP checks per interface (driver features, 6.3 and later).
+ip link add wwvm0 type veth peer name wwvm1 && ip link set wwvm0 up && ip link set wwvm1 up
+echo "WWVM doctor-iface-begin" >&3
+"$WARDWALL" doctor --interface wwvm0 >&3 2>&1
+echo "WWVM doctor-iface-end $?" >&3
 for s in ${suites//,/ }; do
 	echo "WWVM suite-begin $s" >&3
 	start=$(date +%s)

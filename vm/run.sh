@@ -10,13 +10,15 @@
 #   SUITES  comma-separated tests/run-all filters (default $WW_VM_SUITES, or the kernel suites)
 # Environment: WW_VM_TIMEOUT (seconds, default 5400), WW_VM_MEM (MiB, 2048), WW_VM_SMP (2),
 #   WW_VM_CACHE (vm/kernel.sh), BUILD (build).
-# Writes $BUILD/vm/<release>/{console.log,results.log,summary.txt}; prints the summary. Exits 0
+# Writes $BUILD/vm/<release>/{console.log,results.log,summary.txt} (and tree/, the snapshot the
+# guest ran); prints the summary. Exits 0
 # when the guest ran everything and no suite failed, 1 when a suite failed, 2 when the machine
 # could not be prepared or did not finish.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 tree=$PWD
 BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD=$tree/$BUILD ;; esac
 CACHE=${WW_VM_CACHE:-/var/cache/wardwall-vm}
 kernel=${1:?usage: vm/run.sh KERNEL [SUITES]}
 suites=${2:-${WW_VM_SUITES:-unit/test_doctor,30-,31-,40-,41-,50-,60-,70-,71-,72-}}
@@ -33,6 +35,17 @@ out=$BUILD/vm/$rel
 mkdir -p "$out"
 rm -f "$out/console.log" "$out/results.log" "$out/summary.txt"
 
+# The guest runs a snapshot of the work tree and its build, so that this tree can change (a
+# rebuild, a rebase) while a run of an hour goes on.
+snap=$out/tree
+rm -rf "$snap"
+mkdir -p "$snap/build"
+tar -C "$tree" --exclude=./build --exclude=./.git --exclude="./${BUILD#"$tree"/}" -cf - . | tar -C "$snap" -xf - ||
+	exit 2
+for f in wardwall wardwall.bpf.o wardwall.skel.h tests tests-xdp tests-fuzz; do
+	[ -e "$BUILD/$f" ] && cp -a "$BUILD/$f" "$snap/build/"
+done
+
 accel=tcg,thread=multi cpu=max
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	accel=kvm cpu=host
@@ -42,7 +55,7 @@ start=$SECONDS
 timeout --foreground -k 10 "$timeout" "$qemu" \
 	-machine q35 -accel "$accel" -cpu "$cpu" -smp "${WW_VM_SMP:-2}" -m "${WW_VM_MEM:-2048}" \
 	-kernel "$kdir/boot/vmlinuz-$rel" -initrd "$kdir/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 loglevel=4 wwrun=$tree/vm/guest.sh wwtree=$tree wwsuites=$suites wwcache=$CACHE" \
+	-append "console=ttyS0 panic=-1 loglevel=4 wwrun=$snap/vm/guest.sh wwtree=$snap wwsuites=$suites wwcache=$CACHE" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-nic none -display none -monitor none -no-reboot \
 	-serial "file:$out/console.log" -serial "file:$out/results.log" </dev/null

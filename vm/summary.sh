@@ -14,7 +14,7 @@ try:
     lines = open(log, errors="replace").read().splitlines()
 except OSError:
     lines = []
-doctor, suites, done, cur, buf, fatal = [], [], False, None, [], None
+doctor, suites, done, cur, buf, fatal, iface = [], [], False, None, [], None, None
 kernel = rel
 for ln in lines:
     m = re.match(r"WWVM (\S+) ?(.*)", ln)
@@ -27,6 +27,11 @@ for ln in lines:
         kernel = rest
     elif what in ("doctor-begin", "suite-begin"):
         cur, buf = rest or "doctor", []
+    elif what == "doctor-iface-begin":
+        cur, buf = "iface", []
+    elif what == "doctor-iface-end":
+        iface = [l for l in buf if re.match(r"(warning|missing)\s", l)]
+        cur = None
     elif what == "doctor-end":
         try:
             doctor = json.loads("\n".join(l for l in buf if not l.startswith("wardwall")))
@@ -55,6 +60,10 @@ for c in doctor:
         print(f"  doctor {c.get('status')}: {c.get('check')}: {c.get('detail')}")
 if doctor and all(c.get("status") == "ok" for c in doctor):
     print(f"  doctor: all {len(doctor)} checks ok")
+if iface is not None:
+    print("  doctor --interface (a veth): " + ("every check ok" if not iface else ""))
+    for l in iface:
+        print("    " + " ".join(l.split()))
 bad = 0
 for name, p, f, s, rc, t, failed in suites:
     print(f"  suite {name}: {p} passed, {f} failed, {s} skipped ({t} s)")

@@ -19,7 +19,7 @@ EXAMPLE=policies/example-hospital.json
 # The kernel decides time windows by its own clock: the oracle must be asked about the same time,
 # not about the instant the other suites pin.
 unset WARDWALL_NOW
-TIMEOUT=0.5 # well below the 1 s initial SYN retransmission timeout: a denied TCP probe sends one SYN
+TIMEOUT=${WW_PROBE_TIMEOUT:-0.5} # well below the 1 s initial SYN retransmission timeout: a denied TCP probe sends one SYN
 
 # shellcheck source=tests/e2e/tap.sh
 . tests/e2e/tap.sh

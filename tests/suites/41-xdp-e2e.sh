@@ -30,7 +30,7 @@ WARDWALL=${WARDWALL:-$PWD/build/wardwall}
 EXAMPLE=policies/example-hospital.json
 # The kernel decides time windows by its own clock: the oracle must be asked about the same time.
 unset WARDWALL_NOW
-TIMEOUT=0.5 # below the 1 s initial SYN retransmission timeout: a denied TCP probe sends one SYN
+TIMEOUT=${WW_PROBE_TIMEOUT:-0.5} # below the 1 s initial SYN retransmission timeout: a denied TCP probe sends one SYN
 STREAM_RATE=${STREAM_RATE:-3000} # datagrams a second, per stream
 STREAM_MAX_SECONDS=30 # the streams stop a second after the last apply
 SWAPS=${SWAPS:-10}

@@ -24,7 +24,7 @@ WARDWALL=${WARDWALL:-$PWD/build/wardwall}
 EXAMPLE=policies/example-hospital.json
 OSCAL_SCHEMA=tests/evidence/oscal_assessment-results_schema-1.1.3.json
 unset WARDWALL_NOW
-TIMEOUT=0.5 # below the 1 s SYN retransmission timeout: a denied TCP probe sends one SYN
+TIMEOUT=${WW_PROBE_TIMEOUT:-0.5} # below the 1 s SYN retransmission timeout: a denied TCP probe sends one SYN
 
 # shellcheck source=tests/e2e/tap.sh
 . tests/e2e/tap.sh

@@ -18,7 +18,7 @@ WARDWALL=${WARDWALL:-$PWD/build/wardwall}
 EXAMPLE=policies/example-hospital.json
 # The kernel decides time windows by its own clock: the oracle must be asked about the same time.
 unset WARDWALL_NOW
-TIMEOUT=0.5 # a denied TCP probe sends one SYN (the first retransmission comes after 1 s)
+TIMEOUT=${WW_PROBE_TIMEOUT:-0.5} # a denied TCP probe sends one SYN (the first retransmission comes after 1 s)
 
 # shellcheck source=tests/e2e/tap.sh
 . tests/e2e/tap.sh
