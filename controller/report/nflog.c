@@ -256,10 +256,14 @@ static int read_cb(const struct nlmsghdr *nlh, void *data)
 				       sizeof(struct nfulnl_msg_packet_timestamp)) {
 		struct nfulnl_msg_packet_timestamp ts;
 		memcpy(&ts, mnl_attr_get_payload(tb[NFULA_TIMESTAMP]), sizeof(ts));
-		int64_t t =
-		    (int64_t)be64toh(ts.sec) * 1000000000LL + (int64_t)be64toh(ts.usec) * 1000;
-		if (t > rc->now_ns - STAMP_SKEW_NS && t < rc->now_ns + STAMP_SKEW_NS)
-			m.time_ns = t;
+		/* In seconds first: any 64-bit value may come, and only a near one converts. */
+		uint64_t sec = be64toh(ts.sec), usec = be64toh(ts.usec);
+		uint64_t now_s = (uint64_t)(rc->now_ns / 1000000000LL), skew = STAMP_SKEW_NS / 1000000000LL;
+		if (usec < 1000000 && sec + skew > now_s && sec < now_s + skew) {
+			int64_t t = (int64_t)sec * 1000000000LL + (int64_t)usec * 1000;
+			if (t > rc->now_ns - STAMP_SKEW_NS && t < rc->now_ns + STAMP_SKEW_NS)
+				m.time_ns = t;
+		}
 	}
 	if (tb[NFULA_IFINDEX_INDEV])
 		m.indev = ntohl(mnl_attr_get_u32(tb[NFULA_IFINDEX_INDEV]));
