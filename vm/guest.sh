@@ -8,6 +8,7 @@
 #   WWVM doctor-begin / lines of `doctor --json` / WWVM doctor-end RC
 #   WWVM doctor-text-begin / `doctor` / WWVM doctor-text-end
 #   WWVM doctor-iface-begin / `doctor --interface wwvm0` (a veth) / WWVM doctor-iface-end RC
+#   WWVM apply-begin NAME / `apply` of policies/demo.json in a namespace / WWVM apply-end NAME RC
 #   WWVM suite-begin NAME / the suite's output / WWVM suite-end NAME RC SECONDS
 #   WWVM done
 # then powers the machine off. Nothing here runs on the host.
@@ -55,6 +56,31 @@ ip link add wwvm0 type veth peer name wwvm1 && ip link set wwvm0 up && ip link s
 echo "WWVM doctor-iface-begin" >&3
 "$WARDWALL" doctor --interface wwvm0 >&3 2>&1
 echo "WWVM doctor-iface-end $?" >&3
+# What an apply does on this kernel, in a namespace with the demo policy's interfaces (dummies):
+# with everything there it applies; booted without a feature (vm/run.sh WW_VM_APPEND, e.g.
+# modprobe.blacklist=nf_tables) it must refuse, say why, and leave both tiers as they were.
+apply_scenario() { # NAME BPFFS-DIR
+	local ns=wwvm-$1 st=/tmp/state-$1 rc
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	for i in lan-ehr lan-pacs lan-infusion lan-guest wan; do
+		ip -n "$ns" link add "$i" type dummy && ip -n "$ns" link set "$i" up
+	done
+	echo "WWVM apply-begin $1" >&3
+	ip netns exec "$ns" "$WARDWALL" apply --state-dir "$st" --bpffs "$2" policies/demo.json >&3 2>&1
+	rc=$?
+	echo "# after the apply: xdp on $(ip -n "$ns" -o link show | grep -c ' xdp') interfaces;" \
+		"nftables tables: $(ip netns exec "$ns" nft list tables 2>&1 | tr '\n' ' ')" >&3
+	ip netns exec "$ns" "$WARDWALL" show --state-dir "$st" --bpffs "$2" >/tmp/show 2>&1
+	echo "# show: status $?: $(head -n 3 /tmp/show | tr '\n' ' ')" >&3
+	echo "WWVM apply-end $1 $rc" >&3
+	ip netns del "$ns"
+}
+mkdir -p /tmp/bpffs /tmp/plain
+mount -t bpf bpf /tmp/bpffs
+apply_scenario with-bpffs /tmp/bpffs
+apply_scenario plain-dir-as-bpffs /tmp/plain
+
 for s in ${suites//,/ }; do
 	echo "WWVM suite-begin $s" >&3
 	start=$(date +%s)

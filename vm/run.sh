@@ -9,6 +9,8 @@
 #   KERNEL  6.1, 6.12 or a linux-image-* package name (vm/kernel.sh)
 #   SUITES  comma-separated tests/run-all filters (default $WW_VM_SUITES, or the kernel suites)
 # Environment: WW_VM_TIMEOUT (seconds, default 5400), WW_VM_MEM (MiB, 2048), WW_VM_SMP (2),
+#   WW_VM_APPEND (more kernel parameters: modprobe.blacklist=nf_tables boots without nftables),
+#   WW_VM_TAG (a name for the run: results in build/vm/<release>-<tag>/),
 #   WW_VM_CACHE (vm/kernel.sh), BUILD (build).
 # Writes $BUILD/vm/<release>/{console.log,results.log,summary.txt} (and tree/, the snapshot the
 # guest ran); prints the summary. Exits 0
@@ -31,7 +33,7 @@ qemu=$(command -v qemu-system-x86_64) || {
 [ -x "$BUILD/wardwall" ] || { echo "vm/run.sh: build $BUILD/wardwall first (make)" >&2; exit 2; }
 kdir=$(vm/kernel.sh "$kernel") || exit 2
 rel=$(basename "$kdir")
-out=$BUILD/vm/$rel
+out=$BUILD/vm/$rel${WW_VM_TAG:+-$WW_VM_TAG}
 mkdir -p "$out"
 rm -f "$out/console.log" "$out/results.log" "$out/summary.txt"
 
@@ -55,7 +57,7 @@ start=$SECONDS
 timeout --foreground -k 10 "$timeout" "$qemu" \
 	-machine q35 -accel "$accel" -cpu "$cpu" -smp "${WW_VM_SMP:-2}" -m "${WW_VM_MEM:-2048}" \
 	-kernel "$kdir/boot/vmlinuz-$rel" -initrd "$kdir/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 loglevel=4 wwrun=$snap/vm/guest.sh wwtree=$snap wwsuites=$suites wwcache=$CACHE" \
+	-append "console=ttyS0 panic=-1 loglevel=4 wwrun=$snap/vm/guest.sh wwtree=$snap wwsuites=$suites wwcache=$CACHE ${WW_VM_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-nic none -display none -monitor none -no-reboot \
 	-serial "file:$out/console.log" -serial "file:$out/results.log" </dev/null

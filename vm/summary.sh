@@ -15,6 +15,7 @@ try:
 except OSError:
     lines = []
 doctor, suites, done, cur, buf, fatal, iface = [], [], False, None, [], None, None
+applies = []
 kernel = rel
 for ln in lines:
     m = re.match(r"WWVM (\S+) ?(.*)", ln)
@@ -27,6 +28,12 @@ for ln in lines:
         kernel = rest
     elif what in ("doctor-begin", "suite-begin"):
         cur, buf = rest or "doctor", []
+    elif what == "apply-begin":
+        cur, buf = "apply", []
+    elif what == "apply-end":
+        name, rc = (rest.split() + ["?", "?"])[:2]
+        applies.append((name, rc, [l for l in buf if l.strip()]))
+        cur = None
     elif what == "doctor-iface-begin":
         cur, buf = "iface", []
     elif what == "doctor-iface-end":
@@ -64,6 +71,10 @@ if iface is not None:
     print("  doctor --interface (a veth): " + ("every check ok" if not iface else ""))
     for l in iface:
         print("    " + " ".join(l.split()))
+for name, rc, lines in applies:
+    print(f"  apply ({name}): exit {rc}")
+    for l in lines[-6:]:
+        print("    " + l[:200])
 bad = 0
 for name, p, f, s, rc, t, failed in suites:
     print(f"  suite {name}: {p} passed, {f} failed, {s} skipped ({t} s)")
