@@ -281,7 +281,21 @@ int ww_nflog_decode(const void *buf, size_t len, int64_t now_ns,
 		    void (*cb)(const struct ww_nflog_msg *m, void *arg), void *arg)
 {
 	struct read_ctx rc = {.cb = cb, .arg = arg, .now_ns = now_ns};
+	size_t off = 0;
 
+	/*
+	 * libmnl compares a message's 32-bit length with what is left as an int: a length past
+	 * 2 GiB is negative, passes, and sends the walk far outside the buffer (found by
+	 * fuzz_nflog). Every length is checked here first, as sizes.
+	 */
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const void *)((const char *)buf + off);
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
+			return -EBADMSG;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+		if (off > len)
+			break;
+	}
 	/* Packets come unsolicited: sequence number 0, any port id. */
 	if (mnl_cb_run(buf, len, 0, 0, read_cb, &rc) < 0 && errno != ESRCH)
 		return -errno;
@@ -294,7 +308,10 @@ int ww_nflog_read(struct ww_nflog *n, void (*cb)(const struct ww_nflog_msg *m, v
 	int fd = mnl_socket_get_fd(n->nl), total = 0;
 
 	for (;;) {
-		ssize_t len = recv(fd, n->buf, sizeof(n->buf), MSG_DONTWAIT);
+		struct sockaddr_nl from = {0};
+		socklen_t fl = sizeof(from);
+		ssize_t len = recvfrom(fd, n->buf, sizeof(n->buf), MSG_DONTWAIT,
+				       (struct sockaddr *)&from, &fl);
 		if (len < 0) {
 			if (errno == EINTR)
 				continue;
@@ -306,10 +323,15 @@ int ww_nflog_read(struct ww_nflog *n, void (*cb)(const struct ww_nflog_msg *m, v
 				return total;
 			return -errno;
 		}
+		/* Only the kernel logs; another process (it would need CAP_NET_ADMIN) is ignored. */
+		if (from.nl_pid != 0)
+			continue;
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
 		int got = ww_nflog_decode(n->buf, (size_t)len,
 					  (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, cb, arg);
+		if (got == -EBADMSG)
+			continue; /* not netlink as the kernel writes it: nothing to log */
 		if (got < 0)
 			return got;
 		total += got;

@@ -60,7 +60,8 @@ int ww_nflog_fd(const struct ww_nflog *n);
 /*
  * Reads every message waiting, without blocking, calling cb for each logged packet. Returns the
  * number of packets, or -errno. When the socket's buffer overflowed (the kernel dropped messages
- * for us), *overflowed is set and reading goes on.
+ * for us), *overflowed is set and reading goes on. Datagrams that do not come from the kernel,
+ * or whose messages' lengths do not fit, are skipped.
  */
 int ww_nflog_read(struct ww_nflog *n, void (*cb)(const struct ww_nflog_msg *m, void *arg),
 		  void *arg, bool *overflowed);
@@ -68,8 +69,8 @@ int ww_nflog_read(struct ww_nflog *n, void (*cb)(const struct ww_nflog_msg *m, v
 /*
  * Decodes one datagram from the group's socket (buf, len): calls cb for each logged packet, with
  * now_ns as the time of any packet whose kernel stamp is missing or not wall-clock time.
- * Returns the number of packets, or -errno when the datagram is not a well-formed netlink
- * message (messages of other types are skipped). Used by ww_nflog_read and the fuzzer.
+ * Returns the number of packets, or -EBADMSG when a message's length does not fit the datagram
+ * (messages of other types are skipped). Used by ww_nflog_read and the fuzzer.
  */
 int ww_nflog_decode(const void *buf, size_t len, int64_t now_ns,
 		    void (*cb)(const struct ww_nflog_msg *m, void *arg), void *arg);

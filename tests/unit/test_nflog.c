@@ -91,5 +91,22 @@ static void test_not_netlink(void **state)
 	assert_int_equal(g.n, 0);
 }
 
-UNIT_MAIN(cmocka_unit_test(test_stamp_near_is_kept), cmocka_unit_test(test_stamp_far_is_replaced),
+static void test_length_past_int_max(void **state)
+{
+	char buf[512];
+	struct got g = {0};
+	size_t len = datagram(buf, NOW_S, 0);
+
+	/* A 32-bit length past 2 GiB is negative as an int, which libmnl's walk accepted and
+	 * followed outside the buffer (found by fuzz_nflog): refused before the walk. */
+	((struct nlmsghdr *)buf)->nlmsg_len = 0x8e000084u;
+	assert_int_equal(ww_nflog_decode(buf, len, NOW_NS, on_msg, &g), -EBADMSG);
+	assert_int_equal(g.n, 0);
+	/* A second message whose length runs past the datagram. */
+	len += datagram(buf + len, NOW_S, 0);
+	((struct nlmsghdr *)(buf + len / 2))->nlmsg_len = (uint32_t)len;
+	assert_int_equal(ww_nflog_decode(buf, len, NOW_NS, on_msg, &g), -EBADMSG);
+}
+
+UNIT_MAIN(cmocka_unit_test(test_length_past_int_max), cmocka_unit_test(test_stamp_near_is_kept), cmocka_unit_test(test_stamp_far_is_replaced),
 	  cmocka_unit_test(test_stamp_that_would_overflow), cmocka_unit_test(test_not_netlink))
