@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,19 @@ void ww_lognames_free(struct ww_lognames *n)
 	memset(n, 0, sizeof(*n));
 }
 
+/*
+ * A name from the kernel (a log prefix, a slot registry) into a record: at most n bytes, control
+ * characters as '?', so that a text record stays one line whatever a rule's prefix holds.
+ */
+static void name_copy(char *dst, size_t size, const char *src, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 1 < size && i < n && src[i]; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? '?' : src[i];
+	dst[i] = '\0';
+}
+
 /* The zone and host group of an address, by the policy. */
 static void classify(const struct ww_lognames *n, const struct ww_tuple *t, int side,
 		     struct ww_logrec *r)
@@ -160,14 +174,14 @@ bool ww_logrec_from_nflog(const struct ww_lognames *n, const struct ww_nflog_msg
 	const char *fp = WW_NFT_FLOW_PREFIX, *dp = WW_NFT_DEFAULT_PREFIX;
 	char dz[2][WW_FLOW_ID_LEN] = {"?", "?"};
 	if (!strncmp(counter, fp, strlen(fp))) {
-		snprintf(r->flow, sizeof(r->flow), "%s", counter + strlen(fp));
+		name_copy(r->flow, sizeof(r->flow), counter + strlen(fp), SIZE_MAX);
 	} else if (!strncmp(counter, dp, strlen(dp))) {
 		/* "default/<src>/<dst>": the zones are in the name, should there be no policy. */
 		const char *a = counter + strlen(dp), *slash = strchr(a, '/');
 		snprintf(r->flow, sizeof(r->flow), "default");
 		if (slash) {
-			snprintf(dz[0], sizeof(dz[0]), "%.*s", (int)(slash - a), a);
-			snprintf(dz[1], sizeof(dz[1]), "%s", slash + 1);
+			name_copy(dz[0], sizeof(dz[0]), a, (size_t)(slash - a));
+			name_copy(dz[1], sizeof(dz[1]), slash + 1, SIZE_MAX);
 		}
 	} else {
 		snprintf(r->flow, sizeof(r->flow), "?");
@@ -207,7 +221,7 @@ bool ww_logrec_from_xdp(const struct ww_lognames *n, const struct ww_event *e, s
 		snprintf(r->flow, sizeof(r->flow), "default");
 	} else {
 		const char *id = flow_of_slot(n, e->slot);
-		snprintf(r->flow, sizeof(r->flow), "%s", id ? id : "?");
+		name_copy(r->flow, sizeof(r->flow), id ? id : "?", SIZE_MAX);
 		known &= id != NULL;
 	}
 	r->t.family = e->family;
@@ -229,7 +243,7 @@ bool ww_logrec_from_xdp(const struct ww_lognames *n, const struct ww_event *e, s
 			z = "-";
 		else if (zs[side] < WW_ZONE_SLOTS && n->zones[zs[side]][0])
 			z = n->zones[zs[side]];
-		snprintf(r->zone[side], sizeof(r->zone[side]), "%s", z ? z : "?");
+		name_copy(r->zone[side], sizeof(r->zone[side]), z ? z : "?", SIZE_MAX);
 		known &= z != NULL;
 		/* The host group by the policy, when it agrees with the kernel about the zone. */
 		if (n->policy && (e->family == 4 || e->family == 6)) {
