@@ -17,13 +17,22 @@
 
 char *ww_time_ms_str(int64_t ns, char *buf)
 {
-	time_t s = (time_t)(ns / 1000000000LL);
+	/* Floor division: a time before 1970 (a ring record's 64-bit stamp read as signed) is
+	 * still seconds and milliseconds 0-999, never ".-987Z" (found by fuzz_events). */
+	int64_t sec = ns / 1000000000LL, rem = ns % 1000000000LL;
+	if (rem < 0) {
+		sec--;
+		rem += 1000000000LL;
+	}
+	time_t s = (time_t)sec;
 	struct tm tm;
-	size_t n;
+	size_t n = 0;
 
-	gmtime_r(&s, &tm);
-	n = strftime(buf, WW_TIME_MS_STRLEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, WW_TIME_MS_STRLEN - n, ".%03dZ", (int)(ns / 1000000LL % 1000));
+	if (gmtime_r(&s, &tm))
+		n = strftime(buf, WW_TIME_MS_STRLEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!n) /* beyond what the calendar functions print */
+		n = (size_t)snprintf(buf, WW_TIME_MS_STRLEN, "0000-01-01T00:00:00");
+	snprintf(buf + n, WW_TIME_MS_STRLEN - n, ".%03dZ", (int)(rem / 1000000LL));
 	return buf;
 }
 

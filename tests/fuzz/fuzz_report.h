@@ -4,7 +4,7 @@
  * names addresses, and the properties every decoded record must have once printed. Any record,
  * however hostile its input, prints as exactly one line of text without control characters and
  * one JSON object that parses, whose time is an RFC 3339 UTC stamp and whose verdict is one of
- * the three words. abort() reports a broken property to libFuzzer.
+ * the three words, or "?" for a value the kernel's record holds that wardwall does not know. abort() reports a broken property to libFuzzer.
  */
 #ifndef WW_FUZZ_REPORT_H
 #define WW_FUZZ_REPORT_H
@@ -88,8 +88,8 @@ static void fuzz_report_check(const struct ww_logrec *r)
 	if (!fuzz_report_stamp(cJSON_GetStringValue(cJSON_GetObjectItem(j, "time"))))
 		fuzz_report_fail("the JSON record's time is not an RFC 3339 UTC stamp", js);
 	const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(j, "verdict"));
-	if (!v || (strcmp(v, "allow") && strcmp(v, "deny") && strcmp(v, "monitor")))
-		fuzz_report_fail("the JSON record's verdict is not allow, deny or monitor", js);
+	if (!v || (strcmp(v, "allow") && strcmp(v, "deny") && strcmp(v, "monitor") && strcmp(v, "?")))
+		fuzz_report_fail("the JSON record's verdict is not allow, deny, monitor or ?", js);
 	cJSON_Delete(j);
 	sb_free(&text);
 	sb_free(&json);
