@@ -76,10 +76,12 @@ fi
 g0=$(genid)
 run doc --json --interface wwv0
 # Each check of kernel/features.txt once (xdp.iface once per interface), each ok; clock.tai may
-# warn on a host whose NTP daemon leaves the TAI offset at 0 (the detail says so).
+# warn on a host whose NTP daemon leaves the TAI offset at 0 (the detail says so), and before
+# Linux 6.3 (no netdev xdp-features) xdp.iface warns that native XDP cannot be determined.
 if [ $rc = 0 ] && "$WW_PYTHON" - "$tmp/out" kernel/features.txt <<'EOF'; then
-import json, sys
+import json, platform, sys
 checks = json.load(open(sys.argv[1]))
+pre_6_3 = tuple(int(x) for x in platform.release().split("-")[0].split(".")[:2]) < (6, 3)
 want = [l.split()[0] for l in open(sys.argv[2]) if l.strip() and not l.startswith("#")]
 want = ["xdp.iface/wwv0" if w == "xdp.iface" else w for w in want]
 got = [c["check"] for c in checks]
@@ -94,6 +96,9 @@ for c in checks:
         continue
     if c["check"] == "clock.tai" and c["status"] == "warning" and "NTP" in c["detail"]:
         continue
+    if (c["check"].startswith("xdp.iface/") and c["status"] == "warning" and
+            "needs Linux 6.3" in c["detail"] and pre_6_3):
+        continue
     bad.append("%s: %s: %s (fix: %s)" % (c["check"], c["status"], c["detail"], c["fix"]))
 for b in bad:
     print(b)
@@ -105,7 +110,9 @@ else
 fi
 if js 'by["nft.netlink"]["detail"].startswith("nf_tables answers") and
        "verifier accepts" in by["xdp.load"]["detail"] and
-       "native XDP supported" in by["xdp.iface/wwv0"]["detail"] and
+       ("needs Linux 6.3" if tuple(int(x) for x in __import__("platform").release()
+                                   .split("-")[0].split(".")[:2]) < (6, 3)
+        else "native XDP supported") in by["xdp.iface/wwv0"]["detail"] and
        "writable bpffs" in by["bpf.fs"]["detail"]'; then
 	ok "the details say what was checked: xdp.load: $(js 'print(by["xdp.load"]["detail"]) or True')"
 else
