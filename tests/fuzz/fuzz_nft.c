@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer harness for the nftables compiler and linearizer: a valid policy is compiled
- * (compile_nft.c) and linearized into the batch an apply would send (apply_nft.c, nft_batch.c);
+ * (nft_compile.c) and linearized into the batch an apply would send (nft_diff.c, nft_batch.c);
  * the batch is then decoded back message by message with the readback's own decoders and applied
  * to a table the way nf_tables would (ww_nft_batch_replay), refusing what the kernel would refuse
  * (an object used before it exists, a deletion of something still referred to, a rule or set
@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply_nft.h"
-#include "compile_nft.h"
+#include "nft_diff.h"
+#include "nft_compile.h"
 #include "nft_nl.h"
 #include "policy.h"
 

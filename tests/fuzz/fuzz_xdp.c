@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer harness for the XDP compiler: a valid policy is compiled into its map images
- * (compile_xdp.c), and random packets are decided twice: by a model of the XDP program's lookups
+ * (xdp_compile.c), and random packets are decided twice: by a model of the XDP program's lookups
  * over those images — the same longest-prefix matches on the classification and rule tries, the
  * same walk of the decision lists, the same choice between lists and defaults as ww_decide in
  * bpf/wardwall.bpf.c — and by the reference evaluator (eval.c, what `wardwall query` says). The
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile_xdp.h"
+#include "xdp_compile.h"
 #include "eval.h"
 #include "policy.h"
 
