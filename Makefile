@@ -126,6 +126,7 @@ $(BUILD)/fuzz-obj/%.o: controller/%.c $(HDRS) $(BUILD)/wardwall.skel.h
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(BUILD)/libwardwall-fuzz.a: $(FUZZ_OBJS)
+	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(BUILD)/libwardwall-fuzz.a
