@@ -25,7 +25,7 @@ HDRS := $(wildcard controller/*/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit demo demo-fleet fuzz bench bench-fleet install clean help format vm-test
+.PHONY: all deps test unit demo demo-fleet fuzz bench bench-fleet soak install clean help format vm-test
 
 all: $(BUILD)/wardwall
 
@@ -40,6 +40,7 @@ help:
 	@echo "make bench-fleet convergence at 1, 5 and 20 gateways on a 3-member etcd, and the fault table"
 	@echo "make vm-test KERNEL=6.1|6.12|linux-image-...  doctor and the kernel suites on a Debian"
 	@echo "                kernel under qemu (vm/run.sh; VM_SUITES=a,b to choose suites)"
+	@echo "make soak       apply/rollback/remove killed at every step boundary, SOAK_ROUNDS=20 times (1,040 trials)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 
 deps:
@@ -156,6 +157,12 @@ vm-test: deps
 
 bench: deps all
 	@tests/bench/run.sh $(BUILD)
+
+# Crash-point soak: tests/e2e/crash.sh kills apply, rollback and remove at each of its 52
+# (transition, step boundary) pairs, SOAK_ROUNDS times; suite 33 does one round.
+SOAK_ROUNDS ?= 20
+soak: deps all
+	@tests/xdp/sandbox.sh tests/e2e/crash.sh $(SOAK_ROUNDS)
 
 install: all
 	install -D -m 0755 $(BUILD)/wardwall $(DESTDIR)$(PREFIX)/sbin/wardwall

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "xdp_tier.h"
 #include "nft_compile.h"
 #include "xdp_compile.h"
 #include "eval.h"
+#include "intent.h"
 #include "nft_mark.h"
 #include "nft_nl.h"
 #include "policy.h"
@@ -188,9 +190,14 @@ static int xdp_before(const struct ww_policy *p, const struct ww_apply_opts *o,
 	if (!e && !same)
 		e = ww_xdp_prepare(*xp, &img, p, t, err);
 	if (!e)
+		ww_stop_point("xdp-prepared");
+	if (!e)
 		e = ww_xdp_attach(*xp, p, t, err);
 	if (!e)
-		e = ww_xdp_links_ok(*xp, p, &links, err);
+		ww_stop_point("xdp-attached");
+	/* Interfaces the policy drops keep their links until ww_xdp_finish, after the switch. */
+	if (!e)
+		e = ww_xdp_links_attached(*xp, p, &links);
 	if (!e && !links) {
 		sb_add(err, "XDP: the interfaces' links do not match the policy after attaching");
 		e = -EIO;
@@ -257,10 +264,9 @@ static int record_counters(struct ww_state *st, const struct ww_policy *p,
 	return e;
 }
 
-int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww_apply_result *r,
-	     struct strbuf *err)
+int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct ww_apply_opts *o,
+		    struct ww_apply_result *r, struct strbuf *err)
 {
-	struct ww_state *st = NULL;
 	struct ww_nft *nft = NULL;
 	struct nfr_table *want = NULL, *live = NULL;
 	struct ww_nft_diff d = {0};
@@ -271,15 +277,13 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 	char hash[65];
 	double t0 = now_ms();
 	uint32_t genid;
-	bool nft_committed = false;
+	bool nft_committed = false, intent = false;
+	struct ww_intent in = {0};
 	int e;
 
 	memset(r, 0, sizeof(*r));
 	r->xdp = p->enf.xdp != WW_XDP_OFF;
 	e = lockout_guard(p, o, err);
-	if (e)
-		return e;
-	e = ww_state_open(o->state_dir, true, &st, err);
 	if (e)
 		return e;
 	e = ww_compile_nft(p, &want);
@@ -290,6 +294,34 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 	r->nchains = want->nchains;
 	r->nsets = want->nsets;
 	r->ncounters = want->ncounters;
+	/* The intent, before the kernel changes: the policy saved as the generation it will be,
+	 * and what was current. An interrupted apply is finished from these (intent.h). */
+	ww_policy_hash(p, hash);
+	e = ww_state_current(st, &cur);
+	if (e == -EBADMSG)
+		e = 0;
+	if (!e && !o->gen)
+		e = ww_state_last_gen(st, &in.gen);
+	if (!e) {
+		in.gen = o->gen ? o->gen : in.gen + 1;
+		in.prev = cur.gen;
+		snprintf(in.action, sizeof(in.action), "%s", o->action ? o->action : "apply");
+		snprintf(in.policy_sha256, sizeof(in.policy_sha256), "%s", hash);
+		snprintf(in.source, sizeof(in.source), "%s", o->source ? o->source : "");
+		snprintf(in.bpffs, sizeof(in.bpffs), "%s", o->bpffs ? o->bpffs : "");
+		in.restores = o->restores;
+		in.pid = (int)getpid();
+		in.time = (int64_t)time(NULL);
+		e = ww_state_save_policy(st, in.gen, p);
+	}
+	if (!e)
+		e = ww_intent_begin(st, &in);
+	if (e) {
+		sb_addf(err, "recording the intent under %s: %s", ww_state_dir(st), strerror(-e));
+		goto out;
+	}
+	intent = true;
+	ww_stop_point("intent");
 	/* XDP first: everything it needs is built and attached, but not switched in, before
 	 * the nftables transaction; a failure there leaves both tiers as they were. */
 	if (r->xdp) {
@@ -302,7 +334,6 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 		sb_addf(err, "netlink: %s", strerror(-e));
 		goto out;
 	}
-	ww_policy_hash(p, hash);
 	struct ww_nft_mark here, mark;
 	bool vouched = !ww_nft_mark_here(nft, &here) &&
 		       !ww_nft_mark_load(ww_state_dir(st), &mark) &&
@@ -367,22 +398,31 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 		goto out;
 	}
 	nft_committed = d.n > 0 || d.replace;
+	ww_stop_point("nft-committed");
 	if (xdp && txn.prepared) {
 		e = ww_xdp_switch(xdp, &txn, err);
 		if (e) {
 			/* Both tiers go back: nftables to the table it had. */
-			if (nft_committed && revert_nft(nft, live, err))
+			if (nft_committed && revert_nft(nft, live, err)) {
 				sb_add(err, "; reverting nftables failed too: run `wardwall plan`");
+				r->changed = true; /* the intent stays: the next command sorts it out */
+			}
 			goto out;
 		}
 		r->xdp_switched = true;
+		ww_stop_point("xdp-switched");
 	}
-	if (xdp)
+	if (xdp) {
 		ww_xdp_finish(xdp, p, err);
+		ww_stop_point("xdp-finished");
+	}
 	if (!r->xdp) {
 		e = ww_xdp_remove(o->bpffs, &r->xdp_removed, err);
-		if (e)
+		if (e) {
+			r->changed = nft_committed; /* keep the intent when the kernel moved */
 			goto out;
+		}
+		ww_stop_point("xdp-removed");
 	}
 	r->changed = nft_committed || r->xdp_switched || r->xdp_attached || r->xdp_removed;
 	r->replaced = d.replace;
@@ -392,14 +432,23 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 	e = ww_state_current(st, &cur);
 	if (e == -EBADMSG)
 		e = 0;
-	if (!e && (r->changed || strcmp(cur.policy_sha256, hash) || !cur.gen)) {
-		e = ww_state_record(st, p, o->action, o->source, o->restores, &r->gen);
+	unsigned long last = 0;
+	if (!e)
+		e = ww_state_last_gen(st, &last);
+	/* last >= in.gen: an interrupted run of this apply wrote its history line already, and
+	 * `current` must follow it even when the kernel needed nothing. */
+	if (!e && (r->changed || strcmp(cur.policy_sha256, hash) || !cur.gen || last >= in.gen)) {
+		e = ww_state_record_gen(st, p, o->action, o->source, o->restores, in.gen);
 		r->recorded = !e;
+		r->gen = in.gen;
 	} else if (!e) {
 		r->gen = cur.gen;
+		ww_state_forget_policy(st, in.gen); /* nothing new: no generation to keep */
 	}
 	if (!e)
 		e = record_counters(st, p, want, r->xdp);
+	if (!e)
+		ww_stop_point("counters-written");
 	if (!e) {
 		/* Counters as they are now when the table was not read (vouched for). */
 		struct nfr_table *counters = NULL;
@@ -410,13 +459,32 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 		nfr_table_free(counters);
 		sb_free(&ignored);
 	}
-	if (e)
+	if (e) {
 		sb_addf(err, "the kernel has the new policy, but recording it under %s failed: %s",
 			ww_state_dir(st), strerror(-e));
+		r->unrecorded = true;
+	}
 	mark_kernel(st, nft, &here, hash, genid, nft_committed, e || (r->vouched && same));
+	if (!e) {
+		ww_stop_point("marked");
+		e = ww_intent_end(st);
+		intent = false;
+		if (e) {
+			sb_addf(err, "the kernel has the new policy, but clearing %s/intent.json "
+				     "failed: %s",
+				ww_state_dir(st), strerror(-e));
+			r->unrecorded = true;
+		}
+	}
 out:
 	if (e && xdp && !r->xdp_switched)
 		ww_xdp_abort(xdp, &txn);
+	/* Failed with the kernel as it was: the intent and its generation go. Failed after the
+	 * kernel changed: the intent stays, and the next command finishes the apply. */
+	if (e && intent && !r->changed && !r->unrecorded && !nft_committed) {
+		ww_state_forget_policy(st, in.gen);
+		ww_intent_end(st);
+	}
 	r->ms = now_ms() - t0;
 	ww_xdp_txn_free(&txn);
 	ww_xdp_close(xdp);
@@ -425,24 +493,64 @@ out:
 	nfr_table_free(live);
 	nfr_table_free(want);
 	ww_nft_close(nft);
+	return e;
+}
+
+int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww_apply_result *r,
+	     struct strbuf *err)
+{
+	struct ww_state *st = NULL;
+	struct ww_recovery rec;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	e = lockout_guard(p, o, err);
+	if (e)
+		return e;
+	e = ww_state_open(o->state_dir, true, &st, err);
+	if (e)
+		return e;
+	/* An apply interrupted before this one is finished first, so history stays in order. */
+	e = ww_recover_locked(st, o->bpffs, &rec, err);
+	if (!e) {
+		r->recovered = rec;
+		e = ww_apply_locked(st, p, o, r, err);
+		r->recovered = rec;
+	}
 	ww_state_close(st);
 	return e;
 }
 
-int ww_remove(const char *state_dir, const char *bpffs, bool *changed, bool *xdp_changed,
-	      struct strbuf *err)
+int ww_remove_locked(struct ww_state *st, const char *bpffs, unsigned long gen, bool *changed,
+		     bool *xdp_changed, struct strbuf *err)
 {
-	struct ww_state *st = NULL;
 	struct ww_nft *nft = NULL;
 	struct nfr_table *live = NULL;
 	struct ww_nft_batch *b = NULL;
+	struct ww_generation cur;
+	struct ww_intent in = {.pid = (int)getpid(), .time = (int64_t)time(NULL)};
 	uint32_t genid;
 	int e;
 
 	*changed = false;
-	e = ww_state_open(state_dir, true, &st, err);
-	if (e)
+	*xdp_changed = false;
+	e = ww_state_current(st, &cur);
+	if (e == -EBADMSG)
+		e = 0;
+	if (!e && !gen)
+		e = ww_state_last_gen(st, &gen), gen++;
+	if (!e) {
+		in.gen = gen;
+		in.prev = cur.gen;
+		snprintf(in.action, sizeof(in.action), "remove");
+		snprintf(in.bpffs, sizeof(in.bpffs), "%s", bpffs ? bpffs : "");
+		e = ww_intent_begin(st, &in);
+	}
+	if (e) {
+		sb_addf(err, "recording the intent under %s: %s", ww_state_dir(st), strerror(-e));
 		return e;
+	}
+	ww_stop_point("remove-intent");
 	e = ww_nft_open(&nft);
 	if (!e)
 		e = ww_nft_read(nft, &live, &genid, err);
@@ -455,17 +563,40 @@ int ww_remove(const char *state_dir, const char *bpffs, bool *changed, bool *xdp
 		*changed = !e;
 	}
 	ww_nft_mark_clear(ww_state_dir(st));
-	*xdp_changed = false;
+	if (!e)
+		ww_stop_point("remove-nft-deleted");
 	if (!e)
 		e = ww_xdp_remove(bpffs, xdp_changed, err);
+	if (!e)
+		ww_stop_point("remove-xdp-removed");
 	if (!e) {
-		struct ww_generation cur;
 		if (ww_state_current(st, &cur) || cur.gen || *changed || *xdp_changed)
-			e = ww_state_record(st, NULL, "remove", NULL, 0, NULL);
+			e = ww_state_record_gen(st, NULL, "remove", NULL, 0, gen);
 	}
+	if (!e)
+		e = ww_intent_end(st);
+	else if (!*changed && !*xdp_changed)
+		ww_intent_end(st); /* nothing was removed: nothing to finish later */
 	ww_nft_batch_free(b);
 	nfr_table_free(live);
 	ww_nft_close(nft);
+	return e;
+}
+
+int ww_remove(const char *state_dir, const char *bpffs, bool *changed, bool *xdp_changed,
+	      struct strbuf *err)
+{
+	struct ww_state *st = NULL;
+	struct ww_recovery rec;
+	int e;
+
+	*changed = *xdp_changed = false;
+	e = ww_state_open(state_dir, true, &st, err);
+	if (e)
+		return e;
+	e = ww_recover_locked(st, bpffs, &rec, err);
+	if (!e)
+		e = ww_remove_locked(st, bpffs, 0, changed, xdp_changed, err);
 	ww_state_close(st);
 	return e;
 }

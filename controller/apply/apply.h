@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "intent.h"
 #include "nft_diff.h"
 #include "model.h"
 #include "state.h"
@@ -19,6 +20,7 @@ struct ww_apply_opts {
 	unsigned long restores;
 	bool force; /* apply even if it would cut this SSH session (host mode) */
 	const char *bpffs; /* NULL: $WARDWALL_BPFFS or /sys/fs/bpf */
+	unsigned long gen; /* the generation to record (recovery); 0: the next */
 };
 
 struct ww_apply_result {
@@ -38,6 +40,8 @@ struct ww_apply_result {
 	bool xdp_removed;    /* XDP was on and the policy turns it off */
 	size_t xdp_attached; /* interfaces newly attached */
 	size_t xdp_rules, xdp_lists, xdp_cls;
+	bool unrecorded; /* the kernel changed but recording it failed (intent kept) */
+	struct ww_recovery recovered; /* an interrupted apply finished first */
 };
 
 /*
@@ -48,6 +52,10 @@ struct ww_apply_result {
 int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww_apply_result *r,
 	     struct strbuf *err);
 
+/* ww_apply for a caller holding the state lock on st (recovery); no recovery of its own. */
+int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct ww_apply_opts *o,
+		    struct ww_apply_result *r, struct strbuf *err);
+
 /* The outcome of an apply, as text or (json) one JSON object; for apply and rollback. */
 void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r, bool json,
 		     struct strbuf *out);
@@ -55,5 +63,8 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 /* Deletes wardwall's table and XDP objects and records the removal; *nft and *xdp tell which
  * of them there was. */
 int ww_remove(const char *state_dir, const char *bpffs, bool *nft, bool *xdp, struct strbuf *err);
+/* ww_remove under a lock already held, recorded as generation gen (0: the next). */
+int ww_remove_locked(struct ww_state *st, const char *bpffs, unsigned long gen, bool *nft,
+		     bool *xdp, struct strbuf *err);
 
 #endif

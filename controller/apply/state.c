@@ -2,6 +2,8 @@
 #include "state.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -13,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "intent.h"
 #include "policy.h"
 #include "timeutil.h"
 
@@ -264,29 +267,59 @@ static int last_line_hash(const char *dir, char out[65], unsigned long *lastgen)
 	return 0;
 }
 
-int ww_state_record(struct ww_state *s, const struct ww_policy *p, const char *action,
-		    const char *source, unsigned long restores, unsigned long *genp)
+int ww_state_last_gen(struct ww_state *s, unsigned long *last)
+{
+	char prev[65];
+
+	return last_line_hash(s->dir, prev, last);
+}
+
+int ww_state_save_policy(struct ww_state *s, unsigned long gen, const struct ww_policy *p)
+{
+	struct strbuf canon = {0};
+	char *path = xstrdup_printf("%s/generations/%lu.json", s->dir, gen);
+	int err;
+
+	ww_policy_print_canonical(p, &canon);
+	err = !path || canon.oom ? -ENOMEM : write_file_atomic(path, canon.s, canon.len, 0640);
+	free(path);
+	sb_free(&canon);
+	return err;
+}
+
+void ww_state_forget_policy(struct ww_state *s, unsigned long gen)
+{
+	char *path = xstrdup_printf("%s/generations/%lu.json", s->dir, gen);
+
+	if (path)
+		unlink(path);
+	free(path);
+}
+
+int ww_state_record_gen(struct ww_state *s, const struct ww_policy *p, const char *action,
+			const char *source, unsigned long restores, unsigned long gen)
 {
 	char prev[65], user[64], tb[WW_TIME_STRLEN], hash[65] = "";
-	unsigned long last, gen;
-	struct strbuf line = {0}, canon = {0};
+	unsigned long last;
+	struct strbuf line = {0};
 	char *path = NULL;
 	int err, fd;
 
 	err = last_line_hash(s->dir, prev, &last);
 	if (err)
 		return err;
-	gen = last + 1;
+	if (!gen)
+		gen = last + 1;
+	if (last >= gen)
+		goto current; /* an interrupted apply appended its line already: never twice */
+	if (last + 1 != gen)
+		return -ESTALE;
 	current_user(user, sizeof(user));
 	if (p) {
+		struct strbuf canon = {0};
 		ww_policy_print_canonical(p, &canon);
 		sha256_hex(sb_str(&canon), canon.len, hash);
-		path = xstrdup_printf("%s/generations/%lu.json", s->dir, gen);
-		err = !path || canon.oom ? -ENOMEM
-					 : write_file_atomic(path, canon.s, canon.len, 0640);
-		free(path);
-		if (err)
-			goto out;
+		sb_free(&canon);
 	}
 	sb_addf(&line, "{\"generation\": %lu, \"time\": \"%s\", \"user\": ", gen,
 		ww_time_str((int64_t)time(NULL), tb));
@@ -317,17 +350,91 @@ int ww_state_record(struct ww_state *s, const struct ww_policy *p, const char *a
 	close(fd);
 	if (err)
 		goto out;
+	ww_stop_point("history-appended");
+current:;
 	char cur[32];
 	int n = snprintf(cur, sizeof(cur), "%lu\n", p ? gen : 0UL);
 	path = xstrdup_printf("%s/current", s->dir);
 	err = path ? write_file_atomic(path, cur, (size_t)n, 0640) : -ENOMEM;
 	free(path);
-	if (!err && genp)
-		*genp = gen;
+	if (!err)
+		ww_stop_point("current-written");
 out:
 	sb_free(&line);
-	sb_free(&canon);
 	return err;
+}
+
+int ww_state_record(struct ww_state *s, const struct ww_policy *p, const char *action,
+		    const char *source, unsigned long restores, unsigned long *genp)
+{
+	unsigned long last;
+	int err = ww_state_last_gen(s, &last);
+
+	if (!err && p)
+		err = ww_state_save_policy(s, last + 1, p);
+	if (!err)
+		err = ww_state_record_gen(s, p, action, source, restores, last + 1);
+	if (!err && genp)
+		*genp = last + 1;
+	return err;
+}
+
+int ww_state_repair_history(struct ww_state *s)
+{
+	char *path = xstrdup_printf("%s/history.jsonl", s->dir), *text = NULL;
+	size_t len;
+	int err;
+
+	if (!path)
+		return -ENOMEM;
+	err = read_file(path, &text, &len);
+	if (err == -ENOENT) {
+		free(path);
+		return 0;
+	}
+	if (!err && len && text[len - 1] != '\n') {
+		/* A line cut short by a crash: it was never a record, and it would break the chain. */
+		char *nl = memrchr(text, '\n', len);
+		if (truncate(path, nl ? (off_t)(nl - text + 1) : 0) < 0)
+			err = -errno;
+	}
+	free(text);
+	free(path);
+	return err;
+}
+
+/* "<name>.tmp.<pid>" whose process is gone: what a crash between write and rename leaves. */
+static void clean_tmp_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		const char *t = strstr(de->d_name, ".tmp.");
+		char *end;
+		long pid;
+		if (!t)
+			continue;
+		pid = strtol(t + 5, &end, 10);
+		if (*end || pid <= 0 || pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char *p = xstrdup_printf("%s/%s", dir, de->d_name);
+		if (p)
+			unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+}
+
+void ww_state_clean_tmp(struct ww_state *s)
+{
+	char *g = xstrdup_printf("%s/generations", s->dir);
+
+	clean_tmp_in(s->dir);
+	if (g)
+		clean_tmp_in(g);
+	free(g);
 }
 
 int ww_state_verify_history(struct ww_state *s, struct strbuf *err)

@@ -7,6 +7,8 @@
  *                         the line before it, so the history is tamper-evident
  *   current               the generation the kernel should hold (0: none)
  *   nft-mark.json         the ruleset generation wardwall last left (nft_mark.h)
+ *   intent.json           present only while an apply, rollback or remove runs, or after one
+ *                         was interrupted (intent.h)
  * The kernel is the truth about what is enforced; these records say what was intended.
  */
 #ifndef WW_STATE_H
@@ -50,6 +52,23 @@ int ww_state_policy(struct ww_state *s, unsigned long gen, struct ww_policy **ou
 /* Records an apply or rollback of p as a new generation, or (p NULL) a remove. */
 int ww_state_record(struct ww_state *s, const struct ww_policy *p, const char *action,
 		    const char *source, unsigned long restores, unsigned long *gen);
+/* The generation number of the history's last line (0: none). */
+int ww_state_last_gen(struct ww_state *s, unsigned long *last);
+/* Writes p's canonical form as generations/<gen>.json (durably); forget removes it. */
+int ww_state_save_policy(struct ww_state *s, unsigned long gen, const struct ww_policy *p);
+void ww_state_forget_policy(struct ww_state *s, unsigned long gen);
+/*
+ * The second half of ww_state_record, for an apply that saved its policy first (intent.h):
+ * appends history line gen (0: the next) unless the history has it already — an interrupted
+ * apply's line is never written twice — then writes `current`. -ESTALE when gen is not the
+ * next line. Stop points "history-appended" and "current-written".
+ */
+int ww_state_record_gen(struct ww_state *s, const struct ww_policy *p, const char *action,
+			const char *source, unsigned long restores, unsigned long gen);
+/* Cuts a last history line that a crash left without its newline. Returns 0 or -errno. */
+int ww_state_repair_history(struct ww_state *s);
+/* Removes "*.tmp.<pid>" files of processes that no longer run (write_file_atomic leftovers). */
+void ww_state_clean_tmp(struct ww_state *s);
 /*
  * When each counter started counting ("counters.json": name -> unix seconds). Names are
  * "nft:<counter>" and "xdp:<flow id>". ww_state_counters_update sets `now` for names not yet

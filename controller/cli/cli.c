@@ -9,6 +9,7 @@
 
 #include "analyse.h"
 #include "cli.h"
+#include "intent.h"
 #include "policy.h"
 #include "timeutil.h"
 
@@ -143,4 +144,32 @@ int ww_load_valid(const char *path, struct ww_policy **out)
 	else
 		*out = p;
 	return rc;
+}
+
+void ww_recovery_say(const struct ww_recovery *rec)
+{
+	const struct ww_intent *in = &rec->intent;
+
+	if (!rec->found)
+		return;
+	if (rec->finished)
+		ww_errorf("finished the %s of generation %lu that was interrupted (pid %d): generation "
+			  "%lu is current",
+			  in->action, in->gen, in->pid, rec->gen);
+	else if (rec->undone)
+		ww_errorf("could not finish the %s of generation %lu that was interrupted (pid %d): "
+			  "undone, generation %lu is current",
+			  in->action, in->gen, in->pid, rec->gen);
+}
+
+void ww_cli_recover(const char *state_dir, const char *bpffs)
+{
+	struct ww_recovery rec;
+	struct strbuf err = {0};
+
+	if (ww_recover(state_dir, bpffs, &rec, &err))
+		ww_errorf("warning: an interrupted apply is still unfinished: %s", sb_str(&err));
+	else
+		ww_recovery_say(&rec);
+	sb_free(&err);
 }

@@ -13,6 +13,7 @@ enum {
 	WW_EXIT_OK = 0,
 	WW_EXIT_INVALID = 1, /* the policy is invalid, or (plan) an error */
 	WW_EXIT_USAGE = 2,   /* usage or system error; plan --detailed-exitcode: changes */
+	WW_EXIT_UNRECORDED = 3, /* apply/rollback: the kernel changed, recording it failed */
 };
 
 struct ww_cmd {
@@ -71,6 +72,15 @@ int ww_time_arg(const char *opt, const char *s, int64_t *t);
  * WW_EXIT_USAGE.
  */
 int ww_load_valid(const char *path, struct ww_policy **out);
+
+/*
+ * Finishes or undoes an apply that was interrupted (intent.h) before a command reads state, and
+ * says so on stderr. A failure is a warning: the command goes on with what is there.
+ */
+void ww_cli_recover(const char *state_dir, const char *bpffs);
+struct ww_recovery;
+/* What a recovery did, on stderr (nothing when nothing was found). */
+void ww_recovery_say(const struct ww_recovery *rec);
 
 /* The current time, or WARDWALL_NOW from the environment (tests pin time with it). */
 int64_t ww_now(void);

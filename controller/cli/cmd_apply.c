@@ -98,7 +98,12 @@ int cmd_apply(int argc, char **argv)
 	struct ww_apply_opts o = {.state_dir = state_dir, .source = pos[0], .action = "apply",
 				  .force = force, .bpffs = bpffs};
 	int e = ww_apply(p, &o, &r, &err);
-	if (e) {
+	ww_recovery_say(&r.recovered);
+	if (e && r.unrecorded) {
+		ww_errorf("apply %s: %s; the next wardwall command finishes recording it", pos[0],
+			  sb_str(&err));
+		rc = WW_EXIT_UNRECORDED;
+	} else if (e) {
 		ww_errorf("apply %s: %s", pos[0], sb_str(&err));
 		rc = e == -EINVAL ? WW_EXIT_INVALID : WW_EXIT_USAGE;
 	} else {

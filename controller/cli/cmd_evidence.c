@@ -157,6 +157,7 @@ static int export(int argc, char **argv)
 		sb_free(&err);
 		return WW_EXIT_USAGE;
 	}
+	ww_cli_recover(state_arg, bpffs);
 	/* One export at a time, and none while an apply changes what is read. */
 	if (ww_state_open(state_arg, true, &st, &err)) {
 		ww_errorf("evidence export: %s", sb_str(&err));

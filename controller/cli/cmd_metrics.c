@@ -19,6 +19,7 @@ int cmd_metrics(int argc, char **argv)
 
 	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
 		return ww_usage("metrics");
+	ww_cli_recover(state_dir, bpffs);
 	if (ww_collect(state_dir, bpffs, &c, &err)) {
 		ww_errorf("metrics: %s", sb_str(&err));
 	} else {

@@ -15,6 +15,8 @@
 #include "nft_diff.h"
 #include "cli.h"
 #include "nft_compile.h"
+#include "xdp_compile.h"
+#include "xdp_tier.h"
 #include "nft_nl.h"
 #include "policy.h"
 #include "policy_diff.h"
@@ -29,7 +31,39 @@ struct plan {
 	struct ww_pdiff pd;
 	struct ww_nft_diff work, drift;
 	bool unrecorded; /* a table exists but no generation is recorded */
+	/* The XDP tier: the program, its links per interface, every map of the active
+	 * generation (ww_xdp_same compares their content and the generation's slot). */
+	struct {
+		bool want, applied, present; /* asked for by the policy / the record; pinned */
+		bool work_maps, work_links;  /* apply would switch a generation / change links */
+		bool remove;                 /* apply would remove it (the policy turns it off) */
+		bool drift_maps, drift_links, drift_unexplained;
+	} xdp;
 };
+
+static bool xdp_drift(const struct plan *pl)
+{
+	return pl->xdp.drift_maps || pl->xdp.drift_links || pl->xdp.drift_unexplained;
+}
+
+static bool xdp_work(const struct plan *pl)
+{
+	return pl->xdp.work_maps || pl->xdp.work_links || pl->xdp.remove;
+}
+
+static void xdp_drift_text(const struct plan *pl, struct strbuf *out)
+{
+	if (pl->xdp.drift_unexplained)
+		sb_add(out, "  xdp: wardwall's XDP program is pinned but no applied generation asks "
+			    "for it\n");
+	if (pl->xdp.drift_maps)
+		sb_addf(out, "  xdp: %s\n",
+			pl->xdp.present ? "the active generation's maps differ from generation's policy"
+					: "the program and its maps are missing from the kernel");
+	if (pl->xdp.drift_links)
+		sb_add(out, "  xdp: the links do not match the policy's interfaces (one is detached, "
+			    "missing, extra or in another mode)\n");
+}
 
 /* Lines of a that are not in b, each with a prefix, for showing how a chain differs. */
 static void lines_not_in(const char *a, const char *b, const char *prefix, struct strbuf *out)
@@ -103,6 +137,10 @@ static void print_text(const struct plan *pl, const char *file, struct strbuf *o
 	if (pl->unrecorded) {
 		sb_add(out, "drift: table inet " WW_NFT_TABLE
 			    " exists but no applied generation explains it\n");
+		xdp_drift_text(pl, out);
+	} else if (xdp_drift(pl) && !pl->drift.n && !pl->drift.replace) {
+		sb_addf(out, "drift: the XDP tier differs from generation %lu:\n", pl->gen.gen);
+		xdp_drift_text(pl, out);
 	} else if (pl->drift.n || pl->drift.replace) {
 		sb_addf(out, "drift: %zu object%s of the kernel %s from generation %lu:\n",
 			pl->drift.n, pl->drift.n == 1 ? "" : "s", pl->drift.n == 1 ? "differs" : "differ",
@@ -115,7 +153,8 @@ static void print_text(const struct plan *pl, const char *file, struct strbuf *o
 			drift_detail(pl, c, out);
 			sb_free(&w);
 		}
-	} else if (pl->live) {
+		xdp_drift_text(pl, out);
+	} else if (pl->live || pl->xdp.present) {
 		sb_add(out, "drift: none\n");
 	}
 	size_t real = 0;
@@ -128,9 +167,17 @@ static void print_text(const struct plan *pl, const char *file, struct strbuf *o
 			sb_addf(out, ": %s", it->detail);
 		sb_add(out, it->enforcement_neutral ? " (no effect on enforcement)\n" : "\n");
 	}
+	if (pl->xdp.remove)
+		sb_add(out, "xdp: apply removes the XDP program from every interface (the policy "
+			    "turns XDP off)\n");
+	else if (pl->xdp.work_maps || pl->xdp.work_links)
+		sb_addf(out, "xdp:%s%s\n",
+			pl->xdp.work_maps ? " a new generation is switched in" : "",
+			pl->xdp.work_links ? (pl->xdp.work_maps ? "; links change" : " links change")
+					   : "");
 	if (!pl->work.n && !pl->work.replace) {
-		sb_add(out, real ? "kernel: nothing to change\n"
-				 : "no changes: the kernel already enforces this policy\n");
+		sb_add(out, real || xdp_work(pl) ? "nftables: nothing to change\n"
+						 : "no changes: the kernel already enforces this policy\n");
 		return;
 	}
 	if (!real && pl->gen.gen && !pl->unrecorded)
@@ -181,8 +228,11 @@ static void print_json(const struct plan *pl, struct strbuf *out)
 		}
 		sb_addf(out, ", \"enforcement\": %s}", it->enforcement_neutral ? "false" : "true");
 	}
-	sb_addf(out, "], \"drift\": {\"unrecorded_table\": %s, \"replace\": %s, \"objects\": [",
+	sb_addf(out, "], \"drift\": {\"unrecorded_table\": %s, \"replace\": %s, ",
 		pl->unrecorded ? "true" : "false", pl->drift.replace ? "true" : "false");
+	sb_addf(out, "\"xdp\": {\"maps\": %s, \"links\": %s, \"unexplained\": %s}, \"objects\": [",
+		pl->xdp.drift_maps ? "true" : "false", pl->xdp.drift_links ? "true" : "false",
+		pl->xdp.drift_unexplained ? "true" : "false");
 	for (size_t i = 0; i < pl->drift.n; i++) {
 		const struct ww_nft_change *c = &pl->drift.v[i];
 		struct strbuf w = {0}, det = {0};
@@ -207,10 +257,62 @@ static void print_json(const struct plan *pl, struct strbuf *out)
 				ww_nft_diff_count(&pl->work, (enum ww_op)op, (enum ww_objkind)k));
 		sb_add(out, "}");
 	}
-	sb_addf(out, "}, \"changed\": %s}\n", pl->work.n || pl->work.replace ? "true" : "false");
+	sb_addf(out, "}, \"xdp\": {\"switch\": %s, \"links\": %s, \"remove\": %s}",
+		pl->xdp.work_maps ? "true" : "false", pl->xdp.work_links ? "true" : "false",
+		pl->xdp.remove ? "true" : "false");
+	sb_addf(out, ", \"changed\": %s}\n",
+		pl->work.n || pl->work.replace || xdp_work(pl) ? "true" : "false");
 }
 
-static int plan_build(struct plan *pl, const char *state_dir, struct strbuf *err)
+/* Does the kernel's XDP tier hold p exactly (active maps, links)? */
+static int xdp_compare(struct ww_xdp *x, const struct ww_policy *p, bool *maps, bool *links,
+		       struct strbuf *err)
+{
+	struct ww_xdp_image img = {0};
+	struct ww_diags d = {0};
+	bool same = false, ok = false;
+	int e = ww_compile_xdp(p, &img, &d);
+
+	ww_diags_free(&d);
+	if (!e && x)
+		e = ww_xdp_same(x, &img, p, &same, err);
+	if (!e && x)
+		e = ww_xdp_links_ok(x, p, &ok, err);
+	ww_xdp_image_free(&img);
+	*maps = !same;
+	*links = !ok;
+	return e;
+}
+
+static int plan_xdp(struct plan *pl, const char *bpffs, struct strbuf *err)
+{
+	struct ww_xdp *x = NULL;
+	int e = ww_xdp_open(bpffs, false, &x, err);
+
+	if (e == -ENOENT) {
+		sb_reset(err);
+		x = NULL;
+		e = 0;
+	}
+	if (e)
+		return e;
+	pl->xdp.present = x != NULL;
+	pl->xdp.want = pl->want_p->enf.xdp != WW_XDP_OFF;
+	pl->xdp.applied = pl->applied_p && pl->applied_p->enf.xdp != WW_XDP_OFF;
+	if (pl->xdp.want)
+		e = xdp_compare(x, pl->want_p, &pl->xdp.work_maps, &pl->xdp.work_links, err);
+	else
+		pl->xdp.remove = pl->xdp.present;
+	if (!e && pl->xdp.applied)
+		e = xdp_compare(x, pl->applied_p, &pl->xdp.drift_maps, &pl->xdp.drift_links, err);
+	else if (!e)
+		pl->xdp.drift_unexplained = pl->xdp.present;
+	ww_xdp_close(x);
+	return e;
+}
+
+static int plan_build(struct plan *pl, const char *state_dir, const char *bpffs,
+		      struct strbuf *err)
 {
 	struct ww_state *st = NULL;
 	struct ww_nft *nft = NULL;
@@ -250,6 +352,8 @@ static int plan_build(struct plan *pl, const char *state_dir, struct strbuf *err
 		e = ww_nft_diff(pl->live, pl->applied, &pl->drift);
 	else if (!e && pl->applied && !pl->live)
 		e = ww_nft_diff(NULL, pl->applied, &pl->drift);
+	if (!e)
+		e = plan_xdp(pl, bpffs, err);
 	if (e && !err->len)
 		sb_addf(err, "%s", strerror(-e));
 out:
@@ -261,11 +365,12 @@ out:
 
 int cmd_plan(int argc, char **argv)
 {
-	const char *state_dir = NULL;
+	const char *state_dir = NULL, *bpffs = NULL;
 	bool json = false, detailed = false;
 	struct ww_opt opts[] = {{"--json", NULL, &json},
 				{"--detailed-exitcode", NULL, &detailed},
 				{"--state-dir", &state_dir, NULL},
+				{"--bpffs", &bpffs, NULL},
 				{NULL, NULL, NULL}};
 	struct plan pl = {0};
 	struct strbuf err = {0}, out = {0};
@@ -277,7 +382,8 @@ int cmd_plan(int argc, char **argv)
 	rc = ww_load_valid(pos[0], &pl.want_p);
 	if (rc) /* with --detailed-exitcode, 2 means "changes": every error is 1 */
 		return detailed ? WW_EXIT_INVALID : rc;
-	if (plan_build(&pl, state_dir, &err)) {
+	ww_cli_recover(state_dir, bpffs);
+	if (plan_build(&pl, state_dir, bpffs, &err)) {
 		ww_errorf("plan %s: %s", pos[0], sb_str(&err));
 		rc = detailed ? WW_EXIT_INVALID : WW_EXIT_USAGE;
 	} else {
@@ -288,7 +394,7 @@ int cmd_plan(int argc, char **argv)
 		/* Quarantines are a runtime overlay in their own table: shown, never drift. */
 		ww_quar_report_into(state_dir, NULL, ww_now(), json, &out);
 		fputs(sb_str(&out), stdout);
-		rc = detailed && (pl.work.n || pl.work.replace) ? 2 : WW_EXIT_OK;
+		rc = detailed && (pl.work.n || pl.work.replace || xdp_work(&pl)) ? 2 : WW_EXIT_OK;
 	}
 	sb_free(&err);
 	sb_free(&out);

@@ -32,6 +32,8 @@ int cmd_rollback(int argc, char **argv)
 
 	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
 		return ww_usage("rollback");
+	/* An interrupted apply first: what is current must be true before going back from it. */
+	ww_cli_recover(state_dir, bpffs);
 	e = ww_state_open(state_dir, false, &st, &err);
 	if (!e)
 		e = ww_state_current(st, &cur);
@@ -69,9 +71,12 @@ int cmd_rollback(int argc, char **argv)
 				  .restores = target, .force = force, .bpffs = bpffs};
 	struct ww_apply_result r;
 	e = ww_apply(p, &o, &r, &err);
+	ww_recovery_say(&r.recovered);
 	if (e) {
-		ww_errorf("rollback to generation %lu: %s", target, sb_str(&err));
-		rc = e == -EINVAL ? WW_EXIT_INVALID : WW_EXIT_USAGE;
+		ww_errorf("rollback to generation %lu: %s%s", target, sb_str(&err),
+			  r.unrecorded ? "; the next wardwall command finishes recording it" : "");
+		rc = r.unrecorded ? WW_EXIT_UNRECORDED
+				  : e == -EINVAL ? WW_EXIT_INVALID : WW_EXIT_USAGE;
 		goto out;
 	}
 	if (!json)

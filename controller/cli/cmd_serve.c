@@ -153,6 +153,7 @@ int cmd_serve(int argc, char **argv)
 
 	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
 		return ww_usage("serve");
+	ww_cli_recover(srv.state_dir, srv.bpffs);
 	lfd = listen_on(listen_spec, &err);
 	if (lfd < 0) {
 		ww_errorf("serve: %s", sb_str(&err));

@@ -414,11 +414,16 @@ static void print_view(struct view *v, bool json, struct strbuf *out)
 		if (v->xdp_same >= 0)
 			sb_addf(out, "; %s", v->xdp_same ? "maps equal the applied generation"
 							 : "DRIFT: maps differ from the applied generation");
+		if (v->c.xdp_links == 0)
+			sb_add(out, "; DRIFT: links differ from the policy's interfaces");
 		sb_add(out, "\n");
 		for (size_t i = 0; i < v->xs.nlinks; i++)
 			sb_addf(out, "  %s: %s%s\n", v->xs.links[i].ifname,
 				v->xs.links[i].generic ? "generic" : "native",
-				v->xs.links[i].present ? "" : " (interface gone: stale link)");
+				v->xs.links[i].present    ? ""
+				: v->xs.links[i].detached ? " (DETACHED: the link no longer holds the "
+							    "interface; run wardwall apply)"
+							  : " (interface gone: stale link)");
 	}
 	if (v->live) {
 		print_zones(v, false, out);
@@ -466,6 +471,7 @@ int cmd_show(int argc, char **argv)
 		return npos == 1 ? show_canonical(pos[0]) : ww_usage("show");
 	if (npos)
 		return ww_usage("show");
+	ww_cli_recover(state_dir, bpffs);
 	if (build_view(&v, state_dir, bpffs, &err)) {
 		ww_errorf("show: %s", sb_str(&err));
 	} else {

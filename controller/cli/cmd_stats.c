@@ -168,6 +168,7 @@ int cmd_stats(int argc, char **argv)
 
 	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
 		return ww_usage("stats");
+	ww_cli_recover(state_dir, bpffs);
 	if (watch) {
 		char *end;
 		interval = strtol(watch, &end, 10);

@@ -18,7 +18,7 @@ const struct ww_cmd ww_cmds[] = {
 	{"render", cmd_render, "render POLICY", "print the nftables ruleset a policy compiles to"},
 	{"show", cmd_show, "show [--json] [--state-dir DIR] [--bpffs DIR] | show --canonical POLICY",
 	 "what the kernel enforces now, in policy terms; or a policy's canonical form"},
-	{"plan", cmd_plan, "plan [--json] [--detailed-exitcode] [--state-dir DIR] POLICY",
+	{"plan", cmd_plan, "plan [--json] [--detailed-exitcode] [--state-dir DIR] [--bpffs DIR] POLICY",
 	 "what apply would change in the kernel, in policy terms, and any drift"},
 	{"apply", cmd_apply, "apply [--json] [--force] [--state-dir DIR] [--bpffs DIR] POLICY",
 	 "enforce a policy: one atomic transaction, nothing if unchanged"},

@@ -327,6 +327,27 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned i
 	if (err)
 		unlink(tmp);
 	free(tmp);
+	if (!err) {
+		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+		if (!dir)
+			return -ENOMEM;
+		if (slash)
+			*slash = '\0';
+		err = fsync_dir(slash ? (*dir ? dir : "/") : ".");
+		free(dir);
+	}
+	return err;
+}
+
+int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0 && errno != EINVAL)
+		err = -errno;
+	close(fd);
 	return err;
 }
 

@@ -60,8 +60,13 @@ void strset_free(struct strset *ss);
 
 /* Reads a whole file (or stdin for "-"). Returns 0 or -errno; *out is NUL-terminated. */
 int read_file(const char *path, char **out, size_t *len);
-/* Writes data to path atomically (temporary file, fsync, rename). Returns 0 or -errno. */
+/* Writes data to path atomically: a temporary file "<path>.tmp.<pid>", fsync, rename, fsync of
+ * the directory, so after a crash path holds the old or the new content, never a part. Returns 0
+ * or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned int mode);
+
+/* fsync of a directory, so that a rename or unlink in it survives a crash. Returns 0 or -errno. */
+int fsync_dir(const char *dir);
 
 /* Removes path and everything below it, as far as it can (no error: best effort). */
 void rm_tree(const char *path);

@@ -65,6 +65,7 @@ int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, s
 	memset(c, 0, sizeof(*c));
 	c->time = (int64_t)time(NULL);
 	c->xdp_same = -1;
+	c->xdp_links = -1;
 	e = ww_nft_open(&nft);
 	if (!e)
 		e = ww_nft_read(nft, &c->live, &genid, err);
@@ -93,6 +94,10 @@ int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, s
 		    !ww_compile_xdp(c->applied, &img, &dx)) {
 			if (!ww_xdp_same(c->xdp, &img, c->applied, &same, err))
 				c->xdp_same = same;
+			/* A link detached from its interface, or one missing: the maps may be
+			 * right while an interface is not filtered as the policy says. */
+			if (!ww_xdp_links_ok(c->xdp, c->applied, &same, err))
+				c->xdp_links = same;
 			ww_xdp_image_free(&img);
 		} else if (c->applied && c->applied->enf.xdp != WW_XDP_OFF) {
 			c->xdp_same = 0; /* asked for, not there */
@@ -171,7 +176,8 @@ int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, s
 
 bool ww_collect_in_sync(const struct ww_collect *c)
 {
-	return c->drift_known && !c->drift.n && !c->drift.replace && c->xdp_same != 0;
+	return c->drift_known && !c->drift.n && !c->drift.replace && c->xdp_same != 0 &&
+	       c->xdp_links != 0;
 }
 
 void ww_collect_free(struct ww_collect *c)

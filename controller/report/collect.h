@@ -50,6 +50,7 @@ struct ww_collect {
 	struct ww_xdp_state xs;
 	uint64_t xdp_stats[WW_S_MAX];
 	int xdp_same; /* -1: not applicable, 0: differs, 1: equal */
+	int xdp_links; /* -1: not applicable, 0: the links differ from the policy's interfaces, 1: equal */
 	struct ww_flow_stat *flows;
 	size_t nflows;
 	struct ww_default_stat *defaults;

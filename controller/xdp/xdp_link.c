@@ -174,3 +174,17 @@ int ww_xdp_links_ok(struct ww_xdp *x, const struct ww_policy *p, bool *ok, struc
 	(void)err;
 	return 0;
 }
+
+int ww_xdp_links_attached(struct ww_xdp *x, const struct ww_policy *p, bool *ok)
+{
+	bool generic = p->enf.xdp == WW_XDP_GENERIC;
+
+	*ok = true;
+	for (size_t i = 0; i < p->enf.nifaces && *ok; i++) {
+		char *path = xdp_path(x, WW_PIN_LINKS, p->enf.ifaces[i]);
+		unsigned int ifindex = if_nametoindex(p->enf.ifaces[i]);
+		*ok = path && ifindex && link_good(path, ifindex, generic);
+		free(path);
+	}
+	return 0;
+}

@@ -143,6 +143,7 @@ int ww_xdp_read(struct ww_xdp *x, struct ww_xdp_state *s, struct strbuf *err)
 				    !strcmp(name, l.ifname);
 			if (l.present && !bpf_xdp_query((int)l.ifindex, 0, &q))
 				l.generic = q.attach_mode == XDP_ATTACHED_SKB;
+			l.detached = !l.present && if_nametoindex(l.ifname) != 0;
 		}
 		if (fd >= 0)
 			close(fd);

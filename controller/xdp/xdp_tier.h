@@ -50,6 +50,9 @@ int ww_xdp_same(struct ww_xdp *x, const struct ww_xdp_image *img, const struct w
 		bool *same, struct strbuf *err);
 /* Are exactly the policy's interfaces attached, in its mode, to the current program? */
 int ww_xdp_links_ok(struct ww_xdp *x, const struct ww_policy *p, bool *ok, struct strbuf *err);
+/* Is each of the policy's interfaces attached, in its mode? Links the policy no longer lists
+ * may remain (ww_xdp_finish detaches them after the switch). */
+int ww_xdp_links_attached(struct ww_xdp *x, const struct ww_policy *p, bool *ok);
 
 int ww_xdp_prepare(struct ww_xdp *x, const struct ww_xdp_image *img, const struct ww_policy *p,
 		   struct ww_xdp_txn *t, struct strbuf *err);
@@ -71,6 +74,7 @@ struct ww_xdp_link {
 	uint32_t ifindex;
 	bool generic;  /* attached in generic (skb) mode */
 	bool present;  /* the interface exists and the link is attached to it */
+	bool detached; /* the interface exists, but the link was detached from it */
 	uint32_t prog_id;
 };
 
