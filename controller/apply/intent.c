@@ -15,14 +15,6 @@
 #include "policy.h"
 #include "timeutil.h"
 
-void ww_stop_point(const char *name)
-{
-	const char *at = getenv("WARDWALL_STOP_AT");
-
-	if (at && !strcmp(at, name))
-		raise(SIGKILL);
-}
-
 static char *intent_path(struct ww_state *st)
 {
 	return xstrdup_printf("%s/intent.json", ww_state_dir(st));

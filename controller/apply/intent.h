@@ -43,9 +43,6 @@ int ww_intent_load(struct ww_state *st, struct ww_intent *in);
 /* Removes it, durably: the apply is complete (or left nothing behind). Returns 0 or -errno. */
 int ww_intent_end(struct ww_state *st);
 
-/* Kills this process (SIGKILL) when $WARDWALL_STOP_AT names this point; for crash tests. */
-void ww_stop_point(const char *name);
-
 /* What ww_recover found and did. */
 struct ww_recovery {
 	bool found;    /* an interrupted apply, rollback or remove */

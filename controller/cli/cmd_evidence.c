@@ -169,7 +169,16 @@ static int export(int argc, char **argv)
 		ww_errorf("evidence export: %s", keyp ? sb_str(&err) : strerror(ENOMEM));
 		goto out;
 	}
-	if (ww_ev_chain_load(dir, &chain, &nchain, &err)) {
+	/* An export killed after chaining its bundle: put the bundle in place first. */
+	struct strbuf said = {0};
+	int fe = ww_ev_chain_finish(dir, &said, &err);
+	for (char *l = said.s, *nl; l && *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		*nl = '\0';
+		ww_errorf("evidence export: %s", l);
+	}
+	sb_free(&said);
+	if (fe || ww_ev_chain_load(dir, &chain, &nchain, &err)) {
 		ww_errorf("evidence export: %s", sb_str(&err));
 		goto out;
 	}

@@ -60,6 +60,16 @@ int ww_ev_chain_load(const char *state_dir, struct ww_ev_record **out, size_t *n
 /* Appends one record (fsync'ed). */
 int ww_ev_chain_append(const char *state_dir, const struct ww_ev_record *r, struct strbuf *err);
 void ww_ev_records_free(struct ww_ev_record *r, size_t n);
+/* "<dir>.partial": where a bundle is built before it is renamed to dir. malloc'ed, or NULL. */
+char *ww_ev_partial_dir(const char *dir);
+/* Renames "<dir>.partial" to dir (absent or empty) and syncs the parent. */
+int ww_ev_bundle_place(const char *dir, struct strbuf *err);
+/*
+ * Before an export: when the chain's last bundle is not in place because an export was killed
+ * after chaining it, moves its "<dir>.partial" into place; when it is missing altogether, says
+ * so. What was done or found goes to said (one line each). Returns 0 or -errno.
+ */
+int ww_ev_chain_finish(const char *state_dir, struct strbuf *said, struct strbuf *err);
 
 /* ---- the model ---- */
 

@@ -58,13 +58,19 @@ struct file {
 	char sha256[65];
 };
 
+/* The target must be absent or an empty directory (rename(2) replaces an empty one). */
 static int dir_ready(const char *dir, struct strbuf *err)
 {
 	DIR *d;
 	struct dirent *de;
+	struct stat st;
 
-	if (!mkdir(dir, 0755))
+	if (stat(dir, &st) < 0 && errno == ENOENT)
 		return 0;
+	if (!mkdir(dir, 0755)) {
+		rmdir(dir);
+		return 0;
+	}
 	if (errno != EEXIST) {
 		int e = -errno;
 		sb_addf(err, "%s: %s", dir, strerror(errno));
@@ -87,16 +93,47 @@ static int dir_ready(const char *dir, struct strbuf *err)
 	return 0;
 }
 
-static void remove_files(const char *dir, struct file *f, size_t n, bool created)
+char *ww_ev_partial_dir(const char *dir)
 {
-	for (size_t i = 0; i < n; i++) {
-		char *p = xstrdup_printf("%s/%s", dir, f[i].name);
-		if (p)
-			unlink(p);
-		free(p);
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return xstrdup_printf("%.*s.partial", (int)n, dir);
+}
+
+static int parent_sync(const char *dir)
+{
+	char *p = strdup(dir), *slash;
+	int e;
+
+	if (!p)
+		return -ENOMEM;
+	while (strlen(p) > 1 && p[strlen(p) - 1] == '/')
+		p[strlen(p) - 1] = '\0';
+	slash = strrchr(p, '/');
+	if (slash)
+		*slash = '\0';
+	e = fsync_dir(slash ? (*p ? p : "/") : ".");
+	free(p);
+	return e;
+}
+
+int ww_ev_bundle_place(const char *dir, struct strbuf *err)
+{
+	char *partial = ww_ev_partial_dir(dir);
+	int e = 0;
+
+	if (!partial)
+		return -ENOMEM;
+	if (rename(partial, dir) < 0) {
+		e = -errno;
+		sb_addf(err, "moving %s to %s: %s", partial, dir, strerror(errno));
 	}
-	if (created)
-		rmdir(dir);
+	if (!e)
+		e = parent_sync(dir);
+	free(partial);
+	return e;
 }
 
 static void manifest_print(const struct ww_evidence *ev, const struct file *f, size_t n,
@@ -139,10 +176,24 @@ int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
 	int e = 0;
 
 	ww_ev_fingerprint(sk + 32, ev->key_sha256); /* the public key is the secret key's tail */
-	created = stat(dir, &st) < 0;
+	(void)st;
+	(void)created;
 	e = dir_ready(dir, err);
 	if (e)
 		return e;
+	/* Built whole in "<dir>.partial", chained, then renamed into place: a crash leaves either
+	 * no bundle, or a chained one that the next export moves into place (ww_ev_chain_finish),
+	 * never a folder of some files. */
+	char *partial = ww_ev_partial_dir(dir);
+	if (!partial)
+		return -ENOMEM;
+	rm_tree(partial);
+	if (mkdir(partial, 0755) < 0) {
+		e = -errno;
+		sb_addf(err, "%s: %s", partial, strerror(errno));
+		free(partial);
+		return e;
+	}
 	if (formats & WW_EV_F_JSON) {
 		ww_evidence_json(ev, &f[0].body);
 		use[n++] = &f[0];
@@ -180,7 +231,7 @@ int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
 			e = -ENOMEM;
 	struct file written[6];
 	for (size_t i = 0; i < n && !e; i++) {
-		char *p = xstrdup_printf("%s/%s", dir, use[i]->name);
+		char *p = xstrdup_printf("%s/%s", partial, use[i]->name);
 		e = p ? write_file_atomic(p, use[i]->body.s, use[i]->body.len, 0644) : -ENOMEM;
 		if (e && e != -ENOMEM)
 			sb_addf(err, "%s: %s", p, strerror(-e));
@@ -188,6 +239,8 @@ int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
 		if (!e)
 			written[nwritten++] = *use[i];
 	}
+	if (!e)
+		ww_stop_point("evidence-written");
 	if (!e) {
 		rec.seq = ev->seq;
 		rec.time = ev->time;
@@ -204,9 +257,20 @@ int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
 		if (e)
 			sb_add(err,
 			       " (the bundle was removed again: a bundle must be in the chain)");
+		if (!e) {
+			ww_stop_point("evidence-chained");
+			e = ww_ev_bundle_place(dir, err);
+			if (e)
+				sb_add(err, " (the chain has it: the next export moves it into place)");
+			else
+				ww_stop_point("evidence-placed");
+			e = e ? 1 : 0; /* chained: keep .partial for the next export to finish */
+		}
 	}
-	if (e) {
-		remove_files(dir, written, nwritten, created);
+	if (e < 0) {
+		rm_tree(partial);
+	} else if (e > 0) {
+		e = -EIO;
 	} else if (res) {
 		res->seq = ev->seq;
 		memcpy(res->manifest_sha256, f[4].sha256, 65);
@@ -214,6 +278,9 @@ int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
 		sb_free(&f[i].body);
+	free(partial);
+	(void)written;
+	(void)nwritten;
 	return e;
 }
 

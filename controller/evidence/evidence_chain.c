@@ -10,6 +10,7 @@
 #include "evidence.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -200,5 +201,48 @@ out:
 	sb_free(&line);
 	free(dir);
 	free(path);
+	return e;
+}
+
+static bool dir_empty_or_absent(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d)
+		return errno == ENOENT;
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+int ww_ev_chain_finish(const char *state_dir, struct strbuf *said, struct strbuf *err)
+{
+	struct ww_ev_record *v = NULL;
+	size_t n = 0;
+	struct stat st;
+	char *partial;
+	int e = ww_ev_chain_load(state_dir, &v, &n, err);
+
+	if (e || !n || !v[n - 1].bundle || !*v[n - 1].bundle) {
+		ww_ev_records_free(v, n);
+		return e;
+	}
+	const struct ww_ev_record *r = &v[n - 1];
+	partial = ww_ev_partial_dir(r->bundle);
+	if (!partial) {
+		e = -ENOMEM;
+	} else if (!stat(partial, &st) && S_ISDIR(st.st_mode) && dir_empty_or_absent(r->bundle)) {
+		e = ww_ev_bundle_place(r->bundle, err);
+		if (!e)
+			sb_addf(said, "finished bundle %lu (%s): its export was interrupted after it "
+				      "was chained\n", r->seq, r->bundle);
+	} else if (stat(r->bundle, &st) < 0) {
+		sb_addf(said, "bundle %lu (%s) of the chain is missing\n", r->seq, r->bundle);
+	}
+	free(partial);
+	ww_ev_records_free(v, n);
 	return e;
 }

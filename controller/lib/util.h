@@ -65,6 +65,10 @@ int read_file(const char *path, char **out, size_t *len);
  * or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned int mode);
 
+/* Kills this process (SIGKILL) when $WARDWALL_STOP_AT names this point: crash tests stop apply
+ * and evidence export at each step boundary (docs/architecture.md). */
+void ww_stop_point(const char *name);
+
 /* fsync of a directory, so that a rename or unlink in it survives a crash. Returns 0 or -errno. */
 int fsync_dir(const char *dir);
 
