@@ -46,14 +46,18 @@ int cmd_rollback(int argc, char **argv)
 	if (to) {
 		target = strtoul(to, NULL, 10);
 	} else {
-		/* The generation applied before the current one. */
+		/* The generation applied before the current one; after a remove (nothing is
+		 * current), the last one applied before it. */
 		for (size_t i = 0; i < n; i++)
-			if (v_is_policy(&hist[i]) && hist[i].gen < cur.gen)
+			if (v_is_policy(&hist[i]) && (!cur.gen || hist[i].gen < cur.gen))
 				target = hist[i].gen;
 	}
 	if (!target) {
+		bool any = false;
+		for (size_t i = 0; i < n; i++)
+			any = any || v_is_policy(&hist[i]);
 		ww_errorf("rollback: no earlier generation to go back to%s",
-			  cur.gen ? "" : " (nothing was ever applied)");
+			  any ? "" : " (nothing was ever applied)");
 		goto out;
 	}
 	d.file = "generation";

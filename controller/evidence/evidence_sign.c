@@ -189,6 +189,15 @@ int ww_ev_key_load(const char *path, uint8_t sk[WW_EV_SK_BYTES], struct strbuf *
 		sb_addf(err, "libsodium failed to initialise");
 		return -EIO;
 	}
+	/* Like ssh: a signing key others can read proves nothing about who signed. */
+	struct stat st;
+	if (!stat(path, &st) && (st.st_mode & 077)) {
+		sb_addf(err,
+			"%s: the private key is accessible by group or others (mode %04o): refusing "
+			"to sign with it; chmod 600 %s",
+			path, (unsigned int)(st.st_mode & 07777), path);
+		return -EPERM;
+	}
 	e = read_file(path, &text, &len);
 	if (e) {
 		sb_addf(err, "%s: %s%s", path, strerror(-e),

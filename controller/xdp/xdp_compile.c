@@ -13,7 +13,7 @@ struct xctx {
 	struct ww_xdp_image *img;
 	struct ww_diags *d;
 	struct ww_dtable dt;
-	size_t rcap, ccap;
+	size_t rcap, ccap, lcap;
 	int err;
 };
 
@@ -100,13 +100,12 @@ static long xdp_dlist(struct xctx *c, uint32_t id, long *map, ww_ep_t s, ww_ep_t
 		x.e[i].from_ns = f->has_from ? (__u64)f->valid_from * 1000000000ULL : 0;
 		x.e[i].until_ns = f->has_until ? (__u64)f->valid_until * 1000000000ULL : ~0ULL;
 	}
-	struct ww_xlist *v = realloc(c->img->dlists, (c->img->ndlists + 1) * sizeof(*v));
-	if (!v) {
+	/* Grown geometrically: one realloc per list was quadratic in copies at many pairs. */
+	if (vec_reserve(&c->img->dlists, &c->lcap, c->img->ndlists + 1, sizeof(x))) {
 		c->err = -ENOMEM;
 		return -1;
 	}
-	c->img->dlists = v;
-	v[c->img->ndlists] = x;
+	c->img->dlists[c->img->ndlists] = x;
 	map[id] = (long)c->img->ndlists++;
 	return map[id];
 }

@@ -15,6 +15,16 @@ export WARDWALL_STATE_DIR=$tmp/state
 unset WARDWALL_STOP_AT
 ww() { "$WARDWALL" "$@"; }
 ww evidence keygen >/dev/null 2>&1 || { fail "evidence keygen"; finish; }
+# A private key others can read is refused, as ssh does.
+chmod 644 "$tmp/state/keys/evidence.key"
+ww evidence export --out "$tmp/b00" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc = 2 ] && grep -q "accessible by group or others (mode 0644)" "$tmp/out" && [ ! -e "$tmp/b00" ]; then
+	ok "a 0644 private key is refused: $(head -1 "$tmp/out")"
+else
+	fail "a 0644 private key: exit $rc" "$(cat "$tmp/out")"
+fi
+chmod 600 "$tmp/state/keys/evidence.key"
 ww evidence export --out "$tmp/b01" >"$tmp/out" 2>&1 && ok "a first export" || fail "a first export" "$(cat "$tmp/out")"
 k=1
 for point in evidence-written evidence-chained evidence-placed evidence-written evidence-chained; do

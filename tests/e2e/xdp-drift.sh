@@ -77,4 +77,13 @@ expect_plan "apply re-attaches it" 0 "drift: none" "$tmp/on.json"
 # XDP on again from off: a change too.
 ww apply "$tmp/off.json" >/dev/null 2>&1
 expect_plan "switching XDP on is a change plan shows" 2 "xdp: a new generation is switched in" "$tmp/on.json"
+# rollback after remove: back to the last policy applied, not "nothing was ever applied".
+ww remove >/dev/null 2>&1
+ww rollback >"$tmp/out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q "rolled back to generation" "$tmp/out" && nft list table inet wardwall >/dev/null 2>&1; then
+	ok "rollback after remove re-applies the last policy: $(head -1 "$tmp/out")"
+else
+	fail "rollback after remove: exit $rc" "$(cat "$tmp/out")"
+fi
 finish

@@ -456,7 +456,8 @@ static inline size_t xpkt_build(struct xpkt *p, uint8_t *buf)
 	if (p->family == 4) {
 		p->l4off = n + 20;
 		l4len = xpkt_l4(p, buf + p->l4off);
-		memcpy(buf + p->l4off + l4len, p->payload, p->npayload);
+		if (p->npayload) /* memcpy from NULL is undefined even for 0 bytes */
+			memcpy(buf + p->l4off + l4len, p->payload, p->npayload);
 		iplen = 20 + l4len + p->npayload;
 		ip[0] = 0x45;
 		put16(ip + 2, (uint16_t)iplen);
@@ -495,7 +496,8 @@ static inline size_t xpkt_build(struct xpkt *p, uint8_t *buf)
 	*nh = (uint8_t)p->proto;
 	p->l4off = n + off;
 	l4len = xpkt_l4(p, buf + p->l4off);
-	memcpy(buf + p->l4off + l4len, p->payload, p->npayload);
+	if (p->npayload)
+		memcpy(buf + p->l4off + l4len, p->payload, p->npayload);
 	iplen = off + l4len + p->npayload;
 	ip[0] = 0x60;
 	put16(ip + 4, (uint16_t)(iplen - 40));
