@@ -59,6 +59,17 @@ int ww_state_open(const char *dir, bool lock, struct ww_state **out, struct strb
 	if (!dir)
 		dir = getenv("WARDWALL_STATE_DIR");
 	s->dir = strdup(dir && *dir ? dir : WW_STATE_DIR);
+	/* The records that say what is enforced are not followed through a symbolic link, which
+	 * anyone able to replace it could point elsewhere: the real path must be given. */
+	struct stat lst;
+	if (s->dir && !lstat(s->dir, &lst) && S_ISLNK(lst.st_mode)) {
+		char *real = realpath(s->dir, NULL);
+		sb_addf(err, "state directory %s is a symbolic link%s%s: give the real directory",
+			s->dir, real ? " to " : "", real ? real : "");
+		free(real);
+		ww_state_close(s);
+		return -ELOOP;
+	}
 	gens = s->dir ? xstrdup_printf("%s/generations", s->dir) : NULL;
 	if (!gens) {
 		ww_state_close(s);

@@ -168,7 +168,7 @@ void ww_cli_recover(const char *state_dir, const char *bpffs)
 	struct strbuf err = {0};
 
 	if (ww_recover(state_dir, bpffs, &rec, &err))
-		ww_errorf("warning: an interrupted apply is still unfinished: %s", sb_str(&err));
+		ww_errorf("warning: %s", sb_str(&err));
 	else
 		ww_recovery_say(&rec);
 	sb_free(&err);

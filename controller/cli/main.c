@@ -3,8 +3,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+
 #include "cli.h"
 #include "cli_fleet.h"
+#include "util.h"
+
+/* libbpf's own warnings (a probe that needs CAP_BPF, ...) only with WARDWALL_DEBUG: wardwall
+ * says what failed itself; the XDP loader collects the verifier's log on its own. */
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return getenv("WARDWALL_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+/* The commands that read or write the kernel, for the hint after a failure without rights. */
+static bool kernel_cmd(const char *name)
+{
+	static const char *const k[] = {"show",   "plan",  "apply",  "rollback", "remove",
+					"stats",  "metrics", "serve", "events",  "evidence"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(k); i++)
+		if (!strcmp(name, k[i]))
+			return true;
+	return false;
+}
 
 #ifndef WW_VERSION
 #define WW_VERSION "0.0.0"
@@ -69,7 +92,8 @@ static void help(FILE *f)
 	for (const struct ww_cmd *c = ww_cmds; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\n'wardwall help COMMAND' shows a command's usage. Exit codes: 0 success, "
-		   "1 invalid policy, 2 usage or system error.\n");
+		   "1 invalid policy, 2 usage or system error, 3 the kernel changed but recording it "
+		   "failed.\n");
 }
 
 int main(int argc, char **argv)
@@ -101,7 +125,17 @@ int main(int argc, char **argv)
 				printf("usage: wardwall %s\n  %s\n", c->usage, c->summary);
 				return WW_EXIT_OK;
 			}
-		return c->run(argc - 1, argv + 1);
+	{
+		libbpf_set_print(libbpf_quiet);
+		int rc = c->run(argc - 1, argv + 1);
+		bool net = ww_has_cap(CAP_NET_ADMIN), bpf = ww_has_cap(CAP_BPF);
+		if (rc && kernel_cmd(c->name) && (!net || !bpf))
+			ww_errorf("hint: %s reads the kernel's ruleset and BPF objects: run it as root, "
+				  "or with CAP_NET_ADMIN and CAP_BPF (this process lacks %s%s%s)",
+				  c->name, net ? "" : "CAP_NET_ADMIN", !net && !bpf ? " and " : "",
+				  bpf ? "" : "CAP_BPF");
+		return rc;
+	}
 	}
 	ww_errorf("unknown command \"%s\" (see 'wardwall help')", argv[1]);
 	return WW_EXIT_USAGE;

@@ -2,6 +2,8 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -399,4 +401,14 @@ void ww_stop_point(const char *name)
 
 	if (at && !strcmp(at, name))
 		raise(SIGKILL);
+}
+
+bool ww_has_cap(int cap)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {{0}};
+
+	if (cap < 0 || cap >= 64 || syscall(SYS_capget, &h, d))
+		return true;
+	return d[cap / 32].effective & (1u << (cap % 32));
 }

@@ -69,6 +69,10 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned i
  * and evidence export at each step boundary (docs/architecture.md). */
 void ww_stop_point(const char *name);
 
+/* Whether this process has capability cap (CAP_NET_ADMIN, CAP_BPF, ...) in its effective set;
+ * true when the kernel cannot say. */
+bool ww_has_cap(int cap);
+
 /* fsync of a directory, so that a rename or unlink in it survives a crash. Returns 0 or -errno. */
 int fsync_dir(const char *dir);
 

@@ -74,7 +74,11 @@ int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, s
 		e = ww_readback(c->live, &c->rb);
 	if (e)
 		return e;
-	if (!ww_state_open(state_dir, false, &st, err)) {
+	e = ww_state_open(state_dir, false, &st, err);
+	if (e == -ELOOP)
+		return e; /* a symbolic link for a state directory: refused, not read around */
+	e = 0;
+	if (st) {
 		if (!ww_state_current(st, &c->gen) && c->gen.gen)
 			ww_state_policy(st, c->gen.gen, &c->applied, &d);
 		ww_state_counters_load(st, &snames, &ssince, &nsince);

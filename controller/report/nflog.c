@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -181,7 +182,12 @@ int ww_nflog_open(uint16_t group, struct ww_nflog **out, struct strbuf *err)
 	e = config(n, nlh);
 	if (e) {
 		/* EPERM: the group's instance belongs to another socket. */
-		if (e == -EPERM || e == -EBUSY)
+		if (e == -EPERM && !ww_has_cap(CAP_NET_ADMIN))
+			sb_addf(err,
+				"NFLOG group %u: permission denied: listening needs CAP_NET_ADMIN "
+				"(run as root)",
+				group);
+		else if (e == -EPERM || e == -EBUSY)
 			sb_addf(err,
 				"NFLOG group %u: another process listens on it (ulogd? another "
 				"wardwall events?)",
