@@ -287,9 +287,14 @@ static int xdp_compare(struct ww_xdp *x, const struct ww_policy *p, bool *maps, 
 static int plan_xdp(struct plan *pl, const char *bpffs, struct strbuf *err)
 {
 	struct ww_xdp *x = NULL;
-	int e = ww_xdp_open(bpffs, false, &x, err);
+	int e;
 
-	if (e == -ENOENT) {
+	pl->xdp.want = pl->want_p->enf.xdp != WW_XDP_OFF;
+	pl->xdp.applied = pl->applied_p && pl->applied_p->enf.xdp != WW_XDP_OFF;
+	e = ww_xdp_open(bpffs, false, &x, err);
+	/* Nothing pinned; or no usable bpffs at all (ip netns exec mounts a fresh /sys), which
+	 * matters only when a policy here asks for XDP. */
+	if (e == -ENOENT || (e && !pl->xdp.want && !pl->xdp.applied)) {
 		sb_reset(err);
 		x = NULL;
 		e = 0;
@@ -297,8 +302,6 @@ static int plan_xdp(struct plan *pl, const char *bpffs, struct strbuf *err)
 	if (e)
 		return e;
 	pl->xdp.present = x != NULL;
-	pl->xdp.want = pl->want_p->enf.xdp != WW_XDP_OFF;
-	pl->xdp.applied = pl->applied_p && pl->applied_p->enf.xdp != WW_XDP_OFF;
 	if (pl->xdp.want)
 		e = xdp_compare(x, pl->want_p, &pl->xdp.work_maps, &pl->xdp.work_links, err);
 	else
