@@ -22,12 +22,14 @@
 #include "collect.h"
 #include "metrics.h"
 #include "quarantine.h"
+#include "watch.h"
 
 #define MAX_CLIENTS 16
 
 struct server {
 	const char *state_dir, *bpffs;
-	sem_t slots; /* free client threads */
+	struct ww_watch *watch; /* NULL: no detection */
+	sem_t slots;		/* free client threads */
 };
 
 struct client {
@@ -85,11 +87,14 @@ static void *serve_client(void *arg)
 		struct strbuf err = {0}, out = {0};
 		if (ww_collect(cl->srv->state_dir, cl->srv->bpffs, &c, &err)) {
 			sb_addf(&out, "wardwall: %s\n", sb_str(&err));
-			reply(cl->fd, "503 Service Unavailable", "text/plain", sb_str(&out), out.len);
+			reply(cl->fd, "503 Service Unavailable", "text/plain", sb_str(&out),
+			      out.len);
 		} else {
 			ww_metrics_print(&c, &out);
 			ww_quar_metrics(cl->srv->state_dir, cl->srv->bpffs, ww_now(), &out);
 			ww_collect_free(&c);
+			if (cl->srv->watch)
+				ww_watch_metrics(cl->srv->watch, &out);
 			reply(cl->fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
 			      sb_str(&out), strcmp(method, "HEAD") ? out.len : 0);
 		}
@@ -106,7 +111,8 @@ static int listen_on(const char *spec, struct strbuf *err)
 {
 	char host[256];
 	const char *colon = strrchr(spec, ':');
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
 	struct addrinfo *ai;
 	int fd, one = 1, e;
@@ -142,9 +148,10 @@ static int listen_on(const char *spec, struct strbuf *err)
 
 int cmd_serve(int argc, char **argv)
 {
-	const char *listen_spec = "127.0.0.1:9469";
+	const char *listen_spec = "127.0.0.1:9469", *detect = "on";
 	struct server srv = {0};
 	struct ww_opt opts[] = {{"--listen", &listen_spec, NULL},
+				{"--detect", &detect, NULL},
 				{"--state-dir", &srv.state_dir, NULL},
 				{"--bpffs", &srv.bpffs, NULL},
 				{NULL, NULL, NULL}};
@@ -153,6 +160,10 @@ int cmd_serve(int argc, char **argv)
 
 	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
 		return ww_usage("serve");
+	if (strcmp(detect, "on") && strcmp(detect, "off")) {
+		ww_errorf("serve: --detect takes on or off, not \"%s\"", detect);
+		return WW_EXIT_USAGE;
+	}
 	ww_cli_recover(srv.state_dir, srv.bpffs);
 	lfd = listen_on(listen_spec, &err);
 	if (lfd < 0) {
@@ -162,6 +173,10 @@ int cmd_serve(int argc, char **argv)
 	}
 	fprintf(stderr, "wardwall: serving http://%s/metrics\n", listen_spec);
 	signal(SIGPIPE, SIG_IGN);
+	/* Metrics are served without detection if the event stream cannot be read (said). */
+	if (!strcmp(detect, "on") && ww_watch_start(srv.state_dir, srv.bpffs, &srv.watch))
+		fprintf(stderr,
+			"wardwall: serve: no detection: the event stream could not be read\n");
 	sem_init(&srv.slots, 0, MAX_CLIENTS);
 	for (;;) {
 		/* A connection is accepted only when a thread is free: a burst of scrapers waits in

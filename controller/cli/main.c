@@ -52,12 +52,15 @@ const struct ww_cmd ww_cmds[] = {
 	 "per-flow and default counters of both tiers; unused flows"},
 	{"metrics", cmd_metrics, "metrics [--state-dir DIR] [--bpffs DIR]",
 	 "Prometheus metrics on stdout (textfile collector)"},
-	{"serve", cmd_serve, "serve [--listen ADDR:PORT] [--state-dir DIR] [--bpffs DIR]",
-	 "answer GET /metrics over HTTP (default 127.0.0.1:9469)"},
+	{"serve", cmd_serve,
+	 "serve [--listen ADDR:PORT] [--detect on|off] [--state-dir DIR] [--bpffs DIR]",
+	 "answer GET /metrics over HTTP (default 127.0.0.1:9469); record events, run the detectors"},
 	{"events", cmd_events,
 	 "events [--json] [--zone Z]... [--flow ID]... [--tier nftables|xdp] [--count N] "
 	 "[--state-dir DIR] [--bpffs DIR]",
 	 "logged decisions of both tiers as they happen, and what rate limits dropped"},
+	{"alerts", cmd_alerts, "alerts [--json] [--since TIME] [--state-dir DIR]",
+	 "what the detectors raise over the events serve recorded (scan, lateral, new talker, flood)"},
 	{"evidence", cmd_evidence,
 	 "evidence export [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] [--since TIME] "
 	 "[--format json,oscal,html] | evidence verify [--key FILE.pub] BUNDLE... | "

@@ -231,6 +231,29 @@ const char *ww_crit_str(enum ww_crit c)
 	return s[c];
 }
 
+void ww_detect_cfg_default(struct ww_detect_cfg *c)
+{
+	*c = (struct ww_detect_cfg){.scan = true,
+				    .lateral = true,
+				    .new_talker = true,
+				    .flood = true,
+				    .scan_targets = 20,
+				    .scan_window = 60,
+				    .lateral_min_crit = WW_CRIT_HIGH,
+				    .flood_rate = 20,
+				    .flood_window = 10,
+				    .max_sources = 4096,
+				    .cooldown = 300};
+}
+
+bool ww_detect_cfg_is_default(const struct ww_detect_cfg *c)
+{
+	struct ww_detect_cfg d;
+
+	ww_detect_cfg_default(&d);
+	return !memcmp(c, &d, sizeof(d));
+}
+
 const char *ww_log_str(enum ww_log l)
 {
 	static const char *const s[] = {"none", "deny", "all"};

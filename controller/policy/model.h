@@ -192,6 +192,21 @@ struct ww_gateway {
 	struct ww_zone **zones; /* the zones it serves, in name order */
 	size_t nzones;
 };
+#define WW_DETECT_TARGETS_MAX 256 /* scan.targets at most: the per-source target set */
+
+/* The "detect" section: detectors over the event stream (controller/report/detect.h). */
+struct ww_detect_cfg {
+	bool scan, lateral, new_talker, flood; /* enabled */
+	uint32_t scan_targets, scan_window;    /* distinct targets within seconds */
+	enum ww_crit lateral_min_crit;	       /* a clinical zone: at least this criticality */
+	uint32_t flood_rate, flood_window;     /* denials a second from one source, over seconds */
+	uint32_t max_sources;		       /* per-source entries kept (memory bound) */
+	uint32_t cooldown;		       /* seconds before a detector alerts again for a source */
+};
+/* The defaults: every detector on; scan 20 targets in 60 s; lateral from "high"; flood 20/s over
+ * 10 s; 4096 sources; cooldown 300 s. */
+void ww_detect_cfg_default(struct ww_detect_cfg *c);
+bool ww_detect_cfg_is_default(const struct ww_detect_cfg *c);
 
 struct ww_policy {
 	char *file; /* as given to the parser, for diagnostics */
@@ -216,6 +231,7 @@ struct ww_policy {
 	struct ww_enforcement enf;
 	struct ww_gateway *gws; /* by name; none: one enforcement point, as "enforcement" says */
 	size_t ngws;
+	struct ww_detect_cfg detect;
 	size_t nhosts;         /* over all zones */
 	struct ww_host **host_by_ep; /* index ep - nzones - 1 */
 	struct ww_flow **flow_by_id; /* sorted by id, for ww_flow_find (NULL: it scans) */

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -332,6 +333,87 @@ static void parse_enforcement(struct pctx *c, const cJSON *j)
 		ww_err(c->d, "xdp-needs-interfaces", "/enforcement/xdp",
 		       "XDP enforcement needs the interfaces to attach to: list them in "
 		       "\"interfaces\"");
+}
+
+/* One detector's object: "enabled" and its integer settings (names[i] into vals[i]). */
+static void parse_detector(struct pctx *c, const cJSON *j, const char *name, bool *enabled,
+			   const char *const *names, uint32_t *const *vals, const long *max, size_t n,
+			   const char *const *extra, size_t nextra)
+{
+	const char *known[8];
+	char base[32];
+	const cJSON *m;
+	long v;
+
+	snprintf(base, sizeof(base), "/detect/%s", name);
+	if (!j || !want(c, j, base, cJSON_IsObject, "an object"))
+		return;
+	known[0] = "enabled";
+	for (size_t i = 0; i < n; i++)
+		known[1 + i] = names[i];
+	for (size_t i = 0; i < nextra; i++)
+		known[1 + n + i] = extra[i];
+	check_members(c, j, base, known, 1 + n + nextra);
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "enabled"))) {
+		char *mp = kptr(c, base, "enabled");
+		if (want(c, m, mp, cJSON_IsBool, "true or false"))
+			*enabled = cJSON_IsTrue(m);
+		free(mp);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!(m = cJSON_GetObjectItemCaseSensitive(j, names[i])))
+			continue;
+		char *mp = kptr(c, base, names[i]);
+		if (integer(c, m, mp, 1, max[i], &v))
+			*vals[i] = (uint32_t)v;
+		free(mp);
+	}
+}
+
+static void parse_detect(struct pctx *c, const cJSON *j)
+{
+	static const char *const known[] = {"scan",	   "lateral",	  "new_talker",
+					    "flood",	   "max_sources", "cooldown"};
+	static const char *const crits[] = {"low", "medium", "high", "life-critical"};
+	struct ww_detect_cfg *d = &c->p->detect;
+	const cJSON *m;
+	long n;
+	int v;
+
+	ww_detect_cfg_default(d);
+	if (!j || !want(c, j, "/detect", cJSON_IsObject, "an object"))
+		return;
+	check_members(c, j, "/detect", known, countof(known));
+	{
+		static const char *const names[] = {"targets", "window"};
+		static const long max[] = {WW_DETECT_TARGETS_MAX, 86400};
+		uint32_t *vals[] = {&d->scan_targets, &d->scan_window};
+		parse_detector(c, cJSON_GetObjectItemCaseSensitive(j, "scan"), "scan", &d->scan, names,
+			       vals, max, 2, NULL, 0);
+	}
+	{
+		static const char *const extra[] = {"min_criticality"};
+		const cJSON *l = cJSON_GetObjectItemCaseSensitive(j, "lateral");
+		parse_detector(c, l, "lateral", &d->lateral, NULL, NULL, NULL, 0, extra, 1);
+		if (cJSON_IsObject(l) && (m = cJSON_GetObjectItemCaseSensitive(l, "min_criticality")) &&
+		    keyword(c, m, "/detect/lateral/min_criticality", crits, countof(crits), &v))
+			d->lateral_min_crit = (enum ww_crit)(v + 1);
+	}
+	parse_detector(c, cJSON_GetObjectItemCaseSensitive(j, "new_talker"), "new_talker",
+		       &d->new_talker, NULL, NULL, NULL, 0, NULL, 0);
+	{
+		static const char *const names[] = {"rate", "window"};
+		static const long max[] = {10000000, 3600};
+		uint32_t *vals[] = {&d->flood_rate, &d->flood_window};
+		parse_detector(c, cJSON_GetObjectItemCaseSensitive(j, "flood"), "flood", &d->flood,
+			       names, vals, max, 2, NULL, 0);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "max_sources")) &&
+	    integer(c, m, "/detect/max_sources", 16, 1 << 20, &n))
+		d->max_sources = (uint32_t)n;
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "cooldown")) &&
+	    integer(c, m, "/detect/cooldown", 1, 86400, &n))
+		d->cooldown = (uint32_t)n;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -2257,7 +2339,8 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 {
 	static const char *const known[] = {"$schema", "wardwall", "name",     "description",
 					    "defaults", "zones",    "groups",   "services",
-					    "flows",    "invariants", "enforcement", "gateways"};
+					    "flows",    "invariants", "enforcement", "gateways",
+					    "detect"};
 	struct pctx c = {.d = d};
 	const char *end = NULL;
 	size_t errors0 = d->nerrors;
@@ -2316,6 +2399,7 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 	c.p->description = opt_string(&c, root, "description", "");
 	parse_defaults(&c, cJSON_GetObjectItemCaseSensitive(root, "defaults"));
 	parse_enforcement(&c, cJSON_GetObjectItemCaseSensitive(root, "enforcement"));
+	parse_detect(&c, cJSON_GetObjectItemCaseSensitive(root, "detect"));
 	parse_zones(&c, cJSON_GetObjectItemCaseSensitive(root, "zones"));
 	check_addressing(&c);
 	parse_groups(&c, cJSON_GetObjectItemCaseSensitive(root, "groups"));

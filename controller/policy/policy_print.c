@@ -491,7 +491,21 @@ void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 		}
 		sb_addf(out, "], \"xdp\": \"%s\"}", xdps[g->xdp]);
 	}
-	sb_add(out, p->ngws ? "\n  }\n}\n" : "\n}\n");
+	sb_add(out, p->ngws ? "\n  }" : "");
+	/* The defaults are the canonical spelling of an absent section: printed only when changed. */
+	const struct ww_detect_cfg *dc = &p->detect;
+	if (!ww_detect_cfg_is_default(dc))
+		sb_addf(out,
+			",\n  \"detect\": {\"scan\": {\"enabled\": %s, \"targets\": %u, \"window\": %u}, "
+			"\"lateral\": {\"enabled\": %s, \"min_criticality\": \"%s\"}, "
+			"\"new_talker\": {\"enabled\": %s}, "
+			"\"flood\": {\"enabled\": %s, \"rate\": %u, \"window\": %u}, "
+			"\"max_sources\": %u, \"cooldown\": %u}",
+			dc->scan ? "true" : "false", dc->scan_targets, dc->scan_window,
+			dc->lateral ? "true" : "false", ww_crit_str(dc->lateral_min_crit),
+			dc->new_talker ? "true" : "false", dc->flood ? "true" : "false", dc->flood_rate,
+			dc->flood_window, dc->max_sources, dc->cooldown);
+	sb_add(out, "\n}\n");
 }
 
 void ww_policy_hash(const struct ww_policy *p, char out[65])
