@@ -214,7 +214,23 @@ struct ww_evidence {
 					     counter once */
 	size_t monitor_default_pairs;	  /* zone pairs whose default deny only monitors */
 	struct ww_ev_monitor_inv *minv;	  /* ninv entries, or NULL */
+	/* Alerts of the detectors in the window (evidence_alerts.c), by detector and source zone.
+	 */
+	struct ww_ev_alerts {
+		bool recorded; /* <state dir>/events/alerts.jsonl exists */
+		struct ww_ev_alert_count {
+			char detector[16];
+			char zone[64];
+			uint64_t n;
+		} * by;
+		size_t nby;
+		uint64_t total;
+	} alerts;
 };
+
+/* Counts the alerts `serve` recorded whose last event is in the window (called by
+ * ww_evidence_build). Returns 0 or -ENOMEM; an unreadable file leaves recorded false. */
+int ww_ev_alerts_build(struct ww_evidence *ev, const char *state_dir);
 
 /* Fills the monitor-mode part of ev (called by ww_evidence_build). Returns 0 or -ENOMEM. */
 int ww_ev_monitor_build(struct ww_evidence *ev);

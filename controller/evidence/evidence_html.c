@@ -629,6 +629,29 @@ void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 		sb_add(o, "<p>Nothing is loaded in the kernel: no counters.</p>\n");
 	sb_add(o, "<h2>Most denied</h2>\n");
 	denials(ev, o);
+	sb_add(o, "<h2>Alerts of the detectors</h2>\n");
+	if (!ev->alerts.recorded)
+		sb_add(o, "<p>No alerts are recorded on this host (<code>wardwall serve</code> "
+			  "records them; see docs/detect.md).</p>\n");
+	else if (!ev->alerts.total)
+		sb_add(o, "<p>None in the window.</p>\n");
+	else {
+		sb_addf(
+		    o,
+		    "<p>%llu alert%s in the window (addresses: <code>wardwall alerts "
+		    "--since</code> on the host).</p>\n<table style=\"width:auto\" "
+		    "id=\"alerts\"><tr><th>detector</th><th>source zone</th><th>alerts</th></tr>\n",
+		    (unsigned long long)ev->alerts.total, ev->alerts.total == 1 ? "" : "s");
+		for (size_t i = 0; i < ev->alerts.nby; i++) {
+			sb_add(o, "<tr><td>");
+			esc(o, ev->alerts.by[i].detector);
+			sb_add(o, "</td><td>");
+			esc(o, ev->alerts.by[i].zone);
+			sb_addf(o, "</td><td class=\"n\">%llu</td></tr>\n",
+				(unsigned long long)ev->alerts.by[i].n);
+		}
+		sb_add(o, "</table>\n");
+	}
 	sb_add(o, "<h2>Flows</h2>\n");
 	flows(ev, o);
 	rest(ev, o);

@@ -420,6 +420,19 @@ void ww_evidence_json(const struct ww_evidence *ev, struct strbuf *out)
 	ww_jw_end_arr(&w);
 	matrix_json(ev, &w);
 	denied_json(ev, &w);
+	ww_jw_obj(&w, "alerts");
+	ww_jw_bool(&w, "recorded", ev->alerts.recorded);
+	ww_jw_u64(&w, "total", ev->alerts.total);
+	ww_jw_arr(&w, "by");
+	for (size_t i = 0; i < ev->alerts.nby; i++) {
+		ww_jw_obj(&w, NULL);
+		ww_jw_str(&w, "detector", ev->alerts.by[i].detector);
+		ww_jw_str(&w, "zone", ev->alerts.by[i].zone);
+		ww_jw_u64(&w, "alerts", ev->alerts.by[i].n);
+		ww_jw_end_obj(&w);
+	}
+	ww_jw_end_arr(&w);
+	ww_jw_end_obj(&w);
 	ww_jw_obj(&w, "monitor");
 	ww_jw_strs(&w, "zones", ev->monitor_zones, ev->nmonitor_zones);
 	ww_jw_strs(&w, "flows", ev->monitor_flows, ev->nmonitor_flows);

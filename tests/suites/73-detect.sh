@@ -172,4 +172,29 @@ if ! grep -E '^wardwall_(alerts|detect|events)' "$tmp/metrics" | grep -qE "$WS|$
 else
 	fail "/metrics names no address" "$(grep -E "$WS|$BIO|$BMS" "$tmp/metrics")"
 fi
+
+# ---- the evidence bundle counts the alerts of its window, by detector and zone ----
+if "$WARDWALL" evidence keygen >/dev/null 2>&1 &&
+	ip netns exec "$GW" "$WARDWALL" evidence export --out "$tmp/b1" >"$tmp/out" 2>&1 &&
+	/usr/bin/python3 - "$tmp/b1/evidence.json" >"$tmp/check" 2>&1 <<'PY'; then
+import json, sys
+import jsonschema
+ev = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator(json.load(open("policies/evidence.schema.json"))).validate(ev)
+a = ev["alerts"]
+got = sorted((x["detector"], x["zone"], x["alerts"]) for x in a["by"])
+assert a["recorded"] and a["total"] == 3, a
+assert got == [("lateral", "biomed", 1), ("new_talker", "bms", 1), ("scan", "workstations", 1)], got
+assert "10.20." not in json.dumps(a)
+print(", ".join("%s %s %d" % g for g in got))
+PY
+	ok "evidence.json counts the window's alerts by detector and zone: $(cat "$tmp/check")"
+else
+	fail "evidence.json counts the window's alerts" "$(cat "$tmp/out" "$tmp/check")"
+fi
+if grep -q 'id="alerts"' "$tmp/b1/report.html" 2>/dev/null; then
+	ok "report.html lists the alerts"
+else
+	fail "report.html lists the alerts"
+fi
 finish
