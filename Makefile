@@ -172,7 +172,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/wardwall/examples/example-hospital.json
 
 format:
-	clang-format -i controller/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i controller/*/*.[ch] bpf/*.[ch] tests/unit/*.[ch] tests/xdp/*.[ch] tests/fuzz/*.c
 
 clean:
 	rm -rf $(BUILD)

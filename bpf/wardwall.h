@@ -223,4 +223,26 @@ struct ww_quar_keep_key {
 #define WW_PIN_PROG   "prog"
 #define WW_PIN_LINKS  "links" /* links/<ifname> */
 
+/*
+ * The layout contract. The program (clang -target bpf) and the controller (cc) both compile
+ * this header; pinning every shared size here makes a layout the two compilers would lay out
+ * differently a build error on the side that disagrees, never a map read wrongly.
+ */
+#define WW_LAYOUT(type, size)                                                                      \
+	_Static_assert(sizeof(struct type) == (size),                                              \
+		       "struct " #type " changed size: both sides and this line must agree")
+WW_LAYOUT(ww_lpm4, 8);
+WW_LAYOUT(ww_lpm6, 20);
+WW_LAYOUT(ww_cls, 12);
+WW_LAYOUT(ww_rule_key, 16);
+WW_LAYOUT(ww_xentry, 32);
+WW_LAYOUT(ww_xlist, 8 + 32 * WW_DLIST_MAX);
+WW_LAYOUT(ww_settings, 24);
+WW_LAYOUT(ww_active, 24);
+WW_LAYOUT(ww_count, 16);
+WW_LAYOUT(ww_ct_key, 40);
+WW_LAYOUT(ww_ct_val, 24);
+WW_LAYOUT(ww_event, 64);
+WW_LAYOUT(ww_meta, 72);
+
 #endif

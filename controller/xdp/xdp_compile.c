@@ -8,6 +8,12 @@
 
 #include "decision.h"
 
+/* Decision entries carry the analysis's rank as it is (x.e[i].rank = rank): the program's
+ * ranks must be the same numbers. */
+_Static_assert(WW_R_DENY == (int)WW_RANK_DENY && WW_R_MONITOR == (int)WW_RANK_MONITOR &&
+		       WW_R_ALLOW == (int)WW_RANK_ALLOW,
+	       "enum ww_xrank (bpf/wardwall.h) and enum ww_rank (eval.h) disagree");
+
 struct xctx {
 	const struct ww_policy *p;
 	struct ww_xdp_image *img;
