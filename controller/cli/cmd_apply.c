@@ -6,9 +6,52 @@
 
 #include "apply.h"
 #include "cli.h"
+#include "json.h"
 #include "policy.h"
 
 static const char *const kinds[] = {"table", "counter", "limit", "map", "chain"};
+
+static void report_json(const struct ww_policy *p, const struct ww_apply_result *r,
+			const char *hash, struct strbuf *out)
+{
+	static const char *const ops[] = {"added", "removed", "rewritten"};
+	static const char *const plural[] = {"tables", "counters", "limits", "maps", "chains"};
+	struct ww_jw w = {.out = out, .compact = true};
+
+	ww_jw_obj(&w, NULL);
+	ww_jw_str(&w, "result", r->changed ? "applied" : "unchanged");
+	ww_jw_u64(&w, "generation", r->gen);
+	ww_jw_bool(&w, "recorded", r->recorded);
+	ww_jw_obj(&w, "policy");
+	ww_jw_str(&w, "name", p->name);
+	ww_jw_str(&w, "sha256", hash);
+	ww_jw_end_obj(&w);
+	ww_jw_obj(&w, "nftables");
+	ww_jw_str(&w, "read", r->vouched ? "generation-unchanged" : "kernel");
+	ww_jw_bool(&w, "replaced", r->replaced);
+	ww_jw_u64(&w, "messages", r->messages);
+	ww_jw_u64(&w, "chains", r->nchains);
+	ww_jw_u64(&w, "maps", r->nsets);
+	ww_jw_u64(&w, "counters", r->ncounters);
+	for (int op = 0; op < 3; op++) {
+		ww_jw_obj(&w, ops[op]);
+		for (int k = 1; k < 5; k++)
+			ww_jw_u64(&w, plural[k], r->counts[op][k]);
+		ww_jw_end_obj(&w);
+	}
+	ww_jw_end_obj(&w);
+	ww_jw_obj(&w, "xdp");
+	ww_jw_bool(&w, "enabled", r->xdp);
+	ww_jw_bool(&w, "switched", r->xdp_switched);
+	ww_jw_bool(&w, "removed", r->xdp_removed);
+	ww_jw_u64(&w, "attached", r->xdp_attached);
+	ww_jw_u64(&w, "rules", r->xdp_rules);
+	ww_jw_u64(&w, "lists", r->xdp_lists);
+	ww_jw_u64(&w, "prefixes", r->xdp_cls);
+	ww_jw_end_obj(&w);
+	ww_jw_numf(&w, "duration_ms", "%.1f", r->ms);
+	ww_jw_end_obj(&w);
+}
 
 void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r, bool json,
 		     struct strbuf *out)
@@ -18,29 +61,7 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 
 	ww_policy_hash(p, hash);
 	if (json) {
-		sb_addf(out, "{\"result\": \"%s\", \"generation\": %lu, \"recorded\": %s, "
-			     "\"policy\": {\"name\": ",
-			r->changed ? "applied" : "unchanged", r->gen, r->recorded ? "true" : "false");
-		sb_add_json_str(out, p->name);
-		sb_addf(out, ", \"sha256\": \"%s\"}, \"nftables\": {\"read\": \"%s\", "
-			     "\"replaced\": %s, \"messages\": %zu, \"chains\": %zu, \"maps\": %zu, "
-			     "\"counters\": %zu",
-			hash, r->vouched ? "generation-unchanged" : "kernel",
-			r->replaced ? "true" : "false", r->messages, r->nchains, r->nsets,
-			r->ncounters);
-		for (int op = 0; op < 3; op++) {
-			sb_addf(out, ", \"%s\": {", ops[op]);
-			for (int k = 1; k < 5; k++)
-				sb_addf(out, "%s\"%ss\": %zu", k > 1 ? ", " : "", kinds[k],
-					r->counts[op][k]);
-			sb_add(out, "}");
-		}
-		sb_addf(out, "}, \"xdp\": {\"enabled\": %s, \"switched\": %s, \"removed\": %s, "
-			     "\"attached\": %zu, \"rules\": %zu, \"lists\": %zu, \"prefixes\": %zu}",
-			r->xdp ? "true" : "false", r->xdp_switched ? "true" : "false",
-			r->xdp_removed ? "true" : "false", r->xdp_attached, r->xdp_rules,
-			r->xdp_lists, r->xdp_cls);
-		sb_addf(out, ", \"duration_ms\": %.1f}\n", r->ms);
+		report_json(p, r, hash, out);
 		return;
 	}
 	if (!r->changed) {

@@ -27,6 +27,7 @@
 
 #include "analyse.h"
 #include "collect.h"
+#include "json.h"
 #include "util.h"
 
 #define WW_EVIDENCE_FORMAT "wardwall-evidence/1"
@@ -318,28 +319,6 @@ void ww_evidence_json(const struct ww_evidence *ev, struct strbuf *out);
 void ww_evidence_oscal(const struct ww_evidence *ev, const char *const *files,
 		       const char (*sha256)[65], size_t nfiles, struct strbuf *out);
 void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *out);
-
-/* ---- a small JSON writer the printers share: pretty, two spaces, keys in call order ---- */
-
-struct ww_jw {
-	struct strbuf *out;
-	int depth;
-	bool empty[32]; /* per depth: nothing written yet */
-};
-
-/* Opens an object or array: as a member (key) of an object, or an element (key NULL). */
-void ww_jw_obj(struct ww_jw *w, const char *key);
-void ww_jw_arr(struct ww_jw *w, const char *key);
-void ww_jw_end_obj(struct ww_jw *w);
-void ww_jw_end_arr(struct ww_jw *w);
-void ww_jw_str(struct ww_jw *w, const char *key, const char *v); /* v NULL: null */
-void ww_jw_u64(struct ww_jw *w, const char *key, uint64_t v);
-void ww_jw_i64(struct ww_jw *w, const char *key, int64_t v);
-void ww_jw_bool(struct ww_jw *w, const char *key, bool v);
-void ww_jw_null(struct ww_jw *w, const char *key);
-void ww_jw_time(struct ww_jw *w, const char *key, int64_t t); /* 0: null */
-/* An array of strings in one call. */
-void ww_jw_strs(struct ww_jw *w, const char *key, const char *const *v, size_t n);
 
 /* ---- keys and signatures (evidence_sign.c): Ed25519 through libsodium ---- */
 
