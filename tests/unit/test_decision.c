@@ -4,18 +4,9 @@
 
 #include "decision.h"
 
-/* The nesting of test_eval.c. Endpoint ids: campus 1, dmz 2, icu 3, lab 4, campus/db 5,
+/* The zones: UNIT_ZONES (unit.h). Endpoint ids: campus 1, dmz 2, icu 3, lab 4, campus/db 5,
  * campus/servers 6, icu/pump 7, lab/scope 8. */
-#define ZONES                                                                                      \
-	"'zones': {"                                                                               \
-	"'campus': {'networks': ['10.0.0.0/8', 'fd00::/16'], 'hosts': {'servers': "                \
-	"['10.1.0.0/16', 'fd00:1::/32'], 'db': ['10.1.2.3', 'fd00:1::3']}},"                       \
-	"'dmz': {'networks': ['10.1.9.0/24', 'fd00:1:9::/48']},"                                   \
-	"'lab': {'networks': ['10.2.0.0/16', 'fd00:2::/32'], 'hosts': {'scope': ['10.2.0.7', "     \
-	"'fd00:2::7']}},"                                                                          \
-	"'icu': {'mode': 'monitor', 'networks': ['10.3.0.0/16', 'fd00:3::/32'], 'hosts': "         \
-	"{'pump': '10.3.0.9'}}}"
-#define POL(rest) "{" UNIT_HDR ZONES rest "}"
+#define POL(rest) UNIT_POL(rest)
 
 enum { CAMPUS = 1, DMZ, ICU, LAB, DB, SERVERS, PUMP, SCOPE };
 

@@ -11,27 +11,8 @@
 #define DENY   WW_V_DENY
 #define MON    WW_V_MONITOR
 
-/*
- * Nesting, in both families:
- *   campus 10.0.0.0/8, fd00::/16
- *     campus/servers 10.1.0.0/16, fd00:1::/32
- *       campus/db 10.1.2.3, fd00:1::3           (a host group inside a host group)
- *       dmz 10.1.9.0/24, fd00:1:9::/48           (a zone inside a host group of another zone)
- *     lab 10.2.0.0/16, fd00:2::/32               (a zone inside a zone)
- *       lab/scope 10.2.0.7, fd00:2::7
- *   icu 10.3.0.0/16, fd00:3::/32 (monitor), icu/pump 10.3.0.9
- * Anything else is unzoned.
- */
-#define ZONES                                                                                      \
-	"'zones': {"                                                                               \
-	"'campus': {'networks': ['10.0.0.0/8', 'fd00::/16'], 'hosts': {'servers': "                \
-	"['10.1.0.0/16', 'fd00:1::/32'], 'db': ['10.1.2.3', 'fd00:1::3']}},"                       \
-	"'dmz': {'networks': ['10.1.9.0/24', 'fd00:1:9::/48']},"                                   \
-	"'lab': {'networks': ['10.2.0.0/16', 'fd00:2::/32'], 'hosts': {'scope': ['10.2.0.7', "     \
-	"'fd00:2::7']}},"                                                                          \
-	"'icu': {'mode': 'monitor', 'networks': ['10.3.0.0/16', 'fd00:3::/32'], 'hosts': "         \
-	"{'pump': '10.3.0.9'}}}"
-#define POL(rest)  "{" UNIT_HDR ZONES rest "}"
+/* The zones: UNIT_ZONES (unit.h). */
+#define POL(rest)  UNIT_POL(rest)
 #define FLOWS(...) POL(", 'flows': [" __VA_ARGS__ "]")
 
 /* ---- classification ---- */

@@ -32,6 +32,29 @@
 /* The two members every policy needs, for concatenation: "{" UNIT_HDR "'zones': {...}}". */
 #define UNIT_HDR "'wardwall': 1, 'name': 'unit', "
 
+/*
+ * The zones most tests share (eval, decision, nft_diff). Nesting, in both families:
+ *   campus 10.0.0.0/8, fd00::/16
+ *     campus/servers 10.1.0.0/16, fd00:1::/32
+ *       campus/db 10.1.2.3, fd00:1::3           (a host group inside a host group)
+ *       dmz 10.1.9.0/24, fd00:1:9::/48           (a zone inside a host group of another zone)
+ *     lab 10.2.0.0/16, fd00:2::/32               (a zone inside a zone)
+ *       lab/scope 10.2.0.7, fd00:2::7
+ *   icu 10.3.0.0/16, fd00:3::/32 (monitor), icu/pump 10.3.0.9
+ * Anything else is unzoned.
+ */
+#define UNIT_ZONES                                                                                 \
+	"'zones': {"                                                                               \
+	"'campus': {'networks': ['10.0.0.0/8', 'fd00::/16'], 'hosts': {'servers': "                \
+	"['10.1.0.0/16', 'fd00:1::/32'], 'db': ['10.1.2.3', 'fd00:1::3']}},"                       \
+	"'dmz': {'networks': ['10.1.9.0/24', 'fd00:1:9::/48']},"                                   \
+	"'lab': {'networks': ['10.2.0.0/16', 'fd00:2::/32'], 'hosts': {'scope': ['10.2.0.7', "     \
+	"'fd00:2::7']}},"                                                                          \
+	"'icu': {'mode': 'monitor', 'networks': ['10.3.0.0/16', 'fd00:3::/32'], 'hosts': "         \
+	"{'pump': '10.3.0.9'}}}"
+/* A policy of UNIT_ZONES and rest (", 'flows': [...]"). */
+#define UNIT_POL(rest) "{" UNIT_HDR UNIT_ZONES rest "}"
+
 /* A malloc'ed copy of s with every ' replaced by ". */
 static inline char *unit_json(const char *s)
 {
