@@ -12,6 +12,7 @@
 #include "nft_diff.h"
 #include "xdp_tier.h"
 #include "cli.h"
+#include "json.h"
 #include "nft_compile.h"
 #include "collect.h"
 #include "xdp_compile.h"
@@ -82,7 +83,7 @@ static void add_cidr(const struct ww_prefix *p, void *arg)
 }
 
 /* "10.20.4.10 (biomed/pump-server)": a destination range, named as precisely as possible. */
-static void range_text(const struct view *v, const struct ww_rb_range *r, bool json,
+static void range_text(const struct view *v, const struct ww_rb_range *r, struct ww_jw *w,
 		       struct strbuf *out)
 {
 	struct strbuf cidrs = {0};
@@ -101,19 +102,11 @@ static void range_text(const struct view *v, const struct ww_rb_range *r, bool j
 					host = zz->hosts[h].name;
 			}
 	}
-	if (json) {
-		sb_add(out, "{\"addresses\": ");
-		sb_add_json_str(out, sb_str(&cidrs));
-		sb_add(out, ", \"zone\": ");
-		if (zone)
-			sb_add_json_str(out, zone);
-		else
-			sb_add(out, "null");
-		if (host) {
-			sb_add(out, ", \"host\": ");
-			sb_add_json_str(out, host);
-		}
-		sb_add(out, "}");
+	if (w) {
+		ww_jw_str(w, "addresses", sb_str(&cidrs));
+		ww_jw_str(w, "zone", zone);
+		if (host)
+			ww_jw_str(w, "host", host);
 	} else {
 		sb_add(out, sb_str(&cidrs));
 		if (zone && host)
@@ -182,32 +175,39 @@ static void services_of(const struct ww_rb_fact *f, size_t i, size_t j, struct s
 		}
 }
 
-static void print_flows(struct view *v, bool json, struct strbuf *out)
+static void print_flows(struct view *v, struct ww_jw *w, struct strbuf *out)
 {
 	struct ww_rb_fact *f = v->rb.facts;
 	size_t n = v->rb.nfacts;
 	const char *fp = WW_NFT_FLOW_PREFIX;
 	char tb[WW_TIME_STRLEN];
-	bool firstflow = true;
 
 	qsort(f, n, sizeof(*f), fact_cmp);
-	sb_add(out, json ? "\"flows\": [" : "flows (as the kernel enforces them):\n");
+	if (w)
+		ww_jw_arr(w, "flows");
+	else
+		sb_add(out, "flows (as the kernel enforces them):\n");
 	for (size_t i = 0; i < n;) {
 		const char *counter = f[i].counter;
 		const char *id = strncmp(counter, fp, strlen(fp)) ? counter : counter + strlen(fp);
 		const struct nfr_counter *nc = nfr_counter_find(v->live, counter);
 		uint64_t xp = 0, xb = 0;
 		bool hasx = v->has_xdp && ww_xdp_flow_counter(v->xdp, id, &xp, &xb);
-		if (json) {
-			sb_add(out, firstflow ? "\n  {\"id\": " : ",\n  {\"id\": ");
-			sb_add_json_str(out, id);
-			sb_addf(out, ", \"nftables\": {\"packets\": %llu, \"bytes\": %llu}",
-				nc ? (unsigned long long)nc->packets : 0ULL,
-				nc ? (unsigned long long)nc->bytes : 0ULL);
-			if (hasx)
-				sb_addf(out, ", \"xdp\": {\"packets\": %llu, \"bytes\": %llu}",
-					(unsigned long long)xp, (unsigned long long)xb);
-			sb_add(out, ", \"enforces\": [");
+		if (w) {
+			ww_jw_wrap(w, "  "); /* one flow a line */
+			ww_jw_obj(w, NULL);
+			ww_jw_str(w, "id", id);
+			ww_jw_obj(w, "nftables");
+			ww_jw_u64(w, "packets", nc ? nc->packets : 0);
+			ww_jw_u64(w, "bytes", nc ? nc->bytes : 0);
+			ww_jw_end_obj(w);
+			if (hasx) {
+				ww_jw_obj(w, "xdp");
+				ww_jw_u64(w, "packets", xp);
+				ww_jw_u64(w, "bytes", xb);
+				ww_jw_end_obj(w);
+			}
+			ww_jw_arr(w, "enforces");
 		} else {
 			sb_addf(out, "  %s: nftables %llu packets", id,
 				nc ? (unsigned long long)nc->packets : 0ULL);
@@ -215,24 +215,21 @@ static void print_flows(struct view *v, bool json, struct strbuf *out)
 				sb_addf(out, ", xdp %llu packets", (unsigned long long)xp);
 			sb_add(out, "\n");
 		}
-		firstflow = false;
-		bool firstgroup = true;
+
 		/* One group per (source, verdict, window); inside, one line per set of services. */
 		while (i < n && !strcmp(f[i].counter, counter)) {
 			size_t j = i;
 			while (j < n && same_group(&f[i], &f[j]))
 				j++;
-			if (json) {
-				sb_add(out, firstgroup ? "{\"from\": " : ", {\"from\": ");
-				sb_add_json_str(out, f[i].from);
-				sb_addf(out, ", \"verdict\": \"%s\"", verdict_name(f[i].verdict));
+			if (w) {
+				ww_jw_obj(w, NULL);
+				ww_jw_str(w, "from", f[i].from);
+				ww_jw_str(w, "verdict", verdict_name(f[i].verdict));
 				if (f[i].has_from)
-					sb_addf(out, ", \"valid_from\": \"%s\"",
-						ww_time_str(f[i].valid_from, tb));
+					ww_jw_str(w, "valid_from", ww_time_str(f[i].valid_from, tb));
 				if (f[i].has_until)
-					sb_addf(out, ", \"valid_until\": \"%s\"",
-						ww_time_str(f[i].valid_until, tb));
-				sb_add(out, ", \"to\": [");
+					ww_jw_str(w, "valid_until", ww_time_str(f[i].valid_until, tb));
+				ww_jw_arr(w, "to");
 			} else {
 				sb_addf(out, "    %s from %s", verdict_name(f[i].verdict), f[i].from);
 				if (f[i].has_from)
@@ -241,41 +238,50 @@ static void print_flows(struct view *v, bool json, struct strbuf *out)
 					sb_addf(out, " until %s", ww_time_str(f[i].valid_until, tb));
 				sb_add(out, ":\n");
 			}
-			firstgroup = false;
-			bool firstdst = true;
+
 			for (size_t k = i; k < j; k++) {
 				if (k > i && f[k].dst.family == f[k - 1].dst.family &&
 				    f[k].dst.lo == f[k - 1].dst.lo)
 					continue; /* services of this destination were printed with it */
 				struct strbuf svc = {0};
 				services_of(f, k, j, &svc);
-				if (json) {
-					sb_add(out, firstdst ? "{\"dst\": " : ", {\"dst\": ");
-					range_text(v, &f[k].dst, true, out);
-					sb_add(out, ", \"services\": ");
-					sb_add_json_str(out, sb_str(&svc));
-					sb_add(out, "}");
+				if (w) {
+					ww_jw_obj(w, NULL);
+					ww_jw_obj(w, "dst");
+					range_text(v, &f[k].dst, w, out);
+					ww_jw_end_obj(w);
+					ww_jw_str(w, "services", sb_str(&svc));
+					ww_jw_end_obj(w);
 				} else {
 					sb_add(out, "      to ");
-					range_text(v, &f[k].dst, false, out);
+					range_text(v, &f[k].dst, NULL, out);
 					sb_addf(out, ": %s\n", sb_str(&svc));
 				}
-				firstdst = false;
 				sb_free(&svc);
 			}
-			if (json)
-				sb_add(out, "]}");
+			if (w) {
+				ww_jw_end_arr(w);
+				ww_jw_end_obj(w);
+			}
 			i = j;
 		}
-		if (json)
-			sb_add(out, "]}");
+		if (w) {
+			ww_jw_end_arr(w);
+			ww_jw_end_obj(w);
+		}
 	}
-	sb_add(out, json ? "\n]" : "");
+	if (w) {
+		ww_jw_wrap(w, "");
+		ww_jw_end_arr(w);
+	}
 }
 
-static void print_zones(const struct view *v, bool json, struct strbuf *out)
+static void print_zones(const struct view *v, struct ww_jw *w, struct strbuf *out)
 {
-	sb_add(out, json ? "\"zones\": [" : "zones (from the classification maps):\n");
+	if (w)
+		ww_jw_arr(w, "zones");
+	else
+		sb_add(out, "zones (from the classification maps):\n");
 	for (size_t i = 0; i < v->rb.nzones; i++) {
 		const struct ww_rb_zone *z = &v->rb.zones[i];
 		struct strbuf cidrs = {0};
@@ -283,21 +289,21 @@ static void print_zones(const struct view *v, bool json, struct strbuf *out)
 		for (size_t k = 0; k < z->n; k++)
 			ww_range_to_prefixes(z->ranges[k].family, z->ranges[k].lo, z->ranges[k].hi,
 					     add_cidr, &c);
-		if (json) {
-			sb_add(out, i ? ", {\"name\": " : "{\"name\": ");
-			sb_add_json_str(out, z->name);
-			sb_add(out, ", \"addresses\": ");
-			sb_add_json_str(out, sb_str(&cidrs));
-			sb_add(out, "}");
+		if (w) {
+			ww_jw_obj(w, NULL);
+			ww_jw_str(w, "name", z->name);
+			ww_jw_str(w, "addresses", sb_str(&cidrs));
+			ww_jw_end_obj(w);
 		} else {
 			sb_addf(out, "  %s: %s\n", z->name, sb_str(&cidrs));
 		}
 		sb_free(&cidrs);
 	}
-	sb_add(out, json ? "]" : "");
+	if (w)
+		ww_jw_end_arr(w);
 }
 
-static void print_defaults(const struct view *v, bool json, struct strbuf *out)
+static void print_defaults(const struct view *v, struct ww_jw *w, struct strbuf *out)
 {
 	size_t count[3] = {0, 0, 0};
 	int common = 0;
@@ -307,30 +313,89 @@ static void print_defaults(const struct view *v, bool json, struct strbuf *out)
 	for (int k = 1; k < 3; k++)
 		if (count[k] > count[common])
 			common = k;
-	if (json)
-		sb_add(out, "\"defaults\": [");
+	if (w)
+		ww_jw_arr(w, "defaults");
 	else
 		sb_addf(out, "defaults: %s between %zu zone pairs%s\n", verdict_name(common),
 			count[common], v->rb.ndefaults > count[common] ? ", except:" : "");
-	bool first = true;
 	for (size_t i = 0; i < v->rb.ndefaults; i++) {
 		const struct ww_rb_default *d = &v->rb.defaults[i];
 		const struct nfr_counter *c = nfr_counter_find(v->live, d->counter);
-		if (json) {
-			sb_addf(out, "%s{\"from\": ", first ? "" : ", ");
-			sb_add_json_str(out, d->src);
-			sb_add(out, ", \"to\": ");
-			sb_add_json_str(out, d->dst);
-			sb_addf(out, ", \"verdict\": \"%s\", \"packets\": %llu}", verdict_name(d->verdict),
-				c ? (unsigned long long)c->packets : 0ULL);
-			first = false;
+		if (w) {
+			ww_jw_obj(w, NULL);
+			ww_jw_str(w, "from", d->src);
+			ww_jw_str(w, "to", d->dst);
+			ww_jw_str(w, "verdict", verdict_name(d->verdict));
+			ww_jw_u64(w, "packets", c ? c->packets : 0);
+			ww_jw_end_obj(w);
 		} else if ((int)d->verdict != common) {
 			sb_addf(out, "  %s %s -> %s (%llu packets)\n", verdict_name(d->verdict), d->src,
 				d->dst, c ? (unsigned long long)c->packets : 0ULL);
 		}
 	}
-	if (json)
-		sb_add(out, "]");
+	if (w)
+		ww_jw_end_arr(w);
+}
+
+/* show --json: compact, each of the top-level members on a line of its own. */
+static void print_view_json(struct view *v, struct strbuf *out)
+{
+	struct ww_jw w = {.out = out, .compact = true};
+	char tb[WW_TIME_STRLEN];
+
+	ww_jw_obj(&w, NULL);
+	if (v->gen.gen) {
+		ww_jw_obj(&w, "applied");
+		ww_jw_u64(&w, "generation", v->gen.gen);
+		ww_jw_str(&w, "name", v->gen.policy_name);
+		ww_jw_str(&w, "sha256", v->gen.policy_sha256);
+		ww_jw_str(&w, "time", ww_time_str(v->gen.time, tb));
+		ww_jw_end_obj(&w);
+	} else {
+		ww_jw_null(&w, "applied");
+	}
+	ww_jw_wrap(&w, "");
+	ww_jw_obj(&w, "nftables");
+	ww_jw_bool(&w, "present", v->live);
+	if (v->live) {
+		ww_jw_str(&w, "mode", v->rb.hook == NH_FORWARD ? "gateway" : "host");
+		ww_jw_u64(&w, "chains", v->live->nchains);
+		ww_jw_u64(&w, "maps", v->live->nsets);
+		ww_jw_u64(&w, "counters", v->live->ncounters);
+		ww_jw_u64(&w, "unexplained", v->rb.unexplained);
+		ww_jw_i64(&w, "drift", v->nft_drift);
+	}
+	ww_jw_end_obj(&w);
+	ww_jw_wrap(&w, "");
+	ww_jw_obj(&w, "xdp");
+	ww_jw_bool(&w, "present", v->has_xdp);
+	if (v->has_xdp) {
+		ww_jw_u64(&w, "generation", v->xs.generation);
+		ww_jw_str(&w, "program_tag", v->xs.prog_tag);
+		if (v->xdp_same < 0)
+			ww_jw_null(&w, "matches_applied");
+		else
+			ww_jw_bool(&w, "matches_applied", v->xdp_same);
+		ww_jw_arr(&w, "links");
+		for (size_t i = 0; i < v->xs.nlinks; i++) {
+			ww_jw_obj(&w, NULL);
+			ww_jw_str(&w, "interface", v->xs.links[i].ifname);
+			ww_jw_str(&w, "mode", v->xs.links[i].generic ? "generic" : "native");
+			ww_jw_bool(&w, "attached", v->xs.links[i].present);
+			ww_jw_end_obj(&w);
+		}
+		ww_jw_end_arr(&w);
+	}
+	ww_jw_end_obj(&w);
+	if (v->live) {
+		ww_jw_wrap(&w, "");
+		print_zones(v, &w, out);
+		ww_jw_wrap(&w, "");
+		print_flows(v, &w, out);
+		ww_jw_wrap(&w, "");
+		print_defaults(v, &w, out);
+	}
+	ww_jw_end_obj(&w);
 }
 
 static void print_view(struct view *v, bool json, struct strbuf *out)
@@ -340,46 +405,7 @@ static void print_view(struct view *v, bool json, struct strbuf *out)
 	char tb[WW_TIME_STRLEN];
 
 	if (json) {
-		sb_add(out, "{\"applied\": ");
-		if (v->gen.gen) {
-			sb_addf(out, "{\"generation\": %lu, \"name\": ", v->gen.gen);
-			sb_add_json_str(out, v->gen.policy_name);
-			sb_addf(out, ", \"sha256\": \"%s\", \"time\": \"%s\"}", v->gen.policy_sha256,
-				ww_time_str(v->gen.time, tb));
-		} else {
-			sb_add(out, "null");
-		}
-		sb_addf(out, ",\n\"nftables\": {\"present\": %s", v->live ? "true" : "false");
-		if (v->live)
-			sb_addf(out, ", \"mode\": \"%s\", \"chains\": %zu, \"maps\": %zu, "
-				     "\"counters\": %zu, \"unexplained\": %zu, \"drift\": %ld",
-				v->rb.hook == NH_FORWARD ? "gateway" : "host", v->live->nchains,
-				v->live->nsets, v->live->ncounters, v->rb.unexplained, v->nft_drift);
-		sb_addf(out, "},\n\"xdp\": {\"present\": %s", v->has_xdp ? "true" : "false");
-		if (v->has_xdp) {
-			sb_addf(out, ", \"generation\": %llu, \"program_tag\": \"%s\", "
-				     "\"matches_applied\": %s, \"links\": [",
-				(unsigned long long)v->xs.generation, v->xs.prog_tag,
-				v->xdp_same < 0 ? "null" : v->xdp_same ? "true" : "false");
-			for (size_t i = 0; i < v->xs.nlinks; i++) {
-				sb_add(out, i ? ", {\"interface\": " : "{\"interface\": ");
-				sb_add_json_str(out, v->xs.links[i].ifname);
-				sb_addf(out, ", \"mode\": \"%s\", \"attached\": %s}",
-					v->xs.links[i].generic ? "generic" : "native",
-					v->xs.links[i].present ? "true" : "false");
-			}
-			sb_add(out, "]");
-		}
-		sb_add(out, "}");
-		if (v->live) {
-			sb_add(out, ",\n");
-			print_zones(v, true, out);
-			sb_add(out, ",\n");
-			print_flows(v, true, out);
-			sb_add(out, ",\n");
-			print_defaults(v, true, out);
-		}
-		sb_add(out, "}\n");
+		print_view_json(v, out);
 		return;
 	}
 	if (v->gen.gen)
@@ -426,9 +452,9 @@ static void print_view(struct view *v, bool json, struct strbuf *out)
 							  : " (interface gone: stale link)");
 	}
 	if (v->live) {
-		print_zones(v, false, out);
-		print_flows(v, false, out);
-		print_defaults(v, false, out);
+		print_zones(v, NULL, out);
+		print_flows(v, NULL, out);
+		print_defaults(v, NULL, out);
 		if (v->rb.unexplained)
 			sb_addf(out, "note: %zu rules or elements fit no shape wardwall writes (drift)\n",
 				v->rb.unexplained);

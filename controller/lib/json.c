@@ -13,12 +13,28 @@ static void jw_indent(struct ww_jw *w)
 }
 
 /* Starts a value: the separator, the indentation and the key. */
+/* The line break ww_jw_wrap asked for, if any. */
+static void wrap(struct ww_jw *w)
+{
+	if (w->wrap) {
+		sb_add(w->out, "\n");
+		sb_add(w->out, w->wrap);
+		w->wrap = NULL;
+	}
+}
+
+void ww_jw_wrap(struct ww_jw *w, const char *indent)
+{
+	w->wrap = indent;
+}
+
 static void jw_key(struct ww_jw *w, const char *key)
 {
 	if (w->compact) {
 		if (w->depth > 0 && !w->empty[w->depth])
-			sb_add(w->out, ", ");
+			sb_add(w->out, w->wrap ? "," : ", ");
 		w->empty[w->depth] = false;
+		wrap(w);
 	} else if (w->depth > 0) {
 		sb_add(w->out, w->empty[w->depth] ? "\n" : ",\n");
 		w->empty[w->depth] = false;
@@ -45,6 +61,7 @@ static void jw_close(struct ww_jw *w, const char *bracket)
 
 	if (w->depth > 0)
 		w->depth--;
+	wrap(w);
 	if (!empty && !w->compact) {
 		sb_add(w->out, "\n");
 		jw_indent(w);

@@ -22,6 +22,7 @@
 struct ww_jw {
 	struct strbuf *out;
 	bool compact;
+	const char *wrap; /* compact: a line break (and this indent) before the next member */
 	int depth;
 	bool empty[32]; /* per depth: nothing written yet */
 };
@@ -39,6 +40,9 @@ void ww_jw_null(struct ww_jw *w, const char *key);
 void ww_jw_time(struct ww_jw *w, const char *key, int64_t t); /* RFC 3339; 0: null */
 /* An array of strings in one call. */
 void ww_jw_strs(struct ww_jw *w, const char *key, const char *const *v, size_t n);
+/* Compact layout: the next member, or the closing bracket, starts a new line indented by
+ * indent ("" for none); long arrays read one element a line. */
+void ww_jw_wrap(struct ww_jw *w, const char *indent);
 /* A number printed with fmt ("%.1f"); the caller makes sure fmt prints a JSON number. */
 void ww_jw_numf(struct ww_jw *w, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
