@@ -221,6 +221,7 @@ void ww_watch_metrics(struct ww_watch *w, struct strbuf *out)
 	     "Detector state entries in use, and the bound.");
 	sb_addf(out, "wardwall_detect_entries{table=\"sources\"} %zu\n", st.sources);
 	sb_addf(out, "wardwall_detect_entries{table=\"talkers\"} %zu\n", st.talkers);
+	help(out, "wardwall_detect_entries_max", "gauge", "The bound of each detector table.");
 	sb_addf(out, "wardwall_detect_entries_max{table=\"sources\"} %zu\n", st.max_sources);
 	sb_addf(out, "wardwall_detect_entries_max{table=\"talkers\"} %zu\n", st.max_talkers);
 	help(out, "wardwall_events_recorded_total", "counter",
@@ -229,6 +230,8 @@ void ww_watch_metrics(struct ww_watch *w, struct strbuf *out)
 		(unsigned long long)w->events.lines);
 	sb_addf(out, "wardwall_events_recorded_total{file=\"alerts\"} %llu\n",
 		(unsigned long long)w->alerts.lines);
+	help(out, "wardwall_events_record_failed_total", "counter",
+	     "Lines that could not be written under <state dir>/events.");
 	sb_addf(out, "wardwall_events_record_failed_total %llu\n",
 		(unsigned long long)(w->events.failed + w->alerts.failed));
 	help(out, "wardwall_events_not_logged_total", "counter",
