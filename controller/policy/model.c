@@ -27,6 +27,16 @@ static void nets_free(struct ww_net *v, size_t n)
 	free(v);
 }
 
+static void service_clear(struct ww_service *s)
+{
+	for (size_t j = 0; j < s->nterms; j++)
+		free(s->terms[j].ptr);
+	free(s->terms);
+	free(s->name);
+	free(s->ptr);
+	free(s->description);
+}
+
 void ww_zone_clear(struct ww_zone *z)
 {
 	for (size_t j = 0; j < z->nhosts; j++) {
@@ -36,12 +46,8 @@ void ww_zone_clear(struct ww_zone *z)
 	}
 	free(z->hosts);
 	nets_free(z->nets, z->nnets);
-	for (size_t j = 0; j < z->nspec_nets; j++)
-		free(z->spec_nets[j]);
-	for (size_t j = 0; j < z->nspec_except; j++)
-		free(z->spec_except[j]);
-	free(z->spec_nets);
-	free(z->spec_except);
+	strv_free(z->spec_nets, z->nspec_nets);
+	strv_free(z->spec_except, z->nspec_except);
 	free(z->name);
 	free(z->ptr);
 	free(z->description);
@@ -60,25 +66,12 @@ void ww_policy_free(struct ww_policy *p)
 	for (size_t i = 0; i < p->nzones; i++)
 		ww_zone_clear(&p->zones[i]);
 	free(p->zones);
-	for (size_t i = 0; i < p->nsvcs; i++) {
-		struct ww_service *s = &p->svcs[i];
-		for (size_t j = 0; j < s->nterms; j++)
-			free(s->terms[j].ptr);
-		free(s->terms);
-		free(s->name);
-		free(s->ptr);
-		free(s->description);
-	}
+	for (size_t i = 0; i < p->nsvcs; i++)
+		service_clear(&p->svcs[i]);
 	free(p->svcs);
 	for (size_t i = 0; i < p->nnarrowed; i++) {
-		struct ww_service *s = p->narrowed[i];
-		for (size_t j = 0; j < s->nterms; j++)
-			free(s->terms[j].ptr);
-		free(s->terms);
-		free(s->name);
-		free(s->ptr);
-		free(s->description);
-		free(s);
+		service_clear(p->narrowed[i]);
+		free(p->narrowed[i]);
 	}
 	free(p->narrowed);
 	for (size_t i = 0; i < p->nflows; i++) {
