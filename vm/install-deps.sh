@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs the Debian 12 packages wardwall needs to build, test and run, when any is missing.
 # Used by `make deps` (and so by `make test`, `make demo` and `make vm-test`). Needs root for
-# apt-get. qemu, busybox-static, kmod, cpio and xz-utils are for vm/ (a Debian kernel under qemu).
+# apt-get. qemu, busybox-static, kmod, cpio and xz-utils are for vm/ (a Debian kernel under qemu);
+# pandoc builds the man pages, rsyslog is the real syslog receiver of the SIEM tests,
+# dpkg-dev, debhelper, fakeroot and lintian build and check the Debian package.
 set -eu
 
 PKGS="build-essential pkg-config clang llvm bpftool libbpf-dev libnftnl-dev libmnl-dev
@@ -9,7 +11,8 @@ libnl-3-dev libnl-route-3-dev libnetfilter-conntrack-dev conntrack libcjson-dev 
 iputils-ping netcat-openbsd python3 python3-jsonschema linux-libc-dev libclang-rt-14-dev
 prometheus curl etcd-server etcd-client libcurl4-openssl-dev
 chromium openssl
-qemu-system-x86 busybox-static kmod cpio xz-utils file"
+qemu-system-x86 busybox-static kmod cpio xz-utils file
+pandoc rsyslog libmicrohttpd-dev dpkg-dev lintian debhelper fakeroot"
 PKGS="$PKGS ${WARDWALL_EXTRA_PKGS:-}"
 
 missing=""
