@@ -413,6 +413,14 @@ ww_probes_load() {
 	done <<<"$PROBES"
 }
 
+# ww_probe_timeout I: how long probe I of the table waits for its reply. A probe the table expects
+# denied waits $TIMEOUT (0.5 s: below the 1 s SYN retransmission, so a denied TCP probe sends one
+# SYN); one expected to get through waits WW_PROBE_TIMEOUT_ALLOW (3 s): it costs nothing when the
+# reply comes, and a loaded machine answering late is not a wrong verdict.
+ww_probe_timeout() {
+	if [ "${P_WANT[$1]}" = deny ]; then echo "$TIMEOUT"; else echo "${WW_PROBE_TIMEOUT_ALLOW:-3}"; fi
+}
+
 # ww_probes_oracle POLICY: what `wardwall query --json` says of each probe now, one line each
 # (an empty line where it failed).
 ww_probes_oracle() {

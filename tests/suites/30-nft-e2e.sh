@@ -215,7 +215,7 @@ for ((w = 0; w < nwaves; w++)); do
 		[ "${WAVE[i]}" = "$w" ] || continue
 		(
 			ww_probe "${P_SRC[i]%%/*}" "${P_SA[i]}" "${P_DA[i]}" "${P_PROTO[i]}" "${P_PORT[i]}" \
-				"$TIMEOUT" >"$tmp/probe.$i" 2>&1
+				"$(ww_probe_timeout "$i")" >"$tmp/probe.$i" 2>&1
 			echo $? >"$tmp/rc.$i"
 		) &
 		pids+=($!)
