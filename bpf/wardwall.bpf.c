@@ -782,7 +782,7 @@ int ww_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	classify(slot, &p, p.dst, &cd);
-	if (st->hook == WW_HOOK_GATEWAY && (cd.flags & WW_CLS_LOCAL)) {
+	if (st->hook != WW_HOOK_HOST && (cd.flags & WW_CLS_LOCAL)) {
 		stat(WW_S_LOCAL);
 		return XDP_PASS;
 	}
@@ -836,7 +836,7 @@ int ww_xdp(struct xdp_md *ctx)
 		ww_emit(&r, &p);
 	}
 	__u8 local = 0;
-	if (st->hook == WW_HOOK_GATEWAY)
+	if (st->hook != WW_HOOK_HOST)
 		local = (cd.flags & WW_CLS_LOCAL ? WW_CTF_FWD_LOCAL : 0) |
 			(cs.flags & WW_CLS_LOCAL ? WW_CTF_REV_LOCAL : 0);
 	struct ww_ct_val v = {.generation = gen, .slot = d.slot, .verdict = d.verdict,

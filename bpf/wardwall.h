@@ -92,7 +92,9 @@ struct ww_xlist {
 
 /* ---- settings: array of one, per generation ---- */
 
-enum ww_hook { WW_HOOK_GATEWAY = 0, WW_HOOK_HOST = 1 };
+/* Gateway and bridge judge what passes through (the machine's own addresses are left to its host
+ * firewall); host judges the machine's own traffic. */
+enum ww_hook { WW_HOOK_GATEWAY = 0, WW_HOOK_HOST = 1, WW_HOOK_BRIDGE = 2 };
 
 struct ww_settings {
 	__u64 generation;

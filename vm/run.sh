@@ -23,7 +23,7 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$tree/$BUILD ;; esac
 CACHE=${WW_VM_CACHE:-/var/cache/wardwall-vm}
 kernel=${1:?usage: vm/run.sh KERNEL [SUITES]}
-suites=${2:-${WW_VM_SUITES:-unit/test_doctor,30-,31-,40-,41-,50-,60-,70-,71-,72-}}
+suites=${2:-${WW_VM_SUITES:-unit/test_doctor,30-,31-,35-,40-,41-,50-,60-,70-,71-,72-}}
 timeout=${WW_VM_TIMEOUT:-5400}
 
 qemu=$(command -v qemu-system-x86_64) || {

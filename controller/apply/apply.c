@@ -93,7 +93,7 @@ static int revert_nft(struct ww_nft *nft, const struct nfr_table *before, struct
 	if (!e && !before && now) {
 		e = ww_nft_batch_new(&b, genid);
 		if (!e)
-			e = ww_nft_del_table(b);
+			e = ww_nft_del_tables(b, now);
 	} else if (!e && before) {
 		e = ww_nft_diff(now, before, &d);
 		if (!e)
@@ -395,6 +395,12 @@ int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct
 			ww_nft_describe(want, WW_OBJ_SET, want->sets[i].name, err);
 		}
 		free(k);
+		/* The bridge family's `ct state` needs the kernel's connection tracking for
+		 * bridges; without it every rule using it is refused with EPROTO. */
+		if (e == -EPROTO && want->family == NFR_BRIDGE)
+			sb_add(err, "; bridge mode needs connection tracking in the bridge family "
+				    "(Linux 5.3 or later with CONFIG_NF_CONNTRACK_BRIDGE, module "
+				    "nf_conntrack_bridge): `wardwall doctor` checks it");
 		goto out;
 	}
 	nft_committed = d.n > 0 || d.replace;
@@ -557,7 +563,7 @@ int ww_remove_locked(struct ww_state *st, const char *bpffs, unsigned long gen, 
 	if (!e && live) {
 		e = ww_nft_batch_new(&b, genid);
 		if (!e)
-			e = ww_nft_del_table(b);
+			e = ww_nft_del_tables(b, live);
 		if (!e)
 			e = ww_nft_batch_commit(nft, b, err);
 		*changed = !e;

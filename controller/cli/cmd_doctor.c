@@ -35,7 +35,7 @@ int cmd_doctor(int argc, char **argv)
 	    {"--json", NULL, &json}, {"--bpffs", &bpffs, NULL}, {NULL, NULL, NULL}};
 	struct ww_policy *p = NULL;
 	struct ww_diags diags = {0};
-	struct ww_doctor d = {.xdp_mode = -1};
+	struct ww_doctor d = {.xdp_mode = -1, .hook_mode = -1};
 	struct strbuf out = {0};
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	int nargs = 0;
@@ -97,6 +97,7 @@ int cmd_doctor(int argc, char **argv)
 		}
 		d.policy = rest[0];
 		d.xdp_mode = (int)p->enf.xdp;
+		d.hook_mode = (int)p->enf.mode;
 		d.log_group = p->enf.log_group;
 		for (size_t i = 0; i < p->enf.nifaces; i++)
 			if (add_iface(&ifaces, &nifaces, &icap, p->enf.ifaces[i])) {

@@ -135,8 +135,9 @@ static void print_text(const struct plan *pl, const char *file, struct strbuf *o
 	else
 		sb_addf(out, "applied: nothing recorded\n");
 	if (pl->unrecorded) {
-		sb_add(out, "drift: table inet " WW_NFT_TABLE
-			    " exists but no applied generation explains it\n");
+		sb_addf(out, "drift: table %s " WW_NFT_TABLE
+			     " exists but no applied generation explains it\n",
+			nfr_family_str(pl->live->family));
 		xdp_drift_text(pl, out);
 	} else if (xdp_drift(pl) && !pl->drift.n && !pl->drift.replace) {
 		sb_addf(out, "drift: the XDP tier differs from generation %lu:\n", pl->gen.gen);
@@ -183,6 +184,12 @@ static void print_text(const struct plan *pl, const char *file, struct strbuf *o
 	if (!real && pl->gen.gen && !pl->unrecorded)
 		sb_add(out, "changes: none in the policy; apply repairs the drift above\n");
 	sb_add(out, "kernel:");
+	if (pl->work.replace && pl->live && pl->live->family != pl->want->family) {
+		sb_addf(out, " table %s " WW_NFT_TABLE " is deleted and table %s " WW_NFT_TABLE
+			     " created in the same transaction (the mode changes; counters restart)\n",
+			nfr_family_str(pl->live->family), nfr_family_str(pl->want->family));
+		return;
+	}
 	if (pl->work.replace) {
 		sb_add(out, " the table is replaced whole (its counters restart)\n");
 		return;

@@ -23,7 +23,7 @@ int cmd_remove(int argc, char **argv)
 		return WW_EXIT_USAGE;
 	}
 	if (nft)
-		printf("removed table inet wardwall\n");
+		printf("removed wardwall's nftables table\n");
 	if (xdp)
 		printf("removed wardwall's XDP program, links and maps\n");
 	if (!nft && !xdp)

@@ -358,7 +358,7 @@ static void print_view_json(struct view *v, struct strbuf *out)
 	ww_jw_obj(&w, "nftables");
 	ww_jw_bool(&w, "present", v->live);
 	if (v->live) {
-		ww_jw_str(&w, "mode", v->rb.hook == NH_FORWARD ? "gateway" : "host");
+		ww_jw_str(&w, "mode", ww_rb_mode(&v->rb));
 		ww_jw_u64(&w, "chains", v->live->nchains);
 		ww_jw_u64(&w, "maps", v->live->nsets);
 		ww_jw_u64(&w, "counters", v->live->ncounters);
@@ -401,7 +401,7 @@ static void print_view_json(struct view *v, struct strbuf *out)
 static void print_view(struct view *v, bool json, struct strbuf *out)
 {
 	static const char *const hooks[] = {"-", "gateway (hook forward)", "host (hooks input and output)",
-					    "host"};
+					    "host", "bridge (hook forward of the bridge family)"};
 	char tb[WW_TIME_STRLEN];
 
 	if (json) {
@@ -415,11 +415,11 @@ static void print_view(struct view *v, bool json, struct strbuf *out)
 	else
 		sb_add(out, "applied: nothing recorded in the state directory\n");
 	if (!v->live) {
-		sb_add(out, "nftables: no table inet " WW_NFT_TABLE "\n");
+		sb_add(out, "nftables: no table inet " WW_NFT_TABLE " (nor bridge)\n");
 	} else {
-		sb_addf(out, "nftables: table inet " WW_NFT_TABLE ", %s; %zu chains, %zu maps, %zu "
+		sb_addf(out, "nftables: table %s " WW_NFT_TABLE ", %s; %zu chains, %zu maps, %zu "
 			     "counters",
-			hooks[v->rb.hook], v->live->nchains, v->live->nsets, v->live->ncounters);
+			nfr_family_str(v->live->family), hooks[v->rb.hook], v->live->nchains, v->live->nsets, v->live->ncounters);
 		if (v->nft_drift >= 0)
 			sb_addf(out, "; %s", v->nft_drift ? "DRIFT: differs from the applied generation "
 							    "(see `wardwall plan`)"

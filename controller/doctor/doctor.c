@@ -74,6 +74,14 @@ const struct ww_feature ww_features[] = {
      "log group N: denials to NFLOG (nfnetlink_log)",
      "modprobe nft_log nfnetlink_log, or build the kernel with CONFIG_NFT_LOG=y|m and "
      "CONFIG_NETFILTER_NETLINK_LOG=y|m"},
+    {"nft.bridge", "3.13", "CONFIG_NF_TABLES_BRIDGE",
+     "bridge mode: table bridge wardwall, a filter chain on the bridge forward hook",
+     "modprobe nf_tables_bridge, or build the kernel with CONFIG_NF_TABLES_BRIDGE=y|m "
+     "(needed only in bridge mode)"},
+    {"nft.bridge-ct", "5.3", "CONFIG_NF_CONNTRACK_BRIDGE",
+     "bridge mode: ct state in the bridge family (replies of bridged connections)",
+     "modprobe nf_conntrack_bridge, or build the kernel with CONFIG_NF_CONNTRACK_BRIDGE=y|m "
+     "(needed only in bridge mode)"},
     {"bpf.syscall", "3.18", "CONFIG_BPF,CONFIG_BPF_SYSCALL", "the bpf() system call",
      "build the kernel with CONFIG_BPF=y and CONFIG_BPF_SYSCALL=y"},
     {"bpf.jit", "3.16", "CONFIG_BPF_JIT", "the XDP program runs JIT-compiled, not interpreted",
@@ -176,15 +184,24 @@ static bool xdp_tier(const char *id)
 
 void ww_doctor_relax(struct ww_doctor *d)
 {
-	if (d->xdp_mode != WW_XDP_OFF) /* no policy (-1), or XDP on */
-		return;
 	for (size_t i = 0; i < d->n; i++) {
 		struct ww_dcheck *c = &d->v[i];
+		bool bridge = !strncmp(c->id, "nft.bridge", 10);
 		char *s;
-		if (c->status != WW_D_MISSING || !xdp_tier(c->id))
+		if (c->status != WW_D_MISSING)
 			continue;
-		s = xstrdup_printf("%s (not needed: %s has enforcement.xdp \"off\")", c->detail,
-				   d->policy);
+		/* XDP: not needed when the policy turns it off; bridge mode: unless the policy
+		 * (none given: any policy) asks for it. */
+		if (bridge && d->hook_mode != WW_BRIDGE && d->policy)
+			s = xstrdup_printf("%s (not needed: %s is not in bridge mode)", c->detail,
+					   d->policy);
+		else if (bridge && d->hook_mode != WW_BRIDGE)
+			s = xstrdup_printf("%s (needed only in bridge mode)", c->detail);
+		else if (!bridge && xdp_tier(c->id) && d->xdp_mode == WW_XDP_OFF)
+			s = xstrdup_printf("%s (not needed: %s has enforcement.xdp \"off\")",
+					   c->detail, d->policy);
+		else
+			continue;
 		if (!s)
 			continue; /* still missing: over-reporting beats hiding */
 		free(c->detail);

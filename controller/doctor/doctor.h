@@ -53,6 +53,7 @@ struct ww_doctor {
 	char **ifaces;	   /* --interface and the policy's enforcement.interfaces (not owned) */
 	size_t nifaces;
 	int xdp_mode;	    /* -1: no policy; else enum ww_xdp_mode of the policy */
+	int hook_mode;	    /* -1: no policy; else enum ww_hookmode of the policy */
 	const char *policy; /* its path, for messages; NULL without one */
 	uint16_t log_group; /* NFLOG group the probe logs to (the policy's, else 0) */
 	/* results, in the order checked */
@@ -68,7 +69,8 @@ struct ww_doctor {
 int ww_doctor_add(struct ww_doctor *d, const char *id, enum ww_dstatus st, const char *fix,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Marks missing XDP-tier results as warnings when the policy does not enforce with XDP. */
+/* Marks missing XDP-tier results as warnings when the policy does not enforce with XDP, and
+ * missing bridge-mode results unless the policy is in bridge mode. */
 void ww_doctor_relax(struct ww_doctor *d);
 
 /* Runs every check in the current network namespace. */

@@ -48,6 +48,7 @@ static const char *const nft_checks[] = {
 	"nft.set.icmp_type", "nft.set.icmpv6_type", "nft.set.ifname",
 	"nft.counter", "nft.limit",
 	"nft.ifname", "nft.ct", "nft.time", "nft.lookup", "nft.vmap", "nft.objref", "nft.log",
+	"nft.bridge", "nft.bridge-ct",
 };
 /* clang-format on */
 #define NCHECKS ARRAY_SIZE(nft_checks)
@@ -64,6 +65,7 @@ struct probe {
 	struct mnl_nlmsg_batch *b;
 	uint32_t seq;
 	char table[32];
+	uint16_t family; /* of the messages being built: NFPROTO_INET, then NFPROTO_BRIDGE */
 	struct pmsg m[PROBE_MSGS];
 	size_t n;
 	bool overflow;
@@ -88,7 +90,7 @@ static struct nlmsghdr *msg(struct probe *p, uint16_t type, const char *check, c
 		return NULL;
 	}
 	nlh = nftnl_nlmsg_build_hdr(
-	    mnl_nlmsg_batch_current(p->b), type, NFPROTO_INET,
+	    mnl_nlmsg_batch_current(p->b), type, p->family ? p->family : NFPROTO_INET,
 	    NLM_F_CREATE | NLM_F_ACK | (type == NFT_MSG_NEWRULE ? NLM_F_APPEND : 0), ++p->seq);
 	p->m[p->n] = (struct pmsg){
 	    .seq = p->seq,
@@ -523,6 +525,54 @@ static void add_rule(struct probe *p, const char *chain, enum rule_kind k, uint1
 	msg_end(p);
 }
 
+/* Bridge mode: a (dormant) table bridge with a base chain on the bridge forward hook, and `ct
+ * state` in it, which needs the bridge family's connection tracking (nf_conntrack_bridge, a
+ * module of its own: without it the kernel answers EPROTO). */
+static void add_bridge(struct probe *p)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+
+	p->family = NFPROTO_BRIDGE;
+	if (!t || !c || !r ||
+	    !(nlh = msg(p, NFT_MSG_NEWTABLE, "nft.bridge", NULL, NULL, "table bridge")))
+		goto fail;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, p->table);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_DORMANT);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	msg_end(p);
+	nlh = msg(p, NFT_MSG_NEWCHAIN, "nft.bridge", NULL, NULL,
+		  "filter chain on the bridge forward hook");
+	if (!nlh)
+		goto fail;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, p->table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, "fwd");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, 2 /* NF_BR_FORWARD */);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, -200);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	msg_end(p);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, p->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "fwd");
+	if (!build_rule(r, R_CT, 0) ||
+	    !(nlh = msg(p, NFT_MSG_NEWRULE, "nft.bridge-ct", "nft.bridge", NULL,
+			"ct state established,related in the bridge family")))
+		goto fail;
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	msg_end(p);
+	goto out;
+fail:
+	p->overflow = true;
+out:
+	p->family = NFPROTO_INET;
+	nftnl_table_free(t);
+	nftnl_chain_free(c);
+	nftnl_rule_free(r);
+}
+
 static void build(struct probe *p, uint16_t log_group)
 {
 	nftnl_batch_begin(mnl_nlmsg_batch_current(p->b), ++p->seq);
@@ -563,6 +613,7 @@ static void build(struct probe *p, uint16_t log_group)
 	add_rule(p, "probe", R_LIMIT, 0, "nft.objref", "nft.limit", "limit name");
 	add_rule(p, "probe", R_LOG, log_group, "nft.log", NULL, "log group");
 	add_rule(p, "probe", R_GOTO, 0, "nft.core", NULL, "goto");
+	add_bridge(p);
 	/* No batch end: the kernel validates all of the above, then aborts. */
 }
 

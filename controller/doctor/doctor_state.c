@@ -103,12 +103,13 @@ static void state_nft(struct ww_doctor *d)
 			ww_doctor_add(d, "state.nft", WW_D_WARNING, "", "%s", sb_str(&err));
 		else
 			ww_doctor_add(d, "state.nft", WW_D_WARNING, "",
-				      "reading table inet wardwall: %s", strerror(-e));
+				      "reading wardwall's table: %s", strerror(-e));
 		goto out;
 	}
 	if (!t) {
 		ww_doctor_add(d, "state.nft", WW_D_OK, NULL,
-			      "no table inet wardwall here (nothing applied in this namespace)");
+			      "no table inet wardwall here, nor bridge (nothing applied in this "
+			      "namespace)");
 		goto out;
 	}
 	for (size_t i = 0; i < t->nchains; i++) {
@@ -124,15 +125,15 @@ static void state_nft(struct ww_doctor *d)
 		foreign += rb.unexplained;
 	if (foreign)
 		ww_doctor_add(d, "state.nft", WW_D_WARNING, NULL,
-			      "table inet wardwall (generation %u) holds %zu rule%s, set%s or "
+			      "table %s wardwall (generation %u) holds %zu rule%s, set%s or "
 			      "element%s wardwall does not write",
-			      gen, foreign, foreign == 1 ? "" : "s", foreign == 1 ? "" : "s",
+			      nfr_family_str(t->family), gen, foreign, foreign == 1 ? "" : "s", foreign == 1 ? "" : "s",
 			      foreign == 1 ? "" : "s");
 	else
 		ww_doctor_add(d, "state.nft", WW_D_OK, NULL,
-			      "table inet wardwall reads back cleanly: %zu chains, %zu rules, %zu "
+			      "table %s wardwall reads back cleanly: %zu chains, %zu rules, %zu "
 			      "maps, %zu counters (ruleset generation %u)",
-			      t->nchains, rules, t->nsets, t->ncounters, gen);
+			      nfr_family_str(t->family), t->nchains, rules, t->nsets, t->ncounters, gen);
 	ww_readback_free(&rb);
 out:
 	nfr_table_free(t);

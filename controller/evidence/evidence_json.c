@@ -133,7 +133,7 @@ static void kernel_json(const struct ww_evidence *ev, struct ww_jw *w)
 	ww_jw_bool(w, "in_sync", ev->in_sync);
 	ww_jw_obj(w, "nftables");
 	ww_jw_bool(w, "present", c->live != NULL);
-	ww_jw_str(w, "mode", !c->live ? NULL : c->rb.hook == NH_FORWARD ? "gateway" : "host");
+	ww_jw_str(w, "mode", !c->live ? NULL : ww_rb_mode(&c->rb));
 	ww_jw_strs(w, "interfaces", (const char *const *)c->rb.ifaces, c->rb.nifaces);
 	ww_jw_str(w, "sha256", *ev->nft_sha256 ? ev->nft_sha256 : NULL);
 	ww_jw_str(w, "expected_sha256", *ev->nft_expected_sha256 ? ev->nft_expected_sha256 : NULL);

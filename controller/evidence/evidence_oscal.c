@@ -155,6 +155,13 @@ static void obs_close(struct oscal *o)
 	ww_jw_end_obj(&o->w);
 }
 
+/* The nftables component's title: the table the kernel holds (bridge mode: table bridge). */
+static const char *nft_title(const struct ww_collect *c)
+{
+	return c->live && c->live->family == NFR_BRIDGE ? "nftables table bridge wardwall"
+							 : "nftables table inet wardwall";
+}
+
 static void components(struct oscal *o)
 {
 	struct plist pl = {0};
@@ -167,7 +174,7 @@ static void components(struct oscal *o)
 	ww_jw_obj(&o->w, NULL);
 	uuid_member(o, "uuid", "component/nftables");
 	ww_jw_str(&o->w, "type", "software");
-	ww_jw_str(&o->w, "title", "nftables table inet wardwall");
+	ww_jw_str(&o->w, "title", nft_title(c));
 	sb_addf(&d, "The nftables tier on %s: %s.", ev->hostname,
 		c->live ? "read back from the kernel over netlink" : "no table is loaded");
 	ww_jw_str(&o->w, "description", sb_str(&d));
@@ -248,7 +255,7 @@ static void observations(struct oscal *o)
 	pl_addu(&pl, "differences", ev->ndrift);
 	pl_add(&pl, "ruleset-sha256", ev->nft_sha256);
 	pl_emit(o, &pl);
-	subject(o, "nftables", "nftables table inet wardwall");
+	subject(o, "nftables", nft_title(c));
 	evidence_link(o, "evidence.json", "kernel: digests, drift");
 	obs_close(o);
 
@@ -279,7 +286,7 @@ static void observations(struct oscal *o)
 	pl_reset(&pl);
 	pl_addu(&pl, "denied-packets", dn->total);
 	pl_emit(o, &pl);
-	subject(o, "nftables", "nftables table inet wardwall");
+	subject(o, "nftables", nft_title(c));
 	evidence_link(o, "evidence.json", "denied, matrix, defaults");
 	obs_close(o);
 
@@ -318,7 +325,7 @@ static void observations(struct oscal *o)
 		if (f->flow)
 			pl_add(&pl, "action", ww_action_str(f->flow->action));
 		pl_emit(o, &pl);
-		subject(o, "nftables", "nftables table inet wardwall");
+		subject(o, "nftables", nft_title(c));
 		evidence_link(o, "evidence.json", "flows");
 		obs_close(o);
 	}

@@ -25,7 +25,7 @@ static bool serves(const struct ww_gateway *g, const struct ww_eplist *l)
 int ww_fleet_part(const struct ww_policy *p, const char *text, size_t len, const char *gw,
 		  char **out, struct strbuf *err)
 {
-	static const char *const hookmodes[] = {"gateway", "host"};
+	const char *const *hookmodes = ww_hookmode_names;
 	static const char *const xdps[] = {"off", "native", "generic"};
 	const struct ww_gateway *g = ww_gateway_find(p, gw);
 	cJSON *root, *enf, *flows, *ifs;

@@ -119,6 +119,7 @@ unsigned int nfr_key_len(enum nfr_key k)
 	case NK_TCP_DPORT:
 	case NK_UDP_DPORT:
 	case NK_SCTP_DPORT:
+	case NK_PROTOCOL:
 		return 2;
 	case NK_ICMP_TYPE:
 	case NK_ICMPV6_TYPE:
@@ -144,9 +145,14 @@ static const char *key_expr(enum nfr_key k)
 		[NK_TCP_DPORT] = "tcp dport",   [NK_UDP_DPORT] = "udp dport",
 		[NK_SCTP_DPORT] = "sctp dport", [NK_ICMP_TYPE] = "icmp type",
 		[NK_ICMPV6_TYPE] = "icmpv6 type", [NK_L4PROTO] = "meta l4proto",
-		[NK_IFNAME] = "iifname",
+		[NK_IFNAME] = "iifname",        [NK_PROTOCOL] = "meta protocol",
 	};
 	return s[k];
+}
+
+const char *nfr_family_str(enum nfr_family f)
+{
+	return f == NFR_BRIDGE ? "bridge" : "inet";
 }
 
 const char *nfr_key_type(enum nfr_key k)
@@ -157,7 +163,7 @@ const char *nfr_key_type(enum nfr_key k)
 		[NK_TCP_DPORT] = "inet_service", [NK_UDP_DPORT] = "inet_service",
 		[NK_SCTP_DPORT] = "inet_service", [NK_ICMP_TYPE] = "icmp_type",
 		[NK_ICMPV6_TYPE] = "icmpv6_type", [NK_L4PROTO] = "inet_proto",
-		[NK_IFNAME] = "ifname",
+		[NK_IFNAME] = "ifname",        [NK_PROTOCOL] = "ether_type",
 	};
 	return s[k];
 }
@@ -174,6 +180,11 @@ static void value_render(enum nfr_key k, u128 v, struct strbuf *out)
 	if (is_addr(k)) {
 		struct ww_addr a = {.family = nfr_key_len(k) == 4 ? WW_INET : WW_INET6, .v = v};
 		sb_add(out, ww_addr_str(&a, buf));
+	} else if (k == NK_PROTOCOL) {
+		if (v == NFR_ETH_IP || v == NFR_ETH_IP6)
+			sb_add(out, v == NFR_ETH_IP ? "ip" : "ip6");
+		else
+			sb_addf(out, "0x%04x", (unsigned int)v);
 	} else {
 		sb_addf(out, "%u", (unsigned int)v);
 	}
@@ -234,6 +245,11 @@ static void sep(struct strbuf *out)
 
 void nfr_rule_render(const struct nfr_rule *r, struct strbuf *out)
 {
+	nfr_rule_render_fam(r, NFR_INET, out);
+}
+
+void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct strbuf *out)
+{
 	size_t start = out->len;
 
 	if (r->foreign) {
@@ -264,6 +280,11 @@ void nfr_rule_render(const struct nfr_rule *r, struct strbuf *out)
 	}
 	if (r->key) {
 		sep(out);
+		/* nft's own dependency for a bare `icmp type` in the bridge family is the ether type
+		 * in the link header, which reads a VLAN tag's type instead; the compiler writes
+		 * `meta protocol`, as for addresses, and says so. */
+		if (f == NFR_BRIDGE && (r->key == NK_ICMP_TYPE || r->key == NK_ICMPV6_TYPE))
+			sb_add(out, r->key == NK_ICMP_TYPE ? "meta protocol ip " : "meta protocol ip6 ");
 		sb_addf(out, "%s ", key_expr(r->key));
 		if (r->set)
 			sb_addf(out, "%s@%s", r->vmap ? "vmap " : "", r->set);
@@ -352,11 +373,24 @@ void nfr_set_render(const struct nfr_set *s, const char *indent, struct strbuf *
 
 void nfr_chain_body(const struct nfr_chain *c, struct strbuf *out)
 {
-	static const char *const hooks[] = {"", "forward", "input", "output"};
+	nfr_chain_body_fam(c, NFR_INET, out);
+}
+
+void nfr_chain_body_fam(const struct nfr_chain *c, enum nfr_family f, struct strbuf *out)
+{
+	static const char *const hooks[] = {"", "forward", "input", "output", "forward"};
 
 	if (c->foreign)
 		sb_addf(out, "# not written by wardwall: %s\n", c->foreign);
-	if (c->hook) {
+	if (c->hook == NH_BR_FORWARD) {
+		/* The bridge family's "filter" is -200. */
+		sb_add(out, "type filter hook forward priority ");
+		if (c->prio == -200)
+			sb_add(out, "filter");
+		else
+			sb_addf(out, "filter %c %d", c->prio < -200 ? '-' : '+', abs(c->prio + 200));
+		sb_add(out, "; policy accept;\n");
+	} else if (c->hook) {
 		sb_addf(out, "type filter hook %s priority ", hooks[c->hook]);
 		if (c->prio == 0)
 			sb_add(out, "filter");
@@ -365,17 +399,18 @@ void nfr_chain_body(const struct nfr_chain *c, struct strbuf *out)
 		sb_add(out, "; policy accept;\n");
 	}
 	for (size_t i = 0; i < c->nrules; i++) {
-		nfr_rule_render(&c->rules[i], out);
+		nfr_rule_render_fam(&c->rules[i], f, out);
 		sb_add(out, "\n");
 	}
 }
 
-void nfr_chain_render(const struct nfr_chain *c, const char *indent, struct strbuf *out)
+void nfr_chain_render(const struct nfr_chain *c, enum nfr_family f, const char *indent,
+		      struct strbuf *out)
 {
 	struct strbuf body = {0};
 	char *in2 = xstrdup_printf("%s\t", indent);
 
-	nfr_chain_body(c, &body);
+	nfr_chain_body_fam(c, f, &body);
 	sb_addf(out, "%schain %s {\n", indent, c->name);
 	indented(sb_str(&body), in2 ? in2 : "\t", out);
 	sb_addf(out, "%s}\n", indent);
@@ -385,7 +420,7 @@ void nfr_chain_render(const struct nfr_chain *c, const char *indent, struct strb
 
 void nfr_table_render(const struct nfr_table *t, struct strbuf *out)
 {
-	sb_add(out, "table inet " WW_NFT_TABLE " {\n");
+	sb_addf(out, "table %s " WW_NFT_TABLE " {\n", nfr_family_str(t->family));
 	if (t->comment)
 		sb_addf(out, "\tcomment \"%s\"\n", t->comment);
 	for (size_t i = 0; i < t->ncounters; i++)
@@ -397,6 +432,6 @@ void nfr_table_render(const struct nfr_table *t, struct strbuf *out)
 	for (size_t i = 0; i < t->nsets; i++)
 		nfr_set_render(&t->sets[i], "\t", out);
 	for (size_t i = 0; i < t->nchains; i++)
-		nfr_chain_render(&t->chains[i], "\t", out);
+		nfr_chain_render(&t->chains[i], t->family, "\t", out);
 	sb_add(out, "}\n");
 }

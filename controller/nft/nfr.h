@@ -36,7 +36,18 @@ enum nfr_key {
 	NK_ICMPV6_TYPE,
 	NK_L4PROTO,
 	NK_IFNAME,
+	NK_PROTOCOL, /* meta protocol: the frame's ether type (bridge family) */
 };
+
+/* The table's family: `table inet wardwall` (gateway and host mode) or `table bridge wardwall`
+ * (bridge mode). Address and ICMP matches load their dependency differently in each: `meta
+ * nfproto` in inet, `meta protocol` (the ether type) in bridge. */
+enum nfr_family { NFR_INET, NFR_BRIDGE };
+/* "inet", "bridge" */
+const char *nfr_family_str(enum nfr_family f);
+/* The ether types of IPv4 and IPv6, as NK_PROTOCOL compares them. */
+#define NFR_ETH_IP  0x0800u
+#define NFR_ETH_IP6 0x86ddu
 
 enum nfr_vkind { NV_NONE, NV_ACCEPT, NV_DROP, NV_RETURN, NV_JUMP, NV_GOTO };
 
@@ -89,7 +100,9 @@ struct nfr_set {
 	char *foreign; /* read back: a set wardwall does not write */
 };
 
-enum nfr_hook { NH_NONE, NH_FORWARD, NH_INPUT, NH_OUTPUT };
+/* NH_BR_FORWARD: the bridge family's forward hook (frames a bridge forwards between its ports),
+ * at the bridge filter priority (-200), rendered "priority filter". */
+enum nfr_hook { NH_NONE, NH_FORWARD, NH_INPUT, NH_OUTPUT, NH_BR_FORWARD };
 
 struct nfr_chain {
 	char *name;
@@ -121,6 +134,9 @@ struct nfr_table {
 	struct nfr_chain *chains;
 	size_t nchains, chcap;
 	char *comment;
+	enum nfr_family family;
+	/* Read back: a wardwall table of the other family exists too (drift; apply deletes it). */
+	bool other_family;
 };
 
 void nfr_table_free(struct nfr_table *t);
@@ -137,12 +153,16 @@ struct nfr_counter *nfr_counter_find(const struct nfr_table *t, const char *name
 
 /* nft syntax, as `nft list` prints it; render of a whole table loads with `nft -f`. */
 void nfr_rule_render(const struct nfr_rule *r, struct strbuf *out);
+/* As in a table of family f (bridge: ICMP matches carry their `meta protocol` dependency). */
+void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct strbuf *out);
 void nfr_set_render(const struct nfr_set *s, const char *indent, struct strbuf *out);
-void nfr_chain_render(const struct nfr_chain *c, const char *indent, struct strbuf *out);
+void nfr_chain_render(const struct nfr_chain *c, enum nfr_family f, const char *indent,
+		      struct strbuf *out);
 void nfr_table_render(const struct nfr_table *t, struct strbuf *out);
 /* The body of a set or chain (no name): what content-addressed names hash. */
 void nfr_set_body(const struct nfr_set *s, struct strbuf *out);
 void nfr_chain_body(const struct nfr_chain *c, struct strbuf *out);
+void nfr_chain_body_fam(const struct nfr_chain *c, enum nfr_family f, struct strbuf *out);
 
 /* nft's name of a key's type ("ipv4_addr"): sets only have a type, not a direction. */
 const char *nfr_key_type(enum nfr_key k);

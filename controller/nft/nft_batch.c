@@ -46,6 +46,7 @@ struct ww_nft_batch {
 	size_t nmsgs, cap;
 	struct strbuf descs;
 	struct nlmsghdr *last; /* the last object message: it carries the ack request */
+	enum nfr_family family; /* of the table the next messages are about */
 	int err;
 };
 
@@ -94,6 +95,16 @@ void ww_nft_batch_free(struct ww_nft_batch *b)
 	free(b);
 }
 
+void ww_nft_batch_family(struct ww_nft_batch *b, enum nfr_family f)
+{
+	b->family = f;
+}
+
+static uint16_t nfproto(enum nfr_family f)
+{
+	return f == NFR_BRIDGE ? NFPROTO_BRIDGE : NFPROTO_INET;
+}
+
 size_t ww_nft_batch_count(const struct ww_nft_batch *b)
 {
 	return b->nmsgs;
@@ -102,7 +113,8 @@ size_t ww_nft_batch_count(const struct ww_nft_batch *b)
 /* Starts a message; the caller fills its payload and calls msg_end. */
 static struct nlmsghdr *msg_start(struct ww_nft_batch *b, uint16_t type, uint16_t flags)
 {
-	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type, NFPROTO_INET,
+	/* The family is the header's: libnftnl leaves the objects' own family attribute out. */
+	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type, nfproto(b->family),
 				     flags | NLM_F_REQUEST, ++b->seq);
 }
 
@@ -145,7 +157,8 @@ int ww_nft_add_table(struct ww_nft_batch *b, const char *comment)
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
 	nftnl_udata_buf_free(ud);
-	return msg_end(b, nlh, "table inet " WW_NFT_TABLE);
+	return msg_end(b, nlh, b->family == NFR_BRIDGE ? "table bridge " WW_NFT_TABLE
+						       : "table inet " WW_NFT_TABLE);
 }
 
 int ww_nft_del_table(struct ww_nft_batch *b)
@@ -160,7 +173,8 @@ int ww_nft_del_table(struct ww_nft_batch *b)
 	nlh = msg_start(b, NFT_MSG_DELTABLE, 0);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	return msg_end(b, nlh, "table inet " WW_NFT_TABLE);
+	return msg_end(b, nlh, b->family == NFR_BRIDGE ? "table bridge " WW_NFT_TABLE
+						       : "table inet " WW_NFT_TABLE);
 }
 
 static struct nftnl_obj *obj_new(uint32_t type, const char *name)
@@ -462,7 +476,8 @@ int ww_nft_add_chain(struct ww_nft_batch *b, const struct nfr_chain *x, const ch
 {
 	static const uint32_t hooks[] = {[NH_FORWARD] = NF_INET_FORWARD,
 					 [NH_INPUT] = NF_INET_LOCAL_IN,
-					 [NH_OUTPUT] = NF_INET_LOCAL_OUT};
+					 [NH_OUTPUT] = NF_INET_LOCAL_OUT,
+					 [NH_BR_FORWARD] = 2 /* NF_BR_FORWARD */};
 	struct nftnl_chain *c = chain_new(x->name);
 	struct nlmsghdr *nlh;
 
@@ -575,17 +590,30 @@ static bool lookup(struct nftnl_rule *r, const char *set, bool vmap, bool inv)
 	return true;
 }
 
-static bool load_key(struct nftnl_rule *r, enum nfr_key k)
+/* The network protocol a match depends on: `meta nfproto` in inet, the frame's ether type
+ * (`meta protocol`) in the bridge family, where every frame reaches the hook. */
+static bool l3_dep(struct nftnl_rule *r, enum nfr_family f, bool v6)
+{
+	if (f == NFR_BRIDGE) {
+		uint8_t et[2] = {v6 ? 0x86 : 0x08, v6 ? 0xdd : 0x00};
+		return meta(r, NFT_META_PROTOCOL) && cmp(r, NFT_CMP_EQ, et, 2);
+	}
+	return meta(r, NFT_META_NFPROTO) && cmp_u8(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+}
+
+static bool load_key(struct nftnl_rule *r, enum nfr_key k, enum nfr_family f)
 {
 	switch (k) {
 	case NK_SADDR4:
 	case NK_DADDR4:
-		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV4) &&
+		return l3_dep(r, f, false) &&
 		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, k == NK_SADDR4 ? 12 : 16, 4);
 	case NK_SADDR6:
 	case NK_DADDR6:
-		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV6) &&
+		return l3_dep(r, f, true) &&
 		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, k == NK_SADDR6 ? 8 : 24, 16);
+	case NK_PROTOCOL:
+		return meta(r, NFT_META_PROTOCOL);
 	case NK_TCP_DPORT:
 	case NK_UDP_DPORT:
 	case NK_SCTP_DPORT:
@@ -594,9 +622,7 @@ static bool load_key(struct nftnl_rule *r, enum nfr_key k)
 		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
 	case NK_ICMP_TYPE:
 	case NK_ICMPV6_TYPE:
-		return meta(r, NFT_META_NFPROTO) &&
-		       cmp_u8(r, k == NK_ICMP_TYPE ? NFPROTO_IPV4 : NFPROTO_IPV6) &&
-		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, k == NK_ICMP_TYPE ? 1 : 58) &&
+		return l3_dep(r, f, k == NK_ICMPV6_TYPE) && meta(r, NFT_META_L4PROTO) && cmp_u8(r, k == NK_ICMP_TYPE ? 1 : 58) &&
 		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
 	case NK_L4PROTO:
 		return meta(r, NFT_META_L4PROTO);
@@ -644,7 +670,7 @@ static bool ifname_eq(struct nftnl_rule *r, uint32_t key, const char *name)
 	return meta(r, key) && cmp(r, NFT_CMP_EQ, buf, sizeof(buf));
 }
 
-static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x)
+static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x, enum nfr_family f)
 {
 	static const int codes[] = {[NV_ACCEPT] = NF_ACCEPT, [NV_DROP] = NF_DROP,
 				    [NV_RETURN] = NFT_RETURN, [NV_JUMP] = NFT_JUMP,
@@ -678,7 +704,7 @@ static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x)
 	if (x->key) {
 		uint8_t lo[16], hi[16];
 		unsigned int len = nfr_key_len(x->key);
-		if (!load_key(r, x->key))
+		if (!load_key(r, x->key, f))
 			return false;
 		key_bytes(x->key, x->lo, lo);
 		key_bytes(x->key, x->hi, hi);
@@ -724,7 +750,7 @@ int ww_nft_add_rules(struct ww_nft_batch *b, const struct nfr_chain *x, const ch
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, WW_NFT_TABLE);
 		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, x->name);
 		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-		if (x->rules[i].foreign || !linearize(r, &x->rules[i])) {
+		if (x->rules[i].foreign || !linearize(r, &x->rules[i], b->family)) {
 			nftnl_rule_free(r);
 			return x->rules[i].foreign ? -EINVAL : -ENOMEM;
 		}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "decision.h"
+#include "nft_bridge.h"
 
 /* Up to this many keys a pair chain compares directly; beyond, it looks them up in a map. */
 #define INLINE_MAX 8
@@ -619,7 +620,10 @@ int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out)
 		add_set(&c, &s);
 	}
 	classify_chain(&c);
-	if (p->enf.mode == WW_GATEWAY) {
+	if (p->enf.mode == WW_BRIDGE) {
+		if (!c.err)
+			c.err = ww_nft_bridge_entry(p, c.t);
+	} else if (p->enf.mode == WW_GATEWAY) {
 		base_chain(&c, "gw_forward", NH_FORWARD);
 	} else {
 		base_chain(&c, "host_input", NH_INPUT);

@@ -15,6 +15,7 @@
 
 struct rctx {
 	struct nfr_table *t;
+	enum nfr_family family; /* of the table read: chains and expressions are decoded for it */
 	struct strbuf *raw; /* raw dump mode */
 	bool found;
 	int err;

@@ -146,6 +146,11 @@ int ww_nft_diff(const struct nfr_table *live, const struct nfr_table *want, stru
 		err = push(d, WW_ADD, WW_OBJ_TABLE, WW_NFT_TABLE);
 		live = &empty;
 	}
+	/* A change of mode between bridge and the others moves the policy to the other family's
+	 * table: the old one is deleted and the new one created in the same transaction. A
+	 * wardwall table in each family is drift of its own, cleared the same way. */
+	if (live != &empty && (live->family != want->family || live->other_family))
+		d->replace = true;
 	if (!err)
 		err = walk(live->counters, live->ncounters, want->counters, want->ncounters,
 			   sizeof(*want->counters), on_counter, d);
@@ -237,13 +242,27 @@ static const char *what(const struct nfr_table *t, enum ww_objkind kind, const c
 	return sb_str(sb);
 }
 
+int ww_nft_del_tables(struct ww_nft_batch *b, const struct nfr_table *live)
+{
+	int err;
+
+	ww_nft_batch_family(b, live->family);
+	err = ww_nft_del_table(b);
+	if (!err && live->other_family) {
+		ww_nft_batch_family(b, live->family == NFR_INET ? NFR_BRIDGE : NFR_INET);
+		err = ww_nft_del_table(b);
+	}
+	return err;
+}
+
 static int full(const struct nfr_table *live, const struct nfr_table *want, struct ww_nft_batch *b)
 {
 	struct strbuf w = {0};
 	int err = 0;
 
 	if (live)
-		err = ww_nft_del_table(b);
+		err = ww_nft_del_tables(b, live);
+	ww_nft_batch_family(b, want->family);
 	if (!err)
 		err = ww_nft_add_table(b, want->comment);
 	for (size_t i = 0; i < want->ncounters && !err; i++)
@@ -346,6 +365,7 @@ int ww_nft_diff_batch(const struct nfr_table *live, const struct nfr_table *want
 
 	if (d->replace || !live)
 		return full(live, want, b);
+	ww_nft_batch_family(b, want->family);
 	for (enum step s = 0; s < NSTEPS && !err; s++)
 		for (size_t i = 0; i < d->n && !err; i++)
 			if (d->v[i].op == step_of[s].op && d->v[i].kind == step_of[s].kind)

@@ -39,6 +39,10 @@ size_t ww_nft_diff_count(const struct ww_nft_diff *d, enum ww_op op, enum ww_obj
 int ww_nft_diff_batch(const struct nfr_table *live, const struct nfr_table *want,
 		      const struct ww_nft_diff *d, struct ww_nft_batch *b);
 
+/* Appends the deletion of the live table, and of the other family's when live says there is
+ * one. Returns 0 or -ENOMEM. */
+int ww_nft_del_tables(struct ww_nft_batch *b, const struct nfr_table *live);
+
 /* "chain dec-1a2b (flows a, b)": what an object is, in policy terms where possible. */
 void ww_nft_describe(const struct nfr_table *t, enum ww_objkind kind, const char *name,
 		     struct strbuf *out);

@@ -23,7 +23,8 @@ void ww_nft_close(struct ww_nft *n);
 int ww_nft_genid(struct ww_nft *n, uint32_t *genid);
 
 /*
- * Reads `table inet wardwall`: *out is NULL when there is no such table. *genid is the generation
+ * Reads wardwall's table, `table inet wardwall` or `table bridge wardwall` (its family in
+ * (*out)->family; with both, the inet one, and other_family set): *out is NULL when there is none. *genid is the generation
  * the whole read belongs to (the read is retried if the ruleset changes while it runs).
  * Counters carry their values. Returns 0 or -errno (message in err).
  */
@@ -45,6 +46,9 @@ struct ww_nft_batch;
 int ww_nft_batch_new(struct ww_nft_batch **out, uint32_t genid);
 void ww_nft_batch_free(struct ww_nft_batch *b);
 size_t ww_nft_batch_count(const struct ww_nft_batch *b);
+/* The family of the table the messages appended from now on are about (a new batch: inet).
+ * A change of mode deletes the table of one family and creates the other's in one batch. */
+void ww_nft_batch_family(struct ww_nft_batch *b, enum nfr_family f);
 
 /* Each call appends messages and returns 0 or -ENOMEM. `what` names the object for errors. */
 int ww_nft_add_table(struct ww_nft_batch *b, const char *comment);

@@ -31,6 +31,11 @@ static char *xdup(struct rctx *c, const char *s)
 	return r;
 }
 
+static uint16_t nfproto(enum nfr_family f)
+{
+	return f == NFR_BRIDGE ? NFPROTO_BRIDGE : NFPROTO_INET;
+}
+
 /* ---- table, chains, objects ---- */
 
 int ww_nftd_table_cb(const struct nlmsghdr *nlh, void *data)
@@ -55,8 +60,10 @@ int ww_nftd_table_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static enum nfr_hook hook_of(uint32_t h)
+static enum nfr_hook hook_of(enum nfr_family f, uint32_t h)
 {
+	if (f == NFR_BRIDGE)
+		return h == 2 /* NF_BR_FORWARD */ ? NH_BR_FORWARD : NH_NONE;
 	switch (h) {
 	case NF_INET_FORWARD:
 		return NH_FORWARD;
@@ -79,12 +86,13 @@ int ww_nftd_chain_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	if (nftnl_chain_nlmsg_parse(nlh, ch) < 0 ||
 	    strcmp(nftnl_chain_get_str(ch, NFTNL_CHAIN_TABLE), WW_NFT_TABLE) ||
-	    nftnl_chain_get_u32(ch, NFTNL_CHAIN_FAMILY) != NFPROTO_INET)
+	    nftnl_chain_get_u32(ch, NFTNL_CHAIN_FAMILY) !=
+		    (c->family == NFR_BRIDGE ? NFPROTO_BRIDGE : NFPROTO_INET))
 		goto out;
 	x.name = xdup(c, nftnl_chain_get_str(ch, NFTNL_CHAIN_NAME));
 	if (nftnl_chain_is_set(ch, NFTNL_CHAIN_HOOKNUM)) {
 		const char *type = nftnl_chain_get_str(ch, NFTNL_CHAIN_TYPE);
-		x.hook = hook_of(nftnl_chain_get_u32(ch, NFTNL_CHAIN_HOOKNUM));
+		x.hook = hook_of(c->family, nftnl_chain_get_u32(ch, NFTNL_CHAIN_HOOKNUM));
 		x.prio = (int)nftnl_chain_get_s32(ch, NFTNL_CHAIN_PRIO);
 		if (!x.hook || !type || strcmp(type, "filter") ||
 		    nftnl_chain_get_u32(ch, NFTNL_CHAIN_POLICY) != NF_ACCEPT) {
@@ -186,8 +194,20 @@ static bool payload(struct nftnl_expr *e, uint32_t base, uint32_t off, uint32_t 
 	       nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG) == NFT_REG_1;
 }
 
+/* `meta protocol` == the ether type of IPv4 or IPv6 (the bridge family's dependency). */
+static bool cmp_ethertype(struct nftnl_expr *e, bool v6)
+{
+	uint32_t len;
+	const uint8_t *d;
+
+	if (!is(e, "cmp") || nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP) != NFT_CMP_EQ)
+		return false;
+	d = data_of(e, NFTNL_EXPR_CMP_DATA, &len);
+	return d && len == 2 && d[0] == (v6 ? 0x86 : 0x08) && d[1] == (v6 ? 0xdd : 0x00);
+}
+
 /* The loader sequences of each key, as nft writes them. Returns how many expressions matched. */
-static size_t match_key(struct nftnl_expr **x, size_t n, enum nfr_key *key)
+static size_t match_key(enum nfr_family fam, struct nftnl_expr **x, size_t n, enum nfr_key *key)
 {
 	struct nftnl_expr *e0 = n > 0 ? x[0] : NULL, *e1 = n > 1 ? x[1] : NULL,
 			  *e2 = n > 2 ? x[2] : NULL, *e3 = n > 3 ? x[3] : NULL,
@@ -205,7 +225,29 @@ static size_t match_key(struct nftnl_expr **x, size_t n, enum nfr_key *key)
 		uint8_t proto;
 	} ports[] = {{NK_TCP_DPORT, 6}, {NK_UDP_DPORT, 17}, {NK_SCTP_DPORT, 132}};
 
-	if (meta_load(e0, NFT_META_NFPROTO)) {
+	/* In the bridge family the same shapes depend on the ether type, and a bare `meta
+	 * protocol` compare is a match of its own (the base chain's). */
+	if (fam == NFR_BRIDGE && meta_load(e0, NFT_META_PROTOCOL)) {
+		for (size_t i = 0; i < ARRAY_SIZE(addrs); i++)
+			if (cmp_ethertype(e1, addrs[i].nfproto == NFPROTO_IPV6) &&
+			    payload(e2, NFT_PAYLOAD_NETWORK_HEADER, addrs[i].off, addrs[i].len)) {
+				*key = addrs[i].key;
+				return 3;
+			}
+		if (meta_load(e2, NFT_META_L4PROTO) && payload(e4, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1)) {
+			if (cmp_ethertype(e1, false) && cmp_u8(e3, NFT_CMP_EQ, 1)) {
+				*key = NK_ICMP_TYPE;
+				return 5;
+			}
+			if (cmp_ethertype(e1, true) && cmp_u8(e3, NFT_CMP_EQ, 58)) {
+				*key = NK_ICMPV6_TYPE;
+				return 5;
+			}
+		}
+		*key = NK_PROTOCOL;
+		return 1;
+	}
+	if (fam == NFR_INET && meta_load(e0, NFT_META_NFPROTO)) {
 		for (size_t i = 0; i < ARRAY_SIZE(addrs); i++)
 			if (cmp_u8(e1, NFT_CMP_EQ, addrs[i].nfproto) &&
 			    payload(e2, NFT_PAYLOAD_NETWORK_HEADER, addrs[i].off, addrs[i].len)) {
@@ -344,7 +386,7 @@ static bool verdict_of(uint32_t code, const char *chain, struct nfr_verdict *v)
 }
 
 /* Fills r from the expressions; false if they are not a shape wardwall writes. */
-static bool delinearize(struct nftnl_expr **x, size_t n, struct nfr_rule *r)
+static bool delinearize(enum nfr_family fam, struct nftnl_expr **x, size_t n, struct nfr_rule *r)
 {
 	size_t i = 0, k;
 	uint32_t len;
@@ -371,7 +413,7 @@ static bool delinearize(struct nftnl_expr **x, size_t n, struct nfr_rule *r)
 		i += 2;
 	if (ifname_cmp(x + i, n - i, NFT_META_OIFNAME, &r->oifname))
 		i += 2;
-	if ((k = match_key(x + i, n - i, &r->key))) {
+	if ((k = match_key(fam, x + i, n - i, &r->key))) {
 		i += k;
 		if (i < n && is(x[i], "lookup") &&
 		    nftnl_expr_get_u32(x[i], NFTNL_EXPR_LOOKUP_SREG) == NFT_REG_1 &&
@@ -469,7 +511,7 @@ int ww_nftd_rule_cb(const struct nlmsghdr *nlh, void *data)
 	if (!ch)
 		goto out; /* a chain created after our chain dump: the genid check retries */
 	nftnl_expr_foreach(nr, collect_expr, &x);
-	if (nftnl_rule_is_set(nr, NFTNL_RULE_USERDATA) || !delinearize(x.v, x.n, &r)) {
+	if (nftnl_rule_is_set(nr, NFTNL_RULE_USERDATA) || !delinearize(c->family, x.v, x.n, &r)) {
 		nfr_rule_clear(&r);
 		r.foreign = foreign_text(x.v, x.n);
 		if (!r.foreign)
@@ -669,7 +711,7 @@ static int read_elems(struct ww_nft *n, struct rctx *c, struct nfr_set *set)
 		return -ENOMEM;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, WW_NFT_TABLE);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set->name);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, ++n->seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nfproto(c->family), NLM_F_DUMP, ++n->seq);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	err = ww_nft_talk(n, nlh, elems_cb, &ec);
@@ -686,7 +728,7 @@ static int dump(struct ww_nft *n, struct rctx *c, uint16_t type, mnl_cb_t cb)
 	uint16_t flags = type == NFT_MSG_GETTABLE ? NLM_F_ACK : NLM_F_DUMP;
 	int err;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, ++n->seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, type, nfproto(c->family), flags, ++n->seq);
 	switch (type) {
 	case NFT_MSG_GETTABLE:
 		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, WW_NFT_TABLE);
@@ -715,22 +757,50 @@ static int read_rules(struct ww_nft *n, struct rctx *c, const char *chain)
 	struct nlmsghdr *nlh;
 	int err;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, ++n->seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, nfproto(c->family), NLM_F_DUMP,
+				    ++n->seq);
 	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, WW_NFT_TABLE);
 	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
 	err = ww_nft_talk(n, nlh, ww_nftd_rule_cb, c);
 	return err ? err : c->err;
 }
 
+/* Whether wardwall has a table of family f. */
+static int table_exists(struct ww_nft *n, enum nfr_family f, bool *found)
+{
+	struct rctx c = {.family = f};
+	int err;
+
+	c.t = calloc(1, sizeof(*c.t));
+	if (!c.t)
+		return -ENOMEM;
+	err = dump(n, &c, NFT_MSG_GETTABLE, ww_nftd_table_cb);
+	nfr_table_free(c.t);
+	*found = !err && c.found;
+	return err == -ENOENT ? 0 : err;
+}
+
 static int read_once(struct ww_nft *n, struct rctx *c)
 {
 	int err;
 
-	err = dump(n, c, NFT_MSG_GETTABLE, ww_nftd_table_cb);
-	if (err == -ENOENT)
-		return 0;
+	/* One mode, one table: inet (gateway, host) or bridge. Both at once is drift. */
+	for (int f = NFR_INET; f <= NFR_BRIDGE; f++) {
+		c->family = (enum nfr_family)f;
+		err = dump(n, c, NFT_MSG_GETTABLE, ww_nftd_table_cb);
+		if (err == -ENOENT)
+			err = 0;
+		if (err || c->found)
+			break;
+	}
 	if (err || !c->found)
 		return err;
+	c->t->family = c->family;
+	if (c->family == NFR_INET) {
+		err = table_exists(n, NFR_BRIDGE, &c->t->other_family);
+		if (err)
+			return err;
+	}
 	err = dump(n, c, NFT_MSG_GETCHAIN, ww_nftd_chain_cb);
 	if (!err)
 		err = dump(n, c, NFT_MSG_GETOBJ, ww_nftd_obj_cb);
@@ -763,7 +833,7 @@ int ww_nft_read(struct ww_nft *n, struct nfr_table **out, uint32_t *genid, struc
 			e = ww_nft_genid(n, &g1);
 		if (e) {
 			nfr_table_free(c.t);
-			sb_addf(err, "reading table inet %s: %s", WW_NFT_TABLE, strerror(-e));
+			sb_addf(err, "reading wardwall's table (%s): %s", WW_NFT_TABLE, strerror(-e));
 			return e;
 		}
 		if (g0 != g1) {
@@ -778,7 +848,7 @@ int ww_nft_read(struct ww_nft *n, struct nfr_table **out, uint32_t *genid, struc
 		*genid = g0;
 		return 0;
 	}
-	sb_addf(err, "reading table inet %s: the ruleset kept changing", WW_NFT_TABLE);
+	sb_addf(err, "reading wardwall's table (%s): the ruleset kept changing", WW_NFT_TABLE);
 	return -EAGAIN;
 }
 
@@ -804,7 +874,7 @@ static int counters_chunk(struct ww_nft *n, struct rctx *c, const struct nfr_tab
 			free(req);
 			return -E2BIG;
 		}
-		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(req + len, NFT_MSG_GETOBJ, NFPROTO_INET,
+		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(req + len, NFT_MSG_GETOBJ, nfproto(c->family),
 							     0, ++n->seq);
 		mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, WW_NFT_TABLE);
 		mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, names->counters[i].name);
@@ -841,12 +911,13 @@ static int counters_chunk(struct ww_nft *n, struct rctx *c, const struct nfr_tab
 int ww_nft_read_counters(struct ww_nft *n, const struct nfr_table *names, struct nfr_table **out,
 			 struct strbuf *err)
 {
-	struct rctx c = {0};
+	struct rctx c = {.family = names ? names->family : NFR_INET};
 	int e = 0;
 
 	c.t = calloc(1, sizeof(*c.t));
 	if (!c.t)
 		return -ENOMEM;
+	c.t->family = c.family;
 	set_sockbuf(mnl_socket_get_fd(n->nl), SO_RCVBUF, SO_RCVBUFFORCE, 4u << 20);
 	for (size_t i = 0; names && i < names->ncounters && !e; i += COUNTER_CHUNK) {
 		size_t k = names->ncounters - i < COUNTER_CHUNK ? names->ncounters - i : COUNTER_CHUNK;
@@ -854,7 +925,8 @@ int ww_nft_read_counters(struct ww_nft *n, const struct nfr_table *names, struct
 	}
 	if (e) {
 		nfr_table_free(c.t);
-		sb_addf(err, "reading the counters of table inet %s: %s", WW_NFT_TABLE, strerror(-e));
+		sb_addf(err, "reading the counters of table %s %s: %s", nfr_family_str(c.family),
+			WW_NFT_TABLE, strerror(-e));
 		return e;
 	}
 	nfr_table_sort(c.t);

@@ -200,6 +200,21 @@ static int facts_of_source(const struct nfr_table *t, const struct nfr_chain *fr
 	return err;
 }
 
+const char *ww_rb_mode(const struct ww_readback *rb)
+{
+	switch (rb->hook) {
+	case NH_FORWARD:
+		return "gateway";
+	case NH_INPUT:
+	case NH_OUTPUT:
+		return "host";
+	case NH_BR_FORWARD:
+		return "bridge";
+	default:
+		return NULL;
+	}
+}
+
 int ww_readback(const struct nfr_table *t, struct ww_readback *rb)
 {
 	const struct nfr_chain *cl = nfr_chain_find(t, "classify");

@@ -54,11 +54,14 @@ struct ww_readback {
 	size_t nfacts, fcap;
 	struct ww_rb_default *defaults;
 	size_t ndefaults, dcap;
-	enum nfr_hook hook; /* NH_FORWARD: gateway; NH_INPUT: host */
-	char **ifaces;      /* gateway mode: the interfaces filtered */
+	enum nfr_hook hook; /* NH_FORWARD: gateway; NH_INPUT, NH_OUTPUT: host; NH_BR_FORWARD: bridge */
+	char **ifaces;      /* gateway and bridge mode: the interfaces (bridge ports) filtered */
 	size_t nifaces;
 	size_t unexplained; /* rules and elements that fit no shape wardwall writes */
 };
+
+/* "gateway", "host" or "bridge", from the base chains read back; NULL when there are none. */
+const char *ww_rb_mode(const struct ww_readback *rb);
 
 /* Decodes t (read back from the kernel). Returns 0 or -ENOMEM. */
 int ww_readback(const struct nfr_table *t, struct ww_readback *rb);

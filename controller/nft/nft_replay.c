@@ -533,17 +533,26 @@ static int rp_message(struct replay *r, const struct nlmsghdr *nlh)
 	if (type >> 8 != NFNL_SUBSYS_NFTABLES)
 		return rp_fail(r, -EINVAL, "a message of another subsystem%s", "");
 	type &= 0xff;
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	enum nfr_family fam = g->nfgen_family == NFPROTO_BRIDGE ? NFR_BRIDGE : NFR_INET;
+	if (g->nfgen_family != NFPROTO_BRIDGE && g->nfgen_family != NFPROTO_INET)
+		return rp_fail(r, -EINVAL, "a message for a family other than inet and bridge%s",
+			       "");
 	if (type == NFT_MSG_NEWTABLE) {
+		if (r->c.t && r->c.t->family != fam)
+			return rp_fail(r, -EINVAL, "a second table, of family %s",
+				       nfr_family_str(fam));
 		if (!r->c.t && !(r->c.t = calloc(1, sizeof(*r->c.t))))
 			return -ENOMEM;
+		r->c.t->family = r->c.family = fam;
 		free(r->c.t->comment);
 		r->c.t->comment = NULL;
 		r->c.found = false;
 		ww_nftd_table_cb(nlh, &r->c);
 		return r->c.found ? 0 : rp_fail(r, -EINVAL, "a table other than %s", WW_NFT_TABLE);
 	}
-	if (!r->c.t)
-		return rp_fail(r, -ENOENT, "table %s does not exist", WW_NFT_TABLE);
+	if (!r->c.t || r->c.t->family != fam)
+		return rp_fail(r, -ENOENT, "table %s wardwall does not exist", nfr_family_str(fam));
 	switch (type) {
 	case NFT_MSG_DELTABLE:
 		nfr_table_free(r->c.t);
@@ -577,7 +586,7 @@ static int rp_message(struct replay *r, const struct nlmsghdr *nlh)
 
 int ww_nft_batch_replay(struct nfr_table **t, const void *buf, size_t len, struct strbuf *err)
 {
-	struct replay r = {.c = {.t = *t}, .err = err};
+	struct replay r = {.c = {.t = *t, .family = *t ? (*t)->family : NFR_INET}, .err = err};
 	const struct nlmsghdr *nlh = buf;
 	int left = (int)len, e = 0;
 

@@ -213,6 +213,8 @@ enum ww_log ww_flow_log(const struct ww_policy *p, const struct ww_flow *f)
 	return f->log >= 0 ? (enum ww_log)f->log : p->defaults.log;
 }
 
+const char *const ww_hookmode_names[3] = {"gateway", "host", "bridge"};
+
 const char *ww_action_str(enum ww_action a)
 {
 	return a == WW_ALLOW ? "allow" : "deny";

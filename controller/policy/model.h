@@ -26,7 +26,9 @@ enum ww_action { WW_ALLOW, WW_DENY };
 enum ww_mode { WW_ENFORCE, WW_MONITOR };
 enum ww_crit { WW_CRIT_UNSET, WW_CRIT_LOW, WW_CRIT_MEDIUM, WW_CRIT_HIGH, WW_CRIT_LIFE };
 enum ww_log { WW_LOG_NONE, WW_LOG_DENY, WW_LOG_ALL };
-enum ww_hookmode { WW_GATEWAY, WW_HOST };
+enum ww_hookmode { WW_GATEWAY, WW_HOST, WW_BRIDGE };
+/* "gateway", "host", "bridge" */
+extern const char *const ww_hookmode_names[3];
 enum ww_xdp_mode { WW_XDP_OFF, WW_XDP_NATIVE, WW_XDP_GENERIC };
 
 /* Protocol numbers the language names; any other is written as a number. */

@@ -168,7 +168,6 @@ static void parse_zones(struct gctx *c, struct ww_gateway *g, const cJSON *j, co
 static void parse_gateway(struct gctx *c, struct ww_gateway *g, const cJSON *j)
 {
 	static const char *const known[] = {"mode", "interfaces", "zones", "xdp", "description"};
-	static const char *const hookmodes[] = {"gateway", "host"};
 	static const char *const xdps[] = {"off", "native", "generic"};
 	const cJSON *m;
 	int v;
@@ -200,7 +199,7 @@ static void parse_gateway(struct gctx *c, struct ww_gateway *g, const cJSON *j)
 		}
 	}
 	char *mp = kp(c, g->ptr, "mode");
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "mode")) && keyword(c, m, mp, hookmodes, 2, &v))
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "mode")) && keyword(c, m, mp, ww_hookmode_names, 3, &v))
 		g->mode = (enum ww_hookmode)v;
 	free(mp);
 	mp = kp(c, g->ptr, "xdp");
@@ -223,6 +222,14 @@ static void parse_gateway(struct gctx *c, struct ww_gateway *g, const cJSON *j)
 		ww_err(c->d, "missing-field", g->ptr,
 		       "missing \"zones\": the zones this gateway serves");
 	free(mp);
+	if (g->mode == WW_BRIDGE && g->nifaces == 0) {
+		mp = kp(c, g->ptr, cJSON_GetObjectItemCaseSensitive(j, "interfaces") ? "interfaces"
+										      : "mode");
+		ww_err(c->d, "bridge-needs-ports", mp,
+		       "bridge mode filters the frames a bridge forwards between the ports named in "
+		       "\"interfaces\": list them");
+		free(mp);
+	}
 	if (g->xdp != WW_XDP_OFF && g->nifaces == 0) {
 		mp = kp(c, g->ptr, "xdp");
 		ww_err(c->d, "xdp-needs-interfaces", mp,

@@ -276,7 +276,6 @@ static bool ifname_ok(const char *s)
 static void parse_enforcement(struct pctx *c, const cJSON *j)
 {
 	static const char *const known[] = {"mode", "interfaces", "xdp", "log_group", "log_rate"};
-	static const char *const hookmodes[] = {"gateway", "host"};
 	static const char *const xdps[] = {"off", "native", "generic"};
 	struct ww_enforcement *e = &c->p->enf;
 	const cJSON *m;
@@ -293,7 +292,7 @@ static void parse_enforcement(struct pctx *c, const cJSON *j)
 		return;
 	check_members(c, j, "/enforcement", known, countof(known));
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "mode")) &&
-	    keyword(c, m, "/enforcement/mode", hookmodes, 2, &v))
+	    keyword(c, m, "/enforcement/mode", ww_hookmode_names, 3, &v))
 		e->mode = (enum ww_hookmode)v;
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "xdp")) &&
 	    keyword(c, m, "/enforcement/xdp", xdps, 3, &v))
@@ -329,6 +328,12 @@ static void parse_enforcement(struct pctx *c, const cJSON *j)
 			free(xp);
 		}
 	}
+	if (e->mode == WW_BRIDGE && e->nifaces == 0)
+		ww_err(c->d, "bridge-needs-ports",
+		       cJSON_GetObjectItemCaseSensitive(j, "interfaces") ? "/enforcement/interfaces"
+									 : "/enforcement/mode",
+		       "bridge mode filters the frames a bridge forwards between the ports named in "
+		       "\"interfaces\": list them");
 	if (e->xdp != WW_XDP_OFF && e->nifaces == 0)
 		ww_err(c->d, "xdp-needs-interfaces", "/enforcement/xdp",
 		       "XDP enforcement needs the interfaces to attach to: list them in "
@@ -530,6 +535,14 @@ static bool parse_spec_entry(struct pctx *c, const cJSON *x, const char *xp, str
 		e->text = pdup(c, ww_prefix_str(&one[0].pfx, false, buf));
 		free(one[0].ptr);
 		free(one);
+		/* A prefix that could not be kept would leave the zone without it, silently. */
+		if (pv.oom) {
+			free(pv.v);
+			free(e->text);
+			e->text = NULL;
+			c->oom = true;
+			return false;
+		}
 	}
 	e->pfx = pv.v;
 	e->n = pv.n;

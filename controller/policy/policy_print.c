@@ -411,7 +411,7 @@ static void print_groups(const struct ww_policy *p, struct strbuf *out)
 
 void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 {
-	static const char *const hookmodes[] = {"gateway", "host"};
+	const char *const *hookmodes = ww_hookmode_names;
 	static const char *const xdps[] = {"off", "native", "generic"};
 	const struct ww_defaults *d = &p->defaults;
 	const struct ww_enforcement *e = &p->enf;

@@ -203,7 +203,9 @@ int ww_compile_xdp(const struct ww_policy *p, struct ww_xdp_image *img, struct w
 	img->settings.within_allow = p->defaults.within_zone == WW_ALLOW;
 	img->settings.log_default_deny = p->defaults.log != WW_LOG_NONE;
 	img->settings.log_default_allow = p->defaults.log == WW_LOG_ALL;
-	img->settings.hook = p->enf.mode == WW_HOST ? WW_HOOK_HOST : WW_HOOK_GATEWAY;
+	img->settings.hook = p->enf.mode == WW_HOST     ? WW_HOOK_HOST
+			     : p->enf.mode == WW_BRIDGE ? WW_HOOK_BRIDGE
+							: WW_HOOK_GATEWAY;
 	img->settings.log_rate = p->enf.log_rate;
 out:
 	free(map);

@@ -135,8 +135,9 @@ static int translate(const struct ww_xdp_image *in, const struct ww_policy *p,
 	for (size_t i = 0; i < out->ndlists; i++)
 		for (uint32_t k = 0; k < out->dlists[i].n && k < WW_DLIST_MAX; k++)
 			out->dlists[i].e[k].slot = s->flow[out->dlists[i].e[k].slot];
-	/* In gateway mode, packets to the gateway itself are the host firewall's business. */
-	if (p->enf.mode == WW_GATEWAY && getifaddrs(&ifa) == 0) {
+	/* In gateway and bridge mode, packets to the machine itself are the host firewall's
+	 * business (a bridge's own address is not bridged traffic). */
+	if (p->enf.mode != WW_HOST && getifaddrs(&ifa) == 0) {
 		for (struct ifaddrs *a = ifa; a; a = a->ifa_next) {
 			struct ww_xdp_cls c = {0};
 			struct ww_class cl;

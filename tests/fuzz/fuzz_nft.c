@@ -8,9 +8,10 @@
  * wardwall does not write). The table read back must be the compiled one, byte for byte as
  * rendered, and plan's diff between them must be empty.
  *
- * Two batches per input: the cold apply (no table yet), and the incremental apply from the
+ * Batches per input: the cold apply (no table yet), the incremental apply from the
  * policy with its flows cut to the first half (what the replay of that policy's own cold batch
- * left) to the whole policy. No kernel is touched. abort() reports a broken property.
+ * left) to the whole policy and back, and the change of mode to the other family's table
+ * (inet <-> bridge) and back. No kernel is touched. abort() reports a broken property.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -115,6 +116,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* And back: everything the second half added is deleted again. */
 	apply(t, half, &t, "the batch back to the half policy does not apply");
 	same(half, t, "the batch back to the half policy does not read back");
+
+	/* The same policy in the other mode's family (bridge, or gateway for a bridge policy):
+	 * one batch deletes the table of one family and creates the other's, and back. */
+	struct nfr_table *other = NULL;
+	enum ww_hookmode mode = p->enf.mode;
+	p->enf.mode = mode == WW_BRIDGE ? WW_GATEWAY : WW_BRIDGE;
+	e = ww_compile_nft(p, &other);
+	p->enf.mode = mode;
+	if (e)
+		abort();
+	apply(t, other, &t, "the change of mode's batch does not apply");
+	same(other, t, "the change of mode's batch does not read back");
+	apply(t, want, &t, "the batch back to the policy's own mode does not apply");
+	same(want, t, "the batch back to the policy's own mode does not read back");
+	nfr_table_free(other);
 
 	nfr_table_free(t);
 	nfr_table_free(half);

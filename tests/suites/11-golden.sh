@@ -21,7 +21,8 @@ case "${1:-}" in
 esac
 
 policies=()
-for f in tests/golden/*.json policies/example-hospital.json policies/example-fleet.json; do
+for f in tests/golden/*.json policies/example-hospital.json policies/example-fleet.json \
+	policies/example-bridge.json; do
 	case "$f" in
 	*.check.json) ;;
 	*) policies+=("$f") ;;

@@ -142,6 +142,7 @@ valid = [
         {"id": "guest-out", "expect": "deny", "from": "guest", "to": "*", "except": "guest",
          "service": "https"}])),
     ("xdp with interfaces", lambda d: d.update(enforcement={"xdp": "native", "interfaces": ["lan-ehr", "wan"]})),
+    ("bridge mode with its ports", lambda d: d.update(enforcement={"mode": "bridge", "interfaces": ["port-1", "port-2"], "xdp": "generic"})),
     ("gateways serving every zone", lambda d: d.update(gateways=gateways(d))),
 ]
 for what, edit in valid:
@@ -195,6 +196,8 @@ invalid = [
     ("except \"*\"", lambda d: d.update(invariants=[
         {"id": "x", "expect": "deny", "from": "guest", "to": "*", "except": "*"}])),
     ("xdp without interfaces", lambda d: d.update(enforcement={"xdp": "native"})),
+    ("bridge mode without ports", lambda d: d.update(enforcement={"mode": "bridge"})),
+    ("bridge mode with an empty port list", lambda d: d.update(enforcement={"mode": "bridge", "interfaces": []})),
     ("an interface name with a slash", lambda d: d.update(enforcement={"interfaces": ["lan/ehr"]})),
     ("an interface name of 16 characters", lambda d: d.update(enforcement={"interfaces": ["x" * 16]})),
     ("log_rate 0", lambda d: d.update(enforcement={"log_rate": 0})),

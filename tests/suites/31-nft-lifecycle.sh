@@ -381,7 +381,7 @@ else
 fi
 
 # ---- remove ----
-if run ww remove && grep -q '^removed table inet wardwall' "$tmp/out"; then
+if run ww remove && grep -q '^removed wardwall.s nftables table' "$tmp/out"; then
 	ok "remove: $(head -1 "$tmp/out")"
 else
 	fail "remove" "$(out)"

@@ -322,8 +322,11 @@ static inline char *gen_policy(struct gen *g)
 		"\"%s\", \"within_zone\": \"%s\", \"log\": \"%s\"},\n",
 		chance(&g->r, 30) ? "allow" : "deny", chance(&g->r, 40) ? "allow" : "deny",
 		chance(&g->r, 50) ? "deny" : "none");
-	sb_addf(&sb, "\"enforcement\": {\"mode\": \"%s\"},\n\"zones\": {",
-		chance(&g->r, 70) ? "gateway" : "host");
+	/* Bridge mode judges like gateway mode (the machine's own addresses pass). */
+	int mode = chance(&g->r, 70) ? 0 : chance(&g->r, 50) ? 1 : 2;
+	sb_addf(&sb, "\"enforcement\": {\"mode\": \"%s\"%s},\n\"zones\": {",
+		(const char *[]){"gateway", "host", "bridge"}[mode],
+		mode == 2 ? ", \"interfaces\": [\"port-1\"]" : "");
 	for (size_t i = 0; i < nz; i++) {
 		struct gzone *z = &zones[i];
 		size_t first = g->npfx, nn = 1 + below(&g->r, MAX_NETS);

@@ -69,7 +69,7 @@ static bool unjudged(const struct ww_policy *pol, const struct locals *l, const 
 		if (p->proto == IPPROTO_ICMPV6 && p->type >= 133 && p->type <= 137)
 			return true;
 	}
-	return pol->enf.mode == WW_GATEWAY && is_local(l, p);
+	return pol->enf.mode != WW_HOST && is_local(l, p);
 }
 
 static void ct_key_of(const struct xpkt *p, struct ww_ct_key *k)
