@@ -531,6 +531,14 @@ int ww_quar_resolve(const struct ww_policy *p, const char *target, struct ww_qua
 	memcpy(zname, target, zl);
 	zname[zl] = '\0';
 	struct ww_zone *z = ww_zone_find(p, zname);
+	const struct ww_group *g = z || slash ? NULL : ww_group_find(p, zname);
+	if (g) {
+		/* A zone group, as in flows and invariants: every zone of it. */
+		int e = 0;
+		for (size_t i = 0; i < g->nzones && !e; i++)
+			e = add_nets(q, g->zones[i]->nets, g->zones[i]->nnets);
+		return e;
+	}
 	if (!z) {
 		const char *best = NULL;
 		unsigned int bd = 3;

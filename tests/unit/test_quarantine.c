@@ -7,7 +7,7 @@
 #include "unit.h"
 
 static const char *const POLICY =
-	"{" UNIT_HDR "'zones': {"
+	"{" UNIT_HDR "'groups': {'devices': ['infusion', 'biomed']}, 'zones': {"
 	"  'infusion': {'networks': ['10.40.40.0/24', 'fd00:40::/64'],"
 	"               'hosts': {'pumps': ['10.40.40.0/26']}},"
 	"  'biomed': {'networks': ['10.20.4.0/24'], 'hosts': {'pump-server': ['10.20.4.10']}},"
@@ -56,6 +56,15 @@ static void test_resolve(void **state)
 	assert_int_equal(ww_quar_resolve(p, "infusion/pumps", &q, &err), 0);
 	assert_string_equal(ww_prefix_str(&q.pfx[0], false, b), "10.40.40.0/26");
 	ww_quarantine_clear(&q);
+	/* A zone group: the networks of each of its zones. */
+	assert_int_equal(ww_quar_resolve(p, "devices", &q, &err), 0);
+	assert_int_equal(q.npfx, 3);
+	assert_true(ww_quar_covers(&q, &(struct ww_addr){.family = WW_INET, .v = 0x0a140405}));
+	assert_true(ww_quar_covers(&q, &(struct ww_addr){.family = WW_INET, .v = 0x0a282807}));
+	assert_false(ww_quar_covers(&q, &(struct ww_addr){.family = WW_INET, .v = 0x0a140105}));
+	ww_quarantine_clear(&q);
+	assert_int_equal(ww_quar_resolve(p, "devices/pumps", &q, &err), -EINVAL);
+	sb_reset(&err);
 	assert_int_equal(ww_quar_resolve(p, "10.40.40.7", &q, &err), 0);
 	assert_string_equal(ww_prefix_str(&q.pfx[0], false, b), "10.40.40.7/32");
 	ww_quarantine_clear(&q);
