@@ -36,4 +36,12 @@ check "an unknown option is a usage error that names it" 2 '"--frobnicate"' \
 check "an unknown command is a usage error that names it" 2 '"frobnicate"' "$WARDWALL" frobnicate
 check "no command: the list of commands, exit 2" 2 "^commands:" "$WARDWALL"
 check "--version" 0 "^wardwall [0-9a-f]" "$WARDWALL" --version
+# Overlapping host groups (docs/policy.md): an address of ehr/his-app, inside ehr/servers' prefix,
+# belongs to ehr/his-app only, so the flow to ehr/servers does not decide it; its neighbour does.
+check "query: an address of an inner host group is not the outer group's" 0 \
+	'by: +default between_zones' env WARDWALL_NOW=2026-11-29T12:00:00Z \
+	"$WARDWALL" query tests/golden/language-1-1.json 10.30.0.5 10.20.2.10 tcp/22
+check "query: its neighbour in the outer group is decided by the outer group's flow" 0 \
+	'by: +flow "office-to-servers"' env WARDWALL_NOW=2026-11-29T12:00:00Z \
+	"$WARDWALL" query tests/golden/language-1-1.json 10.30.0.5 10.20.2.11 tcp/22
 echo "1..$n"
