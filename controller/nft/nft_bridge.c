@@ -66,7 +66,8 @@ int ww_nft_bridge_entry(const struct ww_policy *p, struct nfr_table *t)
 	struct nfr_set link4 = {.name = bdup(&c, "link4"), .key = NK_DADDR4, .interval = true};
 	struct nfr_set link6 = {.name = bdup(&c, "link6"), .key = NK_DADDR6, .interval = true};
 	struct nfr_set nd6 = {.name = bdup(&c, "nd6"), .key = NK_ICMPV6_TYPE};
-	struct nfr_chain base = {.name = bdup(&c, WW_NFT_BRIDGE_BASE), .hook = NH_BR_FORWARD,
+	struct nfr_chain base = {.name = bdup(&c, WW_NFT_BRIDGE_BASE),
+				 .hook = NH_BR_FORWARD,
 				 .prio = WW_NFT_BRIDGE_PRIO};
 	struct nfr_chain ip = {.name = bdup(&c, WW_NFT_BRIDGE_IP)};
 
@@ -88,23 +89,33 @@ int ww_nft_bridge_entry(const struct ww_policy *p, struct nfr_table *t)
 	/* Only IPv4 and IPv6 are policy; ARP and the rest pass (the chain's policy). In the bridge
 	 * family a frame without connection tracking reads as ct state invalid, so this comes
 	 * first. */
-	rule(&c, &base, (struct nfr_rule){.key = NK_PROTOCOL, .lo = NFR_ETH_IP, .hi = NFR_ETH_IP,
-					  .v = {NV_GOTO, bdup(&c, WW_NFT_BRIDGE_IP)}});
-	rule(&c, &base, (struct nfr_rule){.key = NK_PROTOCOL, .lo = NFR_ETH_IP6, .hi = NFR_ETH_IP6,
-					  .v = {NV_GOTO, bdup(&c, WW_NFT_BRIDGE_IP)}});
+	rule(&c, &base,
+	     (struct nfr_rule){.key = NK_PROTOCOL,
+			       .lo = NFR_ETH_IP,
+			       .hi = NFR_ETH_IP,
+			       .v = {NV_GOTO, bdup(&c, WW_NFT_BRIDGE_IP)}});
+	rule(&c, &base,
+	     (struct nfr_rule){.key = NK_PROTOCOL,
+			       .lo = NFR_ETH_IP6,
+			       .hi = NFR_ETH_IP6,
+			       .v = {NV_GOTO, bdup(&c, WW_NFT_BRIDGE_IP)}});
 
-	rule(&c, &ip, (struct nfr_rule){.ct_state = NFR_CT_ESTABLISHED | NFR_CT_RELATED,
-					.v = {NV_ACCEPT, NULL}});
-	rule(&c, &ip, (struct nfr_rule){.ct_state = NFR_CT_INVALID,
-					.counter = bdup(&c, "ct-invalid"), .v = {NV_DROP, NULL}});
+	rule(&c, &ip,
+	     (struct nfr_rule){.ct_state = NFR_CT_ESTABLISHED | NFR_CT_RELATED,
+			       .v = {NV_ACCEPT, NULL}});
+	rule(&c, &ip,
+	     (struct nfr_rule){.ct_state = NFR_CT_INVALID,
+			       .counter = bdup(&c, "ct-invalid"),
+			       .v = {NV_DROP, NULL}});
 	/* Frames between ports not in the policy are not wardwall's: back to the base chain. */
 	rule(&c, &ip, (struct nfr_rule){.not_ifaces = true, .v = {NV_RETURN, NULL}});
-	rule(&c, &ip, (struct nfr_rule){.key = NK_DADDR4, .set = bdup(&c, "link4"),
-					.v = {NV_ACCEPT, NULL}});
-	rule(&c, &ip, (struct nfr_rule){.key = NK_DADDR6, .set = bdup(&c, "link6"),
-					.v = {NV_ACCEPT, NULL}});
-	rule(&c, &ip, (struct nfr_rule){.key = NK_ICMPV6_TYPE, .set = bdup(&c, "nd6"),
-					.v = {NV_ACCEPT, NULL}});
+	rule(&c, &ip,
+	     (struct nfr_rule){.key = NK_DADDR4, .set = bdup(&c, "link4"), .v = {NV_ACCEPT, NULL}});
+	rule(&c, &ip,
+	     (struct nfr_rule){.key = NK_DADDR6, .set = bdup(&c, "link6"), .v = {NV_ACCEPT, NULL}});
+	rule(&c, &ip,
+	     (struct nfr_rule){
+		 .key = NK_ICMPV6_TYPE, .set = bdup(&c, "nd6"), .v = {NV_ACCEPT, NULL}});
 	rule(&c, &ip, (struct nfr_rule){.v = {NV_JUMP, bdup(&c, "classify")}});
 
 	add_set(&c, &ifaces);

@@ -14,10 +14,10 @@
 #include "nft_readback.h"
 
 #define FLOWS                                                                                      \
-	", 'flows': [{'id': 'a', 'from': 'lab', 'to': 'campus/db', 'services': ['ssh', 'ping'], "   \
-	"'action': 'allow'}, {'id': 'b', 'from': 'lab/scope', 'to': 'lab', 'services': 'https', "   \
+	", 'flows': [{'id': 'a', 'from': 'lab', 'to': 'campus/db', 'services': ['ssh', 'ping'], "  \
+	"'action': 'allow'}, {'id': 'b', 'from': 'lab/scope', 'to': 'lab', 'services': 'https', "  \
 	"'action': 'deny'}]"
-#define BRIDGE ", 'enforcement': {'mode': 'bridge', 'interfaces': ['port-1', 'port-2']}"
+#define BRIDGE	", 'enforcement': {'mode': 'bridge', 'interfaces': ['port-1', 'port-2']}"
 #define GATEWAY ", 'enforcement': {'mode': 'gateway', 'interfaces': ['port-1', 'port-2']}"
 
 static struct nfr_table *compile_at(const char *text, const char *file, int line)
@@ -177,7 +177,8 @@ static void replay_refuses_a_family_mix(void **state)
 	replay(NULL, gw, &t);
 	assert_int_equal(ww_nft_batch_new(&b, 1), 0);
 	ww_nft_batch_family(b, NFR_BRIDGE);
-	assert_int_equal(ww_nft_add_chain(b, nfr_chain_find(br, WW_NFT_BRIDGE_IP), "chain br_ip"), 0);
+	assert_int_equal(ww_nft_add_chain(b, nfr_chain_find(br, WW_NFT_BRIDGE_IP), "chain br_ip"),
+			 0);
 	assert_int_equal(ww_nft_batch_bytes(b, &bytes), 0);
 	assert_int_equal(ww_nft_batch_replay(&t, sb_str(&bytes), bytes.len, &err), -ENOENT);
 	assert_non_null(strstr(sb_str(&err), "table bridge wardwall does not exist"));
