@@ -12,6 +12,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,72 @@ static void prog_name(uint32_t id, char out[BPF_OBJ_NAME_LEN])
 	close(fd);
 }
 
+struct brport {
+	uint32_t master;
+	bool bridge; /* IFLA_LINKINFO / IFLA_INFO_SLAVE_KIND is "bridge" */
+};
+
+static int linkinfo_attr(const struct nlattr *a, void *data)
+{
+	struct brport *b = data;
+
+	if (mnl_attr_get_type(a) == IFLA_INFO_SLAVE_KIND &&
+	    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+		b->bridge = !strcmp(mnl_attr_get_str(a), "bridge");
+	return MNL_CB_OK;
+}
+
+static int link_attr(const struct nlattr *a, void *data)
+{
+	struct brport *b = data;
+
+	if (mnl_attr_get_type(a) == IFLA_MASTER && !mnl_attr_validate(a, MNL_TYPE_U32))
+		b->master = mnl_attr_get_u32(a);
+	else if (mnl_attr_get_type(a) == IFLA_LINKINFO)
+		mnl_attr_parse_nested(a, linkinfo_attr, b);
+	return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr, data);
+}
+
+/* Whether ifindex is a port of a Linux bridge, and which (rtnetlink RTM_GETLINK). */
+static int bridge_port(unsigned int ifindex, struct brport *out)
+{
+	char buf[8192];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+	ssize_t len;
+	int e = 0;
+
+	*out = (struct brport){0};
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		e = -errno;
+		goto out;
+	}
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = (uint32_t)time(NULL);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)ifindex;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		e = -errno;
+		goto out;
+	}
+	len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (len < 0 || mnl_cb_run(buf, (size_t)len, nlh->nlmsg_seq, mnl_socket_get_portid(nl),
+				  link_cb, out) < 0)
+		e = errno ? -errno : -EIO;
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	return e;
+}
+
 static enum ww_dstatus worse(enum ww_dstatus a, enum ww_dstatus b)
 {
 	return a > b ? a : b;
@@ -201,6 +268,26 @@ static void check_iface(struct ww_doctor *d, struct genl *g, const char *ifname)
 		return;
 	}
 	sb_addf(&det, "ifindex %u; ", ifindex);
+	if (d->hook_mode == WW_BRIDGE) {
+		/* Bridge mode filters what a bridge forwards between its ports: a listed
+		 * interface that is none enforces nothing. */
+		struct brport bp;
+		char master[IF_NAMESIZE] = "";
+		e = bridge_port(ifindex, &bp);
+		if (!e && bp.bridge && bp.master && if_indextoname(bp.master, master)) {
+			sb_addf(&det, "a port of bridge %s; ", master);
+		} else {
+			st = WW_D_WARNING;
+			if (e)
+				sb_addf(&det, "whether it is a bridge port: %s; ", strerror(-e));
+			else
+				sb_add(&det, "not a port of a Linux bridge: bridge mode enforces nothing "
+					     "on it; ");
+			sb_addf(&fix, "make it a port of the bridge (ip link set dev %s master "
+				      "BRIDGE), or leave it out of enforcement.interfaces",
+				ifname);
+		}
+	}
 	e = bpf_xdp_query((int)ifindex, 0, &q);
 	if (e) {
 		st = WW_D_WARNING;
