@@ -328,6 +328,25 @@ else
 	fail "show --json says mode bridge" "$(cat "$tmp/show.json")"
 fi
 
+# Evidence: the bundle reads the bridge table back, in sync with the applied policy, and counts.
+if "$WARDWALL" evidence keygen >"$tmp/out" 2>&1 &&
+	ww evidence export --out "$tmp/bundle" >"$tmp/out" 2>&1 &&
+	"$WW_PYTHON" -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))
+k = ev["kernel"]
+assert k["in_sync"] and k["drift"]["equal"], k["drift"]
+n = k["nftables"]
+assert n["present"] and n["mode"] == "bridge", n
+assert sorted(n["interfaces"]) == ["ww-p1", "ww-p2", "ww-srv"], n["interfaces"]
+assert n["sha256"] == n["expected_sha256"]
+f = [x for x in ev["flows"] if x["id"] == "pump-to-server"][0]
+assert f["in_kernel"] and f["nftables"]["packets"] > 0, f' "$tmp/bundle/evidence.json" >"$tmp/evcheck" 2>&1; then
+	ok "evidence export: table bridge wardwall in sync, mode bridge, its ports"
+else
+	fail "evidence export in bridge mode" "$(cat "$tmp/out" "$tmp/evcheck")"
+fi
+
 # Drift: a rule added by hand.
 nsx "$BR" nft add rule bridge wardwall br_ip meta protocol ip accept
 ww plan "$POL" >"$tmp/plan" 2>&1
