@@ -4,7 +4,8 @@
 # "mode": "bridge" (table bridge wardwall on the bridge forward hook, XDP on the bridge ports).
 #
 #   - pump to pump is denied (within_zone deny), pump to pump server on tcp/8443 and ping is
-#     allowed with its replies, the server cannot open a connection to a pump: IPv4 and IPv6,
+#     allowed with its replies but not ssh (the flow's "except"), the server cannot open a
+#     connection to a pump: IPv4 and IPv6,
 #     each probe's outcome as `wardwall query` says (ARP and neighbour discovery keep working);
 #   - both tiers: with "xdp": "native" on the three ports a denied probe is dropped by XDP (its
 #     XDP counter moves, the nftables one does not) and XDP counts both directions of an allowed
@@ -92,8 +93,9 @@ setup || {
 	finish
 }
 
-# The policy: the pumps (a host group) may reach the pump server's API and ping it; nothing else
-# within the zone. xdp and mode are filled in per part.
+# The policy: the pumps (a host group) may reach the pump server with anything but ssh (a flow's
+# "except", language 1.1: both tiers enforce the derived service); nothing else within the zone.
+# xdp and mode are filled in per part.
 policy() { # FILE MODE XDP
 	cat >"$1" <<EOF
 {
@@ -105,10 +107,9 @@ policy() { # FILE MODE XDP
                  "hosts": {"pumps": ["10.30.0.10/31", "fd00:30::10/127"],
                            "server": ["10.30.0.20", "fd00:30::20"]}}
   },
-  "services": {"pump-api": {"terms": [{"proto": "tcp", "ports": [8443]}]}},
   "flows": [
     {"id": "pump-to-server", "from": "infusion/pumps", "to": "infusion/server",
-     "services": ["pump-api", "ping"], "action": "allow"}
+     "services": "any", "except": {"services": ["ssh"]}, "action": "allow"}
   ],
   "enforcement": {"mode": "$2", "interfaces": ["ww-p1", "ww-p2", "ww-srv"], "xdp": "$3"}
 }
@@ -182,6 +183,7 @@ $P2  10.30.0.11  10.30.0.10   tcp  22   deny
 $SRV 10.30.0.20  10.30.0.10   tcp  8443 deny
 $SRV fd00:30::20 fd00:30::11  tcp  8443 deny
 $P2  10.30.0.11  10.30.0.20   tcp  22   deny
+$P1  fd00:30::10 fd00:30::20  tcp  22   deny
 "
 
 # A probe expected to get through waits 3 s (a loaded machine answering late is not a wrong
