@@ -41,7 +41,7 @@ if [ -z "${pkg:-}" ]; then
 fi
 release=${pkg#linux-image-}
 dir=$CACHE/k/$release
-if [ -f "$dir/.ready" ]; then
+if [ -f "$dir/.prepared" ]; then
 	echo "$dir"
 	exit 0
 fi
@@ -100,5 +100,5 @@ for path in "${order[@]}"; do
 done
 (cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initramfs.cpio.gz"
 say "prepared $release: $(ls "$ird/mod" | tr '\n' ' ')"
-touch "$dir/.ready"
+touch "$dir/.prepared"
 echo "$dir"

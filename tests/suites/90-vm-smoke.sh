@@ -2,7 +2,8 @@
 # A smoke test on the oldest kernel wardwall supports: Debian 12's 6.1, booted under qemu by
 # vm/run.sh (TCG here, KVM where /dev/kvm is), runs `wardwall doctor` and the doctor's unit tests
 # inside. Skipped, with the reason, when qemu is not installed or no 6.1 kernel has been prepared
-# in the cache (`make vm-test KERNEL=6.1` downloads and prepares one; this suite never downloads).
+# in the cache (`make test` and `make vm-test KERNEL=6.1` download and prepare one, vm/kernel.sh;
+# this suite never downloads).
 # WW_VM_SMOKE=0 skips it. The guest writes only to its own tmpfs; nothing on this machine changes
 # but $WW_BUILD/vm/.
 set -u
@@ -17,8 +18,8 @@ skip() {
 [ "${WW_VM_SMOKE:-1}" != 0 ] || skip "WW_VM_SMOKE=0"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (vm/install-deps.sh)"
 rel=$(ls -d "$CACHE"/k/6.1.0-*-amd64 2>/dev/null | sort -V | tail -n 1)
-[ -n "$rel" ] && [ -f "$rel/.ready" ] ||
-	skip "no Debian 6.1 kernel prepared in $CACHE (make vm-test KERNEL=6.1 prepares one)"
+[ -n "$rel" ] && [ -f "$rel/.prepared" ] ||
+	skip "no Debian 6.1 kernel prepared in $CACHE (make test or make vm-test KERNEL=6.1 prepares one)"
 rel=$(basename "$rel")
 
 start=$SECONDS
