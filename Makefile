@@ -6,7 +6,8 @@ CC ?= cc
 CLANG ?= clang
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS := libnftnl libmnl libnetfilter_conntrack libnl-3.0 libnl-route-3.0 libcjson libbpf libsodium libcurl
+PKGS := libnftnl libmnl libnetfilter_conntrack libnl-3.0 libnl-route-3.0 libcjson libbpf libsodium libcurl \
+	libmicrohttpd
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DWW_VERSION='"$(VERSION)"' \
@@ -25,7 +26,8 @@ HDRS := $(wildcard controller/*/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit demo demo-fleet fuzz bench bench-fleet soak install clean help format vm-test
+.PHONY: all deps test unit demo demo-fleet fuzz bench bench-fleet soak install clean help format vm-test \
+	vm-kernel
 
 all: $(BUILD)/wardwall
 
@@ -82,7 +84,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwardwall.a tests/unit/unit.h | $(BU
 
 unit: $(UNIT_BINS)
 
-test: deps
+# Suite 90-vm-smoke boots Debian 12's 6.1 kernel under qemu: `make test` fetches and prepares it
+# first (vm/kernel.sh: once, kept in /var/cache/wardwall-vm). WW_VM_SMOKE=0 skips both.
+vm-kernel:
+	@if [ "$${WW_VM_SMOKE:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null; then \
+		vm/kernel.sh 6.1 >/dev/null || echo "make: no 6.1 kernel prepared: 90-vm-smoke will skip"; fi
+
+test: deps vm-kernel
 	@$(MAKE) --no-print-directory all unit
 	@tests/run-all $(BUILD)
 

@@ -53,7 +53,8 @@ const struct ww_cmd ww_cmds[] = {
 	{"metrics", cmd_metrics, "metrics [--state-dir DIR] [--bpffs DIR]",
 	 "Prometheus metrics on stdout (textfile collector)"},
 	{"serve", cmd_serve,
-	 "serve [--listen ADDR:PORT] [--detect on|off] [--state-dir DIR] [--bpffs DIR]",
+	 "serve [--listen ADDR:PORT] [--detect on|off] [--max-connections N] [--request-timeout S] "
+	 "[--send-timeout S] [--state-dir DIR] [--bpffs DIR]",
 	 "answer GET /metrics over HTTP (default 127.0.0.1:9469); record events, run the detectors"},
 	{"events", cmd_events,
 	 "events [--json] [--zone Z]... [--flow ID]... [--tier nftables|xdp] [--count N] "

@@ -831,6 +831,12 @@ int ww_nft_read(struct ww_nft *n, struct nfr_table **out, uint32_t *genid, struc
 		}
 		if (!e)
 			e = ww_nft_genid(n, &g1);
+		if (e == -EINTR) {
+			/* A dump the kernel marked interrupted (NLM_F_DUMP_INTR): a commit came
+			 * between two of its parts. Read again, as when the generation moved. */
+			nfr_table_free(c.t);
+			continue;
+		}
 		if (e) {
 			nfr_table_free(c.t);
 			sb_addf(err, "reading wardwall's table (%s): %s", WW_NFT_TABLE, strerror(-e));

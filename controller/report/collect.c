@@ -7,6 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <bpf/bpf.h>
+#include <signal.h>
+
+#include "intent.h"
 #include "nft_compile.h"
 #include "xdp_compile.h"
 #include "nft_nl.h"
@@ -50,7 +54,8 @@ static int add_flow(struct ww_collect *c, const char *id, size_t *cap, struct ww
 	return 0;
 }
 
-int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, struct strbuf *err)
+static int collect_once(const char *state_dir, const char *bpffs, struct ww_collect *c,
+			struct strbuf *err)
 {
 	const char *fp = WW_NFT_FLOW_PREFIX, *dp = WW_NFT_DEFAULT_PREFIX;
 	struct ww_nft *nft = NULL;
@@ -59,7 +64,6 @@ int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, s
 	char **snames = NULL;
 	int64_t *ssince = NULL;
 	size_t nsince = 0, fcap = 0, dcap = 0;
-	uint32_t genid;
 	int e;
 
 	memset(c, 0, sizeof(*c));
@@ -68,7 +72,7 @@ int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, s
 	c->xdp_links = -1;
 	e = ww_nft_open(&nft);
 	if (!e)
-		e = ww_nft_read(nft, &c->live, &genid, err);
+		e = ww_nft_read(nft, &c->live, &c->genid, err);
 	ww_nft_close(nft);
 	if (!e && c->live)
 		e = ww_readback(c->live, &c->rb);
@@ -176,6 +180,94 @@ int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, s
 	if (e)
 		ww_collect_free(c);
 	return e;
+}
+
+/* What an apply moves, read before and after a collection to know it saw one generation. */
+struct mark {
+	bool busy;	   /* an apply, rollback or remove of a live process is under way */
+	int pid;	   /* its process */
+	unsigned long gen; /* the applied generation recorded */
+	uint32_t genid;	   /* the nftables ruleset generation */
+	uint64_t xdp_gen;  /* the XDP generation enforced (when x is given) */
+};
+
+static void read_mark(const char *state_dir, struct ww_xdp *x, struct mark *m)
+{
+	struct ww_state *st = NULL;
+	struct ww_nft *nft = NULL;
+	struct strbuf err = {0};
+	struct ww_intent in;
+	struct ww_generation g = {0};
+
+	memset(m, 0, sizeof(*m));
+	if (!ww_state_open(state_dir, false, &st, &err)) {
+		/* A dead process's intent is an interrupted apply, not one under way: the state
+		 * is what it is (drift) until a command finishes or undoes it. */
+		if (ww_intent_load(st, &in) == 1 && in.pid > 0 &&
+		    (!kill(in.pid, 0) || errno == EPERM))
+			m->busy = true, m->pid = in.pid;
+		if (!ww_state_current(st, &g))
+			m->gen = g.gen;
+	}
+	ww_state_close(st);
+	sb_free(&err);
+	if (!ww_nft_open(&nft))
+		ww_nft_genid(nft, &m->genid);
+	ww_nft_close(nft);
+	struct ww_active a = {0};
+	uint32_t zero = 0;
+	int fd = x ? ww_xdp_fd(x, "ww_active") : -1;
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &a))
+		m->xdp_gen = a.generation;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, struct strbuf *err)
+{
+	int64_t until = mono_ms() + WW_COLLECT_SETTLE_MS;
+	struct mark before, after;
+	int e;
+
+	for (;;) {
+		read_mark(state_dir, NULL, &before);
+		if (!before.busy) {
+			e = collect_once(state_dir, bpffs, c, err);
+			if (e && e != -EAGAIN)
+				return e;
+			if (!e) {
+				/* Nothing began, ended or committed while it read: one generation.
+				 */
+				read_mark(state_dir, c->xdp, &after);
+				if (!after.busy && after.gen == c->gen.gen &&
+				    after.genid == c->genid &&
+				    (!c->has_xdp || after.xdp_gen == c->xs.generation))
+					return 0;
+				if (after.busy)
+					before = after;
+				ww_collect_free(c);
+			}
+			sb_reset(err);
+		}
+		if (mono_ms() >= until)
+			break;
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	if (before.busy)
+		sb_addf(err,
+			"an apply (pid %d) has been changing the kernel for over %d s: "
+			"between two generations",
+			before.pid, WW_COLLECT_SETTLE_MS / 1000);
+	else
+		sb_add(err, "the ruleset kept changing while it was read");
+	return -EAGAIN;
 }
 
 bool ww_collect_in_sync(const struct ww_collect *c)

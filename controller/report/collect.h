@@ -56,8 +56,17 @@ struct ww_collect {
 	struct ww_default_stat *defaults;
 	size_t ndefaults;
 	uint64_t ct_invalid;
+	uint32_t genid; /* the nftables ruleset generation live was read at */
 };
 
+/*
+ * Reads everything into c: one generation, never a mix. A read during which an apply, rollback
+ * or remove was under way (its intent record, intent.h, held by a live process), a commit
+ * happened, or the applied or XDP generation moved is read again, for up to
+ * WW_COLLECT_SETTLE_MS. Returns 0, -EAGAIN when the kernel was still between two generations
+ * then (err says why), or another -errno.
+ */
+#define WW_COLLECT_SETTLE_MS 10000
 int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, struct strbuf *err);
 void ww_collect_free(struct ww_collect *c);
 
