@@ -124,11 +124,13 @@ FUZZ_CORPUS_fuzz_nft := tests/fuzz/seeds tests/fuzz/regress
 FUZZ_CORPUS_fuzz_xdp := tests/fuzz/seeds tests/fuzz/regress
 FUZZ_CORPUS_fuzz_nflog := tests/fuzz/nflog
 FUZZ_CORPUS_fuzz_events := tests/fuzz/events
+FUZZ_CORPUS_fuzz_serve := tests/fuzz/http
 FUZZ_OPTS_fuzz_policy := -max_len=65536 -dict=tests/fuzz/policy.dict
 FUZZ_OPTS_fuzz_nft := -max_len=16384 -dict=tests/fuzz/policy.dict
 FUZZ_OPTS_fuzz_xdp := -max_len=16384 -dict=tests/fuzz/policy.dict
 FUZZ_OPTS_fuzz_nflog := -max_len=4096
 FUZZ_OPTS_fuzz_events := -max_len=16384
+FUZZ_OPTS_fuzz_serve := -max_len=8192 -dict=tests/fuzz/http.dict
 
 $(BUILD)/fuzz-obj/%.o: controller/%.c $(HDRS) $(BUILD)/wardwall.skel.h
 	@mkdir -p $(dir $@)

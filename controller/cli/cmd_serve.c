@@ -123,9 +123,9 @@ int cmd_serve(int argc, char **argv)
 		return WW_EXIT_USAGE;
 	}
 	ho.max_conns = uint_arg("--max-connections", maxc, 100000);
-	ho.request_timeout = uint_arg("--request-timeout", rto, 3600);
-	ho.send_timeout = uint_arg("--send-timeout", sto, 3600);
-	if (!ho.max_conns || !ho.request_timeout || !ho.send_timeout)
+	ho.request_timeout_ms = uint_arg("--request-timeout", rto, 3600) * 1000;
+	ho.send_timeout_ms = uint_arg("--send-timeout", sto, 3600) * 1000;
+	if (!ho.max_conns || !ho.request_timeout_ms || !ho.send_timeout_ms)
 		return WW_EXIT_USAGE;
 	ww_cli_recover(srv.state_dir, srv.bpffs);
 	lfd = listen_on(listen_spec, &err);

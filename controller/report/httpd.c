@@ -333,10 +333,10 @@ int ww_httpd_new(int listen_fd, const struct ww_httpd_opts *o, struct ww_httpd *
 	h->o = *o;
 	if (!h->o.max_conns)
 		h->o.max_conns = WW_HTTPD_MAX_CONNS;
-	if (!h->o.request_timeout)
-		h->o.request_timeout = WW_HTTPD_REQUEST_TIMEOUT;
-	if (!h->o.send_timeout)
-		h->o.send_timeout = WW_HTTPD_SEND_TIMEOUT;
+	if (!h->o.request_timeout_ms)
+		h->o.request_timeout_ms = WW_HTTPD_REQUEST_TIMEOUT_MS;
+	if (!h->o.send_timeout_ms)
+		h->o.send_timeout_ms = WW_HTTPD_SEND_TIMEOUT_MS;
 	h->epfd = -1;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->wake, NULL);
@@ -382,10 +382,9 @@ static void sweep(struct ww_httpd *h)
 
 	pthread_mutex_lock(&h->lock);
 	for (struct conn *c = h->head; c; c = c->next) {
-		if (c->state == C_WAITING && now - c->since >= (int64_t)h->o.request_timeout * 1000)
+		if (c->state == C_WAITING && now - c->since >= h->o.request_timeout_ms)
 			shed(h, c, R_REQUEST_TIMEOUT);
-		else if (c->state == C_SENDING &&
-			 now - c->since >= (int64_t)h->o.send_timeout * 1000)
+		else if (c->state == C_SENDING && now - c->since >= h->o.send_timeout_ms)
 			shed(h, c, R_SEND_TIMEOUT);
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -396,9 +395,13 @@ int ww_httpd_step(struct ww_httpd *h, int timeout_ms)
 	MHD_UNSIGNED_LONG_LONG mt;
 	struct pollfd p = {.fd = h->epfd, .events = POLLIN};
 
-	/* Woken at least every 250 ms for the bounds, sooner when libmicrohttpd has work. */
-	if (timeout_ms > 250)
-		timeout_ms = 250;
+	/* Woken often enough for the bounds (an eighth of the shorter, at most 250 ms), sooner
+	 * when libmicrohttpd has work. */
+	unsigned b = h->o.request_timeout_ms < h->o.send_timeout_ms ? h->o.request_timeout_ms
+								   : h->o.send_timeout_ms;
+	int tick = b / 8 > 250 ? 250 : b / 8 ? (int)(b / 8) : 1;
+	if (timeout_ms > tick)
+		timeout_ms = tick;
 	if (MHD_get_timeout(h->d, &mt) == MHD_YES && mt < (MHD_UNSIGNED_LONG_LONG)timeout_ms)
 		timeout_ms = (int)mt;
 	if (poll(&p, 1, timeout_ms) < 0 && errno != EINTR)

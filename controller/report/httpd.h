@@ -6,11 +6,12 @@
  * scrape never waits on another client, and the kernel is read once however many scrape at once.
  *
  * Bounds, each counted in wardwall_serve_closed_total{reason}:
- *   - request_timeout: a connection must deliver a whole request within this many seconds of
- *     being opened (or of its previous response): a client sending a byte every few seconds is
- *     closed, however alive it looks;
- *   - send_timeout: a response must be sent whole within this many seconds; a client that does
- *     not read is closed;
+ *   - request_timeout_ms: a connection must deliver a whole request within this long of being
+ *     opened (or of its previous response): a client sending a byte every few seconds is
+ *     closed, however alive it looks; so is one that closed its sending half mid-request
+ *     (libmicrohttpd waits for more);
+ *   - send_timeout_ms: a response must be sent whole within this long; a client that does not
+ *     read is closed;
  *   - max_conns: at most this many connections; one more closes the connection that has waited
  *     longest for a request (the oldest idle one), or, when every one is being answered, the new
  * one. GET and HEAD of /metrics (any query) get the exposition; other paths 404, other methods 405.
@@ -25,9 +26,9 @@
 struct ww_httpd;
 
 struct ww_httpd_opts {
-	unsigned max_conns;	  /* 0: WW_HTTPD_MAX_CONNS */
-	unsigned request_timeout; /* seconds; 0: WW_HTTPD_REQUEST_TIMEOUT */
-	unsigned send_timeout;	  /* seconds; 0: WW_HTTPD_SEND_TIMEOUT */
+	unsigned max_conns;	     /* 0: WW_HTTPD_MAX_CONNS */
+	unsigned request_timeout_ms; /* 0: WW_HTTPD_REQUEST_TIMEOUT_MS */
+	unsigned send_timeout_ms;    /* 0: WW_HTTPD_SEND_TIMEOUT_MS */
 	/*
 	 * Makes an exposition into out (empty on entry), on the server's collecting thread, one
 	 * call at a time. Returns 0, or -errno with err saying why (answered 503), or -EAGAIN
@@ -39,8 +40,8 @@ struct ww_httpd_opts {
 };
 
 #define WW_HTTPD_MAX_CONNS	 64
-#define WW_HTTPD_REQUEST_TIMEOUT 10
-#define WW_HTTPD_SEND_TIMEOUT	 30
+#define WW_HTTPD_REQUEST_TIMEOUT_MS 10000
+#define WW_HTTPD_SEND_TIMEOUT_MS    30000
 
 /*
  * A server on listen_fd (bound and listening; it becomes the server's), or, with listen_fd -1,

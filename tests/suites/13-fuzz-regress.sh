@@ -6,7 +6,8 @@
 #    itself;
 #  - through every fuzz harness, built without libFuzzer (build/tests-fuzz/, tests/fuzz/replay.c):
 #    fuzz_policy, fuzz_nft (compile, linearize, read the batch back), fuzz_xdp (the map images
-#    against query), fuzz_nflog and fuzz_events (the event decoders). A harness that finds a
+#    against query), fuzz_nflog and fuzz_events (the event decoders), fuzz_serve (serve's HTTP
+#    side: one connection's bytes). A harness that finds a
 #    broken property aborts, which fails the input it was running.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -63,4 +64,5 @@ replay fuzz_nft tests/fuzz/seeds tests/fuzz/regress policies/example-hospital.js
 replay fuzz_xdp tests/fuzz/seeds tests/fuzz/regress policies/example-hospital.json
 replay fuzz_nflog tests/fuzz/nflog
 replay fuzz_events tests/fuzz/events
+replay fuzz_serve tests/fuzz/http
 echo "1..$n"
