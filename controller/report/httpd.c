@@ -130,10 +130,10 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 	h->tail = c;
 	h->nopen++;
 	if (h->nopen > h->o.max_conns) {
-		/* The oldest connection still waiting for a request makes room (a kept-alive one
-		 * waits since its last response); when none waits, the one that has had its
-		 * answer the longest without taking it; else the oldest scrape being collected
-		 * (its socket is shut now, the connection closes once it is resumed). */
+		/* The oldest connection still waiting for its request makes room; when none
+		 * waits, the one that has had its answer the longest without taking it; else the
+		 * oldest scrape being collected (its socket is shut now, the connection closes
+		 * once it is resumed). */
 		struct conn *old = oldest(h, C_WAITING, c);
 		if (!old)
 			old = oldest(h, C_SENDING, c);
@@ -173,6 +173,7 @@ static enum MHD_Result answer_text(struct MHD_Connection *mc, unsigned status, c
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	ret = MHD_queue_response(mc, status, r);
@@ -271,6 +272,8 @@ static void *collector(void *arg)
 			r = MHD_create_response_from_buffer(len, sb_steal(&out),
 							    MHD_RESPMEM_MUST_FREE);
 		}
+		if (r)
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 		if (r)
 			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 						status == MHD_HTTP_OK

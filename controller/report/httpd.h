@@ -5,9 +5,11 @@
  * the expositions, one at a time, and every scrape waiting when one is made gets that one. So a
  * scrape never waits on another client, and the kernel is read once however many scrape at once.
  *
- * Bounds, each counted in wardwall_serve_closed_total{reason}:
+ * Every answer closes its connection ("Connection: close"), so a connection that waits is one
+ * whose request has not come whole, never an idle kept-alive one. Bounds, each counted in
+ * wardwall_serve_closed_total{reason}:
  *   - request_timeout_ms: a connection must deliver a whole request within this long of being
- *     opened (or of its previous response): a client sending a byte every few seconds is
+ *     opened: a client sending a byte every few seconds is
  *     closed, however alive it looks; so is one that closed its sending half mid-request
  *     (libmicrohttpd waits for more);
  *   - send_timeout_ms: a response must be sent whole within this long; a client that does not

@@ -81,6 +81,13 @@ report() {
 	done
 }
 
+# Every answer closes its connection: a waiting connection is one whose request has not come.
+if curl -s -D - -o /dev/null --max-time 5 "http://127.0.0.1:$PORT/metrics" | grep -qi '^Connection: close'; then
+	ok "an answer closes its connection (Connection: close)"
+else
+	fail "an answer closes its connection (Connection: close)"
+fi
+
 # ---- slowloris: 32 sockets, more than the cap; then 8, fewer ----
 report < <("$PY" tests/e2e/httpload.py slowloris 127.0.0.1 "$PORT" 32 2 10)
 cap=$(closed cap)
