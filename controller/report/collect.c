@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <signal.h>
@@ -202,8 +203,9 @@ static void read_mark(const char *state_dir, struct ww_xdp *x, struct mark *m)
 	memset(m, 0, sizeof(*m));
 	if (!ww_state_open(state_dir, false, &st, &err)) {
 		/* A dead process's intent is an interrupted apply, not one under way: the state
-		 * is what it is (drift) until a command finishes or undoes it. */
-		if (ww_intent_load(st, &in) == 1 && in.pid > 0 &&
+		 * is what it is (drift) until a command finishes or undoes it. So is this
+		 * process's own (the fleet agent's failed apply): it is not applying now. */
+		if (ww_intent_load(st, &in) == 1 && in.pid > 0 && in.pid != getpid() &&
 		    (!kill(in.pid, 0) || errno == EPERM))
 			m->busy = true, m->pid = in.pid;
 		if (!ww_state_current(st, &g))
