@@ -235,7 +235,7 @@ run_probes() {
 		after=$(counter "$name" "$tier")
 		oa=$(counter "$name" nft)
 		if [ "$got" != "$want" ]; then
-			fail "$tier: $src -> $dst $proto/$port is ${want}ed" "the probe got: $got"
+			fail "$tier: $src -> $dst $proto/$port is ${want/deny/deni}ed" "the probe got: $got"
 			continue
 		fi
 		# nftables counts a connection's first packet; XDP every packet, both directions of an
@@ -246,7 +246,7 @@ run_probes() {
 		other=ok
 		[ "$tier" = xdp ] && [ "$want" = deny ] && [ "$oa" != "$ob" ] && other="nftables counted it too ($ob -> $oa)"
 		if [ $((after - before)) -ge $lo ] && [ $((after - before)) -le $hi ] && [ "$other" = ok ]; then
-			ok "$tier: $src -> $dst $proto/$port ${want}ed, $name +$((after - before))"
+			ok "$tier: $src -> $dst $proto/$port ${want/deny/deni}ed, $name +$((after - before))"
 		else
 			fail "$tier: $name counts $src -> $dst $proto/$port" "$before -> $after (want +$lo..$hi); $other"
 		fi
@@ -302,7 +302,8 @@ if "$WW_PYTHON" -c '
 import json, sys
 e = json.loads(open(sys.argv[1]).readline())
 ok = (e["verdict"] == "deny" and e["tier"] == "nftables" and e["src"] == "10.30.0.10" and
-      e["dst"] == "10.30.0.11" and e["dport"] == 8443 and "infusion" in e["flow"])
+      e["dst"] == "10.30.0.11" and e["dport"] == 8443 and e["flow"] == "default" and
+      e["src_host"] == "infusion/pumps" and e["dst_host"] == "infusion/pumps")
 sys.exit(0 if ok else 1)' "$tmp/ev.out" 2>/dev/null; then
 	ok "events: the bridge table's denial of pump -> pump, decoded from NFLOG"
 else
