@@ -12,6 +12,7 @@
 #include "nft_compile.h"
 #include "xdp_compile.h"
 #include "eval.h"
+#include "failsafe.h"
 #include "intent.h"
 #include "nft_mark.h"
 #include "nft_nl.h"
@@ -295,8 +296,12 @@ int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct
 	r->nsets = want->nsets;
 	r->ncounters = want->ncounters;
 	/* The intent, before the kernel changes: the policy saved as the generation it will be,
-	 * and what was current. An interrupted apply is finished from these (intent.h). */
+	 * and what was current. An interrupted apply is finished from these (intent.h). The
+	 * fail-closed policy has none: it is no generation, and the next restore enforces it
+	 * again anyway. */
 	ww_policy_hash(p, hash);
+	if (o->failsafe)
+		goto kernel;
 	e = ww_state_current(st, &cur);
 	if (e == -EBADMSG)
 		e = 0;
@@ -312,7 +317,9 @@ int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct
 		in.restores = o->restores;
 		in.pid = (int)getpid();
 		in.time = (int64_t)time(NULL);
-		e = ww_state_save_policy(st, in.gen, p);
+		/* A restore re-enforces a generation whose file is there already (and checked). */
+		if (!o->restore)
+			e = ww_state_save_policy(st, in.gen, p);
 	}
 	if (!e)
 		e = ww_intent_begin(st, &in);
@@ -322,6 +329,7 @@ int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct
 	}
 	intent = true;
 	ww_stop_point("intent");
+kernel:
 	/* XDP first: everything it needs is built and attached, but not switched in, before
 	 * the nftables transaction; a failure there leaves both tiers as they were. */
 	if (r->xdp) {
@@ -434,16 +442,24 @@ int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct
 	r->replaced = d.replace;
 	for (size_t i = 0; i < d.n; i++)
 		r->counts[d.v[i].op][d.v[i].kind]++;
-	/* Record a generation when the kernel changed or the record does not name this policy. */
+	if (o->failsafe) {
+		ww_nft_mark_clear(ww_state_dir(st));
+		goto out;
+	}
+	/* Record a generation when the kernel changed or the record does not name this policy;
+	 * a restore re-enforces the current one. */
 	e = ww_state_current(st, &cur);
 	if (e == -EBADMSG)
 		e = 0;
 	unsigned long last = 0;
 	if (!e)
 		e = ww_state_last_gen(st, &last);
-	/* last >= in.gen: an interrupted run of this apply wrote its history line already, and
-	 * `current` must follow it even when the kernel needed nothing. */
-	if (!e && (r->changed || strcmp(cur.policy_sha256, hash) || !cur.gen || last >= in.gen)) {
+	if (!e && o->restore) {
+		r->gen = cur.gen;
+	} else if (!e && (r->changed || strcmp(cur.policy_sha256, hash) || !cur.gen ||
+			  last >= in.gen)) {
+		/* last >= in.gen: an interrupted run of this apply wrote its history line
+		 * already, and `current` must follow it even when the kernel needed nothing. */
 		e = ww_state_record_gen(st, p, o->action, o->source, o->restores, in.gen);
 		r->recorded = !e;
 		r->gen = in.gen;
@@ -451,6 +467,9 @@ int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct
 		r->gen = cur.gen;
 		ww_state_forget_policy(st, in.gen); /* nothing new: no generation to keep */
 	}
+	/* What restore falls back to if this generation ever cannot be enforced (failsafe.h). */
+	if (!e)
+		e = ww_failsafe_save(ww_state_dir(st), p);
 	if (!e)
 		e = record_counters(st, p, want, r->xdp);
 	if (!e)
@@ -488,7 +507,8 @@ out:
 	/* Failed with the kernel as it was: the intent and its generation go. Failed after the
 	 * kernel changed: the intent stays, and the next command finishes the apply. */
 	if (e && intent && !r->changed && !r->unrecorded && !nft_committed) {
-		ww_state_forget_policy(st, in.gen);
+		if (!o->restore)
+			ww_state_forget_policy(st, in.gen);
 		ww_intent_end(st);
 	}
 	r->ms = now_ms() - t0;
@@ -516,8 +536,10 @@ int ww_apply(const struct ww_policy *p, const struct ww_apply_opts *o, struct ww
 	e = ww_state_open(o->state_dir, true, &st, err);
 	if (e)
 		return e;
-	/* An apply interrupted before this one is finished first, so history stays in order. */
-	e = ww_recover_locked(st, o->bpffs, &rec, err);
+	/* An apply interrupted before this one is finished first, so history stays in order.
+	 * Not under the fail-closed policy: the state it falls back from may be what is broken. */
+	memset(&rec, 0, sizeof(rec));
+	e = o->failsafe ? 0 : ww_recover_locked(st, o->bpffs, &rec, err);
 	if (!e) {
 		r->recovered = rec;
 		e = ww_apply_locked(st, p, o, r, err);

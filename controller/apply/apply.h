@@ -21,6 +21,8 @@ struct ww_apply_opts {
 	bool force; /* apply even if it would cut this SSH session (host mode) */
 	const char *bpffs; /* NULL: $WARDWALL_BPFFS or /sys/fs/bpf */
 	unsigned long gen; /* the generation to record (recovery); 0: the next */
+	bool restore;  /* re-enforcing the current generation (restore): no new generation */
+	bool failsafe; /* the fail-closed policy (failsafe.h): nothing recorded, nothing vouched */
 };
 
 struct ww_apply_result {

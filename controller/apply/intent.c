@@ -84,7 +84,7 @@ int ww_intent_load(struct ww_state *st, struct ww_intent *in)
 	in->time = (int64_t)num(o, "time");
 	cJSON_Delete(o);
 	if (!in->gen || (strcmp(in->action, "apply") && strcmp(in->action, "rollback") &&
-			 strcmp(in->action, "remove")))
+			 strcmp(in->action, "remove") && strcmp(in->action, "restore")))
 		return -EBADMSG;
 	return 1;
 }

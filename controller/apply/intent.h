@@ -25,7 +25,7 @@
 #include "util.h"
 
 struct ww_intent {
-	char action[16];        /* apply, rollback or remove */
+	char action[16];        /* apply, rollback, remove or restore (gen == prev: no new one) */
 	unsigned long gen;      /* the generation (history line) it records */
 	unsigned long prev;     /* the generation current before it (0: none) */
 	char policy_sha256[65]; /* apply, rollback: the policy saved in generations/<gen>.json */

@@ -47,6 +47,8 @@ const struct ww_cmd ww_cmds[] = {
 	 "enforce a policy: one atomic transaction, nothing if unchanged"},
 	{"rollback", cmd_rollback, "rollback [--json] [--force] [--to GENERATION] [--state-dir DIR] [--bpffs DIR]",
 	 "re-apply the previous generation"},
+	{"restore", cmd_restore, "restore [--json] [--state-dir DIR] [--bpffs DIR]",
+	 "re-enforce the current generation (at boot); fail closed if it cannot be"},
 	{"stats", cmd_stats,
 	 "stats [--json] [--watch N] [--record] [--unused SINCE] [--state-dir DIR] [--bpffs DIR]",
 	 "per-flow and default counters of both tiers; unused flows"},

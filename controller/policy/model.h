@@ -30,6 +30,8 @@ enum ww_hookmode { WW_GATEWAY, WW_HOST, WW_BRIDGE };
 /* "gateway", "host", "bridge" */
 extern const char *const ww_hookmode_names[3];
 enum ww_xdp_mode { WW_XDP_OFF, WW_XDP_NATIVE, WW_XDP_GENERIC };
+/* What `restore` loads when the last generation cannot be enforced (docs/operations.md). */
+enum ww_on_failure { WW_FAIL_CLOSED, WW_FAIL_OPEN };
 
 /* Protocol numbers the language names; any other is written as a number. */
 #define WW_PROTO_ANY    (-1)
@@ -151,7 +153,8 @@ struct ww_flow {
 	char **spec_svcs, **except_svcs;
 	size_t nspec_svcs, nexcept_svcs;
 	/* Incident handling (docs/incident.md): a quarantine keeps a life-critical flow unless
-	 * --strict, and a management flow always. Neither changes a decision of the policy. */
+	 * --strict, and a management flow always. Neither changes a decision of the policy.
+	 * The fail-closed policy of restore keeps the management flows too (failsafe.h). */
 	bool life_critical, management;
 };
 
@@ -181,6 +184,7 @@ struct ww_enforcement {
 	enum ww_xdp_mode xdp;
 	uint16_t log_group; /* NFLOG group of denials */
 	uint32_t log_rate;  /* logged packets per second, across all flows */
+	enum ww_on_failure on_failure;
 };
 
 /* One enforcement point of a fleet (the policy's "gateways" section, docs/fleet.md). */

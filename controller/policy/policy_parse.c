@@ -275,7 +275,9 @@ static bool ifname_ok(const char *s)
 
 static void parse_enforcement(struct pctx *c, const cJSON *j)
 {
-	static const char *const known[] = {"mode", "interfaces", "xdp", "log_group", "log_rate"};
+	static const char *const known[] = {"mode",     "interfaces", "xdp",
+					    "log_group", "log_rate", "on_failure"};
+	static const char *const failures[] = {"closed", "open"};
 	static const char *const xdps[] = {"off", "native", "generic"};
 	struct ww_enforcement *e = &c->p->enf;
 	const cJSON *m;
@@ -303,6 +305,9 @@ static void parse_enforcement(struct pctx *c, const cJSON *j)
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "log_rate")) &&
 	    integer(c, m, "/enforcement/log_rate", 1, 1000000, &n))
 		e->log_rate = (uint32_t)n;
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "on_failure")) &&
+	    keyword(c, m, "/enforcement/on_failure", failures, 2, &v))
+		e->on_failure = (enum ww_on_failure)v;
 	m = cJSON_GetObjectItemCaseSensitive(j, "interfaces");
 	if (m && want(c, m, "/enforcement/interfaces", cJSON_IsArray, "an array of interface names")) {
 		size_t i = 0, cap = 0;

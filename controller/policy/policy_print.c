@@ -473,7 +473,12 @@ void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 		}
 		sb_addf(out, "], \"xdp\": \"%s\", ", xdps[e->xdp]);
 	}
-	sb_addf(out, "\"log_group\": %u, \"log_rate\": %u}", e->log_group, e->log_rate);
+	sb_addf(out, "\"log_group\": %u, \"log_rate\": %u", e->log_group, e->log_rate);
+	/* Printed only when not the default, so that the generations recorded before on_failure
+	 * existed keep their hash (restore checks it). */
+	if (e->on_failure == WW_FAIL_OPEN)
+		sb_add(out, ", \"on_failure\": \"open\"");
+	sb_add(out, "}");
 	/* Printed only when present, so that a policy without gateways keeps its hash. */
 	for (size_t i = 0; i < p->ngws; i++) {
 		const struct ww_gateway *g = &p->gws[i];

@@ -287,6 +287,11 @@ int ww_xdp_open(const char *bpffs, bool want_load, struct ww_xdp **out, struct s
 		ww_xdp_close(x);
 		return -ENOMEM;
 	}
+	bool mounted;
+	if (want_load && (e = ww_bpffs_ensure(bpffs, &mounted, err))) {
+		ww_xdp_close(x);
+		return e;
+	}
 	if (statfs(bpffs, &sfs) < 0 || sfs.f_type != BPF_FS_MAGIC) {
 		sb_addf(err, "%s is not a BPF file system (mount -t bpf bpf %s)", bpffs, bpffs);
 		ww_xdp_close(x);

@@ -28,6 +28,11 @@ struct ww_xdp;
 
 /* The bpffs mount to use: bpffs if given, else $WARDWALL_BPFFS, else /sys/fs/bpf. */
 const char *ww_bpffs(const char *bpffs);
+/*
+ * When bpffs is WW_BPFFS_DEFAULT and no BPF file system is mounted there, mounts one (mode 0700)
+ * and sets *mounted; any other directory is left to the caller. Returns 0 or -errno (err says).
+ */
+int ww_bpffs_ensure(const char *bpffs, bool *mounted, struct strbuf *err);
 
 /*
  * Opens wardwall's pinned objects. With load, loads the program (creating and pinning what is

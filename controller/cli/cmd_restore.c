@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* wardwall restore: re-enforce the current generation (the boot path), or fail closed. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "restore.h"
+
+static void report(const struct ww_restore_result *r, const char *reason, bool json,
+		   struct strbuf *out)
+{
+	if (json) {
+		struct ww_jw w = {.out = out, .compact = true};
+		ww_jw_obj(&w, NULL);
+		ww_jw_str(&w, "result", ww_restore_outcome_str(r->outcome));
+		ww_jw_u64(&w, "generation", r->gen);
+		if (r->outcome == WW_RESTORED || r->outcome == WW_FAILED_CLOSED) {
+			ww_jw_obj(&w, "enforcing");
+			ww_jw_str(&w, "name", r->policy_name);
+			ww_jw_str(&w, "sha256", r->policy_sha256);
+			ww_jw_bool(&w, "fail_closed", r->outcome == WW_FAILED_CLOSED);
+			ww_jw_bool(&w, "builtin", r->builtin);
+			ww_jw_bool(&w, "changed", r->apply.changed);
+			ww_jw_bool(&w, "xdp", r->apply.xdp);
+			ww_jw_end_obj(&w);
+		} else {
+			ww_jw_null(&w, "enforcing");
+		}
+		if (r->recovery.found) {
+			ww_jw_obj(&w, "recovered");
+			ww_jw_str(&w, "action", r->recovery.intent.action);
+			ww_jw_u64(&w, "generation", r->recovery.intent.gen);
+			ww_jw_bool(&w, "finished", r->recovery.finished);
+			ww_jw_end_obj(&w);
+		}
+		if (r->outcome == WW_RESTORED)
+			ww_jw_u64(&w, "quarantines", r->quarantines);
+		ww_jw_str(&w, "reason", *reason ? reason : NULL);
+		ww_jw_numf(&w, "duration_ms", "%.1f", r->ms);
+		ww_jw_end_obj(&w);
+		return;
+	}
+	if (r->recovery.found)
+		sb_addf(out, "an interrupted %s of generation %lu was %s first\n",
+			r->recovery.intent.action, r->recovery.intent.gen,
+			r->recovery.finished ? "finished" : "undone");
+	switch (r->outcome) {
+	case WW_RESTORED:
+		sb_addf(out, "enforcing generation %lu, %s (sha256 %.12s)%s in %.0f ms\n", r->gen,
+			r->policy_name, r->policy_sha256,
+			r->apply.changed ? ": restored" : ": the kernel already had it", r->ms);
+		if (r->quarantines)
+			sb_addf(out, "%zu quarantine(s) in force\n", r->quarantines);
+		break;
+	case WW_RESTORE_NOTHING:
+		sb_add(out, "nothing to restore: no generation is current (never applied, or "
+			    "removed)\n");
+		break;
+	case WW_FAILED_CLOSED:
+		sb_addf(out, "enforcing %s (sha256 %.12s): FAIL-CLOSED\n", r->policy_name,
+			r->policy_sha256);
+		break;
+	case WW_FAILED_OPEN:
+		sb_add(out, "enforcing nothing new: FAIL-OPEN\n");
+		break;
+	}
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	const char *state_dir = NULL, *bpffs = NULL;
+	bool json = false;
+	int npos;
+	struct ww_opt opts[] = {{"--json", NULL, &json},
+				{"--state-dir", &state_dir, NULL},
+				{"--bpffs", &bpffs, NULL},
+				{NULL, NULL, NULL}};
+	struct ww_restore_result r;
+	struct strbuf reason = {0}, out = {0};
+
+	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
+		return ww_usage("restore");
+	int e = ww_restore(state_dir, bpffs, ww_now(), &r, &reason);
+	/* The reason goes to standard error as well: under systemd, that is the journal. */
+	if (e || r.quarantine_failed)
+		ww_errorf("restore: %s", sb_str(&reason));
+	report(&r, sb_str(&reason), json, &out);
+	fputs(sb_str(&out), stdout);
+	sb_free(&reason);
+	sb_free(&out);
+	return e ? WW_EXIT_USAGE : WW_EXIT_OK;
+}
