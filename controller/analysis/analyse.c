@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "decision.h"
+#include "probes.h"
 #include "timeutil.h"
 
 struct actx {
@@ -647,6 +648,8 @@ int ww_analyse(const struct ww_policy *p, int64_t now, struct ww_diags *d,
 		else
 			free(r.detail);
 	}
+	if (!err)
+		ww_probes_check(p, now, d);
 out:
 	free(c.decides);
 	free(c.seen);

@@ -44,6 +44,10 @@ struct ww_apply_result {
 	size_t xdp_rules, xdp_lists, xdp_cls;
 	bool unrecorded; /* the kernel changed but recording it failed (intent kept) */
 	struct ww_recovery recovered; /* an interrupted apply finished first */
+	/* Set by the command after the apply (confirm.h, probe_run.h), for the report. */
+	size_t probes_ok;         /* probes that connected after the change */
+	int64_t confirm_deadline; /* unix seconds: rolled back then unless confirmed (0: none) */
+	char confirm_guard[96];
 };
 
 /*

@@ -33,6 +33,7 @@ int cmd_apply(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_stats(int argc, char **argv);

@@ -4,10 +4,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "apply.h"
 #include "cli.h"
+#include "confirm.h"
 #include "json.h"
 #include "policy.h"
+#include "probe_run.h"
+#include "timeutil.h"
 
 static const char *const kinds[] = {"table", "counter", "limit", "map", "chain"};
 
@@ -49,6 +56,13 @@ static void report_json(const struct ww_policy *p, const struct ww_apply_result 
 	ww_jw_u64(&w, "lists", r->xdp_lists);
 	ww_jw_u64(&w, "prefixes", r->xdp_cls);
 	ww_jw_end_obj(&w);
+	ww_jw_u64(&w, "probes_ok", r->probes_ok);
+	if (r->confirm_deadline) {
+		ww_jw_time(&w, "rollback_deadline", r->confirm_deadline);
+		ww_jw_str(&w, "rollback_guard", r->confirm_guard);
+	} else {
+		ww_jw_null(&w, "rollback_deadline");
+	}
 	ww_jw_numf(&w, "duration_ms", "%.1f", r->ms);
 	ww_jw_end_obj(&w);
 }
@@ -64,6 +78,14 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 		report_json(p, r, hash, out);
 		return;
 	}
+	if (r->confirm_deadline) {
+		char tb[WW_TIME_STRLEN];
+		sb_addf(out, "commit confirmed: rolled back at %s unless `wardwall confirm` (%s)\n",
+			ww_time_str(r->confirm_deadline, tb), r->confirm_guard);
+	}
+	if (r->probes_ok)
+		sb_addf(out, "probes: %zu of %zu connected after the change\n", r->probes_ok,
+			p->nprobes);
 	if (!r->changed) {
 		sb_addf(out, "no changes: the kernel already enforces %s (sha256 %.12s), generation %lu\n",
 			p->name, hash, r->gen);
@@ -96,26 +118,97 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 	}
 }
 
+/* "90", "90s", "5m", "1h": seconds, 1 s to 24 h. */
+static int duration_arg(const char *s, int64_t *secs)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	long mul = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : 0;
+
+	if (end == s || !mul || v <= 0 || v * mul > 86400) {
+		ww_errorf("--confirm: \"%s\" is not a duration from 1s to 24h (e.g. 90s, 5m, 1h)", s);
+		return -EINVAL;
+	}
+	*secs = v * mul;
+	return 0;
+}
+
+/* A probe failed after the change: back to what was there before, at once. */
+static int probe_failed(const struct ww_policy *p, const char *source, const char *state_dir,
+			const char *bpffs, unsigned long previous, const struct ww_probe *pr,
+			const char *why, bool json)
+{
+	struct strbuf err = {0};
+	struct ww_apply_result rr;
+	char a[WW_PREFIX_STRLEN], b[WW_PREFIX_STRLEN];
+	int e = ww_rollback_to(state_dir, bpffs, previous, &rr, &err);
+
+	ww_addr_str(&pr->from, a);
+	ww_addr_str(&pr->to, b);
+	ww_errorf("apply %s: probe \"%s\" (%s -> %s tcp/%u%s%s) failed after the change: %s; %s",
+		  source, pr->id, a, b, pr->port, pr->netns ? " in netns " : "",
+		  pr->netns ? pr->netns : "", why,
+		  e ? "ROLLING BACK FAILED" : previous ? "rolled back" : "removed (nothing before)");
+	if (e)
+		ww_errorf("rollback to generation %lu: %s", previous, sb_str(&err));
+	if (json) {
+		struct strbuf o = {0};
+		struct ww_jw w = {.out = &o, .compact = true};
+		ww_jw_obj(&w, NULL);
+		ww_jw_str(&w, "result", "rolled-back");
+		ww_jw_str(&w, "probe", pr->id);
+		ww_jw_str(&w, "reason", why);
+		ww_jw_u64(&w, "generation", previous);
+		ww_jw_bool(&w, "rollback_ok", !e);
+		ww_jw_numf(&w, "rollback_ms", "%.1f", rr.ms);
+		ww_jw_end_obj(&w);
+		fputs(sb_str(&o), stdout);
+		sb_free(&o);
+	}
+	sb_free(&err);
+	(void)p;
+	return WW_EXIT_USAGE;
+}
+
 int cmd_apply(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL;
+	const char *state_dir = NULL, *bpffs = NULL, *confirm = NULL;
 	bool json = false, force = false;
 	char *pos[1];
 	int npos, rc;
 	struct ww_opt opts[] = {{"--json", NULL, &json},
 				{"--force", NULL, &force},
+				{"--confirm", &confirm, NULL},
 				{"--state-dir", &state_dir, NULL},
 				{"--bpffs", &bpffs, NULL},
 				{NULL, NULL, NULL}};
 	struct ww_policy *p = NULL;
 	struct ww_apply_result r;
+	struct ww_pending pd = {0};
 	struct strbuf err = {0}, out = {0};
+	int64_t confirm_s = 0;
+	unsigned long previous = 0;
+	bool pending = false;
 
 	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
 		return ww_usage("apply");
+	if (confirm && duration_arg(confirm, &confirm_s))
+		return WW_EXIT_USAGE;
 	rc = ww_load_valid(pos[0], &p);
 	if (rc)
 		return rc;
+	/* What a rollback goes back to: the generation before this apply, or, while a change is on
+	 * probation, the one before that change. */
+	struct ww_state *st = NULL;
+	struct ww_generation cur;
+	if (!ww_state_open(state_dir, false, &st, &err) && !ww_state_current(st, &cur))
+		previous = cur.gen;
+	ww_state_close(st);
+	sb_reset(&err);
+	pending = !ww_pending_load(state_dir, &pd);
+	if (pending)
+		previous = pd.previous;
+
 	struct ww_apply_opts o = {.state_dir = state_dir, .source = pos[0], .action = "apply",
 				  .force = force, .bpffs = bpffs};
 	int e = ww_apply(p, &o, &r, &err);
@@ -124,14 +217,68 @@ int cmd_apply(int argc, char **argv)
 		ww_errorf("apply %s: %s; the next wardwall command finishes recording it", pos[0],
 			  sb_str(&err));
 		rc = WW_EXIT_UNRECORDED;
+		goto out;
 	} else if (e) {
 		ww_errorf("apply %s: %s", pos[0], sb_str(&err));
 		rc = e == -EINVAL ? WW_EXIT_INVALID : WW_EXIT_USAGE;
-	} else {
-		ww_apply_report(p, &r, json, &out);
-		fputs(sb_str(&out), stdout);
-		rc = WW_EXIT_OK;
+		goto out;
 	}
+	/* An interrupted change finished or undone first moved what was current. */
+	if (r.recovered.found && !pending)
+		previous = r.recovered.gen;
+	if (r.changed && p->nprobes) {
+		const struct ww_probe *bad = NULL;
+		sb_reset(&err);
+		e = ww_probes_run(p, &bad, &err);
+		if (e && bad) {
+			rc = probe_failed(p, pos[0], state_dir, bpffs, previous, bad, sb_str(&err),
+					  json);
+			if (pending)
+				ww_pending_claim(state_dir, &pd);
+			goto out;
+		}
+		r.probes_ok = p->nprobes;
+	}
+	if (confirm_s && (r.changed || r.recorded) && r.gen != previous) {
+		struct ww_pending np = {.gen = r.gen, .previous = previous,
+					.deadline = (int64_t)time(NULL) + confirm_s};
+		snprintf(np.guard, sizeof(np.guard), "starting");
+		sb_reset(&err);
+		/* The record first: the guard exits at once when it finds none. */
+		e = ww_pending_save(state_dir, &np);
+		/* The program's real path: a systemd unit resolving /proc/self/exe would find systemd. */
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		self[n > 0 ? n : 0] = '\0';
+		if (!e && n <= 0)
+			e = -errno;
+		if (!e)
+			e = ww_confirm_guard_start(self, state_dir, bpffs, &np, &err);
+		if (!e)
+			e = ww_pending_save(state_dir, &np);
+		if (e) {
+			ww_errorf("apply %s: cannot arrange the rollback at the deadline (%s): rolling "
+				  "back now",
+				  pos[0], err.len ? sb_str(&err) : strerror(-e));
+			ww_pending_claim(state_dir, &np);
+			sb_reset(&err);
+			if (ww_rollback_to(state_dir, bpffs, previous, NULL, &err))
+				ww_errorf("rollback to generation %lu: %s", previous, sb_str(&err));
+			rc = WW_EXIT_USAGE;
+			goto out;
+		}
+		r.confirm_deadline = np.deadline;
+		snprintf(r.confirm_guard, sizeof(r.confirm_guard), "%s", np.guard);
+	} else if (pending && !confirm_s) {
+		/* A plain apply on top of a change on probation keeps it: an implicit confirm. */
+		if (!ww_pending_claim(state_dir, &pd) && !json)
+			sb_addf(&out, "confirmed generation %lu, which was waiting for confirmation\n",
+				pd.gen);
+	}
+	ww_apply_report(p, &r, json, &out);
+	fputs(sb_str(&out), stdout);
+	rc = WW_EXIT_OK;
+out:
 	sb_free(&err);
 	sb_free(&out);
 	ww_policy_free(p);

@@ -14,6 +14,7 @@
 
 #include "nft_diff.h"
 #include "cli.h"
+#include "confirm.h"
 #include "nft_compile.h"
 #include "xdp_compile.h"
 #include "xdp_tier.h"
@@ -39,6 +40,8 @@ struct plan {
 		bool remove;                 /* apply would remove it (the policy turns it off) */
 		bool drift_maps, drift_links, drift_unexplained;
 	} xdp;
+	bool pending;    /* a change waits for `wardwall confirm` */
+	struct ww_pending pend;
 };
 
 static bool xdp_drift(const struct plan *pl)
@@ -134,6 +137,10 @@ static void print_text(const struct plan *pl, const char *file, struct strbuf *o
 			pl->gen.user);
 	else
 		sb_addf(out, "applied: nothing recorded\n");
+	if (pl->pending)
+		sb_addf(out, "pending: generation %lu is rolled back to %lu at %s unless `wardwall "
+			     "confirm`\n",
+			pl->pend.gen, pl->pend.previous, ww_time_str(pl->pend.deadline, tb));
 	if (pl->unrecorded) {
 		sb_addf(out, "drift: table %s " WW_NFT_TABLE
 			     " exists but no applied generation explains it\n",
@@ -267,8 +274,13 @@ static void print_json(const struct plan *pl, struct strbuf *out)
 	sb_addf(out, "}, \"xdp\": {\"switch\": %s, \"links\": %s, \"remove\": %s}",
 		pl->xdp.work_maps ? "true" : "false", pl->xdp.work_links ? "true" : "false",
 		pl->xdp.remove ? "true" : "false");
-	sb_addf(out, ", \"changed\": %s}\n",
+	sb_addf(out, ", \"changed\": %s, \"rollback_deadline\": ",
 		pl->work.n || pl->work.replace || xdp_work(pl) ? "true" : "false");
+	if (pl->pending)
+		sb_addf(out, "{\"generation\": %lu, \"previous\": %lu, \"deadline\": \"%s\"}}\n",
+			pl->pend.gen, pl->pend.previous, ww_time_str(pl->pend.deadline, tb));
+	else
+		sb_add(out, "null}\n");
 }
 
 /* Does the kernel's XDP tier hold p exactly (active maps, links)? */
@@ -324,6 +336,7 @@ static int plan_xdp(struct plan *pl, const char *bpffs, struct strbuf *err)
 static int plan_build(struct plan *pl, const char *state_dir, const char *bpffs,
 		      struct strbuf *err)
 {
+	pl->pending = !ww_pending_load(state_dir, &pl->pend);
 	struct ww_state *st = NULL;
 	struct ww_nft *nft = NULL;
 	struct ww_diags d = {.file = "generation"};

@@ -3,13 +3,22 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "confirm.h"
 #include "json.h"
 #include "restore.h"
 
-static void report(const struct ww_restore_result *r, const char *reason, bool json,
-		   struct strbuf *out)
+/* A change on probation at boot (confirm.h): what became of it. */
+struct resumed {
+	const char *what; /* "none", "rolled-back", "guarded" */
+	struct ww_pending pd;
+	struct strbuf said;
+};
+
+static void report(const struct ww_restore_result *r, const struct resumed *c, const char *reason,
+		   bool json, struct strbuf *out)
 {
 	if (json) {
 		struct ww_jw w = {.out = out, .compact = true};
@@ -37,6 +46,14 @@ static void report(const struct ww_restore_result *r, const char *reason, bool j
 		}
 		if (r->outcome == WW_RESTORED)
 			ww_jw_u64(&w, "quarantines", r->quarantines);
+		if (strcmp(c->what, "none")) {
+			ww_jw_obj(&w, "confirm");
+			ww_jw_str(&w, "action", c->what);
+			ww_jw_u64(&w, "generation", c->pd.gen);
+			ww_jw_u64(&w, "previous", c->pd.previous);
+			ww_jw_time(&w, "deadline", c->pd.deadline);
+			ww_jw_end_obj(&w);
+		}
 		ww_jw_str(&w, "reason", *reason ? reason : NULL);
 		ww_jw_numf(&w, "duration_ms", "%.1f", r->ms);
 		ww_jw_end_obj(&w);
@@ -53,6 +70,7 @@ static void report(const struct ww_restore_result *r, const char *reason, bool j
 			r->apply.changed ? ": restored" : ": the kernel already had it", r->ms);
 		if (r->quarantines)
 			sb_addf(out, "%zu quarantine(s) in force\n", r->quarantines);
+		sb_add(out, sb_str(&c->said));
 		break;
 	case WW_RESTORE_NOTHING:
 		sb_add(out, "nothing to restore: no generation is current (never applied, or "
@@ -82,13 +100,33 @@ int cmd_restore(int argc, char **argv)
 
 	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
 		return ww_usage("restore");
+	struct resumed c = {.what = "none"};
 	int e = ww_restore(state_dir, bpffs, ww_now(), &r, &reason);
 	/* The reason goes to standard error as well: under systemd, that is the journal. */
 	if (e || r.quarantine_failed)
 		ww_errorf("restore: %s", sb_str(&reason));
-	report(&r, sb_str(&reason), json, &out);
+	if (!e && r.outcome == WW_RESTORED) {
+		/* The program's real path, for the guard or the timer to run. */
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		struct strbuf err = {0};
+		self[n > 0 ? n : 0] = '\0';
+		e = n > 0 ? ww_confirm_resume(self, state_dir, bpffs, r.gen, &c.pd, &c.what, &c.said,
+					      &err)
+			  : -errno;
+		if (e) {
+			/* The generation holds; the change on probation is the operator's now. */
+			ww_errorf("restore: generation %lu was waiting for `wardwall confirm`, and "
+				  "arranging its rollback failed: %s; confirm it or run `wardwall "
+				  "rollback`",
+				  r.gen, err.len ? sb_str(&err) : strerror(-e));
+		}
+		sb_free(&err);
+	}
+	report(&r, &c, sb_str(&reason), json, &out);
 	fputs(sb_str(&out), stdout);
 	sb_free(&reason);
 	sb_free(&out);
+	sb_free(&c.said);
 	return e ? WW_EXIT_USAGE : WW_EXIT_OK;
 }

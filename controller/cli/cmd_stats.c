@@ -59,8 +59,15 @@ static void print_stats(const struct ww_collect *c, bool json, struct strbuf *ou
 	char tb[WW_TIME_STRLEN], a[16], b[16], x[16], y[16];
 
 	if (json) {
-		sb_addf(out, "{\"time\": \"%s\", \"generation\": %lu, \"in_sync\": %s, \"flows\": [",
+		sb_addf(out, "{\"time\": \"%s\", \"generation\": %lu, \"in_sync\": %s, ",
 			ww_time_str(c->time, tb), c->gen.gen, ww_collect_in_sync(c) ? "true" : "false");
+		if (c->pending)
+			sb_addf(out, "\"pending_confirm\": {\"generation\": %lu, \"previous\": %lu, "
+				     "\"deadline\": \"%s\"}, \"flows\": [",
+				c->pending_gen, c->pending_previous,
+				ww_time_str(c->pending_deadline, tb));
+		else
+			sb_add(out, "\"pending_confirm\": null, \"flows\": [");
 		for (size_t i = 0; i < c->nflows; i++) {
 			const struct ww_flow_stat *f = &c->flows[i];
 			sb_add(out, i ? ",\n  {\"id\": " : "\n  {\"id\": ");
@@ -106,6 +113,10 @@ static void print_stats(const struct ww_collect *c, bool json, struct strbuf *ou
 			ww_collect_in_sync(c) ? "kernel in sync" : "KERNEL DIFFERS (see plan)");
 	else
 		sb_add(out, "no generation recorded\n");
+	if (c->pending)
+		sb_addf(out, "PENDING CONFIRM: generation %lu is rolled back to %lu at %s unless "
+			     "`wardwall confirm`\n",
+			c->pending_gen, c->pending_previous, ww_time_str(c->pending_deadline, tb));
 	sb_addf(out, "%-32s %-7s %10s %10s %10s %10s  %s\n", "FLOW", "ACTION", "NFT PKTS", "NFT BYTES",
 		"XDP PKTS", "XDP BYTES", "COUNTING SINCE");
 	for (size_t i = 0; i < c->nflows; i++) {

@@ -106,6 +106,13 @@ void ww_policy_free(struct ww_policy *p)
 		eplist_free(&v->except);
 	}
 	free(p->invs);
+	for (size_t i = 0; i < p->nprobes; i++) {
+		free(p->probes[i].id);
+		free(p->probes[i].ptr);
+		free(p->probes[i].description);
+		free(p->probes[i].netns);
+	}
+	free(p->probes);
 	for (size_t i = 0; i < p->enf.nifaces; i++)
 		free(p->enf.ifaces[i]);
 	free(p->enf.ifaces);

@@ -172,6 +172,18 @@ struct ww_invariant {
 	char *description;
 };
 
+/* A health probe: a TCP connection that must keep working after every apply (docs/operations.md). */
+struct ww_probe {
+	char *id;
+	char *ptr;
+	char *description;
+	struct ww_addr from, to; /* the probe binds to from; check proves from -> to is allowed */
+	uint16_t port;           /* tcp */
+	char *netns;             /* run inside this named network namespace (/run/netns), or NULL:
+				    from the namespace wardwall runs in */
+	uint32_t timeout_ms;
+};
+
 struct ww_defaults {
 	enum ww_action between_zones, within_zone;
 	enum ww_log log;
@@ -234,6 +246,8 @@ struct ww_policy {
 	 * Never printed in the "services" section. */
 	struct ww_service **narrowed;
 	size_t nnarrowed;
+	struct ww_probe *probes;
+	size_t nprobes;
 	struct ww_enforcement enf;
 	struct ww_gateway *gws; /* by name; none: one enforcement point, as "enforcement" says */
 	size_t ngws;

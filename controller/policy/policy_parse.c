@@ -2261,6 +2261,106 @@ static void parse_invariant(struct pctx *c, struct ww_invariant *v, const cJSON 
 	free(minus);
 }
 
+/* An address member of a probe, required. */
+static void probe_addr(struct pctx *c, const cJSON *j, const char *base, const char *key,
+		       struct ww_addr *a)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, key);
+	char *mp = kptr(c, base, key);
+
+	if (!m)
+		ww_err(c->d, "missing-field", base, "a probe needs \"%s\" (an IP address)", key);
+	else if (want(c, m, mp, cJSON_IsString, "an IP address") &&
+		 ww_addr_parse(m->valuestring, a))
+		ww_err(c->d, "invalid-address", mp, "\"%s\" is not an IP address", m->valuestring);
+	free(mp);
+}
+
+static void parse_probe(struct pctx *c, struct ww_probe *pr, const cJSON *j)
+{
+	static const char *const known[] = {"id", "description", "from",      "to",
+					    "port", "netns",      "timeout_ms"};
+	const cJSON *m;
+	char *mp;
+	long n;
+
+	pr->timeout_ms = 1000;
+	if (!want(c, j, pr->ptr, cJSON_IsObject, "an object"))
+		return;
+	check_members(c, j, pr->ptr, known, countof(known));
+	m = cJSON_GetObjectItemCaseSensitive(j, "id");
+	mp = kptr(c, pr->ptr, "id");
+	if (!m)
+		ww_err(c->d, "missing-field", pr->ptr, "a probe needs an \"id\"");
+	else if (want(c, m, mp, cJSON_IsString, "a string") &&
+		 check_name(c, m->valuestring, mp, "probe", WW_ID_MAX, true))
+		pr->id = pdup(c, m->valuestring);
+	free(mp);
+	pr->description = opt_string(c, j, "description", pr->ptr);
+	probe_addr(c, j, pr->ptr, "from", &pr->from);
+	probe_addr(c, j, pr->ptr, "to", &pr->to);
+	if (pr->from.family && pr->to.family && pr->from.family != pr->to.family)
+		ww_err(c->d, "family-mismatch", pr->ptr,
+		       "\"from\" and \"to\" must be of the same address family");
+	mp = kptr(c, pr->ptr, "port");
+	if (!(m = cJSON_GetObjectItemCaseSensitive(j, "port")))
+		ww_err(c->d, "missing-field", pr->ptr, "a probe needs \"port\" (tcp, 1-65535)");
+	else if (integer(c, m, mp, 1, 65535, &n))
+		pr->port = (uint16_t)n;
+	free(mp);
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "timeout_ms"))) {
+		mp = kptr(c, pr->ptr, "timeout_ms");
+		if (integer(c, m, mp, 1, 60000, &n))
+			pr->timeout_ms = (uint32_t)n;
+		free(mp);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "netns"))) {
+		mp = kptr(c, pr->ptr, "netns");
+		if (want(c, m, mp, cJSON_IsString, "a network namespace name")) {
+			const char *s = m->valuestring;
+			if (!*s || strlen(s) > 64 || strchr(s, '/') || !strcmp(s, ".") ||
+			    !strcmp(s, ".."))
+				ww_err(c->d, "invalid-netns", mp,
+				       "\"%s\" is not a network namespace name (as `ip netns` names "
+				       "them: 1-64 characters, no '/')",
+				       s);
+			else
+				pr->netns = pdup(c, s);
+		}
+		free(mp);
+	}
+}
+
+static void parse_probes(struct pctx *c, const cJSON *j)
+{
+	struct ww_policy *p = c->p;
+	size_t i = 0;
+
+	if (!j || !want(c, j, "/probes", cJSON_IsArray, "an array of probes"))
+		return;
+	p->nprobes = (size_t)cJSON_GetArraySize(j);
+	p->probes = calloc(p->nprobes ? p->nprobes : 1, sizeof(*p->probes));
+	if (!p->probes) {
+		p->nprobes = 0;
+		c->oom = true;
+		return;
+	}
+	for (const cJSON *x = j->child; x; x = x->next, i++) {
+		p->probes[i].ptr = iptr(c, "/probes", i);
+		if (p->probes[i].ptr)
+			parse_probe(c, &p->probes[i], x);
+	}
+	for (i = 0; i < p->nprobes; i++)
+		for (size_t k = 0; k < i && p->probes[i].id; k++)
+			if (p->probes[k].id && !strcmp(p->probes[k].id, p->probes[i].id)) {
+				char *ip = kptr(c, p->probes[i].ptr, "id");
+				ww_err(c->d, "duplicate-id", ip, "probe id \"%s\" is already used by %s",
+				       p->probes[i].id, p->probes[k].ptr);
+				free(ip);
+				break;
+			}
+}
+
 static void parse_invariants(struct pctx *c, const cJSON *j)
 {
 	struct ww_policy *p = c->p;
@@ -2357,8 +2457,8 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 {
 	static const char *const known[] = {"$schema", "wardwall", "name",     "description",
 					    "defaults", "zones",    "groups",   "services",
-					    "flows",    "invariants", "enforcement", "gateways",
-					    "detect"};
+					    "flows",    "invariants", "probes", "enforcement",
+					    "gateways", "detect"};
 	struct pctx c = {.d = d};
 	const char *end = NULL;
 	size_t errors0 = d->nerrors;
@@ -2425,6 +2525,7 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 	parse_services(&c, cJSON_GetObjectItemCaseSensitive(root, "services"));
 	parse_flows(&c, cJSON_GetObjectItemCaseSensitive(root, "flows"));
 	parse_invariants(&c, cJSON_GetObjectItemCaseSensitive(root, "invariants"));
+	parse_probes(&c, cJSON_GetObjectItemCaseSensitive(root, "probes"));
 done:
 	cJSON_Delete(root);
 	if (c.oom || d->oom) {

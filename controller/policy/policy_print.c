@@ -462,6 +462,25 @@ void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 		print_invariant(p, &p->invs[i], out);
 	}
 	sb_addf(out, p->ninvs ? "\n  ],\n" : "],\n");
+	/* Probes only when there are some, so that policies without keep their identity. */
+	for (size_t i = 0; i < p->nprobes; i++) {
+		const struct ww_probe *pr = &p->probes[i];
+		char a[WW_PREFIX_STRLEN], b[WW_PREFIX_STRLEN];
+		sb_add(out, i ? ",\n    {\"id\": " : "  \"probes\": [\n    {\"id\": ");
+		sb_add_json_str(out, pr->id);
+		if (pr->description) {
+			sb_add(out, ", \"description\": ");
+			sb_add_json_str(out, pr->description);
+		}
+		sb_addf(out, ", \"from\": \"%s\", \"to\": \"%s\", \"port\": %u",
+			ww_addr_str(&pr->from, a), ww_addr_str(&pr->to, b), pr->port);
+		if (pr->netns) {
+			sb_add(out, ", \"netns\": ");
+			sb_add_json_str(out, pr->netns);
+		}
+		sb_addf(out, ", \"timeout_ms\": %u}%s", pr->timeout_ms,
+			i + 1 == p->nprobes ? "\n  ],\n" : "");
+	}
 	sb_add(out, "  \"enforcement\": {");
 	/* With gateways, mode, interfaces and xdp belong to each gateway. */
 	if (!p->ngws) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "collect.h"
+#include "confirm.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -79,6 +80,13 @@ static int collect_once(const char *state_dir, const char *bpffs, struct ww_coll
 		e = ww_readback(c->live, &c->rb);
 	if (e)
 		return e;
+	struct ww_pending pd;
+	if (!ww_pending_load(state_dir, &pd)) {
+		c->pending = true;
+		c->pending_gen = pd.gen;
+		c->pending_previous = pd.previous;
+		c->pending_deadline = pd.deadline;
+	}
 	e = ww_state_open(state_dir, false, &st, err);
 	if (e == -ELOOP)
 		return e; /* a symbolic link for a state directory: refused, not read around */

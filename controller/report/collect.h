@@ -57,6 +57,10 @@ struct ww_collect {
 	size_t ndefaults;
 	uint64_t ct_invalid;
 	uint32_t genid; /* the nftables ruleset generation live was read at */
+	/* A change of `apply --confirm` waiting for `wardwall confirm` (confirm.h) */
+	bool pending;
+	unsigned long pending_gen, pending_previous;
+	int64_t pending_deadline;
 };
 
 /*

@@ -131,6 +131,13 @@ void ww_metrics_print(const struct ww_collect *c, struct strbuf *out)
 	}
 	help(out, "wardwall_generation", "gauge", "The applied generation (0: none recorded).");
 	sb_addf(out, "wardwall_generation %lu\n", c->gen.gen);
+	help(out, "wardwall_confirm_pending", "gauge",
+	     "1 while a change of apply --confirm waits for wardwall confirm.");
+	sb_addf(out, "wardwall_confirm_pending %d\n", c->pending ? 1 : 0);
+	help(out, "wardwall_confirm_deadline_timestamp_seconds", "gauge",
+	     "When the pending change is rolled back unless confirmed (unix time; 0: none).");
+	sb_addf(out, "wardwall_confirm_deadline_timestamp_seconds %lld\n",
+		(long long)(c->pending ? c->pending_deadline : 0));
 	help(out, "wardwall_apply_timestamp_seconds", "gauge",
 	     "When the applied generation was applied (unix time).");
 	sb_addf(out, "wardwall_apply_timestamp_seconds %lld\n", (long long)c->gen.time);

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * wardwall confirm: keep the change an `apply --confirm` made. With --guard, the detached
+ * process (or systemd timer) that rolls it back at its deadline unless it was confirmed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "confirm.h"
+#include "timeutil.h"
+
+int cmd_confirm(int argc, char **argv)
+{
+	const char *state_dir = NULL, *bpffs = NULL, *gen = NULL;
+	bool json = false, guard = false;
+	int npos;
+	struct ww_opt opts[] = {{"--json", NULL, &json},
+				{"--guard", NULL, &guard},
+				{"--generation", &gen, NULL},
+				{"--state-dir", &state_dir, NULL},
+				{"--bpffs", &bpffs, NULL},
+				{NULL, NULL, NULL}};
+	struct strbuf out = {0}, err = {0};
+	struct ww_pending pd;
+	char tb[WW_TIME_STRLEN];
+	int e, rc = WW_EXIT_OK;
+
+	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos) || (guard && !gen) || (gen && !guard))
+		return ww_usage("confirm");
+	if (guard) {
+		bool rolled_back;
+		char *end;
+		unsigned long g = strtoul(gen, &end, 10);
+		if (*end || !g)
+			return ww_usage("confirm");
+		e = ww_confirm_guard_wait(state_dir, bpffs, g, &rolled_back, &out, &err);
+		/* The guard's standard output goes nowhere; its standard error is confirm.log. */
+		fputs(sb_str(&out), stderr);
+		if (e) {
+			ww_errorf("confirm --guard: generation %lu: rolling back failed: %s", g,
+				  err.len ? sb_str(&err) : strerror(-e));
+			rc = WW_EXIT_USAGE;
+		}
+		goto out;
+	}
+	e = ww_pending_claim(state_dir, &pd);
+	if (e == -ENOENT) {
+		if (json)
+			sb_add(&out, "{\"result\": \"nothing\", \"generation\": null}\n");
+		else
+			sb_add(&out, "nothing to confirm: no change is waiting for confirmation\n");
+	} else if (e) {
+		ww_errorf("confirm: %s/pending.json: %s", ww_state_dir_of(state_dir), strerror(-e));
+		rc = WW_EXIT_USAGE;
+	} else if (json) {
+		sb_addf(&out, "{\"result\": \"confirmed\", \"generation\": %lu, \"deadline\": \"%s\"}\n",
+			pd.gen, ww_time_str(pd.deadline, tb));
+	} else {
+		sb_addf(&out, "confirmed generation %lu (its rollback at %s is cancelled)\n", pd.gen,
+			ww_time_str(pd.deadline, tb));
+	}
+	fputs(sb_str(&out), stdout);
+out:
+	sb_free(&out);
+	sb_free(&err);
+	return rc;
+}
