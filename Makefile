@@ -4,13 +4,19 @@ DESTDIR ?=
 BUILD ?= build
 CC ?= cc
 CLANG ?= clang
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+# The release, and the commit it was built from (WW_GIT overrides it: a source package has no .git).
+VERSION := 0.2.0
+WW_GIT ?= $(shell git rev-parse --short HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 
 PKGS := libnftnl libmnl libnetfilter_conntrack libnl-3.0 libnl-route-3.0 libcjson libbpf libsodium libcurl \
 	libmicrohttpd
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DWW_VERSION='"$(VERSION)"' \
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DWW_VERSION='"$(VERSION) $(WW_GIT)"' \
 	$(addprefix -I,$(SRC_DIRS)) -I$(BUILD) -Ibpf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -26,8 +32,8 @@ HDRS := $(wildcard controller/*/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit demo demo-fleet fuzz bench bench-fleet soak install clean help format vm-test \
-	vm-kernel
+.PHONY: all deps test unit demo demo-fleet fuzz bench bench-fleet soak install man deb-test clean help \
+	format vm-test vm-kernel
 
 all: $(BUILD)/wardwall
 
@@ -44,6 +50,7 @@ help:
 	@echo "                kernel under qemu (vm/run.sh; VM_SUITES=a,b to choose suites)"
 	@echo "make soak       apply/rollback/remove killed at every step boundary, SOAK_ROUNDS=20 times (1,040 trials)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+	@echo "make deb-test   build the Debian package, lintian, install/upgrade/purge it in a scratch root"
 
 deps:
 	@vm/install-deps.sh
@@ -77,7 +84,7 @@ $(BUILD)/libwardwall.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/wardwall: $(CMD_OBJS) $(BUILD)/libwardwall.a
-	$(CC) $(CFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libwardwall.a $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libwardwall.a $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwardwall.a tests/unit/unit.h | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libwardwall.a $(LIBS) -lcmocka
@@ -174,12 +181,55 @@ SOAK_ROUNDS ?= 20
 soak: deps all
 	@tests/xdp/sandbox.sh tests/e2e/crash.sh $(SOAK_ROUNDS)
 
-install: all
-	install -D -m 0755 $(BUILD)/wardwall $(DESTDIR)$(PREFIX)/sbin/wardwall
+
+# Man pages from the docs (pandoc): wardwall(8) is docs/man/wardwall.8.md around docs/cli.md and
+# docs/operations.md, wardwall-policy(5) docs/man/wardwall-policy.5.md around docs/policy.md.
+MAN_DATE := $(shell date -u +%Y-%m-%d -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || date +%s)})
+PANDOC_MAN = pandoc -s -f markdown -t man --lua-filter packaging/man-tables.lua -M date=$(MAN_DATE) -M footer="wardwall $(VERSION)" \
+	-M header="wardwall manual"
+$(BUILD)/man/wardwall.8: docs/man/wardwall.8.md docs/cli.md docs/operations.md packaging/man-tables.lua
+	@mkdir -p $(dir $@)
+	{ sed '/^# FILES/,$$d' docs/man/wardwall.8.md; echo '# COMMANDS'; sed 1d docs/cli.md; \
+	  echo '# OPERATION'; sed 1d docs/operations.md; sed -n '/^# FILES/,$$p' docs/man/wardwall.8.md; } | \
+	  $(PANDOC_MAN) -M title=WARDWALL -M section=8 -o $@
+$(BUILD)/man/wardwall-policy.5: docs/man/wardwall-policy.5.md docs/policy.md packaging/man-tables.lua
+	@mkdir -p $(dir $@)
+	{ sed '/^# SEE ALSO/,$$d' docs/man/wardwall-policy.5.md; echo '# THE LANGUAGE'; sed 1d docs/policy.md; \
+	  sed -n '/^# SEE ALSO/,$$p' docs/man/wardwall-policy.5.md; } | \
+	  $(PANDOC_MAN) -M title=WARDWALL-POLICY -M section=5 -o $@
+man: $(BUILD)/man/wardwall.8 $(BUILD)/man/wardwall-policy.5
+
+# Everything a Debian service needs (docs/operations.md). /etc/wardwall/policy.json is the example,
+# marked as such, and is never overwritten: an existing one is the operator's.
+install: all man
+	install -D -m 0755 $(BUILD)/wardwall $(DESTDIR)$(SBINDIR)/wardwall
 	install -D -m 0644 policies/wardwall.schema.json \
 		$(DESTDIR)$(PREFIX)/share/wardwall/wardwall.schema.json
 	install -D -m 0644 policies/example-hospital.json \
 		$(DESTDIR)$(PREFIX)/share/wardwall/examples/example-hospital.json
+	install -D -m 0644 $(BUILD)/man/wardwall.8 $(DESTDIR)$(PREFIX)/share/man/man8/wardwall.8
+	install -D -m 0644 $(BUILD)/man/wardwall-policy.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/wardwall-policy.5
+	install -D -m 0644 packaging/completion/wardwall.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/wardwall
+	install -D -m 0644 packaging/completion/_wardwall \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_wardwall
+	for u in packaging/systemd/*; do \
+		sed 's|/usr/sbin/wardwall|$(SBINDIR)/wardwall|g' $$u > $(BUILD)/$$(basename $$u) && \
+		install -D -m 0644 $(BUILD)/$$(basename $$u) $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
+	install -D -m 0644 packaging/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/wardwall.conf
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/wardwall
+	[ -e $(DESTDIR)$(SYSCONFDIR)/wardwall/policy.json ] || { \
+		sed -e 's|"description": "|"description": "EXAMPLE installed by wardwall: replace it with your own policy before enabling wardwall.service. |' \
+		    -e 's|"\$$schema": "./wardwall.schema.json"|"$$schema": "$(PREFIX)/share/wardwall/wardwall.schema.json"|' \
+		    policies/example-hospital.json > $(BUILD)/policy.json && \
+		install -m 0644 $(BUILD)/policy.json $(DESTDIR)$(SYSCONFDIR)/wardwall/policy.json; }
+
+# The Debian package: built from a copy of the tracked files, lintian, then installed, upgraded,
+# removed and purged in a scratch root inside private namespaces (suite 19-deb, also in make test).
+deb-test: deps
+	@tests/suites/19-deb.sh
 
 format:
 	clang-format -i controller/*/*.[ch] bpf/*.[ch] tests/unit/*.[ch] tests/xdp/*.[ch] tests/fuzz/*.c

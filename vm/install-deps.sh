@@ -12,7 +12,7 @@ iputils-ping netcat-openbsd python3 python3-jsonschema linux-libc-dev libclang-r
 prometheus curl etcd-server etcd-client libcurl4-openssl-dev
 chromium openssl
 qemu-system-x86 busybox-static kmod cpio xz-utils file
-pandoc rsyslog libmicrohttpd-dev dpkg-dev lintian debhelper fakeroot"
+pandoc rsyslog libmicrohttpd-dev dpkg-dev lintian debhelper fakeroot zsh"
 PKGS="$PKGS ${WARDWALL_EXTRA_PKGS:-}"
 
 missing=""

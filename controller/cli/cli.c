@@ -10,18 +10,61 @@
 #include "analyse.h"
 #include "cli.h"
 #include "intent.h"
+#include "json.h"
 #include "policy.h"
 #include "timeutil.h"
 
+/* Set once by main() from the command line, before the command runs (the command line's only
+ * process-wide setting): failures are JSON objects on stdout too. */
+static bool json_errors;
+
+void ww_cli_json_errors(bool on)
+{
+	json_errors = on;
+}
+
+void ww_error_json(const char *code, const char *message, const char *file, const char *ptr,
+		   const struct ww_diags *d)
+{
+	struct strbuf o = {0};
+	struct ww_jw w = {.out = &o, .compact = true};
+
+	if (!json_errors)
+		return;
+	ww_jw_obj(&w, NULL);
+	ww_jw_obj(&w, "error");
+	ww_jw_str(&w, "message", message);
+	ww_jw_str(&w, "code", code);
+	if (file || ptr) {
+		ww_jw_obj(&w, "location");
+		ww_jw_str(&w, "file", file);
+		ww_jw_str(&w, "pointer", ptr);
+		ww_jw_end_obj(&w);
+	} else {
+		ww_jw_null(&w, "location");
+	}
+	ww_jw_end_obj(&w);
+	if (d) { /* the diagnostics as check --json prints them, as the last member */
+		sb_add(&o, ", \"diagnostics\": ");
+		ww_diags_json(d, &o);
+	}
+	ww_jw_end_obj(&w);
+	fflush(stdout);
+	fputs(sb_str(&o), stdout);
+	sb_free(&o);
+}
+
 void ww_errorf(const char *fmt, ...)
 {
+	struct strbuf m = {0};
 	va_list ap;
 
-	fputs("wardwall: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	sb_vaddf(&m, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "wardwall: %s\n", sb_str(&m));
+	ww_error_json("error", sb_str(&m), NULL, NULL, NULL);
+	sb_free(&m);
 }
 
 int ww_opts_parse(int argc, char **argv, const struct ww_opt *opts, char **pos, int maxpos,
@@ -75,8 +118,12 @@ int ww_opts_parse(int argc, char **argv, const struct ww_opt *opts, char **pos, 
 int ww_usage(const char *cmd)
 {
 	for (const struct ww_cmd *c = ww_cmds; c->name; c++)
-		if (!strcmp(c->name, cmd))
-			fprintf(stderr, "usage: wardwall %s\n", c->usage);
+		if (!strcmp(c->name, cmd)) {
+			char *m = xstrdup_printf("usage: wardwall %s", c->usage);
+			fprintf(stderr, "%s\n", m ? m : "usage");
+			ww_error_json("usage", m ? m : "usage", NULL, NULL, NULL);
+			free(m);
+		}
 	return WW_EXIT_USAGE;
 }
 
@@ -130,8 +177,15 @@ int ww_load_valid(const char *path, struct ww_policy **out)
 	ww_diags_print(&d, &msg);
 	fputs(sb_str(&msg), stderr);
 	if (err == -EINVAL || d.nerrors) {
-		ww_errorf("%s: invalid policy: %zu error%s (see 'wardwall check')", path, d.nerrors,
-			  d.nerrors == 1 ? "" : "s");
+		char *m = xstrdup_printf("%s: invalid policy: %zu error%s (see 'wardwall check')",
+					 path, d.nerrors, d.nerrors == 1 ? "" : "s");
+		const char *ptr = NULL;
+		for (size_t i = 0; i < d.n && !ptr; i++)
+			if (d.v[i].sev == WW_ERROR)
+				ptr = d.v[i].ptr;
+		fprintf(stderr, "wardwall: %s\n", m ? m : path);
+		ww_error_json("invalid-policy", m ? m : path, path, ptr, &d);
+		free(m);
 		rc = WW_EXIT_INVALID;
 	} else if (err) {
 		ww_errorf("%s: %s", path, strerror(-err));

@@ -63,8 +63,15 @@ struct ww_opt {
 int ww_opts_parse(int argc, char **argv, const struct ww_opt *opts, char **pos, int maxpos,
 		  int *npos);
 
-/* "wardwall: <message>\n" on stderr. */
+/* "wardwall: <message>\n" on stderr; with --json also ww_error_json("error", message). */
 void ww_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* With --json on the command line (main() says so), a failure is also one JSON object on stdout,
+ * as Terraform's -json: {"error": {"message", "code", "location": {"file", "pointer"} or null},
+ * "diagnostics"?: [...]}. Does nothing without --json. */
+void ww_cli_json_errors(bool on);
+struct ww_diags;
+void ww_error_json(const char *code, const char *message, const char *file, const char *ptr,
+		   const struct ww_diags *d);
 /* Prints the usage line of a command to stderr and returns WW_EXIT_USAGE. */
 int ww_usage(const char *cmd);
 /* Parses an RFC 3339 time or "now" for --now/--at; prints the error itself. */

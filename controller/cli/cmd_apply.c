@@ -145,12 +145,16 @@ static int probe_failed(const struct ww_policy *p, const char *source, const cha
 
 	ww_addr_str(&pr->from, a);
 	ww_addr_str(&pr->to, b);
-	ww_errorf("apply %s: probe \"%s\" (%s -> %s tcp/%u%s%s) failed after the change: %s; %s",
-		  source, pr->id, a, b, pr->port, pr->netns ? " in netns " : "",
-		  pr->netns ? pr->netns : "", why,
-		  e ? "ROLLING BACK FAILED" : previous ? "rolled back" : "removed (nothing before)");
+	/* Not ww_errorf: with --json the object below says it all. */
+	fprintf(stderr,
+		"wardwall: apply %s: probe \"%s\" (%s -> %s tcp/%u%s%s) failed after the change: "
+		"%s; %s\n",
+		source, pr->id, a, b, pr->port, pr->netns ? " in netns " : "",
+		pr->netns ? pr->netns : "", why,
+		e ? "ROLLING BACK FAILED" : previous ? "rolled back" : "removed (nothing before)");
 	if (e)
-		ww_errorf("rollback to generation %lu: %s", previous, sb_str(&err));
+		fprintf(stderr, "wardwall: rollback to generation %lu: %s\n", previous,
+			sb_str(&err));
 	if (json) {
 		struct strbuf o = {0};
 		struct ww_jw w = {.out = &o, .compact = true};

@@ -4,11 +4,14 @@
 
 #include "apply.h"
 #include "cli.h"
+#include "json.h"
 
 int cmd_remove(int argc, char **argv)
 {
 	const char *state_dir = NULL, *bpffs = NULL;
-	struct ww_opt opts[] = {{"--state-dir", &state_dir, NULL},
+	bool json = false;
+	struct ww_opt opts[] = {{"--json", NULL, &json},
+				{"--state-dir", &state_dir, NULL},
 				{"--bpffs", &bpffs, NULL},
 				{NULL, NULL, NULL}};
 	struct strbuf err = {0};
@@ -21,6 +24,19 @@ int cmd_remove(int argc, char **argv)
 		ww_errorf("remove: %s", sb_str(&err));
 		sb_free(&err);
 		return WW_EXIT_USAGE;
+	}
+	if (json) {
+		struct strbuf o = {0};
+		struct ww_jw w = {.out = &o, .compact = true};
+		ww_jw_obj(&w, NULL);
+		ww_jw_str(&w, "result", nft || xdp ? "removed" : "nothing");
+		ww_jw_bool(&w, "nftables", nft);
+		ww_jw_bool(&w, "xdp", xdp);
+		ww_jw_end_obj(&w);
+		fputs(sb_str(&o), stdout);
+		sb_free(&o);
+		sb_free(&err);
+		return WW_EXIT_OK;
 	}
 	if (nft)
 		printf("removed wardwall's nftables table\n");

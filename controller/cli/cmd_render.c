@@ -5,25 +5,33 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "nft_compile.h"
 #include "policy.h"
 
 int cmd_render(int argc, char **argv)
 {
 	char *pos[1];
+	bool json = false;
+	struct ww_opt opts[] = {{"--json", NULL, &json}, {NULL, NULL, NULL}};
 	int npos, err, rc = WW_EXIT_USAGE;
 	struct ww_diags d = {0};
 	struct ww_policy *p = NULL;
 	struct nfr_table *t = NULL;
 	struct strbuf out = {0};
 
-	if (ww_opts_parse(argc, argv, NULL, pos, 1, &npos) || npos != 1)
+	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
 		return ww_usage("render");
 	d.file = pos[0];
 	err = ww_policy_load(pos[0], &d, &p);
 	if (err == -EINVAL) {
 		ww_diags_print(&d, &out);
 		fputs(sb_str(&out), stderr);
+		const char *ptr = NULL;
+		for (size_t i = 0; i < d.n && !ptr; i++)
+			if (d.v[i].sev == WW_ERROR)
+				ptr = d.v[i].ptr;
+		ww_error_json("invalid-policy", "invalid policy", pos[0], ptr, &d);
 		rc = WW_EXIT_INVALID;
 		goto out;
 	}
@@ -36,9 +44,24 @@ int cmd_render(int argc, char **argv)
 		ww_errorf("%s: compiling for nftables: %s", pos[0], strerror(-err));
 		goto out;
 	}
-	sb_addf(&out, "# wardwall render %s: load with `nft -f` (it replaces nothing else)\n",
-		pos[0]);
-	nfr_table_render(t, &out);
+	if (json) {
+		/* The same text, as one string, with the table's size. */
+		struct strbuf text = {0};
+		nfr_table_render(t, &text);
+		struct ww_jw w = {.out = &out, .compact = true};
+		ww_jw_obj(&w, NULL);
+		ww_jw_str(&w, "table", "inet wardwall");
+		ww_jw_u64(&w, "chains", t->nchains);
+		ww_jw_u64(&w, "maps", t->nsets);
+		ww_jw_u64(&w, "counters", t->ncounters);
+		ww_jw_str(&w, "ruleset", sb_str(&text));
+		ww_jw_end_obj(&w);
+		sb_free(&text);
+	} else {
+		sb_addf(&out, "# wardwall render %s: load with `nft -f` (it replaces nothing else)\n",
+			pos[0]);
+		nfr_table_render(t, &out);
+	}
 	fputs(sb_str(&out), stdout);
 	rc = WW_EXIT_OK;
 out:

@@ -103,8 +103,9 @@ int cmd_restore(int argc, char **argv)
 	struct resumed c = {.what = "none"};
 	int e = ww_restore(state_dir, bpffs, ww_now(), &r, &reason);
 	/* The reason goes to standard error as well: under systemd, that is the journal. */
+	/* Not ww_errorf: with --json the report below is the one object, and carries the reason. */
 	if (e || r.quarantine_failed)
-		ww_errorf("restore: %s", sb_str(&reason));
+		fprintf(stderr, "wardwall: restore: %s\n", sb_str(&reason));
 	if (!e && r.outcome == WW_RESTORED) {
 		/* The program's real path, for the guard or the timer to run. */
 		char self[4096];
@@ -116,10 +117,11 @@ int cmd_restore(int argc, char **argv)
 			  : -errno;
 		if (e) {
 			/* The generation holds; the change on probation is the operator's now. */
-			ww_errorf("restore: generation %lu was waiting for `wardwall confirm`, and "
-				  "arranging its rollback failed: %s; confirm it or run `wardwall "
-				  "rollback`",
-				  r.gen, err.len ? sb_str(&err) : strerror(-e));
+			fprintf(stderr,
+				"wardwall: restore: generation %lu was waiting for `wardwall confirm`, "
+				"and arranging its rollback failed: %s; confirm it or run `wardwall "
+				"rollback`\n",
+				r.gen, err.len ? sb_str(&err) : strerror(-e));
 		}
 		sb_free(&err);
 	}

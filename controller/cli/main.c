@@ -7,6 +7,7 @@
 #include <linux/capability.h>
 
 #include "cli.h"
+#include "json.h"
 #include "cli_fleet.h"
 #include "util.h"
 
@@ -38,7 +39,7 @@ const struct ww_cmd ww_cmds[] = {
 	 "validate and analyse a policy; never touches the kernel"},
 	{"query", cmd_query, "query [--json] [--at TIME] POLICY SRC DST PROTO[/PORT]",
 	 "what the policy decides for one connection, and why"},
-	{"render", cmd_render, "render POLICY", "print the nftables ruleset a policy compiles to"},
+	{"render", cmd_render, "render [--json] POLICY", "print the nftables ruleset a policy compiles to"},
 	{"show", cmd_show, "show [--json] [--state-dir DIR] [--bpffs DIR] | show --canonical POLICY",
 	 "what the kernel enforces now, in policy terms; or a policy's canonical form"},
 	{"plan", cmd_plan, "plan [--json] [--detailed-exitcode] [--state-dir DIR] [--bpffs DIR] POLICY",
@@ -91,7 +92,7 @@ const struct ww_cmd ww_cmds[] = {
 	{"fleet", cmd_fleet,
 	 "fleet status [--json|--metrics] [--publisher-key FILE.pub] " WW_FLEET_USAGE " | fleet part POLICY GATEWAY",
 	 "every gateway's generation, convergence, drift and last report; a gateway's part"},
-	{"remove", cmd_remove, "remove [--state-dir DIR] [--bpffs DIR]", "delete wardwall's table"},
+	{"remove", cmd_remove, "remove [--json] [--state-dir DIR] [--bpffs DIR]", "delete wardwall's table"},
 	{"doctor", cmd_doctor, "doctor [--json] [--bpffs DIR] [--interface IF]... [POLICY]",
 	 "does this kernel have what wardwall needs? what is missing, and how to fix it"},
 	{NULL, NULL, NULL, NULL},
@@ -114,6 +115,22 @@ int main(int argc, char **argv)
 		return WW_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		if (argc > 2 && !strcmp(argv[2], "--json")) {
+			/* WW_VERSION is "<release> <commit>". */
+			char release[32];
+			const char *sp = strchr(WW_VERSION, ' ');
+			struct strbuf o = {0};
+			struct ww_jw w = {.out = &o, .compact = true};
+			snprintf(release, sizeof(release), "%.*s",
+				 sp ? (int)(sp - WW_VERSION) : (int)strlen(WW_VERSION), WW_VERSION);
+			ww_jw_obj(&w, NULL);
+			ww_jw_str(&w, "version", release);
+			ww_jw_str(&w, "commit", sp ? sp + 1 : "");
+			ww_jw_end_obj(&w);
+			fputs(sb_str(&o), stdout);
+			sb_free(&o);
+			return WW_EXIT_OK;
+		}
 		printf("wardwall %s\n", WW_VERSION);
 		return WW_EXIT_OK;
 	}
@@ -131,6 +148,9 @@ int main(int argc, char **argv)
 		if (strcmp(c->name, argv[1]))
 			continue;
 		/* `wardwall apply --help` as well as `wardwall help apply` */
+		for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+			if (!strcmp(argv[i], "--json"))
+				ww_cli_json_errors(true);
 		for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
 			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 				printf("usage: wardwall %s\n  %s\n", c->usage, c->summary);

@@ -71,6 +71,7 @@ reboot() {
 		[ "$(xdp_ifaces)" = 0 ] && return 0
 		sleep 0.05
 	done
+	echo "reboot: XDP still attached after 10 s" >&2
 	return 1
 }
 xdp_ifaces() { ip -n "$GW" -d link show 2>/dev/null | grep -c 'prog/xdp'; }
