@@ -91,7 +91,7 @@ for case in example example+xdp 10k; do
 		ip netns exec "$NS" nft flush ruleset
 		if [ "$case" = example+xdp ]; then
 			fresh_bpffs
-			for ((w = 0; w < 200; w++)); do # the links go once their pins are gone
+			for ((w = 0; w < 1000; w++)); do # the links go once their pins are gone (up to 10 s)
 				ip -n "$NS" -d link show | grep -q 'prog/xdp' || break
 				sleep 0.01
 			done
