@@ -2,10 +2,10 @@
 /*
  * wardwall evidence: signed, chained bundles of what the kernel enforced and counted, for NIS2
  * (controller/evidence/evidence.h, docs/evidence.md).
- *   evidence keygen [--key-dir DIR] [--force] [--state-dir DIR]
- *   evidence export [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] [--since TIME]
- *                   [--format json,oscal,html]
- *   evidence verify [--key FILE.pub] BUNDLE...
+ *   evidence keygen [--json] [--key-dir DIR] [--force] [--state-dir DIR]
+ *   evidence export [--json] [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR]
+ *                   [--since TIME] [--format json,oscal,html]
+ *   evidence verify [--json] [--key FILE.pub] BUNDLE...
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "collect.h"
 #include "evidence.h"
+#include "json.h"
 #include "state.h"
 #include "timeutil.h"
 
@@ -38,9 +39,10 @@ static char *state_dir_of(const char *arg, struct strbuf *err)
 static int keygen(int argc, char **argv)
 {
 	const char *key_dir = NULL, *state_arg = NULL;
-	bool force = false;
+	bool force = false, json = false;
 	struct ww_opt opts[] = {{"--key-dir", &key_dir, NULL},
 				{"--force", NULL, &force},
+				{"--json", NULL, &json},
 				{"--state-dir", &state_arg, NULL},
 				{NULL, NULL, NULL}};
 	struct strbuf err = {0};
@@ -60,6 +62,23 @@ static int keygen(int argc, char **argv)
 	}
 	if (ww_ev_keygen(key_dir, force, fp, &err)) {
 		ww_errorf("evidence keygen: %s", sb_str(&err));
+		goto out;
+	}
+	if (json) {
+		struct strbuf o = {0};
+		struct ww_jw w = {.out = &o, .compact = true};
+		char *priv = xstrdup_printf("%s/evidence.key", key_dir);
+		char *pub = xstrdup_printf("%s/evidence.pub", key_dir);
+		ww_jw_obj(&w, NULL);
+		ww_jw_str(&w, "private_key", priv);
+		ww_jw_str(&w, "public_key", pub);
+		ww_jw_str(&w, "key_sha256", fp);
+		ww_jw_end_obj(&w);
+		fputs(sb_str(&o), stdout);
+		sb_free(&o);
+		free(priv);
+		free(pub);
+		rc = WW_EXIT_OK;
 		goto out;
 	}
 	printf("wrote %s/evidence.key (private, mode 0600) and %s/evidence.pub\n"
@@ -123,11 +142,73 @@ static void summary(const struct ww_evidence *ev, const char *dir, const struct 
 	printf("  manifest sha256 %s, signed by key %s\n", w->manifest_sha256, ev->key_sha256);
 }
 
+/* The summary as one JSON object (export --json). */
+static void summary_json(const struct ww_evidence *ev, const char *dir,
+			 const struct ww_ev_written *w, unsigned int formats)
+{
+	const struct ww_collect *c = ev->c;
+	struct strbuf o = {0};
+	struct ww_jw jw = {.out = &o, .compact = true};
+	const char *files[] = {"evidence.json", "oscal.json", "report.html", "evidence.pub",
+			       "manifest.json", "manifest.sig"};
+	const bool has[] = {formats & WW_EV_F_JSON, formats & WW_EV_F_OSCAL, formats & WW_EV_F_HTML,
+			    true, true, true};
+	uint64_t pk = 0, by = 0, def = 0;
+
+	for (size_t i = 0; i < ev->nflows; i++) {
+		pk += ev->flows[i].nft.win_packets;
+		by += ev->flows[i].nft.win_bytes;
+	}
+	for (size_t i = 0; i < ev->ndefaults; i++)
+		def += ev->defaults[i].nft.win_packets;
+	ww_jw_obj(&jw, NULL);
+	ww_jw_u64(&jw, "bundle", w->seq);
+	ww_jw_str(&jw, "dir", dir);
+	ww_jw_arr(&jw, "files");
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (has[i])
+			ww_jw_str(&jw, NULL, files[i]);
+	ww_jw_end_arr(&jw);
+	ww_jw_obj(&jw, "window");
+	ww_jw_time(&jw, "start", ev->start);
+	ww_jw_time(&jw, "end", ev->time);
+	ww_jw_str(&jw, "basis", ev->basis);
+	ww_jw_end_obj(&jw);
+	if (c->gen.gen) {
+		ww_jw_obj(&jw, "policy");
+		ww_jw_str(&jw, "name", c->gen.policy_name);
+		ww_jw_u64(&jw, "generation", c->gen.gen);
+		ww_jw_str(&jw, "sha256", c->gen.policy_sha256);
+		ww_jw_end_obj(&jw);
+	} else {
+		ww_jw_null(&jw, "policy");
+	}
+	ww_jw_bool(&jw, "in_sync", ev->in_sync);
+	ww_jw_u64(&jw, "drift", ev->ndrift);
+	ww_jw_obj(&jw, "counted");
+	ww_jw_u64(&jw, "flows", ev->nflows);
+	ww_jw_u64(&jw, "packets", pk);
+	ww_jw_u64(&jw, "bytes", by);
+	ww_jw_u64(&jw, "default_packets", def);
+	ww_jw_u64(&jw, "denied", ev->tiers[WW_EV_NFT].denied.total);
+	if (c->has_xdp)
+		ww_jw_u64(&jw, "xdp_denied", ev->tiers[WW_EV_XDP].denied.total);
+	ww_jw_end_obj(&jw);
+	ww_jw_str(&jw, "previous_manifest_sha256", *ev->prev_sha256 ? ev->prev_sha256 : NULL);
+	ww_jw_str(&jw, "manifest_sha256", w->manifest_sha256);
+	ww_jw_str(&jw, "key_sha256", ev->key_sha256);
+	ww_jw_end_obj(&jw);
+	fputs(sb_str(&o), stdout);
+	sb_free(&o);
+}
+
 static int export(int argc, char **argv)
 {
 	const char *state_arg = NULL, *bpffs = NULL, *key = NULL, *out = NULL, *since_s = NULL,
 		   *format = "json,oscal,html";
+	bool json = false;
 	struct ww_opt opts[] = {{"--state-dir", &state_arg, NULL},
+				{"--json", NULL, &json},
 				{"--bpffs", &bpffs, NULL},
 				{"--key", &key, NULL},
 				{"--out", &out, NULL},
@@ -217,7 +298,10 @@ static int export(int argc, char **argv)
 		ww_errorf("evidence export: %s", sb_str(&err));
 		goto out;
 	}
-	summary(&ev, out, &w, formats);
+	if (json)
+		summary_json(&ev, out, &w, formats);
+	else
+		summary(&ev, out, &w, formats);
 	rc = WW_EXIT_OK;
 out:
 	sodium_memzero(sk, sizeof(sk));
@@ -242,10 +326,52 @@ static void print_prefixed(FILE *f, const char *prefix, const char *text)
 	}
 }
 
+/* Each line of text as one string of an array. */
+static void lines_json(struct ww_jw *w, const char *key, const char *text)
+{
+	ww_jw_arr(w, key);
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		char *l = strndup(text, n);
+		if (l)
+			ww_jw_str(w, NULL, l);
+		free(l);
+		text += n + (text[n] == '\n');
+	}
+	ww_jw_end_arr(w);
+}
+
+/* verify --json: {"verified", "bundles", "failures", "checked": [...], "failed": [...],
+ * "warnings": [...], "chain_checked", "key_sha256"}. */
+static void verify_json(int nbundles, int fails, const uint8_t *pk, bool unchecked,
+			const struct strbuf *out, const struct strbuf *bad,
+			const struct strbuf *warn)
+{
+	struct strbuf o = {0};
+	struct ww_jw w = {.out = &o, .compact = true};
+	char fp[65];
+
+	ww_jw_obj(&w, NULL);
+	ww_jw_bool(&w, "verified", !fails);
+	ww_jw_u64(&w, "bundles", (uint64_t)nbundles);
+	ww_jw_u64(&w, "failures", (uint64_t)fails);
+	lines_json(&w, "checked", sb_str(out));
+	lines_json(&w, "failed", sb_str(bad));
+	lines_json(&w, "warnings", sb_str(warn));
+	ww_jw_bool(&w, "chain_checked", !unchecked);
+	if (pk)
+		ww_ev_fingerprint(pk, fp);
+	ww_jw_str(&w, "key_sha256", pk ? fp : NULL);
+	ww_jw_end_obj(&w);
+	fputs(sb_str(&o), stdout);
+	sb_free(&o);
+}
+
 static int verify(int argc, char **argv)
 {
 	const char *key = NULL;
-	struct ww_opt opts[] = {{"--key", &key, NULL}, {NULL, NULL, NULL}};
+	bool json = false;
+	struct ww_opt opts[] = {{"--key", &key, NULL}, {"--json", NULL, &json}, {NULL, NULL, NULL}};
 	struct strbuf err = {0}, out = {0}, bad = {0}, warn = {0};
 	uint8_t pk[WW_EV_PK_BYTES];
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
@@ -266,6 +392,11 @@ static int verify(int argc, char **argv)
 				   &bad, &warn, &unchecked);
 	if (fails < 0) {
 		ww_errorf("evidence verify: %s", strerror(-fails));
+		goto out;
+	}
+	if (json) {
+		verify_json(npos, fails, key ? pk : NULL, unchecked, &out, &bad, &warn);
+		rc = fails ? WW_EXIT_INVALID : WW_EXIT_OK;
 		goto out;
 	}
 	fputs(sb_str(&out), stdout);

@@ -50,7 +50,9 @@ int cmd_render(int argc, char **argv)
 		nfr_table_render(t, &text);
 		struct ww_jw w = {.out = &out, .compact = true};
 		ww_jw_obj(&w, NULL);
-		ww_jw_str(&w, "table", "inet wardwall");
+		char table[32];
+		snprintf(table, sizeof(table), "%s wardwall", nfr_family_str(t->family));
+		ww_jw_str(&w, "table", table);
 		ww_jw_u64(&w, "chains", t->nchains);
 		ww_jw_u64(&w, "maps", t->nsets);
 		ww_jw_u64(&w, "counters", t->ncounters);

@@ -71,9 +71,9 @@ const struct ww_cmd ww_cmds[] = {
 	{"alerts", cmd_alerts, "alerts [--json] [--since TIME] [--state-dir DIR]",
 	 "what the detectors raise over the events serve recorded (scan, lateral, new talker, flood)"},
 	{"evidence", cmd_evidence,
-	 "evidence export [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] [--since TIME] "
-	 "[--format json,oscal,html] | evidence verify [--key FILE.pub] BUNDLE... | "
-	 "evidence keygen [--key-dir DIR] [--force] [--state-dir DIR]",
+	 "evidence export [--json] [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] "
+	 "[--since TIME] [--format json,oscal,html] | evidence verify [--json] [--key FILE.pub] "
+	 "BUNDLE... | evidence keygen [--json] [--key-dir DIR] [--force] [--state-dir DIR]",
 	 "signed, chained NIS2 evidence of what the kernel enforced and counted"},
 	{"quarantine", cmd_quarantine,
 	 "quarantine add TARGET [--keep FLOW]... [--until TIME|--for DURATION] --reason TEXT "

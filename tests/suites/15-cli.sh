@@ -44,4 +44,38 @@ check "query: an address of an inner host group is not the outer group's" 0 \
 check "query: its neighbour in the outer group is decided by the outer group's flow" 0 \
 	'by: +flow "office-to-servers"' env WARDWALL_NOW=2026-11-29T12:00:00Z \
 	"$WARDWALL" query tests/golden/language-1-1.json 10.30.0.5 10.20.2.11 tcp/22
+# --json: every output, and a failure, is one JSON object on standard output (docs/cli.md).
+jcheck() { # jcheck WHAT WANT_RC PYTHON_EXPR(o: the object) CMD...
+	local what=$1 want=$2 expr=$3 rc
+	shift 3
+	n=$((n + 1))
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc = "$want" ] && python3 -c '
+import json, sys
+o = json.loads(open(sys.argv[1]).read())
+assert eval(sys.argv[2]), o' "$tmp/out" "$expr" 2>"$tmp/py"; then
+		echo "ok $n - $what"
+	else
+		echo "not ok $n - $what: exit $rc (want $want), stdout one object with $expr"
+		sed 's/^/#   /' "$tmp/out" "$tmp/err" "$tmp/py" | head -n 10
+	fi
+}
+jcheck "--version --json: the release and the commit" 0 \
+	'o["version"] == "0.2.0" and len(o["commit"]) >= 7' "$WARDWALL" --version --json
+"$WARDWALL" render policies/demo.json | sed 1d >"$tmp/render.txt"
+jcheck "render --json: the table, its size, the same ruleset text" 0 \
+	'o["table"] == "inet wardwall" and o["chains"] > 0 and o["ruleset"] == open(sys.argv[1].replace("out", "render.txt")).read()' \
+	"$WARDWALL" render --json policies/demo.json
+jcheck "apply --json of an invalid policy: an error object with code and location" 1 \
+	'o["error"]["code"] == "invalid-policy" and o["error"]["location"] == {"file": "tests/bad/67-on-failure.json", "pointer": "/enforcement/on_failure"} and o["diagnostics"][0]["code"] == "invalid-value"' \
+	"$WARDWALL" apply --json tests/bad/67-on-failure.json
+jcheck "render --json of an invalid policy: the same" 1 \
+	'o["error"]["location"]["pointer"] == "/enforcement/on_failure"' \
+	"$WARDWALL" render --json tests/bad/67-on-failure.json
+jcheck "a usage error with --json: code usage" 2 'o["error"]["code"] == "usage"' \
+	"$WARDWALL" plan --json
+jcheck "an unreadable file with --json: code error, no location" 2 \
+	'o["error"]["code"] == "error" and o["error"]["location"] is None' \
+	"$WARDWALL" render --json "$tmp/missing.json"
 echo "1..$n"

@@ -505,6 +505,55 @@ else
 	bpffs=
 fi
 
+# ---- --json: export, verify and keygen as one JSON object each ----
+if gw "$WARDWALL" evidence export --json --out "$tmp/b5" >"$tmp/out" 2>"$tmp/err" &&
+	"$PY" - "$tmp/out" "$tmp/b5" >"$tmp/check" 2>&1 <<'EOF'; then
+import json, os, sys
+o = json.load(open(sys.argv[1]))
+assert o["dir"] == sys.argv[2] and o["bundle"] >= 4, o
+assert set(o["files"]) == {"evidence.json", "oscal.json", "report.html", "evidence.pub", "manifest.json", "manifest.sig"}, o
+assert all(os.path.exists(os.path.join(o["dir"], f)) for f in o["files"]), o
+assert o["policy"]["generation"] >= 1 and len(o["policy"]["sha256"]) == 64 and o["in_sync"], o
+assert len(o["previous_manifest_sha256"]) == 64 and len(o["manifest_sha256"]) == 64, o
+print("bundle %d, window %s to %s" % (o["bundle"], o["window"]["start"], o["window"]["end"]))
+EOF
+	ok "evidence export --json: $(cat "$tmp/check")"
+else
+	fail "evidence export --json" "$(cat "$tmp/out" "$tmp/err" "$tmp/check" 2>/dev/null)"
+fi
+bundles=$(ls -d "$tmp"/b[1-5] 2>/dev/null)
+nb=$(wc -w <<<"$bundles")
+# shellcheck disable=SC2086
+if "$WARDWALL" evidence verify --json --key "$KEY" $bundles >"$tmp/out" 2>"$tmp/err" && "$PY" -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["verified"] and o["bundles"] == int(sys.argv[2]) and o["failures"] == 0, o
+assert o["chain_checked"] and len(o["key_sha256"]) == 64 and o["checked"] and not o["failed"], o' \
+	"$tmp/out" "$nb"; then
+	ok "evidence verify --json: the chain of $nb verified"
+else
+	fail "evidence verify --json" "$(cat "$tmp/out" "$tmp/err")"
+fi
+cp -r "$tmp/b2" "$tmp/b2bad" && echo x >>"$tmp/b2bad/evidence.json"
+"$WARDWALL" evidence verify --json --key "$KEY" "$tmp/b2bad" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc = 1 ] && "$PY" -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert not o["verified"] and o["failures"] >= 1 and o["failed"], o' "$tmp/out"; then
+	ok "evidence verify --json of a changed bundle: exit 1, verified false, what failed"
+else
+	fail "evidence verify --json of a changed bundle (rc $rc)" "$(cat "$tmp/out" "$tmp/err")"
+fi
+if "$WARDWALL" evidence keygen --json --key-dir "$tmp/k3" >"$tmp/out" 2>"$tmp/err" && "$PY" -c '
+import json, os, sys
+o = json.load(open(sys.argv[1]))
+assert o["private_key"].endswith("/evidence.key") and os.path.exists(o["public_key"]) and len(o["key_sha256"]) == 64, o' "$tmp/out"; then
+	ok "evidence keygen --json"
+else
+	fail "evidence keygen --json" "$(cat "$tmp/out" "$tmp/err")"
+fi
+
 # ---- report.html in headless Chromium ----
 # Debian's chromium (vm/install-deps.sh installs it); installed here if a machine lacks it.
 CHROMIUM=$(command -v chromium || true)
