@@ -14,6 +14,11 @@
 # Environment: BENCH_RUNS (default 5; min and median are reported), BENCH_OUT (default
 # BUILD_DIR/bench-restore.md).
 set -uo pipefail
+# Private mounts (as suite 35-restore): a bpffs unmounted to simulate a reboot must not live on as a
+# copy in an unrelated process's mount namespace, which would keep the old XDP links.
+if [ -z "${WW_PRIVATE_MOUNTS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	WW_PRIVATE_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
 
 if [ $# -ne 1 ] || [ ! -x "$1/wardwall" ]; then
 	echo "usage: $0 BUILD_DIR (with BUILD_DIR/wardwall built)" >&2
