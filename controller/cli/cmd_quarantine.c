@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 #include "policy.h"
 #include "quarantine.h"
 #include "state.h"
@@ -440,8 +441,10 @@ out:
 static int q_restore(int argc, char **argv)
 {
 	const char *state_dir = NULL, *bpffs = NULL;
+	bool json = false;
 	struct ww_opt opts[] = {{"--state-dir", &state_dir, NULL},
 				{"--bpffs", &bpffs, NULL},
+				{"--json", NULL, &json},
 				{NULL, NULL, NULL}};
 	struct strbuf err = {0};
 	size_t kept;
@@ -454,7 +457,16 @@ static int q_restore(int argc, char **argv)
 		sb_free(&err);
 		return WW_EXIT_USAGE;
 	}
-	printf("%zu quarantine(s) in force\n", kept);
+	if (json) {
+		struct ww_jw w = {.out = &err, .compact = true};
+		sb_reset(&err);
+		ww_jw_obj(&w, NULL);
+		ww_jw_u64(&w, "quarantines", kept);
+		ww_jw_end_obj(&w);
+		fputs(sb_str(&err), stdout);
+	} else {
+		printf("%zu quarantine(s) in force\n", kept);
+	}
 	sb_free(&err);
 	return WW_EXIT_OK;
 }

@@ -80,7 +80,7 @@ const struct ww_cmd ww_cmds[] = {
 	 "[--ticket ID] [--strict] [--dry-run] [--force] [--json] [--state-dir DIR] [--bpffs DIR] | "
 	 "quarantine list [--json] [--state-dir DIR] [--bpffs DIR] | "
 	 "quarantine remove ID [--json] [--state-dir DIR] [--bpffs DIR] | "
-	 "quarantine restore [--state-dir DIR] [--bpffs DIR]",
+	 "quarantine restore [--json] [--state-dir DIR] [--bpffs DIR]",
 	 "isolate an address, prefix, host group or zone now, in both tiers (docs/incident.md)"},
 	{"publish", cmd_publish,
 	 "publish --sign-key FILE [--canary GW]... [--base GEN] [--json] " WW_FLEET_USAGE " POLICY",

@@ -233,6 +233,8 @@ if run ww quarantine add workstations --for 1h --reason "reboot test" &&
 	probe_all "after restore: the quarantine still isolates workstations" deny deny allow allow
 	qid=$("$WW_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["quarantines"][0]["record"]["id"])' \
 		< <(ww quarantine list --json))
+	run ww quarantine restore --json && grep -qx '{"quarantines": 1}' "$tmp/out" &&
+		ok "quarantine restore --json: one in force" || fail "quarantine restore --json" "$(cat "$tmp/out" "$tmp/err")"
 	run ww quarantine remove "$qid" || fail "quarantine remove $qid" "$(cat "$tmp/err")"
 else
 	fail "quarantine add workstations" "$(cat "$tmp/out" "$tmp/err")"
@@ -281,6 +283,9 @@ probe_all "after the finished restore: the policy's verdicts" deny allow allow a
 run ww plan --detailed-exitcode "$EXAMPLE" && ok "plan: no changes" ||
 	fail "plan after the finished restore" "$(cat "$tmp/out" "$tmp/err")"
 
+run ww remove --json && grep -qx '{"result": "removed", "nftables": true, "xdp": true}' "$tmp/out" &&
+	run ww remove --json && grep -qx '{"result": "nothing", "nftables": false, "xdp": false}' "$tmp/out" &&
+	ok "remove --json: both tiers removed, then nothing" || fail "remove --json" "$(cat "$tmp/out" "$tmp/err")"
 reboot || fail "reboot" # the gateway without XDP, for a program of its own below
 
 # --- /sys/fs/bpf mounted when missing: `ip netns exec` gives a fresh sysfs, unshare a private
