@@ -14,7 +14,7 @@
 # Environment: BENCH_RUNS (default 5; min and median are reported), BENCH_OUT (default
 # BUILD_DIR/bench-restore.md).
 set -uo pipefail
-# Private mounts (as suite 35-restore): a bpffs unmounted to simulate a reboot must not live on as a
+# Private mounts (as suite 34-restore): a bpffs unmounted to simulate a reboot must not live on as a
 # copy in an unrelated process's mount namespace, which would keep the old XDP links.
 if [ -z "${WW_PRIVATE_MOUNTS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 	WW_PRIVATE_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
