@@ -467,8 +467,10 @@ kernel:
 		r->gen = cur.gen;
 		ww_state_forget_policy(st, in.gen); /* nothing new: no generation to keep */
 	}
-	/* What restore falls back to if this generation ever cannot be enforced (failsafe.h). */
-	if (!e)
+	/* What restore falls back to if this generation ever cannot be enforced (failsafe.h):
+	 * written with every new generation, and when missing; a no-op apply leaves it (at 10k
+	 * flows it costs 50-75 ms). */
+	if (!e && (r->recorded || !ww_failsafe_exists(ww_state_dir(st))))
 		e = ww_failsafe_save(ww_state_dir(st), p);
 	if (!e)
 		e = record_counters(st, p, want, r->xdp);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy.h"
 
@@ -100,6 +101,15 @@ int ww_failsafe_save(const char *state_dir, const struct ww_policy *p)
 	ww_policy_free(fs);
 	free(path);
 	return e;
+}
+
+bool ww_failsafe_exists(const char *state_dir)
+{
+	char *path = xstrdup_printf("%s/%s", state_dir, WW_FAILSAFE_FILE);
+	bool there = path && !access(path, F_OK);
+
+	free(path);
+	return there;
 }
 
 /* Every address in one zone, every default deny: nothing is forwarded. */

@@ -21,6 +21,8 @@ int ww_failsafe_policy(const struct ww_policy *p, struct ww_policy **out);
 
 /* Writes p's fail-closed policy to <state_dir>/failsafe.json (atomically). Returns 0 or -errno. */
 int ww_failsafe_save(const char *state_dir, const struct ww_policy *p);
+/* Whether <state_dir>/failsafe.json exists (readable or not). */
+bool ww_failsafe_exists(const char *state_dir);
 
 /*
  * The fail-closed policy saved in state_dir. When it is missing or unreadable (why says so), the

@@ -151,6 +151,12 @@ run ww restore && grep -q "already had it" "$tmp/out" && ok "a second restore ch
 	fail "second restore" "$(cat "$tmp/out" "$tmp/err")"
 grep -c '"action"' "$WARDWALL_STATE_DIR/history.jsonl" | grep -qx 1 &&
 	ok "restore records no new generation" || fail "history after restore" "$(cat "$WARDWALL_STATE_DIR/history.jsonl")"
+FS=$WARDWALL_STATE_DIR/failsafe.json
+touch -d 2000-01-01T00:00:00Z "$FS"
+run ww apply "$EXAMPLE" && [ "$(date -u -r "$FS" +%Y)" = 2000 ] && rm "$FS" && run ww apply "$EXAMPLE" &&
+	grep -q '"example-hospital-fail-closed"' "$FS" &&
+	ok "failsafe.json: a no-op apply leaves it, and writes it when it is missing" ||
+	fail "failsafe.json and a no-op apply" "$(ls -l "$FS" 2>&1)" "$(cat "$tmp/err")"
 
 # --- fail-closed: the generation corrupted, then a reboot
 cp "$WARDWALL_STATE_DIR/generations/1.json" "$tmp/gen1.json"
