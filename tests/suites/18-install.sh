@@ -55,7 +55,9 @@ grep -q '^ExecStart=/usr/sbin/wardwall restore$' "$D/lib/systemd/system/wardwall
 	grep -q '^ExecReload=/usr/sbin/wardwall apply /etc/wardwall/policy.json$' "$D/lib/systemd/system/wardwall.service" &&
 	grep -q '^Before=network-pre.target' "$D/lib/systemd/system/wardwall.service" &&
 	grep -q '^ExecStart=/usr/sbin/wardwall serve --listen 127.0.0.1:9469$' "$D/lib/systemd/system/wardwall-serve.service" &&
-	ok "units: restore at boot before network-pre, reload applies /etc/wardwall/policy.json, serve on localhost" ||
+	grep -q '^ProtectSystem=strict$' "$D/lib/systemd/system/wardwall-serve.service" &&
+	grep -q '^ReadWritePaths=/var/lib/wardwall$' "$D/lib/systemd/system/wardwall-serve.service" &&
+	ok "units: restore at boot before network-pre, reload applies /etc/wardwall/policy.json, serve on localhost, read-only but for the state directory" ||
 	fail "unit contents"
 grep -q '^d /var/lib/wardwall 0700' "$D/usr/lib/tmpfiles.d/wardwall.conf" &&
 	grep -q '^z /var/lib/wardwall/keys/evidence.key 0600' "$D/usr/lib/tmpfiles.d/wardwall.conf" &&
