@@ -133,13 +133,15 @@ const struct ww_ev_mapping ww_ev_mappings[] = {
 const size_t ww_ev_nmappings = ARRAY_SIZE(ww_ev_mappings);
 
 const char *const ww_ev_limits[] = {
-    "The kernel keeps no per-address counters: denials are counted per flow and per zone "
-    "pair, so no source or destination address can be named from this bundle.",
+    "The kernel keeps no per-address counters: denials are counted per flow and per default "
+    "(per zone, not per zone pair), so no source or destination address can be named from "
+    "this bundle.",
     "XDP ring-buffer events (logged decisions) are not retained by wardwall and are not in "
     "this bundle; logged packets go to the NFLOG group and the XDP event ring for a log "
     "collector to keep.",
-    "A flow that covers several zone pairs has one counter: its packets are shown as shared "
-    "between those pairs in the matrix and as unattributed in the rankings.",
+    "A flow that covers several zone pairs has one counter, and so has a default between "
+    "zones: its packets are shown as shared between those pairs in the matrix and as "
+    "unattributed in the rankings.",
     "The drift verdict and the digests describe the kernel at the moment of the export, not "
     "over the whole window; earlier exports and the history cover earlier moments.",
     "The invariants are proven on the applied policy; the drift verdict is what ties that "
@@ -686,6 +688,39 @@ static int tier_add(struct ww_evidence *ev, struct ww_ev_tier *t, const struct w
 	return e;
 }
 
+/*
+ * A default's counter: one zone pair, or for "<zone>/_other" and "_other/<zone>" (compile_nft.h)
+ * every pair of that zone with another, whose packets are then shared as a flow's over several
+ * pairs are.
+ */
+static int default_add(struct ww_evidence *ev, struct ww_ev_tier *tr,
+		       const struct ww_default_stat *st, uint64_t packets, size_t *caps)
+{
+	bool os = !strcmp(st->src, WW_NFT_OTHER), od = !strcmp(st->dst, WW_NFT_OTHER);
+	const char *src = os ? NULL : zone_ref(ev, st->src, strlen(st->src));
+	const char *dst = od ? NULL : zone_ref(ev, st->dst, strlen(st->dst));
+	struct ww_ev_pair *pairs;
+	size_t n = 0;
+	int e;
+
+	if (!os && !od) {
+		struct ww_ev_pair p = {src, dst, st->verdict};
+		return tier_add(ev, tr, &p, 1, src, dst, packets, caps);
+	}
+	pairs = calloc(ev->nzones + 1, sizeof(*pairs));
+	if (!pairs)
+		return -ENOMEM;
+	for (size_t z = 0; z < ev->nzones; z++) {
+		const char *o = ev->zones[z];
+		if (o == (os ? dst : src) && strcmp(o, "-"))
+			continue;
+		pairs[n++] = (struct ww_ev_pair){os ? o : src, os ? dst : o, st->verdict};
+	}
+	e = tier_add(ev, tr, pairs, n, src, dst, packets, caps);
+	free(pairs);
+	return e;
+}
+
 static int build_tiers(struct ww_evidence *ev)
 {
 	size_t nz = ev->nzones;
@@ -704,11 +739,8 @@ static int build_tiers(struct ww_evidence *ev)
 		for (size_t i = 0; i < ev->ndefaults && !e; i++) {
 			const struct ww_ev_default *d = &ev->defaults[i];
 			const struct ww_ev_count *n = tier_count(&d->nft, &d->xdp, t);
-			struct ww_ev_pair p = {zone_ref(ev, d->st->src, strlen(d->st->src)),
-					       zone_ref(ev, d->st->dst, strlen(d->st->dst)),
-					       d->st->verdict};
 			if (n->present)
-				e = tier_add(ev, tr, &p, 1, p.src, p.dst, n->win_packets, caps);
+				e = default_add(ev, tr, d->st, n->win_packets, caps);
 		}
 		for (size_t i = 0; i < ev->nflows && !e; i++) {
 			const struct ww_ev_flow *f = &ev->flows[i];

@@ -91,11 +91,11 @@ static void push_elem(struct cctx *c, struct nfr_set *s, u128 lo, u128 hi, enum 
 
 	/* Adjacent intervals with the same verdict merge, as nft would merge them. */
 	if (s->interval && last && last->hi + 1 == lo && last->v.kind == vk &&
-	    !strcmp(last->v.chain, chain)) {
+	    (!chain || !strcmp(last->v.chain, chain))) {
 		last->hi = hi;
 		return;
 	}
-	struct nfr_elem e = {.lo = lo, .hi = hi, .v = {vk, xdup(c, chain)}};
+	struct nfr_elem e = {.lo = lo, .hi = hi, .v = {vk, chain ? xdup(c, chain) : NULL}};
 	if (VEC_PUSH(s->elems, s->nelems, s->cap, e)) {
 		free(e.v.chain);
 		c->err = -ENOMEM;
@@ -412,15 +412,14 @@ static char *zname(const struct ww_zone *z)
 	return z ? z->name : "-";
 }
 
-static void default_chain(struct cctx *c, const struct ww_zone *zs, const struct ww_zone *zd)
+/* The default chain "def/<src>/<dst>" with its counter "default/<src>/<dst>"; src or dst is a
+ * zone name, "-" (no zone) or WW_NFT_OTHER (any other zone). kind is the verdict. */
+static void default_chain(struct cctx *c, const char *src, const char *dst,
+			  enum ww_verdict_kind k)
 {
-	const struct ww_policy *p = c->p;
-	struct ww_class a = {.zone = zs}, b = {.zone = zd};
-	bool within;
-	enum ww_verdict_kind k = ww_default_verdict(p, &a, &b, &within);
-	enum ww_log lg = p->defaults.log;
+	enum ww_log lg = c->p->defaults.log;
 	struct nfr_chain ch = {0};
-	char *counter = xstrdup_printf(WW_NFT_DEFAULT_PREFIX "%s/%s", zname(zs), zname(zd));
+	char *counter = xstrdup_printf(WW_NFT_DEFAULT_PREFIX "%s/%s", src, dst);
 	struct nfr_counter cnt = {.name = counter};
 
 	if (!counter) {
@@ -430,7 +429,7 @@ static void default_chain(struct cctx *c, const struct ww_zone *zs, const struct
 	decide_rules(c, &ch, NULL, counter, ww_verdict_str(k),
 		     lg == WW_LOG_ALL || (k != WW_V_ALLOW && lg == WW_LOG_DENY),
 		     k == WW_V_DENY ? NV_DROP : NV_ACCEPT);
-	ch.name = xstrdup_printf("def/%s/%s", zname(zs), zname(zd));
+	ch.name = xstrdup_printf("def/%s/%s", src, dst);
 	if (!ch.name)
 		c->err = -ENOMEM;
 	add_chain(c, &ch);
@@ -440,42 +439,159 @@ static void default_chain(struct cctx *c, const struct ww_zone *zs, const struct
 	}
 }
 
-static void zone_default_chain(struct cctx *c, const struct ww_zone *zs)
+/* Adds a rule "<key> @<set> goto <chain>" (or "vmap @<set>" when chain is NULL) for a finished
+ * set, named after its content; an empty set adds nothing. */
+static void set_rule(struct cctx *c, struct nfr_chain *ch, struct nfr_set *s, const char *prefix,
+		     const char *chain)
+{
+	enum nfr_key k = s->key;
+	bool vmap = s->vmap;
+
+	if (!s->nelems) {
+		nfr_set_clear(s);
+		return;
+	}
+	const char *m = finish_map(c, s, prefix);
+	struct nfr_rule r = {.key = k, .set = (char *)m, .vmap = vmap};
+	if (chain)
+		r.v = (struct nfr_verdict){NV_GOTO, xdup(c, chain)};
+	push_rule(c, ch, &r);
+}
+
+/*
+ * The default stage of source zone zs (NULL: no zone), O(its own address ranges):
+ *   dz/<zs>: ip daddr @zn4-… goto def/<zs>/<zs>          (within the zone)
+ *            ip daddr vmap @mz4-…  → goto def/_other/<m>  (to a zone in monitor mode)
+ *            goto def/<zs>/_other                          (any other zone, or none)
+ * The verdict of a zone pair only depends on whether it is within one zone and on the monitor
+ * mode of either zone (ww_default_verdict), so no chain per zone pair is needed. iv[0..niv) are
+ * the intervals of zs; mon[2] the names of the monitor maps (NULL: none).
+ */
+static void zone_default_chain(struct cctx *c, const struct ww_zone *zs,
+			       const struct ww_interval *const *iv, size_t niv,
+			       const char *const mon[2])
 {
 	const struct ww_policy *p = c->p;
-	struct nfr_set s4 = {.key = NK_DADDR4, .vmap = true, .interval = true};
-	struct nfr_set s6 = {.key = NK_DADDR6, .vmap = true, .interval = true};
 	struct nfr_chain ch = {0};
+	struct ww_class a = {.zone = zs}, none = {0};
+	bool within;
 
-	for (size_t z = 0; z <= p->nzones; z++)
-		default_chain(c, zs, z < p->nzones ? &p->zones[z] : NULL);
-	for (size_t i = 0; i < c->cls.niv && !c->err; i++) {
-		const struct ww_interval *iv = &c->cls.iv[i];
-		char *target = xstrdup_printf("def/%s/%s", zname(zs),
-					      ww_class_of(p, iv->cls).zone->name);
-		if (!target) {
+	if (zs) {
+		struct nfr_set s4 = {.key = NK_DADDR4, .interval = true};
+		struct nfr_set s6 = {.key = NK_DADDR6, .interval = true};
+		struct ww_class b = {.zone = zs};
+		char *in = xstrdup_printf("def/%s/%s", zs->name, zs->name);
+		for (size_t i = 0; i < niv && !c->err; i++)
+			push_elem(c, iv[i]->family == WW_INET ? &s4 : &s6, iv[i]->lo, iv[i]->hi,
+				  NV_NONE, NULL);
+		if (in) {
+			set_rule(c, &ch, &s4, "zn4", in);
+			set_rule(c, &ch, &s6, "zn6", in);
+		} else {
 			c->err = -ENOMEM;
-			break;
+			nfr_set_clear(&s4), nfr_set_clear(&s6);
 		}
-		push_elem(c, iv->family == WW_INET ? &s4 : &s6, iv->lo, iv->hi, NV_GOTO, target);
-		free(target);
+		free(in);
+		default_chain(c, zs->name, zs->name, ww_default_verdict(p, &a, &b, &within));
 	}
-	for (int f = 0; f < 2 && !c->err; f++) {
-		struct nfr_set *s = f ? &s6 : &s4;
-		if (!s->nelems) {
-			nfr_set_clear(s);
-			continue;
+	/* Between zones, a zone in monitor mode at either end makes a default deny a monitor:
+	 * per destination when the source is not in monitor mode itself. */
+	enum ww_verdict_kind k = ww_default_verdict(p, &a, &none, &within);
+	for (int f = 0; f < 2 && k == WW_V_DENY; f++)
+		if (mon[f]) {
+			struct nfr_rule r = {.key = f ? NK_DADDR6 : NK_DADDR4, .set = xdup(c, mon[f]),
+					     .vmap = true};
+			push_rule(c, &ch, &r);
 		}
-		const char *m = finish_map(c, s, f ? "zd6" : "zd4");
-		struct nfr_rule r = {.key = f ? NK_DADDR6 : NK_DADDR4, .set = (char *)m, .vmap = true};
-		push_rule(c, &ch, &r);
-	}
-	struct nfr_rule r = {.v = {NV_GOTO, xstrdup_printf("def/%s/-", zname(zs))}};
+	struct nfr_rule r = {.v = {NV_GOTO, xstrdup_printf("def/%s/" WW_NFT_OTHER, zname(zs))}};
 	push_rule(c, &ch, &r);
+	default_chain(c, zname(zs), WW_NFT_OTHER, k);
 	ch.name = xstrdup_printf("dz/%s", zname(zs));
 	if (!ch.name)
 		c->err = -ENOMEM;
 	add_chain(c, &ch);
+}
+
+/* An interval with its zone, ordered by zone then by address (the intervals' own order). */
+struct zone_iv {
+	const struct ww_zone *zone;
+	const struct ww_interval *iv;
+};
+
+static int zone_iv_cmp(const void *a, const void *b)
+{
+	const struct zone_iv *x = a, *y = b;
+
+	if (x->zone != y->zone)
+		return x->zone < y->zone ? -1 : 1;
+	return x->iv < y->iv ? -1 : x->iv > y->iv;
+}
+
+/* The default stage: a chain per zone (and one for no zone), and per zone in monitor mode a
+ * chain for default denials turned into monitors by it. Linear in zones and intervals. */
+static void defaults(struct cctx *c)
+{
+	const struct ww_policy *p = c->p;
+	struct nfr_set mon4 = {.key = NK_DADDR4, .vmap = true, .interval = true};
+	struct nfr_set mon6 = {.key = NK_DADDR6, .vmap = true, .interval = true};
+	const char *mon[2] = {NULL, NULL};
+	struct zone_iv *by = calloc(c->cls.niv + 1, sizeof(*by));
+	bool *done = calloc(p->nzones + 1, sizeof(*done));
+
+	if (!by || !done) {
+		free(by);
+		free(done);
+		c->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < c->cls.niv; i++)
+		by[i] = (struct zone_iv){ww_class_of(p, c->cls.iv[i].cls).zone, &c->cls.iv[i]};
+	if (p->defaults.between_zones != WW_ALLOW) {
+		for (size_t i = 0; i < c->cls.niv && !c->err; i++) {
+			const struct ww_interval *iv = by[i].iv;
+			if (by[i].zone->mode != WW_MONITOR)
+				continue;
+			char *t = xstrdup_printf("def/" WW_NFT_OTHER "/%s", by[i].zone->name);
+			if (!t) {
+				c->err = -ENOMEM;
+				break;
+			}
+			push_elem(c, iv->family == WW_INET ? &mon4 : &mon6, iv->lo, iv->hi, NV_GOTO,
+				  t);
+			free(t);
+		}
+		for (size_t z = 0; z < p->nzones; z++)
+			if (p->zones[z].mode == WW_MONITOR)
+				default_chain(c, WW_NFT_OTHER, p->zones[z].name, WW_V_MONITOR);
+	}
+	for (int f = 0; f < 2; f++) {
+		struct nfr_set *m = f ? &mon6 : &mon4;
+		if (m->nelems)
+			mon[f] = finish_map(c, m, f ? "mz6" : "mz4");
+		else
+			nfr_set_clear(m);
+	}
+	/* Intervals grouped by zone (stable: address order within a zone). */
+	qsort(by, c->cls.niv, sizeof(*by), zone_iv_cmp);
+	const struct ww_interval **iv = calloc(c->cls.niv + 1, sizeof(*iv));
+	if (!iv)
+		c->err = -ENOMEM;
+	for (size_t i = 0, j; iv && i < c->cls.niv && !c->err; i = j) {
+		for (j = i; j < c->cls.niv && by[j].zone == by[i].zone; j++)
+			iv[j - i] = by[j].iv;
+		done[by[i].zone - p->zones] = true;
+		zone_default_chain(c, by[i].zone, iv, j - i, mon);
+	}
+	/* Zones without an address of their own still have their defaults. */
+	for (size_t z = 0; z < p->nzones && !c->err; z++)
+		if (!done[z])
+			zone_default_chain(c, &p->zones[z], NULL, 0, mon);
+	zone_default_chain(c, NULL, NULL, 0, mon);
+	free(iv);
+	free(by);
+	free(done);
+	free((char *)mon[0]);
+	free((char *)mon[1]);
 }
 
 static void classify_chain(struct cctx *c)
@@ -532,9 +648,7 @@ static void classify_chain(struct cctx *c)
 	struct nfr_rule r = {.v = {NV_GOTO, xdup(c, "dz/-")}};
 	push_rule(c, &ch, &r);
 	add_chain(c, &ch);
-	for (size_t z = 0; z < p->nzones; z++)
-		zone_default_chain(c, &p->zones[z]);
-	zone_default_chain(c, NULL);
+	defaults(c);
 	free(src);
 }
 

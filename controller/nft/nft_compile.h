@@ -15,9 +15,19 @@
 #include "model.h"
 #include "nfr.h"
 
-/* Counter names: "flow/<id>", "default/<zone>/<zone>" ("-" for no zone), "ct-invalid". */
+/*
+ * Counter names: "flow/<id>", "ct-invalid", and for the defaults (packets no flow decides):
+ *   "default/<zone>/<zone>"     within one zone
+ *   "default/<zone>/_other"     from a zone (or "-", no zone) to any other zone or none
+ *   "default/_other/<zone>"     to a zone in monitor mode from any other zone not in monitor
+ *                               mode, when the default between zones is deny (it becomes a
+ *                               monitor)
+ * so that the default stage is O(zones), never a chain or counter per zone pair. "_other" can
+ * never be a zone name (those start with a letter or digit).
+ */
 #define WW_NFT_FLOW_PREFIX    "flow/"
 #define WW_NFT_DEFAULT_PREFIX "default/"
+#define WW_NFT_OTHER          "_other"
 /* NFLOG prefixes: "ww:<allow|deny|monitor>:<counter name>". */
 #define WW_NFT_LOG_TAG "ww:"
 

@@ -56,6 +56,70 @@ static int add_flow(struct ww_collect *c, const char *id, size_t *cap, struct ww
 	return 0;
 }
 
+static long default_index(const struct ww_collect *c, const char *src, const char *dst)
+{
+	for (size_t i = 0; i < c->ndefaults; i++)
+		if (!strcmp(c->defaults[i].src, src) && !strcmp(c->defaults[i].dst, dst))
+			return (long)i;
+	return -1;
+}
+
+/*
+ * The XDP tier counts defaults per zone pair; each pair is added to the default the nftables
+ * tier counts it in (compile_nft.h): within a zone to "<zone>/<zone>", to a zone in monitor mode
+ * to "_other/<zone>" unless the source is in monitor mode itself, else to "<zone>/_other". The
+ * zones are those the kernel's default stage names ("<zone>/_other" exists for each, and "-").
+ */
+static int xdp_defaults(struct ww_collect *c)
+{
+	size_t n = 0;
+	long *within = NULL, *other = NULL, *mon = NULL;
+	const char **names = NULL;
+	bool *msrc = NULL;
+	int e = 0;
+
+	names = calloc(c->ndefaults + 1, sizeof(*names));
+	within = calloc(c->ndefaults + 1, sizeof(*within));
+	other = calloc(c->ndefaults + 1, sizeof(*other));
+	mon = calloc(c->ndefaults + 1, sizeof(*mon));
+	msrc = calloc(c->ndefaults + 1, sizeof(*msrc));
+	if (!names || !within || !other || !mon || !msrc) {
+		e = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c->ndefaults; i++) {
+		const struct ww_default_stat *d = &c->defaults[i];
+		if (strcmp(d->dst, WW_NFT_OTHER) || !strcmp(d->src, WW_NFT_OTHER))
+			continue;
+		names[n] = d->src;
+		other[n] = (long)i;
+		msrc[n] = d->verdict == WW_RB_MONITOR;
+		within[n] = default_index(c, d->src, d->src);
+		mon[n] = default_index(c, WW_NFT_OTHER, d->src);
+		n++;
+	}
+	for (size_t i = 0; i < c->ndefaults; i++)
+		c->defaults[i].xdp.present = true;
+	for (size_t a = 0; a < n; a++)
+		for (size_t b = 0; b < n; b++) {
+			uint64_t pk, by;
+			long t = a == b && within[a] >= 0 ? within[a]
+				 : mon[b] >= 0 && !msrc[a] ? mon[b]
+							    : other[a];
+			if (!ww_xdp_default_counter(c->xdp, names[a], names[b], &pk, &by))
+				continue;
+			c->defaults[t].xdp.packets += pk;
+			c->defaults[t].xdp.bytes += by;
+		}
+out:
+	free(names);
+	free(within);
+	free(other);
+	free(mon);
+	free(msrc);
+	return e;
+}
+
 static int collect_once(const char *state_dir, const char *bpffs, struct ww_collect *c,
 			struct strbuf *err)
 {
@@ -160,7 +224,7 @@ static int collect_once(const char *state_dir, const char *bpffs, struct ww_coll
 		snprintf(key, sizeof(key), "xdp:%s", f->id);
 		f->xdp.since = ww_state_counter_since(snames, ssince, nsince, key);
 	}
-	/* Defaults per zone pair, as the kernel's default chains say. */
+	/* Defaults as the kernel's default chains say: O(zones), see compile_nft.h. */
 	for (size_t i = 0; i < c->rb.ndefaults && !e; i++) {
 		const struct ww_rb_default *rd = &c->rb.defaults[i];
 		const struct nfr_counter *n = nfr_counter_find(c->live, rd->counter);
@@ -178,10 +242,9 @@ static int collect_once(const char *state_dir, const char *bpffs, struct ww_coll
 			x->nft = (struct ww_tier_count){true, n->packets, n->bytes,
 							ww_state_counter_since(snames, ssince, nsince,
 									       key)};
-		if (c->has_xdp)
-			x->xdp.present = ww_xdp_default_counter(c->xdp, rd->src, rd->dst,
-								&x->xdp.packets, &x->xdp.bytes);
 	}
+	if (!e && c->has_xdp)
+		e = xdp_defaults(c);
 	for (size_t i = 0; i < nsince; i++)
 		free(snames[i]);
 	free(snames);

@@ -9,9 +9,13 @@
 
 #include "nft_compile.h"
 
-static void label(struct strbuf *out, const char *name, const char *v, bool first)
+#ifndef WW_VERSION
+#define WW_VERSION "0.0.0"
+#endif
+
+static void label_value(struct strbuf *out, const char *v)
 {
-	sb_addf(out, "%s%s=\"", first ? "" : ",", name);
+	sb_add(out, "\"");
 	for (const char *p = v ? v : ""; *p; p++) {
 		if (*p == '\\' || *p == '"')
 			sb_addf(out, "\\%c", *p);
@@ -21,6 +25,12 @@ static void label(struct strbuf *out, const char *name, const char *v, bool firs
 			sb_addn(out, p, 1);
 	}
 	sb_add(out, "\"");
+}
+
+static void label(struct strbuf *out, const char *name, const char *v, bool first)
+{
+	sb_addf(out, "%s%s=", first ? "" : ",", name);
+	label_value(out, v);
 }
 
 static void eplist_names(const struct ww_eplist *l, struct strbuf *out)
@@ -96,6 +106,10 @@ static void default_series(const struct ww_collect *c, struct strbuf *out, bool 
 
 void ww_metrics_print(const struct ww_collect *c, struct strbuf *out)
 {
+	help(out, "wardwall_build_info", "gauge", "The wardwall build serving these metrics.");
+	sb_add(out, "wardwall_build_info{version=");
+	label_value(out, WW_VERSION);
+	sb_add(out, "} 1\n");
 	help(out, "wardwall_up", "gauge", "1 when the kernel state could be read.");
 	sb_add(out, "wardwall_up 1\n");
 	help(out, "wardwall_flow_packets_total", "counter",
@@ -105,7 +119,9 @@ void ww_metrics_print(const struct ww_collect *c, struct strbuf *out)
 	help(out, "wardwall_flow_bytes_total", "counter", "Bytes of the packets counted above.");
 	flow_series(c, out, true);
 	help(out, "wardwall_default_packets_total", "counter",
-	     "Packets decided by the defaults, per zone pair (\"-\": no zone).");
+	     "Packets decided by the defaults, per zone: within one zone (from = to), from a zone to "
+	     "any other (to=\"_other\"), to a zone in monitor mode (from=\"_other\"); \"-\": no "
+	     "zone.");
 	default_series(c, out, false);
 	help(out, "wardwall_default_bytes_total", "counter", "Bytes of the packets counted above.");
 	default_series(c, out, true);
@@ -114,12 +130,29 @@ void ww_metrics_print(const struct ww_collect *c, struct strbuf *out)
 	sb_addf(out, "wardwall_nftables_ct_invalid_packets_total %llu\n",
 		(unsigned long long)c->ct_invalid);
 	if (c->has_xdp) {
+		/* Each family adds up to something: the packets seen, the packets the program let
+		 * through or dropped outside the policy per reason, the events per outcome. */
+		help(out, "wardwall_xdp_seen_packets_total", "counter",
+		     "Packets seen by the XDP program.");
+		sb_addf(out, "wardwall_xdp_seen_packets_total %llu\n",
+			(unsigned long long)c->xdp_stats[WW_S_PACKETS]);
 		help(out, "wardwall_xdp_packets_total", "counter",
-		     "Packets seen by the XDP program, by what happened to them outside the policy "
-		     "(reason=\"packets\" is all of them).");
-		for (int s = 0; s < WW_S_MAX; s++)
+		     "Packets the XDP program passed or dropped outside the policy, by reason, or "
+		     "decided from its connection table.");
+		for (int s = WW_S_PACKETS + 1; s < WW_S_EVENTS; s++)
 			sb_addf(out, "wardwall_xdp_packets_total{reason=\"%s\"} %llu\n",
 				ww_xdp_stat_name(s), (unsigned long long)c->xdp_stats[s]);
+		help(out, "wardwall_xdp_events_total", "counter",
+		     "Decisions the XDP program logged to its event ring, or could not log.");
+		static const struct {
+			int stat;
+			const char *result;
+		} ev[] = {{WW_S_EVENTS, "sent"},
+			  {WW_S_EVENTS_RATE, "rate_limited"},
+			  {WW_S_EVENTS_FULL, "ring_full"}};
+		for (size_t i = 0; i < ARRAY_SIZE(ev); i++)
+			sb_addf(out, "wardwall_xdp_events_total{result=\"%s\"} %llu\n", ev[i].result,
+				(unsigned long long)c->xdp_stats[ev[i].stat]);
 		help(out, "wardwall_xdp_generation", "gauge",
 		     "The XDP generation the program enforces (kernel-side number).");
 		sb_addf(out, "wardwall_xdp_generation %llu\n", (unsigned long long)c->xs.generation);

@@ -174,18 +174,17 @@ ww_probes_oracle "$POLICY" >"$tmp/oracle.json"
 # One line per probe: verdict, the counter that decides, the counter of a monitor flow (or -).
 "$WW_PYTHON" -c '
 import json, sys
+sys.path.insert(0, sys.argv[2])
+from nft_counter import Names
+names = Names(sys.argv[3])
 for line in open(sys.argv[1]):
     try:
         v = json.loads(line)
     except ValueError:
         print("error - -")
         continue
-    if v["flow"]:
-        c = "flow/" + v["flow"]
-    else:
-        c = "default/%s/%s" % (v["from"]["zone"] or "-", v["to"]["zone"] or "-")
     m = "flow/" + v["monitor_flow"] if v.get("monitor_flow") else "-"
-    print(v["verdict"], c, m)' "$tmp/oracle.json" >"$tmp/oracle"
+    print(v["verdict"], names.counter(v), m)' "$tmp/oracle.json" "$WW_E2E_DIR" "$POLICY" >"$tmp/oracle"
 declare -a O_VERDICT O_COUNTER O_MCOUNTER
 i=0
 while read -r v c m; do

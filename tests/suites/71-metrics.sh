@@ -120,14 +120,14 @@ fi
 		echo 'wardwall_flow_bytes_total{flow="monitors-to-gateway",from="monitors",to="biomed/monitor-gw",action="allow",tier="xdp"} 438'
 		echo 'wardwall_flow_packets_total{flow="guest-no-clinical",from="guest",to="biomed,ehr,infusion,lab,modality,monitors,pacs",action="deny",tier="xdp"} 2'
 		echo 'wardwall_flow_packets_total{flow="guest-no-clinical",from="guest",to="biomed,ehr,infusion,lab,modality,monitors,pacs",action="deny",tier="nftables"} 0'
-		echo 'wardwall_default_packets_total{from="workstations",to="identity",verdict="deny",tier="xdp"} 1'
-		echo 'wardwall_default_packets_total{from="workstations",to="identity",verdict="deny",tier="nftables"} 0'
-		echo 'wardwall_xdp_packets_total{reason="events"} 3'
+		echo 'wardwall_default_packets_total{from="workstations",to="_other",verdict="deny",tier="xdp"} 1'
+		echo 'wardwall_default_packets_total{from="workstations",to="_other",verdict="deny",tier="nftables"} 0'
+		echo 'wardwall_xdp_events_total{result="sent"} 3'
 		echo 'wardwall_xdp_interfaces 14'
 		echo 'wardwall_xdp_generation 1'
 	else
 		echo 'wardwall_flow_packets_total{flow="guest-no-clinical",from="guest",to="biomed,ehr,infusion,lab,modality,monitors,pacs",action="deny",tier="nftables"} 2'
-		echo 'wardwall_default_packets_total{from="workstations",to="identity",verdict="deny",tier="nftables"} 1'
+		echo 'wardwall_default_packets_total{from="workstations",to="_other",verdict="deny",tier="nftables"} 1'
 	fi
 } >"$tmp/expect"
 # Checks the exposition in $1 against $tmp/expect, and that the flow packet totals per tier are
@@ -190,6 +190,28 @@ if [ -z "$addrs" ] && [ "$sim_addrs" = 0 ]; then
 else
 	fail "no label value is an IP address" "$addrs" "$(grep -E '10\.20\.|172\.16\.|fd00:' "$tmp/metrics")"
 fi
+
+# The exposition's shape: who serves it, nothing counted twice, O(zones) default series.
+shape=$("$WW_PYTHON" - "$tmp/metrics" "$EXAMPLE" <<'EOF'
+import json, re, sys
+lines = [l for l in open(sys.argv[1]) if not l.startswith("#")]
+zones = len(json.load(open(sys.argv[2]))["zones"])
+bad = []
+if not any(re.match(r'wardwall_build_info\{version="[^"]+"\} 1$', l) for l in lines):
+    bad.append("no wardwall_build_info{version=...} 1")
+if any('reason="packets"' in l for l in lines):
+    bad.append('reason="packets" beside its own breakdown')
+pairs = {tuple(re.findall(r'(?:from|to)="([^"]*)"', l)) for l in lines
+         if l.startswith("wardwall_default_packets_total{")}
+if len(pairs) > 2 * zones + 2:
+    bad.append("%d default zone labels for %d zones (want at most 2 per zone + 2)" % (len(pairs), zones))
+print("; ".join(bad) if bad else "ok %d default series labels for %d zones" % (len(pairs), zones))
+EOF
+)
+case $shape in
+ok*) ok "build_info present, no reason=\"packets\" beside its breakdown, ${shape#ok }" ;;
+*) fail "the exposition's shape" "$shape" ;;
+esac
 
 # ---- serve ----
 PORT=$(ip netns exec "$GW" "$WW_PYTHON" -c '
