@@ -21,6 +21,12 @@ struct cctx {
 	struct strset names; /* chains and sets already in t */
 	char **dec;          /* [dlist id] decision chain name, made on first use */
 	size_t ndec;
+	/* source_index: destinations of each source endpoint, intervals of each class */
+	size_t *adj_start, *iv_start;
+	ww_ep_t *adj, *scratch;
+	const struct ww_interval **iv_by_cls;
+	const char **target; /* [class] pair chain of the source chain being built */
+	bool *mark;
 	int err;
 };
 
@@ -326,14 +332,6 @@ out:
 
 /* ---- source chains ---- */
 
-static bool has_src(const struct cctx *c, ww_ep_t ep, ww_ep_t cd)
-{
-	const struct ww_zone *zd = ww_class_of(c->p, cd).zone;
-
-	return ww_pairidx_get(&c->ix, ep, zd->ep) ||
-	       (cd > c->p->nzones && ww_pairidx_get(&c->ix, ep, cd));
-}
-
 static char *from_name(const struct ww_policy *p, ww_ep_t ep)
 {
 	char buf[WW_EP_STRLEN];
@@ -341,7 +339,29 @@ static char *from_name(const struct ww_policy *p, ww_ep_t ep)
 	return xstrdup_printf("from/%s", ww_ep_name(p, ep, buf));
 }
 
-/* The chain for packets from source endpoint ep (a zone, or a host with flows of its own). */
+static int ptr_cmp(const void *a, const void *b)
+{
+	const void *x = *(const void *const *)a, *y = *(const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Adds class cd to the destinations of the source chain being built, once. */
+static void add_dest(struct cctx *c, ww_ep_t cd, ww_ep_t *dst, size_t *n)
+{
+	if (c->cls.nonempty[cd] && !c->mark[cd]) {
+		c->mark[cd] = true;
+		dst[(*n)++] = cd;
+	}
+}
+
+/*
+ * The chain for packets from source endpoint ep (a zone, or a host with flows of its own): a map
+ * from the destination classes ep's own flows name (a zone: its own addresses and its hosts'; a
+ * host: its own) to their pair chains. A host's chain covers its own flows and its zone's (the
+ * flows of the class pair) and falls back to the zone's chain for other destinations. The work
+ * is proportional to ep's destinations, not to the number of zones.
+ */
 static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 {
 	const struct ww_policy *p = c->p;
@@ -349,19 +369,30 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 	struct nfr_set s4 = {.key = NK_DADDR4, .vmap = true, .interval = true};
 	struct nfr_set s6 = {.key = NK_DADDR6, .vmap = true, .interval = true};
 	struct nfr_chain ch = {0};
-	const char **target = calloc(ww_nendpoints(p) + 1, sizeof(*target));
+	ww_ep_t *dst = c->scratch;
+	const struct ww_interval **ivs = NULL;
+	size_t nd = 0, niv = 0;
 
-	if (!target) {
-		c->err = -ENOMEM;
-		return;
+	for (size_t i = c->adj_start[ep]; i < c->adj_start[ep + 1]; i++) {
+		ww_ep_t d = c->adj[i];
+		add_dest(c, d, dst, &nd);
+		if (d <= p->nzones)
+			for (size_t h = 0; h < p->zones[d - 1].nhosts; h++)
+				add_dest(c, p->zones[d - 1].hosts[h].ep, dst, &nd);
 	}
-	for (ww_ep_t cd = 1; cd <= ww_nendpoints(p) && !c->err; cd++) {
+	for (size_t i = 0; i < nd; i++) {
+		c->mark[dst[i]] = false;
+		niv += c->iv_start[dst[i] + 1] - c->iv_start[dst[i]];
+	}
+	ivs = calloc(niv + 1, sizeof(*ivs));
+	if (!ivs)
+		c->err = -ENOMEM;
+	niv = 0;
+	for (size_t k = 0; k < nd && !c->err; k++) {
+		ww_ep_t cd = dst[k];
 		uint32_t *flows;
 		struct ww_atom *atoms;
 		size_t na;
-		if (!c->cls.nonempty[cd] || !has_src(c, ep, cd))
-			continue;
-		/* A host's chain covers its own flows and its zone's: the flows of the class pair. */
 		long n = ww_class_pair_flows(p, &c->ix, ep, cd, &flows);
 		if (n <= 0) {
 			if (n < 0)
@@ -371,17 +402,18 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 		c->err = ww_atoms_build(p, flows, (size_t)n, zs, ww_class_of(p, cd).zone, &c->dt,
 					&atoms, &na);
 		free(flows);
-		if (!c->err) {
-			target[cd] = pair_chain(c, atoms, na);
-			free(atoms);
-		}
+		if (c->err)
+			break;
+		c->target[cd] = pair_chain(c, atoms, na);
+		free(atoms);
+		for (size_t i = c->iv_start[cd]; c->target[cd] && i < c->iv_start[cd + 1]; i++)
+			ivs[niv++] = c->iv_by_cls[i];
 	}
-	for (size_t i = 0; i < c->cls.niv && !c->err; i++) {
-		const struct ww_interval *iv = &c->cls.iv[i];
-		if (target[iv->cls])
-			push_elem(c, iv->family == WW_INET ? &s4 : &s6, iv->lo, iv->hi, NV_GOTO,
-				  target[iv->cls]);
-	}
+	/* In address order (the order of the flattened intervals), so that neighbours merge. */
+	qsort(ivs, niv, sizeof(*ivs), ptr_cmp);
+	for (size_t i = 0; i < niv && !c->err; i++)
+		push_elem(c, ivs[i]->family == WW_INET ? &s4 : &s6, ivs[i]->lo, ivs[i]->hi,
+			  NV_GOTO, c->target[ivs[i]->cls]);
 	ch.name = from_name(p, ep);
 	for (int f = 0; f < 2 && !c->err; f++) {
 		struct nfr_set *s = f ? &s6 : &s4;
@@ -393,16 +425,66 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 		struct nfr_rule r = {.key = f ? NK_DADDR6 : NK_DADDR4, .set = (char *)m, .vmap = true};
 		push_rule(c, &ch, &r);
 	}
+	nfr_set_clear(&s4);
+	nfr_set_clear(&s6);
 	if (ep > p->nzones && zone_chain_exists) {
 		struct nfr_rule r = {.v = {NV_GOTO, from_name(p, zs->ep)}};
 		push_rule(c, &ch, &r);
 	}
-	for (ww_ep_t cd = 1; cd <= ww_nendpoints(p); cd++)
-		free((char *)target[cd]);
-	free(target);
+	for (size_t k = 0; k < nd; k++) {
+		free((char *)c->target[dst[k]]);
+		c->target[dst[k]] = NULL;
+	}
+	free(ivs);
 	if (!ch.name)
 		c->err = -ENOMEM;
 	add_chain(c, &ch);
+}
+
+/* The indexes source_chain walks: each source endpoint's destination endpoints (from the pair
+ * index) and each class's intervals. */
+static int source_index(struct cctx *c)
+{
+	size_t ne = ww_nendpoints(c->p) + 2;
+
+	c->adj_start = calloc(ne, sizeof(*c->adj_start));
+	c->iv_start = calloc(ne, sizeof(*c->iv_start));
+	c->adj = calloc(c->ix.n + 1, sizeof(*c->adj));
+	c->iv_by_cls = calloc(c->cls.niv + 1, sizeof(*c->iv_by_cls));
+	c->target = calloc(ne, sizeof(*c->target));
+	c->mark = calloc(ne, sizeof(*c->mark));
+	c->scratch = calloc(ne, sizeof(*c->scratch));
+	if (!c->adj_start || !c->iv_start || !c->adj || !c->iv_by_cls || !c->target || !c->mark ||
+	    !c->scratch)
+		return -ENOMEM;
+	/* Counting sort: counts at [x + 1], prefix sums, then fill from [x]. */
+	for (size_t i = 0; i < c->ix.cap; i++)
+		if (c->ix.v[i].src)
+			c->adj_start[c->ix.v[i].src + 1]++;
+	for (size_t i = 0; i < c->cls.niv; i++)
+		c->iv_start[c->cls.iv[i].cls + 1]++;
+	for (size_t e = 1; e < ne; e++) {
+		c->adj_start[e] += c->adj_start[e - 1];
+		c->iv_start[e] += c->iv_start[e - 1];
+	}
+	size_t *fa = c->target ? (size_t *)calloc(ne, sizeof(size_t)) : NULL;
+	size_t *fi = fa ? (size_t *)calloc(ne, sizeof(size_t)) : NULL;
+	if (!fa || !fi) {
+		free(fa);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->ix.cap; i++)
+		if (c->ix.v[i].src) {
+			ww_ep_t s = c->ix.v[i].src;
+			c->adj[c->adj_start[s] + fa[s]++] = c->ix.v[i].dst;
+		}
+	for (size_t i = 0; i < c->cls.niv; i++) {
+		ww_ep_t k = c->cls.iv[i].cls;
+		c->iv_by_cls[c->iv_start[k] + fi[k]++] = &c->cls.iv[i];
+	}
+	free(fa);
+	free(fi);
+	return 0;
 }
 
 /* ---- classification and defaults ---- */
@@ -694,6 +776,8 @@ int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out)
 	err = ww_classes_build(p, &c.cls);
 	if (!err)
 		err = ww_pairidx_build(p, &c.ix);
+	if (!err)
+		err = source_index(&c);
 	if (err)
 		goto out;
 	c.t->comment = xdup(&c, "managed by wardwall: do not edit, see wardwall plan");
@@ -748,6 +832,13 @@ out:
 	for (size_t i = 0; i < c.ndec; i++)
 		free(c.dec[i]);
 	free(c.dec);
+	free(c.adj_start);
+	free(c.iv_start);
+	free(c.adj);
+	free(c.scratch);
+	free(c.iv_by_cls);
+	free(c.target);
+	free(c.mark);
 	strset_free(&c.names);
 	ww_dtable_free(&c.dt);
 	ww_pairidx_free(&c.ix);

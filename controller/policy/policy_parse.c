@@ -126,8 +126,8 @@ static bool unique_members(struct pctx *c, const cJSON *obj, const char *ptr, co
 	for (const cJSON *m = obj->child; m; m = m->next) {
 		int r = strset_add(&seen, m->string);
 		if (r < 0) {
+			c->oom = true;
 			ok = false;
-			ww_err(c->d, "system", ptr, "out of memory");
 			break;
 		}
 		if (r == 0) {
