@@ -12,6 +12,8 @@
 #   no-op    the same apply again: reads the table back, finds nothing to do
 #   change   apply of the changed policy: a minimal diff
 #   plan     wardwall plan of the changed policy, now applied: must say "no changes"
+#   metrics  wardwall metrics; then wardwall serve, scraped twice (the first scrape reads the
+#            table, the second only the counters)
 # Each run of nft -f and of apply gets a fresh network namespace, deleted on every way out. Wall
 # time is taken around the process; peak RSS comes from /usr/bin/time -v. The report (Markdown)
 # goes to standard output and to BENCH_OUT.
@@ -50,7 +52,7 @@ die() {
 }
 
 [ "$(id -u)" = 0 ] || die "needs root (it creates network namespaces)"
-for tool in ip nft python3 timeout; do
+for tool in ip nft python3 timeout curl; do
 	command -v $tool >/dev/null || die "$tool is missing"
 done
 if [ ! -x /usr/bin/time ]; then
@@ -264,6 +266,27 @@ for n in $sizes; do
 		[ "$said" = "no changes" ] ||
 			fail "$n" "plan (run $r)" "plan of the applied policy does not say no changes" \
 				"$tmp/plan.json"
+		# Metrics: one `wardwall metrics`, then `serve` scraped twice: the first scrape reads
+		# everything, the second only the counters (nothing was committed in between).
+		timed "$n" metrics "$r" "$tmp/metrics.txt" \
+			ip netns exec "$NS" "$ww" metrics --state-dir "$st" ||
+			fail "$n" "metrics (run $r)" "wardwall metrics failed" "$tmp/metrics.txt"
+		[ "$r" = 1 ] && grep -vc '^#' "$tmp/metrics.txt" >"$tmp/series-$n.txt"
+		ip netns exec "$NS" ip link set lo up
+		ip netns exec "$NS" "$ww" serve --listen 127.0.0.1:9469 --state-dir "$st" \
+			2>"$tmp/serve.err" &
+		spid=$!
+		for _ in $(seq 1 100); do
+			ip netns exec "$NS" bash -c 'echo >/dev/tcp/127.0.0.1/9469' 2>/dev/null && break
+			sleep 0.1
+		done
+		for k in scrape-full scrape-kept; do
+			timed "$n" "$k" "$r" "$tmp/$k.txt" ip netns exec "$NS" curl -sf --max-time 600 \
+				http://127.0.0.1:9469/metrics ||
+				fail "$n" "$k (run $r)" "the scrape failed" "$tmp/$k.txt"
+		done
+		kill "$spid" 2>/dev/null
+		wait "$spid" 2>/dev/null
 		ns_del
 		printf '%s\tapply-chain\t%s\t%s\t0\t0\n' "$n" "$r" $((($(date +%s) - a0) * 1000)) \
 			>>"$results"
@@ -345,6 +368,15 @@ for n in sizes:
         n, secs(n, "check"), secs(n, "render"), secs(n, "nft-f"), secs(n, "apply"),
         rss(n, "apply"), secs(n, "noop"), rss(n, "noop"), secs(n, "change"), secs(n, "plan"),
         ", ".join(s for s in said if s) or "-", secs(n, "nft-list")))
+print()
+print("Metrics: `wardwall metrics` once, and `wardwall serve` scraped twice with curl: the first "
+      "scrape reads the table, its readback and its drift; the second only the counters.\n")
+print("| flows | series | metrics | metrics RSS | serve: first scrape | serve: next scrape |")
+print("|---:|---:|---:|---:|---:|---:|")
+for n in sizes:
+    print("| %s | %s | %s | %s | %s | %s |" % (
+        n, rd("series-%s.txt" % n) or "-", secs(n, "metrics"), rss(n, "metrics"),
+        secs(n, "scrape-full"), secs(n, "scrape-kept")))
 EOF
 {
 	echo "## nftables: apply at scale ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
