@@ -688,22 +688,35 @@ static int tier_add(struct ww_evidence *ev, struct ww_ev_tier *t, const struct w
 	return e;
 }
 
+/* Is zone z (an axis of the matrix) in monitor mode? The kernel says so: its default towards
+ * other zones only monitors (compile_nft.h). */
+static bool zone_monitors(const struct ww_evidence *ev, const char *z)
+{
+	for (size_t i = 0; i < ev->ndefaults; i++) {
+		const struct ww_default_stat *d = ev->defaults[i].st;
+		if (d->verdict == WW_RB_MONITOR && !strcmp(d->dst, WW_NFT_OTHER) &&
+		    zone_ref(ev, d->src, strlen(d->src)) == z)
+			return true;
+	}
+	return false;
+}
+
 /*
- * A default's counter: one zone pair, or for "<zone>/_other" and "_other/<zone>" (compile_nft.h)
- * every pair of that zone with another, whose packets are then shared as a flow's over several
- * pairs are.
+ * A default's counter, always per source zone (compile_nft.h): "<zone>/<zone>" is one zone pair;
+ * "<zone>/_other" (every other zone) and "<zone>/_monitor" (every zone in monitor mode) cover
+ * several, whose packets are then shared as a flow's over several pairs are.
  */
 static int default_add(struct ww_evidence *ev, struct ww_ev_tier *tr,
 		       const struct ww_default_stat *st, uint64_t packets, size_t *caps)
 {
-	bool os = !strcmp(st->src, WW_NFT_OTHER), od = !strcmp(st->dst, WW_NFT_OTHER);
-	const char *src = os ? NULL : zone_ref(ev, st->src, strlen(st->src));
-	const char *dst = od ? NULL : zone_ref(ev, st->dst, strlen(st->dst));
+	bool od = !strcmp(st->dst, WW_NFT_OTHER), om = !strcmp(st->dst, WW_NFT_MONITOR);
+	const char *src = zone_ref(ev, st->src, strlen(st->src));
+	const char *dst = od || om ? NULL : zone_ref(ev, st->dst, strlen(st->dst));
 	struct ww_ev_pair *pairs;
 	size_t n = 0;
 	int e;
 
-	if (!os && !od) {
+	if (!od && !om) {
 		struct ww_ev_pair p = {src, dst, st->verdict};
 		return tier_add(ev, tr, &p, 1, src, dst, packets, caps);
 	}
@@ -712,11 +725,12 @@ static int default_add(struct ww_evidence *ev, struct ww_ev_tier *tr,
 		return -ENOMEM;
 	for (size_t z = 0; z < ev->nzones; z++) {
 		const char *o = ev->zones[z];
-		if (o == (os ? dst : src) && strcmp(o, "-"))
+		if ((o == src && strcmp(o, "-")) || (om && !zone_monitors(ev, o)))
 			continue;
-		pairs[n++] = (struct ww_ev_pair){os ? o : src, os ? dst : o, st->verdict};
+		pairs[n++] = (struct ww_ev_pair){src, o, st->verdict};
 	}
-	e = tier_add(ev, tr, pairs, n, src, dst, packets, caps);
+	/* The destination of "_monitor" is known when one zone is in monitor mode. */
+	e = tier_add(ev, tr, pairs, n, src, om && n == 1 ? pairs[0].dst : NULL, packets, caps);
 	free(pairs);
 	return e;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "evidence.h"
+#include "nft_compile.h"
 
 void ww_ev_names(const char *const *v, size_t n, struct strbuf *out)
 {
@@ -52,6 +53,29 @@ static bool listed(const char *const *v, size_t n, const char *s)
 	return false;
 }
 
+/* Does default d, counted per source zone (compile_nft.h), cover a zone pair the invariant
+ * reaches? "<z>/_other" covers z with every other zone, "<z>/_monitor" z with every zone in
+ * monitor mode; such a default counts whole, as a flow over several pairs does. */
+static bool default_reaches(const struct ww_evidence *ev, const struct ww_invariant *iv,
+			    const struct ww_default_stat *d)
+{
+	const struct ww_policy *p = ev->c->applied;
+	bool other = !strcmp(d->dst, WW_NFT_OTHER), mon = !strcmp(d->dst, WW_NFT_MONITOR);
+
+	if (!eplist_has_zone(&iv->from, d->src))
+		return false;
+	if (!other && !mon)
+		return eplist_has_zone(&iv->to, d->dst);
+	for (size_t i = 0; mon && i < ev->nmonitor_zones; i++)
+		if (strcmp(ev->monitor_zones[i], d->src) &&
+		    eplist_has_zone(&iv->to, ev->monitor_zones[i]))
+			return true;
+	for (size_t i = 0; other && i < p->nzones; i++)
+		if (strcmp(p->zones[i].name, d->src) && eplist_has_zone(&iv->to, p->zones[i].name))
+			return true;
+	return false;
+}
+
 static const struct ww_ev_count *count_of(const struct ww_ev_count *nft,
 					  const struct ww_ev_count *xdp, int t)
 {
@@ -71,11 +95,12 @@ static void inv_passed(const struct ww_evidence *ev, const struct ww_invariant *
 			    count_of(&ev->defaults[i].nft, &ev->defaults[i].xdp, t);
 			if (d->verdict != WW_RB_MONITOR || !c->present)
 				continue;
-			if (!eplist_has_zone(&iv->from, d->src) ||
-			    !eplist_has_zone(&iv->to, d->dst))
+			if (!default_reaches(ev, iv, d))
 				continue;
+			/* Towards "_monitor", a monitor zone the invariant reaches is at the
+			 * other end (default_reaches). */
 			if (listed(m->zones, m->nzones, d->src) ||
-			    listed(m->zones, m->nzones, d->dst))
+			    listed(m->zones, m->nzones, d->dst) || !strcmp(d->dst, WW_NFT_MONITOR))
 				n += c->win_packets;
 		}
 		for (size_t i = 0; i < ev->nflows; i++) {
@@ -100,7 +125,6 @@ int ww_ev_monitor_build(struct ww_evidence *ev)
 
 	for (size_t i = 0; i < ev->ndefaults; i++)
 		if (ev->defaults[i].st->verdict == WW_RB_MONITOR) {
-			ev->monitor_default_pairs++;
 			for (int t = 0; t < WW_EV_NTIERS; t++) {
 				const struct ww_ev_count *c =
 				    count_of(&ev->defaults[i].nft, &ev->defaults[i].xdp, t);
@@ -123,6 +147,13 @@ int ww_ev_monitor_build(struct ww_evidence *ev)
 		if (p->zones[i].mode == WW_MONITOR &&
 		    VEC_PUSH(ev->monitor_zones, ev->nmonitor_zones, cap, p->zones[i].name))
 			return -ENOMEM;
+	/* The kernel counts defaults per source zone, not per pair: the pairs come from the
+	 * policy. Within a zone in monitor mode, and between zones one of which is. */
+	size_t nz = p->nzones, nm = ev->nmonitor_zones, quiet = nz - nm;
+	if (p->defaults.within_zone != WW_ALLOW)
+		ev->monitor_default_pairs += nm;
+	if (p->defaults.between_zones != WW_ALLOW && nm)
+		ev->monitor_default_pairs += nz * (nz - 1) - (quiet ? quiet * (quiet - 1) : 0);
 	cap = 0;
 	for (size_t i = 0; i < p->nflows; i++)
 		if (p->flows[i].action == WW_DENY && p->flows[i].mode == WW_MONITOR &&

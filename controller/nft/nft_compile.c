@@ -543,11 +543,12 @@ static void set_rule(struct cctx *c, struct nfr_chain *ch, struct nfr_set *s, co
 /*
  * The default stage of source zone zs (NULL: no zone), O(its own address ranges):
  *   dz/<zs>: ip daddr @zn4-… goto def/<zs>/<zs>          (within the zone)
- *            ip daddr vmap @mz4-…  → goto def/_other/<m>  (to a zone in monitor mode)
+ *            ip daddr @mz4-… goto def/<zs>/_monitor      (to a zone in monitor mode)
  *            goto def/<zs>/_other                          (any other zone, or none)
  * The verdict of a zone pair only depends on whether it is within one zone and on the monitor
- * mode of either zone (ww_default_verdict), so no chain per zone pair is needed. iv[0..niv) are
- * the intervals of zs; mon[2] the names of the monitor maps (NULL: none).
+ * mode of either zone (ww_default_verdict), so no chain per zone pair is needed; every default
+ * is counted per source zone. iv[0..niv) are the intervals of zs; mon[2] the names of the sets
+ * of the monitor zones' ranges (NULL: none).
  */
 static void zone_default_chain(struct cctx *c, const struct ww_zone *zs,
 			       const struct ww_interval *const *iv, size_t niv,
@@ -577,14 +578,20 @@ static void zone_default_chain(struct cctx *c, const struct ww_zone *zs,
 		default_chain(c, zs->name, zs->name, ww_default_verdict(p, &a, &b, &within));
 	}
 	/* Between zones, a zone in monitor mode at either end makes a default deny a monitor:
-	 * per destination when the source is not in monitor mode itself. */
+	 * towards the monitor zones when the source is not in monitor mode itself (a source in
+	 * monitor mode monitors all it sends). */
 	enum ww_verdict_kind k = ww_default_verdict(p, &a, &none, &within);
+	bool tomon = false;
 	for (int f = 0; f < 2 && k == WW_V_DENY; f++)
 		if (mon[f]) {
 			struct nfr_rule r = {.key = f ? NK_DADDR6 : NK_DADDR4, .set = xdup(c, mon[f]),
-					     .vmap = true};
+					     .v = {NV_GOTO, xstrdup_printf("def/%s/" WW_NFT_MONITOR,
+									  zname(zs))}};
 			push_rule(c, &ch, &r);
+			tomon = true;
 		}
+	if (tomon)
+		default_chain(c, zname(zs), WW_NFT_MONITOR, WW_V_MONITOR);
 	struct nfr_rule r = {.v = {NV_GOTO, xstrdup_printf("def/%s/" WW_NFT_OTHER, zname(zs))}};
 	push_rule(c, &ch, &r);
 	default_chain(c, zname(zs), WW_NFT_OTHER, k);
@@ -609,13 +616,13 @@ static int zone_iv_cmp(const void *a, const void *b)
 	return x->iv < y->iv ? -1 : x->iv > y->iv;
 }
 
-/* The default stage: a chain per zone (and one for no zone), and per zone in monitor mode a
- * chain for default denials turned into monitors by it. Linear in zones and intervals. */
+/* The default stage: a chain per zone (and one for no zone), with its defaults within the zone,
+ * towards the zones in monitor mode and towards the others. Linear in zones and intervals. */
 static void defaults(struct cctx *c)
 {
 	const struct ww_policy *p = c->p;
-	struct nfr_set mon4 = {.key = NK_DADDR4, .vmap = true, .interval = true};
-	struct nfr_set mon6 = {.key = NK_DADDR6, .vmap = true, .interval = true};
+	struct nfr_set mon4 = {.key = NK_DADDR4, .interval = true};
+	struct nfr_set mon6 = {.key = NK_DADDR6, .interval = true};
 	const char *mon[2] = {NULL, NULL};
 	struct zone_iv *by = calloc(c->cls.niv + 1, sizeof(*by));
 	bool *done = calloc(p->nzones + 1, sizeof(*done));
@@ -628,24 +635,10 @@ static void defaults(struct cctx *c)
 	}
 	for (size_t i = 0; i < c->cls.niv; i++)
 		by[i] = (struct zone_iv){ww_class_of(p, c->cls.iv[i].cls).zone, &c->cls.iv[i]};
-	if (p->defaults.between_zones != WW_ALLOW) {
-		for (size_t i = 0; i < c->cls.niv && !c->err; i++) {
-			const struct ww_interval *iv = by[i].iv;
-			if (by[i].zone->mode != WW_MONITOR)
-				continue;
-			char *t = xstrdup_printf("def/" WW_NFT_OTHER "/%s", by[i].zone->name);
-			if (!t) {
-				c->err = -ENOMEM;
-				break;
-			}
-			push_elem(c, iv->family == WW_INET ? &mon4 : &mon6, iv->lo, iv->hi, NV_GOTO,
-				  t);
-			free(t);
-		}
-		for (size_t z = 0; z < p->nzones; z++)
-			if (p->zones[z].mode == WW_MONITOR)
-				default_chain(c, WW_NFT_OTHER, p->zones[z].name, WW_V_MONITOR);
-	}
+	for (size_t i = 0; p->defaults.between_zones != WW_ALLOW && i < c->cls.niv && !c->err; i++)
+		if (by[i].zone->mode == WW_MONITOR)
+			push_elem(c, by[i].iv->family == WW_INET ? &mon4 : &mon6, by[i].iv->lo,
+				  by[i].iv->hi, NV_NONE, NULL);
 	for (int f = 0; f < 2; f++) {
 		struct nfr_set *m = f ? &mon6 : &mon4;
 		if (m->nelems)

@@ -5,9 +5,9 @@
  * Per-packet work for a new connection is a fixed number of set lookups whatever the size of the
  * policy: the source address picks a source chain (interval map), the destination address picks
  * a pair chain (interval map), the protocol and port pick a decision chain (map or at most a few
- * compares), and the decision chain counts, logs and decides. When no flow decides, the zones of
- * the two addresses pick the default chain of that zone pair the same way. Established and
- * related packets are accepted by the first rule.
+ * compares), and the decision chain counts, logs and decides. When no flow decides, the source
+ * zone's default chain tests the destination against its own zone and the zones in monitor
+ * mode. Established and related packets are accepted by the first rule.
  */
 #ifndef WW_NFT_COMPILE_H
 #define WW_NFT_COMPILE_H
@@ -16,18 +16,19 @@
 #include "nfr.h"
 
 /*
- * Counter names: "flow/<id>", "ct-invalid", and for the defaults (packets no flow decides):
+ * Counter names: "flow/<id>", "ct-invalid", and for the defaults (packets no flow decides),
+ * always per source zone ("-": no zone):
  *   "default/<zone>/<zone>"     within one zone
- *   "default/<zone>/_other"     from a zone (or "-", no zone) to any other zone or none
- *   "default/_other/<zone>"     to a zone in monitor mode from any other zone not in monitor
- *                               mode, when the default between zones is deny (it becomes a
- *                               monitor)
- * so that the default stage is O(zones), never a chain or counter per zone pair. "_other" can
- * never be a zone name (those start with a letter or digit).
+ *   "default/<zone>/_monitor"   to any zone in monitor mode, from a zone not in monitor mode,
+ *                               when the default between zones is deny (it becomes a monitor)
+ *   "default/<zone>/_other"     to any other zone, or none
+ * so that the default stage is O(zones), never a chain or counter per zone pair. "_other" and
+ * "_monitor" can never be zone names (those start with a letter or digit).
  */
 #define WW_NFT_FLOW_PREFIX    "flow/"
 #define WW_NFT_DEFAULT_PREFIX "default/"
 #define WW_NFT_OTHER          "_other"
+#define WW_NFT_MONITOR        "_monitor"
 /* NFLOG prefixes: "ww:<allow|deny|monitor>:<counter name>". */
 #define WW_NFT_LOG_TAG "ww:"
 

@@ -67,13 +67,14 @@ static long default_index(const struct ww_collect *c, const char *src, const cha
 /*
  * The XDP tier counts defaults per zone pair; each pair is added to the default the nftables
  * tier counts it in (compile_nft.h): within a zone to "<zone>/<zone>", to a zone in monitor mode
- * to "_other/<zone>" unless the source is in monitor mode itself, else to "<zone>/_other". The
- * zones are those the kernel's default stage names ("<zone>/_other" exists for each, and "-").
+ * to "<zone>/_monitor" when that exists (the source is not in monitor mode itself), else to
+ * "<zone>/_other". The zones are those the kernel's default stage names ("<zone>/_other" exists
+ * for each, and "-"); a zone is in monitor mode when its "<zone>/_other" only monitors.
  */
 static int xdp_defaults(struct ww_collect *c)
 {
 	size_t n = 0;
-	long *within = NULL, *other = NULL, *mon = NULL;
+	long *within = NULL, *other = NULL, *tomon = NULL;
 	const char **names = NULL;
 	bool *msrc = NULL;
 	int e = 0;
@@ -81,21 +82,21 @@ static int xdp_defaults(struct ww_collect *c)
 	names = calloc(c->ndefaults + 1, sizeof(*names));
 	within = calloc(c->ndefaults + 1, sizeof(*within));
 	other = calloc(c->ndefaults + 1, sizeof(*other));
-	mon = calloc(c->ndefaults + 1, sizeof(*mon));
+	tomon = calloc(c->ndefaults + 1, sizeof(*tomon));
 	msrc = calloc(c->ndefaults + 1, sizeof(*msrc));
-	if (!names || !within || !other || !mon || !msrc) {
+	if (!names || !within || !other || !tomon || !msrc) {
 		e = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < c->ndefaults; i++) {
 		const struct ww_default_stat *d = &c->defaults[i];
-		if (strcmp(d->dst, WW_NFT_OTHER) || !strcmp(d->src, WW_NFT_OTHER))
+		if (strcmp(d->dst, WW_NFT_OTHER))
 			continue;
 		names[n] = d->src;
 		other[n] = (long)i;
 		msrc[n] = d->verdict == WW_RB_MONITOR;
 		within[n] = default_index(c, d->src, d->src);
-		mon[n] = default_index(c, WW_NFT_OTHER, d->src);
+		tomon[n] = default_index(c, d->src, WW_NFT_MONITOR);
 		n++;
 	}
 	for (size_t i = 0; i < c->ndefaults; i++)
@@ -104,8 +105,8 @@ static int xdp_defaults(struct ww_collect *c)
 		for (size_t b = 0; b < n; b++) {
 			uint64_t pk, by;
 			long t = a == b && within[a] >= 0 ? within[a]
-				 : mon[b] >= 0 && !msrc[a] ? mon[b]
-							    : other[a];
+				 : a != b && msrc[b] && tomon[a] >= 0 ? tomon[a]
+								       : other[a];
 			if (!ww_xdp_default_counter(c->xdp, names[a], names[b], &pk, &by))
 				continue;
 			c->defaults[t].xdp.packets += pk;
@@ -115,7 +116,7 @@ out:
 	free(names);
 	free(within);
 	free(other);
-	free(mon);
+	free(tomon);
 	free(msrc);
 	return e;
 }

@@ -119,8 +119,8 @@ void ww_metrics_print(const struct ww_collect *c, struct strbuf *out)
 	help(out, "wardwall_flow_bytes_total", "counter", "Bytes of the packets counted above.");
 	flow_series(c, out, true);
 	help(out, "wardwall_default_packets_total", "counter",
-	     "Packets decided by the defaults, per zone: within one zone (from = to), from a zone to "
-	     "any other (to=\"_other\"), to a zone in monitor mode (from=\"_other\"); \"-\": no "
+	     "Packets decided by the defaults, per source zone: within one zone (from = to), to any "
+	     "zone in monitor mode (to=\"_monitor\"), to any other (to=\"_other\"); \"-\": no "
 	     "zone.");
 	default_series(c, out, false);
 	help(out, "wardwall_default_bytes_total", "counter", "Bytes of the packets counted above.");

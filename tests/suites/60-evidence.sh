@@ -115,7 +115,7 @@ flow/guest-no-clinical      1 guest                pacs/pacs-core     tcp 104  6
 flow/devices-offline        1 infusion             internet           tcp 443  4
 default/workstations/_other 2 workstations         identity/dc        tcp 22   4
 default/ehr/ehr             1 ehr                  ehr/his-app        tcp 443  4
-default/guest/bms           2 guest                bms                tcp 47808 4
+default/guest/_monitor      2 guest                bms                tcp 47808 4
 "
 ROUND2="
 flow/ws-to-ehr              2 workstations         ehr/his-app        tcp 443  4

@@ -203,8 +203,8 @@ if any('reason="packets"' in l for l in lines):
     bad.append('reason="packets" beside its own breakdown')
 pairs = {tuple(re.findall(r'(?:from|to)="([^"]*)"', l)) for l in lines
          if l.startswith("wardwall_default_packets_total{")}
-if len(pairs) > 2 * zones + 2:
-    bad.append("%d default zone labels for %d zones (want at most 2 per zone + 2)" % (len(pairs), zones))
+if len(pairs) > 3 * zones + 2:
+    bad.append("%d default zone labels for %d zones (want at most 3 per zone + 2)" % (len(pairs), zones))
 print("; ".join(bad) if bad else "ok %d default series labels for %d zones" % (len(pairs), zones))
 EOF
 )

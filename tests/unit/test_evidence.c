@@ -12,6 +12,7 @@
 #include "unit.h"
 
 #include "evidence.h"
+#include "nft_compile.h"
 
 static void test_base64(void **state)
 {
@@ -419,16 +420,17 @@ static void test_bundle_round_trip(void **state)
 static void test_monitor_not_enforced(void **state)
 {
 	struct ww_collect c = {.time = UNIT_NOW, .xdp_same = -1};
+	/* Counted per source zone, as the kernel does (compile_nft.h). */
 	struct ww_default_stat defs[] = {{.src = "guest",
-					  .dst = "bms",
+					  .dst = WW_NFT_MONITOR,
 					  .verdict = WW_RB_MONITOR,
 					  .nft = {.present = true, .packets = 5, .bytes = 300}},
 					 {.src = "vendor",
-					  .dst = "bms",
+					  .dst = WW_NFT_MONITOR,
 					  .verdict = WW_RB_MONITOR,
 					  .nft = {.present = true, .packets = 2, .bytes = 120}},
 					 {.src = "guest",
-					  .dst = "lab",
+					  .dst = WW_NFT_OTHER,
 					  .verdict = WW_RB_DENY,
 					  .nft = {.present = true, .packets = 7, .bytes = 420}}};
 	struct ww_evidence ev;
@@ -443,7 +445,8 @@ static void test_monitor_not_enforced(void **state)
 	assert_int_equal(ww_evidence_build(&c, &o, &ev), 0);
 	assert_int_equal(ev.nmonitor_zones, 1);
 	assert_string_equal(ev.monitor_zones[0], "bms");
-	assert_int_equal(ev.monitor_default_pairs, 2);
+	/* bms with itself, and with each of the 13 other zones both ways. */
+	assert_int_equal(ev.monitor_default_pairs, 1 + 2 * 13);
 	assert_int_equal(ev.monitored[WW_EV_NFT], 7);
 	size_t notenf = 0;
 	for (size_t i = 0; i < ev.ninv; i++) {
@@ -455,6 +458,10 @@ static void test_monitor_not_enforced(void **state)
 			assert_int_equal(m->nzones, 1);
 			assert_string_equal(m->zones[0], "bms");
 			assert_int_equal(m->passed[WW_EV_NFT], 5); /* guest -> bms, not vendor's */
+		}
+		if (!strcmp(iv->id, "vendor-only-ct")) {
+			assert_false(m->enforced);
+			assert_int_equal(m->passed[WW_EV_NFT], 2); /* vendor -> bms */
 		}
 		if (!strcmp(iv->id, "pumps-reach-server"))
 			assert_true(m->enforced);

@@ -74,9 +74,9 @@ done
 # The default stage of the 5,000-zone table: O(zones), never a chain per zone pair.
 defaults=$(grep -c '^	chain def/' "$tmp/render5000.out")
 dz=$(grep -c '^	chain dz/' "$tmp/render5000.out")
-want=$((2 * 5000 + 1 + 500))
+want=$((2 * 5000 + 4500 + 2))
 if [ "$defaults" = "$want" ] && [ "$dz" = 5001 ]; then
-	ok "5000 zones: $defaults default chains (2 per zone + 1 + 500 monitor zones), $dz dz/ chains"
+	ok "5000 zones: $defaults default chains (2 per zone + 1 per zone not in monitor mode + 2 for no zone), $dz dz/ chains"
 else
 	fail "5000 zones: $want default chains and 5001 dz/ chains" "got $defaults and $dz"
 fi
