@@ -101,30 +101,55 @@ static size_t slices(const struct ww_policy *p, const struct ww_dlist *l, int64_
 
 /* ---- unused, exposure, windows ---- */
 
-static bool eplist_names_zone(const struct ww_eplist *l, const struct ww_zone *z)
+/* The first zone (in policy order) that l names and that has property want, or NULL: O(l), or
+ * O(zones) for "*". */
+static const struct ww_zone *eplist_first_zone(const struct ww_policy *p, const struct ww_eplist *l,
+					       bool (*want)(const struct ww_zone *))
 {
-	if (l->all)
-		return true;
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].zone == z)
-			return true;
-	return false;
+	const struct ww_zone *best = NULL;
+
+	for (size_t i = 0; l->all && i < p->nzones; i++)
+		if (want(&p->zones[i]))
+			return &p->zones[i];
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ww_zone *z = l->v[i].zone;
+		if (want(z) && (!best || z < best))
+			best = z;
+	}
+	return best;
 }
 
+static bool zone_life_critical(const struct ww_zone *z)
+{
+	return z->crit == WW_CRIT_LIFE;
+}
+
+static bool zone_untrusted(const struct ww_zone *z)
+{
+	return z->untrusted;
+}
+
+/* Linear in zones and endpoints: each flow marks the zones it names. */
 static void check_usage(struct actx *c)
 {
 	const struct ww_policy *p = c->p;
+	bool *used = calloc(p->nzones + 1, sizeof(*used)), all = false;
 
-	for (size_t i = 0; i < p->nzones; i++) {
-		bool used = false;
-		for (size_t f = 0; f < p->nflows && !used; f++)
-			used = eplist_names_zone(&p->flows[f].from, &p->zones[i]) ||
-			       eplist_names_zone(&p->flows[f].to, &p->zones[i]);
-		if (!used)
+	if (!used)
+		return; /* warnings only: nothing to say without memory */
+	for (size_t f = 0; f < p->nflows && !all; f++)
+		for (int side = 0; side < 2 && !all; side++) {
+			const struct ww_eplist *l = side ? &p->flows[f].to : &p->flows[f].from;
+			all = l->all;
+			for (size_t i = 0; i < l->n; i++)
+				used[l->v[i].zone - p->zones] = true;
+		}
+	for (size_t i = 0; i < p->nzones && !all; i++)
+		if (!used[i])
 			ww_warn(c->d, "unused-zone", p->zones[i].ptr,
 				"no flow uses zone \"%s\": only the defaults apply to it",
 				p->zones[i].name);
-	}
+	free(used);
 	for (size_t i = 0; i < p->nsvcs; i++)
 		if (!p->svcs[i].builtin && !p->svcs[i].referenced)
 			ww_warn(c->d, "unused-service", p->svcs[i].ptr,
@@ -148,14 +173,9 @@ static void check_flows(struct actx *c)
 		if (f->action != WW_ALLOW)
 			continue;
 		/* Life-critical devices must not be reachable from untrusted networks. */
-		const struct ww_zone *crit = NULL, *untr = NULL;
-		for (size_t z = 0; z < p->nzones; z++) {
-			const struct ww_zone *zz = &p->zones[z];
-			if (!crit && zz->crit == WW_CRIT_LIFE && eplist_names_zone(&f->to, zz))
-				crit = zz;
-			if (!untr && zz->untrusted && eplist_names_zone(&f->from, zz))
-				untr = zz;
-		}
+		const struct ww_zone *crit = eplist_first_zone(p, &f->to, zone_life_critical);
+		const struct ww_zone *untr =
+		    crit ? eplist_first_zone(p, &f->from, zone_untrusted) : NULL;
 		if (crit && untr)
 			ww_warn(c->d, "critical-exposure", f->ptr,
 				"flow \"%s\" allows untrusted zone \"%s\" into life-critical zone "
@@ -165,6 +185,19 @@ static void check_flows(struct actx *c)
 }
 
 /* ---- shadowing ---- */
+
+/* The slot of a class pair key in a table of cap (a power of two) slots. The key's low bits
+ * are the destination only: the bits are mixed first (splitmix64's finalizer), else every
+ * pair of one destination probes the same run of slots (quadratic at 10,000 zones). */
+static size_t seen_slot(uint64_t key, size_t cap)
+{
+	key ^= key >> 30;
+	key *= 0xbf58476d1ce4e5b9ULL;
+	key ^= key >> 27;
+	key *= 0x94d049bb133111ebULL;
+	key ^= key >> 31;
+	return (size_t)key & (cap - 1);
+}
 
 static bool seen_add(struct actx *c, ww_ep_t cs, ww_ep_t cd, int *err)
 {
@@ -181,7 +214,7 @@ static bool seen_add(struct actx *c, ww_ep_t cs, ww_ep_t cd, int *err)
 		for (size_t k = 0; k < c->seencap; k++) {
 			if (!c->seen[k])
 				continue;
-			i = (size_t)(c->seen[k] * 0x9e3779b97f4a7c15ULL) & (ncap - 1);
+			i = seen_slot(c->seen[k], ncap);
 			while (s[i])
 				i = (i + 1) & (ncap - 1);
 			s[i] = c->seen[k];
@@ -190,7 +223,7 @@ static bool seen_add(struct actx *c, ww_ep_t cs, ww_ep_t cd, int *err)
 		c->seen = s;
 		c->seencap = ncap;
 	}
-	i = (size_t)(key * 0x9e3779b97f4a7c15ULL) & (c->seencap - 1);
+	i = seen_slot(key, c->seencap);
 	while (c->seen[i]) {
 		if (c->seen[i] == key)
 			return false;
