@@ -99,6 +99,14 @@ struct {
 } ww_ct SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WW_DENY_MAX);
+	__type(key, struct ww_ct_key);
+	__type(value, struct ww_ct_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_deny SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, WW_RINGBUF_BYTES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -216,6 +224,8 @@ struct cls_res {
 struct decision {
 	__u8 verdict; /* enum ww_xverdict */
 	__u8 log;
+	__u8 cacheable; /* a denial the deny cache may repeat: it read no clock (no validity
+			 * window was consulted) and counted no monitor-mode observer */
 	__u32 slot;   /* deciding flow, or WW_SLOT_DEFAULT */
 	__u16 zsrc, zdst;
 };
@@ -399,6 +409,7 @@ struct search {
 	__u8 best_rank; /* 255: none */
 	__u8 best_flags;
 	__u8 nobs;
+	__u8 timed; /* an entry with a validity window was consulted: the decision has a time */
 	__u32 obs[OBS_MAX];
 };
 
@@ -432,6 +443,7 @@ __attribute__((noinline)) int ww_search(__u32 slot, __u64 eps, __u32 pk, struct 
 		struct ww_xentry *e = &l->e[i];
 		/* The clock only for a bounded window: reading it costs as much as a lookup. */
 		if (e->from_ns || e->until_ns != ~0ULL) {
+			s->timed = 1;
 			if (!s->now)
 				s->now = ww_ktime_get_tai_ns() - s->tai_offset;
 			if (s->now < e->from_ns || s->now >= e->until_ns)
@@ -548,6 +560,7 @@ static __always_inline void decide(__u32 slot, const struct ww_settings *st, __u
 	if (cs->host && cd->host)
 		ww_search(slot, (__u64)cs->host << 32 | cd->host, pk, &s);
 	*now = s.now;
+	d->cacheable = !s.timed;
 	d->zsrc = cs->slot;
 	d->zdst = cd->slot;
 	if (s.best_rank == WW_R_DENY) {
@@ -557,6 +570,8 @@ static __always_inline void decide(__u32 slot, const struct ww_settings *st, __u
 		return;
 	}
 	/* Monitor-mode denies only observe: count them, log them, decide as if they were not. */
+	if (s.nobs)
+		d->cacheable = 0;
 	for (int i = 0; i < OBS_MAX; i++) {
 		if (i >= s.nobs)
 			break;
@@ -781,6 +796,22 @@ int ww_xdp(struct xdp_md *ctx)
 		count_decision(&c, p.len);
 		return XDP_PASS;
 	}
+	/* A tuple this generation already denied (bpf/wardwall.h, ww_deny): no classification. */
+	if (!cv) {
+		ct_key(&p, &k, 0);
+		struct ww_ct_val *dv = bpf_map_lookup_elem(&ww_deny, &k);
+		if (dv && dv->generation == gen) {
+			struct decision c = {.slot = dv->slot, .zsrc = dv->zone_pair_src,
+					     .zdst = dv->zone_pair_dst};
+			count_decision(&c, p.len);
+			if (dv->flags & WW_CTF_LOG) {
+				struct emitreq r = {clock_now(&now, tai), st->log_rate, c.slot,
+						    c.zsrc, c.zdst, WW_XV_DENY};
+				ww_emit(&r, &p);
+			}
+			return XDP_DROP;
+		}
+	}
 	classify(slot, &p, p.dst, &cd);
 	if (st->hook != WW_HOOK_HOST && (cd.flags & WW_CLS_LOCAL)) {
 		stat(WW_S_LOCAL);
@@ -826,6 +857,13 @@ int ww_xdp(struct xdp_md *ctx)
 			struct emitreq r = {clock_now(&now, tai), st->log_rate, d.slot, d.zsrc,
 					    d.zdst, WW_XV_DENY};
 			ww_emit(&r, &p);
+		}
+		if (!reverse && d.cacheable && p.proto != IPPROTO_ICMP && p.proto != IPPROTO_ICMPV6) {
+			struct ww_ct_val dv = {.generation = gen, .slot = d.slot,
+					       .verdict = WW_XV_DENY, .flags = d.log ? WW_CTF_LOG : 0,
+					       .zone_pair_src = d.zsrc, .zone_pair_dst = d.zdst};
+			ct_key(&p, &k, 0);
+			bpf_map_update_elem(&ww_deny, &k, &dv, BPF_ANY);
 		}
 		return XDP_DROP;
 	}

@@ -28,6 +28,7 @@
 #define WW_ZONE_SLOTS 256
 #define WW_DLIST_MAX  8      /* entries of one decision list */
 #define WW_CT_MAX     262144 /* connection table entries (LRU) */
+#define WW_DENY_MAX   65536  /* deny cache entries (LRU) */
 #define WW_RINGBUF_BYTES (1 << 20)
 #define WW_FLOW_ID_LEN 64    /* flow ids are at most 48 characters */
 
@@ -168,6 +169,20 @@ struct ww_ct_val {
  * in gateway mode a packet to an address of this machine passes as WW_S_LOCAL. */
 #define WW_CTF_FWD_LOCAL 0x01 /* the opening direction's destination is local */
 #define WW_CTF_REV_LOCAL 0x02 /* the opening direction's source is local (replies go to it) */
+#define WW_CTF_LOG       0x04 /* ww_deny: the denial logs (an event per packet, rate-limited) */
+
+/*
+ * The deny cache, ww_deny: an LRU hash of the 5-tuples (struct ww_ct_key, in the direction
+ * they were sent) a generation denied, with the decision (struct ww_ct_val: slot, zone pair,
+ * WW_CTF_LOG). A denied tuple sent again (a host flooding what it may not reach) costs one more
+ * lookup after the two connection-table misses instead of classification and the rule trie;
+ * it is counted and logged as the first was. Only decisions that hold for the whole
+ * generation and count one counter are cached: none that read the clock (a validity window was
+ * consulted), none that monitor-mode denies observed (each counts the packet too), none of
+ * ICMP (an ICMP error may belong to a known connection). Looked up only after both
+ * connection-table lookups missed, so a reply of an allowed connection is never taken for a
+ * denied tuple. An entry of another generation is ignored.
+ */
 
 #define WW_SLOT_DEFAULT 0xffffffffu
 

@@ -35,6 +35,7 @@ enum ww_xdp_map {
 	M_QUAR6,
 	M_QUAR_KEEP,
 	M_QUAR_STATS,
+	M_DENY,
 	NMAPS
 };
 

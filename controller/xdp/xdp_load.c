@@ -41,6 +41,7 @@ const char *const ww_xdp_map_names[NMAPS] = {
     [M_QUAR6] = "ww_quar6",
     [M_QUAR_KEEP] = "ww_quar_keep",
     [M_QUAR_STATS] = "ww_quar_stats",
+    [M_DENY] = "ww_deny",
 };
 
 /*

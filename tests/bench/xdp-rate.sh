@@ -25,8 +25,10 @@
 #                           the first frame every frame hits the connection table (ww_ct).
 #   wardwall, allowed, new  the same with a new source port and source address per frame: every
 #                           frame misses ww_ct, is classified, decided and inserted (LRU).
-#   wardwall, denied        guest -> ehr-01/his-app udp/53 (flow guest-no-clinical): classified and
-#                           dropped (denials never enter ww_ct).
+#   wardwall, denied        guest -> ehr-01/his-app udp/53 (flow guest-no-clinical): one 5-tuple, so
+#                           after the first frame every frame hits the deny cache (ww_deny).
+#   wardwall, denied, new   the same with a new source port and source address per frame (a scan):
+#                           classified, decided, dropped and entered in the deny cache every time.
 #                           wardwall's rows count ww_stats[WW_S_PACKETS]; allowed frames are
 #                           passed and then dropped by the stack like bare XDP_PASS's, so allowed
 #                           rows compare with bare XDP_PASS and denied rows with bare XDP_DROP.
@@ -354,7 +356,8 @@ for n in $refs; do
 	ws=$WARDWALL_BPFFS/wardwall
 	for fam in 4 6; do
 		src=SRC$fam net=NET$fam ehr=EHR$fam
-		for q in "allowed-ct ${!net}" "allowed-new ${!net} --vary" "denied ${!ehr}"; do
+		for q in "allowed-ct ${!net}" "allowed-new ${!net} --vary" "denied ${!ehr}" \
+			"denied-new ${!ehr} --vary"; do
 			read -r what dst vary <<<"$q"
 			f=$(frame "${!src}" "$dst" "$OTHERHOST")
 			log "wardwall XDP, $n flows, $what IPv$fam"

@@ -6,7 +6,8 @@
 
 RESULTS: one measurement a line, "ROW FAMILY KEY=VALUE...", as xdp-rate.sh records them:
   bare-drop-TAG, bare-pass-TAG    the bare programs, measured again for each size TAG
-  xdp-WHAT-N                      wardwall's program, WHAT allowed-ct|allowed-new|denied, N flows
+  xdp-WHAT-N                      wardwall's program, WHAT allowed-ct|allowed-new|denied|
+                                  denied-new, N flows
                                   (ref=TAG: the bare measurements it is compared with)
   nft-WHAT-N                      the nftables tier alone
 Keys: pkts (per second, the rate reported), cthit, fwd, prog_ns, retval, spread, and what the
@@ -18,7 +19,8 @@ import sys
 
 LABELS = {"allowed-ct": "allowed, established (ct hit)",
           "allowed-new": "allowed, new connection per frame (ct miss)",
-          "denied": "denied"}
+          "denied": "denied, one tuple (deny cache hit)",
+          "denied-new": "denied, new tuple per frame (a scan)"}
 VERDICT = {"1": "drop", "2": "pass"}
 
 
@@ -96,15 +98,17 @@ def main():
             cells += [fmt(med) + rng, ratio(med, bare("drop", f)), "1.00" if med else "-"]
         cells += cells_prog(["bare-%s-%s" % (verdict, tags[0])] if tags else [""])
         w("| " + " | ".join(cells) + " |")
-    for what in ("allowed-ct", "allowed-new", "denied"):
-        same = "drop" if what == "denied" else "pass"
+    for what in ("allowed-ct", "allowed-new", "denied", "denied-new"):
+        same = "drop" if what.startswith("denied") else "pass"
         for n in flows:
             key = "xdp-%s-%s" % (what, n)
+            if not any((key, f) in m for f in "46"):
+                continue
             cells = ["wardwall XDP", LABELS[what], n]
             for f in "46":
                 x, tag = mpps(key, f), m.get((key, f), {}).get("ref")
                 cells += [fmt(x), ratio(x, bare("drop", f, tag)), ratio(x, bare(same, f, tag))]
-            cells += cells_prog([key]) if what != "allowed-new" else ["-", "-"]
+            cells += cells_prog([key]) if not what.endswith("-new") else ["-", "-"]
             w("| " + " | ".join(cells) + " |")
     for what in ("allowed-ct", "allowed-new", "denied"):
         for n in nft_flows:
@@ -153,11 +157,14 @@ def main():
     w("Largest spread between the runs of one row (max - min over median): %.0f%%.\n"
       % (100 * spread))
 
-    # The product owner's goal.
-    w("## Goal: within 25% of the bare program, flat from 10 to 100k flows\n")
+    # The goals (issue 12): a share of the bare program with the same verdict, per traffic
+    # (a new connection: of bare XDP_PASS here, the issue says half the established rate).
+    goal = {"denied": 0.5, "denied-new": 0.3, "allowed-ct": 0.9, "allowed-new": 0.45}
+    w("## Goals: denied ≥ 50% of bare XDP_DROP (one tuple), ≥ 30% (a scan); established ≥ 90% "
+      "of bare XDP_PASS, new connections ≥ 45%; flat from 10 to 100k flows\n")
     ok_all = True
-    for what in ("denied", "allowed-ct", "allowed-new"):
-        same = "drop" if what == "denied" else "pass"
+    for what in ("denied", "denied-new", "allowed-ct", "allowed-new"):
+        same = "drop" if what.startswith("denied") else "pass"
         for f in "46":
             rows = [(n, m.get(("xdp-%s-%s" % (what, n), f))) for n in flows]
             rows = [(n, v) for n, v in rows if v and "pkts" in v]
@@ -166,7 +173,7 @@ def main():
             rel = [(n, float(v["pkts"]) / 1e6 / bare(same, f, v.get("ref"))) for n, v in rows
                    if bare(same, f, v.get("ref"))]
             worst = min(r for _, r in rel)
-            within = worst >= 0.75
+            within = worst >= goal[what]
             # Flat: the largest policy against the smallest, by the rate relative to its own
             # bare reference and, where there is one, by the program's own cost.
             flat_rate = rel[-1][1] / rel[0][1]
@@ -175,15 +182,16 @@ def main():
             flat_ns = ns[0][1] / ns[-1][1] if len(ns) > 1 else None
             flat = flat_rate >= 0.85 and (flat_ns is None or flat_ns >= 0.85)
             ok_all = ok_all and within and flat
-            w("- %s, IPv%s: %s of bare XDP_%s at %s flows: within 25%% %s. %s flows against "
+            w("- %s, IPv%s: %s of bare XDP_%s at %s flows: %.0f%% %s. %s flows against "
               "%s: rate %.0f%%%s: %s" % (
                   LABELS[what], f, " / ".join("%.0f%%" % (100 * r) for _, r in rel),
-                  same.upper(), " / ".join(n for n, _ in rel), "met" if within else "NOT met",
+                  same.upper(), " / ".join(n for n, _ in rel), 100 * goal[what],
+                  "met" if within else "NOT met",
                   rel[-1][0], rel[0][0], 100 * flat_rate,
                   ", program cost %.0f ns against %.0f ns" % (ns[-1][1], ns[0][1])
                   if flat_ns else "", "flat" if flat else "NOT flat"))
-    w("\nOverall: %s. Within: every size at 75%% or more of the bare program with the same "
-      "verdict. Flat: the largest policy at 85%% or more of the smallest's rate (relative to its "
+    w("\nOverall: %s. Met: every size at the goal's share or more of the bare program with "
+      "the same verdict. Flat: the largest policy at 85%% or more of the smallest's rate (relative to its "
       "own bare reference) and, where measured, the smallest's program cost at 85%% or more of "
       "the largest's." % ("met" if ok_all else "NOT met"))
     print("\n".join(out))

@@ -755,6 +755,95 @@ static void test_generation_change(void **state)
 	}
 }
 
+static size_t deny_entries(struct ctx *c, struct ww_ct_key *last, struct ww_ct_val *v)
+{
+	struct ww_ct_key k, *prev = NULL, cur;
+	size_t n = 0;
+
+	while (!bpf_map_get_next_key(c->t.deny, prev, &k)) {
+		n++;
+		if (last && v && !bpf_map_lookup_elem(c->t.deny, &k, v))
+			*last = k;
+		cur = k;
+		prev = &cur;
+	}
+	return n;
+}
+
+/*
+ * The deny cache (bpf/wardwall.h, ww_deny): a denied tuple sent again is decided by its cached
+ * entry (proved by pointing the entry at another flow's counter); decisions that read the
+ * clock, that a monitor-mode flow observed, and ICMP are not cached; a reply of an allowed connection is not taken for a denied tuple
+ * with the same addresses and ports; an entry of another generation is ignored.
+ */
+static void test_deny_cache(void **state)
+{
+	struct ctx *c = the_ctx;
+	struct strbuf why = {0};
+	struct ww_ct_key k;
+	struct ww_ct_val v;
+	uint32_t iot_block = xt_flow_slot(&c->t, "iot-block");
+	static const struct step telnet = {.s = {C, S, TCP, 40001, 23},
+					   X(DROP, DECIDED, "no-telnet")};
+	static const struct step timed = {.s = {S, C, TCP, 40000, 3389},
+					  X(DROP, DECIDED, NULL, NULL, "servers", "clinic")};
+	static const struct step icmp = {.s = {C, S, ICMP, .type = 13},
+					 X(DROP, DECIDED, NULL, NULL, "clinic", "servers")};
+	static const struct step observed = {
+	    .s = {C, S, TCP, 40003, 22}, X(DROP, DECIDED, NULL, "watch-ssh", "clinic", "servers")};
+	static const struct step reply[] = {
+	    {.s = {S, C, TCP, 443, 42010}, X(DROP, DECIDED, NULL, NULL, "servers", "clinic")},
+	    {.s = {C, S, TCP, 42010, 443}, X(PASS, DECIDED, "clinic-https")},
+	    {.s = {S, C, TCP, 443, 42010, .reply = true}, X(PASS, WW_S_CT_HIT, "clinic-https")},
+	};
+	static const struct step gen_old = {.s = {C, S, TCP, 40002, 443},
+					    X(DROP, DECIDED, "clinic-https")};
+	static const struct step gen_new = {.s = {C, S, TCP, 40002, 443},
+					    X(PASS, DECIDED, "clinic-https")};
+
+	if (!c->installed)
+		install(c, c->p);
+	xt_ct_clear(&c->t);
+	run_step(c, c->p, &telnet, &telnet, &why);
+	if (deny_entries(c, &k, &v) != 1 || v.slot != xt_flow_slot(&c->t, "no-telnet"))
+		sb_add(&why, "a denied tcp/23 is not in ww_deny with its flow's slot\n");
+	run_step(c, c->p, &telnet, &telnet, &why);
+	v.slot = iot_block;
+	if (bpf_map_update_elem(c->t.deny, &k, &v, BPF_EXIST))
+		sb_add(&why, "ww_deny: the entry could not be rewritten\n");
+	/* Counted where the entry says, not where the policy would: the entry decided. */
+	uint8_t buf[XT_FRAME_MAX];
+	struct xpkt pk;
+	uint32_t action = 0;
+	size_t len = spec_frame(&telnet.s, &telnet, buf, &pk);
+	uint64_t iot0 = xt_flow_packets(&c->t, "iot-block"),
+		 tel0 = xt_flow_packets(&c->t, "no-telnet");
+	if (xt_run(&c->t, buf, len, &action) || action != XDP_DROP ||
+	    xt_flow_packets(&c->t, "iot-block") != iot0 + 1 ||
+	    xt_flow_packets(&c->t, "no-telnet") != tel0)
+		sb_add(&why, "a cached denial was decided again instead of by its ww_deny entry\n");
+	v.slot = xt_flow_slot(&c->t, "no-telnet");
+	bpf_map_update_elem(c->t.deny, &k, &v, BPF_EXIST);
+	run_step(c, c->p, &timed, &timed, &why);
+	run_step(c, c->p, &icmp, &icmp, &why);
+	run_step(c, c->p, &observed, &observed, &why);
+	run_step(c, c->p, &observed, &observed, &why); /* the observer counts it again */
+	if (deny_entries(c, NULL, NULL) != 1)
+		sb_add(&why, "a decision that read the clock, was observed, or of ICMP entered "
+			     "ww_deny\n");
+	for (size_t i = 0; i < ARRAY_SIZE(reply); i++)
+		run_step(c, c->p, &reply[i], reply, &why);
+	install(c, c->revoked);
+	run_step(c, c->revoked, &gen_old, &gen_old, &why);
+	install(c, c->p);
+	run_step(c, c->p, &gen_new, &gen_new, &why);
+	if (why.len) {
+		xt_comment(sb_str(&why));
+		sb_free(&why);
+		fail();
+	}
+}
+
 int main(void)
 {
 	static const struct CMUnitTest first[] = {
@@ -762,7 +851,7 @@ int main(void)
 	    cmocka_unit_test(test_short_ethernet),
 	    cmocka_unit_test(test_install),
 	};
-	size_t n = ARRAY_SIZE(first) + ARRAY_SIZE(cases) + 1, k = 0;
+	size_t n = ARRAY_SIZE(first) + ARRAY_SIZE(cases) + 2, k = 0;
 	struct CMUnitTest *tests = calloc(n, sizeof(*tests));
 	void *state = NULL;
 	int rc;
@@ -780,6 +869,7 @@ int main(void)
 						 .test_func = test_case,
 						 .initial_state = (void *)&cases[i]};
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_generation_change);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_deny_cache);
 	rc = _cmocka_run_group_tests("xdp_packets", tests, k, NULL, NULL);
 	teardown(&state);
 	free(tests);

@@ -134,7 +134,7 @@ static inline int xt_sandbox_check(struct strbuf *why)
 
 struct xt {
 	struct ww_xdp *x;
-	int prog, ct, stats, flow_stats, default_stats, zone_slots, flow_slots;
+	int prog, ct, deny, stats, flow_stats, default_stats, zone_slots, flow_slots;
 	int ncpus;
 	uint64_t *pcpu; /* scratch for per-CPU values, 2 * ncpus u64 */
 };
@@ -158,6 +158,7 @@ static inline int xt_open(struct xt *t, struct strbuf *err)
 		return e;
 	t->prog = ww_xdp_fd(t->x, "prog");
 	t->ct = ww_xdp_fd(t->x, "ww_ct");
+	t->deny = ww_xdp_fd(t->x, "ww_deny");
 	t->stats = ww_xdp_fd(t->x, "ww_stats");
 	t->flow_stats = ww_xdp_fd(t->x, "ww_flow_stats");
 	t->default_stats = ww_xdp_fd(t->x, "ww_default_stats");
@@ -165,8 +166,8 @@ static inline int xt_open(struct xt *t, struct strbuf *err)
 	t->flow_slots = ww_xdp_fd(t->x, "ww_flow_slots");
 	t->ncpus = libbpf_num_possible_cpus();
 	t->pcpu = calloc((size_t)(t->ncpus > 0 ? t->ncpus : 1) * 2, sizeof(uint64_t));
-	if (t->prog < 0 || t->ct < 0 || t->stats < 0 || t->flow_stats < 0 || t->default_stats < 0 ||
-	    t->zone_slots < 0 || t->flow_slots < 0 || !t->pcpu) {
+	if (t->prog < 0 || t->ct < 0 || t->deny < 0 || t->stats < 0 || t->flow_stats < 0 ||
+	    t->default_stats < 0 || t->zone_slots < 0 || t->flow_slots < 0 || !t->pcpu) {
 		sb_add(err, "a map or the program has no fd");
 		ww_xdp_close(t->x);
 		free(t->pcpu);
@@ -253,13 +254,16 @@ static inline int xt_run(struct xt *t, const void *frame, size_t len, uint32_t *
 	return 0;
 }
 
-/* Empties the connection table. */
+/* Empties the connection table and the deny cache. */
 static inline void xt_ct_clear(struct xt *t)
 {
 	struct ww_ct_key k;
 
 	while (!bpf_map_get_next_key(t->ct, NULL, &k))
 		if (bpf_map_delete_elem(t->ct, &k))
+			break;
+	while (!bpf_map_get_next_key(t->deny, NULL, &k))
+		if (bpf_map_delete_elem(t->deny, &k))
 			break;
 }
 
