@@ -12,6 +12,8 @@
 #   no-op    the same apply again: reads the table back, finds nothing to do
 #   change   apply of the changed policy: a minimal diff
 #   plan     wardwall plan of the changed policy, now applied: must say "no changes"
+#   show     wardwall show (the table read back, drift against the applied generation)
+#   stats    wardwall stats (the counters of both tiers)
 #   metrics  wardwall metrics; then wardwall serve, scraped twice (the first scrape reads the
 #            table, the second only the counters)
 # Each run of nft -f and of apply gets a fresh network namespace, deleted on every way out. Wall
@@ -266,6 +268,12 @@ for n in $sizes; do
 		[ "$said" = "no changes" ] ||
 			fail "$n" "plan (run $r)" "plan of the applied policy does not say no changes" \
 				"$tmp/plan.json"
+		timed "$n" show "$r" "$tmp/show.txt" \
+			ip netns exec "$NS" "$ww" show --state-dir "$st" ||
+			fail "$n" "show (run $r)" "wardwall show failed" "$tmp/show.txt"
+		timed "$n" stats "$r" "$tmp/stats.txt" \
+			ip netns exec "$NS" "$ww" stats --state-dir "$st" ||
+			fail "$n" "stats (run $r)" "wardwall stats failed" "$tmp/stats.txt"
 		# Metrics: one `wardwall metrics`, then `serve` scraped twice: the first scrape reads
 		# everything, the second only the counters (nothing was committed in between).
 		timed "$n" metrics "$r" "$tmp/metrics.txt" \
@@ -360,14 +368,16 @@ print("Seconds, min / median over %d runs unless n= says otherwise; RSS: peak re
       "again; change: the policy with one flow changed, on top; plan: of that policy, after it.\n"
       % runs)
 print("| flows | check | render | nft -f (cold) | apply (cold) | apply RSS | no-op apply | "
-      "no-op RSS | one-flow change | plan | plan says | nft -j list |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+      "no-op RSS | one-flow change | change RSS | plan | plan says | show | stats | "
+      "nft -j list |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|")
 for n in sizes:
     said = sorted(set(rd(f) for f in sorted(os.listdir(tmp)) if f.startswith("plan-%s-" % n)))
-    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
         n, secs(n, "check"), secs(n, "render"), secs(n, "nft-f"), secs(n, "apply"),
-        rss(n, "apply"), secs(n, "noop"), rss(n, "noop"), secs(n, "change"), secs(n, "plan"),
-        ", ".join(s for s in said if s) or "-", secs(n, "nft-list")))
+        rss(n, "apply"), secs(n, "noop"), rss(n, "noop"), secs(n, "change"), rss(n, "change"),
+        secs(n, "plan"), ", ".join(s for s in said if s) or "-", secs(n, "show"),
+        secs(n, "stats"), secs(n, "nft-list")))
 print()
 print("Metrics: `wardwall metrics` once, and `wardwall serve` scraped twice with curl: the first "
       "scrape reads the table, its readback and its drift; the second only the counters.\n")

@@ -109,7 +109,8 @@ CFLAGS_="-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 -D_GNU_SO
 		-c "$here/xdpgen.bpf.c" -o "$out/xdpgen.bpf.o" &&
 		bpftool gen skeleton "$out/xdpgen.bpf.o" name xdpgen_bpf >"$out/xdpgen.skel.h" &&
 		cc $CFLAGS_ -I"$out" "$here/xdpgen.c" -o "$out/xdpgen" -lbpf -lpthread &&
-		cc $CFLAGS_ -I"$root/controller" -I"$root/bpf" -I"$build" \
+		cc $CFLAGS_ $(for d in "$root"/controller/*/; do printf -- '-I%s ' "$d"; done) \
+			-I"$root/bpf" -I"$build" \
 			$(pkg-config --cflags $PKGS) "$here/xdpload.c" -o "$out/xdpload" \
 			"$build/libwardwall.a" $(pkg-config --libs $PKGS)
 } >"$out/build.log" 2>&1 || {
