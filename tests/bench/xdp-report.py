@@ -113,7 +113,9 @@ def main():
     for what in ("allowed-ct", "allowed-new", "denied"):
         for n in nft_flows:
             key = "nft-%s-%s" % (what, n)
-            cells = ["nftables only", LABELS[what], n]
+            if not any((key, f) in m for f in "46"):
+                continue
+            cells = ["nftables only", "denied" if what == "denied" else LABELS[what], n]
             for f in "46":
                 x = mpps(key, f)
                 cells += [fmt(x), ratio(x, bare("drop", f)), "-"]
