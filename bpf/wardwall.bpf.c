@@ -101,6 +101,8 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, WW_DENY_MAX);
+	/* A list per CPU: a scan inserts every packet, and the common list's lock is shared. */
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct ww_ct_key);
 	__type(value, struct ww_ct_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
