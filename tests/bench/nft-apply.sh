@@ -14,8 +14,8 @@
 #   plan     wardwall plan of the changed policy, now applied: must say "no changes"
 #   show     wardwall show (the table read back, drift against the applied generation)
 #   stats    wardwall stats (the counters of both tiers)
-#   metrics  wardwall metrics; then wardwall serve, scraped twice (the first scrape reads the
-#            table, the second only the counters)
+#   metrics  wardwall metrics; then wardwall serve, scraped twice (each scrape reads the kernel:
+#            the table, its readback, its drift and the counters)
 # Each run of nft -f and of apply gets a fresh network namespace, deleted on every way out. Wall
 # time is taken around the process; peak RSS comes from /usr/bin/time -v. The report (Markdown)
 # goes to standard output and to BENCH_OUT.
@@ -274,8 +274,8 @@ for n in $sizes; do
 		timed "$n" stats "$r" "$tmp/stats.txt" \
 			ip netns exec "$NS" "$ww" stats --state-dir "$st" ||
 			fail "$n" "stats (run $r)" "wardwall stats failed" "$tmp/stats.txt"
-		# Metrics: one `wardwall metrics`, then `serve` scraped twice: the first scrape reads
-		# everything, the second only the counters (nothing was committed in between).
+		# Metrics: one `wardwall metrics`, then `serve` scraped twice (nothing was committed in
+		# between).
 		timed "$n" metrics "$r" "$tmp/metrics.txt" \
 			ip netns exec "$NS" "$ww" metrics --state-dir "$st" ||
 			fail "$n" "metrics (run $r)" "wardwall metrics failed" "$tmp/metrics.txt"
@@ -379,8 +379,8 @@ for n in sizes:
         secs(n, "plan"), ", ".join(s for s in said if s) or "-", secs(n, "show"),
         secs(n, "stats"), secs(n, "nft-list")))
 print()
-print("Metrics: `wardwall metrics` once, and `wardwall serve` scraped twice with curl: the first "
-      "scrape reads the table, its readback and its drift; the second only the counters.\n")
+print("Metrics: `wardwall metrics` once, and `wardwall serve` scraped twice with curl (a scrape "
+      "reads the table, its readback, its drift and the counters).\n")
 print("| flows | series | metrics | metrics RSS | serve: first scrape | serve: next scrape |")
 print("|---:|---:|---:|---:|---:|---:|")
 for n in sizes:
