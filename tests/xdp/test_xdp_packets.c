@@ -773,8 +773,9 @@ static size_t deny_entries(struct ctx *c, struct ww_ct_key *last, struct ww_ct_v
 /*
  * The deny cache (bpf/wardwall.h, ww_deny): a denied tuple sent again is decided by its cached
  * entry (proved by pointing the entry at another flow's counter); decisions that read the
- * clock, that a monitor-mode flow observed, and ICMP are not cached; a reply of an allowed connection is not taken for a denied tuple
- * with the same addresses and ports; an entry of another generation is ignored.
+ * clock, that a monitor-mode flow observed, and ICMP are not cached; a reply of an allowed
+ * connection is not taken for a denied tuple with the same addresses and ports; an entry of
+ * another generation is ignored.
  */
 static void test_deny_cache(void **state)
 {
