@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""A policy with many zones, for tests/suites/18-zone-scale.sh.
+"""A policy with many zones, for tests/suites/20-zone-scale.sh.
 
     zones-policy.py N
 
