@@ -13,7 +13,7 @@ UNITDIR ?= /lib/systemd/system
 TMPFILESDIR ?= /usr/lib/tmpfiles.d
 
 PKGS := libnftnl libmnl libnetfilter_conntrack libnl-3.0 libnl-route-3.0 libcjson libbpf libsodium libcurl \
-	libmicrohttpd
+	libmicrohttpd openssl
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DWW_VERSION='"$(VERSION) $(WW_GIT)"' \

@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages wardwall needs to build, test and run, when any is missing.
 # Used by `make deps` (and so by `make test`, `make demo` and `make vm-test`). Needs root for
 # apt-get. qemu, busybox-static, kmod, cpio and xz-utils are for vm/ (a Debian kernel under qemu);
-# pandoc builds the man pages, rsyslog is the real syslog receiver of the SIEM tests,
+# pandoc builds the man pages, rsyslog (with rsyslog-gnutls for TLS) is the real syslog receiver
+# of the SIEM tests, libssl-dev is the TLS client of serve --siem tls://,
 # dpkg-dev, debhelper, fakeroot and lintian build and check the Debian package.
 set -eu
 
@@ -12,7 +13,7 @@ iputils-ping netcat-openbsd python3 python3-jsonschema linux-libc-dev libclang-r
 prometheus curl etcd-server etcd-client libcurl4-openssl-dev
 chromium openssl
 qemu-system-x86 busybox-static kmod cpio xz-utils file
-pandoc rsyslog libmicrohttpd-dev dpkg-dev lintian debhelper fakeroot zsh"
+pandoc rsyslog rsyslog-gnutls libssl-dev libmicrohttpd-dev dpkg-dev lintian debhelper fakeroot zsh"
 PKGS="$PKGS ${WARDWALL_EXTRA_PKGS:-}"
 
 missing=""

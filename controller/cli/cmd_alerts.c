@@ -5,6 +5,8 @@
  * files, oldest first), with the applied policy's `detect` settings and zones; prints the
  * alerts whose last event is at or after TIME (default: all). Replaying from the oldest record
  * gives the same alerts serve raised, whatever TIME is: new_talker needs what was seen before.
+ * With --siem, the printed alerts are also sent to that SIEM output (a backfill); the command
+ * waits for their delivery (at most DRAIN_MS) and fails if any is left undelivered.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -15,10 +17,16 @@
 #include "cli.h"
 #include "detect.h"
 #include "evlog.h"
+#include "siem.h"
+#include "siem_args.h"
 #include "state.h"
+
+#define DRAIN_MS 15000
 
 struct replay {
 	struct ww_detect *det;
+	struct ww_siem *siem;
+	struct strbuf jline;
 	int64_t since_ns;
 	bool json;
 	size_t printed;
@@ -36,6 +44,13 @@ static void on_alert(const struct ww_alert *a, void *arg)
 	ww_alert_print(a, r->json, &r->out);
 	fputs(sb_str(&r->out), stdout);
 	r->printed++;
+	if (r->siem) {
+		sb_reset(&r->jline);
+		sb_reset(&r->out);
+		ww_alert_print(a, true, &r->jline);
+		ww_alert_print(a, false, &r->out);
+		ww_siem_send(r->siem, WW_SIEM_KIND_ALERT, sb_str(&r->jline), sb_str(&r->out));
+	}
 }
 
 static int on_line(const char *line, void *arg)
@@ -59,9 +74,12 @@ int cmd_alerts(int argc, char **argv)
 {
 	const char *state_dir = NULL, *since_s = NULL;
 	struct replay r = {0};
+	struct ww_siem_args sa = {0};
+	struct ww_siem_cfg siem = {0};
 	struct ww_opt opts[] = {{"--json", NULL, &r.json},
 				{"--since", &since_s, NULL},
 				{"--state-dir", &state_dir, NULL},
+				WW_SIEM_OPTS(sa),
 				{NULL, NULL, NULL}};
 	struct ww_detect_cfg cfg;
 	struct ww_policy *p = NULL;
@@ -75,6 +93,20 @@ int cmd_alerts(int argc, char **argv)
 	if (since_s && ww_time_arg("--since", since_s, &since))
 		return WW_EXIT_USAGE;
 	r.since_ns = since * 1000000000LL;
+	if (ww_siem_args_cfg("alerts", &sa, &siem))
+		return WW_EXIT_USAGE;
+	if (siem.n) {
+		/* Only alerts are replayed: an output that sends events only would get nothing. */
+		siem.v[0].events = false;
+		if (!siem.v[0].alerts) {
+			ww_errorf("alerts: --siem-send events: alerts sends alerts only");
+			goto out;
+		}
+		if (ww_siem_start(&siem, "alerts", &r.siem, &err)) {
+			ww_errorf("alerts: %s", sb_str(&err));
+			goto out;
+		}
+	}
 	ww_detect_cfg_default(&cfg);
 	if (ww_state_open(state_dir, false, &st, &err)) {
 		ww_errorf("alerts: %s", sb_str(&err));
@@ -103,6 +135,24 @@ int cmd_alerts(int argc, char **argv)
 	}
 	ww_detect_tick(r.det, INT64_MAX);
 	fflush(stdout);
+	if (r.siem) {
+		struct ww_siem_stats ss;
+		uint64_t left = ww_siem_drain(r.siem, DRAIN_MS);
+		ww_siem_get_stats(r.siem, 0, &ss);
+		if (left || ss.dropped[WW_SIEM_KIND_ALERT]) {
+			ww_errorf("alerts: %s: %llu of %zu alerts not delivered (%llu dropped, queue "
+				  "full; %llu still queued after %d s; %llu attempts failed)",
+				  siem.v[0].to,
+				  (unsigned long long)(left + ss.dropped[WW_SIEM_KIND_ALERT]),
+				  r.printed, (unsigned long long)ss.dropped[WW_SIEM_KIND_ALERT],
+				  (unsigned long long)left, DRAIN_MS / 1000,
+				  (unsigned long long)ss.failures);
+			goto out;
+		}
+		fprintf(stderr, "wardwall: alerts: %llu alert%s sent to %s\n",
+			(unsigned long long)ss.sent[WW_SIEM_KIND_ALERT],
+			ss.sent[WW_SIEM_KIND_ALERT] == 1 ? "" : "s", siem.v[0].to);
+	}
 	if (!r.lines)
 		fprintf(stderr,
 			"wardwall: alerts: no recorded events under %s/%s (does `wardwall "
@@ -113,6 +163,9 @@ int cmd_alerts(int argc, char **argv)
 			(unsigned long long)r.bad, r.bad == 1 ? "" : "s");
 	rc = WW_EXIT_OK;
 out:
+	ww_siem_stop(r.siem);
+	ww_siem_cfg_clear(&siem);
+	sb_free(&r.jline);
 	ww_detect_free(r.det);
 	ww_policy_free(p);
 	ww_state_close(st);

@@ -21,6 +21,7 @@
 #include "httpd.h"
 #include "metrics.h"
 #include "quarantine.h"
+#include "siem_args.h"
 #include "watch.h"
 
 struct server {
@@ -107,11 +108,14 @@ int cmd_serve(int argc, char **argv)
 	const char *listen_spec = "127.0.0.1:9469", *detect = "on", *maxc = "64", *rto = "10",
 		   *sto = "30";
 	struct server srv = {0};
+	struct ww_siem_args sa = {0};
+	struct ww_siem_cfg siem = {0};
 	struct ww_opt opts[] = {
 	    {"--listen", &listen_spec, NULL},	   {"--detect", &detect, NULL},
 	    {"--state-dir", &srv.state_dir, NULL}, {"--bpffs", &srv.bpffs, NULL},
 	    {"--max-connections", &maxc, NULL},	   {"--request-timeout", &rto, NULL},
-	    {"--send-timeout", &sto, NULL},	   {NULL, NULL, NULL}};
+	    {"--send-timeout", &sto, NULL},	   WW_SIEM_OPTS(sa),
+	    {NULL, NULL, NULL}};
 	struct ww_httpd_opts ho = {.collect = serve_collect, .arg = &srv};
 	struct strbuf err = {0};
 	int npos, lfd, e;
@@ -127,6 +131,13 @@ int cmd_serve(int argc, char **argv)
 	ho.send_timeout_ms = uint_arg("--send-timeout", sto, 3600) * 1000;
 	if (!ho.max_conns || !ho.request_timeout_ms || !ho.send_timeout_ms)
 		return WW_EXIT_USAGE;
+	if (ww_siem_args_cfg("serve", &sa, &siem))
+		return WW_EXIT_USAGE;
+	if (siem.n && !strcmp(detect, "off")) {
+		ww_errorf("serve: --siem needs the event stream: not with --detect off");
+		ww_siem_cfg_clear(&siem);
+		return WW_EXIT_USAGE;
+	}
 	ww_cli_recover(srv.state_dir, srv.bpffs);
 	lfd = listen_on(listen_spec, &err);
 	if (lfd < 0) {
@@ -144,7 +155,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	fprintf(stderr, "wardwall: serving http://%s/metrics\n", listen_spec);
 	/* Metrics are served without detection if the event stream cannot be read (said). */
-	if (!strcmp(detect, "on") && ww_watch_start(srv.state_dir, srv.bpffs, &srv.watch))
+	if (!strcmp(detect, "on") && ww_watch_start(srv.state_dir, srv.bpffs, &siem, &srv.watch))
 		fprintf(stderr,
 			"wardwall: serve: no detection: the event stream could not be read\n");
 	while (!(e = ww_httpd_step(srv.httpd, 1000)))
@@ -152,5 +163,6 @@ int cmd_serve(int argc, char **argv)
 	ww_errorf("serve: %s", strerror(-e));
 	ww_httpd_free(srv.httpd);
 	sb_free(&err);
+	ww_siem_cfg_clear(&siem);
 	return WW_EXIT_USAGE;
 }

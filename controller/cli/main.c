@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "json.h"
 #include "cli_fleet.h"
+#include "siem_args.h"
 #include "util.h"
 
 /* libbpf's own warnings (a probe that needs CAP_BPF, ...) only with WARDWALL_DEBUG: wardwall
@@ -62,13 +63,13 @@ const struct ww_cmd ww_cmds[] = {
 	 "Prometheus metrics on stdout (textfile collector)"},
 	{"serve", cmd_serve,
 	 "serve [--listen ADDR:PORT] [--detect on|off] [--max-connections N] [--request-timeout S] "
-	 "[--send-timeout S] [--state-dir DIR] [--bpffs DIR]",
+	 "[--send-timeout S] [--state-dir DIR] [--bpffs DIR] " WW_SIEM_USAGE,
 	 "answer GET /metrics over HTTP (default 127.0.0.1:9469); record events, run the detectors"},
 	{"events", cmd_events,
 	 "events [--json] [--zone Z]... [--flow ID]... [--tier nftables|xdp] [--count N] "
 	 "[--state-dir DIR] [--bpffs DIR]",
 	 "logged decisions of both tiers as they happen, and what rate limits dropped"},
-	{"alerts", cmd_alerts, "alerts [--json] [--since TIME] [--state-dir DIR]",
+	{"alerts", cmd_alerts, "alerts [--json] [--since TIME] [--state-dir DIR] " WW_SIEM_USAGE,
 	 "what the detectors raise over the events serve recorded (scan, lateral, new talker, flood)"},
 	{"evidence", cmd_evidence,
 	 "evidence export [--json] [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] "

@@ -126,6 +126,7 @@ void ww_policy_free(struct ww_policy *p)
 		free(g->ptr);
 	}
 	free(p->gws);
+	ww_siem_cfg_clear(&p->siem);
 	free(p->host_by_ep);
 	free(p->flow_by_id);
 	free(p->file);

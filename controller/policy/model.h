@@ -226,6 +226,45 @@ struct ww_detect_cfg {
 void ww_detect_cfg_default(struct ww_detect_cfg *c);
 bool ww_detect_cfg_is_default(const struct ww_detect_cfg *c);
 
+/* The "siem" section: where `wardwall serve` sends events and alerts (controller/report/siem.h,
+ * docs/siem.md). Also what `serve --siem` and `alerts --siem` build from the command line. */
+enum ww_siem_transport { WW_SIEM_UNIX, WW_SIEM_UDP, WW_SIEM_TCP, WW_SIEM_TLS };
+enum ww_siem_format { WW_SIEM_SYSLOG, WW_SIEM_CEF, WW_SIEM_JSON };
+#define WW_SIEM_OUTPUTS	  4	  /* outputs at most */
+#define WW_SIEM_QUEUE	  10000	  /* messages queued per output, by default */
+#define WW_SIEM_QUEUE_MAX 1000000 /* the largest queue one may ask for */
+#define WW_SIEM_SDID	  "wardwall@32473" /* RFC 5424 SD-ID by default (32473: RFC 5612) */
+#define WW_SIEM_SDID_LEN  33
+
+struct ww_siem_out {
+	char *to; /* as written: "tls://siem.example:6514", "unix:/dev/log" */
+	enum ww_siem_transport transport;
+	char *host, *port; /* udp, tcp, tls */
+	char *path;	   /* unix */
+	enum ww_siem_format format;
+	bool events, alerts;	      /* what is sent ("send") */
+	unsigned int facility;	      /* syslog facility code 0-23 */
+	char sd_id[WW_SIEM_SDID_LEN]; /* syslog: the structured data element's SD-ID */
+	char *ca, *cert, *key;	      /* tls: PEM files; NULL: system CAs, no client certificate */
+	uint32_t queue;		      /* messages queued at most */
+};
+struct ww_siem_cfg {
+	struct ww_siem_out *v;
+	size_t n;
+};
+/* Sets o from a target "unix:PATH", "udp://HOST[:PORT]", "tcp://HOST[:PORT]" or
+ * "tls://HOST[:PORT]" (IPv6 in brackets; ports by default 514, 514, 6514) and the defaults for
+ * the rest (syslog, events and alerts, facility local0, WW_SIEM_SDID, WW_SIEM_QUEUE). Returns 0,
+ * -EINVAL with the reason in why, or -ENOMEM. o is cleared with ww_siem_out_clear(). */
+int ww_siem_out_init(struct ww_siem_out *o, const char *to, char *why, size_t whylen);
+void ww_siem_out_clear(struct ww_siem_out *o);
+void ww_siem_cfg_clear(struct ww_siem_cfg *c);
+extern const char *const ww_siem_transport_names[]; /* "unix", "udp", "tcp", "tls" */
+extern const char *const ww_siem_format_names[];    /* "syslog", "cef", "json" */
+/* "local0" .. "local7", "kern", "user", ...: the RFC 5424 facility code, or -1. */
+int ww_syslog_facility(const char *name);
+const char *ww_syslog_facility_name(unsigned int code);
+
 struct ww_policy {
 	char *file; /* as given to the parser, for diagnostics */
 	char *name;
@@ -252,6 +291,7 @@ struct ww_policy {
 	struct ww_gateway *gws; /* by name; none: one enforcement point, as "enforcement" says */
 	size_t ngws;
 	struct ww_detect_cfg detect;
+	struct ww_siem_cfg siem;
 	size_t nhosts;         /* over all zones */
 	struct ww_host **host_by_ep; /* index ep - nzones - 1 */
 	struct ww_flow **flow_by_id; /* sorted by id, for ww_flow_find (NULL: it scans) */

@@ -20,6 +20,7 @@
 #include "addrset.h"
 #include "policy_scan.h"
 #include "policy_gateways.h"
+#include "policy_siem.h"
 #include "services.h"
 #include "terms.h"
 #include "timeutil.h"
@@ -2466,7 +2467,7 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 	static const char *const known[] = {"$schema", "wardwall", "name",     "description",
 					    "defaults", "zones",    "groups",   "services",
 					    "flows",    "invariants", "probes", "enforcement",
-					    "gateways", "detect"};
+					    "gateways", "detect", "siem"};
 	struct pctx c = {.d = d};
 	const char *end = NULL;
 	size_t errors0 = d->nerrors;
@@ -2530,6 +2531,7 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 	check_addressing(&c);
 	parse_groups(&c, cJSON_GetObjectItemCaseSensitive(root, "groups"));
 	ww_gateways_parse(c.p, root, d, &c.oom);
+	ww_siem_parse(c.p, root, d, &c.oom);
 	parse_services(&c, cJSON_GetObjectItemCaseSensitive(root, "services"));
 	parse_flows(&c, cJSON_GetObjectItemCaseSensitive(root, "flows"));
 	parse_invariants(&c, cJSON_GetObjectItemCaseSensitive(root, "invariants"));

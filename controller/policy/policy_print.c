@@ -4,6 +4,7 @@
  * canonical policies read like change logs.
  */
 #include "policy.h"
+#include "policy_siem.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -529,6 +530,7 @@ void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 			dc->lateral ? "true" : "false", ww_crit_str(dc->lateral_min_crit),
 			dc->new_talker ? "true" : "false", dc->flood ? "true" : "false", dc->flood_rate,
 			dc->flood_window, dc->max_sources, dc->cooldown);
+	ww_siem_print(p, out);
 	sb_add(out, "\n}\n");
 }
 

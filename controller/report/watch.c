@@ -10,6 +10,7 @@
 #include "detect.h"
 #include "evlog.h"
 #include "evsource.h"
+#include "siem.h"
 
 #define MAX_ZONE_COUNTS 1024 /* (detector, zone) alert counters; more are counted as zone "other"  \
 			      */
@@ -27,10 +28,11 @@ struct ww_watch {
 	struct ww_detect *det;
 	const struct ww_policy *policy; /* the one det classifies with */
 	struct ww_evlog events, alerts;
+	struct ww_siem *siem; /* NULL: no outputs */
 	struct zone_count counts[MAX_ZONE_COUNTS];
 	size_t ncounts;
 	uint64_t dropped[2][2]; /* [tier][rate_limited, ring_full] */
-	struct strbuf line;
+	struct strbuf line, text;
 };
 
 static void count_alert(struct ww_watch *w, const struct ww_alert *a)
@@ -60,9 +62,10 @@ static void on_alert(const struct ww_alert *a, void *arg)
 	ww_alert_print(a, true, &w->line);
 	ww_evlog_append(&w->alerts, sb_str(&w->line), w->line.len);
 	count_alert(w, a);
-	sb_reset(&w->line);
-	ww_alert_print(a, false, &w->line);
-	fprintf(stderr, "wardwall: serve: %s", sb_str(&w->line));
+	sb_reset(&w->text);
+	ww_alert_print(a, false, &w->text);
+	ww_siem_send(w->siem, WW_SIEM_KIND_ALERT, sb_str(&w->line), sb_str(&w->text));
+	fprintf(stderr, "wardwall: serve: %s", sb_str(&w->text));
 }
 
 /* The detector classifies with the applied policy: follow a new generation. */
@@ -84,6 +87,11 @@ static bool on_rec(const struct ww_logrec *r, void *arg)
 	sb_reset(&w->line);
 	ww_logrec_print(r, true, &w->line);
 	ww_evlog_append(&w->events, sb_str(&w->line), w->line.len);
+	if (w->siem) {
+		sb_reset(&w->text);
+		ww_logrec_print(r, false, &w->text);
+		ww_siem_send(w->siem, WW_SIEM_KIND_EVENT, sb_str(&w->line), sb_str(&w->text));
+	}
 	follow_policy(w);
 	ww_detect_feed(w->det, r);
 	pthread_mutex_unlock(&w->mu);
@@ -98,6 +106,11 @@ static void on_drops(const struct ww_logdrops *d, void *arg)
 	sb_reset(&w->line);
 	ww_logdrops_print(d, true, &w->line);
 	ww_evlog_append(&w->events, sb_str(&w->line), w->line.len);
+	if (w->siem) {
+		sb_reset(&w->text);
+		ww_logdrops_print(d, false, &w->text);
+		ww_siem_send(w->siem, WW_SIEM_KIND_EVENT, sb_str(&w->line), sb_str(&w->text));
+	}
 	w->dropped[d->tier][0] += d->rate_limited;
 	w->dropped[d->tier][1] += d->ring_full;
 	pthread_mutex_unlock(&w->mu);
@@ -123,7 +136,8 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int ww_watch_start(const char *state_dir, const char *bpffs, struct ww_watch **out)
+int ww_watch_start(const char *state_dir, const char *bpffs, const struct ww_siem_cfg *siem,
+		   struct ww_watch **out)
 {
 	struct ww_watch *w = calloc(1, sizeof(*w));
 	struct ww_evsource_opts o = {.state_dir = state_dir,
@@ -162,6 +176,21 @@ int ww_watch_start(const char *state_dir, const char *bpffs, struct ww_watch **o
 		goto fail;
 	}
 	follow_policy(w);
+	if (!siem || !siem->n)
+		siem = p ? &p->siem : NULL;
+	if (siem && siem->n) {
+		if ((e = ww_siem_start(siem, "serve", &w->siem, &err))) {
+			fprintf(stderr, "wardwall: serve: %s\n", sb_str(&err));
+			goto fail;
+		}
+		for (size_t i = 0; i < siem->n; i++) {
+			const struct ww_siem_out *so = &siem->v[i];
+			fprintf(stderr, "wardwall: serve: sending %s%s%s to %s as %s (queue %u)\n",
+				so->alerts ? "alerts" : "", so->alerts && so->events ? " and " : "",
+				so->events ? "events" : "", so->to, ww_siem_format_names[so->format],
+				so->queue);
+		}
+	}
 	struct ww_detect_stats st;
 	ww_detect_get_stats(w->det, &st);
 	fprintf(stderr,
@@ -176,6 +205,7 @@ int ww_watch_start(const char *state_dir, const char *bpffs, struct ww_watch **o
 	*out = w;
 	return 0;
 fail:
+	ww_siem_stop(w->siem);
 	ww_evsource_close(w->src);
 	ww_detect_free(w->det);
 	ww_evlog_close(&w->events);
@@ -249,5 +279,6 @@ void ww_watch_metrics(struct ww_watch *w, struct strbuf *out)
 			    "%llu\n",
 			    tiers[t], (unsigned long long)w->dropped[t][1]);
 	}
+	ww_siem_metrics(w->siem, out);
 	pthread_mutex_unlock(&w->mu);
 }

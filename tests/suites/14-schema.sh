@@ -144,6 +144,11 @@ valid = [
     ("xdp with interfaces", lambda d: d.update(enforcement={"xdp": "native", "interfaces": ["lan-ehr", "wan"]})),
     ("bridge mode with its ports", lambda d: d.update(enforcement={"mode": "bridge", "interfaces": ["port-1", "port-2"], "xdp": "generic"})),
     ("gateways serving every zone", lambda d: d.update(gateways=gateways(d))),
+    ("SIEM outputs", lambda d: d.update(siem=[
+        {"to": "tls://[fd00::9]:6514", "format": "cef", "send": ["alerts"], "facility": "authpriv",
+         "sd_id": "wardwall@32473", "ca": "/etc/wardwall/ca.pem", "cert": "/c.pem", "key": "/k.pem",
+         "queue": 500},
+        {"to": "unix:/dev/log"}, {"to": "udp://siem.example"}, {"to": "tcp://10.0.0.9:601", "format": "json"}])),
 ]
 for what, edit in valid:
     doc = variant(edit)
@@ -201,6 +206,13 @@ invalid = [
     ("an interface name with a slash", lambda d: d.update(enforcement={"interfaces": ["lan/ehr"]})),
     ("an interface name of 16 characters", lambda d: d.update(enforcement={"interfaces": ["x" * 16]})),
     ("log_rate 0", lambda d: d.update(enforcement={"log_rate": 0})),
+    ("a SIEM target of an unknown scheme", lambda d: d.update(siem=[{"to": "syslog://x"}])),
+    ("a SIEM output without a target", lambda d: d.update(siem=[{"format": "cef"}])),
+    ("a SIEM output in an unknown format", lambda d: d.update(siem=[{"to": "udp://x", "format": "leef"}])),
+    ("a SIEM queue of 0", lambda d: d.update(siem=[{"to": "udp://x", "queue": 0}])),
+    ("an SD-ID without an enterprise number", lambda d: d.update(siem=[{"to": "udp://x", "sd_id": "ww"}])),
+    ("five SIEM outputs", lambda d: d.update(siem=[{"to": "udp://x"}] * 5)),
+    ("SIEM as an object", lambda d: d.update(siem={"to": "udp://x"})),
     ("a gateway without zones", lambda d: (d.update(gateways=gateways(d)), d["gateways"]["edge"].pop("zones"))),
     ("a gateway with an unknown field", with_gateways(iface=["x"])),
     ("a gateway serving a zone twice", with_gateways(zones=["guest", "guest"])),
