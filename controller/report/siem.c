@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,7 +353,13 @@ static void *sender(void *arg)
 	struct ww_siem *s = o->s;
 	struct strbuf why = {0};
 	int backoff = BACKOFF_MIN_MS;
+	sigset_t pipe;
 
+	/* OpenSSL writes without MSG_NOSIGNAL: a receiver that went away must be EPIPE on this
+	 * thread, not a SIGPIPE that ends the process (alerts --siem does not ignore it). */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		while (!s->stop && !o->head)
