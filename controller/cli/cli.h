@@ -46,6 +46,7 @@ int cmd_publish(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
+int cmd_incident(int argc, char **argv);
 
 /* One option of a command. Options are matched exactly (no abbreviations): "--json",
  * "--at TIME" or "--at=TIME". */

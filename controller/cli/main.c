@@ -71,6 +71,12 @@ const struct ww_cmd ww_cmds[] = {
 	 "logged decisions of both tiers as they happen, and what rate limits dropped"},
 	{"alerts", cmd_alerts, "alerts [--json] [--since TIME] [--state-dir DIR] " WW_SIEM_USAGE,
 	 "what the detectors raise over the events serve recorded (scan, lateral, new talker, flood)"},
+	{"incident", cmd_incident,
+	 "incident open --title TEXT [--aware TIME] [--since TIME] [--json] [--state-dir DIR] | "
+	 "incident close [ID] [--state-dir DIR] | incident list [--json] [--state-dir DIR] | "
+	 "incident report --stage early-warning|notification|final [--id ID] [--out DIR] "
+	 "[--key FILE] [--json] [--state-dir DIR]",
+	 "NIS2 Art. 23 incident records; drafts of the 24 h, 72 h and final reports, signed"},
 	{"evidence", cmd_evidence,
 	 "evidence export [--json] [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] "
 	 "[--since TIME] [--format json,oscal,html] | evidence verify [--json] [--key FILE.pub] "
