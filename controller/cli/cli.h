@@ -47,6 +47,8 @@ int cmd_agent(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_incident(int argc, char **argv);
+int cmd_indicators(int argc, char **argv);
+int cmd_learn(int argc, char **argv);
 
 /* One option of a command. Options are matched exactly (no abbreviations): "--json",
  * "--at TIME" or "--at=TIME". */

@@ -77,6 +77,12 @@ const struct ww_cmd ww_cmds[] = {
 	 "incident report --stage early-warning|notification|final [--id ID] [--out DIR] "
 	 "[--key FILE] [--json] [--state-dir DIR]",
 	 "NIS2 Art. 23 incident records; drafts of the 24 h, 72 h and final reports, signed"},
+	{"indicators", cmd_indicators,
+	 "indicators export [--since TIME] [--until TIME] [--format stix|csv] [--identity NAME] "
+	 "[--out FILE] [--state-dir DIR]",
+	 "the recorded alerts as STIX 2.1 or CSV indicators for the sector's CSIRT or ISAC"},
+	{"learn", cmd_learn, "learn --zone ZONE [--since TIME] [--out FILE] [--state-dir DIR]",
+	 "propose the flows a monitor-mode zone needs, from what it was seen doing (check accepts it)"},
 	{"evidence", cmd_evidence,
 	 "evidence export [--json] [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] "
 	 "[--since TIME] [--format json,oscal,html] | evidence verify [--json] [--key FILE.pub] "

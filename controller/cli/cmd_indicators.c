@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * wardwall indicators export [--since TIME] [--until TIME] [--format stix|csv]
+ *                            [--identity NAME] [--out FILE] [--state-dir DIR]
+ * The alerts `wardwall serve` recorded (<state dir>/events/alerts.jsonl) whose events fall in
+ * the window, as a STIX 2.1 bundle or CSV for the sector's CSIRT or ISAC (stix.h,
+ * docs/indicators.md). The identity is the reporting organisation: by default the applied
+ * policy's name.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "evlog.h"
+#include "state.h"
+#include "stix.h"
+
+struct collect {
+	int64_t from_ns, to_ns;
+	struct ww_alert *v;
+	size_t n, cap;
+	uint64_t bad;
+};
+
+static int on_line(const char *line, void *arg)
+{
+	struct collect *c = arg;
+	struct ww_alert a;
+
+	if (ww_alert_parse(line, &a)) {
+		c->bad++;
+		return 0;
+	}
+	if (a.last_ns < c->from_ns || a.first_ns > c->to_ns)
+		return 0;
+	return VEC_PUSH(c->v, c->n, c->cap, a);
+}
+
+int cmd_indicators(int argc, char **argv)
+{
+	const char *since_s = NULL, *until_s = NULL, *format = "stix", *identity = NULL,
+		   *out = NULL, *sd = NULL;
+	struct ww_opt opts[] = {{"--since", &since_s, NULL}, {"--until", &until_s, NULL},
+				{"--format", &format, NULL}, {"--identity", &identity, NULL},
+				{"--out", &out, NULL},	     {"--state-dir", &sd, NULL},
+				{NULL, NULL, NULL}};
+	char *pos[1];
+	struct collect c = {.to_ns = INT64_MAX};
+	struct ww_state *st = NULL;
+	struct ww_policy *p = NULL;
+	struct strbuf err = {0}, sb = {0};
+	char host[256] = "";
+	int npos, e, rc = WW_EXIT_USAGE;
+	int64_t t;
+
+	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos))
+		return ww_usage("indicators");
+	if (npos != 1 || strcmp(pos[0], "export")) {
+		ww_errorf("indicators: the subcommand is export");
+		return ww_usage("indicators");
+	}
+	if (strcmp(format, "stix") && strcmp(format, "csv")) {
+		ww_errorf("indicators export: --format takes stix or csv, not \"%s\"", format);
+		return WW_EXIT_USAGE;
+	}
+	if (since_s) {
+		if (ww_time_arg("--since", since_s, &t))
+			return WW_EXIT_USAGE;
+		c.from_ns = t * 1000000000LL;
+	}
+	if (until_s) {
+		if (ww_time_arg("--until", until_s, &t))
+			return WW_EXIT_USAGE;
+		c.to_ns = t * 1000000000LL + 999999999LL;
+	}
+	if (ww_state_open(sd, false, &st, &err)) {
+		ww_errorf("indicators export: %s", sb_str(&err));
+		goto out;
+	}
+	e = ww_evlog_read(ww_state_dir(st), WW_EVLOG_ALERTS, WW_EVLOG_KEEP, on_line, &c);
+	if (e) {
+		ww_errorf("indicators export: %s/%s/%s: %s", ww_state_dir(st), WW_EVLOG_DIR,
+			  WW_EVLOG_ALERTS, strerror(e < 0 ? -e : ENOMEM));
+		goto out;
+	}
+	if (c.bad)
+		ww_errorf(
+		    "indicators export: warning: %llu recorded alert line%s could not be read",
+		    (unsigned long long)c.bad, c.bad == 1 ? "" : "s");
+	if (!identity) {
+		struct ww_generation gen;
+		if (!ww_state_current(st, &gen) && gen.gen) {
+			struct ww_diags d = {.file = "generation"};
+			if (!ww_state_policy(st, gen.gen, &p, &d))
+				identity = p->name;
+			ww_diags_free(&d);
+		}
+		if (!identity) {
+			gethostname(host, sizeof(host) - 1);
+			identity = host;
+		}
+	}
+	if (!strcmp(format, "csv")) {
+		ww_indicators_csv(c.v, c.n, &sb);
+	} else {
+		struct ww_stix_opts so = {.identity = identity, .now = ww_now()};
+		if ((e = ww_stix_bundle(c.v, c.n, &so, &sb))) {
+			ww_errorf("indicators export: %s", strerror(-e));
+			goto out;
+		}
+	}
+	if (out) {
+		if ((e = write_file_atomic(out, sb.s, sb.len, 0644))) {
+			ww_errorf("indicators export: %s: %s", out, strerror(-e));
+			goto out;
+		}
+		fprintf(stderr,
+			"wardwall: indicators export: %zu alert%s as %s into %s (identity "
+			"\"%s\")\n",
+			c.n, c.n == 1 ? "" : "s", format, out, identity);
+	} else {
+		fputs(sb_str(&sb), stdout);
+	}
+	rc = WW_EXIT_OK;
+out:
+	free(c.v);
+	ww_policy_free(p);
+	ww_state_close(st);
+	sb_free(&err);
+	sb_free(&sb);
+	return rc;
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * wardwall learn --zone Z [--since TIME] [--out FILE] [--state-dir DIR]: the flows zone Z
+ * needs, learned from what monitor mode let through (learn.h, docs/learn.md), as the applied
+ * policy plus those flows: a proposal that `check` accepts, for an engineer to review. Nothing
+ * is applied. The proposal goes to FILE (or standard output), what was seen to standard error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "events.h"
+#include "learn.h"
+#include "util.h"
+
+int cmd_learn(int argc, char **argv)
+{
+	const char *zone = NULL, *since_s = NULL, *out = NULL, *sd = NULL;
+	struct ww_opt opts[] = {{"--zone", &zone, NULL},
+				{"--since", &since_s, NULL},
+				{"--out", &out, NULL},
+				{"--state-dir", &sd, NULL},
+				{NULL, NULL, NULL}};
+	struct ww_learn_result res;
+	struct strbuf err = {0};
+	int64_t since = 0;
+	int npos, e;
+
+	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
+		return ww_usage("learn");
+	if (!zone) {
+		ww_errorf("learn: --zone ZONE is required (a zone in monitor mode)");
+		return WW_EXIT_USAGE;
+	}
+	if (since_s && ww_time_arg("--since", since_s, &since))
+		return WW_EXIT_USAGE;
+	if ((e = ww_learn(sd, zone, since * 1000000000LL, ww_now(), &res, &err))) {
+		ww_errorf("learn: %s", sb_str(&err));
+		sb_free(&err);
+		return e == -EINVAL ? WW_EXIT_INVALID : WW_EXIT_USAGE;
+	}
+	if (out) {
+		size_t n = strlen(res.policy);
+		char *t = malloc(n + 2);
+		if (t) {
+			memcpy(t, res.policy, n);
+			t[n] = '\n';
+		}
+		e = t ? write_file_atomic(out, t, n + 1, 0644) : -ENOMEM;
+		free(t);
+		if (e) {
+			ww_errorf("learn: %s: %s", out, strerror(-e));
+			ww_learn_result_free(&res);
+			return WW_EXIT_USAGE;
+		}
+	} else {
+		printf("%s\n", res.policy);
+	}
+	fprintf(stderr,
+		"wardwall: learn: zone %s: %llu recorded record%s read, %llu would-be denial%s "
+		"learned from, %zu flow%s proposed%s%s\n",
+		zone, (unsigned long long)res.records, res.records == 1 ? "" : "s",
+		(unsigned long long)res.used, res.used == 1 ? "" : "s", res.nflows,
+		res.nflows == 1 ? "" : "s", out ? " in " : "", out ? out : "");
+	for (size_t i = 0; i < res.nflows; i++) {
+		const struct ww_learned *l = &res.flows[i];
+		char t1[WW_TIME_MS_STRLEN], t2[WW_TIME_MS_STRLEN];
+		fprintf(stderr, "  %s: %s -> %s", l->id, l->from, l->to);
+		for (size_t k = 0; k < l->nservices; k++)
+			fprintf(stderr, "%s%s %llu", k ? "," : "", l->services[k],
+				(unsigned long long)l->counts[k]);
+		fprintf(stderr, " (from %s to %s)\n", ww_time_ms_str(l->first_ns, t1),
+			ww_time_ms_str(l->last_ns, t2));
+	}
+	if (res.skipped_unzoned)
+		fprintf(
+		    stderr,
+		    "  %llu record%s with an address in no zone left out: a flow cannot name it "
+		    "(add it to a zone first)\n",
+		    (unsigned long long)res.skipped_unzoned, res.skipped_unzoned == 1 ? "" : "s");
+	if (!res.used)
+		fprintf(stderr,
+			"  nothing learned: no would-be denials of zone %s were recorded "
+			"(is the zone in monitor mode, and does `wardwall serve` run?)\n",
+			zone);
+	fprintf(stderr, "  nothing is applied: review the proposal, set the zone's \"mode\" to "
+			"\"enforce\" when it is complete, then wardwall plan and apply\n");
+	ww_learn_result_free(&res);
+	sb_free(&err);
+	return WW_EXIT_OK;
+}

@@ -1,0 +1,134 @@
+#!/bin/bash
+# `wardwall learn`, end to end on the simulated hospital (nftables tier): the building-management
+# zone bms is in monitor mode; scripted traffic from it (to mgmt tcp/8080 three times, to the EHR
+# server tcp/443 twice) passes and is recorded by `wardwall serve`; `learn --zone bms` proposes
+# flows that check accepts, with counts and times; the proposal with bms switched to enforce
+# allows exactly that traffic: query says so flow by flow, and once applied, the learned
+# connections succeed while a port or a device not seen is refused.
+#
+# Needs root. Everything happens in namespaces this script creates, removed on exit.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+WARDWALL=${WARDWALL:-$PWD/build/wardwall}
+EXAMPLE=policies/example-hospital.json
+unset WARDWALL_NOW
+
+# shellcheck source=tests/e2e/tap.sh
+. tests/e2e/tap.sh
+
+skip_unless nft curl
+
+# shellcheck source=tests/e2e/lib.sh
+. tests/e2e/lib.sh
+tmp=$(mktemp -d)
+SRVPID=''
+cleanup() {
+	[ -n "$SRVPID" ] && kill "$SRVPID" 2>/dev/null && wait "$SRVPID" 2>/dev/null
+	ww_sim_down
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+export WARDWALL_STATE_DIR=$tmp/state
+POLICY=$tmp/nft-only.json
+ww_policy_nft_only "$EXAMPLE" "$POLICY" || exit 2
+PORT=$((20000 + RANDOM % 20000))
+
+if ww_sim_up "$POLICY" 2>"$tmp/err"; then
+	ok "simulated hospital up: $(ww_zones | wc -l) zones, bms in monitor mode"
+else
+	fail "simulated hospital up" "$(cat "$tmp/err")"
+	finish
+fi
+GW=$(ww_gw)
+if ! ip netns exec "$GW" "$WARDWALL" apply "$POLICY" >"$tmp/out" 2>&1; then
+	fail "apply" "$(cat "$tmp/out")"
+	finish
+fi
+ip netns exec "$GW" ip link set lo up
+ip netns exec "$GW" "$WARDWALL" serve --listen "127.0.0.1:$PORT" 2>"$tmp/serve.err" &
+SRVPID=$!
+for ((i = 0; i < 100; i++)); do
+	grep -q 'detectors on' "$tmp/serve.err" 2>/dev/null && break
+	sleep 0.1
+done
+ww_serve tcp:8080,tcp:8081,tcp:443 mgmt ehr || { fail "probe servers"; finish; }
+
+BMS=$(ww_addr bms 4) MGMT=$(ww_addr mgmt 4) EHR=$(ww_addr ehr/his-app 4)
+start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+sleep 1
+got=0
+for i in 1 2 3; do ww_probe bms "$BMS" "$MGMT" tcp 8080 1 >/dev/null && got=$((got + 1)); done
+for i in 1 2; do ww_probe bms "$BMS" "$EHR" tcp 443 1 >/dev/null && got=$((got + 1)); done
+if [ "$got" = 5 ]; then
+	ok "monitor mode lets bms through: 3 connections to mgmt tcp/8080, 2 to ehr/his-app tcp/443"
+else
+	fail "bms traffic passes in monitor mode" "$got of 5 connections replied"
+fi
+sleep 1
+
+if "$WARDWALL" learn --zone bms --since "$start" --out "$tmp/proposal.json" 2>"$tmp/learn.err" &&
+	grep -q '2 flows proposed' "$tmp/learn.err"; then
+	ok "learn --zone bms: $(head -1 "$tmp/learn.err" | sed 's/^wardwall: learn: //')"
+else
+	fail "learn --zone bms" "$(cat "$tmp/learn.err")"
+	finish
+fi
+if "$WARDWALL" check "$tmp/proposal.json" >"$tmp/out" 2>&1; then
+	ok "check accepts the proposal"
+else
+	fail "check accepts the proposal" "$(cat "$tmp/out")"
+fi
+if /usr/bin/python3 - "$tmp/proposal.json" "$POLICY" "$BMS" "$tmp/enforce.json" >"$tmp/check" 2>&1 <<'EOF'; then
+import json, sys
+prop, orig, bms, out = sys.argv[1:]
+p, o = json.load(open(prop)), json.load(open(orig))
+learned = [f for f in p["flows"] if f["id"].startswith("learned-")]
+assert len(learned) == 2, learned
+by_to = {f["to"]: f for f in learned}
+host = [h for h, v in p["zones"]["bms"]["hosts"].items() if h.startswith("learned-")]
+assert len(host) == 1 and p["zones"]["bms"]["hosts"][host[0]] == bms, p["zones"]["bms"]["hosts"]
+assert all(f["from"] == "bms/" + host[0] and f["action"] == "allow" for f in learned), learned
+assert by_to["ehr/his-app"]["services"] == ["learned-tcp-443"], by_to
+assert "3 connections" in [f for f in learned if f["to"] != "ehr/his-app"][0]["description"]
+assert "tcp/443 2" in by_to["ehr/his-app"]["description"]
+assert p["services"]["learned-tcp-8080"]["terms"] == [{"proto": "tcp", "ports": [8080]}]
+# Nothing else changed: the proposal is the applied policy plus what was learned.
+assert len(p["flows"]) == len(o["flows"]) + 2
+# The engineer's step: bms enforces.
+p["zones"]["bms"]["mode"] = "enforce"
+json.dump(p, open(out, "w"), indent=1)
+print("2 learned flows from bms/%s (%s), services learned-tcp-8080 and learned-tcp-443, counts and times in their descriptions"
+      % (host[0], bms))
+EOF
+	ok "the proposal: $(cat "$tmp/check")"
+else
+	fail "the proposal's content" "$(cat "$tmp/check")"
+fi
+ENF=$tmp/enforce.json
+q() { "$WARDWALL" query "$ENF" "$@" 2>&1 | tr "\n" " "; }
+OTHER=${BMS%.*}.77
+a=$(q "$BMS" "$MGMT" tcp/8080) b=$(q "$BMS" "$EHR" tcp/443) c=$(q "$BMS" "$MGMT" tcp/8081) d=$(q "$OTHER" "$MGMT" tcp/8080)
+if [[ "$a" == allow* && "$a" == *learned-bms* && "$b" == allow* && "$c" == deny* && "$d" == deny* ]]; then
+	ok "query on the proposal (bms enforcing): seen traffic allowed by the learned flows, tcp/8081 and another bms device denied"
+else
+	fail "query on the proposal" "$a" "$b" "$c" "$d"
+fi
+if ip netns exec "$GW" "$WARDWALL" apply "$ENF" >"$tmp/out" 2>&1; then
+	ok "apply the proposal with bms enforcing"
+else
+	fail "apply the proposal" "$(cat "$tmp/out")"
+fi
+r1=$(ww_probe bms "$BMS" "$MGMT" tcp 8080 1) r2=$(ww_probe bms "$BMS" "$EHR" tcp 443 1)
+r3=$(ww_probe bms "$BMS" "$MGMT" tcp 8081 1) r4=$(ww_probe bms "$BMS" "$EHR" tcp 8080 1)
+if [ "$r1" = reply ] && [ "$r2" = reply ] && [ "$r3" != reply ] && [ "$r4" != reply ]; then
+	ok "real connections: the learned ones succeed ($r1, $r2), others are denied ($r3, $r4)"
+else
+	fail "real connections after apply" "8080: $r1, 443: $r2, 8081: $r3, ehr 8080: $r4"
+fi
+if ! "$WARDWALL" learn --zone nosuchzone >/dev/null 2>"$tmp/err" && grep -q 'not in the applied policy' "$tmp/err"; then
+	ok "learn of an unknown zone is refused: $(cat "$tmp/err")"
+else
+	fail "learn of an unknown zone" "$(cat "$tmp/err")"
+fi
+finish
