@@ -118,6 +118,7 @@ int ww_stix_bundle(const struct ww_alert *alerts, size_t n, const struct ww_stix
 		   struct strbuf *out)
 {
 	struct ww_jw w = {.out = out};
+	struct strset seen = {0};
 	char bundle[80], ident[80], now[WW_TIME_MS_STRLEN], t1[WW_TIME_MS_STRLEN],
 	    t2[WW_TIME_MS_STRLEN];
 	int e;
@@ -148,8 +149,10 @@ int ww_stix_bundle(const struct ww_alert *alerts, size_t n, const struct ww_stix
 
 		addrs(a, src, dst);
 		if ((e = sdo_id("indicator", ind)) || (e = sdo_id("observed-data", obs)) ||
-		    (e = sdo_id("sighting", sig)))
+		    (e = sdo_id("sighting", sig))) {
+			strset_free(&seen);
 			return e;
+		}
 		snprintf(canon, sizeof(canon), "{\"value\":\"%s\"}", src);
 		ww_stix_sco_id(atype, canon, src_id);
 		snprintf(canon, sizeof(canon), "{\"value\":\"%s\"}", dst);
@@ -192,12 +195,13 @@ int ww_stix_bundle(const struct ww_alert *alerts, size_t n, const struct ww_stix
 		}
 		if (!by_service)
 			sb_addf(&pat, "[%s:value = '%s']", atype, src);
-		sb_addf(&desc,
-			"wardwall %s alert: %s (zone %s) was denied %llu time%s towards %u target%s "
-			"in zone%s ",
-			ww_detector_name(a->det), src, a->src_zone, (unsigned long long)a->count,
-			a->count == 1 ? "" : "s", a->targets, a->targets == 1 ? "" : "s",
-			a->ndst_zones == 1 ? "" : "s");
+		sb_addf(
+		    &desc,
+		    "wardwall %s alert: %s (zone %s) was denied %llu time%s towards %u target%s "
+		    "in zone%s ",
+		    ww_detector_name(a->det), src, a->src_zone, (unsigned long long)a->count,
+		    a->count == 1 ? "" : "s", a->targets, a->targets == 1 ? "" : "s",
+		    a->ndst_zones == 1 ? "" : "s");
 		for (size_t k = 0; k < a->ndst_zones; k++)
 			sb_addf(&desc, "%s%s", k ? ", " : "", a->dst_zones[k]);
 		sb_addf(&desc, "%s, between %s and %s.", a->more_dst_zones ? ", ..." : "",
@@ -235,14 +239,17 @@ int ww_stix_bundle(const struct ww_alert *alerts, size_t n, const struct ww_stix
 		ref_list(&w, "where_sighted_refs", &ident, 1);
 		ww_jw_end_obj(&w);
 
-		/* The observables (SCOs: no created/modified). */
-		ww_jw_obj(&w, NULL);
-		ww_jw_str(&w, "type", atype);
-		ww_jw_str(&w, "spec_version", "2.1");
-		ww_jw_str(&w, "id", src_id);
-		ww_jw_str(&w, "value", src);
-		ww_jw_end_obj(&w);
-		if (strcmp(dst, src)) {
+		/* The observables (SCOs: no created/modified), each once in the bundle: alerts
+		 * share addresses, and an SCO's id is the same wherever it appears. */
+		if (strset_add(&seen, src_id) > 0) {
+			ww_jw_obj(&w, NULL);
+			ww_jw_str(&w, "type", atype);
+			ww_jw_str(&w, "spec_version", "2.1");
+			ww_jw_str(&w, "id", src_id);
+			ww_jw_str(&w, "value", src);
+			ww_jw_end_obj(&w);
+		}
+		if (strcmp(dst, src) && strset_add(&seen, dst_id) > 0) {
 			ww_jw_obj(&w, NULL);
 			ww_jw_str(&w, "type", atype);
 			ww_jw_str(&w, "spec_version", "2.1");
@@ -251,6 +258,8 @@ int ww_stix_bundle(const struct ww_alert *alerts, size_t n, const struct ww_stix
 			ww_jw_end_obj(&w);
 		}
 		for (size_t k = 0; k < nnt; k++) {
+			if (strset_add(&seen, nt[k]) <= 0)
+				continue;
 			service(a->services[k], proto, &port);
 			ww_jw_obj(&w, NULL);
 			ww_jw_str(&w, "type", "network-traffic");
@@ -267,6 +276,7 @@ int ww_stix_bundle(const struct ww_alert *alerts, size_t n, const struct ww_stix
 	}
 	ww_jw_end_arr(&w);
 	ww_jw_end_obj(&w);
+	strset_free(&seen);
 	return out->oom ? -ENOMEM : 0;
 }
 

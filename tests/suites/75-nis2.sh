@@ -208,6 +208,61 @@ else
 	fail "a changed report fails verification" "$(cat "$tmp/out")"
 fi
 
+# ---- indicators for the CSIRT: STIX 2.1 and CSV ----
+if "$WARDWALL" indicators export --since "$since" --out "$tmp/stix.json" 2>"$tmp/err" &&
+	"$PY" tests/stix/validate.py "$tmp/stix.json" >"$tmp/check" 2>&1; then
+	ok "indicators export --format stix: $(cat "$tmp/check") (OASIS schemas, identifiers, references, patterns)"
+else
+	fail "indicators export: a valid STIX 2.1 bundle" "$(cat "$tmp/err" "$tmp/check")"
+fi
+if "$PY" - "$tmp/stix.json" "$WS" "$BIO" "$BMS" >"$tmp/check" 2>&1 <<'EOF'; then
+import json, sys
+b, ws, bio, bms = json.load(open(sys.argv[1])), *sys.argv[2:]
+objs = b["objects"]
+ident = [o for o in objs if o["type"] == "identity"]
+assert len(ident) == 1 and ident[0]["name"] == "example-hospital", ident
+ind = {o["id"]: o for o in objs if o["type"] == "indicator"}
+by = {o["labels"][0]: o for o in ind.values()}
+assert sorted(by) == ["lateral", "new_talker", "scan"], sorted(by)
+assert by["scan"]["pattern"] == "[ipv4-addr:value = '%s']" % ws, by["scan"]["pattern"]
+lat = by["lateral"]["pattern"]
+assert "src_ref.value = '%s'" % bio in lat and "dst_port = 445" in lat and "dst_port = 3389" in lat, lat
+assert "dst_port = 8080" in by["new_talker"]["pattern"] and bms in by["new_talker"]["pattern"]
+for s in (o for o in objs if o["type"] == "sighting"):
+    assert s["where_sighted_refs"] == [ident[0]["id"]] and s["sighting_of_ref"] in ind
+obs = [o for o in objs if o["type"] == "observed-data"]
+scan_obs = [o for o in obs if o["first_observed"] == by["scan"]["valid_from"]][0]
+assert scan_obs["number_observed"] >= 20, scan_obs
+# Nothing beyond addresses, ports, protocols, counts, times, detectors and zone names.
+allowed = {"type", "spec_version", "id", "created", "modified", "created_by_ref", "name", "identity_class",
+           "sectors", "indicator_types", "description", "pattern", "pattern_type", "pattern_version",
+           "valid_from", "labels", "first_observed", "last_observed", "number_observed", "object_refs",
+           "first_seen", "last_seen", "count", "sighting_of_ref", "observed_data_refs",
+           "where_sighted_refs", "value", "src_ref", "dst_port", "protocols"}
+extra = {k for o in objs for k in o} - allowed
+assert not extra, extra
+print("3 indicators (scan by address, lateral by SMB and RDP, new talker by tcp/8080), sightings where the hospital is, %d objects, no other properties" % len(objs))
+EOF
+	ok "the STIX indicators name what was seen: $(cat "$tmp/check")"
+else
+	fail "the STIX indicators' content" "$(cat "$tmp/check")"
+fi
+if "$WARDWALL" indicators export --since "$since" --format csv >"$tmp/ind.csv" 2>"$tmp/err" &&
+	"$PY" - "$tmp/ind.csv" "$WS" "$BIO" >"$tmp/check" 2>&1 <<'EOF'; then
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert open(sys.argv[1], "rb").read().count(b"\r\n") == len(rows) + 1
+by = {r["detector"]: r for r in rows}
+assert sorted(by) == ["lateral", "new_talker", "scan"]
+assert by["scan"]["src"] == sys.argv[2] and int(by["scan"]["count"]) >= 20
+assert by["lateral"]["src"] == sys.argv[3] and set(by["lateral"]["services"].split()) == {"tcp/445", "tcp/3389"}
+print("%d rows" % len(rows))
+EOF
+	ok "indicators export --format csv: $(cat "$tmp/check")"
+else
+	fail "indicators export --format csv" "$(cat "$tmp/err" "$tmp/check")"
+fi
+
 # ---- incident.html in headless Chromium ----
 CHROMIUM=$(command -v chromium || true)
 if [ -z "$CHROMIUM" ]; then

@@ -105,10 +105,13 @@ static void test_bundle(void **state)
 	    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(x, "where_sighted_refs"), 0)
 		->valuestring,
 	    ident);
-	/* the same address is the same object in every export */
-	char id[80];
+	/* the same address is the same object in every export, and once in a bundle */
+	char id[80], key[100];
 	ww_stix_sco_id("ipv4-addr", "{\"value\":\"10.20.2.10\"}", id);
-	assert_non_null(strstr(sb_str(&sb), id));
+	snprintf(key, sizeof(key), "\"id\": \"%s\"", id);
+	const char *at = strstr(sb_str(&sb), key);
+	assert_non_null(at);
+	assert_null(strstr(at + 1, key));
 	cJSON_Delete(b);
 	sb_free(&sb);
 }
