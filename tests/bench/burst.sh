@@ -89,7 +89,8 @@ EOF
 inR "$WARDWALL" apply "$tmp/policy.json" >"$tmp/apply.out" 2>&1 || { cat "$tmp/apply.out" >&2; exit 1; }
 if [ -n "${BURST_DEBUG:-}" ]; then find "$BPFFS" -maxdepth 3 >&2; fi
 PORT=$((20000 + RANDOM % 20000))
-inR "$WARDWALL" serve --listen "127.0.0.1:$PORT" </dev/null >/dev/null 2>"$tmp/serve.err" &
+# Started directly, not through inR(): $! must be serve itself for cleanup to stop it.
+ip netns exec "$R" "$WARDWALL" serve --listen "127.0.0.1:$PORT" </dev/null >/dev/null 2>"$tmp/serve.err" &
 SRVPID=$!
 for ((i = 0; i < 100; i++)); do
 	grep -q 'detectors on' "$tmp/serve.err" 2>/dev/null && break

@@ -64,7 +64,8 @@ if ! gw apply "$POLICY" >"$tmp/out" 2>&1 || ! "$WARDWALL" evidence keygen >"$tmp
 	finish
 fi
 ip netns exec "$GW" ip link set lo up
-gw serve --listen "127.0.0.1:$PORT" 2>"$tmp/serve.err" &
+# Started directly, not through gw(): $! must be serve itself for cleanup to stop it.
+ip netns exec "$GW" "$WARDWALL" serve --listen "127.0.0.1:$PORT" 2>"$tmp/serve.err" &
 SRVPID=$!
 for ((i = 0; i < 100; i++)); do
 	grep -q 'detectors on' "$tmp/serve.err" 2>/dev/null && break
