@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "evidence.h" /* ww_ev_base64 */
 
@@ -159,18 +161,38 @@ static int etcd_error(const cJSON *r, long http, struct strbuf *msg)
 	return -EIO;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * POSTs body to path on the current endpoint, moving to the next one on a transport failure or
- * an unavailable member, until each was tried once. *resp is the parsed answer.
+ * an unavailable member, until each was tried once. When one of them had no leader, the cluster
+ * is electing one (the leader was killed or cut off, a healed member disrupted the term): the
+ * round starts again every 200 ms for up to ELECTION_WAIT_MS, so a publish during an election
+ * waits for it instead of failing. *resp is the parsed answer.
  */
+#define ELECTION_WAIT_MS 5000
+
 static int call(struct ww_etcd *e, const char *path, const char *body, cJSON **resp,
 		struct strbuf *err)
 {
 	struct strbuf why = {0};
-	bool reauthed = false;
+	bool reauthed = false, electing = false;
 	int ret = -EIO;
+	int64_t until = mono_ms() + ELECTION_WAIT_MS;
 
-	for (size_t tries = 0; tries < e->nurls; tries++) {
+	for (size_t tries = 0;; tries++) {
+		if (tries == e->nurls) {
+			if (!electing || mono_ms() + 200 >= until)
+				break;
+			usleep(200000);
+			tries = 0, electing = false;
+		}
 		char *url = xstrdup_printf("%s%s", e->urls[e->cur], path);
 		struct curl_slist *hdr = headers(e);
 		long http = 0;
@@ -230,6 +252,7 @@ static int call(struct ww_etcd *e, const char *path, const char *body, cJSON **r
 		}
 		if (ret != -EAGAIN)
 			break;
+		electing = true;
 		e->cur = (e->cur + 1) % e->nurls;
 	}
 	sb_add(err, sb_str(&why));

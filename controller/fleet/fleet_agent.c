@@ -44,13 +44,14 @@ struct agent {
 	char *latest;
 	size_t latest_len;
 	bool latest_dirty, statuses_dirty;
+	int64_t latest_seen_ms; /* when the watch (or a read) brought it */
 	/* status */
 	char state[24];
 	unsigned long refused_gen;
 	struct strbuf last_error;
 	bool drift, status_dirty, etcd_down;
-	double apply_ms;
-	int64_t enforced_at_ms;
+	double apply_ms, prepare_ms; /* ww_apply; check and cut before it */
+	int64_t enforced_at_ms, seen_at_ms; /* of the generation enforced */
 	int64_t last_report;
 };
 
@@ -119,10 +120,11 @@ static void status_json(struct agent *a, struct strbuf *out)
 		sb_add_json_str(out, sb_str(&a->last_error));
 	else
 		sb_add(out, "null");
-	sb_addf(out, ", \"apply_ms\": %.1f, \"enforced_at_ms\": %lld, \"updated\": \"%s\", "
-		     "\"updated_ms\": %lld, \"pid\": %d}",
-		a->apply_ms, (long long)a->enforced_at_ms, ww_time_str(time(NULL), when),
-		(long long)now_ms(), (int)getpid());
+	sb_addf(out, ", \"seen_at_ms\": %lld, \"prepare_ms\": %.1f, \"apply_ms\": %.1f, "
+		     "\"enforced_at_ms\": %lld, \"updated\": \"%s\", \"updated_ms\": %lld, "
+		     "\"pid\": %d}",
+		(long long)a->seen_at_ms, a->prepare_ms, a->apply_ms, (long long)a->enforced_at_ms,
+		ww_time_str(time(NULL), when), (long long)now_ms(), (int)getpid());
 }
 
 static int report(struct agent *a)
@@ -187,6 +189,7 @@ static int enforce(struct agent *a, const struct ww_fleet_env *env)
 	struct ww_policy *whole = NULL, *part = NULL;
 	struct ww_apply_result r = {0};
 	char *part_text = NULL, src[96];
+	int64_t t_start = mono_ms();
 	int ret;
 
 	ret = ww_fleet_policy("published policy", env->policy, env->policy_len, time(NULL), &whole,
@@ -215,6 +218,7 @@ static int enforce(struct agent *a, const struct ww_fleet_env *env)
 	struct ww_apply_opts ao = {.state_dir = a->o->state_dir, .bpffs = a->o->bpffs,
 				   .source = src, .action = "apply"};
 	int64_t t0 = mono_ms();
+	a->prepare_ms = (double)(t0 - t_start);
 	ret = ww_apply(part ? part : whole, &ao, &r, &err);
 	a->apply_ms = (double)(mono_ms() - t0);
 	if (ret) {
@@ -411,6 +415,7 @@ static void evaluate(struct agent *a)
 	}
 	set_state(a, "applying", NULL);
 	report(a);
+	a->seen_at_ms = a->latest_seen_ms;
 	if (enforce(a, &env)) {
 		a->refused_gen = env.generation;
 		goto out;
@@ -446,6 +451,7 @@ static void on_kv(struct agent *a, const struct ww_etcd_kv *kv, bool deleted)
 		memcpy(c, kv->value, kv->vlen + 1);
 		free(a->latest);
 		a->latest = c, a->latest_len = kv->vlen, a->latest_dirty = true;
+		a->latest_seen_ms = now_ms();
 	} else if (!strncmp(kv->key, a->kstat_prefix, strlen(a->kstat_prefix))) {
 		a->statuses_dirty = true;
 		if (deleted && !strcmp(kv->key, a->kstat))

@@ -124,6 +124,11 @@ int ww_fleet_view_read(const struct ww_fleet_conn *c, const char *pub, int64_t n
 			g->apply_ms = cJSON_GetNumberValue(cJSON_GetObjectItem(s, "apply_ms"));
 			g->enforced_at_ms = (int64_t)cJSON_GetNumberValue(
 				cJSON_GetObjectItem(s, "enforced_at_ms"));
+			g->prepare_ms = cJSON_GetNumberValue(cJSON_GetObjectItem(s, "prepare_ms"));
+			g->seen_at_ms = (int64_t)cJSON_GetNumberValue(
+				cJSON_GetObjectItem(s, "seen_at_ms"));
+			if (g->prepare_ms != g->prepare_ms)
+				g->prepare_ms = 0; /* an older agent: absent */
 			double upd = cJSON_GetNumberValue(cJSON_GetObjectItem(s, "updated_ms"));
 			g->age_s = upd == upd ? (double)(ms - (int64_t)upd) / 1000.0 : -1;
 		}
@@ -190,10 +195,11 @@ void ww_fleet_view_print(const struct ww_fleet_view *v, bool json, struct strbuf
 			sb_addf(out, ", \"health\": ");
 			sb_add_json_str(out, g->health ? g->health : "unknown");
 			sb_addf(out, ", \"drift\": %s, \"refused_generation\": %lu, \"age_s\": %.1f, "
-				     "\"apply_ms\": %.1f, \"enforced_at_ms\": %lld, \"last_error\": ",
+				     "\"seen_at_ms\": %lld, \"prepare_ms\": %.1f, \"apply_ms\": %.1f, "
+				     "\"enforced_at_ms\": %lld, \"last_error\": ",
 				g->drift ? "true" : "false", g->refused_generation,
-				g->reported ? g->age_s : -1.0, g->apply_ms,
-				(long long)g->enforced_at_ms);
+				g->reported ? g->age_s : -1.0, (long long)g->seen_at_ms, g->prepare_ms,
+				g->apply_ms, (long long)g->enforced_at_ms);
 			if (g->last_error)
 				sb_add_json_str(out, g->last_error);
 			else

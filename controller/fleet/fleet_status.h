@@ -20,8 +20,8 @@ struct ww_fleet_gw {
 	bool drift;
 	bool converged;     /* enforces the published generation, read back without drift */
 	double age_s;       /* since its last report */
-	double apply_ms;
-	int64_t enforced_at_ms;
+	double apply_ms, prepare_ms;	  /* its apply; its check and cut before it */
+	int64_t enforced_at_ms, seen_at_ms; /* when it enforced it; when its watch brought it */
 };
 
 struct ww_fleet_view {
