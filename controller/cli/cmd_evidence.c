@@ -5,7 +5,10 @@
  *   evidence keygen [--json] [--key-dir DIR] [--force] [--state-dir DIR]
  *   evidence export [--json] [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR]
  *                   [--since TIME] [--format json,oscal,html]
- *   evidence verify [--json] [--key FILE.pub] BUNDLE...
+ *   evidence export --fleet --etcd URLS [--fleet-key KEY] [--publisher-key FILE.pub]
+ *                   [--gateway-keys DIR] [--key FILE] [--out DIR] [etcd TLS and user options]
+ *   evidence verify [--json] [--key FILE.pub] [--publisher-key FILE.pub] [--gateway-keys DIR]
+ *                   BUNDLE...
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +20,10 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "cli_fleet.h"
 #include "collect.h"
 #include "evidence.h"
+#include "fleet_evidence.h"
 #include "json.h"
 #include "state.h"
 #include "timeutil.h"
@@ -202,6 +207,96 @@ static void summary_json(const struct ww_evidence *ev, const char *dir,
 	sb_free(&o);
 }
 
+/* evidence export --fleet: every gateway's bundle from etcd, with a signed fleet summary. */
+static int export_fleet(int argc, char **argv)
+{
+	struct ww_fleet_conn conn = {0};
+	const char *state_arg = NULL, *key = NULL, *out = NULL, *pub = NULL, *gwkeys = NULL;
+	bool fleet = false;
+	struct ww_opt opts[] = {{"--fleet", NULL, &fleet},
+				{"--etcd", &conn.endpoints, NULL},
+				{"--fleet-key", &conn.prefix, NULL},
+				{"--etcd-cacert", &conn.cacert, NULL},
+				{"--etcd-cert", &conn.cert, NULL},
+				{"--etcd-key", &conn.key, NULL},
+				{"--etcd-user", &conn.user, NULL},
+				{"--etcd-password-file", &conn.password_file, NULL},
+				{"--publisher-key", &pub, NULL},
+				{"--gateway-keys", &gwkeys, NULL},
+				{"--state-dir", &state_arg, NULL},
+				{"--key", &key, NULL},
+				{"--out", &out, NULL},
+				{NULL, NULL, NULL}};
+	struct strbuf err = {0};
+	struct ww_fleet_ev_result res = {0};
+	uint8_t sk[WW_EV_SK_BYTES], ppk[WW_EV_PK_BYTES];
+	char *keyp = NULL, *outp = NULL, *state = NULL;
+	int npos, rc = WW_EXIT_USAGE;
+
+	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos) || !conn.endpoints) {
+		ww_errorf("evidence export --fleet: --etcd URLS is required");
+		return ww_usage("evidence");
+	}
+	if (pub && ww_ev_pub_load(pub, ppk, &err)) {
+		ww_errorf("evidence export --fleet: %s", sb_str(&err));
+		goto out;
+	}
+	if (!key || !out) {
+		if (!(state = state_dir_of(state_arg, &err))) {
+			ww_errorf("evidence export --fleet: %s", sb_str(&err));
+			goto out;
+		}
+	}
+	keyp = key ? strdup(key) : xstrdup_printf("%s/keys/evidence.key", state);
+	if (!keyp || ww_ev_key_load(keyp, sk, &err)) {
+		ww_errorf("evidence export --fleet: %s", keyp ? sb_str(&err) : strerror(ENOMEM));
+		goto out;
+	}
+	if (!out) {
+		char tb[WW_TIME_STRLEN], stamp[WW_TIME_STRLEN];
+		size_t k = 0;
+		ww_time_str(ww_now(), tb);
+		for (const char *p = tb; *p; p++)
+			if (*p != '-' && *p != ':')
+				stamp[k++] = *p;
+		stamp[k] = '\0';
+		char *parent = xstrdup_printf("%s/evidence", state);
+		if (parent)
+			mkdir(parent, 0750);
+		free(parent);
+		out = outp = xstrdup_printf("%s/evidence/fleet-%s", state, stamp);
+	}
+	struct ww_fleet_ev_opts o = {.conn = &conn, .publisher_pk = pub ? ppk : NULL,
+				     .gateway_keys = gwkeys, .sk = sk, .out = out,
+				     .now = ww_now()};
+	if (!out || ww_fleet_evidence_export(&o, &res, &err)) {
+		ww_errorf("evidence export --fleet: %s", out ? sb_str(&err) : strerror(ENOMEM));
+		goto out;
+	}
+	printf("exported the fleet bundle to %s: fleet.json evidence.pub%s manifest.json "
+	       "manifest.sig, gateways/ (%zu bundle%s)\n",
+	       out, res.generation ? " policy.record" : "", res.ngws, res.ngws == 1 ? "" : "s");
+	printf("  published: generation %lu, signature %s\n", res.generation,
+	       pub ? "checked (see fleet.json published.signature)" : "NOT checked (give --publisher-key)");
+	printf("  gateways: %zu expected, %zu reported, %zu converged, %zu with signed evidence of "
+	       "the published generation\n",
+	       res.nexpected, res.nreported, res.nconverged, res.nevidence);
+	for (char *l = res.gaps.s, *nl; l && *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		printf("  NOT ACCOUNTED FOR %.*s\n", (int)(nl - l), l);
+	}
+	printf("  manifest sha256 %s\n", res.manifest_sha256);
+	rc = WW_EXIT_OK;
+out:
+	sodium_memzero(sk, sizeof(sk));
+	sb_free(&res.gaps);
+	sb_free(&err);
+	free(keyp);
+	free(outp);
+	free(state);
+	return rc;
+}
+
 static int export(int argc, char **argv)
 {
 	const char *state_arg = NULL, *bpffs = NULL, *key = NULL, *out = NULL, *since_s = NULL,
@@ -215,20 +310,15 @@ static int export(int argc, char **argv)
 				{"--since", &since_s, NULL},
 				{"--format", &format, NULL},
 				{NULL, NULL, NULL}};
-	struct strbuf err = {0};
-	struct ww_state *st = NULL;
-	struct ww_ev_record *chain = NULL;
-	struct ww_collect c;
-	struct ww_evidence ev;
-	struct ww_ev_written w;
-	bool have_c = false, have_ev = false;
-	uint8_t sk[WW_EV_SK_BYTES];
-	size_t nchain = 0;
+	struct strbuf err = {0}, said = {0};
+	struct ww_ev_export x;
 	unsigned int formats;
-	char *keyp = NULL, *outp = NULL;
 	int64_t since = 0;
 	int npos, rc = WW_EXIT_USAGE;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--fleet"))
+			return export_fleet(argc, argv);
 	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
 		return ww_usage("evidence");
 	if (since_s && ww_time_arg("--since", since_s, &since))
@@ -239,80 +329,26 @@ static int export(int argc, char **argv)
 		return WW_EXIT_USAGE;
 	}
 	ww_cli_recover(state_arg, bpffs);
-	/* One export at a time, and none while an apply changes what is read. */
-	if (ww_state_open(state_arg, true, &st, &err)) {
-		ww_errorf("evidence export: %s", sb_str(&err));
-		goto out;
-	}
-	const char *dir = ww_state_dir(st);
-	keyp = key ? strdup(key) : xstrdup_printf("%s/keys/evidence.key", dir);
-	if (!keyp || ww_ev_key_load(keyp, sk, &err)) {
-		ww_errorf("evidence export: %s", keyp ? sb_str(&err) : strerror(ENOMEM));
-		goto out;
-	}
-	/* An export killed after chaining its bundle: put the bundle in place first. */
-	struct strbuf said = {0};
-	int fe = ww_ev_chain_finish(dir, &said, &err);
+	struct ww_ev_export_opts o = {.state_dir = state_arg, .bpffs = bpffs, .key = key,
+				      .out = out, .since = since, .formats = formats};
+	int ret = ww_evidence_export(&o, &x, &said, &err);
+	/* An export killed after chaining its bundle was put in place first: said so. */
 	for (char *l = said.s, *nl; l && *l; l = nl + 1) {
 		nl = strchr(l, '\n');
 		*nl = '\0';
 		ww_errorf("evidence export: %s", l);
 	}
+	if (ret) {
+		ww_errorf("evidence export: %s", sb_str(&err));
+	} else {
+		if (json)
+			summary_json(&x.ev, x.dir, &x.w, formats);
+		else
+			summary(&x.ev, x.dir, &x.w, formats);
+		ww_ev_export_free(&x);
+		rc = WW_EXIT_OK;
+	}
 	sb_free(&said);
-	if (fe || ww_ev_chain_load(dir, &chain, &nchain, &err)) {
-		ww_errorf("evidence export: %s", sb_str(&err));
-		goto out;
-	}
-	if (ww_collect(dir, bpffs, &c, &err)) {
-		ww_errorf("evidence export: %s", sb_str(&err));
-		goto out;
-	}
-	have_c = true;
-	struct ww_ev_opts o = {.since = since, .state_dir = dir, .chain = chain, .nchain = nchain,
-				 .bpffs = bpffs};
-	if (ww_evidence_build(&c, &o, &ev)) {
-		ww_errorf("evidence export: %s", strerror(ENOMEM));
-		goto out;
-	}
-	have_ev = true;
-	if (!out) {
-		char tb[WW_TIME_STRLEN], stamp[WW_TIME_STRLEN];
-		size_t k = 0;
-		ww_time_str(ev.time, tb);
-		for (const char *p = tb; *p; p++) /* 2026-11-29T12:00:00Z -> 20261129T120000Z */
-			if (*p != '-' && *p != ':')
-				stamp[k++] = *p;
-		stamp[k] = '\0';
-		char *parent = xstrdup_printf("%s/evidence", dir);
-		if (parent)
-			mkdir(parent, 0750);
-		free(parent);
-		outp = xstrdup_printf("%s/evidence/%04lu-%s", dir, ev.seq, stamp);
-		if (!outp) {
-			ww_errorf("evidence export: %s", strerror(ENOMEM));
-			goto out;
-		}
-		out = outp;
-	}
-	if (ww_evidence_write(&ev, formats, sk, out, dir, &w, &err)) {
-		ww_errorf("evidence export: %s", sb_str(&err));
-		goto out;
-	}
-	if (json)
-		summary_json(&ev, out, &w, formats);
-	else
-		summary(&ev, out, &w, formats);
-	rc = WW_EXIT_OK;
-out:
-	sodium_memzero(sk, sizeof(sk));
-	if (have_ev)
-		ww_evidence_free(&ev);
-	if (have_c)
-		ww_collect_free(&c);
-	ww_ev_records_free(chain, nchain);
-	ww_state_close(st);
-	free(keyp);
-	free(outp);
 	sb_free(&err);
 	return rc;
 }
@@ -369,11 +405,15 @@ static void verify_json(int nbundles, int fails, const uint8_t *pk, bool uncheck
 
 static int verify(int argc, char **argv)
 {
-	const char *key = NULL;
+	const char *key = NULL, *pub = NULL, *gwkeys = NULL;
 	bool json = false;
-	struct ww_opt opts[] = {{"--key", &key, NULL}, {"--json", NULL, &json}, {NULL, NULL, NULL}};
+	struct ww_opt opts[] = {{"--key", &key, NULL},
+				{"--json", NULL, &json},
+				{"--publisher-key", &pub, NULL},
+				{"--gateway-keys", &gwkeys, NULL},
+				{NULL, NULL, NULL}};
 	struct strbuf err = {0}, out = {0}, bad = {0}, warn = {0};
-	uint8_t pk[WW_EV_PK_BYTES];
+	uint8_t pk[WW_EV_PK_BYTES], ppk[WW_EV_PK_BYTES];
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
 	int npos, fails, rc = WW_EXIT_USAGE;
 	bool unchecked = false;
@@ -388,8 +428,18 @@ static int verify(int argc, char **argv)
 		ww_errorf("evidence verify: %s", sb_str(&err));
 		goto out;
 	}
+	if (pub && ww_ev_pub_load(pub, ppk, &err)) {
+		ww_errorf("evidence verify: %s", sb_str(&err));
+		goto out;
+	}
 	fails = ww_evidence_verify((const char *const *)pos, (size_t)npos, key ? pk : NULL, &out,
 				   &bad, &warn, &unchecked);
+	/* a fleet bundle: the publisher's record and every gateway's bundle it pins */
+	for (int i = 0; i < npos && fails >= 0; i++) {
+		int f = ww_fleet_evidence_verify(pos[i], pub ? ppk : NULL, gwkeys, &out, &bad,
+						 &warn);
+		fails = f < 0 ? f : fails + f;
+	}
 	if (fails < 0) {
 		ww_errorf("evidence verify: %s", strerror(-fails));
 		goto out;

@@ -85,8 +85,12 @@ const struct ww_cmd ww_cmds[] = {
 	 "propose the flows a monitor-mode zone needs, from what it was seen doing (check accepts it)"},
 	{"evidence", cmd_evidence,
 	 "evidence export [--json] [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] "
-	 "[--since TIME] [--format json,oscal,html] | evidence verify [--json] [--key FILE.pub] "
-	 "BUNDLE... | evidence keygen [--json] [--key-dir DIR] [--force] [--state-dir DIR]",
+	 "[--since TIME] [--format json,oscal,html] | evidence export --fleet --etcd URLS "
+	 "[--fleet-key KEY] [--publisher-key FILE.pub] [--gateway-keys DIR] [--key FILE] "
+	 "[--out DIR] [--etcd-cacert CA --etcd-cert CERT --etcd-key KEY] [--etcd-user USER "
+	 "--etcd-password-file FILE] | evidence verify [--json] [--key FILE.pub] "
+	 "[--publisher-key FILE.pub] [--gateway-keys DIR] BUNDLE... | evidence keygen [--json] "
+	 "[--key-dir DIR] [--force] [--state-dir DIR]",
 	 "signed, chained NIS2 evidence of what the kernel enforced and counted"},
 	{"quarantine", cmd_quarantine,
 	 "quarantine add TARGET [--keep FLOW]... [--until TIME|--for DURATION] --reason TEXT "
@@ -100,7 +104,7 @@ const struct ww_cmd ww_cmds[] = {
 	 "check, sign and publish a fleet policy to etcd (compare-and-swap on its generation)"},
 	{"agent", cmd_agent,
 	 "agent --name NAME --publisher-key FILE.pub [--state-dir DIR] [--bpffs DIR] [--ttl S] "
-	 "[--once] " WW_FLEET_USAGE,
+	 "[--once] [--evidence-every S | --no-evidence] " WW_FLEET_USAGE,
 	 "enforce this gateway's part of the published fleet policy, and report its status"},
 	{"fleet", cmd_fleet,
 	 "fleet status [--json|--metrics] [--publisher-key FILE.pub] " WW_FLEET_USAGE " | fleet part POLICY GATEWAY",

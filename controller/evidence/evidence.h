@@ -63,6 +63,9 @@ int ww_ev_chain_append(const char *state_dir, const struct ww_ev_record *r, stru
 void ww_ev_records_free(struct ww_ev_record *r, size_t n);
 /* "<dir>.partial": where a bundle is built before it is renamed to dir. malloc'ed, or NULL. */
 char *ww_ev_partial_dir(const char *dir);
+/* 0 when dir is absent or an empty directory: where a bundle may go; else -EEXIST (or -errno)
+ * with err. */
+int ww_ev_dir_ready(const char *dir, struct strbuf *err);
 /* Renames "<dir>.partial" to dir (absent or empty) and syncs the parent. */
 int ww_ev_bundle_place(const char *dir, struct strbuf *err);
 /*
@@ -378,6 +381,39 @@ int ww_ev_formats_parse(const char *s, unsigned int *out, struct strbuf *err);
 int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
 		      const uint8_t sk[WW_EV_SK_BYTES], const char *dir, const char *state_dir,
 		      struct ww_ev_written *res, struct strbuf *err);
+
+/* ---- one export (evidence_export.c) ---- */
+
+struct ww_ev_export_opts {
+	const char *state_dir; /* NULL: as ww_state_open resolves it */
+	const char *bpffs;
+	const char *key; /* the private key; NULL: <state dir>/keys/evidence.key */
+	const char *out; /* the bundle's directory; NULL: <state dir>/evidence/<seq>-<time> */
+	int64_t since;	 /* as ww_ev_opts */
+	unsigned int formats;
+};
+
+struct ww_state;
+struct ww_ev_export {
+	struct ww_collect c;
+	struct ww_evidence ev;
+	struct ww_ev_written w;
+	char *dir; /* where the bundle is */
+	/* private */
+	struct ww_state *st; /* held (locked) until ww_ev_export_free */
+	struct ww_ev_record *chain;
+	size_t nchain;
+	bool have_c, have_ev;
+};
+
+/*
+ * Takes the state lock, finishes an interrupted export (what it did goes to said, one line
+ * each), reads the chain, collects the kernel, builds the model and writes the bundle into x.
+ * Returns 0 (free x with ww_ev_export_free) or -errno with err; x is then empty.
+ */
+int ww_evidence_export(const struct ww_ev_export_opts *o, struct ww_ev_export *x,
+		       struct strbuf *said, struct strbuf *err);
+void ww_ev_export_free(struct ww_ev_export *x);
 
 /*
  * Verifies bundles given in chain order: every file against the manifest, the signature (with

@@ -391,8 +391,18 @@ static void range_end(const char *key, struct strbuf *out)
 	free(k);
 }
 
-int ww_etcd_get(struct ww_etcd *e, const char *key, bool prefix, struct ww_etcd_range *r,
-		struct strbuf *err)
+/* ,"range_end":"..." for a prefix (end NULL) or the keys before end. */
+static void range_json(const char *key, const char *end, struct strbuf *out)
+{
+	sb_add(out, "\",\"range_end\":\"");
+	if (end)
+		b64(end, strlen(end), out);
+	else
+		range_end(key, out);
+}
+
+static int get(struct ww_etcd *e, const char *key, bool range, const char *end,
+	       struct ww_etcd_range *r, struct strbuf *err)
 {
 	struct strbuf body = {0};
 	cJSON *resp = NULL;
@@ -402,10 +412,8 @@ int ww_etcd_get(struct ww_etcd *e, const char *key, bool prefix, struct ww_etcd_
 	memset(r, 0, sizeof(*r));
 	sb_add(&body, "{\"key\":\"");
 	b64(key, strlen(key), &body);
-	if (prefix) {
-		sb_add(&body, "\",\"range_end\":\"");
-		range_end(key, &body);
-	}
+	if (range)
+		range_json(key, end, &body);
 	sb_add(&body, "\"}");
 	ret = body.oom ? -ENOMEM : call(e, "/v3/kv/range", sb_str(&body), &resp, err);
 	sb_free(&body);
@@ -429,6 +437,18 @@ int ww_etcd_get(struct ww_etcd *e, const char *key, bool prefix, struct ww_etcd_
 		ww_etcd_range_free(r);
 	}
 	return ret;
+}
+
+int ww_etcd_get(struct ww_etcd *e, const char *key, bool prefix, struct ww_etcd_range *r,
+		struct strbuf *err)
+{
+	return get(e, key, prefix, NULL, r, err);
+}
+
+int ww_etcd_get_range(struct ww_etcd *e, const char *key, const char *end,
+		      struct ww_etcd_range *r, struct strbuf *err)
+{
+	return get(e, key, true, end, r, err);
 }
 
 static void put_json(const char *key, const void *val, size_t len, int64_t lease,
@@ -533,8 +553,8 @@ struct ww_etcd_watch {
 	bool ended;
 };
 
-int ww_etcd_watch_start(struct ww_etcd *e, const char *key, bool prefix, int64_t start_rev,
-			struct ww_etcd_watch **out, struct strbuf *err)
+static int watch_start(struct ww_etcd *e, const char *key, bool range, const char *end,
+		       int64_t start_rev, struct ww_etcd_watch **out, struct strbuf *err)
 {
 	struct ww_etcd_watch *w = calloc(1, sizeof(*w));
 
@@ -544,10 +564,8 @@ int ww_etcd_watch_start(struct ww_etcd *e, const char *key, bool prefix, int64_t
 	w->next_rev = start_rev;
 	sb_add(&w->req, "{\"create_request\":{\"key\":\"");
 	b64(key, strlen(key), &w->req);
-	if (prefix) {
-		sb_add(&w->req, "\",\"range_end\":\"");
-		range_end(key, &w->req);
-	}
+	if (range)
+		range_json(key, end, &w->req);
 	sb_add(&w->req, "\"");
 	if (start_rev)
 		sb_addf(&w->req, ",\"start_revision\":\"%lld\"", (long long)start_rev);
@@ -571,6 +589,18 @@ int ww_etcd_watch_start(struct ww_etcd *e, const char *key, bool prefix, int64_t
 	}
 	*out = w;
 	return 0;
+}
+
+int ww_etcd_watch_start(struct ww_etcd *e, const char *key, bool prefix, int64_t start_rev,
+			struct ww_etcd_watch **out, struct strbuf *err)
+{
+	return watch_start(e, key, prefix, NULL, start_rev, out, err);
+}
+
+int ww_etcd_watch_range(struct ww_etcd *e, const char *key, const char *end, int64_t start_rev,
+			struct ww_etcd_watch **out, struct strbuf *err)
+{
+	return watch_start(e, key, true, end, start_rev, out, err);
 }
 
 /* One message of the stream. Returns 0, -ESTALE (compacted) or -EPIPE (canceled). */

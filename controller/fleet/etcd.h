@@ -52,6 +52,9 @@ void ww_etcd_range_free(struct ww_etcd_range *r);
 /* The key, or (prefix) every key that starts with it. */
 int ww_etcd_get(struct ww_etcd *e, const char *key, bool prefix, struct ww_etcd_range *r,
 		struct strbuf *err);
+/* The keys from key up to (not including) end. */
+int ww_etcd_get_range(struct ww_etcd *e, const char *key, const char *end,
+		      struct ww_etcd_range *r, struct strbuf *err);
 /* Puts key, attached to lease (0: none). */
 int ww_etcd_put(struct ww_etcd *e, const char *key, const void *val, size_t len, int64_t lease,
 		struct strbuf *err);
@@ -78,6 +81,9 @@ struct ww_etcd_watch;
 
 /* Streams changes of key (or the prefix) from revision start_rev (0: from now). */
 int ww_etcd_watch_start(struct ww_etcd *e, const char *key, bool prefix, int64_t start_rev,
+			struct ww_etcd_watch **out, struct strbuf *err);
+/* The same for the keys from key up to (not including) end. */
+int ww_etcd_watch_range(struct ww_etcd *e, const char *key, const char *end, int64_t start_rev,
 			struct ww_etcd_watch **out, struct strbuf *err);
 /*
  * Waits up to timeout_ms for the stream, and calls fn for every event that arrived. Returns 0

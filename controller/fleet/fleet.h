@@ -87,6 +87,8 @@ struct ww_agent_opts {
 	const char *bpffs;
 	int ttl;               /* lease seconds of the status record */
 	bool once;             /* one pass (read, apply, report), then return */
+	bool no_evidence;      /* no evidence bundles under KEY/evidence/NAME */
+	int evidence_every;    /* seconds between bundles beyond one per generation (0: none) */
 	volatile int *stop;    /* set by a signal handler: return at the next turn */
 };
 

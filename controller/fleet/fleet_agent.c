@@ -10,6 +10,11 @@
  * after the kernel took it, so an agent killed mid-apply finds either the old record with the
  * old ruleset, or the old record with the new ruleset; it re-applies what it holds, then
  * whatever etcd has, and converges either way.
+ *
+ * Evidence: after each generation it enforces (and every evidence_every seconds), the agent
+ * exports an evidence bundle of its kernel as `evidence export` does (chained in its state
+ * directory, signed with its own key, STATE/keys/evidence.key, made at first start) and puts its
+ * files under KEY/evidence/NAME, outside the range it watches, for `evidence export --fleet`.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -24,6 +29,7 @@
 #include "apply.h"
 #include "collect.h"
 #include "etcd.h"
+#include "evidence.h"
 #include "fleet.h"
 #include "policy.h"
 #include "state.h"
@@ -32,7 +38,8 @@
 struct agent {
 	const struct ww_agent_opts *o;
 	struct ww_etcd *e;
-	char *kpol, *kstat, *kstat_prefix, *kprefix, *dir, *f_rec, *f_prev;
+	char *kpol, *kstat, *kstat_prefix, *kwatch, *kwatch_end, *kevid, *dir, *keydir, *f_rec,
+		*f_prev;
 	int64_t lease;
 	int64_t next_keepalive;
 	/* what the kernel enforces */
@@ -53,6 +60,11 @@ struct agent {
 	double apply_ms, prepare_ms; /* ww_apply; check and cut before it */
 	int64_t enforced_at_ms, seen_at_ms; /* of the generation enforced */
 	int64_t last_report;
+	/* evidence */
+	bool evidence_due;
+	int64_t next_evidence;	/* monotonic ms */
+	unsigned long evidence_seq;
+	struct strbuf evidence_error;
 };
 
 static int64_t now_ms(void)
@@ -118,6 +130,11 @@ static void status_json(struct agent *a, struct strbuf *out)
 		healthy ? "ok" : !strcmp(a->state, "converged") ? "degraded" : "failing");
 	if (a->last_error.len)
 		sb_add_json_str(out, sb_str(&a->last_error));
+	else
+		sb_add(out, "null");
+	sb_addf(out, ", \"evidence_seq\": %lu, \"evidence_error\": ", a->evidence_seq);
+	if (a->evidence_error.len)
+		sb_add_json_str(out, sb_str(&a->evidence_error));
 	else
 		sb_add(out, "null");
 	sb_addf(out, ", \"seen_at_ms\": %lld, \"prepare_ms\": %.1f, \"apply_ms\": %.1f, "
@@ -274,6 +291,92 @@ static void hold(struct agent *a, struct ww_fleet_env *env, char *text, size_t l
 	memset(env, 0, sizeof(*env));
 }
 
+/* ---- evidence -------------------------------------------------------------------------------- */
+
+/* Makes this gateway's evidence key at first start, as `evidence keygen` would. */
+static void evidence_key(struct agent *a)
+{
+	struct strbuf err = {0};
+	char fp[65], *kfile = xstrdup_printf("%s/evidence.key", a->keydir);
+	struct stat st;
+
+	if (kfile && stat(kfile, &st) && errno == ENOENT) {
+		mkdir(a->keydir, 0700);
+		if (ww_ev_keygen(a->keydir, false, fp, &err))
+			logf_(a, "no evidence key: %s", sb_str(&err));
+		else
+			logf_(a, "made this gateway's evidence key %s (sha256 %s)", kfile, fp);
+	}
+	free(kfile);
+	sb_free(&err);
+}
+
+/*
+ * Exports a bundle of what the kernel holds and puts it under KEY/evidence/NAME:
+ * {"gateway", "generation", "time", "manifest_sha256", "files": {NAME: BASE64}}. A failure is
+ * reported in the status (evidence_error), never in the enforcement.
+ */
+static void evidence(struct agent *a)
+{
+	static const char *const names[] = {"evidence.json", WW_EV_PUB, WW_EV_MANIFEST, WW_EV_SIG};
+	struct ww_ev_export_opts eo = {.state_dir = a->o->state_dir, .bpffs = a->o->bpffs,
+				       .formats = WW_EV_F_JSON};
+	struct ww_ev_export x;
+	struct strbuf said = {0}, err = {0}, v = {0};
+	char when[WW_TIME_STRLEN];
+
+	a->evidence_due = false;
+	a->next_evidence = a->o->evidence_every > 0 ? mono_ms() + a->o->evidence_every * 1000LL
+						    : INT64_MAX;
+	if (ww_evidence_export(&eo, &x, &said, &err)) {
+		sb_reset(&a->evidence_error);
+		sb_addf(&a->evidence_error, "evidence export: %s", sb_str(&err));
+		logf_(a, "%s", sb_str(&a->evidence_error));
+		a->status_dirty = true;
+		goto out;
+	}
+	if (said.len)
+		logf_(a, "evidence: %s", sb_str(&said));
+	sb_add(&v, "{\"gateway\": ");
+	sb_add_json_str(&v, a->o->name);
+	sb_addf(&v, ", \"generation\": %lu, \"seq\": %lu, \"time\": \"%s\", "
+		    "\"manifest_sha256\": \"%s\", \"files\": {",
+		a->held.generation, x.w.seq, ww_time_str(x.ev.time, when), x.w.manifest_sha256);
+	int ret = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(names) && !ret; i++) {
+		char *p = xstrdup_printf("%s/%s", x.dir, names[i]), *body = NULL;
+		size_t len = 0;
+		ret = p ? read_file(p, &body, &len) : -ENOMEM;
+		if (!ret) {
+			sb_addf(&v, "%s\"%s\": \"", i ? ", " : "", names[i]);
+			ww_ev_base64(body, len, &v);
+			sb_add(&v, "\"");
+		} else {
+			sb_addf(&err, "%s: %s", p ? p : names[i], strerror(-ret));
+		}
+		free(p);
+		free(body);
+	}
+	sb_add(&v, "}}");
+	sb_reset(&a->evidence_error);
+	if (!ret && !v.oom && a->e && !ww_etcd_put(a->e, a->kevid, sb_str(&v), v.len, 0, &err)) {
+		a->evidence_seq = x.w.seq;
+		logf_(a, "evidence bundle %lu (generation %lu) at %s", x.w.seq, a->held.generation,
+		      a->kevid);
+	} else {
+		sb_addf(&a->evidence_error, "evidence bundle %lu not put at %s: %s", x.w.seq,
+			a->kevid, err.len ? sb_str(&err) : a->e ? strerror(ENOMEM) : "etcd unreachable");
+		logf_(a, "%s", sb_str(&a->evidence_error));
+		a->evidence_due = true; /* again when etcd answers */
+	}
+	a->status_dirty = true;
+	ww_ev_export_free(&x);
+out:
+	sb_free(&said);
+	sb_free(&err);
+	sb_free(&v);
+}
+
 /* ---- the rollout --------------------------------------------------------------------------- */
 
 /* What the canaries say of generation gen: 1 every one enforces it, 0 not yet, -1 one refused
@@ -350,6 +453,7 @@ static void roll_back(struct agent *a, const char *who)
 	a->refused_gen = bad;
 	set_state(a, "rolled-back", "generation %lu rolled back to %lu: canary %s failed", bad,
 		  a->held.generation, who);
+	a->evidence_due = true;
 	sb_free(&err);
 }
 
@@ -429,6 +533,7 @@ static void evaluate(struct agent *a)
 	sb_reset(&a->last_error);
 	check_drift(a);
 	set_state(a, "converged", NULL);
+	a->evidence_due = true;
 out:
 	free(who);
 	ww_fleet_env_free(&env);
@@ -487,7 +592,7 @@ static void session(struct agent *a)
 		a->next_keepalive = mono_ms() + a->o->ttl * 1000 / 3;
 		a->status_dirty = true;
 	}
-	if ((ret = ww_etcd_get(a->e, a->kprefix, true, &r, &err)))
+	if ((ret = ww_etcd_get_range(a->e, a->kwatch, a->kwatch_end, &r, &err)))
 		goto down;
 	if (a->etcd_down)
 		logf_(a, "etcd reachable again at %s", ww_etcd_endpoint(a->e));
@@ -496,9 +601,12 @@ static void session(struct agent *a)
 		on_kv(a, &r.kvs[i], false);
 	evaluate(a);
 	report(a);
+	if (!a->o->no_evidence && (a->evidence_due || mono_ms() >= a->next_evidence))
+		evidence(a), report(a);
 	if (a->o->once)
 		goto out;
-	if ((ret = ww_etcd_watch_start(a->e, a->kprefix, true, r.revision + 1, &w, &err)))
+	if ((ret = ww_etcd_watch_range(a->e, a->kwatch, a->kwatch_end, r.revision + 1, &w,
+				       &err)))
 		goto down;
 	/* A member cut off by the network cannot tell us it lost the leader: the stream just goes
 	 * quiet. The keepalives notice (they time out and move on to the next member); the watch
@@ -545,6 +653,12 @@ static void session(struct agent *a)
 		}
 		if (a->status_dirty && (ret = report(a)))
 			goto down;
+		/* after the status: evidence never delays a gateway reporting it converged */
+		if (!a->o->no_evidence && (a->evidence_due || mono_ms() >= a->next_evidence)) {
+			evidence(a);
+			if (a->status_dirty && (ret = report(a)))
+				goto down;
+		}
 	}
 	free(watch_url);
 	goto out;
@@ -574,13 +688,24 @@ int ww_agent_run(const struct ww_agent_opts *o, struct strbuf *err)
 
 	snprintf(a.state, sizeof(a.state), "starting");
 	a.kpol = ww_fleet_key(o->conn, "policy");
-	a.kprefix = ww_fleet_key(o->conn, "");
 	a.kstat_prefix = ww_fleet_key(o->conn, "status/");
 	a.kstat = a.kstat_prefix ? xstrdup_printf("%s%s", a.kstat_prefix, o->name) : NULL;
+	/* What it reads and watches: KEY/generation, KEY/policy and KEY/status/, not the
+	 * evidence under KEY/evidence/ (which sorts before them). */
+	a.kwatch = ww_fleet_key(o->conn, "generation");
+	a.kwatch_end = ww_fleet_key(o->conn, "status0"); /* '0' follows '/' */
+	a.kevid = ww_fleet_key(o->conn, "evidence/");
+	if (a.kevid) {
+		char *k = xstrdup_printf("%s%s", a.kevid, o->name);
+		free(a.kevid);
+		a.kevid = k;
+	}
 	a.dir = xstrdup_printf("%s/fleet", dir && *dir ? dir : WW_STATE_DIR);
+	a.keydir = xstrdup_printf("%s/keys", dir && *dir ? dir : WW_STATE_DIR);
 	a.f_rec = a.dir ? xstrdup_printf("%s/%s.record", a.dir, o->name) : NULL;
 	a.f_prev = a.dir ? xstrdup_printf("%s/%s.prev", a.dir, o->name) : NULL;
-	if (!a.kpol || !a.kprefix || !a.kstat || !a.f_rec || !a.f_prev)
+	if (!a.kpol || !a.kwatch || !a.kwatch_end || !a.kevid || !a.keydir || !a.kstat ||
+	    !a.f_rec || !a.f_prev)
 		goto out;
 	struct ww_state *st = NULL;
 	if ((ret = ww_state_open(o->state_dir, false, &st, err)))
@@ -592,6 +717,8 @@ int ww_agent_run(const struct ww_agent_opts *o, struct strbuf *err)
 		goto out;
 	}
 	ret = -ENOMEM;
+	if (!o->no_evidence)
+		evidence_key(&a);
 	load_held(&a);
 	if (a.held.generation) {
 		/* whatever a killed predecessor left, the kernel holds this record again */
@@ -616,12 +743,16 @@ out:
 	free(a.prev_text);
 	free(a.latest);
 	free(a.kpol);
-	free(a.kprefix);
+	free(a.kwatch);
+	free(a.kwatch_end);
+	free(a.kevid);
+	free(a.keydir);
 	free(a.kstat_prefix);
 	free(a.kstat);
 	free(a.dir);
 	free(a.f_rec);
 	free(a.f_prev);
 	sb_free(&a.last_error);
+	sb_free(&a.evidence_error);
 	return ret;
 }

@@ -40,6 +40,12 @@ static int gw_cmp(const void *a, const void *b)
 static void read_record(struct ww_fleet_view *v, const struct ww_etcd_kv *kv, const uint8_t *pk,
 			size_t *cap)
 {
+	free(v->record);
+	v->record = malloc(kv->vlen + 1);
+	if (v->record) {
+		memcpy(v->record, kv->value, kv->vlen + 1);
+		v->record_len = kv->vlen;
+	}
 	cJSON *rec = cJSON_ParseWithLength(kv->value, kv->vlen);
 	cJSON *pl = cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(rec, "payload"))
 					? cJSON_GetStringValue(cJSON_GetObjectItem(rec, "payload"))
@@ -82,26 +88,38 @@ int ww_fleet_view_read(const struct ww_fleet_conn *c, const char *pub, int64_t n
 		       struct ww_fleet_view *v, struct strbuf *err)
 {
 	struct ww_etcd *e = NULL;
-	struct ww_etcd_range r = {0};
 	uint8_t pk[WW_EV_PK_BYTES];
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	if ((pub && (ret = ww_ev_pub_load(pub, pk, err))) || (ret = ww_fleet_connect(c, &e, err)))
+		return ret;
+	ret = ww_fleet_view_fetch(c, e, pub ? pk : NULL, now, v, err);
+	ww_etcd_close(e);
+	return ret;
+}
+
+int ww_fleet_view_fetch(const struct ww_fleet_conn *c, struct ww_etcd *e, const uint8_t *pk,
+			int64_t now, struct ww_fleet_view *v, struct strbuf *err)
+{
+	struct ww_etcd_range r = {0};
 	char *kpol = ww_fleet_key(c, "policy"), *kst = ww_fleet_key(c, "status/");
-	char *kpre = ww_fleet_key(c, "");
+	char *kfrom = ww_fleet_key(c, "generation"), *kend = ww_fleet_key(c, "status0");
 	size_t cap = 0;
 	int ret = -ENOMEM;
 	struct timespec ts;
 
 	memset(v, 0, sizeof(*v));
-	if (!kpol || !kst || !kpre)
+	if (!kpol || !kst || !kfrom || !kend)
 		goto out;
-	if (pub && (ret = ww_ev_pub_load(pub, pk, err)))
-		goto out;
-	if ((ret = ww_fleet_connect(c, &e, err)) || (ret = ww_etcd_get(e, kpre, true, &r, err)))
+	/* the records and statuses, not the evidence bundles (KEY/evidence/ sorts before) */
+	if ((ret = ww_etcd_get_range(e, kfrom, kend, &r, err)))
 		goto out;
 	v->key = strdup(kpol);
 	v->revision = r.revision;
 	for (size_t i = 0; i < r.n; i++)
 		if (!strcmp(r.kvs[i].key, kpol))
-			read_record(v, &r.kvs[i], pub ? pk : NULL, &cap);
+			read_record(v, &r.kvs[i], pk, &cap);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	for (size_t i = 0; i < r.n; i++) {
@@ -156,10 +174,10 @@ int ww_fleet_view_read(const struct ww_fleet_conn *c, const char *pub, int64_t n
 	ret = 0;
 out:
 	ww_etcd_range_free(&r);
-	ww_etcd_close(e);
 	free(kpol);
 	free(kst);
-	free(kpre);
+	free(kfrom);
+	free(kend);
 	return ret;
 }
 
@@ -282,6 +300,7 @@ void ww_fleet_view_free(struct ww_fleet_view *v)
 	}
 	free(v->gws);
 	free(v->key);
+	free(v->record);
 	free(v->policy_name);
 	memset(v, 0, sizeof(*v));
 }

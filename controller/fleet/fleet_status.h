@@ -37,11 +37,17 @@ struct ww_fleet_view {
 	size_t nconverged;
 	bool converged;  /* every expected gateway converged */
 	int64_t revision;
+	char *record; /* the published record's bytes as read (NULL: none) */
+	size_t record_len;
 };
 
 /* pub: the publisher key file to verify the record with (NULL: not verified, and said so). */
 int ww_fleet_view_read(const struct ww_fleet_conn *c, const char *pub, int64_t now,
 		       struct ww_fleet_view *v, struct strbuf *err);
+/* The same through an open client, with the publisher key itself (NULL: not verified). */
+struct ww_etcd;
+int ww_fleet_view_fetch(const struct ww_fleet_conn *c, struct ww_etcd *e, const uint8_t *pk,
+			int64_t now, struct ww_fleet_view *v, struct strbuf *err);
 /* Text, or (json) one JSON object. */
 void ww_fleet_view_print(const struct ww_fleet_view *v, bool json, struct strbuf *out);
 /* Prometheus text exposition. */

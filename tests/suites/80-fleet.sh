@@ -184,4 +184,90 @@ fl_agent_start bms
 fl_wait_converged "$gen" 90 && ok "the restarted agent reports again" ||
 	fail "the restarted agent reports again" "$(fl_status_json)"
 
+# Evidence of the fleet: every agent puts its signed bundle under KEY/evidence/NAME after a
+# generation; `evidence export --fleet` gathers them with a signed summary.
+"$WARDWALL" evidence keygen --key-dir "$FL_DIR/auditor" >/dev/null
+mkdir -p "$FL_DIR/gwkeys"
+for g in core ward bms; do cp "$FL_DIR/state-$g/keys/evidence.pub" "$FL_DIR/gwkeys/$g.pub"; done
+fexport() { # OUT [ARGS]: exports a fleet bundle to OUT
+	local o=$1
+	shift
+	fl_mgmt "$WARDWALL" evidence export --fleet --etcd "$(fl_endpoints)" --fleet-key $K \
+		--key "$FL_DIR/auditor/evidence.key" --publisher-key "$FL_DIR/pub/evidence.pub" \
+		--out "$o" "$@" >"$o.out" 2>&1
+}
+summary() { # BUNDLE FIELD
+	python3 -c 'import json, sys; print(json.load(open(sys.argv[1] + "/fleet.json"))["summary"][sys.argv[2]])' "$1" "$2"
+}
+gwfield() { # BUNDLE GATEWAY FIELD
+	python3 -c '
+import json, sys
+g = [g for g in json.load(open(sys.argv[1] + "/fleet.json"))["gateways"] if g["name"] == sys.argv[2]][0]
+print(g[sys.argv[3]])' "$1" "$2" "$3"
+}
+fverify() { # BUNDLE: verifies with the auditor's, the publisher's and the gateways' keys
+	"$WARDWALL" evidence verify --key "$FL_DIR/auditor/evidence.pub" \
+		--publisher-key "$FL_DIR/pub/evidence.pub" --gateway-keys "$FL_DIR/gwkeys" "$1" >"$1.verify" 2>&1
+}
+# the agents export after converging: wait until the bundle accounts for all three
+for i in $(seq 1 40); do
+	B=$FL_DIR/fleet-ev.$i
+	fexport "$B" --gateway-keys "$FL_DIR/gwkeys" && [ "$(summary "$B" evidence_of_published)" = 3 ] && break
+	sleep 0.5
+done
+if [ "$(summary "$B" complete)" = True ] && [ "$(summary "$B" converged)" = 3 ] &&
+	grep -q "3 with signed evidence of the published generation" "$B.out" && fverify "$B" &&
+	grep -q "ok $B/gateways/bms: gateway bms's bundle, signed by its pinned key" "$B.verify" &&
+	grep -q "signed by the publisher" "$B.verify"; then
+	ok "evidence export --fleet: three gateways' signed bundles of generation $gen, complete, verified with every key"
+else
+	fail "evidence export --fleet: three gateways' bundles, complete, verified" "$(cat "$B.out")" \
+		"$(cat "$B.verify" 2>/dev/null)" "$(cat "$B/fleet.json" 2>/dev/null | head -60)"
+fi
+cp -r "$B" "$FL_DIR/tampered"
+sed -i 's/"in_sync": true/"in_sync": false/' "$FL_DIR/tampered/gateways/ward/evidence.json"
+if fverify "$FL_DIR/tampered"; then
+	fail "a changed gateway file in a fleet bundle fails verification" "$(cat "$FL_DIR/tampered.verify")"
+else
+	grep -q "gateways/ward/evidence.json: sha256 .* differs from the manifest" "$FL_DIR/tampered.verify" &&
+		ok "a changed gateway file in a fleet bundle fails verification" ||
+		fail "a changed gateway file in a fleet bundle fails verification: the reason" "$(cat "$FL_DIR/tampered.verify")"
+fi
+# a gateway whose key is not the pinned one proves nothing
+cp "$FL_DIR/forger/evidence.pub" "$FL_DIR/gwkeys/core.pub"
+if fverify "$B"; then
+	fail "a gateway bundle checked against another pinned key fails" "$(cat "$B.verify")"
+else
+	grep -q "gateways/core/manifest.sig: wrong key" "$B.verify" &&
+		ok "a gateway bundle checked against another pinned key fails (wrong key)" ||
+		fail "a gateway bundle checked against another pinned key fails: the reason" "$(cat "$B.verify")"
+fi
+cp "$FL_DIR/state-core/keys/evidence.pub" "$FL_DIR/gwkeys/core.pub"
+# a dead gateway and one that is not converged: said, not hidden
+fl_agent_kill bms KILL
+wait_status bms state missing 60
+B=$FL_DIR/fleet-ev-missing
+if fexport "$B" --gateway-keys "$FL_DIR/gwkeys" && [ "$(summary "$B" complete)" = False ] &&
+	[ "$(summary "$B" reported)" = 2 ] && [ "$(gwfield "$B" bms reported)" = False ] &&
+	gwfield "$B" bms why | grep -q "no live status" &&
+	grep -q "NOT ACCOUNTED FOR bms: no live status" "$B.out" && fverify "$B"; then
+	ok "evidence export --fleet says which gateway did not report (bms), still with its last signed bundle"
+else
+	fail "evidence export --fleet says which gateway did not report" "$(cat "$B.out")" "$(cat "$B.verify" 2>/dev/null)"
+fi
+fl_agent_start bms
+fl_wait_converged "$gen" 90 || fail "bms back" "$(fl_status_json)"
+# ward refuses a generation (its apply fails): it reports, but it is not converged
+pub bad
+wait_status ward refused_generation "$gen" 60
+B=$FL_DIR/fleet-ev-refused
+if fexport "$B" && [ "$(summary "$B" complete)" = False ] && [ "$(summary "$B" converged)" = 2 ] &&
+	gwfield "$B" ward why | grep -q "enforces generation $((gen - 1)), $gen is published" &&
+	[ "$(gwfield "$B" ward reported)" = True ] && fverify "$B"; then
+	ok "evidence export --fleet says which gateway is not converged (ward refused generation $gen)"
+else
+	fail "evidence export --fleet says which gateway is not converged" "$(cat "$B.out")" \
+		"$(cat "$B.verify" 2>/dev/null)"
+fi
+
 finish

@@ -34,6 +34,7 @@ setup() {
 		$e root role add "agent-$g" &&
 			$e root role grant-permission "agent-$g" --prefix=true read $K/ &&
 			$e root role grant-permission "agent-$g" readwrite "$K/status/$g" &&
+			$e root role grant-permission "agent-$g" readwrite "$K/evidence/$g" &&
 			$e root user add "agent-$g" --new-user-password "pw-agent-$g" &&
 			$e root user grant-role "agent-$g" "agent-$g" || return 1
 	done
@@ -59,8 +60,30 @@ denied && ok "an agent cannot write another gateway's status" ||
 fl_etcdctl publisher put $K/status/core '{}' >"$FL_DIR/e.out" 2>&1
 denied && ok "the publisher cannot write a gateway's status" ||
 	fail "the publisher cannot write a gateway's status" "$(cat "$FL_DIR/e.out")"
+fl_etcdctl agent-core put $K/evidence/ward '{}' >"$FL_DIR/e.out" 2>&1
+denied && ok "an agent cannot write another gateway's evidence" ||
+	fail "an agent cannot write another gateway's evidence" "$(cat "$FL_DIR/e.out")"
 fl_etcdctl agent-core get $K/policy >"$FL_DIR/e.out" 2>&1 && grep -q payload "$FL_DIR/e.out" &&
 	ok "an agent reads the policy" || fail "an agent reads the policy" "$(cat "$FL_DIR/e.out")"
+
+# the fleet's evidence over TLS, as the publisher (it reads KEY/): each agent put its bundle
+"$WARDWALL" evidence keygen --key-dir "$FL_DIR/auditor" >/dev/null
+B=$FL_DIR/fleet-ev
+for i in $(seq 1 40); do
+	rm -rf "$B"
+	# shellcheck disable=SC2046
+	fl_mgmt "$WARDWALL" evidence export --fleet $(fl_conn publisher | sed 's/ --key / --fleet-key /') \
+		--key "$FL_DIR/auditor/evidence.key" --publisher-key "$FL_DIR/pub/evidence.pub" \
+		--out "$B" >"$FL_DIR/e.out" 2>&1 &&
+		grep -q "3 with signed evidence of the published generation" "$FL_DIR/e.out" && break
+	sleep 0.5
+done
+grep -q "3 with signed evidence" "$FL_DIR/e.out" &&
+	"$WARDWALL" evidence verify --key "$FL_DIR/auditor/evidence.pub" \
+		--publisher-key "$FL_DIR/pub/evidence.pub" "$B" >"$FL_DIR/v.out" 2>&1 &&
+	ok "over TLS, every agent puts its signed bundle (its role allows only its own key); the fleet bundle verifies" ||
+	fail "over TLS, the fleet's evidence" "$(cat "$FL_DIR/e.out")" "$(cat "$FL_DIR/v.out" 2>/dev/null)" \
+		"$(tail -3 "$FL_DIR/agent-core.log")"
 
 # no client certificate: the TLS handshake fails before any request
 fl_mgmt "$WARDWALL" fleet status --etcd "$(fl_endpoints)" --key $K \
