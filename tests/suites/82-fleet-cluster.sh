@@ -2,7 +2,8 @@
 # The fleet on a 3-member etcd cluster (tests/fleet/lib.sh), three gateways: a publish made while
 # the cluster has no leader (two members killed) waits for the election instead of failing; the leader killed, and
 # later cut off by the network: publishes and watches move to the members that have the
-# majority, every kernel keeps a table and converges on the new generation. Prints TAP.
+# majority, every kernel keeps a table and converges on the new generation; an agent cut off
+# during a publish keeps its generation and converges when healed. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 WARDWALL=${WARDWALL:-$PWD/build/wardwall}
@@ -104,4 +105,32 @@ else
 	fail "healed: a publish right after converges" "$(cat "$FL_DIR/pub.out")" "${why:-}" \
 		"$(fl_status_json 2>&1)"
 fi
+
+# An agent cut off during a publish: the others converge, it keeps enforcing its generation
+# (fail-static), and converges once healed.
+before=$gen
+fl_link "$FL_ID-core" down
+if pub 2; then
+	ok=true
+	for g in ward bms; do
+		end=$((SECONDS + 60))
+		until fl_status_json 2>/dev/null | python3 -c '
+import json, sys
+g = [g for g in json.load(sys.stdin)["gateways"] if g["name"] == sys.argv[1]]
+sys.exit(0 if g and g[0]["generation"] == int(sys.argv[2]) and g[0]["converged"] else 1)' "$g" "$gen"; do
+			[ "$SECONDS" -lt "$end" ] || { ok=false; break; }
+			sleep 0.2
+		done
+	done
+	held=$(fl_gw core "$WARDWALL" plan --detailed-exitcode "$P/r1-core.json" >/dev/null 2>&1 && echo yes)
+	$ok && [ "$held" = yes ] &&
+		ok "core cut off during a publish: ward and bms converge on generation $gen, core still enforces generation $before" ||
+		fail "core cut off during a publish" "held=$held" "$(fl_status_json 2>&1)"
+else
+	fail "publish while core is cut off" "$(cat "$FL_DIR/pub.out")"
+fi
+fl_link "$FL_ID-core" up
+fl_wait_converged "$gen" 90 && why=$(all_hold 2) &&
+	ok "core healed: it converges on generation $gen" ||
+	fail "core healed: it converges" "${why:-}" "$(fl_status_json 2>&1)" "$(tail -5 "$FL_DIR/agent-core.log")"
 finish
