@@ -277,7 +277,7 @@ static int export_fleet(int argc, char **argv)
 	       "manifest.sig, gateways/ (%zu bundle%s)\n",
 	       out, res.generation ? " policy.record" : "", res.ngws, res.ngws == 1 ? "" : "s");
 	printf("  published: generation %lu, signature %s\n", res.generation,
-	       pub ? "checked (see fleet.json published.signature)" : "NOT checked (give --publisher-key)");
+	       pub ? res.signature : "NOT checked (give --publisher-key)");
 	printf("  gateways: %zu expected, %zu reported, %zu converged, %zu with signed evidence of "
 	       "the published generation\n",
 	       res.nexpected, res.nreported, res.nconverged, res.nevidence);

@@ -479,6 +479,7 @@ int ww_fleet_evidence_export(const struct ww_fleet_ev_opts *o, struct ww_fleet_e
 	}
 	res->ngws = ngws;
 	res->generation = v.generation;
+	res->signature = !v.verified ? "not-checked" : v.signature_ok ? "valid" : "INVALID";
 
 	ww_ev_fingerprint(o->sk + 32, fp);
 	if (o->publisher_pk)

@@ -39,6 +39,7 @@ struct ww_fleet_ev_opts {
 
 struct ww_fleet_ev_result {
 	unsigned long generation; /* published */
+	const char *signature;	  /* of the published record: "valid", "INVALID", "not-checked" */
 	size_t ngws, nexpected, nreported, nconverged, nevidence;
 	char manifest_sha256[65];
 	struct strbuf gaps; /* one line per gateway that is not fully accounted for */

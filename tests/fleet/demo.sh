@@ -1,6 +1,7 @@
 #!/bin/bash
 # make demo-fleet: three gateways (namespaces, each with its own agent) converging through etcd on
-# policies/example-fleet.json, a change rolled out canary first, and `fleet status`.
+# policies/example-fleet.json, a change rolled out canary first, `fleet status`, and the fleet's
+# evidence (`evidence export --fleet`, verified).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 BUILD=${1:-build}
@@ -37,3 +38,17 @@ say "what the agents logged"
 tail -n +1 "$FL_DIR"/agent-*.log | grep -E "==>|generation"
 say "what gateway bms enforces now (nft, in its namespace)"
 fl_gw bms nft list table inet wardwall 2>/dev/null | grep -E "chain|ws-to-bms|bms-internal" | head -15
+
+say "the fleet's evidence: every gateway's signed bundle, with a signed summary"
+"$WARDWALL" evidence keygen --key-dir "$FL_DIR/auditor" >/dev/null
+for i in $(seq 1 20); do
+	rm -rf "$FL_DIR/fleet-evidence"
+	fl_mgmt "$WARDWALL" evidence export --fleet --etcd "$(fl_endpoints)" --fleet-key /wardwall/test \
+		--publisher-key "$FL_DIR/pub/evidence.pub" --key "$FL_DIR/auditor/evidence.key" \
+		--out "$FL_DIR/fleet-evidence" >"$FL_DIR/fe.out" 2>&1
+	grep -q "3 with signed evidence" "$FL_DIR/fe.out" && break
+	sleep 0.5
+done
+cat "$FL_DIR/fe.out"
+"$WARDWALL" evidence verify --key "$FL_DIR/auditor/evidence.pub" \
+	--publisher-key "$FL_DIR/pub/evidence.pub" "$FL_DIR/fleet-evidence" 2>/dev/null
