@@ -3,7 +3,9 @@
 # gateway a network namespace, every gateway its own `wardwall agent` (tests/fleet/lib.sh).
 #   1. for 1, 5 and 20 gateways: 10 publishes each (every one changes every gateway's part);
 #      the time from starting `wardwall publish` to the last gateway reporting the generation
-#      enforced, with and without each gateway's own apply time (median and max);
+#      enforced, with and without each gateway's own apply time (median and max), and where
+#      the time goes; each publish starts once every agent has put its evidence bundle of the
+#      one before (the export follows a generation: it is not part of converging);
 #   2. the fault table with every gateway of the last size: one member killed; the leader partitioned; an agent
 #      partitioned during a publish and healed; an agent killed mid-apply; a forged record; a
 #      replayed generation. After each, every gateway's kernel is read (nft) to show it still
@@ -60,6 +62,25 @@ print(max(x["enforced_at_ms"] for x in g) - t0,
       max(x["seen_at_ms"] for x in g) - t0,
       max(x["prepare_ms"] for x in g))' "$1"
 }
+# Every gateway's last evidence bundle number, "name=seq ...".
+evseqs() {
+	fl_status_json 2>/dev/null | python3 -c '
+import json, sys
+print(" ".join("%s=%d" % (g["name"], g["evidence_seq"]) for g in json.load(sys.stdin)["gateways"]))'
+}
+# Waits (10 s at most) until every gateway put a bundle after the state EV0 (evseqs).
+settled() { # EV0
+	local end=$((SECONDS + 10))
+	while [ "$SECONDS" -lt "$end" ]; do
+		fl_status_json 2>/dev/null | python3 -c '
+import json, sys
+before = dict(x.split("=") for x in sys.argv[1].split())
+g = json.load(sys.stdin)["gateways"]
+sys.exit(0 if all(x["evidence_seq"] > int(before.get(x["name"], 0)) for x in g) else 1)' "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 stats() { # values...
 	python3 -c '
 import statistics, sys
@@ -69,7 +90,7 @@ print("%.0f %.0f" % (statistics.median(v), max(v)))' "$@"
 
 gen=0
 have=0
-say "## Convergence (3-member etcd, $ROUNDS publishes each; ms from starting publish)"
+say "## Convergence (3-member etcd, $ROUNDS publishes each, each after every agent put its evidence of the one before; ms from starting publish)"
 say ""
 say "| gateways | total median | total max | excluding apply median | excluding apply max | slowest apply max |"
 say "|---|---|---|---|---|---|"
@@ -84,11 +105,14 @@ for n in $SIZES; do
 	tot=() exa=() app=() pub=() seen=() prep=()
 	for ((r = 0; r <= ROUNDS; r++)); do
 		policy "$n" $((gen + 1)) "$FL_DIR/p.json"
+		ev0=$(evseqs)
 		t0=$(ms)
 		fl_publish "$FL_DIR/p.json" >"$FL_DIR/pub.out" || { echo "publish failed" >&2; exit 1; }
 		t1=$(ms)
 		gen=$(grep -o 'generation [0-9]*' "$FL_DIR/pub.out" | cut -d' ' -f2)
 		converged "$gen" || { say "| $n | did not converge within 60 s | | | | |"; continue 2; }
+		# each agent exports evidence once it converged: the next publish starts after that
+		settled "$ev0"
 		# round 0 warms up (first apply creates the table); not counted
 		[ "$r" -eq 0 ] && continue
 		read -r a b c d e < <(times "$t0")
