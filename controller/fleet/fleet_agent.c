@@ -333,6 +333,8 @@ static void evidence(struct agent *a)
 		sb_addf(&a->evidence_error, "evidence export: %s", sb_str(&err));
 		logf_(a, "%s", sb_str(&a->evidence_error));
 		a->status_dirty = true;
+		/* the state lock held by a local apply or export, a full disk: again soon */
+		a->next_evidence = mono_ms() + 5000;
 		goto out;
 	}
 	if (said.len)
