@@ -65,6 +65,10 @@ struct agent {
 	int64_t next_evidence;	/* monotonic ms */
 	unsigned long evidence_seq;
 	struct strbuf evidence_error;
+	/* a bundle exported but not yet put (etcd away, a role without the key) */
+	struct strbuf ev_pending;
+	unsigned long ev_pending_seq;
+	int64_t next_put, put_backoff; /* monotonic ms */
 };
 
 static int64_t now_ms(void)
@@ -311,6 +315,35 @@ static void evidence_key(struct agent *a)
 	sb_free(&err);
 }
 
+/* Puts the bundle waiting in ev_pending; when etcd refuses or is away, again later (5 s,
+ * doubling to 5 min): never a new export for each try. */
+static void put_evidence(struct agent *a)
+{
+	struct strbuf err = {0};
+
+	if (!a->ev_pending.len || mono_ms() < a->next_put)
+		return;
+	sb_reset(&a->evidence_error);
+	if (a->e && !ww_etcd_put(a->e, a->kevid, sb_str(&a->ev_pending), a->ev_pending.len, 0,
+				 &err)) {
+		a->evidence_seq = a->ev_pending_seq;
+		logf_(a, "evidence bundle %lu (generation %lu) at %s", a->ev_pending_seq,
+		      a->held.generation, a->kevid);
+		sb_free(&a->ev_pending);
+	} else {
+		a->put_backoff = a->put_backoff ? a->put_backoff * 2 : 5000;
+		if (a->put_backoff > 300000)
+			a->put_backoff = 300000;
+		a->next_put = mono_ms() + a->put_backoff;
+		sb_addf(&a->evidence_error, "evidence bundle %lu not put at %s: %s (again in %lld s)",
+			a->ev_pending_seq, a->kevid, a->e ? sb_str(&err) : "etcd unreachable",
+			(long long)(a->put_backoff / 1000));
+		logf_(a, "%s", sb_str(&a->evidence_error));
+	}
+	a->status_dirty = true;
+	sb_free(&err);
+}
+
 /*
  * Exports a bundle of what the kernel holds and puts it under KEY/evidence/NAME:
  * {"gateway", "generation", "time", "manifest_sha256", "files": {NAME: BASE64}}. A failure is
@@ -360,18 +393,19 @@ static void evidence(struct agent *a)
 		free(body);
 	}
 	sb_add(&v, "}}");
-	sb_reset(&a->evidence_error);
-	if (!ret && !v.oom && a->e && !ww_etcd_put(a->e, a->kevid, sb_str(&v), v.len, 0, &err)) {
-		a->evidence_seq = x.w.seq;
-		logf_(a, "evidence bundle %lu (generation %lu) at %s", x.w.seq, a->held.generation,
-		      a->kevid);
+	if (ret || v.oom) {
+		sb_reset(&a->evidence_error);
+		sb_addf(&a->evidence_error, "evidence bundle %lu: %s", x.w.seq,
+			err.len ? sb_str(&err) : strerror(ENOMEM));
+		a->status_dirty = true;
 	} else {
-		sb_addf(&a->evidence_error, "evidence bundle %lu not put at %s: %s", x.w.seq,
-			a->kevid, err.len ? sb_str(&err) : a->e ? strerror(ENOMEM) : "etcd unreachable");
-		logf_(a, "%s", sb_str(&a->evidence_error));
-		a->evidence_due = true; /* again when etcd answers */
+		/* a newer bundle replaces one still waiting to be put */
+		sb_free(&a->ev_pending);
+		a->ev_pending = v, a->ev_pending_seq = x.w.seq;
+		memset(&v, 0, sizeof(v));
+		a->next_put = 0, a->put_backoff = 0;
+		put_evidence(a);
 	}
-	a->status_dirty = true;
 	ww_ev_export_free(&x);
 out:
 	sb_free(&said);
@@ -656,11 +690,11 @@ static void session(struct agent *a)
 		if (a->status_dirty && (ret = report(a)))
 			goto down;
 		/* after the status: evidence never delays a gateway reporting it converged */
-		if (!a->o->no_evidence && (a->evidence_due || mono_ms() >= a->next_evidence)) {
+		if (!a->o->no_evidence && (a->evidence_due || mono_ms() >= a->next_evidence))
 			evidence(a);
-			if (a->status_dirty && (ret = report(a)))
-				goto down;
-		}
+		put_evidence(a);
+		if (a->status_dirty && (ret = report(a)))
+			goto down;
 	}
 	free(watch_url);
 	goto out;
@@ -756,5 +790,6 @@ out:
 	free(a.f_prev);
 	sb_free(&a.last_error);
 	sb_free(&a.evidence_error);
+	sb_free(&a.ev_pending);
 	return ret;
 }

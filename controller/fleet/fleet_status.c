@@ -136,6 +136,7 @@ int ww_fleet_view_fetch(const struct ww_fleet_conn *c, struct ww_etcd *e, const 
 			g->state = sdup(s, "state");
 			g->health = sdup(s, "health");
 			g->last_error = sdup(s, "last_error");
+			g->evidence_error = sdup(s, "evidence_error");
 			g->policy_sha256 = sdup(s, "policy_sha256");
 			g->part_sha256 = sdup(s, "part_sha256");
 			g->drift = cJSON_IsTrue(cJSON_GetObjectItem(s, "drift"));
@@ -225,6 +226,11 @@ void ww_fleet_view_print(const struct ww_fleet_view *v, bool json, struct strbuf
 				sb_add_json_str(out, g->last_error);
 			else
 				sb_add(out, "null");
+			sb_add(out, ", \"evidence_error\": ");
+			if (g->evidence_error)
+				sb_add_json_str(out, g->evidence_error);
+			else
+				sb_add(out, "null");
 			sb_add(out, "}");
 		}
 		sb_add(out, "]}\n");
@@ -299,7 +305,7 @@ void ww_fleet_view_free(struct ww_fleet_view *v)
 	for (size_t i = 0; i < v->ngws; i++) {
 		struct ww_fleet_gw *g = &v->gws[i];
 		free(g->name), free(g->state), free(g->health), free(g->last_error);
-		free(g->policy_sha256), free(g->part_sha256);
+		free(g->policy_sha256), free(g->part_sha256), free(g->evidence_error);
 	}
 	free(v->gws);
 	free(v->key);

@@ -17,6 +17,7 @@ struct ww_fleet_gw {
 	bool expected;      /* named by the published policy's gateways (or the only one) */
 	unsigned long generation, refused_generation;
 	char *state, *health, *last_error, *policy_sha256, *part_sha256;
+	char *evidence_error; /* its last evidence export or put failed: why */
 	bool drift;
 	bool converged;     /* enforces the published generation, read back without drift */
 	double age_s;       /* since its last report */

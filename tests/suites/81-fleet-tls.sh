@@ -45,6 +45,12 @@ setup >"$FL_DIR/setup.out" 2>&1 && ok "etcd users and roles: publisher, one agen
 export FL_AUTH=1
 
 for g in core ward bms; do fl_gw_add "$g"; fl_agent_start "$g"; done
+P2=$FL_DIR/v2.json
+python3 -c '
+import json, sys
+p = json.load(open("policies/example-fleet.json"))
+p["flows"].append({"id": "ws-to-bms", "from": "workstations", "to": "bms", "services": ["https"], "action": "allow"})
+json.dump(p, open(sys.argv[1], "w"), indent=1)' "$P2"
 fl_publish policies/example-fleet.json >"$FL_DIR/pub.out" 2>&1 && fl_wait_converged 1 90 &&
 	ok "over TLS with client certificates and etcd roles, three gateways converge" ||
 	fail "over TLS with client certificates and etcd roles, three gateways converge" \
@@ -84,6 +90,24 @@ grep -q "3 with signed evidence" "$FL_DIR/e.out" &&
 	ok "over TLS, every agent puts its signed bundle (its role allows only its own key); the fleet bundle verifies" ||
 	fail "over TLS, the fleet's evidence" "$(cat "$FL_DIR/e.out")" "$(cat "$FL_DIR/v.out" 2>/dev/null)" \
 		"$(tail -3 "$FL_DIR/agent-core.log")"
+
+# a role without its evidence key: enforcing goes on, the bundle waits, the put is retried with a
+# growing delay and no new bundle is made for each try
+fl_etcdctl root role revoke-permission agent-bms "$K/evidence/bms" >"$FL_DIR/e.out" 2>&1 ||
+	fail "revoke agent-bms's evidence key" "$(cat "$FL_DIR/e.out")"
+nb=$(ls "$FL_DIR/state-bms/evidence" | grep -c '^[0-9]')
+fl_publish "$P2" >"$FL_DIR/pub.out" 2>&1 && fl_wait_converged 2 90
+sleep 6
+na=$(ls "$FL_DIR/state-bms/evidence" | grep -c '^[0-9]')
+err=$(fl_status_json 2>/dev/null | python3 -c '
+import json, sys
+print([g for g in json.load(sys.stdin)["gateways"] if g["name"] == "bms"][0]["evidence_error"])')
+if fl_wait_converged 2 1 && [ $((na - nb)) -eq 1 ] && echo "$err" | grep -q "not put at .*permission denied.*again in"; then
+	ok "an agent whose role cannot write its evidence converges, reports why, keeps one bundle waiting ($((na - nb)) new in 6 s)"
+else
+	fail "an agent whose role cannot write its evidence" "bundles before $nb after $na" "$err" \
+		"$(cat "$FL_DIR/pub.out")"
+fi
 
 # no client certificate: the TLS handshake fails before any request
 fl_mgmt "$WARDWALL" fleet status --etcd "$(fl_endpoints)" --key $K \
