@@ -33,7 +33,8 @@ struct gw {
 	bool valid;		   /* its files and signature verify */
 	unsigned long seq, claimed_gen;
 	char manifest_sha256[65], key_sha256[65], policy_sha256[65];
-	const char *key;	   /* "pinned", "carried" */
+	const char *key;	   /* "pinned", "not-pinned" (none in the keys given: not checked),
+				      "carried" (checked with the key it carries) */
 	bool in_sync, shows_published;
 	char time[WW_TIME_STRLEN];
 	struct strbuf problem, why;
@@ -186,7 +187,7 @@ static int gw_bundle(struct gw *g, const struct ww_etcd_kv *kv, const char *gwdi
 		free(kf);
 		sb_free(&kerr);
 	}
-	g->key = pinned ? "pinned" : "carried";
+	g->key = pinned ? "pinned" : gateway_keys ? "not-pinned" : "carried";
 	if (gateway_keys && !pinned)
 		goto out; /* a bundle whose key is not the one pinned proves nothing */
 	bool unchecked;
