@@ -8,6 +8,7 @@
 #include "fleet_evidence.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -645,6 +646,22 @@ int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk,
 		if (fails < 0)
 			goto out;
 	}
+	/* a bundle under gateways/ that fleet.json does not pin proves nothing: say so */
+	char *gd = xstrdup_printf("%s/gateways", dir);
+	DIR *d = gd ? opendir(gd) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		bool pinned = *de->d_name == '.';
+		for (const cJSON *g = cJSON_IsArray(gws) ? gws->child : NULL; g && !pinned; g = g->next)
+			pinned = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(g, "evidence")) &&
+				 str_at(g, "name", NULL) && !strcmp(str_at(g, "name", NULL), de->d_name);
+		if (!pinned)
+			sb_addf(warn, "%s/%s: not in fleet.json: not covered by the signature\n", gd,
+				de->d_name);
+	}
+	if (d)
+		closedir(d);
+	free(gd);
 out:
 	cJSON_Delete(f);
 	free(p);

@@ -233,6 +233,10 @@ else
 		ok "a changed gateway file in a fleet bundle fails verification" ||
 		fail "a changed gateway file in a fleet bundle fails verification: the reason" "$(cat "$FL_DIR/tampered.verify")"
 fi
+cp -r "$B" "$FL_DIR/stray" && cp -r "$B/gateways/core" "$FL_DIR/stray/gateways/rogue"
+fverify "$FL_DIR/stray" && grep -q "gateways/rogue: not in fleet.json: not covered by the signature" "$FL_DIR/stray.verify" &&
+	ok "a gateway bundle added to a fleet bundle is named as not covered by the signature" ||
+	fail "a gateway bundle added to a fleet bundle is named" "$(cat "$FL_DIR/stray.verify")"
 # a gateway whose key is not the pinned one proves nothing
 cp "$FL_DIR/forger/evidence.pub" "$FL_DIR/gwkeys/core.pub"
 if fverify "$B"; then
