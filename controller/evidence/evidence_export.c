@@ -40,8 +40,11 @@ int ww_evidence_export(const struct ww_ev_export_opts *o, struct ww_ev_export *x
 	    (ret = ww_collect(dir, o->bpffs, &x->c, err)))
 		goto fail;
 	x->have_c = true;
-	struct ww_ev_opts eo = {.since = o->since, .state_dir = dir, .chain = x->chain,
-				.nchain = x->nchain, .bpffs = o->bpffs};
+	struct ww_ev_opts eo = {.since = o->since,
+				.state_dir = dir,
+				.chain = x->chain,
+				.nchain = x->nchain,
+				.bpffs = o->bpffs};
 	if ((ret = ww_evidence_build(&x->c, &eo, &x->ev)))
 		goto fail;
 	x->have_ev = true;

@@ -30,12 +30,12 @@ struct gw {
 	const struct ww_fleet_gw *st; /* its status, or NULL (never reported, or not now) */
 	char part_sha256[65];	      /* its part of the published generation, "" unknown */
 	/* its bundle */
-	bool bundle;		   /* one is under KEY/evidence/NAME */
-	bool valid;		   /* its files and signature verify */
+	bool bundle; /* one is under KEY/evidence/NAME */
+	bool valid;  /* its files and signature verify */
 	unsigned long seq, claimed_gen;
 	char manifest_sha256[65], key_sha256[65], policy_sha256[65];
-	const char *key;	   /* "pinned", "not-pinned" (none in the keys given: not checked),
-				      "carried" (checked with the key it carries) */
+	const char *key; /* "pinned", "not-pinned" (none in the keys given: not checked),
+			    "carried" (checked with the key it carries) */
 	bool in_sync, shows_published;
 	char time[WW_TIME_STRLEN];
 	struct strbuf problem, why;
@@ -144,8 +144,8 @@ static int gw_bundle(struct gw *g, const struct ww_etcd_kv *kv, const char *gwdi
 	int e = 0;
 
 	g->bundle = true;
-	g->claimed_gen = (unsigned long)cJSON_GetNumberValue(
-		cJSON_GetObjectItemCaseSensitive(v, "generation"));
+	g->claimed_gen =
+	    (unsigned long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(v, "generation"));
 	if (!cJSON_IsObject(files)) {
 		sb_add(&g->problem, "its record under KEY/evidence/ is not a bundle");
 		goto out;
@@ -160,8 +160,8 @@ static int gw_bundle(struct gw *g, const struct ww_etcd_kv *kv, const char *gwdi
 		uint8_t *raw = b ? malloc(strlen(b) / 4 * 3 + 3) : NULL;
 		size_t n = 0;
 		if (!b) {
-			sb_addf(&g->problem, "%s%s missing from its record", g->problem.len ? "; " : "",
-				gw_files[i]);
+			sb_addf(&g->problem, "%s%s missing from its record",
+				g->problem.len ? "; " : "", gw_files[i]);
 			continue;
 		}
 		if (!raw) {
@@ -223,10 +223,10 @@ static int gw_bundle(struct gw *g, const struct ww_etcd_kv *kv, const char *gwdi
 	snprintf(g->key_sha256, sizeof(g->key_sha256), "%s", s ? s : "");
 	s = str_at(ej, "generated", NULL);
 	snprintf(g->time, sizeof(g->time), "%s", s ? s : "");
-	g->seq = (unsigned long)cJSON_GetNumberValue(
-		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ej, "bundle"), "seq"));
+	g->seq = (unsigned long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(ej, "bundle"), "seq"));
 	g->in_sync = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(ej, "kernel"), "in_sync"));
+	    cJSON_GetObjectItemCaseSensitive(ej, "kernel"), "in_sync"));
 out:
 	cJSON_Delete(ej);
 	cJSON_Delete(v);
@@ -253,7 +253,8 @@ static void judge(struct gw *g, const struct ww_fleet_view *v, const char *kevid
 			sb_addf(w, "enforces generation %lu, %lu is published (state %s); ",
 				s->generation, v->generation, s->state ? s->state : "?");
 		else if (s->drift)
-			sb_addf(w, "its kernel differs from generation %lu (drift); ", s->generation);
+			sb_addf(w, "its kernel differs from generation %lu (drift); ",
+				s->generation);
 		else
 			sb_addf(w, "state %s; ", s->state ? s->state : "?");
 		if (s->last_error)
@@ -271,8 +272,9 @@ static void judge(struct gw *g, const struct ww_fleet_view *v, const char *kevid
 				sb_add(w, "its signed evidence shows its kernel differs from its "
 					  "policy; ");
 			else if (!g->shows_published)
-				sb_addf(w, "its signed evidence (bundle %lu, %s) shows policy %.12s, "
-					   "not its part of generation %lu (%.12s); ",
+				sb_addf(w,
+					"its signed evidence (bundle %lu, %s) shows policy %.12s, "
+					"not its part of generation %lu (%.12s); ",
 					g->seq, g->time, g->policy_sha256, v->generation,
 					*g->part_sha256 ? g->part_sha256 : "unknown");
 		}
@@ -302,9 +304,10 @@ static void fleet_json(const struct ww_fleet_view *v, const struct gw *gws, size
 	ww_jw_time(&w, "published", v->published);
 	ww_jw_str(&w, "record", v->record ? "policy.record" : NULL);
 	ww_jw_str(&w, "record_sha256", v->record ? record_sha256 : NULL);
-	ww_jw_str(&w, "signature", !v->verified ? "not-checked"
-				   : v->signature_ok ? "valid"
-						     : "INVALID");
+	ww_jw_str(&w, "signature",
+		  !v->verified	    ? "not-checked"
+		  : v->signature_ok ? "valid"
+				    : "INVALID");
 	ww_jw_str(&w, "publisher_key_sha256", publisher_fp);
 	ww_jw_end_obj(&w);
 	ww_jw_obj(&w, "summary");
@@ -313,9 +316,10 @@ static void fleet_json(const struct ww_fleet_view *v, const struct gw *gws, size
 	ww_jw_u64(&w, "reported", res->nreported);
 	ww_jw_u64(&w, "converged", res->nconverged);
 	ww_jw_u64(&w, "evidence_of_published", res->nevidence);
-	ww_jw_bool(&w, "complete", res->nexpected && res->nevidence == res->nexpected &&
-					   res->nconverged == res->nexpected && !res->gaps.len &&
-					   v->verified && v->signature_ok);
+	ww_jw_bool(&w, "complete",
+		   res->nexpected && res->nevidence == res->nexpected &&
+		       res->nconverged == res->nexpected && !res->gaps.len && v->verified &&
+		       v->signature_ok);
 	ww_jw_str(&w, "gateway_keys", gateway_keys ? "pinned" : "carried by each bundle");
 	ww_jw_end_obj(&w);
 	ww_jw_arr(&w, "gateways");
@@ -370,12 +374,12 @@ static void fleet_json(const struct ww_fleet_view *v, const struct gw *gws, size
 	ww_jw_end_arr(&w);
 	ww_jw_strs(&w, "limits",
 		   (const char *const[]){
-			   "status records are each agent's word, not signed; what a gateway's "
-			   "bundle shows is signed by that gateway's key",
-			   "a gateway's bundle is from the time it says (after its last generation, "
-			   "or its last periodic export), not from the time of this export",
-			   "fleet bundles are not chained; each gateway's bundles are, in its own "
-			   "state directory"},
+		       "status records are each agent's word, not signed; what a gateway's "
+		       "bundle shows is signed by that gateway's key",
+		       "a gateway's bundle is from the time it says (after its last generation, "
+		       "or its last periodic export), not from the time of this export",
+		       "fleet bundles are not chained; each gateway's bundles are, in its own "
+		       "state directory"},
 		   3);
 	ww_jw_end_obj(&w);
 }
@@ -527,9 +531,8 @@ out:
 	return ret;
 }
 
-int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk,
-			     const char *gateway_keys, struct strbuf *out, struct strbuf *bad,
-			     struct strbuf *warn)
+int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk, const char *gateway_keys,
+			     struct strbuf *out, struct strbuf *bad, struct strbuf *warn)
 {
 	char *text = NULL, *p = xstrdup_printf("%s/fleet.json", dir);
 	size_t len;
@@ -562,24 +565,31 @@ int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk,
 		} else {
 			sha256_hex(text, len, got);
 			cJSON *rec = cJSON_ParseWithLength(text, len);
-			const char *pl = str_at(rec, "payload", NULL), *sig = str_at(rec, "signature", NULL);
+			const char *pl = str_at(rec, "payload", NULL),
+				   *sig = str_at(rec, "signature", NULL);
 			if (!rsum || strcmp(got, rsum)) {
-				sb_addf(bad, "%s/policy.record: not the record fleet.json names\n", dir);
+				sb_addf(bad, "%s/policy.record: not the record fleet.json names\n",
+					dir);
 				fails++;
 			} else if (!publisher_pk) {
-				sb_addf(warn, "%s/policy.record: the publisher's signature was not "
-					      "checked: pass --publisher-key\n",
+				sb_addf(warn,
+					"%s/policy.record: the publisher's signature was not "
+					"checked: pass --publisher-key\n",
 					dir);
-			} else if (!pl || !sig || ww_ev_verify_sig(publisher_pk, pl, strlen(pl), sig)) {
-				sb_addf(bad, "%s/policy.record: not signed by the publisher key given\n",
+			} else if (!pl || !sig ||
+				   ww_ev_verify_sig(publisher_pk, pl, strlen(pl), sig)) {
+				sb_addf(bad,
+					"%s/policy.record: not signed by the publisher key given\n",
 					dir);
 				fails++;
 			} else {
-				sb_addf(out, "ok %s/policy.record: generation %.0f, signed by the "
-					     "publisher\n",
-					dir, cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-						      cJSON_GetObjectItemCaseSensitive(f, "published"),
-						      "generation")));
+				sb_addf(out,
+					"ok %s/policy.record: generation %.0f, signed by the "
+					"publisher\n",
+					dir,
+					cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+					    cJSON_GetObjectItemCaseSensitive(f, "published"),
+					    "generation")));
 			}
 			cJSON_Delete(rec);
 		}
@@ -610,7 +620,8 @@ int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk,
 		free(text);
 		text = NULL;
 		if (want && strcmp(got, want)) {
-			sb_addf(bad, "%s: its manifest is not the one fleet.json pins (changed)\n", gd);
+			sb_addf(bad, "%s: its manifest is not the one fleet.json pins (changed)\n",
+				gd);
 			fails++;
 		}
 		if (gateway_keys) {
@@ -628,15 +639,18 @@ int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk,
 			struct strbuf o2 = {0}, w2 = {0};
 			bool unchecked;
 			const char *one[1] = {gd};
-			int n = ww_evidence_verify(one, 1, pinned ? pk : NULL, &o2, bad, &w2, &unchecked);
+			int n = ww_evidence_verify(one, 1, pinned ? pk : NULL, &o2, bad, &w2,
+						   &unchecked);
 			if (n < 0) {
 				fails = n;
 			} else if (n) {
 				fails += n;
 			} else {
-				sb_addf(out, "ok %s: gateway %s's bundle, signed by %s\n", gd, name,
-					pinned ? "its pinned key"
-					       : "the key it carries (pass --gateway-keys to know whose)");
+				sb_addf(
+				    out, "ok %s: gateway %s's bundle, signed by %s\n", gd, name,
+				    pinned
+					? "its pinned key"
+					: "the key it carries (pass --gateway-keys to know whose)");
 			}
 			sb_free(&o2);
 			sb_free(&w2);
@@ -652,12 +666,14 @@ int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk,
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		bool pinned = *de->d_name == '.';
-		for (const cJSON *g = cJSON_IsArray(gws) ? gws->child : NULL; g && !pinned; g = g->next)
+		for (const cJSON *g = cJSON_IsArray(gws) ? gws->child : NULL; g && !pinned;
+		     g = g->next)
 			pinned = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(g, "evidence")) &&
-				 str_at(g, "name", NULL) && !strcmp(str_at(g, "name", NULL), de->d_name);
+				 str_at(g, "name", NULL) &&
+				 !strcmp(str_at(g, "name", NULL), de->d_name);
 		if (!pinned)
-			sb_addf(warn, "%s/%s: not in fleet.json: not covered by the signature\n", gd,
-				de->d_name);
+			sb_addf(warn, "%s/%s: not in fleet.json: not covered by the signature\n",
+				gd, de->d_name);
 	}
 	if (d)
 		closedir(d);

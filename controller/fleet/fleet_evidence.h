@@ -57,8 +57,7 @@ int ww_fleet_evidence_export(const struct ww_fleet_ev_opts *o, struct ww_fleet_e
  * sha256 against fleet.json. One line each to out or bad. Returns the number of failures or
  * -ENOMEM. A bundle without fleet.json: 0, nothing said.
  */
-int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk,
-			     const char *gateway_keys, struct strbuf *out, struct strbuf *bad,
-			     struct strbuf *warn);
+int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk, const char *gateway_keys,
+			     struct strbuf *out, struct strbuf *bad, struct strbuf *warn);
 
 #endif
