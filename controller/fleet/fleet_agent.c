@@ -28,10 +28,12 @@
 
 #include "apply.h"
 #include "collect.h"
+#include "confirm.h"
 #include "etcd.h"
 #include "evidence.h"
 #include "fleet.h"
 #include "policy.h"
+#include "probe_run.h"
 #include "state.h"
 #include "timeutil.h"
 
@@ -58,6 +60,7 @@ struct agent {
 	struct strbuf last_error;
 	bool drift, status_dirty, etcd_down;
 	double apply_ms, prepare_ms; /* ww_apply; check and cut before it */
+	size_t probes_ok;	     /* probes that connected after its last apply */
 	int64_t enforced_at_ms, seen_at_ms; /* of the generation enforced */
 	int64_t last_report;
 	/* evidence */
@@ -136,7 +139,8 @@ static void status_json(struct agent *a, struct strbuf *out)
 		sb_add_json_str(out, sb_str(&a->last_error));
 	else
 		sb_add(out, "null");
-	sb_addf(out, ", \"evidence_seq\": %lu, \"evidence_error\": ", a->evidence_seq);
+	sb_addf(out, ", \"probes_ok\": %zu, \"evidence_seq\": %lu, \"evidence_error\": ",
+		a->probes_ok, a->evidence_seq);
 	if (a->evidence_error.len)
 		sb_add_json_str(out, sb_str(&a->evidence_error));
 	else
@@ -238,14 +242,46 @@ static int enforce(struct agent *a, const struct ww_fleet_env *env)
 	snprintf(src, sizeof(src), "fleet generation %lu", env->generation);
 	struct ww_apply_opts ao = {.state_dir = a->o->state_dir, .bpffs = a->o->bpffs,
 				   .source = src, .action = "apply"};
+	const struct ww_policy *mine = part ? part : whole;
+	/* what a failed probe rolls back to: the generation the kernel has now */
+	unsigned long previous = 0;
+	struct ww_state *st = NULL;
+	struct ww_generation cur;
+	if (!ww_state_open(a->o->state_dir, false, &st, &err) && !ww_state_current(st, &cur))
+		previous = cur.gen;
+	ww_state_close(st);
+	sb_reset(&err);
 	int64_t t0 = mono_ms();
 	a->prepare_ms = (double)(t0 - t_start);
-	ret = ww_apply(part ? part : whole, &ao, &r, &err);
+	ret = ww_apply(mine, &ao, &r, &err);
 	a->apply_ms = (double)(mono_ms() - t0);
 	if (ret) {
 		set_state(a, "failed", "generation %lu: apply failed, the kernel is unchanged: %s",
 			  env->generation, sb_str(&err));
 		goto out;
+	}
+	if (r.recovered.found)
+		previous = r.recovered.gen;
+	/* The health probes of this gateway's part, for real, after the change (as apply does):
+	 * one that fails puts back what the kernel had, at once. */
+	a->probes_ok = 0;
+	if (r.changed && mine->nprobes) {
+		const struct ww_probe *bad = NULL;
+		sb_reset(&err);
+		int pe = ww_probes_run(mine, &bad, &err);
+		if (pe && bad) {
+			struct strbuf rerr = {0};
+			int re = ww_rollback_to(a->o->state_dir, a->o->bpffs, previous, NULL, &rerr);
+			set_state(a, "failed",
+				  "generation %lu: probe \"%s\" failed after the apply: %s; %s%s",
+				  env->generation, bad->id, sb_str(&err),
+				  re ? "ROLLING BACK FAILED: " : previous ? "rolled back" :
+				  "removed (nothing before)", re ? sb_str(&rerr) : "");
+			sb_free(&rerr);
+			ret = -EHOSTUNREACH;
+			goto out;
+		}
+		a->probes_ok = mine->nprobes;
 	}
 	ww_policy_hash(part ? part : whole, a->part_sha256);
 	a->enforced_at_ms = now_ms();

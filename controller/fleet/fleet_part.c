@@ -11,6 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval.h"
+
+static bool serves_zone(const struct ww_gateway *g, const struct ww_zone *z)
+{
+	for (size_t k = 0; z && k < g->nzones; k++)
+		if (g->zones[k] == z)
+			return true;
+	return false;
+}
+
 static bool serves(const struct ww_gateway *g, const struct ww_eplist *l)
 {
 	if (l->all)
@@ -74,6 +84,18 @@ int ww_fleet_part(const struct ww_policy *p, const char *text, size_t len, const
 		for (int i = n - 1; i >= 0; i--)
 			if (!keep[i])
 				cJSON_DeleteItemFromArray(flows, i);
+	}
+	/* The probes from or to a zone it serves: the connections its own apply must not break
+	 * (each is allowed by a flow the part keeps; the others' probes belong to their gateway). */
+	cJSON *probes = cJSON_GetObjectItemCaseSensitive(root, "probes");
+	if (cJSON_IsArray(probes) && (size_t)cJSON_GetArraySize(probes) == p->nprobes) {
+		for (size_t i = p->nprobes; i-- > 0;) {
+			struct ww_class from, to;
+			ww_classify(p, &p->probes[i].from, &from);
+			ww_classify(p, &p->probes[i].to, &to);
+			if (!serves_zone(g, from.zone) && !serves_zone(g, to.zone))
+				cJSON_DeleteItemFromArray(probes, (int)i);
+		}
 	}
 	*out = cJSON_Print(root);
 	ret = *out ? 0 : -ENOMEM;

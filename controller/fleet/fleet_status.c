@@ -146,6 +146,8 @@ int ww_fleet_view_fetch(const struct ww_fleet_conn *c, struct ww_etcd *e, const 
 			g->prepare_ms = cJSON_GetNumberValue(cJSON_GetObjectItem(s, "prepare_ms"));
 			double es = cJSON_GetNumberValue(cJSON_GetObjectItem(s, "evidence_seq"));
 			g->evidence_seq = es == es && es > 0 ? (unsigned long)es : 0;
+			double po = cJSON_GetNumberValue(cJSON_GetObjectItem(s, "probes_ok"));
+			g->probes_ok = po == po && po > 0 ? (unsigned long)po : 0;
 			g->seen_at_ms = (int64_t)cJSON_GetNumberValue(
 				cJSON_GetObjectItem(s, "seen_at_ms"));
 			if (g->prepare_ms != g->prepare_ms)
@@ -216,10 +218,10 @@ void ww_fleet_view_print(const struct ww_fleet_view *v, bool json, struct strbuf
 			sb_addf(out, ", \"health\": ");
 			sb_add_json_str(out, g->health ? g->health : "unknown");
 			sb_addf(out, ", \"drift\": %s, \"refused_generation\": %lu, \"age_s\": %.1f, "
-				     "\"evidence_seq\": %lu, \"seen_at_ms\": %lld, \"prepare_ms\": %.1f, "
+				     "\"probes_ok\": %lu, \"evidence_seq\": %lu, \"seen_at_ms\": %lld, \"prepare_ms\": %.1f, "
 				     "\"apply_ms\": %.1f, \"enforced_at_ms\": %lld, \"last_error\": ",
 				g->drift ? "true" : "false", g->refused_generation,
-				g->reported ? g->age_s : -1.0, g->evidence_seq, (long long)g->seen_at_ms,
+				g->reported ? g->age_s : -1.0, g->probes_ok, g->evidence_seq, (long long)g->seen_at_ms,
 				g->prepare_ms,
 				g->apply_ms, (long long)g->enforced_at_ms);
 			if (g->last_error)

@@ -21,6 +21,7 @@ struct ww_fleet_gw {
 	bool drift;
 	bool converged;     /* enforces the published generation, read back without drift */
 	double age_s;       /* since its last report */
+	unsigned long probes_ok;    /* its part's probes that connected after its last apply */
 	unsigned long evidence_seq; /* its last bundle under KEY/evidence/NAME (0: none) */
 	double apply_ms, prepare_ms;	  /* its apply; its check and cut before it */
 	int64_t enforced_at_ms, seen_at_ms; /* when it enforced it; when its watch brought it */

@@ -36,9 +36,17 @@ bad = copy.deepcopy(v3)
 bad["flows"].append({"id": "bad-extra", "from": "ehr", "to": "pacs", "services": ["dicom"], "action": "allow"})
 bad["gateways"]["ward"]["xdp"] = "native"
 json.dump(bad, open(sys.argv[2] + "/bad.json", "w"), indent=1)
+# probes: a workstation reaching the HIS over https, run by core and ward (the zones they serve)
+pv1 = copy.deepcopy(v3)
+pv1["probes"] = [{"id": "ws-his", "from": "10.30.100.5", "to": "10.30.2.10", "port": 443, "timeout_ms": 500}]
+pv1["flows"].append({"id": "ws-to-pacs-hl7", "from": "workstations", "to": "pacs", "services": ["hl7-mllp"], "action": "allow"})
+json.dump(pv1, open(sys.argv[2] + "/pv1.json", "w"), indent=1)
+pv2 = copy.deepcopy(pv1)
+pv2["flows"].append({"id": "ws-to-ehr-dicom", "from": "workstations", "to": "ehr", "services": ["dicom"], "action": "allow"})
+json.dump(pv2, open(sys.argv[2] + "/pv2.json", "w"), indent=1)
 PY
 for g in core ward bms; do
-	for v in v1 v2 v3; do "$WARDWALL" fleet part "$P/$v.json" "$g" >"$P/$v-$g.json" || fail "fleet part $v $g"; done
+	for v in v1 v2 v3 pv1; do "$WARDWALL" fleet part "$P/$v.json" "$g" >"$P/$v-$g.json" || fail "fleet part $v $g"; done
 done
 
 # Does gateway G's kernel hold exactly the part PART (read back by plan: no change to make)?
@@ -274,4 +282,44 @@ else
 		"$(cat "$B.verify" 2>/dev/null)"
 fi
 
+# Probes: after its apply each agent connects its part's probes; core and ward run "ws-his" (bms
+# serves neither zone). A listener at the HIS address in core's and ward's namespaces answers it.
+for g in core ward; do
+	fl_gw "$g" ip addr add 10.30.100.5/32 dev lo
+	fl_gw "$g" ip addr add 10.30.2.10/32 dev lo
+	ip netns exec "$FL_ID-$g" python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.30.2.10", 443)); s.listen(16)
+while True:
+    c, _ = s.accept(); c.close()' >/dev/null 2>&1 &
+	echo "$!" >>"$FL_DIR/pids"
+done
+sleep 0.3
+grep -q '"ws-his"' "$P/pv1-core.json" && grep -q '"ws-his"' "$P/pv1-ward.json" &&
+	! grep -q '"ws-his"' "$P/pv1-bms.json" &&
+	ok "a gateway's part keeps the probes from or to the zones it serves" ||
+	fail "a gateway's part keeps the probes from or to the zones it serves"
+if pub pv1 && fl_wait_converged "$gen" 90 && [ "$(status_of core probes_ok)" = 1 ] &&
+	[ "$(status_of ward probes_ok)" = 1 ] && [ "$(status_of bms probes_ok)" = 0 ]; then
+	ok "every probe connects after the apply: core and ward converge on generation $gen (probes_ok 1)"
+else
+	fail "every probe connects after the apply" "$(cat "$FL_DIR/pub.out")" "$(fl_status_json)"
+fi
+pgen=$gen
+# ward loses the workstation address: its probe fails after the apply of the next generation, a
+# canary's failure: ward rolls back, core (the other canary) returns, bms holds.
+fl_gw ward ip addr del 10.30.100.5/32 dev lo
+pub pv2 --canary core,ward
+if wait_status ward refused_generation "$gen" 60 && wait_status bms state halted 60 &&
+	wait_status core state rolled-back 60; then
+	why=""
+	for g in core ward bms; do holds "$g" "$P/pv1-$g.json" || why="$why $g: $(cat "$FL_DIR/plan.out")"; done
+	err=$(status_of ward last_error)
+	[ -z "$why" ] && echo "$err" | grep -q 'probe "ws-his" failed after the apply.*rolled back' &&
+		ok "a canary's failed probe: it rolls back at once, the rollout halts, the other canary returns (every kernel holds generation $pgen)" ||
+		fail "a canary's failed probe: kernels and report" "$why" "$err"
+else
+	fail "a canary's failed probe halts the rollout" "$(fl_status_json)" "$(tail -5 "$FL_DIR/agent-ward.log")"
+fi
 finish
