@@ -212,8 +212,9 @@ static int export_fleet(int argc, char **argv)
 {
 	struct ww_fleet_conn conn = {0};
 	const char *state_arg = NULL, *key = NULL, *out = NULL, *pub = NULL, *gwkeys = NULL;
-	bool fleet = false;
+	bool fleet = false, json = false;
 	struct ww_opt opts[] = {{"--fleet", NULL, &fleet},
+				{"--json", NULL, &json},
 				{"--etcd", &conn.endpoints, NULL},
 				{"--fleet-key", &conn.prefix, NULL},
 				{"--etcd-cacert", &conn.cacert, NULL},
@@ -271,6 +272,32 @@ static int export_fleet(int argc, char **argv)
 				     .now = ww_now()};
 	if (!out || ww_fleet_evidence_export(&o, &res, &err)) {
 		ww_errorf("evidence export --fleet: %s", out ? sb_str(&err) : strerror(ENOMEM));
+		goto out;
+	}
+	if (json) {
+		struct strbuf o = {0};
+		struct ww_jw jw = {.out = &o, .compact = true};
+		ww_jw_obj(&jw, NULL);
+		ww_jw_str(&jw, "dir", out);
+		ww_jw_u64(&jw, "generation", res.generation);
+		ww_jw_str(&jw, "signature", pub ? res.signature : "not-checked");
+		ww_jw_u64(&jw, "gateways", res.ngws);
+		ww_jw_u64(&jw, "expected", res.nexpected);
+		ww_jw_u64(&jw, "reported", res.nreported);
+		ww_jw_u64(&jw, "converged", res.nconverged);
+		ww_jw_u64(&jw, "evidence_of_published", res.nevidence);
+		ww_jw_arr(&jw, "not_accounted_for");
+		for (char *l = res.gaps.s, *nl; l && *l; l = nl + 1) {
+			nl = strchr(l, '\n');
+			*nl = '\0';
+			ww_jw_str(&jw, NULL, l);
+		}
+		ww_jw_end_arr(&jw);
+		ww_jw_str(&jw, "manifest_sha256", res.manifest_sha256);
+		ww_jw_end_obj(&jw);
+		fputs(sb_str(&o), stdout);
+		sb_free(&o);
+		rc = WW_EXIT_OK;
 		goto out;
 	}
 	printf("exported the fleet bundle to %s: fleet.json evidence.pub%s manifest.json "

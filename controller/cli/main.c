@@ -85,7 +85,7 @@ const struct ww_cmd ww_cmds[] = {
 	 "propose the flows a monitor-mode zone needs, from what it was seen doing (check accepts it)"},
 	{"evidence", cmd_evidence,
 	 "evidence export [--json] [--state-dir DIR] [--bpffs DIR] [--key FILE] [--out DIR] "
-	 "[--since TIME] [--format json,oscal,html] | evidence export --fleet --etcd URLS "
+	 "[--since TIME] [--format json,oscal,html] | evidence export --fleet [--json] --etcd URLS "
 	 "[--fleet-key KEY] [--publisher-key FILE.pub] [--gateway-keys DIR] [--key FILE] "
 	 "[--out DIR] [--etcd-cacert CA --etcd-cert CERT --etcd-key KEY] [--etcd-user USER "
 	 "--etcd-password-file FILE] | evidence verify [--json] [--key FILE.pub] "

@@ -281,6 +281,16 @@ else
 	fail "evidence export --fleet says which gateway is not converged" "$(cat "$B.out")" \
 		"$(cat "$B.verify" 2>/dev/null)"
 fi
+B=$FL_DIR/fleet-ev-json
+if fexport "$B" --json && python3 -c '
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+assert j["converged"] == 2 and j["expected"] == 3 and j["signature"] == "valid", j
+assert any(l.startswith("ward: enforces generation") for l in j["not_accounted_for"]), j' "$B.out"; then
+	ok "evidence export --fleet --json: one object, the same accounting"
+else
+	fail "evidence export --fleet --json" "$(cat "$B.out")"
+fi
 
 # Probes: after its apply each agent connects its part's probes; core and ward run "ws-his" (bms
 # serves neither zone). A listener at the HIS address in core's and ward's namespaces answers it.
