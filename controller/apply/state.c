@@ -17,6 +17,7 @@
 
 #include "intent.h"
 #include "policy.h"
+#include "quarantine.h"
 #include "timeutil.h"
 
 struct ww_state {
@@ -293,6 +294,9 @@ int ww_state_save_policy(struct ww_state *s, unsigned long gen, const struct ww_
 
 	ww_policy_print_canonical(p, &canon);
 	err = !path || canon.oom ? -ENOMEM : write_file_atomic(path, canon.s, canon.len, 0640);
+	/* What a quarantine reads instead of the whole policy (quarantine.h). */
+	if (!err)
+		err = ww_quar_index_write(s->dir, gen, p, canon.s, canon.len);
 	free(path);
 	sb_free(&canon);
 	return err;
@@ -305,6 +309,7 @@ void ww_state_forget_policy(struct ww_state *s, unsigned long gen)
 	if (path)
 		unlink(path);
 	free(path);
+	ww_quar_index_forget(s->dir, gen);
 }
 
 int ww_state_record_gen(struct ww_state *s, const struct ww_policy *p, const char *action,

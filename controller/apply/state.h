@@ -3,6 +3,7 @@
  * The controller's own records under /var/lib/wardwall (or --state-dir, or WARDWALL_STATE_DIR):
  *   lock                  held by apply, rollback and remove: one writer at a time
  *   generations/N.json    the canonical policy of generation N
+ *   generations/N.quarantine.json, N.flow-ids   what a quarantine reads of it (quarantine.h)
  *   history.jsonl         one line per apply, rollback or remove, each carrying the sha256 of
  *                         the line before it, so the history is tamper-evident
  *   current               the generation the kernel should hold (0: none)

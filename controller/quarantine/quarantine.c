@@ -413,6 +413,13 @@ int ww_quar_policy(struct ww_state *s, const char *const *keep, size_t nkeep,
 		return e ? e : -ENOENT;
 	}
 	*gen = g.gen;
+	e = ww_quar_index_policy(ww_state_dir(s), g.gen, keep, nkeep, out, err);
+	if (e != -ENODATA)
+		return e;
+	fprintf(stderr, "wardwall: note: generation %lu has no quarantine index (written by an "
+			"older wardwall): reading the whole policy; `wardwall apply` writes it\n",
+		g.gen);
+	e = 0;
 	path = xstrdup_printf("%s/generations/%lu.json", ww_state_dir(s), g.gen);
 	if (!path)
 		return -ENOMEM;

@@ -91,14 +91,32 @@ int ww_quar_id_parse(const char *s, unsigned int *id);
 
 /*
  * The applied policy, cut down to what a quarantine needs: everything but the flows, and of the
- * flows only the management and life-critical ones and those named in keep. The canonical
- * generation file is scanned, not parsed whole: the cost is a read and a memory search, not a
- * parse of every flow (100k flows: milliseconds instead of a second). Returns 0, -ENOENT (no
- * policy applied) or -errno; a --keep flow the policy does not have is -ENOENT with its name in
- * err.
+ * flows only the management and life-critical ones and those named in keep. From the index apply
+ * wrote (ww_quar_index_policy: no cost per flow); for a generation without one, the canonical
+ * generation file is scanned instead (a read and a memory search over every flow) and a note
+ * says so on standard error. Returns 0, -ENOENT (no policy applied) or -errno; a --keep flow the
+ * policy does not have is -ENOENT with its name in err.
  */
 int ww_quar_policy(struct ww_state *s, const char *const *keep, size_t nkeep,
 		   struct ww_policy **out, unsigned long *gen, struct strbuf *err);
+
+/*
+ * The index apply writes for quarantines next to generation gen (quarantine_index.c):
+ * <gen>.quarantine.json, the canonical policy p (printed as canon) with only its management and
+ * life-critical flows, and <gen>.flow-ids, every flow's id, position and place in <gen>.json,
+ * sorted for a binary search. Returns 0 or -errno.
+ */
+int ww_quar_index_write(const char *state_dir, unsigned long gen, const struct ww_policy *p,
+			const char *canon, size_t len);
+void ww_quar_index_forget(const char *state_dir, unsigned long gen);
+/*
+ * The cut-down policy of generation gen from its index, with the flows named in keep added
+ * (each read from its place in <gen>.json) and every flow's pointer and index as in the whole
+ * policy. Its cost does not depend on the number of flows. Returns 0, -ENODATA (no index: read
+ * the policy instead), -ENOENT (a --keep flow the policy does not have; err names it) or -errno.
+ */
+int ww_quar_index_policy(const char *state_dir, unsigned long gen, const char *const *keep,
+			 size_t nkeep, struct ww_policy **out, struct strbuf *err);
 
 /*
  * Resolves TARGET against the policy into q->pfx: "10.20.40.7", "10.20.40.0/24", "zone" or

@@ -536,33 +536,38 @@ static int ctr_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* The overlay's counters, with their values; none when the table does not exist. */
-static int read_counters(struct mnl_socket *nl, struct ctrs *c)
+/* The overlay's counter name, with its values; -ENOENT when it (or the table) does not exist.
+ * One object asked for by name: a dump would walk every object of every table in the kernel
+ * (wardwall's own table holds one counter per flow), a cost that grows with the policy. */
+static int read_counter(struct mnl_socket *nl, const char *name, struct ctrs *c)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
 	struct nftnl_obj *o = nftnl_obj_alloc();
 	struct nlmsghdr *n;
+	size_t had = c->n;
 	ssize_t got;
-	int e = 0;
+	int e;
 
 	if (!o)
 		return -ENOMEM;
-	n = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP, seq);
+	n = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, 0, seq);
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, WW_QUAR_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
 	nftnl_obj_nlmsg_build_payload(n, o);
 	nftnl_obj_free(o);
 	if (mnl_socket_sendto(nl, n, n->nlmsg_len) < 0)
 		return -errno;
-	while ((got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		e = mnl_cb_run(buf, (size_t)got, seq, portid, ctr_cb, c);
-		if (e <= 0)
-			break;
-	}
+	/* One answer: the object, or an error (no acknowledgement asked for, so none is left
+	 * behind on the socket for the next question). */
+	got = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 	if (got < 0)
 		return -errno;
-	return e < 0 && errno != ENOENT ? -errno : 0;
+	e = mnl_cb_run(buf, (size_t)got, seq, portid, ctr_cb, c);
+	if (e < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	return c->n > had ? 0 : -ENOENT;
 }
 
 static int commit(struct mnl_socket *nl, struct qb *q, struct strbuf *err)
@@ -675,10 +680,15 @@ int ww_quar_nft_sync(const struct ww_quar_list *l, const struct ww_quar_kctx *k,
 		active += in_force(&l->v[i], now);
 	if ((e = qb_init(&q)))
 		return e;
-	/* The counters so far, to carry over: one small dump of this table only. */
+	/* The counters so far of the quarantines to keep, to carry over. */
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0)
-		read_counters(nl, &old);
+		for (size_t i = 0; i < l->n; i++) {
+			char name[16];
+			snprintf(name, sizeof(name), "q%u", l->v[i].id);
+			if (in_force(&l->v[i], now) && read_counter(nl, name, &old) == -ENOENT)
+				break; /* no table yet, or not there: the rest are new too */
+		}
 	if (nl)
 		mnl_socket_close(nl);
 	table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
@@ -752,12 +762,10 @@ int ww_quar_nft_counter(unsigned int id, uint64_t *packets)
 	if (!nl)
 		return -errno;
 	snprintf(name, sizeof(name), "q%u", id);
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0 && read_counters(nl, &c) == 0)
-		for (size_t i = 0; i < c.n; i++)
-			if (!strcmp(c.v[i].name, name)) {
-				*packets = c.v[i].pkts;
-				e = 0;
-			}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0 && read_counter(nl, name, &c) == 0) {
+		*packets = c.v[0].pkts;
+		e = 0;
+	}
 	mnl_socket_close(nl);
 	free(c.v);
 	return e;

@@ -58,8 +58,8 @@ status=0
 	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); policies of genpolicy.py --seed $seed;"
 	echo "both tiers (XDP native on a veth, nftables); $runs runs each; target: a whole zone (\`ward-01\`)."
 	echo
-	echo "| flows | enforced, min | median (ms) | CPU to enforcement, min | median (ms) | \`quarantine add\` wall, min | median (ms) | \`quarantine remove\` wall, min | median (ms) |"
-	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| flows | enforced, min | median (ms) | CPU to enforcement, min | median (ms) | \`quarantine add\` wall, min | median (ms) | \`quarantine remove\` wall, min | median (ms) | load average (1 min) |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$out"
 for n in $sizes; do
 	pol=$tmp/p$n.json
@@ -97,7 +97,7 @@ EOF
 			ip netns exec "$ns" "$ww" quarantine remove "$id" >/dev/null || status=1
 			echo $(($(now_ms) - t0)) >>"$tmp/rm"
 		done
-		[ -s "$tmp/enf" ] && echo "| $n | $(stats <"$tmp/enf") | $(stats <"$tmp/cpu") | $(stats <"$tmp/add") | $(stats <"$tmp/rm") |" >>"$out"
+		[ -s "$tmp/enf" ] && echo "| $n | $(stats <"$tmp/enf") | $(stats <"$tmp/cpu") | $(stats <"$tmp/add") | $(stats <"$tmp/rm") | $(cut -d' ' -f1 /proc/loadavg) |" >>"$out"
 	fi
 	ip netns exec "$ns" "$ww" remove >/dev/null 2>&1
 	ip netns del "$ns"

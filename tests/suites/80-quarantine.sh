@@ -68,7 +68,41 @@ run_tier() {
 	fi
 	ww_serve "tcp:8443,udp:123" biomed identity >/dev/null || fail "$tier: probe servers"
 
-	# A workstation mid-transfer: a held session to the HIS (ws-to-his, https).
+	# The index apply writes: a quarantine reads it and the --keep flow's own bytes of the
+	# generation, nothing else (every other byte of the policy is garbage meanwhile).
+	if [ "$tier" = nftables ]; then
+		local gdir=$WARDWALL_STATE_DIR/generations
+		cp "$gdir/1.json" "$tmp/gen1.json"
+		python3 - "$gdir/1.json" "$gdir/1.flow-ids" ws-to-ehr <<-'EOF'
+		import sys
+		text = open(sys.argv[1], "rb").read()
+		at = [(int(o), int(n)) for fid, _, o, n in (l.split() for l in open(sys.argv[2]))
+		      if fid == sys.argv[3]]
+		off, n = at[0]
+		out = bytearray(b"x" * len(text))
+		out[off:off + n] = text[off:off + n]
+		open(sys.argv[1], "wb").write(bytes(out))
+		EOF
+		[ "$(head -c 1 "$gdir/1.json")" = x ] || fail "$tier: the generation is garbage meanwhile"
+		if [ -s "$gdir/1.quarantine.json" ] &&
+			ww quarantine add "$(ww_addr workstations 4)" --keep ws-to-ehr --reason index &&
+			grep -q "ws-to-ehr (given)" "$tmp/out" && ww quarantine remove q1; then
+			ok "$tier: quarantine add reads the index apply wrote, not the whole policy"
+		else
+			fail "$tier: quarantine add reads the index apply wrote" "$(cat "$tmp/out" "$tmp/err")"
+		fi
+		cp "$tmp/gen1.json" "$gdir/1.json"
+		mv "$gdir/1.quarantine.json" "$tmp/gen1.q"
+		if ww quarantine add "$(ww_addr workstations 4)" --keep ws-to-ehr --reason noindex &&
+			grep -q "has no quarantine index" "$tmp/err" && ww quarantine remove q2; then
+			ok "$tier: without the index, the whole policy is read, and the command says so"
+		else
+			fail "$tier: without the index" "$(cat "$tmp/out" "$tmp/err")"
+		fi
+		mv "$tmp/gen1.q" "$gdir/1.quarantine.json"
+	fi
+
+	# A workstation mid-transfer: a held session to the HIS (ws-to-ehr, https).
 	ws4=$(ww_addr workstations 4) his4=$(ww_addr ehr/his-app 4)
 	rm -f "$tmp/ready"
 	ip netns exec "$(ww_ns ehr)" "$WW_PYTHON" "$STREAM" tcp-echo "$his4" 443 "$tmp/ready" \
@@ -111,7 +145,7 @@ run_tier() {
 	gwx "$WARDWALL" quarantine add infusion --strict --dry-run >"$tmp/out" 2>"$tmp/err"
 	if grep -q "flow pumps-to-server would stop for infusion" "$tmp/out" &&
 		grep -q "invariant pumps-reach-server would stop" "$tmp/out" &&
-		! gwx nft list table inet wardwall_quarantine 2>/dev/null | grep -q 'q2'; then
+		[ "$(gwx "$WARDWALL" quarantine list --json | grep -c '"record"')" = 1 ]; then
 		ok "$tier: --dry-run names the flow and the invariant a strict zone quarantine would stop"
 	else
 		fail "$tier: --dry-run names what would stop" "$(cat "$tmp/out" "$tmp/err")"
