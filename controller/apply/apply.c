@@ -17,6 +17,7 @@
 #include "nft_mark.h"
 #include "nft_nl.h"
 #include "policy.h"
+#include "sessions.h"
 #include "snapshot.h"
 
 static double now_ms(void)
@@ -240,6 +241,32 @@ static void snapshot_live(const char *state_dir, const struct nfr_table *live, s
 	sb_free(&err); /* a snapshot is a convenience: its failure does not fail the apply */
 }
 
+/*
+ * Sessions end when access ends: once the kernel holds p, the connections the previous
+ * generation let through and p denies are cut (sessions.h). Not fatal when it fails (the kernel
+ * holds p already): the result says so, and apply's report with it.
+ */
+static void cut_revoked_sessions(struct ww_state *st, const struct ww_policy *p,
+				 struct ww_apply_result *r)
+{
+	struct ww_generation g;
+	struct ww_policy *old = NULL;
+	struct ww_diags d = {0};
+	struct strbuf err = {0};
+
+	if (ww_state_current(st, &g) || !g.gen || !strcmp(g.action, "remove"))
+		return; /* nothing enforced before: nothing revoked */
+	if (ww_state_policy(st, g.gen, &old, &d))
+		sb_addf(&err, "the previous generation %lu cannot be read", g.gen);
+	else
+		ww_sessions_cut_revoked(old, p, (int64_t)time(NULL), &r->sessions, &err);
+	if (err.len)
+		snprintf(r->sessions_err, sizeof(r->sessions_err), "%s", sb_str(&err));
+	ww_diags_free(&d);
+	ww_policy_free(old);
+	sb_free(&err);
+}
+
 /* Counters that appear now start counting now; those kept keep their start. */
 static int record_counters(struct ww_state *st, const struct ww_policy *p,
 			   const struct nfr_table *want, bool xdp)
@@ -439,6 +466,8 @@ kernel:
 		ww_stop_point("xdp-removed");
 	}
 	r->changed = nft_committed || r->xdp_switched || r->xdp_attached || r->xdp_removed;
+	if (nft_committed || r->xdp_switched)
+		cut_revoked_sessions(st, p, r);
 	r->replaced = d.replace;
 	for (size_t i = 0; i < d.n; i++)
 		r->counts[d.v[i].op][d.v[i].kind]++;

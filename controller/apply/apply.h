@@ -11,6 +11,7 @@
 #include "intent.h"
 #include "nft_diff.h"
 #include "model.h"
+#include "sessions.h"
 #include "state.h"
 
 struct ww_apply_opts {
@@ -43,6 +44,10 @@ struct ww_apply_result {
 	size_t xdp_attached; /* interfaces newly attached */
 	size_t xdp_rules, xdp_lists, xdp_cls;
 	bool unrecorded; /* the kernel changed but recording it failed (intent kept) */
+	/* Connections the previous generation allowed and this one denies, cut (sessions.h);
+	 * sessions_err: why they could not be (empty: they were) */
+	struct ww_sessions_cut sessions;
+	char sessions_err[200];
 	struct ww_recovery recovered; /* an interrupted apply finished first */
 	/* Set by the command after the apply (confirm.h, probe_run.h), for the report. */
 	size_t probes_ok;         /* probes that connected after the change */

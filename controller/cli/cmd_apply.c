@@ -63,6 +63,12 @@ static void report_json(const struct ww_policy *p, const struct ww_apply_result 
 	} else {
 		ww_jw_null(&w, "rollback_deadline");
 	}
+	ww_jw_obj(&w, "sessions");
+	ww_jw_u64(&w, "checked", r->sessions.checked);
+	ww_jw_u64(&w, "cut", r->sessions.cut);
+	if (r->sessions_err[0])
+		ww_jw_str(&w, "error", r->sessions_err);
+	ww_jw_end_obj(&w);
 	ww_jw_numf(&w, "duration_ms", "%.1f", r->ms);
 	ww_jw_end_obj(&w);
 }
@@ -105,6 +111,13 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 			r->xdp_attached == 1 ? "" : "s");
 	if (r->xdp_removed)
 		sb_add(out, "  xdp: removed (the policy no longer asks for it)\n");
+	if (r->sessions_err[0])
+		sb_addf(out, "  sessions: WARNING: connections the new policy denies were not cut: "
+			     "%s\n",
+			r->sessions_err);
+	else if (r->sessions.cut)
+		sb_addf(out, "  sessions: %lu connection%s the new policy denies cut (of %lu)\n",
+			r->sessions.cut, r->sessions.cut == 1 ? "" : "s", r->sessions.checked);
 	for (int op = 0; op < 3; op++) {
 		bool any = false;
 		for (int k = 1; k < 5; k++)

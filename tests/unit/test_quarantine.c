@@ -193,5 +193,52 @@ static void test_records(void **state)
 	ww_policy_free(p);
 }
 
-UNIT_MAIN(cmocka_unit_test(test_resolve), cmocka_unit_test(test_keep_and_breaks),
+/* The index apply writes: the cut-down policy parses to the same zones and marked flows, a --keep
+ * flow comes from its own bytes of the generation, pointers are those of the whole policy. */
+static void test_index(void **state)
+{
+	struct ww_policy *p = load(), *q = NULL;
+	struct strbuf canon = {0}, err = {0};
+	char dir[] = "/tmp/ww-unit-qidx-XXXXXX";
+	const char *keep[] = {"server-ntp", "server-ntp", "jump"};
+
+	assert_non_null(mkdtemp(dir));
+	char *gdir = xstrdup_printf("%s/generations", dir), *g = xstrdup_printf("%s/3.json", gdir);
+	assert_int_equal(mkdir(gdir, 0700), 0);
+	ww_policy_print_canonical(p, &canon);
+	assert_int_equal(write_file_atomic(g, canon.s, canon.len, 0600), 0);
+	assert_int_equal(ww_quar_index_write(dir, 3, p, canon.s, canon.len), 0);
+	/* Only the marked flows; every zone and invariant. */
+	assert_int_equal(ww_quar_index_policy(dir, 3, NULL, 0, &q, &err), 0);
+	assert_int_equal(q->nflows, 2);
+	assert_string_equal(q->flows[0].id, "pumps-to-server");
+	assert_string_equal(q->flows[1].id, "jump");
+	assert_string_equal(q->flows[1].ptr, "/flows/2");
+	assert_int_equal(q->nzones, p->nzones);
+	assert_int_equal(q->ninvs, 1);
+	ww_policy_free(q);
+	/* --keep: named twice, or already there, once. */
+	assert_int_equal(ww_quar_index_policy(dir, 3, keep, 3, &q, &err), 0);
+	assert_int_equal(q->nflows, 3);
+	assert_non_null(ww_flow_find(q, "server-ntp"));
+	assert_string_equal(ww_flow_find(q, "server-ntp")->ptr, "/flows/3");
+	ww_policy_free(q);
+	q = NULL;
+	const char *bad[] = {"nope"};
+	assert_int_equal(ww_quar_index_policy(dir, 3, bad, 1, &q, &err), -ENOENT);
+	assert_non_null(strstr(sb_str(&err), "--keep nope"));
+	assert_null(q);
+	ww_quar_index_forget(dir, 3);
+	assert_int_equal(ww_quar_index_policy(dir, 3, NULL, 0, &q, &err), -ENODATA);
+	unlink(g);
+	rmdir(gdir);
+	rmdir(dir);
+	free(g);
+	free(gdir);
+	sb_free(&canon);
+	sb_free(&err);
+	ww_policy_free(p);
+}
+
+UNIT_MAIN(cmocka_unit_test(test_resolve), cmocka_unit_test(test_index), cmocka_unit_test(test_keep_and_breaks),
 	  cmocka_unit_test(test_records))
