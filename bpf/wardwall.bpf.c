@@ -223,6 +223,8 @@ struct cls_res {
 	__u8 flags;
 };
 
+#define NSEC_PER_SEC 1000000000ULL
+
 struct decision {
 	__u8 verdict; /* enum ww_xverdict */
 	__u8 log;
@@ -230,6 +232,7 @@ struct decision {
 			 * window was consulted) and counted no monitor-mode observer */
 	__u32 slot;   /* deciding flow, or WW_SLOT_DEFAULT */
 	__u16 zsrc, zdst;
+	__u32 recheck_s; /* ww_ct_val.recheck_s for a connection it allows (in the frame's padding) */
 };
 
 /* ---- parsing ---- */
@@ -412,8 +415,20 @@ struct search {
 	__u8 best_flags;
 	__u8 nobs;
 	__u8 timed; /* an entry with a validity window was consulted: the decision has a time */
+	/* The earliest boundary of a window met, unix seconds rounded up (a deny or allow entry's
+	 * start still ahead, or the end of an active one): the decision may change then. ~0: none.
+	 * (In the padding before obs: the stack of ww_xdp and ww_search together is at its limit.) */
+	__u32 next_s;
 	__u32 obs[OBS_MAX];
 };
+
+static __always_inline void next_boundary(struct search *s, __u64 ns)
+{
+	__u32 sec = (__u32)((ns + NSEC_PER_SEC - 1) / NSEC_PER_SEC);
+
+	if (sec < s->next_s)
+		s->next_s = sec;
+}
 
 /* eps: source endpoint << 32 | destination endpoint; pk: protocol << 16 | key. (BPF functions
  * take at most five arguments.) */
@@ -448,8 +463,13 @@ __attribute__((noinline)) int ww_search(__u32 slot, __u64 eps, __u32 pk, struct 
 			s->timed = 1;
 			if (!s->now)
 				s->now = ww_ktime_get_tai_ns() - s->tai_offset;
-			if (s->now < e->from_ns || s->now >= e->until_ns)
+			if (s->now < e->from_ns || s->now >= e->until_ns) {
+				if (s->now < e->from_ns && e->rank != WW_R_MONITOR)
+					next_boundary(s, e->from_ns);
 				continue;
+			}
+			if (e->rank != WW_R_MONITOR)
+				next_boundary(s, e->until_ns);
 		}
 		if (e->rank == WW_R_MONITOR) {
 			if (s->nobs < OBS_MAX) {
@@ -549,7 +569,8 @@ static __always_inline void decide(__u32 slot, const struct ww_settings *st, __u
 				   struct pkt *p, struct cls_res *cs, struct cls_res *cd,
 				   struct decision *d)
 {
-	struct search s = {.now = *now, .tai_offset = tai_offset, .best_rank = 255};
+	struct search s = {.now = *now, .tai_offset = tai_offset, .best_rank = 255,
+			   .next_s = ~0U};
 
 	__u32 pk = (__u32)p->proto << 16 | p->key;
 	/* Endpoint 0 (no zone, no host group) has no rules: no call for it. */
@@ -563,6 +584,7 @@ static __always_inline void decide(__u32 slot, const struct ww_settings *st, __u
 		ww_search(slot, (__u64)cs->host << 32 | cd->host, pk, &s);
 	*now = s.now;
 	d->cacheable = !s.timed;
+	d->recheck_s = s.next_s == ~0U ? 0 : s.next_s;
 	d->zsrc = cs->slot;
 	d->zdst = cd->slot;
 	if (s.best_rank == WW_R_DENY) {
@@ -783,7 +805,10 @@ int ww_xdp(struct xdp_md *ctx)
 		cv = bpf_map_lookup_elem(&ww_ct, &k);
 		reverse = cv != 0;
 	}
-	if (cv && cv->generation == gen) {
+	/* Decided again, as when the generation changes, once a window that took part in its
+	 * decision has begun or ended: access that ends ends the connection. */
+	if (cv && cv->generation == gen &&
+	    !(cv->recheck_s && clock_now(&now, tai) >= (__u64)cv->recheck_s * NSEC_PER_SEC)) {
 		if ((qs || qd) && quar_blocks(qs, qd, cv->slot, p.len)) {
 			bpf_map_delete_elem(&ww_ct, &k);
 			return XDP_DROP;
@@ -880,7 +905,8 @@ int ww_xdp(struct xdp_md *ctx)
 		local = (cd.flags & WW_CLS_LOCAL ? WW_CTF_FWD_LOCAL : 0) |
 			(cs.flags & WW_CLS_LOCAL ? WW_CTF_REV_LOCAL : 0);
 	struct ww_ct_val v = {.generation = gen, .slot = d.slot, .verdict = d.verdict,
-			      .flags = local, .zone_pair_src = d.zsrc, .zone_pair_dst = d.zdst};
+			      .flags = local, .zone_pair_src = d.zsrc, .zone_pair_dst = d.zdst,
+			      .recheck_s = d.recheck_s};
 	if (!reverse)
 		ct_key(&p, &k, 0);
 	bpf_map_update_elem(&ww_ct, &k, &v, BPF_ANY);

@@ -162,7 +162,11 @@ struct ww_ct_val {
 	__u16 zone_pair_src, zone_pair_dst;
 	__u8 verdict;     /* WW_V_* */
 	__u8 flags;       /* WW_CTF_*, as that generation classified the two addresses */
-	__u8 pad[6];
+	__u8 pad[2];
+	/* Unix seconds when a validity window of an entry that took part in the decision begins or
+	 * ends (the earliest such, rounded up); the connection is decided again from then on, so
+	 * that it ends when its access ends (docs/incident.md). 0: never. */
+	__u32 recheck_s;
 };
 
 /* A known connection skips classification; these keep the answer classification would give:
