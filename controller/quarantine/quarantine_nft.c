@@ -39,81 +39,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "nft_overlay.h"
 #include "quarantine.h"
 
-#define QBUF (4u << 20)
-
-struct qb {
-	char *buf;
-	struct mnl_nlmsg_batch *b;
-	uint32_t seq, seq0, last; /* last: the last message that asks for an acknowledgement */
-	int err;
-};
-
-static struct nlmsghdr *hdr(struct qb *q, int type, int flags)
-{
-	if (q->err)
-		return NULL;
-	if (mnl_nlmsg_batch_current(q->b) == NULL ||
-	    mnl_nlmsg_batch_size(q->b) + 65536 > QBUF) {
-		q->err = -E2BIG;
-		return NULL;
-	}
-	struct nlmsghdr *n = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(q->b), (uint16_t)type,
-						   NFPROTO_INET, (uint16_t)(flags | NLM_F_ACK),
-						   q->seq);
-	q->last = q->seq++;
-	return n;
-}
-
-static void next(struct qb *q)
-{
-	mnl_nlmsg_batch_next(q->b);
-}
-
-static void table_msg(struct qb *q, int type, int flags)
-{
-	struct nftnl_table *t = nftnl_table_alloc();
-	struct nlmsghdr *n = hdr(q, type, flags);
-
-	if (!t || !n) {
-		q->err = q->err ? q->err : -ENOMEM;
-		nftnl_table_free(t);
-		return;
-	}
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, WW_QUAR_TABLE);
-	nftnl_table_nlmsg_build_payload(n, t);
-	nftnl_table_free(t);
-	next(q);
-}
-
-static void chain_msg(struct qb *q, const char *name, int hook)
-{
-	struct nftnl_chain *c = nftnl_chain_alloc();
-	struct nlmsghdr *n = hdr(q, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
-
-	if (!c || !n) {
-		q->err = q->err ? q->err : -ENOMEM;
-		nftnl_chain_free(c);
-		return;
-	}
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, WW_QUAR_TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	if (hook >= 0) {
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, -10);
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	}
-	nftnl_chain_nlmsg_build_payload(n, c);
-	nftnl_chain_free(c);
-	next(q);
-}
-
-static void counter_msg(struct qb *q, const char *name, uint64_t pkts, uint64_t bytes)
+static void counter_msg(struct ww_ovl *q, const char *name, uint64_t pkts, uint64_t bytes)
 {
 	struct nftnl_obj *o = nftnl_obj_alloc();
-	struct nlmsghdr *n = hdr(q, NFT_MSG_NEWOBJ, NLM_F_CREATE);
+	struct nlmsghdr *n = ww_ovl_hdr(q, NFT_MSG_NEWOBJ, NLM_F_CREATE);
 
 	if (!o || !n) {
 		q->err = q->err ? q->err : -ENOMEM;
@@ -127,17 +59,17 @@ static void counter_msg(struct qb *q, const char *name, uint64_t pkts, uint64_t 
 	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, bytes);
 	nftnl_obj_nlmsg_build_payload(n, o);
 	nftnl_obj_free(o);
-	next(q);
+	ww_ovl_next(q);
 }
 
 /* The target's prefixes of one family as interval elements timing out after timeout_ms (0:
  * never). */
-static void set_msgs(struct qb *q, const char *name, int family, const struct ww_quarantine *qu,
+static void set_msgs(struct ww_ovl *q, const char *name, int family, const struct ww_quarantine *qu,
 		     uint64_t timeout_ms)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	unsigned int bytes = family == WW_INET ? 4 : 16;
-	struct nlmsghdr *n = hdr(q, NFT_MSG_NEWSET, NLM_F_CREATE);
+	struct nlmsghdr *n = ww_ovl_hdr(q, NFT_MSG_NEWSET, NLM_F_CREATE);
 	size_t nel = 0;
 
 	if (!s || !n) {
@@ -153,7 +85,7 @@ static void set_msgs(struct qb *q, const char *name, int family, const struct ww
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, bytes);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | NFT_SET_TIMEOUT);
 	nftnl_set_nlmsg_build_payload(n, s);
-	next(q);
+	ww_ovl_next(q);
 	for (size_t i = 0; i < qu->npfx; i++) {
 		const struct ww_prefix *p = &qu->pfx[i];
 		if (p->a.family != family)
@@ -185,173 +117,11 @@ static void set_msgs(struct qb *q, const char *name, int family, const struct ww
 			nftnl_set_elem_add(s, e);
 		}
 	}
-	if (nel && !q->err && (n = hdr(q, NFT_MSG_NEWSETELEM, NLM_F_CREATE))) {
+	if (nel && !q->err && (n = ww_ovl_hdr(q, NFT_MSG_NEWSETELEM, NLM_F_CREATE))) {
 		nftnl_set_elems_nlmsg_build_payload(n, s);
-		next(q);
+		ww_ovl_next(q);
 	}
 	nftnl_set_free(s);
-}
-
-/* ---- expressions ---- */
-
-static void x_add(struct nftnl_rule *r, struct nftnl_expr *e, int *err)
-{
-	if (!e)
-		*err = -ENOMEM;
-	else
-		nftnl_rule_add_expr(r, e);
-}
-
-static struct nftnl_expr *x_meta(uint32_t key)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	}
-	return e;
-}
-
-static struct nftnl_expr *x_cmp(const void *data, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	}
-	return e;
-}
-
-static struct nftnl_expr *x_payload(uint32_t base, uint32_t off, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	}
-	return e;
-}
-
-static void m_nfproto(struct nftnl_rule *r, int family, int *err)
-{
-	uint8_t v = family == WW_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
-
-	x_add(r, x_meta(NFT_META_NFPROTO), err);
-	x_add(r, x_cmp(&v, 1), err);
-}
-
-/* The source (dst false) or destination address within a prefix. */
-static void m_addr(struct nftnl_rule *r, const struct ww_prefix *p, bool dst, int *err)
-{
-	bool v4 = p->a.family == WW_INET;
-	uint32_t len = v4 ? 4 : 16, off = v4 ? (dst ? 16 : 12) : (dst ? 24 : 8);
-	uint8_t a[16], m[16], z[16] = {0};
-	u128 mask = p->len ? ~(u128)0 << (ww_family_bits(p->a.family) - p->len) : 0;
-
-	x_add(r, x_payload(NFT_PAYLOAD_NETWORK_HEADER, off, len), err);
-	if (p->len < ww_family_bits(p->a.family)) {
-		struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
-		ww_addr_bytes(p->a.family, mask, m);
-		if (e) {
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
-			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, m, len);
-			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, z, len);
-		}
-		x_add(r, e, err);
-	}
-	ww_addr_bytes(p->a.family, ww_prefix_first(p), a);
-	x_add(r, x_cmp(a, len), err);
-}
-
-/* The protocol and its key range: destination port (sport false) or source port, or ICMP type. */
-static void m_term(struct nftnl_rule *r, const struct ww_term *t, bool sport, int *err)
-{
-	uint8_t proto = (uint8_t)t->proto;
-
-	if (t->proto == WW_PROTO_ANY)
-		return;
-	x_add(r, x_meta(NFT_META_L4PROTO), err);
-	x_add(r, x_cmp(&proto, 1), err);
-	unsigned int max = ww_proto_key_max(t->proto);
-	if (!max || (t->lo == 0 && t->hi == max))
-		return;
-	if (ww_proto_has_types(t->proto)) {
-		/* Replies to an echo are another type: the reverse direction takes any. */
-		if (sport)
-			return;
-		x_add(r, x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1), err);
-		uint8_t lo = (uint8_t)t->lo, hi = (uint8_t)t->hi;
-		if (lo == hi) {
-			x_add(r, x_cmp(&lo, 1), err);
-		} else {
-			struct nftnl_expr *e = nftnl_expr_alloc("range");
-			if (e) {
-				nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
-				nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
-				nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, &lo, 1);
-				nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, &hi, 1);
-			}
-			x_add(r, e, err);
-		}
-		return;
-	}
-	x_add(r, x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, sport ? 0 : 2, 2), err);
-	uint16_t lo = htons(t->lo), hi = htons(t->hi);
-	if (t->lo == t->hi) {
-		x_add(r, x_cmp(&lo, 2), err);
-	} else {
-		struct nftnl_expr *e = nftnl_expr_alloc("range");
-		if (e) {
-			nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
-			nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, &lo, 2);
-			nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, &hi, 2);
-		}
-		x_add(r, e, err);
-	}
-}
-
-static void s_verdict(struct nftnl_rule *r, int verdict, const char *chain, int *err)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
-		if (chain)
-			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
-	}
-	x_add(r, e, err);
-}
-
-static struct nftnl_rule *rule_new(const char *chain)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	if (r) {
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, WW_QUAR_TABLE);
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	}
-	return r;
-}
-
-static void rule_msg(struct qb *q, struct nftnl_rule *r, int err)
-{
-	struct nlmsghdr *n;
-
-	if (!r || err) {
-		q->err = q->err ? q->err : err ? err : -ENOMEM;
-	} else if ((n = hdr(q, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND))) {
-		nftnl_rule_nlmsg_build_payload(n, r);
-		next(q);
-	}
-	nftnl_rule_free(r);
 }
 
 static bool pfx_overlap_target(const struct ww_quarantine *qu, const struct ww_prefix *p)
@@ -366,7 +136,7 @@ static bool pfx_overlap_target(const struct ww_quarantine *qu, const struct ww_p
 /* One "return" rule per kept (from prefix, to prefix, term), in each direction. "*" is any
  * address of the family (the target side is known to be the target: the chain is only reached
  * for its packets). */
-static void keep_rules(struct qb *q, const char *chain, const struct ww_quarantine *qu)
+static void keep_rules(struct ww_ovl *q, const char *chain, const struct ww_quarantine *qu)
 {
 	static const struct ww_prefix any4 = {.a = {.family = WW_INET}, .len = 0},
 				      any6 = {.a = {.family = WW_INET6}, .len = 0};
@@ -387,16 +157,16 @@ static void keep_rules(struct qb *q, const char *chain, const struct ww_quaranti
 						continue;
 					for (size_t t = 0; t < k->nterms; t++)
 						for (int rev = 0; rev < 2; rev++) {
-							struct nftnl_rule *r = rule_new(chain);
+							struct nftnl_rule *r = ww_ovl_rule_new(q, chain);
 							int err = 0;
 							if (r) {
-								m_nfproto(r, fam, &err);
-								m_addr(r, rev ? pt : pf, false, &err);
-								m_addr(r, rev ? pf : pt, true, &err);
-								m_term(r, &k->terms[t], rev, &err);
-								s_verdict(r, NFT_RETURN, NULL, &err);
+								ww_ovl_m_nfproto(r, fam, &err);
+								ww_ovl_m_addr(r, rev ? pt : pf, false, &err);
+								ww_ovl_m_addr(r, rev ? pf : pt, true, &err);
+								ww_ovl_m_term(r, &k->terms[t], rev, &err);
+								ww_ovl_s_verdict(r, NFT_RETURN, NULL, &err);
 							}
-							rule_msg(q, r, err);
+							ww_ovl_rule_msg(q, r, err);
 						}
 				}
 			}
@@ -404,10 +174,10 @@ static void keep_rules(struct qb *q, const char *chain, const struct ww_quaranti
 	}
 }
 
-static void drop_rules(struct qb *q, const char *chain, const char *counter,
+static void drop_rules(struct ww_ovl *q, const char *chain, const char *counter,
 		       const struct ww_quar_kctx *k)
 {
-	struct nftnl_rule *r = rule_new(chain);
+	struct nftnl_rule *r = ww_ovl_rule_new(q, chain);
 	struct nftnl_expr *e;
 	int err = 0;
 	char prefix[64];
@@ -419,9 +189,9 @@ static void drop_rules(struct qb *q, const char *chain, const char *counter,
 	} else {
 		err = -ENOMEM;
 	}
-	rule_msg(q, r, err);
+	ww_ovl_rule_msg(q, r, err);
 	if (k->log_rate) {
-		r = rule_new(chain);
+		r = ww_ovl_rule_new(q, chain);
 		err = 0;
 		if (r && (e = nftnl_expr_alloc("limit"))) {
 			nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, k->log_rate);
@@ -440,33 +210,33 @@ static void drop_rules(struct qb *q, const char *chain, const char *counter,
 		} else {
 			err = -ENOMEM;
 		}
-		rule_msg(q, r, err);
+		ww_ovl_rule_msg(q, r, err);
 	}
-	r = rule_new(chain);
+	r = ww_ovl_rule_new(q, chain);
 	err = 0;
 	if (r)
-		s_verdict(r, NF_DROP, NULL, &err);
-	rule_msg(q, r, err);
+		ww_ovl_s_verdict(r, NF_DROP, NULL, &err);
+	ww_ovl_rule_msg(q, r, err);
 }
 
 /* IPv6 neighbour discovery (ICMPv6 133-137) is never quarantined: without it a quarantined
  * address could not even reach its kept flows, and wardwall's own table lets it pass too. */
-static void nd_rule(struct qb *q, const char *base)
+static void nd_rule(struct ww_ovl *q, const char *base)
 {
-	struct nftnl_rule *r = rule_new(base);
+	struct nftnl_rule *r = ww_ovl_rule_new(q, base);
 	struct ww_term nd = {.proto = WW_PROTO_ICMPV6, .lo = 133, .hi = 137};
 	int err = 0;
 
 	if (r) {
-		m_nfproto(r, WW_INET6, &err);
-		m_term(r, &nd, false, &err);
-		s_verdict(r, NF_ACCEPT, NULL, &err);
+		ww_ovl_m_nfproto(r, WW_INET6, &err);
+		ww_ovl_m_term(r, &nd, false, &err);
+		ww_ovl_s_verdict(r, NF_ACCEPT, NULL, &err);
 	}
-	rule_msg(q, r, err);
+	ww_ovl_rule_msg(q, r, err);
 }
 
 /* The base chains' jumps: each address of each family in the quarantine's sets. */
-static void jump_rules(struct qb *q, const char *base, const struct ww_quarantine *qu)
+static void jump_rules(struct ww_ovl *q, const char *base, const struct ww_quarantine *qu)
 {
 	char chain[16], set[20];
 
@@ -479,15 +249,15 @@ static void jump_rules(struct qb *q, const char *base, const struct ww_quarantin
 			continue;
 		snprintf(set, sizeof(set), "q%u-%d", qu->id, fam);
 		for (int dst = 0; dst < 2; dst++) {
-			struct nftnl_rule *r = rule_new(base);
+			struct nftnl_rule *r = ww_ovl_rule_new(q, base);
 			struct nftnl_expr *e;
 			int err = 0;
 			if (!r) {
-				rule_msg(q, r, -ENOMEM);
+				ww_ovl_rule_msg(q, r, -ENOMEM);
 				continue;
 			}
-			m_nfproto(r, fam, &err);
-			x_add(r, x_payload(NFT_PAYLOAD_NETWORK_HEADER,
+			ww_ovl_m_nfproto(r, fam, &err);
+			ww_ovl_x_add(r, ww_ovl_x_payload(NFT_PAYLOAD_NETWORK_HEADER,
 					   fam == WW_INET ? (dst ? 16 : 12) : (dst ? 24 : 8),
 					   fam == WW_INET ? 4 : 16),
 			      &err);
@@ -495,9 +265,9 @@ static void jump_rules(struct qb *q, const char *base, const struct ww_quarantin
 				nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 				nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
 			}
-			x_add(r, e, &err);
-			s_verdict(r, NFT_JUMP, chain, &err);
-			rule_msg(q, r, err);
+			ww_ovl_x_add(r, e, &err);
+			ww_ovl_s_verdict(r, NFT_JUMP, chain, &err);
+			ww_ovl_rule_msg(q, r, err);
 		}
 	}
 }
@@ -570,93 +340,6 @@ static int read_counter(struct mnl_socket *nl, const char *name, struct ctrs *c)
 	return c->n > had ? 0 : -ENOENT;
 }
 
-static int commit(struct mnl_socket *nl, struct qb *q, struct strbuf *err)
-{
-	char buf[16384];
-	uint32_t last = q->last;
-	int fd = mnl_socket_get_fd(nl), result = 0;
-	bool done = false;
-
-	/* The kernel takes the batch as one message: the send buffer must hold all of it. */
-	set_sockbuf(fd, SO_SNDBUF, SO_SNDBUFFORCE, mnl_nlmsg_batch_size(q->b) + 65536);
-	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(q->b), mnl_nlmsg_batch_size(q->b)) < 0) {
-		sb_addf(err, "nftables: sending the quarantine transaction: %s", strerror(errno));
-		return -errno;
-	}
-	while (!done) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (poll(&pfd, 1, 10000) <= 0) {
-			sb_add(err, "nftables: no answer to the quarantine transaction");
-			return -ETIMEDOUT;
-		}
-		int len = (int)recv(fd, buf, sizeof(buf), 0);
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (struct nlmsghdr *n = (struct nlmsghdr *)buf; mnl_nlmsg_ok(n, len);
-		     n = mnl_nlmsg_next(n, &len)) {
-			if (n->nlmsg_type != NLMSG_ERROR)
-				continue;
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(n);
-			if (e->error && !result) {
-				result = e->error;
-				sb_addf(err, "nftables: the quarantine transaction was refused "
-					     "(message %u): %s",
-					n->nlmsg_seq - q->seq0, strerror(-e->error));
-				done = true;
-			}
-			if (n->nlmsg_seq == last)
-				done = true;
-		}
-	}
-	return result;
-}
-
-static int run(struct qb *q, struct strbuf *err)
-{
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
-	int e;
-
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		e = -errno;
-		sb_addf(err, "nftables: netlink socket: %s", strerror(errno));
-		if (nl)
-			mnl_socket_close(nl);
-		return e;
-	}
-	e = commit(nl, q, err);
-	mnl_socket_close(nl);
-	return e;
-}
-
-static int qb_init(struct qb *q)
-{
-	memset(q, 0, sizeof(*q));
-	q->buf = malloc(QBUF);
-	if (!q->buf)
-		return -ENOMEM;
-	q->b = mnl_nlmsg_batch_start(q->buf, QBUF);
-	q->seq = q->seq0 = (uint32_t)time(NULL);
-	nftnl_batch_begin(mnl_nlmsg_batch_current(q->b), q->seq++);
-	mnl_nlmsg_batch_next(q->b);
-	return 0;
-}
-
-static void qb_end(struct qb *q)
-{
-	nftnl_batch_end(mnl_nlmsg_batch_current(q->b), q->seq++);
-	mnl_nlmsg_batch_next(q->b);
-}
-
-static void qb_free(struct qb *q)
-{
-	if (q->b)
-		mnl_nlmsg_batch_stop(q->b);
-	free(q->buf);
-}
-
 static bool in_force(const struct ww_quarantine *q, int64_t now)
 {
 	return !q->until || q->until > now;
@@ -672,13 +355,13 @@ int ww_quar_nft_sync(const struct ww_quar_list *l, const struct ww_quar_kctx *k,
 		     {"output", NF_INET_LOCAL_OUT}};
 	struct ctrs old = {0};
 	struct mnl_socket *nl;
-	struct qb q;
+	struct ww_ovl q;
 	size_t active = 0;
 	int e;
 
 	for (size_t i = 0; i < l->n; i++)
 		active += in_force(&l->v[i], now);
-	if ((e = qb_init(&q)))
+	if ((e = ww_ovl_qb_init(&q, WW_QUAR_TABLE, -10)))
 		return e;
 	/* The counters so far of the quarantines to keep, to carry over. */
 	nl = mnl_socket_open(NETLINK_NETFILTER);
@@ -691,10 +374,10 @@ int ww_quar_nft_sync(const struct ww_quar_list *l, const struct ww_quar_kctx *k,
 		}
 	if (nl)
 		mnl_socket_close(nl);
-	table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	table_msg(&q, NFT_MSG_DELTABLE, 0);
+	ww_ovl_table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	ww_ovl_table_msg(&q, NFT_MSG_DELTABLE, 0);
 	if (active) {
-		table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		ww_ovl_table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 		for (size_t i = 0; i < l->n; i++) {
 			const struct ww_quarantine *qu = &l->v[i];
 			char name[16], set[20];
@@ -712,12 +395,12 @@ int ww_quar_nft_sync(const struct ww_quar_list *l, const struct ww_quar_kctx *k,
 				snprintf(set, sizeof(set), "q%u-%d", qu->id, fam);
 				set_msgs(&q, set, fam, qu, ms);
 			}
-			chain_msg(&q, name, -1);
+			ww_ovl_chain_msg(&q, name, -1);
 			keep_rules(&q, name, qu);
 			drop_rules(&q, name, name, k);
 		}
 		for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
-			chain_msg(&q, bases[b].name, bases[b].hook);
+			ww_ovl_chain_msg(&q, bases[b].name, bases[b].hook);
 			nd_rule(&q, bases[b].name);
 			for (size_t i = 0; i < l->n; i++)
 				if (in_force(&l->v[i], now))
@@ -727,27 +410,27 @@ int ww_quar_nft_sync(const struct ww_quar_list *l, const struct ww_quar_kctx *k,
 	free(old.v);
 	if (q.err) {
 		sb_addf(err, "nftables: building the quarantine transaction: %s", strerror(-q.err));
-		qb_free(&q);
+		ww_ovl_qb_free(&q);
 		return q.err;
 	}
-	qb_end(&q);
-	e = run(&q, err);
-	qb_free(&q);
+	ww_ovl_qb_end(&q);
+	e = ww_ovl_run(&q, err);
+	ww_ovl_qb_free(&q);
 	return e;
 }
 
 int ww_quar_nft_clear(struct strbuf *err)
 {
-	struct qb q;
+	struct ww_ovl q;
 	int e;
 
-	if ((e = qb_init(&q)))
+	if ((e = ww_ovl_qb_init(&q, WW_QUAR_TABLE, -10)))
 		return e;
-	table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	table_msg(&q, NFT_MSG_DELTABLE, 0);
-	qb_end(&q);
-	e = q.err ? q.err : run(&q, err);
-	qb_free(&q);
+	ww_ovl_table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	ww_ovl_table_msg(&q, NFT_MSG_DELTABLE, 0);
+	ww_ovl_qb_end(&q);
+	e = q.err ? q.err : ww_ovl_run(&q, err);
+	ww_ovl_qb_free(&q);
 	return e;
 }
 

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stage 4, apply: the overlay tables' netlink builder. An overlay is a small nftables table of
+ * its own beside wardwall's (`table inet wardwall_quarantine`, `table inet wardwall_windows`),
+ * so that apply's reading, diffing and generation mark of `table inet wardwall` never see it;
+ * its owner rebuilds it whole in one transaction (create, delete, create: atomic whether or not
+ * it exists). The cost depends on the overlay, never on the policy.
+ *
+ * Messages go into one batch (struct ww_ovl); an error is kept in it (the first one) and every
+ * later call does nothing, so a builder checks once, at the end. Matches (ww_ovl_m_*) add to a
+ * rule and set *err on failure.
+ */
+#ifndef WW_NFT_OVERLAY_H
+#define WW_NFT_OVERLAY_H
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "model.h"
+#include "util.h"
+
+#define WW_OVL_BUF (4u << 20)
+
+struct ww_ovl {
+	const char *table; /* inet family */
+	int prio;          /* of its base chains */
+	char *buf;
+	struct mnl_nlmsg_batch *b;
+	uint32_t seq, seq0, last; /* last: the last message that asks for an acknowledgement */
+	int err;
+};
+
+/* Starts a batch for table (base chains at prio). Returns 0 or -ENOMEM. */
+int ww_ovl_qb_init(struct ww_ovl *q, const char *table, int prio);
+void ww_ovl_qb_end(struct ww_ovl *q);
+void ww_ovl_qb_free(struct ww_ovl *q);
+/* Sends the batch and waits for every acknowledgement. Returns 0 or -errno (err says which
+ * message the kernel refused). */
+int ww_ovl_run(struct ww_ovl *q, struct strbuf *err);
+
+/* The next message's header (NULL when the batch failed or is full); ww_ovl_next closes it. */
+struct nlmsghdr *ww_ovl_hdr(struct ww_ovl *q, int type, int flags);
+void ww_ovl_next(struct ww_ovl *q);
+/* NFT_MSG_NEWTABLE or NFT_MSG_DELTABLE of the table. */
+void ww_ovl_table_msg(struct ww_ovl *q, int type, int flags);
+/* A chain; hook >= 0: a filter base chain on that hook, policy accept, at q->prio. */
+void ww_ovl_chain_msg(struct ww_ovl *q, const char *name, int hook);
+
+struct nftnl_rule *ww_ovl_rule_new(const struct ww_ovl *q, const char *chain);
+/* Adds rule r (freed) unless err or r is NULL, which fail the batch. */
+void ww_ovl_rule_msg(struct ww_ovl *q, struct nftnl_rule *r, int err);
+
+void ww_ovl_x_add(struct nftnl_rule *r, struct nftnl_expr *e, int *err);
+struct nftnl_expr *ww_ovl_x_meta(uint32_t key);
+struct nftnl_expr *ww_ovl_x_cmp(const void *data, uint32_t len);
+struct nftnl_expr *ww_ovl_x_payload(uint32_t base, uint32_t off, uint32_t len);
+/* meta nfproto ipv4|ipv6 (family WW_INET or WW_INET6). */
+void ww_ovl_m_nfproto(struct nftnl_rule *r, int family, int *err);
+/* The source (dst false) or destination address within prefix p. */
+void ww_ovl_m_addr(struct nftnl_rule *r, const struct ww_prefix *p, bool dst, int *err);
+/* The protocol and its key range: destination port (sport false) or source port, or ICMP type
+ * (the reverse direction takes any type). */
+void ww_ovl_m_term(struct nftnl_rule *r, const struct ww_term *t, bool sport, int *err);
+/* ct state established,related. */
+void ww_ovl_m_established(struct nftnl_rule *r, int *err);
+/* meta time >= from (unix seconds), and < until unless until is 0. */
+void ww_ovl_m_time(struct nftnl_rule *r, int64_t from, int64_t until, int *err);
+/* A verdict (NF_DROP, NF_ACCEPT, NFT_RETURN, NFT_JUMP to chain...). */
+void ww_ovl_s_verdict(struct nftnl_rule *r, int verdict, const char *chain, int *err);
+
+#endif
