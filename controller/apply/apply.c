@@ -267,6 +267,23 @@ static void cut_revoked_sessions(struct ww_state *st, const struct ww_policy *p,
 	sb_free(&err);
 }
 
+/*
+ * Window ends in the nftables tier: the overlay table of the places and times where a validity
+ * window's end turns p's decision into deny (sessions.h), rebuilt in a transaction of its own.
+ * *committed: it was (the ruleset generation moved once more). A failure is reported like a
+ * failed cut: the kernel holds p already.
+ */
+static void enforce_window_ends(const struct ww_policy *p, struct ww_apply_result *r,
+				bool *committed)
+{
+	struct strbuf err = {0};
+
+	*committed = !ww_window_table_sync(p, (int64_t)time(NULL), &r->sessions.window_ends, &err);
+	if (!*committed && !r->sessions_err[0])
+		snprintf(r->sessions_err, sizeof(r->sessions_err), "%s", sb_str(&err));
+	sb_free(&err);
+}
+
 /* Counters that appear now start counting now; those kept keep their start. */
 static int record_counters(struct ww_state *st, const struct ww_policy *p,
 			   const struct nfr_table *want, bool xdp)
@@ -468,6 +485,9 @@ kernel:
 	r->changed = nft_committed || r->xdp_switched || r->xdp_attached || r->xdp_removed;
 	if (nft_committed || r->xdp_switched)
 		cut_revoked_sessions(st, p, r);
+	bool windows_committed = false;
+	if (!(r->vouched && same))
+		enforce_window_ends(p, r, &windows_committed);
 	r->replaced = d.replace;
 	for (size_t i = 0; i < d.n; i++)
 		r->counts[d.v[i].op][d.v[i].kind]++;
@@ -520,7 +540,10 @@ kernel:
 			ww_state_dir(st), strerror(-e));
 		r->unrecorded = true;
 	}
-	mark_kernel(st, nft, &here, hash, genid, nft_committed, e || (r->vouched && same));
+	/* The window table's transaction is wardwall's too: the mark follows both. */
+	mark_kernel(st, nft, &here, hash,
+		    windows_committed && nft_committed ? ww_nft_genid_next(genid) : genid,
+		    nft_committed || windows_committed, e || (r->vouched && same));
 	if (!e) {
 		ww_stop_point("marked");
 		e = ww_intent_end(st);
@@ -622,6 +645,8 @@ int ww_remove_locked(struct ww_state *st, const char *bpffs, unsigned long gen, 
 		*changed = !e;
 	}
 	ww_nft_mark_clear(ww_state_dir(st));
+	if (!e)
+		e = ww_window_table_clear(err); /* window ends of no policy: none */
 	if (!e)
 		ww_stop_point("remove-nft-deleted");
 	if (!e)

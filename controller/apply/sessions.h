@@ -25,6 +25,7 @@
 struct ww_sessions_cut {
 	unsigned long checked; /* conntrack entries looked at */
 	unsigned long cut;     /* deleted: allowed by the previous policy, denied by the new one */
+	size_t window_ends;    /* places where a window's end is enforced (ww_window_table_sync) */
 };
 
 /*
@@ -34,6 +35,19 @@ struct ww_sessions_cut {
  */
 int ww_sessions_cut_revoked(const struct ww_policy *old, const struct ww_policy *p, int64_t now,
 			    struct ww_sessions_cut *res, struct strbuf *err);
+
+/*
+ * Window ends, in the nftables tier (sessions_nft.c): table inet wardwall_windows holds, for
+ * every place and time where a validity window's boundary turns the policy's decision into deny
+ * (window_ends.h), rules that drop the packets of established connections there from that
+ * moment, in both directions, in the kernel. Rebuilt whole by every apply (one transaction;
+ * removed when there is nothing to end); *nregions: how many places. Returns 0 or -errno.
+ */
+#define WW_WINDOWS_TABLE "wardwall_windows"
+int ww_window_table_sync(const struct ww_policy *p, int64_t now, size_t *nregions,
+			 struct strbuf *err);
+/* Deletes it (wardwall remove). Missing is fine. */
+int ww_window_table_clear(struct strbuf *err);
 
 /* What p and old decide for one connection in its opening direction: would it be cut? */
 bool ww_session_revoked(const struct ww_policy *old, const struct ww_policy *p,

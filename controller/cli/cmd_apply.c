@@ -66,6 +66,7 @@ static void report_json(const struct ww_policy *p, const struct ww_apply_result 
 	ww_jw_obj(&w, "sessions");
 	ww_jw_u64(&w, "checked", r->sessions.checked);
 	ww_jw_u64(&w, "cut", r->sessions.cut);
+	ww_jw_u64(&w, "window_ends", r->sessions.window_ends);
 	if (r->sessions_err[0])
 		ww_jw_str(&w, "error", r->sessions_err);
 	ww_jw_end_obj(&w);
@@ -118,6 +119,10 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 	else if (r->sessions.cut)
 		sb_addf(out, "  sessions: %lu connection%s the new policy denies cut (of %lu)\n",
 			r->sessions.cut, r->sessions.cut == 1 ? "" : "s", r->sessions.checked);
+	if (!r->sessions_err[0] && r->sessions.window_ends)
+		sb_addf(out, "  sessions: established connections end with their windows at %zu "
+			     "place%s (table inet " WW_WINDOWS_TABLE ")\n",
+			r->sessions.window_ends, r->sessions.window_ends == 1 ? "" : "s");
 	for (int op = 0; op < 3; op++) {
 		bool any = false;
 		for (int k = 1; k < 5; k++)

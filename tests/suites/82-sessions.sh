@@ -1,0 +1,183 @@
+#!/bin/bash
+# End to end, sessions end when access ends (docs/incident.md, "Sessions"), once per tier: the
+# example hospital with "xdp": "off" (nftables alone), then as written (XDP in front), on the
+# simulated network of tests/e2e/lib.sh. Live TCP sessions (stream.py tcp-hold) through the
+# gateway:
+#
+#   - revoked at apply: ws-to-ehr narrowed to ehr/fhir; a held session to ehr/his-app dies at its
+#     next segment, and no conntrack entry of it is left, while a held session of an unchanged
+#     flow (ws-to-lis) goes on;
+#   - window end: vendor-ct-window valid until a few seconds ahead; a session the vendor opened
+#     inside the window dies once the window has ended, with nothing run after the apply.
+#
+# Needs root. Everything happens in namespaces this script creates and deletes on exit.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+WARDWALL=${WARDWALL:-$PWD/build/wardwall}
+EXAMPLE=policies/example-hospital.json
+unset WARDWALL_NOW
+
+# shellcheck source=tests/e2e/tap.sh
+. tests/e2e/tap.sh
+
+skip_unless nft conntrack
+
+# shellcheck source=tests/e2e/lib.sh
+. tests/e2e/lib.sh
+STREAM=$WW_E2E_DIR/stream.py
+tmp=$(mktemp -d)
+BPFFS=$tmp/bpf
+mkdir -p "$BPFFS"
+pids=()
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	ww_sim_down
+	if mountpoint -q "$BPFFS"; then
+		umount "$BPFFS" || umount -l "$BPFFS"
+	fi
+	mountpoint -q "$BPFFS" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+xdp_ok=true
+mount -t bpf bpf "$BPFFS" 2>/dev/null || xdp_ok=false
+export WARDWALL_BPFFS=$BPFFS
+
+gwx() { ip netns exec "$(ww_gw)" "$@"; }
+ww() { gwx "$WARDWALL" "$@" >"$tmp/out" 2>"$tmp/err"; }
+
+# An echo server on ENDPOINT's IPv4 address, port PORT.
+echo_on() {
+	local a
+	a=$(ww_addr "$1" 4) || return 1
+	rm -f "$tmp/ready.$2"
+	ip netns exec "$(ww_ns "${1%%/*}")" "$WW_PYTHON" "$STREAM" tcp-echo "$a" "$2" \
+		"$tmp/ready.$2" >/dev/null 2>&1 &
+	pids+=($!)
+	for _ in $(seq 50); do [ -e "$tmp/ready.$2" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# A held session NAME from endpoint FROM to endpoint TO, port PORT (first answer: hold_line NAME 0).
+hold_open() {
+	local name=$1 from=$2 to=$3 port=$4
+	mkfifo "$tmp/$name.in"
+	: >"$tmp/$name.out"
+	ip netns exec "$(ww_ns "${from%%/*}")" "$WW_PYTHON" "$STREAM" tcp-hold "$(ww_addr "$from" 4)" \
+		"$(ww_addr "$to" 4)" "$port" <"$tmp/$name.in" >"$tmp/$name.out" 2>&1 &
+	pids+=($!)
+	eval "exec {fd_$name}>\"$tmp/$name.in\""
+}
+# Waits for line N+1 of session NAME's answers and prints it.
+hold_line() {
+	for _ in $(seq 150); do
+		[ "$(wc -l <"$tmp/$1.out")" -gt "$2" ] && break
+		sleep 0.1
+	done
+	sed -n "$(($2 + 1))p" "$tmp/$1.out"
+}
+hold() {
+	local n fd="fd_$1"
+	n=$(wc -l <"$tmp/$1.out")
+	echo "$2" >&"${!fd}"
+	hold_line "$1" "$n"
+}
+hold_close() {
+	local fd="fd_$1"
+	eval "exec ${!fd}>&-"
+	rm -f "$tmp/$1.in"
+}
+
+# The policy with changes: ws-to-ehr narrowed to ehr/fhir; vendor-ct-window from an hour ago
+# until UNTIL (unix seconds).
+policy_with() {
+	"$WW_PYTHON" - "$1" "$2" "$3" "$4" <<-'EOF'
+	import json, sys, time
+	p = json.load(open(sys.argv[1]))
+	narrow, until = sys.argv[3] == "narrow", int(sys.argv[4])
+	fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+	for f in p["flows"]:
+	    if f["id"] == "ws-to-ehr" and narrow:
+	        f["to"] = ["ehr/fhir"]
+	    if f["id"] == "vendor-ct-window":
+	        f["valid"] = {"from": fmt(time.time() - 3600), "until": fmt(until)}
+	json.dump(p, open(sys.argv[2], "w"), indent=1)
+	EOF
+}
+
+run_tier() {
+	local tier=$1 policy=$2 got until pid
+	export WARDWALL_STATE_DIR=$tmp/state-$tier
+	until=$(($(date +%s) + 3600))
+	policy_with "$policy" "$tmp/a.json" keep "$until"
+	policy_with "$policy" "$tmp/b.json" narrow "$until"
+	ww_sim_up "$tmp/a.json" || { fail "$tier: simulation up"; return; }
+	if ! ww apply "$tmp/a.json"; then
+		fail "$tier: apply" "$(cat "$tmp/err")"
+		ww_sim_down
+		return
+	fi
+	echo_on ehr/his-app 443 && echo_on lab/lis 443 && echo_on modality/ct-1 443 ||
+		fail "$tier: echo servers"
+
+	# Revoked at apply.
+	hold_open his workstations ehr/his-app 443
+	hold_open lis workstations lab/lis 443
+	got=$(hold_line his 0)/$(hold_line lis 0)
+	[ "$got" = connected/connected ] && [ "$(hold his "send a1 2")" = "echo a1" ] &&
+		[ "$(hold lis "send b1 2")" = "echo b1" ] &&
+		ok "$tier: sessions to ehr/his-app (ws-to-ehr) and lab/lis (ws-to-lis) are up" ||
+		fail "$tier: sessions up" "got: $got"
+	if ww apply "$tmp/b.json" --json; then
+		got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sessions"]["cut"])' "$tmp/out")
+		ok "$tier: apply narrows ws-to-ehr to ehr/fhir ($got conntrack entries cut)"
+	else
+		fail "$tier: apply narrowing ws-to-ehr" "$(cat "$tmp/err")"
+	fi
+	got=$(hold his "send a2 2")
+	[ "$got" = timeout ] && ok "$tier: the revoked session dies at its next segment" ||
+		fail "$tier: the revoked session dies at its next segment" "got: $got"
+	got=$(gwx conntrack -L -s "$(ww_addr workstations 4)" -d "$(ww_addr ehr/his-app 4)" 2>/dev/null | grep -c ESTABLISHED)
+	[ "$got" = 0 ] && ok "$tier: no established conntrack entry of it is left" ||
+		fail "$tier: no established conntrack entry of it is left" "$got entries"
+	got=$(hold lis "send b2 2")
+	[ "$got" = "echo b2" ] && ok "$tier: the session of an unchanged flow goes on" ||
+		fail "$tier: the session of an unchanged flow goes on" "got: $got"
+	hold_close his
+	hold_close lis
+
+	# Window end: valid until a few seconds from now; nothing runs after the apply.
+	until=$(($(date +%s) + 6))
+	policy_with "$policy" "$tmp/c.json" narrow "$until"
+	ww apply "$tmp/c.json" || fail "$tier: apply with a window ending at $until" "$(cat "$tmp/err")"
+	hold_open ct vendor/vpn modality/ct-1 443
+	got=$(hold_line ct 0)
+	[ "$got" = connected ] && [ "$(hold ct "send c1 2")" = "echo c1" ] &&
+		ok "$tier: a vendor session inside its window is up" ||
+		fail "$tier: a vendor session inside its window is up" "got: $got"
+	while [ "$(date +%s)" -le "$until" ]; do sleep 0.2; done
+	sleep 1.2
+	got=$(hold ct "send c2 2")
+	[ "$got" = timeout ] && ok "$tier: the vendor session dies once the window has ended" ||
+		fail "$tier: the vendor session dies once the window has ended" "got: $got"
+	hold_close ct
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	pids=()
+	ww_sim_down
+}
+
+ww_policy_nft_only "$EXAMPLE" "$tmp/nft.json" || exit 2
+run_tier nftables "$tmp/nft.json"
+if $xdp_ok; then
+	run_tier xdp "$EXAMPLE"
+else
+	ok "xdp tier # SKIP cannot mount a private bpffs"
+fi
+finish
