@@ -6,10 +6,12 @@
  */
 #include "evidence.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "quarantine.h"
 #include "timeutil.h"
 
 static void esc(struct strbuf *o, const char *s)
@@ -561,6 +563,82 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 	       "(in chain order) also checks the chain.</p>\n");
 }
 
+/* Incident actions (docs/incident.md): the quarantines recorded, with what each tier holds of
+ * them and what they blocked, then the quarantine log's lines of the window. */
+static void quarantines(const struct ww_evidence *ev, struct strbuf *o)
+{
+	char tb[WW_TIME_STRLEN];
+
+	sb_add(o, "<h2>Quarantines</h2>\n");
+	if (!ev->nquar)
+		sb_add(o, "<p>None recorded now.</p>\n");
+	else
+		sb_add(o, "<table id=\"quarantines\"><tr><th>id</th><th>target</th><th>by</th>"
+			  "<th>since</th><th>until</th><th>reason</th><th>ticket</th><th>kept</th>"
+			  "<th>held by</th><th>blocked (packets)</th></tr>\n");
+	for (size_t i = 0; i < ev->nquar; i++) {
+		const struct ww_quar_status *s = &ev->quar[i];
+		sb_addf(o, "<tr><td>q%u</td><td>", s->q.id);
+		esc(o, s->q.target);
+		sb_add(o, "</td><td>");
+		esc(o, s->q.user ? s->q.user : "");
+		sb_addf(o, "</td><td>%s</td><td>", ww_time_str(s->q.created, tb));
+		if (s->q.until)
+			sb_addf(o, "%s%s", ww_time_str(s->q.until, tb), s->expired ? " (over)" : "");
+		else
+			sb_add(o, "removed by hand");
+		sb_add(o, "</td><td>");
+		esc(o, s->q.reason ? s->q.reason : "");
+		sb_add(o, "</td><td>");
+		esc(o, s->q.ticket ? s->q.ticket : "none");
+		sb_add(o, "</td><td>");
+		for (size_t k = 0; k < s->q.nkeep; k++) {
+			sb_add(o, k ? ", " : "");
+			esc(o, s->q.keep[k].id);
+			escf(o, " (%s)", s->q.keep[k].why);
+		}
+		if (!s->q.nkeep)
+			sb_add(o, "nothing");
+		sb_addf(o, "%s</td><td>%s%s%s</td><td class=\"n\">", s->q.strict ? " [strict]" : "",
+			s->nft ? "nftables" : "", s->nft && s->xdp ? ", " : "",
+			s->xdp ? "XDP" : (s->nft ? "" : "neither"));
+		num(o, s->nft_packets + s->xdp_packets);
+		sb_add(o, "</td></tr>\n");
+	}
+	if (ev->nquar)
+		sb_add(o, "</table>\n");
+	if (!ev->nquar_log) {
+		sb_add(o, "<p>No quarantine was added, removed or ended in the window.</p>\n");
+		return;
+	}
+	sb_add(o, "<table id=\"quarantine-log\"><tr><th>time</th><th>event</th><th>id</th>"
+		  "<th>target</th><th>by</th><th>reason</th><th>ticket</th><th>blocked "
+		  "(packets)</th></tr>\n");
+	for (size_t i = 0; i < ev->nquar_log; i++) {
+		cJSON *j = cJSON_Parse(ev->quar_log[i]);
+		const cJSON *q = cJSON_GetObjectItemCaseSensitive(j, "quarantine");
+		const char *f[] = {cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "time")),
+				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "event")),
+				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "id")),
+				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "target")),
+				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "user")),
+				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "reason")),
+				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "ticket"))};
+		const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "blocked_packets");
+		sb_add(o, "<tr>");
+		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+			sb_add(o, "<td>");
+			esc(o, f[k] ? f[k] : "");
+			sb_add(o, "</td>");
+		}
+		sb_add(o, "<td class=\"n\">");
+		num(o, cJSON_IsNumber(b) ? (uint64_t)b->valuedouble : 0);
+		sb_add(o, "</td></tr>\n");
+		cJSON_Delete(j);
+	}
+	sb_add(o, "</table>\n");
+}
+
 void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 {
 	const struct ww_collect *c = ev->c;
@@ -652,6 +730,7 @@ void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 		}
 		sb_add(o, "</table>\n");
 	}
+	quarantines(ev, o);
 	sb_add(o, "<h2>Flows</h2>\n");
 	flows(ev, o);
 	rest(ev, o);

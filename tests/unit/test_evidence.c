@@ -13,6 +13,7 @@
 
 #include "evidence.h"
 #include "nft_compile.h"
+#include "quarantine.h"
 
 static void test_base64(void **state)
 {
@@ -482,7 +483,62 @@ static void test_monitor_not_enforced(void **state)
 	sb_free(&json);
 }
 
-UNIT_MAIN(cmocka_unit_test(test_base64), cmocka_unit_test(test_pem_openssl_key),
+/* report.html names each quarantine (who, when, why, ticket, what was kept, what it blocked) and
+ * the log's lines of the window; HTML in a reason is escaped. */
+static void test_html_quarantines(void **state)
+{
+	struct ww_collect c = {0};
+	struct ww_evidence ev;
+	struct ww_ev_opts o = {0};
+	struct strbuf html = {0};
+
+	c.applied = unit_load_example();
+	c.live = calloc(1, sizeof(*c.live));
+	assert_non_null(c.live);
+	assert_int_equal(ww_evidence_build(&c, &o, &ev), 0);
+	ww_evidence_html(&ev, &html);
+	assert_non_null(strstr(sb_str(&html), "<h2>Quarantines</h2>\n<p>None recorded now.</p>"));
+	sb_reset(&html);
+	ev.quar = calloc(1, sizeof(*ev.quar));
+	ev.quar_log = calloc(1, sizeof(*ev.quar_log));
+	assert_non_null(ev.quar);
+	assert_non_null(ev.quar_log);
+	ev.nquar = 1;
+	struct ww_quarantine *q = &ev.quar[0].q;
+	q->id = 3;
+	q->target = strdup("infusion");
+	q->user = strdup("oncall");
+	q->reason = strdup("scan <from> pumps");
+	q->ticket = strdup("INC-4712");
+	q->created = 1800000000;
+	q->keep = calloc(1, sizeof(*q->keep));
+	assert_non_null(q->keep);
+	q->nkeep = 1;
+	q->keep[0].id = strdup("pumps-to-server");
+	snprintf(q->keep[0].why, sizeof(q->keep[0].why), "life-critical");
+	ev.quar[0].nft = ev.quar[0].xdp = true;
+	ev.quar[0].nft_packets = 40;
+	ev.quar[0].xdp_packets = 2;
+	ev.quar_log[0] = strdup("{\"time\": \"2027-01-15T08:00:00Z\", \"event\": \"add\", "
+				"\"blocked_packets\": 0, \"quarantine\": {\"id\": \"q3\", \"target\": "
+				"\"infusion\", \"user\": \"oncall\", \"reason\": \"scan\", \"ticket\": "
+				"\"INC-4712\"}}");
+	ev.nquar_log = 1;
+	ww_evidence_html(&ev, &html);
+	const char *h = sb_str(&html);
+	assert_non_null(strstr(h, "<tr><td>q3</td><td>infusion</td><td>oncall</td><td>"
+				  "2027-01-15T08:00:00Z</td><td>removed by hand</td>"));
+	assert_non_null(strstr(h, "scan &lt;from&gt; pumps"));
+	assert_non_null(strstr(h, "pumps-to-server (life-critical)"));
+	assert_non_null(strstr(h, "<td>nftables, XDP</td><td class=\"n\">42</td>"));
+	assert_non_null(strstr(h, "<td>2027-01-15T08:00:00Z</td><td>add</td><td>q3</td>"));
+	ww_evidence_free(&ev);
+	free(c.live);
+	ww_policy_free(c.applied);
+	sb_free(&html);
+}
+
+UNIT_MAIN(cmocka_unit_test(test_base64), cmocka_unit_test(test_html_quarantines), cmocka_unit_test(test_pem_openssl_key),
 	  cmocka_unit_test(test_keygen_round_trip), cmocka_unit_test(test_control_ids),
 	  cmocka_unit_test(test_window), cmocka_unit_test(test_json_writer),
 	  cmocka_unit_test(test_formats), cmocka_unit_test(test_chain_file),
