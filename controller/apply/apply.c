@@ -17,6 +17,7 @@
 #include "nft_mark.h"
 #include "nft_nl.h"
 #include "policy.h"
+#include "quarantine.h"
 #include "sessions.h"
 #include "snapshot.h"
 
@@ -284,6 +285,21 @@ static void enforce_window_ends(const struct ww_policy *p, struct ww_apply_resul
 	sb_free(&err);
 }
 
+/*
+ * Quarantines hold in the XDP tier too when its maps are new (after `remove` or a reboot): their
+ * XDP part written again from the records (quarantine.h). A failure is reported, not fatal.
+ */
+static void reload_quarantines(struct ww_state *st, const struct ww_apply_opts *o,
+			       struct ww_apply_result *r)
+{
+	struct strbuf err = {0};
+
+	if (ww_quar_xdp_reload(ww_state_dir(st), o->bpffs, (int64_t)time(NULL), &r->quarantines,
+			       &err))
+		snprintf(r->quarantine_err, sizeof(r->quarantine_err), "%s", sb_str(&err));
+	sb_free(&err);
+}
+
 /* Counters that appear now start counting now; those kept keep their start. */
 static int record_counters(struct ww_state *st, const struct ww_policy *p,
 			   const struct nfr_table *want, bool xdp)
@@ -473,6 +489,7 @@ kernel:
 	if (xdp) {
 		ww_xdp_finish(xdp, p, err);
 		ww_stop_point("xdp-finished");
+		reload_quarantines(st, o, r);
 	}
 	if (!r->xdp) {
 		e = ww_xdp_remove(o->bpffs, &r->xdp_removed, err);

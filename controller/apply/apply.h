@@ -48,6 +48,10 @@ struct ww_apply_result {
 	 * sessions_err: why they could not be (empty: they were) */
 	struct ww_sessions_cut sessions;
 	char sessions_err[200];
+	/* Quarantines in force whose XDP part was written again (quarantine.h); quarantine_err:
+	 * why it could not be (empty: it was) */
+	size_t quarantines;
+	char quarantine_err[200];
 	struct ww_recovery recovered; /* an interrupted apply finished first */
 	/* Set by the command after the apply (confirm.h, probe_run.h), for the report. */
 	size_t probes_ok;         /* probes that connected after the change */

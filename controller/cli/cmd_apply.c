@@ -70,6 +70,11 @@ static void report_json(const struct ww_policy *p, const struct ww_apply_result 
 	if (r->sessions_err[0])
 		ww_jw_str(&w, "error", r->sessions_err);
 	ww_jw_end_obj(&w);
+	ww_jw_obj(&w, "quarantines");
+	ww_jw_u64(&w, "xdp_written", r->quarantines);
+	if (r->quarantine_err[0])
+		ww_jw_str(&w, "error", r->quarantine_err);
+	ww_jw_end_obj(&w);
 	ww_jw_numf(&w, "duration_ms", "%.1f", r->ms);
 	ww_jw_end_obj(&w);
 }
@@ -119,6 +124,9 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 	else if (r->sessions.cut)
 		sb_addf(out, "  sessions: %lu connection%s the new policy denies cut (of %lu)\n",
 			r->sessions.cut, r->sessions.cut == 1 ? "" : "s", r->sessions.checked);
+	if (r->quarantine_err[0])
+		sb_addf(out, "  quarantines: WARNING: not written again into the XDP maps: %s\n",
+			r->quarantine_err);
 	if (!r->sessions_err[0] && r->sessions.window_ends)
 		sb_addf(out, "  sessions: established connections end with their windows at %zu "
 			     "place%s (table inet " WW_WINDOWS_TABLE ")\n",

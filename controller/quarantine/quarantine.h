@@ -198,6 +198,15 @@ int ww_quar_cut(const struct ww_quarantine *q, const struct ww_quar_kctx *k, uns
 bool ww_quar_conn_kept(const struct ww_quarantine *q, const struct ww_addr *src,
 		       const struct ww_addr *dst, int proto, unsigned int port);
 
+/*
+ * For apply, once its XDP tier is in place: the XDP part of the quarantines in force at now
+ * written again (maps loaded anew, after `wardwall remove` or a reboot, start empty; the
+ * nftables overlay is not touched: it is not apply's, and lives through both). *n: how many.
+ * Returns 0 or -errno (err says why).
+ */
+int ww_quar_xdp_reload(const char *state_dir, const char *bpffs, int64_t now, size_t *n,
+		       struct strbuf *err);
+
 /* ---- reports (quarantine_report.c) ---- */
 
 struct ww_quar_status {

@@ -100,3 +100,23 @@ out:
 	ww_state_close(s);
 	return e;
 }
+
+int ww_quar_xdp_reload(const char *state_dir, const char *bpffs, int64_t now, size_t *n,
+		       struct strbuf *err)
+{
+	struct ww_quar_list l = {0};
+	struct ww_quar_kctx k = {.bpffs = bpffs, .xdp = true};
+	int e, lockfd = -1;
+
+	*n = 0;
+	e = ww_quar_lock(state_dir, &lockfd, err);
+	if (!e)
+		e = ww_quar_load(state_dir, &l, err);
+	for (size_t i = 0; !e && i < l.n; i++)
+		*n += !l.v[i].until || l.v[i].until > now;
+	if (!e && *n)
+		e = ww_quar_xdp_sync(&l, &k, now, err);
+	ww_quar_unlock(lockfd);
+	ww_quar_list_free(&l);
+	return e;
+}

@@ -212,13 +212,25 @@ print(r["record"]["id"] if b > 0 else "none")' "$tmp/out" 2>/dev/null)
 	ww quarantine add identity/ntp --for 1h --reason "reboot test"
 	ww quarantine add biomed/monitor-gw --for 2s --reason "expires while down"
 	gwx nft delete table inet wardwall_quarantine
+	local before=true
 	if [ "$tier" = xdp ]; then
-		# A reboot empties bpffs: the pinned program and maps are gone; apply loads them again.
-		gwx "$WARDWALL" remove >/dev/null 2>&1
+		# A reboot empties bpffs: the pinned program and maps are gone; apply loads them again,
+		# and writes the XDP part of the quarantines again (the nftables overlay is restore's).
+		gwx "$WARDWALL" remove >"$tmp/rm.out" 2>&1
+		grep -q "^[0-9]* quarantines stay in force" "$tmp/rm.out" &&
+			ok "$tier: remove says the quarantines stay in force" ||
+			fail "$tier: remove says the quarantines stay in force" "$(cat "$tmp/rm.out")"
 		ww apply "$policy"
+		if gwx "$WARDWALL" show | grep -A1 "identity/ntp" | grep -q "nftables no, XDP yes" &&
+			! probe infusion identity/ntp udp 4 123; then
+			ok "$tier: apply after remove writes the XDP part of the quarantines again"
+		else
+			fail "$tier: apply after remove writes the XDP part of the quarantines again" "$(gwx "$WARDWALL" show)"
+		fi
+		before=false
 	fi
 	sleep 2.5
-	if probe infusion identity/ntp udp 4 123 && ww quarantine restore &&
+	if { ! $before || probe infusion identity/ntp udp 4 123; } && ww quarantine restore &&
 		grep -q '^2 quarantine' "$tmp/out" && ! probe infusion identity/ntp udp 4 123 &&
 		ww quarantine list && ! grep -q monitor-gw "$tmp/out" &&
 		grep -q '"event": "expire".*monitor-gw' "$WARDWALL_STATE_DIR/quarantine-log.jsonl"; then
