@@ -845,6 +845,61 @@ static void test_deny_cache(void **state)
 	}
 }
 
+/* The only entry of the connection table (the test empties it first). */
+static bool only_ct(struct ctx *c, struct ww_ct_key *k, struct ww_ct_val *v)
+{
+	struct ww_ct_key next;
+
+	return !bpf_map_get_next_key(c->t.ct, NULL, k) && !bpf_map_lookup_elem(c->t.ct, k, v) &&
+	       bpf_map_get_next_key(c->t.ct, k, &next);
+}
+
+/*
+ * A connection decided by a flow with a validity window carries the window's end (recheck_s);
+ * once that time has come, its next packet is decided again instead of passing as known. One
+ * decided by a flow without a window carries none.
+ */
+static void test_window_recheck(void **state)
+{
+	struct ctx *c = the_ctx;
+	struct strbuf why = {0};
+	struct ww_ct_key k;
+	struct ww_ct_val v;
+	const struct ww_flow *f = ww_flow_find(c->p, "maint-now");
+	static const struct step open = {.s = {S, C, TCP, 43000, 22}, X(PASS, DECIDED, "maint-now")};
+	static const struct step known = {.s = {C, S, TCP, 22, 43000, .reply = true},
+					  X(PASS, WW_S_CT_HIT, "maint-now")};
+	static const struct step again = {.s = {C, S, TCP, 22, 43000, .reply = true},
+					  X(PASS, DECIDED, "maint-now")};
+	static const struct step plain = {.s = {C, S, TCP, 43001, 443},
+					  X(PASS, DECIDED, "clinic-https")};
+
+	assert_non_null(f);
+	assert_true(f->has_until);
+	if (!c->installed)
+		install(c, c->p);
+	xt_ct_clear(&c->t);
+	run_step(c, c->p, &open, &open, &why);
+	assert_true(only_ct(c, &k, &v));
+	assert_int_equal(v.recheck_s, (uint32_t)f->valid_until);
+	run_step(c, c->p, &known, &known, &why);
+	/* The window's end has come (as far as this entry knows): decided again. */
+	v.recheck_s = 1;
+	assert_int_equal(bpf_map_update_elem(c->t.ct, &k, &v, BPF_EXIST), 0);
+	run_step(c, c->p, &again, &again, &why);
+	assert_true(only_ct(c, &k, &v));
+	assert_int_equal(v.recheck_s, (uint32_t)f->valid_until);
+	xt_ct_clear(&c->t);
+	run_step(c, c->p, &plain, &plain, &why);
+	assert_true(only_ct(c, &k, &v));
+	assert_int_equal(v.recheck_s, 0);
+	if (why.len) {
+		xt_comment(sb_str(&why));
+		sb_free(&why);
+		fail();
+	}
+}
+
 int main(void)
 {
 	static const struct CMUnitTest first[] = {
@@ -852,7 +907,7 @@ int main(void)
 	    cmocka_unit_test(test_short_ethernet),
 	    cmocka_unit_test(test_install),
 	};
-	size_t n = ARRAY_SIZE(first) + ARRAY_SIZE(cases) + 2, k = 0;
+	size_t n = ARRAY_SIZE(first) + ARRAY_SIZE(cases) + 3, k = 0;
 	struct CMUnitTest *tests = calloc(n, sizeof(*tests));
 	void *state = NULL;
 	int rc;
@@ -871,6 +926,7 @@ int main(void)
 						 .initial_state = (void *)&cases[i]};
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_generation_change);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_deny_cache);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_window_recheck);
 	rc = _cmocka_run_group_tests("xdp_packets", tests, k, NULL, NULL);
 	teardown(&state);
 	free(tests);
