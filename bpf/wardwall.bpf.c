@@ -740,13 +740,25 @@ static __always_inline int quar_kept(__u32 id, __u32 slot)
 	return !id || (slot != WW_SLOT_DEFAULT && bpf_map_lookup_elem(&ww_quar_keep, &k));
 }
 
-/* Drops a packet of a quarantined address unless its flow is kept by every quarantine it meets. */
-static __always_inline int quar_blocks(__u32 qs, __u32 qd, __u32 slot, __u64 len)
+/* Drops a packet of a quarantined address unless its flow is kept by every quarantine it meets:
+ * the id of the quarantine that drops it (counted), or 0. */
+static __always_inline __u32 quar_blocks(__u32 qs, __u32 qd, __u32 slot, __u64 len)
 {
 	if (quar_kept(qs, slot) && quar_kept(qd, slot))
 		return 0;
-	count(&ww_quar_stats, qs && !quar_kept(qs, slot) ? qs : qd, len);
-	return 1;
+	__u32 id = qs && !quar_kept(qs, slot) ? qs : qd;
+	count(&ww_quar_stats, id, len);
+	return id;
+}
+
+/* A quarantine's drop as an event, rate-limited with the rest (the nftables overlay logs its
+ * own drops the same way). */
+static __always_inline void quar_event(__u32 id, const struct ww_settings *st, __u64 *now,
+				       __u64 tai, __u16 zs, __u16 zd, struct pkt *p)
+{
+	struct emitreq r = {clock_now(now, tai), st->log_rate, WW_SLOT_QUARANTINE | id, zs, zd,
+			    WW_XV_DENY};
+	ww_emit(&r, p);
 }
 
 SEC("xdp")
@@ -809,8 +821,10 @@ int ww_xdp(struct xdp_md *ctx)
 	 * decision has begun or ended: access that ends ends the connection. */
 	if (cv && cv->generation == gen &&
 	    !(cv->recheck_s && clock_now(&now, tai) >= (__u64)cv->recheck_s * NSEC_PER_SEC)) {
-		if ((qs || qd) && quar_blocks(qs, qd, cv->slot, p.len)) {
+		__u32 q = qs || qd ? quar_blocks(qs, qd, cv->slot, p.len) : 0;
+		if (q) {
 			bpf_map_delete_elem(&ww_ct, &k);
+			quar_event(q, st, &now, tai, cv->zone_pair_src, cv->zone_pair_dst, &p);
 			return XDP_DROP;
 		}
 		if (cv->flags & (reverse ? WW_CTF_REV_LOCAL : WW_CTF_FWD_LOCAL)) {
@@ -867,9 +881,11 @@ int ww_xdp(struct xdp_md *ctx)
 	}
 	classify(slot, &p, p.src, &cs);
 	decide(slot, st, &now, tai, &p, &cs, &cd, &d);
-	if ((qs || qd) && d.verdict != WW_XV_DENY && quar_blocks(qs, qd, d.slot, p.len)) {
+	__u32 q = (qs || qd) && d.verdict != WW_XV_DENY ? quar_blocks(qs, qd, d.slot, p.len) : 0;
+	if (q) {
 		if (cv)
 			bpf_map_delete_elem(&ww_ct, &k);
+		quar_event(q, st, &now, tai, d.zsrc, d.zdst, &p);
 		return XDP_DROP;
 	}
 	count_decision(&d, p.len);

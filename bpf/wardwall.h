@@ -226,6 +226,9 @@ struct ww_meta {
  * ~0: no end), by the program's own clock: expiry needs no controller.
  */
 #define WW_QUAR_MAX 1024 /* quarantine ids 1..1023; 0 is "none" */
+/* A quarantine's drop in the event ring: ww_event.slot is WW_SLOT_QUARANTINE | id, verdict
+ * deny (flow slots are below WW_MAX_FLOWS; WW_SLOT_DEFAULT is above every such slot). */
+#define WW_SLOT_QUARANTINE 0xfffff800u
 
 struct ww_quar_val {
 	__u32 id;

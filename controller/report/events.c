@@ -192,6 +192,9 @@ bool ww_logrec_from_nflog(const struct ww_lognames *n, const struct ww_nflog_msg
 			name_copy(dz[0], sizeof(dz[0]), a, (size_t)(slash - a));
 			name_copy(dz[1], sizeof(dz[1]), slash + 1, SIZE_MAX);
 		}
+	} else if (!strncmp(counter, "quarantine/", 11)) {
+		/* The quarantine overlay's drops (docs/incident.md): "quarantine/q<id>". */
+		name_copy(r->flow, sizeof(r->flow), counter, SIZE_MAX);
 	} else {
 		snprintf(r->flow, sizeof(r->flow), "?");
 	}
@@ -228,6 +231,9 @@ bool ww_logrec_from_xdp(const struct ww_lognames *n, const struct ww_event *e, s
 	r->verdict = e->verdict < ARRAY_SIZE(verdicts) ? verdicts[e->verdict] : "?";
 	if (e->slot == WW_SLOT_DEFAULT) {
 		snprintf(r->flow, sizeof(r->flow), "default");
+	} else if ((e->slot & WW_SLOT_QUARANTINE) == WW_SLOT_QUARANTINE) {
+		/* A quarantine's drop: named as the nftables overlay logs it. */
+		snprintf(r->flow, sizeof(r->flow), "quarantine/q%u", e->slot & ~WW_SLOT_QUARANTINE);
 	} else {
 		const char *id = flow_of_slot(n, e->slot);
 		name_copy(r->flow, sizeof(r->flow), id ? id : "?", SIZE_MAX);

@@ -155,12 +155,26 @@ run_tier() {
 	else
 		fail "$tier: quarantine add infusion" "$(cat "$tmp/out" "$tmp/err")"
 	fi
+	# The quarantine's drops are events of the tier that drops them, named quarantine/q<id>.
+	local evpid
+	rm -f "$tmp/ev.out" "$tmp/ev.err"
+	gwx "$WARDWALL" events --json --count 1 --tier "$tier" >"$tmp/ev.out" 2>"$tmp/ev.err" &
+	evpid=$!
+	for _ in $(seq 100); do grep -q listening "$tmp/ev.err" 2>/dev/null && break; sleep 0.05; done
 	for fam in 4 6; do
 		probe infusion biomed/pump-server tcp "$fam" 8443 && ok "$tier: pump -> pump server works, IPv$fam" ||
 			fail "$tier: pump -> pump server works, IPv$fam"
 		probe infusion identity/ntp udp "$fam" 123 && fail "$tier: pump -> NTP is dropped, IPv$fam" ||
 			ok "$tier: pump -> NTP is dropped, IPv$fam"
 	done
+	for _ in $(seq 100); do kill -0 "$evpid" 2>/dev/null || break; sleep 0.05; done
+	kill "$evpid" 2>/dev/null
+	wait "$evpid" 2>/dev/null
+	if grep -q '"verdict": "deny", "flow": "quarantine/q[0-9]*"' "$tmp/ev.out"; then
+		ok "$tier: the quarantine's drop is an event of this tier (flow quarantine/q<id>)"
+	else
+		fail "$tier: the quarantine's drop is an event of this tier" "$(cat "$tmp/ev.out" "$tmp/ev.err")"
+	fi
 	ww quarantine list --json
 	q=$(python3 -c '
 import json, sys
