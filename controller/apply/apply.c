@@ -31,8 +31,9 @@ static double now_ms(void)
 
 /*
  * In host mode, refuse a policy that would deny a new connection like the SSH session this
- * command runs in: established connections survive an apply, but the operator could not log in
- * again. (SSH_CONNECTION is "client-ip client-port server-ip server-port".)
+ * command runs in: the operator could not log in again. (The session itself is spared by the cut
+ * of revoked connections, cut_revoked_sessions, so that the apply finishes; it ends when it
+ * closes.) SSH_CONNECTION is "client-ip client-port server-ip server-port".
  */
 static int lockout_guard(const struct ww_policy *p, const struct ww_apply_opts *o,
 			 struct strbuf *err)
@@ -254,13 +255,15 @@ static void cut_revoked_sessions(struct ww_state *st, const struct ww_policy *p,
 	struct ww_policy *old = NULL;
 	struct ww_diags d = {0};
 	struct strbuf err = {0};
+	struct ww_session_spare spare;
 
 	if (ww_state_current(st, &g) || !g.gen || !strcmp(g.action, "remove"))
 		return; /* nothing enforced before: nothing revoked */
+	ww_session_spare_env(&spare); /* this command's own SSH session finishes it */
 	if (ww_state_policy(st, g.gen, &old, &d))
 		sb_addf(&err, "the previous generation %lu cannot be read", g.gen);
 	else
-		ww_sessions_cut_revoked(old, p, (int64_t)time(NULL), &r->sessions, &err);
+		ww_sessions_cut_revoked(old, p, (int64_t)time(NULL), &spare, &r->sessions, &err);
 	if (err.len)
 		snprintf(r->sessions_err, sizeof(r->sessions_err), "%s", sb_str(&err));
 	ww_diags_free(&d);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,8 +110,24 @@ bool ww_session_revoked(const struct ww_policy *old, const struct ww_policy *p,
 	return r;
 }
 
+void ww_session_spare_env(struct ww_session_spare *s)
+{
+	const char *ssh = getenv("SSH_CONNECTION");
+	char cip[64], sip[64];
+
+	memset(s, 0, sizeof(*s));
+	s->set = ssh && sscanf(ssh, "%63s %u %63s %u", cip, &s->cport, sip, &s->sport) == 4 &&
+		 !ww_addr_parse(cip, &s->client) && !ww_addr_parse(sip, &s->server);
+}
+
+static bool addr_eq(const struct ww_addr *a, const struct ww_addr *b)
+{
+	return a->family == b->family && a->v == b->v;
+}
+
 struct cutctx {
 	struct memo old, cur;
+	const struct ww_session_spare *spare;
 	int64_t now;
 	struct nf_conntrack **v;
 	size_t n, cap;
@@ -141,6 +158,12 @@ static int cut_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void
 		pkt.key = nfct_get_attr_u8(ct, ATTR_ICMP_TYPE);
 	else if (nfct_attr_is_set(ct, ATTR_ORIG_PORT_DST))
 		pkt.key = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+	if (c->spare && c->spare->set && pkt.proto == IPPROTO_TCP &&
+	    addr_eq(&pkt.src, &c->spare->client) && addr_eq(&pkt.dst, &c->spare->server) &&
+	    nfct_attr_is_set(ct, ATTR_ORIG_PORT_SRC) &&
+	    ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC)) == c->spare->cport &&
+	    (unsigned int)pkt.key == c->spare->sport)
+		return NFCT_CB_CONTINUE;
 	if (!revoked(&c->old, &c->cur, &pkt, &c->err))
 		return c->err ? NFCT_CB_STOP : NFCT_CB_CONTINUE;
 	struct nf_conntrack *copy = nfct_clone(ct);
@@ -153,9 +176,10 @@ static int cut_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void
 }
 
 int ww_sessions_cut_revoked(const struct ww_policy *old, const struct ww_policy *p, int64_t now,
-			    struct ww_sessions_cut *res, struct strbuf *err)
+			    const struct ww_session_spare *spare, struct ww_sessions_cut *res,
+			    struct strbuf *err)
 {
-	struct cutctx c = {.old = {.p = old}, .cur = {.p = p}, .now = now};
+	struct cutctx c = {.old = {.p = old}, .cur = {.p = p}, .spare = spare, .now = now};
 	struct nfct_handle *h;
 	uint32_t family = AF_UNSPEC;
 	int e = 0;

@@ -17,6 +17,7 @@
 #ifndef WW_SESSIONS_H
 #define WW_SESSIONS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -28,13 +29,24 @@ struct ww_sessions_cut {
 	size_t window_ends;    /* places where a window's end is enforced (ww_window_table_sync) */
 };
 
+/* A connection never cut: the SSH session the command runs in (SSH_CONNECTION), so that an
+ * apply forced past the lockout check finishes and records what it did. */
+struct ww_session_spare {
+	bool set;
+	struct ww_addr client, server;
+	unsigned int cport, sport;
+};
+/* From $SSH_CONNECTION ("client-ip client-port server-ip server-port"); unset when absent. */
+void ww_session_spare_env(struct ww_session_spare *s);
+
 /*
- * Deletes the conntrack entries old allows (or passes in monitor mode) and p denies at now.
- * old NULL: nothing to compare with, nothing is cut. Returns 0 or -errno (err says why); entries
- * gone meanwhile count as cut.
+ * Deletes the conntrack entries old allows (or passes in monitor mode) and p denies at now,
+ * except spare (may be NULL). old NULL: nothing to compare with, nothing is cut. Returns 0 or
+ * -errno (err says why); entries gone meanwhile count as cut.
  */
 int ww_sessions_cut_revoked(const struct ww_policy *old, const struct ww_policy *p, int64_t now,
-			    struct ww_sessions_cut *res, struct strbuf *err);
+			    const struct ww_session_spare *spare, struct ww_sessions_cut *res,
+			    struct strbuf *err);
 
 /*
  * Window ends, in the nftables tier (sessions_nft.c): table inet wardwall_windows holds, for

@@ -124,15 +124,21 @@ run_tier() {
 	echo_on ehr/his-app 443 && echo_on lab/lis 443 && echo_on modality/ct-1 443 ||
 		fail "$tier: echo servers"
 
-	# Revoked at apply.
+	# Revoked at apply. A second session to ehr/his-app stands for the SSH session the apply
+	# runs in (SSH_CONNECTION): it is spared, so that the apply finishes.
 	hold_open his workstations ehr/his-app 443
 	hold_open lis workstations lab/lis 443
-	got=$(hold_line his 0)/$(hold_line lis 0)
-	[ "$got" = connected/connected ] && [ "$(hold his "send a1 2")" = "echo a1" ] &&
+	hold_open ssh workstations ehr/his-app 443
+	local sshpid=${pids[-1]} cport
+	got=$(hold_line his 0)/$(hold_line lis 0)/$(hold_line ssh 0)
+	[ "$got" = connected/connected/connected ] && [ "$(hold his "send a1 2")" = "echo a1" ] &&
 		[ "$(hold lis "send b1 2")" = "echo b1" ] &&
 		ok "$tier: sessions to ehr/his-app (ws-to-ehr) and lab/lis (ws-to-lis) are up" ||
 		fail "$tier: sessions up" "got: $got"
-	if ww apply "$tmp/b.json" --json; then
+	cport=$(ip netns exec "$(ww_ns workstations)" ss -tnpH state established |
+		grep "pid=$sshpid," | awk '{print $3}' | sed 's/.*://')
+	if SSH_CONNECTION="$(ww_addr workstations 4) $cport $(ww_addr ehr/his-app 4) 443" \
+		ww apply "$tmp/b.json" --json; then
 		got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sessions"]["cut"])' "$tmp/out")
 		ok "$tier: apply narrows ws-to-ehr to ehr/fhir ($got conntrack entries cut)"
 	else
@@ -141,14 +147,22 @@ run_tier() {
 	got=$(hold his "send a2 2")
 	[ "$got" = timeout ] && ok "$tier: the revoked session dies at its next segment" ||
 		fail "$tier: the revoked session dies at its next segment" "got: $got"
-	got=$(gwx conntrack -L -s "$(ww_addr workstations 4)" -d "$(ww_addr ehr/his-app 4)" 2>/dev/null | grep -c ESTABLISHED)
+	got=$(gwx conntrack -L -s "$(ww_addr workstations 4)" -d "$(ww_addr ehr/his-app 4)" 2>/dev/null |
+		grep ESTABLISHED | grep -vc "sport=${cport:-none} ")
 	[ "$got" = 0 ] && ok "$tier: no established conntrack entry of it is left" ||
 		fail "$tier: no established conntrack entry of it is left" "$got entries"
 	got=$(hold lis "send b2 2")
 	[ "$got" = "echo b2" ] && ok "$tier: the session of an unchanged flow goes on" ||
 		fail "$tier: the session of an unchanged flow goes on" "got: $got"
+	if [ "$tier" = nftables ]; then
+		got=$(hold ssh "send s1 2")
+		[ -n "$cport" ] && [ "$got" = "echo s1" ] &&
+			ok "$tier: the apply's own SSH session (port $cport) is spared" ||
+			fail "$tier: the apply's own SSH session is spared" "port $cport, got: $got"
+	fi
 	hold_close his
 	hold_close lis
+	hold_close ssh
 
 	# Window end: valid until a few seconds from now; nothing runs after the apply.
 	until=$(($(date +%s) + 6))
