@@ -289,8 +289,8 @@ probe_all "after the finished restore: the policy's verdicts" deny allow allow a
 run ww plan --detailed-exitcode "$EXAMPLE" && ok "plan: no changes" ||
 	fail "plan after the finished restore" "$(cat "$tmp/out" "$tmp/err")"
 
-run ww remove --json && grep -qx '{"result": "removed", "nftables": true, "xdp": true}' "$tmp/out" &&
-	run ww remove --json && grep -qx '{"result": "nothing", "nftables": false, "xdp": false}' "$tmp/out" &&
+run ww remove --json && grep -qx '{"result": "removed", "nftables": true, "xdp": true, "quarantines_in_force": 0}' "$tmp/out" &&
+	run ww remove --json && grep -qx '{"result": "nothing", "nftables": false, "xdp": false, "quarantines_in_force": 0}' "$tmp/out" &&
 	ok "remove --json: both tiers removed, then nothing" || fail "remove --json" "$(cat "$tmp/out" "$tmp/err")"
 reboot || fail "reboot" # the gateway without XDP, for a program of its own below
 
