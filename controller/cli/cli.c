@@ -67,14 +67,62 @@ void ww_errorf(const char *fmt, ...)
 	sb_free(&m);
 }
 
-int ww_opts_parse(int argc, char **argv, const struct ww_opt *opts, char **pos, int maxpos,
-		  int *npos)
+static const struct ww_opt *opt_find(const struct ww_opt *opts, const char *a, size_t nl)
+{
+	for (const struct ww_opt *o = opts; o && o->name; o++)
+		if (strlen(o->name) == nl && !strncmp(o->name, a, nl))
+			return o;
+	return NULL;
+}
+
+/* Stores one option's value (v: NULL for a flag) in out. */
+static int opt_set(const struct ww_opt *o, void *out, const char *v, int argc)
+{
+	char *m = (char *)out + o->off;
+
+	switch (o->type) {
+	case WW_OPT_FLAG:
+		*(bool *)m = true;
+		return 0;
+	case WW_OPT_STR:
+		*(const char **)m = v;
+		return 0;
+	case WW_OPT_LIST: {
+		struct ww_strlist *l = (struct ww_strlist *)m;
+		/* A list never holds more values than argv has words. */
+		if (!l->v && !(l->v = calloc((size_t)argc, sizeof(*l->v))))
+			return -ENOMEM;
+		l->v[l->n++] = v;
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+/* Every required option was given. */
+static int opts_required(const struct ww_opt *opts, const void *out, const char *cmd)
+{
+	for (const struct ww_opt *o = opts; o && o->name; o++) {
+		const char *m = (const char *)out + o->off;
+		bool given = o->type == WW_OPT_FLAG   ? *(const bool *)m
+			     : o->type == WW_OPT_STR ? *(const char *const *)m != NULL
+						     : ((const struct ww_strlist *)m)->n > 0;
+		if (o->required && !given) {
+			ww_errorf("%s: %s is required", cmd, o->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int ww_opts_parse(const struct ww_opt *opts, int argc, char **argv, void *out, char **pos,
+		  int maxpos, int *npos)
 {
 	bool rest = false;
 
 	*npos = 0;
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *v = NULL;
 		if (rest || a[0] != '-' || !a[1]) {
 			if (*npos >= maxpos) {
 				ww_errorf("%s: unexpected argument \"%s\"", argv[0], a);
@@ -89,42 +137,103 @@ int ww_opts_parse(int argc, char **argv, const struct ww_opt *opts, char **pos, 
 		}
 		const char *eq = strchr(a, '=');
 		size_t nl = eq ? (size_t)(eq - a) : strlen(a);
-		const struct ww_opt *o = opts;
-		for (; o && o->name; o++)
-			if (strlen(o->name) == nl && !strncmp(o->name, a, nl))
-				break;
-		if (!o || !o->name) {
+		const struct ww_opt *o = opt_find(opts, a, nl);
+		if (!o) {
 			ww_errorf("%s: unknown option \"%.*s\"", argv[0], (int)nl, a);
 			return -EINVAL;
 		}
-		if (!o->arg) {
-			if (eq) {
-				ww_errorf("%s: %s takes no argument", argv[0], o->name);
-				return -EINVAL;
-			}
-			*o->flag = true;
-		} else if (eq) {
-			*o->arg = eq + 1;
-		} else if (i + 1 < argc) {
-			*o->arg = argv[++i];
-		} else {
-			ww_errorf("%s: %s needs an argument", argv[0], o->name);
+		if (o->type == WW_OPT_FLAG && eq) {
+			ww_errorf("%s: %s takes no argument", argv[0], o->name);
 			return -EINVAL;
 		}
+		if (o->type != WW_OPT_FLAG) {
+			if (eq) {
+				v = eq + 1;
+			} else if (i + 1 < argc) {
+				v = argv[++i];
+			} else {
+				ww_errorf("%s: %s needs an argument", argv[0], o->name);
+				return -EINVAL;
+			}
+		}
+		if (opt_set(o, out, v, argc)) {
+			ww_errorf("%s: out of memory", argv[0]);
+			return -ENOMEM;
+		}
 	}
-	return 0;
+	return opts_required(opts, out, argv[0]);
 }
 
-int ww_usage(const char *cmd)
+void ww_opts_free(const struct ww_opt *opts, void *out)
 {
-	for (const struct ww_cmd *c = ww_cmds; c->name; c++)
-		if (!strcmp(c->name, cmd)) {
-			char *m = xstrdup_printf("usage: wardwall %s", c->usage);
-			fprintf(stderr, "%s\n", m ? m : "usage");
-			ww_error_json("usage", m ? m : "usage", NULL, NULL, NULL);
-			free(m);
+	for (const struct ww_opt *o = opts; o && o->name; o++)
+		if (o->type == WW_OPT_LIST) {
+			struct ww_strlist *l = (struct ww_strlist *)((char *)out + o->off);
+			free(l->v);
+			memset(l, 0, sizeof(*l));
 		}
+}
+
+static void usage_form(const char *prefix, const struct ww_cmd *c, struct strbuf *out)
+{
+	sb_addf(out, "%s%s", prefix, c->name);
+	for (const struct ww_opt *o = c->opts; o && o->name; o++) {
+		const char *open = o->required ? "" : "[", *close = o->required ? "" : "]";
+		if (o->type == WW_OPT_FLAG)
+			sb_addf(out, " %s%s%s", open, o->name, close);
+		else
+			sb_addf(out, " %s%s %s%s%s", open, o->name, o->metavar, close,
+				o->type == WW_OPT_LIST ? "..." : "");
+	}
+	if (c->args && *c->args)
+		sb_addf(out, " %s", c->args);
+}
+
+void ww_usage_line(const struct ww_cmd *cmd, struct strbuf *out)
+{
+	sb_add(out, "usage: wardwall ");
+	if (!cmd->verbs) {
+		usage_form("", cmd, out);
+	} else {
+		char *prefix = xstrdup_printf("%s ", cmd->name);
+		for (const struct ww_cmd *v = cmd->verbs; v->name; v++) {
+			if (v != cmd->verbs)
+				sb_add(out, " | ");
+			usage_form(prefix ? prefix : "", v, out);
+		}
+		free(prefix);
+	}
+	sb_add(out, "\n");
+}
+
+int ww_usage(const struct ww_cmd *cmd)
+{
+	struct strbuf sb = {0};
+
+	ww_usage_line(cmd, &sb);
+	fputs(sb_str(&sb), stderr);
+	/* With --json, the usage line is the error object's message (without its line break). */
+	if (sb.len)
+		sb.s[sb.len - 1] = '\0';
+	ww_error_json("usage", sb_str(&sb), NULL, NULL, NULL);
+	sb_free(&sb);
 	return WW_EXIT_USAGE;
+}
+
+int ww_verbs_run(const struct ww_cmd *cmd, int argc, char **argv)
+{
+	struct strbuf names = {0};
+
+	for (const struct ww_cmd *v = cmd->verbs; argc >= 2 && v->name; v++)
+		if (!strcmp(argv[1], v->name))
+			return v->run(argc - 1, argv + 1);
+	if (argc >= 2) {
+		for (const struct ww_cmd *v = cmd->verbs; v->name; v++)
+			sb_addf(&names, "%s%s", v == cmd->verbs ? "" : ", ", v->name);
+		ww_errorf("%s: unknown verb \"%s\" (%s)", cmd->name, argv[1], sb_str(&names));
+		sb_free(&names);
+	}
+	return ww_usage(cmd);
 }
 
 int ww_time_arg(const char *opt, const char *s, int64_t *t)

@@ -4,7 +4,10 @@
 #define WW_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "util.h"
 
 struct ww_policy;
 
@@ -16,55 +19,77 @@ enum {
 	WW_EXIT_UNRECORDED = 3, /* apply/rollback: the kernel changed, recording it failed */
 };
 
-struct ww_cmd {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *usage;
-	const char *summary;
-};
+/*
+ * One option of a command, declared once: the parser and the usage line both come from the
+ * command's table (as xdp-tools' DEFINE_OPTION). Options are matched exactly (no
+ * abbreviations): "--json", "--at TIME" or "--at=TIME"; "--" ends them. The value goes to the
+ * member at off in the command's own options struct: a bool (flag), a const char * (the last
+ * one given wins) or a struct ww_strlist (every one given, in order).
+ */
+enum ww_opt_type { WW_OPT_FLAG, WW_OPT_STR, WW_OPT_LIST };
 
-extern const struct ww_cmd ww_cmds[];
-
-int cmd_check(int argc, char **argv);
-int cmd_query(int argc, char **argv);
-int cmd_show(int argc, char **argv);
-int cmd_render(int argc, char **argv);
-int cmd_apply(int argc, char **argv);
-int cmd_plan(int argc, char **argv);
-int cmd_rollback(int argc, char **argv);
-int cmd_restore(int argc, char **argv);
-int cmd_confirm(int argc, char **argv);
-int cmd_remove(int argc, char **argv);
-int cmd_doctor(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_metrics(int argc, char **argv);
-int cmd_serve(int argc, char **argv);
-int cmd_evidence(int argc, char **argv);
-int cmd_events(int argc, char **argv);
-int cmd_quarantine(int argc, char **argv);
-int cmd_publish(int argc, char **argv);
-int cmd_agent(int argc, char **argv);
-int cmd_fleet(int argc, char **argv);
-int cmd_alerts(int argc, char **argv);
-int cmd_incident(int argc, char **argv);
-int cmd_indicators(int argc, char **argv);
-int cmd_learn(int argc, char **argv);
-
-/* One option of a command. Options are matched exactly (no abbreviations): "--json",
- * "--at TIME" or "--at=TIME". */
 struct ww_opt {
 	const char *name; /* with the dashes */
-	const char **arg; /* receives the argument, or NULL for a flag */
-	bool *flag;
+	enum ww_opt_type type;
+	size_t off;
+	const char *metavar; /* the argument in the usage line ("DIR"); NULL for a flag */
+	bool required;       /* a value must be given (the usage line shows it without [ ]) */
+};
+
+/* Every value of a repeated option, in order; the strings point into argv. */
+struct ww_strlist {
+	const char **v;
+	size_t n;
 };
 
 /*
- * Parses argv[1..] (argv[0] is the command). Positional arguments are collected in order into
- * pos (room for maxpos), their number in *npos. Prints what is wrong and returns -EINVAL on an
- * unknown option, a missing argument or too many positionals.
+ * Table entries, type-checked: the member must be a bool, a const char *, a ww_strlist. The
+ * member may be nested (conn.endpoints). Extra designated fields follow: .required = true.
  */
-int ww_opts_parse(int argc, char **argv, const struct ww_opt *opts, char **pos, int maxpos,
-		  int *npos);
+#define WW_OPT_OFF(T, m, type) (offsetof(T, m) + 0 * sizeof(_Generic(((T *)0)->m, type: 1)))
+#define WW_FLAG(opt, T, m, ...)                                                                   \
+	{.name = opt, .type = WW_OPT_FLAG, .off = WW_OPT_OFF(T, m, bool), __VA_ARGS__}
+#define WW_STR(opt, T, m, meta, ...)                                                              \
+	{.name = opt, .type = WW_OPT_STR, .off = WW_OPT_OFF(T, m, const char *), .metavar = meta,  \
+	 __VA_ARGS__}
+#define WW_LIST(opt, T, m, meta, ...)                                                             \
+	{.name = opt, .type = WW_OPT_LIST, .off = WW_OPT_OFF(T, m, struct ww_strlist),             \
+	 .metavar = meta, __VA_ARGS__}
+#define WW_OPT_END {.name = NULL}
+
+struct ww_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+	const struct ww_opt *opts;  /* NULL: none */
+	const char *args;           /* the positionals as the usage line shows them ("POLICY") */
+	const struct ww_cmd *verbs; /* a command of verbs ("evidence export"): their table */
+};
+
+/* The commands, one file each (cmd_*.c), in the order `wardwall help` lists them. */
+extern const struct ww_cmd *const ww_cmds[];
+extern const struct ww_cmd ww_cmd_check, ww_cmd_query, ww_cmd_render, ww_cmd_show, ww_cmd_plan,
+	ww_cmd_apply, ww_cmd_confirm, ww_cmd_rollback, ww_cmd_restore, ww_cmd_stats,
+	ww_cmd_metrics, ww_cmd_serve, ww_cmd_events, ww_cmd_alerts, ww_cmd_incident,
+	ww_cmd_indicators, ww_cmd_learn, ww_cmd_evidence, ww_cmd_quarantine, ww_cmd_publish,
+	ww_cmd_agent, ww_cmd_fleet, ww_cmd_remove, ww_cmd_doctor;
+
+/*
+ * Runs the verb argv[1] of a command of verbs (cmd->verbs) with argv[1..]; an unknown or
+ * missing verb is a usage error that lists the verbs.
+ */
+int ww_verbs_run(const struct ww_cmd *cmd, int argc, char **argv);
+
+/*
+ * Parses argv[1..] (argv[0] is the command) with the option table opts (NULL: none) into the
+ * struct at out. Positional arguments are collected in order into pos (room for maxpos), their
+ * number in *npos. Prints what is wrong and returns -EINVAL on an unknown option, a missing
+ * argument, a required option not given or too many positionals; -ENOMEM. Free the lists with
+ * ww_opts_free, also after a failure.
+ */
+int ww_opts_parse(const struct ww_opt *opts, int argc, char **argv, void *out, char **pos,
+		  int maxpos, int *npos);
+void ww_opts_free(const struct ww_opt *opts, void *out);
 
 /* "wardwall: <message>\n" on stderr; with --json also ww_error_json("error", message). */
 void ww_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -76,7 +101,9 @@ struct ww_diags;
 void ww_error_json(const char *code, const char *message, const char *file, const char *ptr,
 		   const struct ww_diags *d);
 /* Prints the usage line of a command to stderr and returns WW_EXIT_USAGE. */
-int ww_usage(const char *cmd);
+int ww_usage(const struct ww_cmd *cmd);
+/* "usage: wardwall <command> <options generated from its table> <args>\n" (verbs: each one). */
+void ww_usage_line(const struct ww_cmd *cmd, struct strbuf *out);
 /* Parses an RFC 3339 time or "now" for --now/--at; prints the error itself. */
 int ww_time_arg(const char *opt, const char *s, int64_t *t);
 /*

@@ -6,14 +6,15 @@
 #include "cli.h"
 #include "fleet.h"
 
-#define WW_FLEET_OPTS(c)                                                                           \
-	{"--etcd", &(c).endpoints, NULL}, {"--key", &(c).prefix, NULL},                            \
-		{"--etcd-cacert", &(c).cacert, NULL}, {"--etcd-cert", &(c).cert, NULL},            \
-		{"--etcd-key", &(c).key, NULL}, {"--etcd-user", &(c).user, NULL},                  \
-		{"--etcd-password-file", &(c).password_file, NULL}
-
-#define WW_FLEET_USAGE                                                                             \
-	"--etcd URLS [--key PREFIX] [--etcd-cacert CA --etcd-cert CERT --etcd-key KEY] "          \
-	"[--etcd-user USER --etcd-password-file FILE]"
+/* Option table entries for a command whose options struct T has a struct ww_fleet_conn conn;
+ * --etcd is required. */
+#define WW_FLEET_OPTS(T)                                                                           \
+	WW_STR("--etcd", T, conn.endpoints, "URLS", .required = true),                             \
+		WW_STR("--key", T, conn.prefix, "PREFIX"),                                         \
+		WW_STR("--etcd-cacert", T, conn.cacert, "CA"),                                     \
+		WW_STR("--etcd-cert", T, conn.cert, "CERT"),                                       \
+		WW_STR("--etcd-key", T, conn.key, "KEY"),                                          \
+		WW_STR("--etcd-user", T, conn.user, "USER"),                                       \
+		WW_STR("--etcd-password-file", T, conn.password_file, "FILE")
 
 #endif

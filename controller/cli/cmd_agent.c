@@ -15,28 +15,54 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-int cmd_agent(int argc, char **argv)
+struct agent_args {
+	bool once, no_evidence;
+	const char *name, *pub, *state_dir, *bpffs, *ttl, *every;
+	struct ww_fleet_conn conn;
+};
+
+static const struct ww_opt agent_opts[] = {
+	WW_STR("--name", struct agent_args, name, "NAME", .required = true),
+	WW_STR("--publisher-key", struct agent_args, pub, "FILE.pub", .required = true),
+	WW_STR("--state-dir", struct agent_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct agent_args, bpffs, "DIR"),
+	WW_STR("--ttl", struct agent_args, ttl, "S"),
+	WW_FLAG("--once", struct agent_args, once),
+	WW_STR("--evidence-every", struct agent_args, every, "S"),
+	WW_FLAG("--no-evidence", struct agent_args, no_evidence),
+	WW_FLEET_OPTS(struct agent_args),
+	WW_OPT_END,
+};
+
+static int cmd_agent(int argc, char **argv)
 {
 	struct ww_fleet_conn conn = {0};
 	const char *name = NULL, *pub = NULL, *state_dir = NULL, *bpffs = NULL, *ttl = NULL,
 		   *every = NULL;
 	bool once = false, no_evidence = false;
-	struct ww_opt opts[] = {WW_FLEET_OPTS(conn),
-				{"--name", &name, NULL},
-				{"--publisher-key", &pub, NULL},
-				{"--state-dir", &state_dir, NULL},
-				{"--bpffs", &bpffs, NULL},
-				{"--ttl", &ttl, NULL},
-				{"--once", NULL, &once},
-				{"--evidence-every", &every, NULL},
-				{"--no-evidence", NULL, &no_evidence},
-				{NULL, NULL, NULL}};
+	struct agent_args a = {0};
 	struct strbuf err = {0};
 	uint8_t pk[WW_EV_PK_BYTES];
 	int npos;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos) || !name || !pub || !conn.endpoints)
-		return ww_usage("agent");
+	if (ww_opts_parse(agent_opts, argc, argv, &a, NULL, 0, &npos) || !a.name || !a.pub ||
+	    !a.conn.endpoints)
+		return ww_usage(&ww_cmd_agent);
+	if (a.name)
+		name = a.name;
+	if (a.pub)
+		pub = a.pub;
+	if (a.state_dir)
+		state_dir = a.state_dir;
+	if (a.bpffs)
+		bpffs = a.bpffs;
+	if (a.ttl)
+		ttl = a.ttl;
+	once = a.once;
+	if (a.every)
+		every = a.every;
+	no_evidence = a.no_evidence;
+	conn = a.conn;
 	long t = ttl ? strtol(ttl, NULL, 10) : 10;
 	if (t < 2 || t > 3600) {
 		ww_errorf("agent: --ttl %s: expected 2-3600 seconds", ttl);
@@ -69,3 +95,9 @@ int cmd_agent(int argc, char **argv)
 	}
 	return WW_EXIT_OK;
 }
+
+const struct ww_cmd ww_cmd_agent = {
+	"agent", cmd_agent,
+	"enforce this gateway's part of the published fleet policy, and report its status",
+	agent_opts, NULL, NULL,
+};

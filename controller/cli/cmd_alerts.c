@@ -70,17 +70,27 @@ static int on_line(const char *line, void *arg)
 	return 0;
 }
 
-int cmd_alerts(int argc, char **argv)
+struct alerts_args {
+	bool r_json;
+	const char *since_s, *state_dir;
+	struct ww_siem_args sa;
+};
+
+static const struct ww_opt alerts_opts[] = {
+	WW_FLAG("--json", struct alerts_args, r_json),
+	WW_STR("--since", struct alerts_args, since_s, "TIME"),
+	WW_STR("--state-dir", struct alerts_args, state_dir, "DIR"),
+	WW_SIEM_OPTS(struct alerts_args),
+	WW_OPT_END,
+};
+
+static int cmd_alerts(int argc, char **argv)
 {
 	const char *state_dir = NULL, *since_s = NULL;
 	struct replay r = {0};
 	struct ww_siem_args sa = {0};
 	struct ww_siem_cfg siem = {0};
-	struct ww_opt opts[] = {{"--json", NULL, &r.json},
-				{"--since", &since_s, NULL},
-				{"--state-dir", &state_dir, NULL},
-				WW_SIEM_OPTS(sa),
-				{NULL, NULL, NULL}};
+	struct alerts_args a = {0};
 	struct ww_detect_cfg cfg;
 	struct ww_policy *p = NULL;
 	struct ww_state *st = NULL;
@@ -88,8 +98,14 @@ int cmd_alerts(int argc, char **argv)
 	int npos, e, rc = WW_EXIT_USAGE;
 	int64_t since = 0;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("alerts");
+	if (ww_opts_parse(alerts_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_alerts);
+	r.json = a.r_json;
+	if (a.since_s)
+		since_s = a.since_s;
+	if (a.state_dir)
+		state_dir = a.state_dir;
+	sa = a.sa;
 	if (since_s && ww_time_arg("--since", since_s, &since))
 		return WW_EXIT_USAGE;
 	r.since_ns = since * 1000000000LL;
@@ -173,3 +189,9 @@ out:
 	sb_free(&r.out);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_alerts = {
+	"alerts", cmd_alerts,
+	"what the detectors raise over the events serve recorded (scan, lateral, new talker, flood)",
+	alerts_opts, NULL, NULL,
+};

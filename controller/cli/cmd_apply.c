@@ -200,18 +200,27 @@ static int probe_failed(const struct ww_policy *p, const char *source, const cha
 	return WW_EXIT_USAGE;
 }
 
-int cmd_apply(int argc, char **argv)
+struct apply_args {
+	bool json, force;
+	const char *confirm, *state_dir, *bpffs;
+};
+
+static const struct ww_opt apply_opts[] = {
+	WW_FLAG("--json", struct apply_args, json),
+	WW_FLAG("--force", struct apply_args, force),
+	WW_STR("--confirm", struct apply_args, confirm, "DURATION"),
+	WW_STR("--state-dir", struct apply_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct apply_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
+static int cmd_apply(int argc, char **argv)
 {
 	const char *state_dir = NULL, *bpffs = NULL, *confirm = NULL;
 	bool json = false, force = false;
 	char *pos[1];
 	int npos, rc;
-	struct ww_opt opts[] = {{"--json", NULL, &json},
-				{"--force", NULL, &force},
-				{"--confirm", &confirm, NULL},
-				{"--state-dir", &state_dir, NULL},
-				{"--bpffs", &bpffs, NULL},
-				{NULL, NULL, NULL}};
+	struct apply_args a = {0};
 	struct ww_policy *p = NULL;
 	struct ww_apply_result r;
 	struct ww_pending pd = {0};
@@ -220,8 +229,16 @@ int cmd_apply(int argc, char **argv)
 	unsigned long previous = 0;
 	bool pending = false;
 
-	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return ww_usage("apply");
+	if (ww_opts_parse(apply_opts, argc, argv, &a, pos, 1, &npos) || npos != 1)
+		return ww_usage(&ww_cmd_apply);
+	json = a.json;
+	force = a.force;
+	if (a.confirm)
+		confirm = a.confirm;
+	if (a.state_dir)
+		state_dir = a.state_dir;
+	if (a.bpffs)
+		bpffs = a.bpffs;
 	if (confirm && duration_arg(confirm, &confirm_s))
 		return WW_EXIT_USAGE;
 	rc = ww_load_valid(pos[0], &p);
@@ -314,3 +331,9 @@ out:
 	ww_policy_free(p);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_apply = {
+	"apply", cmd_apply,
+	"enforce a policy: one atomic transaction, nothing if unchanged; probes; commit confirmed",
+	apply_opts, "POLICY", NULL,
+};

@@ -44,22 +44,31 @@ static void summary_json(const struct ww_policy *p, const struct ww_diags *d,
 	sb_add(out, "\n}\n");
 }
 
-int cmd_check(int argc, char **argv)
+struct check_args {
+	bool json;
+	const char *now;
+};
+
+static const struct ww_opt check_opts[] = {
+	WW_FLAG("--json", struct check_args, json),
+	WW_STR("--now", struct check_args, now, "TIME"),
+	WW_OPT_END,
+};
+
+static int cmd_check(int argc, char **argv)
 {
-	const char *now_s = NULL;
-	bool json = false;
+	struct check_args a = {0};
 	char *pos[1];
 	int npos, err, rc;
-	struct ww_opt opts[] = {{"--json", NULL, &json}, {"--now", &now_s, NULL}, {NULL, NULL, NULL}};
 	struct ww_diags d = {0};
 	struct ww_policy *p = NULL;
 	struct ww_inv_result *res = NULL;
 	struct strbuf out = {0};
 	int64_t now = ww_now();
 
-	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return ww_usage("check");
-	if (now_s && ww_time_arg("--now", now_s, &now))
+	if (ww_opts_parse(check_opts, argc, argv, &a, pos, 1, &npos) || npos != 1)
+		return ww_usage(&ww_cmd_check);
+	if (a.now && ww_time_arg("--now", a.now, &now))
 		return WW_EXIT_USAGE;
 	d.file = pos[0];
 	err = ww_policy_load(pos[0], &d, &p);
@@ -78,7 +87,7 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	ww_diags_sort(&d);
-	if (json) {
+	if (a.json) {
 		summary_json(p, &d, res, &out);
 	} else {
 		ww_diags_print(&d, &out);
@@ -103,3 +112,8 @@ out:
 	ww_diags_free(&d);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_check = {
+	"check", cmd_check, "validate and analyse a policy; never touches the kernel",
+	check_opts, "POLICY", NULL,
+};

@@ -13,30 +13,49 @@
 #include "confirm.h"
 #include "timeutil.h"
 
-int cmd_confirm(int argc, char **argv)
+struct confirm_args {
+	bool json, guard;
+	const char *gen, *state_dir, *bpffs;
+};
+
+static const struct ww_opt confirm_opts[] = {
+	WW_FLAG("--json", struct confirm_args, json),
+	WW_FLAG("--guard", struct confirm_args, guard),
+	WW_STR("--generation", struct confirm_args, gen, "N"),
+	WW_STR("--state-dir", struct confirm_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct confirm_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
+static int cmd_confirm(int argc, char **argv)
 {
 	const char *state_dir = NULL, *bpffs = NULL, *gen = NULL;
 	bool json = false, guard = false;
 	int npos;
-	struct ww_opt opts[] = {{"--json", NULL, &json},
-				{"--guard", NULL, &guard},
-				{"--generation", &gen, NULL},
-				{"--state-dir", &state_dir, NULL},
-				{"--bpffs", &bpffs, NULL},
-				{NULL, NULL, NULL}};
+	struct confirm_args a = {0};
 	struct strbuf out = {0}, err = {0};
 	struct ww_pending pd;
 	char tb[WW_TIME_STRLEN];
 	int e, rc = WW_EXIT_OK;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos) || (guard && !gen) || (gen && !guard))
-		return ww_usage("confirm");
+	if (ww_opts_parse(confirm_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_confirm);
+	json = a.json;
+	guard = a.guard;
+	if (a.gen)
+		gen = a.gen;
+	if (a.state_dir)
+		state_dir = a.state_dir;
+	if (a.bpffs)
+		bpffs = a.bpffs;
+	if ((guard && !gen) || (gen && !guard))
+		return ww_usage(&ww_cmd_confirm);
 	if (guard) {
 		bool rolled_back;
 		char *end;
 		unsigned long g = strtoul(gen, &end, 10);
 		if (*end || !g)
-			return ww_usage("confirm");
+			return ww_usage(&ww_cmd_confirm);
 		e = ww_confirm_guard_wait(state_dir, bpffs, g, &rolled_back, &out, &err);
 		/* The guard's standard output goes nowhere; its standard error is confirm.log. */
 		fputs(sb_str(&out), stderr);
@@ -69,3 +88,9 @@ out:
 	sb_free(&err);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_confirm = {
+	"confirm", cmd_confirm,
+	"keep the change of an apply --confirm (else it is rolled back at its deadline)",
+	confirm_opts, NULL, NULL,
+};

@@ -23,62 +23,46 @@ static int add_iface(char ***v, size_t *n, size_t *cap, char *name)
 	return VEC_PUSH(*v, *n, *cap, name);
 }
 
-int cmd_doctor(int argc, char **argv)
+struct doctor_args {
+	bool json;
+	const char *bpffs;
+	struct ww_strlist ifaces;
+};
+
+static const struct ww_opt doctor_opts[] = {
+	WW_FLAG("--json", struct doctor_args, json),
+	WW_STR("--bpffs", struct doctor_args, bpffs, "DIR"),
+	WW_LIST("--interface", struct doctor_args, ifaces, "IF"),
+	WW_OPT_END,
+};
+
+static int cmd_doctor(int argc, char **argv)
 {
-	const char *bpffs = NULL;
-	bool json = false;
-	char **rest = calloc((size_t)argc, sizeof(*rest)); /* positionals, then interfaces */
+	struct doctor_args a = {0};
+	char *rest[1];
 	char **ifaces = NULL;
 	size_t nifaces = 0, icap = 0;
 	int npos = 0, rc = WW_EXIT_USAGE;
-	struct ww_opt opts[] = {
-	    {"--json", NULL, &json}, {"--bpffs", &bpffs, NULL}, {NULL, NULL, NULL}};
 	struct ww_policy *p = NULL;
 	struct ww_diags diags = {0};
 	struct ww_doctor d = {.xdp_mode = -1, .hook_mode = -1};
 	struct strbuf out = {0};
-	char **args = calloc((size_t)argc + 1, sizeof(*args));
-	int nargs = 0;
 
-	if (!rest || !args) {
-		ww_errorf("doctor: out of memory");
+	if (ww_opts_parse(doctor_opts, argc, argv, &a, rest, 1, &npos)) {
+		rc = ww_usage(&ww_cmd_doctor);
 		goto out;
 	}
-	/* --interface repeats, which the option parser does not do: take it out first. */
-	args[nargs++] = argv[0];
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		if (!strcmp(a, "--")) {
-			while (i < argc)
-				args[nargs++] = argv[i++];
-			break;
-		}
-		if (!strcmp(a, "--interface")) {
-			if (i + 1 == argc) {
-				ww_errorf("doctor: --interface needs an argument");
-				rc = ww_usage("doctor");
-				goto out;
-			}
-			v = argv[++i];
-		} else if (!strncmp(a, "--interface=", 12)) {
-			v = a + 12;
-		} else {
-			args[nargs++] = argv[i];
-			continue;
-		}
+	for (size_t i = 0; i < a.ifaces.n; i++) {
+		const char *v = a.ifaces.v[i];
 		if (!*v || strlen(v) >= 16 || strchr(v, '/')) {
 			ww_errorf("doctor: --interface \"%s\" is not an interface name", v);
-			rc = ww_usage("doctor");
+			rc = ww_usage(&ww_cmd_doctor);
 			goto out;
 		}
 		if (add_iface(&ifaces, &nifaces, &icap, (char *)v)) {
 			ww_errorf("doctor: out of memory");
 			goto out;
 		}
-	}
-	if (ww_opts_parse(nargs, args, opts, rest, 1, &npos)) {
-		rc = ww_usage("doctor");
-		goto out;
 	}
 	if (npos == 1) {
 		int e;
@@ -105,7 +89,7 @@ int cmd_doctor(int argc, char **argv)
 				goto out;
 			}
 	}
-	d.bpffs = ww_bpffs(bpffs);
+	d.bpffs = ww_bpffs(a.bpffs);
 	d.ifaces = ifaces;
 	d.nifaces = nifaces;
 	ww_doctor_run(&d);
@@ -113,7 +97,7 @@ int cmd_doctor(int argc, char **argv)
 		ww_errorf("doctor: out of memory recording the results");
 		goto out;
 	}
-	ww_doctor_print(&d, json, &out);
+	ww_doctor_print(&d, a.json, &out);
 	if (out.oom) {
 		ww_errorf("doctor: out of memory printing the results");
 		goto out;
@@ -126,7 +110,12 @@ out:
 	ww_policy_free(p);
 	ww_diags_free(&diags);
 	free(ifaces);
-	free(rest);
-	free(args);
+	ww_opts_free(doctor_opts, &a);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_doctor = {
+	"doctor", cmd_doctor,
+	"does this kernel have what wardwall needs? what is missing, and how to fix it", doctor_opts,
+	"[POLICY]", NULL,
+};

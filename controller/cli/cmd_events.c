@@ -68,38 +68,6 @@ static void on_drops(const struct ww_logdrops *d, void *arg)
 	fflush(stdout);
 }
 
-/* Takes every "NAME VALUE" and "NAME=VALUE" of a repeatable option out of argv. */
-static int take_repeated(int *argc, char **argv, const char *name, const char ***vals, size_t *n)
-{
-	size_t len = strlen(name), cap = 0;
-	int out = 1;
-
-	for (int i = 1; i < *argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		if (!strcmp(a, "--")) {
-			while (i < *argc)
-				argv[out++] = argv[i++];
-			break;
-		}
-		if (!strncmp(a, name, len) && a[len] == '=') {
-			v = a + len + 1;
-		} else if (!strcmp(a, name)) {
-			if (i + 1 >= *argc) {
-				ww_errorf("%s: %s needs an argument", argv[0], name);
-				return -EINVAL;
-			}
-			v = argv[++i];
-		} else {
-			argv[out++] = argv[i];
-			continue;
-		}
-		if (VEC_PUSH(*vals, *n, cap, v))
-			return -ENOMEM;
-	}
-	*argc = out;
-	return 0;
-}
-
 /* Names given to --zone and --flow must exist in the applied policy, when there is one. */
 static int check_names(const struct ev *c)
 {
@@ -135,24 +103,46 @@ static int check_names(const struct ev *c)
 	return 0;
 }
 
-int cmd_events(int argc, char **argv)
+struct events_args {
+	bool json;
+	struct ww_strlist zones, flows;
+	const char *tier, *count, *state_dir, *bpffs;
+};
+
+static const struct ww_opt events_opts[] = {
+	WW_FLAG("--json", struct events_args, json),
+	WW_LIST("--zone", struct events_args, zones, "Z"),
+	WW_LIST("--flow", struct events_args, flows, "ID"),
+	WW_STR("--tier", struct events_args, tier, "nftables|xdp"),
+	WW_STR("--count", struct events_args, count, "N"),
+	WW_STR("--state-dir", struct events_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct events_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
+static int cmd_events(int argc, char **argv)
 {
-	const char *tier = NULL, *count = NULL;
+	struct events_args a = {0};
 	struct ev c = {0};
 	struct ww_evsource_opts o = {
 	    .on_rec = on_rec, .on_drops = on_drops, .arg = &c, .who = "events"};
-	struct ww_opt opts[] = {{"--json", NULL, &c.json},   {"--tier", &tier, NULL},
-				{"--count", &count, NULL},   {"--state-dir", &o.state_dir, NULL},
-				{"--bpffs", &o.bpffs, NULL}, {NULL, NULL, NULL}};
+	const char *tier, *count;
 	sigset_t sigs;
 	int npos, sfd = -1, rc = WW_EXIT_USAGE;
 
-	if (take_repeated(&argc, argv, "--zone", &c.zones, &c.nzones) ||
-	    take_repeated(&argc, argv, "--flow", &c.flows, &c.nflows) ||
-	    ww_opts_parse(argc, argv, opts, NULL, 0, &npos)) {
-		rc = ww_usage("events");
+	if (ww_opts_parse(events_opts, argc, argv, &a, NULL, 0, &npos)) {
+		rc = ww_usage(&ww_cmd_events);
 		goto out;
 	}
+	c.json = a.json;
+	c.zones = a.zones.v;
+	c.nzones = a.zones.n;
+	c.flows = a.flows.v;
+	c.nflows = a.flows.n;
+	o.state_dir = a.state_dir;
+	o.bpffs = a.bpffs;
+	tier = a.tier;
+	count = a.count;
 	o.want_nft = !tier || !strcmp(tier, "nftables");
 	o.want_xdp = !tier || !strcmp(tier, "xdp");
 	if (tier && !o.want_nft && !o.want_xdp) {
@@ -185,7 +175,12 @@ out:
 		close(sfd);
 	ww_evsource_close(c.src);
 	sb_free(&c.out);
-	free(c.zones);
-	free(c.flows);
+	ww_opts_free(events_opts, &a);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_events = {
+	"events", cmd_events,
+	"logged decisions of both tiers as they happen, and what rate limits dropped", events_opts,
+	NULL, NULL,
+};

@@ -41,21 +41,36 @@ static char *state_dir_of(const char *arg, struct strbuf *err)
 	return dir;
 }
 
+struct keygen_args {
+	bool force, json;
+	const char *key_dir, *state_arg;
+};
+
+static const struct ww_opt keygen_opts[] = {
+	WW_STR("--key-dir", struct keygen_args, key_dir, "DIR"),
+	WW_FLAG("--force", struct keygen_args, force),
+	WW_FLAG("--json", struct keygen_args, json),
+	WW_STR("--state-dir", struct keygen_args, state_arg, "DIR"),
+	WW_OPT_END,
+};
+
 static int keygen(int argc, char **argv)
 {
 	const char *key_dir = NULL, *state_arg = NULL;
 	bool force = false, json = false;
-	struct ww_opt opts[] = {{"--key-dir", &key_dir, NULL},
-				{"--force", NULL, &force},
-				{"--json", NULL, &json},
-				{"--state-dir", &state_arg, NULL},
-				{NULL, NULL, NULL}};
+	struct keygen_args a = {0};
 	struct strbuf err = {0};
 	char fp[65], *dir = NULL, *state = NULL;
 	int npos, rc = WW_EXIT_USAGE;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("evidence");
+	if (ww_opts_parse(keygen_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_evidence);
+	if (a.key_dir)
+		key_dir = a.key_dir;
+	force = a.force;
+	json = a.json;
+	if (a.state_arg)
+		state_arg = a.state_arg;
 	if (!key_dir) {
 		state = state_dir_of(state_arg, &err);
 		dir = state ? xstrdup_printf("%s/keys", state) : NULL;
@@ -208,36 +223,70 @@ static void summary_json(const struct ww_evidence *ev, const char *dir,
 }
 
 /* evidence export --fleet: every gateway's bundle from etcd, with a signed fleet summary. */
+struct export_fleet_args {
+	bool fleet, json;
+	const char *conn_endpoints, *conn_prefix, *conn_cacert, *conn_cert, *conn_key, *conn_user, *conn_password_file, *pub, *gwkeys, *state_arg, *key, *out;
+};
+
+static const struct ww_opt export_fleet_opts[] = {
+	WW_FLAG("--fleet", struct export_fleet_args, fleet, .required = true), /* the form's mark */
+	WW_FLAG("--json", struct export_fleet_args, json),
+	WW_STR("--etcd", struct export_fleet_args, conn_endpoints, "URLS"),
+	WW_STR("--fleet-key", struct export_fleet_args, conn_prefix, "PREFIX"),
+	WW_STR("--etcd-cacert", struct export_fleet_args, conn_cacert, "CA"),
+	WW_STR("--etcd-cert", struct export_fleet_args, conn_cert, "CERT"),
+	WW_STR("--etcd-key", struct export_fleet_args, conn_key, "KEY"),
+	WW_STR("--etcd-user", struct export_fleet_args, conn_user, "USER"),
+	WW_STR("--etcd-password-file", struct export_fleet_args, conn_password_file, "FILE"),
+	WW_STR("--publisher-key", struct export_fleet_args, pub, "FILE.pub"),
+	WW_STR("--gateway-keys", struct export_fleet_args, gwkeys, "DIR"),
+	WW_STR("--state-dir", struct export_fleet_args, state_arg, "DIR"),
+	WW_STR("--key", struct export_fleet_args, key, "FILE"),
+	WW_STR("--out", struct export_fleet_args, out, "DIR"),
+	WW_OPT_END,
+};
+
 static int export_fleet(int argc, char **argv)
 {
 	struct ww_fleet_conn conn = {0};
 	const char *state_arg = NULL, *key = NULL, *out = NULL, *pub = NULL, *gwkeys = NULL;
-	bool fleet = false, json = false;
-	struct ww_opt opts[] = {{"--fleet", NULL, &fleet},
-				{"--json", NULL, &json},
-				{"--etcd", &conn.endpoints, NULL},
-				{"--fleet-key", &conn.prefix, NULL},
-				{"--etcd-cacert", &conn.cacert, NULL},
-				{"--etcd-cert", &conn.cert, NULL},
-				{"--etcd-key", &conn.key, NULL},
-				{"--etcd-user", &conn.user, NULL},
-				{"--etcd-password-file", &conn.password_file, NULL},
-				{"--publisher-key", &pub, NULL},
-				{"--gateway-keys", &gwkeys, NULL},
-				{"--state-dir", &state_arg, NULL},
-				{"--key", &key, NULL},
-				{"--out", &out, NULL},
-				{NULL, NULL, NULL}};
+	bool json = false;
+	struct export_fleet_args a = {0};
 	struct strbuf err = {0};
 	struct ww_fleet_ev_result res = {0};
 	uint8_t sk[WW_EV_SK_BYTES], ppk[WW_EV_PK_BYTES];
 	char *keyp = NULL, *outp = NULL, *state = NULL;
 	int npos, rc = WW_EXIT_USAGE;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos) || !conn.endpoints) {
+	if (ww_opts_parse(export_fleet_opts, argc, argv, &a, NULL, 0, &npos) || !a.conn_endpoints) {
 		ww_errorf("evidence export --fleet: --etcd URLS is required");
-		return ww_usage("evidence");
+		return ww_usage(&ww_cmd_evidence);
 	}
+	json = a.json;
+	if (a.conn_endpoints)
+		conn.endpoints = a.conn_endpoints;
+	if (a.conn_prefix)
+		conn.prefix = a.conn_prefix;
+	if (a.conn_cacert)
+		conn.cacert = a.conn_cacert;
+	if (a.conn_cert)
+		conn.cert = a.conn_cert;
+	if (a.conn_key)
+		conn.key = a.conn_key;
+	if (a.conn_user)
+		conn.user = a.conn_user;
+	if (a.conn_password_file)
+		conn.password_file = a.conn_password_file;
+	if (a.pub)
+		pub = a.pub;
+	if (a.gwkeys)
+		gwkeys = a.gwkeys;
+	if (a.state_arg)
+		state_arg = a.state_arg;
+	if (a.key)
+		key = a.key;
+	if (a.out)
+		out = a.out;
 	if (pub && ww_ev_pub_load(pub, ppk, &err)) {
 		ww_errorf("evidence export --fleet: %s", sb_str(&err));
 		goto out;
@@ -324,19 +373,28 @@ out:
 	return rc;
 }
 
+struct export_args {
+	bool json;
+	const char *state_arg, *bpffs, *key, *out, *since_s, *format;
+};
+
+static const struct ww_opt export_opts[] = {
+	WW_STR("--state-dir", struct export_args, state_arg, "DIR"),
+	WW_FLAG("--json", struct export_args, json),
+	WW_STR("--bpffs", struct export_args, bpffs, "DIR"),
+	WW_STR("--key", struct export_args, key, "FILE"),
+	WW_STR("--out", struct export_args, out, "DIR"),
+	WW_STR("--since", struct export_args, since_s, "TIME"),
+	WW_STR("--format", struct export_args, format, "json,oscal,html"),
+	WW_OPT_END,
+};
+
 static int export(int argc, char **argv)
 {
 	const char *state_arg = NULL, *bpffs = NULL, *key = NULL, *out = NULL, *since_s = NULL,
 		   *format = "json,oscal,html";
 	bool json = false;
-	struct ww_opt opts[] = {{"--state-dir", &state_arg, NULL},
-				{"--json", NULL, &json},
-				{"--bpffs", &bpffs, NULL},
-				{"--key", &key, NULL},
-				{"--out", &out, NULL},
-				{"--since", &since_s, NULL},
-				{"--format", &format, NULL},
-				{NULL, NULL, NULL}};
+	struct export_args a = {0};
 	struct strbuf err = {0}, said = {0};
 	struct ww_ev_export x;
 	unsigned int formats;
@@ -346,8 +404,21 @@ static int export(int argc, char **argv)
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--fleet"))
 			return export_fleet(argc, argv);
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("evidence");
+	if (ww_opts_parse(export_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_evidence);
+	if (a.state_arg)
+		state_arg = a.state_arg;
+	json = a.json;
+	if (a.bpffs)
+		bpffs = a.bpffs;
+	if (a.key)
+		key = a.key;
+	if (a.out)
+		out = a.out;
+	if (a.since_s)
+		since_s = a.since_s;
+	if (a.format)
+		format = a.format;
 	if (since_s && ww_time_arg("--since", since_s, &since))
 		return WW_EXIT_USAGE;
 	if (ww_ev_formats_parse(format, &formats, &err)) {
@@ -430,15 +501,24 @@ static void verify_json(int nbundles, int fails, const uint8_t *pk, bool uncheck
 	sb_free(&o);
 }
 
+struct verify_args {
+	bool json;
+	const char *key, *pub, *gwkeys;
+};
+
+static const struct ww_opt verify_opts[] = {
+	WW_STR("--key", struct verify_args, key, "FILE.pub"),
+	WW_FLAG("--json", struct verify_args, json),
+	WW_STR("--publisher-key", struct verify_args, pub, "FILE.pub"),
+	WW_STR("--gateway-keys", struct verify_args, gwkeys, "DIR"),
+	WW_OPT_END,
+};
+
 static int verify(int argc, char **argv)
 {
 	const char *key = NULL, *pub = NULL, *gwkeys = NULL;
 	bool json = false;
-	struct ww_opt opts[] = {{"--key", &key, NULL},
-				{"--json", NULL, &json},
-				{"--publisher-key", &pub, NULL},
-				{"--gateway-keys", &gwkeys, NULL},
-				{NULL, NULL, NULL}};
+	struct verify_args a = {0};
 	struct strbuf err = {0}, out = {0}, bad = {0}, warn = {0};
 	uint8_t pk[WW_EV_PK_BYTES], ppk[WW_EV_PK_BYTES];
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
@@ -447,10 +527,17 @@ static int verify(int argc, char **argv)
 
 	if (!pos)
 		return WW_EXIT_USAGE;
-	if (ww_opts_parse(argc, argv, opts, pos, argc, &npos) || !npos) {
+	if (ww_opts_parse(verify_opts, argc, argv, &a, pos, argc, &npos) || !npos) {
 		free(pos);
-		return ww_usage("evidence");
+		return ww_usage(&ww_cmd_evidence);
 	}
+	if (a.key)
+		key = a.key;
+	json = a.json;
+	if (a.pub)
+		pub = a.pub;
+	if (a.gwkeys)
+		gwkeys = a.gwkeys;
 	if (key && ww_ev_pub_load(key, pk, &err)) {
 		ww_errorf("evidence verify: %s", sb_str(&err));
 		goto out;
@@ -503,16 +590,22 @@ out:
 	return rc;
 }
 
-int cmd_evidence(int argc, char **argv)
+/* The verbs, in the order the usage line shows them. */
+static const struct ww_cmd verbs[] = {
+	{"export", export, NULL, export_opts, NULL, NULL},
+	/* The fleet's form: export sends --fleet on to export_fleet. */
+	{"export", export, NULL, export_fleet_opts, NULL, NULL},
+	{"verify", verify, NULL, verify_opts, "BUNDLE...", NULL},
+	{"keygen", keygen, NULL, keygen_opts, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static int cmd_evidence(int argc, char **argv)
 {
-	if (argc < 2)
-		return ww_usage("evidence");
-	if (!strcmp(argv[1], "export"))
-		return export(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "verify"))
-		return verify(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "keygen"))
-		return keygen(argc - 1, argv + 1);
-	ww_errorf("evidence: unknown verb \"%s\" (export, verify, keygen)", argv[1]);
-	return WW_EXIT_USAGE;
+	return ww_verbs_run(&ww_cmd_evidence, argc, argv);
 }
+
+const struct ww_cmd ww_cmd_evidence = {
+	"evidence", cmd_evidence,
+	"signed, chained NIS2 evidence of what the kernel enforced and counted", NULL, NULL, verbs,
+};

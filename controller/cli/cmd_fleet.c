@@ -17,8 +17,8 @@ static int part(int argc, char **argv)
 	size_t len;
 	int npos, ret, rc = WW_EXIT_USAGE;
 
-	if (ww_opts_parse(argc, argv, NULL, pos, 2, &npos) || npos != 2)
-		return ww_usage("fleet");
+	if (ww_opts_parse(NULL, argc, argv, NULL, pos, 2, &npos) || npos != 2)
+		return ww_usage(&ww_cmd_fleet);
 	if ((ret = read_file(pos[0], &text, &len))) {
 		ww_errorf("%s: %s", pos[0], strerror(-ret));
 		return WW_EXIT_USAGE;
@@ -42,30 +42,37 @@ static int part(int argc, char **argv)
 	return rc;
 }
 
+struct status_args {
+	struct ww_fleet_conn conn;
+	const char *pub;
+	bool json, metrics;
+};
+
+static const struct ww_opt status_opts[] = {
+	WW_FLAG("--json", struct status_args, json),
+	WW_FLAG("--metrics", struct status_args, metrics),
+	WW_STR("--publisher-key", struct status_args, pub, "FILE.pub"),
+	WW_FLEET_OPTS(struct status_args),
+	WW_OPT_END,
+};
+
 static int status(int argc, char **argv)
 {
-	struct ww_fleet_conn conn = {0};
-	const char *pub = NULL;
-	bool json = false, metrics = false;
-	struct ww_opt opts[] = {WW_FLEET_OPTS(conn),
-				{"--publisher-key", &pub, NULL},
-				{"--json", NULL, &json},
-				{"--metrics", NULL, &metrics},
-				{NULL, NULL, NULL}};
+	struct status_args a = {0};
 	struct ww_fleet_view v = {0};
 	struct strbuf err = {0}, out = {0};
 	int npos, rc = WW_EXIT_USAGE;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos) || !conn.endpoints)
-		return ww_usage("fleet");
-	if (ww_fleet_view_read(&conn, pub, ww_now(), &v, &err)) {
+	if (ww_opts_parse(status_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_fleet);
+	if (ww_fleet_view_read(&a.conn, a.pub, ww_now(), &v, &err)) {
 		ww_errorf("fleet status: %s", sb_str(&err));
 		goto out;
 	}
-	if (metrics)
+	if (a.metrics)
 		ww_fleet_view_metrics(&v, &out);
 	else
-		ww_fleet_view_print(&v, json, &out);
+		ww_fleet_view_print(&v, a.json, &out);
 	fputs(sb_str(&out), stdout);
 	/* like plan --detailed-exitcode: 0 converged everywhere, 1 not */
 	rc = v.converged ? WW_EXIT_OK : WW_EXIT_INVALID;
@@ -76,11 +83,20 @@ out:
 	return rc;
 }
 
-int cmd_fleet(int argc, char **argv)
+/* The verbs, in the order the usage line shows them. */
+static const struct ww_cmd verbs[] = {
+	{"status", status, NULL, status_opts, NULL, NULL},
+	{"part", part, NULL, NULL, "POLICY GATEWAY", NULL},
+	{NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static int cmd_fleet(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "status"))
-		return status(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "part"))
-		return part(argc - 1, argv + 1);
-	return ww_usage("fleet");
+	return ww_verbs_run(&ww_cmd_fleet, argc, argv);
 }
+
+const struct ww_cmd ww_cmd_fleet = {
+	"fleet", cmd_fleet,
+	"every gateway's generation, convergence, drift and last report; a gateway's part", NULL,
+	NULL, verbs,
+};

@@ -51,21 +51,42 @@ static void say_incident(const struct ww_incident *inc, bool json)
 	       inc->closed ? ww_time_str(inc->closed, c) : "", inc->title);
 }
 
+struct inc_open_args {
+	bool json;
+	const char *title, *aware_s, *since_s, *sd;
+};
+
+static const struct ww_opt inc_open_opts[] = {
+	WW_STR("--title", struct inc_open_args, title, "TEXT"),
+	WW_STR("--aware", struct inc_open_args, aware_s, "TIME"),
+	WW_STR("--since", struct inc_open_args, since_s, "TIME"),
+	WW_STR("--state-dir", struct inc_open_args, sd, "DIR"),
+	WW_FLAG("--json", struct inc_open_args, json),
+	WW_OPT_END,
+};
+
 static int inc_open(int argc, char **argv)
 {
 	const char *title = NULL, *aware_s = NULL, *since_s = NULL, *sd = NULL;
 	bool json = false;
-	struct ww_opt opts[] = {{"--title", &title, NULL},   {"--aware", &aware_s, NULL},
-				{"--since", &since_s, NULL}, {"--state-dir", &sd, NULL},
-				{"--json", NULL, &json},     {NULL, NULL, NULL}};
+	struct inc_open_args a = {0};
 	struct ww_state *st = NULL;
 	struct ww_incident inc;
 	struct strbuf err = {0};
 	int64_t aware = ww_now(), since;
 	int npos, rc = WW_EXIT_USAGE;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("incident");
+	if (ww_opts_parse(inc_open_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_incident);
+	if (a.title)
+		title = a.title;
+	if (a.aware_s)
+		aware_s = a.aware_s;
+	if (a.since_s)
+		since_s = a.since_s;
+	if (a.sd)
+		sd = a.sd;
+	json = a.json;
 	if (!title || !*title) {
 		ww_errorf("incident open: --title TEXT is required");
 		return WW_EXIT_USAGE;
@@ -102,18 +123,29 @@ static int inc_open(int argc, char **argv)
 	return rc;
 }
 
+struct inc_close_args {
+	const char *sd;
+};
+
+static const struct ww_opt inc_close_opts[] = {
+	WW_STR("--state-dir", struct inc_close_args, sd, "DIR"),
+	WW_OPT_END,
+};
+
 static int inc_close(int argc, char **argv)
 {
 	const char *sd = NULL;
 	char *pos[1];
-	struct ww_opt opts[] = {{"--state-dir", &sd, NULL}, {NULL, NULL, NULL}};
+	struct inc_close_args a = {0};
 	struct ww_state *st = NULL;
 	struct ww_incident inc;
 	struct strbuf err = {0};
 	int npos, rc = WW_EXIT_USAGE;
 
-	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos))
-		return ww_usage("incident");
+	if (ww_opts_parse(inc_close_opts, argc, argv, &a, pos, 1, &npos))
+		return ww_usage(&ww_cmd_incident);
+	if (a.sd)
+		sd = a.sd;
 	if (state_dir_of(sd, &st, "close"))
 		return WW_EXIT_USAGE;
 	if (ww_incident_close(ww_state_dir(st), npos ? pos[0] : NULL, ww_now(), &inc, &err)) {
@@ -128,20 +160,33 @@ static int inc_close(int argc, char **argv)
 	return rc;
 }
 
+struct inc_list_args {
+	bool json;
+	const char *sd;
+};
+
+static const struct ww_opt inc_list_opts[] = {
+	WW_STR("--state-dir", struct inc_list_args, sd, "DIR"),
+	WW_FLAG("--json", struct inc_list_args, json),
+	WW_OPT_END,
+};
+
 static int inc_list(int argc, char **argv)
 {
 	const char *sd = NULL;
 	bool json = false;
-	struct ww_opt opts[] = {
-	    {"--state-dir", &sd, NULL}, {"--json", NULL, &json}, {NULL, NULL, NULL}};
+	struct inc_list_args a = {0};
 	struct ww_state *st = NULL;
 	struct ww_incident *v = NULL;
 	struct strbuf err = {0};
 	size_t n = 0;
 	int npos, rc = WW_EXIT_USAGE;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("incident");
+	if (ww_opts_parse(inc_list_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_incident);
+	if (a.sd)
+		sd = a.sd;
+	json = a.json;
 	if (state_dir_of(sd, &st, "list"))
 		return WW_EXIT_USAGE;
 	if (ww_incident_list(ww_state_dir(st), &v, &n, &err)) {
@@ -159,14 +204,26 @@ static int inc_list(int argc, char **argv)
 	return rc;
 }
 
+struct inc_report_args {
+	bool json;
+	const char *stage_s, *id, *out, *key, *sd;
+};
+
+static const struct ww_opt inc_report_opts[] = {
+	WW_STR("--stage", struct inc_report_args, stage_s, "early-warning|notification|final"),
+	WW_STR("--id", struct inc_report_args, id, "ID"),
+	WW_STR("--out", struct inc_report_args, out, "DIR"),
+	WW_STR("--key", struct inc_report_args, key, "FILE"),
+	WW_STR("--state-dir", struct inc_report_args, sd, "DIR"),
+	WW_FLAG("--json", struct inc_report_args, json),
+	WW_OPT_END,
+};
+
 static int inc_report(int argc, char **argv)
 {
 	const char *stage_s = NULL, *id = NULL, *out = NULL, *key = NULL, *sd = NULL;
 	bool json = false;
-	struct ww_opt opts[] = {{"--stage", &stage_s, NULL}, {"--id", &id, NULL},
-				{"--out", &out, NULL},	     {"--key", &key, NULL},
-				{"--state-dir", &sd, NULL},  {"--json", NULL, &json},
-				{NULL, NULL, NULL}};
+	struct inc_report_args a = {0};
 	struct ww_state *st = NULL;
 	struct ww_incident inc = {0};
 	struct ww_inc_report r = {0};
@@ -176,8 +233,19 @@ static int inc_report(int argc, char **argv)
 	int npos, stage = -1, rc = WW_EXIT_USAGE;
 	bool built = false;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("incident");
+	if (ww_opts_parse(inc_report_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_incident);
+	if (a.stage_s)
+		stage_s = a.stage_s;
+	if (a.id)
+		id = a.id;
+	if (a.out)
+		out = a.out;
+	if (a.key)
+		key = a.key;
+	if (a.sd)
+		sd = a.sd;
+	json = a.json;
 	for (int i = 0; stage_s && i < WW_INC_STAGES; i++)
 		if (!strcmp(stage_s, ww_inc_stage_names[i]))
 			stage = i;
@@ -245,19 +313,22 @@ out:
 	return rc;
 }
 
-int cmd_incident(int argc, char **argv)
-{
-	static const struct {
-		const char *name;
-		int (*run)(int, char **);
-	} sub[] = {
-	    {"open", inc_open}, {"close", inc_close}, {"list", inc_list}, {"report", inc_report}};
+/* The verbs, in the order the usage line shows them. */
+static const struct ww_cmd verbs[] = {
+	{"open", inc_open, NULL, inc_open_opts, NULL, NULL},
+	{"close", inc_close, NULL, inc_close_opts, "[ID]", NULL},
+	{"list", inc_list, NULL, inc_list_opts, NULL, NULL},
+	{"report", inc_report, NULL, inc_report_opts, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL, NULL},
+};
 
-	if (argc < 2)
-		return ww_usage("incident");
-	for (size_t i = 0; i < ARRAY_SIZE(sub); i++)
-		if (!strcmp(argv[1], sub[i].name))
-			return sub[i].run(argc - 1, argv + 1);
-	ww_errorf("incident: unknown subcommand \"%s\": open, close, list or report", argv[1]);
-	return ww_usage("incident");
+static int cmd_incident(int argc, char **argv)
+{
+	return ww_verbs_run(&ww_cmd_incident, argc, argv);
 }
+
+const struct ww_cmd ww_cmd_incident = {
+	"incident", cmd_incident,
+	"NIS2 Art. 23 incident records; drafts of the 24 h, 72 h and final reports, signed", NULL,
+	NULL, verbs,
+};

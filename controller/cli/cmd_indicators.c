@@ -39,14 +39,25 @@ static int on_line(const char *line, void *arg)
 	return VEC_PUSH(c->v, c->n, c->cap, a);
 }
 
-int cmd_indicators(int argc, char **argv)
+struct indicators_args {
+	const char *since_s, *until_s, *format, *identity, *out, *sd;
+};
+
+static const struct ww_opt indicators_opts[] = {
+	WW_STR("--since", struct indicators_args, since_s, "TIME"),
+	WW_STR("--until", struct indicators_args, until_s, "TIME"),
+	WW_STR("--format", struct indicators_args, format, "stix|csv"),
+	WW_STR("--identity", struct indicators_args, identity, "NAME"),
+	WW_STR("--out", struct indicators_args, out, "FILE"),
+	WW_STR("--state-dir", struct indicators_args, sd, "DIR"),
+	WW_OPT_END,
+};
+
+static int cmd_indicators(int argc, char **argv)
 {
 	const char *since_s = NULL, *until_s = NULL, *format = "stix", *identity = NULL,
 		   *out = NULL, *sd = NULL;
-	struct ww_opt opts[] = {{"--since", &since_s, NULL}, {"--until", &until_s, NULL},
-				{"--format", &format, NULL}, {"--identity", &identity, NULL},
-				{"--out", &out, NULL},	     {"--state-dir", &sd, NULL},
-				{NULL, NULL, NULL}};
+	struct indicators_args a = {0};
 	char *pos[1];
 	struct collect c = {.to_ns = INT64_MAX};
 	struct ww_state *st = NULL;
@@ -56,11 +67,23 @@ int cmd_indicators(int argc, char **argv)
 	int npos, e, rc = WW_EXIT_USAGE;
 	int64_t t;
 
-	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos))
-		return ww_usage("indicators");
+	if (ww_opts_parse(indicators_opts, argc, argv, &a, pos, 1, &npos))
+		return ww_usage(&ww_cmd_indicators);
+	if (a.since_s)
+		since_s = a.since_s;
+	if (a.until_s)
+		until_s = a.until_s;
+	if (a.format)
+		format = a.format;
+	if (a.identity)
+		identity = a.identity;
+	if (a.out)
+		out = a.out;
+	if (a.sd)
+		sd = a.sd;
 	if (npos != 1 || strcmp(pos[0], "export")) {
 		ww_errorf("indicators: the subcommand is export");
-		return ww_usage("indicators");
+		return ww_usage(&ww_cmd_indicators);
 	}
 	if (strcmp(format, "stix") && strcmp(format, "csv")) {
 		ww_errorf("indicators export: --format takes stix or csv, not \"%s\"", format);
@@ -133,3 +156,9 @@ out:
 	sb_free(&sb);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_indicators = {
+	"indicators", cmd_indicators,
+	"the recorded alerts as STIX 2.1 or CSV indicators for the sector's CSIRT or ISAC",
+	indicators_opts, "export", NULL,
+};

@@ -15,21 +15,37 @@
 #include "learn.h"
 #include "util.h"
 
-int cmd_learn(int argc, char **argv)
+struct learn_args {
+	const char *zone, *since_s, *out, *sd;
+};
+
+static const struct ww_opt learn_opts[] = {
+	WW_STR("--zone", struct learn_args, zone, "ZONE"),
+	WW_STR("--since", struct learn_args, since_s, "TIME"),
+	WW_STR("--out", struct learn_args, out, "FILE"),
+	WW_STR("--state-dir", struct learn_args, sd, "DIR"),
+	WW_OPT_END,
+};
+
+static int cmd_learn(int argc, char **argv)
 {
 	const char *zone = NULL, *since_s = NULL, *out = NULL, *sd = NULL;
-	struct ww_opt opts[] = {{"--zone", &zone, NULL},
-				{"--since", &since_s, NULL},
-				{"--out", &out, NULL},
-				{"--state-dir", &sd, NULL},
-				{NULL, NULL, NULL}};
+	struct learn_args a = {0};
 	struct ww_learn_result res;
 	struct strbuf err = {0};
 	int64_t since = 0;
 	int npos, e;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("learn");
+	if (ww_opts_parse(learn_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_learn);
+	if (a.zone)
+		zone = a.zone;
+	if (a.since_s)
+		since_s = a.since_s;
+	if (a.out)
+		out = a.out;
+	if (a.sd)
+		sd = a.sd;
 	if (!zone) {
 		ww_errorf("learn: --zone ZONE is required (a zone in monitor mode)");
 		return WW_EXIT_USAGE;
@@ -91,3 +107,9 @@ int cmd_learn(int argc, char **argv)
 	sb_free(&err);
 	return WW_EXIT_OK;
 }
+
+const struct ww_cmd ww_cmd_learn = {
+	"learn", cmd_learn,
+	"propose the flows a monitor-mode zone needs, from what it was seen doing (check accepts it)",
+	learn_opts, NULL, NULL,
+};

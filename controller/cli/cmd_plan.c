@@ -386,38 +386,45 @@ out:
 	return e;
 }
 
-int cmd_plan(int argc, char **argv)
+struct plan_args {
+	bool json, detailed;
+	const char *state_dir, *bpffs;
+};
+
+static const struct ww_opt plan_opts[] = {
+	WW_FLAG("--json", struct plan_args, json),
+	WW_FLAG("--detailed-exitcode", struct plan_args, detailed),
+	WW_STR("--state-dir", struct plan_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct plan_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
+static int cmd_plan(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL;
-	bool json = false, detailed = false;
-	struct ww_opt opts[] = {{"--json", NULL, &json},
-				{"--detailed-exitcode", NULL, &detailed},
-				{"--state-dir", &state_dir, NULL},
-				{"--bpffs", &bpffs, NULL},
-				{NULL, NULL, NULL}};
+	struct plan_args a = {0};
 	struct plan pl = {0};
 	struct strbuf err = {0}, out = {0};
 	char *pos[1];
 	int npos, rc;
 
-	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return ww_usage("plan");
+	if (ww_opts_parse(plan_opts, argc, argv, &a, pos, 1, &npos) || npos != 1)
+		return ww_usage(&ww_cmd_plan);
 	rc = ww_load_valid(pos[0], &pl.want_p);
 	if (rc) /* with --detailed-exitcode, 2 means "changes": every error is 1 */
-		return detailed ? WW_EXIT_INVALID : rc;
-	ww_cli_recover(state_dir, bpffs);
-	if (plan_build(&pl, state_dir, bpffs, &err)) {
+		return a.detailed ? WW_EXIT_INVALID : rc;
+	ww_cli_recover(a.state_dir, a.bpffs);
+	if (plan_build(&pl, a.state_dir, a.bpffs, &err)) {
 		ww_errorf("plan %s: %s", pos[0], sb_str(&err));
-		rc = detailed ? WW_EXIT_INVALID : WW_EXIT_USAGE;
+		rc = a.detailed ? WW_EXIT_INVALID : WW_EXIT_USAGE;
 	} else {
-		if (json)
+		if (a.json)
 			print_json(&pl, &out);
 		else
 			print_text(&pl, pos[0], &out);
 		/* Quarantines are a runtime overlay in their own table: shown, never drift. */
-		ww_quar_report_into(state_dir, NULL, ww_now(), json, &out);
+		ww_quar_report_into(a.state_dir, NULL, ww_now(), a.json, &out);
 		fputs(sb_str(&out), stdout);
-		rc = detailed && (pl.work.n || pl.work.replace || xdp_work(&pl)) ? 2 : WW_EXIT_OK;
+		rc = a.detailed && (pl.work.n || pl.work.replace || xdp_work(&pl)) ? 2 : WW_EXIT_OK;
 	}
 	sb_free(&err);
 	sb_free(&out);
@@ -431,3 +438,8 @@ int cmd_plan(int argc, char **argv)
 	ww_policy_free(pl.applied_p);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_plan = {
+	"plan", cmd_plan, "what apply would change in the kernel, in policy terms, and any drift",
+	plan_opts, "POLICY", NULL,
+};

@@ -30,19 +30,49 @@ static unsigned long current_generation(const struct ww_etcd_kv *kv)
 	return gen;
 }
 
-int cmd_publish(int argc, char **argv)
+struct publish_args {
+	struct ww_fleet_conn conn;
+	const char *sign_key, *base;
+	struct ww_strlist canary;
+	bool json;
+};
+
+static const struct ww_opt publish_opts[] = {
+	WW_STR("--sign-key", struct publish_args, sign_key, "FILE", .required = true),
+	WW_LIST("--canary", struct publish_args, canary, "GW[,GW...]"),
+	WW_STR("--base", struct publish_args, base, "GEN"),
+	WW_FLAG("--json", struct publish_args, json),
+	WW_FLEET_OPTS(struct publish_args),
+	WW_OPT_END,
+};
+
+/* Every --canary, each of which may list several (--canary a,b --canary c), copied into *out. */
+static int canaries_split(const struct ww_strlist *l, char ***out, size_t *n)
 {
-	struct ww_fleet_conn conn = {0};
-	const char *sign_key = NULL, *base = NULL, *unused = NULL;
-	bool json = false;
-	struct ww_opt opts[] = {WW_FLEET_OPTS(conn),
-				{"--sign-key", &sign_key, NULL},
-				{"--canary", &unused, NULL},
-				{"--base", &base, NULL},
-				{"--json", NULL, &json},
-				{NULL, NULL, NULL}};
+	size_t cap = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		char *list = strdup(l->v[i]), *save = NULL;
+		if (!list)
+			return -ENOMEM;
+		for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+			char *d = strdup(c);
+			if (!d || VEC_PUSH(*out, *n, cap, d)) {
+				free(d);
+				free(list);
+				return -ENOMEM;
+			}
+		}
+		free(list);
+	}
+	return 0;
+}
+
+static int cmd_publish(int argc, char **argv)
+{
+	struct publish_args a = {0};
 	char *pos[1], **canaries = NULL, *text = NULL, *kpol = NULL, *kgen = NULL;
-	size_t ncan = 0, cap = 0, len;
+	size_t ncan = 0, len;
 	struct strbuf err = {0}, rec = {0}, diags = {0};
 	struct ww_policy *p = NULL;
 	struct ww_etcd *e = NULL;
@@ -51,24 +81,15 @@ int cmd_publish(int argc, char **argv)
 	char hash[65];
 	int npos, rc = WW_EXIT_USAGE, ret;
 
-	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1 || !sign_key)
-		return ww_usage("publish");
-	/* --canary may be repeated, and each may list several: --canary a,b --canary c */
-	for (int i = 1; i < argc; i++) {
-		const char *v = NULL;
-		if (!strcmp(argv[i], "--canary") && i + 1 < argc)
-			v = argv[++i];
-		else if (!strncmp(argv[i], "--canary=", 9))
-			v = argv[i] + 9;
-		else if (!strcmp(argv[i], "--"))
-			break;
-		char *list = v ? strdup(v) : NULL, *save = NULL;
-		for (char *c = list ? strtok_r(list, ",", &save) : NULL; c; c = strtok_r(NULL, ",", &save)) {
-			char *d = strdup(c);
-			if (!d || VEC_PUSH(canaries, ncan, cap, d))
-				free(d);
-		}
-		free(list);
+	if (ww_opts_parse(publish_opts, argc, argv, &a, pos, 1, &npos) || npos != 1) {
+		ww_opts_free(publish_opts, &a);
+		return ww_usage(&ww_cmd_publish);
+	}
+	ret = canaries_split(&a.canary, &canaries, &ncan);
+	ww_opts_free(publish_opts, &a);
+	if (ret) {
+		ww_errorf("publish: %s", strerror(-ret));
+		goto out;
 	}
 	if ((ret = read_file(pos[0], &text, &len))) {
 		ww_errorf("%s: %s", pos[0], strerror(-ret));
@@ -87,19 +108,19 @@ int cmd_publish(int argc, char **argv)
 				  canaries[i]);
 			goto out;
 		}
-	if (ww_ev_key_load(sign_key, sk, &err)) {
+	if (ww_ev_key_load(a.sign_key, sk, &err)) {
 		ww_errorf("publish: %s", sb_str(&err));
 		goto out;
 	}
 	ww_policy_hash(p, hash);
-	kpol = ww_fleet_key(&conn, "policy");
-	kgen = ww_fleet_key(&conn, "generation");
+	kpol = ww_fleet_key(&a.conn, "policy");
+	kgen = ww_fleet_key(&a.conn, "generation");
 	if (!kpol || !kgen)
 		goto out;
 	/* KEY/policy and KEY/generation in one read. The generation is the larger of the two: a
 	 * record replayed into KEY/policy must not pull the numbering back. */
-	char *kpre = ww_fleet_key(&conn, "");
-	if (!kpre || (ret = ww_fleet_connect(&conn, &e, &err)) ||
+	char *kpre = ww_fleet_key(&a.conn, "");
+	if (!kpre || (ret = ww_fleet_connect(&a.conn, &e, &err)) ||
 	    (ret = ww_etcd_get(e, kpre, true, &r, &err))) {
 		free(kpre);
 		ww_errorf("publish: %s", sb_str(&err));
@@ -119,10 +140,10 @@ int cmd_publish(int argc, char **argv)
 		if (g > cur)
 			cur = g;
 	}
-	if (base && strtoul(base, NULL, 10) != cur) {
+	if (a.base && strtoul(a.base, NULL, 10) != cur) {
 		ww_errorf("publish: stale base: --base %s, but generation %lu is published at %s "
 			  "(someone published meanwhile; review it, then publish on top of it)",
-			  base, cur, kpol);
+			  a.base, cur, kpol);
 		goto out;
 	}
 	if ((ret = ww_fleet_env_sign(sk, cur + 1, ww_now(), canaries, ncan, text, len, hash, &rec)))
@@ -142,7 +163,7 @@ int cmd_publish(int argc, char **argv)
 			  kpol);
 		goto out;
 	}
-	if (json) {
+	if (a.json) {
 		printf("{\"published\": true, \"generation\": %lu, \"policy_sha256\": \"%s\", "
 		       "\"key\": ",
 		       cur + 1, hash);
@@ -174,3 +195,9 @@ out:
 	sb_free(&diags);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_publish = {
+	"publish", cmd_publish,
+	"check, sign and publish a fleet policy to etcd (compare-and-swap on its generation)",
+	publish_opts, "POLICY", NULL,
+};

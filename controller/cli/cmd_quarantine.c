@@ -66,32 +66,19 @@ static void whoami(char *buf, size_t n)
 	snprintf(buf, n, "%s", u ? u : "unknown");
 }
 
-/* Takes every "--keep FLOW" (repeatable) out of argv; returns the new argc or -EINVAL. */
-static int take_keeps(int argc, char **argv, char ***keep, size_t *n)
+/* The --keep flows as given, copied into q (which owns them). Returns 0 or -ENOMEM. */
+static int keeps_copy(const struct ww_strlist *keep, struct ww_quarantine *q)
 {
-	int j = 0;
 	size_t cap = 0;
 
-	for (int i = 0; i < argc; i++) {
-		const char *v = NULL;
-		if (!strcmp(argv[i], "--keep")) {
-			if (i + 1 >= argc)
-				return -EINVAL;
-			v = argv[++i];
-		} else if (!strncmp(argv[i], "--keep=", 7)) {
-			v = argv[i] + 7;
-		}
-		if (!v) {
-			argv[j++] = argv[i];
-			continue;
-		}
-		char *d = strdup(v);
-		if (!d || VEC_PUSH(*keep, *n, cap, d)) {
+	for (size_t i = 0; i < keep->n; i++) {
+		char *d = strdup(keep->v[i]);
+		if (!d || VEC_PUSH(q->keep_given, q->nkeep_given, cap, d)) {
 			free(d);
 			return -ENOMEM;
 		}
 	}
-	return j;
+	return 0;
 }
 
 static void print_one(const struct ww_quarantine *q, int64_t now, uint64_t nft, uint64_t xdp)
@@ -118,34 +105,41 @@ static void print_one(const struct ww_quarantine *q, int64_t now, uint64_t nft, 
 	       (unsigned long long)nft, (unsigned long long)xdp);
 }
 
+struct q_list_args {
+	bool json;
+	const char *state_dir, *bpffs;
+};
+
+static const struct ww_opt q_list_opts[] = {
+	WW_FLAG("--json", struct q_list_args, json),
+	WW_STR("--state-dir", struct q_list_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct q_list_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
 static int q_list(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL;
-	bool json = false;
-	struct ww_opt opts[] = {{"--json", NULL, &json},
-				{"--state-dir", &state_dir, NULL},
-				{"--bpffs", &bpffs, NULL},
-				{NULL, NULL, NULL}};
+	struct q_list_args args = {0};
 	struct ww_state *s = NULL;
 	struct ww_quar_list l = {0};
 	struct strbuf err = {0}, o = {0};
 	int64_t now = ww_now();
 	int npos, rc = WW_EXIT_OK;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("quarantine");
-	if (ww_state_open(state_dir, false, &s, &err) || ww_quar_load(ww_state_dir(s), &l, &err)) {
+	if (ww_opts_parse(q_list_opts, argc, argv, &args, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_quarantine);
+	if (ww_state_open(args.state_dir, false, &s, &err) || ww_quar_load(ww_state_dir(s), &l, &err)) {
 		ww_errorf("quarantine list: %s", sb_str(&err));
 		rc = WW_EXIT_USAGE;
 		goto out;
 	}
-	if (json)
+	if (args.json)
 		sb_add(&o, "{\"quarantines\": [");
 	for (size_t i = 0; i < l.n; i++) {
 		uint64_t a = 0, b = 0;
 		ww_quar_nft_counter(l.v[i].id, &a);
-		ww_quar_xdp_counter(bpffs, l.v[i].id, &b);
-		if (json) {
+		ww_quar_xdp_counter(args.bpffs, l.v[i].id, &b);
+		if (args.json) {
 			sb_add(&o, i ? ",\n  {\"record\": " : "\n  {\"record\": ");
 			ww_quarantine_json(&l.v[i], now, &o);
 			sb_addf(&o, ", \"blocked\": {\"nftables\": %llu, \"xdp\": %llu}}",
@@ -154,7 +148,7 @@ static int q_list(int argc, char **argv)
 			print_one(&l.v[i], now, a, b);
 		}
 	}
-	if (json)
+	if (args.json)
 		printf("%s\n]}\n", sb_str(&o));
 	else if (!l.n)
 		printf("no quarantines\n");
@@ -166,14 +160,21 @@ out:
 	return rc;
 }
 
+struct q_remove_args {
+	bool json;
+	const char *state_dir, *bpffs;
+};
+
+static const struct ww_opt q_remove_opts[] = {
+	WW_FLAG("--json", struct q_remove_args, json),
+	WW_STR("--state-dir", struct q_remove_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct q_remove_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
 static int q_remove(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL;
-	bool json = false;
-	struct ww_opt opts[] = {{"--json", NULL, &json},
-				{"--state-dir", &state_dir, NULL},
-				{"--bpffs", &bpffs, NULL},
-				{NULL, NULL, NULL}};
+	struct q_remove_args args = {0};
 	struct ww_state *s = NULL;
 	struct ww_quar_list l = {0}, was = {0};
 	struct ww_policy *p = NULL;
@@ -185,13 +186,13 @@ static int q_remove(int argc, char **argv)
 	int64_t now = ww_now();
 	int npos, rc = WW_EXIT_USAGE, lockfd = -1;
 
-	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return ww_usage("quarantine");
+	if (ww_opts_parse(q_remove_opts, argc, argv, &args, pos, 1, &npos) || npos != 1)
+		return ww_usage(&ww_cmd_quarantine);
 	if (ww_quar_id_parse(pos[0], &id)) {
 		ww_errorf("quarantine remove: \"%s\" is not a quarantine id (q1, q2, ...)", pos[0]);
 		return WW_EXIT_USAGE;
 	}
-	if (ww_state_open(state_dir, false, &s, &err) ||
+	if (ww_state_open(args.state_dir, false, &s, &err) ||
 	    ww_quar_lock(ww_state_dir(s), &lockfd, &err) ||
 	    ww_quar_load(ww_state_dir(s), &l, &err) || ww_quar_load(ww_state_dir(s), &was, &err))
 		goto fail;
@@ -203,10 +204,10 @@ static int q_remove(int argc, char **argv)
 	}
 	if (ww_quar_policy(s, NULL, 0, &p, &gen, &err))
 		goto fail;
-	ww_quar_kctx_of(p, bpffs, &k);
+	ww_quar_kctx_of(p, args.bpffs, &k);
 	uint64_t a = 0, b = 0;
 	ww_quar_nft_counter(id, &a);
-	ww_quar_xdp_counter(bpffs, id, &b);
+	ww_quar_xdp_counter(args.bpffs, id, &b);
 	struct ww_quarantine gone = *q;
 	*q = l.v[--l.n];
 	if (ww_quar_enforce(&l, &was, &k, now, &err)) {
@@ -218,7 +219,7 @@ static int q_remove(int argc, char **argv)
 		ww_quarantine_clear(&gone);
 		goto fail;
 	}
-	if (json)
+	if (args.json)
 		printf("{\"removed\": \"q%u\", \"blocked\": {\"nftables\": %llu, \"xdp\": %llu}}\n",
 		       id, (unsigned long long)a, (unsigned long long)b);
 	else
@@ -274,22 +275,30 @@ static int dry_run(struct ww_state *s, unsigned long gen, struct ww_quarantine *
 	return WW_EXIT_OK;
 }
 
+struct q_add_args {
+	bool json, strict, dry, force;
+	struct ww_strlist keep;
+	const char *until, *dur, *reason, *ticket, *state_dir, *bpffs;
+};
+
+static const struct ww_opt q_add_opts[] = {
+	WW_LIST("--keep", struct q_add_args, keep, "FLOW"),
+	WW_STR("--until", struct q_add_args, until, "TIME"),
+	WW_STR("--for", struct q_add_args, dur, "DURATION"),
+	WW_STR("--reason", struct q_add_args, reason, "TEXT"),
+	WW_STR("--ticket", struct q_add_args, ticket, "ID"),
+	WW_FLAG("--strict", struct q_add_args, strict),
+	WW_FLAG("--dry-run", struct q_add_args, dry),
+	WW_FLAG("--force", struct q_add_args, force),
+	WW_FLAG("--json", struct q_add_args, json),
+	WW_STR("--state-dir", struct q_add_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct q_add_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
 static int q_add(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL, *until = NULL, *dur = NULL, *reason = NULL,
-		   *ticket = NULL;
-	bool json = false, strict = false, dry = false, force = false;
-	struct ww_opt opts[] = {{"--json", NULL, &json},
-				{"--until", &until, NULL},
-				{"--for", &dur, NULL},
-				{"--reason", &reason, NULL},
-				{"--ticket", &ticket, NULL},
-				{"--strict", NULL, &strict},
-				{"--dry-run", NULL, &dry},
-				{"--force", NULL, &force},
-				{"--state-dir", &state_dir, NULL},
-				{"--bpffs", &bpffs, NULL},
-				{NULL, NULL, NULL}};
+	struct q_add_args args = {0};
 	struct timespec t0;
 	struct ww_state *s = NULL;
 	struct ww_quar_list l = {0}, was = {0};
@@ -306,45 +315,50 @@ static int q_add(int argc, char **argv)
 	int lockfd = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	argc = take_keeps(argc, argv, &q.keep_given, &q.nkeep_given);
-	if (argc < 0 || ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1) {
-		ww_quarantine_clear(&q);
-		return ww_usage("quarantine");
+	if (ww_opts_parse(q_add_opts, argc, argv, &args, pos, 1, &npos) || npos != 1) {
+		ww_opts_free(q_add_opts, &args);
+		return ww_usage(&ww_cmd_quarantine);
 	}
-	if (!dry && (!reason || !*reason)) {
+	int e = keeps_copy(&args.keep, &q);
+	ww_opts_free(q_add_opts, &args);
+	if (e) {
+		ww_errorf("quarantine add: %s", strerror(-e));
+		goto out;
+	}
+	if (!args.dry && (!args.reason || !*args.reason)) {
 		ww_errorf("quarantine add: --reason is required (it goes into the evidence)");
 		goto out;
 	}
-	if (until && dur) {
+	if (args.until && args.dur) {
 		ww_errorf("quarantine add: --until and --for exclude each other");
 		goto out;
 	}
-	if (until && (ww_time_arg("--until", until, &q.until) || q.until <= now)) {
+	if (args.until && (ww_time_arg("--until", args.until, &q.until) || q.until <= now)) {
 		if (q.until && q.until <= now)
-			ww_errorf("quarantine add: --until %s is not in the future", until);
+			ww_errorf("quarantine add: --until %s is not in the future", args.until);
 		goto out;
 	}
-	if (dur) {
+	if (args.dur) {
 		int64_t secs;
-		if (duration_parse(dur, &secs)) {
+		if (duration_parse(args.dur, &secs)) {
 			ww_errorf("quarantine add: --for \"%s\": expected a duration such as 90s, 30m, "
 				  "2h or 1d",
-				  dur);
+				  args.dur);
 			goto out;
 		}
 		q.until = now + secs;
 	}
 	whoami(user, sizeof(user));
 	q.target = strdup(pos[0]);
-	q.reason = strdup(reason ? reason : "");
-	q.ticket = ticket ? strdup(ticket) : NULL;
+	q.reason = strdup(args.reason ? args.reason : "");
+	q.ticket = args.ticket ? strdup(args.ticket) : NULL;
 	q.user = strdup(user);
-	q.strict = strict;
+	q.strict = args.strict;
 	q.created = now;
-	if (!q.target || !q.reason || (ticket && !q.ticket) || !q.user)
+	if (!q.target || !q.reason || (args.ticket && !q.ticket) || !q.user)
 		goto oom;
-	if (ww_state_open(state_dir, false, &s, &err) ||
-	    (!dry && ww_quar_lock(ww_state_dir(s), &lockfd, &err)) ||
+	if (ww_state_open(args.state_dir, false, &s, &err) ||
+	    (!args.dry && ww_quar_lock(ww_state_dir(s), &lockfd, &err)) ||
 	    ww_quar_policy(s, (const char *const *)q.keep_given, q.nkeep_given, &p, &gen, &err))
 		goto fail;
 	q.generation = gen;
@@ -352,14 +366,14 @@ static int q_add(int argc, char **argv)
 		goto fail;
 	if (ww_quar_keep(p, &q))
 		goto oom;
-	if (dry) {
-		rc = dry_run(s, gen, &q, json);
+	if (args.dry) {
+		rc = dry_run(s, gen, &q, args.json);
 		goto out;
 	}
 	/* The proof before it takes effect: the cut-down policy has every invariant. */
 	if (ww_quar_breaks(p, &q, false, &br, &nf, &ni))
 		goto oom;
-	if (ni && !force) {
+	if (ni && !args.force) {
 		fprintf(stderr, "%s", sb_str(&br));
 		ww_errorf("quarantine add: refused: %zu must-allow invariant(s) would break (keep "
 			  "the flows that carry them with --keep, or --force)",
@@ -367,7 +381,7 @@ static int q_add(int argc, char **argv)
 		rc = WW_EXIT_INVALID;
 		goto out;
 	}
-	ww_quar_kctx_of(p, bpffs, &k);
+	ww_quar_kctx_of(p, args.bpffs, &k);
 	bool expired;
 	if (ww_quar_load(ww_state_dir(s), &l, &err) || ww_quar_load(ww_state_dir(s), &was, &err) ||
 	    ww_quar_expire(ww_state_dir(s), &l, &k, now, &expired, &err))
@@ -405,7 +419,7 @@ static int q_add(int argc, char **argv)
 			  nq->id, sb_str(&err));
 		sb_reset(&err);
 	}
-	if (json) {
+	if (args.json) {
 		struct strbuf r = {0};
 		ww_quarantine_json(nq, now, &r);
 		printf("{\"quarantine\": %s, \"enforced_ms\": %.3f, \"cut\": {\"conntrack\": %lu, "
@@ -438,26 +452,33 @@ out:
 }
 
 /* Re-applies the recorded quarantines (after a reboot, or a table deleted by hand). */
+struct q_restore_args {
+	bool json;
+	const char *state_dir, *bpffs;
+};
+
+static const struct ww_opt q_restore_opts[] = {
+	WW_FLAG("--json", struct q_restore_args, json),
+	WW_STR("--state-dir", struct q_restore_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct q_restore_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
 static int q_restore(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL;
-	bool json = false;
-	struct ww_opt opts[] = {{"--state-dir", &state_dir, NULL},
-				{"--bpffs", &bpffs, NULL},
-				{"--json", NULL, &json},
-				{NULL, NULL, NULL}};
+	struct q_restore_args args = {0};
 	struct strbuf err = {0};
 	size_t kept;
 	int npos;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("quarantine");
-	if (ww_quarantine_restore(state_dir, bpffs, ww_now(), &kept, &err)) {
+	if (ww_opts_parse(q_restore_opts, argc, argv, &args, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_quarantine);
+	if (ww_quarantine_restore(args.state_dir, args.bpffs, ww_now(), &kept, &err)) {
 		ww_errorf("quarantine restore: %s", sb_str(&err));
 		sb_free(&err);
 		return WW_EXIT_USAGE;
 	}
-	if (json) {
+	if (args.json) {
 		struct ww_jw w = {.out = &err, .compact = true};
 		sb_reset(&err);
 		ww_jw_obj(&w, NULL);
@@ -471,18 +492,22 @@ static int q_restore(int argc, char **argv)
 	return WW_EXIT_OK;
 }
 
-int cmd_quarantine(int argc, char **argv)
+/* The verbs, in the order the usage line shows them. */
+static const struct ww_cmd verbs[] = {
+	{"add", q_add, NULL, q_add_opts, "TARGET", NULL},
+	{"list", q_list, NULL, q_list_opts, NULL, NULL},
+	{"remove", q_remove, NULL, q_remove_opts, "ID", NULL},
+	{"restore", q_restore, NULL, q_restore_opts, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static int cmd_quarantine(int argc, char **argv)
 {
-	if (argc < 2)
-		return ww_usage("quarantine");
-	if (!strcmp(argv[1], "add"))
-		return q_add(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return q_list(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "remove"))
-		return q_remove(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "restore"))
-		return q_restore(argc - 1, argv + 1);
-	ww_errorf("quarantine: unknown action \"%s\" (add, list, remove or restore)", argv[1]);
-	return WW_EXIT_USAGE;
+	return ww_verbs_run(&ww_cmd_quarantine, argc, argv);
 }
+
+const struct ww_cmd ww_cmd_quarantine = {
+	"quarantine", cmd_quarantine,
+	"isolate an address, prefix, host group or zone now, in both tiers (docs/incident.md)",
+	NULL, NULL, verbs,
+};

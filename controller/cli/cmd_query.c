@@ -76,13 +76,22 @@ static const char *default_name(const struct ww_verdict *v)
 	return v->within_zone ? "within_zone" : "between_zones";
 }
 
-int cmd_query(int argc, char **argv)
+struct query_args {
+	bool json;
+	const char *at;
+};
+
+static const struct ww_opt query_opts[] = {
+	WW_FLAG("--json", struct query_args, json),
+	WW_STR("--at", struct query_args, at, "TIME"),
+	WW_OPT_END,
+};
+
+static int cmd_query(int argc, char **argv)
 {
-	const char *at_s = NULL;
-	bool json = false;
+	struct query_args a = {0};
 	char *pos[4];
 	int npos, err, rc = WW_EXIT_USAGE;
-	struct ww_opt opts[] = {{"--json", NULL, &json}, {"--at", &at_s, NULL}, {NULL, NULL, NULL}};
 	struct ww_diags d = {0};
 	struct ww_policy *p = NULL;
 	struct ww_packet pkt = {.at = ww_now()};
@@ -90,9 +99,9 @@ int cmd_query(int argc, char **argv)
 	struct strbuf out = {0};
 	char a1[WW_PREFIX_STRLEN], a2[WW_PREFIX_STRLEN], kb[32], tb[WW_TIME_STRLEN];
 
-	if (ww_opts_parse(argc, argv, opts, pos, 4, &npos) || npos != 4)
-		return ww_usage("query");
-	if (at_s && ww_time_arg("--at", at_s, &pkt.at))
+	if (ww_opts_parse(query_opts, argc, argv, &a, pos, 4, &npos) || npos != 4)
+		return ww_usage(&ww_cmd_query);
+	if (a.at && ww_time_arg("--at", a.at, &pkt.at))
 		return WW_EXIT_USAGE;
 	if (ww_addr_parse(pos[1], &pkt.src) || ww_addr_parse(pos[2], &pkt.dst)) {
 		ww_errorf("query: \"%s\" is not an IP address",
@@ -137,7 +146,7 @@ int cmd_query(int argc, char **argv)
 	ww_addr_str(&pkt.dst, a2);
 	ww_key_str(pkt.proto, pkt.key < 0 ? 0 : (unsigned)pkt.key,
 		   pkt.key < 0 ? ww_proto_key_max(pkt.proto) : (unsigned)pkt.key, kb);
-	if (json) {
+	if (a.json) {
 		sb_addf(&out, "{\"verdict\": \"%s\", \"src\": \"%s\", \"dst\": \"%s\", \"proto\": %d, ",
 			ww_verdict_str(v.kind), a1, a2, pkt.proto);
 		if (pkt.key >= 0)
@@ -190,3 +199,8 @@ out:
 	ww_diags_free(&d);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_query = {
+	"query", cmd_query, "what the policy decides for one connection, and why",
+	query_opts, "POLICY SRC DST PROTO[/PORT]", NULL,
+};

@@ -31,20 +31,34 @@ static size_t quarantines_stay(const char *state_dir, bool json)
 	return n;
 }
 
-int cmd_remove(int argc, char **argv)
+struct remove_args {
+	bool json;
+	const char *state_dir, *bpffs;
+};
+
+static const struct ww_opt remove_opts[] = {
+	WW_FLAG("--json", struct remove_args, json),
+	WW_STR("--state-dir", struct remove_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct remove_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
+static int cmd_remove(int argc, char **argv)
 {
 	const char *state_dir = NULL, *bpffs = NULL;
 	bool json = false;
-	struct ww_opt opts[] = {{"--json", NULL, &json},
-				{"--state-dir", &state_dir, NULL},
-				{"--bpffs", &bpffs, NULL},
-				{NULL, NULL, NULL}};
+	struct remove_args a = {0};
 	struct strbuf err = {0};
 	bool nft, xdp;
 	int npos;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("remove");
+	if (ww_opts_parse(remove_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_remove);
+	json = a.json;
+	if (a.state_dir)
+		state_dir = a.state_dir;
+	if (a.bpffs)
+		bpffs = a.bpffs;
 	if (ww_remove(state_dir, bpffs, &nft, &xdp, &err)) {
 		ww_errorf("remove: %s", sb_str(&err));
 		sb_free(&err);
@@ -74,3 +88,9 @@ int cmd_remove(int argc, char **argv)
 	sb_free(&err);
 	return WW_EXIT_OK;
 }
+
+const struct ww_cmd ww_cmd_remove = {
+	"remove", cmd_remove,
+	"delete wardwall's table",
+	remove_opts, NULL, NULL,
+};

@@ -9,19 +9,29 @@
 #include "nft_compile.h"
 #include "policy.h"
 
-int cmd_render(int argc, char **argv)
+struct render_args {
+	bool json;
+};
+
+static const struct ww_opt render_opts[] = {
+	WW_FLAG("--json", struct render_args, json),
+	WW_OPT_END,
+};
+
+static int cmd_render(int argc, char **argv)
 {
 	char *pos[1];
 	bool json = false;
-	struct ww_opt opts[] = {{"--json", NULL, &json}, {NULL, NULL, NULL}};
+	struct render_args a = {0};
 	int npos, err, rc = WW_EXIT_USAGE;
 	struct ww_diags d = {0};
 	struct ww_policy *p = NULL;
 	struct nfr_table *t = NULL;
 	struct strbuf out = {0};
 
-	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return ww_usage("render");
+	if (ww_opts_parse(render_opts, argc, argv, &a, pos, 1, &npos) || npos != 1)
+		return ww_usage(&ww_cmd_render);
+	json = a.json;
 	d.file = pos[0];
 	err = ww_policy_load(pos[0], &d, &p);
 	if (err == -EINVAL) {
@@ -73,3 +83,9 @@ out:
 	ww_diags_free(&d);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_render = {
+	"render", cmd_render,
+	"print the nftables ruleset a policy compiles to",
+	render_opts, "POLICY", NULL,
+};

@@ -86,20 +86,34 @@ static void report(const struct ww_restore_result *r, const struct resumed *c, c
 	}
 }
 
-int cmd_restore(int argc, char **argv)
+struct restore_args {
+	bool json;
+	const char *state_dir, *bpffs;
+};
+
+static const struct ww_opt restore_opts[] = {
+	WW_FLAG("--json", struct restore_args, json),
+	WW_STR("--state-dir", struct restore_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct restore_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
+static int cmd_restore(int argc, char **argv)
 {
 	const char *state_dir = NULL, *bpffs = NULL;
 	bool json = false;
 	int npos;
-	struct ww_opt opts[] = {{"--json", NULL, &json},
-				{"--state-dir", &state_dir, NULL},
-				{"--bpffs", &bpffs, NULL},
-				{NULL, NULL, NULL}};
+	struct restore_args a = {0};
 	struct ww_restore_result r;
 	struct strbuf reason = {0}, out = {0};
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("restore");
+	if (ww_opts_parse(restore_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_restore);
+	json = a.json;
+	if (a.state_dir)
+		state_dir = a.state_dir;
+	if (a.bpffs)
+		bpffs = a.bpffs;
 	struct resumed c = {.what = "none"};
 	int e = ww_restore(state_dir, bpffs, ww_now(), &r, &reason);
 	/* The reason goes to standard error as well: under systemd, that is the journal. */
@@ -132,3 +146,9 @@ int cmd_restore(int argc, char **argv)
 	sb_free(&c.said);
 	return e ? WW_EXIT_USAGE : WW_EXIT_OK;
 }
+
+const struct ww_cmd ww_cmd_restore = {
+	"restore", cmd_restore,
+	"re-enforce the current generation (at boot); fail closed if it cannot be",
+	restore_opts, NULL, NULL,
+};

@@ -14,13 +14,23 @@ static bool v_is_policy(const struct ww_generation *g)
 	return !strcmp(g->action, "apply") || !strcmp(g->action, "rollback");
 }
 
-int cmd_rollback(int argc, char **argv)
+struct rollback_args {
+	bool json, force;
+	const char *to, *state_dir, *bpffs;
+};
+
+static const struct ww_opt rollback_opts[] = {
+	WW_FLAG("--json", struct rollback_args, json),
+	WW_FLAG("--force", struct rollback_args, force),
+	WW_STR("--to", struct rollback_args, to, "GENERATION"),
+	WW_STR("--state-dir", struct rollback_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct rollback_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
+static int cmd_rollback(int argc, char **argv)
 {
-	const char *state_dir = NULL, *to = NULL, *bpffs = NULL;
-	bool json = false, force = false;
-	struct ww_opt opts[] = {{"--json", NULL, &json},         {"--force", NULL, &force},
-				{"--to", &to, NULL},              {"--state-dir", &state_dir, NULL},
-				{"--bpffs", &bpffs, NULL},                {NULL, NULL, NULL}};
+	struct rollback_args a = {0};
 	struct ww_state *st = NULL;
 	struct ww_generation cur, *hist = NULL;
 	struct ww_policy *p = NULL;
@@ -30,11 +40,11 @@ int cmd_rollback(int argc, char **argv)
 	size_t n = 0;
 	int npos, e, rc = WW_EXIT_USAGE;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("rollback");
+	if (ww_opts_parse(rollback_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_rollback);
 	/* An interrupted apply first: what is current must be true before going back from it. */
-	ww_cli_recover(state_dir, bpffs);
-	e = ww_state_open(state_dir, false, &st, &err);
+	ww_cli_recover(a.state_dir, a.bpffs);
+	e = ww_state_open(a.state_dir, false, &st, &err);
 	if (!e)
 		e = ww_state_current(st, &cur);
 	if (!e)
@@ -43,8 +53,8 @@ int cmd_rollback(int argc, char **argv)
 		ww_errorf("rollback: %s", err.len ? sb_str(&err) : strerror(-e));
 		goto out;
 	}
-	if (to) {
-		target = strtoul(to, NULL, 10);
+	if (a.to) {
+		target = strtoul(a.to, NULL, 10);
 	} else {
 		/* The generation applied before the current one; after a remove (nothing is
 		 * current), the last one applied before it. */
@@ -71,8 +81,8 @@ int cmd_rollback(int argc, char **argv)
 	st = NULL;
 	char src[32];
 	snprintf(src, sizeof(src), "generation %lu", target);
-	struct ww_apply_opts o = {.state_dir = state_dir, .source = src, .action = "rollback",
-				  .restores = target, .force = force, .bpffs = bpffs};
+	struct ww_apply_opts o = {.state_dir = a.state_dir, .source = src, .action = "rollback",
+				  .restores = target, .force = a.force, .bpffs = a.bpffs};
 	struct ww_apply_result r;
 	e = ww_apply(p, &o, &r, &err);
 	ww_recovery_say(&r.recovered);
@@ -83,9 +93,9 @@ int cmd_rollback(int argc, char **argv)
 				  : e == -EINVAL ? WW_EXIT_INVALID : WW_EXIT_USAGE;
 		goto out;
 	}
-	if (!json)
+	if (!a.json)
 		printf("rolled back to generation %lu\n", target);
-	ww_apply_report(p, &r, json, &out);
+	ww_apply_report(p, &r, a.json, &out);
 	fputs(sb_str(&out), stdout);
 	rc = WW_EXIT_OK;
 out:
@@ -97,3 +107,8 @@ out:
 	sb_free(&out);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_rollback = {
+	"rollback", cmd_rollback, "re-apply the previous generation",
+	rollback_opts, NULL, NULL,
+};

@@ -103,25 +103,52 @@ static int listen_on(const char *spec, struct strbuf *err)
 	return fd;
 }
 
-int cmd_serve(int argc, char **argv)
+struct serve_args {
+	const char *listen_spec, *detect, *srv_state_dir, *srv_bpffs, *maxc, *rto, *sto;
+	struct ww_siem_args sa;
+};
+
+static const struct ww_opt serve_opts[] = {
+	WW_STR("--listen", struct serve_args, listen_spec, "ADDR:PORT"),
+	WW_STR("--detect", struct serve_args, detect, "on|off"),
+	WW_STR("--state-dir", struct serve_args, srv_state_dir, "DIR"),
+	WW_STR("--bpffs", struct serve_args, srv_bpffs, "DIR"),
+	WW_STR("--max-connections", struct serve_args, maxc, "N"),
+	WW_STR("--request-timeout", struct serve_args, rto, "S"),
+	WW_STR("--send-timeout", struct serve_args, sto, "S"),
+	WW_SIEM_OPTS(struct serve_args),
+	WW_OPT_END,
+};
+
+static int cmd_serve(int argc, char **argv)
 {
 	const char *listen_spec = "127.0.0.1:9469", *detect = "on", *maxc = "64", *rto = "10",
 		   *sto = "30";
 	struct server srv = {0};
 	struct ww_siem_args sa = {0};
 	struct ww_siem_cfg siem = {0};
-	struct ww_opt opts[] = {
-	    {"--listen", &listen_spec, NULL},	   {"--detect", &detect, NULL},
-	    {"--state-dir", &srv.state_dir, NULL}, {"--bpffs", &srv.bpffs, NULL},
-	    {"--max-connections", &maxc, NULL},	   {"--request-timeout", &rto, NULL},
-	    {"--send-timeout", &sto, NULL},	   WW_SIEM_OPTS(sa),
-	    {NULL, NULL, NULL}};
+	struct serve_args a = {0};
 	struct ww_httpd_opts ho = {.collect = serve_collect, .arg = &srv};
 	struct strbuf err = {0};
 	int npos, lfd, e;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("serve");
+	if (ww_opts_parse(serve_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_serve);
+	if (a.listen_spec)
+		listen_spec = a.listen_spec;
+	if (a.detect)
+		detect = a.detect;
+	if (a.srv_state_dir)
+		srv.state_dir = a.srv_state_dir;
+	if (a.srv_bpffs)
+		srv.bpffs = a.srv_bpffs;
+	if (a.maxc)
+		maxc = a.maxc;
+	if (a.rto)
+		rto = a.rto;
+	if (a.sto)
+		sto = a.sto;
+	sa = a.sa;
 	if (strcmp(detect, "on") && strcmp(detect, "off")) {
 		ww_errorf("serve: --detect takes on or off, not \"%s\"", detect);
 		return WW_EXIT_USAGE;
@@ -166,3 +193,9 @@ int cmd_serve(int argc, char **argv)
 	ww_siem_cfg_clear(&siem);
 	return WW_EXIT_USAGE;
 }
+
+const struct ww_cmd ww_cmd_serve = {
+	"serve", cmd_serve,
+	"answer GET /metrics over HTTP (default 127.0.0.1:9469); record events, run the detectors",
+	serve_opts, NULL, NULL,
+};

@@ -479,30 +479,39 @@ static int build_view(struct view *v, const char *state_dir, const char *bpffs, 
 	return 0;
 }
 
-int cmd_show(int argc, char **argv)
+struct show_args {
+	bool canonical, json;
+	const char *state_dir, *bpffs;
+};
+
+static const struct ww_opt show_opts[] = {
+	WW_FLAG("--canonical", struct show_args, canonical),
+	WW_FLAG("--json", struct show_args, json),
+	WW_STR("--state-dir", struct show_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct show_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
+static int cmd_show(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL;
-	bool canonical = false, json = false;
+	struct show_args a = {0};
 	char *pos[1];
 	int npos, rc = WW_EXIT_USAGE;
-	struct ww_opt opts[] = {{"--canonical", NULL, &canonical}, {"--json", NULL, &json},
-				{"--state-dir", &state_dir, NULL},  {"--bpffs", &bpffs, NULL},
-				{NULL, NULL, NULL}};
 	struct view v = {0};
 	struct strbuf err = {0}, out = {0};
 
-	if (ww_opts_parse(argc, argv, opts, pos, 1, &npos))
-		return ww_usage("show");
-	if (canonical)
-		return npos == 1 ? show_canonical(pos[0]) : ww_usage("show");
+	if (ww_opts_parse(show_opts, argc, argv, &a, pos, 1, &npos))
+		return ww_usage(&ww_cmd_show);
+	if (a.canonical)
+		return npos == 1 ? show_canonical(pos[0]) : ww_usage(&ww_cmd_show);
 	if (npos)
-		return ww_usage("show");
-	ww_cli_recover(state_dir, bpffs);
-	if (build_view(&v, state_dir, bpffs, &err)) {
+		return ww_usage(&ww_cmd_show);
+	ww_cli_recover(a.state_dir, a.bpffs);
+	if (build_view(&v, a.state_dir, a.bpffs, &err)) {
 		ww_errorf("show: %s", sb_str(&err));
 	} else {
-		print_view(&v, json, &out);
-		ww_quar_report_into(state_dir, bpffs, ww_now(), json, &out);
+		print_view(&v, a.json, &out);
+		ww_quar_report_into(a.state_dir, a.bpffs, ww_now(), a.json, &out);
 		fputs(sb_str(&out), stdout);
 		rc = WW_EXIT_OK;
 	}
@@ -511,3 +520,10 @@ int cmd_show(int argc, char **argv)
 	ww_collect_free(&v.c);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_show = {
+	"show", cmd_show,
+	"what the kernel enforces now, in policy terms; with --canonical POLICY, a policy's "
+	"canonical form",
+	show_opts, "[POLICY]", NULL,
+};

@@ -164,53 +164,63 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-int cmd_stats(int argc, char **argv)
+struct stats_args {
+	bool json, record;
+	const char *watch, *unused, *state_dir, *bpffs;
+};
+
+static const struct ww_opt stats_opts[] = {
+	WW_FLAG("--json", struct stats_args, json),
+	WW_STR("--watch", struct stats_args, watch, "N"),
+	WW_FLAG("--record", struct stats_args, record),
+	WW_STR("--unused", struct stats_args, unused, "SINCE"),
+	WW_STR("--state-dir", struct stats_args, state_dir, "DIR"),
+	WW_STR("--bpffs", struct stats_args, bpffs, "DIR"),
+	WW_OPT_END,
+};
+
+static int cmd_stats(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL, *watch = NULL, *unused = NULL;
-	bool json = false, record = false;
-	struct ww_opt opts[] = {{"--json", NULL, &json},       {"--watch", &watch, NULL},
-				{"--record", NULL, &record},    {"--unused", &unused, NULL},
-				{"--state-dir", &state_dir, NULL}, {"--bpffs", &bpffs, NULL},
-				{NULL, NULL, NULL}};
+	struct stats_args a = {0};
 	struct strbuf err = {0}, out = {0};
 	int npos, rc = WW_EXIT_OK;
 	long interval = 0;
 	int64_t since = 0;
 
-	if (ww_opts_parse(argc, argv, opts, NULL, 0, &npos))
-		return ww_usage("stats");
-	ww_cli_recover(state_dir, bpffs);
-	if (watch) {
+	if (ww_opts_parse(stats_opts, argc, argv, &a, NULL, 0, &npos))
+		return ww_usage(&ww_cmd_stats);
+	ww_cli_recover(a.state_dir, a.bpffs);
+	if (a.watch) {
 		char *end;
-		interval = strtol(watch, &end, 10);
+		interval = strtol(a.watch, &end, 10);
 		if (*end || interval < 1 || interval > 3600) {
 			ww_errorf("stats: --watch takes seconds, 1-3600");
 			return WW_EXIT_USAGE;
 		}
 	}
-	if (unused && ww_time_arg("--unused", unused, &since))
+	if (a.unused && ww_time_arg("--unused", a.unused, &since))
 		return WW_EXIT_USAGE;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	do {
 		struct ww_collect c;
 		sb_reset(&out);
-		if (ww_collect(state_dir, bpffs, &c, &err)) {
+		if (ww_collect(a.state_dir, a.bpffs, &c, &err)) {
 			ww_errorf("stats: %s", sb_str(&err));
 			rc = WW_EXIT_USAGE;
 			break;
 		}
-		if (record && ww_snapshot_record(state_dir, &c, &err)) {
+		if (a.record && ww_snapshot_record(a.state_dir, &c, &err)) {
 			ww_errorf("stats: %s", sb_str(&err));
 			rc = WW_EXIT_USAGE;
 		}
-		if (unused)
-			rc = ww_snapshot_unused(state_dir, &c, since, json, &out, &err) ? WW_EXIT_USAGE
+		if (a.unused)
+			rc = ww_snapshot_unused(a.state_dir, &c, since, a.json, &out, &err) ? WW_EXIT_USAGE
 											 : rc;
 		else
-			print_stats(&c, json, &out);
-		if (!unused) /* each quarantine's own counters */
-			ww_quar_report_into(state_dir, bpffs, ww_now(), json, &out);
+			print_stats(&c, a.json, &out);
+		if (!a.unused) /* each quarantine's own counters */
+			ww_quar_report_into(a.state_dir, a.bpffs, ww_now(), a.json, &out);
 		ww_collect_free(&c);
 		if (interval)
 			fputs("\033[H\033[2J", stdout); /* home and clear, like top */
@@ -223,3 +233,8 @@ int cmd_stats(int argc, char **argv)
 	sb_free(&out);
 	return rc;
 }
+
+const struct ww_cmd ww_cmd_stats = {
+	"stats", cmd_stats, "per-flow and default counters of both tiers; unused flows",
+	stats_opts, NULL, NULL,
+};

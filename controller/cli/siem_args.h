@@ -10,18 +10,14 @@ struct ww_siem_args {
 	const char *to, *format, *send, *facility, *ca, *cert, *key, *queue;
 };
 
-#define WW_SIEM_OPTS(a)                                                                            \
-	{"--siem", &(a).to, NULL}, {"--siem-format", &(a).format, NULL},                           \
-	    {"--siem-send", &(a).send, NULL}, {"--siem-facility", &(a).facility, NULL},            \
-	    {"--siem-ca", &(a).ca, NULL}, {"--siem-cert", &(a).cert, NULL},                        \
-	    {"--siem-key", &(a).key, NULL},                                                        \
-	{                                                                                          \
-		"--siem-queue", &(a).queue, NULL                                                   \
-	}
-#define WW_SIEM_USAGE                                                                              \
-	"[--siem TARGET [--siem-format syslog|cef|json] [--siem-send alerts,events] "              \
-	"[--siem-facility NAME] [--siem-ca FILE] [--siem-cert FILE --siem-key FILE] "              \
-	"[--siem-queue N]]"
+/* Option table entries for a command whose options struct T has a struct ww_siem_args sa. */
+#define WW_SIEM_OPTS(T)                                                                            \
+	WW_STR("--siem", T, sa.to, "TARGET"),                                                      \
+		WW_STR("--siem-format", T, sa.format, "syslog|cef|json"),                          \
+		WW_STR("--siem-send", T, sa.send, "alerts,events"),                                \
+		WW_STR("--siem-facility", T, sa.facility, "NAME"),                                 \
+		WW_STR("--siem-ca", T, sa.ca, "FILE"), WW_STR("--siem-cert", T, sa.cert, "FILE"),  \
+		WW_STR("--siem-key", T, sa.key, "FILE"), WW_STR("--siem-queue", T, sa.queue, "N")
 
 /* Builds cfg (one output, or none without --siem) from the options; says what is wrong with the
  * option's name and returns -EINVAL, or -ENOMEM. */

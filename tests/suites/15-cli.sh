@@ -34,6 +34,24 @@ check "wardwall check -h policies/demo.json: usage, nothing checked" 0 "^usage: 
 check "an unknown option is a usage error that names it" 2 '"--frobnicate"' \
 	"$WARDWALL" check --frobnicate policies/demo.json
 check "an unknown command is a usage error that names it" 2 '"frobnicate"' "$WARDWALL" frobnicate
+check "help for an unknown command is a usage error that names it" 2 '"frobnicate"' \
+	"$WARDWALL" help frobnicate
+check "a flag given a value (--json=yes) is a usage error" 2 '--json takes no argument' \
+	"$WARDWALL" check --json=yes policies/demo.json
+check "an option's value after = (--now=2026-03-10T08:00:00Z)" 0 'valid' \
+	"$WARDWALL" check --now=2026-03-10T08:00:00Z policies/demo.json
+check "-- ends the options: --json after it is a file name" 2 '^wardwall: --json: No such file' \
+	"$WARDWALL" check -- --json
+check "a repeated option needs its argument every time" 2 '--interface needs an argument' \
+	"$WARDWALL" doctor --interface lo --interface
+check "a required option not given is a usage error that names it" 2 '--sign-key is required' \
+	"$WARDWALL" publish --etcd http://127.0.0.1:1 policies/demo.json
+check "the usage line shows a required option without brackets" 0 ' --sign-key FILE ' \
+	"$WARDWALL" help publish
+check "an unknown verb is a usage error that lists the verbs" 2 \
+	'unknown verb "frobnicate" \(add, list, remove, restore\)' "$WARDWALL" quarantine frobnicate
+check "a verb command without its verb: its usage, exit 2" 2 '^usage: wardwall fleet status ' \
+	"$WARDWALL" fleet
 check "no command: the list of commands, exit 2" 2 "^commands:" "$WARDWALL"
 check "--version" 0 "^wardwall [0-9a-f]" "$WARDWALL" --version
 # Overlapping host groups (docs/policy.md): an address of ehr/his-app, inside ehr/servers' prefix,
