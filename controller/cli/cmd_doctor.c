@@ -54,8 +54,10 @@ static int cmd_doctor(int argc, char **argv)
 	}
 	for (size_t i = 0; i < a.ifaces.n; i++) {
 		const char *v = a.ifaces.v[i];
-		if (!*v || strlen(v) >= 16 || strchr(v, '/')) {
-			ww_errorf("doctor: --interface \"%s\" is not an interface name", v);
+		if (!ww_ifname_valid(v)) {
+			ww_errorf("doctor: --interface \"%s\" is not an interface name (1-15 "
+				  "characters, no '/', ':' or spaces)",
+				  v);
 			rc = ww_usage(&ww_cmd_doctor);
 			goto out;
 		}

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <signal.h>
@@ -411,4 +412,16 @@ bool ww_has_cap(int cap)
 	if (cap < 0 || cap >= 64 || syscall(SYS_capget, &h, d))
 		return true;
 	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+bool ww_ifname_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= 16 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]) || s[i] < 0x20)
+			return false;
+	return true;
 }

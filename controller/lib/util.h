@@ -86,4 +86,8 @@ void set_sockbuf(int fd, int opt, int force, size_t want);
 /* SHA-256 of data as 64 lowercase hex digits plus NUL. */
 void sha256_hex(const void *data, size_t len, char out[65]);
 
+/* A name the kernel accepts for a network interface (its dev_valid_name): 1-15 characters,
+ * not "." or "..", no '/', ':', space or control character. */
+bool ww_ifname_valid(const char *s);
+
 #endif

@@ -51,18 +51,6 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-static bool ifname_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= 16 || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]) || s[i] < 0x20)
-			return false;
-	return true;
-}
-
 static bool keyword(struct gctx *c, const cJSON *j, const char *ptr, const char *const *words,
 		    size_t n, int *out)
 {
@@ -103,7 +91,7 @@ static void parse_ifaces(struct gctx *c, struct ww_gateway *g, const cJSON *j, c
 
 		if (!cJSON_IsString(x)) {
 			ww_err(c->d, "wrong-type", xp, "expected an interface name");
-		} else if (!ifname_ok(x->valuestring)) {
+		} else if (!ww_ifname_valid(x->valuestring)) {
 			ww_err(c->d, "invalid-interface", xp,
 			       "\"%s\" is not a valid interface name (1-15 characters, no '/', ':' or "
 			       "spaces)",

@@ -270,18 +270,6 @@ static void parse_defaults(struct pctx *c, const cJSON *j)
 		d->log = (enum ww_log)v;
 }
 
-static bool ifname_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= 16 || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]) || s[i] < 0x20)
-			return false;
-	return true;
-}
-
 static void parse_enforcement(struct pctx *c, const cJSON *j)
 {
 	static const char *const known[] = {"mode",     "interfaces", "xdp",
@@ -323,7 +311,7 @@ static void parse_enforcement(struct pctx *c, const cJSON *j)
 		for (const cJSON *x = m->child; x; x = x->next, i++) {
 			char *xp = iptr(c, "/enforcement/interfaces", i);
 			if (!want(c, x, xp, cJSON_IsString, "an interface name")) {
-			} else if (!ifname_ok(x->valuestring)) {
+			} else if (!ww_ifname_valid(x->valuestring)) {
 				ww_err(c->d, "invalid-interface", xp,
 				       "\"%s\" is not a valid interface name (1-15 characters, no '/', "
 				       "':' or spaces)",

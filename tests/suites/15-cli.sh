@@ -52,6 +52,8 @@ check "an unknown verb is a usage error that lists the verbs" 2 \
 	'unknown verb "frobnicate" \(add, list, remove, restore\)' "$WARDWALL" quarantine frobnicate
 check "a verb command without its verb: its usage, exit 2" 2 '^usage: wardwall fleet status ' \
 	"$WARDWALL" fleet
+check "doctor --interface takes the parser's interface-name rule (no ':')" 2 'is not an interface name' \
+	"$WARDWALL" doctor --interface eth0:1
 check "no command: the list of commands, exit 2" 2 "^commands:" "$WARDWALL"
 check "--version" 0 "^wardwall [0-9a-f]" "$WARDWALL" --version
 # Overlapping host groups (docs/policy.md): an address of ehr/his-app, inside ehr/servers' prefix,

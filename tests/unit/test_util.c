@@ -323,7 +323,23 @@ static void test_sha256_hex(void **state)
 	assert_int_equal(strlen(out), 64);
 }
 
-UNIT_MAIN(cmocka_unit_test(test_sb_empty), cmocka_unit_test(test_sb_add_and_format),
+/* The one interface-name rule, shared by the policy parser and doctor --interface. */
+static void test_ifname_valid(void **state)
+{
+	assert_true(ww_ifname_valid("eth0"));
+	assert_true(ww_ifname_valid("lan-infusion"));
+	assert_true(ww_ifname_valid("123456789012345")); /* 15: the most the kernel takes */
+	assert_false(ww_ifname_valid("1234567890123456"));
+	assert_false(ww_ifname_valid(""));
+	assert_false(ww_ifname_valid("."));
+	assert_false(ww_ifname_valid(".."));
+	assert_false(ww_ifname_valid("a/b"));
+	assert_false(ww_ifname_valid("eth0:1"));
+	assert_false(ww_ifname_valid("a b"));
+	assert_false(ww_ifname_valid("a\tb"));
+}
+
+UNIT_MAIN(cmocka_unit_test(test_ifname_valid), cmocka_unit_test(test_sb_empty), cmocka_unit_test(test_sb_add_and_format),
 	  cmocka_unit_test(test_sb_grows), cmocka_unit_test(test_sb_json_str),
 	  cmocka_unit_test(test_vec_reserve), cmocka_unit_test(test_xstrdup_printf),
 	  cmocka_unit_test(test_fnv1a64), cmocka_unit_test(test_edit_distance),
