@@ -10,6 +10,7 @@
 
 #include "state.h"
 #include "timeutil.h"
+#include "json.h"
 
 static char *snap_path(const char *state_dir, struct strbuf *err)
 {
@@ -71,29 +72,34 @@ int ww_snapshot_record(const char *state_dir, const struct ww_collect *c, struct
 	return e;
 }
 
+struct latest {
+	int64_t t;
+	cJSON *best;
+};
+
+static int keep_latest(void *ctx, const char *line, cJSON **j, size_t lineno)
+{
+	struct latest *l = ctx;
+	const cJSON *tm = *j ? cJSON_GetObjectItemCaseSensitive(*j, "time") : NULL;
+
+	if (cJSON_IsNumber(tm) && (int64_t)tm->valuedouble <= l->t) {
+		cJSON_Delete(l->best);
+		l->best = *j;
+		*j = NULL;
+	}
+	return 0;
+}
+
 /* The latest snapshot taken at or before t, parsed; NULL if none. */
 static cJSON *snapshot_before(const char *state_dir, int64_t t, struct strbuf *err)
 {
-	char *path = snap_path(state_dir, err), *text, *line, *save = NULL;
-	cJSON *best = NULL;
+	char *path = snap_path(state_dir, err);
+	struct latest l = {.t = t};
 
-	if (!path || read_file(path, &text, NULL)) {
-		free(path);
-		return NULL;
-	}
+	if (path)
+		ww_jsonl_each(path, keep_latest, &l);
 	free(path);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		cJSON *j = cJSON_Parse(line);
-		const cJSON *tm = j ? cJSON_GetObjectItemCaseSensitive(j, "time") : NULL;
-		if (!cJSON_IsNumber(tm) || (int64_t)tm->valuedouble > t) {
-			cJSON_Delete(j);
-			continue;
-		}
-		cJSON_Delete(best);
-		best = j;
-	}
-	free(text);
-	return best;
+	return l.best;
 }
 
 int ww_snapshot_unused(const char *state_dir, const struct ww_collect *c, int64_t since,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "intent.h"
+#include "json.h"
 #include "policy.h"
 #include "quarantine.h"
 #include "timeutil.h"
@@ -156,37 +157,40 @@ static void gen_from_json(const cJSON *j, struct ww_generation *g)
 		g->restores = (unsigned long)x->valuedouble;
 }
 
+struct gens {
+	struct ww_generation *v;
+	size_t n, cap;
+};
+
+static int add_gen(void *ctx, const char *line, cJSON **j, size_t lineno)
+{
+	struct gens *h = ctx;
+	struct ww_generation g;
+
+	if (!*j)
+		return 0;
+	gen_from_json(*j, &g);
+	return VEC_PUSH(h->v, h->n, h->cap, g);
+}
+
 int ww_state_history(struct ww_state *s, struct ww_generation **out, size_t *n)
 {
-	char *path = xstrdup_printf("%s/history.jsonl", s->dir), *text, *line, *save = NULL;
-	size_t cap = 0;
+	char *path = xstrdup_printf("%s/history.jsonl", s->dir);
+	struct gens h = {0};
 	int err;
 
 	*out = NULL;
 	*n = 0;
 	if (!path)
 		return -ENOMEM;
-	err = read_file(path, &text, NULL);
+	err = ww_jsonl_each(path, add_gen, &h);
 	free(path);
-	if (err == -ENOENT)
-		return 0;
-	if (err)
+	if (err && err != -ENOENT) {
+		free(h.v);
 		return err;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		cJSON *j = cJSON_Parse(line);
-		struct ww_generation g;
-		if (!j)
-			continue;
-		gen_from_json(j, &g);
-		cJSON_Delete(j);
-		if (VEC_PUSH(*out, *n, cap, g)) {
-			free(text);
-			free(*out);
-			*out = NULL;
-			return -ENOMEM;
-		}
 	}
-	free(text);
+	*out = h.v;
+	*n = h.n;
 	return 0;
 }
 
@@ -453,36 +457,35 @@ void ww_state_clean_tmp(struct ww_state *s)
 	free(g);
 }
 
+struct chain_check {
+	char prev[65]; /* sha256 of the line before */
+	struct strbuf *err;
+};
+
+static int follows(void *ctx, const char *line, cJSON **j, size_t lineno)
+{
+	struct chain_check *c = ctx;
+	const cJSON *ph = *j ? cJSON_GetObjectItemCaseSensitive(*j, "prev_sha256") : NULL;
+
+	if (!cJSON_IsString(ph) || strcmp(ph->valuestring, c->prev)) {
+		sb_addf(c->err, "history.jsonl line %zu does not follow the line before it", lineno);
+		return -EBADMSG;
+	}
+	sha256_hex(line, strlen(line), c->prev);
+	return 0;
+}
+
 int ww_state_verify_history(struct ww_state *s, struct strbuf *err)
 {
-	char *path = xstrdup_printf("%s/history.jsonl", s->dir), *text, *line, *save = NULL;
-	char prev[65] = "";
-	size_t lineno = 0;
+	char *path = xstrdup_printf("%s/history.jsonl", s->dir);
+	struct chain_check c = {.prev = "", .err = err};
 	int e;
 
 	if (!path)
 		return -ENOMEM;
-	e = read_file(path, &text, NULL);
+	e = ww_jsonl_each(path, follows, &c);
 	free(path);
-	if (e == -ENOENT)
-		return 0;
-	if (e)
-		return e;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		cJSON *j = cJSON_Parse(line);
-		const cJSON *ph = j ? cJSON_GetObjectItemCaseSensitive(j, "prev_sha256") : NULL;
-		lineno++;
-		if (!cJSON_IsString(ph) || strcmp(ph->valuestring, prev)) {
-			sb_addf(err, "history.jsonl line %zu does not follow the line before it", lineno);
-			cJSON_Delete(j);
-			free(text);
-			return -EBADMSG;
-		}
-		cJSON_Delete(j);
-		sha256_hex(line, strlen(line), prev);
-	}
-	free(text);
-	return 0;
+	return e == -ENOENT ? 0 : e;
 }
 
 struct counter_since {

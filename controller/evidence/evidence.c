@@ -6,6 +6,7 @@
  */
 #include "evidence.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "nft_compile.h"
 #include "policy.h"
 #include "quarantine.h"
@@ -906,39 +908,39 @@ static void history_of(struct ww_evidence *ev, const char *state_dir)
 	ww_state_close(st);
 }
 
+struct quar_log_window {
+	struct ww_evidence *ev;
+	size_t cap;
+};
+
+/* One line of the quarantine log, kept as written when its time is in the window. */
+static int quar_log_line(void *ctx, const char *line, cJSON **j, size_t lineno)
+{
+	struct quar_log_window *w = ctx;
+	const cJSON *tj = *j ? cJSON_GetObjectItemCaseSensitive(*j, "time") : NULL;
+	int64_t t = 0;
+
+	if (cJSON_IsString(tj))
+		ww_time_parse(tj->valuestring, &t);
+	if (t < w->ev->start)
+		return 0;
+	char *d = strdup(line);
+	if (!d || VEC_PUSH(w->ev->quar_log, w->ev->nquar_log, w->cap, d))
+		free(d);
+	return 0;
+}
+
 /* The quarantines, and the quarantine log's lines of the window (since its start). */
 static void quarantines_of(struct ww_evidence *ev, const struct ww_ev_opts *o)
 {
 	struct strbuf err = {0};
-	char *path = xstrdup_printf("%s/quarantine-log.jsonl", o->state_dir), *text = NULL;
-	size_t len, cap = 0;
+	struct quar_log_window w = {.ev = ev};
+	char *path = xstrdup_printf("%s/quarantine-log.jsonl", o->state_dir);
 
 	ww_quar_status(o->state_dir, o->bpffs, ev->time, &ev->quar, &ev->nquar, &err);
 	sb_free(&err);
-	if (!path || read_file(path, &text, &len)) {
-		free(path);
-		return;
-	}
-	for (char *ln = text, *nl; ln < text + len; ln = nl + 1) {
-		nl = memchr(ln, '\n', (size_t)(text + len - ln));
-		if (!nl)
-			nl = text + len;
-		*nl = '\0';
-		int64_t t = 0;
-		/* {"time": "YYYY-MM-DDTHH:MM:SSZ", ... */
-		if (strlen(ln) > 30 && !strncmp(ln, "{\"time\": \"", 10)) {
-			char tb[21];
-			memcpy(tb, ln + 10, 20);
-			tb[20] = '\0';
-			ww_time_parse(tb, &t);
-		}
-		if (t < ev->start)
-			continue;
-		char *d = strdup(ln);
-		if (!d || VEC_PUSH(ev->quar_log, ev->nquar_log, cap, d))
-			free(d);
-	}
-	free(text);
+	if (path)
+		ww_jsonl_each(path, quar_log_line, &w);
 	free(path);
 }
 

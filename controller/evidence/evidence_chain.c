@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "timeutil.h"
 
 static char *chain_path(const char *state_dir)
@@ -91,67 +92,63 @@ static bool record_parse(const cJSON *j, struct ww_ev_record *r, size_t *cap)
 	return true;
 }
 
+struct chain_load {
+	char *path;
+	struct ww_ev_record *v;
+	size_t n, cap;
+	struct strbuf *err;
+};
+
+static int add_record(void *ctx, const char *line, cJSON **j, size_t lineno)
+{
+	struct chain_load *c = ctx;
+	struct ww_ev_record r = {0}, *prev;
+	size_t scap;
+
+	if (vec_reserve(&c->v, &c->cap, c->n + 1, sizeof(*c->v)))
+		return -ENOMEM;
+	if (!*j || !record_parse(*j, &r, &scap)) {
+		for (size_t i = 0; i < r.nsnaps; i++)
+			free(r.snaps[i].name);
+		free(r.snaps);
+		free(r.bundle);
+		sb_addf(c->err, "%s line %zu: not an evidence chain record", c->path, lineno);
+		return -EBADMSG;
+	}
+	prev = c->n ? &c->v[c->n - 1] : NULL;
+	c->v[c->n++] = r;
+	if (prev && (r.seq != prev->seq + 1 || strcmp(r.prev_sha256, prev->manifest_sha256))) {
+		sb_addf(c->err,
+			"%s line %zu: bundle %lu does not follow bundle %lu (the chain is "
+			"broken; move the file aside to start a new chain)",
+			c->path, lineno, r.seq, prev->seq);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 int ww_ev_chain_load(const char *state_dir, struct ww_ev_record **out, size_t *n,
 		     struct strbuf *err)
 {
-	char *path = chain_path(state_dir), *text = NULL, *line, *save = NULL;
-	struct ww_ev_record *v = NULL;
-	size_t k = 0, cap = 0, lineno = 0;
+	struct chain_load c = {.path = chain_path(state_dir), .err = err};
 	int e;
 
 	*out = NULL;
 	*n = 0;
-	if (!path)
+	if (!c.path)
 		return -ENOMEM;
-	e = read_file(path, &text, NULL);
-	if (e == -ENOENT) {
-		free(path);
-		return 0;
-	}
+	e = ww_jsonl_each(c.path, add_record, &c);
+	if (e == -ENOENT)
+		e = 0;
+	else if (e && e != -EBADMSG && e != -ENOMEM)
+		sb_addf(err, "%s: %s", c.path, strerror(-e));
+	free(c.path);
 	if (e) {
-		sb_addf(err, "%s: %s", path, strerror(-e));
-		free(path);
+		ww_ev_records_free(c.v, c.n);
 		return e;
 	}
-	for (line = strtok_r(text, "\n", &save); line && !e; line = strtok_r(NULL, "\n", &save)) {
-		cJSON *j = cJSON_Parse(line);
-		struct ww_ev_record r = {0};
-		size_t scap;
-		lineno++;
-		if (vec_reserve(&v, &cap, k + 1, sizeof(*v))) {
-			cJSON_Delete(j);
-			e = -ENOMEM;
-			break;
-		}
-		bool ok = j && record_parse(j, &r, &scap);
-		cJSON_Delete(j);
-		if (!ok) {
-			for (size_t i = 0; i < r.nsnaps; i++)
-				free(r.snaps[i].name);
-			free(r.snaps);
-			free(r.bundle);
-			sb_addf(err, "%s line %zu: not an evidence chain record", path, lineno);
-			e = -EBADMSG;
-			break;
-		}
-		v[k++] = r;
-		if (k > 1 && (r.seq != v[k - 2].seq + 1 ||
-			      strcmp(r.prev_sha256, v[k - 2].manifest_sha256))) {
-			sb_addf(err,
-				"%s line %zu: bundle %lu does not follow bundle %lu (the chain is "
-				"broken; move the file aside to start a new chain)",
-				path, lineno, r.seq, v[k - 2].seq);
-			e = -EBADMSG;
-		}
-	}
-	free(text);
-	free(path);
-	if (e) {
-		ww_ev_records_free(v, k);
-		return e;
-	}
-	*out = v;
-	*n = k;
+	*out = c.v;
+	*n = c.n;
 	return 0;
 }
 

@@ -2,7 +2,10 @@
 /* The one JSON writer: every --json output and the evidence files (json.h). */
 #include "json.h"
 
+#include <cjson/cJSON.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "timeutil.h"
 
@@ -150,4 +153,23 @@ void ww_jw_numf(struct ww_jw *w, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	sb_vaddf(w->out, fmt, ap);
 	va_end(ap);
+}
+
+int ww_jsonl_each(const char *path,
+		  int (*fn)(void *ctx, const char *line, struct cJSON **j, size_t lineno),
+		  void *ctx)
+{
+	char *text, *line, *save = NULL;
+	size_t lineno = 0;
+	int e = read_file(path, &text, NULL);
+
+	if (e)
+		return e;
+	for (line = strtok_r(text, "\n", &save); line && !e; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *j = cJSON_Parse(line);
+		e = fn(ctx, line, &j, ++lineno);
+		cJSON_Delete(j);
+	}
+	free(text);
+	return e;
 }

@@ -47,4 +47,18 @@ void ww_jw_wrap(struct ww_jw *w, const char *indent);
 void ww_jw_numf(struct ww_jw *w, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* ---- reading JSON Lines (history.jsonl, snapshots.jsonl, evidence/chain.jsonl) ---- */
+
+struct cJSON;
+
+/*
+ * Calls fn for every non-empty line of the file at path, in order: line is the raw text (for
+ * hashing), *j the line parsed (NULL when it is not JSON: fn decides what that means; fn may take
+ * the object by setting *j to NULL), lineno counts from 1. fn returns 0 to go on, or -errno to
+ * stop. Returns 0, fn's -errno, or the read's (-ENOENT: no file).
+ */
+int ww_jsonl_each(const char *path,
+		  int (*fn)(void *ctx, const char *line, struct cJSON **j, size_t lineno),
+		  void *ctx);
+
 #endif

@@ -538,8 +538,37 @@ static void test_html_quarantines(void **state)
 	sb_free(&html);
 }
 
-UNIT_MAIN(cmocka_unit_test(test_base64), cmocka_unit_test(test_html_quarantines), cmocka_unit_test(test_pem_openssl_key),
+/* The quarantine log's lines of the window, as written: the line before the window's start
+ * and the empty line are left out (the start is the earliest counter's). */
+static void test_quarantine_log_window(void **state)
+{
+	char *dir = tmpdir();
+	struct ww_default_stat defs[] = {
+	    {.src = "guest", .dst = "lab", .nft = {.present = true, .since = UNIT_NOW - 3600}}};
+	struct ww_collect c = {.time = UNIT_NOW, .xdp_same = -1, .defaults = defs, .ndefaults = 1};
+	struct ww_ev_opts o = {.state_dir = dir};
+	struct ww_evidence ev;
+	const char *in = "{\"time\": \"2026-11-29T12:00:00Z\", \"event\": \"add\"}";
+
+	write_text(dir, "quarantine-log.jsonl",
+		   "{\"time\": \"2026-11-29T10:00:00Z\", \"event\": \"add\"}\n"
+		   "\n"
+		   "{\"time\": \"2026-11-29T12:00:00Z\", \"event\": \"add\"}\n");
+	c.applied = unit_load_example();
+	assert_int_equal(ww_evidence_build(&c, &o, &ev), 0);
+	assert_int_equal(ev.start, UNIT_NOW - 3600);
+	assert_int_equal(ev.nquar_log, 1);
+	assert_string_equal(ev.quar_log[0], in);
+	ww_evidence_free(&ev);
+	ww_policy_free(c.applied);
+	rm_tree(dir);
+	free(dir);
+}
+
+UNIT_MAIN(cmocka_unit_test(test_base64), cmocka_unit_test(test_html_quarantines),
+	  cmocka_unit_test(test_pem_openssl_key),
 	  cmocka_unit_test(test_keygen_round_trip), cmocka_unit_test(test_control_ids),
 	  cmocka_unit_test(test_window), cmocka_unit_test(test_json_writer),
 	  cmocka_unit_test(test_formats), cmocka_unit_test(test_chain_file),
-	  cmocka_unit_test(test_bundle_round_trip), cmocka_unit_test(test_monitor_not_enforced))
+	  cmocka_unit_test(test_bundle_round_trip), cmocka_unit_test(test_monitor_not_enforced),
+	  cmocka_unit_test(test_quarantine_log_window))
