@@ -15,6 +15,7 @@
 #include "nft_diff.h"
 #include "cli.h"
 #include "confirm.h"
+#include "json.h"
 #include "nft_compile.h"
 #include "xdp_compile.h"
 #include "xdp_tier.h"
@@ -212,75 +213,95 @@ static void print_text(const struct plan *pl, const char *file, struct strbuf *o
 
 static void print_json(const struct plan *pl, struct strbuf *out)
 {
+	static const char *const plural[] = {"tables", "counters", "limits", "maps", "chains"};
 	static const char *const kinds[] = {"table", "counter", "limit", "map", "chain"};
 	static const char *const ops[] = {"added", "removed", "changed"};
+	struct ww_jw w = {.out = out, .compact = true};
 	char hash[65], tb[WW_TIME_STRLEN];
 
 	ww_policy_hash(pl->want_p, hash);
-	sb_add(out, "{\"policy\": {\"name\": ");
-	sb_add_json_str(out, pl->want_p->name);
-	sb_addf(out, ", \"sha256\": \"%s\"}, \"applied\": ", hash);
+	ww_jw_obj(&w, NULL);
+	ww_jw_obj(&w, "policy");
+	ww_jw_str(&w, "name", pl->want_p->name);
+	ww_jw_str(&w, "sha256", hash);
+	ww_jw_end_obj(&w);
 	if (pl->gen.gen) {
-		sb_addf(out, "{\"generation\": %lu, \"name\": ", pl->gen.gen);
-		sb_add_json_str(out, pl->gen.policy_name);
-		sb_addf(out, ", \"sha256\": \"%s\", \"time\": \"%s\", \"user\": ",
-			pl->gen.policy_sha256, ww_time_str(pl->gen.time, tb));
-		sb_add_json_str(out, pl->gen.user);
-		sb_add(out, "}");
+		ww_jw_obj(&w, "applied");
+		ww_jw_u64(&w, "generation", pl->gen.gen);
+		ww_jw_str(&w, "name", pl->gen.policy_name);
+		ww_jw_str(&w, "sha256", pl->gen.policy_sha256);
+		ww_jw_str(&w, "time", ww_time_str(pl->gen.time, tb));
+		ww_jw_str(&w, "user", pl->gen.user);
+		ww_jw_end_obj(&w);
 	} else {
-		sb_add(out, "null");
+		ww_jw_null(&w, "applied");
 	}
-	sb_add(out, ", \"changes\": [");
+	ww_jw_arr(&w, "changes");
 	for (size_t i = 0; i < pl->pd.n; i++) {
 		const struct ww_pd_item *it = &pl->pd.v[i];
-		sb_addf(out, "%s{\"kind\": \"%s\", \"op\": \"%s\", \"name\": ", i ? ", " : "", it->kind,
-			ops[it->op]);
-		sb_add_json_str(out, it->name);
-		if (it->detail) {
-			sb_add(out, ", \"detail\": ");
-			sb_add_json_str(out, it->detail);
-		}
-		sb_addf(out, ", \"enforcement\": %s}", it->enforcement_neutral ? "false" : "true");
+		ww_jw_obj(&w, NULL);
+		ww_jw_str(&w, "kind", it->kind);
+		ww_jw_str(&w, "op", ops[it->op]);
+		ww_jw_str(&w, "name", it->name);
+		if (it->detail)
+			ww_jw_str(&w, "detail", it->detail);
+		ww_jw_bool(&w, "enforcement", !it->enforcement_neutral);
+		ww_jw_end_obj(&w);
 	}
-	sb_addf(out, "], \"drift\": {\"unrecorded_table\": %s, \"replace\": %s, ",
-		pl->unrecorded ? "true" : "false", pl->drift.replace ? "true" : "false");
-	sb_addf(out, "\"xdp\": {\"maps\": %s, \"links\": %s, \"unexplained\": %s}, \"objects\": [",
-		pl->xdp.drift_maps ? "true" : "false", pl->xdp.drift_links ? "true" : "false",
-		pl->xdp.drift_unexplained ? "true" : "false");
+	ww_jw_end_arr(&w);
+	ww_jw_obj(&w, "drift");
+	ww_jw_bool(&w, "unrecorded_table", pl->unrecorded);
+	ww_jw_bool(&w, "replace", pl->drift.replace);
+	ww_jw_obj(&w, "xdp");
+	ww_jw_bool(&w, "maps", pl->xdp.drift_maps);
+	ww_jw_bool(&w, "links", pl->xdp.drift_links);
+	ww_jw_bool(&w, "unexplained", pl->xdp.drift_unexplained);
+	ww_jw_end_obj(&w);
+	ww_jw_arr(&w, "objects");
 	for (size_t i = 0; i < pl->drift.n; i++) {
 		const struct ww_nft_change *c = &pl->drift.v[i];
-		struct strbuf w = {0}, det = {0};
-		ww_nft_describe(c->op == WW_ADD ? pl->applied : pl->live, c->kind, c->name, &w);
+		struct strbuf what = {0}, det = {0};
+		ww_nft_describe(c->op == WW_ADD ? pl->applied : pl->live, c->kind, c->name, &what);
 		drift_detail(pl, c, &det);
-		sb_addf(out, "%s{\"kind\": \"%s\", \"name\": ", i ? ", " : "", kinds[c->kind]);
-		sb_add_json_str(out, c->name);
-		sb_add(out, ", \"what\": ");
-		sb_add_json_str(out, sb_str(&w));
-		sb_addf(out, ", \"state\": \"%s\", \"detail\": ",
-			c->op == WW_ADD ? "missing" : c->op == WW_DEL ? "unexplained" : "differs");
-		sb_add_json_str(out, sb_str(&det));
-		sb_add(out, "}");
-		sb_free(&w);
+		ww_jw_obj(&w, NULL);
+		ww_jw_str(&w, "kind", kinds[c->kind]);
+		ww_jw_str(&w, "name", c->name);
+		ww_jw_str(&w, "what", sb_str(&what));
+		ww_jw_str(&w, "state",
+			  c->op == WW_ADD ? "missing" : c->op == WW_DEL ? "unexplained" : "differs");
+		ww_jw_str(&w, "detail", sb_str(&det));
+		ww_jw_end_obj(&w);
+		sb_free(&what);
 		sb_free(&det);
 	}
-	sb_addf(out, "]}, \"kernel\": {\"replace\": %s", pl->work.replace ? "true" : "false");
+	ww_jw_end_arr(&w);
+	ww_jw_end_obj(&w);
+	ww_jw_obj(&w, "kernel");
+	ww_jw_bool(&w, "replace", pl->work.replace);
 	for (int op = 0; op < 3; op++) {
-		sb_addf(out, ", \"%s\": {", ops[op]);
+		ww_jw_obj(&w, ops[op]);
 		for (int k = 1; k < 5; k++)
-			sb_addf(out, "%s\"%ss\": %zu", k > 1 ? ", " : "", kinds[k],
-				ww_nft_diff_count(&pl->work, (enum ww_op)op, (enum ww_objkind)k));
-		sb_add(out, "}");
+			ww_jw_u64(&w, plural[k],
+				  ww_nft_diff_count(&pl->work, (enum ww_op)op, (enum ww_objkind)k));
+		ww_jw_end_obj(&w);
 	}
-	sb_addf(out, "}, \"xdp\": {\"switch\": %s, \"links\": %s, \"remove\": %s}",
-		pl->xdp.work_maps ? "true" : "false", pl->xdp.work_links ? "true" : "false",
-		pl->xdp.remove ? "true" : "false");
-	sb_addf(out, ", \"changed\": %s, \"rollback_deadline\": ",
-		pl->work.n || pl->work.replace || xdp_work(pl) ? "true" : "false");
-	if (pl->pending)
-		sb_addf(out, "{\"generation\": %lu, \"previous\": %lu, \"deadline\": \"%s\"}}\n",
-			pl->pend.gen, pl->pend.previous, ww_time_str(pl->pend.deadline, tb));
-	else
-		sb_add(out, "null}\n");
+	ww_jw_end_obj(&w);
+	ww_jw_obj(&w, "xdp");
+	ww_jw_bool(&w, "switch", pl->xdp.work_maps);
+	ww_jw_bool(&w, "links", pl->xdp.work_links);
+	ww_jw_bool(&w, "remove", pl->xdp.remove);
+	ww_jw_end_obj(&w);
+	ww_jw_bool(&w, "changed", pl->work.n || pl->work.replace || xdp_work(pl));
+	if (pl->pending) {
+		ww_jw_obj(&w, "rollback_deadline");
+		ww_jw_u64(&w, "generation", pl->pend.gen);
+		ww_jw_u64(&w, "previous", pl->pend.previous);
+		ww_jw_str(&w, "deadline", ww_time_str(pl->pend.deadline, tb));
+		ww_jw_end_obj(&w);
+	} else {
+		ww_jw_null(&w, "rollback_deadline");
+	}
+	ww_jw_end_obj(&w);
 }
 
 /* Does the kernel's XDP tier hold p exactly (active maps, links)? */
