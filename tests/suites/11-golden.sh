@@ -1,7 +1,9 @@
 #!/bin/bash
 # Golden tests: `check` and `check --json` of each tests/golden/NAME.json, and of the example
-# policies/example-hospital.json, must print exactly tests/golden/NAME.check.out and
-# NAME.check.json.
+# policies (policies/example-hospital.json, example-fleet.json, example-bridge.json, demo.json),
+# must print exactly
+# tests/golden/NAME.check.out and NAME.check.json; and `render`, the nftables compiler's
+# output, exactly tests/golden/NAME.render.nft. None of this needs root or a kernel.
 # After a deliberate change, regenerate them with `tests/suites/11-golden.sh --update` and review
 # the diff before committing.
 set -u
@@ -22,7 +24,7 @@ esac
 
 policies=()
 for f in tests/golden/*.json policies/example-hospital.json policies/example-fleet.json \
-	policies/example-bridge.json; do
+	policies/example-bridge.json policies/demo.json; do
 	case "$f" in
 	*.check.json) ;;
 	*) policies+=("$f") ;;
@@ -34,11 +36,12 @@ trap 'rm -rf "$tmp"' EXIT
 n=0
 for f in "${policies[@]}"; do
 	base=tests/golden/$(basename "$f" .json)
-	for kind in out json; do
+	for kind in out json nft; do
 		n=$((n + 1))
 		want=$base.check.$kind
 		args=(check)
 		[ "$kind" = json ] && args+=(--json)
+		[ "$kind" = nft ] && want=$base.render.nft args=(render)
 		"$WARDWALL" "${args[@]}" "$f" >"$tmp/got" 2>&1
 		rc=$?
 		if [ "$rc" -gt 1 ]; then
