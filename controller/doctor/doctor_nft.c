@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "doctor.h"
+#include "nft_expr.h"
 #include "nft_nl.h"
 
 #define PROBE_BUF  (64u << 10)
@@ -278,119 +279,6 @@ static void add_sets(struct probe *p)
 
 /* ---- rules ---- */
 
-static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc(name);
-
-	if (e)
-		nftnl_rule_add_expr(r, e);
-	return e;
-}
-
-static bool meta(struct nftnl_rule *r, uint32_t key)
-{
-	struct nftnl_expr *e = ex(r, "meta");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	}
-	return e;
-}
-
-static bool cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
-{
-	struct nftnl_expr *e = ex(r, "cmp");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	}
-	return e;
-}
-
-static bool cmp_u8(struct nftnl_rule *r, uint8_t v)
-{
-	return cmp(r, NFT_CMP_EQ, &v, 1);
-}
-
-static bool payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
-{
-	struct nftnl_expr *e = ex(r, "payload");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	}
-	return e;
-}
-
-static bool lookup(struct nftnl_rule *r, const char *set, bool vmap, bool inv)
-{
-	struct nftnl_expr *e = ex(r, "lookup");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-		if (vmap)
-			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, inv ? NFT_LOOKUP_F_INV : 0);
-	}
-	return e;
-}
-
-static bool verdict(struct nftnl_rule *r, int code, const char *chain)
-{
-	struct nftnl_expr *e = ex(r, "immediate");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)code);
-		if (chain)
-			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
-	}
-	return e;
-}
-
-static bool ifname_eq(struct nftnl_rule *r, uint32_t key, const char *name)
-{
-	char buf[16] = {0};
-
-	strncpy(buf, name, sizeof(buf) - 1);
-	return meta(r, key) && cmp(r, NFT_CMP_EQ, buf, sizeof(buf));
-}
-
-static bool time_cmp(struct nftnl_rule *r, uint32_t op, uint64_t ns)
-{
-	struct nftnl_expr *e;
-	uint8_t be[8];
-
-	if (!meta(r, NFT_META_TIME_NS) || !(e = ex(r, "byteorder")))
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 8);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 8);
-	for (int i = 7; i >= 0; i--, ns >>= 8)
-		be[i] = (uint8_t)(ns & 0xff);
-	return cmp(r, op, be, 8);
-}
-
-static bool objref(struct nftnl_rule *r, uint32_t type, const char *name)
-{
-	struct nftnl_expr *e = ex(r, "objref");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, type);
-		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, name);
-	}
-	return e;
-}
-
 enum rule_kind {
 	R_JUMP,
 	R_GOTO,
@@ -416,87 +304,74 @@ static bool build_rule(struct nftnl_rule *r, enum rule_kind k, uint16_t log_grou
 {
 	static const uint8_t v4[4] = {10, 1, 2, 3}, v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 	static const uint8_t p22[2] = {0, 22}, p1000[2] = {0x03, 0xe8}, p2000[2] = {0x07, 0xd0};
-	uint32_t mask = 2u | 4u, zero = 0; /* ct state established | related */
 	uint64_t now = (uint64_t)time(NULL) * 1000000000ULL;
-	struct nftnl_expr *e;
 
 	switch (k) {
 	case R_JUMP:
-		return verdict(r, NFT_JUMP, "probe");
+		return ww_nx_verdict(r, NFT_JUMP, "probe");
 	case R_GOTO:
-		return verdict(r, NFT_GOTO, "leaf");
+		return ww_nx_verdict(r, NFT_GOTO, "leaf");
 	case R_V4:
-		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV4) &&
-		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4) && cmp(r, NFT_CMP_EQ, v4, 4) &&
-		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, 6) &&
-		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) &&
-		       cmp(r, NFT_CMP_EQ, p22, 2) && verdict(r, NF_ACCEPT, NULL);
+		return ww_nx_meta(r, NFT_META_NFPROTO) && ww_nx_cmp_u8(r, NFPROTO_IPV4) &&
+		       ww_nx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4) &&
+		       ww_nx_cmp(r, NFT_CMP_EQ, v4, 4) && ww_nx_meta(r, NFT_META_L4PROTO) &&
+		       ww_nx_cmp_u8(r, 6) && ww_nx_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) &&
+		       ww_nx_cmp(r, NFT_CMP_EQ, p22, 2) && ww_nx_verdict(r, NF_ACCEPT, NULL);
 	case R_V6_PORTS:
-		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV6) &&
-		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16) &&
-		       cmp(r, NFT_CMP_EQ, v6, 16) && meta(r, NFT_META_L4PROTO) && cmp_u8(r, 17) &&
-		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) &&
-		       cmp(r, NFT_CMP_GTE, p1000, 2) && cmp(r, NFT_CMP_LTE, p2000, 2) &&
-		       verdict(r, NF_DROP, NULL);
+		return ww_nx_meta(r, NFT_META_NFPROTO) && ww_nx_cmp_u8(r, NFPROTO_IPV6) &&
+		       ww_nx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16) &&
+		       ww_nx_cmp(r, NFT_CMP_EQ, v6, 16) && ww_nx_meta(r, NFT_META_L4PROTO) &&
+		       ww_nx_cmp_u8(r, 17) &&
+		       ww_nx_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) &&
+		       ww_nx_cmp(r, NFT_CMP_GTE, p1000, 2) && ww_nx_cmp(r, NFT_CMP_LTE, p2000, 2) &&
+		       ww_nx_verdict(r, NF_DROP, NULL);
 	case R_IFNAME:
-		return ifname_eq(r, NFT_META_IIFNAME, "lo") &&
-		       ifname_eq(r, NFT_META_OIFNAME, "lo") && verdict(r, NF_ACCEPT, NULL);
+		return ww_nx_ifname_eq(r, NFT_META_IIFNAME, "lo") &&
+		       ww_nx_ifname_eq(r, NFT_META_OIFNAME, "lo") &&
+		       ww_nx_verdict(r, NF_ACCEPT, NULL);
 	case R_NOT_IFACES:
-		return meta(r, NFT_META_IIFNAME) && lookup(r, "ifaces", false, true) &&
-		       meta(r, NFT_META_OIFNAME) && lookup(r, "ifaces", false, true) &&
-		       verdict(r, NF_ACCEPT, NULL);
+		return ww_nx_meta(r, NFT_META_IIFNAME) && ww_nx_lookup(r, "ifaces", false, true) &&
+		       ww_nx_meta(r, NFT_META_OIFNAME) && ww_nx_lookup(r, "ifaces", false, true) &&
+		       ww_nx_verdict(r, NF_ACCEPT, NULL);
 	case R_CT:
-		if (!(e = ex(r, "ct")))
-			return false;
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-		if (!(e = ex(r, "bitwise")))
-			return false;
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
-		return cmp(r, NFT_CMP_NEQ, &zero, 4) && verdict(r, NF_ACCEPT, NULL);
+		return ww_nx_ct_state(r, 2u | 4u /* established | related */) &&
+		       ww_nx_verdict(r, NF_ACCEPT, NULL);
 	case R_TIME:
-		return time_cmp(r, NFT_CMP_GTE, now) &&
-		       time_cmp(r, NFT_CMP_LT, now + 3600ULL * 1000000000ULL) &&
-		       verdict(r, NF_ACCEPT, NULL);
+		return ww_nx_time_cmp(r, NFT_CMP_GTE, now) &&
+		       ww_nx_time_cmp(r, NFT_CMP_LT, now + 3600ULL * 1000000000ULL) &&
+		       ww_nx_verdict(r, NF_ACCEPT, NULL);
 	case R_ND6:
-		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV6) &&
-		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, 58) &&
-		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) &&
-		       lookup(r, "nd6", false, false) && verdict(r, NF_ACCEPT, NULL);
+		return ww_nx_meta(r, NFT_META_NFPROTO) && ww_nx_cmp_u8(r, NFPROTO_IPV6) &&
+		       ww_nx_meta(r, NFT_META_L4PROTO) && ww_nx_cmp_u8(r, 58) &&
+		       ww_nx_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) &&
+		       ww_nx_lookup(r, "nd6", false, false) && ww_nx_verdict(r, NF_ACCEPT, NULL);
 	case R_VMAP4:
-		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV4) &&
-		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4) &&
-		       lookup(r, "v4", true, false);
+		return ww_nx_meta(r, NFT_META_NFPROTO) && ww_nx_cmp_u8(r, NFPROTO_IPV4) &&
+		       ww_nx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4) &&
+		       ww_nx_lookup(r, "v4", true, false);
 	case R_VMAP6:
-		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV6) &&
-		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16) &&
-		       lookup(r, "v6", true, false);
+		return ww_nx_meta(r, NFT_META_NFPROTO) && ww_nx_cmp_u8(r, NFPROTO_IPV6) &&
+		       ww_nx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16) &&
+		       ww_nx_lookup(r, "v6", true, false);
 	case R_VMAP_TCP:
 	case R_VMAP_UDP:
-		return meta(r, NFT_META_L4PROTO) && cmp_u8(r, k == R_VMAP_TCP ? 6 : 17) &&
-		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) &&
-		       lookup(r, k == R_VMAP_TCP ? "svc" : "svc1", true, false);
+		return ww_nx_meta(r, NFT_META_L4PROTO) &&
+		       ww_nx_cmp_u8(r, k == R_VMAP_TCP ? 6 : 17) &&
+		       ww_nx_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) &&
+		       ww_nx_lookup(r, k == R_VMAP_TCP ? "svc" : "svc1", true, false);
 	case R_VMAP_PROTO:
-		return meta(r, NFT_META_L4PROTO) && lookup(r, "proto", true, false);
+		return ww_nx_meta(r, NFT_META_L4PROTO) && ww_nx_lookup(r, "proto", true, false);
 	case R_VMAP_ICMP:
-		return meta(r, NFT_META_NFPROTO) && cmp_u8(r, NFPROTO_IPV4) &&
-		       meta(r, NFT_META_L4PROTO) && cmp_u8(r, 1) &&
-		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) &&
-		       lookup(r, "icmp", true, false);
+		return ww_nx_meta(r, NFT_META_NFPROTO) && ww_nx_cmp_u8(r, NFPROTO_IPV4) &&
+		       ww_nx_meta(r, NFT_META_L4PROTO) && ww_nx_cmp_u8(r, 1) &&
+		       ww_nx_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) &&
+		       ww_nx_lookup(r, "icmp", true, false);
 	case R_COUNTER:
-		return objref(r, NFT_OBJECT_COUNTER, "c");
+		return ww_nx_objref(r, NFT_OBJECT_COUNTER, "c");
 	case R_LIMIT:
-		return objref(r, NFT_OBJECT_LIMIT, "l");
+		return ww_nx_objref(r, NFT_OBJECT_LIMIT, "l");
 	case R_LOG:
-		if (!(e = ex(r, "log")))
-			return false;
-		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, "wardwall doctor ");
-		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, log_group);
-		return true;
+		return ww_nx_log(r, "wardwall doctor ", log_group);
 	}
 	return false;
 }

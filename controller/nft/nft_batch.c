@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "nft_expr.h"
 #include "nft_sock.h"
 
 #define PAGE_BYTES    (1u << 20)
@@ -526,79 +527,15 @@ int ww_nft_del_chain(struct ww_nft_batch *b, const char *name, const char *what)
 
 /* ---- rules ---- */
 
-static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc(name);
-
-	if (e)
-		nftnl_rule_add_expr(r, e);
-	return e;
-}
-
-static bool meta(struct nftnl_rule *r, uint32_t key)
-{
-	struct nftnl_expr *e = ex(r, "meta");
-
-	if (!e)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	return true;
-}
-
-static bool cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
-{
-	struct nftnl_expr *e = ex(r, "cmp");
-
-	if (!e)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	return true;
-}
-
-static bool cmp_u8(struct nftnl_rule *r, uint8_t v)
-{
-	return cmp(r, NFT_CMP_EQ, &v, 1);
-}
-
-static bool payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
-{
-	struct nftnl_expr *e = ex(r, "payload");
-
-	if (!e)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	return true;
-}
-
-static bool lookup(struct nftnl_rule *r, const char *set, bool vmap, bool inv)
-{
-	struct nftnl_expr *e = ex(r, "lookup");
-
-	if (!e)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-	if (vmap)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, inv ? NFT_LOOKUP_F_INV : 0);
-	return true;
-}
-
 /* The network protocol a match depends on: `meta nfproto` in inet, the frame's ether type
  * (`meta protocol`) in the bridge family, where every frame reaches the hook. */
 static bool l3_dep(struct nftnl_rule *r, enum nfr_family f, bool v6)
 {
 	if (f == NFR_BRIDGE) {
 		uint8_t et[2] = {v6 ? 0x86 : 0x08, v6 ? 0xdd : 0x00};
-		return meta(r, NFT_META_PROTOCOL) && cmp(r, NFT_CMP_EQ, et, 2);
+		return ww_nx_meta(r, NFT_META_PROTOCOL) && ww_nx_cmp(r, NFT_CMP_EQ, et, 2);
 	}
-	return meta(r, NFT_META_NFPROTO) && cmp_u8(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	return ww_nx_meta(r, NFT_META_NFPROTO) && ww_nx_cmp_u8(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 }
 
 static bool load_key(struct nftnl_rule *r, enum nfr_key k, enum nfr_family f)
@@ -607,67 +544,29 @@ static bool load_key(struct nftnl_rule *r, enum nfr_key k, enum nfr_family f)
 	case NK_SADDR4:
 	case NK_DADDR4:
 		return l3_dep(r, f, false) &&
-		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, k == NK_SADDR4 ? 12 : 16, 4);
+		       ww_nx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, k == NK_SADDR4 ? 12 : 16, 4);
 	case NK_SADDR6:
 	case NK_DADDR6:
 		return l3_dep(r, f, true) &&
-		       payload(r, NFT_PAYLOAD_NETWORK_HEADER, k == NK_SADDR6 ? 8 : 24, 16);
+		       ww_nx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, k == NK_SADDR6 ? 8 : 24, 16);
 	case NK_PROTOCOL:
-		return meta(r, NFT_META_PROTOCOL);
+		return ww_nx_meta(r, NFT_META_PROTOCOL);
 	case NK_TCP_DPORT:
 	case NK_UDP_DPORT:
 	case NK_SCTP_DPORT:
-		return meta(r, NFT_META_L4PROTO) &&
-		       cmp_u8(r, k == NK_TCP_DPORT ? 6 : k == NK_UDP_DPORT ? 17 : 132) &&
-		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		return ww_nx_meta(r, NFT_META_L4PROTO) &&
+		       ww_nx_cmp_u8(r, k == NK_TCP_DPORT ? 6 : k == NK_UDP_DPORT ? 17 : 132) &&
+		       ww_nx_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
 	case NK_ICMP_TYPE:
 	case NK_ICMPV6_TYPE:
-		return l3_dep(r, f, k == NK_ICMPV6_TYPE) && meta(r, NFT_META_L4PROTO) && cmp_u8(r, k == NK_ICMP_TYPE ? 1 : 58) &&
-		       payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+		return l3_dep(r, f, k == NK_ICMPV6_TYPE) && ww_nx_meta(r, NFT_META_L4PROTO) &&
+		       ww_nx_cmp_u8(r, k == NK_ICMP_TYPE ? 1 : 58) &&
+		       ww_nx_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
 	case NK_L4PROTO:
-		return meta(r, NFT_META_L4PROTO);
+		return ww_nx_meta(r, NFT_META_L4PROTO);
 	default:
 		return false;
 	}
-}
-
-static bool time_cmp(struct nftnl_rule *r, uint32_t op, int64_t t)
-{
-	struct nftnl_expr *e;
-	uint64_t ns = (uint64_t)t * 1000000000ULL;
-	uint8_t be[8];
-
-	if (!meta(r, NFT_META_TIME_NS) || !(e = ex(r, "byteorder")))
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 8);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 8);
-	for (int i = 7; i >= 0; i--) {
-		be[i] = (uint8_t)(ns & 0xff);
-		ns >>= 8;
-	}
-	return cmp(r, op, be, 8);
-}
-
-static bool objref(struct nftnl_rule *r, uint32_t type, const char *name)
-{
-	struct nftnl_expr *e = ex(r, "objref");
-
-	if (!e)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, type);
-	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, name);
-	return true;
-}
-
-static bool ifname_eq(struct nftnl_rule *r, uint32_t key, const char *name)
-{
-	char buf[16] = {0};
-
-	strncpy(buf, name, sizeof(buf) - 1);
-	return meta(r, key) && cmp(r, NFT_CMP_EQ, buf, sizeof(buf));
 }
 
 static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x, enum nfr_family f)
@@ -675,31 +574,16 @@ static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x, enum nfr_f
 	static const int codes[] = {[NV_ACCEPT] = NF_ACCEPT, [NV_DROP] = NF_DROP,
 				    [NV_RETURN] = NFT_RETURN, [NV_JUMP] = NFT_JUMP,
 				    [NV_GOTO] = NFT_GOTO};
-	struct nftnl_expr *e;
 
-	if (x->ct_state) {
-		uint32_t mask = x->ct_state, zero = 0;
-		if (!(e = ex(r, "ct")))
-			return false;
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-		if (!(e = ex(r, "bitwise")))
-			return false;
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
-		if (!cmp(r, NFT_CMP_NEQ, &zero, 4))
-			return false;
-	}
+	if (x->ct_state && !ww_nx_ct_state(r, x->ct_state))
+		return false;
 	if (x->not_ifaces &&
-	    !(meta(r, NFT_META_IIFNAME) && lookup(r, "ifaces", false, true) &&
-	      meta(r, NFT_META_OIFNAME) && lookup(r, "ifaces", false, true)))
+	    !(ww_nx_meta(r, NFT_META_IIFNAME) && ww_nx_lookup(r, "ifaces", false, true) &&
+	      ww_nx_meta(r, NFT_META_OIFNAME) && ww_nx_lookup(r, "ifaces", false, true)))
 		return false;
-	if (x->iifname && !ifname_eq(r, NFT_META_IIFNAME, x->iifname))
+	if (x->iifname && !ww_nx_ifname_eq(r, NFT_META_IIFNAME, x->iifname))
 		return false;
-	if (x->oifname && !ifname_eq(r, NFT_META_OIFNAME, x->oifname))
+	if (x->oifname && !ww_nx_ifname_eq(r, NFT_META_OIFNAME, x->oifname))
 		return false;
 	if (x->key) {
 		uint8_t lo[16], hi[16];
@@ -708,35 +592,23 @@ static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x, enum nfr_f
 			return false;
 		key_bytes(x->key, x->lo, lo);
 		key_bytes(x->key, x->hi, hi);
-		if (x->set ? !lookup(r, x->set, x->vmap, false)
+		if (x->set ? !ww_nx_lookup(r, x->set, x->vmap, false)
 		    : x->lo == x->hi
-			? !cmp(r, NFT_CMP_EQ, lo, len)
-			: !(cmp(r, NFT_CMP_GTE, lo, len) && cmp(r, NFT_CMP_LTE, hi, len)))
+			? !ww_nx_cmp(r, NFT_CMP_EQ, lo, len)
+			: !(ww_nx_cmp(r, NFT_CMP_GTE, lo, len) && ww_nx_cmp(r, NFT_CMP_LTE, hi, len)))
 			return false;
 	}
-	if (x->has_from && !time_cmp(r, NFT_CMP_GTE, x->from))
+	if (x->has_from && !ww_nx_time_cmp(r, NFT_CMP_GTE, (uint64_t)x->from * 1000000000ULL))
 		return false;
-	if (x->has_until && !time_cmp(r, NFT_CMP_LT, x->until))
+	if (x->has_until && !ww_nx_time_cmp(r, NFT_CMP_LT, (uint64_t)x->until * 1000000000ULL))
 		return false;
-	if (x->counter && !objref(r, NFT_OBJECT_COUNTER, x->counter))
+	if (x->counter && !ww_nx_objref(r, NFT_OBJECT_COUNTER, x->counter))
 		return false;
-	if (x->limit && !objref(r, NFT_OBJECT_LIMIT, x->limit))
+	if (x->limit && !ww_nx_objref(r, NFT_OBJECT_LIMIT, x->limit))
 		return false;
-	if (x->log_prefix) {
-		if (!(e = ex(r, "log")))
-			return false;
-		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, x->log_prefix);
-		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, x->log_group);
-	}
-	if (x->v.kind) {
-		if (!(e = ex(r, "immediate")))
-			return false;
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)codes[x->v.kind]);
-		if (x->v.chain)
-			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, x->v.chain);
-	}
-	return true;
+	if (x->log_prefix && !ww_nx_log(r, x->log_prefix, x->log_group))
+		return false;
+	return !x->v.kind || ww_nx_verdict(r, codes[x->v.kind], x->v.chain);
 }
 
 int ww_nft_add_rules(struct ww_nft_batch *b, const struct nfr_chain *x, const char *what)
