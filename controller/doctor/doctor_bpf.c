@@ -20,6 +20,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "bpf_log.h"
 #include "doctor.h"
 #include "wardwall.h"
 #include "wardwall.skel.h"
@@ -259,52 +260,15 @@ static void check_link(struct ww_doctor *d, const struct btf *btf)
 			      u.release);
 }
 
-/* libbpf reports through one process-wide callback: keep the end of what it says. */
-static char log_tail[2048];
-
-static int log_keep(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char line[512];
-	size_t n, have;
-
-	if (getenv("WARDWALL_DEBUG"))
-		return vfprintf(stderr, fmt, ap);
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	have = strlen(log_tail);
-	if (have + n >= sizeof(log_tail)) {
-		size_t drop = have + n - sizeof(log_tail) + 1;
-		if (drop > have)
-			drop = have;
-		memmove(log_tail, log_tail + drop, have - drop + 1);
-	}
-	strncat(log_tail, line, sizeof(log_tail) - strlen(log_tail) - 1);
-	return (int)n;
-}
-
-/* The last non-empty line of the log, which carries the verifier's verdict. */
-static const char *last_line(char *s)
-{
-	char *end = s + strlen(s);
-
-	while (end > s && (end[-1] == '\n' || end[-1] == ' '))
-		*--end = '\0';
-	while (end > s && end[-1] != '\n')
-		end--;
-	return *end ? end : "no message";
-}
-
 static void check_load(struct ww_doctor *d)
 {
-	libbpf_print_fn_t old = libbpf_set_print(log_keep);
+	struct ww_bpf_log log;
 	struct wardwall_bpf *skel;
 	struct bpf_map *m;
 	size_t shrunk = 0;
 	int e;
 
-	log_tail[0] = '\0';
+	ww_bpf_log_begin(&log);
 	skel = wardwall_bpf__open();
 	if (!skel) {
 		e = errno;
@@ -325,7 +289,7 @@ static void check_load(struct ww_doctor *d)
 	if (e) {
 		ww_doctor_add(d, "xdp.load", WW_D_MISSING, NULL,
 			      "the verifier refused wardwall's XDP program: %s: %s", strerror(-e),
-			      last_line(log_tail));
+			      ww_bpf_log_tail(1));
 	} else {
 		struct bpf_prog_info info = {0};
 		uint32_t len = sizeof(info);
@@ -339,7 +303,7 @@ static void check_load(struct ww_doctor *d)
 	}
 	wardwall_bpf__destroy(skel);
 out:
-	libbpf_set_print(old);
+	ww_bpf_log_end(&log);
 }
 
 /* Records checks that could not run because the bpf() system call does not. */

@@ -14,6 +14,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "bpf_log.h"
 #include "wardwall.skel.h"
 #include "xdp_int.h"
 
@@ -43,33 +44,6 @@ const char *const ww_xdp_map_names[NMAPS] = {
     [M_QUAR_STATS] = "ww_quar_stats",
     [M_DENY] = "ww_deny",
 };
-
-/*
- * libbpf reports through one process-wide callback. Its messages (the verifier's log on a
- * failed load can be megabytes) are kept, the last lines only, for the error wardwall prints;
- * WARDWALL_DEBUG=1 shows them all.
- */
-static char libbpf_tail[4096];
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char line[512];
-	size_t n, have;
-
-	if (getenv("WARDWALL_DEBUG"))
-		return vfprintf(stderr, fmt, ap);
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	have = strlen(libbpf_tail);
-	if (have + n >= sizeof(libbpf_tail)) {
-		size_t drop = have + n - sizeof(libbpf_tail) + 1;
-		memmove(libbpf_tail, libbpf_tail + drop, have - drop + 1);
-	}
-	strncat(libbpf_tail, line, sizeof(libbpf_tail) - strlen(libbpf_tail) - 1);
-	return (int)n;
-}
 
 const char *ww_bpffs(const char *bpffs)
 {
@@ -221,23 +195,19 @@ static int load(struct ww_xdp *x, const char *bpffs, struct strbuf *err)
 	}
 	if (pinned_current(x))
 		return 0;
-	libbpf_set_print(libbpf_print);
-	libbpf_tail[0] = '\0';
+	struct ww_bpf_log log;
+	ww_bpf_log_begin(&log);
 	x->skel = wardwall_bpf__open_opts(&oo);
+	e = x->skel ? wardwall_bpf__load(x->skel) : -errno;
+	ww_bpf_log_end(&log);
 	if (!x->skel) {
-		e = -errno;
-		sb_addf(err, "opening the XDP object: %s", strerror(errno));
+		sb_addf(err, "opening the XDP object: %s", strerror(-e));
 		return e;
 	}
-	e = wardwall_bpf__load(x->skel);
 	if (e) {
 		/* The verifier's verdict is at the end of its log. */
-		const char *tail = libbpf_tail, *p = libbpf_tail + strlen(libbpf_tail);
-		for (int lines = 0; p > libbpf_tail && lines < 6; p--)
-			if (p[-1] == '\n' && ++lines == 6)
-				tail = p;
 		sb_addf(err, "loading the XDP program (see `wardwall doctor`): %s\n%s",
-			strerror(-e), tail);
+			strerror(-e), ww_bpf_log_tail(5));
 		return e;
 	}
 	for (int i = 0; i < NMAPS; i++) {
