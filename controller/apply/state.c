@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,18 +237,6 @@ int ww_state_policy(struct ww_state *s, unsigned long gen, struct ww_policy **ou
 	return err;
 }
 
-static void current_user(char *buf, size_t n)
-{
-	const char *u = getenv("SUDO_USER");
-	struct passwd *pw;
-
-	if (!u || !*u) {
-		pw = getpwuid(getuid());
-		u = pw ? pw->pw_name : NULL;
-	}
-	snprintf(buf, n, "%s", u ? u : "unknown");
-}
-
 /* sha256 of the last line of the history ("" when empty): the link to the next line. */
 static int last_line_hash(const char *dir, char out[65], unsigned long *lastgen)
 {
@@ -334,7 +321,7 @@ int ww_state_record_gen(struct ww_state *s, const struct ww_policy *p, const cha
 		goto current; /* an interrupted apply appended its line already: never twice */
 	if (last + 1 != gen)
 		return -ESTALE;
-	current_user(user, sizeof(user));
+	ww_user_name(user, sizeof(user));
 	if (p) {
 		struct strbuf canon = {0};
 		ww_policy_print_canonical(p, &canon);

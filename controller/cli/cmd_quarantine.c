@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* wardwall quarantine add|list|remove: isolate a device or zone now (docs/incident.md). */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,18 +51,6 @@ static int duration_parse(const char *s, int64_t *out)
 	default: return -EINVAL;
 	}
 	return *out > 0 && *out < 100LL * 365 * 86400 ? 0 : -EINVAL;
-}
-
-static void whoami(char *buf, size_t n)
-{
-	const char *u = getenv("SUDO_USER");
-	struct passwd *pw;
-
-	if (!u || !*u) {
-		pw = getpwuid(getuid());
-		u = pw ? pw->pw_name : NULL;
-	}
-	snprintf(buf, n, "%s", u ? u : "unknown");
 }
 
 /* The --keep flows as given, copied into q (which owns them). Returns 0 or -ENOMEM. */
@@ -348,7 +335,7 @@ static int q_add(int argc, char **argv)
 		}
 		q.until = now + secs;
 	}
-	whoami(user, sizeof(user));
+	ww_user_name(user, sizeof(user));
 	q.target = strdup(pos[0]);
 	q.reason = strdup(args.reason ? args.reason : "");
 	q.ticket = args.ticket ? strdup(args.ticket) : NULL;

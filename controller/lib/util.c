@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <signal.h>
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -424,4 +425,16 @@ bool ww_ifname_valid(const char *s)
 		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]) || s[i] < 0x20)
 			return false;
 	return true;
+}
+
+void ww_user_name(char *buf, size_t n)
+{
+	const char *u = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (!u || !*u) {
+		pw = getpwuid(getuid());
+		u = pw ? pw->pw_name : NULL;
+	}
+	snprintf(buf, n, "%s", u ? u : "unknown");
 }

@@ -69,6 +69,10 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned i
  * and evidence export at each step boundary (docs/architecture.md). */
 void ww_stop_point(const char *name);
 
+/* Who runs this: the user sudo was run by (SUDO_USER), else this process's user, else
+ * "unknown"; for the records (history, quarantines). */
+void ww_user_name(char *buf, size_t n);
+
 /* Whether this process has capability cap (CAP_NET_ADMIN, CAP_BPF, ...) in its effective set;
  * true when the kernel cannot say. */
 bool ww_has_cap(int cap);

@@ -7,11 +7,11 @@
  */
 #include "policy_gateways.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy_json.h"
 #include "util.h"
 
 struct gctx {
@@ -38,19 +38,6 @@ static char *ip(struct gctx *c, const char *base, size_t i)
 	return s;
 }
 
-static bool name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > WW_NAME_MAX || !isalnum((unsigned char)s[0]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) && (unsigned char)s[i] < 0x80) && s[i] != '-' &&
-		    s[i] != '_')
-			return false;
-	return true;
-}
-
 static bool keyword(struct gctx *c, const cJSON *j, const char *ptr, const char *const *words,
 		    size_t n, int *out)
 {
@@ -58,15 +45,7 @@ static bool keyword(struct gctx *c, const cJSON *j, const char *ptr, const char 
 		ww_err(c->d, "wrong-type", ptr, "expected a string");
 		return false;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(j->valuestring, words[i])) {
-			*out = (int)i;
-			return true;
-		}
-	ww_diag_add(c->d, WW_ERROR, "invalid-value", ptr, suggest(j->valuestring, words, n),
-		    "\"%s\" is not valid here: expected %s", j->valuestring,
-		    n == 2 ? "\"gateway\" or \"host\"" : "\"off\", \"native\" or \"generic\"");
-	return false;
+	return ww_keyword(c->d, j, ptr, words, n, out);
 }
 
 static void push_str(struct gctx *c, char ***v, size_t *n, size_t *cap, const char *s)
@@ -296,7 +275,7 @@ void ww_gateways_parse(struct ww_policy *p, const cJSON *root, struct ww_diags *
 			dup = !strcmp(prev->string, m->string);
 		if (dup) {
 			ww_err(d, "duplicate-key", gp, "gateway \"%s\" is defined twice", m->string);
-		} else if (!name_ok(m->string)) {
+		} else if (!ww_name_ok(m->string, WW_NAME_MAX, false)) {
 			ww_err(d, "invalid-name", gp,
 			       "gateway name \"%s\" is invalid: use 1-%d letters, digits, '-', '_', "
 			       "starting with a letter or digit",

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "addrset.h"
+#include "policy_json.h"
 #include "policy_scan.h"
 #include "policy_gateways.h"
 #include "policy_siem.h"
@@ -143,24 +144,10 @@ static bool unique_members(struct pctx *c, const cJSON *obj, const char *ptr, co
 	return ok;
 }
 
-static bool name_ok(const char *s, size_t max, bool allow_dot)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max || !isalnum((unsigned char)s[0]))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (!(isalnum(ch) && ch < 0x80) && ch != '-' && ch != '_' && !(allow_dot && ch == '.'))
-			return false;
-	}
-	return true;
-}
-
 static bool check_name(struct pctx *c, const char *s, const char *ptr, const char *what,
 		       size_t max, bool allow_dot)
 {
-	if (name_ok(s, max, allow_dot))
+	if (ww_name_ok(s, max, allow_dot))
 		return true;
 	ww_err(c->d, "invalid-name", ptr,
 	       "%s name \"%s\" is invalid: use 1-%zu letters, digits, '-', '_'%s, starting with a "
@@ -173,20 +160,7 @@ static bool check_name(struct pctx *c, const char *s, const char *ptr, const cha
 static bool keyword(struct pctx *c, const cJSON *j, const char *ptr, const char *const *words,
 		    size_t n, int *out)
 {
-	if (!want(c, j, ptr, cJSON_IsString, "a string"))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(j->valuestring, words[i])) {
-			*out = (int)i;
-			return true;
-		}
-	struct strbuf sb = {0};
-	for (size_t i = 0; i < n; i++)
-		sb_addf(&sb, "%s\"%s\"", i ? (i + 1 == n ? " or " : ", ") : "", words[i]);
-	ww_diag_add(c->d, WW_ERROR, "invalid-value", ptr, suggest(j->valuestring, words, n),
-		    "\"%s\" is not valid here: expected %s", j->valuestring, sb_str(&sb));
-	sb_free(&sb);
-	return false;
+	return want(c, j, ptr, cJSON_IsString, "a string") && ww_keyword(c->d, j, ptr, words, n, out);
 }
 
 static bool integer(struct pctx *c, const cJSON *j, const char *ptr, long min, long max,
