@@ -24,6 +24,20 @@
 #                         one "NAME PACKETS" a line (nft -j, read by python3)
 #   ww_nft_genid NS       the nftables ruleset generation of namespace NS (NFT_MSG_GETGEN): every
 #                         committed transaction, and only that, increments it
+#   ww_sim_start POLICY [PORTS ZONE]
+#                         ww_sim_up, a probe server on PORTS in ZONE (ww_serve) when given, and
+#                         `wardwall apply POLICY` in the gateway, each reported as a TAP line
+#                         (tap.sh); the suite finishes on a failure. Sets GW to the gateway.
+#   ww_tier_setup EXAMPLE DIR
+#                         mounts a private bpffs on DIR/bpf for the XDP tier: POLICY=EXAMPLE,
+#                         XDP=1, BPFFS and WARDWALL_BPFFS set; where none can be mounted, the
+#                         nftables-only copy (NFT_ONLY, DIR/nft-only.json): POLICY=NFT_ONLY, XDP=0,
+#                         BPFFS empty. Unmount $BPFFS on exit when it is set.
+#   ww_oracle_load POLICY FILE
+#                         what `wardwall query` decides for each loaded probe (ww_probes_load):
+#                         its answers in FILE (line i+1 for probe i, for failure details) and
+#                         O_VERDICT[i], O_COUNTER[i] (the counter that decides, named as
+#                         nft_counter.py names it) and O_MCOUNTER[i] (a monitor flow's, or -)
 #   ww_probe ZONE SRC DST PROTO [PORT] [TIMEOUT]
 #                         one new connection from SRC (an address of ZONE) to DST: tcp and udp
 #                         through probe.py (TIMEOUT, default 0.5 s), icmp/icmpv6 as one echo
@@ -431,6 +445,67 @@ ww_probes_oracle() {
 			2>/dev/null | tr -d '\n'
 		echo
 	done
+}
+
+ww_oracle_load() {
+	local v c m i=0
+	O_VERDICT=() O_COUNTER=() O_MCOUNTER=()
+	while read -r v c m; do
+		O_VERDICT[i]=$v O_COUNTER[i]=$c O_MCOUNTER[i]=$m
+		i=$((i + 1))
+	done < <(ww_probes_oracle "$1" | tee "$2" | "$WW_PYTHON" -c '
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from nft_counter import Names
+names = Names(sys.argv[2])
+for line in sys.stdin:
+    try:
+        v = json.loads(line)
+    except ValueError:
+        print("error - -")
+        continue
+    m = "flow/" + v["monitor_flow"] if v.get("monitor_flow") else "-"
+    print(v["verdict"], names.counter(v), m)' "$WW_E2E_DIR" "$1")
+}
+
+ww_sim_start() {
+	local policy=$1 ports=${2:-} zone=${3:-} err out
+	err=$(mktemp) out=$(mktemp)
+	if ww_sim_up "$policy" 2>"$err"; then
+		ok "simulated hospital up: gateway $(ww_gw) and $(ww_zones | wc -l) zone namespaces"
+	else
+		fail "simulated hospital up" "$(cat "$err")"
+		rm -f "$err" "$out"
+		finish
+	fi
+	GW=$(ww_gw)
+	if [ -n "$ports" ] && ! ww_serve "$ports" "$zone" 2>"$err"; then
+		fail "probe server in zone $zone" "$(cat "$err")"
+		rm -f "$err" "$out"
+		finish
+	fi
+	if ip netns exec "$GW" "$WARDWALL" apply "$policy" >"$out" 2>"$err"; then
+		ok "apply $policy in the gateway: $(head -1 "$out")"
+	else
+		fail "apply $policy in the gateway" "$(cat "$out" "$err")"
+		rm -f "$err" "$out"
+		finish
+	fi
+	rm -f "$err" "$out"
+}
+
+ww_tier_setup() {
+	NFT_ONLY=$2/nft-only.json
+	ww_policy_nft_only "$1" "$NFT_ONLY" || return 1
+	POLICY=$1 XDP=1 BPFFS=
+	mkdir -p "$2/bpf"
+	if mount -t bpf bpf "$2/bpf" 2>/dev/null; then
+		BPFFS=$2/bpf
+		export WARDWALL_BPFFS=$BPFFS
+	else
+		POLICY=$NFT_ONLY XDP=0
+		echo "# no bpffs could be mounted: nftables only"
+	fi
 }
 
 ww_probe() {

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # TAP for the shell suites: `ok WHAT`, `fail WHAT [DETAIL...]` (each detail printed as comment
-# lines under it) and `finish` (the plan line; exit 1 if anything failed). Sourced, not run.
+# lines under it), `report` (lines "PASS WHAT" and "FAIL WHAT" on its input, as a checker written
+# in python prints them, each an ok or a fail) and `finish` (the plan line; exit 1 if anything
+# failed). Sourced, not run.
 n=0 failed=0
 ok() {
 	n=$((n + 1))
@@ -12,6 +14,15 @@ fail() {
 	shift
 	local l
 	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
+}
+report() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		PASS*) ok "${line#PASS }" ;;
+		FAIL*) fail "${line#FAIL }" ;;
+		esac
+	done
 }
 finish() {
 	echo "1..$n"

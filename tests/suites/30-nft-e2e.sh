@@ -170,27 +170,7 @@ ww_probes_load >"$tmp/probes.err" || {
 	finish
 }
 
-ww_probes_oracle "$POLICY" >"$tmp/oracle.json"
-# One line per probe: verdict, the counter that decides, the counter of a monitor flow (or -).
-"$WW_PYTHON" -c '
-import json, sys
-sys.path.insert(0, sys.argv[2])
-from nft_counter import Names
-names = Names(sys.argv[3])
-for line in open(sys.argv[1]):
-    try:
-        v = json.loads(line)
-    except ValueError:
-        print("error - -")
-        continue
-    m = "flow/" + v["monitor_flow"] if v.get("monitor_flow") else "-"
-    print(v["verdict"], names.counter(v), m)' "$tmp/oracle.json" "$WW_E2E_DIR" "$POLICY" >"$tmp/oracle"
-declare -a O_VERDICT O_COUNTER O_MCOUNTER
-i=0
-while read -r v c m; do
-	O_VERDICT[i]=$v O_COUNTER[i]=$c O_MCOUNTER[i]=$m
-	i=$((i + 1))
-done <"$tmp/oracle"
+ww_oracle_load "$POLICY" "$tmp/oracle.json"
 
 # ---- the probes, in waves: no two probes of a wave touch the same counter, so that each
 # probe's counter delta is its own; within a wave they run in parallel ----

@@ -258,25 +258,7 @@ ww_probes_load >"$tmp/probes.err" || {
 	finish
 }
 
-ww_probes_oracle "$POLICY_A" >"$tmp/oracle.json"
-"$WW_PYTHON" -c '
-import json, sys
-sys.path.insert(0, sys.argv[2])
-from nft_counter import Names
-names = Names(sys.argv[3])
-for line in open(sys.argv[1]):
-    try:
-        v = json.loads(line)
-    except ValueError:
-        print("error -")
-        continue
-    print(v["verdict"], names.counter(v))' "$tmp/oracle.json" "$WW_E2E_DIR" "$POLICY_A" >"$tmp/oracle"
-declare -a O_VERDICT O_COUNTER
-i=0
-while read -r v c; do
-	O_VERDICT[i]=$v O_COUNTER[i]=$c
-	i=$((i + 1))
-done <"$tmp/oracle"
+ww_oracle_load "$POLICY_A" "$tmp/oracle.json"
 
 # ---- the probes, in waves: denied probes apart from the others (so that no nftables counter
 # at all may move in their waves), and no two probes of a wave on the same counter ----

@@ -184,15 +184,6 @@ for i, e in enumerate(events):
         print("FAIL %s: an event no probe explains :: %s" % (tier, json.dumps(e)))
 EOF
 }
-report() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		PASS*) ok "${line#PASS }" ;;
-		FAIL*) fail "${line#FAIL }" ;;
-		esac
-	done
-}
 # The probe indexes whose verdict is $1.
 probes_of() {
 	local i
@@ -247,23 +238,7 @@ EOF
 }
 
 # ---- the simulated hospital, the nftables-only policy ----
-if ww_sim_up "$NFT_ONLY" 2>"$tmp/err"; then
-	ok "simulated hospital up: gateway $(ww_gw) and $(ww_zones | wc -l) zone namespaces"
-else
-	fail "simulated hospital up" "$(cat "$tmp/err")"
-	finish
-fi
-GW=$(ww_gw)
-if ! ww_serve tcp:443,udp:47808 bms 2>"$tmp/err"; then
-	fail "probe server in zone bms" "$(cat "$tmp/err")"
-	finish
-fi
-if ip netns exec "$GW" "$WARDWALL" apply "$NFT_ONLY" >"$tmp/out" 2>"$tmp/err"; then
-	ok "apply (XDP off) in the gateway: $(head -1 "$tmp/out")"
-else
-	fail "apply (XDP off) in the gateway" "$(cat "$tmp/out" "$tmp/err")"
-	finish
-fi
+ww_sim_start "$NFT_ONLY" tcp:443,udp:47808 bms
 
 ww_probes_load >"$tmp/probes.err" || {
 	fail "$(cat "$tmp/probes.err")"

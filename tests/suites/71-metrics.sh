@@ -48,34 +48,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 export WARDWALL_STATE_DIR=$tmp/state
 
-POLICY=$EXAMPLE XDP=1
-mkdir -p "$tmp/bpf"
-if mount -t bpf bpf "$tmp/bpf" 2>/dev/null; then
-	BPFFS=$tmp/bpf
-	export WARDWALL_BPFFS=$BPFFS
-else
-	POLICY=$tmp/nft-only.json XDP=0
-	ww_policy_nft_only "$EXAMPLE" "$POLICY" || exit 2
-	echo "# no bpffs could be mounted: nftables only"
-fi
-
-if ww_sim_up "$POLICY" 2>"$tmp/err"; then
-	ok "simulated hospital up: gateway $(ww_gw) and $(ww_zones | wc -l) zone namespaces"
-else
-	fail "simulated hospital up" "$(cat "$tmp/err")"
-	finish
-fi
-GW=$(ww_gw)
-if ! ww_serve udp:24005 biomed 2>"$tmp/err"; then
-	fail "probe server in zone biomed" "$(cat "$tmp/err")"
-	finish
-fi
-if ip netns exec "$GW" "$WARDWALL" apply "$POLICY" >"$tmp/out" 2>"$tmp/err"; then
-	ok "apply $POLICY in the gateway: $(head -1 "$tmp/out")"
-else
-	fail "apply $POLICY in the gateway" "$(cat "$tmp/out" "$tmp/err")"
-	finish
-fi
+ww_tier_setup "$EXAMPLE" "$tmp" || exit 2
+ww_sim_start "$POLICY" udp:24005 biomed
 
 # ---- traffic: each probe.py UDP connection is one datagram, answered when allowed ----
 MON=$(ww_addr monitors 4) GWAY=$(ww_addr biomed/monitor-gw 4)
@@ -157,15 +131,6 @@ for tier, want in (("nftables", 3 if xdp else 5), ("xdp", 8)):
     print("%s flow packets of tier %s add up to %d (want %d: nothing else counted)" %
           ("PASS" if total == want else "FAIL", tier, total, want))
 EOF
-}
-report() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		PASS*) ok "${line#PASS }" ;;
-		FAIL*) fail "${line#FAIL }" ;;
-		esac
-	done
 }
 report < <(check_values "$tmp/metrics")
 

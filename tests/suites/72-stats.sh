@@ -33,36 +33,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 export WARDWALL_STATE_DIR=$tmp/state
-NFT_ONLY=$tmp/nft-only.json
-ww_policy_nft_only "$EXAMPLE" "$NFT_ONLY" || exit 2
-
-POLICY=$EXAMPLE XDP=1
-mkdir -p "$tmp/bpf"
-if mount -t bpf bpf "$tmp/bpf" 2>/dev/null; then
-	BPFFS=$tmp/bpf
-	export WARDWALL_BPFFS=$BPFFS
-else
-	POLICY=$NFT_ONLY XDP=0
-	echo "# no bpffs could be mounted: nftables only"
-fi
-
-if ww_sim_up "$POLICY" 2>"$tmp/err"; then
-	ok "simulated hospital up: gateway $(ww_gw) and $(ww_zones | wc -l) zone namespaces"
-else
-	fail "simulated hospital up" "$(cat "$tmp/err")"
-	finish
-fi
-GW=$(ww_gw)
-if ! ww_serve udp:24005 biomed 2>"$tmp/err"; then
-	fail "probe server in zone biomed" "$(cat "$tmp/err")"
-	finish
-fi
-if ip netns exec "$GW" "$WARDWALL" apply "$POLICY" >"$tmp/out" 2>"$tmp/err"; then
-	ok "apply $POLICY in the gateway: $(head -1 "$tmp/out")"
-else
-	fail "apply $POLICY in the gateway" "$(cat "$tmp/out" "$tmp/err")"
-	finish
-fi
+ww_tier_setup "$EXAMPLE" "$tmp" || exit 2
+ww_sim_start "$POLICY" udp:24005 biomed
 ww() { ip netns exec "$GW" "$WARDWALL" "$@"; }
 
 # The flows: A monitors-to-gateway (UDP, answered), C siem-poll (one echo request, answered),
@@ -116,15 +88,6 @@ for f in want:
 print(("PASS" if s["in_sync"] else "FAIL") + " in_sync: %s, generation %s" % (s["in_sync"], s["generation"]))
 print(("PASS" if ("xdp" in s) == xdp_on else "FAIL") + " the xdp object is %s" % ("there" if "xdp" in s else "absent"))
 EOF
-}
-report() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		PASS*) ok "${line#PASS }" ;;
-		FAIL*) fail "${line#FAIL }" ;;
-		esac
-	done
 }
 
 # ---- counts per flow and tier ----
