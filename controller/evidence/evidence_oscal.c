@@ -229,53 +229,61 @@ static void components(struct oscal *o)
 	sb_free(&d);
 }
 
-static void observations(struct oscal *o)
+/* Whether the kernel still holds the applied generation. */
+static void obs_drift(struct oscal *o)
 {
-	struct plist pl = {0};
 	const struct ww_evidence *ev = o->ev;
-	const struct ww_collect *c = ev->c;
+	struct plist pl = {0};
 	struct strbuf d = {0};
-	char name[128];
 
-	ww_jw_arr(&o->w, "observations");
-	/* Drift. */
 	if (ev->in_sync)
 		sb_addf(&d,
 			"The kernel's ruleset equals generation %lu compiled again (nftables "
 			"sha256 %s).",
-			c->gen.gen, ev->nft_sha256);
+			ev->c->gen.gen, ev->nft_sha256);
 	else
 		sb_addf(&d,
 			"The kernel differs from the applied generation in %zu place%s; see "
 			"evidence.json kernel.drift.",
 			ev->ndrift, ev->ndrift == 1 ? "" : "s");
 	obs_open(o, "observation/drift", "Drift of the kernel from the applied policy", sb_str(&d));
-	pl_reset(&pl);
 	pl_add(&pl, "in-sync", ev->in_sync ? "true" : "false");
 	pl_addu(&pl, "differences", ev->ndrift);
 	pl_add(&pl, "ruleset-sha256", ev->nft_sha256);
 	pl_emit(o, &pl);
-	subject(o, "nftables", nft_title(c));
+	subject(o, "nftables", nft_title(o->ev->c));
 	evidence_link(o, "evidence.json", "kernel: digests, drift");
 	obs_close(o);
+	sb_free(&d);
+}
 
-	/* History. */
-	sb_reset(&d);
+/* The recorded changes and their hash chain. */
+static void obs_history(struct oscal *o)
+{
+	const struct ww_evidence *ev = o->ev;
+	struct plist pl = {0};
+	struct strbuf d = {0};
+
 	sb_addf(&d, "%zu recorded change%s of the enforced policy; the hash chain %s.",
 		ev->nhistory, ev->nhistory == 1 ? "" : "s",
 		ev->history_ok ? "verifies" : "does not verify");
 	obs_open(o, "observation/history", "History of applies and rollbacks", sb_str(&d));
-	pl_reset(&pl);
 	pl_add(&pl, "history-verified", ev->history_ok ? "true" : "false");
 	pl_addu(&pl, "changes", ev->nhistory);
 	pl_emit(o, &pl);
 	subject(o, "policy", "the applied policy");
 	evidence_link(o, "evidence.json", "history");
 	obs_close(o);
+	sb_free(&d);
+}
 
-	/* Denials. */
-	const struct ww_ev_denied *dn = &ev->tiers[WW_EV_NFT].denied;
-	sb_reset(&d);
+/* What the nftables tier denied in the window. */
+static void obs_denied(struct oscal *o)
+{
+	const struct ww_ev_denied *dn = &o->ev->tiers[WW_EV_NFT].denied;
+	struct plist pl = {0};
+	struct strbuf d = {0};
+
 	sb_addf(&d, "%llu packets denied in the window by the nftables tier",
 		(unsigned long long)dn->total);
 	if (dn->nsrc)
@@ -283,87 +291,102 @@ static void observations(struct oscal *o)
 			(unsigned long long)dn->src[0].packets);
 	sb_addf(&d, ". %s", ww_ev_limits[0]);
 	obs_open(o, "observation/denied", "Denied traffic per zone", sb_str(&d));
-	pl_reset(&pl);
 	pl_addu(&pl, "denied-packets", dn->total);
 	pl_emit(o, &pl);
-	subject(o, "nftables", nft_title(c));
+	subject(o, "nftables", nft_title(o->ev->c));
 	evidence_link(o, "evidence.json", "denied, matrix, defaults");
 	obs_close(o);
-
-	/* Each flow's counters. */
-	for (size_t i = 0; i < ev->nflows; i++) {
-		const struct ww_ev_flow *f = &ev->flows[i];
-		sb_reset(&d);
-		sb_addf(&d, "Flow %s", f->st->id);
-		if (f->flow)
-			sb_addf(&d, " (%s, owner %s, ticket %s)", ww_action_str(f->flow->action),
-				f->flow->owner ? f->flow->owner : "none",
-				f->flow->ticket ? f->flow->ticket : "none");
-		if (f->nft.present)
-			sb_addf(&d, ": %llu packets, %llu bytes in the window (nftables)",
-				(unsigned long long)f->nft.win_packets,
-				(unsigned long long)f->nft.win_bytes);
-		else
-			sb_add(&d, ": no nftables counter");
-		if (f->xdp.present)
-			sb_addf(&d, "; %llu packets (XDP)", (unsigned long long)f->xdp.win_packets);
-		sb_add(&d, ".");
-		snprintf(name, sizeof(name), "observation/flow/%s", f->st->id);
-		char title[96];
-		snprintf(title, sizeof(title), "Flow %s", f->st->id);
-		obs_open(o, name, title, sb_str(&d));
-		pl_reset(&pl);
-		pl_add(&pl, "flow-id", f->st->id);
-		if (f->nft.present) {
-			pl_addu(&pl, "nftables-window-packets", f->nft.win_packets);
-			pl_addu(&pl, "nftables-window-bytes", f->nft.win_bytes);
-		}
-		if (f->xdp.present) {
-			pl_addu(&pl, "xdp-window-packets", f->xdp.win_packets);
-			pl_addu(&pl, "xdp-window-bytes", f->xdp.win_bytes);
-		}
-		if (f->flow)
-			pl_add(&pl, "action", ww_action_str(f->flow->action));
-		pl_emit(o, &pl);
-		subject(o, "nftables", nft_title(c));
-		evidence_link(o, "evidence.json", "flows");
-		obs_close(o);
-	}
-
-	/* Each invariant's proof. */
-	for (size_t i = 0; i < ev->ninv; i++) {
-		const struct ww_invariant *iv = &c->applied->invs[i];
-		sb_reset(&d);
-		const struct ww_ev_monitor_inv *m = ev->minv ? &ev->minv[i] : NULL;
-		bool notenf = ev->inv[i].holds && m && !m->enforced;
-		sb_addf(&d, "Invariant %s (expect %s) %s on the applied policy", iv->id,
-			ww_action_str(iv->expect), ev->inv[i].holds ? "holds" : "does not hold");
-		if (notenf) {
-			sb_add(&d,
-			       ", but is NOT ENFORCED: it holds only because of monitor mode (");
-			ww_ev_monitor_why(ev, m->zones, m->nzones, m->flows, m->nflows, m->passed,
-					  &d);
-			sb_add(&d, ")");
-		}
-		if (ev->inv[i].detail)
-			sb_addf(&d, ": %s", ev->inv[i].detail);
-		else
-			sb_add(&d, ".");
-		snprintf(name, sizeof(name), "observation/invariant/%s", iv->id);
-		char title[96];
-		snprintf(title, sizeof(title), "Invariant %s", iv->id);
-		obs_open(o, name, title, sb_str(&d));
-		pl_reset(&pl);
-		pl_add(&pl, "invariant-id", iv->id);
-		pl_add(&pl, "holds", ev->inv[i].holds ? "true" : "false");
-		pl_add(&pl, "enforced", m && m->enforced ? "true" : "false");
-		pl_emit(o, &pl);
-		subject(o, "policy", "the applied policy");
-		evidence_link(o, "evidence.json", "invariants");
-		obs_close(o);
-	}
-	ww_jw_end_arr(&o->w);
 	sb_free(&d);
+}
+
+/* One flow's counters in the window. */
+static void obs_flow(struct oscal *o, const struct ww_ev_flow *f)
+{
+	struct plist pl = {0};
+	struct strbuf d = {0};
+	char name[128], title[96];
+
+	sb_addf(&d, "Flow %s", f->st->id);
+	if (f->flow)
+		sb_addf(&d, " (%s, owner %s, ticket %s)", ww_action_str(f->flow->action),
+			f->flow->owner ? f->flow->owner : "none",
+			f->flow->ticket ? f->flow->ticket : "none");
+	if (f->nft.present)
+		sb_addf(&d, ": %llu packets, %llu bytes in the window (nftables)",
+			(unsigned long long)f->nft.win_packets,
+			(unsigned long long)f->nft.win_bytes);
+	else
+		sb_add(&d, ": no nftables counter");
+	if (f->xdp.present)
+		sb_addf(&d, "; %llu packets (XDP)", (unsigned long long)f->xdp.win_packets);
+	sb_add(&d, ".");
+	snprintf(name, sizeof(name), "observation/flow/%s", f->st->id);
+	snprintf(title, sizeof(title), "Flow %s", f->st->id);
+	obs_open(o, name, title, sb_str(&d));
+	pl_add(&pl, "flow-id", f->st->id);
+	if (f->nft.present) {
+		pl_addu(&pl, "nftables-window-packets", f->nft.win_packets);
+		pl_addu(&pl, "nftables-window-bytes", f->nft.win_bytes);
+	}
+	if (f->xdp.present) {
+		pl_addu(&pl, "xdp-window-packets", f->xdp.win_packets);
+		pl_addu(&pl, "xdp-window-bytes", f->xdp.win_bytes);
+	}
+	if (f->flow)
+		pl_add(&pl, "action", ww_action_str(f->flow->action));
+	pl_emit(o, &pl);
+	subject(o, "nftables", nft_title(o->ev->c));
+	evidence_link(o, "evidence.json", "flows");
+	obs_close(o);
+	sb_free(&d);
+}
+
+/* Invariant i's proof on the applied policy, and whether the kernel enforces it. */
+static void obs_invariant(struct oscal *o, size_t i)
+{
+	const struct ww_evidence *ev = o->ev;
+	const struct ww_invariant *iv = &ev->c->applied->invs[i];
+	const struct ww_ev_monitor_inv *m = ev->minv ? &ev->minv[i] : NULL;
+	bool notenf = ev->inv[i].holds && m && !m->enforced;
+	struct plist pl = {0};
+	struct strbuf d = {0};
+	char name[128], title[96];
+
+	sb_addf(&d, "Invariant %s (expect %s) %s on the applied policy", iv->id,
+		ww_action_str(iv->expect), ev->inv[i].holds ? "holds" : "does not hold");
+	if (notenf) {
+		sb_add(&d, ", but is NOT ENFORCED: it holds only because of monitor mode (");
+		ww_ev_monitor_why(ev, m->zones, m->nzones, m->flows, m->nflows, m->passed, &d);
+		sb_add(&d, ")");
+	}
+	if (ev->inv[i].detail)
+		sb_addf(&d, ": %s", ev->inv[i].detail);
+	else
+		sb_add(&d, ".");
+	snprintf(name, sizeof(name), "observation/invariant/%s", iv->id);
+	snprintf(title, sizeof(title), "Invariant %s", iv->id);
+	obs_open(o, name, title, sb_str(&d));
+	pl_add(&pl, "invariant-id", iv->id);
+	pl_add(&pl, "holds", ev->inv[i].holds ? "true" : "false");
+	pl_add(&pl, "enforced", m && m->enforced ? "true" : "false");
+	pl_emit(o, &pl);
+	subject(o, "policy", "the applied policy");
+	evidence_link(o, "evidence.json", "invariants");
+	obs_close(o);
+	sb_free(&d);
+}
+
+static void observations(struct oscal *o)
+{
+	ww_jw_arr(&o->w, "observations");
+	obs_drift(o);
+	obs_history(o);
+	obs_denied(o);
+	for (size_t i = 0; i < o->ev->nflows; i++)
+		obs_flow(o, &o->ev->flows[i]);
+	for (size_t i = 0; i < o->ev->ninv; i++)
+		obs_invariant(o, i);
+	ww_jw_end_arr(&o->w);
 }
 
 static void related(struct oscal *o, const char *const *names, size_t n)
