@@ -121,31 +121,51 @@ out:
 	return e;
 }
 
-static int collect_once(const char *state_dir, const char *bpffs, struct ww_collect *c,
-			struct strbuf *err)
-{
-	const char *fp = WW_NFT_FLOW_PREFIX, *dp = WW_NFT_DEFAULT_PREFIX;
-	struct ww_nft *nft = NULL;
-	struct ww_state *st = NULL;
-	struct ww_diags d = {.file = "generation"};
-	char **snames = NULL;
-	int64_t *ssince = NULL;
-	size_t nsince = 0, fcap = 0, dcap = 0;
-	int e;
+/* When each counter started, as the state directory records it (keys "nft:NAME", "xdp:ID"). */
+struct since_tab {
+	char **names;
+	int64_t *since;
+	size_t n;
+};
 
-	memset(c, 0, sizeof(*c));
-	c->time = (int64_t)time(NULL);
-	c->xdp_same = -1;
-	c->xdp_links = -1;
-	e = ww_nft_open(&nft);
+static int64_t since_of(const struct since_tab *t, const char *key)
+{
+	return ww_state_counter_since(t->names, t->since, t->n, key);
+}
+
+static void since_free(struct since_tab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->names[i]);
+	free(t->names);
+	free(t->since);
+}
+
+/* The kernel's table, read back into policy terms. */
+static int collect_nft(struct ww_collect *c, struct strbuf *err)
+{
+	struct ww_nft *nft = NULL;
+	int e = ww_nft_open(&nft);
+
 	if (!e)
 		e = ww_nft_read(nft, &c->live, &c->genid, err);
 	ww_nft_close(nft);
 	if (!e && c->live)
 		e = ww_readback(c->live, &c->rb);
-	if (e)
-		return e;
+	return e;
+}
+
+/* The recorded generation, its policy and the counters' start times; an unreadable record is
+ * no record (show says so), but a state directory that is a symbolic link is refused. */
+static int collect_state(struct ww_collect *c, const char *state_dir, struct since_tab *t,
+			 struct strbuf *err)
+{
+	struct ww_state *st = NULL;
+	struct ww_diags d = {.file = "generation"};
 	struct ww_pending pd;
+	int e;
+
+	/* A change on probation (apply --confirm): its deadline, for plan, stats and metrics. */
 	if (!ww_pending_load(state_dir, &pd)) {
 		c->pending = true;
 		c->pending_gen = pd.gen;
@@ -154,42 +174,57 @@ static int collect_once(const char *state_dir, const char *bpffs, struct ww_coll
 	}
 	e = ww_state_open(state_dir, false, &st, err);
 	if (e == -ELOOP)
-		return e; /* a symbolic link for a state directory: refused, not read around */
-	e = 0;
+		return e;
 	if (st) {
 		if (!ww_state_current(st, &c->gen) && c->gen.gen)
 			ww_state_policy(st, c->gen.gen, &c->applied, &d);
-		ww_state_counters_load(st, &snames, &ssince, &nsince);
+		ww_state_counters_load(st, &t->names, &t->since, &t->n);
 	}
 	sb_reset(err);
 	ww_state_close(st);
 	ww_diags_free(&d);
-	if (c->applied && !ww_compile_nft(c->applied, &c->expected) &&
-	    !ww_nft_diff(c->live, c->expected, &c->drift))
-		c->drift_known = true;
-	if (!ww_xdp_open(bpffs, false, &c->xdp, err)) {
-		c->has_xdp = !ww_xdp_read(c->xdp, &c->xs, err) && !ww_xdp_stats(c->xdp, c->xdp_stats);
-		struct ww_xdp_image img;
-		struct ww_diags dx = {0};
-		bool same;
-		if (c->has_xdp && c->applied && c->applied->enf.xdp != WW_XDP_OFF &&
-		    !ww_compile_xdp(c->applied, &img, &dx)) {
-			if (!ww_xdp_same(c->xdp, &img, c->applied, &same, err))
-				c->xdp_same = same;
-			/* A link detached from its interface, or one missing: the maps may be
-			 * right while an interface is not filtered as the policy says. */
-			if (!ww_xdp_links_ok(c->xdp, c->applied, &same, err))
-				c->xdp_links = same;
-			ww_xdp_image_free(&img);
-		} else if (c->applied && c->applied->enf.xdp != WW_XDP_OFF) {
-			c->xdp_same = 0; /* asked for, not there */
-		}
-		ww_diags_free(&dx);
-	} else if (c->applied && c->applied->enf.xdp != WW_XDP_OFF) {
-		c->xdp_same = 0;
+	return 0;
+}
+
+/* The XDP tier: its maps and statistics, and whether maps and links are the applied
+ * policy's (xdp_same, xdp_links: -1 unknown, 0 no, 1 yes). */
+static void collect_xdp(struct ww_collect *c, const char *bpffs, struct strbuf *err)
+{
+	bool wanted = c->applied && c->applied->enf.xdp != WW_XDP_OFF;
+
+	if (ww_xdp_open(bpffs, false, &c->xdp, err)) {
+		if (wanted)
+			c->xdp_same = 0;
+		sb_reset(err);
+		return;
 	}
+	c->has_xdp = !ww_xdp_read(c->xdp, &c->xs, err) && !ww_xdp_stats(c->xdp, c->xdp_stats);
+	struct ww_xdp_image img;
+	struct ww_diags dx = {0};
+	bool same;
+	if (c->has_xdp && wanted && !ww_compile_xdp(c->applied, &img, &dx)) {
+		if (!ww_xdp_same(c->xdp, &img, c->applied, &same, err))
+			c->xdp_same = same;
+		/* A link detached from its interface, or one missing: the maps may be right
+		 * while an interface is not filtered as the policy says. */
+		if (!ww_xdp_links_ok(c->xdp, c->applied, &same, err))
+			c->xdp_links = same;
+		ww_xdp_image_free(&img);
+	} else if (wanted) {
+		c->xdp_same = 0; /* asked for, not there */
+	}
+	ww_diags_free(&dx);
 	sb_reset(err);
-	/* Flows: every counter the kernel has, and every flow the record has. */
+}
+
+/* Flows: every counter the kernel has and every flow the record has, sorted by id, with the
+ * counts of both tiers. */
+static int collect_flows(struct ww_collect *c, const struct since_tab *t)
+{
+	const char *fp = WW_NFT_FLOW_PREFIX;
+	size_t fcap = 0;
+	int e = 0;
+
 	for (size_t i = 0; c->live && i < c->live->ncounters && !e; i++) {
 		const struct nfr_counter *n = &c->live->counters[i];
 		struct ww_flow_stat *f;
@@ -203,7 +238,7 @@ static int collect_once(const char *state_dir, const char *bpffs, struct ww_coll
 			break;
 		f->nft = (struct ww_tier_count){true, n->packets, n->bytes, 0};
 		snprintf(key, sizeof(key), "nft:%s", n->name);
-		f->nft.since = ww_state_counter_since(snames, ssince, nsince, key);
+		f->nft.since = since_of(t, key);
 	}
 	/* Sorted by id: the kernel's, then those of the record the kernel lacks (one each). */
 	size_t nlive = c->nflows;
@@ -223,10 +258,18 @@ static int collect_once(const char *state_dir, const char *bpffs, struct ww_coll
 		char key[128];
 		f->xdp.present = ww_xdp_flow_counter(c->xdp, f->id, &f->xdp.packets, &f->xdp.bytes);
 		snprintf(key, sizeof(key), "xdp:%s", f->id);
-		f->xdp.since = ww_state_counter_since(snames, ssince, nsince, key);
+		f->xdp.since = since_of(t, key);
 	}
-	/* Defaults as the kernel's default chains say: O(zones), see compile_nft.h. */
-	for (size_t i = 0; i < c->rb.ndefaults && !e; i++) {
+	return e;
+}
+
+/* Defaults as the kernel's default chains say (O(zones), see compile_nft.h), with the counts
+ * of both tiers. */
+static int collect_defaults(struct ww_collect *c, const struct since_tab *t)
+{
+	size_t dcap = 0;
+
+	for (size_t i = 0; i < c->rb.ndefaults; i++) {
 		const struct ww_rb_default *rd = &c->rb.defaults[i];
 		const struct nfr_counter *n = nfr_counter_find(c->live, rd->counter);
 		char key[256];
@@ -234,22 +277,41 @@ static int collect_once(const char *state_dir, const char *bpffs, struct ww_coll
 					     .verdict = rd->verdict};
 		if (!ds.src || !ds.dst || VEC_PUSH(c->defaults, c->ndefaults, dcap, ds)) {
 			free(ds.src), free(ds.dst);
-			e = -ENOMEM;
-			break;
+			return -ENOMEM;
 		}
 		struct ww_default_stat *x = &c->defaults[c->ndefaults - 1];
-		snprintf(key, sizeof(key), "nft:%s%s/%s", dp, rd->src, rd->dst);
+		snprintf(key, sizeof(key), "nft:%s%s/%s", WW_NFT_DEFAULT_PREFIX, rd->src, rd->dst);
 		if (n)
-			x->nft = (struct ww_tier_count){true, n->packets, n->bytes,
-							ww_state_counter_since(snames, ssince, nsince,
-									       key)};
+			x->nft = (struct ww_tier_count){true, n->packets, n->bytes, since_of(t, key)};
 	}
-	if (!e && c->has_xdp)
-		e = xdp_defaults(c);
-	for (size_t i = 0; i < nsince; i++)
-		free(snames[i]);
-	free(snames);
-	free(ssince);
+	return c->has_xdp ? xdp_defaults(c) : 0;
+}
+
+/* One read of the kernel and the record together (ww_collect makes sure it saw one
+ * generation). */
+static int collect_once(const char *state_dir, const char *bpffs, struct ww_collect *c,
+			struct strbuf *err)
+{
+	struct since_tab t = {0};
+	int e;
+
+	memset(c, 0, sizeof(*c));
+	c->time = (int64_t)time(NULL);
+	c->xdp_same = -1;
+	c->xdp_links = -1;
+	e = collect_nft(c, err);
+	if (!e)
+		e = collect_state(c, state_dir, &t, err);
+	if (e)
+		return e;
+	if (c->applied && !ww_compile_nft(c->applied, &c->expected) &&
+	    !ww_nft_diff(c->live, c->expected, &c->drift))
+		c->drift_known = true;
+	collect_xdp(c, bpffs, err);
+	e = collect_flows(c, &t);
+	if (!e)
+		e = collect_defaults(c, &t);
+	since_free(&t);
 	if (e)
 		ww_collect_free(c);
 	return e;
