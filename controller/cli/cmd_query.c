@@ -8,6 +8,7 @@
 #include "analyse.h"
 #include "cli.h"
 #include "eval.h"
+#include "json.h"
 #include "policy.h"
 #include "timeutil.h"
 
@@ -49,31 +50,111 @@ static void class_text(const struct ww_class *c, struct strbuf *out)
 		sb_addf(out, " (%s, %s)", ww_prefix_str(&c->net->pfx, false, buf), c->net->ptr);
 }
 
-static void class_json(const struct ww_class *c, struct strbuf *out)
+static void class_json(struct ww_jw *w, const char *key, const struct ww_class *c)
 {
 	char buf[WW_PREFIX_STRLEN];
 
-	sb_add(out, "{\"zone\": ");
-	if (c->zone)
-		sb_add_json_str(out, c->zone->name);
-	else
-		sb_add(out, "null");
-	sb_add(out, ", \"host\": ");
-	if (c->host)
-		sb_add_json_str(out, c->host->name);
-	else
-		sb_add(out, "null");
+	ww_jw_obj(w, key);
+	ww_jw_str(w, "zone", c->zone ? c->zone->name : NULL);
+	ww_jw_str(w, "host", c->host ? c->host->name : NULL);
 	if (c->net) {
-		sb_addf(out, ", \"network\": \"%s\", \"pointer\": ",
-			ww_prefix_str(&c->net->pfx, false, buf));
-		sb_add_json_str(out, c->net->ptr);
+		ww_jw_str(w, "network", ww_prefix_str(&c->net->pfx, false, buf));
+		ww_jw_str(w, "pointer", c->net->ptr);
 	}
-	sb_add(out, "}");
+	ww_jw_end_obj(w);
 }
 
 static const char *default_name(const struct ww_verdict *v)
 {
 	return v->within_zone ? "within_zone" : "between_zones";
+}
+
+/* The connection asked about: addresses, protocol and key (port or ICMP type) from the
+ * positionals SRC DST PROTO[/PORT]. Says what is wrong; returns 0 or WW_EXIT_USAGE. */
+static int packet_parse(char **pos, struct ww_packet *pkt)
+{
+	int err;
+
+	if (ww_addr_parse(pos[0], &pkt->src) || ww_addr_parse(pos[1], &pkt->dst)) {
+		ww_errorf("query: \"%s\" is not an IP address",
+			  ww_addr_parse(pos[0], &pkt->src) ? pos[0] : pos[1]);
+		return WW_EXIT_USAGE;
+	}
+	if (pkt->src.family != pkt->dst.family) {
+		ww_errorf("query: %s and %s are not of the same address family", pos[0], pos[1]);
+		return WW_EXIT_USAGE;
+	}
+	err = parse_proto_key(pos[2], &pkt->proto, &pkt->key);
+	if (err == -ENOENT) {
+		ww_errorf("query: \"%s\" needs a port, e.g. %s/443", pos[2], pos[2]);
+		return WW_EXIT_USAGE;
+	}
+	if (err) {
+		ww_errorf("query: \"%s\" is not PROTO[/PORT], e.g. tcp/443, udp/53, icmp/8, gre",
+			  pos[2]);
+		return WW_EXIT_USAGE;
+	}
+	if ((pkt->proto == WW_PROTO_ICMP && pkt->src.family != WW_INET) ||
+	    (pkt->proto == WW_PROTO_ICMPV6 && pkt->src.family != WW_INET6)) {
+		ww_errorf("query: %s does not go with %s addresses", pos[2],
+			  pkt->src.family == WW_INET ? "IPv4" : "IPv6");
+		return WW_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void print_json(const struct ww_packet *pkt, const struct ww_verdict *v,
+		       struct strbuf *out)
+{
+	struct ww_jw w = {.out = out, .compact = true};
+	char a1[WW_PREFIX_STRLEN], a2[WW_PREFIX_STRLEN], tb[WW_TIME_STRLEN];
+
+	ww_addr_str(&pkt->src, a1);
+	ww_addr_str(&pkt->dst, a2);
+	ww_jw_obj(&w, NULL);
+	ww_jw_str(&w, "verdict", ww_verdict_str(v->kind));
+	ww_jw_str(&w, "src", a1);
+	ww_jw_str(&w, "dst", a2);
+	ww_jw_i64(&w, "proto", pkt->proto);
+	if (pkt->key >= 0)
+		ww_jw_i64(&w, ww_proto_has_ports(pkt->proto) ? "port" : "type", pkt->key);
+	ww_jw_str(&w, "at", ww_time_str(pkt->at, tb));
+	class_json(&w, "from", &v->src);
+	class_json(&w, "to", &v->dst);
+	ww_jw_str(&w, "flow", v->flow ? v->flow->id : NULL);
+	if (v->flow)
+		ww_jw_str(&w, "pointer", v->flow->ptr);
+	ww_jw_str(&w, "default", v->flow ? NULL : default_name(v));
+	ww_jw_str(&w, "monitor_flow", v->monitor ? v->monitor->id : NULL);
+	ww_jw_end_obj(&w);
+}
+
+static void print_text(const struct ww_policy *p, const struct ww_packet *pkt,
+		       const struct ww_verdict *v, struct strbuf *out)
+{
+	char a1[WW_PREFIX_STRLEN], a2[WW_PREFIX_STRLEN], kb[32];
+
+	ww_addr_str(&pkt->src, a1);
+	ww_addr_str(&pkt->dst, a2);
+	ww_key_str(pkt->proto, pkt->key < 0 ? 0 : (unsigned)pkt->key,
+		   pkt->key < 0 ? ww_proto_key_max(pkt->proto) : (unsigned)pkt->key, kb);
+	sb_addf(out, "%s %s -> %s %s\n  from: ", ww_verdict_str(v->kind), a1, a2, kb);
+	class_text(&v->src, out);
+	sb_add(out, "\n  to:   ");
+	class_text(&v->dst, out);
+	if (v->flow) {
+		sb_addf(out, "\n  by:   flow \"%s\" (%s, %s)\n", v->flow->id, v->flow->ptr,
+			ww_action_str(v->flow->action));
+	} else {
+		enum ww_action a = v->within_zone ? p->defaults.within_zone
+						  : p->defaults.between_zones;
+		sb_addf(out, "\n  by:   default %s (%s%s)\n", default_name(v), ww_action_str(a),
+			v->kind == WW_V_MONITOR && a == WW_DENY ? ", zone in monitor mode" : "");
+	}
+	if (v->monitor)
+		sb_addf(out, "  monitor: flow \"%s\" (%s) would deny it; it only counts and "
+			     "logs in monitor mode\n",
+			v->monitor->id, v->monitor->ptr);
 }
 
 struct query_args {
@@ -97,37 +178,13 @@ static int cmd_query(int argc, char **argv)
 	struct ww_packet pkt = {.at = ww_now()};
 	struct ww_verdict v;
 	struct strbuf out = {0};
-	char a1[WW_PREFIX_STRLEN], a2[WW_PREFIX_STRLEN], kb[32], tb[WW_TIME_STRLEN];
 
 	if (ww_opts_parse(query_opts, argc, argv, &a, pos, 4, &npos) || npos != 4)
 		return ww_usage(&ww_cmd_query);
 	if (a.at && ww_time_arg("--at", a.at, &pkt.at))
 		return WW_EXIT_USAGE;
-	if (ww_addr_parse(pos[1], &pkt.src) || ww_addr_parse(pos[2], &pkt.dst)) {
-		ww_errorf("query: \"%s\" is not an IP address",
-			  ww_addr_parse(pos[1], &pkt.src) ? pos[1] : pos[2]);
+	if (packet_parse(pos + 1, &pkt))
 		return WW_EXIT_USAGE;
-	}
-	if (pkt.src.family != pkt.dst.family) {
-		ww_errorf("query: %s and %s are not of the same address family", pos[1], pos[2]);
-		return WW_EXIT_USAGE;
-	}
-	err = parse_proto_key(pos[3], &pkt.proto, &pkt.key);
-	if (err == -ENOENT) {
-		ww_errorf("query: \"%s\" needs a port, e.g. %s/443", pos[3], pos[3]);
-		return WW_EXIT_USAGE;
-	}
-	if (err) {
-		ww_errorf("query: \"%s\" is not PROTO[/PORT], e.g. tcp/443, udp/53, icmp/8, gre",
-			  pos[3]);
-		return WW_EXIT_USAGE;
-	}
-	if ((pkt.proto == WW_PROTO_ICMP && pkt.src.family != WW_INET) ||
-	    (pkt.proto == WW_PROTO_ICMPV6 && pkt.src.family != WW_INET6)) {
-		ww_errorf("query: %s does not go with %s addresses", pos[3],
-			  pkt.src.family == WW_INET ? "IPv4" : "IPv6");
-		return WW_EXIT_USAGE;
-	}
 	d.file = pos[0];
 	err = ww_policy_load(pos[0], &d, &p);
 	if (err) {
@@ -142,55 +199,10 @@ static int cmd_query(int argc, char **argv)
 		goto out;
 	}
 	ww_evaluate(p, &pkt, &v);
-	ww_addr_str(&pkt.src, a1);
-	ww_addr_str(&pkt.dst, a2);
-	ww_key_str(pkt.proto, pkt.key < 0 ? 0 : (unsigned)pkt.key,
-		   pkt.key < 0 ? ww_proto_key_max(pkt.proto) : (unsigned)pkt.key, kb);
-	if (a.json) {
-		sb_addf(&out, "{\"verdict\": \"%s\", \"src\": \"%s\", \"dst\": \"%s\", \"proto\": %d, ",
-			ww_verdict_str(v.kind), a1, a2, pkt.proto);
-		if (pkt.key >= 0)
-			sb_addf(&out, "\"%s\": %d, ", ww_proto_has_ports(pkt.proto) ? "port" : "type",
-				pkt.key);
-		sb_addf(&out, "\"at\": \"%s\", \"from\": ", ww_time_str(pkt.at, tb));
-		class_json(&v.src, &out);
-		sb_add(&out, ", \"to\": ");
-		class_json(&v.dst, &out);
-		if (v.flow) {
-			sb_add(&out, ", \"flow\": ");
-			sb_add_json_str(&out, v.flow->id);
-			sb_add(&out, ", \"pointer\": ");
-			sb_add_json_str(&out, v.flow->ptr);
-			sb_add(&out, ", \"default\": null");
-		} else {
-			sb_addf(&out, ", \"flow\": null, \"default\": \"%s\"", default_name(&v));
-		}
-		sb_add(&out, ", \"monitor_flow\": ");
-		if (v.monitor)
-			sb_add_json_str(&out, v.monitor->id);
-		else
-			sb_add(&out, "null");
-		sb_add(&out, "}\n");
-	} else {
-		sb_addf(&out, "%s %s -> %s %s\n  from: ", ww_verdict_str(v.kind), a1, a2, kb);
-		class_text(&v.src, &out);
-		sb_add(&out, "\n  to:   ");
-		class_text(&v.dst, &out);
-		if (v.flow)
-			sb_addf(&out, "\n  by:   flow \"%s\" (%s, %s)\n", v.flow->id, v.flow->ptr,
-				ww_action_str(v.flow->action));
-		else {
-			enum ww_action a = v.within_zone ? p->defaults.within_zone
-							 : p->defaults.between_zones;
-			sb_addf(&out, "\n  by:   default %s (%s%s)\n", default_name(&v),
-				ww_action_str(a),
-				v.kind == WW_V_MONITOR && a == WW_DENY ? ", zone in monitor mode" : "");
-		}
-		if (v.monitor)
-			sb_addf(&out, "  monitor: flow \"%s\" (%s) would deny it; it only counts and "
-				      "logs in monitor mode\n",
-				v.monitor->id, v.monitor->ptr);
-	}
+	if (a.json)
+		print_json(&pkt, &v, &out);
+	else
+		print_text(p, &pkt, &v, &out);
 	fputs(sb_str(&out), stdout);
 	rc = WW_EXIT_OK;
 out:
