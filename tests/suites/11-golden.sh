@@ -1,9 +1,8 @@
 #!/bin/bash
 # Golden tests: `check` and `check --json` of each tests/golden/NAME.json, and of the example
 # policies (policies/example-hospital.json, example-fleet.json, example-bridge.json, demo.json),
-# must print exactly
-# tests/golden/NAME.check.out and NAME.check.json; and `render`, the nftables compiler's
-# output, exactly tests/golden/NAME.render.nft. None of this needs root or a kernel.
+# must print exactly tests/golden/NAME.check.out and NAME.check.json; and `render`, the nftables
+# compiler's output, exactly tests/golden/NAME.render.nft. None of this needs root or a kernel.
 # After a deliberate change, regenerate them with `tests/suites/11-golden.sh --update` and review
 # the diff before committing.
 set -u
