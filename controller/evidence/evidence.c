@@ -944,10 +944,104 @@ static void quarantines_of(struct ww_evidence *ev, const struct ww_ev_opts *o)
 	free(path);
 }
 
+/* The sha256 of a table as `render` prints it. */
+static void table_digest(const struct nfr_table *t, char out[65])
+{
+	struct strbuf r = {0};
+
+	nfr_table_render(t, &r);
+	sha256_hex(sb_str(&r), r.len, out);
+	sb_free(&r);
+}
+
+/* Each flow's counters in the window, and the zone pairs it serves. */
+static int flows_of(struct ww_evidence *ev)
+{
+	const struct ww_collect *c = ev->c;
+	struct fact_index ix = {0};
+	char name[256];
+	int e = 0;
+
+	if (c->nflows && !(ev->flows = calloc(c->nflows, sizeof(*ev->flows))))
+		return -ENOMEM;
+	e = fact_index_build(&c->rb, &ix);
+	for (size_t i = 0; !e && i < c->nflows; i++) {
+		struct ww_ev_flow *f = &ev->flows[ev->nflows++];
+		f->st = &c->flows[i];
+		f->flow = c->flows[i].flow;
+		snprintf(name, sizeof(name), "nft:flow/%s", f->st->id);
+		ww_ev_count_window(ev->base, name, &f->st->nft, &f->nft);
+		snprintf(name, sizeof(name), "xdp:flow/%s", f->st->id);
+		ww_ev_count_window(ev->base, name, &f->st->xdp, &f->xdp);
+		e = flow_pairs(ev, &ix, f);
+	}
+	free(ix.v);
+	if (!e && ev->nflows)
+		qsort(ev->flows, ev->nflows, sizeof(*ev->flows), flow_cmp);
+	return e;
+}
+
+/* Each zone pair's default counters in the window. */
+static int defaults_of(struct ww_evidence *ev)
+{
+	const struct ww_collect *c = ev->c;
+	char name[256];
+
+	if (c->ndefaults && !(ev->defaults = calloc(c->ndefaults, sizeof(*ev->defaults))))
+		return -ENOMEM;
+	for (size_t i = 0; i < c->ndefaults; i++) {
+		struct ww_ev_default *d = &ev->defaults[ev->ndefaults++];
+		d->st = &c->defaults[i];
+		snprintf(name, sizeof(name), "nft:default/%s/%s", d->st->src, d->st->dst);
+		ww_ev_count_window(ev->base, name, &d->st->nft, &d->nft);
+		snprintf(name, sizeof(name), "xdp:default/%s/%s", d->st->src, d->st->dst);
+		ww_ev_count_window(ev->base, name, &d->st->xdp, &d->xdp);
+	}
+	return 0;
+}
+
+/* The window starts at the base export, or when the earliest counter started. */
+static int64_t window_start(const struct ww_evidence *ev)
+{
+	const struct ww_collect *c = ev->c;
+	int64_t start = 0;
+
+	if (ev->base)
+		return ev->base->time;
+	for (size_t i = 0; i < c->nflows; i++) {
+		int64_t s = c->flows[i].nft.since ? c->flows[i].nft.since : c->flows[i].xdp.since;
+		if (s && (!start || s < start))
+			start = s;
+	}
+	for (size_t i = 0; i < c->ndefaults; i++) {
+		int64_t s = c->defaults[i].nft.since;
+		if (s && (!start || s < start))
+			start = s;
+	}
+	return start;
+}
+
+/* The applied policy's invariants, proved again at the time of the export. */
+static int invariants_of(struct ww_evidence *ev)
+{
+	const struct ww_policy *p = ev->c->applied;
+	struct ww_diags d = {0};
+	int e = 0;
+
+	if (!p || !p->ninvs)
+		return 0;
+	ev->inv = calloc(p->ninvs, sizeof(*ev->inv));
+	if (!ev->inv)
+		e = -ENOMEM;
+	else if (!(e = ww_analyse(p, ev->time, &d, ev->inv)))
+		ev->ninv = p->ninvs;
+	ww_diags_free(&d);
+	return e;
+}
+
 int ww_evidence_build(const struct ww_collect *c, const struct ww_ev_opts *o,
 		      struct ww_evidence *ev)
 {
-	char name[256];
 	int e;
 
 	memset(ev, 0, sizeof(*ev));
@@ -967,80 +1061,26 @@ int ww_evidence_build(const struct ww_collect *c, const struct ww_ev_opts *o,
 		ev->policy_matches_record = !strcmp(ev->policy_sha256, c->gen.policy_sha256);
 	}
 	history_of(ev, o->state_dir);
-	if (c->live) {
-		struct strbuf r = {0};
-		nfr_table_render(c->live, &r);
-		sha256_hex(sb_str(&r), r.len, ev->nft_sha256);
-		sb_free(&r);
-	}
-	if (c->expected) {
-		struct strbuf r = {0};
-		nfr_table_render(c->expected, &r);
-		sha256_hex(sb_str(&r), r.len, ev->nft_expected_sha256);
-		sb_free(&r);
-	}
+	if (c->live)
+		table_digest(c->live, ev->nft_sha256);
+	if (c->expected)
+		table_digest(c->expected, ev->nft_expected_sha256);
 	if (c->has_xdp && c->xs.valid)
 		xdp_digest(ev);
 	ev->in_sync = ww_collect_in_sync(c);
 	e = build_drift(ev);
 	if (!e)
 		e = zones_of(ev);
-	if (!e && c->nflows && !(ev->flows = calloc(c->nflows, sizeof(*ev->flows))))
-		e = -ENOMEM;
-	struct fact_index ix = {0};
 	if (!e)
-		e = fact_index_build(&c->rb, &ix);
-	for (size_t i = 0; !e && i < c->nflows; i++) {
-		struct ww_ev_flow *f = &ev->flows[ev->nflows++];
-		f->st = &c->flows[i];
-		f->flow = c->flows[i].flow;
-		snprintf(name, sizeof(name), "nft:flow/%s", f->st->id);
-		ww_ev_count_window(ev->base, name, &f->st->nft, &f->nft);
-		snprintf(name, sizeof(name), "xdp:flow/%s", f->st->id);
-		ww_ev_count_window(ev->base, name, &f->st->xdp, &f->xdp);
-		e = flow_pairs(ev, &ix, f);
-	}
-	free(ix.v);
-	if (!e && ev->nflows)
-		qsort(ev->flows, ev->nflows, sizeof(*ev->flows), flow_cmp);
-	if (!e && c->ndefaults && !(ev->defaults = calloc(c->ndefaults, sizeof(*ev->defaults))))
-		e = -ENOMEM;
-	for (size_t i = 0; !e && i < c->ndefaults; i++) {
-		struct ww_ev_default *d = &ev->defaults[ev->ndefaults++];
-		d->st = &c->defaults[i];
-		snprintf(name, sizeof(name), "nft:default/%s/%s", d->st->src, d->st->dst);
-		ww_ev_count_window(ev->base, name, &d->st->nft, &d->nft);
-		snprintf(name, sizeof(name), "xdp:default/%s/%s", d->st->src, d->st->dst);
-		ww_ev_count_window(ev->base, name, &d->st->xdp, &d->xdp);
-	}
-	/* The window starts at the base export, or when the earliest counter started. */
-	if (ev->base) {
-		ev->start = ev->base->time;
-	} else {
-		for (size_t i = 0; i < c->nflows; i++) {
-			int64_t s =
-			    c->flows[i].nft.since ? c->flows[i].nft.since : c->flows[i].xdp.since;
-			if (s && (!ev->start || s < ev->start))
-				ev->start = s;
-		}
-		for (size_t i = 0; i < c->ndefaults; i++) {
-			int64_t s = c->defaults[i].nft.since;
-			if (s && (!ev->start || s < ev->start))
-				ev->start = s;
-		}
-	}
+		e = flows_of(ev);
+	if (!e)
+		e = defaults_of(ev);
+	ev->start = window_start(ev);
 	quarantines_of(ev, o);
 	if (!e)
 		e = build_tiers(ev);
-	if (!e && c->applied && c->applied->ninvs) {
-		struct ww_diags d = {0};
-		ev->inv = calloc(c->applied->ninvs, sizeof(*ev->inv));
-		if (!ev->inv)
-			e = -ENOMEM;
-		else if (!(e = ww_analyse(c->applied, ev->time, &d, ev->inv)))
-			ev->ninv = c->applied->ninvs;
-		ww_diags_free(&d);
-	}
+	if (!e)
+		e = invariants_of(ev);
 	if (!e)
 		e = ww_ev_monitor_build(ev);
 	if (!e)
