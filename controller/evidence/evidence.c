@@ -208,109 +208,150 @@ bool ww_ev_mapping_met(const struct ww_evidence *ev, size_t i, struct strbuf *wh
 	return ww_ev_mapping_status(ev, i, why) == WW_EV_MET;
 }
 
+/* One function a control (ww_ev_mappings): its status, and why on why. */
+
+/* nis2-21.2.a: the applied policy is recorded and its history verifies. */
+static enum ww_ev_status st_recorded(const struct ww_evidence *ev, struct strbuf *why)
+{
+	const struct ww_collect *c = ev->c;
+	bool met = c->applied && ev->history_ok && ev->policy_matches_record;
+
+	if (met)
+		sb_addf(why,
+			"generation %lu of policy %s (sha256 %.12s) is recorded and its "
+			"history verifies",
+			c->gen.gen, c->applied->name, ev->policy_sha256);
+	else if (!c->applied)
+		sb_add(why, "no applied policy is recorded in the state directory");
+	else if (!ev->history_ok)
+		sb_addf(why, "the history does not verify: %s",
+			ev->history_err ? ev->history_err : "?");
+	else
+		sb_add(why, "the recorded policy does not hash to its history entry");
+	return met ? WW_EV_MET : WW_EV_NOT_MET;
+}
+
+/* nis2-21.2.b, cir-3.2: the kernel's counters were read, and the history verifies. */
+static enum ww_ev_status st_counted(const struct ww_evidence *ev, struct strbuf *why)
+{
+	bool counted = ev->c->live != NULL;
+
+	sb_add(why, counted ? "the kernel's counters were read"
+			    : "no nftables table: nothing "
+			      "was counted");
+	if (!ev->history_ok)
+		sb_add(why, "; the history does not verify");
+	return counted && ev->history_ok ? WW_EV_MET : WW_EV_NOT_MET;
+}
+
+/* nis2-21.2.e, cir-6.3: the kernel equals the applied generation. */
+static enum ww_ev_status st_in_sync(const struct ww_evidence *ev, struct strbuf *why)
+{
+	const struct ww_collect *c = ev->c;
+
+	if (ev->in_sync)
+		sb_addf(why, "the kernel equals generation %lu", c->gen.gen);
+	else
+		sb_addf(why, "%s",
+			!c->gen.gen	  ? "no generation is recorded"
+			: !c->drift_known ? "the kernel could not be compared"
+					  : "the kernel differs from the applied "
+					    "generation (drift)");
+	return ev->in_sync ? WW_EV_MET : WW_EV_NOT_MET;
+}
+
+/* nis2-21.2.f, cir-7: the counters cover a known window. */
+static enum ww_ev_status st_window(const struct ww_evidence *ev, struct strbuf *why)
+{
+	bool counted = ev->c->live != NULL, met = counted && ev->start;
+
+	if (met)
+		sb_addf(why, "counters cover %lld seconds (%s)", (long long)(ev->time - ev->start),
+			ev->basis);
+	else
+		sb_add(why, counted ? "the window's start is unknown" : "nothing was counted");
+	return met ? WW_EV_MET : WW_EV_NOT_MET;
+}
+
+/* cir-6.7: every zone pair without a flow is denied by default, and the kernel does it. */
+static enum ww_ev_status st_default_deny(const struct ww_evidence *ev, struct strbuf *why)
+{
+	size_t open;
+	bool deny = defaults_deny_between(ev, &open);
+
+	if (!ev->in_sync) {
+		sb_add(why, "the kernel differs from the applied generation");
+	} else if (!deny) {
+		sb_addf(why, "%zu zone pairs are allowed by default", open);
+	} else if (ev->monitor_default_pairs) {
+		/* Denied on paper; in the kernel, monitor mode lets it pass. */
+		sb_addf(why,
+			"every zone pair without a flow is denied by default, but %zu zone "
+			"pair%s only monitor%s (",
+			ev->monitor_default_pairs, ev->monitor_default_pairs == 1 ? "" : "s",
+			ev->monitor_default_pairs == 1 ? "s" : "");
+		ww_ev_monitor_why(ev, ev->monitor_zones, ev->nmonitor_zones, NULL, 0, ev->monitored,
+				  why);
+		sb_add(why, ")");
+		return WW_EV_NOT_ENFORCED;
+	} else {
+		sb_add(why, "every zone pair without a flow is denied by default");
+	}
+	return ev->in_sync && deny ? WW_EV_MET : WW_EV_NOT_MET;
+}
+
+/* nis2-21.2.i, cir-6.8, cir-11: segmentation as proven and as enforced. */
+static enum ww_ev_status st_segmentation(const struct ww_evidence *ev, struct strbuf *why)
+{
+	const struct ww_collect *c = ev->c;
+	size_t bad;
+	bool hold = invariants_hold(ev, &bad);
+
+	if (!c->applied) {
+		sb_add(why, "no applied policy");
+	} else if (!ev->in_sync) {
+		sb_add(why, "the kernel differs from the applied generation");
+	} else if (!hold) {
+		sb_addf(why, "%zu invariant%s fail%s", bad, bad == 1 ? "" : "s", bad == 1 ? "s" : "");
+	} else if (ww_ev_monitoring(ev)) {
+		size_t ne = 0;
+		for (size_t k = 0; k < ev->ninv; k++)
+			ne += ev->minv && !ev->minv[k].enforced;
+		sb_addf(why, "the kernel is the policy, but not all of it is enforced: ");
+		if (ne)
+			sb_addf(why, "%zu of %zu invariant%s hold%s only in monitor mode; ", ne,
+				ev->ninv, ev->ninv == 1 ? "" : "s", ne == 1 ? "s" : "");
+		ww_ev_monitor_why(ev, ev->monitor_zones, ev->nmonitor_zones, ev->monitor_flows,
+				  ev->nmonitor_flows, ev->monitored, why);
+		return WW_EV_NOT_ENFORCED;
+	} else {
+		sb_addf(why, "the kernel enforces the policy and its %zu invariant%s hold%s",
+			ev->ninv, ev->ninv == 1 ? "" : "s", ev->ninv == 1 ? "s" : "");
+	}
+	return ev->in_sync && hold && c->applied ? WW_EV_MET : WW_EV_NOT_MET;
+}
+
 enum ww_ev_status ww_ev_mapping_status(const struct ww_evidence *ev, size_t i, struct strbuf *why)
 {
-	enum ww_ev_status st;
-	const struct ww_collect *c = ev->c;
 	const char *id = i < ww_ev_nmappings ? ww_ev_mappings[i].id : "";
-	bool counted = c->live != NULL, sync = ev->in_sync, met;
-	size_t bad, open;
 	struct strbuf tmp = {0};
+	enum ww_ev_status st;
 
 	if (!why)
 		why = &tmp;
-	if (!strcmp(id, "nis2-21.2.a")) {
-		met = c->applied && ev->history_ok && ev->policy_matches_record;
-		if (met)
-			sb_addf(why,
-				"generation %lu of policy %s (sha256 %.12s) is recorded and its "
-				"history verifies",
-				c->gen.gen, c->applied->name, ev->policy_sha256);
-		else if (!c->applied)
-			sb_add(why, "no applied policy is recorded in the state directory");
-		else if (!ev->history_ok)
-			sb_addf(why, "the history does not verify: %s",
-				ev->history_err ? ev->history_err : "?");
-		else
-			sb_add(why, "the recorded policy does not hash to its history entry");
-	} else if (!strcmp(id, "nis2-21.2.b") || !strcmp(id, "cir-3.2")) {
-		met = counted && ev->history_ok;
-		sb_add(why, counted ? "the kernel's counters were read"
-				    : "no nftables table: nothing "
-				      "was counted");
-		if (!ev->history_ok)
-			sb_add(why, "; the history does not verify");
-	} else if (!strcmp(id, "nis2-21.2.e") || !strcmp(id, "cir-6.3")) {
-		met = sync;
-		if (sync)
-			sb_addf(why, "the kernel equals generation %lu", c->gen.gen);
-		else
-			sb_addf(why, "%s",
-				!c->gen.gen	  ? "no generation is recorded"
-				: !c->drift_known ? "the kernel could not be compared"
-						  : "the kernel differs from the applied "
-						    "generation (drift)");
-	} else if (!strcmp(id, "nis2-21.2.f") || !strcmp(id, "cir-7")) {
-		met = counted && ev->start;
-		if (met)
-			sb_addf(why, "counters cover %lld seconds (%s)",
-				(long long)(ev->time - ev->start), ev->basis);
-		else
-			sb_add(why,
-			       counted ? "the window's start is unknown" : "nothing was counted");
-	} else if (!strcmp(id, "cir-6.7")) {
-		bool deny = defaults_deny_between(ev, &open);
-		met = sync && deny;
-		if (!sync)
-			sb_add(why, "the kernel differs from the applied generation");
-		else if (!deny)
-			sb_addf(why, "%zu zone pairs are allowed by default", open);
-		else if (ev->monitor_default_pairs) {
-			/* Denied on paper; in the kernel, monitor mode lets it pass. */
-			sb_addf(why,
-				"every zone pair without a flow is denied by default, but %zu zone "
-				"pair%s only monitor%s (",
-				ev->monitor_default_pairs,
-				ev->monitor_default_pairs == 1 ? "" : "s",
-				ev->monitor_default_pairs == 1 ? "s" : "");
-			ww_ev_monitor_why(ev, ev->monitor_zones, ev->nmonitor_zones, NULL, 0,
-					  ev->monitored, why);
-			sb_add(why, ")");
-			sb_free(&tmp);
-			return WW_EV_NOT_ENFORCED;
-		} else
-			sb_add(why, "every zone pair without a flow is denied by default");
-	} else {
-		/* nis2-21.2.i, cir-6.8, cir-11: segmentation as proven and as enforced. */
-		bool hold = invariants_hold(ev, &bad);
-		met = sync && hold && c->applied;
-		if (!c->applied)
-			sb_add(why, "no applied policy");
-		else if (!sync)
-			sb_add(why, "the kernel differs from the applied generation");
-		else if (!hold)
-			sb_addf(why, "%zu invariant%s fail%s", bad, bad == 1 ? "" : "s",
-				bad == 1 ? "s" : "");
-		else if (ww_ev_monitoring(ev)) {
-			size_t ne = 0;
-			for (size_t k = 0; k < ev->ninv; k++)
-				ne += ev->minv && !ev->minv[k].enforced;
-			sb_addf(why, "the kernel is the policy, but not all of it is enforced: ");
-			if (ne)
-				sb_addf(why, "%zu of %zu invariant%s hold%s only in monitor mode; ",
-					ne, ev->ninv, ev->ninv == 1 ? "" : "s", ne == 1 ? "s" : "");
-			ww_ev_monitor_why(ev, ev->monitor_zones, ev->nmonitor_zones,
-					  ev->monitor_flows, ev->nmonitor_flows, ev->monitored,
-					  why);
-			sb_free(&tmp);
-			return WW_EV_NOT_ENFORCED;
-		} else
-			sb_addf(why,
-				"the kernel enforces the policy and its %zu invariant%s hold%s",
-				ev->ninv, ev->ninv == 1 ? "" : "s", ev->ninv == 1 ? "s" : "");
-	}
+	if (!strcmp(id, "nis2-21.2.a"))
+		st = st_recorded(ev, why);
+	else if (!strcmp(id, "nis2-21.2.b") || !strcmp(id, "cir-3.2"))
+		st = st_counted(ev, why);
+	else if (!strcmp(id, "nis2-21.2.e") || !strcmp(id, "cir-6.3"))
+		st = st_in_sync(ev, why);
+	else if (!strcmp(id, "nis2-21.2.f") || !strcmp(id, "cir-7"))
+		st = st_window(ev, why);
+	else if (!strcmp(id, "cir-6.7"))
+		st = st_default_deny(ev, why);
+	else
+		st = st_segmentation(ev, why);
 	sb_free(&tmp);
-	st = met ? WW_EV_MET : WW_EV_NOT_MET;
 	return st;
 }
 
