@@ -1044,45 +1044,96 @@ static int icmp_type_by_name(const char *s, int proto)
 	return -1;
 }
 
-static void parse_term(struct pctx *c, struct ww_service *s, size_t *cap, const cJSON *j,
-		       const char *ptr)
+/* A term's "proto": a name or a number 0-255. Says what is wrong; true when *proto is set. */
+static bool term_proto(struct pctx *c, const cJSON *j, const char *ptr, int *proto)
 {
-	static const char *const known[] = {"proto", "ports", "types"};
-	const cJSON *pj, *keys;
+	const cJSON *pj = cJSON_GetObjectItemCaseSensitive(j, "proto");
 	char *kp;
-	int proto;
+	bool ok = false;
+	long v;
 
-	if (!want(c, j, ptr, cJSON_IsObject, "an object such as {\"proto\": \"tcp\", \"ports\": [443]}"))
-		return;
-	check_members(c, j, ptr, known, countof(known));
-	pj = cJSON_GetObjectItemCaseSensitive(j, "proto");
-	kp = kptr(c, ptr, "proto");
 	if (!pj) {
 		ww_err(c->d, "missing-field", ptr, "a service term needs \"proto\"");
-		free(kp);
-		return;
+		return false;
 	}
+	kp = kptr(c, ptr, "proto");
 	if (cJSON_IsNumber(pj)) {
-		long v;
-		if (!integer(c, pj, kp, 0, 255, &v)) {
-			free(kp);
-			return;
-		}
-		proto = (int)v;
+		ok = integer(c, pj, kp, 0, 255, &v);
+		if (ok)
+			*proto = (int)v;
 	} else if (!want(c, pj, kp, cJSON_IsString, "a protocol name or number")) {
-		free(kp);
-		return;
-	} else if (ww_proto_parse(pj->valuestring, &proto)) {
+		ok = false;
+	} else if (ww_proto_parse(pj->valuestring, proto)) {
 		static const char *const names[] = {"tcp", "udp", "sctp", "icmp", "icmpv6", "any"};
 		ww_diag_add(c->d, WW_ERROR, "unknown-protocol", kp,
 			    suggest(pj->valuestring, names, countof(names)),
 			    "unknown protocol \"%s\": expected tcp, udp, sctp, icmp, icmpv6, any or "
 			    "a number 0-255",
 			    pj->valuestring);
-		free(kp);
-		return;
+	} else {
+		ok = true;
 	}
 	free(kp);
+	return ok;
+}
+
+/* One element of a term's "ports" or "types" (ports: which): a number, a range "lo-hi" or an
+ * ICMP type's name, pushed as a term of proto. */
+static void term_key(struct pctx *c, struct ww_service *s, size_t *cap, int proto, bool ports,
+		     const cJSON *x, const char *xp)
+{
+	unsigned int max = ww_proto_key_max(proto), lo, hi;
+	char pbuf[8];
+	long v;
+
+	if (cJSON_IsNumber(x)) {
+		if (integer(c, x, xp, ports ? 1 : 0, max, &v))
+			push_term(c, s, cap, proto, (unsigned)v, (unsigned)v, xp);
+	} else if (!cJSON_IsString(x)) {
+		ww_err(c->d, "wrong-type", xp, "expected a number or a range \"lo-hi\", got %s",
+		       jtype(x));
+	} else if (!ports && isalpha((unsigned char)x->valuestring[0])) {
+		int t = icmp_type_by_name(x->valuestring, proto);
+		if (t >= 0) {
+			push_term(c, s, cap, proto, (unsigned)t, (unsigned)t, xp);
+		} else {
+			const char *names[countof(icmp_names)];
+			for (size_t q = 0; q < countof(icmp_names); q++)
+				names[q] = icmp_names[q].name;
+			ww_diag_add(c->d, WW_ERROR, "unknown-icmp-type", xp,
+				    t == -1 ? suggest(x->valuestring, names, countof(names)) : NULL,
+				    t == -1 ? "unknown %s type \"%s\"" : "%s has no type \"%s\"",
+				    ww_proto_str(proto, pbuf), x->valuestring);
+		}
+	} else {
+		int r = ww_range_parse(x->valuestring, max, &lo, &hi);
+		if (r == -EINVAL)
+			ww_err(c->d, "invalid-range", xp, "\"%s\" is not a number or a range \"lo-hi\"",
+			       x->valuestring);
+		else if (r == -ERANGE || (ports && lo == 0))
+			ww_err(c->d, "out-of-range", xp, "\"%s\" is out of range: expected %u-%u",
+			       x->valuestring, ports ? 1u : 0u, max);
+		else if (r == -EDOM)
+			ww_err(c->d, "invalid-range", xp, "range \"%s\" is reversed: write \"%u-%u\"",
+			       x->valuestring, hi, lo);
+		else
+			push_term(c, s, cap, proto, lo, hi, xp);
+	}
+}
+
+static void parse_term(struct pctx *c, struct ww_service *s, size_t *cap, const cJSON *j,
+		       const char *ptr)
+{
+	static const char *const known[] = {"proto", "ports", "types"};
+	const cJSON *keys;
+	char *kp;
+	int proto;
+
+	if (!want(c, j, ptr, cJSON_IsObject, "an object such as {\"proto\": \"tcp\", \"ports\": [443]}"))
+		return;
+	check_members(c, j, ptr, known, countof(known));
+	if (!term_proto(c, j, ptr, &proto))
+		return;
 
 	const cJSON *ports = cJSON_GetObjectItemCaseSensitive(j, "ports");
 	const cJSON *types = cJSON_GetObjectItemCaseSensitive(j, "types");
@@ -1117,53 +1168,12 @@ static void parse_term(struct pctx *c, struct ww_service *s, size_t *cap, const 
 		ww_err(c->d, "wrong-type", kp, "expected an array of %s, got %s", field, jtype(keys));
 	} else if (want(c, keys, kp, cJSON_IsArray, "an array")) {
 		size_t i = 0;
-		unsigned int max = ww_proto_key_max(proto);
 		if (!keys->child)
 			ww_err(c->d, "empty-list", kp, "\"%s\" is empty: leave it out to mean all",
 			       field);
 		for (const cJSON *x = keys->child; x; x = x->next, i++) {
 			char *xp = iptr(c, kp, i);
-			unsigned int lo, hi;
-			long v;
-			if (cJSON_IsNumber(x)) {
-				if (integer(c, x, xp, ports ? 1 : 0, max, &v))
-					push_term(c, s, cap, proto, (unsigned)v, (unsigned)v, xp);
-			} else if (!cJSON_IsString(x)) {
-				ww_err(c->d, "wrong-type", xp,
-				       "expected a number or a range \"lo-hi\", got %s", jtype(x));
-			} else if (types && isalpha((unsigned char)x->valuestring[0])) {
-				int t = icmp_type_by_name(x->valuestring, proto);
-				if (t >= 0) {
-					push_term(c, s, cap, proto, (unsigned)t, (unsigned)t, xp);
-				} else {
-					const char *names[countof(icmp_names)];
-					for (size_t q = 0; q < countof(icmp_names); q++)
-						names[q] = icmp_names[q].name;
-					ww_diag_add(c->d, WW_ERROR, "unknown-icmp-type", xp,
-						    t == -1 ? suggest(x->valuestring, names,
-								      countof(names))
-							    : NULL,
-						    t == -1 ? "unknown %s type \"%s\""
-							    : "%s has no type \"%s\"",
-						    ww_proto_str(proto, pbuf), x->valuestring);
-				}
-			} else {
-				int r = ww_range_parse(x->valuestring, max, &lo, &hi);
-				if (r == -EINVAL)
-					ww_err(c->d, "invalid-range", xp,
-					       "\"%s\" is not a number or a range \"lo-hi\"",
-					       x->valuestring);
-				else if (r == -ERANGE || (ports && lo == 0))
-					ww_err(c->d, "out-of-range", xp,
-					       "\"%s\" is out of range: expected %u-%u",
-					       x->valuestring, ports ? 1u : 0u, max);
-				else if (r == -EDOM)
-					ww_err(c->d, "invalid-range", xp,
-					       "range \"%s\" is reversed: write \"%u-%u\"",
-					       x->valuestring, hi, lo);
-				else
-					push_term(c, s, cap, proto, lo, hi, xp);
-			}
+			term_key(c, s, cap, proto, ports != NULL, x, xp);
 			free(xp);
 		}
 	}
