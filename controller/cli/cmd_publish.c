@@ -12,6 +12,7 @@
 #include "cli_fleet.h"
 #include "etcd.h"
 #include "evidence.h"
+#include "json.h"
 #include "policy.h"
 
 /* The generation of the record now under KEY/policy (0: none). Read without verifying: a forged
@@ -68,6 +69,73 @@ static int canaries_split(const struct ww_strlist *l, char ***out, size_t *n)
 	return 0;
 }
 
+/* Every --canary names a gateway of the policy; says which does not. */
+static bool canaries_known(const struct ww_policy *p, char **canaries, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!ww_gateway_find(p, canaries[i])) {
+			ww_errorf("publish: --canary %s: the policy has no gateway \"%s\"", canaries[i],
+				  canaries[i]);
+			return false;
+		}
+	return true;
+}
+
+/* The generation now published: the larger of KEY/policy's and KEY/generation's (a record
+ * replayed into KEY/policy must not pull the numbering back); *mod_rev is KEY/policy's
+ * revision, for the compare-and-swap (0: none). */
+static unsigned long published_generation(const struct ww_etcd_range *r, const char *kpol,
+					  const char *kgen, int64_t *mod_rev)
+{
+	unsigned long cur = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		unsigned long g = 0;
+		if (!strcmp(r->kvs[i].key, kpol)) {
+			g = current_generation(&r->kvs[i]);
+			*mod_rev = r->kvs[i].mod_rev;
+		} else if (!strcmp(r->kvs[i].key, kgen)) {
+			g = strtoul(r->kvs[i].value, NULL, 10);
+		}
+		if (g > cur)
+			cur = g;
+	}
+	return cur;
+}
+
+struct published {
+	unsigned long gen;
+	const char *name, *hash, *key;
+	int64_t rev;
+	char **canaries;
+	size_t ncan;
+};
+
+static void print_published(const struct published *pb, bool json)
+{
+	struct strbuf out = {0};
+
+	if (json) {
+		struct ww_jw w = {.out = &out, .compact = true};
+		ww_jw_obj(&w, NULL);
+		ww_jw_bool(&w, "published", true);
+		ww_jw_u64(&w, "generation", pb->gen);
+		ww_jw_str(&w, "policy_sha256", pb->hash);
+		ww_jw_str(&w, "key", pb->key);
+		ww_jw_i64(&w, "revision", pb->rev);
+		ww_jw_u64(&w, "canaries", pb->ncan);
+		ww_jw_end_obj(&w);
+	} else {
+		sb_addf(&out, "published generation %lu of %s (policy sha256 %.12s) at %s, revision %lld",
+			pb->gen, pb->name, pb->hash, pb->key, (long long)pb->rev);
+		for (size_t i = 0; i < pb->ncan; i++)
+			sb_addf(&out, "%s%s", i ? ", " : "; canaries first: ", pb->canaries[i]);
+		sb_add(&out, "\n");
+	}
+	fputs(sb_str(&out), stdout);
+	sb_free(&out);
+}
+
 static int cmd_publish(int argc, char **argv)
 {
 	struct publish_args a = {0};
@@ -102,12 +170,8 @@ static int cmd_publish(int argc, char **argv)
 		rc = WW_EXIT_INVALID;
 		goto out;
 	}
-	for (size_t i = 0; i < ncan; i++)
-		if (!ww_gateway_find(p, canaries[i])) {
-			ww_errorf("publish: --canary %s: the policy has no gateway \"%s\"", canaries[i],
-				  canaries[i]);
-			goto out;
-		}
+	if (!canaries_known(p, canaries, ncan))
+		goto out;
 	if (ww_ev_key_load(a.sign_key, sk, &err)) {
 		ww_errorf("publish: %s", sb_str(&err));
 		goto out;
@@ -127,19 +191,8 @@ static int cmd_publish(int argc, char **argv)
 		goto out;
 	}
 	free(kpre);
-	unsigned long cur = 0;
 	int64_t mod_rev = 0;
-	for (size_t i = 0; i < r.n; i++) {
-		unsigned long g = 0;
-		if (!strcmp(r.kvs[i].key, kpol)) {
-			g = current_generation(&r.kvs[i]);
-			mod_rev = r.kvs[i].mod_rev;
-		} else if (!strcmp(r.kvs[i].key, kgen)) {
-			g = strtoul(r.kvs[i].value, NULL, 10);
-		}
-		if (g > cur)
-			cur = g;
-	}
+	unsigned long cur = published_generation(&r, kpol, kgen, &mod_rev);
 	if (a.base && strtoul(a.base, NULL, 10) != cur) {
 		ww_errorf("publish: stale base: --base %s, but generation %lu is published at %s "
 			  "(someone published meanwhile; review it, then publish on top of it)",
@@ -163,21 +216,9 @@ static int cmd_publish(int argc, char **argv)
 			  kpol);
 		goto out;
 	}
-	if (a.json) {
-		printf("{\"published\": true, \"generation\": %lu, \"policy_sha256\": \"%s\", "
-		       "\"key\": ",
-		       cur + 1, hash);
-		struct strbuf k = {0};
-		sb_add_json_str(&k, kpol);
-		printf("%s, \"revision\": %lld, \"canaries\": %zu}\n", sb_str(&k), (long long)rev, ncan);
-		sb_free(&k);
-	} else {
-		printf("published generation %lu of %s (policy sha256 %.12s) at %s, revision %lld",
-		       cur + 1, p->name, hash, kpol, (long long)rev);
-		for (size_t i = 0; i < ncan; i++)
-			printf("%s%s", i ? ", " : "; canaries first: ", canaries[i]);
-		printf("\n");
-	}
+	struct published pb = {.gen = cur + 1, .name = p->name, .hash = hash, .key = kpol,
+			       .rev = rev, .canaries = canaries, .ncan = ncan};
+	print_published(&pb, a.json);
 	rc = WW_EXIT_OK;
 out:
 	memset(sk, 0, sizeof(sk));
