@@ -283,6 +283,130 @@ static const struct ww_opt q_add_opts[] = {
 	WW_OPT_END,
 };
 
+/* The quarantine's record from the options: until when, why, by whom. Says what is wrong;
+ * returns 0, -EINVAL or -ENOMEM. */
+static int q_record(const struct q_add_args *args, const char *target, int64_t now,
+		    struct ww_quarantine *q)
+{
+	char user[64];
+
+	if (!args->dry && (!args->reason || !*args->reason)) {
+		ww_errorf("quarantine add: --reason is required (it goes into the evidence)");
+		return -EINVAL;
+	}
+	if (args->until && args->dur) {
+		ww_errorf("quarantine add: --until and --for exclude each other");
+		return -EINVAL;
+	}
+	if (args->until && (ww_time_arg("--until", args->until, &q->until) || q->until <= now)) {
+		if (q->until && q->until <= now)
+			ww_errorf("quarantine add: --until %s is not in the future", args->until);
+		return -EINVAL;
+	}
+	if (args->dur) {
+		int64_t secs;
+		if (duration_parse(args->dur, &secs)) {
+			ww_errorf("quarantine add: --for \"%s\": expected a duration such as 90s, 30m, "
+				  "2h or 1d",
+				  args->dur);
+			return -EINVAL;
+		}
+		q->until = now + secs;
+	}
+	ww_user_name(user, sizeof(user));
+	q->target = strdup(target);
+	q->reason = strdup(args->reason ? args->reason : "");
+	q->ticket = args->ticket ? strdup(args->ticket) : NULL;
+	q->user = strdup(user);
+	q->strict = args->strict;
+	q->created = now;
+	if (!q->target || !q->reason || (args->ticket && !q->ticket) || !q->user)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The next free quarantine id (1-1023, taken in turn), l->next moved past it; 0 when all are
+ * in force. */
+static unsigned int next_id(struct ww_quar_list *l)
+{
+	unsigned int id;
+
+	for (unsigned int tries = 0; ww_quar_find(l, l->next) || !l->next || l->next >= 1024;
+	     tries++) {
+		if (tries > 1024)
+			return 0;
+		l->next = l->next >= 1023 ? 1 : l->next + 1;
+	}
+	id = l->next;
+	l->next = id >= 1023 ? 1 : id + 1;
+	return id;
+}
+
+/* A must-allow invariant would break: what stops, and the refusal, on stderr. */
+static void refuse_breaks(const struct strbuf *br, size_t ni)
+{
+	fprintf(stderr, "%s", sb_str(br));
+	ww_errorf("quarantine add: refused: %zu must-allow invariant(s) would break (keep the flows "
+		  "that carry them with --keep, or --force)",
+		  ni);
+}
+
+/* What an add did: the quarantine in force, how fast, what it cut and stopped. */
+struct added {
+	const struct ww_quarantine *q;
+	int64_t now;
+	double enforced_ms, enforced_cpu_ms, total_ms;
+	unsigned long cut_ct, cut_xdp;
+	const struct strbuf *stopped;
+};
+
+static void print_added(const struct added *a, bool json)
+{
+	if (json) {
+		struct strbuf r = {0};
+		ww_quarantine_json(a->q, a->now, &r);
+		printf("{\"quarantine\": %s, \"enforced_ms\": %.3f, \"cut\": {\"conntrack\": %lu, "
+		       "\"xdp\": %lu}, \"total_ms\": %.3f, \"enforced_cpu_ms\": %.3f}\n",
+		       sb_str(&r), a->enforced_ms, a->cut_ct, a->cut_xdp, a->total_ms,
+		       a->enforced_cpu_ms);
+		sb_free(&r);
+	} else {
+		print_one(a->q, a->now, 0, 0);
+		printf("in force after %.1f ms; cut %lu conntrack and %lu XDP connection(s)\n",
+		       a->enforced_ms, a->cut_ct, a->cut_xdp);
+		if (a->stopped->len)
+			printf("stopped (not kept):\n%s", sb_str(a->stopped));
+	}
+}
+
+/* The list l recorded, or, when that fails, the kernel put back as was (not recorded: not
+ * enforced either). */
+static int save_or_undo(const char *dir, struct ww_quar_list *l, struct ww_quar_list *was,
+			const struct ww_quar_kctx *k, int64_t now, struct strbuf *err)
+{
+	struct strbuf undo = {0};
+	int e = ww_quar_save(dir, l, err);
+
+	if (e) {
+		ww_quar_enforce(was, l, k, now, &undo);
+		sb_free(&undo);
+	}
+	return e;
+}
+
+/* Established sessions end now that new packets of them are dropped; a failure is said, the
+ * quarantine stays. */
+static void cut_sessions(const struct ww_quarantine *q, const struct ww_quar_kctx *k,
+			 unsigned long *ct, unsigned long *xdp)
+{
+	struct strbuf err = {0};
+
+	if (ww_quar_cut(q, k, ct, xdp, &err))
+		ww_errorf("quarantine add: q%u is in force, but cutting its sessions failed: %s",
+			  q->id, sb_str(&err));
+	sb_free(&err);
+}
+
 static int q_add(int argc, char **argv)
 {
 	struct q_add_args args = {0};
@@ -293,7 +417,7 @@ static int q_add(int argc, char **argv)
 	struct ww_quar_kctx k = {0};
 	struct ww_quarantine q = {0};
 	struct strbuf err = {0}, br = {0};
-	char *pos[1], user[64];
+	char *pos[1];
 	unsigned long gen = 0, cut_ct = 0, cut_xdp = 0;
 	int64_t now = ww_now();
 	size_t nf, ni;
@@ -312,38 +436,11 @@ static int q_add(int argc, char **argv)
 		ww_errorf("quarantine add: %s", strerror(-e));
 		goto out;
 	}
-	if (!args.dry && (!args.reason || !*args.reason)) {
-		ww_errorf("quarantine add: --reason is required (it goes into the evidence)");
-		goto out;
-	}
-	if (args.until && args.dur) {
-		ww_errorf("quarantine add: --until and --for exclude each other");
-		goto out;
-	}
-	if (args.until && (ww_time_arg("--until", args.until, &q.until) || q.until <= now)) {
-		if (q.until && q.until <= now)
-			ww_errorf("quarantine add: --until %s is not in the future", args.until);
-		goto out;
-	}
-	if (args.dur) {
-		int64_t secs;
-		if (duration_parse(args.dur, &secs)) {
-			ww_errorf("quarantine add: --for \"%s\": expected a duration such as 90s, 30m, "
-				  "2h or 1d",
-				  args.dur);
-			goto out;
-		}
-		q.until = now + secs;
-	}
-	ww_user_name(user, sizeof(user));
-	q.target = strdup(pos[0]);
-	q.reason = strdup(args.reason ? args.reason : "");
-	q.ticket = args.ticket ? strdup(args.ticket) : NULL;
-	q.user = strdup(user);
-	q.strict = args.strict;
-	q.created = now;
-	if (!q.target || !q.reason || (args.ticket && !q.ticket) || !q.user)
+	e = q_record(&args, pos[0], now, &q);
+	if (e == -ENOMEM)
 		goto oom;
+	if (e)
+		goto out;
 	if (ww_state_open(args.state_dir, false, &s, &err) ||
 	    (!args.dry && ww_quar_lock(ww_state_dir(s), &lockfd, &err)) ||
 	    ww_quar_policy(s, (const char *const *)q.keep_given, q.nkeep_given, &p, &gen, &err))
@@ -361,10 +458,7 @@ static int q_add(int argc, char **argv)
 	if (ww_quar_breaks(p, &q, false, &br, &nf, &ni))
 		goto oom;
 	if (ni && !args.force) {
-		fprintf(stderr, "%s", sb_str(&br));
-		ww_errorf("quarantine add: refused: %zu must-allow invariant(s) would break (keep "
-			  "the flows that carry them with --keep, or --force)",
-			  ni);
+		refuse_breaks(&br, ni);
 		rc = WW_EXIT_INVALID;
 		goto out;
 	}
@@ -373,16 +467,11 @@ static int q_add(int argc, char **argv)
 	if (ww_quar_load(ww_state_dir(s), &l, &err) || ww_quar_load(ww_state_dir(s), &was, &err) ||
 	    ww_quar_expire(ww_state_dir(s), &l, &k, now, &expired, &err))
 		goto fail;
-	for (unsigned int tries = 0; ww_quar_find(&l, l.next) || !l.next || l.next >= 1024;
-	     tries++) {
-		if (tries > 1024) {
-			ww_errorf("quarantine add: 1023 quarantines in force: remove some first");
-			goto out;
-		}
-		l.next = l.next >= 1023 ? 1 : l.next + 1;
+	q.id = next_id(&l);
+	if (!q.id) {
+		ww_errorf("quarantine add: 1023 quarantines in force: remove some first");
+		goto out;
 	}
-	q.id = l.next;
-	l.next = q.id >= 1023 ? 1 : q.id + 1;
 	if (VEC_PUSH(l.v, l.n, l.cap, q))
 		goto oom;
 	memset(&q, 0, sizeof(q)); /* the list owns it now */
@@ -391,35 +480,15 @@ static int q_add(int argc, char **argv)
 		goto fail;
 	enforced_ms = ms_since(&t0);
 	enforced_cpu_ms = cpu_ms();
-	if (ww_quar_save(ww_state_dir(s), &l, &err)) {
-		/* Not recorded: not enforced either. */
-		struct strbuf undo = {0};
-		ww_quar_enforce(&was, &l, &k, now, &undo);
-		sb_free(&undo);
+	if (save_or_undo(ww_state_dir(s), &l, &was, &k, now, &err))
 		goto fail;
-	}
 	if (ww_quar_log(ww_state_dir(s), "add", nq, 0, now, &err))
 		goto fail;
-	/* Established sessions end now that new packets of them are dropped. */
-	if (ww_quar_cut(nq, &k, &cut_ct, &cut_xdp, &err)) {
-		ww_errorf("quarantine add: q%u is in force, but cutting its sessions failed: %s",
-			  nq->id, sb_str(&err));
-		sb_reset(&err);
-	}
-	if (args.json) {
-		struct strbuf r = {0};
-		ww_quarantine_json(nq, now, &r);
-		printf("{\"quarantine\": %s, \"enforced_ms\": %.3f, \"cut\": {\"conntrack\": %lu, "
-		       "\"xdp\": %lu}, \"total_ms\": %.3f, \"enforced_cpu_ms\": %.3f}\n",
-		       sb_str(&r), enforced_ms, cut_ct, cut_xdp, ms_since(&t0), enforced_cpu_ms);
-		sb_free(&r);
-	} else {
-		print_one(nq, now, 0, 0);
-		printf("in force after %.1f ms; cut %lu conntrack and %lu XDP connection(s)\n",
-		       enforced_ms, cut_ct, cut_xdp);
-		if (br.len)
-			printf("stopped (not kept):\n%s", sb_str(&br));
-	}
+	cut_sessions(nq, &k, &cut_ct, &cut_xdp);
+	struct added ad = {.q = nq, .now = now, .enforced_ms = enforced_ms,
+			   .enforced_cpu_ms = enforced_cpu_ms, .total_ms = ms_since(&t0),
+			   .cut_ct = cut_ct, .cut_xdp = cut_xdp, .stopped = &br};
+	print_added(&ad, args.json);
 	rc = WW_EXIT_OK;
 	goto out;
 oom:
