@@ -372,6 +372,60 @@ static void quarantines_json(const struct ww_evidence *ev, struct ww_jw *w)
 	ww_jw_end_obj(w);
 }
 
+/* The window the counters cover, and how its start was chosen. */
+static void window_json(const struct ww_evidence *ev, struct ww_jw *w)
+{
+	ww_jw_obj(w, "window");
+	ww_jw_time(w, "start", ev->start);
+	ww_jw_time(w, "end", ev->time);
+	if (ev->start)
+		ww_jw_i64(w, "seconds", ev->time - ev->start);
+	else
+		ww_jw_null(w, "seconds");
+	ww_jw_time(w, "since_requested", ev->since);
+	ww_jw_str(w, "basis", ev->basis);
+	if (ev->base)
+		ww_jw_u64(w, "base_seq", ev->base->seq);
+	else
+		ww_jw_null(w, "base_seq");
+	ww_jw_end_obj(w);
+}
+
+/* Each zone pair's default, with its counters. */
+static void defaults_json(const struct ww_evidence *ev, struct ww_jw *w)
+{
+	ww_jw_arr(w, "defaults");
+	for (size_t i = 0; i < ev->ndefaults; i++) {
+		const struct ww_ev_default *d = &ev->defaults[i];
+		ww_jw_obj(w, NULL);
+		ww_jw_str(w, "from", d->st->src);
+		ww_jw_str(w, "to", d->st->dst);
+		ww_jw_str(w, "verdict", ww_ev_verdict_name(d->st->verdict));
+		count_json(w, "nftables", &d->nft);
+		count_json(w, "xdp", &d->xdp);
+		ww_jw_end_obj(w);
+	}
+	ww_jw_end_arr(w);
+}
+
+/* The detectors' alerts of the window, by detector and source zone. */
+static void alerts_json(const struct ww_evidence *ev, struct ww_jw *w)
+{
+	ww_jw_obj(w, "alerts");
+	ww_jw_bool(w, "recorded", ev->alerts.recorded);
+	ww_jw_u64(w, "total", ev->alerts.total);
+	ww_jw_arr(w, "by");
+	for (size_t i = 0; i < ev->alerts.nby; i++) {
+		ww_jw_obj(w, NULL);
+		ww_jw_str(w, "detector", ev->alerts.by[i].detector);
+		ww_jw_str(w, "zone", ev->alerts.by[i].zone);
+		ww_jw_u64(w, "alerts", ev->alerts.by[i].n);
+		ww_jw_end_obj(w);
+	}
+	ww_jw_end_arr(w);
+	ww_jw_end_obj(w);
+}
+
 void ww_evidence_json(const struct ww_evidence *ev, struct strbuf *out)
 {
 	const struct ww_collect *c = ev->c;
@@ -386,53 +440,17 @@ void ww_evidence_json(const struct ww_evidence *ev, struct strbuf *out)
 	ww_jw_str(&w, "key_sha256", ev->key_sha256);
 	ww_jw_end_obj(&w);
 	where_json(ev, &w);
-	ww_jw_obj(&w, "window");
-	ww_jw_time(&w, "start", ev->start);
-	ww_jw_time(&w, "end", ev->time);
-	if (ev->start)
-		ww_jw_i64(&w, "seconds", ev->time - ev->start);
-	else
-		ww_jw_null(&w, "seconds");
-	ww_jw_time(&w, "since_requested", ev->since);
-	ww_jw_str(&w, "basis", ev->basis);
-	if (ev->base)
-		ww_jw_u64(&w, "base_seq", ev->base->seq);
-	else
-		ww_jw_null(&w, "base_seq");
-	ww_jw_end_obj(&w);
+	window_json(ev, &w);
 	policy_json(ev, &w);
 	kernel_json(ev, &w);
 	ww_jw_arr(&w, "flows");
 	for (size_t i = 0; i < ev->nflows; i++)
 		flow_json(ev, &ev->flows[i], &w);
 	ww_jw_end_arr(&w);
-	ww_jw_arr(&w, "defaults");
-	for (size_t i = 0; i < ev->ndefaults; i++) {
-		const struct ww_ev_default *d = &ev->defaults[i];
-		ww_jw_obj(&w, NULL);
-		ww_jw_str(&w, "from", d->st->src);
-		ww_jw_str(&w, "to", d->st->dst);
-		ww_jw_str(&w, "verdict", ww_ev_verdict_name(d->st->verdict));
-		count_json(&w, "nftables", &d->nft);
-		count_json(&w, "xdp", &d->xdp);
-		ww_jw_end_obj(&w);
-	}
-	ww_jw_end_arr(&w);
+	defaults_json(ev, &w);
 	matrix_json(ev, &w);
 	denied_json(ev, &w);
-	ww_jw_obj(&w, "alerts");
-	ww_jw_bool(&w, "recorded", ev->alerts.recorded);
-	ww_jw_u64(&w, "total", ev->alerts.total);
-	ww_jw_arr(&w, "by");
-	for (size_t i = 0; i < ev->alerts.nby; i++) {
-		ww_jw_obj(&w, NULL);
-		ww_jw_str(&w, "detector", ev->alerts.by[i].detector);
-		ww_jw_str(&w, "zone", ev->alerts.by[i].zone);
-		ww_jw_u64(&w, "alerts", ev->alerts.by[i].n);
-		ww_jw_end_obj(&w);
-	}
-	ww_jw_end_arr(&w);
-	ww_jw_end_obj(&w);
+	alerts_json(ev, &w);
 	ww_jw_obj(&w, "monitor");
 	ww_jw_strs(&w, "zones", ev->monitor_zones, ev->nmonitor_zones);
 	ww_jw_strs(&w, "flows", ev->monitor_flows, ev->nmonitor_flows);
