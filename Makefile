@@ -33,7 +33,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test unit demo demo-fleet fuzz bench bench-fleet soak install man deb-test clean help \
-	format vm-test vm-kernel
+	format vm-test vm-kernel long-functions
 
 all: $(BUILD)/wardwall
 
@@ -51,6 +51,7 @@ help:
 	@echo "make soak       apply/rollback/remove killed at every step boundary, SOAK_ROUNDS=20 times (1,040 trials)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make deb-test   build the Debian package, lintian, install/upgrade/purge it in a scratch root"
+	@echo "make long-functions  functions over 100 lines without a 'Long:' reason (not part of make test)"
 
 deps:
 	@vm/install-deps.sh
@@ -230,6 +231,9 @@ install: all man
 # removed and purged in a scratch root inside private namespaces (suite 19-deb, also in make test).
 deb-test: deps
 	@tests/suites/19-deb.sh
+
+long-functions:
+	@tests/long-functions.sh
 
 format:
 	clang-format -i controller/*/*.[ch] bpf/*.[ch] tests/unit/*.[ch] tests/xdp/*.[ch] tests/fuzz/*.c
