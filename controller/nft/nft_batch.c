@@ -34,9 +34,11 @@
 #define OVERRUN_BYTES (128u << 10)
 #define ELEMS_PER_MSG 128
 
+/* What one message is about, to map the kernel's answer (by sequence number) back to it. */
 struct msgdesc {
 	uint32_t seq;
-	uint32_t off; /* into descs */
+	uint32_t off; /* into descs: the description, then the object's name */
+	uint8_t kind; /* enum ww_objkind */
 };
 
 struct ww_nft_batch {
@@ -48,6 +50,8 @@ struct ww_nft_batch {
 	struct strbuf descs;
 	struct nlmsghdr *last; /* the last object message: it carries the ack request */
 	enum nfr_family family; /* of the table the next messages are about */
+	struct ww_nft_refused *refused; /* by the last commit, in batch order */
+	size_t nrefused, rcap;
 	int err;
 };
 
@@ -92,6 +96,7 @@ void ww_nft_batch_free(struct ww_nft_batch *b)
 		return;
 	nftnl_batch_free(b->b);
 	free(b->msgs);
+	free(b->refused);
 	sb_free(&b->descs);
 	free(b);
 }
@@ -119,11 +124,22 @@ static struct nlmsghdr *msg_start(struct ww_nft_batch *b, uint16_t type, uint16_
 				     flags | NLM_F_REQUEST, ++b->seq);
 }
 
-static int msg_end(struct ww_nft_batch *b, struct nlmsghdr *nlh, const char *what)
+static int msg_end(struct ww_nft_batch *b, struct nlmsghdr *nlh, enum ww_objkind kind,
+		   const char *name, const char *what)
 {
-	struct msgdesc m = {.seq = nlh->nlmsg_seq, .off = (uint32_t)b->descs.len};
+	struct msgdesc m = {.seq = nlh->nlmsg_seq, .off = (uint32_t)b->descs.len, .kind = kind};
+	const struct msgdesc *prev = b->nmsgs ? &b->msgs[b->nmsgs - 1] : NULL;
+	const char *pwhat = prev ? b->descs.s + prev->off : NULL;
 
-	sb_addn(&b->descs, what, strlen(what) + 1);
+	/* A chain's rules and a map's elements are many messages about one object: they share
+	 * one copy of its description and name. */
+	if (prev && prev->kind == kind && !strcmp(pwhat, what) &&
+	    !strcmp(pwhat + strlen(pwhat) + 1, name)) {
+		m.off = prev->off;
+	} else {
+		sb_addn(&b->descs, what, strlen(what) + 1);
+		sb_addn(&b->descs, name, strlen(name) + 1);
+	}
 	if (b->descs.oom || VEC_PUSH(b->msgs, b->nmsgs, b->cap, m))
 		return b->err = -ENOMEM;
 	if (nftnl_batch_update(b->b) < 0)
@@ -158,8 +174,8 @@ int ww_nft_add_table(struct ww_nft_batch *b, const char *comment)
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
 	nftnl_udata_buf_free(ud);
-	return msg_end(b, nlh, b->family == NFR_BRIDGE ? "table bridge " WW_NFT_TABLE
-						       : "table inet " WW_NFT_TABLE);
+	return msg_end(b, nlh, WW_OBJ_TABLE, WW_NFT_TABLE,
+		       b->family == NFR_BRIDGE ? "table bridge " WW_NFT_TABLE : "table inet " WW_NFT_TABLE);
 }
 
 int ww_nft_del_table(struct ww_nft_batch *b)
@@ -174,8 +190,8 @@ int ww_nft_del_table(struct ww_nft_batch *b)
 	nlh = msg_start(b, NFT_MSG_DELTABLE, 0);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	return msg_end(b, nlh, b->family == NFR_BRIDGE ? "table bridge " WW_NFT_TABLE
-						       : "table inet " WW_NFT_TABLE);
+	return msg_end(b, nlh, WW_OBJ_TABLE, WW_NFT_TABLE,
+		       b->family == NFR_BRIDGE ? "table bridge " WW_NFT_TABLE : "table inet " WW_NFT_TABLE);
 }
 
 static struct nftnl_obj *obj_new(uint32_t type, const char *name)
@@ -192,21 +208,25 @@ static struct nftnl_obj *obj_new(uint32_t type, const char *name)
 }
 
 static int obj_msg(struct ww_nft_batch *b, struct nftnl_obj *o, uint16_t type, uint16_t flags,
-		   const char *what)
+		   const char *name, const char *what)
 {
 	struct nlmsghdr *nlh;
+	enum ww_objkind kind;
 
 	if (!o)
 		return -ENOMEM;
 	nlh = msg_start(b, type, flags);
 	nftnl_obj_nlmsg_build_payload(nlh, o);
+	kind = nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_LIMIT ? WW_OBJ_LIMIT
+									 : WW_OBJ_COUNTER;
 	nftnl_obj_free(o);
-	return msg_end(b, nlh, what);
+	return msg_end(b, nlh, kind, name, what);
 }
 
 int ww_nft_add_counter(struct ww_nft_batch *b, const struct nfr_counter *c, const char *what)
 {
-	return obj_msg(b, obj_new(NFT_OBJECT_COUNTER, c->name), NFT_MSG_NEWOBJ, NLM_F_CREATE, what);
+	return obj_msg(b, obj_new(NFT_OBJECT_COUNTER, c->name), NFT_MSG_NEWOBJ, NLM_F_CREATE,
+		       c->name, what);
 }
 
 int ww_nft_add_limit(struct ww_nft_batch *b, const struct nfr_limit *l, const char *what)
@@ -220,12 +240,12 @@ int ww_nft_add_limit(struct ww_nft_batch *b, const struct nfr_limit *l, const ch
 		nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_TYPE, NFT_LIMIT_PKTS);
 		nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_FLAGS, 0);
 	}
-	return obj_msg(b, o, NFT_MSG_NEWOBJ, NLM_F_CREATE, what);
+	return obj_msg(b, o, NFT_MSG_NEWOBJ, NLM_F_CREATE, l->name, what);
 }
 
 int ww_nft_del_obj(struct ww_nft_batch *b, int type, const char *name, const char *what)
 {
-	return obj_msg(b, obj_new((uint32_t)type, name), NFT_MSG_DELOBJ, 0, what);
+	return obj_msg(b, obj_new((uint32_t)type, name), NFT_MSG_DELOBJ, 0, name, what);
 }
 
 /* ---- sets ---- */
@@ -303,7 +323,7 @@ int ww_nft_add_set(struct ww_nft_batch *b, const struct nfr_set *x, const char *
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	nftnl_udata_buf_free(ud);
-	err = msg_end(b, nlh, what);
+	err = msg_end(b, nlh, WW_OBJ_SET, x->name, what);
 	return err ? err : add_elems(b, x, id, what);
 }
 
@@ -343,7 +363,8 @@ static void elem_verdict(struct nftnl_set_elem *e, const struct nfr_verdict *v)
 		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, v->chain);
 }
 
-static int elems_flush(struct ww_nft_batch *b, struct nftnl_set **s, const char *what)
+static int elems_flush(struct ww_nft_batch *b, struct nftnl_set **s, const char *name,
+		       const char *what)
 {
 	struct nlmsghdr *nlh;
 	int err;
@@ -354,7 +375,7 @@ static int elems_flush(struct ww_nft_batch *b, struct nftnl_set **s, const char 
 	nftnl_set_elems_nlmsg_build_payload(nlh, *s);
 	nftnl_set_free(*s);
 	*s = NULL;
-	err = msg_end(b, nlh, what);
+	err = msg_end(b, nlh, WW_OBJ_SET, name, what);
 	return err;
 }
 
@@ -420,10 +441,10 @@ static int add_elems(struct ww_nft_batch *b, const struct nfr_set *x, uint32_t s
 			nftnl_set_elem_add(s, e);
 		}
 		if (++inmsg == ELEMS_PER_MSG)
-			err = elems_flush(b, &s, what);
+			err = elems_flush(b, &s, x->name, what);
 	}
 	if (!err)
-		err = elems_flush(b, &s, what);
+		err = elems_flush(b, &s, x->name, what);
 	if (s)
 		nftnl_set_free(s);
 	return err;
@@ -443,7 +464,7 @@ int ww_nft_flush_set(struct ww_nft_batch *b, const char *name, const char *what)
 	nlh = msg_start(b, NFT_MSG_DELSETELEM, 0);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	return msg_end(b, nlh, what);
+	return msg_end(b, nlh, WW_OBJ_SET, name, what);
 }
 
 int ww_nft_del_set(struct ww_nft_batch *b, const char *name, const char *what)
@@ -456,7 +477,7 @@ int ww_nft_del_set(struct ww_nft_batch *b, const char *name, const char *what)
 	nlh = msg_start(b, NFT_MSG_DELSET, 0);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	return msg_end(b, nlh, what);
+	return msg_end(b, nlh, WW_OBJ_SET, name, what);
 }
 
 /* ---- chains ---- */
@@ -493,7 +514,7 @@ int ww_nft_add_chain(struct ww_nft_batch *b, const struct nfr_chain *x, const ch
 	nlh = msg_start(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nftnl_chain_free(c);
-	return msg_end(b, nlh, what);
+	return msg_end(b, nlh, WW_OBJ_CHAIN, x->name, what);
 }
 
 int ww_nft_flush_chain(struct ww_nft_batch *b, const char *name, const char *what)
@@ -509,7 +530,7 @@ int ww_nft_flush_chain(struct ww_nft_batch *b, const char *name, const char *wha
 	nlh = msg_start(b, NFT_MSG_DELRULE, 0);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
-	return msg_end(b, nlh, what);
+	return msg_end(b, nlh, WW_OBJ_CHAIN, name, what);
 }
 
 int ww_nft_del_chain(struct ww_nft_batch *b, const char *name, const char *what)
@@ -522,7 +543,7 @@ int ww_nft_del_chain(struct ww_nft_batch *b, const char *name, const char *what)
 	nlh = msg_start(b, NFT_MSG_DELCHAIN, 0);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nftnl_chain_free(c);
-	return msg_end(b, nlh, what);
+	return msg_end(b, nlh, WW_OBJ_CHAIN, name, what);
 }
 
 /* ---- rules ---- */
@@ -629,7 +650,7 @@ int ww_nft_add_rules(struct ww_nft_batch *b, const struct nfr_chain *x, const ch
 		nlh = msg_start(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		nftnl_rule_free(r);
-		err = msg_end(b, nlh, what);
+		err = msg_end(b, nlh, WW_OBJ_CHAIN, x->name, what);
 		if (err)
 			return err;
 	}
@@ -638,7 +659,7 @@ int ww_nft_add_rules(struct ww_nft_batch *b, const struct nfr_chain *x, const ch
 
 /* ---- commit ---- */
 
-static const char *desc_of(const struct ww_nft_batch *b, uint32_t seq)
+static const struct msgdesc *msg_of(const struct ww_nft_batch *b, uint32_t seq)
 {
 	size_t lo = 0, hi = b->nmsgs;
 
@@ -646,7 +667,7 @@ static const char *desc_of(const struct ww_nft_batch *b, uint32_t seq)
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		if (b->msgs[mid].seq == seq)
-			return b->descs.s + b->msgs[mid].off;
+			return &b->msgs[mid];
 		if (b->msgs[mid].seq < seq)
 			lo = mid + 1;
 		else
@@ -670,6 +691,7 @@ int ww_nft_batch_commit(struct ww_nft *n, struct ww_nft_batch *b, struct strbuf 
 		return b->err;
 	if (!b->nmsgs)
 		return 0;
+	b->nrefused = 0;
 	b->last->nlmsg_flags |= NLM_F_ACK;
 	last_seq = b->last->nlmsg_seq;
 	nftnl_batch_end(nftnl_batch_buffer(b->b), ++b->seq);
@@ -719,7 +741,14 @@ int ww_nft_batch_commit(struct ww_nft *n, struct ww_nft_batch *b, struct strbuf 
 				continue;
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 			if (e->error) {
-				const char *what = desc_of(b, nlh->nlmsg_seq);
+				const struct msgdesc *m = msg_of(b, nlh->nlmsg_seq);
+				const char *what = m ? b->descs.s + m->off : NULL;
+				if (m) {
+					/* The object, for the caller to explain; out of memory,
+					 * only the text below names it. */
+					struct ww_nft_refused r = {(enum ww_objkind)m->kind, what + strlen(what) + 1};
+					(void)VEC_PUSH(b->refused, b->nrefused, b->rcap, r);
+				}
 				if (nlh->nlmsg_seq == b->seq0) {
 					sb_addf(err, "%s%s", err->len ? "; " : "",
 						-e->error == ERESTART
@@ -757,4 +786,10 @@ int ww_nft_batch_bytes(struct ww_nft_batch *b, struct strbuf *out)
 		sb_addn(out, iov[i].iov_base, iov[i].iov_len);
 	free(iov);
 	return out->oom ? -ENOMEM : 0;
+}
+
+size_t ww_nft_batch_refused(const struct ww_nft_batch *b, const struct ww_nft_refused **v)
+{
+	*v = b->refused;
+	return b->nrefused;
 }

@@ -14,7 +14,6 @@
 #include "nft_nl.h"
 
 enum ww_op { WW_ADD, WW_DEL, WW_CHANGE };
-enum ww_objkind { WW_OBJ_TABLE, WW_OBJ_COUNTER, WW_OBJ_LIMIT, WW_OBJ_SET, WW_OBJ_CHAIN };
 
 struct ww_nft_change {
 	enum ww_op op;

@@ -42,6 +42,9 @@ int ww_nft_dump_raw(struct ww_nft *n, struct strbuf *out);
 
 struct ww_nft_batch;
 
+/* The kinds of object a batch message is about. */
+enum ww_objkind { WW_OBJ_TABLE, WW_OBJ_COUNTER, WW_OBJ_LIMIT, WW_OBJ_SET, WW_OBJ_CHAIN };
+
 /* A new batch that the kernel refuses (-ERESTART) if the ruleset is no longer at genid. */
 int ww_nft_batch_new(struct ww_nft_batch **out, uint32_t genid);
 void ww_nft_batch_free(struct ww_nft_batch *b);
@@ -71,6 +74,15 @@ int ww_nft_del_chain(struct ww_nft_batch *b, const char *name, const char *what)
  * -ERESTART (the ruleset changed since the batch's genid) or another -errno.
  */
 int ww_nft_batch_commit(struct ww_nft *n, struct ww_nft_batch *b, struct strbuf *err);
+
+/* An object whose message the kernel refused, found by the message's sequence number. */
+struct ww_nft_refused {
+	enum ww_objkind kind;
+	const char *name; /* owned by the batch */
+};
+
+/* The objects the last ww_nft_batch_commit saw refused, in batch order (*v: the batch's). */
+size_t ww_nft_batch_refused(const struct ww_nft_batch *b, const struct ww_nft_refused **v);
 
 /* ---- the linearizer's independent check (tests, fuzzing) ---- */
 

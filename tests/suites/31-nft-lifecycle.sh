@@ -232,6 +232,13 @@ else
 	fail "... and the message names the refused object (the map it went into, or its missing chain)" \
 		"$msg"
 fi
+# The explanation comes from the refused message's object (found by its sequence number), with
+# what the map is for: "; map NAME (destinations of flows from ...)".
+if grep -qE '; map [^ ]+ \((destinations of flows from|default verdicts from|the zones and sources|used by chain)' <<<"$msg"; then
+	ok "... and says what the refused map is for: $(grep -oE '; map [^;]*' <<<"$msg" | head -n 1)"
+else
+	fail "... and says what the refused map is for" "$msg"
+fi
 if [ "$g0" = "$g1" ] && cmp -s "$tmp/ruleset.1" "$tmp/ruleset.2" && [ "$hist0" = "$hist1" ]; then
 	ok "... and leaves the ruleset byte-identical (generation $g0) and the history as it was"
 else
