@@ -328,21 +328,284 @@ static int record_counters(struct ww_state *st, const struct ww_policy *p,
 	return e;
 }
 
+/* One apply's working state, shared by its steps (ww_apply_locked). */
+struct run {
+	struct ww_state *st;
+	const struct ww_policy *p;
+	const struct ww_apply_opts *o;
+	struct ww_apply_result *r;
+	struct strbuf *err;
+	struct ww_nft *nft;
+	struct nfr_table *want, *live;
+	struct ww_nft_diff d;
+	struct ww_xdp *xdp;
+	struct ww_xdp_txn txn;
+	struct ww_nft_mark here; /* the ruleset generation now, and this process */
+	struct ww_intent in;
+	char hash[65];
+	uint32_t genid;	    /* the ruleset generation live was read at */
+	bool same;	    /* the mark vouches that the kernel holds exactly p */
+	bool intent;	    /* an intent record is on disk */
+	bool nft_committed; /* a transaction changed the table */
+	bool windows_committed; /* the window-ends table's transaction too (enforce_window_ends) */
+};
+
+/* The intent, before the kernel changes: the policy saved as the generation it will be, and
+ * what was current. An interrupted apply is finished from these (intent.h). The fail-closed
+ * policy has none: it is no generation, and the next restore enforces it again anyway. */
+static int begin_intent(struct run *x)
+{
+	const struct ww_apply_opts *o = x->o;
+	struct ww_intent *in = &x->in;
+	struct ww_generation cur;
+	int e;
+
+	if (o->failsafe)
+		return 0;
+	e = ww_state_current(x->st, &cur);
+	if (e == -EBADMSG)
+		e = 0;
+	if (!e && !o->gen)
+		e = ww_state_last_gen(x->st, &in->gen);
+	if (!e) {
+		in->gen = o->gen ? o->gen : in->gen + 1;
+		in->prev = cur.gen;
+		snprintf(in->action, sizeof(in->action), "%s", o->action ? o->action : "apply");
+		snprintf(in->policy_sha256, sizeof(in->policy_sha256), "%s", x->hash);
+		snprintf(in->source, sizeof(in->source), "%s", o->source ? o->source : "");
+		snprintf(in->bpffs, sizeof(in->bpffs), "%s", o->bpffs ? o->bpffs : "");
+		in->restores = o->restores;
+		in->pid = (int)getpid();
+		in->time = (int64_t)time(NULL);
+		/* A restore re-enforces a generation whose file is there already (and checked). */
+		if (!o->restore)
+			e = ww_state_save_policy(x->st, in->gen, x->p);
+	}
+	if (!e)
+		e = ww_intent_begin(x->st, in);
+	if (e) {
+		sb_addf(x->err, "recording the intent under %s: %s", ww_state_dir(x->st),
+			strerror(-e));
+		return e;
+	}
+	x->intent = true;
+	ww_stop_point("intent");
+	return 0;
+}
+
+/* The kernel refused the transaction: its reason for each refused message, and what each
+ * refused map is for, from the objects the commit found refused (by sequence number). */
+static void explain_refusal(struct run *x, const struct ww_nft_batch *b, int e)
+{
+	const struct ww_nft_refused *v;
+	size_t n = b ? ww_nft_batch_refused(b, &v) : 0;
+	char *k = strdup(sb_str(x->err));
+
+	sb_reset(x->err);
+	sb_addf(x->err, "the kernel refused the transaction, nothing was changed: %s", k ? k : "");
+	free(k);
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		if (v[i].kind != WW_OBJ_SET || !nfr_set_find(x->want, v[i].name))
+			continue;
+		for (size_t k2 = 0; k2 < i && !seen; k2++)
+			seen = v[k2].kind == WW_OBJ_SET && !strcmp(v[k2].name, v[i].name);
+		if (seen)
+			continue;
+		sb_add(x->err, "; ");
+		ww_nft_describe(x->want, WW_OBJ_SET, v[i].name, x->err);
+	}
+	/* The bridge family's `ct state` needs the kernel's connection tracking for bridges;
+	 * without it every rule using it is refused with EPROTO. */
+	if (e == -EPROTO && x->want->family == NFR_BRIDGE)
+		sb_add(x->err, "; bridge mode needs connection tracking in the bridge family "
+			       "(Linux 5.3 or later with CONFIG_NF_CONNTRACK_BRIDGE, module "
+			       "nf_conntrack_bridge): `wardwall doctor` checks it");
+}
+
+/* The nftables tier: know the live table (vouched for by the mark wardwall's own last commit
+ * left, or read back), diff it against the wanted one and commit the difference as one batch
+ * guarded by the ruleset generation; when someone else committed meanwhile (-ERESTART), all
+ * over again, at most three times. */
+static int commit_nft(struct run *x)
+{
+	struct ww_apply_result *r = x->r;
+	struct ww_nft_batch *b = NULL;
+	struct ww_nft_mark mark;
+	int e = ww_nft_open(&x->nft);
+
+	if (e) {
+		sb_addf(x->err, "netlink: %s", strerror(-e));
+		return e;
+	}
+	bool vouched = !ww_nft_mark_here(x->nft, &x->here) &&
+		       !ww_nft_mark_load(ww_state_dir(x->st), &mark) &&
+		       ww_nft_mark_matches(&mark, &x->here);
+	for (int attempt = 0;; attempt++) {
+		if (attempt == 0 && vouched) {
+			e = vouched_live(x->st, &mark, x->hash, &x->live, &x->same);
+			if (e < 0)
+				return e;
+			vouched = e == 1;
+			x->genid = x->here.genid;
+			e = 0;
+		}
+		r->vouched = vouched && attempt == 0;
+		if (r->vouched && x->same)
+			break; /* the kernel holds exactly p: nothing to read, nothing to send */
+		e = r->vouched ? 0 : ww_nft_read(x->nft, &x->live, &x->genid, x->err);
+		if (!e)
+			e = ww_nft_diff(x->live, x->want, &x->d);
+		if (e)
+			return e;
+		if (!x->d.n && !x->d.replace)
+			break;
+		e = ww_nft_batch_new(&b, x->genid);
+		if (!e)
+			e = ww_nft_diff_batch(x->live, x->want, &x->d, b);
+		if (!e)
+			e = inject_fault(b, x->want);
+		if (e) {
+			sb_addf(x->err, "building the transaction: %s", strerror(-e));
+			ww_nft_batch_free(b);
+			return e;
+		}
+		r->messages = ww_nft_batch_count(b);
+		e = ww_nft_batch_commit(x->nft, b, x->err);
+		if (e && (e != -ERESTART || attempt == 3))
+			explain_refusal(x, b, e);
+		ww_nft_batch_free(b);
+		b = NULL;
+		if (e != -ERESTART || attempt == 3)
+			break;
+		/* Someone changed the ruleset between our read and our commit: start over. */
+		sb_reset(x->err);
+		nfr_table_free(x->live);
+		x->live = NULL;
+		ww_nft_diff_free(&x->d);
+	}
+	if (!e) {
+		x->nft_committed = x->d.n > 0 || x->d.replace;
+		ww_stop_point("nft-committed");
+	}
+	return e;
+}
+
+/* The XDP tier after the nftables commit: switch to the new generation with one map write
+ * (if that fails, nftables goes back to the table it had), drop links and counter slots the
+ * policy no longer has; or remove XDP when the policy no longer asks for it. */
+static int switch_xdp(struct run *x)
+{
+	struct ww_apply_result *r = x->r;
+	int e;
+
+	if (x->xdp && x->txn.prepared) {
+		e = ww_xdp_switch(x->xdp, &x->txn, x->err);
+		if (e) {
+			if (x->nft_committed && revert_nft(x->nft, x->live, x->err)) {
+				sb_add(x->err, "; reverting nftables failed too: run `wardwall plan`");
+				r->changed = true; /* the intent stays: the next command sorts it out */
+			}
+			return e;
+		}
+		r->xdp_switched = true;
+		ww_stop_point("xdp-switched");
+	}
+	if (x->xdp) {
+		ww_xdp_finish(x->xdp, x->p, x->err);
+		ww_stop_point("xdp-finished");
+		reload_quarantines(x->st, x->o, r);
+	}
+	if (!r->xdp) {
+		e = ww_xdp_remove(x->o->bpffs, &r->xdp_removed, x->err);
+		if (e) {
+			r->changed = x->nft_committed; /* keep the intent when the kernel moved */
+			return e;
+		}
+		ww_stop_point("xdp-removed");
+	}
+	return 0;
+}
+
+/* What changed, recorded: the history line and `current` (when the kernel changed or the
+ * record does not name this policy; a restore re-enforces the current one), the fail-closed
+ * policy, the counters' start times and a snapshot, the ruleset mark; then the intent goes.
+ * An error here leaves the kernel changed and r->unrecorded set. */
+static int record(struct run *x)
+{
+	struct ww_apply_result *r = x->r;
+	struct ww_state *st = x->st;
+	struct ww_generation cur;
+	unsigned long last = 0;
+	int e = ww_state_current(st, &cur);
+
+	if (e == -EBADMSG)
+		e = 0;
+	if (!e)
+		e = ww_state_last_gen(st, &last);
+	if (!e && x->o->restore) {
+		r->gen = cur.gen;
+	} else if (!e && (r->changed || strcmp(cur.policy_sha256, x->hash) || !cur.gen ||
+			  last >= x->in.gen)) {
+		/* last >= in.gen: an interrupted run of this apply wrote its history line
+		 * already, and `current` must follow it even when the kernel needed nothing. */
+		e = ww_state_record_gen(st, x->p, x->o->action, x->o->source, x->o->restores,
+					x->in.gen);
+		r->recorded = !e;
+		r->gen = x->in.gen;
+	} else if (!e) {
+		r->gen = cur.gen;
+		ww_state_forget_policy(st, x->in.gen); /* nothing new: no generation to keep */
+	}
+	/* What restore falls back to if this generation ever cannot be enforced (failsafe.h):
+	 * written with every new generation, and when missing; a no-op apply leaves it (at 10k
+	 * flows it costs 50-75 ms). */
+	if (!e && (r->recorded || !ww_failsafe_exists(ww_state_dir(st))))
+		e = ww_failsafe_save(ww_state_dir(st), x->p);
+	if (!e)
+		e = record_counters(st, x->p, x->want, r->xdp);
+	if (!e)
+		ww_stop_point("counters-written");
+	if (!e) {
+		/* Counters as they are now when the table was not read (vouched for). */
+		struct nfr_table *counters = NULL;
+		struct strbuf ignored = {0};
+		if (r->vouched && ww_nft_read_counters(x->nft, x->want, &counters, &ignored))
+			counters = NULL;
+		snapshot_live(ww_state_dir(st), r->vouched ? counters : x->live, x->xdp);
+		nfr_table_free(counters);
+		sb_free(&ignored);
+	}
+	if (e) {
+		sb_addf(x->err, "the kernel has the new policy, but recording it under %s failed: %s",
+			ww_state_dir(st), strerror(-e));
+		r->unrecorded = true;
+	}
+	/* The window table's transaction is wardwall's too: the mark follows both. */
+	mark_kernel(st, x->nft, &x->here, x->hash,
+		    x->windows_committed && x->nft_committed ? ww_nft_genid_next(x->genid)
+							     : x->genid,
+		    x->nft_committed || x->windows_committed, e || (r->vouched && x->same));
+	if (!e) {
+		ww_stop_point("marked");
+		e = ww_intent_end(st);
+		x->intent = false;
+		if (e) {
+			sb_addf(x->err,
+				"the kernel has the new policy, but clearing %s/intent.json "
+				"failed: %s",
+				ww_state_dir(st), strerror(-e));
+			r->unrecorded = true;
+		}
+	}
+	return e;
+}
+
 int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct ww_apply_opts *o,
 		    struct ww_apply_result *r, struct strbuf *err)
 {
-	struct ww_nft *nft = NULL;
-	struct nfr_table *want = NULL, *live = NULL;
-	struct ww_nft_diff d = {0};
-	struct ww_nft_batch *b = NULL;
-	struct ww_xdp *xdp = NULL;
-	struct ww_xdp_txn txn = {0};
-	struct ww_generation cur;
-	char hash[65];
+	struct run x = {.st = st, .p = p, .o = o, .r = r, .err = err};
 	double t0 = now_ms();
-	uint32_t genid;
-	bool nft_committed = false, intent = false;
-	struct ww_intent in = {0};
 	int e;
 
 	memset(r, 0, sizeof(*r));
@@ -350,249 +613,55 @@ int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct
 	e = lockout_guard(p, o, err);
 	if (e)
 		return e;
-	e = ww_compile_nft(p, &want);
+	e = ww_compile_nft(p, &x.want);
 	if (e) {
 		sb_addf(err, "compiling for nftables: %s", strerror(-e));
 		goto out;
 	}
-	r->nchains = want->nchains;
-	r->nsets = want->nsets;
-	r->ncounters = want->ncounters;
-	/* The intent, before the kernel changes: the policy saved as the generation it will be,
-	 * and what was current. An interrupted apply is finished from these (intent.h). The
-	 * fail-closed policy has none: it is no generation, and the next restore enforces it
-	 * again anyway. */
-	ww_policy_hash(p, hash);
-	if (o->failsafe)
-		goto kernel;
-	e = ww_state_current(st, &cur);
-	if (e == -EBADMSG)
-		e = 0;
-	if (!e && !o->gen)
-		e = ww_state_last_gen(st, &in.gen);
-	if (!e) {
-		in.gen = o->gen ? o->gen : in.gen + 1;
-		in.prev = cur.gen;
-		snprintf(in.action, sizeof(in.action), "%s", o->action ? o->action : "apply");
-		snprintf(in.policy_sha256, sizeof(in.policy_sha256), "%s", hash);
-		snprintf(in.source, sizeof(in.source), "%s", o->source ? o->source : "");
-		snprintf(in.bpffs, sizeof(in.bpffs), "%s", o->bpffs ? o->bpffs : "");
-		in.restores = o->restores;
-		in.pid = (int)getpid();
-		in.time = (int64_t)time(NULL);
-		/* A restore re-enforces a generation whose file is there already (and checked). */
-		if (!o->restore)
-			e = ww_state_save_policy(st, in.gen, p);
-	}
-	if (!e)
-		e = ww_intent_begin(st, &in);
-	if (e) {
-		sb_addf(err, "recording the intent under %s: %s", ww_state_dir(st), strerror(-e));
-		goto out;
-	}
-	intent = true;
-	ww_stop_point("intent");
-kernel:
+	r->nchains = x.want->nchains;
+	r->nsets = x.want->nsets;
+	r->ncounters = x.want->ncounters;
+	ww_policy_hash(p, x.hash);
+	e = begin_intent(&x);
 	/* XDP first: everything it needs is built and attached, but not switched in, before
 	 * the nftables transaction; a failure there leaves both tiers as they were. */
-	if (r->xdp) {
-		e = xdp_before(p, o, &xdp, &txn, r, err);
-		if (e)
-			goto out;
-	}
-	e = ww_nft_open(&nft);
-	if (e) {
-		sb_addf(err, "netlink: %s", strerror(-e));
+	if (!e && r->xdp)
+		e = xdp_before(p, o, &x.xdp, &x.txn, r, err);
+	if (!e)
+		e = commit_nft(&x);
+	if (!e)
+		e = switch_xdp(&x);
+	if (e)
 		goto out;
-	}
-	struct ww_nft_mark here, mark;
-	bool vouched = !ww_nft_mark_here(nft, &here) &&
-		       !ww_nft_mark_load(ww_state_dir(st), &mark) &&
-		       ww_nft_mark_matches(&mark, &here);
-	bool same = false;
-	for (int attempt = 0;; attempt++) {
-		if (attempt == 0 && vouched) {
-			e = vouched_live(st, &mark, hash, &live, &same);
-			if (e < 0)
-				goto out;
-			vouched = e == 1;
-			genid = here.genid;
-			e = 0;
-		}
-		r->vouched = vouched && attempt == 0;
-		if (r->vouched && same)
-			break; /* the kernel holds exactly p: nothing to read, nothing to send */
-		e = r->vouched ? 0 : ww_nft_read(nft, &live, &genid, err);
-		if (e)
-			goto out;
-		e = ww_nft_diff(live, want, &d);
-		if (e)
-			goto out;
-		if (!d.n && !d.replace)
-			break;
-		e = ww_nft_batch_new(&b, genid);
-		if (!e)
-			e = ww_nft_diff_batch(live, want, &d, b);
-		if (!e)
-			e = inject_fault(b, want);
-		if (e) {
-			sb_addf(err, "building the transaction: %s", strerror(-e));
-			goto out;
-		}
-		r->messages = ww_nft_batch_count(b);
-		e = ww_nft_batch_commit(nft, b, err);
-		ww_nft_batch_free(b);
-		b = NULL;
-		if (e != -ERESTART || attempt == 3)
-			break;
-		/* Someone changed the ruleset between our read and our commit: start over. */
-		sb_reset(err);
-		nfr_table_free(live);
-		live = NULL;
-		ww_nft_diff_free(&d);
-	}
-	if (e) {
-		char *k = strdup(sb_str(err));
-		sb_reset(err);
-		sb_addf(err, "the kernel refused the transaction, nothing was changed: %s",
-			k ? k : "");
-		/* Name what each refused map is for (too costly to work out for every message). */
-		for (size_t i = 0; k && i < want->nsets; i++) {
-			char *at = strstr(k, want->sets[i].name);
-			size_t n = strlen(want->sets[i].name);
-			if (!at || (at[n] != ':' && at[n] != ' '))
-				continue;
-			sb_add(err, "; ");
-			ww_nft_describe(want, WW_OBJ_SET, want->sets[i].name, err);
-		}
-		free(k);
-		/* The bridge family's `ct state` needs the kernel's connection tracking for
-		 * bridges; without it every rule using it is refused with EPROTO. */
-		if (e == -EPROTO && want->family == NFR_BRIDGE)
-			sb_add(err, "; bridge mode needs connection tracking in the bridge family "
-				    "(Linux 5.3 or later with CONFIG_NF_CONNTRACK_BRIDGE, module "
-				    "nf_conntrack_bridge): `wardwall doctor` checks it");
-		goto out;
-	}
-	nft_committed = d.n > 0 || d.replace;
-	ww_stop_point("nft-committed");
-	if (xdp && txn.prepared) {
-		e = ww_xdp_switch(xdp, &txn, err);
-		if (e) {
-			/* Both tiers go back: nftables to the table it had. */
-			if (nft_committed && revert_nft(nft, live, err)) {
-				sb_add(err, "; reverting nftables failed too: run `wardwall plan`");
-				r->changed = true; /* the intent stays: the next command sorts it out */
-			}
-			goto out;
-		}
-		r->xdp_switched = true;
-		ww_stop_point("xdp-switched");
-	}
-	if (xdp) {
-		ww_xdp_finish(xdp, p, err);
-		ww_stop_point("xdp-finished");
-		reload_quarantines(st, o, r);
-	}
-	if (!r->xdp) {
-		e = ww_xdp_remove(o->bpffs, &r->xdp_removed, err);
-		if (e) {
-			r->changed = nft_committed; /* keep the intent when the kernel moved */
-			goto out;
-		}
-		ww_stop_point("xdp-removed");
-	}
-	r->changed = nft_committed || r->xdp_switched || r->xdp_attached || r->xdp_removed;
-	if (nft_committed || r->xdp_switched)
+	r->changed = x.nft_committed || r->xdp_switched || r->xdp_attached || r->xdp_removed;
+	if (x.nft_committed || r->xdp_switched)
 		cut_revoked_sessions(st, p, r);
-	bool windows_committed = false;
-	if (!(r->vouched && same))
-		enforce_window_ends(p, r, &windows_committed);
-	r->replaced = d.replace;
-	for (size_t i = 0; i < d.n; i++)
-		r->counts[d.v[i].op][d.v[i].kind]++;
-	if (o->failsafe) {
+	if (!(r->vouched && x.same))
+		enforce_window_ends(p, r, &x.windows_committed);
+	r->replaced = x.d.replace;
+	for (size_t i = 0; i < x.d.n; i++)
+		r->counts[x.d.v[i].op][x.d.v[i].kind]++;
+	if (o->failsafe)
 		ww_nft_mark_clear(ww_state_dir(st));
-		goto out;
-	}
-	/* Record a generation when the kernel changed or the record does not name this policy;
-	 * a restore re-enforces the current one. */
-	e = ww_state_current(st, &cur);
-	if (e == -EBADMSG)
-		e = 0;
-	unsigned long last = 0;
-	if (!e)
-		e = ww_state_last_gen(st, &last);
-	if (!e && o->restore) {
-		r->gen = cur.gen;
-	} else if (!e && (r->changed || strcmp(cur.policy_sha256, hash) || !cur.gen ||
-			  last >= in.gen)) {
-		/* last >= in.gen: an interrupted run of this apply wrote its history line
-		 * already, and `current` must follow it even when the kernel needed nothing. */
-		e = ww_state_record_gen(st, p, o->action, o->source, o->restores, in.gen);
-		r->recorded = !e;
-		r->gen = in.gen;
-	} else if (!e) {
-		r->gen = cur.gen;
-		ww_state_forget_policy(st, in.gen); /* nothing new: no generation to keep */
-	}
-	/* What restore falls back to if this generation ever cannot be enforced (failsafe.h):
-	 * written with every new generation, and when missing; a no-op apply leaves it (at 10k
-	 * flows it costs 50-75 ms). */
-	if (!e && (r->recorded || !ww_failsafe_exists(ww_state_dir(st))))
-		e = ww_failsafe_save(ww_state_dir(st), p);
-	if (!e)
-		e = record_counters(st, p, want, r->xdp);
-	if (!e)
-		ww_stop_point("counters-written");
-	if (!e) {
-		/* Counters as they are now when the table was not read (vouched for). */
-		struct nfr_table *counters = NULL;
-		struct strbuf ignored = {0};
-		if (r->vouched && ww_nft_read_counters(nft, want, &counters, &ignored))
-			counters = NULL;
-		snapshot_live(ww_state_dir(st), r->vouched ? counters : live, xdp);
-		nfr_table_free(counters);
-		sb_free(&ignored);
-	}
-	if (e) {
-		sb_addf(err, "the kernel has the new policy, but recording it under %s failed: %s",
-			ww_state_dir(st), strerror(-e));
-		r->unrecorded = true;
-	}
-	/* The window table's transaction is wardwall's too: the mark follows both. */
-	mark_kernel(st, nft, &here, hash,
-		    windows_committed && nft_committed ? ww_nft_genid_next(genid) : genid,
-		    nft_committed || windows_committed, e || (r->vouched && same));
-	if (!e) {
-		ww_stop_point("marked");
-		e = ww_intent_end(st);
-		intent = false;
-		if (e) {
-			sb_addf(err, "the kernel has the new policy, but clearing %s/intent.json "
-				     "failed: %s",
-				ww_state_dir(st), strerror(-e));
-			r->unrecorded = true;
-		}
-	}
+	else
+		e = record(&x);
 out:
-	if (e && xdp && !r->xdp_switched)
-		ww_xdp_abort(xdp, &txn);
+	if (e && x.xdp && !r->xdp_switched)
+		ww_xdp_abort(x.xdp, &x.txn);
 	/* Failed with the kernel as it was: the intent and its generation go. Failed after the
 	 * kernel changed: the intent stays, and the next command finishes the apply. */
-	if (e && intent && !r->changed && !r->unrecorded && !nft_committed) {
+	if (e && x.intent && !r->changed && !r->unrecorded && !x.nft_committed) {
 		if (!o->restore)
-			ww_state_forget_policy(st, in.gen);
+			ww_state_forget_policy(st, x.in.gen);
 		ww_intent_end(st);
 	}
 	r->ms = now_ms() - t0;
-	ww_xdp_txn_free(&txn);
-	ww_xdp_close(xdp);
-	ww_nft_batch_free(b);
-	ww_nft_diff_free(&d);
-	nfr_table_free(live);
-	nfr_table_free(want);
-	ww_nft_close(nft);
+	ww_xdp_txn_free(&x.txn);
+	ww_xdp_close(x.xdp);
+	ww_nft_diff_free(&x.d);
+	nfr_table_free(x.live);
+	nfr_table_free(x.want);
+	ww_nft_close(x.nft);
 	return e;
 }
 
