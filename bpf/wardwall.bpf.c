@@ -228,6 +228,7 @@ struct cls_res {
 struct decision {
 	__u8 verdict; /* enum ww_xverdict */
 	__u8 log;
+	__u8 reject;  /* a deny nftables answers (WW_REJECT): passed, never cached */
 	__u8 cacheable; /* a denial the deny cache may repeat: it read no clock (no validity
 			 * window was consulted) and counted no monitor-mode observer */
 	__u32 slot;   /* deciding flow, or WW_SLOT_DEFAULT */
@@ -591,6 +592,7 @@ static __always_inline void decide(__u32 slot, const struct ww_settings *st, __u
 		d->verdict = WW_XV_DENY;
 		d->slot = s.best_slot;
 		d->log = s.best_flags & WW_LOG;
+		d->reject = !!(s.best_flags & WW_REJECT);
 		return;
 	}
 	/* Monitor-mode denies only observe: count them, log them, decide as if they were not. */
@@ -901,6 +903,11 @@ int ww_xdp(struct xdp_md *ctx)
 					    d.zdst, WW_XV_DENY};
 			ww_emit(&r, &p);
 		}
+		/* The nftables tier holds the same decision and answers under its rate limit. An
+		 * XDP_TX of a forged reset would need the checksums and the MAC swap, and skip
+		 * conntrack and that limit (docs/xdp.md). */
+		if (d.reject)
+			return XDP_PASS;
 		if (!reverse && d.cacheable && p.proto != IPPROTO_ICMP && p.proto != IPPROTO_ICMPV6) {
 			struct ww_ct_val dv = {.generation = gen, .slot = d.slot,
 					       .verdict = WW_XV_DENY, .flags = d.log ? WW_CTF_LOG : 0,

@@ -74,6 +74,10 @@ struct ww_rule_key {
 enum ww_xrank { WW_R_DENY = 0, WW_R_MONITOR = 1, WW_R_ALLOW = 2 };
 
 #define WW_LOG 0x01 /* emit an event when this entry decides (or observes) */
+/* A deny that answers ("action": "reject"): counted and logged as a deny, then passed to the
+ * nftables tier, whose same decision sends the reset or ICMP error under its rate limit
+ * (docs/xdp.md). Never in the deny cache or the connection table. */
+#define WW_REJECT 0x02
 
 struct ww_xentry {
 	__u32 slot;  /* flow counter slot */

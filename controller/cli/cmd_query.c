@@ -144,7 +144,7 @@ static void print_text(const struct ww_policy *p, const struct ww_packet *pkt,
 	class_text(&v->dst, out);
 	if (v->flow) {
 		sb_addf(out, "\n  by:   flow \"%s\" (%s, %s)\n", v->flow->id, v->flow->ptr,
-			ww_action_str(v->flow->action));
+			ww_flow_action_str(v->flow));
 	} else {
 		enum ww_action a = v->within_zone ? p->defaults.within_zone
 						  : p->defaults.between_zones;

@@ -73,7 +73,7 @@ static void print_stats(const struct ww_collect *c, bool json, struct strbuf *ou
 			sb_add(out, i ? ",\n  {\"id\": " : "\n  {\"id\": ");
 			sb_add_json_str(out, f->id);
 			sb_addf(out, ", \"action\": \"%s\", \"nftables\": ",
-				f->flow ? ww_action_str(f->flow->action) : "unknown");
+				f->flow ? ww_flow_action_str(f->flow) : "unknown");
 			tier_json(&f->nft, out);
 			sb_add(out, ", \"xdp\": ");
 			tier_json(&f->xdp, out);
@@ -127,7 +127,7 @@ static void print_stats(const struct ww_collect *c, bool json, struct strbuf *ou
 		human(f->xdp.bytes, y);
 		int64_t since = f->nft.since ? f->nft.since : f->xdp.since;
 		sb_addf(out, "%-32s %-7s %10s %10s %10s %10s  %s\n", f->id,
-			f->flow ? ww_action_str(f->flow->action) : "?", f->nft.present ? a : "-",
+			f->flow ? ww_flow_action_str(f->flow) : "?", f->nft.present ? a : "-",
 			f->nft.present ? b : "-", f->xdp.present ? x : "-", f->xdp.present ? y : "-",
 			since ? ww_time_str(since, tb) : "unknown");
 	}

@@ -342,7 +342,7 @@ static void flows(const struct ww_evidence *ev, struct strbuf *o)
 		sb_add(o, "<tr><td class=\"mono\">");
 		esc(o, f->st->id);
 		sb_add(o, "</td><td>");
-		esc(o, f->flow ? ww_action_str(f->flow->action) : "not in policy");
+		esc(o, f->flow ? ww_flow_action_str(f->flow) : "not in policy");
 		sb_add(o, "</td><td>");
 		for (size_t k = 0; k < f->npairs && k < 6; k++)
 			escf(o, "%s%s\xe2\x86\x92%s", k ? ", " : "", f->pairs[k].src,

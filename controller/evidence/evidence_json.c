@@ -204,7 +204,7 @@ static void flow_json(const struct ww_evidence *ev, const struct ww_ev_flow *f, 
 	ww_jw_str(w, "id", f->st->id);
 	ww_jw_bool(w, "in_policy", p != NULL);
 	ww_jw_bool(w, "in_kernel", f->nft.present || f->xdp.present);
-	ww_jw_str(w, "action", p ? ww_action_str(p->action) : NULL);
+	ww_jw_str(w, "action", p ? ww_flow_action_str(p) : NULL);
 	ww_jw_str(w, "mode", p ? (p->mode == WW_MONITOR ? "monitor" : "enforce") : NULL);
 	ww_jw_str(w, "owner", p ? p->owner : NULL);
 	ww_jw_str(w, "ticket", p ? p->ticket : NULL);

@@ -308,7 +308,7 @@ static void obs_flow(struct oscal *o, const struct ww_ev_flow *f)
 
 	sb_addf(&d, "Flow %s", f->st->id);
 	if (f->flow)
-		sb_addf(&d, " (%s, owner %s, ticket %s)", ww_action_str(f->flow->action),
+		sb_addf(&d, " (%s, owner %s, ticket %s)", ww_flow_action_str(f->flow),
 			f->flow->owner ? f->flow->owner : "none",
 			f->flow->ticket ? f->flow->ticket : "none");
 	if (f->nft.present)
@@ -333,7 +333,7 @@ static void obs_flow(struct oscal *o, const struct ww_ev_flow *f)
 		pl_addu(&pl, "xdp-window-bytes", f->xdp.win_bytes);
 	}
 	if (f->flow)
-		pl_add(&pl, "action", ww_action_str(f->flow->action));
+		pl_add(&pl, "action", ww_flow_action_str(f->flow));
 	pl_emit(o, &pl);
 	subject(o, "nftables", nft_title(o->ev->c));
 	evidence_link(o, "evidence.json", "flows");

@@ -232,6 +232,12 @@ static void verdict_render(const struct nfr_verdict *v, struct strbuf *out)
 	case NV_GOTO:
 		sb_addf(out, "goto %s", v->chain);
 		break;
+	case NV_REJECT_RST:
+		sb_add(out, "reject with tcp reset");
+		break;
+	case NV_REJECT_ADMIN:
+		sb_add(out, "reject with icmpx admin-prohibited");
+		break;
 	case NV_NONE:
 		break;
 	}

@@ -49,7 +49,29 @@ const char *nfr_family_str(enum nfr_family f);
 #define NFR_ETH_IP  0x0800u
 #define NFR_ETH_IP6 0x86ddu
 
-enum nfr_vkind { NV_NONE, NV_ACCEPT, NV_DROP, NV_RETURN, NV_JUMP, NV_GOTO };
+/* NV_REJECT_RST, NV_REJECT_ADMIN: the reject statement, `reject with tcp reset` and `reject with
+ * icmpx admin-prohibited` (ICMP or ICMPv6 administratively prohibited); terminal, as a drop. */
+enum nfr_vkind {
+	NV_NONE,
+	NV_ACCEPT,
+	NV_DROP,
+	NV_RETURN,
+	NV_JUMP,
+	NV_GOTO,
+	NV_REJECT_RST,
+	NV_REJECT_ADMIN,
+};
+
+/*
+ * A flow with "action": "reject" ends its decision with `goto answer`: that chain answers a TCP
+ * packet with a reset and anything else with ICMP administratively prohibited, both under one
+ * named limit (WW_NFT_REJECT_RATE answers a second, burst WW_NFT_REJECT_BURST); beyond it the
+ * packet is dropped without an answer. Both exist only when some flow rejects.
+ */
+#define WW_NFT_REJECT_CHAIN "answer"
+#define WW_NFT_REJECT_LIMIT "reject/10"
+#define WW_NFT_REJECT_RATE  10u
+#define WW_NFT_REJECT_BURST 20u
 
 struct nfr_verdict {
 	enum nfr_vkind kind;

@@ -629,6 +629,8 @@ static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x, enum nfr_f
 		return false;
 	if (x->log_prefix && !ww_nx_log(r, x->log_prefix, x->log_group))
 		return false;
+	if (x->v.kind == NV_REJECT_RST || x->v.kind == NV_REJECT_ADMIN)
+		return ww_nx_reject(r, x->v.kind == NV_REJECT_RST);
 	return !x->v.kind || ww_nx_verdict(r, codes[x->v.kind], x->v.chain);
 }
 

@@ -27,6 +27,7 @@ struct cctx {
 	const struct ww_interval **iv_by_cls;
 	const char **target; /* [class] pair chain of the source chain being built */
 	bool *mark;
+	bool rejects; /* some decision chain goes to the reject chain */
 	int err;
 };
 
@@ -153,7 +154,8 @@ static void log_stmt(struct cctx *c, struct nfr_rule *r, const char *verdict, co
 		c->err = -ENOMEM;
 }
 
-/* Count (and maybe log) then decide; two rules when logging, since a limit stops its rule. */
+/* Count (and maybe log) then decide; two rules when logging, since a limit stops its rule.
+ * vk NV_GOTO: a rejecting deny, to the reject chain. */
 static void decide_rules(struct cctx *c, struct nfr_chain *ch, const struct ww_flow *f,
 			 const char *counter, const char *verdict, bool log, enum nfr_vkind vk)
 {
@@ -173,13 +175,16 @@ static void decide_rules(struct cctx *c, struct nfr_chain *ch, const struct ww_f
 	}
 	if (log) {
 		struct nfr_rule v = {.has_from = r.has_from, .from = r.from,
-				     .has_until = r.has_until, .until = r.until, .v = {vk, NULL}};
+				     .has_until = r.has_until, .until = r.until,
+				     .v = {vk, vk == NV_GOTO ? xdup(c, WW_NFT_REJECT_CHAIN) : NULL}};
 		log_stmt(c, &r, verdict, counter);
 		push_rule(c, ch, &r);
 		push_rule(c, ch, &v);
 		return;
 	}
 	r.v.kind = vk;
+	if (vk == NV_GOTO)
+		r.v.chain = xdup(c, WW_NFT_REJECT_CHAIN);
 	push_rule(c, ch, &r);
 }
 
@@ -211,16 +216,45 @@ static const char *dec_chain(struct cctx *c, uint32_t id)
 			c->err = -ENOMEM;
 			break;
 		}
-		/* A monitor entry only counts and logs; evaluation goes on past it. */
+		/* A monitor entry only counts and logs; evaluation goes on past it. A rejecting
+		 * deny counts and logs as a deny, then the reject chain answers. */
+		bool reject = l->v[i].rank == WW_RANK_DENY && f->reject;
 		decide_rules(c, &ch, f, counter, vnames[l->v[i].rank],
 			     lg == WW_LOG_ALL || (!allow && lg == WW_LOG_DENY),
-			     l->v[i].rank == WW_RANK_DENY      ? NV_DROP
+			     reject				? NV_GOTO
+			     : l->v[i].rank == WW_RANK_DENY    ? NV_DROP
 			     : l->v[i].rank == WW_RANK_MONITOR ? NV_NONE
 							       : NV_ACCEPT);
+		if (reject)
+			c->rejects = true;
 		free(counter);
 	}
 	c->dec[id] = (char *)finish_chain(c, &ch, "dec");
 	return c->dec[id];
+}
+
+/* The answer of "action": "reject" (nfr.h, WW_NFT_REJECT_CHAIN): the reset or the ICMP error
+ * under one shared limit, so that a host flooding what it may not reach gets at most a few
+ * answers a second and the rest is dropped. The limit is matched after the protocol, so that
+ * a TCP packet over the limit never takes the ICMP rule. */
+static void reject_chain(struct cctx *c)
+{
+	struct nfr_chain ch = {.name = xdup(c, WW_NFT_REJECT_CHAIN)};
+	struct nfr_limit lim = {.name = xdup(c, WW_NFT_REJECT_LIMIT), .rate = WW_NFT_REJECT_RATE,
+				.burst = WW_NFT_REJECT_BURST};
+	struct nfr_rule r[] = {
+		{.key = NK_L4PROTO, .lo = 6, .hi = 6, .limit = xdup(c, WW_NFT_REJECT_LIMIT),
+		 .v = {NV_REJECT_RST, NULL}},
+		{.key = NK_L4PROTO, .lo = 6, .hi = 6, .v = {NV_DROP, NULL}},
+		{.limit = xdup(c, WW_NFT_REJECT_LIMIT), .v = {NV_REJECT_ADMIN, NULL}},
+		{.v = {NV_DROP, NULL}},
+	};
+
+	if (VEC_PUSH(c->t->limits, c->t->nlimits, c->t->lcap, lim))
+		free(lim.name), c->err = -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		push_rule(c, &ch, &r[i]);
+	add_chain(c, &ch);
 }
 
 /* ---- pair chains ---- */
@@ -820,6 +854,8 @@ int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out)
 		base_chain(&c, "host_input", NH_INPUT);
 		base_chain(&c, "host_output", NH_OUTPUT);
 	}
+	if (c.rejects)
+		reject_chain(&c);
 	err = c.err;
 out:
 	for (size_t i = 0; i < c.ndec; i++)

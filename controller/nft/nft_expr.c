@@ -141,6 +141,21 @@ bool ww_nx_ct_state(struct nftnl_rule *r, uint32_t mask)
 	return ww_nx_cmp(r, NFT_CMP_NEQ, &zero, 4);
 }
 
+bool ww_nx_reject(struct nftnl_rule *r, bool tcp_reset)
+{
+	struct nftnl_expr *e = ww_nx_add(r, "reject");
+
+	if (!e)
+		return false;
+	if (tcp_reset) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+	} else {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	}
+	return true;
+}
+
 bool ww_nx_log(struct nftnl_rule *r, const char *prefix, uint16_t group)
 {
 	struct nftnl_expr *e = ww_nx_add(r, "log");

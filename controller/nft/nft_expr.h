@@ -34,6 +34,8 @@ bool ww_nx_ifname_eq(struct nftnl_rule *r, uint32_t key, const char *name);
 bool ww_nx_time_cmp(struct nftnl_rule *r, uint32_t op, uint64_t ns);
 /* ct state & mask != 0 (mask: the NF_CT_STATE_BIT bits, host byte order as nft sends them). */
 bool ww_nx_ct_state(struct nftnl_rule *r, uint32_t mask);
+/* reject with tcp reset (tcp_reset), else reject with icmpx admin-prohibited. */
+bool ww_nx_reject(struct nftnl_rule *r, bool tcp_reset);
 /* log to NFLOG group with prefix. */
 bool ww_nx_log(struct nftnl_rule *r, const char *prefix, uint16_t group);
 /* A reference to the named stateful object (counter, limit) of type NFT_OBJECT_*. */

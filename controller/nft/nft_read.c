@@ -459,8 +459,19 @@ static bool delinearize(enum nfr_family fam, struct nftnl_expr **x, size_t n, st
 			return false;
 		i++;
 	}
-	if (i < n && is(x[i], "immediate") &&
-	    nftnl_expr_get_u32(x[i], NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
+	if (i < n && is(x[i], "reject")) {
+		uint32_t type = nftnl_expr_get_u32(x[i], NFTNL_EXPR_REJECT_TYPE);
+		if (type == NFT_REJECT_TCP_RST)
+			r->v.kind = NV_REJECT_RST;
+		else if (type == NFT_REJECT_ICMPX_UNREACH &&
+			 nftnl_expr_get_u8(x[i], NFTNL_EXPR_REJECT_CODE) ==
+				 NFT_REJECT_ICMPX_ADMIN_PROHIBITED)
+			r->v.kind = NV_REJECT_ADMIN;
+		else
+			return false;
+		i++;
+	} else if (i < n && is(x[i], "immediate") &&
+		   nftnl_expr_get_u32(x[i], NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
 		if (!verdict_of(nftnl_expr_get_u32(x[i], NFTNL_EXPR_IMM_VERDICT),
 				nftnl_expr_is_set(x[i], NFTNL_EXPR_IMM_CHAIN)
 					? nftnl_expr_get_str(x[i], NFTNL_EXPR_IMM_CHAIN)

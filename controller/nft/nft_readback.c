@@ -64,7 +64,8 @@ static size_t dec_entries(const struct nfr_chain *c, struct entry *out, size_t m
 		    c->rules[i + 1].has_from == r->has_from && c->rules[i + 1].from == r->from &&
 		    c->rules[i + 1].has_until == r->has_until && c->rules[i + 1].until == r->until)
 			vk = c->rules[++i].v.kind;
-		e.verdict = vk == NV_DROP	      ? WW_RB_DENY
+		bool rejects = vk == NV_GOTO && !strcmp(c->rules[i].v.chain, WW_NFT_REJECT_CHAIN);
+		e.verdict = vk == NV_DROP || rejects ? WW_RB_DENY
 			    : vk == NV_NONE	      ? WW_RB_MONITOR
 			    : r->log_prefix && strstr(r->log_prefix, ":monitor:") ? WW_RB_MONITOR
 						      : WW_RB_ALLOW;

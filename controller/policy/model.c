@@ -228,6 +228,11 @@ const char *ww_action_str(enum ww_action a)
 	return a == WW_ALLOW ? "allow" : "deny";
 }
 
+const char *ww_flow_action_str(const struct ww_flow *f)
+{
+	return f->reject ? "reject" : ww_flow_action_str(f);
+}
+
 const char *ww_crit_str(enum ww_crit c)
 {
 	static const char *const s[] = {"", "low", "medium", "high", "life-critical"};

@@ -140,6 +140,9 @@ struct ww_flow {
 	size_t nsvcs;
 	char **svc_ptrs;
 	enum ww_action action;
+	/* "action": "reject": action is WW_DENY, decided as a deny everywhere; the gateway answers
+	 * (TCP reset, ICMP administratively prohibited) instead of dropping silently. */
+	bool reject;
 	enum ww_mode mode;
 	bool has_from, has_until; /* validity window, unix seconds, [from, until) */
 	int64_t valid_from, valid_until;
@@ -324,6 +327,8 @@ bool ww_flow_active(const struct ww_flow *f, int64_t t);
 enum ww_log ww_flow_log(const struct ww_policy *p, const struct ww_flow *f);
 
 const char *ww_action_str(enum ww_action a);
+/* A flow's action as written: "allow", "deny" or "reject". */
+const char *ww_flow_action_str(const struct ww_flow *f);
 const char *ww_crit_str(enum ww_crit c);
 const char *ww_log_str(enum ww_log l);
 /* "tcp", "icmpv6", "any", or the number. buf: at least 8 bytes. */

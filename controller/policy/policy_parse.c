@@ -215,6 +215,8 @@ int ww_range_parse(const char *s, unsigned int max, unsigned int *lo, unsigned i
 /* defaults, enforcement                                                                       */
 
 static const char *const actions[] = {"allow", "deny"};
+/* A flow's: reject is a deny that answers (model.h, struct ww_flow). */
+static const char *const flow_actions[] = {"allow", "deny", "reject"};
 static const char *const modes[] = {"enforce", "monitor"};
 static const char *const logs[] = {"none", "deny", "all"};
 
@@ -2008,10 +2010,19 @@ static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 	}
 	mp = kptr(c, f->ptr, "action");
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "action"))) {
-		if (keyword(c, m, mp, actions, 2, &v))
-			f->action = (enum ww_action)v;
+		if (keyword(c, m, mp, flow_actions, 3, &v)) {
+			f->action = v == 0 ? WW_ALLOW : WW_DENY;
+			f->reject = v == 2;
+		}
+		/* The kernel rejects in the inet family's hooks only: a bridge's forward hook
+		 * cannot answer for the machines it bridges. */
+		if (f->reject && c->p->enf.mode == WW_BRIDGE)
+			ww_err(c->d, "reject-on-bridge", mp,
+			       "\"reject\" needs gateway or host mode: in bridge mode the forward hook "
+			       "cannot answer; use \"deny\"");
 	} else {
-		ww_err(c->d, "missing-field", f->ptr, "missing \"action\" (\"allow\" or \"deny\")");
+		ww_err(c->d, "missing-field", f->ptr,
+		       "missing \"action\" (\"allow\", \"deny\" or \"reject\")");
 	}
 	free(mp);
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "mode"))) {

@@ -285,7 +285,7 @@ void ww_flow_print_canonical(const struct ww_policy *p, const struct ww_flow *f,
 		print_names(names, f->nsvcs, out);
 		free(names);
 	}
-	sb_addf(out, ", \"action\": \"%s\"", ww_action_str(f->action));
+	sb_addf(out, ", \"action\": \"%s\"", ww_flow_action_str(f));
 	if (f->mode == WW_MONITOR)
 		sb_add(out, ", \"mode\": \"monitor\"");
 	if (f->has_from || f->has_until) {

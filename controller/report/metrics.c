@@ -72,7 +72,7 @@ static void flow_series(const struct ww_collect *c, struct strbuf *out, bool byt
 			label(out, "flow", f->id, true);
 			label(out, "from", sb_str(&from), false);
 			label(out, "to", sb_str(&to), false);
-			label(out, "action", f->flow ? ww_action_str(f->flow->action) : "", false);
+			label(out, "action", f->flow ? ww_flow_action_str(f->flow) : "", false);
 			label(out, "tier", tiers[k], false);
 			sb_addf(out, "} %llu\n",
 				(unsigned long long)(bytes ? t[k]->bytes : t[k]->packets));

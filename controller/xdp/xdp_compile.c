@@ -103,6 +103,8 @@ static long xdp_dlist(struct xctx *c, uint32_t id, long *map, ww_ep_t s, ww_ep_t
 		x.e[i].order = l->v[i].flow;
 		x.e[i].rank = l->v[i].rank;
 		x.e[i].flags = (lg == WW_LOG_ALL || (!allow && lg == WW_LOG_DENY)) ? WW_LOG : 0;
+		if (l->v[i].rank == WW_RANK_DENY && f->reject)
+			x.e[i].flags |= WW_REJECT;
 		x.e[i].from_ns = f->has_from ? (__u64)f->valid_from * 1000000000ULL : 0;
 		x.e[i].until_ns = f->has_until ? (__u64)f->valid_until * 1000000000ULL : ~0ULL;
 	}

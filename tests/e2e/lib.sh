@@ -38,8 +38,9 @@
 #                         its answers in FILE (line i+1 for probe i, for failure details) and
 #                         O_VERDICT[i], O_COUNTER[i] (the counter that decides, named as
 #                         nft_counter.py names it) and O_MCOUNTER[i] (a monitor flow's, or -)
-#   ww_probe ZONE SRC DST PROTO [PORT] [TIMEOUT]
-#                         one new connection from SRC (an address of ZONE) to DST: tcp and udp
+#   ww_probe ZONE SRC DST PROTO [PORT] [TIMEOUT] [SPORT]
+#                         one new connection from SRC (an address of ZONE; tcp and udp from
+#                         source port SPORT if given) to DST: tcp and udp
 #                         through probe.py (TIMEOUT, default 0.5 s), icmp/icmpv6 as one echo
 #                         request (ping, 1 s). Exit 0 when a
 #                         reply came back, 1 when none did.
@@ -509,11 +510,12 @@ ww_tier_setup() {
 }
 
 ww_probe() {
-	local zone=$1 src=$2 dst=$3 proto=$4 port=${5:-} timeout=${6:-0.5} ns
+	local zone=$1 src=$2 dst=$3 proto=$4 port=${5:-} timeout=${6:-0.5} sport=${7:-} ns
 	ns=$(ww_ns "$zone")
 	case $proto in
 	tcp | udp)
-		ip netns exec "$ns" "$WW_PYTHON" "$WW_E2E_DIR/probe.py" connect "$proto" "$src" "$dst" "$port" "$timeout"
+		ip netns exec "$ns" "$WW_PYTHON" "$WW_E2E_DIR/probe.py" connect "$proto" "$src" "$dst" \
+			"$port" "$timeout" ${sport:+"$sport"}
 		;;
 	icmp | icmpv6)
 		ip netns exec "$ns" ping -n -q -c1 -W1 -I "$src" "$dst" >/dev/null 2>&1

@@ -6,11 +6,14 @@ probe.py serve --ports tcp:443,udp:123,... [--name NAME] [--ready FILE]
     line ("wardwall-probe NAME tcp/PORT") and closes. UDP: echoes each datagram back from the
     address it was sent to. Creates FILE once every socket listens. Runs until killed.
 
-probe.py connect tcp|udp SRC DST PORT [TIMEOUT]
-    One new connection from SRC (bound, ephemeral port) to DST: for udp exactly one datagram.
-    Prints "reply", "timeout", "refused" or "error: ..." and exits 0 if a reply came back, 1 if
-    not, 2 on a usage error.
+probe.py connect tcp|udp SRC DST PORT [TIMEOUT [SPORT]]
+    One new connection from SRC (bound to SPORT, default an ephemeral port) to DST: for udp
+    exactly one datagram.
+    Prints "reply", "timeout", "refused" (a TCP reset, or ICMP port unreachable), "unreachable"
+    (ICMP host unreachable or administratively prohibited, ICMPv6 the same) or "error: ..." and
+    exits 0 if a reply came back, 1 if not, 2 on a usage error.
 """
+import errno
 import os
 import selectors
 import socket
@@ -124,17 +127,20 @@ def serve(argv):
 
 
 def connect(argv):
-    if len(argv) not in (4, 5) or argv[0] not in ("tcp", "udp"):
-        print("usage: probe.py connect tcp|udp SRC DST PORT [TIMEOUT]", file=sys.stderr)
+    if len(argv) not in (4, 5, 6) or argv[0] not in ("tcp", "udp"):
+        print("usage: probe.py connect tcp|udp SRC DST PORT [TIMEOUT [SPORT]]", file=sys.stderr)
         return 2
     proto, src, dst, port = argv[0], argv[1], argv[2], int(argv[3])
-    timeout = float(argv[4]) if len(argv) == 5 else 1.0
+    timeout = float(argv[4]) if len(argv) >= 5 else 1.0
+    sport = int(argv[5]) if len(argv) == 6 else 0
     fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
     deadline = time.monotonic() + timeout
     s = socket.socket(fam, kind)
     try:
-        s.bind((src, 0))
+        if sport:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((src, sport))
         s.settimeout(timeout)
         s.connect((dst, port))
         if proto == "udp":
@@ -156,7 +162,11 @@ def connect(argv):
         print("refused")
         return 1
     except OSError as e:
-        print("error: %s" % e)
+        # ICMP administratively prohibited is EHOSTUNREACH; ICMPv6's is EACCES.
+        if e.errno in (errno.EHOSTUNREACH, errno.EACCES, errno.ENETUNREACH):
+            print("unreachable")
+        else:
+            print("error: %s" % e)
         return 1
     finally:
         s.close()
