@@ -230,7 +230,7 @@ const char *ww_action_str(enum ww_action a)
 
 const char *ww_flow_action_str(const struct ww_flow *f)
 {
-	return f->reject ? "reject" : ww_flow_action_str(f);
+	return f->reject ? "reject" : ww_action_str(f->action);
 }
 
 const char *ww_crit_str(enum ww_crit c)

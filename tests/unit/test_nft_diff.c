@@ -162,8 +162,60 @@ static void foreign_set_type_replaces_the_table(void **state)
 	nfr_table_free(want);
 }
 
+/* A rejecting flow's decision goes to chain answer, which exists, with its limit, only then;
+ * turning a deny into a reject adds both and changes nothing else but the decision. */
+static void reject_adds_the_answer_chain_and_its_limit(void **state)
+{
+#define FLOW_R(act)                                                                                \
+	"{'id': 'r', 'from': 'lab', 'to': 'campus/db', 'services': 'ssh', 'action': '" act "'}"
+	struct nfr_table *live = compile(UNIT_POL(", 'flows': [" FLOW_R("deny") "]"));
+	struct nfr_table *want = compile(UNIT_POL(", 'flows': [" FLOW_R("reject") "]"));
+	struct ww_nft_diff d = {0};
+	struct strbuf sb = {0};
+	const struct nfr_chain *ch;
+
+	assert_null(nfr_chain_find(live, WW_NFT_REJECT_CHAIN));
+	ch = nfr_chain_find(want, WW_NFT_REJECT_CHAIN);
+	assert_non_null(ch);
+	nfr_chain_body(ch, &sb);
+	assert_string_equal(sb_str(&sb),
+			    "meta l4proto 6 limit name \"reject/10\" reject with tcp reset\n"
+			    "meta l4proto 6 drop\n"
+			    "limit name \"reject/10\" reject with icmpx admin-prohibited\n"
+			    "drop\n");
+	sb_free(&sb);
+	bool limit = false;
+	for (size_t i = 0; i < want->nlimits; i++)
+		if (!strcmp(want->limits[i].name, WW_NFT_REJECT_LIMIT))
+			limit = want->limits[i].rate == 10 && want->limits[i].burst == 20;
+	assert_true(limit);
+	/* The flow's decision chain counts and logs it as a deny, then goes there. */
+	bool goes = false;
+	for (size_t i = 0; i < want->nchains; i++)
+		for (size_t j = 0; j + 1 < want->chains[i].nrules; j++) {
+			const struct nfr_rule *r = &want->chains[i].rules[j];
+			if (r->counter && !strcmp(r->counter, WW_NFT_FLOW_PREFIX "r"))
+				goes = r->log_prefix && strstr(r->log_prefix, ":deny:") &&
+				       r[1].v.kind == NV_GOTO &&
+				       !strcmp(r[1].v.chain, WW_NFT_REJECT_CHAIN);
+		}
+	assert_true(goes);
+
+	assert_int_equal(ww_nft_diff(live, want, &d), 0);
+	assert_false(d.replace);
+	assert_non_null(change_of(&d, WW_OBJ_CHAIN, WW_NFT_REJECT_CHAIN));
+	assert_int_equal(change_of(&d, WW_OBJ_CHAIN, WW_NFT_REJECT_CHAIN)->op, WW_ADD);
+	assert_non_null(change_of(&d, WW_OBJ_LIMIT, WW_NFT_REJECT_LIMIT));
+	assert_int_equal(count(&d, WW_ADD, WW_OBJ_COUNTER), 0);
+	ww_nft_diff_free(&d);
+	nfr_table_free(live);
+	nfr_table_free(want);
+#undef FLOW_R
+}
+
 UNIT_MAIN(cmocka_unit_test(same_table_no_change), cmocka_unit_test(no_live_table_adds_everything),
 	  cmocka_unit_test(added_flow_adds_its_counter_only_once),
 	  cmocka_unit_test(removed_flow_deletes_its_counter), cmocka_unit_test(diff_is_symmetric),
 	  cmocka_unit_test(changed_port_rewrites_in_place),
-	  cmocka_unit_test(foreign_set_type_replaces_the_table))
+	  cmocka_unit_test(foreign_set_type_replaces_the_table),
+	  cmocka_unit_test(reject_adds_the_answer_chain_and_its_limit))

@@ -271,6 +271,22 @@ static void test_flows(void **state)
 	ww_policy_free(p);
 }
 
+/* "reject" is a deny that answers: decided as a deny everywhere, printed as written. */
+static void test_reject(void **state)
+{
+	struct ww_policy *p = unit_parse_ok(FLOWS(
+	    "{'id': 'r', 'from': 'a', 'to': 'b', 'services': ['https'], 'action': 'reject'},"
+	    "{'id': 'd', 'from': 'a', 'to': 'b', 'services': ['ssh'], 'action': 'deny'}"));
+
+	assert_int_equal(p->flows[0].action, WW_DENY);
+	assert_true(p->flows[0].reject);
+	assert_string_equal(ww_flow_action_str(&p->flows[0]), "reject");
+	assert_int_equal(p->flows[1].action, WW_DENY);
+	assert_false(p->flows[1].reject);
+	assert_string_equal(ww_flow_action_str(&p->flows[1]), "deny");
+	ww_policy_free(p);
+}
+
 static char *derived_id(const char *text, size_t i)
 {
 	struct ww_policy *p = unit_parse_ok(text);
@@ -904,12 +920,12 @@ static void test_flow_errors(void **state)
 	assert_first_error(FLOWS("{'from': 'a', 'to': 'b', 'action': 'allow'}"), "missing-field",
 			   "/flows/0", "missing \"services\" (use [\"any\"] for all traffic)");
 	assert_first_error(FLOWS("{'from': 'a', 'to': 'b', 'services': ['ssh']}"), "missing-field",
-			   "/flows/0", "missing \"action\" (\"allow\" or \"deny\")");
+			   "/flows/0", "missing \"action\" (\"allow\", \"deny\" or \"reject\")");
 	assert_first_error(FLOWS(FLOW(", 'action': 'deny'")), "duplicate-key", "/flows/0/action",
 			   "\"action\" is given more than once");
 	assert_first_error(FLOWS("{'from': 'a', 'to': 'b', 'services': ['ssh'], 'action': 'drop'}"),
 			   "invalid-value", "/flows/0/action",
-			   "\"drop\" is not valid here: expected \"allow\" or \"deny\"");
+			   "\"drop\" is not valid here: expected \"allow\", \"deny\" or \"reject\"");
 	assert_first_error(FLOWS(FLOW(", 'mode': 'audit'")), "invalid-value", "/flows/0/mode",
 			   "\"audit\" is not valid here: expected \"enforce\" or \"monitor\"");
 	assert_first_error(FLOWS(FLOW(", 'log': 'all'")), "wrong-type", "/flows/0/log",
@@ -1221,7 +1237,8 @@ static void test_out_of_memory_1_1(void **state)
 UNIT_MAIN(cmocka_unit_test(test_minimal), cmocka_unit_test(test_zones_sorted_with_ids),
 	  cmocka_unit_test(test_zone_members), cmocka_unit_test(test_defaults_and_enforcement),
 	  cmocka_unit_test(test_builtin_services), cmocka_unit_test(test_services),
-	  cmocka_unit_test(test_flows), cmocka_unit_test(test_derived_ids),
+	  cmocka_unit_test(test_flows), cmocka_unit_test(test_reject),
+	  cmocka_unit_test(test_derived_ids),
 	  cmocka_unit_test(test_invariants), cmocka_unit_test(test_load),
 	  cmocka_unit_test(test_honours_len), cmocka_unit_test(test_syntax_errors),
 	  cmocka_unit_test(test_nul_byte), cmocka_unit_test(test_document_errors),
