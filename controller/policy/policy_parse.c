@@ -2015,11 +2015,21 @@ static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 			f->reject = v == 2;
 		}
 		/* The kernel rejects in the inet family's hooks only: a bridge's forward hook
-		 * cannot answer for the machines it bridges. */
+		 * cannot answer for the machines it bridges. A fleet with a gateway in bridge
+		 * mode refuses it too: that gateway's part would be refused by the kernel. */
+		const char *bridge = c->p->enf.mode == WW_BRIDGE ? "enforcement" : NULL;
+		for (size_t i = 0; i < c->p->ngws && !bridge; i++)
+			if (c->p->gws[i].mode == WW_BRIDGE)
+				bridge = c->p->gws[i].name;
 		if (f->reject && c->p->enf.mode == WW_BRIDGE)
 			ww_err(c->d, "reject-on-bridge", mp,
 			       "\"reject\" needs gateway or host mode: in bridge mode the forward hook "
 			       "cannot answer; use \"deny\"");
+		else if (f->reject && bridge)
+			ww_err(c->d, "reject-on-bridge", mp,
+			       "\"reject\" needs gateway or host mode: gateway \"%s\" is in bridge "
+			       "mode, whose forward hook cannot answer; use \"deny\"",
+			       bridge);
 	} else {
 		ww_err(c->d, "missing-field", f->ptr,
 		       "missing \"action\" (\"allow\", \"deny\" or \"reject\")");
