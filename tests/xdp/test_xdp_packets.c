@@ -81,6 +81,7 @@ struct xcase {
 struct ctx {
 	struct xt t;
 	struct ww_policy *p, *revoked; /* the test policy; the same with clinic-https a deny */
+	struct ww_policy *rejecting;   /* the test policy with no-telnet a reject */
 	int64_t start;		       /* unix seconds when the test started */
 	bool installed;
 };
@@ -528,7 +529,11 @@ static void run_step(struct ctx *c, const struct ww_policy *p, const struct step
 			reverse_pkt(&pk);
 		k = xpkt_oracle(&pk, time(NULL));
 		ww_evaluate(p, &k, &v);
-		if (xt_action_of(v.kind) != action)
+		/* A reject is the nftables tier's to answer: this tier passes it. */
+		uint32_t want = v.kind == WW_V_DENY && v.flow && v.flow->reject
+					? XDP_PASS
+					: xt_action_of(v.kind);
+		if (want != action)
 			sb_addf(why, "%s: XDP %s, the oracle says %s\n", sb_str(&what),
 				xt_action_str(action), ww_verdict_str(v.kind));
 		if (!str_eq(v.flow ? v.flow->id : NULL, e->flow))
@@ -613,6 +618,15 @@ static int setup(void **state)
 		goto fail;
 	}
 	c->p = load_policy(text, c->start);
+	/* The same policy with no-telnet a reject. */
+	line = strstr(text, "\"id\": \"no-telnet\"");
+	char *deny = line ? strstr(line, "\"deny\"") : NULL;
+	if (deny) {
+		struct strbuf sb = {0};
+		sb_addf(&sb, "%.*s\"reject\"%s", (int)(deny - text), text, deny + 6);
+		c->rejecting = load_policy(sb_str(&sb), c->start);
+		sb_free(&sb);
+	}
 	/* The same policy with clinic-https turned into a deny: a generation that revokes. */
 	line = strstr(text, "\"id\": \"clinic-https\"");
 	allow = line ? strstr(line, "\"allow\"") : NULL;
@@ -622,7 +636,7 @@ static int setup(void **state)
 	}
 	free(text);
 	text = NULL;
-	if (!c->p || !c->revoked)
+	if (!c->p || !c->revoked || !c->rejecting)
 		goto fail;
 	if (xt_open(&c->t, &err)) {
 		xt_comment(sb_str(&err));
@@ -635,6 +649,7 @@ fail:
 	sb_free(&err);
 	ww_policy_free(c->p);
 	ww_policy_free(c->revoked);
+	ww_policy_free(c->rejecting);
 	free(c);
 	return -1;
 }
@@ -647,6 +662,7 @@ static int teardown(void **state)
 		xt_close(&c->t);
 		ww_policy_free(c->p);
 		ww_policy_free(c->revoked);
+		ww_policy_free(c->rejecting);
 		free(c);
 	}
 	return 0;
@@ -845,6 +861,35 @@ static void test_deny_cache(void **state)
 	}
 }
 
+/*
+ * A reject ("action": "reject") is counted to its flow like a deny, then passed for nftables to
+ * answer; never cached (a second packet of the same tuple is decided and passed again) and never
+ * a connection.
+ */
+static void test_reject_passes(void **state)
+{
+	struct ctx *c = the_ctx;
+	struct strbuf why = {0};
+	struct ww_ct_key k;
+	static const struct step telnet = {.s = {C, S, TCP, 40005, 23},
+					   X(PASS, DECIDED, "no-telnet")};
+
+	install(c, c->rejecting);
+	xt_ct_clear(&c->t);
+	run_step(c, c->rejecting, &telnet, &telnet, &why);
+	run_step(c, c->rejecting, &telnet, &telnet, &why);
+	if (deny_entries(c, NULL, NULL) != 0)
+		sb_add(&why, "a rejected tuple entered ww_deny\n");
+	if (!bpf_map_get_next_key(c->t.ct, NULL, &k))
+		sb_add(&why, "a rejected tuple entered ww_ct\n");
+	install(c, c->p);
+	if (why.len) {
+		xt_comment(sb_str(&why));
+		sb_free(&why);
+		fail();
+	}
+}
+
 /* The only entry of the connection table (the test empties it first). */
 static bool only_ct(struct ctx *c, struct ww_ct_key *k, struct ww_ct_val *v)
 {
@@ -907,7 +952,7 @@ int main(void)
 	    cmocka_unit_test(test_short_ethernet),
 	    cmocka_unit_test(test_install),
 	};
-	size_t n = ARRAY_SIZE(first) + ARRAY_SIZE(cases) + 3, k = 0;
+	size_t n = ARRAY_SIZE(first) + ARRAY_SIZE(cases) + 4, k = 0;
 	struct CMUnitTest *tests = calloc(n, sizeof(*tests));
 	void *state = NULL;
 	int rc;
@@ -927,6 +972,7 @@ int main(void)
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_generation_change);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_deny_cache);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_window_recheck);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_reject_passes);
 	rc = _cmocka_run_group_tests("xdp_packets", tests, k, NULL, NULL);
 	teardown(&state);
 	free(tests);
