@@ -14,31 +14,6 @@
 #include "quarantine.h"
 #include "timeutil.h"
 
-static void esc(struct strbuf *o, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			sb_add(o, "&amp;");
-			break;
-		case '<':
-			sb_add(o, "&lt;");
-			break;
-		case '>':
-			sb_add(o, "&gt;");
-			break;
-		case '"':
-			sb_add(o, "&quot;");
-			break;
-		case '\'':
-			sb_add(o, "&#39;");
-			break;
-		default:
-			sb_addn(o, s, 1);
-		}
-	}
-}
-
 static void escf(struct strbuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void escf(struct strbuf *o, const char *fmt, ...)
 {
@@ -48,7 +23,7 @@ static void escf(struct strbuf *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	sb_vaddf(&t, fmt, ap);
 	va_end(ap);
-	esc(o, sb_str(&t));
+	sb_add_html(o, sb_str(&t));
 	sb_free(&t);
 }
 
@@ -113,9 +88,9 @@ static const char style[] =
 static void dl_row(struct strbuf *o, const char *k, const char *v, bool mono)
 {
 	sb_add(o, "<dt>");
-	esc(o, k);
+	sb_add_html(o, k);
 	sb_add(o, mono ? "</dt><dd class=\"mono\">" : "</dt><dd>");
-	esc(o, v && *v ? v : "none");
+	sb_add_html(o, v && *v ? v : "none");
 	sb_add(o, "</dd>\n");
 }
 
@@ -208,9 +183,9 @@ static void spanning(const struct ww_evidence *ev, int tier, struct strbuf *o)
 			    "<th>verdict</th><th>zone pairs</th><th>window packets</th></tr>\n");
 		any = true;
 		sb_add(o, "<tr><td class=\"mono\">");
-		esc(o, f->st->id);
+		sb_add_html(o, f->st->id);
 		sb_add(o, "</td><td>");
-		esc(o, ww_ev_verdict_name(f->pairs[0].verdict));
+		sb_add_html(o, ww_ev_verdict_name(f->pairs[0].verdict));
 		sb_addf(o, "</td><td class=\"n\">%zu</td><td class=\"n\">", f->npairs);
 		num(o, n->win_packets);
 		sb_add(o, "</td></tr>\n");
@@ -237,13 +212,13 @@ static void heatmap(const struct ww_evidence *ev, int tier, struct strbuf *o)
 		names[tier], names[tier]);
 	for (size_t d = 0; d < ev->nzones; d++) {
 		sb_add(o, "<th class=\"col\">");
-		esc(o, ev->zones[d]);
+		sb_add_html(o, ev->zones[d]);
 		sb_add(o, "</th>");
 	}
 	sb_add(o, "</tr>\n");
 	for (size_t s = 0; s < ev->nzones; s++) {
 		sb_add(o, "<tr><th class=\"row\">");
-		esc(o, ev->zones[s]);
+		sb_add_html(o, ev->zones[s]);
 		sb_add(o, "</th>");
 		for (size_t d = 0; d < ev->nzones; d++) {
 			const struct ww_ev_cell *c = ww_ev_cell(ev, tier, s, d);
@@ -284,7 +259,8 @@ static void heatmap(const struct ww_evidence *ev, int tier, struct strbuf *o)
 			     (unsigned long long)v[WW_EV_MONITORED]);
 			uint64_t sh = c->shared[0] + c->shared[1] + c->shared[2];
 			if (sh)
-				esc(o, "; + a flow spanning several zone pairs also counted here: "
+				sb_add_html(
+				    o, "; + a flow spanning several zone pairs also counted here: "
 				       "its packets are listed once, below the matrix");
 			sb_add(o, "\">");
 			static const char *const cls[] = {"a", "d", "m"};
@@ -340,9 +316,9 @@ static void flows(const struct ww_evidence *ev, struct strbuf *o)
 		char ids[16][64];
 		size_t nids = ww_ev_flow_mappings(ev, f, ids, ARRAY_SIZE(ids));
 		sb_add(o, "<tr><td class=\"mono\">");
-		esc(o, f->st->id);
+		sb_add_html(o, f->st->id);
 		sb_add(o, "</td><td>");
-		esc(o, f->flow ? ww_flow_action_str(f->flow) : "not in policy");
+		sb_add_html(o, f->flow ? ww_flow_action_str(f->flow) : "not in policy");
 		sb_add(o, "</td><td>");
 		for (size_t k = 0; k < f->npairs && k < 6; k++)
 			escf(o, "%s%s\xe2\x86\x92%s", k ? ", " : "", f->pairs[k].src,
@@ -360,12 +336,12 @@ static void flows(const struct ww_evidence *ev, struct strbuf *o)
 			sb_add(o, "</span>");
 		}
 		sb_add(o, "</td><td>");
-		esc(o, f->flow && f->flow->owner ? f->flow->owner : "");
+		sb_add_html(o, f->flow && f->flow->owner ? f->flow->owner : "");
 		sb_add(o, "<br><span class=\"small\">");
-		esc(o, f->flow && f->flow->ticket ? f->flow->ticket : "");
+		sb_add_html(o, f->flow && f->flow->ticket ? f->flow->ticket : "");
 		sb_add(o, "</span></td><td class=\"small\">");
 		for (size_t k = 0; k < nids; k++) {
-			esc(o, ids[k]);
+			sb_add_html(o, ids[k]);
 			sb_add(o, " ");
 		}
 		sb_add(o, "</td>");
@@ -387,7 +363,7 @@ static void ranking(struct strbuf *o, const char *title, const struct ww_ev_rank
 		if (pairs)
 			escf(o, "%s \xe2\x86\x92 %s", r[i].a, r[i].b);
 		else
-			esc(o, r[i].a);
+			sb_add_html(o, r[i].a);
 		sb_add(o, "</td><td class=\"n\">");
 		num(o, r[i].packets);
 		sb_add(o, "</td></tr>\n");
@@ -429,7 +405,7 @@ static void denials(const struct ww_evidence *ev, struct strbuf *o)
 	sb_add(o, "<ul class=\"small\">");
 	for (size_t i = 0; i < 2; i++) {
 		sb_add(o, "<li>");
-		esc(o, ww_ev_limits[i]);
+		sb_add_html(o, ww_ev_limits[i]);
 		sb_add(o, "</li>");
 	}
 	sb_add(o, "</ul>\n");
@@ -452,11 +428,11 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 		sb_add(o, "<table><tr><th>what</th><th>object</th><th>description</th></tr>\n");
 		for (size_t i = 0; i < ev->ndrift; i++) {
 			sb_add(o, "<tr><td>");
-			esc(o, ev->drift[i].op);
+			sb_add_html(o, ev->drift[i].op);
 			sb_add(o, "</td><td class=\"mono\">");
 			escf(o, "%s %s", ev->drift[i].kind, ev->drift[i].name);
 			sb_add(o, "</td><td>");
-			esc(o, ev->drift[i].what);
+			sb_add_html(o, ev->drift[i].what);
 			sb_add(o, "</td></tr>\n");
 		}
 		sb_add(o,
@@ -473,9 +449,9 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 	for (size_t i = 0; i < ev->ninv; i++) {
 		const struct ww_invariant *iv = &c->applied->invs[i];
 		sb_add(o, "<tr><td class=\"mono\">");
-		esc(o, iv->id);
+		sb_add_html(o, iv->id);
 		sb_add(o, "</td><td>");
-		esc(o, ww_action_str(iv->expect));
+		sb_add_html(o, ww_action_str(iv->expect));
 		const struct ww_ev_monitor_inv *m = ev->minv ? &ev->minv[i] : NULL;
 		bool notenf = ev->inv[i].holds && m && !m->enforced;
 		sb_addf(o, "</td><td class=\"%s\">%s</td><td>",
@@ -491,10 +467,10 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 			ww_ev_monitor_why(ev, m->zones, m->nzones, m->flows, m->nflows, m->passed,
 					  &why);
 			sb_add(&why, ". ");
-			esc(o, sb_str(&why));
+			sb_add_html(o, sb_str(&why));
 			sb_free(&why);
 		}
-		esc(o, ev->inv[i].detail ? ev->inv[i].detail : iv->description);
+		sb_add_html(o, ev->inv[i].detail ? ev->inv[i].detail : iv->description);
 		sb_add(o, "</td></tr>\n");
 	}
 	if (ev->ninv)
@@ -505,11 +481,11 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 		struct strbuf why = {0};
 		enum ww_ev_status st = ww_ev_mapping_status(ev, i, &why);
 		sb_add(o, "<tr><td>");
-		esc(o, ww_ev_mappings[i].title);
+		sb_add_html(o, ww_ev_mappings[i].title);
 		sb_add(o, "<br><span class=\"small mono\">");
-		esc(o, ww_ev_mappings[i].id);
+		sb_add_html(o, ww_ev_mappings[i].id);
 		sb_add(o, "</span></td><td>");
-		esc(o, ww_ev_mappings[i].what);
+		sb_add_html(o, ww_ev_mappings[i].what);
 		sb_addf(o, "</td><td><span class=\"%s\">%s</span><br><span class=\"small\">",
 			st == WW_EV_MET		   ? "met"
 			: st == WW_EV_NOT_ENFORCED ? "notenf"
@@ -517,7 +493,7 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 			st == WW_EV_MET		   ? "shown"
 			: st == WW_EV_NOT_ENFORCED ? "not enforced"
 						   : "not shown");
-		esc(o, sb_str(&why));
+		sb_add_html(o, sb_str(&why));
 		sb_add(o, "</span></td></tr>\n");
 		sb_free(&why);
 	}
@@ -526,7 +502,7 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 		ev->history_ok ? "met" : "notmet", ev->history_ok ? "verified" : "BROKEN");
 	if (ev->history_err) {
 		sb_add(o, " (");
-		esc(o, ev->history_err);
+		sb_add_html(o, ev->history_err);
 		sb_add(o, ")");
 	}
 	sb_add(o, "</p>\n<table><tr><th>generation</th><th>time</th><th>user</th><th>action</th>"
@@ -535,21 +511,21 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 		const struct ww_generation *g = &ev->history[i];
 		sb_addf(o, "<tr><td class=\"n\">%lu</td><td>%s</td><td>", g->gen,
 			tstr(g->time, tb));
-		esc(o, g->user);
+		sb_add_html(o, g->user);
 		sb_add(o, "</td><td>");
-		esc(o, g->action);
+		sb_add_html(o, g->action);
 		if (g->restores)
 			sb_addf(o, " (of %lu)", g->restores);
 		sb_add(o, "</td><td>");
-		esc(o, g->policy_name);
+		sb_add_html(o, g->policy_name);
 		sb_add(o, "</td><td class=\"mono\">");
-		esc(o, g->policy_sha256);
+		sb_add_html(o, g->policy_sha256);
 		sb_add(o, "</td></tr>\n");
 	}
 	sb_add(o, "</table>\n<h2>What this bundle does not show</h2>\n<ul>\n");
 	for (size_t i = 0; i < ww_ev_nlimits; i++) {
 		sb_add(o, "<li>");
-		esc(o, ww_ev_limits[i]);
+		sb_add_html(o, ww_ev_limits[i]);
 		sb_add(o, "</li>\n");
 	}
 	sb_add(o,
@@ -579,22 +555,22 @@ static void quarantines(const struct ww_evidence *ev, struct strbuf *o)
 	for (size_t i = 0; i < ev->nquar; i++) {
 		const struct ww_quar_status *s = &ev->quar[i];
 		sb_addf(o, "<tr><td>q%u</td><td>", s->q.id);
-		esc(o, s->q.target);
+		sb_add_html(o, s->q.target);
 		sb_add(o, "</td><td>");
-		esc(o, s->q.user ? s->q.user : "");
+		sb_add_html(o, s->q.user ? s->q.user : "");
 		sb_addf(o, "</td><td>%s</td><td>", ww_time_str(s->q.created, tb));
 		if (s->q.until)
 			sb_addf(o, "%s%s", ww_time_str(s->q.until, tb), s->expired ? " (over)" : "");
 		else
 			sb_add(o, "removed by hand");
 		sb_add(o, "</td><td>");
-		esc(o, s->q.reason ? s->q.reason : "");
+		sb_add_html(o, s->q.reason ? s->q.reason : "");
 		sb_add(o, "</td><td>");
-		esc(o, s->q.ticket ? s->q.ticket : "none");
+		sb_add_html(o, s->q.ticket ? s->q.ticket : "none");
 		sb_add(o, "</td><td>");
 		for (size_t k = 0; k < s->q.nkeep; k++) {
 			sb_add(o, k ? ", " : "");
-			esc(o, s->q.keep[k].id);
+			sb_add_html(o, s->q.keep[k].id);
 			escf(o, " (%s)", s->q.keep[k].why);
 		}
 		if (!s->q.nkeep)
@@ -628,7 +604,7 @@ static void quarantines(const struct ww_evidence *ev, struct strbuf *o)
 		sb_add(o, "<tr>");
 		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
 			sb_add(o, "<td>");
-			esc(o, f[k] ? f[k] : "");
+			sb_add_html(o, f[k] ? f[k] : "");
 			sb_add(o, "</td>");
 		}
 		sb_add(o, "<td class=\"n\">");
@@ -665,7 +641,7 @@ void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 			"kernel is exactly generation %lu of the policy, but not all of it is "
 			"enforced (",
 			c->gen.gen);
-		esc(o, sb_str(&why));
+		sb_add_html(o, sb_str(&why));
 		sb_add(o, ").</div>\n");
 		sb_free(&why);
 	} else if (ev->in_sync)
@@ -683,7 +659,7 @@ void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 		ww_ev_monitor_why(ev, ev->monitor_zones, ev->nmonitor_zones, ev->monitor_flows,
 				  ev->nmonitor_flows, ev->monitored, &why);
 		sb_add(o, "<div class=\"banner warn\" id=\"monitor\">MONITOR MODE: ");
-		esc(o, sb_str(&why));
+		sb_add_html(o, sb_str(&why));
 		sb_add(o, ".</div>\n");
 		sb_free(&why);
 	}
@@ -722,9 +698,9 @@ void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 		    (unsigned long long)ev->alerts.total, ev->alerts.total == 1 ? "" : "s");
 		for (size_t i = 0; i < ev->alerts.nby; i++) {
 			sb_add(o, "<tr><td>");
-			esc(o, ev->alerts.by[i].detector);
+			sb_add_html(o, ev->alerts.by[i].detector);
 			sb_add(o, "</td><td>");
-			esc(o, ev->alerts.by[i].zone);
+			sb_add_html(o, ev->alerts.by[i].zone);
 			sb_addf(o, "</td><td class=\"n\">%llu</td></tr>\n",
 				(unsigned long long)ev->alerts.by[i].n);
 		}

@@ -51,6 +51,32 @@ void sb_add(struct strbuf *sb, const char *s)
 	sb_addn(sb, s, strlen(s));
 }
 
+/* Appends s escaped for HTML text and attribute values (both report pages use it). */
+void sb_add_html(struct strbuf *o, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			sb_add(o, "&amp;");
+			break;
+		case '<':
+			sb_add(o, "&lt;");
+			break;
+		case '>':
+			sb_add(o, "&gt;");
+			break;
+		case '"':
+			sb_add(o, "&quot;");
+			break;
+		case '\'':
+			sb_add(o, "&#39;");
+			break;
+		default:
+			sb_addn(o, s, 1);
+		}
+	}
+}
+
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 {
 	va_list ap2;

@@ -19,6 +19,8 @@ struct strbuf {
 
 void sb_add(struct strbuf *sb, const char *s);
 void sb_addn(struct strbuf *sb, const char *s, size_t n);
+/* s escaped for HTML text and attribute values (& < > " '). */
+void sb_add_html(struct strbuf *o, const char *s);
 void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal, quotes included. */

@@ -322,31 +322,6 @@ void ww_inc_report_json(const struct ww_inc_report *r, struct strbuf *out)
 
 /* ---- HTML ---- */
 
-static void esc(struct strbuf *o, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			sb_add(o, "&amp;");
-			break;
-		case '<':
-			sb_add(o, "&lt;");
-			break;
-		case '>':
-			sb_add(o, "&gt;");
-			break;
-		case '"':
-			sb_add(o, "&quot;");
-			break;
-		case '\'':
-			sb_add(o, "&#39;");
-			break;
-		default:
-			sb_addn(o, s, 1);
-		}
-	}
-}
-
 static void td(struct strbuf *o, const char *cls, const char *s)
 {
 	sb_add(o, cls ? "<td class=\"" : "<td>");
@@ -354,7 +329,7 @@ static void td(struct strbuf *o, const char *cls, const char *s)
 		sb_add(o, cls);
 		sb_add(o, "\">");
 	}
-	esc(o, s);
+	sb_add_html(o, s);
 	sb_add(o, "</td>");
 }
 
@@ -369,11 +344,11 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 	size_t nlim;
 
 	sb_add(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
-	esc(o, r->inc.id);
+	sb_add_html(o, r->inc.id);
 	sb_add(o, " ");
-	esc(o, ww_inc_stage_names[r->stage]);
+	sb_add_html(o, ww_inc_stage_names[r->stage]);
 	sb_add(o, ": ");
-	esc(o, r->inc.title);
+	sb_add_html(o, r->inc.title);
 	sb_add(o, "</title>\n<style>body{font:14px/1.4 sans-serif;margin:2em;max-width:70em}"
 		  "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;"
 		  "padding:.2em .5em;text-align:left;vertical-align:top}td.n{text-align:right}"
@@ -381,15 +356,15 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 		  "padding:.7em}.todo{background:#fde2e2;font-weight:bold}"
 		  "#limits li{margin:.3em 0}</style></head><body>\n");
 	sb_add(o, "<div id=\"draft\"><b>DRAFT</b> of the NIS2 Art. 23 ");
-	esc(o, stage_titles[r->stage]);
+	sb_add_html(o, stage_titles[r->stage]);
 	sb_addf(o, " for incident <b>");
-	esc(o, r->inc.id);
+	sb_add_html(o, r->inc.id);
 	sb_add(o, "</b>. Deadline: <b id=\"deadline\">");
-	esc(o, ww_time_str(r->deadline, a));
+	sb_add_html(o, ww_time_str(r->deadline, a));
 	sb_add(o, "</b>. wardwall filled in only what it recorded; the fields marked "
 		  "<span class=\"todo\">TO BE COMPLETED BY A PERSON</span> are for you to answer "
 		  "before it is submitted to the CSIRT or competent authority.</div>\n<h1>");
-	esc(o, r->inc.title);
+	sb_add_html(o, r->inc.title);
 	sb_add(o, "</h1>\n<table id=\"incident\">");
 	sb_add(o, "<tr><th>incident</th>");
 	td(o, "mono", r->inc.id);
@@ -398,7 +373,7 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 	sb_addf(o, "</tr><tr><th>report</th><td>%lu of the series", r->seq);
 	if (r->prev_sha256[0]) {
 		sb_add(o, ", after the report with manifest sha256 <span class=\"mono\">");
-		esc(o, r->prev_sha256);
+		sb_add_html(o, r->prev_sha256);
 		sb_add(o, "</span>");
 	}
 	sb_add(o, "</td></tr><tr><th>aware since</th>");
@@ -439,7 +414,7 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 	sb_add(o, "</table>\n<h2>Affected</h2>\n<p id=\"zones\">Zones: ");
 	for (size_t i = 0; i < r->nzones; i++) {
 		sb_add(o, i ? ", " : "");
-		esc(o, r->zones[i]);
+		sb_add_html(o, r->zones[i]);
 	}
 	if (!r->nzones)
 		sb_add(o, "none recorded");
@@ -552,7 +527,7 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 	limits(r, lim, &nlim);
 	for (size_t i = 0; i < nlim; i++) {
 		sb_add(o, "<li>");
-		esc(o, lim[i]);
+		sb_add_html(o, lim[i]);
 		sb_add(o, "</li>");
 	}
 	sb_add(o, "</ul>\n</body></html>\n");
