@@ -603,8 +603,7 @@ static __always_inline void decide(__u32 slot, const struct ww_settings *st, __u
 			break;
 		__u32 o = s.obs[i & (OBS_MAX - 1)];
 		count(&ww_flow_stats, o & ~OBS_LOG, p->len);
-		if (o & OBS_LOG)
-			{
+		if (o & OBS_LOG) {
 			struct emitreq r = {clock_now(now, tai_offset), st->log_rate,
 					    o & ~OBS_LOG, cs->slot, cd->slot, WW_XV_MONITOR};
 			ww_emit(&r, p);
@@ -897,8 +896,7 @@ int ww_xdp(struct xdp_md *ctx)
 			stat(WW_S_CT_REVOKED);
 			bpf_map_delete_elem(&ww_ct, &k);
 		}
-		if (d.log)
-			{
+		if (d.log) {
 			struct emitreq r = {clock_now(&now, tai), st->log_rate, d.slot, d.zsrc,
 					    d.zdst, WW_XV_DENY};
 			ww_emit(&r, &p);
@@ -917,8 +915,7 @@ int ww_xdp(struct xdp_md *ctx)
 		}
 		return XDP_DROP;
 	}
-	if (d.verdict == WW_XV_MONITOR && d.log && d.slot == WW_SLOT_DEFAULT)
-		{
+	if (d.verdict == WW_XV_MONITOR && d.log && d.slot == WW_SLOT_DEFAULT) {
 		struct emitreq r = {clock_now(&now, tai), st->log_rate, d.slot, d.zsrc, d.zdst,
 				    WW_XV_MONITOR};
 		ww_emit(&r, &p);
