@@ -50,8 +50,9 @@ done
 
 # KVM when /dev/kvm is there and works, TCG otherwise. Some hosts offer a /dev/kvm whose guests never
 # run (a nested or paravirtual KVM: the guest is created and then prints nothing): a KVM boot that
-# has written nothing to the console within WW_VM_KVM_PROBE seconds (20) is stopped and the run
-# starts again under TCG, and the log says so.
+# has written nothing to the console within WW_VM_KVM_PROBE seconds (20), or whose qemu exits
+# before the guest wrote anything (a host whose KVM refuses the CPU's MSRs: qemu asserts and
+# aborts), is stopped and the run starts again under TCG, and the log says so.
 boot() { # ACCEL CPU: qemu in the background, its PID in $qpid
 	: >"$out/console.log"
 	: >"$out/results.log"
@@ -77,11 +78,17 @@ if [ "$accel" = kvm ]; then
 	while [ ! -s "$out/console.log" ] && kill -0 "$qpid" 2>/dev/null && [ $((SECONDS - start)) -lt "$probe" ]; do
 		sleep 1
 	done
-	if [ ! -s "$out/console.log" ] && kill -0 "$qpid" 2>/dev/null; then
-		kill "$qpid" 2>/dev/null
-		wait "$qpid" 2>/dev/null
+	if [ ! -s "$out/console.log" ]; then
+		if kill -0 "$qpid" 2>/dev/null; then
+			kill "$qpid" 2>/dev/null
+			wait "$qpid" 2>/dev/null
+			why="the KVM guest printed nothing in ${probe}s"
+		else
+			wait "$qpid"
+			why="qemu under KVM exited with status $? before the guest printed anything"
+		fi
 		accel=tcg,thread=multi cpu=max
-		echo "vm/run.sh: the KVM guest printed nothing in ${probe}s (/dev/kvm does not run guests here): booting again under TCG" >&2
+		echo "vm/run.sh: $why (/dev/kvm does not run guests here): booting again under TCG" >&2
 		start=$SECONDS
 		boot "$accel" "$cpu"
 	fi

@@ -136,6 +136,27 @@ static void print_published(const struct published *pb, bool json)
 	sb_free(&out);
 }
 
+/*
+ * A compare that failed may have failed on this publish's own write: a request that timed out
+ * while the cluster was electing a leader can still be committed, and the etcd client then sends
+ * it again to the next member, which finds the key already changed. The record holds its
+ * generation, time and signature, so the very same bytes at the key are this publish's.
+ */
+static bool landed_anyway(struct ww_etcd *e, const char *kpol, const struct strbuf *rec,
+			  int64_t *rev)
+{
+	struct ww_etcd_range r = {0};
+	struct strbuf err = {0};
+	bool ours = !ww_etcd_get(e, kpol, false, &r, &err) && r.n == 1 &&
+		    r.kvs[0].vlen == rec->len && !memcmp(r.kvs[0].value, sb_str(rec), rec->len);
+
+	if (ours)
+		*rev = r.kvs[0].mod_rev;
+	ww_etcd_range_free(&r);
+	sb_free(&err);
+	return ours;
+}
+
 static int cmd_publish(int argc, char **argv)
 {
 	struct publish_args a = {0};
@@ -210,6 +231,8 @@ static int cmd_publish(int argc, char **argv)
 		ww_errorf("publish: %s", sb_str(&err));
 		goto out;
 	}
+	if (!done && landed_anyway(e, kpol, &rec, &rev))
+		done = true;
 	if (!done) {
 		ww_errorf("publish: %s changed while publishing (another publisher): nothing written; "
 			  "read the new generation and publish again",
