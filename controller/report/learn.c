@@ -161,87 +161,81 @@ void ww_learn_result_free(struct ww_learn_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-int ww_learn(const char *state_dir, const char *zone, int64_t since_ns, int64_t now,
-	     struct ww_learn_result *res, struct strbuf *err)
+/* The applied generation's policy, which must have zone. */
+static int applied_policy(struct ww_state *st, const char *zone, struct ww_generation *gen,
+			  struct ww_policy **p, struct ww_diags *d, struct strbuf *err)
 {
-	struct lctx c = {.zone = zone, .since_ns = since_ns};
-	struct ww_state *st = NULL;
-	struct ww_generation gen;
-	struct ww_policy *p = NULL, *q = NULL;
-	struct ww_diags d = {.file = "generation"}, d2 = {.file = "proposal"};
-	char *path = NULL, *text = NULL;
-	cJSON *root = NULL, *zones, *services, *flows;
-	size_t cap = 0;
-	unsigned int next_host = 1;
 	int e;
 
-	memset(res, 0, sizeof(*res));
-	if ((e = ww_state_open(state_dir, false, &st, err)))
-		return e;
-	if ((e = ww_state_current(st, &gen)) || !gen.gen) {
+	if ((e = ww_state_current(st, gen)) || !gen->gen) {
 		sb_add(err,
 		       "no policy applied: learning names what it saw with the applied policy");
-		e = -ENOENT;
-		goto out;
+		return -ENOENT;
 	}
-	if ((e = ww_state_policy(st, gen.gen, &p, &d))) {
-		sb_addf(err, "generation %lu: %s", gen.gen, strerror(-e));
-		goto out;
+	if ((e = ww_state_policy(st, gen->gen, p, d))) {
+		sb_addf(err, "generation %lu: %s", gen->gen, strerror(-e));
+		return e;
 	}
-	const struct ww_zone *z = ww_zone_find(p, zone);
-	if (!z) {
+	if (!ww_zone_find(*p, zone)) {
 		sb_addf(err, "zone \"%s\" is not in the applied policy (generation %lu)", zone,
-			gen.gen);
-		e = -ENOENT;
-		goto out;
+			gen->gen);
+		return -ENOENT;
 	}
-	e = ww_evlog_read(ww_state_dir(st), WW_EVLOG_EVENTS, WW_EVLOG_KEEP, on_line, &c);
-	if (e || (e = c.e)) {
-		sb_addf(err, "%s/%s: %s", ww_state_dir(st), WW_EVLOG_DIR, strerror(-e));
-		goto out;
-	}
-	res->records = c.records;
-	res->used = c.used;
-	res->skipped_unzoned = c.unzoned;
+	return 0;
+}
 
-	/* The applied policy's canonical text, to which the proposal only adds. */
-	path = xstrdup_printf("%s/generations/%lu.json", ww_state_dir(st), gen.gen);
+/* The applied policy's canonical text, to which the proposal only adds, as JSON. */
+static int read_canonical(struct ww_state *st, unsigned long gen, cJSON **root, struct strbuf *err)
+{
+	char *path = xstrdup_printf("%s/generations/%lu.json", ww_state_dir(st), gen), *text;
 	FILE *f = path ? fopen(path, "r") : NULL;
 	struct strbuf sb = {0};
 	char buf[8192];
 	size_t nr;
+	int e = 0;
+
 	if (!f) {
 		e = path ? -errno : -ENOMEM;
 		sb_addf(err, "%s: %s", path ? path : "generation", strerror(-e));
-		goto out;
+		free(path);
+		return e;
 	}
 	while ((nr = fread(buf, 1, sizeof(buf), f)) > 0)
 		sb_addn(&sb, buf, nr);
 	fclose(f);
 	text = sb_steal(&sb);
-	root = text ? cJSON_Parse(text) : NULL;
-	if (!root) {
+	*root = text ? cJSON_Parse(text) : NULL;
+	if (!*root) {
 		sb_addf(err, "%s: cannot be read back", path);
 		e = -EINVAL;
-		goto out;
 	}
-	zones = cJSON_GetObjectItemCaseSensitive(root, "zones");
-	if (!(services = cJSON_GetObjectItemCaseSensitive(root, "services")))
-		cJSON_AddItemToObject(root, "services", services = cJSON_CreateObject());
-	if (!(flows = cJSON_GetObjectItemCaseSensitive(root, "flows")))
-		cJSON_AddItemToObject(root, "flows", flows = cJSON_CreateArray());
+	free(path);
+	free(text);
+	return e;
+}
 
-	/* Endpoints first (addresses become host groups), then one flow per (from, to). */
-	for (size_t i = 0; i < c.n; i++) {
-		struct seen *s = &c.v[i];
+/* Addresses seen in no host group become host groups of their zone. */
+static void name_addresses(cJSON *zones, struct lctx *c)
+{
+	unsigned int next_host = 1;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct seen *s = &c->v[i];
 		char ep[80];
 		if (s->from_addr && address_host(zones, s->zfrom, s->from, &next_host, ep))
 			snprintf(s->from, sizeof(s->from), "%s", ep);
 		if (s->to_addr && address_host(zones, s->zto, s->to, &next_host, ep))
 			snprintf(s->to, sizeof(s->to), "%s", ep);
 	}
-	for (size_t i = 0; i < c.n; i++) {
-		struct seen *s = &c.v[i];
+}
+
+/* One learned flow per (from, to), with the services seen between them and their counts. */
+static int group_flows(const struct lctx *c, struct ww_learn_result *res)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct seen *s = &c->v[i];
 		struct ww_learned *l = NULL;
 		for (size_t k = 0; k < res->nflows && !l; k++)
 			if (!strcmp(res->flows[k].from, s->from) &&
@@ -251,10 +245,8 @@ int ww_learn(const char *state_dir, const char *zone, int64_t since_ns, int64_t 
 			struct ww_learned x = {.first_ns = s->first_ns, .last_ns = s->last_ns};
 			snprintf(x.from, sizeof(x.from), "%s", s->from);
 			snprintf(x.to, sizeof(x.to), "%s", s->to);
-			if (VEC_PUSH(res->flows, res->nflows, cap, x)) {
-				e = -ENOMEM;
-				goto out;
-			}
+			if (VEC_PUSH(res->flows, res->nflows, cap, x))
+				return -ENOMEM;
 			l = &res->flows[res->nflows - 1];
 		}
 		char **sv = realloc(l->services, (l->nservices + 1) * sizeof(*sv));
@@ -263,10 +255,8 @@ int ww_learn(const char *state_dir, const char *zone, int64_t since_ns, int64_t 
 			l->services = sv;
 		if (cv)
 			l->counts = cv;
-		if (!sv || !cv || !(sv[l->nservices] = strdup(s->svc))) {
-			e = -ENOMEM;
-			goto out;
-		}
+		if (!sv || !cv || !(sv[l->nservices] = strdup(s->svc)))
+			return -ENOMEM;
 		cv[l->nservices++] = s->n;
 		l->n += s->n;
 		if (s->first_ns < l->first_ns)
@@ -274,70 +264,129 @@ int ww_learn(const char *state_dir, const char *zone, int64_t since_ns, int64_t 
 		if (s->last_ns > l->last_ns)
 			l->last_ns = s->last_ns;
 	}
-	for (size_t k = 0; k < res->nflows; k++) {
-		struct ww_learned *l = &res->flows[k];
-		struct strbuf desc = {0};
-		char t1[WW_TIME_MS_STRLEN], t2[WW_TIME_MS_STRLEN];
-		cJSON *fl = cJSON_CreateObject(), *svcs = cJSON_CreateArray();
-		char *sorted[64];
-		size_t ns = l->nservices < 64 ? l->nservices : 64;
-		for (size_t j = 0; j < ns; j++)
-			sorted[j] = l->services[j];
-		qsort(sorted, ns, sizeof(*sorted), cmp_str);
-		int idn = 1;
-		do
-			snprintf(l->id, sizeof(l->id), "learned-%s-%d", zone, idn++);
-		while (ww_flow_find(p, l->id));
-		for (size_t j = 0; j < k; j++)
-			if (!strcmp(res->flows[j].id, l->id))
-				snprintf(l->id, sizeof(l->id), "learned-%s-%zu", zone,
-					 k + 1 + p->nflows);
-		sb_addf(
-		    &desc,
-		    "wardwall learn, zone %s: %llu connection%s seen in monitor mode (would have "
-		    "been denied) from %s to %s:",
-		    zone, (unsigned long long)l->n, l->n == 1 ? "" : "s",
-		    ww_time_ms_str(l->first_ns, t1), ww_time_ms_str(l->last_ns, t2));
-		for (size_t j = 0; j < ns; j++) {
-			char name[40];
-			cJSON *so = service_json(sorted[j], name);
-			for (size_t m = 0; m < l->nservices; m++)
-				if (!strcmp(l->services[m], sorted[j]))
-					sb_addf(&desc, " %s %llu", sorted[j],
-						(unsigned long long)l->counts[m]);
-			if (!cJSON_GetObjectItemCaseSensitive(services, name))
-				cJSON_AddItemToObject(services, name, so);
-			else
-				cJSON_Delete(so);
-			cJSON_AddItemToArray(svcs, cJSON_CreateString(name));
-		}
-		cJSON_AddStringToObject(fl, "id", l->id);
-		cJSON_AddStringToObject(fl, "description", sb_str(&desc));
-		cJSON_AddStringToObject(fl, "from", l->from);
-		cJSON_AddStringToObject(fl, "to", l->to);
-		cJSON_AddItemToObject(fl, "services", svcs);
-		cJSON_AddStringToObject(fl, "action", "allow");
-		cJSON_AddItemToArray(flows, fl);
-		sb_free(&desc);
+	return 0;
+}
+
+/* Flow k's id: learned-<zone>-<n>, unused by the policy and by the flows before it. */
+static void flow_id(const struct ww_policy *p, const char *zone, struct ww_learn_result *res,
+		    size_t k)
+{
+	struct ww_learned *l = &res->flows[k];
+	int idn = 1;
+
+	do
+		snprintf(l->id, sizeof(l->id), "learned-%s-%d", zone, idn++);
+	while (ww_flow_find(p, l->id));
+	for (size_t j = 0; j < k; j++)
+		if (!strcmp(res->flows[j].id, l->id))
+			snprintf(l->id, sizeof(l->id), "learned-%s-%zu", zone, k + 1 + p->nflows);
+}
+
+/* Learned flow l as a flow of the policy language; its services are added to services. */
+static cJSON *flow_json(const struct ww_learned *l, const char *zone, cJSON *services)
+{
+	struct strbuf desc = {0};
+	char t1[WW_TIME_MS_STRLEN], t2[WW_TIME_MS_STRLEN];
+	cJSON *fl = cJSON_CreateObject(), *svcs = cJSON_CreateArray();
+	char *sorted[64];
+	size_t ns = l->nservices < 64 ? l->nservices : 64;
+
+	for (size_t j = 0; j < ns; j++)
+		sorted[j] = l->services[j];
+	qsort(sorted, ns, sizeof(*sorted), cmp_str);
+	sb_addf(&desc,
+		"wardwall learn, zone %s: %llu connection%s seen in monitor mode (would have "
+		"been denied) from %s to %s:",
+		zone, (unsigned long long)l->n, l->n == 1 ? "" : "s",
+		ww_time_ms_str(l->first_ns, t1), ww_time_ms_str(l->last_ns, t2));
+	for (size_t j = 0; j < ns; j++) {
+		char name[40];
+		cJSON *so = service_json(sorted[j], name);
+		for (size_t m = 0; m < l->nservices; m++)
+			if (!strcmp(l->services[m], sorted[j]))
+				sb_addf(&desc, " %s %llu", sorted[j],
+					(unsigned long long)l->counts[m]);
+		if (!cJSON_GetObjectItemCaseSensitive(services, name))
+			cJSON_AddItemToObject(services, name, so);
+		else
+			cJSON_Delete(so);
+		cJSON_AddItemToArray(svcs, cJSON_CreateString(name));
 	}
-	char *out = cJSON_Print(root);
-	if (!out) {
-		e = -ENOMEM;
-		goto out;
-	}
-	/* What check would say: a proposal it refuses is not one. */
-	e = ww_policy_parse("proposal", out, strlen(out), &d2, &q);
+	cJSON_AddStringToObject(fl, "id", l->id);
+	cJSON_AddStringToObject(fl, "description", sb_str(&desc));
+	cJSON_AddStringToObject(fl, "from", l->from);
+	cJSON_AddStringToObject(fl, "to", l->to);
+	cJSON_AddItemToObject(fl, "services", svcs);
+	cJSON_AddStringToObject(fl, "action", "allow");
+	sb_free(&desc);
+	return fl;
+}
+
+/* What check would say: a proposal it refuses is not one. */
+static int check_proposal(const char *out, int64_t now, struct ww_diags *d2, struct ww_policy **q,
+			  struct strbuf *err)
+{
+	int e = ww_policy_parse("proposal", out, strlen(out), d2, q);
+
 	if (!e)
-		e = ww_analyse(q, now, &d2, NULL);
-	if (e || d2.nerrors) {
+		e = ww_analyse(*q, now, d2, NULL);
+	if (e || d2->nerrors) {
 		struct strbuf m = {0};
-		ww_diags_sort(&d2);
-		ww_diags_print(&d2, &m);
+		ww_diags_sort(d2);
+		ww_diags_print(d2, &m);
 		sb_addf(err, "the proposal would not pass check (nothing written):\n%s",
 			sb_str(&m));
 		sb_free(&m);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ww_learn(const char *state_dir, const char *zone, int64_t since_ns, int64_t now,
+	     struct ww_learn_result *res, struct strbuf *err)
+{
+	struct lctx c = {.zone = zone, .since_ns = since_ns};
+	struct ww_state *st = NULL;
+	struct ww_generation gen;
+	struct ww_policy *p = NULL, *q = NULL;
+	struct ww_diags d = {.file = "generation"}, d2 = {.file = "proposal"};
+	cJSON *root = NULL, *services, *flows;
+	char *out;
+	int e;
+
+	memset(res, 0, sizeof(*res));
+	if ((e = ww_state_open(state_dir, false, &st, err)))
+		return e;
+	if ((e = applied_policy(st, zone, &gen, &p, &d, err)))
+		goto out;
+	e = ww_evlog_read(ww_state_dir(st), WW_EVLOG_EVENTS, WW_EVLOG_KEEP, on_line, &c);
+	if (e || (e = c.e)) {
+		sb_addf(err, "%s/%s: %s", ww_state_dir(st), WW_EVLOG_DIR, strerror(-e));
+		goto out;
+	}
+	res->records = c.records;
+	res->used = c.used;
+	res->skipped_unzoned = c.unzoned;
+	if ((e = read_canonical(st, gen.gen, &root, err)))
+		goto out;
+	if (!(services = cJSON_GetObjectItemCaseSensitive(root, "services")))
+		cJSON_AddItemToObject(root, "services", services = cJSON_CreateObject());
+	if (!(flows = cJSON_GetObjectItemCaseSensitive(root, "flows")))
+		cJSON_AddItemToObject(root, "flows", flows = cJSON_CreateArray());
+	/* Endpoints first (addresses become host groups), then one flow per (from, to). */
+	name_addresses(cJSON_GetObjectItemCaseSensitive(root, "zones"), &c);
+	if ((e = group_flows(&c, res)))
+		goto out;
+	for (size_t k = 0; k < res->nflows; k++) {
+		flow_id(p, zone, res, k);
+		cJSON_AddItemToArray(flows, flow_json(&res->flows[k], zone, services));
+	}
+	if (!(out = cJSON_Print(root))) {
+		e = -ENOMEM;
+		goto out;
+	}
+	if ((e = check_proposal(out, now, &d2, &q, err))) {
 		free(out);
-		e = -EINVAL;
 		goto out;
 	}
 	res->policy = out;
@@ -345,8 +394,6 @@ out:
 	if (e)
 		ww_learn_result_free(res);
 	free(c.v);
-	free(path);
-	free(text);
 	cJSON_Delete(root);
 	ww_policy_free(p);
 	ww_policy_free(q);
