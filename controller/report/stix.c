@@ -114,13 +114,178 @@ static void common(struct ww_jw *w, const char *type, const char *id, const char
 	ww_jw_str(w, "modified", now);
 }
 
+/* One alert's objects while they are written: their ids, pattern and description. */
+struct stix_alert {
+	const struct ww_alert *a;
+	const char *atype; /* "ipv4-addr" or "ipv6-addr" */
+	char src[48], dst[48], src_id[80], dst_id[80], ind[80], obs[80], sig[80];
+	char nt[WW_DETECT_LIST][80], refs[2 + WW_DETECT_LIST][80];
+	size_t nnt, nrefs;
+	char t1[WW_TIME_MS_STRLEN], t2[WW_TIME_MS_STRLEN]; /* first and last seen */
+	struct strbuf pat, desc;
+};
+
+/* The ids of the alert's SDOs (random) and of its addresses (SCOs, derived). */
+static int alert_ids(struct stix_alert *x)
+{
+	char canon[256];
+	int e;
+
+	addrs(x->a, x->src, x->dst);
+	if ((e = sdo_id("indicator", x->ind)) || (e = sdo_id("observed-data", x->obs)) ||
+	    (e = sdo_id("sighting", x->sig)))
+		return e;
+	snprintf(canon, sizeof(canon), "{\"value\":\"%s\"}", x->src);
+	ww_stix_sco_id(x->atype, canon, x->src_id);
+	snprintf(canon, sizeof(canon), "{\"value\":\"%s\"}", x->dst);
+	ww_stix_sco_id(x->atype, canon, x->dst_id);
+	memcpy(x->refs[x->nrefs++], x->src_id, 80);
+	if (strcmp(x->dst, x->src))
+		memcpy(x->refs[x->nrefs++], x->dst_id, 80);
+	return 0;
+}
+
+/* The indicator's pattern, and the network-traffic SCO of each service. */
+static void alert_traffic(struct stix_alert *x)
+{
+	const struct ww_alert *a = x->a;
+	char canon[256], proto[8];
+	int port;
+
+	/* The pattern: for lateral movement and new talkers, the source and each service it was
+	 * denied, as alternatives; for a scan or a flood (whose services are only the first few
+	 * of many) and when services were left out, the source address. */
+	bool by_service = (a->det == WW_DET_LATERAL || a->det == WW_DET_NEW_TALKER) &&
+			  a->nservices && !a->more_services;
+	for (size_t k = 0; k < a->nservices; k++) {
+		service(a->services[k], proto, &port);
+		if (by_service) {
+			sb_addf(&x->pat,
+				"%s[network-traffic:src_ref.value = '%s' AND "
+				"network-traffic:protocols[*] = '%s'",
+				k ? " OR " : "", x->src, proto);
+			if (port >= 0)
+				sb_addf(&x->pat, " AND network-traffic:dst_port = %d", port);
+			sb_add(&x->pat, "]");
+		}
+		/* The traffic seen, from the source (its destinations may be several: none is
+		 * named); network-traffic's ID contributing properties (6.12), JCS order. */
+		if (port >= 0)
+			snprintf(canon, sizeof(canon),
+				 "{\"dst_port\":%d,\"protocols\":[\"%s\"],\"src_ref\":\"%s\"}",
+				 port, proto, x->src_id);
+		else
+			snprintf(canon, sizeof(canon),
+				 "{\"protocols\":[\"%s\"],\"src_ref\":\"%s\"}", proto, x->src_id);
+		ww_stix_sco_id("network-traffic", canon, x->nt[x->nnt]);
+		memcpy(x->refs[x->nrefs++], x->nt[x->nnt], 80);
+		x->nnt++;
+	}
+	if (!by_service)
+		sb_addf(&x->pat, "[%s:value = '%s']", x->atype, x->src);
+}
+
+static void alert_desc(struct stix_alert *x)
+{
+	const struct ww_alert *a = x->a;
+
+	sb_addf(&x->desc,
+		"wardwall %s alert: %s (zone %s) was denied %llu time%s towards %u target%s "
+		"in zone%s ",
+		ww_detector_name(a->det), x->src, a->src_zone, (unsigned long long)a->count,
+		a->count == 1 ? "" : "s", a->targets, a->targets == 1 ? "" : "s",
+		a->ndst_zones == 1 ? "" : "s");
+	for (size_t k = 0; k < a->ndst_zones; k++)
+		sb_addf(&x->desc, "%s%s", k ? ", " : "", a->dst_zones[k]);
+	sb_addf(&x->desc, "%s, between %s and %s.", a->more_dst_zones ? ", ..." : "",
+		ts_ms(a->first_ns, x->t1), ts_ms(a->last_ns, x->t2));
+}
+
+/* The alert's indicator, observed-data and sighting (SDOs), created by ident. */
+static void alert_sdos(struct ww_jw *w, struct stix_alert *x, const char *now, char (*ident)[80])
+{
+	const struct ww_alert *a = x->a;
+	char name[256];
+
+	common(w, "indicator", x->ind, now, *ident);
+	ww_jw_strs(w, "indicator_types", (const char *[]){"anomalous-activity"}, 1);
+	snprintf(name, sizeof(name), "%s from %s: %s", ww_detector_name(a->det), a->src_zone,
+		 x->src);
+	ww_jw_str(w, "name", name);
+	ww_jw_str(w, "description", sb_str(&x->desc));
+	ww_jw_str(w, "pattern", sb_str(&x->pat));
+	ww_jw_str(w, "pattern_type", "stix");
+	ww_jw_str(w, "pattern_version", "2.1");
+	ww_jw_str(w, "valid_from", x->t1);
+	ww_jw_strs(w, "labels", (const char *[]){ww_detector_name(a->det)}, 1);
+	ww_jw_end_obj(w);
+
+	common(w, "observed-data", x->obs, now, *ident);
+	ww_jw_str(w, "first_observed", x->t1);
+	ww_jw_str(w, "last_observed", x->t2);
+	ww_jw_u64(w, "number_observed",
+		  a->count < 1		 ? 1
+		  : a->count > 999999999 ? 999999999
+					 : a->count);
+	ref_list(w, "object_refs", x->refs, x->nrefs);
+	ww_jw_end_obj(w);
+
+	common(w, "sighting", x->sig, now, *ident);
+	ww_jw_str(w, "first_seen", x->t1);
+	ww_jw_str(w, "last_seen", x->t2);
+	ww_jw_u64(w, "count", a->count > 999999999 ? 999999999 : a->count);
+	ww_jw_str(w, "sighting_of_ref", x->ind);
+	ref_list(w, "observed_data_refs", &x->obs, 1);
+	ref_list(w, "where_sighted_refs", ident, 1);
+	ww_jw_end_obj(w);
+}
+
+/* An address SCO, unless the bundle has it already. */
+static void addr_sco(struct ww_jw *w, struct strset *seen, const char *atype, const char *id,
+		     const char *value)
+{
+	if (strset_add(seen, id) <= 0)
+		return;
+	ww_jw_obj(w, NULL);
+	ww_jw_str(w, "type", atype);
+	ww_jw_str(w, "spec_version", "2.1");
+	ww_jw_str(w, "id", id);
+	ww_jw_str(w, "value", value);
+	ww_jw_end_obj(w);
+}
+
+/* The observables (SCOs: no created/modified), each once in the bundle: alerts share
+ * addresses, and an SCO's id is the same wherever it appears. */
+static void alert_scos(struct ww_jw *w, struct strset *seen, const struct stix_alert *x)
+{
+	char proto[8];
+	int port;
+
+	addr_sco(w, seen, x->atype, x->src_id, x->src);
+	if (strcmp(x->dst, x->src))
+		addr_sco(w, seen, x->atype, x->dst_id, x->dst);
+	for (size_t k = 0; k < x->nnt; k++) {
+		if (strset_add(seen, x->nt[k]) <= 0)
+			continue;
+		service(x->a->services[k], proto, &port);
+		ww_jw_obj(w, NULL);
+		ww_jw_str(w, "type", "network-traffic");
+		ww_jw_str(w, "spec_version", "2.1");
+		ww_jw_str(w, "id", x->nt[k]);
+		ww_jw_str(w, "src_ref", x->src_id);
+		if (port >= 0)
+			ww_jw_u64(w, "dst_port", (uint64_t)port);
+		ww_jw_strs(w, "protocols", (const char *[]){proto}, 1);
+		ww_jw_end_obj(w);
+	}
+}
+
 int ww_stix_bundle(const struct ww_alert *alerts, size_t n, const struct ww_stix_opts *o,
 		   struct strbuf *out)
 {
 	struct ww_jw w = {.out = out};
 	struct strset seen = {0};
-	char bundle[80], ident[80], now[WW_TIME_MS_STRLEN], t1[WW_TIME_MS_STRLEN],
-	    t2[WW_TIME_MS_STRLEN];
+	char bundle[80], ident[80], now[WW_TIME_MS_STRLEN];
 	int e;
 
 	if ((e = sdo_id("bundle", bundle)) || (e = sdo_id("identity", ident)))
@@ -138,141 +303,18 @@ int ww_stix_bundle(const struct ww_alert *alerts, size_t n, const struct ww_stix
 	ww_jw_end_obj(&w);
 
 	for (size_t i = 0; i < n; i++) {
-		const struct ww_alert *a = &alerts[i];
-		const char *atype = a->family == 6 ? "ipv6-addr" : "ipv4-addr";
-		char src[48], dst[48], canon[256], src_id[80], dst_id[80], ind[80], obs[80],
-		    sig[80];
-		char nt[WW_DETECT_LIST][80], refs[2 + WW_DETECT_LIST][80], proto[8];
-		size_t nnt = 0, nrefs = 0;
-		struct strbuf pat = {0}, desc = {0};
-		int port;
-
-		addrs(a, src, dst);
-		if ((e = sdo_id("indicator", ind)) || (e = sdo_id("observed-data", obs)) ||
-		    (e = sdo_id("sighting", sig))) {
+		struct stix_alert x = {.a = &alerts[i],
+				       .atype = alerts[i].family == 6 ? "ipv6-addr" : "ipv4-addr"};
+		if ((e = alert_ids(&x))) {
 			strset_free(&seen);
 			return e;
 		}
-		snprintf(canon, sizeof(canon), "{\"value\":\"%s\"}", src);
-		ww_stix_sco_id(atype, canon, src_id);
-		snprintf(canon, sizeof(canon), "{\"value\":\"%s\"}", dst);
-		ww_stix_sco_id(atype, canon, dst_id);
-		memcpy(refs[nrefs++], src_id, 80);
-		if (strcmp(dst, src))
-			memcpy(refs[nrefs++], dst_id, 80);
-
-		/* The pattern: for lateral movement and new talkers, the source and each service
-		 * it was denied, as alternatives; for a scan or a flood (whose services are only
-		 * the first few of many) and when services were left out, the source address. */
-		bool by_service = (a->det == WW_DET_LATERAL || a->det == WW_DET_NEW_TALKER) &&
-				  a->nservices && !a->more_services;
-		for (size_t k = 0; k < a->nservices; k++) {
-			service(a->services[k], proto, &port);
-			if (by_service) {
-				sb_addf(&pat,
-					"%s[network-traffic:src_ref.value = '%s' AND "
-					"network-traffic:protocols[*] = '%s'",
-					k ? " OR " : "", src, proto);
-				if (port >= 0)
-					sb_addf(&pat, " AND network-traffic:dst_port = %d", port);
-				sb_add(&pat, "]");
-			}
-			/* The traffic seen, from the source (its destinations may be several: none
-			 * is named); network-traffic's ID contributing properties (6.12), JCS
-			 * order. */
-			if (port >= 0)
-				snprintf(
-				    canon, sizeof(canon),
-				    "{\"dst_port\":%d,\"protocols\":[\"%s\"],\"src_ref\":\"%s\"}",
-				    port, proto, src_id);
-			else
-				snprintf(canon, sizeof(canon),
-					 "{\"protocols\":[\"%s\"],\"src_ref\":\"%s\"}", proto,
-					 src_id);
-			ww_stix_sco_id("network-traffic", canon, nt[nnt]);
-			memcpy(refs[nrefs++], nt[nnt], 80);
-			nnt++;
-		}
-		if (!by_service)
-			sb_addf(&pat, "[%s:value = '%s']", atype, src);
-		sb_addf(
-		    &desc,
-		    "wardwall %s alert: %s (zone %s) was denied %llu time%s towards %u target%s "
-		    "in zone%s ",
-		    ww_detector_name(a->det), src, a->src_zone, (unsigned long long)a->count,
-		    a->count == 1 ? "" : "s", a->targets, a->targets == 1 ? "" : "s",
-		    a->ndst_zones == 1 ? "" : "s");
-		for (size_t k = 0; k < a->ndst_zones; k++)
-			sb_addf(&desc, "%s%s", k ? ", " : "", a->dst_zones[k]);
-		sb_addf(&desc, "%s, between %s and %s.", a->more_dst_zones ? ", ..." : "",
-			ts_ms(a->first_ns, t1), ts_ms(a->last_ns, t2));
-
-		common(&w, "indicator", ind, now, ident);
-		ww_jw_strs(&w, "indicator_types", (const char *[]){"anomalous-activity"}, 1);
-		snprintf(canon, sizeof(canon), "%s from %s: %s", ww_detector_name(a->det),
-			 a->src_zone, src);
-		ww_jw_str(&w, "name", canon);
-		ww_jw_str(&w, "description", sb_str(&desc));
-		ww_jw_str(&w, "pattern", sb_str(&pat));
-		ww_jw_str(&w, "pattern_type", "stix");
-		ww_jw_str(&w, "pattern_version", "2.1");
-		ww_jw_str(&w, "valid_from", t1);
-		ww_jw_strs(&w, "labels", (const char *[]){ww_detector_name(a->det)}, 1);
-		ww_jw_end_obj(&w);
-
-		common(&w, "observed-data", obs, now, ident);
-		ww_jw_str(&w, "first_observed", t1);
-		ww_jw_str(&w, "last_observed", t2);
-		ww_jw_u64(&w, "number_observed",
-			  a->count < 1		 ? 1
-			  : a->count > 999999999 ? 999999999
-						 : a->count);
-		ref_list(&w, "object_refs", refs, nrefs);
-		ww_jw_end_obj(&w);
-
-		common(&w, "sighting", sig, now, ident);
-		ww_jw_str(&w, "first_seen", t1);
-		ww_jw_str(&w, "last_seen", t2);
-		ww_jw_u64(&w, "count", a->count > 999999999 ? 999999999 : a->count);
-		ww_jw_str(&w, "sighting_of_ref", ind);
-		ref_list(&w, "observed_data_refs", &obs, 1);
-		ref_list(&w, "where_sighted_refs", &ident, 1);
-		ww_jw_end_obj(&w);
-
-		/* The observables (SCOs: no created/modified), each once in the bundle: alerts
-		 * share addresses, and an SCO's id is the same wherever it appears. */
-		if (strset_add(&seen, src_id) > 0) {
-			ww_jw_obj(&w, NULL);
-			ww_jw_str(&w, "type", atype);
-			ww_jw_str(&w, "spec_version", "2.1");
-			ww_jw_str(&w, "id", src_id);
-			ww_jw_str(&w, "value", src);
-			ww_jw_end_obj(&w);
-		}
-		if (strcmp(dst, src) && strset_add(&seen, dst_id) > 0) {
-			ww_jw_obj(&w, NULL);
-			ww_jw_str(&w, "type", atype);
-			ww_jw_str(&w, "spec_version", "2.1");
-			ww_jw_str(&w, "id", dst_id);
-			ww_jw_str(&w, "value", dst);
-			ww_jw_end_obj(&w);
-		}
-		for (size_t k = 0; k < nnt; k++) {
-			if (strset_add(&seen, nt[k]) <= 0)
-				continue;
-			service(a->services[k], proto, &port);
-			ww_jw_obj(&w, NULL);
-			ww_jw_str(&w, "type", "network-traffic");
-			ww_jw_str(&w, "spec_version", "2.1");
-			ww_jw_str(&w, "id", nt[k]);
-			ww_jw_str(&w, "src_ref", src_id);
-			if (port >= 0)
-				ww_jw_u64(&w, "dst_port", (uint64_t)port);
-			ww_jw_strs(&w, "protocols", (const char *[]){proto}, 1);
-			ww_jw_end_obj(&w);
-		}
-		sb_free(&pat);
-		sb_free(&desc);
+		alert_traffic(&x);
+		alert_desc(&x);
+		alert_sdos(&w, &x, now, &ident);
+		alert_scos(&w, &seen, &x);
+		sb_free(&x.pat);
+		sb_free(&x.desc);
 	}
 	ww_jw_end_arr(&w);
 	ww_jw_end_obj(&w);
