@@ -151,169 +151,207 @@ static void alert_obj(struct ww_jw *w, const struct ww_alert *a)
 	sb_free(&act);
 }
 
-void ww_inc_report_json(const struct ww_inc_report *r, struct strbuf *out)
+static void json_header(struct ww_jw *w, const struct ww_inc_report *r)
 {
-	struct ww_jw w = {.out = out};
-	char t[WW_TIME_MS_STRLEN], lim[8][512];
-	size_t nlim;
+	ww_jw_str(w, "format", WW_INC_FORMAT);
+	ww_jw_bool(w, "draft", true);
+	ww_jw_obj(w, "incident");
+	ww_jw_str(w, "id", r->inc.id);
+	ww_jw_str(w, "title", r->inc.title);
+	ww_jw_time(w, "aware", r->inc.aware);
+	ww_jw_time(w, "since", r->inc.since);
+	ww_jw_time(w, "closed", r->inc.closed);
+	ww_jw_str(w, "opened_by", r->inc.user);
+	ww_jw_end_obj(w);
+	ww_jw_obj(w, "report");
+	ww_jw_str(w, "stage", ww_inc_stage_names[r->stage]);
+	ww_jw_u64(w, "seq", r->seq);
+	ww_jw_time(w, "generated", r->generated);
+	ww_jw_time(w, "deadline", r->deadline);
+	ww_jw_obj(w, "window");
+	ww_jw_time(w, "from", r->inc.since);
+	ww_jw_time(w, "to", r->until);
+	ww_jw_end_obj(w);
+	ww_jw_str(w, "hostname", r->hostname);
+	ww_jw_str(w, "previous_report_manifest_sha256", r->prev_sha256[0] ? r->prev_sha256 : NULL);
+	ww_jw_end_obj(w);
+}
 
-	ww_jw_obj(&w, NULL);
-	ww_jw_str(&w, "format", WW_INC_FORMAT);
-	ww_jw_bool(&w, "draft", true);
-	ww_jw_obj(&w, "incident");
-	ww_jw_str(&w, "id", r->inc.id);
-	ww_jw_str(&w, "title", r->inc.title);
-	ww_jw_time(&w, "aware", r->inc.aware);
-	ww_jw_time(&w, "since", r->inc.since);
-	ww_jw_time(&w, "closed", r->inc.closed);
-	ww_jw_str(&w, "opened_by", r->inc.user);
-	ww_jw_end_obj(&w);
-	ww_jw_obj(&w, "report");
-	ww_jw_str(&w, "stage", ww_inc_stage_names[r->stage]);
-	ww_jw_u64(&w, "seq", r->seq);
-	ww_jw_time(&w, "generated", r->generated);
-	ww_jw_time(&w, "deadline", r->deadline);
-	ww_jw_obj(&w, "window");
-	ww_jw_time(&w, "from", r->inc.since);
-	ww_jw_time(&w, "to", r->until);
-	ww_jw_end_obj(&w);
-	ww_jw_str(&w, "hostname", r->hostname);
-	ww_jw_str(&w, "previous_report_manifest_sha256", r->prev_sha256[0] ? r->prev_sha256 : NULL);
-	ww_jw_end_obj(&w);
-
-	ww_jw_arr(&w, "to_complete");
+static void json_to_complete(struct ww_jw *w, const struct ww_inc_report *r)
+{
+	ww_jw_arr(w, "to_complete");
 	for (size_t i = 0; i < ARRAY_SIZE(person); i++) {
 		if (!(person[i].stages & (1u << r->stage)))
 			continue;
-		ww_jw_obj(&w, NULL);
-		ww_jw_str(&w, "field", person[i].field);
-		ww_jw_str(&w, "asks", person[i].asks);
-		ww_jw_null(&w, "value");
-		ww_jw_str(&w, "by", "a person: wardwall cannot know this");
-		ww_jw_end_obj(&w);
+		ww_jw_obj(w, NULL);
+		ww_jw_str(w, "field", person[i].field);
+		ww_jw_str(w, "asks", person[i].asks);
+		ww_jw_null(w, "value");
+		ww_jw_str(w, "by", "a person: wardwall cannot know this");
+		ww_jw_end_obj(w);
 	}
-	ww_jw_end_arr(&w);
+	ww_jw_end_arr(w);
+}
 
-	ww_jw_arr(&w, "timeline");
+static void json_timeline(struct ww_jw *w, const struct ww_inc_report *r)
+{
+	char t[WW_TIME_MS_STRLEN];
+
+	ww_jw_arr(w, "timeline");
 	for (size_t i = 0; i < r->ntimeline; i++) {
-		ww_jw_obj(&w, NULL);
-		ww_jw_str(&w, "time", ww_time_ms_str(r->timeline[i].time_ns, t));
-		ww_jw_str(&w, "kind", r->timeline[i].kind);
-		ww_jw_str(&w, "text", r->timeline[i].text);
-		ww_jw_end_obj(&w);
+		ww_jw_obj(w, NULL);
+		ww_jw_str(w, "time", ww_time_ms_str(r->timeline[i].time_ns, t));
+		ww_jw_str(w, "kind", r->timeline[i].kind);
+		ww_jw_str(w, "text", r->timeline[i].text);
+		ww_jw_end_obj(w);
 	}
-	ww_jw_end_arr(&w);
+	ww_jw_end_arr(w);
+}
 
-	ww_jw_obj(&w, "affected");
-	ww_jw_strs(&w, "zones", (const char *const *)r->zones, r->nzones);
-	ww_jw_arr(&w, "devices");
+/* The zones, and each alert's two addresses as devices: its source and its target. */
+static void json_affected(struct ww_jw *w, const struct ww_inc_report *r)
+{
+	ww_jw_obj(w, "affected");
+	ww_jw_strs(w, "zones", (const char *const *)r->zones, r->nzones);
+	ww_jw_arr(w, "devices");
 	for (size_t i = 0; i < r->nalerts; i++) {
 		const struct ww_alert *a = &r->alerts[i];
 		char src[48], dst[48];
 		alert_addrs(a, src, dst);
 		for (int side = 0; side < 2; side++) {
-			ww_jw_obj(&w, NULL);
-			ww_jw_str(&w, "address", side ? dst : src);
-			ww_jw_str(&w, "zone",
+			ww_jw_obj(w, NULL);
+			ww_jw_str(w, "address", side ? dst : src);
+			ww_jw_str(w, "zone",
 				  side ? (a->ndst_zones ? a->dst_zones[0] : NULL) : a->src_zone);
-			ww_jw_str(&w, "host_group",
+			ww_jw_str(w, "host_group",
 				  side ? (a->dst_host[0] ? a->dst_host : NULL)
 				       : (a->src_host[0] ? a->src_host : NULL));
-			ww_jw_str(&w, "role", side ? "target" : "source");
-			ww_jw_str(&w, "alert", ww_detector_name(a->det));
-			ww_jw_end_obj(&w);
+			ww_jw_str(w, "role", side ? "target" : "source");
+			ww_jw_str(w, "alert", ww_detector_name(a->det));
+			ww_jw_end_obj(w);
 		}
 	}
-	ww_jw_end_arr(&w);
-	ww_jw_end_obj(&w);
+	ww_jw_end_arr(w);
+	ww_jw_end_obj(w);
+}
 
-	ww_jw_obj(&w, "indicators");
-	ww_jw_arr(&w, "denied_sources");
+static void json_indicators(struct ww_jw *w, const struct ww_inc_report *r)
+{
+	char t[WW_TIME_MS_STRLEN];
+
+	ww_jw_obj(w, "indicators");
+	ww_jw_arr(w, "denied_sources");
 	for (size_t i = 0; i < r->nsources; i++) {
 		const struct ww_inc_source *s = &r->sources[i];
 		const char *svc[8];
-		ww_jw_obj(&w, NULL);
-		ww_jw_str(&w, "address", s->addr);
-		ww_jw_str(&w, "zone", s->zone);
-		ww_jw_u64(&w, "denials", s->n);
-		ww_jw_str(&w, "first_seen", ww_time_ms_str(s->first_ns, t));
-		ww_jw_str(&w, "last_seen", ww_time_ms_str(s->last_ns, t));
+		ww_jw_obj(w, NULL);
+		ww_jw_str(w, "address", s->addr);
+		ww_jw_str(w, "zone", s->zone);
+		ww_jw_u64(w, "denials", s->n);
+		ww_jw_str(w, "first_seen", ww_time_ms_str(s->first_ns, t));
+		ww_jw_str(w, "last_seen", ww_time_ms_str(s->last_ns, t));
 		for (size_t k = 0; k < s->nservices; k++)
 			svc[k] = s->services[k];
-		ww_jw_strs(&w, "services", svc, s->nservices);
-		ww_jw_bool(&w, "services_more", s->more_services);
-		ww_jw_end_obj(&w);
+		ww_jw_strs(w, "services", svc, s->nservices);
+		ww_jw_bool(w, "services_more", s->more_services);
+		ww_jw_end_obj(w);
 	}
-	ww_jw_end_arr(&w);
-	ww_jw_u64(&w, "denied_sources_total", r->sources_total);
-	ww_jw_bool(&w, "denied_sources_more", r->sources_more);
-	ww_jw_end_obj(&w);
+	ww_jw_end_arr(w);
+	ww_jw_u64(w, "denied_sources_total", r->sources_total);
+	ww_jw_bool(w, "denied_sources_more", r->sources_more);
+	ww_jw_end_obj(w);
+}
 
+static void json_traffic(struct ww_jw *w, const struct ww_inc_report *r)
+{
+	ww_jw_obj(w, "traffic");
+	ww_jw_u64(w, "events", r->events);
+	ww_jw_u64(w, "denied", r->denied);
+	ww_jw_u64(w, "monitored", r->monitored);
+	ww_jw_u64(w, "allowed", r->allowed);
+	ww_jw_u64(w, "not_logged", r->not_logged);
+	ww_jw_arr(w, "zone_pairs");
+	for (size_t i = 0; i < r->npairs && i < WW_INC_TOP; i++) {
+		ww_jw_obj(w, NULL);
+		ww_jw_str(w, "from", r->pairs[i].src);
+		ww_jw_str(w, "to", r->pairs[i].dst);
+		ww_jw_str(w, "verdict", r->pairs[i].verdict);
+		ww_jw_u64(w, "events", r->pairs[i].n);
+		ww_jw_end_obj(w);
+	}
+	ww_jw_end_arr(w);
+	ww_jw_end_obj(w);
+}
+
+/* Quarantines and policy generations during the window. */
+static void json_measures(struct ww_jw *w, const struct ww_inc_report *r)
+{
+	ww_jw_obj(w, "measures");
+	ww_jw_arr(w, "quarantines");
+	for (size_t i = 0; i < r->nquars; i++) {
+		const struct ww_inc_quar *q = &r->quars[i];
+		ww_jw_obj(w, NULL);
+		ww_jw_time(w, "time", q->time);
+		ww_jw_str(w, "event", q->event);
+		ww_jw_str(w, "id", q->id);
+		ww_jw_str(w, "target", q->target);
+		ww_jw_str(w, "reason", q->reason);
+		ww_jw_str(w, "ticket", q->ticket);
+		ww_jw_u64(w, "blocked_packets", q->blocked);
+		ww_jw_end_obj(w);
+	}
+	ww_jw_end_arr(w);
+	ww_jw_arr(w, "generations");
+	for (size_t i = 0; i < r->ngens; i++) {
+		const struct ww_inc_gen *g = &r->gens[i];
+		ww_jw_obj(w, NULL);
+		ww_jw_u64(w, "generation", g->gen);
+		ww_jw_time(w, "time", g->time);
+		ww_jw_str(w, "action", g->action);
+		ww_jw_str(w, "user", g->user);
+		ww_jw_str(w, "policy", g->policy);
+		ww_jw_str(w, "policy_sha256", g->sha256);
+		ww_jw_end_obj(w);
+	}
+	ww_jw_end_arr(w);
+	ww_jw_end_obj(w);
+}
+
+static void json_evidence(struct ww_jw *w, const struct ww_inc_report *r)
+{
+	ww_jw_arr(w, "evidence");
+	for (size_t i = 0; i < r->nbundles; i++) {
+		ww_jw_obj(w, NULL);
+		ww_jw_u64(w, "seq", r->bundles[i].seq);
+		ww_jw_time(w, "time", r->bundles[i].time);
+		ww_jw_str(w, "manifest_sha256", r->bundles[i].manifest_sha256);
+		ww_jw_str(w, "bundle", r->bundles[i].dir);
+		ww_jw_end_obj(w);
+	}
+	ww_jw_end_arr(w);
+}
+
+void ww_inc_report_json(const struct ww_inc_report *r, struct strbuf *out)
+{
+	struct ww_jw w = {.out = out};
+	char lim[8][512];
+	const char *lp[8];
+	size_t nlim;
+
+	ww_jw_obj(&w, NULL);
+	json_header(&w, r);
+	json_to_complete(&w, r);
+	json_timeline(&w, r);
+	json_affected(&w, r);
+	json_indicators(&w, r);
 	ww_jw_arr(&w, "alerts");
 	for (size_t i = 0; i < r->nalerts; i++)
 		alert_obj(&w, &r->alerts[i]);
 	ww_jw_end_arr(&w);
-
-	ww_jw_obj(&w, "traffic");
-	ww_jw_u64(&w, "events", r->events);
-	ww_jw_u64(&w, "denied", r->denied);
-	ww_jw_u64(&w, "monitored", r->monitored);
-	ww_jw_u64(&w, "allowed", r->allowed);
-	ww_jw_u64(&w, "not_logged", r->not_logged);
-	ww_jw_arr(&w, "zone_pairs");
-	for (size_t i = 0; i < r->npairs && i < WW_INC_TOP; i++) {
-		ww_jw_obj(&w, NULL);
-		ww_jw_str(&w, "from", r->pairs[i].src);
-		ww_jw_str(&w, "to", r->pairs[i].dst);
-		ww_jw_str(&w, "verdict", r->pairs[i].verdict);
-		ww_jw_u64(&w, "events", r->pairs[i].n);
-		ww_jw_end_obj(&w);
-	}
-	ww_jw_end_arr(&w);
-	ww_jw_end_obj(&w);
-
-	ww_jw_obj(&w, "measures");
-	ww_jw_arr(&w, "quarantines");
-	for (size_t i = 0; i < r->nquars; i++) {
-		const struct ww_inc_quar *q = &r->quars[i];
-		ww_jw_obj(&w, NULL);
-		ww_jw_time(&w, "time", q->time);
-		ww_jw_str(&w, "event", q->event);
-		ww_jw_str(&w, "id", q->id);
-		ww_jw_str(&w, "target", q->target);
-		ww_jw_str(&w, "reason", q->reason);
-		ww_jw_str(&w, "ticket", q->ticket);
-		ww_jw_u64(&w, "blocked_packets", q->blocked);
-		ww_jw_end_obj(&w);
-	}
-	ww_jw_end_arr(&w);
-	ww_jw_arr(&w, "generations");
-	for (size_t i = 0; i < r->ngens; i++) {
-		const struct ww_inc_gen *g = &r->gens[i];
-		ww_jw_obj(&w, NULL);
-		ww_jw_u64(&w, "generation", g->gen);
-		ww_jw_time(&w, "time", g->time);
-		ww_jw_str(&w, "action", g->action);
-		ww_jw_str(&w, "user", g->user);
-		ww_jw_str(&w, "policy", g->policy);
-		ww_jw_str(&w, "policy_sha256", g->sha256);
-		ww_jw_end_obj(&w);
-	}
-	ww_jw_end_arr(&w);
-	ww_jw_end_obj(&w);
-
-	ww_jw_arr(&w, "evidence");
-	for (size_t i = 0; i < r->nbundles; i++) {
-		ww_jw_obj(&w, NULL);
-		ww_jw_u64(&w, "seq", r->bundles[i].seq);
-		ww_jw_time(&w, "time", r->bundles[i].time);
-		ww_jw_str(&w, "manifest_sha256", r->bundles[i].manifest_sha256);
-		ww_jw_str(&w, "bundle", r->bundles[i].dir);
-		ww_jw_end_obj(&w);
-	}
-	ww_jw_end_arr(&w);
+	json_traffic(&w, r);
+	json_measures(&w, r);
+	json_evidence(&w, r);
 	limits(r, lim, &nlim);
-	const char *lp[8];
 	for (size_t i = 0; i < nlim; i++)
 		lp[i] = lim[i];
 	ww_jw_strs(&w, "limits", lp, nlim);
@@ -338,10 +376,10 @@ static void tdu(struct strbuf *o, uint64_t v)
 	sb_addf(o, "<td class=\"n\">%llu</td>", (unsigned long long)v);
 }
 
-void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
+/* From the doctype to the title: the page's style and the banner saying it is a draft. */
+static void html_head(const struct ww_inc_report *r, struct strbuf *o)
 {
-	char t[WW_TIME_MS_STRLEN], a[40], b[40], lim[8][512];
-	size_t nlim;
+	char a[40];
 
 	sb_add(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
 	sb_add_html(o, r->inc.id);
@@ -365,7 +403,14 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 		  "<span class=\"todo\">TO BE COMPLETED BY A PERSON</span> are for you to answer "
 		  "before it is submitted to the CSIRT or competent authority.</div>\n<h1>");
 	sb_add_html(o, r->inc.title);
-	sb_add(o, "</h1>\n<table id=\"incident\">");
+	sb_add(o, "</h1>\n");
+}
+
+static void html_incident(const struct ww_inc_report *r, struct strbuf *o)
+{
+	char a[40], b[40], window[512];
+
+	sb_add(o, "<table id=\"incident\">");
 	sb_add(o, "<tr><th>incident</th>");
 	td(o, "mono", r->inc.id);
 	sb_add(o, "</tr><tr><th>stage</th>");
@@ -379,9 +424,9 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 	sb_add(o, "</td></tr><tr><th>aware since</th>");
 	td(o, NULL, ww_time_str(r->inc.aware, a));
 	sb_add(o, "</tr><tr><th>window</th>");
-	snprintf(lim[0], sizeof(lim[0]), "%s to %s%s", ww_time_str(r->inc.since, a),
+	snprintf(window, sizeof(window), "%s to %s%s", ww_time_str(r->inc.since, a),
 		 ww_time_str(r->until, b), r->inc.closed ? " (closed)" : " (open: until now)");
-	td(o, NULL, lim[0]);
+	td(o, NULL, window);
 	sb_add(o, "</tr><tr><th>generated</th>");
 	td(o, NULL, ww_time_str(r->generated, a));
 	sb_add(o, "</tr><tr><th>gateway</th>");
@@ -389,7 +434,10 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 	sb_add(o, "</tr><tr><th>opened by</th>");
 	td(o, NULL, r->inc.user);
 	sb_add(o, "</tr></table>\n");
+}
 
+static void html_to_complete(const struct ww_inc_report *r, struct strbuf *o)
+{
 	sb_add(o, "<h2>To be completed by a person</h2>\n<table id=\"to-complete\">"
 		  "<tr><th>field</th><th>question</th><th>answer</th></tr>");
 	for (size_t i = 0; i < ARRAY_SIZE(person); i++) {
@@ -401,6 +449,12 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 		sb_add(o, "<td class=\"todo\">TO BE COMPLETED BY A PERSON</td></tr>");
 	}
 	sb_add(o, "</table>\n");
+}
+
+/* The timeline, then the affected zones. */
+static void html_timeline(const struct ww_inc_report *r, struct strbuf *o)
+{
+	char t[WW_TIME_MS_STRLEN];
 
 	sb_add(o, "<h2>Timeline</h2>\n<table id=\"timeline\"><tr><th>time (UTC)</th><th>what</th>"
 		  "<th></th></tr>");
@@ -418,35 +472,41 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 	}
 	if (!r->nzones)
 		sb_add(o, "none recorded");
-	sb_add(o, "</p>\n<h2>Alerts</h2>\n<table id=\"alerts\"><tr><th>detector</th><th>first "
-		  "seen</th><th>last seen</th><th>source</th><th>zone</th><th>towards</th>"
-		  "<th>services</th><th>events</th><th>suggested</th></tr>");
-	for (size_t i = 0; i < r->nalerts; i++) {
-		const struct ww_alert *al = &r->alerts[i];
-		char src[48], dst[48];
-		struct strbuf l = {0}, act = {0};
-		alert_addrs(al, src, dst);
-		sb_add(o, "<tr>");
-		td(o, NULL, ww_detector_name(al->det));
-		td(o, "mono", ww_time_ms_str(al->first_ns, t));
-		td(o, "mono", ww_time_ms_str(al->last_ns, t));
-		td(o, "mono", src);
-		td(o, NULL, al->src_zone);
-		for (size_t k = 0; k < al->ndst_zones; k++)
-			sb_addf(&l, "%s%s", k ? ", " : "", al->dst_zones[k]);
-		td(o, NULL, sb_str(&l));
-		sb_reset(&l);
-		for (size_t k = 0; k < al->nservices; k++)
-			sb_addf(&l, "%s%s", k ? ", " : "", al->services[k]);
-		td(o, "mono", sb_str(&l));
-		tdu(o, al->count);
-		ww_alert_action(al, &act);
-		td(o, "mono", sb_str(&act));
-		sb_add(o, "</tr>");
-		sb_free(&l);
-		sb_free(&act);
-	}
-	sb_add(o, "</table>\n<h2>Indicators: denied sources</h2>\n<table id=\"indicators\"><tr>"
+	sb_add(o, "</p>\n");
+}
+
+static void html_alert(const struct ww_alert *al, struct strbuf *o)
+{
+	char t[WW_TIME_MS_STRLEN], src[48], dst[48];
+	struct strbuf l = {0}, act = {0};
+
+	alert_addrs(al, src, dst);
+	sb_add(o, "<tr>");
+	td(o, NULL, ww_detector_name(al->det));
+	td(o, "mono", ww_time_ms_str(al->first_ns, t));
+	td(o, "mono", ww_time_ms_str(al->last_ns, t));
+	td(o, "mono", src);
+	td(o, NULL, al->src_zone);
+	for (size_t k = 0; k < al->ndst_zones; k++)
+		sb_addf(&l, "%s%s", k ? ", " : "", al->dst_zones[k]);
+	td(o, NULL, sb_str(&l));
+	sb_reset(&l);
+	for (size_t k = 0; k < al->nservices; k++)
+		sb_addf(&l, "%s%s", k ? ", " : "", al->services[k]);
+	td(o, "mono", sb_str(&l));
+	tdu(o, al->count);
+	ww_alert_action(al, &act);
+	td(o, "mono", sb_str(&act));
+	sb_add(o, "</tr>");
+	sb_free(&l);
+	sb_free(&act);
+}
+
+static void html_indicators(const struct ww_inc_report *r, struct strbuf *o)
+{
+	char t[WW_TIME_MS_STRLEN];
+
+	sb_add(o, "<h2>Indicators: denied sources</h2>\n<table id=\"indicators\"><tr>"
 		  "<th>address</th><th>zone</th><th>denials</th><th>first seen</th><th>last seen"
 		  "</th><th>services</th></tr>");
 	for (size_t i = 0; i < r->nsources; i++) {
@@ -469,6 +529,10 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 	sb_addf(o, "</table><p>%zu distinct denied source%s in the window%s.</p>\n",
 		r->sources_total, r->sources_total == 1 ? "" : "s",
 		r->sources_more ? " (at least: the count stopped)" : "");
+}
+
+static void html_traffic(const struct ww_inc_report *r, struct strbuf *o)
+{
 	sb_addf(
 	    o,
 	    "<h2>Traffic the gateway logged</h2>\n<p id=\"traffic\">%llu events: %llu denied, "
@@ -486,7 +550,15 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 		tdu(o, r->pairs[i].n);
 		sb_add(o, "</tr>");
 	}
-	sb_add(o, "</table>\n<h2>Measures taken</h2>\n<table id=\"quarantines\"><tr><th>time</th>"
+	sb_add(o, "</table>\n");
+}
+
+/* Quarantines and policy generations during the window. */
+static void html_measures(const struct ww_inc_report *r, struct strbuf *o)
+{
+	char a[40];
+
+	sb_add(o, "<h2>Measures taken</h2>\n<table id=\"quarantines\"><tr><th>time</th>"
 		  "<th>quarantine</th><th>target</th><th>reason</th><th>ticket</th><th>blocked "
 		  "packets</th></tr>");
 	for (size_t i = 0; i < r->nquars; i++) {
@@ -514,7 +586,16 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 		td(o, NULL, g->user);
 		sb_add(o, "</tr>");
 	}
-	sb_add(o, "</table>\n<h2>Evidence bundles</h2>\n<table id=\"evidence\"><tr><th>seq</th>"
+	sb_add(o, "</table>\n");
+}
+
+/* The evidence bundles of the window, then what the report cannot say. */
+static void html_evidence_limits(const struct ww_inc_report *r, struct strbuf *o)
+{
+	char a[40], lim[8][512];
+	size_t nlim;
+
+	sb_add(o, "<h2>Evidence bundles</h2>\n<table id=\"evidence\"><tr><th>seq</th>"
 		  "<th>exported</th><th>manifest sha256</th><th>bundle</th></tr>");
 	for (size_t i = 0; i < r->nbundles; i++) {
 		sb_addf(o, "<tr><td class=\"n\">%lu</td>", r->bundles[i].seq);
@@ -530,7 +611,26 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 		sb_add_html(o, lim[i]);
 		sb_add(o, "</li>");
 	}
-	sb_add(o, "</ul>\n</body></html>\n");
+	sb_add(o, "</ul>\n");
+}
+
+void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
+{
+	html_head(r, o);
+	html_incident(r, o);
+	html_to_complete(r, o);
+	html_timeline(r, o);
+	sb_add(o, "<h2>Alerts</h2>\n<table id=\"alerts\"><tr><th>detector</th><th>first "
+		  "seen</th><th>last seen</th><th>source</th><th>zone</th><th>towards</th>"
+		  "<th>services</th><th>events</th><th>suggested</th></tr>");
+	for (size_t i = 0; i < r->nalerts; i++)
+		html_alert(&r->alerts[i], o);
+	sb_add(o, "</table>\n");
+	html_indicators(r, o);
+	html_traffic(r, o);
+	html_measures(r, o);
+	html_evidence_limits(r, o);
+	sb_add(o, "</body></html>\n");
 }
 
 /* ---- the bundle ---- */
