@@ -652,66 +652,57 @@ static int64_t plus_month(int64_t t)
 	return (int64_t)timegm(&tm);
 }
 
-int ww_inc_report_build(const char *state_dir, const struct ww_incident *inc,
-			enum ww_inc_stage stage, int64_t now, struct ww_inc_report *r,
-			struct strbuf *err)
+/* The report's deadline: 24 hours, 72 hours, or a month after the notification. */
+static int64_t stage_deadline(enum ww_inc_stage stage, const struct ww_incident *inc,
+			      int64_t notified)
 {
-	struct collect c = {.r = r};
-	struct ww_state *st = NULL;
-	struct ww_generation *hist = NULL;
-	struct ww_ev_record *chain = NULL;
-	size_t nhist = 0, nchain = 0, captl = 0, capz = 0, capg = 0, capb = 0;
-	int64_t notified;
+	return stage == WW_INC_EARLY ? inc->aware + 24 * 3600
+	       : stage == WW_INC_NOTIFICATION
+		   ? inc->aware + 72 * 3600
+		   : plus_month(notified ? notified : inc->aware + 72 * 3600);
+}
+
+/* Events and alerts of the window: zone pairs, alerts, and the most denied sources. */
+static int read_events(const char *state_dir, struct collect *c, struct strbuf *err)
+{
+	struct ww_inc_report *r = c->r;
 	int e;
 
-	memset(r, 0, sizeof(*r));
-	r->inc = *inc;
-	if (!(r->inc.title = strdup(inc->title)))
+	c->src = calloc(WW_INC_SOURCES, sizeof(*c->src));
+	c->slot = malloc(WW_INC_SOURCES * 2 * sizeof(*c->slot));
+	if (!c->src || !c->slot)
 		return -ENOMEM;
-	r->stage = stage;
-	r->generated = now;
-	r->until = inc->closed ? inc->closed : now;
-	if (gethostname(r->hostname, sizeof(r->hostname) - 1))
-		snprintf(r->hostname, sizeof(r->hostname), "-");
-	c.from_ns = inc->since * 1000000000LL;
-	c.to_ns = r->until * 1000000000LL + 999999999LL;
-	if ((e = read_reports(state_dir, r, &notified)))
-		goto out;
-	r->deadline = stage == WW_INC_EARLY ? inc->aware + 24 * 3600
-		      : stage == WW_INC_NOTIFICATION
-			  ? inc->aware + 72 * 3600
-			  : plus_month(notified ? notified : inc->aware + 72 * 3600);
-
-	c.src = calloc(WW_INC_SOURCES, sizeof(*c.src));
-	c.slot = malloc(WW_INC_SOURCES * 2 * sizeof(*c.slot));
-	if (!c.src || !c.slot) {
-		e = -ENOMEM;
-		goto out;
-	}
-	memset(c.slot, 0xff, WW_INC_SOURCES * 2 * sizeof(*c.slot));
-	e = ww_evlog_read(state_dir, WW_EVLOG_EVENTS, WW_EVLOG_KEEP, on_event, &c);
+	memset(c->slot, 0xff, WW_INC_SOURCES * 2 * sizeof(*c->slot));
+	e = ww_evlog_read(state_dir, WW_EVLOG_EVENTS, WW_EVLOG_KEEP, on_event, c);
 	if (!e)
-		e = ww_evlog_read(state_dir, WW_EVLOG_ALERTS, WW_EVLOG_KEEP, on_alert_line, &c);
+		e = ww_evlog_read(state_dir, WW_EVLOG_ALERTS, WW_EVLOG_KEEP, on_alert_line, c);
 	if (e) {
 		sb_addf(err, "%s/%s: %s", state_dir, WW_EVLOG_DIR, strerror(-e));
-		goto out;
+		return e;
 	}
-	if ((e = c.e))
-		goto out;
+	if ((e = c->e))
+		return e;
 	if (r->npairs > 1)
 		qsort(r->pairs, r->npairs, sizeof(*r->pairs), cmp_pair);
-	if (c.nsrc > 1)
-		qsort(c.src, c.nsrc, sizeof(*c.src), cmp_src);
-	r->sources_total = c.nsrc;
-	r->nsources = c.nsrc < WW_INC_TOP ? c.nsrc : WW_INC_TOP;
-	if (r->nsources && !(r->sources = malloc(r->nsources * sizeof(*r->sources)))) {
-		e = -ENOMEM;
-		goto out;
-	}
+	if (c->nsrc > 1)
+		qsort(c->src, c->nsrc, sizeof(*c->src), cmp_src);
+	r->sources_total = c->nsrc;
+	r->nsources = c->nsrc < WW_INC_TOP ? c->nsrc : WW_INC_TOP;
+	if (r->nsources && !(r->sources = malloc(r->nsources * sizeof(*r->sources))))
+		return -ENOMEM;
 	if (r->nsources)
-		memcpy(r->sources, c.src, r->nsources * sizeof(*r->sources));
-	if ((e = read_quarantines(state_dir, &c, err)))
-		goto out;
+		memcpy(r->sources, c->src, r->nsources * sizeof(*r->sources));
+	return 0;
+}
+
+/* The policy generations applied or rolled back during the window. */
+static int read_generations(const char *state_dir, struct ww_inc_report *r, struct strbuf *err)
+{
+	struct ww_state *st = NULL;
+	struct ww_generation *hist = NULL;
+	size_t nhist = 0, cap = 0;
+	int e;
+
 	if ((e = ww_state_open(state_dir, false, &st, err)) ||
 	    (e = ww_state_history(st, &hist, &nhist))) {
 		if (!err->len)
@@ -720,34 +711,57 @@ int ww_inc_report_build(const char *state_dir, const struct ww_incident *inc,
 	}
 	for (size_t i = 0; i < nhist; i++) {
 		const struct ww_generation *g = &hist[i];
-		if (g->time < inc->since || g->time > r->until)
+		if (g->time < r->inc.since || g->time > r->until)
 			continue;
 		struct ww_inc_gen x = {.gen = g->gen, .time = g->time};
 		snprintf(x.action, sizeof(x.action), "%s", g->action);
 		snprintf(x.user, sizeof(x.user), "%s", g->user);
 		snprintf(x.policy, sizeof(x.policy), "%s", g->policy_name);
 		snprintf(x.sha256, sizeof(x.sha256), "%s", g->policy_sha256);
-		if (VEC_PUSH(r->gens, r->ngens, capg, x)) {
+		if (VEC_PUSH(r->gens, r->ngens, cap, x)) {
 			e = -ENOMEM;
 			goto out;
 		}
 	}
+out:
+	free(hist);
+	ww_state_close(st);
+	return e;
+}
+
+/* The evidence bundles exported during the window. */
+static int read_bundles(const char *state_dir, struct ww_inc_report *r, struct strbuf *err)
+{
+	struct ww_ev_record *chain = NULL;
+	size_t nchain = 0, cap = 0;
+	int e;
+
 	if ((e = ww_ev_chain_load(state_dir, &chain, &nchain, err)))
 		goto out;
 	for (size_t i = 0; i < nchain; i++) {
-		if (chain[i].time < inc->since || chain[i].time > r->until)
+		if (chain[i].time < r->inc.since || chain[i].time > r->until)
 			continue;
 		struct ww_inc_bundle b = {.seq = chain[i].seq, .time = chain[i].time};
 		memcpy(b.manifest_sha256, chain[i].manifest_sha256, 65);
 		if (!(b.dir = strdup(chain[i].bundle ? chain[i].bundle : "")) ||
-		    VEC_PUSH(r->bundles, r->nbundles, capb, b)) {
+		    VEC_PUSH(r->bundles, r->nbundles, cap, b)) {
 			free(b.dir);
 			e = -ENOMEM;
 			goto out;
 		}
 	}
+out:
+	ww_ev_records_free(chain, nchain);
+	return e;
+}
 
-	/* The timeline and the zones concerned. */
+/* The timeline and the zones concerned, from what was read, each sorted. */
+static int timeline_and_zones(struct ww_inc_report *r)
+{
+	const struct ww_incident *inc = &r->inc;
+	size_t captl = 0, capz = 0;
+	int e;
+
 	e = add_tl(r, &captl, inc->aware * 1000000000LL, "aware",
 		   "%s opened: \"%s\" (awareness: the Art. 23 clock starts)", inc->id, inc->title);
 	for (size_t i = 0; !e && i < r->nalerts; i++) {
@@ -791,19 +805,45 @@ int ww_inc_report_build(const char *state_dir, const struct ww_incident *inc,
 				e = add_zone(r, &capz, r->pairs[i].dst);
 		}
 	if (e)
-		goto out;
+		return e;
 	if (r->ntimeline > 1)
 		qsort(r->timeline, r->ntimeline, sizeof(*r->timeline), cmp_tl);
 	if (r->nzones > 1)
 		qsort(r->zones, r->nzones, sizeof(*r->zones), cmp_str);
+	return 0;
+}
+
+int ww_inc_report_build(const char *state_dir, const struct ww_incident *inc,
+			enum ww_inc_stage stage, int64_t now, struct ww_inc_report *r,
+			struct strbuf *err)
+{
+	struct collect c = {.r = r};
+	int64_t notified;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	r->inc = *inc;
+	if (!(r->inc.title = strdup(inc->title)))
+		return -ENOMEM;
+	r->stage = stage;
+	r->generated = now;
+	r->until = inc->closed ? inc->closed : now;
+	if (gethostname(r->hostname, sizeof(r->hostname) - 1))
+		snprintf(r->hostname, sizeof(r->hostname), "-");
+	c.from_ns = inc->since * 1000000000LL;
+	c.to_ns = r->until * 1000000000LL + 999999999LL;
+	if ((e = read_reports(state_dir, r, &notified)))
+		goto out;
+	r->deadline = stage_deadline(stage, inc, notified);
+	if ((e = read_events(state_dir, &c, err)) || (e = read_quarantines(state_dir, &c, err)) ||
+	    (e = read_generations(state_dir, r, err)) || (e = read_bundles(state_dir, r, err)))
+		goto out;
+	e = timeline_and_zones(r);
 out:
 	if (e == -ENOMEM && !err->len)
 		sb_add(err, "out of memory");
 	free(c.src);
 	free(c.slot);
-	free(hist);
-	ww_ev_records_free(chain, nchain);
-	ww_state_close(st);
 	if (e)
 		ww_inc_report_free(r);
 	return e;
