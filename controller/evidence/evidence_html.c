@@ -411,10 +411,10 @@ static void denials(const struct ww_evidence *ev, struct strbuf *o)
 	sb_add(o, "</ul>\n");
 }
 
-static void rest(const struct ww_evidence *ev, struct strbuf *o)
+/* What differs between the kernel and the applied generation. */
+static void drift(const struct ww_evidence *ev, struct strbuf *o)
 {
 	const struct ww_collect *c = ev->c;
-	char tb[WW_TIME_STRLEN];
 
 	sb_add(o, "<h2>Drift</h2>\n");
 	if (ev->in_sync) {
@@ -440,6 +440,13 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 		       "the kernel; unexplained: in the kernel, in no policy; differs: both, with "
 		       "other contents.</p>\n");
 	}
+}
+
+/* Each invariant of the applied policy: proven, violated, or holding only by monitor mode. */
+static void invariants(const struct ww_evidence *ev, struct strbuf *o)
+{
+	const struct ww_collect *c = ev->c;
+
 	sb_add(o, "<h2>Invariants</h2>\n");
 	if (!ev->ninv)
 		sb_add(o, "<p>The applied policy states no invariants.</p>\n");
@@ -475,6 +482,11 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 	}
 	if (ev->ninv)
 		sb_add(o, "</table>\n");
+}
+
+/* The NIS2 measures (ww_ev_mappings) and what this bundle shows of each. */
+static void nis2(const struct ww_evidence *ev, struct strbuf *o)
+{
 	sb_add(o, "<h2>NIS2 and Implementing Regulation (EU) 2024/2690</h2>\n<table><tr><th>"
 		  "measure</th><th>what this bundle shows</th><th>result</th></tr>\n");
 	for (size_t i = 0; i < ww_ev_nmappings; i++) {
@@ -497,7 +509,15 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 		sb_add(o, "</span></td></tr>\n");
 		sb_free(&why);
 	}
-	sb_add(o, "</table>\n<h2>History of the enforced policy</h2>\n");
+	sb_add(o, "</table>\n");
+}
+
+/* The generations of history.jsonl, and whether its hash chain holds. */
+static void history(const struct ww_evidence *ev, struct strbuf *o)
+{
+	char tb[WW_TIME_STRLEN];
+
+	sb_add(o, "<h2>History of the enforced policy</h2>\n");
 	sb_addf(o, "<p>Hash chain of history.jsonl: <span class=\"%s\">%s</span>",
 		ev->history_ok ? "met" : "notmet", ev->history_ok ? "verified" : "BROKEN");
 	if (ev->history_err) {
@@ -522,7 +542,13 @@ static void rest(const struct ww_evidence *ev, struct strbuf *o)
 		sb_add_html(o, g->policy_sha256);
 		sb_add(o, "</td></tr>\n");
 	}
-	sb_add(o, "</table>\n<h2>What this bundle does not show</h2>\n<ul>\n");
+	sb_add(o, "</table>\n");
+}
+
+/* The limits of the evidence, and how to check the bundle without wardwall. */
+static void limits_and_checking(struct strbuf *o)
+{
+	sb_add(o, "<h2>What this bundle does not show</h2>\n<ul>\n");
 	for (size_t i = 0; i < ww_ev_nlimits; i++) {
 		sb_add(o, "<li>");
 		sb_add_html(o, ww_ev_limits[i]);
@@ -560,7 +586,8 @@ static void quarantines(const struct ww_evidence *ev, struct strbuf *o)
 		sb_add_html(o, s->q.user ? s->q.user : "");
 		sb_addf(o, "</td><td>%s</td><td>", ww_time_str(s->q.created, tb));
 		if (s->q.until)
-			sb_addf(o, "%s%s", ww_time_str(s->q.until, tb), s->expired ? " (over)" : "");
+			sb_addf(o, "%s%s", ww_time_str(s->q.until, tb),
+				s->expired ? " (over)" : "");
 		else
 			sb_add(o, "removed by hand");
 		sb_add(o, "</td><td>");
@@ -593,13 +620,14 @@ static void quarantines(const struct ww_evidence *ev, struct strbuf *o)
 	for (size_t i = 0; i < ev->nquar_log; i++) {
 		cJSON *j = cJSON_Parse(ev->quar_log[i]);
 		const cJSON *q = cJSON_GetObjectItemCaseSensitive(j, "quarantine");
-		const char *f[] = {cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "time")),
-				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "event")),
-				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "id")),
-				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "target")),
-				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "user")),
-				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "reason")),
-				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "ticket"))};
+		const char *f[] = {
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "time")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "event")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "id")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "target")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "user")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "reason")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "ticket"))};
 		const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "blocked_packets");
 		sb_add(o, "<tr>");
 		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
@@ -709,6 +737,10 @@ void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 	quarantines(ev, o);
 	sb_add(o, "<h2>Flows</h2>\n");
 	flows(ev, o);
-	rest(ev, o);
+	drift(ev, o);
+	invariants(ev, o);
+	nis2(ev, o);
+	history(ev, o);
+	limits_and_checking(o);
 	sb_add(o, "</main>\n</body>\n</html>\n");
 }
