@@ -160,40 +160,35 @@ static void manifest_print(const struct ww_evidence *ev, const struct file *f, s
 	ww_jw_end_obj(&w);
 }
 
-int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
-		      const uint8_t sk[WW_EV_SK_BYTES], const char *dir, const char *state_dir,
-		      struct ww_ev_written *res, struct strbuf *err)
+/* "<dir>.partial", made empty. */
+static int partial_mkdir(const char *dir, char **partial, struct strbuf *err)
 {
-	/* The order is the manifest's: what oscal.json pins comes before it. */
-	struct file f[6] = {{.name = "evidence.json"}, {.name = "report.html"},
-			    {.name = WW_EV_PUB},       {.name = "oscal.json"},
-			    {.name = WW_EV_MANIFEST},  {.name = WW_EV_SIG}};
-	struct file *use[6];
-	size_t n = 0, nwritten = 0;
-	struct ww_ev_record rec = {0};
-	bool created;
-	struct stat st;
-	int e = 0;
+	int e;
 
-	ww_ev_fingerprint(sk + 32, ev->key_sha256); /* the public key is the secret key's tail */
-	(void)st;
-	(void)created;
-	e = ww_ev_dir_ready(dir, err);
-	if (e)
-		return e;
-	/* Built whole in "<dir>.partial", chained, then renamed into place: a crash leaves either
-	 * no bundle, or a chained one that the next export moves into place (ww_ev_chain_finish),
-	 * never a folder of some files. */
-	char *partial = ww_ev_partial_dir(dir);
-	if (!partial)
+	if (!(*partial = ww_ev_partial_dir(dir)))
 		return -ENOMEM;
-	rm_tree(partial);
-	if (mkdir(partial, 0755) < 0) {
+	rm_tree(*partial);
+	if (mkdir(*partial, 0755) < 0) {
 		e = -errno;
-		sb_addf(err, "%s: %s", partial, strerror(errno));
-		free(partial);
+		sb_addf(err, "%s: %s", *partial, strerror(errno));
+		free(*partial);
+		*partial = NULL;
 		return e;
 	}
+	return 0;
+}
+
+/*
+ * The bundle's files in f (evidence.json, report.html, evidence.pub, oscal.json, manifest.json,
+ * manifest.sig), printed and hashed: those of formats, the key, the manifest and its signature,
+ * in use[] in the order they are written. Returns how many, or -ENOMEM.
+ */
+static int print_files(struct ww_evidence *ev, unsigned int formats,
+		       const uint8_t sk[WW_EV_SK_BYTES], struct file f[6], struct file *use[6])
+{
+	size_t n = 0;
+	int e = 0;
+
 	if (formats & WW_EV_F_JSON) {
 		ww_evidence_json(ev, &f[0].body);
 		use[n++] = &f[0];
@@ -229,43 +224,83 @@ int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
 	for (size_t i = 0; i < n; i++)
 		if (use[i]->body.oom)
 			e = -ENOMEM;
-	struct file written[6];
+	return e ? e : (int)n;
+}
+
+static int write_files(const char *partial, struct file *const *use, size_t n, struct strbuf *err)
+{
+	int e = 0;
+
 	for (size_t i = 0; i < n && !e; i++) {
 		char *p = xstrdup_printf("%s/%s", partial, use[i]->name);
 		e = p ? write_file_atomic(p, use[i]->body.s, use[i]->body.len, 0644) : -ENOMEM;
 		if (e && e != -ENOMEM)
 			sb_addf(err, "%s: %s", p, strerror(-e));
 		free(p);
-		if (!e)
-			written[nwritten++] = *use[i];
 	}
+	return e;
+}
+
+/*
+ * Appends the written bundle (manifest sha256 manifest) to the chain, then moves it into place.
+ * Returns 0, -errno when it is not chained (the caller removes it), or 1 when it is chained but
+ * not in place (the next export moves it).
+ */
+static int chain_and_place(struct ww_evidence *ev, const char manifest[65], const char *dir,
+			   const char *state_dir, struct strbuf *err)
+{
+	struct ww_ev_record rec = {.seq = ev->seq, .time = ev->time, .bundle = (char *)dir};
+	int e;
+
+	memcpy(rec.manifest_sha256, manifest, 65);
+	memcpy(rec.prev_sha256, ev->prev_sha256, 65);
+	memcpy(rec.key_sha256, ev->key_sha256, 65);
+	e = ww_evidence_snaps(ev, &rec.snaps, &rec.nsnaps);
 	if (!e)
-		ww_stop_point("evidence-written");
+		e = ww_ev_chain_append(state_dir, &rec, err);
+	for (size_t i = 0; i < rec.nsnaps; i++)
+		free(rec.snaps[i].name);
+	free(rec.snaps);
+	if (e) {
+		sb_add(err, " (the bundle was removed again: a bundle must be in the chain)");
+		return e;
+	}
+	ww_stop_point("evidence-chained");
+	e = ww_ev_bundle_place(dir, err);
+	if (e) {
+		sb_add(err, " (the chain has it: the next export moves it into place)");
+		return 1; /* chained: keep .partial for the next export to finish */
+	}
+	ww_stop_point("evidence-placed");
+	return 0;
+}
+
+int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
+		      const uint8_t sk[WW_EV_SK_BYTES], const char *dir, const char *state_dir,
+		      struct ww_ev_written *res, struct strbuf *err)
+{
+	/* The order is the manifest's: what oscal.json pins comes before it. */
+	struct file f[6] = {{.name = "evidence.json"}, {.name = "report.html"},
+			    {.name = WW_EV_PUB},       {.name = "oscal.json"},
+			    {.name = WW_EV_MANIFEST},  {.name = WW_EV_SIG}};
+	struct file *use[6];
+	char *partial = NULL;
+	int n, e;
+
+	ww_ev_fingerprint(sk + 32, ev->key_sha256); /* the public key is the secret key's tail */
+	e = ww_ev_dir_ready(dir, err);
+	if (e)
+		return e;
+	/* Built whole in "<dir>.partial", chained, then renamed into place: a crash leaves either
+	 * no bundle, or a chained one that the next export moves into place (ww_ev_chain_finish),
+	 * never a folder of some files. */
+	if ((e = partial_mkdir(dir, &partial, err)))
+		return e;
+	n = print_files(ev, formats, sk, f, use);
+	e = n < 0 ? n : write_files(partial, use, (size_t)n, err);
 	if (!e) {
-		rec.seq = ev->seq;
-		rec.time = ev->time;
-		memcpy(rec.manifest_sha256, f[4].sha256, 65);
-		memcpy(rec.prev_sha256, ev->prev_sha256, 65);
-		memcpy(rec.key_sha256, ev->key_sha256, 65);
-		rec.bundle = (char *)dir;
-		e = ww_evidence_snaps(ev, &rec.snaps, &rec.nsnaps);
-		if (!e)
-			e = ww_ev_chain_append(state_dir, &rec, err);
-		for (size_t i = 0; i < rec.nsnaps; i++)
-			free(rec.snaps[i].name);
-		free(rec.snaps);
-		if (e)
-			sb_add(err,
-			       " (the bundle was removed again: a bundle must be in the chain)");
-		if (!e) {
-			ww_stop_point("evidence-chained");
-			e = ww_ev_bundle_place(dir, err);
-			if (e)
-				sb_add(err, " (the chain has it: the next export moves it into place)");
-			else
-				ww_stop_point("evidence-placed");
-			e = e ? 1 : 0; /* chained: keep .partial for the next export to finish */
-		}
+		ww_stop_point("evidence-written");
+		e = chain_and_place(ev, f[4].sha256, dir, state_dir, err);
 	}
 	if (e < 0) {
 		rm_tree(partial);
@@ -274,13 +309,11 @@ int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
 	} else if (res) {
 		res->seq = ev->seq;
 		memcpy(res->manifest_sha256, f[4].sha256, 65);
-		res->nfiles = n;
+		res->nfiles = (size_t)n;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
 		sb_free(&f[i].body);
 	free(partial);
-	(void)written;
-	(void)nwritten;
 	return e;
 }
 
@@ -310,43 +343,30 @@ static bool plain_name(const char *s)
 	return *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
 }
 
-/* Checks one bundle's files and signature. Returns the number of failures. */
-static int verify_one(struct bundle *b, const uint8_t *pk, struct strbuf *bad, struct strbuf *warn)
+/* The signature first: it covers the manifest's bytes (text, parsed as m), whatever they say.
+ * With pk NULL, the key the bundle carries. Returns the number of failures. */
+static int check_signature(const struct bundle *b, const uint8_t *pk, const char *text, size_t len,
+			   const cJSON *m, struct strbuf *bad, struct strbuf *warn)
 {
-	char *text = NULL, *sig = NULL, *pub = NULL;
-	size_t len = 0;
-	cJSON *m = NULL;
-	const cJSON *x, *files;
+	char *sig = NULL, *pub = NULL, fp[65];
 	uint8_t key[WW_EV_PK_BYTES];
-	char fp[65];
+	const cJSON *x;
 	int fails = 0, e;
-	bool pub_listed = false;
 
-	e = read_in(b->dir, WW_EV_MANIFEST, &text, &len);
-	if (e) {
-		sb_addf(bad, "%s/%s: %s\n", b->dir, WW_EV_MANIFEST,
-			e == -ENOENT ? "missing: not an evidence bundle, or its manifest was "
-				       "deleted"
-				     : strerror(-e));
-		return 1;
-	}
-	sha256_hex(text, len, b->sha256);
-	m = cJSON_ParseWithLength(text, len);
-
-	/* The signature first: it covers the manifest's bytes, whatever they say. */
 	if (pk) {
 		memcpy(key, pk, sizeof(key));
 	} else if ((e = read_in(b->dir, WW_EV_PUB, &pub, NULL)) || ww_ev_pub_parse(pub, key)) {
 		sb_addf(bad, "%s/%s: %s, and no --key given: nothing to check the signature with\n",
 			b->dir, WW_EV_PUB, e == -ENOENT ? "missing" : "not an Ed25519 public key");
-		fails++;
-		goto manifest;
+		free(pub);
+		return 1;
 	} else {
 		sb_addf(warn,
 			"%s: checked with the key the bundle carries (%s): pass --key with "
 			"the public key you hold to know who signed it\n",
 			b->dir, WW_EV_PUB);
 	}
+	free(pub);
 	ww_ev_fingerprint(key, fp);
 	x = m ? cJSON_GetObjectItemCaseSensitive(m, "key_sha256") : NULL;
 	e = read_in(b->dir, WW_EV_SIG, &sig, NULL);
@@ -374,32 +394,17 @@ static int verify_one(struct bundle *b, const uint8_t *pk, struct strbuf *bad, s
 			WW_EV_MANIFEST);
 		fails++;
 	}
+	free(sig);
+	return fails;
+}
 
-manifest:
-	x = m ? cJSON_GetObjectItemCaseSensitive(m, "format") : NULL;
-	if (!cJSON_IsString(x) || strcmp(x->valuestring, WW_MANIFEST_FORMAT)) {
-		sb_addf(bad, "%s/%s: not a %s manifest (changed, or not an evidence bundle)\n",
-			b->dir, WW_EV_MANIFEST, WW_MANIFEST_FORMAT);
-		fails++;
-		goto out;
-	}
-	x = cJSON_GetObjectItemCaseSensitive(m, "seq");
-	b->seq = cJSON_IsNumber(x) && x->valuedouble >= 1 ? (unsigned long)x->valuedouble : 0;
-	x = cJSON_GetObjectItemCaseSensitive(m, "previous_manifest_sha256");
-	snprintf(b->prev, sizeof(b->prev), "%s", cJSON_IsString(x) ? x->valuestring : "");
-	b->read = b->seq > 0;
-	if (!b->read) {
-		sb_addf(bad, "%s/%s: no sequence number\n", b->dir, WW_EV_MANIFEST);
-		fails++;
-	}
+/* Every listed file, byte for byte, and evidence.pub among them. Returns the number of
+ * failures. */
+static int check_files(const struct bundle *b, const cJSON *files, struct strbuf *bad)
+{
+	bool pub_listed = false;
+	int fails = 0, e;
 
-	/* Every listed file, byte for byte. */
-	files = cJSON_GetObjectItemCaseSensitive(m, "files");
-	if (!cJSON_IsArray(files) || !cJSON_GetArraySize(files)) {
-		sb_addf(bad, "%s/%s: lists no files\n", b->dir, WW_EV_MANIFEST);
-		fails++;
-		goto out;
-	}
 	for (const cJSON *f = files->child; f; f = f->next) {
 		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(f, "name");
 		const cJSON *sh = cJSON_GetObjectItemCaseSensitive(f, "sha256");
@@ -433,16 +438,21 @@ manifest:
 		sb_addf(bad, "%s/%s: does not list %s\n", b->dir, WW_EV_MANIFEST, WW_EV_PUB);
 		fails++;
 	}
-	/* Files the manifest does not cover prove nothing: say so. (A fleet bundle's gateways/
-	 * holds the gateways' own bundles, pinned by its fleet.json: checked apart.) */
-	x = cJSON_GetObjectItemCaseSensitive(m, "kind");
-	bool fleet = b->fleet = cJSON_IsString(x) && !strcmp(x->valuestring, "fleet");
+	return fails;
+}
+
+/* Files the manifest does not cover prove nothing: say so. (A fleet bundle's gateways/ holds
+ * the gateways' own bundles, pinned by its fleet.json: checked apart.) */
+static void warn_unlisted(const struct bundle *b, const cJSON *files, struct strbuf *warn)
+{
 	DIR *d = opendir(b->dir);
 	struct dirent *de;
+
 	while (d && (de = readdir(d))) {
 		bool listed = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-			      !strcmp(de->d_name, WW_EV_MANIFEST) || !strcmp(de->d_name, WW_EV_SIG) ||
-			      (fleet && !strcmp(de->d_name, "gateways"));
+			      !strcmp(de->d_name, WW_EV_MANIFEST) ||
+			      !strcmp(de->d_name, WW_EV_SIG) ||
+			      (b->fleet && !strcmp(de->d_name, "gateways"));
 		for (const cJSON *f = files->child; f && !listed; f = f->next) {
 			const cJSON *nm = cJSON_GetObjectItemCaseSensitive(f, "name");
 			listed = cJSON_IsString(nm) && !strcmp(nm->valuestring, de->d_name);
@@ -453,11 +463,57 @@ manifest:
 	}
 	if (d)
 		closedir(d);
+}
+
+/* Checks one bundle's files and signature. Returns the number of failures. */
+static int verify_one(struct bundle *b, const uint8_t *pk, struct strbuf *bad, struct strbuf *warn)
+{
+	char *text = NULL;
+	size_t len = 0;
+	cJSON *m = NULL;
+	const cJSON *x, *files;
+	int fails, e;
+
+	e = read_in(b->dir, WW_EV_MANIFEST, &text, &len);
+	if (e) {
+		sb_addf(bad, "%s/%s: %s\n", b->dir, WW_EV_MANIFEST,
+			e == -ENOENT ? "missing: not an evidence bundle, or its manifest was "
+				       "deleted"
+				     : strerror(-e));
+		return 1;
+	}
+	sha256_hex(text, len, b->sha256);
+	m = cJSON_ParseWithLength(text, len);
+	fails = check_signature(b, pk, text, len, m, bad, warn);
+	x = m ? cJSON_GetObjectItemCaseSensitive(m, "format") : NULL;
+	if (!cJSON_IsString(x) || strcmp(x->valuestring, WW_MANIFEST_FORMAT)) {
+		sb_addf(bad, "%s/%s: not a %s manifest (changed, or not an evidence bundle)\n",
+			b->dir, WW_EV_MANIFEST, WW_MANIFEST_FORMAT);
+		fails++;
+		goto out;
+	}
+	x = cJSON_GetObjectItemCaseSensitive(m, "seq");
+	b->seq = cJSON_IsNumber(x) && x->valuedouble >= 1 ? (unsigned long)x->valuedouble : 0;
+	x = cJSON_GetObjectItemCaseSensitive(m, "previous_manifest_sha256");
+	snprintf(b->prev, sizeof(b->prev), "%s", cJSON_IsString(x) ? x->valuestring : "");
+	b->read = b->seq > 0;
+	if (!b->read) {
+		sb_addf(bad, "%s/%s: no sequence number\n", b->dir, WW_EV_MANIFEST);
+		fails++;
+	}
+	files = cJSON_GetObjectItemCaseSensitive(m, "files");
+	if (!cJSON_IsArray(files) || !cJSON_GetArraySize(files)) {
+		sb_addf(bad, "%s/%s: lists no files\n", b->dir, WW_EV_MANIFEST);
+		fails++;
+		goto out;
+	}
+	fails += check_files(b, files, bad);
+	x = cJSON_GetObjectItemCaseSensitive(m, "kind");
+	b->fleet = cJSON_IsString(x) && !strcmp(x->valuestring, "fleet");
+	warn_unlisted(b, files, warn);
 out:
 	cJSON_Delete(m);
 	free(text);
-	free(sig);
-	free(pub);
 	return fails;
 }
 
@@ -507,7 +563,8 @@ int ww_evidence_verify(const char *const *bundles, size_t n, const uint8_t *pk, 
 			}
 		}
 		if (!f && b[i].fleet) {
-			sb_addf(out, "ok %s: fleet bundle, every file matches the signed manifest\n",
+			sb_addf(out,
+				"ok %s: fleet bundle, every file matches the signed manifest\n",
 				b[i].dir);
 		} else if (!f) {
 			bool unlinked = !i && *b[i].prev;
