@@ -202,7 +202,7 @@ static int q_remove(int argc, char **argv)
 		goto fail;
 	}
 	if (ww_quar_save(ww_state_dir(s), &l, &err) ||
-	    ww_quar_log(ww_state_dir(s), "remove", &gone, a + b, now, &err)) {
+	    ww_quar_log(ww_state_dir(s), "remove", &gone, a + b, now, NULL, &err)) {
 		ww_quarantine_clear(&gone);
 		goto fail;
 	}
@@ -233,7 +233,7 @@ static int dry_run(struct ww_state *s, unsigned long gen, struct ww_quarantine *
 	struct ww_diags d = {0};
 	struct ww_policy *full = NULL;
 	struct strbuf o = {0};
-	size_t nf = 0, ni = 0;
+	struct ww_quar_nbreaks nb = {0};
 	int e = ww_state_policy(s, gen, &full, &d);
 
 	ww_diags_free(&d);
@@ -242,20 +242,20 @@ static int dry_run(struct ww_state *s, unsigned long gen, struct ww_quarantine *
 			  strerror(-e));
 		return WW_EXIT_USAGE;
 	}
-	ww_quar_breaks(full, q, json, &o, &nf, &ni);
+	ww_quar_breaks(full, q, json, &o, &nb);
 	if (json) {
 		struct strbuf r = {0};
 		ww_quarantine_json(q, ww_now(), &r);
 		printf("{\"dry_run\": true, \"quarantine\": %s, \"breaks\": [%s], \"flows\": %zu, "
-		       "\"invariants\": %zu}\n",
-		       sb_str(&r), sb_str(&o), nf, ni);
+		       "\"invariants\": %zu, \"probes\": %zu}\n",
+		       sb_str(&r), sb_str(&o), nb.flows, nb.invariants, nb.probes);
 		sb_free(&r);
 	} else {
 		print_one(q, ww_now(), 0, 0);
 		printf("%s", sb_str(&o));
-		printf("dry run: %zu flow(s) and %zu must-allow invariant(s) would stop; nothing "
-		       "changed\n",
-		       nf, ni);
+		printf("dry run: %zu flow(s), %zu must-allow invariant(s) and %zu health probe(s) "
+		       "would stop; nothing changed\n",
+		       nb.flows, nb.invariants, nb.probes);
 	}
 	sb_free(&o);
 	ww_policy_free(full);
@@ -342,13 +342,34 @@ static unsigned int next_id(struct ww_quar_list *l)
 	return id;
 }
 
-/* A must-allow invariant would break: what stops, and the refusal, on stderr. */
-static void refuse_breaks(const struct strbuf *br, size_t ni)
+/* The log line's members for what an add breaks: `"forced": B, "breaks": [...]`. */
+static void breaks_member(const struct ww_policy *p, const struct ww_quarantine *q, bool forced,
+			  struct strbuf *o)
 {
+	struct ww_quar_nbreaks nb;
+
+	sb_addf(o, "\"forced\": %s, \"breaks\": [", forced ? "true" : "false");
+	ww_quar_breaks(p, q, true, o, &nb);
+	sb_add(o, "]");
+}
+
+/* A must-allow invariant or a health probe would break: what stops, and the refusal, on stderr
+ * and in the quarantine log (event "refuse"). */
+static void refuse_breaks(const char *dir, const struct ww_policy *p, const struct ww_quarantine *q,
+			  const struct strbuf *br, const struct ww_quar_nbreaks *nb, int64_t now)
+{
+	struct strbuf m = {0}, err = {0};
+
 	fprintf(stderr, "%s", sb_str(br));
-	ww_errorf("quarantine add: refused: %zu must-allow invariant(s) would break (keep the flows "
-		  "that carry them with --keep, or --force)",
-		  ni);
+	ww_errorf("quarantine add: refused: %zu must-allow invariant(s) and %zu health probe(s) "
+		  "would break (keep the flows that carry them with --keep, or --force)",
+		  nb->invariants, nb->probes);
+	breaks_member(p, q, false, &m);
+	if (m.oom || ww_quar_log(dir, "refuse", q, 0, now, sb_str(&m), &err))
+		ww_errorf("quarantine add: the refusal is not recorded: %s",
+			  m.oom ? strerror(ENOMEM) : sb_str(&err));
+	sb_free(&m);
+	sb_free(&err);
 }
 
 /* What an add did: the quarantine in force, how fast, what it cut and stopped. */
@@ -416,11 +437,11 @@ static int q_add(int argc, char **argv)
 	struct ww_policy *p = NULL;
 	struct ww_quar_kctx k = {0};
 	struct ww_quarantine q = {0};
-	struct strbuf err = {0}, br = {0};
+	struct strbuf err = {0}, br = {0}, rec = {0};
 	char *pos[1];
 	unsigned long gen = 0, cut_ct = 0, cut_xdp = 0;
 	int64_t now = ww_now();
-	size_t nf, ni;
+	struct ww_quar_nbreaks nb;
 	int npos, rc = WW_EXIT_USAGE;
 	double enforced_ms, enforced_cpu_ms;
 	int lockfd = -1;
@@ -454,14 +475,15 @@ static int q_add(int argc, char **argv)
 		rc = dry_run(s, gen, &q, args.json);
 		goto out;
 	}
-	/* The proof before it takes effect: the cut-down policy has every invariant. */
-	if (ww_quar_breaks(p, &q, false, &br, &nf, &ni))
+	/* The proof before it takes effect: the cut-down policy has every invariant and probe. */
+	if (ww_quar_breaks(p, &q, false, &br, &nb))
 		goto oom;
-	if (ni && !args.force) {
-		refuse_breaks(&br, ni);
+	if ((nb.invariants || nb.probes) && !args.force) {
+		refuse_breaks(ww_state_dir(s), p, &q, &br, &nb, now);
 		rc = WW_EXIT_INVALID;
 		goto out;
 	}
+	breaks_member(p, &q, nb.invariants || nb.probes, &rec); /* an override is recorded */
 	ww_quar_kctx_of(p, args.bpffs, &k);
 	bool expired;
 	if (ww_quar_load(ww_state_dir(s), &l, &err) || ww_quar_load(ww_state_dir(s), &was, &err) ||
@@ -482,7 +504,7 @@ static int q_add(int argc, char **argv)
 	enforced_cpu_ms = cpu_ms();
 	if (save_or_undo(ww_state_dir(s), &l, &was, &k, now, &err))
 		goto fail;
-	if (ww_quar_log(ww_state_dir(s), "add", nq, 0, now, &err))
+	if (ww_quar_log(ww_state_dir(s), "add", nq, 0, now, sb_str(&rec), &err))
 		goto fail;
 	cut_sessions(nq, &k, &cut_ct, &cut_xdp);
 	struct added ad = {.q = nq, .now = now, .enforced_ms = enforced_ms,
@@ -504,6 +526,7 @@ out:
 	ww_state_close(s);
 	sb_free(&err);
 	sb_free(&br);
+	sb_free(&rec);
 	return rc;
 }
 

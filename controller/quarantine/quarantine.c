@@ -92,7 +92,10 @@ void ww_quarantine_json(const struct ww_quarantine *q, int64_t now, struct strbu
 {
 	char tb[40], pb[8];
 
-	sb_addf(o, "{\"id\": \"q%u\", \"target\": ", q->id);
+	if (q->id)
+		sb_addf(o, "{\"id\": \"q%u\", \"target\": ", q->id);
+	else /* refused: never in force */
+		sb_add(o, "{\"id\": null, \"target\": ");
 	sb_add_json_str(o, q->target);
 	sb_add(o, ", \"prefixes\": ");
 	pfx_array(o, q->pfx, q->npfx, false);
@@ -314,8 +317,8 @@ int ww_quar_save(const char *dir, const struct ww_quar_list *l, struct strbuf *e
 	return e;
 }
 
-int ww_quar_log(const char *dir, const char *event, const struct ww_quarantine *q,
-		uint64_t blocked, int64_t now, struct strbuf *err)
+int ww_quar_log(const char *dir, const char *event, const struct ww_quarantine *q, uint64_t blocked,
+		int64_t now, const char *extra, struct strbuf *err)
 {
 	struct strbuf o = {0};
 	char *path = path_in(dir, "quarantine-log.jsonl"), tb[40];
@@ -326,6 +329,8 @@ int ww_quar_log(const char *dir, const char *event, const struct ww_quarantine *
 		    "\"quarantine\": ",
 		ww_time_str(now, tb), event, (unsigned long long)blocked);
 	ww_quarantine_json(q, now, &o);
+	if (extra && *extra)
+		sb_addf(&o, ", %s", extra);
 	sb_add(&o, "}\n");
 	if (!path || o.oom) {
 		e = -ENOMEM;
@@ -770,7 +775,7 @@ static bool keep_covers_inv(const struct ww_qkeep *k, const struct ww_invariant 
 }
 
 static void add_break(struct strbuf *out, bool json, size_t *n, const char *kind, const char *id,
-		      const char *ptr, const char *target)
+		      const char *ptr, const char *what, const char *who)
 {
 	if (json) {
 		sb_add(out, (*n)++ ? ", {\"kind\": " : "{\"kind\": ");
@@ -779,25 +784,48 @@ static void add_break(struct strbuf *out, bool json, size_t *n, const char *kind
 		sb_add_json_str(out, id);
 		sb_add(out, ", \"pointer\": ");
 		sb_add_json_str(out, ptr ? ptr : "");
+		sb_add(out, ", \"for\": ");
+		sb_add_json_str(out, who);
 		sb_add(out, "}");
 	} else {
 		(*n)++;
-		sb_addf(out, "%s %s would stop for %s (%s)\n", kind, id, target, ptr ? ptr : "");
+		sb_addf(out, "%s %s %s for %s (%s)\n", kind, id, what, who, ptr ? ptr : "");
+	}
+}
+
+/* A health probe (a TCP connection from -> to:port that must keep working) with an address in
+ * the target fails unless a kept flow carries it: the overlay drops it in both directions. */
+static void probe_breaks(const struct ww_policy *p, const struct ww_quarantine *q, bool json,
+			 struct strbuf *out, size_t *n, struct ww_quar_nbreaks *nb)
+{
+	char a[WW_PREFIX_STRLEN];
+
+	for (size_t i = 0; i < p->nprobes; i++) {
+		const struct ww_probe *pr = &p->probes[i];
+		const struct ww_addr *hit = ww_quar_covers(q, &pr->from) ? &pr->from
+					    : ww_quar_covers(q, &pr->to) ? &pr->to
+									 : NULL;
+		if (!pr->id || !hit ||
+		    ww_quar_conn_kept(q, &pr->from, &pr->to, WW_PROTO_TCP, pr->port))
+			continue;
+		add_break(out, json, n, "probe", pr->id, pr->ptr, "would fail",
+			  ww_addr_str(hit, a));
+		nb->probes++;
 	}
 }
 
 int ww_quar_breaks(const struct ww_policy *p, const struct ww_quarantine *q, bool json,
-		   struct strbuf *out, size_t *nflows, size_t *ninv)
+		   struct strbuf *out, struct ww_quar_nbreaks *nb)
 {
 	size_t n = 0;
 
-	*nflows = *ninv = 0;
+	*nb = (struct ww_quar_nbreaks){0};
 	for (size_t i = 0; i < p->nflows; i++) {
 		const struct ww_flow *f = &p->flows[i];
 		if (f->action != WW_ALLOW || !touches_flow(p, q, f) || ww_quar_kept(q, f->id))
 			continue;
-		add_break(out, json, &n, "flow", f->id, f->ptr, q->target);
-		(*nflows)++;
+		add_break(out, json, &n, "flow", f->id, f->ptr, "would stop", q->target);
+		nb->flows++;
 	}
 	for (size_t i = 0; i < p->ninvs; i++) {
 		const struct ww_invariant *v = &p->invs[i];
@@ -809,9 +837,10 @@ int ww_quar_breaks(const struct ww_policy *p, const struct ww_quarantine *q, boo
 			kept = keep_covers_inv(&q->keep[j], v);
 		if (kept)
 			continue;
-		add_break(out, json, &n, "invariant", v->id, v->ptr, q->target);
-		(*ninv)++;
+		add_break(out, json, &n, "invariant", v->id, v->ptr, "would stop", q->target);
+		nb->invariants++;
 	}
+	probe_breaks(p, q, json, out, &n, nb);
 	return out->oom ? -ENOMEM : 0;
 }
 

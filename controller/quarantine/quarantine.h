@@ -80,9 +80,11 @@ void ww_quar_unlock(int fd);
 /* quarantines.json: a missing file is an empty list. Returns 0 or -errno (message in err). */
 int ww_quar_load(const char *state_dir, struct ww_quar_list *l, struct strbuf *err);
 int ww_quar_save(const char *state_dir, const struct ww_quar_list *l, struct strbuf *err);
-/* Appends one line to quarantine-log.jsonl: event "add", "remove" or "expire". */
+/* Appends one line to quarantine-log.jsonl: event "add", "remove", "expire", or "refuse" (an add
+ * refused for what it would break; q->id 0, printed null). extra, when not NULL or empty: more
+ * members of the line, as JSON text (`"forced": true, "breaks": [...]`). */
 int ww_quar_log(const char *state_dir, const char *event, const struct ww_quarantine *q,
-		uint64_t blocked_packets, int64_t now, struct strbuf *err);
+		uint64_t blocked_packets, int64_t now, const char *extra, struct strbuf *err);
 /* One quarantine as a JSON object (the shape of quarantines.json and of --json). */
 void ww_quarantine_json(const struct ww_quarantine *q, int64_t now, struct strbuf *out);
 struct ww_quarantine *ww_quar_find(struct ww_quar_list *l, unsigned int id);
@@ -136,14 +138,20 @@ bool ww_quar_kept(const struct ww_quarantine *q, const char *flow_id);
 /* Does the address fall in the target? */
 bool ww_quar_covers(const struct ww_quarantine *q, const struct ww_addr *a);
 
+struct ww_quar_nbreaks {
+	size_t flows, invariants, probes;
+};
+
 /*
  * What the quarantine would break: each allow flow touching the target that is not kept
- * ("pumps-to-server would stop for 10.20.40.7"), and each must-allow invariant (expect allow)
- * touching it that no kept flow carries whole. *ninv counts the invariants (refused without
- * --force). Lines go to out, one a line, or as a JSON array body when json.
+ * ("flow pumps-to-server would stop for infusion"), each must-allow invariant (expect allow)
+ * touching it that no kept flow carries whole, and each health probe (policy "probes") with an
+ * address in the target that no kept flow carries ("probe pump-up would fail for 10.40.40.7").
+ * Invariants and probes are refused without --force. Lines go to out, one a line, or as a JSON
+ * array body when json ({"kind", "id", "pointer", "for"}); nb counts each kind.
  */
 int ww_quar_breaks(const struct ww_policy *p, const struct ww_quarantine *q, bool json,
-		   struct strbuf *out, size_t *nflows, size_t *ninv);
+		   struct strbuf *out, struct ww_quar_nbreaks *nb);
 
 /* ---- the kernel (quarantine_nft.c, quarantine_xdp.c, conntrack.c) ---- */
 

@@ -55,7 +55,7 @@ int ww_quar_expire(const char *dir, struct ww_quar_list *l, const struct ww_quar
 		ww_quar_nft_counter(q->id, &a);
 		ww_quar_xdp_counter(k->bpffs, q->id, &b);
 		if (!e)
-			e = ww_quar_log(dir, "expire", q, a + b, now, err);
+			e = ww_quar_log(dir, "expire", q, a + b, now, NULL, err);
 		ww_quarantine_clear(q);
 		*changed = true;
 	}

@@ -5,7 +5,8 @@
  *
  *   generations/<gen>.quarantine.json  the canonical policy with only its management and
  *                                      life-critical flows: zones, host groups, zone groups,
- *                                      services, invariants, enforcement; a policy of its own
+ *                                      services, invariants, health probes,
+ *                                      enforcement; a policy of its own
  *                                      that the ordinary parser reads
  *   generations/<gen>.flow-ids         one line per flow, sorted by id (bytewise):
  *                                      "<id> <index> <offset> <length>\n", where offset and

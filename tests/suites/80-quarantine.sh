@@ -11,7 +11,10 @@
 #   - list --json counts blocked packets; remove lets the traffic through again;
 #   - expiry: --for 2s ends by itself (the kernel's timeout, the program's clock);
 #   - restore after a simulated reboot (the overlay wiped): the unexpired quarantine is back;
-#   - --dry-run names the flow and invariant that would stop, and changes nothing.
+#   - --dry-run names the flow and invariant that would stop, and changes nothing;
+#   - health probes (the policy's "probes", carried by the index): --dry-run names the probe that
+#     would fail; add refuses to break one without --force (a "refuse" line in the log), keeps it
+#     with --keep of its flow, and records the override of --force (the probe then fails for real).
 #
 # Needs root. Everything happens in namespaces this script creates (ww<random>-*) and deletes on
 # exit; the root namespace's ruleset, links and /sys/fs/bpf are never touched.
@@ -57,16 +60,82 @@ probe() { ww_probe "$1" "$(ww_addr "$1" "$4")" "$(ww_addr "$2" "$4")" "$3" "$5" 
 
 hold() { echo "$1" >&"${HOLD[1]}" && read -r -t 10 reply <&"${HOLD[0]}" && echo "$reply"; }
 
+# POLICY with two health probes: a pump to its pump server (pump-api-up, life-critical flow) and
+# the pump server's HL7 feed to the interface engine (hl7-feed-up, an ordinary flow).
+with_probes() {
+	"$WW_PYTHON" - "$1" "$2" "$(ww_addr infusion 4)" "$(ww_addr biomed/pump-server 4)" \
+		"$(ww_addr ehr/interface-engine 4)" "$(ww_ns infusion)" "$(ww_ns biomed)" <<-'EOF'
+	import json, sys
+	src, out, pump, ps, ie, ns_inf, ns_bio = sys.argv[1:]
+	p = json.load(open(src))
+	p["probes"] = [
+	    {"id": "pump-api-up", "from": pump, "to": ps, "port": 8443, "netns": ns_inf},
+	    {"id": "hl7-feed-up", "from": ps, "to": ie, "port": 2575, "netns": ns_bio},
+	]
+	json.dump(p, open(out, "w"), indent=1)
+	EOF
+}
+
+# Health probes and quarantine: the proof names them, add refuses to break one, --keep and
+# --force (recorded) decide.
+probe_tests() {
+	local tier=$1 ps4 ie4 q
+	ps4=$(ww_addr biomed/pump-server 4) ie4=$(ww_addr ehr/interface-engine 4)
+	if grep -q '"id": "hl7-feed-up"' "$WARDWALL_STATE_DIR/generations/1.quarantine.json"; then
+		ok "$tier: the quarantine index carries the health probes"
+	else
+		fail "$tier: the quarantine index carries the health probes"
+	fi
+	gwx "$WARDWALL" quarantine add biomed/pump-server --dry-run >"$tmp/out" 2>"$tmp/err"
+	if grep -q "^probe hl7-feed-up would fail for $ps4 (/probes/1)$" "$tmp/out" &&
+		grep -q "0 must-allow invariant(s) and 1 health probe(s) would stop" "$tmp/out"; then
+		ok "$tier: --dry-run names the health probe a quarantine would stop"
+	else
+		fail "$tier: --dry-run names the health probe" "$(cat "$tmp/out" "$tmp/err")"
+	fi
+	local log=$WARDWALL_STATE_DIR/quarantine-log.jsonl
+	if ww quarantine add biomed/pump-server --reason "probe test"; then
+		fail "$tier: a quarantine that breaks a health probe is refused" "$(cat "$tmp/out")"
+	elif grep -q "1 health probe(s) would break" "$tmp/err" &&
+		grep -q "probe hl7-feed-up would fail" "$tmp/err" &&
+		tail -1 "$log" | grep -q '"event": "refuse".*"kind": "probe", "id": "hl7-feed-up"' &&
+		ww_probe biomed "$ps4" "$ie4" tcp 2575 0.5 >/dev/null 2>&1; then
+		ok "$tier: a quarantine that breaks a health probe is refused, recorded, and nothing changed"
+	else
+		fail "$tier: the refusal for a health probe" "$(cat "$tmp/err"; tail -1 "$log")"
+	fi
+	if ww quarantine add biomed/pump-server --keep pump-server-hl7 --reason "probe kept" &&
+		ww_probe biomed "$ps4" "$ie4" tcp 2575 0.5 >/dev/null 2>&1; then
+		ok "$tier: --keep of the probe's flow: not broken, and the probe still connects"
+	else
+		fail "$tier: --keep of the probe's flow" "$(cat "$tmp/out" "$tmp/err")"
+	fi
+	q=$(gwx "$WARDWALL" quarantine list --json | "$WW_PYTHON" -c 'import json,sys; print([x["record"]["id"] for x in json.load(sys.stdin)["quarantines"] if x["record"]["target"]=="biomed/pump-server"][0])')
+	ww quarantine remove "$q"
+	if ww quarantine add biomed/pump-server --force --reason "probe forced" &&
+		tail -1 "$log" | grep -q '"event": "add".*"forced": true, "breaks": \[.*"kind": "probe", "id": "hl7-feed-up"' &&
+		! ww_probe biomed "$ps4" "$ie4" tcp 2575 0.5 >/dev/null 2>&1; then
+		ok "$tier: --force overrides, the override is recorded, and the probe fails for real"
+	else
+		fail "$tier: --force for a health probe" "$(cat "$tmp/out" "$tmp/err"; tail -1 "$log")"
+	fi
+	q=$(gwx "$WARDWALL" quarantine list --json | "$WW_PYTHON" -c 'import json,sys; print([x["record"]["id"] for x in json.load(sys.stdin)["quarantines"] if x["record"]["target"]=="biomed/pump-server"][0])')
+	ww quarantine remove "$q"
+}
+
 run_tier() {
 	local tier=$1 policy=$2 ws4 his4 got q
 	export WARDWALL_STATE_DIR=$tmp/state-$tier
 	ww_sim_up "$policy" || { fail "$tier: simulation up"; return; }
+	# The probes of the policy run after the apply: their servers first.
+	ww_serve "tcp:8443,tcp:2575,udp:123" biomed identity ehr >/dev/null || fail "$tier: probe servers"
+	with_probes "$policy" "$tmp/probes-$tier.json" || { fail "$tier: policy with probes"; return; }
+	policy=$tmp/probes-$tier.json
 	if ! ww apply "$policy"; then
 		fail "$tier: apply" "$(cat "$tmp/err")"
 		ww_sim_down
 		return
 	fi
-	ww_serve "tcp:8443,udp:123" biomed identity >/dev/null || fail "$tier: probe servers"
 
 	# The index apply writes: a quarantine reads it and the --keep flow's own bytes of the
 	# generation, nothing else (every other byte of the policy is garbage meanwhile).
@@ -101,6 +170,8 @@ run_tier() {
 		fi
 		mv "$tmp/gen1.q" "$gdir/1.quarantine.json"
 	fi
+
+	[ "$tier" = nftables ] && probe_tests "$tier"
 
 	# A workstation mid-transfer: a held session to the HIS (ws-to-ehr, https).
 	ws4=$(ww_addr workstations 4) his4=$(ww_addr ehr/his-app 4)
@@ -145,8 +216,9 @@ run_tier() {
 	gwx "$WARDWALL" quarantine add infusion --strict --dry-run >"$tmp/out" 2>"$tmp/err"
 	if grep -q "flow pumps-to-server would stop for infusion" "$tmp/out" &&
 		grep -q "invariant pumps-reach-server would stop" "$tmp/out" &&
+		grep -q "probe pump-api-up would fail for $(ww_addr infusion 4) (/probes/0)" "$tmp/out" &&
 		[ "$(gwx "$WARDWALL" quarantine list --json | grep -c '"record"')" = 1 ]; then
-		ok "$tier: --dry-run names the flow and the invariant a strict zone quarantine would stop"
+		ok "$tier: --dry-run names the flow, the invariant and the probe a strict zone quarantine would stop"
 	else
 		fail "$tier: --dry-run names what would stop" "$(cat "$tmp/out" "$tmp/err")"
 	fi

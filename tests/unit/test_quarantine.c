@@ -23,7 +23,9 @@ static const char *const POLICY =
 	"  {'id': 'server-ntp', 'from': 'biomed', 'to': 'identity/ntp', 'services': ['ntp'],"
 	"   'action': 'allow'}],"
 	" 'invariants': [{'id': 'pumps-reach-server', 'expect': 'allow', 'from': 'infusion',"
-	"   'to': 'biomed/pump-server', 'service': 'https'}]}";
+	"   'to': 'biomed/pump-server', 'service': 'https'}],"
+	" 'probes': [{'id': 'pump-up', 'from': '10.40.40.7', 'to': '10.20.4.10', 'port': 443},"
+	"   {'id': 'jump-ssh', 'from': '10.20.200.10', 'to': '10.40.40.7', 'port': 22}]}";
 
 static struct ww_policy *load(void)
 {
@@ -89,7 +91,7 @@ static void test_keep_and_breaks(void **state)
 	struct ww_policy *p = load();
 	struct ww_quarantine q = {.target = strdup("infusion")};
 	struct strbuf err = {0}, out = {0};
-	size_t nf, ni;
+	struct ww_quar_nbreaks nb;
 
 	assert_int_equal(ww_quar_resolve(p, "infusion", &q, &err), 0);
 	assert_int_equal(ww_quar_keep(p, &q), 0);
@@ -97,9 +99,10 @@ static void test_keep_and_breaks(void **state)
 	assert_true(kept_as(&q, "jump", "management"));
 	assert_false(ww_quar_kept(&q, "time"));
 	assert_false(ww_quar_kept(&q, "server-ntp")); /* does not touch the target */
-	assert_int_equal(ww_quar_breaks(p, &q, false, &out, &nf, &ni), 0);
-	assert_int_equal(nf, 1);
-	assert_int_equal(ni, 0);
+	assert_int_equal(ww_quar_breaks(p, &q, false, &out, &nb), 0);
+	assert_int_equal(nb.flows, 1);
+	assert_int_equal(nb.invariants, 0);
+	assert_int_equal(nb.probes, 0); /* pump-up: life-critical; jump-ssh: management */
 	assert_non_null(strstr(sb_str(&out), "flow time would stop for infusion (/flows/1)"));
 
 	/* The kept flow matches by address, protocol and port, in its opening direction. */
@@ -122,10 +125,19 @@ static void test_keep_and_breaks(void **state)
 	assert_int_equal(ww_quar_keep(p, &q), 0);
 	assert_false(ww_quar_kept(&q, "pumps-to-server"));
 	assert_true(ww_quar_kept(&q, "jump"));
-	assert_int_equal(ww_quar_breaks(p, &q, false, &out, &nf, &ni), 0);
-	assert_int_equal(nf, 2);
-	assert_int_equal(ni, 1);
+	assert_int_equal(ww_quar_breaks(p, &q, false, &out, &nb), 0);
+	assert_int_equal(nb.flows, 2);
+	assert_int_equal(nb.invariants, 1);
+	assert_int_equal(nb.probes, 1);
 	assert_non_null(strstr(sb_str(&out), "invariant pumps-reach-server would stop"));
+	assert_non_null(
+	    strstr(sb_str(&out), "probe pump-up would fail for 10.40.40.7 (/probes/0)"));
+	assert_null(strstr(sb_str(&out), "jump-ssh"));
+	sb_reset(&out);
+	assert_int_equal(ww_quar_breaks(p, &q, true, &out, &nb), 0);
+	assert_non_null(strstr(sb_str(&out),
+			       "{\"kind\": \"probe\", \"id\": \"pump-up\", "
+			       "\"pointer\": \"/probes/0\", \"for\": \"10.40.40.7\"}"));
 	ww_quarantine_clear(&q);
 
 	/* --strict --keep pumps-to-server carries the invariant whole. */
@@ -136,8 +148,9 @@ static void test_keep_and_breaks(void **state)
 	assert_int_equal(ww_quar_keep(p, &q), 0);
 	assert_true(kept_as(&q, "pumps-to-server", "given"));
 	sb_reset(&out);
-	assert_int_equal(ww_quar_breaks(p, &q, false, &out, &nf, &ni), 0);
-	assert_int_equal(ni, 0);
+	assert_int_equal(ww_quar_breaks(p, &q, false, &out, &nb), 0);
+	assert_int_equal(nb.invariants, 0);
+	assert_int_equal(nb.probes, 0);
 	ww_quarantine_clear(&q);
 	sb_free(&out);
 	sb_free(&err);
@@ -170,7 +183,7 @@ static void test_records(void **state)
 	assert_string_equal(sb_str(&a), sb_str(&b));
 	assert_non_null(ww_quar_find(&back, 7));
 	assert_null(ww_quar_find(&back, 8));
-	assert_int_equal(ww_quar_log(dir, "add", &back.v[0], 0, 1800000000, &err), 0);
+	assert_int_equal(ww_quar_log(dir, "add", &back.v[0], 0, 1800000000, NULL, &err), 0);
 	/* Ids: q1..q1023, exactly. */
 	assert_int_equal(ww_quar_id_parse("q7", &id), 0);
 	assert_int_equal(id, 7);
