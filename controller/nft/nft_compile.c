@@ -12,6 +12,14 @@
 /* Up to this many keys a pair chain compares directly; beyond, it looks them up in a map. */
 #define INLINE_MAX 8
 
+/* A decision chain made for a decision list: the name, and when it logs, the source zone whose
+ * budget its log rules spend (the same list from another zone is another chain). */
+struct dec_made {
+	char *name;
+	const struct ww_zone *zone;
+	bool logs;
+};
+
 struct cctx {
 	const struct ww_policy *p;
 	struct ww_classes cls;
@@ -19,8 +27,12 @@ struct cctx {
 	struct ww_dtable dt;
 	struct nfr_table *t;
 	struct strset names; /* chains and sets already in t */
-	char **dec;          /* [dlist id] decision chain name, made on first use */
+	struct dec_made *dec; /* [dlist id] decision chain, made on first use */
 	size_t ndec;
+	/* The source zone of the chains being built (NULL: no zone): their log rules spend its
+	 * log budget, the limit object WW_NFT_LOG_LIMIT of that zone. */
+	const struct ww_zone *zsrc;
+	bool *budget; /* [zone index + 1, 0: no zone] its limit object is in t */
 	/* source_index: destinations of each source endpoint, intervals of each class */
 	size_t *adj_start, *iv_start;
 	ww_ep_t *adj, *scratch;
@@ -145,9 +157,28 @@ static const char *finish_chain(struct cctx *c, struct nfr_chain *ch, const char
 
 /* ---- decision chains ---- */
 
+/* The log budget of the source zone being compiled: its limit object, added on first use. */
+static char *log_budget(struct cctx *c)
+{
+	const struct ww_zone *z = c->zsrc;
+	size_t i = z ? (size_t)(z - c->p->zones) + 1 : 0;
+	char *name = xstrdup_printf(WW_NFT_LOG_LIMIT_FMT, z ? z->name : "-", c->p->enf.log_rate);
+
+	if (!name || c->budget[i])
+		return name;
+	/* The rate is in the name: a new rate is a new object, and the rules using it change.
+	 * The burst is one second's worth, as in the XDP tier's token buckets. */
+	struct nfr_limit lim = {
+	    .name = xdup(c, name), .rate = c->p->enf.log_rate, .burst = c->p->enf.log_rate};
+	if (!lim.name || VEC_PUSH(c->t->limits, c->t->nlimits, c->t->lcap, lim))
+		free(lim.name), c->err = -ENOMEM;
+	c->budget[i] = true;
+	return name;
+}
+
 static void log_stmt(struct cctx *c, struct nfr_rule *r, const char *verdict, const char *counter)
 {
-	r->limit = xstrdup_printf("log/%u", c->p->enf.log_rate);
+	r->limit = log_budget(c);
 	r->log_prefix = xstrdup_printf(WW_NFT_LOG_TAG "%s:%s", verdict, counter);
 	r->log_group = c->p->enf.log_group;
 	if (!r->log_prefix || !r->limit)
@@ -193,12 +224,14 @@ static const char *dec_chain(struct cctx *c, uint32_t id)
 	static const char *const vnames[] = {"deny", "monitor", "allow"};
 	const struct ww_dlist *l = &c->dt.v[id];
 	struct nfr_chain ch = {0};
+	struct dec_made *m = id < c->ndec ? &c->dec[id] : NULL;
+	bool logs = false;
 
-	if (id < c->ndec && c->dec[id])
-		return c->dec[id];
+	if (m && m->name && (!m->logs || m->zone == c->zsrc))
+		return m->name;
 	if (id >= c->ndec) {
 		size_t n = c->dt.n;
-		char **v = realloc(c->dec, n * sizeof(*v));
+		struct dec_made *v = realloc(c->dec, n * sizeof(*v));
 		if (!v) {
 			c->err = -ENOMEM;
 			return NULL;
@@ -219,9 +252,10 @@ static const char *dec_chain(struct cctx *c, uint32_t id)
 		/* A monitor entry only counts and logs; evaluation goes on past it. A rejecting
 		 * deny counts and logs as a deny, then the reject chain answers. */
 		bool reject = l->v[i].rank == WW_RANK_DENY && f->reject;
-		decide_rules(c, &ch, f, counter, vnames[l->v[i].rank],
-			     lg == WW_LOG_ALL || (!allow && lg == WW_LOG_DENY),
-			     reject				? NV_GOTO
+		bool log = lg == WW_LOG_ALL || (!allow && lg == WW_LOG_DENY);
+		logs |= log;
+		decide_rules(c, &ch, f, counter, vnames[l->v[i].rank], log,
+			     reject			       ? NV_GOTO
 			     : l->v[i].rank == WW_RANK_DENY    ? NV_DROP
 			     : l->v[i].rank == WW_RANK_MONITOR ? NV_NONE
 							       : NV_ACCEPT);
@@ -229,8 +263,10 @@ static const char *dec_chain(struct cctx *c, uint32_t id)
 			c->rejects = true;
 		free(counter);
 	}
-	c->dec[id] = (char *)finish_chain(c, &ch, "dec");
-	return c->dec[id];
+	m = &c->dec[id];
+	free(m->name);
+	*m = (struct dec_made){(char *)finish_chain(c, &ch, "dec"), c->zsrc, logs};
+	return m->name;
 }
 
 /* The answer of "action": "reject" (nfr.h, WW_NFT_REJECT_CHAIN): the reset or the ICMP error
@@ -406,6 +442,8 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 	ww_ep_t *dst = c->scratch;
 	const struct ww_interval **ivs = NULL;
 	size_t nd = 0, niv = 0;
+
+	c->zsrc = zs;
 
 	for (size_t i = c->adj_start[ep]; i < c->adj_start[ep + 1]; i++) {
 		ww_ep_t d = c->adj[i];
@@ -592,6 +630,8 @@ static void zone_default_chain(struct cctx *c, const struct ww_zone *zs,
 	struct nfr_chain ch = {0};
 	struct ww_class a = {.zone = zs}, none = {0};
 	bool within;
+
+	c->zsrc = zs;
 
 	if (zs) {
 		struct nfr_set s4 = {.key = NK_DADDR4, .interval = true};
@@ -798,8 +838,12 @@ int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out)
 	int err;
 
 	c.t = calloc(1, sizeof(*c.t));
-	if (!c.t)
+	c.budget = calloc(p->nzones + 1, sizeof(*c.budget));
+	if (!c.t || !c.budget) {
+		free(c.t);
+		free(c.budget);
 		return -ENOMEM;
+	}
 	err = ww_classes_build(p, &c.cls);
 	if (!err)
 		err = ww_pairidx_build(p, &c.ix);
@@ -819,12 +863,6 @@ int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out)
 	struct nfr_counter inv = {.name = xdup(&c, "ct-invalid")};
 	if (VEC_PUSH(c.t->counters, c.t->ncounters, c.t->ccap, inv))
 		free(inv.name), c.err = -ENOMEM;
-	/* The rate is in the name: a new rate is a new object, and the rules using it change.
-	 * The burst is one second's worth, as in the XDP tier's token bucket. */
-	struct nfr_limit lim = {.name = xstrdup_printf("log/%u", p->enf.log_rate),
-			       .rate = p->enf.log_rate, .burst = p->enf.log_rate};
-	if (VEC_PUSH(c.t->limits, c.t->nlimits, c.t->lcap, lim))
-		free(lim.name), c.err = -ENOMEM;
 	if (p->enf.mode == WW_GATEWAY && p->enf.nifaces) {
 		struct nfr_set s = {.name = xdup(&c, "ifaces"), .key = NK_IFNAME};
 		for (size_t i = 0; i < p->enf.nifaces; i++) {
@@ -859,8 +897,9 @@ int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out)
 	err = c.err;
 out:
 	for (size_t i = 0; i < c.ndec; i++)
-		free(c.dec[i]);
+		free(c.dec[i].name);
 	free(c.dec);
+	free(c.budget);
 	free(c.adj_start);
 	free(c.iv_start);
 	free(c.adj);

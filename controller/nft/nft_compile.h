@@ -31,6 +31,15 @@
 #define WW_NFT_MONITOR        "_monitor"
 /* NFLOG prefixes: "ww:<allow|deny|monitor>:<counter name>". */
 #define WW_NFT_LOG_TAG "ww:"
+/*
+ * Log budgets: one limit object per source zone, "log/<zone>/<rate>" ("log/-/<rate>": an address
+ * in no zone), enforcement.log_rate packets a second with a burst of one second's worth. Every
+ * log rule of a chain a packet from that zone reaches (its decision chains, its default chains)
+ * spends that zone's budget, so a flood from one zone cannot use up another zone's. Made only
+ * for zones with a log rule.
+ */
+#define WW_NFT_LOG_LIMIT_PREFIX "log/"
+#define WW_NFT_LOG_LIMIT_FMT	WW_NFT_LOG_LIMIT_PREFIX "%s/%u"
 
 /* Compiles p. Returns 0 and a sorted table in *out, or -ENOMEM. */
 int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out);
