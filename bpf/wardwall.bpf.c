@@ -114,18 +114,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ww_events SEC(".maps");
 
-struct bucket {
-	__u64 last_ns;
-	__u64 tokens; /* in units of 1/rate ns: an event costs 1e9 */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, WW_ZONE_SLOTS);
 	__type(key, __u32);
-	__type(value, struct bucket);
+	__type(value, struct ww_log_budget);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ww_ratelimit SEC(".maps");
+} ww_log_budget SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -492,10 +487,10 @@ __attribute__((noinline)) int ww_search(__u32 slot, __u64 eps, __u32 pk, struct 
 	return 0;
 }
 
-static __always_inline int ratelimit_ok(__u32 rate, __u64 now)
+/* Spends one event of source zone slot zs's budget (bpf/wardwall.h, ww_log_budget). */
+static __always_inline int ratelimit_ok(__u32 rate, __u64 now, __u32 zs)
 {
-	__u32 zero = 0;
-	struct bucket *b = bpf_map_lookup_elem(&ww_ratelimit, &zero);
+	struct ww_log_budget *b = bpf_map_lookup_elem(&ww_log_budget, &zs);
 	__u64 cap = (__u64)rate * 1000000000ULL;
 
 	if (!b || !rate)
@@ -505,8 +500,10 @@ static __always_inline int ratelimit_ok(__u32 rate, __u64 now)
 		b->tokens = b->tokens + add > cap ? cap : b->tokens + add;
 		b->last_ns = now;
 	}
-	if (b->tokens < 1000000000ULL)
+	if (b->tokens < 1000000000ULL) {
+		b->dropped++;
 		return 0;
+	}
 	b->tokens -= 1000000000ULL;
 	return 1;
 }
@@ -526,7 +523,7 @@ __attribute__((noinline)) int ww_emit(struct emitreq *r, struct pkt *p)
 		return 0;
 	__u64 now = r->now;
 	__u32 rate = r->rate, slot = r->slot, zs = r->zs, zd = r->zd, verdict = r->verdict;
-	if (!ratelimit_ok(rate, now)) {
+	if (!ratelimit_ok(rate, now, zs)) {
 		stat(WW_S_EVENTS_RATE);
 		return 0;
 	}

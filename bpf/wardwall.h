@@ -109,7 +109,7 @@ struct ww_settings {
 	__u8 log_default_allow;
 	__u8 hook;             /* enum ww_hook */
 	__u8 pad[3];
-	__u32 log_rate;        /* events per second, all CPUs together */
+	__u32 log_rate; /* events per second of each zone's budget on each CPU */
 	__u32 pad2;
 };
 
@@ -212,6 +212,21 @@ struct ww_event {
 	__u8 src[16], dst[16];
 };
 
+/* ---- log budgets: per-CPU array indexed by the source zone's slot, not per generation ---- */
+
+/*
+ * ww_log_budget[zone slot] (slot 0: an address in no zone): a token bucket per source zone and
+ * CPU, of ww_settings.log_rate events a second (log_rate / CPUs of the policy's) with a burst of
+ * one second's worth. Every event spends the budget of its packet's source zone, so a flood from
+ * one zone cannot use up another zone's events. `dropped` counts the events this bucket refused
+ * (the controller adds the CPUs up); ww_stats WW_S_EVENTS_RATE counts them all together.
+ */
+struct ww_log_budget {
+	__u64 last_ns;
+	__u64 tokens; /* in units of 1/rate ns: an event costs 1e9 */
+	__u64 dropped;
+};
+
 /* ---- what is loaded: array of one, written by the controller ---- */
 
 struct ww_meta {
@@ -272,5 +287,6 @@ WW_LAYOUT(ww_ct_key, 40);
 WW_LAYOUT(ww_ct_val, 24);
 WW_LAYOUT(ww_event, 64);
 WW_LAYOUT(ww_meta, 72);
+WW_LAYOUT(ww_log_budget, 24);
 
 #endif

@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "nft_compile.h"
+
+#include "nft_compile.h"
 #include "eval.h"
 #include "state.h"
 
@@ -369,23 +371,60 @@ void ww_logdrops_print(const struct ww_logdrops *d, bool json, struct strbuf *ou
 			}
 			sb_add(out, "}");
 		}
-		sb_add(out, "}\n");
+		sb_add(out, ", \"zones\": {");
+		for (size_t i = 0; i < d->nbz; i++) {
+			sb_add(out, i ? ", " : "");
+			sb_add_json_str(out, d->by_zone[i].counter);
+			sb_addf(out, ": %llu", (unsigned long long)d->by_zone[i].n);
+		}
+		sb_add(out, "}}\n");
 		return;
 	}
 	sb_addf(out, "%s %-8s dropped %llu event%s in the last %u s: ", tb, tiers[d->tier],
 		(unsigned long long)(d->rate_limited + d->ring_full),
 		d->rate_limited + d->ring_full == 1 ? "" : "s", d->interval);
 	if (d->tier == WW_TIER_XDP) {
-		sb_addf(out, "%llu over the rate limit, %llu with the ring buffer full\n",
+		sb_addf(out, "%llu over the rate limit, %llu with the ring buffer full",
 			(unsigned long long)d->rate_limited, (unsigned long long)d->ring_full);
-		return;
+	} else {
+		sb_add(out, d->overflow ? "over the rate limit or lost to a full receive buffer ("
+					: "over the rate limit (");
+		for (size_t i = 0; i < d->nby; i++)
+			sb_addf(out, "%s%s %llu", i ? ", " : "", d->by_counter[i].counter,
+				(unsigned long long)d->by_counter[i].n);
+		sb_add(out, ")");
 	}
-	sb_add(out, d->overflow ? "over the rate limit or lost to a full receive buffer ("
-				: "over the rate limit (");
-	for (size_t i = 0; i < d->nby; i++)
-		sb_addf(out, "%s%s %llu", i ? ", " : "", d->by_counter[i].counter,
-			(unsigned long long)d->by_counter[i].n);
-	sb_add(out, ")\n");
+	for (size_t i = 0; i < d->nbz; i++)
+		sb_addf(out, "%s%s %llu", i ? ", " : "; over the budget of source zone ",
+			d->by_zone[i].counter, (unsigned long long)d->by_zone[i].n);
+	sb_add(out, "\n");
+}
+
+int ww_logdrops_add_zone(struct ww_logdrops *d, const char *zone, uint64_t n)
+{
+	for (size_t i = 0; i < d->nbz; i++)
+		if (!strcmp(d->by_zone[i].counter, zone)) {
+			d->by_zone[i].n += n;
+			return 0;
+		}
+	struct ww_logdrop_counter z = {.counter = strdup(zone), .n = n};
+	if (!z.counter || VEC_PUSH(d->by_zone, d->nbz, d->bzcap, z)) {
+		free(z.counter);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int by_counter_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ww_logdrop_counter *)a)->counter,
+		      ((const struct ww_logdrop_counter *)b)->counter);
+}
+
+void ww_logdrops_sort_zones(struct ww_logdrops *d)
+{
+	if (d->nbz)
+		qsort(d->by_zone, d->nbz, sizeof(*d->by_zone), by_counter_cmp);
 }
 
 void ww_logdrops_clear(struct ww_logdrops *d)
@@ -393,6 +432,9 @@ void ww_logdrops_clear(struct ww_logdrops *d)
 	for (size_t i = 0; i < d->nby; i++)
 		free(d->by_counter[i].counter);
 	free(d->by_counter);
+	for (size_t i = 0; i < d->nbz; i++)
+		free(d->by_zone[i].counter);
+	free(d->by_zone);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -437,15 +479,71 @@ int ww_nft_log_group(const struct nfr_table *live)
 	return -1;
 }
 
-static int by_counter_cmp(const void *a, const void *b)
+/* A counter and the source zone whose log budget (nft_compile.h, WW_NFT_LOG_LIMIT_FMT) a
+ * logging rule counting in it spends. */
+struct budget_use {
+	const char *counter;
+	char zone[WW_FLOW_ID_LEN];
+};
+
+static int budget_use_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct ww_logdrop_counter *)a)->counter,
-		      ((const struct ww_logdrop_counter *)b)->counter);
+	const struct budget_use *x = a, *y = b;
+	int c = strcmp(x->counter, y->counter);
+
+	return c ? c : strcmp(x->zone, y->zone);
+}
+
+/* The budgets the logging rules of live (group) spend, sorted by counter: *out, *n. */
+static int budget_uses(const struct nfr_table *live, uint16_t group, struct budget_use **out,
+		       size_t *n)
+{
+	size_t cap = 0, plen = strlen(WW_NFT_LOG_LIMIT_PREFIX);
+
+	*out = NULL;
+	*n = 0;
+	for (size_t c = 0; live && c < live->nchains; c++)
+		for (size_t i = 0; i < live->chains[c].nrules; i++) {
+			const struct nfr_rule *r = &live->chains[c].rules[i];
+			if (!r->counter || !r->log_prefix || r->log_group != group || !r->limit ||
+			    strncmp(r->limit, WW_NFT_LOG_LIMIT_PREFIX, plen))
+				continue;
+			struct budget_use u = {.counter = r->counter};
+			const char *z = r->limit + plen, *end = strchr(z, '/');
+			snprintf(u.zone, sizeof(u.zone), "%.*s", (int)(end ? end - z : 0), z);
+			if (VEC_PUSH(*out, *n, cap, u))
+				return -ENOMEM;
+		}
+	if (*n)
+		qsort(*out, *n, sizeof(**out), budget_use_cmp);
+	return 0;
+}
+
+/* The zone whose budget counter's logging rules spend: "*" for several, "?" for none known. */
+static const char *budget_zone(const struct budget_use *u, size_t n, const char *counter)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) { /* the first entry of counter */
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(u[mid].counter, counter) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == n || strcmp(u[lo].counter, counter) || !u[lo].zone[0])
+		return "?";
+	for (size_t i = lo + 1; i < n && !strcmp(u[i].counter, counter); i++)
+		if (strcmp(u[i].zone, u[lo].zone))
+			return "*";
+	return u[lo].zone;
 }
 
 int ww_logacct_tick(struct ww_logacct *a, const struct nfr_table *live, uint16_t group,
 		    struct ww_logdrops *d)
 {
+	struct budget_use *uses = NULL;
+	size_t nuses = 0;
 	struct strset logged = {0}, unlogged = {0};
 	size_t cap = 0;
 	int e = 0;
@@ -495,6 +593,10 @@ int ww_logacct_tick(struct ww_logacct *a, const struct nfr_table *live, uint16_t
 		}
 		d->rate_limited += bc.n;
 		x->reported = missing;
+		if (!uses && !nuses && (e = budget_uses(live, group, &uses, &nuses)))
+			break;
+		if ((e = ww_logdrops_add_zone(d, budget_zone(uses, nuses, n->name), bc.n)))
+			break;
 	}
 	/* A counter gone (or not logging any more) starts over if it comes back; messages for a
 	 * counter not read yet count from its baseline on. */
@@ -503,8 +605,10 @@ int ww_logacct_tick(struct ww_logacct *a, const struct nfr_table *live, uint16_t
 			a->v[i].based = false, a->v[i].received = 0;
 	strset_free(&logged);
 	strset_free(&unlogged);
+	free(uses);
 	if (d->nby)
 		qsort(d->by_counter, d->nby, sizeof(*d->by_counter), by_counter_cmp);
+	ww_logdrops_sort_zones(d);
 	return e;
 }
 

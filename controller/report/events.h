@@ -92,7 +92,17 @@ struct ww_logdrops {
 	bool overflow; /* nftables: our socket's buffer overflowed (counted in rate_limited) */
 	struct ww_logdrop_counter *by_counter; /* nftables: per counter, sorted by name */
 	size_t nby;
+	/* Per source zone, whose log budget refused them ("-": no zone), sorted by name. XDP: the
+	 * budgets' own counts; nftables: by the budget the counter's logging rules spend, "*"
+	 * when they spend several zones' (a flow from several zones counts in one counter). */
+	struct ww_logdrop_counter *by_zone;
+	size_t nbz, bzcap;
 };
+
+/* Adds n to zone's entry of d->by_zone (made when absent). Returns 0 or -ENOMEM. */
+int ww_logdrops_add_zone(struct ww_logdrops *d, const char *zone, uint64_t n);
+/* Sorts d->by_zone by name, once every zone is added. */
+void ww_logdrops_sort_zones(struct ww_logdrops *d);
 
 void ww_logdrops_print(const struct ww_logdrops *d, bool json, struct strbuf *out);
 void ww_logdrops_clear(struct ww_logdrops *d);

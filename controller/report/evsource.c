@@ -28,6 +28,7 @@ struct ww_evsource {
 	bool discard; /* draining what the ring held before we started */
 	bool stop;    /* on_rec asked to stop */
 	uint64_t xstats[WW_S_MAX];
+	uint64_t xzone[WW_ZONE_SLOTS]; /* each zone's budget's refusals at the last tick */
 	int64_t last_tick_ns;
 };
 
@@ -131,6 +132,30 @@ static void drops(struct ww_evsource *s, const struct ww_logdrops *d)
 		s->o.on_drops(d, s->o.arg);
 }
 
+/* What each source zone's XDP log budget refused since the last tick, into d->by_zone. A
+ * program pinned before the per-zone budgets has no counts: nothing is added. */
+static int xdp_zone_drops(struct ww_evsource *s, struct ww_logdrops *d)
+{
+	uint64_t z[WW_ZONE_SLOTS];
+	int e = ww_xdp_log_dropped(s->xdp, z);
+
+	if (e == -ENOENT)
+		return 0;
+	for (size_t i = 0; i < WW_ZONE_SLOTS && !e; i++) {
+		uint64_t n = z[i] - s->xzone[i];
+		const char *name = i == 0 ? "-" : s->names.zones[i][0] ? s->names.zones[i] : "?";
+		if (n)
+			e = ww_logdrops_add_zone(d, name, n);
+	}
+	if (e) {
+		say("%s: xdp: ww_log_budget: %s", s->o.who, strerror(-e));
+		return e;
+	}
+	memcpy(s->xzone, z, sizeof(z));
+	ww_logdrops_sort_zones(d);
+	return 0;
+}
+
 /* What the tiers did not log since the last tick; with report false, only the baselines. */
 static int tick(struct ww_evsource *s, bool report)
 {
@@ -181,8 +206,12 @@ static int tick(struct ww_evsource *s, bool report)
 		    .rate_limited = x[WW_S_EVENTS_RATE] - s->xstats[WW_S_EVENTS_RATE],
 		    .ring_full = x[WW_S_EVENTS_FULL] - s->xstats[WW_S_EVENTS_FULL]};
 		memcpy(s->xstats, x, sizeof(x));
-		if (report && (d.rate_limited || d.ring_full))
+		e = xdp_zone_drops(s, &d);
+		if (!e && report && (d.rate_limited || d.ring_full))
 			drops(s, &d);
+		ww_logdrops_clear(&d);
+		if (e)
+			return e;
 	}
 	if (report && s->o.on_tick)
 		s->o.on_tick(t, s->o.arg);

@@ -28,7 +28,7 @@ enum ww_xdp_map {
 	M_EVENTS,
 	M_FLOW_SLOTS, /* from here on: maps an older pinned program may lack (open_pinned) */
 	M_ZONE_SLOTS,
-	M_RATELIMIT,
+	M_LOG_BUDGET,
 	M_META,
 	/* The quarantine overlay (docs/incident.md): not per generation. */
 	M_QUAR4,

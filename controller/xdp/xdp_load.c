@@ -36,7 +36,7 @@ const char *const ww_xdp_map_names[NMAPS] = {
     [M_EVENTS] = "ww_events",
     [M_FLOW_SLOTS] = "ww_flow_slots",
     [M_ZONE_SLOTS] = "ww_zone_slots",
-    [M_RATELIMIT] = "ww_ratelimit",
+    [M_LOG_BUDGET] = "ww_log_budget",
     [M_META] = "ww_meta",
     [M_QUAR4] = "ww_quar4",
     [M_QUAR6] = "ww_quar6",
@@ -181,6 +181,20 @@ static int record_meta(struct ww_xdp *x, struct strbuf *err)
 	return 0;
 }
 
+/* Pins of maps earlier programs had and this one replaced (ww_ratelimit: one budget for every
+ * zone, now ww_log_budget), removed once this program is loaded. */
+static void unpin_obsolete(struct ww_xdp *x)
+{
+	static const char *const gone[] = {"ww_ratelimit"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(gone); i++) {
+		char *p = xdp_path(x, gone[i], NULL);
+		if (p)
+			unlink(p);
+		free(p);
+	}
+}
+
 static int load(struct ww_xdp *x, const char *bpffs, struct strbuf *err)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = x->root);
@@ -214,6 +228,7 @@ static int load(struct ww_xdp *x, const char *bpffs, struct strbuf *err)
 		struct bpf_map *m = bpf_object__find_map_by_name(x->skel->obj, ww_xdp_map_names[i]);
 		x->fd[i] = m ? bpf_map__fd(m) : -1;
 	}
+	unpin_obsolete(x);
 	int fresh = bpf_program__fd(x->skel->progs.ww_xdp);
 	pp = xdp_path(x, WW_PIN_PROG, NULL);
 	if (!pp)

@@ -240,3 +240,23 @@ int ww_xdp_stats(struct ww_xdp *x, uint64_t *stats)
 	free(v);
 	return 0;
 }
+
+int ww_xdp_log_dropped(struct ww_xdp *x, uint64_t *dropped)
+{
+	struct ww_log_budget *v;
+
+	memset(dropped, 0, WW_ZONE_SLOTS * sizeof(*dropped));
+	if (x->fd[M_LOG_BUDGET] < 0)
+		return -ENOENT; /* pinned by a program older than the per-zone budgets */
+	v = calloc((size_t)x->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t z = 0; z < WW_ZONE_SLOTS; z++) {
+		if (bpf_map_lookup_elem(x->fd[M_LOG_BUDGET], &z, v))
+			continue;
+		for (int c = 0; c < x->ncpus; c++)
+			dropped[z] += v[c].dropped;
+	}
+	free(v);
+	return 0;
+}

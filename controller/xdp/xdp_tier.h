@@ -104,6 +104,9 @@ bool ww_xdp_flow_counter(struct ww_xdp *x, const char *id, uint64_t *packets, ui
 bool ww_xdp_default_counter(struct ww_xdp *x, const char *src, const char *dst, uint64_t *packets,
 			    uint64_t *bytes);
 int ww_xdp_stats(struct ww_xdp *x, uint64_t *stats /* [WW_S_MAX] */);
+/* The events each source zone's log budget refused (bpf/wardwall.h, ww_log_budget), by zone
+ * slot, summed over CPUs. Returns 0, -ENOENT (the pinned program has no such map) or -ENOMEM. */
+int ww_xdp_log_dropped(struct ww_xdp *x, uint64_t *dropped /* [WW_ZONE_SLOTS] */);
 int ww_xdp_ringbuf_fd(struct ww_xdp *x);
 /* The fd of the program ("prog") or of a map by its name in bpf/wardwall.bpf.c ("ww_ct"), or
  * -ENOENT; for tests and tools. The handle keeps ownership. */
