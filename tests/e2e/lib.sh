@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # A simulated hospital network in network namespaces, built from a wardwall policy.
-# Sourced by tests/suites/3*-nft-*.sh and tests/demo.sh; needs root, iproute2, python3, ping.
+# Sourced by the namespace suites (tests/suites/3*, 41, 70-84) and tests/demo.sh, after
+# tests/e2e/tap.sh; needs root, iproute2, python3, ping.
 #
 #   ww_sim_up POLICY      one gateway namespace, forwarding on (v4 and v6), and one namespace per
 #                         zone, each joined to the gateway by a veth pair whose gateway end has the
@@ -28,11 +29,13 @@
 #                         ww_sim_up, a probe server on PORTS in ZONE (ww_serve) when given, and
 #                         `wardwall apply POLICY` in the gateway, each reported as a TAP line
 #                         (tap.sh); the suite finishes on a failure. Sets GW to the gateway.
+#   ww_sim_up_tap POLICY [NOTE]
+#                         ww_sim_up as one TAP line ("simulated hospital up: gateway G and N zone
+#                         namespaces[, NOTE]"); the suite finishes when it fails. Sets GW.
 #   ww_tier_setup EXAMPLE DIR
-#                         mounts a private bpffs on DIR/bpf for the XDP tier: POLICY=EXAMPLE,
-#                         XDP=1, BPFFS and WARDWALL_BPFFS set; where none can be mounted, the
-#                         nftables-only copy (NFT_ONLY, DIR/nft-only.json): POLICY=NFT_ONLY, XDP=0,
-#                         BPFFS empty. Unmount $BPFFS on exit when it is set.
+#                         mounts a private bpffs on DIR/bpf for the XDP tier (ww_bpffs):
+#                         POLICY=EXAMPLE, XDP=1; where none can be mounted, the nftables-only copy
+#                         (NFT_ONLY, DIR/nft-only.json): POLICY=NFT_ONLY, XDP=0.
 #   ww_oracle_load POLICY FILE
 #                         what `wardwall query` decides for each loaded probe (ww_probes_load):
 #                         its answers in FILE (line i+1 for probe i, for failure details) and
@@ -44,6 +47,47 @@
 #                         through probe.py (TIMEOUT, default 0.5 s), icmp/icmpv6 as one echo
 #                         request (ping, 1 s). Exit 0 when a
 #                         reply came back, 1 when none did.
+#
+# The frame of a suite (its exit, its processes, its tiers):
+#   ww_suite_tmp [FUNCTION]
+#                         makes the suite's temporary directory, $tmp, and arms the traps: EXIT runs
+#                         ww_suite_cleanup, INT and TERM exit 130 (and so run it too). FUNCTION, when
+#                         given, runs first at exit: it stops what only the suite knows of (its own
+#                         processes, ww_stop; its own namespaces).
+#   ww_suite_cleanup      FUNCTION, `wardwall serve` of ww_wardwall_serve, ww_sim_down, the bpffs of
+#                         ww_bpffs unmounted, $tmp removed (kept when the bpffs cannot be unmounted:
+#                         files are never removed through a mount). Never fails.
+#   ww_stop PID...        stops each process (SIGTERM) and waits for it; empty words are skipped
+#   ww_bpffs DIR          mounts a private bpffs on DIR (made when missing); BPFFS=DIR and
+#                         WARDWALL_BPFFS=DIR (exported even when the mount fails, so that wardwall
+#                         never falls back to /sys/fs/bpf). Status 1, mount's error on stderr, when
+#                         none can be mounted. ww_suite_cleanup unmounts it.
+#   ww_gwx CMD...         CMD in the gateway namespace
+#   ww_gw_wardwall ARGS...
+#                         `wardwall ARGS` in the gateway, its output in $tmp/out, its errors in
+#                         $tmp/err
+#   ww_tiers FUNCTION NFT_POLICY XDP_POLICY
+#                         FUNCTION nftables NFT_POLICY, then FUNCTION xdp XDP_POLICY when the bpffs
+#                         of ww_bpffs is mounted; a skipped test "xdp tier" otherwise
+#   ww_tier_up TIER POLICY
+#                         for FUNCTION of ww_tiers: WARDWALL_STATE_DIR=$tmp/state-TIER, ww_sim_up
+#                         POLICY and ww_gw_wardwall apply POLICY; on failure a failed test ("TIER:
+#                         simulation up", "TIER: apply" with its errors), nothing left up, status 1
+#   ww_wardwall_serve PORT
+#                         `wardwall serve --listen 127.0.0.1:PORT` in the gateway, its stderr in
+#                         $tmp/serve.err, its PID in WW_SERVE_PID (stopped by ww_suite_cleanup);
+#                         waits up to 10 s until it says its detectors are on, status 1 if not
+#   ww_lines FILE         the lines of FILE, 0 when it does not exist
+#   ww_wait_lines FILE N [TENTHS]
+#                         waits until FILE has N lines, at most TENTHS tenths of a second (50)
+#   ww_scan ZONE SRC DST FIRST LAST
+#                         TCP connection attempts from SRC (an IPv4 address in ZONE's namespace) to
+#                         DST, ports FIRST to LAST, all at once: one SYN each (closed after 0.4 s,
+#                         before the first retransmission)
+#   ww_attack             the attack traffic of 73-detect on the example hospital: a workstation
+#                         scanning ports 20-44 of ehr/his-app, biomed trying SMB and RDP on it, bms
+#                         (monitor mode) reaching mgmt tcp/8080; sets WS EHR BIO BMS MGMT to the
+#                         IPv4 addresses involved
 #
 # Addresses. Each zone namespace holds, in each family, a representative address of the zone's
 # own range (the first one after the gateway's that is in no host group) and the first address of
@@ -470,40 +514,38 @@ for line in sys.stdin:
 }
 
 ww_sim_start() {
-	local policy=$1 ports=${2:-} zone=${3:-} err out
-	err=$(mktemp) out=$(mktemp)
-	if ww_sim_up "$policy" 2>"$err"; then
-		ok "simulated hospital up: gateway $(ww_gw) and $(ww_zones | wc -l) zone namespaces"
-	else
-		fail "simulated hospital up" "$(cat "$err")"
-		rm -f "$err" "$out"
-		finish
-	fi
-	GW=$(ww_gw)
+	local policy=$1 ports=${2:-} zone=${3:-} err
+	ww_sim_up_tap "$policy"
+	err=$(mktemp)
 	if [ -n "$ports" ] && ! ww_serve "$ports" "$zone" 2>"$err"; then
 		fail "probe server in zone $zone" "$(cat "$err")"
-		rm -f "$err" "$out"
+		rm -f "$err"
 		finish
 	fi
-	if ip netns exec "$GW" "$WARDWALL" apply "$policy" >"$out" 2>"$err"; then
-		ok "apply $policy in the gateway: $(head -1 "$out")"
+	rm -f "$err"
+	need "apply $policy in the gateway" ip netns exec "$GW" "$WARDWALL" apply "$policy"
+	ok "apply $policy in the gateway: $(head -1 <<<"$NEED_OUT")"
+}
+
+ww_sim_up_tap() {
+	local err
+	err=$(mktemp)
+	if ww_sim_up "$1" 2>"$err"; then
+		ok "simulated hospital up: gateway $(ww_gw) and $(ww_zones | wc -l) zone namespaces${2:+, $2}"
 	else
-		fail "apply $policy in the gateway" "$(cat "$out" "$err")"
-		rm -f "$err" "$out"
+		fail "simulated hospital up" "$(cat "$err")"
+		rm -f "$err"
 		finish
 	fi
-	rm -f "$err" "$out"
+	rm -f "$err"
+	GW=$(ww_gw)
 }
 
 ww_tier_setup() {
 	NFT_ONLY=$2/nft-only.json
 	ww_policy_nft_only "$1" "$NFT_ONLY" || return 1
-	POLICY=$1 XDP=1 BPFFS=
-	mkdir -p "$2/bpf"
-	if mount -t bpf bpf "$2/bpf" 2>/dev/null; then
-		BPFFS=$2/bpf
-		export WARDWALL_BPFFS=$BPFFS
-	else
+	POLICY=$1 XDP=1
+	if ! ww_bpffs "$2/bpf" 2>/dev/null; then
 		POLICY=$NFT_ONLY XDP=0
 		echo "# no bpffs could be mounted: nftables only"
 	fi
@@ -525,4 +567,117 @@ ww_probe() {
 		return 2
 		;;
 	esac
+}
+
+# ---- the frame of a suite: its temporary directory, its exit, its processes ----
+
+ww_suite_tmp() {
+	tmp=$(mktemp -d) || exit 2
+	WW_SUITE_CLEANUP=${1:-}
+	trap ww_suite_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+ww_suite_cleanup() {
+	# Runs from the EXIT trap, possibly under set -e: no failure may cut the cleanup short.
+	local -
+	set +e
+	[ -n "${WW_SUITE_CLEANUP:-}" ] && "$WW_SUITE_CLEANUP"
+	ww_stop "${WW_SERVE_PID:-}"
+	ww_sim_down
+	if [ -n "${BPFFS:-}" ] && mountpoint -q "$BPFFS"; then
+		umount "$BPFFS" || umount -l "$BPFFS"
+	fi
+	# Never remove files through a bpffs that is still mounted.
+	if [ -z "${BPFFS:-}" ] || ! mountpoint -q "$BPFFS"; then
+		rm -rf "$tmp"
+	fi
+	return 0
+}
+
+ww_stop() {
+	local pid
+	for pid in "$@"; do
+		[ -n "$pid" ] || continue
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	return 0
+}
+
+ww_bpffs() {
+	BPFFS=$1
+	export WARDWALL_BPFFS=$1
+	mkdir -p "$1" && mount -t bpf bpf "$1"
+}
+
+ww_gwx() { ip netns exec "$(ww_gw)" "$@"; }
+ww_gw_wardwall() { ww_gwx "$WARDWALL" "$@" >"$tmp/out" 2>"$tmp/err"; }
+
+ww_tier_up() {
+	export WARDWALL_STATE_DIR=$tmp/state-$1
+	ww_sim_up "$2" || { fail "$1: simulation up"; return 1; }
+	ww_gw_wardwall apply "$2" && return 0
+	fail "$1: apply" "$(cat "$tmp/err")"
+	ww_sim_down
+	return 1
+}
+
+ww_tiers() {
+	"$1" nftables "$2"
+	if [ -n "${BPFFS:-}" ] && mountpoint -q "$BPFFS"; then
+		"$1" xdp "$3"
+	else
+		ok "xdp tier # SKIP cannot mount a private bpffs"
+	fi
+}
+
+ww_wardwall_serve() {
+	local i
+	# ip netns exec, not ww_gwx: $! must be serve itself (a function would run in a subshell).
+	ip netns exec "$(ww_gw)" "$WARDWALL" serve --listen "127.0.0.1:$1" 2>"$tmp/serve.err" &
+	WW_SERVE_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'detectors on' "$tmp/serve.err" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+ww_lines() { if [ -e "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+
+ww_wait_lines() {
+	local i
+	for ((i = 0; i < ${3:-50}; i++)); do
+		[ "$(ww_lines "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+ww_scan() {
+	ip netns exec "$(ww_ns "$1")" "$WW_PYTHON" - "$2" "$3" "$4" "$5" <<'EOF'
+import socket, sys, time
+src, dst, first, last = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+socks = []
+for port in range(first, last + 1):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.setblocking(False)
+    s.connect_ex((dst, port))
+    socks.append(s)
+time.sleep(0.4)
+for s in socks:
+    s.close()
+EOF
+}
+
+ww_attack() {
+	WS=$(ww_addr workstations 4) EHR=$(ww_addr ehr/his-app 4) BIO=$(ww_addr biomed 4)
+	BMS=$(ww_addr bms 4) MGMT=$(ww_addr mgmt 4)
+	ww_scan workstations "$WS" "$EHR" 20 44
+	ww_probe biomed "$BIO" "$EHR" tcp 445 0.5 >/dev/null
+	ww_probe biomed "$BIO" "$EHR" tcp 3389 0.5 >/dev/null
+	ww_probe bms "$BMS" "$MGMT" tcp 8080 0.5 >/dev/null
+	return 0
 }

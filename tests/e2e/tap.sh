@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # TAP for the shell suites: `ok WHAT`, `fail WHAT [DETAIL...]` (each detail printed as comment
 # lines under it), `report` (lines "PASS WHAT" and "FAIL WHAT" on its input, as a checker written
-# in python prints them, each an ok or a fail) and `finish` (the plan line; exit 1 if anything
+# in python prints them, each an ok or a fail), `need WHAT CMD...` (a step the rest of the suite
+# stands on: silent when CMD succeeds, its standard output then in NEED_OUT; otherwise a fail WHAT
+# with what CMD said, and the suite finishes) and `finish` (the plan line; exit 1 if anything
 # failed). Sourced, not run.
 n=0 failed=0
 ok() {
@@ -23,6 +25,16 @@ report() {
 		FAIL*) fail "${line#FAIL }" ;;
 		esac
 	done
+}
+need() {
+	local what=$1 err rc
+	shift
+	err=$(mktemp)
+	NEED_OUT=$("$@" 2>"$err")
+	rc=$?
+	[ $rc = 0 ] || fail "$what" "$NEED_OUT" "$(cat "$err")"
+	rm -f "$err"
+	[ $rc = 0 ] || finish
 }
 finish() {
 	echo "1..$n"

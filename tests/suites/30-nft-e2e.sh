@@ -28,13 +28,7 @@ skip_unless nft
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-tmp=$(mktemp -d)
-cleanup() {
-	ww_sim_down
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ww_suite_tmp
 export WARDWALL_STATE_DIR=$tmp/state
 POLICY=$tmp/example-hospital.json
 ww_policy_nft_only "$EXAMPLE" "$POLICY" || exit 2

@@ -29,13 +29,7 @@ skip_unless nft setsid
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-tmp=$(mktemp -d)
-cleanup() {
-	ww_sim_down
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ww_suite_tmp
 export WARDWALL_STATE_DIR=$tmp/state
 export WARDWALL_BPFFS=$tmp/no-bpffs # nftables only: never the machine's /sys/fs/bpf
 mkdir -p "$WARDWALL_BPFFS"

@@ -43,34 +43,23 @@ skip_unless nft
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
 STREAM=$WW_E2E_DIR/stream.py
-tmp=$(mktemp -d)
-BPFFS=$tmp/bpf
-mkdir -p "$BPFFS"
 bg_pids=() send_pids=()
 hold_pid=
-cleanup() {
+xdp_cleanup() {
 	local pid
 	for pid in "${bg_pids[@]}" $hold_pid; do
 		kill "$pid" 2>/dev/null
 	done
-	for pid in "${bg_pids[@]}" $hold_pid; do
-		wait "$pid" 2>/dev/null
-	done
+	ww_stop "${bg_pids[@]}" $hold_pid
 	[ -n "${WW_DEBUG_KEEP:-}" ] && mkdir -p "$WW_DEBUG_KEEP" && cp "$tmp"/* "$WW_DEBUG_KEEP" 2>/dev/null
-	ww_sim_down
-	if mountpoint -q "$BPFFS"; then
-		umount "$BPFFS" || umount -l "$BPFFS"
-	fi
-	mountpoint -q "$BPFFS" || rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-if ! mount -t bpf bpf "$BPFFS" 2>"$tmp/err"; then
+ww_suite_tmp xdp_cleanup
+if ! ww_bpffs "$tmp/bpf" 2>"$tmp/err"; then
 	echo "ok 1 - # SKIP cannot mount a private bpffs: $(cat "$tmp/err")"
 	echo "1..1"
 	exit 0
 fi
-export WARDWALL_BPFFS=$BPFFS WARDWALL_STATE_DIR=$tmp/state
+export WARDWALL_STATE_DIR=$tmp/state
 
 # The policies: A is the example as it is; B differs elsewhere (no ws-to-lis); C lacks admin-jump,
 # the flow of the connection the suite revokes.

@@ -27,16 +27,9 @@ skip_unless nft
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-tmp=$(mktemp -d)
-EVPID='' BPFFS=''
-cleanup() {
-	[ -n "$EVPID" ] && kill "$EVPID" 2>/dev/null && wait "$EVPID" 2>/dev/null
-	ww_sim_down
-	[ -n "$BPFFS" ] && umount "$BPFFS" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+EVPID=''
+events_cleanup() { ww_stop "$EVPID"; }
+ww_suite_tmp events_cleanup
 export WARDWALL_STATE_DIR=$tmp/state
 NFT_ONLY=$tmp/nft-only.json
 ww_policy_nft_only "$EXAMPLE" "$NFT_ONLY" || exit 2
@@ -368,14 +361,10 @@ else
 fi
 
 # ---- XDP, on a private bpffs ----
-BPFFS=$tmp/bpf
-mkdir -p "$BPFFS"
-if ! mount -t bpf bpf "$BPFFS" 2>"$tmp/err"; then
-	BPFFS=''
+if ! ww_bpffs "$tmp/bpf" 2>"$tmp/err"; then
 	ok "# SKIP XDP: cannot mount a bpffs: $(cat "$tmp/err")"
 	finish
 fi
-export WARDWALL_BPFFS=$BPFFS
 usage 'nothing pinned' --tier xdp
 if ip netns exec "$GW" "$WARDWALL" apply "$EXAMPLE" >"$tmp/out" 2>"$tmp/err"; then
 	ok "apply $EXAMPLE (XDP native) on a private bpffs: $(grep xdp: "$tmp/out" | sed 's/^ *//')"

@@ -36,16 +36,9 @@ fi
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-tmp=$(mktemp -d)
-SPID='' BPFFS=''
-cleanup() {
-	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
-	ww_sim_down
-	[ -n "$BPFFS" ] && umount "$BPFFS" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+SPID=''
+metrics_cleanup() { ww_stop "$SPID"; }
+ww_suite_tmp metrics_cleanup
 export WARDWALL_STATE_DIR=$tmp/state
 
 ww_tier_setup "$EXAMPLE" "$tmp" || exit 2
@@ -242,8 +235,7 @@ if kill -0 "$SPID" 2>/dev/null && [ "$(scrape -o /dev/null -w '%{http_code}' "$U
 else
 	fail "serve still answers after them" "$(cat "$tmp/serve.err")"
 fi
-kill "$SPID" 2>/dev/null
-wait "$SPID" 2>/dev/null
+ww_stop "$SPID"
 SPID=''
 
 id=$WW_SIM_ID

@@ -23,15 +23,7 @@ skip_unless nft
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-tmp=$(mktemp -d)
-BPFFS=''
-cleanup() {
-	ww_sim_down
-	[ -n "$BPFFS" ] && umount "$BPFFS" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ww_suite_tmp
 export WARDWALL_STATE_DIR=$tmp/state
 ww_tier_setup "$EXAMPLE" "$tmp" || exit 2
 ww_sim_start "$POLICY" udp:24005 biomed

@@ -24,41 +24,14 @@ skip_unless nft curl
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-tmp=$(mktemp -d)
-SRVPID=''
-cleanup() {
-	[ -n "$SRVPID" ] && kill "$SRVPID" 2>/dev/null && wait "$SRVPID" 2>/dev/null
-	ww_sim_down
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ww_suite_tmp
 export WARDWALL_STATE_DIR=$tmp/state
 POLICY=$tmp/nft-only.json
 ww_policy_nft_only "$EXAMPLE" "$POLICY" || exit 2
 PORT=$((20000 + RANDOM % 20000))
 
-if ww_sim_up "$POLICY" 2>"$tmp/err"; then
-	ok "simulated hospital up: $(ww_zones | wc -l) zones"
-else
-	fail "simulated hospital up" "$(cat "$tmp/err")"
-	finish
-fi
-GW=$(ww_gw)
-if ip netns exec "$GW" "$WARDWALL" apply "$POLICY" >"$tmp/out" 2>&1; then
-	ok "apply (nftables tier)"
-else
-	fail "apply" "$(cat "$tmp/out")"
-	finish
-fi
-ip netns exec "$GW" ip link set lo up
-ip netns exec "$GW" "$WARDWALL" serve --listen "127.0.0.1:$PORT" 2>"$tmp/serve.err" &
-SRVPID=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'detectors on' "$tmp/serve.err" 2>/dev/null && break
-	sleep 0.1
-done
-if grep -q 'detectors on' "$tmp/serve.err"; then
+ww_sim_start "$POLICY"
+if ww_wardwall_serve "$PORT"; then
 	ok "serve runs the detectors: $(grep 'detectors on' "$tmp/serve.err" | sed 's/^wardwall: serve: //')"
 else
 	fail "serve runs the detectors" "$(cat "$tmp/serve.err")"
@@ -66,36 +39,14 @@ else
 fi
 start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
-WS=$(ww_addr workstations 4) EHR=$(ww_addr ehr/his-app 4) BIO=$(ww_addr biomed 4)
-BMS=$(ww_addr bms 4) MGMT=$(ww_addr mgmt 4)
-# The scanning workstation: 25 TCP connection attempts at once, each one SYN (closed before the
-# first retransmission).
-ip netns exec "$(ww_ns workstations)" "$WW_PYTHON" - "$WS" "$EHR" <<'PY'
-import socket, sys, time
-src, dst = sys.argv[1], sys.argv[2]
-socks = []
-for port in range(20, 45):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((src, 0))
-    s.setblocking(False)
-    s.connect_ex((dst, port))
-    socks.append(s)
-time.sleep(0.4)
-for s in socks:
-    s.close()
-PY
-# Lateral movement: biomed tries SMB and RDP on the EHR server.
-ww_probe biomed "$BIO" "$EHR" tcp 445 0.5 >/dev/null
-ww_probe biomed "$BIO" "$EHR" tcp 3389 0.5 >/dev/null
-# A new talker in a monitor-mode zone: bms to mgmt passes (monitor), never seen before.
-ww_probe bms "$BMS" "$MGMT" tcp 8080 0.5 >/dev/null
+# A scanning workstation (25 TCP connection attempts at once), lateral movement (biomed tries
+# SMB and RDP on the EHR server) and a new talker in a monitor-mode zone (bms to mgmt passes,
+# never seen before).
+ww_attack
 
 # Alerts are emitted after a hold of 5 s, at the reader's next tick (2 s).
 ALERTS=$tmp/state/events/alerts.jsonl
-for ((i = 0; i < 150; i++)); do
-	[ "$(wc -l <"$ALERTS" 2>/dev/null || echo 0)" -ge 3 ] && break
-	sleep 0.1
-done
+ww_wait_lines "$ALERTS" 3 150
 sleep 2.5 # anything further would show now
 check() {
 	"$WW_PYTHON" - "$1" "$WS" "$BIO" "$BMS" "$EHR" "$MGMT" <<'PY'

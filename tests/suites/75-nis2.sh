@@ -27,50 +27,21 @@ skip_unless nft curl
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-tmp=$(mktemp -d)
+ww_suite_tmp
 chmod 755 "$tmp"
-SRVPID=''
-BPFFS=$tmp/bpf
-mkdir -p "$BPFFS"
-cleanup() {
-	[ -n "$SRVPID" ] && kill "$SRVPID" 2>/dev/null && wait "$SRVPID" 2>/dev/null
-	ww_sim_down
-	if mountpoint -q "$BPFFS"; then
-		umount "$BPFFS" || umount -l "$BPFFS"
-	fi
-	mountpoint -q "$BPFFS" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 export WARDWALL_STATE_DIR=$tmp/state
 # A private bpffs: quarantine keeps its XDP maps there even when the policy is nftables only.
-mount -t bpf bpf "$BPFFS" || { fail "mount a private bpffs"; finish; }
-export WARDWALL_BPFFS=$BPFFS
+ww_bpffs "$tmp/bpf" || { fail "mount a private bpffs"; finish; }
 POLICY=$tmp/nft-only.json
 ww_policy_nft_only "$EXAMPLE" "$POLICY" || exit 2
 PORT=$((20000 + RANDOM % 20000))
 PY=/usr/bin/python3
 
-if ww_sim_up "$POLICY" 2>"$tmp/err"; then
-	ok "simulated hospital up: $(ww_zones | wc -l) zones"
-else
-	fail "simulated hospital up" "$(cat "$tmp/err")"
-	finish
-fi
-GW=$(ww_gw)
-gw() { ip netns exec "$GW" "$WARDWALL" "$@"; }
-if ! gw apply "$POLICY" >"$tmp/out" 2>&1 || ! "$WARDWALL" evidence keygen >"$tmp/out" 2>&1; then
-	fail "apply, evidence keygen" "$(cat "$tmp/out")"
-	finish
-fi
-ip netns exec "$GW" ip link set lo up
-# Started directly, not through gw(): $! must be serve itself for cleanup to stop it.
-ip netns exec "$GW" "$WARDWALL" serve --listen "127.0.0.1:$PORT" 2>"$tmp/serve.err" &
-SRVPID=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'detectors on' "$tmp/serve.err" 2>/dev/null && break
-	sleep 0.1
-done
+ww_sim_up_tap "$POLICY"
+gw() { ww_gwx "$WARDWALL" "$@"; }
+need apply gw apply "$POLICY"
+need "evidence keygen" "$WARDWALL" evidence keygen
+ww_wardwall_serve "$PORT"
 
 # ---- the incident ----
 since=$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)
@@ -87,29 +58,8 @@ else
 	fail "a second open incident is refused" "$(cat "$tmp/out")"
 fi
 
-WS=$(ww_addr workstations 4) EHR=$(ww_addr ehr/his-app 4) BIO=$(ww_addr biomed 4)
-BMS=$(ww_addr bms 4) MGMT=$(ww_addr mgmt 4)
-ip netns exec "$(ww_ns workstations)" "$WW_PYTHON" - "$WS" "$EHR" <<'EOF'
-import socket, sys, time
-src, dst = sys.argv[1], sys.argv[2]
-socks = []
-for port in range(20, 45):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((src, 0))
-    s.setblocking(False)
-    s.connect_ex((dst, port))
-    socks.append(s)
-time.sleep(0.4)
-for s in socks:
-    s.close()
-EOF
-ww_probe biomed "$BIO" "$EHR" tcp 445 0.5 >/dev/null
-ww_probe biomed "$BIO" "$EHR" tcp 3389 0.5 >/dev/null
-ww_probe bms "$BMS" "$MGMT" tcp 8080 0.5 >/dev/null
-for ((i = 0; i < 150; i++)); do
-	[ "$(wc -l <"$tmp/state/events/alerts.jsonl" 2>/dev/null || echo 0)" -ge 3 ] && break
-	sleep 0.1
-done
+ww_attack # the attack traffic of 73-detect
+ww_wait_lines "$tmp/state/events/alerts.jsonl" 3 150
 if gw quarantine add "$WS" --reason "scan alert" --ticket INC-4711 >"$tmp/out" 2>&1 &&
 	gw evidence export --out "$tmp/b1" >"$tmp/out2" 2>&1; then
 	ok "the scanner quarantined, an evidence bundle exported"

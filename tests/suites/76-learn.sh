@@ -20,38 +20,15 @@ skip_unless nft curl
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-tmp=$(mktemp -d)
-SRVPID=''
-cleanup() {
-	[ -n "$SRVPID" ] && kill "$SRVPID" 2>/dev/null && wait "$SRVPID" 2>/dev/null
-	ww_sim_down
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ww_suite_tmp
 export WARDWALL_STATE_DIR=$tmp/state
 POLICY=$tmp/nft-only.json
 ww_policy_nft_only "$EXAMPLE" "$POLICY" || exit 2
 PORT=$((20000 + RANDOM % 20000))
 
-if ww_sim_up "$POLICY" 2>"$tmp/err"; then
-	ok "simulated hospital up: $(ww_zones | wc -l) zones, bms in monitor mode"
-else
-	fail "simulated hospital up" "$(cat "$tmp/err")"
-	finish
-fi
-GW=$(ww_gw)
-if ! ip netns exec "$GW" "$WARDWALL" apply "$POLICY" >"$tmp/out" 2>&1; then
-	fail "apply" "$(cat "$tmp/out")"
-	finish
-fi
-ip netns exec "$GW" ip link set lo up
-ip netns exec "$GW" "$WARDWALL" serve --listen "127.0.0.1:$PORT" 2>"$tmp/serve.err" &
-SRVPID=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'detectors on' "$tmp/serve.err" 2>/dev/null && break
-	sleep 0.1
-done
+ww_sim_up_tap "$POLICY" "bms in monitor mode"
+need apply ww_gwx "$WARDWALL" apply "$POLICY"
+ww_wardwall_serve "$PORT"
 ww_serve tcp:8080,tcp:8081,tcp:443 mgmt ehr || { fail "probe servers"; finish; }
 
 BMS=$(ww_addr bms 4) MGMT=$(ww_addr mgmt 4) EHR=$(ww_addr ehr/his-app 4)

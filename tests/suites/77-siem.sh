@@ -31,19 +31,14 @@ skip_unless nft curl openssl rsyslogd
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
 NS=ww$RANDOM$RANDOM-siem
-RSPID='' SRVPID=''
-cleanup() {
-	[ -n "$SRVPID" ] && kill "$SRVPID" 2>/dev/null && wait "$SRVPID" 2>/dev/null
-	[ -n "$RSPID" ] && kill "$RSPID" 2>/dev/null && wait "$RSPID" 2>/dev/null
+RSPID=''
+siem_cleanup() {
+	ww_stop "$RSPID"
 	ip netns del "$NS" 2>/dev/null
-	ww_sim_down
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ww_suite_tmp siem_cleanup
+chmod 755 "$tmp"
 
 # ---- certificates: a CA, the receiver's certificate for 127.0.0.1, and a CA that did not sign it
 (
@@ -105,18 +100,8 @@ rsyslog_start() {
 	return 1
 }
 rsyslog_stop() {
-	[ -n "$RSPID" ] && kill "$RSPID" 2>/dev/null && wait "$RSPID" 2>/dev/null
+	ww_stop "$RSPID"
 	RSPID=''
-}
-# count FILE: lines rsyslog wrote so far.
-count() { if [ -e "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-wait_lines() { # FILE N [TENTHS]
-	local i
-	for ((i = 0; i < ${3:-50}; i++)); do
-		[ "$(count "$1")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # ---- the field-by-field checks (Python: the reference is wardwall's own JSON line) ----
@@ -279,10 +264,10 @@ sent_to() {
 	local -a opts=() cargs=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
 	[ $# -gt 0 ] && shift && cargs=("$@")
-	before=$(count "$R1/$name.jsonl")
+	before=$(ww_lines "$R1/$name.jsonl")
 	: >"$tmp/check"
 	send "$target" "${opts[@]}" || return 1
-	wait_lines "$R1/$name.jsonl" $((before + 1)) || { echo "nothing arrived" >"$tmp/check"; return 1; }
+	ww_wait_lines "$R1/$name.jsonl" $((before + 1)) || { echo "nothing arrived" >"$tmp/check"; return 1; }
 	tail -n +$((before + 1)) "$R1/$name.jsonl" >"$tmp/new.jsonl"
 	"$WW_PYTHON" "$tmp/check.py" "$mode" "$tmp/new.jsonl" "$tmp/ref.jsonl" "$tmp/ref.txt" "$HOST" \
 		"${cargs[@]}" >"$tmp/check" 2>&1
@@ -315,11 +300,11 @@ else
 	fail "JSON lines over TCP" "$(cat "$tmp/send.err" "$tmp/check")" "$(cat "$tmp/new.jsonl" 2>/dev/null)"
 fi
 # A receiver the CA does not vouch for gets nothing, and the command says why and fails.
-before=$(count "$R1/tls.jsonl")
+before=$(ww_lines "$R1/tls.jsonl")
 if ! timeout 60 ip netns exec "$NS" "$WARDWALL" alerts --state-dir "$ST" --siem "tls://127.0.0.1:$TLS" \
 	--siem-ca "$tmp/other.pem" >/dev/null 2>"$tmp/err" &&
 	grep -q "certificate" "$tmp/err" && grep -q "1 of 1 alerts not delivered" "$tmp/err" &&
-	[ "$(count "$R1/tls.jsonl")" = "$before" ]; then
+	[ "$(ww_lines "$R1/tls.jsonl")" = "$before" ]; then
 	ok "TLS with a CA that did not sign the receiver's certificate: nothing sent ($(grep -o 'the server.s certificate: [^;]*' "$tmp/err" | head -1))"
 else
 	fail "TLS with the wrong CA is refused" "$(cat "$tmp/err")"
@@ -351,26 +336,11 @@ if "$WARDWALL" check "$POLICY" >"$tmp/out" 2>&1; then
 else
 	fail "policy with siem passes check" "$(cat "$tmp/out")"
 fi
-if ww_sim_up "$POLICY" 2>"$tmp/err"; then
-	ok "simulated hospital up: $(ww_zones | wc -l) zones"
-else
-	fail "simulated hospital up" "$(cat "$tmp/err")"
-	finish
-fi
-GW=$(ww_gw)
-ip netns exec "$GW" ip link set lo up
-if ! ip netns exec "$GW" "$WARDWALL" apply "$POLICY" >"$tmp/out" 2>&1; then
-	fail "apply" "$(cat "$tmp/out")"
-	finish
-fi
+ww_sim_up_tap "$POLICY"
+need apply ww_gwx "$WARDWALL" apply "$POLICY"
 rsyslog_start "$GW" "$R2" || { fail "rsyslog in $GW" "$(cat "$R2/rsyslog.err")"; finish; }
 PORT=$((10000 + RANDOM % 10000))
-ip netns exec "$GW" "$WARDWALL" serve --listen "127.0.0.1:$PORT" 2>"$tmp/serve.err" &
-SRVPID=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'detectors on' "$tmp/serve.err" 2>/dev/null && break
-	sleep 0.1
-done
+ww_wardwall_serve "$PORT"
 if grep -q "sending alerts and events to tls://127.0.0.1:$TLS as syslog (queue 40)" "$tmp/serve.err" &&
 	grep -q "sending alerts to unix:$R2/log.sock as cef" "$tmp/serve.err"; then
 	ok "serve takes the outputs from the applied policy: $(grep -c 'sending' "$tmp/serve.err") outputs"
@@ -383,37 +353,16 @@ metric() { # NAME{LABELS...} prefix: its value
 	ip netns exec "$GW" curl -s "http://127.0.0.1:$PORT/metrics" | grep -F "$1" | awk '{print $2}' | head -1
 }
 
-WS=$(ww_addr workstations 4) EHR=$(ww_addr ehr/his-app 4) BIO=$(ww_addr biomed 4)
-BMS=$(ww_addr bms 4) MGMT=$(ww_addr mgmt 4)
-ip netns exec "$(ww_ns workstations)" "$WW_PYTHON" - "$WS" "$EHR" <<'PY'
-import socket, sys, time
-src, dst = sys.argv[1], sys.argv[2]
-socks = []
-for port in range(20, 45):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((src, 0))
-    s.setblocking(False)
-    s.connect_ex((dst, port))
-    socks.append(s)
-time.sleep(0.4)
-for s in socks:
-    s.close()
-PY
-ww_probe biomed "$BIO" "$EHR" tcp 445 0.5 >/dev/null
-ww_probe biomed "$BIO" "$EHR" tcp 3389 0.5 >/dev/null
-ww_probe bms "$BMS" "$MGMT" tcp 8080 0.5 >/dev/null
+ww_attack # the attack traffic of 73-detect
 ALERTS=$tmp/state/events/alerts.jsonl EVENTS=$tmp/state/events/events.jsonl
-for ((i = 0; i < 150; i++)); do
-	[ "$(count "$ALERTS")" -ge 3 ] && break
-	sleep 0.1
-done
+ww_wait_lines "$ALERTS" 3 150
 sleep 2.5
 # The reference: what serve recorded (events) and the alerts `wardwall alerts` replays from it
 # (the same as serve's, 73-detect), with their text lines.
 "$WARDWALL" alerts --json >"$tmp/alerts.jsonl" 2>/dev/null
 "$WARDWALL" alerts >"$tmp/alerts.txt" 2>/dev/null
-n_alerts=$(count "$tmp/alerts.jsonl") n_events=$(grep -c '"type": "event"' "$EVENTS")
-wait_lines "$R2/tls.jsonl" $((n_alerts + n_events)) 100
+n_alerts=$(ww_lines "$tmp/alerts.jsonl") n_events=$(grep -c '"type": "event"' "$EVENTS")
+ww_wait_lines "$R2/tls.jsonl" $((n_alerts + n_events)) 100
 if "$WW_PYTHON" - "$R2/tls.jsonl" "$EVENTS" "$tmp/alerts.jsonl" "$tmp/alerts.txt" "$HOST" "$tmp/check.py" \
 	>"$tmp/check" 2>&1 <<'PY'; then
 import json, sys
@@ -445,7 +394,7 @@ PY
 else
 	fail "TLS syslog from serve" "$(tail -5 "$tmp/check")" "$(head -c 2000 "$R2/tls.jsonl")"
 fi
-if wait_lines "$R2/unix.jsonl" 3 &&
+if ww_wait_lines "$R2/unix.jsonl" 3 &&
 	"$WW_PYTHON" "$tmp/check.py" cef "$R2/unix.jsonl" "$tmp/alerts.jsonl" "$tmp/alerts.txt" "$HOST" >"$tmp/check" 2>&1 &&
 	[ "$(cut -c1-200 "$R2/unix.jsonl" | grep -c 'alert')" = 3 ]; then
 	ok "CEF over the unix socket from serve: the three alerts (scan, lateral, new_talker), no events: $(cat "$tmp/check")"
@@ -462,25 +411,12 @@ fi
 
 # ================================= 3. the receiver down, then up =================================
 rsyslog_stop
-got_before=$(count "$R2/tls.jsonl")
+got_before=$(ww_lines "$R2/tls.jsonl")
 rec_before=$(grep -c '' "$EVENTS")
 # 60 denied connection attempts from the guest zone towards the EHR at once: more events than
 # the queue holds, while nobody listens (and a scan alert, which pushes out queued events).
 GUEST=$(ww_addr guest 4)
-ip netns exec "$(ww_ns guest)" "$WW_PYTHON" - "$GUEST" "$EHR" <<'PY'
-import socket, sys, time
-src, dst = sys.argv[1], sys.argv[2]
-socks = []
-for port in range(5001, 5061):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((src, 0))
-    s.setblocking(False)
-    s.connect_ex((dst, port))
-    socks.append(s)
-time.sleep(0.4)
-for s in socks:
-    s.close()
-PY
+ww_scan guest "$GUEST" "$EHR" 5001 5060
 sleep 8 # the scan alert's hold (5 s) and a reader tick
 M=$(ip netns exec "$GW" curl -s "http://127.0.0.1:$PORT/metrics")
 q=$(grep -F 'wardwall_siem_queued{output="0"' <<<"$M" | awk '{print $2}')
@@ -510,7 +446,7 @@ sent_a=$(grep -F 'wardwall_siem_sent_total{output="0",transport="tls",format="sy
 dropped=$(grep -F 'wardwall_siem_dropped_total{output="0",transport="tls",format="syslog",kind="event"}' <<<"$M" | awk '{print $2}')
 q=$(grep -F 'wardwall_siem_queued{output="0"' <<<"$M" | awk '{print $2}')
 recorded=$(grep -c '' "$EVENTS")
-got=$(count "$R2/tls.jsonl")
+got=$(ww_lines "$R2/tls.jsonl")
 if [ "$q" = 0 ] && [ $((sent + dropped)) = "$recorded" ] && [ "$got" = $((sent + sent_a)) ] &&
 	[ $((got - got_before)) -ge 40 ]; then
 	ok "receiver up: the queue delivered ($((got - got_before)) messages after the restart); recorded $recorded = sent $sent + dropped $dropped; received $got = sent $((sent + sent_a))"

@@ -32,30 +32,13 @@ skip_unless nft conntrack
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
 STREAM=$WW_E2E_DIR/stream.py
-tmp=$(mktemp -d)
-BPFFS=$tmp/bpf
-mkdir -p "$BPFFS"
 hold_pid= echo_pid=
-cleanup() {
-	local pid
-	for pid in $hold_pid $echo_pid; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	ww_sim_down
-	if mountpoint -q "$BPFFS"; then
-		umount "$BPFFS" || umount -l "$BPFFS"
-	fi
-	mountpoint -q "$BPFFS" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-xdp_ok=true
-mount -t bpf bpf "$BPFFS" 2>/dev/null || xdp_ok=false
-export WARDWALL_BPFFS=$BPFFS
+quarantine_cleanup() { ww_stop $hold_pid $echo_pid; }
+ww_suite_tmp quarantine_cleanup
+ww_bpffs "$tmp/bpf" 2>/dev/null
 
-gwx() { ip netns exec "$(ww_gw)" "$@"; }
-ww() { gwx "$WARDWALL" "$@" >"$tmp/out" 2>"$tmp/err"; }
+gwx() { ww_gwx "$@"; }
+ww() { ww_gw_wardwall "$@"; }
 probe() { ww_probe "$1" "$(ww_addr "$1" "$4")" "$(ww_addr "$2" "$4")" "$3" "$5" 0.5 >/dev/null 2>&1; }
 
 hold() { echo "$1" >&"${HOLD[1]}" && read -r -t 10 reply <&"${HOLD[0]}" && echo "$reply"; }
@@ -206,8 +189,7 @@ run_tier() {
 	else
 		ok "$tier: a new connection from it is dropped"
 	fi
-	kill "$hold_pid" 2>/dev/null
-	wait "$hold_pid" 2>/dev/null
+	ww_stop "$hold_pid"
 	hold_pid=
 	probe workstations identity/ntp udp 6 123 && ok "$tier: its zone's other addresses still work" ||
 		fail "$tier: its zone's other addresses still work"
@@ -324,17 +306,11 @@ print(r["record"]["id"] if b > 0 else "none")' "$tmp/out" 2>/dev/null)
 	else
 		fail "$tier: restore after a reboot" "$(cat "$tmp/out" "$tmp/err" "$WARDWALL_STATE_DIR/quarantines.json")"
 	fi
-	kill "$echo_pid" 2>/dev/null
-	wait "$echo_pid" 2>/dev/null
+	ww_stop "$echo_pid"
 	echo_pid=
 	ww_sim_down
 }
 
 ww_policy_nft_only "$EXAMPLE" "$tmp/nft.json" || exit 2
-run_tier nftables "$tmp/nft.json"
-if $xdp_ok; then
-	run_tier xdp "$EXAMPLE"
-else
-	ok "xdp tier # SKIP cannot mount a private bpffs"
-fi
+ww_tiers run_tier "$tmp/nft.json" "$EXAMPLE"
 finish

@@ -25,30 +25,13 @@ skip_unless nft conntrack
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
 STREAM=$WW_E2E_DIR/stream.py
-tmp=$(mktemp -d)
-BPFFS=$tmp/bpf
-mkdir -p "$BPFFS"
 pids=()
-cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	ww_sim_down
-	if mountpoint -q "$BPFFS"; then
-		umount "$BPFFS" || umount -l "$BPFFS"
-	fi
-	mountpoint -q "$BPFFS" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-xdp_ok=true
-mount -t bpf bpf "$BPFFS" 2>/dev/null || xdp_ok=false
-export WARDWALL_BPFFS=$BPFFS
+sessions_cleanup() { ww_stop "${pids[@]}"; }
+ww_suite_tmp sessions_cleanup
+ww_bpffs "$tmp/bpf" 2>/dev/null
 
-gwx() { ip netns exec "$(ww_gw)" "$@"; }
-ww() { gwx "$WARDWALL" "$@" >"$tmp/out" 2>"$tmp/err"; }
+gwx() { ww_gwx "$@"; }
+ww() { ww_gw_wardwall "$@"; }
 
 # An echo server on ENDPOINT's IPv4 address, port PORT.
 echo_on() {
@@ -110,17 +93,11 @@ policy_with() {
 }
 
 run_tier() {
-	local tier=$1 policy=$2 got until pid
-	export WARDWALL_STATE_DIR=$tmp/state-$tier
+	local tier=$1 policy=$2 got until
 	until=$(($(date +%s) + 3600))
 	policy_with "$policy" "$tmp/a.json" keep "$until"
 	policy_with "$policy" "$tmp/b.json" narrow "$until"
-	ww_sim_up "$tmp/a.json" || { fail "$tier: simulation up"; return; }
-	if ! ww apply "$tmp/a.json"; then
-		fail "$tier: apply" "$(cat "$tmp/err")"
-		ww_sim_down
-		return
-	fi
+	ww_tier_up "$tier" "$tmp/a.json" || return
 	echo_on ehr/his-app 443 && echo_on lab/lis 443 && echo_on modality/ct-1 443 ||
 		fail "$tier: echo servers"
 
@@ -179,19 +156,11 @@ run_tier() {
 	[ "$got" = timeout ] && ok "$tier: the vendor session dies once the window has ended" ||
 		fail "$tier: the vendor session dies once the window has ended" "got: $got"
 	hold_close ct
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
+	ww_stop "${pids[@]}"
 	pids=()
 	ww_sim_down
 }
 
 ww_policy_nft_only "$EXAMPLE" "$tmp/nft.json" || exit 2
-run_tier nftables "$tmp/nft.json"
-if $xdp_ok; then
-	run_tier xdp "$EXAMPLE"
-else
-	ok "xdp tier # SKIP cannot mount a private bpffs"
-fi
+ww_tiers run_tier "$tmp/nft.json" "$EXAMPLE"
 finish

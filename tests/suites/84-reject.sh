@@ -27,23 +27,10 @@ skip_unless nft
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-tmp=$(mktemp -d)
-BPFFS=$tmp/bpf
-mkdir -p "$BPFFS"
-cleanup() {
-	ww_sim_down
-	if mountpoint -q "$BPFFS"; then
-		umount "$BPFFS" || umount -l "$BPFFS"
-	fi
-	mountpoint -q "$BPFFS" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-xdp_ok=true
-mount -t bpf bpf "$BPFFS" 2>/dev/null || xdp_ok=false
-export WARDWALL_BPFFS=$BPFFS
+ww_suite_tmp
+ww_bpffs "$tmp/bpf" 2>/dev/null
 
-gwx() { ip netns exec "$(ww_gw)" "$@"; }
+gwx() { ww_gwx "$@"; }
 
 # The policy with guest-no-clinical rejecting.
 "$WW_PYTHON" - "$EXAMPLE" "$tmp/xdp.json" <<-'EOF' || exit 2
@@ -78,13 +65,7 @@ flow_packets() { # nftables counter of the flow
 
 run_tier() {
 	local tier=$1 policy=$2 got
-	export WARDWALL_STATE_DIR=$tmp/state-$tier
-	ww_sim_up "$policy" || { fail "$tier: simulation up"; return; }
-	if ! gwx "$WARDWALL" apply "$policy" >"$tmp/out" 2>"$tmp/err"; then
-		fail "$tier: apply" "$(cat "$tmp/err")"
-		ww_sim_down
-		return
-	fi
+	ww_tier_up "$tier" "$policy" || return
 	ok "$tier: apply with guest-no-clinical as a reject"
 	ww_serve tcp:443,udp:123 ehr internet || fail "$tier: probe servers"
 
@@ -128,10 +109,5 @@ for f in json.load(sys.stdin)["flows"]:
 	ww_sim_down
 }
 
-run_tier nftables "$tmp/nft.json"
-if $xdp_ok; then
-	run_tier xdp "$tmp/xdp.json"
-else
-	ok "xdp tier # SKIP cannot mount a private bpffs"
-fi
+ww_tiers run_tier "$tmp/nft.json" "$tmp/xdp.json"
 finish
