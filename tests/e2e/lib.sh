@@ -40,7 +40,8 @@
 #                         what `wardwall query` decides for each loaded probe (ww_probes_load):
 #                         its answers in FILE (line i+1 for probe i, for failure details) and
 #                         O_VERDICT[i], O_COUNTER[i] (the counter that decides, named as
-#                         nft_counter.py names it) and O_MCOUNTER[i] (a monitor flow's, or -)
+#                         nft_counter.py names it) and O_MCOUNTER[i] (a monitor flow's, or -);
+#                         status 1, saying why on stderr, when not every probe has an answer
 #   ww_probe ZONE SRC DST PROTO [PORT] [TIMEOUT] [SPORT]
 #                         one new connection from SRC (an address of ZONE; tcp and udp from
 #                         source port SPORT if given) to DST: tcp and udp
@@ -493,12 +494,11 @@ ww_probes_oracle() {
 }
 
 ww_oracle_load() {
-	local v c m i=0
+	local v c m i=0 answers
 	O_VERDICT=() O_COUNTER=() O_MCOUNTER=()
-	while read -r v c m; do
-		O_VERDICT[i]=$v O_COUNTER[i]=$c O_MCOUNTER[i]=$m
-		i=$((i + 1))
-	done < <(ww_probes_oracle "$1" | tee "$2" | "$WW_PYTHON" -c '
+	ww_probes_oracle "$1" >"$2" || return 1
+	# Read into a variable first: a failing reader must fail here, not leave no verdicts.
+	answers=$("$WW_PYTHON" -c '
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from nft_counter import Names
@@ -510,7 +510,16 @@ for line in sys.stdin:
         print("error - -")
         continue
     m = "flow/" + v["monitor_flow"] if v.get("monitor_flow") else "-"
-    print(v["verdict"], names.counter(v), m)' "$WW_E2E_DIR" "$1")
+    print(v["verdict"], names.counter(v), m)' "$WW_E2E_DIR" "$1" <"$2") || {
+		echo "ww_oracle_load: the answers in $2 could not be read" >&2
+		return 1
+	}
+	while read -r v c m; do
+		[ -n "$v" ] || continue
+		O_VERDICT[i]=$v O_COUNTER[i]=$c O_MCOUNTER[i]=$m
+		i=$((i + 1))
+	done <<<"$answers"
+	[ "$i" = "$np" ] || { echo "ww_oracle_load: $i answers for $np probes" >&2; return 1; }
 }
 
 ww_sim_start() {

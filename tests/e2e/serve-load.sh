@@ -71,16 +71,6 @@ closed() { # closed REASON: serve's count of connections it closed for REASON
 	curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics" |
 		awk -v r="wardwall_serve_closed_total{reason=\"$1\"}" '$1 == r { print $2 }'
 }
-report() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		PASS*) ok "${line#PASS }" ;;
-		FAIL*) line=${line#FAIL } && fail "${line%% :: *}" "${line#* :: }" ;;
-		\#*) echo "$line" ;;
-		esac
-	done
-}
 
 # Every answer closes its connection: a waiting connection is one whose request has not come.
 if curl -s -D - -o /dev/null --max-time 5 "http://127.0.0.1:$PORT/metrics" | grep -qi '^Connection: close'; then
@@ -90,11 +80,11 @@ else
 fi
 
 # ---- slowloris: 32 sockets, more than the cap; then 8, fewer ----
-report < <("$PY" tests/e2e/httpload.py slowloris 127.0.0.1 "$PORT" 32 2 10)
+report "$PY" tests/e2e/httpload.py slowloris 127.0.0.1 "$PORT" 32 2 10
 cap=$(closed cap)
 [ "${cap:-0}" -gt 0 ] && ok "serve closed $cap slow connections for the cap of 24" ||
 	fail "serve closed slow connections for the cap of 24" "cap: $cap"
-report < <("$PY" tests/e2e/httpload.py slowloris 127.0.0.1 "$PORT" 8 2 8)
+report "$PY" tests/e2e/httpload.py slowloris 127.0.0.1 "$PORT" 8 2 8
 rto=$(closed request_timeout)
 [ "${rto:-0}" -ge 8 ] && ok "serve closed $rto slow connections for the request timeout" ||
 	fail "serve closed the 8 slow connections for the request timeout" "request_timeout: $rto"
@@ -105,12 +95,12 @@ size=$(curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics" | wc -c)
 [ "$size" -gt 60000 ] && ok "the exposition is $size bytes (more than the socket buffers hold)" ||
 	fail "the exposition is larger than the socket buffers" "$size bytes"
 sto0=$(closed send_timeout)
-report < <("$PY" tests/e2e/httpload.py noread 127.0.0.1 "$PORT" 16 6)
+report "$PY" tests/e2e/httpload.py noread 127.0.0.1 "$PORT" 16 6
 sto=$(closed send_timeout)
 [ $((${sto:-0} - ${sto0:-0})) -ge 16 ] && ok "serve closed $((sto - sto0)) connections for the send timeout" ||
 	fail "serve closed the 16 non-readers for the send timeout" "send_timeout: $sto0 -> $sto"
 # As many non-readers as the cap: a scrape closes the one that has had its answer longest.
-report < <("$PY" tests/e2e/httpload.py noread 127.0.0.1 "$PORT" 24 2 nocheck)
+report "$PY" tests/e2e/httpload.py noread 127.0.0.1 "$PORT" 24 2 nocheck
 sysctl -qw net.ipv4.tcp_wmem="4096 16384 4194304" net.ipv4.tcp_rmem="4096 131072 6291456"
 
 # ---- scrapes during applies ----
@@ -126,7 +116,7 @@ done
 	touch "$tmp/stop"
 ) &
 APID=$!
-report < <("$PY" tests/e2e/httpload.py scrape 127.0.0.1 "$PORT" 120 "$tmp/stop")
+report "$PY" tests/e2e/httpload.py scrape 127.0.0.1 "$PORT" 120 "$tmp/stop"
 wait "$APID"
 APID=''
 [ ! -s "$tmp/applies.err" ] && ok "the 30 applies all succeeded" ||

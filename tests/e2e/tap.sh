@@ -1,10 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# TAP for the shell suites: `ok WHAT`, `fail WHAT [DETAIL...]` (each detail printed as comment
-# lines under it), `report` (lines "PASS WHAT" and "FAIL WHAT" on its input, as a checker written
-# in python prints them, each an ok or a fail), `need WHAT CMD...` (a step the rest of the suite
-# stands on: silent when CMD succeeds, its standard output then in NEED_OUT; otherwise a fail WHAT
-# with what CMD said, and the suite finishes) and `finish` (the plan line; exit 1 if anything
-# failed). Sourced, not run.
+# TAP for the shell suites. Sourced, not run.
+#   ok WHAT               a passed test
+#   fail WHAT [DETAIL...] a failed test, each DETAIL printed as comment lines under it
+#   report [CMD...]       each line "PASS WHAT" or "FAIL WHAT [:: DETAIL]" (as a checker written in
+#                         python prints them) of its input, or of CMD's output, an ok or a fail;
+#                         "# ..." lines are passed on, others ignored. CMD failing without a FAIL
+#                         line is one fail more. Use `report CMD`, never `report < <(CMD)`: a
+#                         process substitution hides a failing CMD, and its checks would just not
+#                         be there.
+#   need WHAT CMD...      a step the rest of the suite stands on: silent when CMD succeeds (its
+#                         standard output then in NEED_OUT); otherwise a fail WHAT with what CMD
+#                         said, and the suite finishes
+#   finish                the plan line; exit 1 if anything failed
+#   skip_unless TOOL...   (below)
 n=0 failed=0
 ok() {
 	n=$((n + 1))
@@ -17,12 +25,28 @@ fail() {
 	local l
 	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
 }
+# shellcheck disable=SC2120 # the suites pass CMD; report without one reads its input
 report() {
-	local line
+	local line out rc before=$failed
+	if [ $# -gt 0 ]; then
+		# The checker's output first, then its lines: a checker that fails without a FAIL line
+		# (a crash, a missing input) is a failed test, never an empty report.
+		out=$("$@")
+		rc=$?
+		report <<<"$out"
+		[ "$rc" = 0 ] || [ "$failed" != "$before" ] ||
+			fail "$1 exited with status $rc (its errors are above)"
+		return 0
+	fi
 	while IFS= read -r line; do
 		case $line in
 		PASS*) ok "${line#PASS }" ;;
+		FAIL*" :: "*)
+			line=${line#FAIL }
+			fail "${line%% :: *}" "${line#* :: }"
+			;;
 		FAIL*) fail "${line#FAIL }" ;;
+		\#*) echo "$line" ;;
 		esac
 	done
 }

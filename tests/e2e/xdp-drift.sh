@@ -47,13 +47,15 @@ slot=$(bpftool -j map lookup pinned "$WARDWALL_BPFFS/wardwall/ww_active" key 0 0
 inner=$(bpftool -j map lookup pinned "$WARDWALL_BPFFS/wardwall/ww_rules" key "$slot" 0 0 0 |
 	"${WW_PYTHON:-python3}" -c 'import json,sys; v=json.load(sys.stdin); v=v.get("formatted",v)["value"]; print(v if isinstance(v,int) else int("".join(reversed([b[2:] for b in v])),16))')
 deleted=0
-while read -r key; do
-	# shellcheck disable=SC2086
-	bpftool map delete id "$inner" key hex $key && deleted=$((deleted + 1))
-done < <(bpftool -j map dump id "$inner" | "${WW_PYTHON:-python3}" -c '
+keys=$(bpftool -j map dump id "$inner" | "${WW_PYTHON:-python3}" -c '
 import json, sys
 for e in json.load(sys.stdin):
-    print(" ".join(b[2:] for b in e["key"]))')
+    print(" ".join(b[2:] for b in e["key"]))') || fail "bpftool -j map dump id $inner: no keys read"
+while read -r key; do
+	[ -n "$key" ] || continue
+	# shellcheck disable=SC2086
+	bpftool map delete id "$inner" key hex $key && deleted=$((deleted + 1))
+done <<<"$keys"
 if [ "$deleted" -gt 0 ]; then ok "emptied the active rule map ($deleted entries, map id $inner, slot $slot)"; else
 	fail "could not empty the active rule map (slot $slot, map $inner)"; fi
 expect_plan "an emptied XDP rule map is drift plan reports" 2 "drift: the XDP tier differs.*|xdp: the active generation's maps differ" "$tmp/on.json"

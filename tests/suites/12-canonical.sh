@@ -21,9 +21,14 @@ fail() {
 	rm -f "$tmp/diff"
 }
 # The lines of `check --json` that must not change: counts, hash, invariant results.
+# Fails when check does (0 is valid, 1 invalid: both print the summary).
 summary() {
-	"$WARDWALL" check --json "$1" 2>&1 | grep -E '^("valid"|"errors"|"warnings"|"invariants"):'
-	grep -o '"sha256": "[0-9a-f]*"' <("$WARDWALL" check --json "$1" 2>&1)
+	local out rc
+	out=$("$WARDWALL" check --json "$1" 2>&1)
+	rc=$?
+	grep -E '^("valid"|"errors"|"warnings"|"invariants"):' <<<"$out"
+	grep -o '"sha256": "[0-9a-f]*"' <<<"$out"
+	[ "$rc" -le 1 ] || { echo "check --json $1 exited with status $rc: $out"; return 1; }
 }
 
 for f in policies/*.json tests/golden/*.json; do
@@ -46,9 +51,10 @@ for f in policies/*.json tests/golden/*.json; do
 	else
 		fail "$f: the canonical form prints differently"
 	fi
-	summary "$f" >"$tmp/s1"
-	summary "$c1" >"$tmp/s2"
-	if ! grep -q '"errors"' "$tmp/s1"; then
+	if ! summary "$f" >"$tmp/s1" || ! summary "$c1" >"$tmp/s2"; then
+		cat "$tmp/s1" "$tmp/s2" >"$tmp/diff" 2>/dev/null
+		fail "$f: check --json fails"
+	elif ! grep -q '"errors"' "$tmp/s1"; then
 		cp "$tmp/s1" "$tmp/diff"
 		fail "$f: check --json printed no summary"
 	elif diff -u "$tmp/s1" "$tmp/s2" >"$tmp/diff"; then

@@ -41,7 +41,12 @@ measure() {
 	) >"$tmp/$name.out" 2>"$tmp/$name.err"
 	local rc=$?
 	[ -s "$tmp/$name.time" ] || echo "0 0 0" >"$tmp/$name.time"
-	read -r u s k < <(tail -1 "$tmp/$name.time")
+	read -r u s k <<<"$(tail -n 1 "$tmp/$name.time")"
+	# A run that succeeded has its figures: without them, the bounds would pass on zeros.
+	if [ "$rc" = 0 ] && ! [[ "$u $s $k" =~ ^[0-9.]+\ [0-9.]+\ [1-9][0-9]*$ ]]; then
+		echo "/usr/bin/time wrote no figures: $(cat "$tmp/$name.time")" >>"$tmp/$name.err"
+		rc=1
+	fi
 	CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
 	RSS=$((k / 1024))
 	return $rc

@@ -164,7 +164,10 @@ ww_probes_load >"$tmp/probes.err" || {
 	finish
 }
 
-ww_oracle_load "$POLICY" "$tmp/oracle.json"
+ww_oracle_load "$POLICY" "$tmp/oracle.json" 2>"$tmp/oracle.err" || {
+	fail "the oracle (wardwall query) answers every probe" "$(cat "$tmp/oracle.err")"
+	finish
+}
 
 # ---- the probes, in waves: no two probes of a wave touch the same counter, so that each
 # probe's counter delta is its own; within a wave they run in parallel ----

@@ -237,8 +237,9 @@ if run ww quarantine add workstations --for 1h --reason "reboot test" &&
 		fail "restore with a quarantine" "$(cat "$tmp/out" "$tmp/err")"
 	fi
 	probe_all "after restore: the quarantine still isolates workstations" deny deny allow allow
+	run ww quarantine list --json || fail "quarantine list --json" "$(cat "$tmp/err")"
 	qid=$("$WW_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["quarantines"][0]["record"]["id"])' \
-		< <(ww quarantine list --json))
+		<"$tmp/out")
 	run ww quarantine restore --json && grep -qx '{"quarantines": 1}' "$tmp/out" &&
 		ok "quarantine restore --json: one in force" || fail "quarantine restore --json" "$(cat "$tmp/out" "$tmp/err")"
 	run ww quarantine remove "$qid" || fail "quarantine remove $qid" "$(cat "$tmp/err")"

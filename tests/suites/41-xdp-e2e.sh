@@ -247,7 +247,10 @@ ww_probes_load >"$tmp/probes.err" || {
 	finish
 }
 
-ww_oracle_load "$POLICY_A" "$tmp/oracle.json"
+ww_oracle_load "$POLICY_A" "$tmp/oracle.json" 2>"$tmp/oracle.err" || {
+	fail "the oracle (wardwall query) answers every probe" "$(cat "$tmp/oracle.err")"
+	finish
+}
 
 # ---- the probes, in waves: denied probes apart from the others (so that no nftables counter
 # at all may move in their waves), and no two probes of a wave on the same counter ----

@@ -261,7 +261,7 @@ if ev_start --json --count "$np"; then
 		fail "events --json --count $np exits 0 after $np events (status $rc)" \
 			"$(cat "$tmp/ev.out" "$tmp/ev.err")"
 	# shellcheck disable=SC2086
-	report < <(compare nftables $all)
+	report compare nftables $all
 else
 	fail "events --json starts listening" "$(cat "$tmp/ev.err")"
 fi
@@ -381,9 +381,9 @@ if ev_start --json --count $((ndeny + 2 * nmon)); then
 	[ $rc = 0 ] && ok "events --count $((ndeny + 2 * nmon)): $ndeny denials by XDP, $nmon monitor connections by both tiers" ||
 		fail "events --count $((ndeny + 2 * nmon)) exits 0 (status $rc)" "$(cat "$tmp/ev.out" "$tmp/ev.err")"
 	# shellcheck disable=SC2046
-	report < <(compare xdp $all)
+	report compare xdp $all
 	# shellcheck disable=SC2046
-	report < <(compare nftables $(probes_of monitor))
+	report compare nftables $(probes_of monitor)
 	grep -q 'listening: nftables (NFLOG group 4269), xdp (ring buffer' "$tmp/ev.err" &&
 		ok "events says what it listens to: $(cat "$tmp/ev.err")" ||
 		fail "events says it listens to both tiers" "$(cat "$tmp/ev.err")"

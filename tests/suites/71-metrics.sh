@@ -125,7 +125,7 @@ for tier, want in (("nftables", 3 if xdp else 5), ("xdp", 8)):
           ("PASS" if total == want else "FAIL", tier, total, want))
 EOF
 }
-report < <(check_values "$tmp/metrics")
+report check_values "$tmp/metrics"
 
 # Names only: no label value is an address (of the simulation or any other).
 addrs=$("$WW_PYTHON" - "$tmp/metrics" <<'EOF'
@@ -194,14 +194,23 @@ else
 fi
 promtool check metrics <"$tmp/scrape" >"$tmp/lint" 2>&1 && ok "the scrape passes promtool check metrics" ||
 	fail "the scrape passes promtool check metrics" "$(cat "$tmp/lint")"
-series() { grep -v '^#' "$1" | sed 's/ [0-9.e+-]*$//' | sort; }
+# series FILE: its series (names and labels, no values), sorted, in FILE.series; fails when it has
+# none, or when a step fails (a file with nothing to compare must not compare equal).
+series() {
+	local -
+	set -o pipefail
+	grep -v '^#' "$1" | sed 's/ [0-9.e+-]*$//' | sort >"$1.series" && [ -s "$1.series" ]
+}
 # serve's own series (detection, docs/detect.md; its connections) are not in `wardwall metrics`.
-if diff <(series "$tmp/metrics") <(series "$tmp/scrape" | grep -vE '^wardwall_(alerts|detect|events|siem|serve)_') >"$tmp/diff"; then
-	ok "the scrape has the same $(series "$tmp/metrics" | wc -l) series as metrics, and serve's detection series"
+: >"$tmp/diff"
+if series "$tmp/metrics" && series "$tmp/scrape" &&
+	grep -vE '^wardwall_(alerts|detect|events|siem|serve)_' "$tmp/scrape.series" >"$tmp/scrape.own" &&
+	diff "$tmp/metrics.series" "$tmp/scrape.own" >"$tmp/diff"; then
+	ok "the scrape has the same $(wc -l <"$tmp/metrics.series") series as metrics, and serve's detection series"
 else
 	fail "the scrape has the same series as metrics" "$(cat "$tmp/diff")"
 fi
-report < <(check_values "$tmp/scrape")
+report check_values "$tmp/scrape"
 for path in / /metric /metrics/x /favicon.ico; do
 	code=$(scrape -o /dev/null -w '%{http_code}' "$URL$path")
 	[ "$code" = 404 ] && ok "GET $path: 404" || fail "GET $path: $code (want 404)"

@@ -94,17 +94,17 @@ else
 	fail "stats --json exits 0" "$(cat "$tmp/err")"
 fi
 if [ $XDP = 1 ]; then
-	report < <(check_stats "$tmp/stats.json" "
+	report check_stats "$tmp/stats.json" "
 monitors-to-gateway 3 6
 siem-poll 1 2
 guest-no-clinical 0 2
-")
+"
 else
-	report < <(check_stats "$tmp/stats.json" "
+	report check_stats "$tmp/stats.json" "
 monitors-to-gateway 3 null
 siem-poll 1 null
 guest-no-clinical 2 null
-")
+"
 fi
 if ww stats >"$tmp/stats.txt" 2>&1 &&
 	grep -qE '^monitors-to-gateway +allow +3 +177 ' "$tmp/stats.txt"; then
@@ -142,7 +142,7 @@ if ww stats --unused "$T1" --json >"$tmp/unused.json" 2>"$tmp/err"; then
 else
 	fail "stats --unused $T1 --json exits 0" "$(cat "$tmp/err")"
 fi
-report < <("$WW_PYTHON" - "$tmp/unused.json" <<'EOF'
+report "$WW_PYTHON" - "$tmp/unused.json" <<'EOF'
 import json, sys
 u = json.load(open(sys.argv[1]))
 state = {f["id"]: f["state"] for f in u["flows"]}
@@ -153,7 +153,6 @@ for f, want in (("monitors-to-gateway", "used"), ("siem-poll", "unused"), ("gues
 others = [f for f, s in state.items() if s != "unused" and f != "monitors-to-gateway"]
 print(("PASS" if not others else "FAIL") + " --unused: no other flow had traffic since: %s" % (others or "none"))
 EOF
-)
 # The text form lists B under "no traffic", A under "traffic".
 ww stats --unused "$T1" >"$tmp/unused.txt" 2>&1
 section() { awk -v s="$1:" '$0 == s { on = 1; next } /^[a-z].*:$/ { on = 0 } on { print $1 }' "$tmp/unused.txt"; }
@@ -193,11 +192,11 @@ if [ $XDP = 1 ]; then
 		ok "re-apply with XDP off: $(head -1 "$tmp/out")"
 		send_a 2 && send_d 1 || fail "after XDP off, A is answered and D denied"
 		ww stats --json >"$tmp/stats2.json" 2>"$tmp/err"
-		report < <(check_stats "$tmp/stats2.json" "
+		report check_stats "$tmp/stats2.json" "
 monitors-to-gateway 6 null
 siem-poll 1 null
 guest-no-clinical 1 null
-")
+"
 	else
 		fail "re-apply with XDP off" "$(cat "$tmp/out" "$tmp/err")"
 	fi
