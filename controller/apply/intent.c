@@ -55,18 +55,13 @@ static unsigned long num(const cJSON *o, const char *k)
 
 int ww_intent_load(struct ww_state *st, struct ww_intent *in)
 {
-	char *path = intent_path(st), *text = NULL;
+	char *text = NULL;
 	cJSON *o;
 	int e;
 
 	memset(in, 0, sizeof(*in));
-	if (!path)
-		return -ENOMEM;
-	e = read_file(path, &text, NULL);
-	free(path);
-	if (e == -ENOENT)
-		return 0;
-	if (e)
+	e = read_file_in(ww_state_dir(st), "intent.json", &text, NULL);
+	if (e <= 0)
 		return e;
 	o = cJSON_Parse(text);
 	free(text);

@@ -195,20 +195,15 @@ int ww_state_history(struct ww_state *s, struct ww_generation **out, size_t *n)
 
 int ww_state_current(struct ww_state *s, struct ww_generation *gen)
 {
-	char *path = xstrdup_printf("%s/current", s->dir), *text;
+	char *text;
 	struct ww_generation *v;
 	size_t n;
 	unsigned long cur;
 	int err;
 
 	memset(gen, 0, sizeof(*gen));
-	if (!path)
-		return -ENOMEM;
-	err = read_file(path, &text, NULL);
-	free(path);
-	if (err == -ENOENT)
-		return 0;
-	if (err)
+	err = read_file_in(s->dir, "current", &text, NULL);
+	if (err <= 0)
 		return err;
 	cur = strtoul(text, NULL, 10);
 	free(text);
@@ -240,19 +235,14 @@ int ww_state_policy(struct ww_state *s, unsigned long gen, struct ww_policy **ou
 /* sha256 of the last line of the history ("" when empty): the link to the next line. */
 static int last_line_hash(const char *dir, char out[65], unsigned long *lastgen)
 {
-	char *path = xstrdup_printf("%s/history.jsonl", dir), *text;
+	char *text;
 	size_t len;
 	int err;
 
 	*lastgen = 0;
 	out[0] = '\0';
-	if (!path)
-		return -ENOMEM;
-	err = read_file(path, &text, &len);
-	free(path);
-	if (err == -ENOENT)
-		return 0;
-	if (err)
+	err = read_file_in(dir, "history.jsonl", &text, &len);
+	if (err <= 0)
 		return err;
 	while (len > 0 && text[len - 1] == '\n')
 		text[--len] = '\0';
@@ -394,16 +384,16 @@ int ww_state_repair_history(struct ww_state *s)
 
 	if (!path)
 		return -ENOMEM;
-	err = read_file(path, &text, &len);
-	if (err == -ENOENT) {
-		free(path);
-		return 0;
-	}
-	if (!err && len && text[len - 1] != '\n') {
-		/* A line cut short by a crash: it was never a record, and it would break the chain. */
-		char *nl = memrchr(text, '\n', len);
-		if (truncate(path, nl ? (off_t)(nl - text + 1) : 0) < 0)
-			err = -errno;
+	err = read_file_opt(path, &text, &len);
+	if (err > 0) {
+		err = 0;
+		if (len && text[len - 1] != '\n') {
+			/* A line cut short by a crash: it was never a record, and it would break
+			 * the chain. */
+			char *nl = memrchr(text, '\n', len);
+			if (truncate(path, nl ? (off_t)(nl - text + 1) : 0) < 0)
+				err = -errno;
+		}
 	}
 	free(text);
 	free(path);
@@ -487,7 +477,7 @@ static int since_cmp(const void *a, const void *b)
 
 int ww_state_counters_load(struct ww_state *s, char ***names, int64_t **since, size_t *n)
 {
-	char *path = xstrdup_printf("%s/counters.json", s->dir), *text;
+	char *text;
 	cJSON *root;
 	size_t cap = 0, cap2 = 0;
 	int e;
@@ -495,13 +485,8 @@ int ww_state_counters_load(struct ww_state *s, char ***names, int64_t **since, s
 	*names = NULL;
 	*since = NULL;
 	*n = 0;
-	if (!path)
-		return -ENOMEM;
-	e = read_file(path, &text, NULL);
-	free(path);
-	if (e == -ENOENT)
-		return 0;
-	if (e)
+	e = read_file_in(s->dir, "counters.json", &text, NULL);
+	if (e <= 0)
 		return e;
 	root = cJSON_Parse(text);
 	free(text);

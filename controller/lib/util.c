@@ -324,6 +324,27 @@ int read_file(const char *path, char **out, size_t *lenp)
 	return 0;
 }
 
+int read_file_opt(const char *path, char **out, size_t *len)
+{
+	int e = read_file(path, out, len);
+
+	if (e != -ENOENT)
+		return e ? e : 1;
+	*out = NULL;
+	if (len)
+		*len = 0;
+	return 0;
+}
+
+int read_file_in(const char *dir, const char *name, char **out, size_t *len)
+{
+	char *path = xstrdup_printf("%s/%s", dir, name);
+	int e = path ? read_file_opt(path, out, len) : -ENOMEM;
+
+	free(path);
+	return e;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned int mode)
 {
 	char *tmp = xstrdup_printf("%s.tmp.%d", path, (int)getpid());

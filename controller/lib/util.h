@@ -62,6 +62,12 @@ void strset_free(struct strset *ss);
 
 /* Reads a whole file (or stdin for "-"). Returns 0 or -errno; *out is NUL-terminated. */
 int read_file(const char *path, char **out, size_t *len);
+/* Reads a whole file that need not exist, such as a record of the state directory. Returns 1
+ * with *out (NUL-terminated, the caller frees it) and *len (when len is not NULL) set, 0 when
+ * there is no such file (*out NULL, *len 0), or -errno. */
+int read_file_opt(const char *path, char **out, size_t *len);
+/* read_file_opt of "<dir>/<name>". */
+int read_file_in(const char *dir, const char *name, char **out, size_t *len);
 /* Writes data to path atomically: a temporary file "<path>.tmp.<pid>", fsync, rename, fsync of
  * the directory, so after a crash path holds the old or the new content, never a part. Returns 0
  * or -errno. */

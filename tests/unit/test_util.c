@@ -310,6 +310,35 @@ static void test_files_errors(void **state)
 	assert_int_equal(read_file(t->path, &data, &len), -EIO);
 }
 
+/* A file that need not exist: missing is 0 with nothing read, any other failure an error. */
+static void test_read_file_opt(void **state)
+{
+	struct tmpdir *t = *state;
+	char path[128], *data = (char *)"untouched";
+	size_t len = 42;
+
+	snprintf(path, sizeof(path), "%s/current", t->path);
+	assert_int_equal(read_file_opt(path, &data, &len), 0);
+	assert_null(data);
+	assert_int_equal(len, 0);
+	assert_int_equal(write_file_atomic(path, "7\n", 2, 0600), 0);
+	assert_int_equal(read_file_opt(path, &data, &len), 1);
+	assert_string_equal(data, "7\n");
+	assert_int_equal(len, 2);
+	free(data);
+	assert_int_equal(read_file_opt(path, &data, NULL), 1);
+	free(data);
+	assert_int_equal(read_file_in(t->path, "current", &data, NULL), 1);
+	assert_string_equal(data, "7\n");
+	free(data);
+	assert_int_equal(read_file_in(t->path, "history.jsonl", &data, NULL), 0);
+	assert_null(data);
+	/* Not a missing file: a path through a file, and a directory. */
+	snprintf(path, sizeof(path), "%s/current/x", t->path);
+	assert_int_equal(read_file_opt(path, &data, &len), -ENOTDIR);
+	assert_int_equal(read_file_opt(t->path, &data, &len), -EIO);
+}
+
 static void test_sha256_hex(void **state)
 {
 	char out[65];
@@ -347,4 +376,5 @@ UNIT_MAIN(cmocka_unit_test(test_ifname_valid), cmocka_unit_test(test_sb_empty), 
 	  cmocka_unit_test_setup_teardown(test_files_roundtrip, tmp_setup, tmp_teardown),
 	  cmocka_unit_test_setup_teardown(test_files_large_and_empty, tmp_setup, tmp_teardown),
 	  cmocka_unit_test_setup_teardown(test_files_errors, tmp_setup, tmp_teardown),
+	  cmocka_unit_test_setup_teardown(test_read_file_opt, tmp_setup, tmp_teardown),
 	  cmocka_unit_test(test_sha256_hex))
