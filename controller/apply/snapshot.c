@@ -102,20 +102,65 @@ static cJSON *snapshot_before(const char *state_dir, int64_t t, struct strbuf *e
 	return l.best;
 }
 
-int ww_snapshot_unused(const char *state_dir, const struct ww_collect *c, int64_t since,
-		       bool json, struct strbuf *out, struct strbuf *err)
+/* How flow f of a collection was used since `since`, against snap's flows (NULL: none). */
+static struct ww_flow_usage flow_usage(const struct ww_flow_stat *f, const cJSON *flows,
+				       int64_t since)
+{
+	uint64_t now = f->nft.packets + f->xdp.packets;
+	int64_t started = f->nft.since && (!f->xdp.since || f->nft.since < f->xdp.since)
+			      ? f->nft.since
+			      : f->xdp.since;
+	const cJSON *v = flows ? cJSON_GetObjectItemCaseSensitive(flows, f->id) : NULL;
+	struct ww_flow_usage u = {
+	    .f = f, .state = WW_USAGE_UNKNOWN, .packets = now, .total = now, .why = ""};
+
+	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2) {
+		uint64_t then = (uint64_t)cJSON_GetArrayItem(v, 0)->valuedouble +
+				(uint64_t)cJSON_GetArrayItem(v, 1)->valuedouble;
+		u.state = now == then ? WW_USAGE_UNUSED : WW_USAGE_USED;
+		u.packets = now >= then ? now - then : now; /* a counter made again starts at 0 */
+		u.why = now == then ? "unchanged since the snapshot" : "counted since";
+	} else if (!now && started) {
+		u.state = WW_USAGE_UNUSED;
+		u.why = started > since ? "counter started after the date, still zero"
+					: "never counted anything";
+	} else if (started > since) {
+		u.state = WW_USAGE_USED;
+		u.why = "counted since its counter started, after the date";
+	}
+	return u;
+}
+
+int ww_snapshot_usage(const char *state_dir, const struct ww_collect *c, int64_t since,
+		      struct ww_flow_usage *u, int64_t *snap_time, struct strbuf *err)
 {
 	cJSON *snap = snapshot_before(state_dir, since, err);
 	const cJSON *flows = snap ? cJSON_GetObjectItemCaseSensitive(snap, "flows") : NULL;
-	int64_t st = snap ? (int64_t)cJSON_GetObjectItemCaseSensitive(snap, "time")->valuedouble : 0;
+
+	*snap_time =
+	    snap ? (int64_t)cJSON_GetObjectItemCaseSensitive(snap, "time")->valuedouble : 0;
+	for (size_t i = 0; i < c->nflows; i++)
+		u[i] = flow_usage(&c->flows[i], flows, since);
+	cJSON_Delete(snap);
+	return 0;
+}
+
+int ww_snapshot_unused(const char *state_dir, const struct ww_collect *c, int64_t since, bool json,
+		       struct strbuf *out, struct strbuf *err)
+{
+	struct ww_flow_usage *u = calloc(c->nflows + 1, sizeof(*u));
+	int64_t st = 0;
 	char tb[WW_TIME_STRLEN], tb2[WW_TIME_STRLEN];
 	static const char *const kinds[] = {"unused", "used", "unknown"};
 
+	if (!u)
+		return -ENOMEM;
+	ww_snapshot_usage(state_dir, c, since, u, &st, err);
 	if (json)
 		sb_addf(out, "{\"since\": \"%s\", \"snapshot\": %s%s%s, \"flows\": [",
-			ww_time_str(since, tb), snap ? "\"" : "", snap ? ww_time_str(st, tb2) : "null",
-			snap ? "\"" : "");
-	else if (snap)
+			ww_time_str(since, tb), st ? "\"" : "", st ? ww_time_str(st, tb2) : "null",
+			st ? "\"" : "");
+	else if (st)
 		sb_addf(out, "flows without traffic since %s (compared with the snapshot of %s):\n",
 			ww_time_str(since, tb), ww_time_str(st, tb2));
 	else
@@ -127,42 +172,23 @@ int ww_snapshot_unused(const char *state_dir, const struct ww_collect *c, int64_
 					      : kind == 1 ? "traffic"
 							  : "cannot tell (no snapshot, counter older)");
 		for (size_t i = 0; i < c->nflows; i++) {
-			const struct ww_flow_stat *f = &c->flows[i];
-			uint64_t now = f->nft.packets + f->xdp.packets;
-			int64_t started = f->nft.since && (!f->xdp.since || f->nft.since < f->xdp.since)
-						  ? f->nft.since
-						  : f->xdp.since;
-			const cJSON *v = flows ? cJSON_GetObjectItemCaseSensitive(flows, f->id) : NULL;
-			int k = 2;
-			const char *why = "";
-			if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2) {
-				uint64_t then = (uint64_t)cJSON_GetArrayItem(v, 0)->valuedouble +
-						(uint64_t)cJSON_GetArrayItem(v, 1)->valuedouble;
-				k = now == then ? 0 : 1;
-				why = now == then ? "unchanged since the snapshot" : "counted since";
-			} else if (!now && started) {
-				k = 0;
-				why = started > since ? "counter started after the date, still zero"
-						      : "never counted anything";
-			} else if (started > since) {
-				k = 1;
-				why = "counted since its counter started, after the date";
-			}
-			if (k != kind)
+			if ((int)u[i].state != kind)
 				continue;
 			if (json) {
 				sb_add(out, out->s[out->len - 1] == '[' ? "{\"id\": " : ", {\"id\": ");
-				sb_add_json_str(out, f->id);
-				sb_addf(out, ", \"state\": \"%s\", \"packets\": %llu, \"why\": \"%s\"}",
-					kinds[k], (unsigned long long)now, why);
+				sb_add_json_str(out, u[i].f->id);
+				sb_addf(out,
+					", \"state\": \"%s\", \"packets\": %llu, \"why\": \"%s\"}",
+					kinds[kind], (unsigned long long)u[i].total, u[i].why);
 			} else {
-				sb_addf(out, "  %s (%llu packets%s%s)\n", f->id, (unsigned long long)now,
-					*why ? ", " : "", why);
+				sb_addf(out, "  %s (%llu packets%s%s)\n", u[i].f->id,
+					(unsigned long long)u[i].total, *u[i].why ? ", " : "",
+					u[i].why);
 			}
 		}
 	}
 	if (json)
 		sb_add(out, "]}\n");
-	cJSON_Delete(snap);
+	free(u);
 	return 0;
 }

@@ -19,6 +19,26 @@ int ww_snapshot_append(const char *state_dir, int64_t time, const char *const *i
 		       const uint64_t *nft, const uint64_t *xdp, size_t n, struct strbuf *err);
 /* Appends a snapshot of a collection. */
 int ww_snapshot_record(const char *state_dir, const struct ww_collect *c, struct strbuf *err);
+/* How a flow was used since a date (the order is the order stats --unused prints in). */
+enum ww_usage { WW_USAGE_UNUSED, WW_USAGE_USED, WW_USAGE_UNKNOWN };
+
+struct ww_flow_usage {
+	const struct ww_flow_stat *f; /* in the collection */
+	enum ww_usage state;
+	/* Packets (both tiers) since the snapshot taken at or before the date; without one,
+	 * since the counter started (then state is USED only if it started after the date). */
+	uint64_t packets;
+	uint64_t total;	 /* since the counter started */
+	const char *why; /* a static phrase, "" when unknown */
+};
+
+/*
+ * For each flow c->flows[i], u[i]: had it traffic since `since`? Compared with the latest
+ * snapshot taken at or before since (its time in *snap_time, 0: none, then from the counters'
+ * start times). Returns 0.
+ */
+int ww_snapshot_usage(const char *state_dir, const struct ww_collect *c, int64_t since,
+		      struct ww_flow_usage *u, int64_t *snap_time, struct strbuf *err);
 /* Which flows of c had no traffic since `since`, which did, and which cannot be told. */
 int ww_snapshot_unused(const char *state_dir, const struct ww_collect *c, int64_t since,
 		       bool json, struct strbuf *out, struct strbuf *err);

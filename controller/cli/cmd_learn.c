@@ -13,19 +13,69 @@
 #include "cli.h"
 #include "events.h"
 #include "learn.h"
+#include "timeutil.h"
 #include "util.h"
 
 struct learn_args {
-	const char *zone, *since_s, *out, *sd;
+	const char *zone, *since_s, *out, *sd, *bpffs;
 };
 
 static const struct ww_opt learn_opts[] = {
-	WW_STR("--zone", struct learn_args, zone, "ZONE"),
-	WW_STR("--since", struct learn_args, since_s, "TIME"),
-	WW_STR("--out", struct learn_args, out, "FILE"),
-	WW_STR("--state-dir", struct learn_args, sd, "DIR"),
-	WW_OPT_END,
+    WW_STR("--zone", struct learn_args, zone, "ZONE"),
+    WW_STR("--since", struct learn_args, since_s, "TIME"),
+    WW_STR("--out", struct learn_args, out, "FILE"),
+    WW_STR("--state-dir", struct learn_args, sd, "DIR"),
+    WW_STR("--bpffs", struct learn_args, bpffs, "DIR"),
+    WW_OPT_END,
 };
+
+/* What the allowed-traffic counters say about the zone's allow flows (learn.h), on stderr. */
+static void print_allowed(const struct learn_args *a, int64_t since)
+{
+	struct ww_learn_counters lc;
+	struct strbuf err = {0};
+	char t1[WW_TIME_STRLEN], t2[WW_TIME_STRLEN];
+
+	if (ww_learn_counters(a->sd, a->bpffs, a->zone, since, &lc, &err)) {
+		fprintf(stderr,
+			"  allowed-traffic counters not read (%s): learned from would-be denials "
+			"only\n",
+			sb_str(&err));
+		sb_free(&err);
+		return;
+	}
+	if (lc.snapshot)
+		fprintf(
+		    stderr,
+		    "  %zu allow flow%s naming zone %s, by their counters since the snapshot of "
+		    "%s (the last at or before %s):\n",
+		    lc.n, lc.n == 1 ? "" : "s", a->zone, ww_time_str(lc.snapshot, t1),
+		    ww_time_str(since, t2));
+	else
+		fprintf(
+		    stderr,
+		    "  %zu allow flow%s naming zone %s, by their counters since each started (no "
+		    "snapshot at or before %s):\n",
+		    lc.n, lc.n == 1 ? "" : "s", a->zone, ww_time_str(since, t2));
+	for (size_t i = 0; i < lc.n; i++) {
+		const struct ww_learn_allowed *l = &lc.v[i];
+		if (l->state == WW_USAGE_USED)
+			fprintf(stderr, "    %s: confirmed by traffic, %llu packets since (%s)\n",
+				l->id, (unsigned long long)l->packets, l->why);
+		else if (l->state == WW_USAGE_UNUSED)
+			fprintf(stderr,
+				"    %s: no traffic since (%s): a candidate to narrow or remove\n",
+				l->id, l->why);
+		else
+			fprintf(
+			    stderr,
+			    "    %s: cannot tell (%llu packets since its counters started, before "
+			    "the date)\n",
+			    l->id, (unsigned long long)l->total);
+	}
+	ww_learn_counters_free(&lc);
+	sb_free(&err);
+}
 
 static int cmd_learn(int argc, char **argv)
 {
@@ -101,6 +151,7 @@ static int cmd_learn(int argc, char **argv)
 			"  nothing learned: no would-be denials of zone %s were recorded "
 			"(is the zone in monitor mode, and does `wardwall serve` run?)\n",
 			zone);
+	print_allowed(&a, since);
 	fprintf(stderr, "  nothing is applied: review the proposal, set the zone's \"mode\" to "
 			"\"enforce\" when it is complete, then wardwall plan and apply\n");
 	ww_learn_result_free(&res);

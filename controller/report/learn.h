@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "snapshot.h"
 #include "util.h"
 
 struct ww_learned {
@@ -46,5 +47,38 @@ struct ww_learn_result {
 int ww_learn(const char *state_dir, const char *zone, int64_t since_ns, int64_t now,
 	     struct ww_learn_result *res, struct strbuf *err);
 void ww_learn_result_free(struct ww_learn_result *res);
+
+/*
+ * The allowed-traffic side (learn_counters.c): what the kernel's counters (both tiers, as
+ * `stats` reads them) say about each allow flow of the applied policy that names the zone on
+ * either side (the zone, one of its host groups, or "*"). Traffic since `since` (unix seconds)
+ * is measured against the latest counter snapshot taken at or before it (snapshot.h: apply and
+ * `stats --record` take them), as `stats --unused` does:
+ *   WW_USAGE_USED    confirmed by traffic (packets: how many since);
+ *   WW_USAGE_UNUSED  no traffic since: a candidate to narrow or remove;
+ *   WW_USAGE_UNKNOWN no snapshot before `since` and a counter older than it.
+ * Counters count connection-opening packets in the nftables tier and every packet in the XDP
+ * tier; they say nothing of addresses or ports within a flow.
+ */
+struct ww_learn_allowed {
+	char id[64];
+	enum ww_usage state;
+	uint64_t packets;  /* since (see above) */
+	uint64_t total;	   /* since each counter started */
+	uint64_t nft, xdp; /* total, per tier */
+	const char *why;   /* static */
+};
+
+struct ww_learn_counters {
+	struct ww_learn_allowed *v; /* sorted by flow id */
+	size_t n;
+	int64_t snapshot; /* the snapshot compared with, unix seconds; 0: none */
+};
+
+/* Returns 0, -ENOENT (no such zone applied, or no rules of either tier here: err says which),
+ * or another -errno from reading the kernel (err says what). */
+int ww_learn_counters(const char *state_dir, const char *bpffs, const char *zone, int64_t since,
+		      struct ww_learn_counters *out, struct strbuf *err);
+void ww_learn_counters_free(struct ww_learn_counters *c);
 
 #endif

@@ -4,7 +4,12 @@
 # server tcp/443 twice) passes and is recorded by `wardwall serve`; `learn --zone bms` proposes
 # flows that check accepts, with counts and times; the proposal with bms switched to enforce
 # allows exactly that traffic: query says so flow by flow, and once applied, the learned
-# connections succeed while a port or a device not seen is refused.
+# connections succeed while a port or a device not seen is refused. The allowed-traffic
+# counters: two connections from mgmt/jump to bms tcp/443 (allowed by flow admin-jump) make
+# learn report admin-jump as confirmed by traffic, 2 packets since a `stats --record` snapshot, and
+# the other allow flows naming bms (time-sync, siem-collect, siem-poll, bms-controllers) as
+# without traffic since, candidates to narrow or remove; outside the gateway (no rules there)
+# learn says it could not read counters and still proposes the same flows.
 #
 # Needs root. Everything happens in namespaces this script creates, removed on exit.
 set -u
@@ -29,9 +34,12 @@ PORT=$((20000 + RANDOM % 20000))
 ww_sim_up_tap "$POLICY" "bms in monitor mode"
 need apply ww_gwx "$WARDWALL" apply "$POLICY"
 ww_wardwall_serve "$PORT"
-ww_serve tcp:8080,tcp:8081,tcp:443 mgmt ehr || { fail "probe servers"; finish; }
+ww_serve tcp:8080,tcp:8081,tcp:443 mgmt ehr bms || { fail "probe servers"; finish; }
 
-BMS=$(ww_addr bms 4) MGMT=$(ww_addr mgmt 4) EHR=$(ww_addr ehr/his-app 4)
+# A counter snapshot (the first apply read no table, so it took none): learn measures the allowed
+# traffic since --since against the last snapshot at or before it.
+ip netns exec "$GW" "$WARDWALL" stats --record >/dev/null 2>"$tmp/err" || fail "stats --record" "$(cat "$tmp/err")"
+BMS=$(ww_addr bms 4) MGMT=$(ww_addr mgmt 4) EHR=$(ww_addr ehr/his-app 4) JUMP=$(ww_addr mgmt/jump 4)
 start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 sleep 1
 got=0
@@ -42,14 +50,39 @@ if [ "$got" = 5 ]; then
 else
 	fail "bms traffic passes in monitor mode" "$got of 5 connections replied"
 fi
+got=0
+for i in 1 2; do ww_probe mgmt "$JUMP" "$BMS" tcp 443 1 >/dev/null && got=$((got + 1)); done
+[ "$got" = 2 ] && ok "allowed: 2 connections from mgmt/jump to bms tcp/443 (flow admin-jump)" ||
+	fail "mgmt/jump to bms tcp/443 (admin-jump)" "$got of 2 connections replied"
 sleep 1
 
-if "$WARDWALL" learn --zone bms --since "$start" --out "$tmp/proposal.json" 2>"$tmp/learn.err" &&
+if ip netns exec "$GW" "$WARDWALL" learn --zone bms --since "$start" --out "$tmp/proposal.json" 2>"$tmp/learn.err" &&
 	grep -q '2 flows proposed' "$tmp/learn.err"; then
 	ok "learn --zone bms: $(head -1 "$tmp/learn.err" | sed 's/^wardwall: learn: //')"
 else
 	fail "learn --zone bms" "$(cat "$tmp/learn.err")"
 	finish
+fi
+# The allowed-traffic counters, flow by flow.
+allowed=$(grep -E '^    [a-z0-9-]+: ' "$tmp/learn.err")
+want_unused="bms-controllers siem-collect siem-poll time-sync"
+unused=$(grep 'no traffic since' <<<"$allowed" | awk -F: '{ gsub(/ /, "", $1); print $1 }' | sort | tr '\n' ' ')
+if grep -q '^    admin-jump: confirmed by traffic, 2 packets since (counted since)$' <<<"$allowed" &&
+	[ "$unused" = "$want_unused " ] && [ "$(wc -l <<<"$allowed")" = 5 ] &&
+	grep -q 'allow flows naming zone bms, by their counters since the snapshot of' "$tmp/learn.err"; then
+	ok "learn reads the allowed-traffic counters: admin-jump confirmed by 2 packets, no traffic on $want_unused"
+else
+	fail "learn's allowed-traffic counters" "$(cat "$tmp/learn.err")"
+fi
+# In a namespace without wardwall's table (a zone's), with a bpffs path that is no bpffs.
+mkdir -p "$tmp/nobpf"
+if ip netns exec "$(ww_ns guest)" env WARDWALL_BPFFS="$tmp/nobpf" "$WARDWALL" learn --zone bms --since "$start" \
+	--out "$tmp/proposal-outside.json" 2>"$tmp/learn2.err" &&
+	grep -q 'allowed-traffic counters not read (neither tier holds' "$tmp/learn2.err" &&
+	cmp -s "$tmp/proposal.json" "$tmp/proposal-outside.json"; then
+	ok "in a namespace without wardwall's rules: learn says the counters were not read, same proposal"
+else
+	fail "learn outside the gateway" "$(cat "$tmp/learn2.err")"
 fi
 if "$WARDWALL" check "$tmp/proposal.json" >"$tmp/out" 2>&1; then
 	ok "check accepts the proposal"
