@@ -1126,6 +1126,8 @@ int ww_evidence_build(const struct ww_collect *c, const struct ww_ev_opts *o,
 		e = ww_ev_monitor_build(ev);
 	if (!e)
 		e = ww_ev_alerts_build(ev, o->state_dir);
+	if (!e)
+		e = ww_ev_incidents_build(ev, o->state_dir);
 	if (e)
 		ww_evidence_free(ev);
 	return e;
@@ -1157,6 +1159,7 @@ void ww_evidence_free(struct ww_evidence *ev)
 	}
 	ww_ev_monitor_free(ev);
 	free(ev->alerts.by);
+	ww_ev_incidents_free(ev);
 	if (ev->inv)
 		ww_inv_results_free(ev->inv, ev->c && ev->c->applied ? ev->c->applied->ninvs : 0);
 	free(ev->inv); /* ww_inv_results_free frees the details only */

@@ -161,6 +161,18 @@ struct ww_ev_drift {
 
 struct ww_quar_status;
 
+/* An incident report draft written in the window (evidence_incidents.c). */
+struct ww_ev_incident {
+	char incident[16]; /* "inc-1" */
+	unsigned long seq;
+	char stage[16];		  /* "early-warning", "notification", "final" */
+	int64_t time;		  /* when it was written */
+	char manifest_sha256[65]; /* of its own manifest.json, as reports.jsonl recorded it */
+	char sha256[65];	  /* of its incident.json */
+	char *json;		  /* incident.json's bytes; NULL when not included */
+	char *problem;		  /* why not: missing, or changed since it was signed */
+};
+
 struct ww_evidence {
 	const struct ww_collect *c;
 	int64_t time;
@@ -230,7 +242,25 @@ struct ww_evidence {
 		size_t nby;
 		uint64_t total;
 	} alerts;
+	/* Incident reports written in the window: from the base export's time (the first export:
+	 * from the beginning) until just before this export's second, so that consecutive exports
+	 * take each report once. */
+	struct ww_ev_incident *incidents;
+	size_t nincidents;
 };
+
+/* Fills ev->incidents from <state dir>/incidents/<id>/reports.jsonl and each report's own
+ * directory (called by ww_evidence_build). Returns 0 or -ENOMEM; a report that cannot be read
+ * or no longer matches its signed manifest is listed with its problem, without its bytes. */
+int ww_ev_incidents_build(struct ww_evidence *ev, const char *state_dir);
+void ww_ev_incidents_free(struct ww_evidence *ev);
+struct ww_jw;
+/* evidence.json's "incident_reports". */
+void ww_ev_incidents_json(const struct ww_evidence *ev, struct ww_jw *w);
+/* For `evidence verify`: each report embedded in dir/evidence.json must hash to the sha256
+ * listed beside it and be a report of its stage and seq. What it checked goes to out, failures
+ * to bad; returns their number (0 when the bundle has no evidence.json or no reports). */
+int ww_ev_incidents_verify(const char *dir, struct strbuf *out, struct strbuf *bad);
 
 /* Counts the alerts `serve` recorded whose last event is in the window (called by
  * ww_evidence_build). Returns 0 or -ENOMEM; an unreadable file leaves recorded false. */

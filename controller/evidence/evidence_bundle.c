@@ -528,8 +528,10 @@ int ww_evidence_verify(const char *const *bundles, size_t n, const uint8_t *pk, 
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		int f;
+		struct strbuf reports = {0};
 		b[i].dir = bundles[i];
 		f = verify_one(&b[i], pk, bad, warn);
+		f += ww_ev_incidents_verify(b[i].dir, &reports, bad);
 		/* The link to the bundle given before it: by sequence when both manifests could be
 		 * read, by the hash of its manifest's bytes whatever they say. */
 		if (i && b[i].read) {
@@ -590,7 +592,9 @@ int ww_evidence_verify(const char *const *bundles, size_t n, const uint8_t *pk, 
 				sb_add(out, ", first of its chain");
 			}
 			sb_add(out, "\n");
+			sb_add(out, sb_str(&reports));
 		}
+		sb_free(&reports);
 		fails += f;
 	}
 	free(b);

@@ -451,6 +451,7 @@ void ww_evidence_json(const struct ww_evidence *ev, struct strbuf *out)
 	matrix_json(ev, &w);
 	denied_json(ev, &w);
 	alerts_json(ev, &w);
+	ww_ev_incidents_json(ev, &w);
 	ww_jw_obj(&w, "monitor");
 	ww_jw_strs(&w, "zones", ev->monitor_zones, ev->nmonitor_zones);
 	ww_jw_strs(&w, "flows", ev->monitor_flows, ev->nmonitor_flows);

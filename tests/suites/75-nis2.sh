@@ -8,6 +8,9 @@
 #     policies/incident-report.schema.json, each alert, the quarantine, the evidence bundle (by
 #     its manifest sha256), the indicators and the zones concerned present; deadlines 24 h, 72 h,
 #     one month after the notification; the person's fields present and empty; the limits said;
+#   - the three reports are signed into the evidence chain: the next export embeds each
+#     (incident.json byte for byte, its sha256, stage, seq), `evidence verify` checks them, and a
+#     report changed inside a bundle re-signed with the key fails;
 #   - the three reports verify as one signed series with `wardwall evidence verify`, and a changed
 #     one does not; incident.html in headless Chromium;
 #   - `wardwall indicators export`: a STIX 2.1 bundle checked against the specification's
@@ -157,6 +160,66 @@ if ! "$WARDWALL" evidence verify "$tmp/r-early-warning" "$tmp/r-changed" >"$tmp/
 	ok "a changed report fails verification: $(grep -m1 differs "$tmp/out" | sed "s|$tmp/||")"
 else
 	fail "a changed report fails verification" "$(cat "$tmp/out")"
+fi
+
+# ---- the reports signed into the evidence chain ----
+# The next export takes every report written since the previous one (b1), embedded byte for
+# byte in its evidence.json; a report of the export's own second would go to the export after.
+sleep 1
+if gw evidence export --out "$tmp/b2" >"$tmp/out" 2>&1 &&
+	"$PY" - "$tmp/b2/evidence.json" "$tmp" >"$tmp/check" 2>&1 <<'EOF'; then
+import hashlib, json, sys
+import jsonschema
+ev, tmp = json.load(open(sys.argv[1])), sys.argv[2]
+jsonschema.Draft202012Validator(json.load(open("policies/evidence.schema.json"))).validate(ev)
+got = ev["incident_reports"]
+want = [(1, "early-warning"), (2, "notification"), (3, "final")]
+assert [(r["seq"], r["stage"]) for r in got] == want, [(r["seq"], r["stage"]) for r in got]
+for r, (seq, stage) in zip(got, want):
+    body = open("%s/r-%s/incident.json" % (tmp, stage), "rb").read()
+    assert r["incident"] == "inc-1" and r["problem"] is None, r
+    assert r["report"].encode() == body, stage
+    assert r["sha256"] == hashlib.sha256(body).hexdigest(), stage
+    man = open("%s/r-%s/manifest.json" % (tmp, stage), "rb").read()
+    assert r["report_manifest_sha256"] == hashlib.sha256(man).hexdigest(), stage
+print("3 reports of inc-1 in bundle 2 (early-warning, notification, final), each its incident.json byte for byte with its sha256 and its manifest's; evidence.json valid against its schema")
+EOF
+	ok "evidence export after the reports: $(cat "$tmp/check")"
+else
+	fail "the reports in the next evidence bundle" "$(cat "$tmp/out" "$tmp/check")"
+fi
+if "$WARDWALL" evidence verify "$tmp/b1" "$tmp/b2" >"$tmp/out" 2>&1 &&
+	grep -q '3 incident reports signed into bundle' "$tmp/out" &&
+	[ "$(grep -c '^  incident inc-1 report [123] (.*), incident.json sha256 [0-9a-f]\{64\}$' "$tmp/out")" = 3 ]; then
+	ok "evidence verify b1 b2 checks the three embedded reports: $(grep -m1 'report 3' "$tmp/out" | sed 's/^ *//')"
+else
+	fail "evidence verify of the bundle with the reports" "$(cat "$tmp/out")"
+fi
+# A forger holding the key changes a report inside the bundle and signs the bundle again: the
+# signature holds, the report's own sha256 does not.
+cp -r "$tmp/b2" "$tmp/b2-forged"
+if "$PY" - "$tmp/b2-forged" <<'EOF' &&
+import hashlib, json, sys
+d = sys.argv[1]
+ev = json.load(open(d + "/evidence.json"))
+r = ev["incident_reports"][1]
+r["report"] = r["report"].replace("suspected_malicious", "suspected_malicious ")
+body = json.dumps(ev, indent=2).encode()
+open(d + "/evidence.json", "wb").write(body)
+man = json.load(open(d + "/manifest.json"))
+for f in man["files"]:
+    if f["name"] == "evidence.json":
+        f["sha256"], f["bytes"] = hashlib.sha256(body).hexdigest(), len(body)
+open(d + "/manifest.json", "w").write(json.dumps(man, indent=2))
+EOF
+	openssl pkeyutl -sign -rawin -inkey "$tmp/state/keys/evidence.key" -in "$tmp/b2-forged/manifest.json" |
+	base64 -w0 >"$tmp/b2-forged/manifest.sig" &&
+	! "$WARDWALL" evidence verify "$tmp/b1" "$tmp/b2-forged" >"$tmp/out" 2>&1 &&
+	grep -q 'incident inc-1 report 2: its sha256 is .*, not the .* listed beside it' "$tmp/out" &&
+	! grep -q 'manifest.sig\|evidence.json: sha256' "$tmp/out"; then
+	ok "a report changed inside a re-signed bundle fails: $(grep -m1 'listed beside' "$tmp/out" | sed "s|$tmp/||")"
+else
+	fail "a report changed inside a re-signed bundle fails verification" "$(cat "$tmp/out")"
 fi
 
 # ---- indicators for the CSIRT: STIX 2.1 and CSV ----
