@@ -30,10 +30,38 @@ struct icmphdr {
 	} un;
 };
 
-/* Not in libbpf 1.1's helper list; helper 208 since Linux 6.1. */
-static __u64 (*ww_ktime_get_tai_ns)(void) = (void *)208;
+/* BPF_FUNC_ktime_get_tai_ns: not in libbpf 1.1's helper list; a helper since Linux 6.1. */
+#define HELPER_KTIME_GET_TAI_NS 208
+static __u64 (*ww_ktime_get_tai_ns)(void) = (void *)HELPER_KTIME_GET_TAI_NS;
 
-#define EXTHDR_MAX 6
+/* The ICMP and ICMPv6 types the program knows (linux/icmp.h and linux/icmpv6.h drag in libc
+ * headers). */
+enum {
+	ICMP_ECHOREPLY = 0,
+	ICMP_DEST_UNREACH = 3,
+	ICMP_ECHO = 8,
+	ICMP_TIME_EXCEEDED = 11,
+	ICMP_PARAMETERPROB = 12,
+	ICMPV6_DEST_UNREACH = 1, /* the ICMPv6 errors: 1 to 4 */
+	ICMPV6_PARAMPROB = 4,
+	ICMPV6_ECHO_REQUEST = 128,
+	ICMPV6_ECHO_REPLY = 129,
+	ICMPV6_ND_FIRST = 133, /* neighbour discovery: router solicitation ... */
+	ICMPV6_ND_LAST = 137,  /* ... redirect */
+};
+
+#define IP_FRAG_OFFSET	 0x1fff /* IPv4 frag_off: the fragment offset (a non-first fragment) */
+#define IP6_FRAG_OFFSET	 0xfff8 /* IPv6 fragment header frag_off: the fragment offset */
+#define IP6_FRAG_HDR_LEN 8
+#define IP6_EXT_UNIT	 8 /* an extension header's hdrlen: 8-byte units beyond the first 8 */
+#define IP6_AH_UNIT	 4 /* the authentication header's: 4-byte units beyond the first 8 */
+#define EXTHDR_MAX	 6
+/* The transport header's offset, bounded for the verifier: an ICMP error's headers are far
+ * shorter. */
+#define L4OFF_MASK 0x3ff
+/* A quoted packet in an ICMP error: the transport header's first 8 bytes (ports, or ICMP echo
+ * identifier) are enough to find its connection. */
+#define ICMP_QUOTE_L4_LEN 8
 
 /* ---- maps ---- */
 
@@ -201,6 +229,11 @@ static __always_inline void count(void *map, __u32 idx, __u64 len)
 	}
 }
 
+static __always_inline int is_icmp(__u8 proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
+
 struct pkt {
 	__u8 src[16], dst[16]; /* first, 8-byte aligned: copied with 8-byte moves, not 2-byte */
 	__u8 family, proto;
@@ -248,7 +281,7 @@ static __always_inline int parse_l4(struct pkt *p, void *data, void *l4, void *e
 		return 0;
 	}
 	case IPPROTO_UDP:
-	case 132: { /* SCTP: ports at the same place as UDP's */
+	case IPPROTO_SCTP: { /* ports at the same place as UDP's */
 		struct udphdr *u = l4;
 		if ((void *)(u + 1) > end)
 			return WW_S_TRUNCATED;
@@ -265,7 +298,8 @@ static __always_inline int parse_l4(struct pkt *p, void *data, void *l4, void *e
 		p->icmp_code = ic->code;
 		p->key = (__u16)ic->type << 8;
 		/* Echo requests and replies are one connection, keyed by their identifier. */
-		if (ic->type == 8 || ic->type == 0 || ic->type == 128 || ic->type == 129)
+		if (ic->type == ICMP_ECHO || ic->type == ICMP_ECHOREPLY ||
+		    ic->type == ICMPV6_ECHO_REQUEST || ic->type == ICMPV6_ECHO_REPLY)
 			p->sport = bpf_ntohs(ic->un.echo.id);
 		return 0;
 	}
@@ -310,7 +344,7 @@ __attribute__((noinline)) int ww_parse(struct xdp_md *ctx, struct pkt *p)
 			return WW_S_TRUNCATED;
 		if (ip->version != 4 || ip->ihl < 5 || bpf_ntohs(ip->tot_len) < ip->ihl * 4)
 			return WW_S_MALFORMED;
-		if (bpf_ntohs(ip->frag_off) & 0x1fff)
+		if (bpf_ntohs(ip->frag_off) & IP_FRAG_OFFSET)
 			return WW_S_FRAGMENT;
 		p->family = 4;
 		p->proto = ip->protocol;
@@ -340,27 +374,27 @@ __attribute__((noinline)) int ww_parse(struct xdp_md *ctx, struct pkt *p)
 			__be16 frag_off;
 		} *x = cur;
 		switch (nh) {
-		case 0:  /* hop-by-hop */
-		case 43: /* routing */
-		case 60: /* destination options */
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
 			if ((void *)(x + 1) > end)
 				return WW_S_TRUNCATED;
 			nh = x->nexthdr;
-			cur += (x->hdrlen + 1) * 8;
+			cur += (x->hdrlen + 1) * IP6_EXT_UNIT;
 			continue;
-		case 51: /* authentication header */
+		case IPPROTO_AH:
 			if ((void *)(x + 1) > end)
 				return WW_S_TRUNCATED;
 			nh = x->nexthdr;
-			cur += (x->hdrlen + 2) * 4;
+			cur += (x->hdrlen + 2) * IP6_AH_UNIT;
 			continue;
-		case 44: /* fragment */
+		case IPPROTO_FRAGMENT:
 			if ((void *)(x + 1) > end)
 				return WW_S_TRUNCATED;
-			if (bpf_ntohs(x->frag_off) & 0xfff8)
+			if (bpf_ntohs(x->frag_off) & IP6_FRAG_OFFSET)
 				return WW_S_FRAGMENT;
 			nh = x->nexthdr;
-			cur += 8;
+			cur += IP6_FRAG_HDR_LEN;
 			continue;
 		default:
 			p->proto = nh;
@@ -378,13 +412,13 @@ static __always_inline void classify(__u32 slot, struct pkt *p, const __u8 *addr
 	struct ww_cls *c = 0;
 
 	if (p->family == 4) {
-		struct ww_lpm4 k = {.prefixlen = 32};
+		struct ww_lpm4 k = {.prefixlen = WW_LPM4_HOST};
 		void *m = bpf_map_lookup_elem(&ww_cls4, &slot);
 		__builtin_memcpy(k.addr, addr, 4);
 		if (m)
 			c = bpf_map_lookup_elem(m, &k);
 	} else {
-		struct ww_lpm6 k = {.prefixlen = 128};
+		struct ww_lpm6 k = {.prefixlen = WW_LPM6_HOST};
 		void *m = bpf_map_lookup_elem(&ww_cls6, &slot);
 		__builtin_memcpy(k.addr, addr, 16);
 		if (m)
@@ -401,13 +435,14 @@ static __always_inline void classify(__u32 slot, struct pkt *p, const __u8 *addr
 /* Room for every monitor entry of the four lists: each one's flow counts the connection. An
  * observer is its flow slot, with OBS_LOG set when it logs (the stack has no room for more). */
 #define OBS_MAX (4 * WW_DLIST_MAX)
+#define RANK_NONE 255 /* below every enum ww_xrank in priority */
 #define OBS_LOG 0x80000000u
 
 struct search {
 	__u64 now;        /* 0 until an entry with a validity window needs the clock */
 	__u64 tai_offset; /* ww_active's: unix time = TAI - tai_offset */
 	__u32 best_slot, best_order;
-	__u8 best_rank; /* 255: none */
+	__u8 best_rank; /* RANK_NONE: none */
 	__u8 best_flags;
 	__u8 nobs;
 	__u8 timed; /* an entry with a validity window was consulted: the decision has a time */
@@ -431,7 +466,7 @@ static __always_inline void next_boundary(struct search *s, __u64 ns)
 __attribute__((noinline)) int ww_search(__u32 slot, __u64 eps, __u32 pk, struct search *s)
 {
 	__u32 sep = (__u32)(eps >> 32), dep = (__u32)eps, proto = pk >> 16, pkey = pk & 0xffff;
-	struct ww_rule_key k = {.prefixlen = 88};
+	struct ww_rule_key k = {.prefixlen = WW_RULE_PREFIX_FULL};
 	void *rules = bpf_map_lookup_elem(&ww_rules, &slot);
 	void *lists = bpf_map_lookup_elem(&ww_dlists, &slot);
 	__u32 *id;
@@ -440,10 +475,10 @@ __attribute__((noinline)) int ww_search(__u32 slot, __u64 eps, __u32 pk, struct 
 		return 0;
 	__u32 a = bpf_htonl(sep), b = bpf_htonl(dep);
 	__u16 key = bpf_htons((__u16)pkey);
-	__builtin_memcpy(k.data, &a, 4);
-	__builtin_memcpy(k.data + 4, &b, 4);
-	k.data[8] = (__u8)proto;
-	__builtin_memcpy(k.data + 9, &key, 2);
+	__builtin_memcpy(k.data + WW_RULE_SRC_EP, &a, 4);
+	__builtin_memcpy(k.data + WW_RULE_DST_EP, &b, 4);
+	k.data[WW_RULE_PROTO] = (__u8)proto;
+	__builtin_memcpy(k.data + WW_RULE_KEY, &key, 2);
 	id = bpf_map_lookup_elem(rules, &k);
 	if (!id)
 		return 0;
@@ -491,7 +526,7 @@ __attribute__((noinline)) int ww_search(__u32 slot, __u64 eps, __u32 pk, struct 
 static __always_inline int ratelimit_ok(__u32 rate, __u64 now, __u32 zs)
 {
 	struct ww_log_budget *b = bpf_map_lookup_elem(&ww_log_budget, &zs);
-	__u64 cap = (__u64)rate * 1000000000ULL;
+	__u64 cap = (__u64)rate * NSEC_PER_SEC;
 
 	if (!b || !rate)
 		return 0;
@@ -500,11 +535,11 @@ static __always_inline int ratelimit_ok(__u32 rate, __u64 now, __u32 zs)
 		b->tokens = b->tokens + add > cap ? cap : b->tokens + add;
 		b->last_ns = now;
 	}
-	if (b->tokens < 1000000000ULL) {
+	if (b->tokens < NSEC_PER_SEC) {
 		b->dropped++;
 		return 0;
 	}
-	b->tokens -= 1000000000ULL;
+	b->tokens -= NSEC_PER_SEC;
 	return 1;
 }
 
@@ -542,9 +577,7 @@ __attribute__((noinline)) int ww_emit(struct emitreq *r, struct pkt *p)
 	ev->proto = p->proto;
 	ev->pad = 0;
 	ev->sport = p->sport;
-	ev->dport = p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6
-			    ? (__u16)((__u16)p->icmp_type << 8 | p->icmp_code)
-			    : p->dport;
+	ev->dport = is_icmp(p->proto) ? (__u16)((__u16)p->icmp_type << 8 | p->icmp_code) : p->dport;
 	ev->pad2 = 0;
 	__builtin_memcpy(ev->src, p->src, 16);
 	__builtin_memcpy(ev->dst, p->dst, 16);
@@ -567,7 +600,7 @@ static __always_inline void decide(__u32 slot, const struct ww_settings *st, __u
 				   struct pkt *p, struct cls_res *cs, struct cls_res *cd,
 				   struct decision *d)
 {
-	struct search s = {.now = *now, .tai_offset = tai_offset, .best_rank = 255,
+	struct search s = {.now = *now, .tai_offset = tai_offset, .best_rank = RANK_NONE,
 			   .next_s = ~0U};
 
 	__u32 pk = (__u32)p->proto << 16 | p->key;
@@ -646,7 +679,7 @@ static __always_inline void ct_key(struct pkt *p, struct ww_ct_key *k, int rever
 		__builtin_memcpy(k->dst, p->dst, 16);
 	} else {
 		/* An echo reply carries the request's identifier in the same place: no swap. */
-		int icmp = p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6;
+		int icmp = is_icmp(p->proto);
 		k->sport = icmp ? p->sport : p->dport;
 		k->dport = icmp ? p->dport : p->sport;
 		__builtin_memcpy(k->src, p->dst, 16);
@@ -654,7 +687,8 @@ static __always_inline void ct_key(struct pkt *p, struct ww_ct_key *k, int rever
 	}
 }
 
-static __always_inline int is_multicast_or_link_local(struct pkt *p)
+/* IPv4 224.0.0.0/4 or 255.255.255.255; IPv6 ff00::/8 or fe80::/10. */
+static __always_inline int is_multicast_or_link_local(const struct pkt *p)
 {
 	if (p->family == 4)
 		return (p->dst[0] & 0xf0) == 0xe0 || (p->dst[0] == 255 && p->dst[1] == 255 &&
@@ -668,10 +702,11 @@ static __always_inline int related(struct xdp_md *ctx, struct pkt *p)
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct pkt in = {.family = p->family};
 	struct ww_ct_key k = {};
-	void *cur = data + (p->l4off & 0x3ff) + 8;
+	void *cur = data + (p->l4off & L4OFF_MASK) + sizeof(struct icmphdr);
 
 	if (p->family == 4) {
-		if (p->icmp_type != 3 && p->icmp_type != 11 && p->icmp_type != 12)
+		if (p->icmp_type != ICMP_DEST_UNREACH && p->icmp_type != ICMP_TIME_EXCEEDED &&
+		    p->icmp_type != ICMP_PARAMETERPROB)
 			return 0;
 		struct iphdr *ip = cur;
 		if ((void *)(ip + 1) > end || ip->ihl < 5)
@@ -681,7 +716,7 @@ static __always_inline int related(struct xdp_md *ctx, struct pkt *p)
 		__builtin_memcpy(in.dst, &ip->daddr, 4);
 		cur = (void *)ip + ip->ihl * 4;
 	} else {
-		if (p->icmp_type < 1 || p->icmp_type > 4)
+		if (p->icmp_type < ICMPV6_DEST_UNREACH || p->icmp_type > ICMPV6_PARAMPROB)
 			return 0;
 		struct ipv6hdr *ip6 = cur;
 		if ((void *)(ip6 + 1) > end)
@@ -691,13 +726,13 @@ static __always_inline int related(struct xdp_md *ctx, struct pkt *p)
 		__builtin_memcpy(in.dst, &ip6->daddr, 16);
 		cur = ip6 + 1;
 	}
-	if (cur + 8 > end)
+	if (cur + ICMP_QUOTE_L4_LEN > end)
 		return 0;
-	if (in.proto == IPPROTO_TCP || in.proto == IPPROTO_UDP || in.proto == 132) {
+	if (in.proto == IPPROTO_TCP || in.proto == IPPROTO_UDP || in.proto == IPPROTO_SCTP) {
 		__be16 *ports = cur;
 		in.sport = bpf_ntohs(ports[0]);
 		in.dport = bpf_ntohs(ports[1]);
-	} else if (in.proto == IPPROTO_ICMP || in.proto == IPPROTO_ICMPV6) {
+	} else if (is_icmp(in.proto)) {
 		struct icmphdr *ic = cur;
 		in.sport = bpf_ntohs(ic->un.echo.id);
 	}
@@ -716,11 +751,11 @@ static __always_inline __u32 quar_of(struct pkt *p, const __u8 *addr, __u64 *now
 	struct ww_quar_val *q;
 
 	if (p->family == 4) {
-		struct ww_lpm4 k = {.prefixlen = 32};
+		struct ww_lpm4 k = {.prefixlen = WW_LPM4_HOST};
 		__builtin_memcpy(k.addr, addr, 4);
 		q = bpf_map_lookup_elem(&ww_quar4, &k);
 	} else {
-		struct ww_lpm6 k = {.prefixlen = 128};
+		struct ww_lpm6 k = {.prefixlen = WW_LPM6_HOST};
 		__builtin_memcpy(k.addr, addr, 16);
 		q = bpf_map_lookup_elem(&ww_quar6, &k);
 	}

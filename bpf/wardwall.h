@@ -44,6 +44,9 @@ struct ww_lpm6 {
 	__u8 addr[16];
 };
 
+#define WW_LPM4_HOST 32  /* the prefix length of one address: a lookup key's */
+#define WW_LPM6_HOST 128
+
 #define WW_CLS_MONITOR 0x01 /* the address's zone is in monitor mode */
 #define WW_CLS_LOCAL   0x02 /* an address of this machine (gateway mode: not ours to filter) */
 
@@ -64,6 +67,11 @@ struct ww_cls {
  * port range becomes the few prefixes that cover it exactly.
  */
 #define WW_RULE_DATA 12
+#define WW_RULE_SRC_EP 0 /* offsets in data */
+#define WW_RULE_DST_EP 4
+#define WW_RULE_PROTO  8
+#define WW_RULE_KEY    9
+#define WW_RULE_PREFIX_FULL 88 /* endpoints, protocol and the whole key: a lookup key's */
 struct ww_rule_key {
 	__u32 prefixlen;
 	__u8 data[WW_RULE_DATA];
