@@ -794,173 +794,254 @@ static __always_inline void quar_event(__u32 id, const struct ww_settings *st, _
 	ww_emit(&r, p);
 }
 
-SEC("xdp")
-int ww_xdp(struct xdp_md *ctx)
-{
-	struct pkt p = {};
-	struct cls_res cs = {}, cd = {};
-	struct decision d = {};
-	struct ww_ct_key k = {};
-	struct ww_ct_val *cv;
-	__u32 zero = 0;
-	int reverse = 0;
+/* ---- the program: one packet's steps ---- */
 
-	stat(WW_S_PACKETS);
-	int why = ww_parse(ctx, &p);
-	if (why) {
-		stat(why);
-		return why == WW_S_NOT_IP || why == WW_S_FRAGMENT ? XDP_PASS : XDP_DROP;
-	}
+/* What the steps of ww_xdp share for one packet. */
+struct xpkt {
+	struct pkt p;
+	const struct ww_settings *st;
+	__u64 gen;    /* the generation of the maps this packet reads */
+	__u64 now;    /* the clock, read once and only when needed (clock_now); 0: not yet */
+	__u64 tai;    /* ww_active's tai_offset_ns */
+	__u32 slot;   /* the active slot: which inner maps */
+	__u32 qs, qd; /* the quarantines of source and destination, 0: none */
+	struct ww_ct_key k;
+	struct ww_ct_val *cv; /* the connection found, NULL: none */
+	int reverse;	      /* cv was found in the reply direction */
+};
+
+/* A step's answer when the packet goes on to the next step (XDP_* otherwise). */
+#define NEXT_STEP (-1)
+
+static __always_inline void emit(struct xpkt *x, __u32 slot, __u16 zs, __u16 zd, __u8 verdict)
+{
+	struct emitreq r = {clock_now(&x->now, x->tai), x->st->log_rate, slot, zs, zd, verdict};
+
+	ww_emit(&r, &x->p);
+}
+
+/* The active generation's settings, its slot and generation; 0 when none is installed. */
+static __always_inline int active_policy(struct xpkt *x)
+{
+	__u32 zero = 0;
 	struct ww_active *act = bpf_map_lookup_elem(&ww_active, &zero);
-	if (!act || !act->valid) {
-		stat(WW_S_NO_POLICY);
-		return XDP_PASS;
-	}
-	__u32 slot = act->slot & 1;
-	void *sm = bpf_map_lookup_elem(&ww_settings, &slot);
-	struct ww_settings *st = sm ? bpf_map_lookup_elem(sm, &zero) : 0;
-	if (!st) {
-		stat(WW_S_NO_POLICY);
-		return XDP_PASS;
-	}
+
+	if (!act || !act->valid)
+		return 0;
+	x->slot = act->slot & 1;
+	x->tai = act->tai_offset_ns;
+	void *sm = bpf_map_lookup_elem(&ww_settings, &x->slot);
+	x->st = sm ? bpf_map_lookup_elem(sm, &zero) : 0;
+	if (!x->st)
+		return 0;
 	/* The generation of the maps this packet reads: from the slot's own settings. Taken
 	 * from ww_active instead, apart from the slot, it could be the other half of a switch
 	 * (ww_active is not written atomically), and a connection decided by the old maps would
 	 * be recorded under the new generation and never re-checked. */
-	__u64 gen = st->generation;
+	x->gen = x->st->generation;
+	return 1;
+}
 
-	/* Neighbour discovery is ICMPv6 over IPv6 only: protocol 58 in IPv4 is judged. */
-	if (is_multicast_or_link_local(&p) ||
-	    (p.family == 6 && p.proto == IPPROTO_ICMPV6 && p.icmp_type >= 133 &&
-	     p.icmp_type <= 137)) {
+/* Multicast, broadcast, link-local, and neighbour discovery: not judged. Neighbour discovery
+ * is ICMPv6 over IPv6 only: protocol 58 in IPv4 is judged. */
+static __always_inline int not_judged(const struct pkt *p)
+{
+	return is_multicast_or_link_local(p) ||
+	       (p->family == 6 && p->proto == IPPROTO_ICMPV6 && p->icmp_type >= ICMPV6_ND_FIRST &&
+		p->icmp_type <= ICMPV6_ND_LAST);
+}
+
+/* A known connection, in either direction: x->cv, x->reverse, and x->k its key. */
+static __always_inline void ct_lookup(struct xpkt *x)
+{
+	ct_key(&x->p, &x->k, 0);
+	x->cv = bpf_map_lookup_elem(&ww_ct, &x->k);
+	if (!x->cv) {
+		ct_key(&x->p, &x->k, 1);
+		x->cv = bpf_map_lookup_elem(&ww_ct, &x->k);
+		x->reverse = x->cv != 0;
+	}
+}
+
+/* A packet of a known connection this generation decided: no classification, no clock. The
+ * generation that recorded it classified both addresses, and said in cv->flags which are
+ * local. Decided again, as when the generation changes, once a window that took part in its
+ * decision has begun or ended: access that ends ends the connection. */
+static __always_inline int ct_hit(struct xpkt *x)
+{
+	struct ww_ct_val *cv = x->cv;
+
+	if (!cv || cv->generation != x->gen ||
+	    (cv->recheck_s && clock_now(&x->now, x->tai) >= (__u64)cv->recheck_s * NSEC_PER_SEC))
+		return NEXT_STEP;
+	__u32 q = x->qs || x->qd ? quar_blocks(x->qs, x->qd, cv->slot, x->p.len) : 0;
+	if (q) {
+		bpf_map_delete_elem(&ww_ct, &x->k);
+		quar_event(q, x->st, &x->now, x->tai, cv->zone_pair_src, cv->zone_pair_dst, &x->p);
+		return XDP_DROP;
+	}
+	if (cv->flags & (x->reverse ? WW_CTF_REV_LOCAL : WW_CTF_FWD_LOCAL)) {
 		stat(WW_S_LOCAL);
 		return XDP_PASS;
 	}
+	stat(WW_S_CT_HIT);
+	struct decision c = {
+	    .slot = cv->slot, .zsrc = cv->zone_pair_src, .zdst = cv->zone_pair_dst};
+	count_decision(&c, x->p.len);
+	return XDP_PASS;
+}
 
-	/* Quarantine first: one LPM lookup per address while any entry exists. */
-	__u64 now = 0, tai = act->tai_offset_ns;
-	__u32 qs = quar_of(&p, p.src, &now, tai), qd = quar_of(&p, p.dst, &now, tai);
+/* A tuple this generation already denied (bpf/wardwall.h, ww_deny): no classification. */
+static __always_inline int deny_cached(struct xpkt *x)
+{
+	if (x->cv)
+		return NEXT_STEP;
+	ct_key(&x->p, &x->k, 0);
+	struct ww_ct_val *dv = bpf_map_lookup_elem(&ww_deny, &x->k);
+	if (!dv || dv->generation != x->gen)
+		return NEXT_STEP;
+	struct decision c = {
+	    .slot = dv->slot, .zsrc = dv->zone_pair_src, .zdst = dv->zone_pair_dst};
+	count_decision(&c, x->p.len);
+	if (dv->flags & WW_CTF_LOG)
+		emit(x, c.slot, c.zsrc, c.zdst, WW_XV_DENY);
+	return XDP_DROP;
+}
 
-	/* A known connection, in either direction: no classification, no clock. The generation
-	 * that recorded it classified both addresses, and said in cv->flags which are local. */
-	ct_key(&p, &k, 0);
-	cv = bpf_map_lookup_elem(&ww_ct, &k);
-	if (!cv) {
-		ct_key(&p, &k, 1);
-		cv = bpf_map_lookup_elem(&ww_ct, &k);
-		reverse = cv != 0;
+/* A reply whose connection must be decided again: turned into its opening direction. */
+static __always_inline void to_opening_direction(struct pkt *p)
+{
+	__u8 tmp[16];
+
+	__builtin_memcpy(tmp, p->src, 16);
+	__builtin_memcpy(p->src, p->dst, 16);
+	__builtin_memcpy(p->dst, tmp, 16);
+	if (is_icmp(p->proto)) {
+		p->key = (__u16)(p->icmp_type == ICMP_ECHOREPLY	     ? ICMP_ECHO
+				 : p->icmp_type == ICMPV6_ECHO_REPLY ? ICMPV6_ECHO_REQUEST
+								     : p->icmp_type)
+			 << 8;
+	} else {
+		__u16 t = p->sport;
+		p->sport = p->dport;
+		p->dport = p->key = t;
 	}
-	/* Decided again, as when the generation changes, once a window that took part in its
-	 * decision has begun or ended: access that ends ends the connection. */
-	if (cv && cv->generation == gen &&
-	    !(cv->recheck_s && clock_now(&now, tai) >= (__u64)cv->recheck_s * NSEC_PER_SEC)) {
-		__u32 q = qs || qd ? quar_blocks(qs, qd, cv->slot, p.len) : 0;
-		if (q) {
-			bpf_map_delete_elem(&ww_ct, &k);
-			quar_event(q, st, &now, tai, cv->zone_pair_src, cv->zone_pair_dst, &p);
-			return XDP_DROP;
-		}
-		if (cv->flags & (reverse ? WW_CTF_REV_LOCAL : WW_CTF_FWD_LOCAL)) {
-			stat(WW_S_LOCAL);
-			return XDP_PASS;
-		}
-		stat(WW_S_CT_HIT);
-		struct decision c = {.slot = cv->slot, .zsrc = cv->zone_pair_src,
-				     .zdst = cv->zone_pair_dst};
-		count_decision(&c, p.len);
+}
+
+/* A denial: the connection it revokes ends, it is logged, and cached unless it may change. */
+static __always_inline int deny(struct xpkt *x, const struct decision *d)
+{
+	if (x->cv) {
+		/* Revoked by the new generation: the connection ends here. */
+		stat(WW_S_CT_REVOKED);
+		bpf_map_delete_elem(&ww_ct, &x->k);
+	}
+	if (d->log)
+		emit(x, d->slot, d->zsrc, d->zdst, WW_XV_DENY);
+	/* The nftables tier holds the same decision and answers under its rate limit. An XDP_TX
+	 * of a forged reset would need the checksums and the MAC swap, and skip conntrack and
+	 * that limit (docs/xdp.md). */
+	if (d->reject)
 		return XDP_PASS;
+	if (!x->reverse && d->cacheable && !is_icmp(x->p.proto)) {
+		struct ww_ct_val dv = {.generation = x->gen,
+				       .slot = d->slot,
+				       .verdict = WW_XV_DENY,
+				       .flags = d->log ? WW_CTF_LOG : 0,
+				       .zone_pair_src = d->zsrc,
+				       .zone_pair_dst = d->zdst};
+		ct_key(&x->p, &x->k, 0);
+		bpf_map_update_elem(&ww_deny, &x->k, &dv, BPF_ANY);
 	}
-	/* A tuple this generation already denied (bpf/wardwall.h, ww_deny): no classification. */
-	if (!cv) {
-		ct_key(&p, &k, 0);
-		struct ww_ct_val *dv = bpf_map_lookup_elem(&ww_deny, &k);
-		if (dv && dv->generation == gen) {
-			struct decision c = {.slot = dv->slot, .zsrc = dv->zone_pair_src,
-					     .zdst = dv->zone_pair_dst};
-			count_decision(&c, p.len);
-			if (dv->flags & WW_CTF_LOG) {
-				struct emitreq r = {clock_now(&now, tai), st->log_rate, c.slot,
-						    c.zsrc, c.zdst, WW_XV_DENY};
-				ww_emit(&r, &p);
-			}
-			return XDP_DROP;
-		}
-	}
-	classify(slot, &p, p.dst, &cd);
-	if (st->hook != WW_HOOK_HOST && (cd.flags & WW_CLS_LOCAL)) {
+	return XDP_DROP;
+}
+
+/* An allowed (or monitored) connection: recorded with which of its ends are local. */
+static __always_inline int allow(struct xpkt *x, const struct decision *d, const struct cls_res *cs,
+				 const struct cls_res *cd)
+{
+	if (d->verdict == WW_XV_MONITOR && d->log && d->slot == WW_SLOT_DEFAULT)
+		emit(x, d->slot, d->zsrc, d->zdst, WW_XV_MONITOR);
+	__u8 local = 0;
+	if (x->st->hook != WW_HOOK_HOST)
+		local = (cd->flags & WW_CLS_LOCAL ? WW_CTF_FWD_LOCAL : 0) |
+			(cs->flags & WW_CLS_LOCAL ? WW_CTF_REV_LOCAL : 0);
+	struct ww_ct_val v = {.generation = x->gen,
+			      .slot = d->slot,
+			      .verdict = d->verdict,
+			      .flags = local,
+			      .zone_pair_src = d->zsrc,
+			      .zone_pair_dst = d->zdst,
+			      .recheck_s = d->recheck_s};
+	if (!x->reverse)
+		ct_key(&x->p, &x->k, 0);
+	bpf_map_update_elem(&ww_ct, &x->k, &v, BPF_ANY);
+	return XDP_PASS;
+}
+
+/* A new connection, or one whose generation changed: classified and decided in its opening
+ * direction, then dropped by a quarantine, denied, or allowed. */
+static __always_inline int judge(struct xdp_md *ctx, struct xpkt *x)
+{
+	struct cls_res cs = {}, cd = {};
+	struct decision d = {};
+
+	classify(x->slot, &x->p, x->p.dst, &cd);
+	if (x->st->hook != WW_HOOK_HOST && (cd.flags & WW_CLS_LOCAL)) {
 		stat(WW_S_LOCAL);
 		return XDP_PASS;
 	}
-	if (!cv && (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6) && related(ctx, &p)) {
+	if (!x->cv && is_icmp(x->p.proto) && related(ctx, &x->p)) {
 		stat(WW_S_RELATED);
 		return XDP_PASS;
 	}
-	/* A new connection, or one whose generation changed: decide in its opening direction. */
-	if (reverse) {
-		__u8 tmp[16];
-		__builtin_memcpy(tmp, p.src, 16);
-		__builtin_memcpy(p.src, p.dst, 16);
-		__builtin_memcpy(p.dst, tmp, 16);
-		if (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6) {
-			p.key = (__u16)(p.icmp_type == 0 ? 8 : p.icmp_type == 129 ? 128 : p.icmp_type)
-				<< 8;
-		} else {
-			__u16 t = p.sport;
-			p.sport = p.dport;
-			p.dport = p.key = t;
-		}
+	if (x->reverse) {
+		to_opening_direction(&x->p);
 		cd = (struct cls_res){};
-		classify(slot, &p, p.dst, &cd);
+		classify(x->slot, &x->p, x->p.dst, &cd);
 	}
-	classify(slot, &p, p.src, &cs);
-	decide(slot, st, &now, tai, &p, &cs, &cd, &d);
-	__u32 q = (qs || qd) && d.verdict != WW_XV_DENY ? quar_blocks(qs, qd, d.slot, p.len) : 0;
+	classify(x->slot, &x->p, x->p.src, &cs);
+	decide(x->slot, x->st, &x->now, x->tai, &x->p, &cs, &cd, &d);
+	__u32 q = (x->qs || x->qd) && d.verdict != WW_XV_DENY
+		      ? quar_blocks(x->qs, x->qd, d.slot, x->p.len)
+		      : 0;
 	if (q) {
-		if (cv)
-			bpf_map_delete_elem(&ww_ct, &k);
-		quar_event(q, st, &now, tai, d.zsrc, d.zdst, &p);
+		if (x->cv)
+			bpf_map_delete_elem(&ww_ct, &x->k);
+		quar_event(q, x->st, &x->now, x->tai, d.zsrc, d.zdst, &x->p);
 		return XDP_DROP;
 	}
-	count_decision(&d, p.len);
-	if (d.verdict == WW_XV_DENY) {
-		if (cv) {
-			/* Revoked by the new generation: the connection ends here. */
-			stat(WW_S_CT_REVOKED);
-			bpf_map_delete_elem(&ww_ct, &k);
-		}
-		if (d.log) {
-			struct emitreq r = {clock_now(&now, tai), st->log_rate, d.slot, d.zsrc,
-					    d.zdst, WW_XV_DENY};
-			ww_emit(&r, &p);
-		}
-		/* The nftables tier holds the same decision and answers under its rate limit. An
-		 * XDP_TX of a forged reset would need the checksums and the MAC swap, and skip
-		 * conntrack and that limit (docs/xdp.md). */
-		if (d.reject)
-			return XDP_PASS;
-		if (!reverse && d.cacheable && p.proto != IPPROTO_ICMP && p.proto != IPPROTO_ICMPV6) {
-			struct ww_ct_val dv = {.generation = gen, .slot = d.slot,
-					       .verdict = WW_XV_DENY, .flags = d.log ? WW_CTF_LOG : 0,
-					       .zone_pair_src = d.zsrc, .zone_pair_dst = d.zdst};
-			ct_key(&p, &k, 0);
-			bpf_map_update_elem(&ww_deny, &k, &dv, BPF_ANY);
-		}
-		return XDP_DROP;
+	count_decision(&d, x->p.len);
+	if (d.verdict == WW_XV_DENY)
+		return deny(x, &d);
+	return allow(x, &d, &cs, &cd);
+}
+
+SEC("xdp")
+int ww_xdp(struct xdp_md *ctx)
+{
+	struct xpkt x = {};
+	int v;
+
+	stat(WW_S_PACKETS);
+	int why = ww_parse(ctx, &x.p);
+	if (why) {
+		stat(why);
+		return why == WW_S_NOT_IP || why == WW_S_FRAGMENT ? XDP_PASS : XDP_DROP;
 	}
-	if (d.verdict == WW_XV_MONITOR && d.log && d.slot == WW_SLOT_DEFAULT) {
-		struct emitreq r = {clock_now(&now, tai), st->log_rate, d.slot, d.zsrc, d.zdst,
-				    WW_XV_MONITOR};
-		ww_emit(&r, &p);
+	if (!active_policy(&x)) {
+		stat(WW_S_NO_POLICY);
+		return XDP_PASS;
 	}
-	__u8 local = 0;
-	if (st->hook != WW_HOOK_HOST)
-		local = (cd.flags & WW_CLS_LOCAL ? WW_CTF_FWD_LOCAL : 0) |
-			(cs.flags & WW_CLS_LOCAL ? WW_CTF_REV_LOCAL : 0);
-	struct ww_ct_val v = {.generation = gen, .slot = d.slot, .verdict = d.verdict,
-			      .flags = local, .zone_pair_src = d.zsrc, .zone_pair_dst = d.zdst,
-			      .recheck_s = d.recheck_s};
-	if (!reverse)
-		ct_key(&p, &k, 0);
-	bpf_map_update_elem(&ww_ct, &k, &v, BPF_ANY);
-	return XDP_PASS;
+	if (not_judged(&x.p)) {
+		stat(WW_S_LOCAL);
+		return XDP_PASS;
+	}
+	/* Quarantine first: one LPM lookup per address while any entry exists. */
+	x.qs = quar_of(&x.p, x.p.src, &x.now, x.tai);
+	x.qd = quar_of(&x.p, x.p.dst, &x.now, x.tai);
+	ct_lookup(&x);
+	if ((v = ct_hit(&x)) != NEXT_STEP || (v = deny_cached(&x)) != NEXT_STEP)
+		return v;
+	return judge(ctx, &x);
 }
