@@ -32,6 +32,12 @@
 #   ww_sim_up_tap POLICY [NOTE]
 #                         ww_sim_up as one TAP line ("simulated hospital up: gateway G and N zone
 #                         namespaces[, NOTE]"); the suite finishes when it fails. Sets GW.
+#   ww_sim_down_tap       ww_sim_down, then a test: none of the simulation's namespaces is left
+#   ww_serve_probes       ww_serve of every destination port of the probe table ($PROBES) in
+#                         every zone, as one TAP line; the suite finishes when it fails
+#   ww_probes_tap [POLICY FILE]
+#                         ww_probes_load and, given POLICY, ww_oracle_load POLICY FILE; a failed
+#                         test and the end of the suite when either fails
 #   ww_tier_setup EXAMPLE DIR
 #                         mounts a private bpffs on DIR/bpf for the XDP tier (ww_bpffs):
 #                         POLICY=EXAMPLE, XDP=1; where none can be mounted, the nftables-only copy
@@ -548,6 +554,47 @@ ww_sim_up_tap() {
 	fi
 	rm -f "$err"
 	GW=$(ww_gw)
+}
+
+ww_sim_down_tap() {
+	local id=$WW_SIM_ID left
+	ww_sim_down
+	left=$(ip netns list | grep "^$id-")
+	if [ -z "$left" ]; then
+		ok "teardown leaves none of the $id-* namespaces"
+	else
+		fail "teardown leaves none of the $id-* namespaces" "$left"
+	fi
+}
+
+ww_serve_probes() {
+	local ports err
+	ports=$(awk 'NF == 6 && $3 != "icmp" { print $3 ":" $4 }' <<<"$PROBES" | sort -u | paste -sd,)
+	err=$(mktemp)
+	if ww_serve "$ports" 2>"$err"; then
+		ok "probe servers listen in every zone ($(tr ',' '\n' <<<"$ports" | wc -l) ports)"
+		rm -f "$err"
+	else
+		fail "probe servers listen in every zone" "$(cat "$err")"
+		rm -f "$err"
+		finish
+	fi
+}
+
+ww_probes_tap() {
+	local err
+	err=$(mktemp)
+	if ! ww_probes_load >"$err"; then
+		fail "$(cat "$err")"
+		rm -f "$err"
+		finish
+	fi
+	if [ $# -gt 0 ] && ! ww_oracle_load "$1" "$2" 2>"$err"; then
+		fail "the oracle (wardwall query) answers every probe" "$(cat "$err")"
+		rm -f "$err"
+		finish
+	fi
+	rm -f "$err"
 }
 
 ww_tier_setup() {

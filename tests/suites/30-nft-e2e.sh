@@ -106,22 +106,8 @@ internet             bms/bms-server        tcp  22    4 monitor
 "
 
 # ---- the simulated hospital, a foreign table, the policy ----
-if ww_sim_up "$EXAMPLE" 2>"$tmp/err"; then
-	ok "simulated hospital up: gateway $(ww_gw) and $(ww_zones | wc -l) zone namespaces"
-else
-	fail "simulated hospital up" "$(cat "$tmp/err")"
-	finish
-fi
-GW=$(ww_gw)
-
-# Every destination port of the table, served in every zone.
-ports=$(awk 'NF == 6 && $3 != "icmp" { print $3 ":" $4 }' <<<"$PROBES" | sort -u | paste -sd,)
-if ww_serve "$ports" 2>"$tmp/err"; then
-	ok "probe servers listen in every zone ($(tr ',' '\n' <<<"$ports" | wc -l) ports)"
-else
-	fail "probe servers listen in every zone" "$(cat "$tmp/err")"
-	finish
-fi
+ww_sim_up_tap "$EXAMPLE"
+ww_serve_probes
 
 # A table wardwall does not own: a counter, a named set, a regular chain and a base chain on the
 # forward hook, after wardwall's (it matches nothing the probes send, so it stays byte-identical).
@@ -159,15 +145,7 @@ else
 fi
 
 # ---- the oracle ----
-ww_probes_load >"$tmp/probes.err" || {
-	fail "$(cat "$tmp/probes.err")"
-	finish
-}
-
-ww_oracle_load "$POLICY" "$tmp/oracle.json" 2>"$tmp/oracle.err" || {
-	fail "the oracle (wardwall query) answers every probe" "$(cat "$tmp/oracle.err")"
-	finish
-}
+ww_probes_tap "$POLICY" "$tmp/oracle.json"
 
 # ---- the probes, in waves: no two probes of a wave touch the same counter, so that each
 # probe's counter delta is its own; within a wave they run in parallel ----
@@ -285,12 +263,5 @@ else
 	fail "after remove, guest -> ehr/his-app tcp/443 connects (nothing enforces any more)"
 fi
 
-id=$WW_SIM_ID
-ww_sim_down
-left=$(ip netns list | grep -c "^$id-")
-if [ "$left" = 0 ]; then
-	ok "teardown leaves none of the $id-* namespaces"
-else
-	fail "teardown leaves none of the $id-* namespaces" "$(ip netns list | grep "^$id-")"
-fi
+ww_sim_down_tap
 finish

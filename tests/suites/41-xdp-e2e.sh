@@ -199,21 +199,8 @@ for i, l in enumerate(lines):
 start=$SECONDS
 
 # ---- the simulated hospital and the policy ----
-if ww_sim_up "$EXAMPLE" 2>"$tmp/err"; then
-	ok "simulated hospital up: gateway $(ww_gw) and $(ww_zones | wc -l) zone namespaces"
-else
-	fail "simulated hospital up" "$(cat "$tmp/err")"
-	finish
-fi
-GW=$(ww_gw)
-
-ports=$(awk 'NF == 6 && $3 != "icmp" { print $3 ":" $4 }' <<<"$PROBES" | sort -u | paste -sd,)
-if ww_serve "$ports" 2>"$tmp/err"; then
-	ok "probe servers listen in every zone ($(tr ',' '\n' <<<"$ports" | wc -l) ports)"
-else
-	fail "probe servers listen in every zone" "$(cat "$tmp/err")"
-	finish
-fi
+ww_sim_up_tap "$EXAMPLE"
+ww_serve_probes
 
 if grep -q '"xdp": "native"' "$EXAMPLE" && ww apply "$EXAMPLE" >"$tmp/out" 2>"$tmp/err"; then
 	ok "apply $EXAMPLE (xdp native) in the gateway: $(head -1 "$tmp/out")"
@@ -242,15 +229,7 @@ else
 fi
 
 # ---- the oracle ----
-ww_probes_load >"$tmp/probes.err" || {
-	fail "$(cat "$tmp/probes.err")"
-	finish
-}
-
-ww_oracle_load "$POLICY_A" "$tmp/oracle.json" 2>"$tmp/oracle.err" || {
-	fail "the oracle (wardwall query) answers every probe" "$(cat "$tmp/oracle.err")"
-	finish
-}
+ww_probes_tap "$POLICY_A" "$tmp/oracle.json"
 
 # ---- the probes, in waves: denied probes apart from the others (so that no nftables counter
 # at all may move in their waves), and no two probes of a wave on the same counter ----
@@ -534,13 +513,6 @@ else
 	fail "after remove, guest -> ehr/his-app tcp/443 connects (nothing enforces any more)"
 fi
 
-id=$WW_SIM_ID
-ww_sim_down
-left=$(ip netns list | grep -c "^$id-")
-if [ "$left" = 0 ]; then
-	ok "teardown leaves none of the $id-* namespaces"
-else
-	fail "teardown leaves none of the $id-* namespaces" "$(ip netns list | grep "^$id-")"
-fi
+ww_sim_down_tap
 echo "# $((SECONDS - start)) s"
 finish

@@ -233,10 +233,7 @@ EOF
 # ---- the simulated hospital, the nftables-only policy ----
 ww_sim_start "$NFT_ONLY" tcp:443,udp:47808 bms
 
-ww_probes_load >"$tmp/probes.err" || {
-	fail "$(cat "$tmp/probes.err")"
-	finish
-}
+ww_probes_tap
 oracle
 bad=$("$WW_PYTHON" -c '
 import json, sys
@@ -398,9 +395,5 @@ else
 	fail "apply log_rate 5 (XDP native), events starts" "$(cat "$tmp/out" "$tmp/err" "$tmp/ev.err")"
 fi
 
-id=$WW_SIM_ID
-ww_sim_down
-left=$(ip netns list | grep -c "^$id-")
-[ "$left" = 0 ] && ok "teardown leaves none of the $id-* namespaces" ||
-	fail "teardown leaves none of the $id-* namespaces" "$(ip netns list | grep "^$id-")"
+ww_sim_down_tap
 finish
