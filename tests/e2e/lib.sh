@@ -48,6 +48,9 @@
 #                         O_VERDICT[i], O_COUNTER[i] (the counter that decides, named as
 #                         nft_counter.py names it) and O_MCOUNTER[i] (a monitor flow's, or -);
 #                         status 1, saying why on stderr, when not every probe has an answer
+#   ww_probe_wave W       every probe i of the table with WAVE[i] = W at once (ww_probe, waiting
+#                         ww_probe_timeout i), its output in $tmp/probe.i and its status in
+#                         $tmp/rc.i; returns when all have ended
 #   ww_probe ZONE SRC DST PROTO [PORT] [TIMEOUT] [SPORT]
 #                         one new connection from SRC (an address of ZONE; tcp and udp from
 #                         source port SPORT if given) to DST: tcp and udp
@@ -605,6 +608,21 @@ ww_tier_setup() {
 		POLICY=$NFT_ONLY XDP=0
 		echo "# no bpffs could be mounted: nftables only"
 	fi
+}
+
+ww_probe_wave() {
+	local i pid
+	local -a pids=()
+	for ((i = 0; i < np; i++)); do
+		[ "${WAVE[i]}" = "$1" ] || continue
+		(
+			ww_probe "${P_SRC[i]%%/*}" "${P_SA[i]}" "${P_DA[i]}" "${P_PROTO[i]}" "${P_PORT[i]}" \
+				"$(ww_probe_timeout "$i")" >"$tmp/probe.$i" 2>&1
+			echo $? >"$tmp/rc.$i"
+		) &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do wait "$pid"; done
 }
 
 ww_probe() {

@@ -164,17 +164,7 @@ done
 start=$SECONDS
 for ((w = 0; w < nwaves; w++)); do
 	ww_counters >"$tmp/counters.$w.before" 2>&1
-	pids=()
-	for ((i = 0; i < np; i++)); do
-		[ "${WAVE[i]}" = "$w" ] || continue
-		(
-			ww_probe "${P_SRC[i]%%/*}" "${P_SA[i]}" "${P_DA[i]}" "${P_PROTO[i]}" "${P_PORT[i]}" \
-				"$(ww_probe_timeout "$i")" >"$tmp/probe.$i" 2>&1
-			echo $? >"$tmp/rc.$i"
-		) &
-		pids+=($!)
-	done
-	for pid in "${pids[@]}"; do wait "$pid"; done
+	ww_probe_wave "$w"
 	ww_counters >"$tmp/counters.$w.after" 2>&1
 done
 echo "# $np probes in $nwaves waves, $((SECONDS - start)) s"

@@ -253,17 +253,7 @@ done
 t0=$SECONDS
 for ((w = 0; w < nwaves; w++)); do
 	snap "$tmp/c.$w.before"
-	pids=()
-	for ((i = 0; i < np; i++)); do
-		[ "${WAVE[i]}" = "$w" ] || continue
-		(
-			ww_probe "${P_SRC[i]%%/*}" "${P_SA[i]}" "${P_DA[i]}" "${P_PROTO[i]}" "${P_PORT[i]}" \
-				"$(ww_probe_timeout "$i")" >"$tmp/probe.$i" 2>&1
-			echo $? >"$tmp/rc.$i"
-		) &
-		pids+=($!)
-	done
-	for pid in "${pids[@]}"; do wait "$pid"; done
+	ww_probe_wave "$w"
 	# The last segments of a TCP close may still be on their way.
 	sleep 0.1
 	snap "$tmp/c.$w.after"
