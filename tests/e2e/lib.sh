@@ -17,6 +17,8 @@
 #   ww_policy_nft_only POLICY OUT
 #                         writes a copy of POLICY with enforcement.xdp "off", so that only the
 #                         nftables tier enforces it (XDP would decide before nftables counts)
+#   ww_policy_log_rate POLICY OUT RATE
+#                         writes a copy of POLICY with enforcement.log_rate RATE (per second)
 #   ww_serve PORTS [ZONE...]
 #                         starts a probe server in the namespace of each ZONE (default: every
 #                         zone) listening on PORTS ("tcp:443,udp:123"), and waits until they all
@@ -83,6 +85,11 @@
 #                         for FUNCTION of ww_tiers: WARDWALL_STATE_DIR=$tmp/state-TIER, ww_sim_up
 #                         POLICY and ww_gw_wardwall apply POLICY; on failure a failed test ("TIER:
 #                         simulation up", "TIER: apply" with its errors), nothing left up, status 1
+#   ww_events_start ARGS...
+#                         `wardwall events ARGS` in the gateway, its output in $tmp/ev.out, its
+#                         errors in $tmp/ev.err, its PID in WW_EVENTS_PID (stopped by
+#                         ww_suite_cleanup; clear it once you have waited for it); waits up to 10 s
+#                         until it says it listens, status 1 if it does not (or has ended)
 #   ww_wardwall_serve PORT
 #                         `wardwall serve --listen 127.0.0.1:PORT` in the gateway, its stderr in
 #                         $tmp/serve.err, its PID in WW_SERVE_PID (stopped by ww_suite_cleanup);
@@ -145,6 +152,14 @@ import json, sys
 p = json.load(open(sys.argv[1]))
 p.setdefault("enforcement", {})["xdp"] = "off"
 json.dump(p, open(sys.argv[2], "w"), indent=1)' "$1" "$2"
+}
+
+ww_policy_log_rate() {
+	"$WW_PYTHON" -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+p.setdefault("enforcement", {})["log_rate"] = int(sys.argv[3])
+json.dump(p, open(sys.argv[2], "w"), indent=1)' "$1" "$2" "$3"
 }
 
 # The topology of a policy, computed in Python (ipaddress) and printed as lines:
@@ -657,7 +672,7 @@ ww_suite_cleanup() {
 	local -
 	set +e
 	[ -n "${WW_SUITE_CLEANUP:-}" ] && "$WW_SUITE_CLEANUP"
-	ww_stop "${WW_SERVE_PID:-}"
+	ww_stop "${WW_SERVE_PID:-}" "${WW_EVENTS_PID:-}"
 	ww_sim_down
 	if [ -n "${BPFFS:-}" ] && mountpoint -q "$BPFFS"; then
 		umount "$BPFFS" || umount -l "$BPFFS"
@@ -704,6 +719,19 @@ ww_tiers() {
 	else
 		ok "xdp tier # SKIP cannot mount a private bpffs"
 	fi
+}
+
+ww_events_start() {
+	local i
+	rm -f "$tmp/ev.out" "$tmp/ev.err"
+	ip netns exec "$(ww_gw)" "$WARDWALL" events "$@" >"$tmp/ev.out" 2>"$tmp/ev.err" &
+	WW_EVENTS_PID=$!
+	for ((i = 0; i < 200; i++)); do
+		grep -q 'listening' "$tmp/ev.err" 2>/dev/null && return 0
+		kill -0 "$WW_EVENTS_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	return 1
 }
 
 ww_wardwall_serve() {

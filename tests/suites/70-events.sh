@@ -27,54 +27,35 @@ skip_unless nft
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-EVPID=''
-events_cleanup() { ww_stop "$EVPID"; }
-ww_suite_tmp events_cleanup
+ww_suite_tmp
 export WARDWALL_STATE_DIR=$tmp/state
 NFT_ONLY=$tmp/nft-only.json
 ww_policy_nft_only "$EXAMPLE" "$NFT_ONLY" || exit 2
-# Copies of a policy with enforcement.log_rate lowered to 5 per second.
-slow_log() {
-	"$WW_PYTHON" -c '
-import json, sys
-p = json.load(open(sys.argv[1]))
-p["enforcement"]["log_rate"] = 5
-json.dump(p, open(sys.argv[2], "w"), indent=1)' "$1" "$2"
-}
-slow_log "$NFT_ONLY" "$tmp/nft-only-slow.json" && slow_log "$EXAMPLE" "$tmp/xdp-slow.json" || exit 2
+# Copies of the policies with enforcement.log_rate lowered to 5 per second.
+ww_policy_log_rate "$NFT_ONLY" "$tmp/nft-only-slow.json" 5 &&
+	ww_policy_log_rate "$EXAMPLE" "$tmp/xdp-slow.json" 5 || exit 2
 
 # ---- helpers ----
 
-# Starts `wardwall events ARGS...` in the gateway (output in $tmp/ev.out, errors in $tmp/ev.err)
-# and waits until it says it listens.
-ev_start() {
-	rm -f "$tmp/ev.out" "$tmp/ev.err"
-	ip netns exec "$GW" "$WARDWALL" events "$@" >"$tmp/ev.out" 2>"$tmp/ev.err" &
-	EVPID=$!
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -q 'listening' "$tmp/ev.err" 2>/dev/null && return 0
-		kill -0 "$EVPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	return 1
-}
+# `wardwall events ARGS...` in the gateway: ww_events_start (output in $tmp/ev.out, errors in
+# $tmp/ev.err, PID in WW_EVENTS_PID).
+ev_start() { ww_events_start "$@"; }
 # Waits at most $1 seconds for events to exit by itself, then stops it with SIGTERM; returns its
 # exit status, or 124 when it had to be stopped.
 ev_wait() {
 	local i rc
 	for ((i = 0; i < $1 * 20; i++)); do
-		if ! kill -0 "$EVPID" 2>/dev/null; then
-			wait "$EVPID"
+		if ! kill -0 "$WW_EVENTS_PID" 2>/dev/null; then
+			wait "$WW_EVENTS_PID"
 			rc=$?
-			EVPID=''
+			WW_EVENTS_PID=''
 			return $rc
 		fi
 		sleep 0.05
 	done
-	kill "$EVPID" 2>/dev/null
-	wait "$EVPID"
-	EVPID=''
+	kill "$WW_EVENTS_PID" 2>/dev/null
+	wait "$WW_EVENTS_PID"
+	WW_EVENTS_PID=''
 	return 124
 }
 
@@ -218,9 +199,9 @@ EOF
 		[ "$(awk '{ print $1 + $2 }' <<<"$sum")" -ge 200 ] && break
 		sleep 0.1
 	done
-	kill -TERM "$EVPID" 2>/dev/null
-	wait "$EVPID"
-	EVPID=''
+	kill -TERM "$WW_EVENTS_PID" 2>/dev/null
+	wait "$WW_EVENTS_PID"
+	WW_EVENTS_PID=''
 	read -r ev dropped <<<"$sum"
 	if [ $((ev + dropped)) = 200 ] && [ "$ev" -ge 1 ] && [ "$ev" -le 20 ]; then
 		ok "$tier: a flood of 200 datagrams at log_rate 5: $ev printed + $dropped reported dropped = 200"
@@ -330,7 +311,7 @@ usage 'needs an argument' --flow
 # ---- signals ----
 for sig in INT TERM; do
 	if ev_start --json; then
-		kill -"$sig" "$EVPID"
+		kill -"$sig" "$WW_EVENTS_PID"
 		ev_wait 2
 		rc=$?
 		[ $rc = 0 ] && ok "SIG$sig: events exits 0" ||

@@ -26,40 +26,13 @@ skip_unless nft taskset
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-tmp=$(mktemp -d)
-EVPID='' BPFFS=''
-cleanup() {
-	[ -n "$EVPID" ] && kill "$EVPID" 2>/dev/null && wait "$EVPID" 2>/dev/null
-	ww_sim_down
-	[ -n "$BPFFS" ] && umount "$BPFFS" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ww_suite_tmp
 export WARDWALL_STATE_DIR=$tmp/state
 ww_policy_nft_only "$EXAMPLE" "$tmp/nft-only.json" || exit 2
-slow_log() {
-	"$WW_PYTHON" -c '
-import json, sys
-p = json.load(open(sys.argv[1]))
-p["enforcement"]["log_rate"] = 5
-json.dump(p, open(sys.argv[2], "w"), indent=1)' "$1" "$2"
-}
-slow_log "$tmp/nft-only.json" "$tmp/nft-slow.json" && slow_log "$EXAMPLE" "$tmp/xdp-slow.json" ||
-	exit 2
+ww_policy_log_rate "$tmp/nft-only.json" "$tmp/nft-slow.json" 5 &&
+	ww_policy_log_rate "$EXAMPLE" "$tmp/xdp-slow.json" 5 || exit 2
 
-ev_start() {
-	rm -f "$tmp/ev.out" "$tmp/ev.err"
-	ip netns exec "$GW" "$WARDWALL" events --json "$@" >"$tmp/ev.out" 2>"$tmp/ev.err" &
-	EVPID=$!
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -q 'listening' "$tmp/ev.err" 2>/dev/null && return 0
-		kill -0 "$EVPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	return 1
-}
+ev_start() { ww_events_start --json "$@"; }
 
 # Sends $3 UDP datagrams from zone $1's address to $2 port 9999, each from a new socket (a new
 # 5-tuple: none is taken for a packet of the one before), on CPU 0.
@@ -100,7 +73,7 @@ EOF
 
 # The flood and the few, then the checks for tier $1.
 budget_check() {
-	local tier=$1 i guest ws zones gdrop
+	local tier=$1 i guest ws zones gdrop t
 	local t0
 	t0=$(date +%s.%N)
 	send_udp guest ehr/his-app $FLOOD
@@ -108,14 +81,21 @@ budget_check() {
 	local took
 	took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 	for ((i = 0; i < 80; i++)); do
-		read -r guest ws zones < <(tally "$tier")
+		# Read first: a tally that failed must not pass for an empty one.
+		t=$(tally "$tier") || {
+			fail "$tier: tally of the events" "$t"
+			ww_stop "$WW_EVENTS_PID"
+			WW_EVENTS_PID=''
+			return
+		}
+		read -r guest ws zones <<<"$t"
 		gdrop=$("$WW_PYTHON" -c 'import json,sys; print(json.loads(sys.argv[1]).get("guest", 0))' "$zones")
 		[ $((guest + gdrop)) -ge $FLOOD ] && [ "$ws" -ge $FEW ] && break
 		sleep 0.1
 	done
-	kill -TERM "$EVPID" 2>/dev/null
-	wait "$EVPID"
-	EVPID=''
+	kill -TERM "$WW_EVENTS_PID" 2>/dev/null
+	wait "$WW_EVENTS_PID"
+	WW_EVENTS_PID=''
 	if [ "$ws" = $FEW ]; then
 		ok "$tier: $FEW workstation denials sent after a flood of $FLOOD from guest (both in $took s): all $FEW logged"
 	else
@@ -157,14 +137,10 @@ else
 fi
 
 # ---- XDP, on a private bpffs ----
-BPFFS=$tmp/bpf
-mkdir -p "$BPFFS"
-if ! mount -t bpf bpf "$BPFFS" 2>"$tmp/err"; then
-	BPFFS=''
+if ! ww_bpffs "$tmp/bpf" 2>"$tmp/err"; then
 	ok "# SKIP XDP: cannot mount a bpffs: $(cat "$tmp/err")"
 	finish
 fi
-export WARDWALL_BPFFS=$BPFFS
 if ip netns exec "$GW" "$WARDWALL" apply "$tmp/xdp-slow.json" >"$tmp/out" 2>"$tmp/err" &&
 	ev_start --tier xdp; then
 	ok "apply log_rate 5 (XDP native) on a private bpffs: $(grep xdp: "$tmp/out" | sed 's/^ *//')"
@@ -173,9 +149,5 @@ else
 	fail "apply log_rate 5 (XDP native), events starts" "$(cat "$tmp/out" "$tmp/err" "$tmp/ev.err")"
 fi
 
-id=$WW_SIM_ID
-ww_sim_down
-left=$(ip netns list | grep -c "^$id-")
-[ "$left" = 0 ] && ok "teardown leaves none of the $id-* namespaces" ||
-	fail "teardown leaves none of the $id-* namespaces" "$(ip netns list | grep "^$id-")"
+ww_sim_down_tap
 finish
