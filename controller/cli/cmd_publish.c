@@ -157,6 +157,34 @@ static bool landed_anyway(struct ww_etcd *e, const char *kpol, const struct strb
 	return ours;
 }
 
+/*
+ * The record at kpol and generation gen at kgen, in one compare-and-swap against kpol's
+ * mod_revision as read; false (said on stderr) when etcd failed or another publisher came first.
+ */
+static bool write_record(struct ww_etcd *e, const char *kpol, int64_t mod_rev,
+			 const struct strbuf *rec, const char *kgen, unsigned long gen, int64_t *rev)
+{
+	struct strbuf err = {0};
+	char g[24];
+	bool done = false;
+
+	snprintf(g, sizeof(g), "%lu", gen);
+	if (ww_etcd_cas(e, kpol, mod_rev, sb_str(rec), rec->len, kgen, g, strlen(g), &done, rev,
+			&err)) {
+		ww_errorf("publish: %s", sb_str(&err));
+		sb_free(&err);
+		return false;
+	}
+	sb_free(&err);
+	if (!done && landed_anyway(e, kpol, rec, rev))
+		done = true;
+	if (!done)
+		ww_errorf("publish: %s changed while publishing (another publisher): nothing written; "
+			  "read the new generation and publish again",
+			  kpol);
+	return done;
+}
+
 static int cmd_publish(int argc, char **argv)
 {
 	struct publish_args a = {0};
@@ -222,23 +250,9 @@ static int cmd_publish(int argc, char **argv)
 	}
 	if ((ret = ww_fleet_env_sign(sk, cur + 1, ww_now(), canaries, ncan, text, len, hash, &rec)))
 		goto out;
-	char gen[24];
-	bool done = false;
 	int64_t rev = 0;
-	snprintf(gen, sizeof(gen), "%lu", cur + 1);
-	if ((ret = ww_etcd_cas(e, kpol, mod_rev, sb_str(&rec), rec.len, kgen, gen, strlen(gen), &done,
-			       &rev, &err))) {
-		ww_errorf("publish: %s", sb_str(&err));
+	if (!write_record(e, kpol, mod_rev, &rec, kgen, cur + 1, &rev))
 		goto out;
-	}
-	if (!done && landed_anyway(e, kpol, &rec, &rev))
-		done = true;
-	if (!done) {
-		ww_errorf("publish: %s changed while publishing (another publisher): nothing written; "
-			  "read the new generation and publish again",
-			  kpol);
-		goto out;
-	}
 	struct published pb = {.gen = cur + 1, .name = p->name, .hash = hash, .key = kpol,
 			       .rev = rev, .canaries = canaries, .ncan = ncan};
 	print_published(&pb, a.json);
