@@ -70,6 +70,39 @@ struct ectx {
 	size_t bcap;
 };
 
+/* The regions of one atom at boundary t: a named protocol is one; "any" is one per run of
+ * protocol numbers no other atom of the pair names (atoms cover the service space). */
+static int push_atom(struct ectx *c, const struct ww_atom *atoms, size_t na, size_t a,
+		     struct ww_window_end w)
+{
+	uint8_t named[256] = {0};
+
+	if (atoms[a].proto != WW_PROTO_ANY) {
+		w.plo = w.phi = (uint8_t)atoms[a].proto;
+		return VEC_PUSH(c->v, c->n, c->cap, w) ? -ENOMEM : 0;
+	}
+	for (size_t i = 0; i < na; i++)
+		if (atoms[i].proto >= 0 && atoms[i].proto < 256)
+			named[atoms[i].proto] = 1;
+	w.lo = 0;
+	w.hi = 65535;
+	for (unsigned int lo = 0; lo < 256;) {
+		unsigned int hi = lo;
+		if (named[lo]) {
+			lo++;
+			continue;
+		}
+		while (hi + 1 < 256 && !named[hi + 1])
+			hi++;
+		w.plo = (uint8_t)lo;
+		w.phi = (uint8_t)hi;
+		if (VEC_PUSH(c->v, c->n, c->cap, w))
+			return -ENOMEM;
+		lo = hi + 1;
+	}
+	return 0;
+}
+
 static int pair(struct ectx *c, struct ww_pairidx *ix, struct ww_dtable *dt, ww_ep_t cs,
 		ww_ep_t cd)
 {
@@ -84,7 +117,7 @@ static int pair(struct ectx *c, struct ww_pairidx *ix, struct ww_dtable *dt, ww_
 		e = ww_atoms_build(p, flows, (size_t)nf, ww_class_of(p, cs).zone,
 				   ww_class_of(p, cd).zone, dt, &atoms, &na);
 	for (size_t a = 0; !e && a < na; a++) {
-		if (atoms[a].proto == WW_PROTO_ANY || atoms[a].dlist == WW_DLIST_NONE)
+		if (atoms[a].dlist == WW_DLIST_NONE)
 			continue;
 		const struct ww_dlist *l = &dt->v[atoms[a].dlist];
 		if (vec_reserve(&c->b, &c->bcap, 2 * l->n + 1, sizeof(*c->b))) {
@@ -101,10 +134,15 @@ static int pair(struct ectx *c, struct ww_pairidx *ix, struct ww_dtable *dt, ww_
 					until = c->b[j];
 			if (until && until <= c->now)
 				continue;
-			struct ww_window_end w = {cs, cd, atoms[a].proto, atoms[a].lo, atoms[a].hi,
-						  t, until, flow_at(p, l, t)};
-			if (VEC_PUSH(c->v, c->n, c->cap, w))
-				e = -ENOMEM;
+			struct ww_window_end w = {.src = cs,
+						  .dst = cd,
+						  .proto = atoms[a].proto,
+						  .lo = atoms[a].lo,
+						  .hi = atoms[a].hi,
+						  .from = t,
+						  .until = until,
+						  .flow = flow_at(p, l, t)};
+			e = push_atom(c, atoms, na, a, w);
 		}
 	}
 	free(flows);
@@ -165,35 +203,5 @@ int ww_window_ends(const struct ww_policy *p, const struct ww_classes *c, int64_
 	}
 	*out = x.v;
 	*n = x.n;
-	return 0;
-}
-
-struct pfxs {
-	struct ww_prefix *v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void add_pfx(const struct ww_prefix *p, void *arg)
-{
-	struct pfxs *s = arg;
-
-	if (!s->oom && VEC_PUSH(s->v, s->n, s->cap, *p))
-		s->oom = true;
-}
-
-int ww_class_prefixes(const struct ww_classes *c, ww_ep_t ep, struct ww_prefix **out, size_t *n)
-{
-	struct pfxs s = {0};
-
-	for (size_t i = 0; i < c->niv && !s.oom; i++)
-		if (c->iv[i].cls == ep)
-			ww_range_to_prefixes(c->iv[i].family, c->iv[i].lo, c->iv[i].hi, add_pfx, &s);
-	if (s.oom) {
-		free(s.v);
-		return -ENOMEM;
-	}
-	*out = s.v;
-	*n = s.n;
 	return 0;
 }

@@ -22,8 +22,10 @@
  */
 struct ww_window_end {
 	ww_ep_t src, dst;
-	int proto; /* a protocol number: every protocol at once ("any") is not cut */
-	uint16_t lo, hi;
+	int proto;	  /* a protocol number, or WW_PROTO_ANY: the protocols plo..phi */
+	uint8_t plo, phi; /* the protocol numbers covered: proto itself, or, for "any", one run of
+			     the numbers no other service of the pair names */
+	uint16_t lo, hi;  /* key range of proto (port or ICMP type); for "any" 0..65535 */
 	int64_t from, until;
 	uint32_t flow; /* the flow whose window begins or ends at from (index into p->flows) */
 };
@@ -34,8 +36,5 @@ struct ww_window_end {
  */
 int ww_window_ends(const struct ww_policy *p, const struct ww_classes *c, int64_t now,
 		   struct ww_window_end **out, size_t *n);
-
-/* The prefixes of class ep (its flattened intervals). *out is malloc'ed. Returns 0 or -ENOMEM. */
-int ww_class_prefixes(const struct ww_classes *c, ww_ep_t ep, struct ww_prefix **out, size_t *n);
 
 #endif

@@ -11,6 +11,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -400,4 +401,98 @@ void ww_ovl_m_time(struct nftnl_rule *r, int64_t from, int64_t until, int *err)
 	time_cmp(r, NFT_CMP_GTE, from, err);
 	if (until)
 		time_cmp(r, NFT_CMP_LT, until, err);
+}
+
+/* ---- verdict maps keyed on a concatenation of ranges ---- */
+
+void ww_ovl_m_ct_orig(struct nftnl_rule *r, uint32_t key, uint32_t dreg, int *err)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, 0); /* IP_CT_DIR_ORIGINAL */
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	}
+	ww_ovl_x_add(r, e, err);
+}
+
+void ww_ovl_s_vmap(struct nftnl_rule *r, const char *set, uint32_t id, uint32_t sreg, int *err)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	}
+	ww_ovl_x_add(r, e, err);
+}
+
+void ww_ovl_vmap_msg(struct ww_ovl *q, const char *name, uint32_t id, uint32_t keytype,
+		     const uint8_t *fields, size_t nfields)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *n = ww_ovl_hdr(q, NFT_MSG_NEWSET, NLM_F_CREATE);
+	uint8_t len[NFT_REG32_COUNT] = {0};
+	uint32_t keylen = 0;
+
+	if (!s || !n || nfields > NFT_REG32_COUNT) {
+		q->err = q->err ? q->err : !s ? -ENOMEM : -EINVAL;
+		nftnl_set_free(s);
+		return;
+	}
+	for (size_t i = 0; i < nfields; i++) {
+		len[i] = fields[i];
+		keylen += (fields[i] + 3u) & ~3u;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, q->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, keytype);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, keylen);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, len, (uint32_t)nfields);
+	nftnl_set_nlmsg_build_payload(n, s);
+	nftnl_set_free(s);
+	ww_ovl_next(q);
+}
+
+/* Elements a message: well under the 64 KiB each message may take of the batch. */
+#define ELEMS_PER_MSG 128
+
+void ww_ovl_elems_msg(struct ww_ovl *q, const char *set, uint32_t keylen,
+		      const struct ww_ovl_elem *v, size_t n)
+{
+	for (size_t at = 0; at < n && !q->err; at += ELEMS_PER_MSG) {
+		struct nftnl_set *s = nftnl_set_alloc();
+		struct nlmsghdr *h;
+		if (!s) {
+			q->err = -ENOMEM;
+			return;
+		}
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, q->table);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+		for (size_t i = at; i < n && i < at + ELEMS_PER_MSG; i++) {
+			struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+			if (!e) {
+				q->err = -ENOMEM;
+				break;
+			}
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, v[i].key, keylen);
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, v[i].key_end, keylen);
+			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
+			nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, v[i].jump);
+			nftnl_set_elem_add(s, e);
+		}
+		h = q->err ? NULL : ww_ovl_hdr(q, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+		if (h) {
+			nftnl_set_elems_nlmsg_build_payload(h, s);
+			ww_ovl_next(q);
+		}
+		nftnl_set_free(s);
+	}
 }

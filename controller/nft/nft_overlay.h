@@ -72,4 +72,31 @@ void ww_ovl_m_time(struct nftnl_rule *r, int64_t from, int64_t until, int *err);
 /* A verdict (NF_DROP, NF_ACCEPT, NFT_RETURN, NFT_JUMP to chain...). */
 void ww_ovl_s_verdict(struct nftnl_rule *r, int verdict, const char *chain, int *err);
 
+/* ---- verdict maps keyed on a concatenation of ranges ---- */
+
+#define WW_OVL_KEY_MAX 64 /* bytes: 16 registers of 4 */
+
+/* The conntrack key (NFT_CT_SRC_IP, NFT_CT_PROTOCOL, NFT_CT_PROTO_DST...) of the connection's
+ * original direction into register dreg (an NFT_REG32_*): the same value for every packet of a
+ * connection, whichever its direction. */
+void ww_ovl_m_ct_orig(struct nftnl_rule *r, uint32_t key, uint32_t dreg, int *err);
+/* Looks the key at sreg (NFT_REG32_*) up in verdict map set (id: its set id in this batch)
+ * and takes the verdict of the element found; none found: the rule does not match. */
+void ww_ovl_s_vmap(struct nftnl_rule *r, const char *set, uint32_t id, uint32_t sreg, int *err);
+/*
+ * NFT_MSG_NEWSET of a verdict map with interval keys concatenated from nfields fields of the
+ * given lengths in bytes (each padded to 4 in the key, as registers hold them); keytype: nft's
+ * type id of the concatenation (what `nft list` shows). id: its set id in this batch.
+ */
+void ww_ovl_vmap_msg(struct ww_ovl *q, const char *name, uint32_t id, uint32_t keytype,
+		     const uint8_t *fields, size_t nfields);
+/* One element: the keys from key to key_end (keylen bytes each, inclusive), verdict jump. */
+struct ww_ovl_elem {
+	uint8_t key[WW_OVL_KEY_MAX], key_end[WW_OVL_KEY_MAX];
+	const char *jump;
+};
+/* NFT_MSG_NEWSETELEM messages adding v[0..n) to map set (as many messages as needed). */
+void ww_ovl_elems_msg(struct ww_ovl *q, const char *set, uint32_t keylen,
+		      const struct ww_ovl_elem *v, size_t n);
+
 #endif

@@ -8,7 +8,12 @@
 #     next segment, and no conntrack entry of it is left, while a held session of an unchanged
 #     flow (ws-to-lis) goes on;
 #   - window end: vendor-ct-window valid until a few seconds ahead; a session the vendor opened
-#     inside the window dies once the window has ended, with nothing run after the apply.
+#     inside the window dies once the window has ended, with nothing run after the apply;
+#   - a window on a flow of every protocol ("any": ws-lis-any, workstations to lab/lis): a ping
+#     (one ICMP connection) running across its end gets no answer once it has ended, while a held
+#     TCP session to lab/lis:443 goes on (ws-to-lis still allows it);
+#   - nftables tier: the window-end table is two rules a hook (one map lookup each, by the
+#     connection's original tuple), whatever the number of places.
 #
 # Needs root. Everything happens in namespaces this script creates and deletes on exit.
 set -u
@@ -76,20 +81,42 @@ hold_close() {
 }
 
 # The policy with changes: ws-to-ehr narrowed to ehr/fhir; vendor-ct-window from an hour ago
-# until UNTIL (unix seconds).
+# until UNTIL (unix seconds); with "any" a flow ws-lis-any (every protocol, workstations to
+# lab/lis) with the same window.
 policy_with() {
 	"$WW_PYTHON" - "$1" "$2" "$3" "$4" <<-'EOF'
 	import json, sys, time
 	p = json.load(open(sys.argv[1]))
-	narrow, until = sys.argv[3] == "narrow", int(sys.argv[4])
+	narrow, until = sys.argv[3] in ("narrow", "any"), int(sys.argv[4])
 	fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 	for f in p["flows"]:
 	    if f["id"] == "ws-to-ehr" and narrow:
 	        f["to"] = ["ehr/fhir"]
 	    if f["id"] == "vendor-ct-window":
 	        f["valid"] = {"from": fmt(time.time() - 3600), "until": fmt(until)}
+	if sys.argv[3] == "any":
+	    p["flows"].append({"id": "ws-lis-any", "from": "workstations", "to": "lab/lis",
+	                       "services": ["any"], "action": "allow",
+	                       "valid": {"from": fmt(time.time() - 3600), "until": fmt(until)}})
 	json.dump(p, open(sys.argv[2], "w"), indent=1)
 	EOF
+}
+
+# The window-end table: a verdict map per family keyed on the connection's original tuple, two
+# rules in each base chain (one lookup per family), the place's time in the chain it jumps to.
+window_table_shape() {
+	local t
+	t=$(gwx nft list table inet wardwall_windows 2>&1)
+	local rules elems
+	rules=$(gwx nft list chain inet wardwall_windows forward | grep -c 'vmap @w[46]')
+	elems=$(gwx nft -j list map inet wardwall_windows w4 | "$WW_PYTHON" -c 'import json,sys; print(sum(len(o["map"].get("elem", [])) for o in json.load(sys.stdin)["nftables"] if "map" in o))')
+	if [ "$rules" = 2 ] && [ "$(gwx nft list chain inet wardwall_windows forward | grep -c 'ct state')" = 2 ] &&
+		echo "$t" | grep -q "ct original ip saddr . ct original ip daddr . ct protocol . ct original proto-dst vmap @w4" &&
+		echo "$t" | grep -q "meta time >= .* drop" && [ "${elems:-0}" -gt 1 ]; then
+		ok "nftables: the window-end table is 2 lookups a hook by the original tuple, $elems IPv4 places in map w4"
+	else
+		fail "nftables: the window-end table's shape" "rules $rules, elements $elems: $t"
+	fi
 }
 
 run_tier() {
@@ -143,19 +170,37 @@ run_tier() {
 
 	# Window end: valid until a few seconds from now; nothing runs after the apply.
 	until=$(($(date +%s) + 6))
-	policy_with "$policy" "$tmp/c.json" narrow "$until"
+	policy_with "$policy" "$tmp/c.json" any "$until"
 	ww apply "$tmp/c.json" || fail "$tier: apply with a window ending at $until" "$(cat "$tmp/err")"
+	[ "$tier" = nftables ] && window_table_shape
 	hold_open ct vendor/vpn modality/ct-1 443
-	got=$(hold_line ct 0)
-	[ "$got" = connected ] && [ "$(hold ct "send c1 2")" = "echo c1" ] &&
+	hold_open lis2 workstations lab/lis 443
+	got=$(hold_line ct 0)/$(hold_line lis2 0)
+	[ "$got" = connected/connected ] && [ "$(hold ct "send c1 2")" = "echo c1" ] &&
 		ok "$tier: a vendor session inside its window is up" ||
 		fail "$tier: a vendor session inside its window is up" "got: $got"
+	# One ICMP connection (one ping, one id) across the end of the "any" window.
+	ip netns exec "$(ww_ns workstations)" ping -n -D -i 0.2 -w $((until + 4 - $(date +%s))) \
+		-I "$(ww_addr workstations 4)" "$(ww_addr lab/lis 4)" >"$tmp/ping.out" 2>&1 &
+	pids+=($!)
+	local pingpid=$!
 	while [ "$(date +%s)" -le "$until" ]; do sleep 0.2; done
 	sleep 1.2
 	got=$(hold ct "send c2 2")
 	[ "$got" = timeout ] && ok "$tier: the vendor session dies once the window has ended" ||
 		fail "$tier: the vendor session dies once the window has ended" "got: $got"
+	wait "$pingpid" 2>/dev/null
+	got=$(awk -v u="$until" '/bytes from/ { t = substr($1, 2) + 0; if (t < u - 1) b++; else if (t >= u + 1) a++ }
+		END { printf "%d/%d", b, a }' "$tmp/ping.out")
+	[ "${got%/*}" -gt 0 ] && [ "${got#*/}" = 0 ] &&
+		ok "$tier: a ping across the end of an \"any\" window: answered before, none after ($got)" ||
+		fail "$tier: a ping across the end of an \"any\" window" "answered before/after: $got; $(tail -3 "$tmp/ping.out")"
+	got=$(hold lis2 "send d1 2")
+	[ "$got" = "echo d1" ] &&
+		ok "$tier: a session another flow still allows (ws-to-lis) goes on past the \"any\" window" ||
+		fail "$tier: a session another flow allows goes on past the \"any\" window" "got: $got"
 	hold_close ct
+	hold_close lis2
 	ww_stop "${pids[@]}"
 	pids=()
 	ww_sim_down

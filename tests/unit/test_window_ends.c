@@ -95,5 +95,41 @@ static void test_monitor_zone(void **state)
 	ww_policy_free(p);
 }
 
+/* A window on every protocol ("any") while https stays allowed by another flow: the regions are
+ * the protocols no other service of the pair names, as runs (0-5, 7-255), every key, plus tcp
+ * except 443; never tcp/443. */
+static void test_any_window(void **state)
+{
+	struct ww_policy *p = unit_parse_ok(UNIT_POL(
+		", 'flows': ["
+		"{'id': 'vendor', 'from': 'lab', 'to': 'campus/db', 'services': ['any'],"
+		" 'action': 'allow', 'valid': {'until': '2030-01-01T00:00:00Z'}},"
+		"{'id': 'web', 'from': 'lab', 'to': 'campus/db', 'services': ['https'], 'action': "
+		"'allow'}]"));
+	size_t n, any = 0, tcp = 0;
+	struct ww_window_end *w = ends(p, T0 - 60, &n);
+
+	assert_true(n > 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(w[i].from, T0);
+		if (w[i].proto == WW_PROTO_ANY) {
+			any++;
+			assert_true((w[i].plo == 0 && w[i].phi == 5) ||
+				    (w[i].plo == 7 && w[i].phi == 255));
+			assert_int_equal(w[i].lo, 0);
+			assert_int_equal(w[i].hi, 65535);
+		} else {
+			tcp++;
+			assert_int_equal(w[i].proto, WW_PROTO_TCP);
+			assert_int_equal(w[i].plo, WW_PROTO_TCP);
+			assert_true(w[i].hi < 443 || w[i].lo > 443);
+		}
+	}
+	assert_int_equal(any % 2, 0); /* both runs, for each class pair */
+	assert_true(any > 0 && tcp > 0);
+	free(w);
+	ww_policy_free(p);
+}
+
 UNIT_MAIN(cmocka_unit_test(test_allow_window_ends), cmocka_unit_test(test_deny_window_begins),
-	  cmocka_unit_test(test_monitor_zone))
+	  cmocka_unit_test(test_monitor_zone), cmocka_unit_test(test_any_window))
