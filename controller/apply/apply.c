@@ -273,7 +273,8 @@ static void cut_revoked_sessions(struct ww_state *st, const struct ww_policy *p,
 
 /*
  * Window ends in the nftables tier: the overlay table of the places and times where a validity
- * window's end turns p's decision into deny (sessions.h), rebuilt in a transaction of its own.
+ * window's end turns p's decision into deny (sessions.h), rebuilt in a transaction of its own
+ * when the policy's own had nothing to send (append_windows puts it in that one otherwise).
  * *committed: it was (the ruleset generation moved once more). A failure is reported like a
  * failed cut: the kernel holds p already.
  */
@@ -348,6 +349,9 @@ struct run {
 	bool intent;	    /* an intent record is on disk */
 	bool nft_committed; /* a transaction changed the table */
 	bool windows_committed; /* the window-ends table's transaction too (enforce_window_ends) */
+	struct ww_window_msgs win; /* the window-end table's messages, for the nftables batch */
+	bool win_built;		   /* win holds them */
+	bool windows_in_main;	   /* they were committed with the policy's own transaction */
 };
 
 /* The intent, before the kernel changes: the policy saved as the generation it will be, and
@@ -423,6 +427,52 @@ static void explain_refusal(struct run *x, const struct ww_nft_batch *b, int e)
 			       "nf_conntrack_bridge): `wardwall doctor` checks it");
 }
 
+/*
+ * The window-end table (sessions.h) goes into the policy's own transaction: one atomic commit,
+ * the policy and the ends of its windows together. Built once, appended to each attempt's batch;
+ * when it cannot be built, the apply goes on without it and says so (sessions.error).
+ */
+static int append_windows(struct run *x, struct ww_nft_batch *b)
+{
+	struct strbuf err = {0};
+	size_t len;
+
+	if (!x->win_built) {
+		if (ww_window_table_build(x->p, (int64_t)time(NULL), &x->win, &err)) {
+			if (!x->r->sessions_err[0])
+				snprintf(x->r->sessions_err, sizeof(x->r->sessions_err), "%s",
+					 sb_str(&err));
+			ww_window_msgs_free(&x->win);
+			sb_free(&err);
+			return 0;
+		}
+		x->win_built = true;
+	}
+	sb_free(&err);
+	const void *m = ww_ovl_body(&x->win.q, &len);
+	return ww_nft_batch_append(b, m, len, WW_WINDOWS_TABLE, "table inet " WW_WINDOWS_TABLE);
+}
+
+/* After revert_nft: the window-end table of the policy the kernel holds again (the current
+ * generation's; none when nothing was applied), as the policy's transaction had replaced it. */
+static void windows_back(struct run *x)
+{
+	struct ww_generation g;
+	struct ww_policy *old = NULL;
+	struct ww_diags d = {0};
+	struct strbuf err = {0};
+	size_t n;
+
+	if (!ww_state_current(x->st, &g) && g.gen && strcmp(g.action, "remove") &&
+	    !ww_state_policy(x->st, g.gen, &old, &d))
+		ww_window_table_sync(old, (int64_t)time(NULL), &n, &err);
+	else
+		ww_window_table_clear(&err);
+	ww_diags_free(&d);
+	ww_policy_free(old);
+	sb_free(&err);
+}
+
 /* The nftables tier: know the live table (vouched for by the mark wardwall's own last commit
  * left, or read back), diff it against the wanted one and commit the difference as one batch
  * guarded by the ruleset generation; when someone else committed meanwhile (-ERESTART), all
@@ -464,6 +514,8 @@ static int commit_nft(struct run *x)
 		if (!e)
 			e = ww_nft_diff_batch(x->live, x->want, &x->d, b);
 		if (!e)
+			e = append_windows(x, b);
+		if (!e)
 			e = inject_fault(b, x->want);
 		if (e) {
 			sb_addf(x->err, "building the transaction: %s", strerror(-e));
@@ -486,6 +538,9 @@ static int commit_nft(struct run *x)
 	}
 	if (!e) {
 		x->nft_committed = x->d.n > 0 || x->d.replace;
+		x->windows_in_main = x->nft_committed && x->win_built;
+		if (x->windows_in_main)
+			r->sessions.window_ends = x->win.nregions;
 		ww_stop_point("nft-committed");
 	}
 	return e;
@@ -505,6 +560,8 @@ static int switch_xdp(struct run *x)
 			if (x->nft_committed && revert_nft(x->nft, x->live, x->err)) {
 				sb_add(x->err, "; reverting nftables failed too: run `wardwall plan`");
 				r->changed = true; /* the intent stays: the next command sorts it out */
+			} else if (x->windows_in_main) {
+				windows_back(x);
 			}
 			return e;
 		}
@@ -636,7 +693,9 @@ int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct
 	r->changed = x.nft_committed || r->xdp_switched || r->xdp_attached || r->xdp_removed;
 	if (x.nft_committed || r->xdp_switched)
 		cut_revoked_sessions(st, p, r);
-	if (!(r->vouched && x.same))
+	/* The window-end table went with the policy's transaction; when that had nothing to send
+	 * (the table was already right), it is rebuilt in a transaction of its own. */
+	if (!(r->vouched && x.same) && !x.windows_in_main)
 		enforce_window_ends(p, r, &x.windows_committed);
 	r->replaced = x.d.replace;
 	for (size_t i = 0; i < x.d.n; i++)
@@ -657,6 +716,7 @@ out:
 	}
 	r->ms = now_ms() - t0;
 	ww_xdp_txn_free(&x.txn);
+	ww_window_msgs_free(&x.win);
 	ww_xdp_close(x.xdp);
 	ww_nft_diff_free(&x.d);
 	nfr_table_free(x.live);

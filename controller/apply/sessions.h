@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "nft_overlay.h"
 #include "util.h"
 
 struct ww_sessions_cut {
@@ -51,11 +52,25 @@ int ww_sessions_cut_revoked(const struct ww_policy *old, const struct ww_policy 
 /*
  * Window ends, in the nftables tier (sessions_nft.c): table inet wardwall_windows holds, for
  * every place and time where a validity window's boundary turns the policy's decision into deny
- * (window_ends.h), rules that drop the packets of established connections there from that
- * moment, in both directions, in the kernel. Rebuilt whole by every apply (one transaction;
- * removed when there is nothing to end); *nregions: how many places. Returns 0 or -errno.
+ * (window_ends.h), an element of a verdict map keyed on the connection's original tuple whose
+ * chain drops the packets of established connections there from that moment, both directions,
+ * in the kernel. Rebuilt whole by every apply: the table deleted and, when there is something
+ * to end, made again.
+ *
+ * ww_window_table_build builds those messages without sending them (apply appends them to its
+ * own transaction: ww_nft_batch_append of ww_ovl_body(&m->q)); m->nregions: how many places.
+ * Free m with ww_window_msgs_free (also after a failure). ww_window_table_sync builds and sends
+ * them as a transaction of their own; *nregions as above. Both return 0 or -errno (err says why).
  */
 #define WW_WINDOWS_TABLE "wardwall_windows"
+struct ww_window_msgs {
+	struct ww_ovl q;
+	size_t nregions;
+	bool built;
+};
+int ww_window_table_build(const struct ww_policy *p, int64_t now, struct ww_window_msgs *m,
+			  struct strbuf *err);
+void ww_window_msgs_free(struct ww_window_msgs *m);
 int ww_window_table_sync(const struct ww_policy *p, int64_t now, size_t *nregions,
 			 struct strbuf *err);
 /* Deletes it (wardwall remove). Missing is fine. */

@@ -278,18 +278,17 @@ static void wtable_free(struct wtable *t)
 	free(t->e6);
 }
 
-int ww_window_table_sync(const struct ww_policy *p, int64_t now, size_t *nregions,
-			 struct strbuf *err)
+int ww_window_table_build(const struct ww_policy *p, int64_t now, struct ww_window_msgs *m,
+			  struct strbuf *err)
 {
 	struct ww_classes c = {0};
 	struct ww_window_end *w = NULL;
 	const struct ww_window_end **idx = NULL;
 	struct wtable t = {.c = &c};
 	size_t n = 0;
-	struct ww_ovl q;
 	int e;
 
-	*nregions = 0;
+	memset(m, 0, sizeof(*m));
 	e = ww_classes_build(p, &c);
 	if (!e)
 		e = ww_window_ends(p, &c, now, &w, &n);
@@ -299,31 +298,46 @@ int ww_window_table_sync(const struct ww_policy *p, int64_t now, size_t *nregion
 		idx[i] = &w[i];
 	if (!e && n && !(e = class_buckets(&t, ww_nendpoints(p))))
 		e = build(&t, idx, n);
-	if (!e)
-		e = ww_ovl_qb_init(&q, WW_WINDOWS_TABLE, -5);
-	if (e) {
-		sb_addf(err, "window ends: %s", strerror(-e));
-		goto out;
+	if (!e && !(e = ww_ovl_qb_init(&m->q, WW_WINDOWS_TABLE, -5))) {
+		m->built = true;
+		ww_ovl_table_msg(&m->q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		ww_ovl_table_msg(&m->q, NFT_MSG_DELTABLE, 0);
+		if (n)
+			table_msgs(&m->q, &t);
+		e = m->q.err;
 	}
-	ww_ovl_table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	ww_ovl_table_msg(&q, NFT_MSG_DELTABLE, 0);
-	if (n)
-		table_msgs(&q, &t);
-	if (q.err) {
-		e = q.err;
+	if (e)
 		sb_addf(err, "window ends: building the transaction: %s", strerror(-e));
-	} else {
-		ww_ovl_qb_end(&q);
-		e = ww_ovl_run(&q, err);
-	}
-	ww_ovl_qb_free(&q);
-	if (!e)
-		*nregions = n;
-out:
+	else
+		m->nregions = n;
 	wtable_free(&t);
 	free(idx);
 	free(w);
 	ww_classes_free(&c);
+	return e;
+}
+
+void ww_window_msgs_free(struct ww_window_msgs *m)
+{
+	if (m->built)
+		ww_ovl_qb_free(&m->q);
+	memset(m, 0, sizeof(*m));
+}
+
+int ww_window_table_sync(const struct ww_policy *p, int64_t now, size_t *nregions,
+			 struct strbuf *err)
+{
+	struct ww_window_msgs m;
+	int e = ww_window_table_build(p, now, &m, err);
+
+	*nregions = 0;
+	if (!e) {
+		ww_ovl_qb_end(&m.q);
+		e = ww_ovl_run(&m.q, err);
+	}
+	if (!e)
+		*nregions = m.nregions;
+	ww_window_msgs_free(&m);
 	return e;
 }
 

@@ -150,6 +150,28 @@ static int msg_end(struct ww_nft_batch *b, struct nlmsghdr *nlh, enum ww_objkind
 	return 0;
 }
 
+int ww_nft_batch_append(struct ww_nft_batch *b, const void *msgs, size_t len, const char *name,
+			const char *what)
+{
+	const struct nlmsghdr *m = msgs;
+	int left = (int)len;
+
+	if (b->err)
+		return b->err;
+	for (; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+		if (m->nlmsg_len > OVERRUN_BYTES)
+			return b->err = -E2BIG;
+		struct nlmsghdr *nlh = nftnl_batch_buffer(b->b);
+		memcpy(nlh, m, m->nlmsg_len);
+		nlh->nlmsg_seq = ++b->seq;
+		nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+		int e = msg_end(b, nlh, WW_OBJ_TABLE, name, what);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
 /* ---- objects ---- */
 
 int ww_nft_add_table(struct ww_nft_batch *b, const char *comment)

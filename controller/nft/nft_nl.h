@@ -69,6 +69,16 @@ int ww_nft_flush_chain(struct ww_nft_batch *b, const char *name, const char *wha
 int ww_nft_del_chain(struct ww_nft_batch *b, const char *name, const char *what);
 
 /*
+ * Appends netlink messages built elsewhere (an overlay table's, nft_overlay.h: ww_ovl_body),
+ * so that they commit in this transaction, all or nothing with the rest: each is copied,
+ * renumbered into this batch and stripped of its acknowledgement request (the batch's last
+ * message asks for it). name and what name them in errors (and in ww_nft_batch_refused, as a
+ * table). Returns 0, -E2BIG (a message larger than a batch page takes) or -ENOMEM.
+ */
+int ww_nft_batch_append(struct ww_nft_batch *b, const void *msgs, size_t len, const char *name,
+			const char *what);
+
+/*
  * Sends the batch as one transaction and waits for the verdict. On failure the kernel changed
  * nothing; err names the object whose message failed and the kernel's reason. Returns 0,
  * -ERESTART (the ruleset changed since the batch's genid) or another -errno.

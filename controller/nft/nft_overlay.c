@@ -320,6 +320,15 @@ int ww_ovl_qb_init(struct ww_ovl *q, const char *table, int prio)
 	return 0;
 }
 
+const void *ww_ovl_body(const struct ww_ovl *q, size_t *len)
+{
+	const struct nlmsghdr *begin = (const struct nlmsghdr *)q->buf;
+	size_t skip = NLMSG_ALIGN(begin->nlmsg_len), all = mnl_nlmsg_batch_size(q->b);
+
+	*len = all > skip ? all - skip : 0;
+	return q->buf + skip;
+}
+
 void ww_ovl_qb_end(struct ww_ovl *q)
 {
 	nftnl_batch_end(mnl_nlmsg_batch_current(q->b), q->seq++);

@@ -37,6 +37,9 @@ struct ww_ovl {
 /* Starts a batch for table (base chains at prio). Returns 0 or -ENOMEM. */
 int ww_ovl_qb_init(struct ww_ovl *q, const char *table, int prio);
 void ww_ovl_qb_end(struct ww_ovl *q);
+/* The messages so far, after the batch begin (for ww_nft_batch_append: another transaction
+ * sends them). */
+const void *ww_ovl_body(const struct ww_ovl *q, size_t *len);
 void ww_ovl_qb_free(struct ww_ovl *q);
 /* Sends the batch and waits for every acknowledgement. Returns 0 or -errno (err says which
  * message the kernel refused). */

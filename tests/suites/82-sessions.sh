@@ -13,7 +13,9 @@
 #     (one ICMP connection) running across its end gets no answer once it has ended, while a held
 #     TCP session to lab/lis:443 goes on (ws-to-lis still allows it);
 #   - nftables tier: the window-end table is two rules a hook (one map lookup each, by the
-#     connection's original tuple), whatever the number of places.
+#     connection's original tuple), whatever the number of places;
+#   - the apply that brings the window is one nftables transaction, policy and window-end table
+#     together (the ruleset generation moves by one).
 #
 # Needs root. Everything happens in namespaces this script creates and deletes on exit.
 set -u
@@ -171,7 +173,13 @@ run_tier() {
 	# Window end: valid until a few seconds from now; nothing runs after the apply.
 	until=$(($(date +%s) + 6))
 	policy_with "$policy" "$tmp/c.json" any "$until"
+	local g0 g1
+	g0=$(ww_nft_genid "$(ww_gw)")
 	ww apply "$tmp/c.json" || fail "$tier: apply with a window ending at $until" "$(cat "$tmp/err")"
+	g1=$(ww_nft_genid "$(ww_gw)")
+	[ -n "$g0" ] && [ "$g1" = $((g0 + 1)) ] &&
+		ok "$tier: the policy and its window-end table are one transaction (ruleset generation $g0 -> $g1)" ||
+		fail "$tier: the policy and its window-end table are one transaction" "generation $g0 -> $g1"
 	[ "$tier" = nftables ] && window_table_shape
 	hold_open ct vendor/vpn modality/ct-1 443
 	hold_open lis2 workstations lab/lis 443
