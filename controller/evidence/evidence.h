@@ -257,6 +257,8 @@ void ww_ev_incidents_free(struct ww_evidence *ev);
 struct ww_jw;
 /* evidence.json's "incident_reports". */
 void ww_ev_incidents_json(const struct ww_evidence *ev, struct ww_jw *w);
+/* report.html's section "Incident reports". */
+void ww_ev_incidents_html(const struct ww_evidence *ev, struct strbuf *o);
 /* For `evidence verify`: each report embedded in dir/evidence.json must hash to the sha256
  * listed beside it and be a report of its stage and seq. What it checked goes to out, failures
  * to bad; returns their number (0 when the bundle has no evidence.json or no reports). */

@@ -735,6 +735,7 @@ void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 		sb_add(o, "</table>\n");
 	}
 	quarantines(ev, o);
+	ww_ev_incidents_html(ev, o);
 	sb_add(o, "<h2>Flows</h2>\n");
 	flows(ev, o);
 	drift(ev, o);

@@ -173,6 +173,38 @@ void ww_ev_incidents_json(const struct ww_evidence *ev, struct ww_jw *w)
 	ww_jw_end_arr(w);
 }
 
+void ww_ev_incidents_html(const struct ww_evidence *ev, struct strbuf *o)
+{
+	char tb[WW_TIME_STRLEN];
+
+	sb_add(o, "<h2>Incident reports</h2>\n");
+	if (!ev->nincidents) {
+		sb_add(o, "<p>No NIS2 incident report was written in the window.</p>\n");
+		return;
+	}
+	sb_add(o, "<p>The report drafts of <code>wardwall incident report</code> written in the "
+		  "window, signed into this bundle: each one's <code>incident.json</code> is in "
+		  "<code>evidence.json</code> (<code>incident_reports</code>), byte for byte.</p>\n"
+		  "<table id=\"incident-reports\"><tr><th>incident</th><th>report</th>"
+		  "<th>stage</th><th>written</th><th>incident.json sha256</th></tr>\n");
+	for (size_t i = 0; i < ev->nincidents; i++) {
+		const struct ww_ev_incident *x = &ev->incidents[i];
+		sb_add(o, "<tr><td>");
+		sb_add_html(o, x->incident);
+		sb_addf(o, "</td><td class=\"n\">%lu</td><td>", x->seq);
+		sb_add_html(o, x->stage);
+		sb_addf(o, "</td><td>%s</td><td class=\"mono\">", ww_time_str(x->time, tb));
+		if (x->json) {
+			sb_add(o, x->sha256);
+		} else {
+			sb_add(o, "not included: ");
+			sb_add_html(o, x->problem ? x->problem : "");
+		}
+		sb_add(o, "</td></tr>\n");
+	}
+	sb_add(o, "</table>\n");
+}
+
 /* One embedded report of a bundle's evidence.json: the failures it adds to bad. */
 static int verify_report(const char *dir, const cJSON *r, struct strbuf *out, struct strbuf *bad)
 {

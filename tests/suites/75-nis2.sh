@@ -168,7 +168,7 @@ fi
 sleep 1
 if gw evidence export --out "$tmp/b2" >"$tmp/out" 2>&1 &&
 	"$PY" - "$tmp/b2/evidence.json" "$tmp" >"$tmp/check" 2>&1 <<'EOF'; then
-import hashlib, json, sys
+import hashlib, json, re, sys
 import jsonschema
 ev, tmp = json.load(open(sys.argv[1])), sys.argv[2]
 jsonschema.Draft202012Validator(json.load(open("policies/evidence.schema.json"))).validate(ev)
@@ -182,7 +182,10 @@ for r, (seq, stage) in zip(got, want):
     assert r["sha256"] == hashlib.sha256(body).hexdigest(), stage
     man = open("%s/r-%s/manifest.json" % (tmp, stage), "rb").read()
     assert r["report_manifest_sha256"] == hashlib.sha256(man).hexdigest(), stage
-print("3 reports of inc-1 in bundle 2 (early-warning, notification, final), each its incident.json byte for byte with its sha256 and its manifest's; evidence.json valid against its schema")
+html = open(sys.argv[1].replace("evidence.json", "report.html")).read()
+rows = re.findall(r'<tr><td>inc-1</td><td class="n">(\d)</td><td>([a-z-]+)</td><td>[^<]*</td><td class="mono">([0-9a-f]{64})</td></tr>', html)
+assert 'id="incident-reports"' in html and rows == [(str(s), st, r["sha256"]) for r, (s, st) in zip(got, want)], rows
+print("3 reports of inc-1 in bundle 2 (early-warning, notification, final), each its incident.json byte for byte with its sha256 and its manifest's; evidence.json valid against its schema; report.html lists them")
 EOF
 	ok "evidence export after the reports: $(cat "$tmp/check")"
 else
