@@ -72,6 +72,8 @@ struct ww_cls {
 #define WW_RULE_PROTO  8
 #define WW_RULE_KEY    9
 #define WW_RULE_PREFIX_FULL 88 /* endpoints, protocol and the whole key: a lookup key's */
+#define WW_RULE_PREFIX_ANY (WW_RULE_PROTO * 8) /* 64: the endpoints, any protocol */
+#define WW_RULE_PREFIX_PROTO (WW_RULE_KEY * 8) /* 72: the endpoints, the whole protocol */
 struct ww_rule_key {
 	__u32 prefixlen;
 	__u8 data[WW_RULE_DATA];

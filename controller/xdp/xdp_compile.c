@@ -44,12 +44,13 @@ static void add_rule(struct xctx *c, ww_ep_t s, ww_ep_t d, int proto, unsigned i
 	uint16_t k = htons((uint16_t)key);
 
 	r.key.prefixlen = len;
-	memcpy(r.key.data, &a, 4);
-	memcpy(r.key.data + 4, &b, 4);
-	if (len > 64)
-		r.key.data[8] = (uint8_t)proto;
-	if (len > 72) /* add_range only makes aligned blocks: no bits set past the prefix */
-		memcpy(r.key.data + 9, &k, 2);
+	memcpy(r.key.data + WW_RULE_SRC_EP, &a, 4);
+	memcpy(r.key.data + WW_RULE_DST_EP, &b, 4);
+	if (len > WW_RULE_PREFIX_ANY)
+		r.key.data[WW_RULE_PROTO] = (uint8_t)proto;
+	/* add_range only makes aligned blocks: no bits set past the prefix */
+	if (len > WW_RULE_PREFIX_PROTO)
+		memcpy(r.key.data + WW_RULE_KEY, &k, 2);
 	if (VEC_PUSH(c->img->rules, c->img->nrules, c->rcap, r))
 		c->err = -ENOMEM;
 }
@@ -65,7 +66,7 @@ static void add_range(struct xctx *c, ww_ep_t s, ww_ep_t d, int proto, unsigned 
 			size *= 2;
 			n++;
 		}
-		add_rule(c, s, d, proto, 72 + bits - n, lo << shift, dlist);
+		add_rule(c, s, d, proto, WW_RULE_PREFIX_PROTO + bits - n, lo << shift, dlist);
 		if (lo + size - 1 >= hi)
 			break;
 		lo += size;
@@ -152,9 +153,11 @@ static void pair_rules(struct xctx *c, const struct ww_pairlist *pl, long **map,
 				break;
 			int proto = a[k].proto;
 			if (proto == WW_PROTO_ANY)
-				add_rule(c, pl->src, pl->dst, 0, 64, 0, (uint32_t)x);
+				add_rule(c, pl->src, pl->dst, 0, WW_RULE_PREFIX_ANY, 0,
+					 (uint32_t)x);
 			else if (j - i == 1 || !ww_proto_key_max(proto))
-				add_rule(c, pl->src, pl->dst, proto, 72, 0, (uint32_t)x);
+				add_rule(c, pl->src, pl->dst, proto, WW_RULE_PREFIX_PROTO, 0,
+					 (uint32_t)x);
 			else if (ww_proto_has_ports(proto))
 				add_range(c, pl->src, pl->dst, proto, 16, a[k].lo, a[k].hi, 0,
 					  (uint32_t)x);
