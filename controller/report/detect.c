@@ -445,9 +445,16 @@ static void addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+void ww_alert_addrs(const struct ww_alert *a, char src[WW_ALERT_ADDR_STRLEN],
+		    char dst[WW_ALERT_ADDR_STRLEN])
+{
+	addr_str(a->family, a->src, src, WW_ALERT_ADDR_STRLEN);
+	addr_str(a->family, a->dst, dst, WW_ALERT_ADDR_STRLEN);
+}
+
 void ww_alert_action(const struct ww_alert *a, struct strbuf *out)
 {
-	char s[INET6_ADDRSTRLEN];
+	char s[WW_ALERT_ADDR_STRLEN];
 
 	addr_str(a->family, a->src, s, sizeof(s));
 	sb_addf(out, "wardwall quarantine add %s --reason \"%s alert: %s", s,
@@ -477,14 +484,14 @@ static void text_list(struct strbuf *out, const char (*v)[WW_FLOW_ID_LEN], size_
 
 void ww_alert_print(const struct ww_alert *a, bool json, struct strbuf *out)
 {
-	char f[WW_TIME_MS_STRLEN], l[WW_TIME_MS_STRLEN], s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	char f[WW_TIME_MS_STRLEN], l[WW_TIME_MS_STRLEN];
+	char s[WW_ALERT_ADDR_STRLEN], d[WW_ALERT_ADDR_STRLEN];
 	char svc[WW_DETECT_LIST][WW_FLOW_ID_LEN];
 	struct strbuf act = {0};
 
 	ww_time_ms_str(a->first_ns, f);
 	ww_time_ms_str(a->last_ns, l);
-	addr_str(a->family, a->src, s, sizeof(s));
-	addr_str(a->family, a->dst, d, sizeof(d));
+	ww_alert_addrs(a, s, d);
 	for (size_t i = 0; i < a->nservices; i++)
 		snprintf(svc[i], sizeof(svc[i]), "%s", a->services[i]);
 	ww_alert_action(a, &act);

@@ -62,6 +62,10 @@ struct ww_alert {
 	char dst_host[WW_EP_STRLEN];
 };
 
+/* An alert's address as its lines print it: inet_ntop's form, "?" for an unknown family. */
+#define WW_ALERT_ADDR_STRLEN 48
+void ww_alert_addrs(const struct ww_alert *a, char src[WW_ALERT_ADDR_STRLEN],
+		    char dst[WW_ALERT_ADDR_STRLEN]);
 /* One line, text or JSON (with "type": "alert"), with its newline; and the suggested action. */
 void ww_alert_print(const struct ww_alert *a, bool json, struct strbuf *out);
 void ww_alert_action(const struct ww_alert *a, struct strbuf *out);

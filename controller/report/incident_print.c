@@ -102,29 +102,14 @@ static void limits(const struct ww_inc_report *r, char lines[8][512], size_t *n)
 			 ww_time_str(r->until, s));
 }
 
-/* The alert's addresses, as its JSON line writes them. */
-static void alert_addrs(const struct ww_alert *a, char src[48], char dst[48])
-{
-	struct strbuf line = {0};
-	const char *p;
-
-	src[0] = dst[0] = '\0';
-	ww_alert_print(a, true, &line);
-	if ((p = strstr(sb_str(&line), "\"src\": \"")))
-		sscanf(p + 8, "%47[^\"]", src);
-	if ((p = strstr(sb_str(&line), "\"dst\": \"")))
-		sscanf(p + 8, "%47[^\"]", dst);
-	sb_free(&line);
-}
-
 static void alert_obj(struct ww_jw *w, const struct ww_alert *a)
 {
 	char t[WW_TIME_MS_STRLEN];
 	struct strbuf act = {0};
 	const char *list[WW_DETECT_LIST];
-	char src[48], dst[48];
+	char src[WW_ALERT_ADDR_STRLEN], dst[WW_ALERT_ADDR_STRLEN];
 
-	alert_addrs(a, src, dst);
+	ww_alert_addrs(a, src, dst);
 	ww_jw_obj(w, NULL);
 	ww_jw_str(w, "detector", ww_detector_name(a->det));
 	ww_jw_str(w, "first_seen", ww_time_ms_str(a->first_ns, t));
@@ -216,8 +201,8 @@ static void json_affected(struct ww_jw *w, const struct ww_inc_report *r)
 	ww_jw_arr(w, "devices");
 	for (size_t i = 0; i < r->nalerts; i++) {
 		const struct ww_alert *a = &r->alerts[i];
-		char src[48], dst[48];
-		alert_addrs(a, src, dst);
+		char src[WW_ALERT_ADDR_STRLEN], dst[WW_ALERT_ADDR_STRLEN];
+		ww_alert_addrs(a, src, dst);
 		for (int side = 0; side < 2; side++) {
 			ww_jw_obj(w, NULL);
 			ww_jw_str(w, "address", side ? dst : src);
@@ -477,10 +462,10 @@ static void html_timeline(const struct ww_inc_report *r, struct strbuf *o)
 
 static void html_alert(const struct ww_alert *al, struct strbuf *o)
 {
-	char t[WW_TIME_MS_STRLEN], src[48], dst[48];
+	char t[WW_TIME_MS_STRLEN], src[WW_ALERT_ADDR_STRLEN], dst[WW_ALERT_ADDR_STRLEN];
 	struct strbuf l = {0}, act = {0};
 
-	alert_addrs(al, src, dst);
+	ww_alert_addrs(al, src, dst);
 	sb_add(o, "<tr>");
 	td(o, NULL, ww_detector_name(al->det));
 	td(o, "mono", ww_time_ms_str(al->first_ns, t));

@@ -61,20 +61,6 @@ static int sdo_id(const char *type, char out[80])
 	return 0;
 }
 
-static void addrs(const struct ww_alert *a, char src[48], char dst[48])
-{
-	struct strbuf line = {0};
-	const char *p;
-
-	src[0] = dst[0] = '\0';
-	ww_alert_print(a, true, &line);
-	if ((p = strstr(sb_str(&line), "\"src\": \"")))
-		sscanf(p + 8, "%47[^\"]", src);
-	if ((p = strstr(sb_str(&line), "\"dst\": \"")))
-		sscanf(p + 8, "%47[^\"]", dst);
-	sb_free(&line);
-}
-
 /* "tcp/445" into its protocol and port (port -1: none, such as "icmp/8" or "gre"). */
 static void service(const char *s, char proto[8], int *port)
 {
@@ -118,7 +104,8 @@ static void common(struct ww_jw *w, const char *type, const char *id, const char
 struct stix_alert {
 	const struct ww_alert *a;
 	const char *atype; /* "ipv4-addr" or "ipv6-addr" */
-	char src[48], dst[48], src_id[80], dst_id[80], ind[80], obs[80], sig[80];
+	char src[WW_ALERT_ADDR_STRLEN], dst[WW_ALERT_ADDR_STRLEN];
+	char src_id[80], dst_id[80], ind[80], obs[80], sig[80];
 	char nt[WW_DETECT_LIST][80], refs[2 + WW_DETECT_LIST][80];
 	size_t nnt, nrefs;
 	char t1[WW_TIME_MS_STRLEN], t2[WW_TIME_MS_STRLEN]; /* first and last seen */
@@ -131,7 +118,7 @@ static int alert_ids(struct stix_alert *x)
 	char canon[256];
 	int e;
 
-	addrs(x->a, x->src, x->dst);
+	ww_alert_addrs(x->a, x->src, x->dst);
 	if ((e = sdo_id("indicator", x->ind)) || (e = sdo_id("observed-data", x->obs)) ||
 	    (e = sdo_id("sighting", x->sig)))
 		return e;
@@ -341,9 +328,10 @@ void ww_indicators_csv(const struct ww_alert *alerts, size_t n, struct strbuf *o
 		  "\r\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct ww_alert *a = &alerts[i];
-		char src[48], dst[48], t[WW_TIME_MS_STRLEN], num[32];
+		char src[WW_ALERT_ADDR_STRLEN], dst[WW_ALERT_ADDR_STRLEN];
+		char t[WW_TIME_MS_STRLEN], num[32];
 		struct strbuf l = {0};
-		addrs(a, src, dst);
+		ww_alert_addrs(a, src, dst);
 		csv_field(o, ts_ms(a->first_ns, t), false);
 		csv_field(o, ts_ms(a->last_ns, t), false);
 		csv_field(o, ww_detector_name(a->det), false);
