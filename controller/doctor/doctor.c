@@ -154,20 +154,18 @@ int ww_doctor_add(struct ww_doctor *d, const char *id, enum ww_dstatus st, const
 {
 	const struct ww_feature *f = ww_feature_find(id);
 	struct ww_dcheck c = {.status = st};
-	struct strbuf sb = {0};
 	va_list ap;
 
 	va_start(ap, fmt);
-	sb_vaddf(&sb, fmt, ap);
+	c.detail = xstrdup_vprintf(fmt, ap);
 	va_end(ap);
 	if (fix && !*fix)
 		fix = NULL;
 	else if (!fix && st != WW_D_OK && f)
 		fix = f->fix;
 	c.id = strdup(id);
-	c.detail = sb_steal(&sb);
 	c.fix = fix ? strdup(fix) : NULL;
-	if (!c.id || !c.detail || sb.oom || (fix && !c.fix) || VEC_PUSH(d->v, d->n, d->cap, c)) {
+	if (!c.id || !c.detail || (fix && !c.fix) || VEC_PUSH(d->v, d->n, d->cap, c)) {
 		free(c.id);
 		free(c.detail);
 		free(c.fix);

@@ -10,13 +10,11 @@ void ww_diag_add(struct ww_diags *d, enum ww_sev sev, const char *code, const ch
 		 const char *hint, const char *fmt, ...)
 {
 	struct ww_diag x = {.sev = sev};
-	struct strbuf sb = {0};
 	va_list ap;
 
 	va_start(ap, fmt);
-	sb_vaddf(&sb, fmt, ap);
+	x.msg = xstrdup_vprintf(fmt, ap);
 	va_end(ap);
-	x.msg = sb.oom ? NULL : sb_steal(&sb);
 	x.code = strdup(code);
 	x.ptr = strdup(ptr ? ptr : "");
 	x.hint = hint ? strdup(hint) : NULL;
@@ -26,7 +24,6 @@ void ww_diag_add(struct ww_diags *d, enum ww_sev sev, const char *code, const ch
 		free(x.code);
 		free(x.ptr);
 		free(x.hint);
-		sb_free(&sb);
 		d->oom = true;
 		if (sev == WW_ERROR)
 			d->nerrors++;

@@ -180,19 +180,27 @@ int vec_reserve(void *arrp, size_t *cap, size_t n, size_t elem)
 	return 0;
 }
 
-char *xstrdup_printf(const char *fmt, ...)
+char *xstrdup_vprintf(const char *fmt, va_list ap)
 {
 	struct strbuf sb = {0};
-	va_list ap;
 
-	va_start(ap, fmt);
 	sb_vaddf(&sb, fmt, ap);
-	va_end(ap);
 	if (sb.oom) {
 		sb_free(&sb);
 		return NULL;
 	}
 	return sb_steal(&sb);
+}
+
+char *xstrdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xstrdup_vprintf(fmt, ap);
+	va_end(ap);
+	return s;
 }
 
 uint64_t fnv1a64(const void *data, size_t len, uint64_t h)

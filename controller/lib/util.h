@@ -39,7 +39,9 @@ int vec_reserve(void *arr, size_t *cap, size_t n, size_t elem);
 #define VEC_PUSH(arr, n, cap, val)                                                                 \
 	(vec_reserve(&(arr), &(cap), (n) + 1, sizeof(*(arr))) ? -ENOMEM : ((arr)[(n)++] = (val), 0))
 
+/* A newly allocated string, formatted; NULL when out of memory. The caller frees it. */
 char *xstrdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xstrdup_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* FNV-1a, for hash tables and content-addressed names (not for security). */
 uint64_t fnv1a64(const void *data, size_t len, uint64_t seed);

@@ -520,14 +520,12 @@ static int add_tl(struct ww_inc_report *r, size_t *cap, int64_t t_ns, const char
 		  const char *fmt, ...)
 {
 	struct ww_inc_tl x = {.time_ns = t_ns};
-	struct strbuf sb = {0};
 	va_list ap;
 
 	va_start(ap, fmt);
-	sb_vaddf(&sb, fmt, ap);
+	x.text = xstrdup_vprintf(fmt, ap);
 	va_end(ap);
 	snprintf(x.kind, sizeof(x.kind), "%s", kind);
-	x.text = sb_steal(&sb);
 	if (!x.text || VEC_PUSH(r->timeline, r->ntimeline, *cap, x)) {
 		free(x.text);
 		return -ENOMEM;
