@@ -8,6 +8,7 @@
  * With --siem, the printed alerts are also sent to that SIEM output (a backfill); the command
  * waits for their delivery (at most DRAIN_MS) and fails if any is left undelivered.
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "siem.h"
 #include "siem_args.h"
 #include "state.h"
+#include "timeutil.h"
 
 #define DRAIN_MS 15000
 
@@ -32,7 +34,67 @@ struct replay {
 	size_t printed;
 	uint64_t lines, bad;
 	struct strbuf out;
+	/* What the tiers did not log since since_ns, by tier and source zone (the "zones" of the
+	 * recorded "dropped" lines): the detectors never saw it. */
+	struct unlogged {
+		char tier[16], zone[WW_FLOW_ID_LEN];
+		uint64_t n;
+	} * unlogged;
+	size_t nunlogged, ucap;
 };
+
+/* A recorded "dropped" line (events.h, ww_logdrops_print): adds its zones to r->unlogged. */
+static void note_dropped(struct replay *r, const char *line)
+{
+	cJSON *j = cJSON_Parse(line);
+	const cJSON *tier = cJSON_GetObjectItemCaseSensitive(j, "tier");
+	const cJSON *tm = cJSON_GetObjectItemCaseSensitive(j, "time");
+	const cJSON *zones = cJSON_GetObjectItemCaseSensitive(j, "zones"), *z;
+	char tb[40], *ms;
+	int64_t t;
+
+	/* "2026-11-29T08:39:55.245Z": the milliseconds left out. */
+	snprintf(tb, sizeof(tb), "%s", cJSON_IsString(tm) ? tm->valuestring : "");
+	if ((ms = strchr(tb, '.')))
+		strcpy(ms, "Z");
+	if (!cJSON_IsString(tier) || ww_time_parse(tb, &t) || t * 1000000000LL < r->since_ns) {
+		cJSON_Delete(j);
+		return;
+	}
+	cJSON_ArrayForEach(z, zones)
+	{
+		struct unlogged *u = NULL;
+		for (size_t i = 0; i < r->nunlogged && !u; i++)
+			if (!strcmp(r->unlogged[i].tier, tier->valuestring) &&
+			    !strcmp(r->unlogged[i].zone, z->string))
+				u = &r->unlogged[i];
+		if (!u) {
+			struct unlogged x = {0};
+			snprintf(x.tier, sizeof(x.tier), "%s", tier->valuestring);
+			snprintf(x.zone, sizeof(x.zone), "%s", z->string);
+			if (VEC_PUSH(r->unlogged, r->nunlogged, r->ucap, x))
+				break;
+			u = &r->unlogged[r->nunlogged - 1];
+		}
+		u->n += cJSON_IsNumber(z) ? (uint64_t)z->valuedouble : 0;
+	}
+	cJSON_Delete(j);
+}
+
+/* What the detectors did not see, on stderr: "nftables: guest 1995; xdp: guest 1997". */
+static void print_unlogged(const struct replay *r, const char *since_s)
+{
+	if (!r->nunlogged)
+		return;
+	fprintf(stderr,
+		"wardwall: alerts: decisions the tiers did not log%s%s (the detectors did "
+		"not see them), by the source zone whose log budget refused them:",
+		since_s ? " since " : "", since_s ? since_s : "");
+	for (size_t i = 0; i < r->nunlogged; i++)
+		fprintf(stderr, "%s %s %llu (%s)", i ? "," : "", r->unlogged[i].zone,
+			(unsigned long long)r->unlogged[i].n, r->unlogged[i].tier);
+	fputc('\n', stderr);
+}
 
 static void on_alert(const struct ww_alert *a, void *arg)
 {
@@ -60,13 +122,38 @@ static int on_line(const char *line, void *arg)
 	int e = ww_logrec_parse(line, &rec);
 
 	r->lines++;
-	if (e == -ENOENT) /* a "dropped" line */
+	if (e == -ENOENT) { /* a "dropped" line */
+		note_dropped(r, line);
 		return 0;
+	}
 	if (e) {
 		r->bad++;
 		return 0;
 	}
 	ww_detect_feed(r->det, &rec);
+	return 0;
+}
+
+/* Waits for the replayed alerts' delivery to the SIEM output `to`: -EIO, said, when any is
+ * left undelivered. */
+static int drain_siem(struct replay *r, const char *to)
+{
+	struct ww_siem_stats ss;
+	uint64_t left = ww_siem_drain(r->siem, DRAIN_MS);
+
+	ww_siem_get_stats(r->siem, 0, &ss);
+	if (left || ss.dropped[WW_SIEM_KIND_ALERT]) {
+		ww_errorf("alerts: %s: %llu of %zu alerts not delivered (%llu dropped, queue "
+			  "full; %llu still queued after %d s; %llu attempts failed)",
+			  to, (unsigned long long)(left + ss.dropped[WW_SIEM_KIND_ALERT]),
+			  r->printed, (unsigned long long)ss.dropped[WW_SIEM_KIND_ALERT],
+			  (unsigned long long)left, DRAIN_MS / 1000,
+			  (unsigned long long)ss.failures);
+		return -EIO;
+	}
+	fprintf(stderr, "wardwall: alerts: %llu alert%s sent to %s\n",
+		(unsigned long long)ss.sent[WW_SIEM_KIND_ALERT],
+		ss.sent[WW_SIEM_KIND_ALERT] == 1 ? "" : "s", to);
 	return 0;
 }
 
@@ -151,29 +238,14 @@ static int cmd_alerts(int argc, char **argv)
 	}
 	ww_detect_tick(r.det, INT64_MAX);
 	fflush(stdout);
-	if (r.siem) {
-		struct ww_siem_stats ss;
-		uint64_t left = ww_siem_drain(r.siem, DRAIN_MS);
-		ww_siem_get_stats(r.siem, 0, &ss);
-		if (left || ss.dropped[WW_SIEM_KIND_ALERT]) {
-			ww_errorf("alerts: %s: %llu of %zu alerts not delivered (%llu dropped, queue "
-				  "full; %llu still queued after %d s; %llu attempts failed)",
-				  siem.v[0].to,
-				  (unsigned long long)(left + ss.dropped[WW_SIEM_KIND_ALERT]),
-				  r.printed, (unsigned long long)ss.dropped[WW_SIEM_KIND_ALERT],
-				  (unsigned long long)left, DRAIN_MS / 1000,
-				  (unsigned long long)ss.failures);
-			goto out;
-		}
-		fprintf(stderr, "wardwall: alerts: %llu alert%s sent to %s\n",
-			(unsigned long long)ss.sent[WW_SIEM_KIND_ALERT],
-			ss.sent[WW_SIEM_KIND_ALERT] == 1 ? "" : "s", siem.v[0].to);
-	}
+	if (r.siem && drain_siem(&r, siem.v[0].to))
+		goto out;
 	if (!r.lines)
 		fprintf(stderr,
 			"wardwall: alerts: no recorded events under %s/%s (does `wardwall "
 			"serve` run?)\n",
 			ww_state_dir(st), WW_EVLOG_DIR);
+	print_unlogged(&r, since_s);
 	if (r.bad)
 		fprintf(stderr, "wardwall: alerts: %llu recorded line%s could not be read\n",
 			(unsigned long long)r.bad, r.bad == 1 ? "" : "s");
@@ -187,6 +259,7 @@ out:
 	ww_state_close(st);
 	sb_free(&err);
 	sb_free(&r.out);
+	free(r.unlogged);
 	return rc;
 }
 

@@ -8,7 +8,9 @@
 #   nftables tier alone (the limit objects log/<zone>/5), once with XDP (the per-zone token
 #   buckets of ww_log_budget). Both senders run on CPU 0, so that in the XDP tier the flood and
 #   the denials meet the same CPU's buckets: with one budget for all zones, the flood spends it
-#   and the workstation events are lost.
+#   and the workstation events are lost. Then with `serve` recording: `alerts --since` says what
+#   the detectors did not see, by source zone (guest's drops, exactly the flood less its recorded
+#   events; nothing of workstations).
 #
 # Needs root. Everything happens in namespaces this script creates (ww<random>-*) and a bpffs
 # mounted on a temporary directory, all removed on exit; the root namespace's ruleset and
@@ -147,6 +149,43 @@ if ip netns exec "$GW" "$WARDWALL" apply "$tmp/xdp-slow.json" >"$tmp/out" 2>"$tm
 	budget_check xdp
 else
 	fail "apply log_rate 5 (XDP native), events starts" "$(cat "$tmp/out" "$tmp/err" "$tmp/ev.err")"
+fi
+
+# ---- what `alerts` says the detectors did not see (serve's record, XDP) ----
+PORT=$((20000 + RANDOM % 20000))
+ip netns exec "$GW" ip link set lo up
+start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+sleep 1
+if ww_wardwall_serve "$PORT"; then
+	send_udp guest ehr/his-app $FLOOD
+	send_udp workstations identity/dc $FEW
+	rec=$tmp/state/events/events.jsonl
+	for ((i = 0; i < 80; i++)); do
+		sum=$("$WW_PYTHON" - "$rec" <<'EOF'
+import json, sys
+ev = dropped = 0
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["type"] == "event" and e.get("dport") == 9999 and e["src_zone"] == "guest":
+        ev += 1
+    elif e["type"] == "dropped":
+        dropped += e.get("zones", {}).get("guest", 0)
+print(ev, dropped)
+EOF
+)
+		[ "$(awk '{ print $1 + $2 }' <<<"$sum")" -ge $FLOOD ] && break
+		sleep 0.1
+	done
+	read -r gev gdrop <<<"$sum"
+	if ip netns exec "$GW" "$WARDWALL" alerts --since "$start" >"$tmp/out" 2>"$tmp/err" &&
+		grep -q "did not log since $start (the detectors did not see them), by the source zone whose log budget refused them: guest $gdrop (xdp)$" "$tmp/err" &&
+		[ $((gev + gdrop)) = $FLOOD ] && ! grep -q workstations "$tmp/err"; then
+		ok "alerts --since: the detectors did not see guest's $gdrop (xdp), $gev of its flood recorded: $FLOOD; nothing of workstations"
+	else
+		fail "alerts says what was not logged, by zone" "recorded: $gev events, $gdrop dropped" "$(cat "$tmp/err")"
+	fi
+else
+	fail "serve starts" "$(cat "$tmp/serve.err")"
 fi
 
 ww_sim_down_tap
