@@ -559,9 +559,21 @@ static void help(struct strbuf *out, const char *name, const char *type, const c
 	sb_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
-void ww_siem_metrics(struct ww_siem *s, struct strbuf *out)
+/* A counter of every output, one series a kind: messages sent or, with dropped, dropped. */
+static void by_kind(struct strbuf *out, const char *name, const char *text, char (*lab)[96],
+		    size_t n, const struct ww_siem_stats *st, bool dropped)
 {
 	static const char *const kinds[] = {"event", "alert"};
+
+	help(out, name, "counter", text);
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < WW_SIEM_KINDS; k++)
+			sb_addf(out, "%s{%s,kind=\"%s\"} %llu\n", name, lab[i], kinds[k],
+				(unsigned long long)(dropped ? st[i].dropped : st[i].sent)[k]);
+}
+
+void ww_siem_metrics(struct ww_siem *s, struct strbuf *out)
+{
 	struct ww_siem_stats st[WW_SIEM_OUTPUTS];
 	char lab[WW_SIEM_OUTPUTS][96];
 
@@ -574,18 +586,12 @@ void ww_siem_metrics(struct ww_siem *s, struct strbuf *out)
 			 ww_siem_format_names[s->out[i].cfg.format]);
 	}
 	size_t n = s->n < WW_SIEM_OUTPUTS ? s->n : WW_SIEM_OUTPUTS;
-	help(out, "wardwall_siem_sent_total", "counter",
-	     "Messages delivered to a SIEM output (handed to the transport), by kind.");
-	for (size_t i = 0; i < n; i++)
-		for (int k = 0; k < WW_SIEM_KINDS; k++)
-			sb_addf(out, "wardwall_siem_sent_total{%s,kind=\"%s\"} %llu\n", lab[i],
-				kinds[k], (unsigned long long)st[i].sent[k]);
-	help(out, "wardwall_siem_dropped_total", "counter",
-	     "Messages dropped because a SIEM output's queue was full, by kind.");
-	for (size_t i = 0; i < n; i++)
-		for (int k = 0; k < WW_SIEM_KINDS; k++)
-			sb_addf(out, "wardwall_siem_dropped_total{%s,kind=\"%s\"} %llu\n", lab[i],
-				kinds[k], (unsigned long long)st[i].dropped[k]);
+	by_kind(out, "wardwall_siem_sent_total",
+		"Messages delivered to a SIEM output (handed to the transport), by kind.", lab, n,
+		st, false);
+	by_kind(out, "wardwall_siem_dropped_total",
+		"Messages dropped because a SIEM output's queue was full, by kind.", lab, n, st,
+		true);
 	help(out, "wardwall_siem_queued", "gauge", "Messages waiting for a SIEM output.");
 	for (size_t i = 0; i < n; i++)
 		sb_addf(out, "wardwall_siem_queued{%s} %u\n", lab[i], st[i].queued);
