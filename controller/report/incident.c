@@ -136,6 +136,20 @@ static int cmp_ids(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * After opening path failed (errno): 0 where it does not exist, nothing recorded yet; else
+ * -errno, said in err. Frees path.
+ */
+static int open_failed(char *path, struct strbuf *err)
+{
+	int e = errno == ENOENT ? 0 : -errno;
+
+	if (e)
+		sb_addf(err, "%s: %s", path, strerror(-e));
+	free(path);
+	return e;
+}
+
 /* The incident ids, "inc-1" upwards, in order. */
 static int inc_ids(const char *state_dir, char ***out, size_t *n, struct strbuf *err)
 {
@@ -149,13 +163,8 @@ static int inc_ids(const char *state_dir, char ***out, size_t *n, struct strbuf 
 	*n = 0;
 	if (!path)
 		return -ENOMEM;
-	if (!d) {
-		e = errno == ENOENT ? 0 : -errno;
-		if (e)
-			sb_addf(err, "%s: %s", path, strerror(-e));
-		free(path);
-		return e;
-	}
+	if (!d)
+		return open_failed(path, err);
 	while ((de = readdir(d))) {
 		char *end, *s;
 		if (strncmp(de->d_name, "inc-", 4) || strtoul(de->d_name + 4, &end, 10) == 0 ||
@@ -564,13 +573,8 @@ static int read_quarantines(const char *state_dir, struct collect *c, struct str
 
 	if (!path)
 		return -ENOMEM;
-	if (!f) {
-		e = errno == ENOENT ? 0 : -errno;
-		if (e)
-			sb_addf(err, "%s: %s", path, strerror(-e));
-		free(path);
-		return e;
-	}
+	if (!f)
+		return open_failed(path, err);
 	while (!e && getline(&line, &len, f) > 0) {
 		cJSON *o = cJSON_Parse(line);
 		const cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "quarantine"), *m;
