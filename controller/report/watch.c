@@ -21,6 +21,16 @@ struct zone_count {
 	uint64_t n;
 };
 
+/* What each source zone's log budget refused, per tier (ww_logdrops.by_zone): at most
+ * MAX_BUDGET_COUNTS (tier, zone) counters, the last one "other" for any beyond. */
+#define MAX_BUDGET_COUNTS 512
+
+struct budget_count {
+	int tier;
+	char zone[WW_FLOW_ID_LEN];
+	uint64_t n;
+};
+
 struct ww_watch {
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -32,6 +42,8 @@ struct ww_watch {
 	struct zone_count counts[MAX_ZONE_COUNTS];
 	size_t ncounts;
 	uint64_t dropped[2][2]; /* [tier][rate_limited, ring_full] */
+	struct budget_count budget[MAX_BUDGET_COUNTS];
+	size_t nbudget;
 	struct strbuf line, text;
 };
 
@@ -98,6 +110,26 @@ static bool on_rec(const struct ww_logrec *r, void *arg)
 	return false;
 }
 
+static void count_budget(struct ww_watch *w, int tier, const char *zone, uint64_t n)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < w->nbudget; i++)
+			if (w->budget[i].tier == tier && !strcmp(w->budget[i].zone, zone)) {
+				w->budget[i].n += n;
+				return;
+			}
+		if (w->nbudget < MAX_BUDGET_COUNTS - 1 ||
+		    (pass && w->nbudget < MAX_BUDGET_COUNTS)) {
+			struct budget_count *b = &w->budget[w->nbudget++];
+			b->tier = tier;
+			snprintf(b->zone, sizeof(b->zone), "%s", zone);
+			b->n = n;
+			return;
+		}
+		zone = "other";
+	}
+}
+
 static void on_drops(const struct ww_logdrops *d, void *arg)
 {
 	struct ww_watch *w = arg;
@@ -113,6 +145,8 @@ static void on_drops(const struct ww_logdrops *d, void *arg)
 	}
 	w->dropped[d->tier][0] += d->rate_limited;
 	w->dropped[d->tier][1] += d->ring_full;
+	for (size_t i = 0; i < d->nbz; i++)
+		count_budget(w, d->tier, d->by_zone[i].counter, d->by_zone[i].n);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -278,6 +312,15 @@ void ww_watch_metrics(struct ww_watch *w, struct strbuf *out)
 			    "wardwall_events_not_logged_total{tier=\"%s\",reason=\"ring_full\"} "
 			    "%llu\n",
 			    tiers[t], (unsigned long long)w->dropped[t][1]);
+	}
+	help(out, "wardwall_events_over_budget_total", "counter",
+	     "Decisions not logged because their source zone's log budget was spent, by tier and "
+	     "source zone (\"*\": a flow from several zones, nftables).");
+	for (size_t i = 0; i < w->nbudget; i++) {
+		sb_addf(out, "wardwall_events_over_budget_total{tier=\"%s\",zone=",
+			tiers[w->budget[i].tier]);
+		sb_add_json_str(out, w->budget[i].zone);
+		sb_addf(out, "} %llu\n", (unsigned long long)w->budget[i].n);
 	}
 	ww_siem_metrics(w->siem, out);
 	pthread_mutex_unlock(&w->mu);

@@ -10,7 +10,7 @@
 #   the denials meet the same CPU's buckets: with one budget for all zones, the flood spends it
 #   and the workstation events are lost. Then with `serve` recording: `alerts --since` says what
 #   the detectors did not see, by source zone (guest's drops, exactly the flood less its recorded
-#   events; nothing of workstations).
+#   events; nothing of workstations), and serve's /metrics counts them by tier and zone.
 #
 # Needs root. Everything happens in namespaces this script creates (ww<random>-*) and a bpffs
 # mounted on a temporary directory, all removed on exit; the root namespace's ruleset and
@@ -24,7 +24,7 @@ FLOOD=2000 FEW=3
 # shellcheck source=tests/e2e/tap.sh
 . tests/e2e/tap.sh
 
-skip_unless nft taskset
+skip_unless nft taskset curl
 
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
@@ -183,6 +183,13 @@ EOF
 		ok "alerts --since: the detectors did not see guest's $gdrop (xdp), $gev of its flood recorded: $FLOOD; nothing of workstations"
 	else
 		fail "alerts says what was not logged, by zone" "recorded: $gev events, $gdrop dropped" "$(cat "$tmp/err")"
+	fi
+	m=$(ip netns exec "$GW" curl -s "http://127.0.0.1:$PORT/metrics")
+	if grep -qx "wardwall_events_over_budget_total{tier=\"xdp\",zone=\"guest\"} $gdrop" <<<"$m" &&
+		! grep -q 'over_budget_total{.*workstations' <<<"$m"; then
+		ok "metrics: wardwall_events_over_budget_total{tier=\"xdp\",zone=\"guest\"} $gdrop, none for workstations"
+	else
+		fail "metrics: not logged by zone" "$(grep over_budget <<<"$m")"
 	fi
 else
 	fail "serve starts" "$(cat "$tmp/serve.err")"
