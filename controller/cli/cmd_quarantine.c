@@ -483,7 +483,6 @@ static int q_add(int argc, char **argv)
 		rc = WW_EXIT_INVALID;
 		goto out;
 	}
-	breaks_member(p, &q, nb.invariants || nb.probes, &rec); /* an override is recorded */
 	ww_quar_kctx_of(p, args.bpffs, &k);
 	bool expired;
 	if (ww_quar_load(ww_state_dir(s), &l, &err) || ww_quar_load(ww_state_dir(s), &was, &err) ||
@@ -504,6 +503,7 @@ static int q_add(int argc, char **argv)
 	enforced_cpu_ms = cpu_ms();
 	if (save_or_undo(ww_state_dir(s), &l, &was, &k, now, &err))
 		goto fail;
+	breaks_member(p, nq, nb.invariants || nb.probes, &rec); /* an override is recorded */
 	if (ww_quar_log(ww_state_dir(s), "add", nq, 0, now, sb_str(&rec), &err))
 		goto fail;
 	cut_sessions(nq, &k, &cut_ct, &cut_xdp);
