@@ -643,23 +643,12 @@ static void quarantines(const struct ww_evidence *ev, struct strbuf *o)
 	sb_add(o, "</table>\n");
 }
 
-void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
+/* The verdict banner (in sync, in sync in monitor mode, drift) and, with drift, the monitor
+ * mode banner beside it. */
+static void banners(const struct ww_evidence *ev, struct strbuf *o)
 {
 	const struct ww_collect *c = ev->c;
-	char a[WW_TIME_STRLEN], b[WW_TIME_STRLEN];
-	bool any = false;
 
-	sb_add(o,
-	       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
-	escf(o, "wardwall evidence %lu: %s on %s", ev->seq,
-	     c->gen.gen ? c->gen.policy_name : "no policy", ev->hostname);
-	sb_addf(o, "</title>\n%s</head>\n<body>\n<main>\n<h1>", style);
-	escf(o, "Network segmentation evidence: %s", c->gen.gen ? c->gen.policy_name : "no policy");
-	sb_add(o, "</h1>\n<div class=\"sub\">");
-	escf(o, "host %s \xc2\xb7 exported %s \xc2\xb7 window %s to %s (%s) \xc2\xb7 bundle %lu",
-	     ev->hostname, ww_time_str(ev->time, a), tstr(ev->start, b), a, ev->basis, ev->seq);
-	sb_add(o, "</div>\n");
 	if (ev->in_sync && ww_ev_monitoring(ev)) {
 		struct strbuf why = {0};
 		ww_ev_monitor_why(ev, ev->monitor_zones, ev->nmonitor_zones, ev->monitor_flows,
@@ -691,26 +680,11 @@ void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 		sb_add(o, ".</div>\n");
 		sb_free(&why);
 	}
-	summary(ev, o);
-	sb_add(
-	    o,
-	    "<h2>Zone to zone traffic in the window</h2>\n<p class=\"legend small\">"
-	    "<span style=\"background:hsl(135,50%,60%)\">allowed</span>"
-	    "<span style=\"background:hsl(0,70%,60%)\">denied</span>"
-	    "<span style=\"background:hsl(40,90%,60%)\">monitored (would be denied)</span>"
-	    "darker: more packets (log scale); + a flow spanning several zone pairs also counted "
-	    "there: its packets are listed once, below the matrix, not in every cell. Rows are "
-	    "sources, columns destinations; \xe2\x80\x9c-\xe2\x80\x9d "
-	    "is an address in no zone.</p>\n");
-	for (int t = 0; t < WW_EV_NTIERS; t++)
-		if (ev->tiers[t].present) {
-			heatmap(ev, t, o);
-			any = true;
-		}
-	if (!any)
-		sb_add(o, "<p>Nothing is loaded in the kernel: no counters.</p>\n");
-	sb_add(o, "<h2>Most denied</h2>\n");
-	denials(ev, o);
+}
+
+/* The detectors' alerts in the window, by detector and source zone (never by address). */
+static void alerts(const struct ww_evidence *ev, struct strbuf *o)
+{
 	sb_add(o, "<h2>Alerts of the detectors</h2>\n");
 	if (!ev->alerts.recorded)
 		sb_add(o, "<p>No alerts are recorded on this host (<code>wardwall serve</code> "
@@ -734,6 +708,47 @@ void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
 		}
 		sb_add(o, "</table>\n");
 	}
+}
+
+void ww_evidence_html(const struct ww_evidence *ev, struct strbuf *o)
+{
+	const struct ww_collect *c = ev->c;
+	char a[WW_TIME_STRLEN], b[WW_TIME_STRLEN];
+	bool any = false;
+
+	sb_add(o,
+	       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+	escf(o, "wardwall evidence %lu: %s on %s", ev->seq,
+	     c->gen.gen ? c->gen.policy_name : "no policy", ev->hostname);
+	sb_addf(o, "</title>\n%s</head>\n<body>\n<main>\n<h1>", style);
+	escf(o, "Network segmentation evidence: %s", c->gen.gen ? c->gen.policy_name : "no policy");
+	sb_add(o, "</h1>\n<div class=\"sub\">");
+	escf(o, "host %s \xc2\xb7 exported %s \xc2\xb7 window %s to %s (%s) \xc2\xb7 bundle %lu",
+	     ev->hostname, ww_time_str(ev->time, a), tstr(ev->start, b), a, ev->basis, ev->seq);
+	sb_add(o, "</div>\n");
+	banners(ev, o);
+	summary(ev, o);
+	sb_add(
+	    o,
+	    "<h2>Zone to zone traffic in the window</h2>\n<p class=\"legend small\">"
+	    "<span style=\"background:hsl(135,50%,60%)\">allowed</span>"
+	    "<span style=\"background:hsl(0,70%,60%)\">denied</span>"
+	    "<span style=\"background:hsl(40,90%,60%)\">monitored (would be denied)</span>"
+	    "darker: more packets (log scale); + a flow spanning several zone pairs also counted "
+	    "there: its packets are listed once, below the matrix, not in every cell. Rows are "
+	    "sources, columns destinations; \xe2\x80\x9c-\xe2\x80\x9d "
+	    "is an address in no zone.</p>\n");
+	for (int t = 0; t < WW_EV_NTIERS; t++)
+		if (ev->tiers[t].present) {
+			heatmap(ev, t, o);
+			any = true;
+		}
+	if (!any)
+		sb_add(o, "<p>Nothing is loaded in the kernel: no counters.</p>\n");
+	sb_add(o, "<h2>Most denied</h2>\n");
+	denials(ev, o);
+	alerts(ev, o);
 	quarantines(ev, o);
 	ww_ev_incidents_html(ev, o);
 	sb_add(o, "<h2>Flows</h2>\n");
