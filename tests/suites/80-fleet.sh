@@ -305,7 +305,13 @@ while True:
     c, _ = s.accept(); c.close()' >/dev/null 2>&1 &
 	echo "$!" >>"$FL_DIR/pids"
 done
-sleep 0.3
+# Listening before the publish (a fixed 0.3 s was too short under load: "Connection refused").
+for g in core ward; do
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$(ip netns exec "$FL_ID-$g" ss -Hltn 'sport = :443')" ] && break
+		sleep 0.1
+	done
+done
 grep -q '"ws-his"' "$P/pv1-core.json" && grep -q '"ws-his"' "$P/pv1-ward.json" &&
 	! grep -q '"ws-his"' "$P/pv1-bms.json" &&
 	ok "a gateway's part keeps the probes from or to the zones it serves" ||
