@@ -20,6 +20,7 @@
 #include "quarantine.h"
 #include "sessions.h"
 #include "snapshot.h"
+#include "unchanged.h"
 
 static double now_ms(void)
 {
@@ -116,25 +117,33 @@ static int revert_nft(struct ww_nft *nft, const struct nfr_table *before, struct
 /*
  * After an apply: the generation now holding exactly the policy `hash` (our commit's, checked
  * to be the one current, or the one just read and found in order), or no mark when that cannot
- * be said. keep: leave the mark as it is (it still holds, or e failed).
+ * be said. keep: leave the mark as it is (it still holds, or e failed). Returns whether a mark
+ * naming `hash` holds now, and sets *marked to its generation.
  */
-static void mark_kernel(struct ww_state *st, struct ww_nft *nft, const struct ww_nft_mark *here,
-			const char *hash, uint32_t genid, bool committed, bool keep)
+static bool mark_kernel(struct ww_state *st, struct ww_nft *nft, const struct ww_nft_mark *here,
+			const char *hash, uint32_t genid, bool committed, bool keep,
+			uint32_t *marked)
 {
 	struct ww_nft_mark m = *here;
 	uint32_t now;
 
-	if (keep)
-		return;
+	if (keep) {
+		*marked = here->genid;
+		return false;
+	}
 	if (!here->boot_id[0] || ww_nft_genid(nft, &now) ||
 	    now != (committed ? ww_nft_genid_next(genid) : genid)) {
 		ww_nft_mark_clear(ww_state_dir(st));
-		return;
+		return false;
 	}
 	m.genid = now;
 	snprintf(m.policy_sha256, sizeof(m.policy_sha256), "%s", hash);
-	if (ww_nft_mark_save(ww_state_dir(st), &m))
+	if (ww_nft_mark_save(ww_state_dir(st), &m)) {
 		ww_nft_mark_clear(ww_state_dir(st));
+		return false;
+	}
+	*marked = now;
+	return true;
 }
 
 /*
@@ -210,37 +219,6 @@ static int xdp_before(const struct ww_policy *p, const struct ww_apply_opts *o,
 	ww_xdp_image_free(&img);
 	ww_diags_free(&d);
 	return e;
-}
-
-/* A snapshot of the flow counters as they were at this apply (see snapshot.h). */
-static void snapshot_live(const char *state_dir, const struct nfr_table *live, struct ww_xdp *xdp)
-{
-	const char *fp = WW_NFT_FLOW_PREFIX;
-	size_t n = 0;
-	const char **ids;
-	uint64_t *a, *b, dummy;
-	struct strbuf err = {0};
-
-	if (!live)
-		return;
-	ids = calloc(live->ncounters + 1, sizeof(*ids));
-	a = calloc(live->ncounters + 1, sizeof(*a));
-	b = calloc(live->ncounters + 1, sizeof(*b));
-	for (size_t i = 0; ids && a && b && i < live->ncounters; i++) {
-		if (strncmp(live->counters[i].name, fp, strlen(fp)))
-			continue;
-		ids[n] = live->counters[i].name + strlen(fp);
-		a[n] = live->counters[i].packets;
-		if (xdp)
-			ww_xdp_flow_counter(xdp, ids[n], &b[n], &dummy);
-		n++;
-	}
-	if (ids && a && b)
-		ww_snapshot_append(state_dir, (int64_t)time(NULL), ids, a, b, n, &err);
-	free(ids);
-	free(a);
-	free(b);
-	sb_free(&err); /* a snapshot is a convenience: its failure does not fail the apply */
 }
 
 /*
@@ -629,7 +607,7 @@ static int record(struct run *x)
 		struct strbuf ignored = {0};
 		if (r->vouched && ww_nft_read_counters(x->nft, x->want, &counters, &ignored))
 			counters = NULL;
-		snapshot_live(ww_state_dir(st), r->vouched ? counters : x->live, x->xdp);
+		ww_snapshot_live(ww_state_dir(st), r->vouched ? counters : x->live, x->xdp);
 		nfr_table_free(counters);
 		sb_free(&ignored);
 	}
@@ -639,10 +617,15 @@ static int record(struct run *x)
 		r->unrecorded = true;
 	}
 	/* The window table's transaction is wardwall's too: the mark follows both. */
-	mark_kernel(st, x->nft, &x->here, x->hash,
-		    x->windows_committed && x->nft_committed ? ww_nft_genid_next(x->genid)
-							     : x->genid,
-		    x->nft_committed || x->windows_committed, e || (r->vouched && x->same));
+	bool keep = r->vouched && x->same, holds;
+	uint32_t marked = 0;
+	holds = mark_kernel(st, x->nft, &x->here, x->hash,
+			    x->windows_committed && x->nft_committed ? ww_nft_genid_next(x->genid)
+								     : x->genid,
+			    x->nft_committed || x->windows_committed, e || keep, &marked);
+	if (!e)
+		ww_apply_source_note(st, x->p, x->hash, x->o->src, x->o->source, holds || keep,
+				     marked, x->want, r->xdp);
 	if (!e) {
 		ww_stop_point("marked");
 		e = ww_intent_end(st);
@@ -679,6 +662,7 @@ int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct
 	r->nsets = x.want->nsets;
 	r->ncounters = x.want->ncounters;
 	ww_policy_hash(p, x.hash);
+	memcpy(r->policy_sha256, x.hash, sizeof(r->policy_sha256));
 	e = begin_intent(&x);
 	/* XDP first: everything it needs is built and attached, but not switched in, before
 	 * the nftables transaction; a failure there leaves both tiers as they were. */

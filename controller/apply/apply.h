@@ -14,6 +14,8 @@
 #include "sessions.h"
 #include "state.h"
 
+struct ww_apply_source;
+
 struct ww_apply_opts {
 	const char *state_dir; /* NULL: default */
 	const char *source;    /* the policy file, for the history */
@@ -24,6 +26,9 @@ struct ww_apply_opts {
 	unsigned long gen; /* the generation to record (recovery); 0: the next */
 	bool restore;  /* re-enforcing the current generation (restore): no new generation */
 	bool failsafe; /* the fail-closed policy (failsafe.h): nothing recorded, nothing vouched */
+	/* The policy file as read (apply of a file): recorded so that an identical apply is
+	 * recognised without parsing (unchanged.h); NULL: nothing recorded. */
+	const struct ww_apply_source *src;
 };
 
 struct ww_apply_result {
@@ -37,6 +42,9 @@ struct ww_apply_result {
 	bool vouched;        /* the table was not read: the ruleset generation is still the one
 				wardwall left (nft_mark.h) */
 	size_t nchains, nsets, ncounters; /* the compiled table */
+	char policy_sha256[65]; /* of the policy applied (ww_policy_hash; "" before it is known) */
+	bool unparsed;		/* an identical apply recognised from the file's bytes, without
+				   parsing or compiling it (unchanged.h) */
 	/* XDP tier */
 	bool xdp;            /* the policy asks for it */
 	bool xdp_switched;   /* a new generation was switched in */

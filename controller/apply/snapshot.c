@@ -6,11 +6,13 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "state.h"
 #include "timeutil.h"
 #include "json.h"
+#include "nft_compile.h"
 
 static char *snap_path(const char *state_dir, struct strbuf *err)
 {
@@ -191,4 +193,34 @@ int ww_snapshot_unused(const char *state_dir, const struct ww_collect *c, int64_
 		sb_add(out, "]}\n");
 	free(u);
 	return 0;
+}
+
+void ww_snapshot_live(const char *state_dir, const struct nfr_table *live, struct ww_xdp *xdp)
+{
+	const char *fp = WW_NFT_FLOW_PREFIX;
+	size_t n = 0;
+	const char **ids;
+	uint64_t *a, *b, dummy;
+	struct strbuf err = {0};
+
+	if (!live)
+		return;
+	ids = calloc(live->ncounters + 1, sizeof(*ids));
+	a = calloc(live->ncounters + 1, sizeof(*a));
+	b = calloc(live->ncounters + 1, sizeof(*b));
+	for (size_t i = 0; ids && a && b && i < live->ncounters; i++) {
+		if (strncmp(live->counters[i].name, fp, strlen(fp)))
+			continue;
+		ids[n] = live->counters[i].name + strlen(fp);
+		a[n] = live->counters[i].packets;
+		if (xdp)
+			ww_xdp_flow_counter(xdp, ids[n], &b[n], &dummy);
+		n++;
+	}
+	if (ids && a && b)
+		ww_snapshot_append(state_dir, (int64_t)time(NULL), ids, a, b, n, &err);
+	free(ids);
+	free(a);
+	free(b);
+	sb_free(&err); /* a snapshot is a convenience: its failure does not fail the apply */
 }

@@ -17,6 +17,9 @@
 /* Appends one snapshot: n flows with their nftables and XDP packet counts. */
 int ww_snapshot_append(const char *state_dir, int64_t time, const char *const *ids,
 		       const uint64_t *nft, const uint64_t *xdp, size_t n, struct strbuf *err);
+/* Appends a snapshot of the flow counters of live (counters named flow/<id>; NULL: none) and
+ * of xdp (may be NULL), taken now; a failure is not reported (a snapshot is a convenience). */
+void ww_snapshot_live(const char *state_dir, const struct nfr_table *live, struct ww_xdp *xdp);
 /* Appends a snapshot of a collection. */
 int ww_snapshot_record(const char *state_dir, const struct ww_collect *c, struct strbuf *err);
 /* How a flow was used since a date (the order is the order stats --unused prints in). */

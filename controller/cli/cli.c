@@ -272,19 +272,22 @@ int64_t ww_now(void)
 	return (int64_t)time(NULL);
 }
 
-int ww_load_valid(const char *path, struct ww_policy **out)
+int ww_load_valid_text(const char *path, const char *text, size_t len, int64_t now,
+		       struct ww_policy **out, char **diags)
 {
 	struct ww_diags d = {.file = path};
 	struct ww_policy *p = NULL;
 	struct strbuf msg = {0};
 	int err, rc = WW_EXIT_OK;
 
-	err = ww_policy_load(path, &d, &p);
+	err = text ? ww_policy_parse(path, text, len, &d, &p) : ww_policy_load(path, &d, &p);
 	if (!err)
-		err = ww_analyse(p, ww_now(), &d, NULL);
+		err = ww_analyse(p, now, &d, NULL);
 	ww_diags_sort(&d);
 	ww_diags_print(&d, &msg);
 	fputs(sb_str(&msg), stderr);
+	if (diags)
+		*diags = strdup(sb_str(&msg));
 	if (err == -EINVAL || d.nerrors) {
 		char *m = xstrdup_printf("%s: invalid policy: %zu error%s (see 'wardwall check')",
 					 path, d.nerrors, d.nerrors == 1 ? "" : "s");
@@ -307,6 +310,11 @@ int ww_load_valid(const char *path, struct ww_policy **out)
 	else
 		*out = p;
 	return rc;
+}
+
+int ww_load_valid(const char *path, struct ww_policy **out)
+{
+	return ww_load_valid_text(path, NULL, 0, ww_now(), out, NULL);
 }
 
 void ww_recovery_say(const struct ww_recovery *rec)

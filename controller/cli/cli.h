@@ -112,6 +112,10 @@ int ww_time_arg(const char *opt, const char *s, int64_t *t);
  * WW_EXIT_USAGE.
  */
 int ww_load_valid(const char *path, struct ww_policy **out);
+/* ww_load_valid of the len bytes of text read from path (NULL: read path now), analysed at
+ * now; *diags (diags may be NULL) gets a copy of the diagnostics printed, or NULL. */
+int ww_load_valid_text(const char *path, const char *text, size_t len, int64_t now,
+		       struct ww_policy **out, char **diags);
 
 /*
  * Finishes or undoes an apply that was interrupted (intent.h) before a command reads state, and

@@ -15,11 +15,12 @@
 #include "policy.h"
 #include "probe_run.h"
 #include "timeutil.h"
+#include "unchanged.h"
 
 static const char *const kinds[] = {"table", "counter", "limit", "map", "chain"};
 
-static void report_json(const struct ww_policy *p, const struct ww_apply_result *r,
-			const char *hash, struct strbuf *out)
+static void report_json(const char *name, const struct ww_apply_result *r, const char *hash,
+			struct strbuf *out)
 {
 	static const char *const ops[] = {"added", "removed", "rewritten"};
 	static const char *const plural[] = {"tables", "counters", "limits", "maps", "chains"};
@@ -29,8 +30,9 @@ static void report_json(const struct ww_policy *p, const struct ww_apply_result 
 	ww_jw_str(&w, "result", r->changed ? "applied" : "unchanged");
 	ww_jw_u64(&w, "generation", r->gen);
 	ww_jw_bool(&w, "recorded", r->recorded);
+	ww_jw_bool(&w, "parsed", !r->unparsed);
 	ww_jw_obj(&w, "policy");
-	ww_jw_str(&w, "name", p->name);
+	ww_jw_str(&w, "name", name);
 	ww_jw_str(&w, "sha256", hash);
 	ww_jw_end_obj(&w);
 	ww_jw_obj(&w, "nftables");
@@ -79,15 +81,14 @@ static void report_json(const struct ww_policy *p, const struct ww_apply_result 
 	ww_jw_end_obj(&w);
 }
 
-void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r, bool json,
-		     struct strbuf *out)
+/* The report of policy `name` (sha256 hash, with nprobes probes). */
+static void report_as(const char *name, const char *hash, size_t nprobes,
+		      const struct ww_apply_result *r, bool json, struct strbuf *out)
 {
 	static const char *const ops[] = {"added", "removed", "rewritten"};
-	char hash[65];
 
-	ww_policy_hash(p, hash);
 	if (json) {
-		report_json(p, r, hash, out);
+		report_json(name, r, hash, out);
 		return;
 	}
 	if (r->confirm_deadline) {
@@ -97,14 +98,16 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 	}
 	if (r->probes_ok)
 		sb_addf(out, "probes: %zu of %zu connected after the change\n", r->probes_ok,
-			p->nprobes);
+			nprobes);
 	if (!r->changed) {
-		sb_addf(out, "no changes: the kernel already enforces %s (sha256 %.12s), generation %lu\n",
-			p->name, hash, r->gen);
+		sb_addf(
+		    out,
+		    "no changes: the kernel already enforces %s (sha256 %.12s), generation %lu\n",
+		    name, hash, r->gen);
 		return;
 	}
-	sb_addf(out, "applied %s (sha256 %.12s) as generation %lu in %.0f ms\n", p->name, hash,
-		r->gen, r->ms);
+	sb_addf(out, "applied %s (sha256 %.12s) as generation %lu in %.0f ms\n", name, hash, r->gen,
+		r->ms);
 	sb_addf(out, "  nftables: %zu chains, %zu maps, %zu counters; one transaction of %zu "
 		     "messages%s\n",
 		r->nchains, r->nsets, r->ncounters, r->messages,
@@ -142,6 +145,19 @@ void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r,
 		if (any)
 			sb_addf(out, " %s\n", ops[op]);
 	}
+}
+
+void ww_apply_report(const struct ww_policy *p, const struct ww_apply_result *r, bool json,
+		     struct strbuf *out)
+{
+	char hash[65];
+
+	/* The apply hashed p already (a canonical print: seconds at 100k flows). */
+	if (r->policy_sha256[0])
+		memcpy(hash, r->policy_sha256, sizeof(hash));
+	else
+		ww_policy_hash(p, hash);
+	report_as(p->name, hash, p->nprobes, r, json, out);
 }
 
 /* "90", "90s", "5m", "1h": seconds, 1 s to 24 h. */
@@ -200,6 +216,38 @@ static int probe_failed(const struct ww_policy *p, const char *source, const cha
 	return WW_EXIT_USAGE;
 }
 
+/*
+ * The file's bytes first: an identical apply is recognised by them without parsing
+ * (unchanged.h: *same, with r and u filled); anything else is parsed from the very bytes that
+ * were hashed (*p, with src saying what they were and *diags what the analysis printed).
+ * Returns WW_EXIT_OK or the exit code of an unreadable or invalid policy.
+ */
+static int load_policy(const char *path, const char *state_dir, const char *bpffs, bool force,
+		       struct ww_apply_source *src, char **diags, struct ww_policy **p, bool *same,
+		       struct ww_apply_result *r, struct ww_unchanged *u)
+{
+	struct ww_apply_opts q = {
+	    .state_dir = state_dir, .source = path, .force = force, .bpffs = bpffs};
+	struct ww_diags rd = {.file = path};
+	char *text = NULL;
+	size_t len = 0;
+	int rc = WW_EXIT_OK;
+
+	src->now = ww_now();
+	if (!ww_policy_read(path, &rd, &text, &len)) {
+		sha256_hex(text, len, src->sha256);
+		*same = ww_apply_unchanged(&q, src->sha256, src->now, r, u) == 1;
+	}
+	ww_diags_free(&rd);
+	if (*same)
+		fputs(u->diags, stderr);
+	else
+		rc = ww_load_valid_text(path, text, len, src->now, p, diags);
+	src->diags = *diags;
+	free(text);
+	return rc;
+}
+
 struct apply_args {
 	bool json, force;
 	const char *confirm, *state_dir, *bpffs;
@@ -241,9 +289,13 @@ static int cmd_apply(int argc, char **argv)
 		bpffs = a.bpffs;
 	if (confirm && duration_arg(confirm, &confirm_s))
 		return WW_EXIT_USAGE;
-	rc = ww_load_valid(pos[0], &p);
+	struct ww_apply_source src = {0};
+	struct ww_unchanged u = {0};
+	char *diags = NULL;
+	bool same = false;
+	rc = load_policy(pos[0], state_dir, bpffs, force, &src, &diags, &p, &same, &r, &u);
 	if (rc)
-		return rc;
+		goto out;
 	/* What a rollback goes back to: the generation before this apply, or, while a change is on
 	 * probation, the one before that change. */
 	struct ww_state *st = NULL;
@@ -256,9 +308,13 @@ static int cmd_apply(int argc, char **argv)
 	if (pending)
 		previous = pd.previous;
 
-	struct ww_apply_opts o = {.state_dir = state_dir, .source = pos[0], .action = "apply",
-				  .force = force, .bpffs = bpffs};
-	int e = ww_apply(p, &o, &r, &err);
+	struct ww_apply_opts o = {.state_dir = state_dir,
+				  .source = pos[0],
+				  .action = "apply",
+				  .force = force,
+				  .bpffs = bpffs,
+				  .src = &src};
+	int e = same ? 0 : ww_apply(p, &o, &r, &err);
 	ww_recovery_say(&r.recovered);
 	if (e && r.unrecorded) {
 		ww_errorf("apply %s: %s; the next wardwall command finishes recording it", pos[0],
@@ -322,13 +378,18 @@ static int cmd_apply(int argc, char **argv)
 			sb_addf(&out, "confirmed generation %lu, which was waiting for confirmation\n",
 				pd.gen);
 	}
-	ww_apply_report(p, &r, json, &out);
+	if (same)
+		report_as(u.name, u.policy_sha256, 0, &r, json, &out);
+	else
+		ww_apply_report(p, &r, json, &out);
 	fputs(sb_str(&out), stdout);
 	rc = WW_EXIT_OK;
 out:
 	sb_free(&err);
 	sb_free(&out);
 	ww_policy_free(p);
+	ww_unchanged_free(&u);
+	free(diags);
 	return rc;
 }
 

@@ -27,7 +27,7 @@ static int cmd_metrics(int argc, char **argv)
 	if (ww_opts_parse(metrics_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_metrics);
 	ww_cli_recover(a.state_dir, a.bpffs);
-	if (ww_collect(a.state_dir, a.bpffs, &c, &err)) {
+	if (ww_collect_counts(a.state_dir, a.bpffs, &c, &err)) {
 		ww_errorf("metrics: %s", sb_str(&err));
 	} else {
 		ww_metrics_print(&c, &out);

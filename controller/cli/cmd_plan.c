@@ -19,6 +19,7 @@
 #include "nft_compile.h"
 #include "xdp_compile.h"
 #include "xdp_tier.h"
+#include "nft_mark.h"
 #include "nft_nl.h"
 #include "policy.h"
 #include "policy_diff.h"
@@ -44,6 +45,18 @@ struct plan {
 	bool pending;    /* a change waits for `wardwall confirm` */
 	struct ww_pending pend;
 };
+
+/* Whether the mark vouches that the table is the applied generation (nft_mark.h). */
+static bool plan_vouched(const struct plan *pl, const char *state_dir, struct ww_nft *nft,
+			 uint32_t *genid)
+{
+	char h[65];
+
+	if (!ww_nft_mark_vouches(nft, state_dir, pl->gen.policy_sha256, genid))
+		return false;
+	ww_policy_hash(pl->applied_p, h);
+	return !strcmp(h, pl->gen.policy_sha256);
+}
 
 static bool xdp_drift(const struct plan *pl)
 {
@@ -225,6 +238,8 @@ static void print_json(const struct plan *pl, struct strbuf *out)
 	ww_jw_str(&w, "name", pl->want_p->name);
 	ww_jw_str(&w, "sha256", hash);
 	ww_jw_end_obj(&w);
+	ww_jw_str(&w, "nftables_read",
+		  pl->live && pl->live == pl->applied ? "generation-unchanged" : "kernel");
 	if (pl->gen.gen) {
 		ww_jw_obj(&w, "applied");
 		ww_jw_u64(&w, "generation", pl->gen.gen);
@@ -384,7 +399,10 @@ static int plan_build(struct plan *pl, const char *state_dir, const char *bpffs,
 	}
 	if (!e)
 		e = ww_nft_open(&nft);
-	if (!e)
+	/* While the mark vouches for it (nft_mark.h), the table is the applied one compiled. */
+	if (!e && pl->applied && plan_vouched(pl, state_dir, nft, &genid))
+		pl->live = pl->applied;
+	else if (!e)
 		e = ww_nft_read(nft, &pl->live, &genid, err);
 	if (!e)
 		e = ww_policy_diff(pl->applied_p, pl->want_p, &pl->pd);
@@ -453,7 +471,8 @@ static int cmd_plan(int argc, char **argv)
 	ww_nft_diff_free(&pl.work);
 	ww_nft_diff_free(&pl.drift);
 	nfr_table_free(pl.want);
-	nfr_table_free(pl.live);
+	if (pl.live != pl.applied)
+		nfr_table_free(pl.live);
 	nfr_table_free(pl.applied);
 	ww_policy_free(pl.want_p);
 	ww_policy_free(pl.applied_p);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -24,24 +25,42 @@
 #include "siem_args.h"
 #include "watch.h"
 
+/* A collection in full (the table, its readback, the drift) is kept this long at most;
+ * meanwhile a scrape reads the counters again and nothing else while nothing was committed. */
+#define SERVE_REREAD_S 60
+
 struct server {
 	const char *state_dir, *bpffs;
 	struct ww_watch *watch; /* NULL: no detection */
 	struct ww_httpd *httpd;
+	struct ww_collect c; /* the collection kept (only the collecting thread touches it) */
+	bool have;
+	int64_t full_at; /* when c was collected in full (monotonic seconds) */
 };
 
-/* The exposition, on the server's collecting thread (one at a time). */
+/* The exposition, on the server's collecting thread (one at a time): from the collection kept
+ * when only counters can have changed (ww_collect_refresh), else collected afresh. */
 static int serve_collect(void *arg, struct strbuf *out, struct strbuf *err)
 {
 	struct server *srv = arg;
-	struct ww_collect c;
-	int e = ww_collect(srv->state_dir, srv->bpffs, &c, err);
+	struct timespec ts;
+	int e = 1;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (srv->have && ts.tv_sec - srv->full_at < SERVE_REREAD_S)
+		e = ww_collect_refresh(srv->state_dir, &srv->c, err);
+	if (e) {
+		if (srv->have)
+			ww_collect_free(&srv->c);
+		sb_reset(err);
+		e = ww_collect_counts(srv->state_dir, srv->bpffs, &srv->c, err);
+		srv->have = !e;
+		srv->full_at = ts.tv_sec;
+	}
 	if (e)
 		return e;
-	ww_metrics_print(&c, out);
+	ww_metrics_print(&srv->c, out);
 	ww_quar_metrics(srv->state_dir, srv->bpffs, ww_now(), out);
-	ww_collect_free(&c);
 	if (srv->watch)
 		ww_watch_metrics(srv->watch, out);
 	ww_httpd_metrics(srv->httpd, out);
@@ -189,6 +208,8 @@ static int cmd_serve(int argc, char **argv)
 		;
 	ww_errorf("serve: %s", strerror(-e));
 	ww_httpd_free(srv.httpd);
+	if (srv.have)
+		ww_collect_free(&srv.c);
 	sb_free(&err);
 	ww_siem_cfg_clear(&siem);
 	return WW_EXIT_USAGE;

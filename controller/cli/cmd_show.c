@@ -4,6 +4,7 @@
  * wardwall show --canonical POLICY: the normalized form of a policy file.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +365,7 @@ static void print_view_json(struct view *v, struct strbuf *out)
 		ww_jw_u64(&w, "counters", v->live->ncounters);
 		ww_jw_u64(&w, "unexplained", v->rb.unexplained);
 		ww_jw_i64(&w, "drift", v->nft_drift);
+		ww_jw_str(&w, "read", v->c.vouched ? "generation-unchanged" : "kernel");
 	}
 	ww_jw_end_obj(&w);
 	ww_jw_wrap(&w, "");
@@ -424,6 +426,11 @@ static void print_view(struct view *v, bool json, struct strbuf *out)
 			sb_addf(out, "; %s", v->nft_drift ? "DRIFT: differs from the applied generation "
 							    "(see `wardwall plan`)"
 							  : "equals the applied generation");
+		if (v->c.vouched)
+			sb_addf(out,
+				" (ruleset generation %" PRIu32 " is still wardwall's own: "
+				"counters read, the rest not read back)",
+				v->c.genid);
 		sb_add(out, "\n");
 		if (v->rb.nifaces) {
 			sb_add(out, "  filters traffic through:");
@@ -463,7 +470,7 @@ static void print_view(struct view *v, bool json, struct strbuf *out)
 
 static int build_view(struct view *v, const char *state_dir, const char *bpffs, struct strbuf *err)
 {
-	int e = ww_collect(state_dir, bpffs, &v->c, err);
+	int e = ww_collect_vouched(state_dir, bpffs, &v->c, err);
 
 	if (e)
 		return e;

@@ -205,7 +205,7 @@ static int cmd_stats(int argc, char **argv)
 	do {
 		struct ww_collect c;
 		sb_reset(&out);
-		if (ww_collect(a.state_dir, a.bpffs, &c, &err)) {
+		if (ww_collect_counts(a.state_dir, a.bpffs, &c, &err)) {
 			ww_errorf("stats: %s", sb_str(&err));
 			rc = WW_EXIT_USAGE;
 			break;

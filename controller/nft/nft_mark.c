@@ -63,6 +63,18 @@ bool ww_nft_mark_matches(const struct ww_nft_mark *m, const struct ww_nft_mark *
 	       !strcmp(m->binary_sha256, here->binary_sha256) && m->policy_sha256[0];
 }
 
+bool ww_nft_mark_vouches(struct ww_nft *n, const char *state_dir, const char *policy_sha256,
+			 uint32_t *genid)
+{
+	struct ww_nft_mark here, mark;
+
+	if (ww_nft_mark_load(state_dir, &mark) || strcmp(mark.policy_sha256, policy_sha256) ||
+	    ww_nft_mark_here(n, &here) || !ww_nft_mark_matches(&mark, &here))
+		return false;
+	*genid = here.genid;
+	return true;
+}
+
 static char *mark_path(const char *state_dir)
 {
 	return xstrdup_printf("%s/nft-mark.json", state_dir);

@@ -9,7 +9,9 @@
  * and `apply` can trust the table to be what the recorded policy compiles to instead of reading
  * it back: a no-op apply compiles only, a change is diffed against the recorded policy. Any
  * other commit (nft, firewalld, Docker, a reboot, another namespace) breaks the match and the
- * table is read as always. `plan`, `show` and the evidence always read the kernel.
+ * table is read as always. `plan`, `show`, `stats`, `metrics` and `serve` trust it too (only
+ * counters are read then: packets move them without a commit); the evidence always reads the
+ * kernel.
  *
  * The mark lives in <state dir>/nft-mark.json.
  */
@@ -34,6 +36,11 @@ struct ww_nft_mark {
 int ww_nft_mark_here(struct ww_nft *n, struct ww_nft_mark *m);
 /* Whether the recorded mark m describes the place `here` (all but the policy). */
 bool ww_nft_mark_matches(const struct ww_nft_mark *m, const struct ww_nft_mark *here);
+
+/* Whether state_dir's mark matches the place n is in and names the policy policy_sha256: the
+ * table is then exactly what that policy compiles to; *genid: the generation now. */
+bool ww_nft_mark_vouches(struct ww_nft *n, const char *state_dir, const char *policy_sha256,
+			 uint32_t *genid);
 
 /* Reads the mark of state_dir: 0, -ENOENT (none) or -EBADMSG (unreadable). */
 int ww_nft_mark_load(const char *state_dir, struct ww_nft_mark *m);

@@ -34,6 +34,12 @@ int ww_nft_read(struct ww_nft *n, struct nfr_table **out, uint32_t *genid, struc
  * the kernel does not have is left out. */
 int ww_nft_read_counters(struct ww_nft *n, const struct nfr_table *names, struct nfr_table **out,
 			 struct strbuf *err);
+/* The counters of t (read at ruleset generation genid) read again into it, while the ruleset
+ * generation is still genid before and after: no commit changed the table meanwhile, only
+ * packets moved its counters. Returns 0, 1 (the generation moved: read the table again; t's
+ * counters may be half updated) or -errno. */
+int ww_nft_refresh_counters(struct ww_nft *n, struct nfr_table *t, uint32_t genid,
+			    struct strbuf *err);
 
 /* Debugging aid: every attribute of the table's sets and rules as libnftnl prints them. */
 int ww_nft_dump_raw(struct ww_nft *n, struct strbuf *out);

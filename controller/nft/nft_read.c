@@ -951,6 +951,31 @@ int ww_nft_read_counters(struct ww_nft *n, const struct nfr_table *names, struct
 	return 0;
 }
 
+int ww_nft_refresh_counters(struct ww_nft *n, struct nfr_table *t, uint32_t genid,
+			    struct strbuf *err)
+{
+	struct nfr_table *fresh = NULL;
+	uint32_t g0 = 0, g1 = 0;
+	int e = ww_nft_genid(n, &g0);
+
+	if (!e && g0 != genid)
+		return 1;
+	if (!e)
+		e = ww_nft_read_counters(n, t, &fresh, err);
+	if (!e)
+		e = ww_nft_genid(n, &g1);
+	if (!e && g1 != genid)
+		e = 1; /* the counters read may belong to another table */
+	for (size_t i = 0; !e && i < t->ncounters; i++) {
+		struct nfr_counter *o = &t->counters[i];
+		const struct nfr_counter *c = nfr_counter_find(fresh, o->name);
+		o->packets = c ? c->packets : 0;
+		o->bytes = c ? c->bytes : 0;
+	}
+	nfr_table_free(fresh);
+	return e;
+}
+
 int ww_nft_dump_raw(struct ww_nft *n, struct strbuf *out)
 {
 	struct rctx c = {.raw = out};

@@ -216,7 +216,7 @@ const char *ww_rb_mode(const struct ww_readback *rb)
 	}
 }
 
-int ww_readback(const struct nfr_table *t, struct ww_readback *rb)
+static int readback(const struct nfr_table *t, bool facts, struct ww_readback *rb)
 {
 	const struct nfr_chain *cl = nfr_chain_find(t, "classify");
 	int err = 0;
@@ -233,7 +233,7 @@ int ww_readback(const struct nfr_table *t, struct ww_readback *rb)
 										  : "");
 	}
 	/* Zones: the default stage's source maps send every zone address to dz/<zone>. */
-	for (size_t i = 0; cl && i < cl->nrules && !err; i++) {
+	for (size_t i = 0; facts && cl && i < cl->nrules && !err; i++) {
 		const struct nfr_rule *r = &cl->rules[i];
 		const struct nfr_set *m = r->set ? nfr_set_find(t, r->set) : NULL;
 		for (size_t k = 0; m && k < m->nelems && !err; k++) {
@@ -249,7 +249,7 @@ int ww_readback(const struct nfr_table *t, struct ww_readback *rb)
 	for (size_t i = 0; i < t->nchains && !err; i++) {
 		const struct nfr_chain *c = &t->chains[i];
 		if (!strncmp(c->name, "from/", 5)) {
-			err = facts_of_source(t, c, rb);
+			err = facts ? facts_of_source(t, c, rb) : 0;
 		} else if (!strncmp(c->name, "def/", 4)) {
 			struct entry e;
 			const char *a = c->name + 4, *slash = strchr(a, '/');
@@ -270,6 +270,16 @@ int ww_readback(const struct nfr_table *t, struct ww_readback *rb)
 	if (err)
 		ww_readback_free(rb);
 	return err;
+}
+
+int ww_readback(const struct nfr_table *t, struct ww_readback *rb)
+{
+	return readback(t, true, rb);
+}
+
+int ww_readback_defaults(const struct nfr_table *t, struct ww_readback *rb)
+{
+	return readback(t, false, rb);
 }
 
 void ww_readback_free(struct ww_readback *rb)

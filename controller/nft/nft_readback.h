@@ -65,6 +65,9 @@ const char *ww_rb_mode(const struct ww_readback *rb);
 
 /* Decodes t (read back from the kernel). Returns 0 or -ENOMEM. */
 int ww_readback(const struct nfr_table *t, struct ww_readback *rb);
+/* Only the hook, the interfaces and the defaults of t (no zones, no facts: what counts need;
+ * unexplained counts only the default chains). Returns 0 or -ENOMEM. */
+int ww_readback_defaults(const struct nfr_table *t, struct ww_readback *rb);
 void ww_readback_free(struct ww_readback *rb);
 
 /* The zone that holds address range r, or NULL. */

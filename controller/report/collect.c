@@ -15,7 +15,9 @@
 #include "intent.h"
 #include "nft_compile.h"
 #include "xdp_compile.h"
+#include "nft_mark.h"
 #include "nft_nl.h"
+#include "policy.h"
 
 const char *ww_xdp_stat_name(int s)
 {
@@ -141,8 +143,8 @@ static void since_free(struct since_tab *t)
 	free(t->since);
 }
 
-/* The kernel's table, read back into policy terms. */
-static int collect_nft(struct ww_collect *c, struct strbuf *err)
+/* The kernel's table, read back into policy terms (without facts: only its defaults). */
+static int collect_nft(struct ww_collect *c, bool facts, struct strbuf *err)
 {
 	struct ww_nft *nft = NULL;
 	int e = ww_nft_open(&nft);
@@ -151,7 +153,7 @@ static int collect_nft(struct ww_collect *c, struct strbuf *err)
 		e = ww_nft_read(nft, &c->live, &c->genid, err);
 	ww_nft_close(nft);
 	if (!e && c->live)
-		e = ww_readback(c->live, &c->rb);
+		e = facts ? ww_readback(c->live, &c->rb) : ww_readback_defaults(c->live, &c->rb);
 	return e;
 }
 
@@ -287,10 +289,67 @@ static int collect_defaults(struct ww_collect *c, const struct since_tab *t)
 	return c->has_xdp ? xdp_defaults(c) : 0;
 }
 
+/* The counters of c->expected as the kernel has them now, copied into it; -ENOENT when one is
+ * missing. */
+static int read_counters(struct ww_nft *nft, struct ww_collect *c, struct strbuf *err)
+{
+	struct nfr_table *got = NULL;
+	int e = ww_nft_read_counters(nft, c->expected, &got, err);
+
+	if (!e && got->ncounters != c->expected->ncounters)
+		e = -ENOENT;
+	for (size_t i = 0; !e && i < got->ncounters; i++) {
+		struct nfr_counter *x = nfr_counter_find(c->expected, got->counters[i].name);
+		if (!x) {
+			e = -ENOENT;
+			break;
+		}
+		x->packets = got->counters[i].packets;
+		x->bytes = got->counters[i].bytes;
+	}
+	nfr_table_free(got);
+	return e;
+}
+
+/*
+ * The table as the mark vouches for it (nft_mark.h): while the ruleset generation is still the
+ * one wardwall's own commit of the applied policy left, no commit has changed any table since,
+ * so the table is that policy compiled; only its counters, which packets move, are read.
+ * Returns 1 (c->live is c->expected, counters read, no drift), 0 (read the kernel) or -errno.
+ */
+static int collect_vouched(struct ww_collect *c, const char *state_dir, bool facts,
+			   struct strbuf *err)
+{
+	struct ww_nft *nft = NULL;
+	char h[65];
+	bool ok = false;
+	int e;
+
+	if (!c->applied || !c->gen.gen || ww_nft_open(&nft))
+		return 0;
+	if (ww_nft_mark_vouches(nft, state_dir, c->gen.policy_sha256, &c->genid)) {
+		ww_policy_hash(c->applied, h);
+		ok = !strcmp(h, c->gen.policy_sha256) && !ww_compile_nft(c->applied, &c->expected);
+	}
+	e = ok ? read_counters(nft, c, err) : 0;
+	ww_nft_close(nft);
+	if (ok && !e) {
+		c->live = c->expected;
+		c->vouched = true;
+		c->drift_known = true;
+		e = facts ? ww_readback(c->live, &c->rb) : ww_readback_defaults(c->live, &c->rb);
+		return e ? e : 1;
+	}
+	nfr_table_free(c->expected);
+	c->expected = NULL;
+	sb_reset(err);
+	return e == -ENOMEM ? e : 0;
+}
+
 /* One read of the kernel and the record together (ww_collect makes sure it saw one
- * generation). */
-static int collect_once(const char *state_dir, const char *bpffs, struct ww_collect *c,
-			struct strbuf *err)
+ * generation); with vouch, the table as the mark vouches for it when it does. */
+static int collect_once(const char *state_dir, const char *bpffs, bool vouch, bool facts,
+			struct ww_collect *c, struct strbuf *err)
 {
 	struct since_tab t = {0};
 	int e;
@@ -299,14 +358,20 @@ static int collect_once(const char *state_dir, const char *bpffs, struct ww_coll
 	c->time = (int64_t)time(NULL);
 	c->xdp_same = -1;
 	c->xdp_links = -1;
-	e = collect_nft(c, err);
-	if (!e)
-		e = collect_state(c, state_dir, &t, err);
-	if (e)
+	e = collect_state(c, state_dir, &t, err);
+	if (!e && vouch)
+		e = collect_vouched(c, state_dir, facts, err);
+	if (e == 0) {
+		e = collect_nft(c, facts, err);
+		if (!e && c->applied && !ww_compile_nft(c->applied, &c->expected) &&
+		    !ww_nft_diff(c->live, c->expected, &c->drift))
+			c->drift_known = true;
+	}
+	if (e < 0) {
+		since_free(&t);
+		ww_collect_free(c);
 		return e;
-	if (c->applied && !ww_compile_nft(c->applied, &c->expected) &&
-	    !ww_nft_diff(c->live, c->expected, &c->drift))
-		c->drift_known = true;
+	}
 	collect_xdp(c, bpffs, err);
 	e = collect_flows(c, &t);
 	if (!e)
@@ -365,7 +430,8 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, struct strbuf *err)
+static int collect(const char *state_dir, const char *bpffs, bool vouch, bool facts,
+		   struct ww_collect *c, struct strbuf *err)
 {
 	int64_t until = mono_ms() + WW_COLLECT_SETTLE_MS;
 	struct mark before, after;
@@ -374,7 +440,7 @@ int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, s
 	for (;;) {
 		read_mark(state_dir, NULL, &before);
 		if (!before.busy) {
-			e = collect_once(state_dir, bpffs, c, err);
+			e = collect_once(state_dir, bpffs, vouch, facts, c, err);
 			if (e && e != -EAGAIN)
 				return e;
 			if (!e) {
@@ -406,13 +472,25 @@ int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, s
 	return -EAGAIN;
 }
 
-bool ww_collect_in_sync(const struct ww_collect *c)
+int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, struct strbuf *err)
 {
-	return c->drift_known && !c->drift.n && !c->drift.replace && c->xdp_same != 0 &&
-	       c->xdp_links != 0;
+	return collect(state_dir, bpffs, false, true, c, err);
 }
 
-void ww_collect_free(struct ww_collect *c)
+int ww_collect_vouched(const char *state_dir, const char *bpffs, struct ww_collect *c,
+		       struct strbuf *err)
+{
+	return collect(state_dir, bpffs, true, true, c, err);
+}
+
+int ww_collect_counts(const char *state_dir, const char *bpffs, struct ww_collect *c,
+		      struct strbuf *err)
+{
+	return collect(state_dir, bpffs, true, false, c, err);
+}
+
+/* Drops the counts of c (flows, defaults), keeping the structure they were read for. */
+static void counts_free(struct ww_collect *c)
 {
 	for (size_t i = 0; i < c->nflows; i++)
 		free(c->flows[i].id);
@@ -422,10 +500,74 @@ void ww_collect_free(struct ww_collect *c)
 		free(c->defaults[i].dst);
 	}
 	free(c->defaults);
+	c->flows = NULL, c->defaults = NULL;
+	c->nflows = c->ndefaults = 0;
+	c->ct_invalid = 0;
+}
+
+/* The nftables counters of c->live read again into it, while the ruleset generation is still
+ * c->genid (1: it moved). */
+static int reread_nft(struct ww_collect *c, struct strbuf *err)
+{
+	struct ww_nft *nft = NULL;
+	int e = ww_nft_open(&nft);
+
+	if (!e)
+		e = ww_nft_refresh_counters(nft, c->live, c->genid, err);
+	ww_nft_close(nft);
+	return e;
+}
+
+int ww_collect_refresh(const char *state_dir, struct ww_collect *c, struct strbuf *err)
+{
+	struct since_tab t = {0};
+	struct ww_state *st = NULL;
+	struct ww_pending pd;
+	struct mark m;
+	int e;
+
+	if (!c->live)
+		return 1;
+	read_mark(state_dir, c->xdp, &m);
+	if (m.busy || m.gen != c->gen.gen || m.genid != c->genid ||
+	    (c->has_xdp && m.xdp_gen != c->xs.generation))
+		return 1;
+	e = reread_nft(c, err);
+	if (e)
+		return e;
+	c->pending = !ww_pending_load(state_dir, &pd);
+	c->pending_gen = c->pending ? pd.gen : 0;
+	c->pending_previous = c->pending ? pd.previous : 0;
+	c->pending_deadline = c->pending ? pd.deadline : 0;
+	if (c->has_xdp && ww_xdp_stats(c->xdp, c->xdp_stats))
+		return 1;
+	if (!ww_state_open(state_dir, false, &st, err))
+		ww_state_counters_load(st, &t.names, &t.since, &t.n);
+	ww_state_close(st);
+	sb_reset(err);
+	counts_free(c);
+	e = collect_flows(c, &t);
+	if (!e)
+		e = collect_defaults(c, &t);
+	since_free(&t);
+	c->time = (int64_t)time(NULL);
+	return e;
+}
+
+bool ww_collect_in_sync(const struct ww_collect *c)
+{
+	return c->drift_known && !c->drift.n && !c->drift.replace && c->xdp_same != 0 &&
+	       c->xdp_links != 0;
+}
+
+void ww_collect_free(struct ww_collect *c)
+{
+	counts_free(c);
 	ww_nft_diff_free(&c->drift);
+	if (c->live != c->expected)
+		nfr_table_free(c->live);
 	nfr_table_free(c->expected);
 	ww_readback_free(&c->rb);
-	nfr_table_free(c->live);
 	ww_xdp_state_free(&c->xs);
 	ww_xdp_close(c->xdp);
 	ww_policy_free(c->applied);

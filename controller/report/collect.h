@@ -57,6 +57,8 @@ struct ww_collect {
 	size_t ndefaults;
 	uint64_t ct_invalid;
 	uint32_t genid; /* the nftables ruleset generation live was read at */
+	bool vouched;	/* live was not read back: it is expected, as the mark vouches (only its
+			   counters were read; ww_collect_vouched) */
 	/* A change of `apply --confirm` waiting for `wardwall confirm` (confirm.h) */
 	bool pending;
 	unsigned long pending_gen, pending_previous;
@@ -72,6 +74,26 @@ struct ww_collect {
  */
 #define WW_COLLECT_SETTLE_MS 10000
 int ww_collect(const char *state_dir, const char *bpffs, struct ww_collect *c, struct strbuf *err);
+/*
+ * ww_collect, except that while the mark vouches for the table (nft_mark.h: the ruleset
+ * generation is still the one wardwall's own commit of the applied generation left) the table
+ * is taken as that generation compiles to and only its counters are read from the kernel
+ * (c->vouched). For show; evidence reads everything back.
+ */
+int ww_collect_vouched(const char *state_dir, const char *bpffs, struct ww_collect *c,
+		       struct strbuf *err);
+/* ww_collect_vouched for the counts only (stats, metrics, serve): c->rb holds the hook, the
+ * interfaces and the defaults, no zones and no facts (ww_readback_defaults). */
+int ww_collect_counts(const char *state_dir, const char *bpffs, struct ww_collect *c,
+		      struct strbuf *err);
+/*
+ * Reads the counters of both tiers again into c (a collection of ww_collect or
+ * ww_collect_vouched), keeping what only a commit or an apply changes: the table, its
+ * readback, the drift, the XDP state. Returns 0; 1 when that structure is no longer current
+ * (an apply under way, or the nftables ruleset generation, the XDP generation or the applied
+ * generation moved: collect again; c is left whole); or -errno.
+ */
+int ww_collect_refresh(const char *state_dir, struct ww_collect *c, struct strbuf *err);
 void ww_collect_free(struct ww_collect *c);
 
 /* Is the kernel exactly what the applied generation compiles to (both tiers)? */

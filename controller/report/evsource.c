@@ -30,6 +30,8 @@ struct ww_evsource {
 	uint64_t xstats[WW_S_MAX];
 	uint64_t xzone[WW_ZONE_SLOTS]; /* each zone's budget's refusals at the last tick */
 	int64_t last_tick_ns;
+	struct nfr_table *live; /* the table as last read (NULL: none), at ruleset generation: */
+	uint32_t live_genid;
 };
 
 /* Errors of a long-running reader are said where they happen, on stderr, like the CLI's. */
@@ -98,19 +100,29 @@ static int drain_nflog(struct ww_evsource *s)
 	return n < 0 ? n : 0;
 }
 
-/* The nftables table, read again; NULL when there is none or it cannot be read. */
-static struct nfr_table *read_live(void)
+/*
+ * The nftables table, kept in s: while the ruleset generation is the one it was read at, only
+ * its counters are read again (every tick reads them; the table itself changes only with a
+ * commit); else it is read whole. NULL when there is none or it cannot be read.
+ */
+static const struct nfr_table *read_live(struct ww_evsource *s)
 {
 	struct ww_nft *nft = NULL;
-	struct nfr_table *t = NULL;
 	struct strbuf err = {0};
-	uint32_t genid;
+	int e = ww_nft_open(&nft);
 
-	if (!ww_nft_open(&nft))
-		ww_nft_read(nft, &t, &genid, &err);
+	if (!e && s->live)
+		e = ww_nft_refresh_counters(nft, s->live, s->live_genid, &err);
+	if (e || !s->live) {
+		nfr_table_free(s->live);
+		s->live = NULL;
+		sb_reset(&err);
+		if (nft && ww_nft_read(nft, &s->live, &s->live_genid, &err))
+			s->live = NULL;
+	}
 	ww_nft_close(nft);
 	sb_free(&err);
-	return t;
+	return s->live;
 }
 
 static int open_nflog(struct ww_evsource *s, int group)
@@ -168,7 +180,7 @@ static int tick(struct ww_evsource *s, bool report)
 		struct ww_logdrops d = {.time_ns = t, .tier = WW_TIER_NFT, .interval = interval};
 		/* What is queued now was counted before the read below. */
 		int e = drain_nflog(s);
-		struct nfr_table *live = e ? NULL : read_live();
+		const struct nfr_table *live = e ? NULL : read_live(s);
 		int g = ww_nft_log_group(live);
 		if (!e)
 			e = drain_nflog(s);
@@ -188,7 +200,6 @@ static int tick(struct ww_evsource *s, bool report)
 		if (!e && report && d.rate_limited)
 			drops(s, &d);
 		ww_logdrops_clear(&d);
-		nfr_table_free(live);
 		if (e)
 			return e;
 	}
@@ -266,9 +277,7 @@ int ww_evsource_open(const struct ww_evsource_opts *o, struct ww_evsource **out)
 		s->discard = false;
 	}
 	if (o->want_nft) {
-		struct nfr_table *live = read_live();
-		int g = ww_nft_log_group(live);
-		nfr_table_free(live);
+		int g = ww_nft_log_group(read_live(s));
 		if (g < 0)
 			g = s->names.policy ? s->names.policy->enf.log_group : LOG_GROUP_DEFAULT;
 		e = open_nflog(s, g);
@@ -346,5 +355,6 @@ void ww_evsource_close(struct ww_evsource *s)
 	ww_xdp_close(s->xdp);
 	ww_lognames_free(&s->names);
 	ww_logacct_free(&s->acct);
+	nfr_table_free(s->live);
 	free(s);
 }

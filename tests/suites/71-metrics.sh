@@ -244,6 +244,34 @@ if kill -0 "$SPID" 2>/dev/null && [ "$(scrape -o /dev/null -w '%{http_code}' "$U
 else
 	fail "serve still answers after them" "$(cat "$tmp/serve.err")"
 fi
+# serve keeps the table it collected and reads only counters while nothing is committed: new
+# traffic shows in the next scrape, and so does an apply (the policy with one flow removed).
+mg() { grep -E '^wardwall_flow_packets_total\{flow="monitors-to-gateway",.*tier="nftables"' "$1" | awk '{ print $NF }'; }
+gen() { awk '$1 == "wardwall_generation" { print $2 }' "$1"; }
+scrape -o "$tmp/s1" "$URL/metrics"
+ww_probe monitors "$MON" "$GWAY" udp 24005 1 >/dev/null
+scrape -o "$tmp/s2" "$URL/metrics"
+a=$(mg "$tmp/s1") b=$(mg "$tmp/s2")
+if [ -n "$a" ] && [ -n "$b" ] && [ "$b" = $((a + 1)) ]; then
+	ok "a connection between two scrapes counts in the second: monitors-to-gateway $a -> $b"
+else
+	fail "a connection between two scrapes counts in the second" "before: $a; after: $b"
+fi
+"$WW_PYTHON" -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["flows"] = [f for f in p["flows"] if f["id"] != "siem-poll"]
+json.dump(p, open(sys.argv[2], "w"))' "$POLICY" "$tmp/less.json"
+ip netns exec "$GW" "$WARDWALL" apply "$tmp/less.json" >"$tmp/out" 2>&1
+scrape -o "$tmp/s3" "$URL/metrics"
+g2=$(gen "$tmp/s2") g3=$(gen "$tmp/s3")
+if grep -q 'flow="siem-poll"' "$tmp/s2" && ! grep -q 'flow="siem-poll"' "$tmp/s3" &&
+	[ -n "$g2" ] && [ "$g3" = $((g2 + 1)) ] && grep -qx 'wardwall_drift 0' "$tmp/s3"; then
+	ok "after an apply the next scrape is the new generation (siem-poll gone, generation $g2 -> $g3, no drift)"
+else
+	fail "after an apply the next scrape is the new generation" "$(cat "$tmp/out")" \
+		"$(grep -E '^wardwall_(generation|drift) |siem-poll' "$tmp/s3")"
+fi
 ww_stop "$SPID"
 SPID=''
 
