@@ -410,32 +410,12 @@ static void print_groups(const struct ww_policy *p, struct strbuf *out)
 	sb_add(out, "\n  },\n");
 }
 
-void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
+/* "services": the policy's own and the built-in ones it uses; the "flows" key follows. */
+static void print_services(const struct ww_policy *p, struct strbuf *out)
 {
-	const char *const *hookmodes = ww_hookmode_names;
-	static const char *const xdps[] = {"off", "native", "generic"};
-	const struct ww_defaults *d = &p->defaults;
-	const struct ww_enforcement *e = &p->enf;
-	bool first;
+	bool first = true;
 
-	sb_addf(out, "{\n  \"wardwall\": %d,\n  \"name\": ", WW_POLICY_VERSION);
-	sb_add_json_str(out, p->name);
-	if (p->description) {
-		sb_add(out, ",\n  \"description\": ");
-		sb_add_json_str(out, p->description);
-	}
-	sb_addf(out,
-		",\n  \"defaults\": {\"between_zones\": \"%s\", \"within_zone\": \"%s\", "
-		"\"log\": \"%s\"},\n  \"zones\": {",
-		ww_action_str(d->between_zones), ww_action_str(d->within_zone), ww_log_str(d->log));
-	for (size_t i = 0; i < p->nzones; i++) {
-		sb_addf(out, "%s\n    \"%s\": ", i ? "," : "", p->zones[i].name);
-		print_zone(&p->zones[i], out);
-	}
-	sb_add(out, "\n  },\n");
-	print_groups(p, out);
 	sb_add(out, "  \"services\": {");
-	first = true;
 	for (size_t i = 0; i < p->nsvcs; i++) {
 		const struct ww_service *s = &p->svcs[i];
 		if (s->builtin && !s->referenced)
@@ -453,17 +433,11 @@ void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 		}
 	}
 	sb_add(out, first ? "},\n  \"flows\": [" : "\n  },\n  \"flows\": [");
-	for (size_t i = 0; i < p->nflows; i++) {
-		sb_add(out, i ? ",\n    " : "\n    ");
-		ww_flow_print_canonical(p, &p->flows[i], false, out);
-	}
-	sb_add(out, p->nflows ? "\n  ],\n  \"invariants\": [" : "],\n  \"invariants\": [");
-	for (size_t i = 0; i < p->ninvs; i++) {
-		sb_add(out, i ? ",\n    " : "\n    ");
-		print_invariant(p, &p->invs[i], out);
-	}
-	sb_addf(out, p->ninvs ? "\n  ],\n" : "],\n");
-	/* Probes only when there are some, so that policies without keep their identity. */
+}
+
+/* Probes only when there are some, so that policies without keep their identity. */
+static void print_probes(const struct ww_policy *p, struct strbuf *out)
+{
 	for (size_t i = 0; i < p->nprobes; i++) {
 		const struct ww_probe *pr = &p->probes[i];
 		char a[WW_PREFIX_STRLEN], b[WW_PREFIX_STRLEN];
@@ -482,10 +456,18 @@ void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 		sb_addf(out, ", \"timeout_ms\": %u}%s", pr->timeout_ms,
 			i + 1 == p->nprobes ? "\n  ],\n" : "");
 	}
+}
+
+static const char *const xdps[] = {"off", "native", "generic"};
+
+static void print_enforcement(const struct ww_policy *p, struct strbuf *out)
+{
+	const struct ww_enforcement *e = &p->enf;
+
 	sb_add(out, "  \"enforcement\": {");
 	/* With gateways, mode, interfaces and xdp belong to each gateway. */
 	if (!p->ngws) {
-		sb_addf(out, "\"mode\": \"%s\", \"interfaces\": [", hookmodes[e->mode]);
+		sb_addf(out, "\"mode\": \"%s\", \"interfaces\": [", ww_hookmode_names[e->mode]);
 		for (size_t i = 0; i < e->nifaces; i++) {
 			if (i)
 				sb_add(out, ", ");
@@ -499,12 +481,16 @@ void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 	if (e->on_failure == WW_FAIL_OPEN)
 		sb_add(out, ", \"on_failure\": \"open\"");
 	sb_add(out, "}");
-	/* Printed only when present, so that a policy without gateways keeps its hash. */
+}
+
+/* Printed only when present, so that a policy without gateways keeps its hash. */
+static void print_gateways(const struct ww_policy *p, struct strbuf *out)
+{
 	for (size_t i = 0; i < p->ngws; i++) {
 		const struct ww_gateway *g = &p->gws[i];
 		sb_add(out, i ? ",\n    " : ",\n  \"gateways\": {\n    ");
 		sb_add_json_str(out, g->name);
-		sb_addf(out, ": {\"mode\": \"%s\", \"interfaces\": [", hookmodes[g->mode]);
+		sb_addf(out, ": {\"mode\": \"%s\", \"interfaces\": [", ww_hookmode_names[g->mode]);
 		for (size_t k = 0; k < g->nifaces; k++) {
 			sb_add(out, k ? ", " : "");
 			sb_add_json_str(out, g->ifaces[k]);
@@ -517,19 +503,60 @@ void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 		sb_addf(out, "], \"xdp\": \"%s\"}", xdps[g->xdp]);
 	}
 	sb_add(out, p->ngws ? "\n  }" : "");
-	/* The defaults are the canonical spelling of an absent section: printed only when changed. */
-	const struct ww_detect_cfg *dc = &p->detect;
-	if (!ww_detect_cfg_is_default(dc))
-		sb_addf(out,
-			",\n  \"detect\": {\"scan\": {\"enabled\": %s, \"targets\": %u, \"window\": %u}, "
-			"\"lateral\": {\"enabled\": %s, \"min_criticality\": \"%s\"}, "
-			"\"new_talker\": {\"enabled\": %s}, "
-			"\"flood\": {\"enabled\": %s, \"rate\": %u, \"window\": %u}, "
-			"\"max_sources\": %u, \"cooldown\": %u}",
-			dc->scan ? "true" : "false", dc->scan_targets, dc->scan_window,
-			dc->lateral ? "true" : "false", ww_crit_str(dc->lateral_min_crit),
-			dc->new_talker ? "true" : "false", dc->flood ? "true" : "false", dc->flood_rate,
-			dc->flood_window, dc->max_sources, dc->cooldown);
+}
+
+/* The defaults are the canonical spelling of an absent section: printed only when changed. */
+static void print_detect(const struct ww_detect_cfg *dc, struct strbuf *out)
+{
+	if (ww_detect_cfg_is_default(dc))
+		return;
+	sb_addf(out,
+		",\n  \"detect\": {\"scan\": {\"enabled\": %s, \"targets\": %u, \"window\": %u}, "
+		"\"lateral\": {\"enabled\": %s, \"min_criticality\": \"%s\"}, "
+		"\"new_talker\": {\"enabled\": %s}, "
+		"\"flood\": {\"enabled\": %s, \"rate\": %u, \"window\": %u}, "
+		"\"max_sources\": %u, \"cooldown\": %u}",
+		dc->scan ? "true" : "false", dc->scan_targets, dc->scan_window,
+		dc->lateral ? "true" : "false", ww_crit_str(dc->lateral_min_crit),
+		dc->new_talker ? "true" : "false", dc->flood ? "true" : "false", dc->flood_rate,
+		dc->flood_window, dc->max_sources, dc->cooldown);
+}
+
+void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
+{
+	const struct ww_defaults *d = &p->defaults;
+
+	sb_addf(out, "{\n  \"wardwall\": %d,\n  \"name\": ", WW_POLICY_VERSION);
+	sb_add_json_str(out, p->name);
+	if (p->description) {
+		sb_add(out, ",\n  \"description\": ");
+		sb_add_json_str(out, p->description);
+	}
+	sb_addf(out,
+		",\n  \"defaults\": {\"between_zones\": \"%s\", \"within_zone\": \"%s\", "
+		"\"log\": \"%s\"},\n  \"zones\": {",
+		ww_action_str(d->between_zones), ww_action_str(d->within_zone), ww_log_str(d->log));
+	for (size_t i = 0; i < p->nzones; i++) {
+		sb_addf(out, "%s\n    \"%s\": ", i ? "," : "", p->zones[i].name);
+		print_zone(&p->zones[i], out);
+	}
+	sb_add(out, "\n  },\n");
+	print_groups(p, out);
+	print_services(p, out);
+	for (size_t i = 0; i < p->nflows; i++) {
+		sb_add(out, i ? ",\n    " : "\n    ");
+		ww_flow_print_canonical(p, &p->flows[i], false, out);
+	}
+	sb_add(out, p->nflows ? "\n  ],\n  \"invariants\": [" : "],\n  \"invariants\": [");
+	for (size_t i = 0; i < p->ninvs; i++) {
+		sb_add(out, i ? ",\n    " : "\n    ");
+		print_invariant(p, &p->invs[i], out);
+	}
+	sb_addf(out, p->ninvs ? "\n  ],\n" : "],\n");
+	print_probes(p, out);
+	print_enforcement(p, out);
+	print_gateways(p, out);
+	print_detect(&p->detect, out);
 	ww_siem_print(p, out);
 	sb_add(out, "\n}\n");
 }
