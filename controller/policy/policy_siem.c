@@ -214,34 +214,32 @@ static char *opt_path(struct sctx *c, const cJSON *j, const char *base, const ch
 	return v;
 }
 
-static void parse_out(struct sctx *c, const cJSON *j, const char *base, struct ww_siem_out *o,
-		      bool *ok)
-{
-	static const char *const known[] = {"to", "format", "send", "facility", "sd_id",
-					    "ca", "cert",   "key",  "queue"};
-	char why[256], *mp;
-	const cJSON *m;
-	int e;
+static const char *const out_fields[] = {"to", "format", "send", "facility", "sd_id",
+					 "ca", "cert",   "key",  "queue"};
 
-	*ok = false;
-	if (!cJSON_IsObject(j)) {
-		ww_err(c->d, "wrong-type", base, "expected an output object with \"to\"");
-		return;
-	}
-	for (m = j->child; m; m = m->next) {
+static void unknown_fields(struct sctx *c, const cJSON *j, const char *base)
+{
+	for (const cJSON *m = j->child; m; m = m->next) {
 		bool found = false;
-		for (size_t i = 0; i < ARRAY_SIZE(known) && !found; i++)
-			found = !strcmp(m->string, known[i]);
+		for (size_t i = 0; i < ARRAY_SIZE(out_fields) && !found; i++)
+			found = !strcmp(m->string, out_fields[i]);
 		if (!found) {
-			mp = kp(c, base, m->string);
+			char *mp = kp(c, base, m->string);
 			ww_diag_add(c->d, WW_ERROR, "unknown-field", mp,
-				    suggest(m->string, known, ARRAY_SIZE(known)),
+				    suggest(m->string, out_fields, ARRAY_SIZE(out_fields)),
 				    "unknown field \"%s\"", m->string);
 			free(mp);
 		}
 	}
-	m = cJSON_GetObjectItemCaseSensitive(j, "to");
-	mp = kp(c, base, "to");
+}
+
+/* "to", which the rest depends on: o->to stays NULL if it is missing or wrong. */
+static void out_to(struct sctx *c, const cJSON *j, const char *base, struct ww_siem_out *o)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "to");
+	char why[256], *mp = kp(c, base, "to");
+	int e;
+
 	if (!m)
 		ww_err(c->d, "missing-field", base,
 		       "missing \"to\": where to send, such as \"tls://siem.example:6514\"");
@@ -252,69 +250,99 @@ static void parse_out(struct sctx *c, const cJSON *j, const char *base, struct w
 	else if (e)
 		ww_err(c->d, "invalid-target", mp, "%s", why);
 	free(mp);
-	if (!o->to)
+}
+
+/* One optional member m of an output, at JSON pointer mp, into o. */
+typedef void out_field_fn(struct sctx *c, const cJSON *m, const char *mp, struct ww_siem_out *o);
+
+static void out_format(struct sctx *c, const cJSON *m, const char *mp, struct ww_siem_out *o)
+{
+	int f = -1;
+
+	for (size_t i = 0; cJSON_IsString(m) && i < 3; i++)
+		if (!strcmp(m->valuestring, ww_siem_format_names[i]))
+			f = (int)i;
+	if (f < 0)
+		ww_err(c->d, "invalid-value", mp,
+		       "expected \"syslog\" (RFC 5424), \"cef\" or \"json\" (JSON lines)");
+	else
+		o->format = (enum ww_siem_format)f;
+}
+
+static void out_send(struct sctx *c, const cJSON *m, const char *mp, struct ww_siem_out *o)
+{
+	const cJSON *x, *arr = cJSON_IsArray(m) ? m : NULL;
+
+	o->events = o->alerts = false;
+	if (!arr || !m->child)
+		ww_err(c->d, "wrong-type", mp,
+		       "expected a non-empty array of \"alerts\" and \"events\"");
+	cJSON_ArrayForEach(x, arr)
+	{
+		bool *b = !cJSON_IsString(x)		      ? NULL
+			  : !strcmp(x->valuestring, "alerts") ? &o->alerts
+			  : !strcmp(x->valuestring, "events") ? &o->events
+							      : NULL;
+		if (!b || *b)
+			ww_err(c->d, "invalid-value", mp,
+			       b ? "\"%s\" is listed twice"
+				 : "expected \"alerts\" or \"events\", not %s",
+			       cJSON_IsString(x) ? x->valuestring : "a non-string");
+		else
+			*b = true;
+	}
+}
+
+static void out_facility(struct sctx *c, const cJSON *m, const char *mp, struct ww_siem_out *o)
+{
+	int f = cJSON_IsString(m) ? ww_syslog_facility(m->valuestring) : -1;
+
+	if (f < 0)
+		ww_diag_add(c->d, WW_ERROR, "invalid-value", mp,
+			    cJSON_IsString(m)
+				? suggest(m->valuestring, facilities, ARRAY_SIZE(facilities))
+				: NULL,
+			    "expected a syslog facility name such as \"local0\" or \"authpriv\"");
+	else
+		o->facility = (unsigned int)f;
+}
+
+static void out_sd_id(struct sctx *c, const cJSON *m, const char *mp, struct ww_siem_out *o)
+{
+	if (!cJSON_IsString(m) || !sd_id_ok(m->valuestring))
+		ww_err(c->d, "invalid-value", mp,
+		       "expected an RFC 5424 SD-ID NAME@ENTERPRISE-NUMBER, at most 32 "
+		       "printable characters, no '=', ']' or '\"'");
+	else
+		snprintf(o->sd_id, sizeof(o->sd_id), "%s", m->valuestring);
+}
+
+static void out_queue(struct sctx *c, const cJSON *m, const char *mp, struct ww_siem_out *o)
+{
+	if (!cJSON_IsNumber(m) || m->valuedouble != (double)(long)m->valuedouble ||
+	    m->valuedouble < 1 || m->valuedouble > WW_SIEM_QUEUE_MAX)
+		ww_err(c->d, "invalid-value", mp, "expected an integer from 1 to %d",
+		       WW_SIEM_QUEUE_MAX);
+	else
+		o->queue = (uint32_t)m->valuedouble;
+}
+
+static void out_field(struct sctx *c, const cJSON *j, const char *base, const char *key,
+		      out_field_fn *fn, struct ww_siem_out *o)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, key);
+	char *mp;
+
+	if (!m)
 		return;
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "format"))) {
-		int f = -1;
-		for (size_t i = 0; cJSON_IsString(m) && i < 3; i++)
-			if (!strcmp(m->valuestring, ww_siem_format_names[i]))
-				f = (int)i;
-		mp = kp(c, base, "format");
-		if (f < 0)
-			ww_err(c->d, "invalid-value", mp,
-			       "expected \"syslog\" (RFC 5424), \"cef\" or \"json\" (JSON lines)");
-		else
-			o->format = (enum ww_siem_format)f;
-		free(mp);
-	}
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "send"))) {
-		const cJSON *x;
-		mp = kp(c, base, "send");
-		o->events = o->alerts = false;
-		if (!cJSON_IsArray(m) || !m->child)
-			ww_err(c->d, "wrong-type", mp,
-			       "expected a non-empty array of \"alerts\" and \"events\"");
-		const cJSON *arr = cJSON_IsArray(m) ? m : NULL;
-		cJSON_ArrayForEach(x, arr)
-		{
-			bool *b = !cJSON_IsString(x)		      ? NULL
-				  : !strcmp(x->valuestring, "alerts") ? &o->alerts
-				  : !strcmp(x->valuestring, "events") ? &o->events
-								      : NULL;
-			if (!b || *b)
-				ww_err(c->d, "invalid-value", mp,
-				       b ? "\"%s\" is listed twice"
-					 : "expected \"alerts\" or \"events\", not %s",
-				       cJSON_IsString(x) ? x->valuestring : "a non-string");
-			else
-				*b = true;
-		}
-		free(mp);
-	}
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "facility"))) {
-		int f = cJSON_IsString(m) ? ww_syslog_facility(m->valuestring) : -1;
-		mp = kp(c, base, "facility");
-		if (f < 0)
-			ww_diag_add(c->d, WW_ERROR, "invalid-value", mp,
-				    cJSON_IsString(m) ? suggest(m->valuestring, facilities,
-								ARRAY_SIZE(facilities))
-						      : NULL,
-				    "expected a syslog facility name such as \"local0\" or "
-				    "\"authpriv\"");
-		else
-			o->facility = (unsigned int)f;
-		free(mp);
-	}
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "sd_id"))) {
-		mp = kp(c, base, "sd_id");
-		if (!cJSON_IsString(m) || !sd_id_ok(m->valuestring))
-			ww_err(c->d, "invalid-value", mp,
-			       "expected an RFC 5424 SD-ID NAME@ENTERPRISE-NUMBER, at most 32 "
-			       "printable characters, no '=', ']' or '\"'");
-		else
-			snprintf(o->sd_id, sizeof(o->sd_id), "%s", m->valuestring);
-		free(mp);
-	}
+	mp = kp(c, base, key);
+	fn(c, m, mp, o);
+	free(mp);
+}
+
+/* "ca", "cert" and "key": for a tls:// target, a client certificate with its key. */
+static void out_tls(struct sctx *c, const cJSON *j, const char *base, struct ww_siem_out *o)
+{
 	o->ca = opt_path(c, j, base, "ca");
 	o->cert = opt_path(c, j, base, "cert");
 	o->key = opt_path(c, j, base, "key");
@@ -324,16 +352,26 @@ static void parse_out(struct sctx *c, const cJSON *j, const char *base, struct w
 	if (!o->cert != !o->key)
 		ww_err(c->d, "missing-field", base,
 		       "a client certificate needs both \"cert\" and \"key\"");
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "queue"))) {
-		mp = kp(c, base, "queue");
-		if (!cJSON_IsNumber(m) || m->valuedouble != (double)(long)m->valuedouble ||
-		    m->valuedouble < 1 || m->valuedouble > WW_SIEM_QUEUE_MAX)
-			ww_err(c->d, "invalid-value", mp, "expected an integer from 1 to %d",
-			       WW_SIEM_QUEUE_MAX);
-		else
-			o->queue = (uint32_t)m->valuedouble;
-		free(mp);
+}
+
+static void parse_out(struct sctx *c, const cJSON *j, const char *base, struct ww_siem_out *o,
+		      bool *ok)
+{
+	*ok = false;
+	if (!cJSON_IsObject(j)) {
+		ww_err(c->d, "wrong-type", base, "expected an output object with \"to\"");
+		return;
 	}
+	unknown_fields(c, j, base);
+	out_to(c, j, base, o);
+	if (!o->to)
+		return;
+	out_field(c, j, base, "format", out_format, o);
+	out_field(c, j, base, "send", out_send, o);
+	out_field(c, j, base, "facility", out_facility, o);
+	out_field(c, j, base, "sd_id", out_sd_id, o);
+	out_tls(c, j, base, o);
+	out_field(c, j, base, "queue", out_queue, o);
 	*ok = true;
 }
 
