@@ -163,6 +163,22 @@ static bool keyword(struct pctx *c, const cJSON *j, const char *ptr, const char 
 	return want(c, j, ptr, cJSON_IsString, "a string") && ww_keyword(c->d, j, ptr, words, n, out);
 }
 
+/* Member key of obj as true (1) or false (0); -1 when absent or not a boolean (said). */
+static int opt_bool(struct pctx *c, const cJSON *obj, const char *key, const char *ptr)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char *mp;
+	int r = -1;
+
+	if (!m)
+		return -1;
+	mp = kptr(c, ptr, key);
+	if (want(c, m, mp, cJSON_IsBool, "true or false"))
+		r = cJSON_IsTrue(m);
+	free(mp);
+	return r;
+}
+
 static bool integer(struct pctx *c, const cJSON *j, const char *ptr, long min, long max,
 		    long *out)
 {
@@ -746,12 +762,8 @@ static void parse_zone(struct pctx *c, struct ww_zone *z, const cJSON *j)
 			z->mode = (enum ww_mode)v;
 		free(mp);
 	}
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "untrusted"))) {
-		mp = kptr(c, z->ptr, "untrusted");
-		if (want(c, m, mp, cJSON_IsBool, "true or false"))
-			z->untrusted = cJSON_IsTrue(m);
-		free(mp);
-	}
+	if ((v = opt_bool(c, j, "untrusted", z->ptr)) >= 0)
+		z->untrusted = v;
 	m = cJSON_GetObjectItemCaseSensitive(j, "networks");
 	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(j, "except");
 	mp = kptr(c, z->ptr, "networks");
@@ -1963,6 +1975,80 @@ static void parse_flow_except(struct pctx *c, struct ww_flow *f, const cJSON *j,
 	}
 }
 
+static void flow_id(struct pctx *c, struct ww_flow *f, const cJSON *j)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "id");
+	char *mp;
+
+	if (!m)
+		return;
+	mp = kptr(c, f->ptr, "id");
+	if (want(c, m, mp, cJSON_IsString, "a string") &&
+	    check_name(c, m->valuestring, mp, "flow", WW_ID_MAX, true)) {
+		f->id = pdup(c, m->valuestring);
+		f->id_given = true;
+	}
+	free(mp);
+}
+
+/* "action": allow, deny or reject; a reject is a deny that answers, refused in bridge mode. */
+static void flow_action(struct pctx *c, struct ww_flow *f, const cJSON *j)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "action");
+	char *mp = kptr(c, f->ptr, "action");
+	int v;
+
+	if (!m) {
+		ww_err(c->d, "missing-field", f->ptr,
+		       "missing \"action\" (\"allow\", \"deny\" or \"reject\")");
+		free(mp);
+		return;
+	}
+	if (keyword(c, m, mp, flow_actions, 3, &v)) {
+		f->action = v == 0 ? WW_ALLOW : WW_DENY;
+		f->reject = v == 2;
+	}
+	/* The kernel rejects in the inet family's hooks only: a bridge's forward hook cannot
+	 * answer for the machines it bridges. A fleet with a gateway in bridge mode refuses it
+	 * too: that gateway's part would be refused by the kernel. */
+	const char *bridge = c->p->enf.mode == WW_BRIDGE ? "enforcement" : NULL;
+	for (size_t i = 0; i < c->p->ngws && !bridge; i++)
+		if (c->p->gws[i].mode == WW_BRIDGE)
+			bridge = c->p->gws[i].name;
+	if (f->reject && c->p->enf.mode == WW_BRIDGE)
+		ww_err(c->d, "reject-on-bridge", mp,
+		       "\"reject\" needs gateway or host mode: in bridge mode the forward hook "
+		       "cannot answer; use \"deny\"");
+	else if (f->reject && bridge)
+		ww_err(c->d, "reject-on-bridge", mp,
+		       "\"reject\" needs gateway or host mode: gateway \"%s\" is in bridge "
+		       "mode, whose forward hook cannot answer; use \"deny\"",
+		       bridge);
+	free(mp);
+}
+
+static void flow_controls(struct pctx *c, struct ww_flow *f, const cJSON *j)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "controls");
+	size_t cap = 0, i = 0;
+	char *mp;
+
+	if (!m)
+		return;
+	mp = kptr(c, f->ptr, "controls");
+	if (want(c, m, mp, cJSON_IsArray, "an array of strings"))
+		for (const cJSON *x = m->child; x; x = x->next, i++) {
+			char *xp = iptr(c, mp, i);
+			char *s;
+			if (want(c, x, xp, cJSON_IsString, "a string") &&
+			    (s = pdup(c, x->valuestring)) &&
+			    VEC_PUSH(f->controls, f->ncontrols, cap, s))
+				free(s), c->oom = true;
+			free(xp);
+		}
+	free(mp);
+}
+
 static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 {
 	static const char *const known[] = {"id",    "description", "from",   "to",
@@ -1977,15 +2063,7 @@ static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 	if (!want(c, j, f->ptr, cJSON_IsObject, "an object"))
 		return;
 	check_members(c, j, f->ptr, known, countof(known));
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "id"))) {
-		mp = kptr(c, f->ptr, "id");
-		if (want(c, m, mp, cJSON_IsString, "a string") &&
-		    check_name(c, m->valuestring, mp, "flow", WW_ID_MAX, true)) {
-			f->id = pdup(c, m->valuestring);
-			f->id_given = true;
-		}
-		free(mp);
-	}
+	flow_id(c, f, j);
 	f->description = opt_string(c, j, "description", f->ptr);
 	f->owner = opt_string(c, j, "owner", f->ptr);
 	f->ticket = opt_string(c, j, "ticket", f->ptr);
@@ -2008,77 +2086,25 @@ static void parse_flow(struct pctx *c, struct ww_flow *f, const cJSON *j)
 			parse_flow_except(c, f, m, mp);
 		free(mp);
 	}
-	mp = kptr(c, f->ptr, "action");
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "action"))) {
-		if (keyword(c, m, mp, flow_actions, 3, &v)) {
-			f->action = v == 0 ? WW_ALLOW : WW_DENY;
-			f->reject = v == 2;
-		}
-		/* The kernel rejects in the inet family's hooks only: a bridge's forward hook
-		 * cannot answer for the machines it bridges. A fleet with a gateway in bridge
-		 * mode refuses it too: that gateway's part would be refused by the kernel. */
-		const char *bridge = c->p->enf.mode == WW_BRIDGE ? "enforcement" : NULL;
-		for (size_t i = 0; i < c->p->ngws && !bridge; i++)
-			if (c->p->gws[i].mode == WW_BRIDGE)
-				bridge = c->p->gws[i].name;
-		if (f->reject && c->p->enf.mode == WW_BRIDGE)
-			ww_err(c->d, "reject-on-bridge", mp,
-			       "\"reject\" needs gateway or host mode: in bridge mode the forward hook "
-			       "cannot answer; use \"deny\"");
-		else if (f->reject && bridge)
-			ww_err(c->d, "reject-on-bridge", mp,
-			       "\"reject\" needs gateway or host mode: gateway \"%s\" is in bridge "
-			       "mode, whose forward hook cannot answer; use \"deny\"",
-			       bridge);
-	} else {
-		ww_err(c->d, "missing-field", f->ptr,
-		       "missing \"action\" (\"allow\", \"deny\" or \"reject\")");
-	}
-	free(mp);
+	flow_action(c, f, j);
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "mode"))) {
 		mp = kptr(c, f->ptr, "mode");
 		if (keyword(c, m, mp, modes, 2, &v))
 			f->mode = (enum ww_mode)v;
 		free(mp);
 	}
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "log"))) {
-		mp = kptr(c, f->ptr, "log");
-		if (want(c, m, mp, cJSON_IsBool, "true or false"))
-			f->log = cJSON_IsTrue(m) ? WW_LOG_ALL : WW_LOG_NONE;
-		free(mp);
-	}
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "life_critical"))) {
-		mp = kptr(c, f->ptr, "life_critical");
-		if (want(c, m, mp, cJSON_IsBool, "true or false"))
-			f->life_critical = cJSON_IsTrue(m);
-		free(mp);
-	}
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "management"))) {
-		mp = kptr(c, f->ptr, "management");
-		if (want(c, m, mp, cJSON_IsBool, "true or false"))
-			f->management = cJSON_IsTrue(m);
-		free(mp);
-	}
+	if ((v = opt_bool(c, j, "log", f->ptr)) >= 0)
+		f->log = v ? WW_LOG_ALL : WW_LOG_NONE;
+	if ((v = opt_bool(c, j, "life_critical", f->ptr)) >= 0)
+		f->life_critical = v;
+	if ((v = opt_bool(c, j, "management", f->ptr)) >= 0)
+		f->management = v;
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "valid"))) {
 		mp = kptr(c, f->ptr, "valid");
 		parse_window(c, f, m, mp);
 		free(mp);
 	}
-	if ((m = cJSON_GetObjectItemCaseSensitive(j, "controls"))) {
-		size_t cap = 0, i = 0;
-		mp = kptr(c, f->ptr, "controls");
-		if (want(c, m, mp, cJSON_IsArray, "an array of strings"))
-			for (const cJSON *x = m->child; x; x = x->next, i++) {
-				char *xp = iptr(c, mp, i);
-				char *s;
-				if (want(c, x, xp, cJSON_IsString, "a string") &&
-				    (s = pdup(c, x->valuestring)) &&
-				    VEC_PUSH(f->controls, f->ncontrols, cap, s))
-					free(s), c->oom = true;
-				free(xp);
-			}
-		free(mp);
-	}
+	flow_controls(c, f, j);
 }
 
 /* An id derived from what the flow says (not where it stands), so it survives reordering. */
