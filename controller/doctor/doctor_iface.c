@@ -248,18 +248,125 @@ static enum ww_dstatus worse(enum ww_dstatus a, enum ww_dstatus b)
 	return a > b ? a : b;
 }
 
-static void check_iface(struct ww_doctor *d, struct genl *g, const char *ifname)
+/* One interface's check: what was found (det) and how to fix it (fix), worst status st. */
+struct iface_check {
+	const char *ifname;
+	unsigned int ifindex;
+	enum ww_dstatus st;
+	struct strbuf det, fix;
+};
+
+/* Bridge mode filters what a bridge forwards between its ports: a listed interface that is none
+ * enforces nothing. */
+static void check_bridge_port(struct iface_check *ic)
+{
+	struct brport bp;
+	char master[IF_NAMESIZE] = "";
+	int e = bridge_port(ic->ifindex, &bp);
+
+	if (!e && bp.bridge && bp.master && if_indextoname(bp.master, master)) {
+		sb_addf(&ic->det, "a port of bridge %s; ", master);
+		return;
+	}
+	ic->st = WW_D_WARNING;
+	if (e)
+		sb_addf(&ic->det, "whether it is a bridge port: %s; ", strerror(-e));
+	else
+		sb_add(&ic->det,
+		       "not a port of a Linux bridge: bridge mode enforces nothing on it; ");
+	sb_addf(&ic->fix,
+		"make it a port of the bridge (ip link set dev %s master BRIDGE), or "
+		"leave it out of enforcement.interfaces",
+		ic->ifname);
+}
+
+/* The XDP program attached now: none, wardwall's, or another one in the way. */
+static void check_attached(struct iface_check *ic)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char id[64], name[BPF_OBJ_NAME_LEN];
-	struct strbuf det = {0}, fix = {0};
-	enum ww_dstatus st = WW_D_OK;
-	unsigned int ifindex = if_nametoindex(ifname);
+	char name[BPF_OBJ_NAME_LEN];
+	int e = bpf_xdp_query((int)ic->ifindex, 0, &q);
+
+	if (e) {
+		ic->st = WW_D_WARNING;
+		sb_addf(&ic->det, "querying its XDP program: %s; ", strerror(-e));
+		return;
+	}
+	if (q.attach_mode == XDP_ATTACHED_NONE) {
+		sb_add(&ic->det, "no XDP program attached; ");
+		return;
+	}
+	uint32_t pid = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	prog_name(pid, name);
+	sb_addf(&ic->det, "attached: %s (program id %u, %s mode); ", name, pid,
+		mode_name(q.attach_mode));
+	if (strcmp(name, WW_PROG_NAME)) {
+		ic->st = WW_D_WARNING;
+		sb_addf(&ic->fix,
+			"another XDP program is attached: detach it first (ip link set dev %s xdp "
+			"off), or leave %s out of enforcement.interfaces",
+			ic->ifname, ic->ifname);
+	}
+}
+
+/* Whether the driver runs XDP natively, against what the policy's enforcement.xdp asks. */
+static void check_native(const struct ww_doctor *d, struct genl *g, struct iface_check *ic)
+{
+	struct strbuf fs = {0};
 	uint64_t feats = 0;
-	int e;
+	int e = xdp_features(g, ic->ifindex, &feats);
+
+	if (e) {
+		if (d->xdp_mode == WW_XDP_OFF) {
+			sb_add(&ic->det,
+			       "native XDP support unknown (the policy does not use XDP)");
+		} else if (d->xdp_mode == WW_XDP_GENERIC) {
+			sb_add(&ic->det,
+			       "generic XDP, as the policy asks, works on every interface");
+		} else {
+			ic->st = worse(ic->st, WW_D_WARNING);
+			sb_addf(&ic->det,
+				"native XDP support cannot be determined without attaching (%s)",
+				e == -ENOENT ? "netdev xdp-features needs Linux 6.3"
+					     : strerror(-e));
+			sb_add(&ic->fix, ic->fix.len ? "; " : "");
+			sb_add(&ic->fix,
+			       "apply in a maintenance window: if the driver refuses native "
+			       "mode, apply fails and changes nothing; enforcement.xdp "
+			       "\"generic\" works everywhere");
+		}
+		return;
+	}
+	ww_xdp_features_str(feats, &fs);
+	if (feats & WW_NETDEV_XDP_ACT_BASIC) {
+		sb_addf(&ic->det, "native XDP supported (xdp-features: %s)", sb_str(&fs));
+	} else if (d->xdp_mode == WW_XDP_OFF || d->xdp_mode == WW_XDP_GENERIC) {
+		sb_addf(&ic->det, "no native XDP in its driver (xdp-features: %s); %s", sb_str(&fs),
+			d->xdp_mode == WW_XDP_GENERIC ? "generic XDP, as the policy asks, works"
+						      : "the policy does not use XDP");
+	} else {
+		ic->st = worse(ic->st, d->xdp_mode == WW_XDP_NATIVE ? WW_D_MISSING : WW_D_WARNING);
+		sb_addf(&ic->det, "its driver has no native XDP (xdp-features: %s)%s", sb_str(&fs),
+			d->xdp_mode == WW_XDP_NATIVE
+			    ? ", but the policy asks for enforcement.xdp \"native\""
+			    : ": only generic mode would work");
+		sb_add(&ic->fix, ic->fix.len ? "; " : "");
+		sb_add(&ic->fix,
+		       "set enforcement.xdp to \"generic\" (it runs later, on the kernel's "
+		       "socket buffers, and is slower), or use a network card whose driver "
+		       "has native XDP");
+	}
+	sb_free(&fs);
+}
+
+static void check_iface(struct ww_doctor *d, struct genl *g, const char *ifname)
+{
+	struct iface_check ic = {
+	    .ifname = ifname, .ifindex = if_nametoindex(ifname), .st = WW_D_OK};
+	char id[64];
 
 	snprintf(id, sizeof(id), "xdp.iface/%s", ifname);
-	if (!ifindex) {
+	if (!ic.ifindex) {
 		ww_doctor_add(
 		    d, id, WW_D_MISSING,
 		    "check the name (ip link), or run the doctor in the network namespace "
@@ -267,94 +374,15 @@ static void check_iface(struct ww_doctor *d, struct genl *g, const char *ifname)
 		    "no interface %s in this network namespace", ifname);
 		return;
 	}
-	sb_addf(&det, "ifindex %u; ", ifindex);
-	if (d->hook_mode == WW_BRIDGE) {
-		/* Bridge mode filters what a bridge forwards between its ports: a listed
-		 * interface that is none enforces nothing. */
-		struct brport bp;
-		char master[IF_NAMESIZE] = "";
-		e = bridge_port(ifindex, &bp);
-		if (!e && bp.bridge && bp.master && if_indextoname(bp.master, master)) {
-			sb_addf(&det, "a port of bridge %s; ", master);
-		} else {
-			st = WW_D_WARNING;
-			if (e)
-				sb_addf(&det, "whether it is a bridge port: %s; ", strerror(-e));
-			else
-				sb_add(&det, "not a port of a Linux bridge: bridge mode enforces nothing "
-					     "on it; ");
-			sb_addf(&fix, "make it a port of the bridge (ip link set dev %s master "
-				      "BRIDGE), or leave it out of enforcement.interfaces",
-				ifname);
-		}
-	}
-	e = bpf_xdp_query((int)ifindex, 0, &q);
-	if (e) {
-		st = WW_D_WARNING;
-		sb_addf(&det, "querying its XDP program: %s; ", strerror(-e));
-	} else if (q.attach_mode == XDP_ATTACHED_NONE) {
-		sb_add(&det, "no XDP program attached; ");
-	} else {
-		uint32_t pid = q.prog_id       ? q.prog_id
-			       : q.drv_prog_id ? q.drv_prog_id
-					       : q.skb_prog_id;
-		prog_name(pid, name);
-		sb_addf(&det, "attached: %s (program id %u, %s mode); ", name, pid,
-			mode_name(q.attach_mode));
-		if (strcmp(name, WW_PROG_NAME)) {
-			st = WW_D_WARNING;
-			sb_addf(&fix,
-				"another XDP program is attached: detach it first (ip link set "
-				"dev %s xdp off), or leave %s out of enforcement.interfaces",
-				ifname, ifname);
-		}
-	}
-
-	e = xdp_features(g, ifindex, &feats);
-	if (e) {
-		if (d->xdp_mode == WW_XDP_OFF) {
-			sb_add(&det, "native XDP support unknown (the policy does not use XDP)");
-		} else if (d->xdp_mode == WW_XDP_GENERIC) {
-			sb_add(&det, "generic XDP, as the policy asks, works on every interface");
-		} else {
-			st = worse(st, WW_D_WARNING);
-			sb_addf(
-			    &det, "native XDP support cannot be determined without attaching (%s)",
-			    e == -ENOENT ? "netdev xdp-features needs Linux 6.3" : strerror(-e));
-			sb_add(&fix, fix.len ? "; " : "");
-			sb_add(&fix, "apply in a maintenance window: if the driver refuses native "
-				     "mode, apply fails and changes nothing; enforcement.xdp "
-				     "\"generic\" works everywhere");
-		}
-	} else {
-		struct strbuf fs = {0};
-		ww_xdp_features_str(feats, &fs);
-		if (feats & WW_NETDEV_XDP_ACT_BASIC) {
-			sb_addf(&det, "native XDP supported (xdp-features: %s)", sb_str(&fs));
-		} else if (d->xdp_mode == WW_XDP_OFF || d->xdp_mode == WW_XDP_GENERIC) {
-			sb_addf(
-			    &det, "no native XDP in its driver (xdp-features: %s); %s", sb_str(&fs),
-			    d->xdp_mode == WW_XDP_GENERIC ? "generic XDP, as the policy asks, works"
-							  : "the policy does not use XDP");
-		} else {
-			st = worse(st, d->xdp_mode == WW_XDP_NATIVE ? WW_D_MISSING : WW_D_WARNING);
-			sb_addf(&det, "its driver has no native XDP (xdp-features: %s)%s",
-				sb_str(&fs),
-				d->xdp_mode == WW_XDP_NATIVE
-				    ? ", but the policy asks for enforcement.xdp "
-				      "\"native\""
-				    : ": only generic mode would work");
-			sb_add(&fix, fix.len ? "; " : "");
-			sb_add(&fix,
-			       "set enforcement.xdp to \"generic\" (it runs later, on the "
-			       "kernel's socket buffers, and is slower), or use a network card "
-			       "whose driver has native XDP");
-		}
-		sb_free(&fs);
-	}
-	ww_doctor_add(d, id, st, st == WW_D_OK ? NULL : sb_str(&fix), "%s", sb_str(&det));
-	sb_free(&det);
-	sb_free(&fix);
+	sb_addf(&ic.det, "ifindex %u; ", ic.ifindex);
+	if (d->hook_mode == WW_BRIDGE)
+		check_bridge_port(&ic);
+	check_attached(&ic);
+	check_native(d, g, &ic);
+	ww_doctor_add(d, id, ic.st, ic.st == WW_D_OK ? NULL : sb_str(&ic.fix), "%s",
+		      sb_str(&ic.det));
+	sb_free(&ic.det);
+	sb_free(&ic.fix);
 }
 
 void ww_doctor_ifaces(struct ww_doctor *d)
