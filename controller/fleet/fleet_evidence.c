@@ -413,69 +413,88 @@ static void manifest(const char *fp, int64_t now, const char *const *names,
 	ww_jw_end_obj(&w);
 }
 
-int ww_fleet_evidence_export(const struct ww_fleet_ev_opts *o, struct ww_fleet_ev_result *res,
-			     struct strbuf *err)
+/* One export, between its steps. */
+struct fexport {
+	const struct ww_fleet_ev_opts *o;
+	char *kevid;		/* KEY/evidence/ */
+	struct ww_fleet_view v; /* the status records and the published record */
+	struct ww_etcd_range r; /* KEY/evidence/NAME: each gateway's last bundle */
+	struct gw *gws;		/* every gateway either names, sorted by name */
+	size_t ngws, cap;
+	char rsum[65]; /* the published record's sha256, "" without one */
+};
+
+static int fetch(struct fexport *x, struct strbuf *err)
 {
 	struct ww_etcd *e = NULL;
-	struct ww_fleet_view v = {0};
-	struct ww_etcd_range r = {0};
-	struct gw *gws = NULL;
-	size_t ngws = 0, cap = 0;
-	struct strbuf bodies[4] = {{0}}, msig = {0};
-	char fp[65], pfp[65], rsum[65] = "", *kevid = ww_fleet_key(o->conn, "evidence/");
-	char *partial = ww_ev_partial_dir(o->out), *gdir = NULL, *policy = NULL;
-	int ret = -ENOMEM;
+	int ret;
 
-	memset(res, 0, sizeof(*res));
-	if (!kevid || !partial)
-		goto out;
-	if ((ret = ww_ev_dir_ready(o->out, err)))
-		goto out;
-	if ((ret = ww_fleet_connect(o->conn, &e, err)) ||
-	    (ret = ww_fleet_view_fetch(o->conn, e, o->publisher_pk, o->now, &v, err)) ||
-	    (ret = ww_etcd_get(e, kevid, true, &r, err)))
-		goto out;
-	ret = -ENOMEM;
-	for (size_t i = 0; i < v.ngws; i++) {
-		struct gw *g = gw_get(&gws, &ngws, &cap, v.gws[i].name);
-		if (!g)
-			goto out;
-	}
-	for (size_t i = 0; i < r.n; i++)
-		if (!gw_get(&gws, &ngws, &cap, r.kvs[i].key + strlen(kevid)))
-			goto out;
-	if (ngws > 1)
-		qsort(gws, ngws, sizeof(*gws), gw_cmp);
-	for (size_t i = 0; i < ngws; i++)
-		for (size_t k = 0; k < v.ngws; k++)
-			if (!strcmp(gws[i].name, v.gws[k].name))
-				gws[i].st = &v.gws[k];
-	if (v.record) {
-		sha256_hex(v.record, v.record_len, rsum);
-		policy = record_policy(v.record, v.record_len);
-	}
-	parts(gws, ngws, policy, o->now);
+	if (!(ret = ww_fleet_connect(x->o->conn, &e, err)) &&
+	    !(ret = ww_fleet_view_fetch(x->o->conn, e, x->o->publisher_pk, x->o->now, &x->v, err)))
+		ret = ww_etcd_get(e, x->kevid, true, &x->r, err);
+	ww_etcd_close(e);
+	return ret;
+}
 
-	rm_tree(partial);
-	gdir = xstrdup_printf("%s/gateways", partial);
+/* The gateways: those with a status record and those with a bundle, each with its part of the
+ * published generation. */
+static int gather(struct fexport *x)
+{
+	const struct ww_fleet_view *v = &x->v;
+	char *policy = NULL;
+
+	for (size_t i = 0; i < v->ngws; i++)
+		if (!gw_get(&x->gws, &x->ngws, &x->cap, v->gws[i].name))
+			return -ENOMEM;
+	for (size_t i = 0; i < x->r.n; i++)
+		if (!gw_get(&x->gws, &x->ngws, &x->cap, x->r.kvs[i].key + strlen(x->kevid)))
+			return -ENOMEM;
+	if (x->ngws > 1)
+		qsort(x->gws, x->ngws, sizeof(*x->gws), gw_cmp);
+	for (size_t i = 0; i < x->ngws; i++)
+		for (size_t k = 0; k < v->ngws; k++)
+			if (!strcmp(x->gws[i].name, v->gws[k].name))
+				x->gws[i].st = &v->gws[k];
+	if (v->record) {
+		sha256_hex(v->record, v->record_len, x->rsum);
+		policy = record_policy(v->record, v->record_len);
+	}
+	parts(x->gws, x->ngws, policy, x->o->now);
+	free(policy);
+	return 0;
+}
+
+/* Each gateway's bundle under partial/gateways/NAME, checked. */
+static int write_gateways(struct fexport *x, const char *partial, struct strbuf *err)
+{
+	char *gdir = xstrdup_printf("%s/gateways", partial);
+	int ret = 0;
+
 	if (!gdir)
-		goto out;
+		return -ENOMEM;
 	if (mkdir(partial, 0755) || mkdir(gdir, 0755)) {
 		ret = -errno;
 		sb_addf(err, "%s: %s", partial, strerror(errno));
-		goto out;
 	}
-	for (size_t i = 0; i < r.n; i++) {
-		struct gw *g = gw_get(&gws, &ngws, &cap, r.kvs[i].key + strlen(kevid));
+	for (size_t i = 0; i < x->r.n && !ret; i++) {
+		const char *name = x->r.kvs[i].key + strlen(x->kevid);
+		struct gw *g = gw_get(&x->gws, &x->ngws, &x->cap, name);
 		char *d = g ? xstrdup_printf("%s/%s", gdir, g->name) : NULL;
-		ret = d ? gw_bundle(g, &r.kvs[i], d, o->gateway_keys, err) : -ENOMEM;
+		ret = d ? gw_bundle(g, &x->r.kvs[i], d, x->o->gateway_keys, err) : -ENOMEM;
 		free(d);
-		if (ret)
-			goto out;
 	}
-	for (size_t i = 0; i < ngws; i++) {
-		struct gw *g = &gws[i];
-		judge(g, &v, kevid);
+	free(gdir);
+	return ret;
+}
+
+/* Judges every gateway into res: the counts and the gaps. */
+static void tally(struct fexport *x, struct ww_fleet_ev_result *res)
+{
+	const struct ww_fleet_view *v = &x->v;
+
+	for (size_t i = 0; i < x->ngws; i++) {
+		struct gw *g = &x->gws[i];
+		judge(g, v, x->kevid);
 		res->nexpected += g->st && g->st->expected;
 		res->nreported += g->st && g->st->reported;
 		res->nconverged += g->converged;
@@ -483,52 +502,205 @@ int ww_fleet_evidence_export(const struct ww_fleet_ev_opts *o, struct ww_fleet_e
 		if (g->why.len)
 			sb_addf(&res->gaps, "%s: %s\n", g->name, sb_str(&g->why));
 	}
-	res->ngws = ngws;
-	res->generation = v.generation;
-	res->signature = !v.verified ? "not-checked" : v.signature_ok ? "valid" : "INVALID";
+	res->ngws = x->ngws;
+	res->generation = v->generation;
+	res->signature = !v->verified ? "not-checked" : v->signature_ok ? "valid" : "INVALID";
+}
+
+/* fleet.json, the exporter's key, the published record, the manifest and its signature. */
+static int write_summary(struct fexport *x, const char *partial, struct ww_fleet_ev_result *res,
+			 struct strbuf *err)
+{
+	const struct ww_fleet_ev_opts *o = x->o;
+	const char *names[4] = {"fleet.json", WW_EV_PUB, "policy.record", NULL};
+	size_t nf = x->v.record ? 3 : 2;
+	struct strbuf bodies[4] = {{0}}, msig = {0};
+	char fp[65], pfp[65];
+	int ret = -ENOMEM;
 
 	ww_ev_fingerprint(o->sk + 32, fp);
 	if (o->publisher_pk)
 		ww_ev_fingerprint(o->publisher_pk, pfp);
-	const char *names[4] = {"fleet.json", WW_EV_PUB, "policy.record", NULL};
-	size_t nf = v.record ? 3 : 2;
-	fleet_json(&v, gws, ngws, fp, o->publisher_pk ? pfp : NULL, rsum, o->gateway_keys, o->now,
-		   res, &bodies[0]);
+	fleet_json(&x->v, x->gws, x->ngws, fp, o->publisher_pk ? pfp : NULL, x->rsum,
+		   o->gateway_keys, o->now, res, &bodies[0]);
 	ww_ev_pub_pem(o->sk + 32, &bodies[1]);
-	if (v.record)
-		sb_addn(&bodies[2], v.record, v.record_len);
+	if (x->v.record)
+		sb_addn(&bodies[2], x->v.record, x->v.record_len);
 	manifest(fp, o->now, names, bodies, nf, &bodies[3]);
 	sha256_hex(sb_str(&bodies[3]), bodies[3].len, res->manifest_sha256);
 	ww_ev_sign(o->sk, sb_str(&bodies[3]), bodies[3].len, &msig);
 	for (size_t i = 0; i < 4; i++)
 		if (bodies[i].oom)
 			goto out;
-	for (size_t i = 0; i < nf; i++)
-		if ((ret = write_in(partial, names[i], sb_str(&bodies[i]), bodies[i].len, err)))
-			goto out;
-	if ((ret = write_in(partial, WW_EV_MANIFEST, sb_str(&bodies[3]), bodies[3].len, err)) ||
-	    (ret = write_in(partial, WW_EV_SIG, sb_str(&msig), msig.len, err)))
+	ret = 0;
+	for (size_t i = 0; i < nf && !ret; i++)
+		ret = write_in(partial, names[i], sb_str(&bodies[i]), bodies[i].len, err);
+	if (!ret)
+		ret = write_in(partial, WW_EV_MANIFEST, sb_str(&bodies[3]), bodies[3].len, err);
+	if (!ret)
+		ret = write_in(partial, WW_EV_SIG, sb_str(&msig), msig.len, err);
+out:
+	for (size_t i = 0; i < 4; i++)
+		sb_free(&bodies[i]);
+	sb_free(&msig);
+	return ret;
+}
+
+int ww_fleet_evidence_export(const struct ww_fleet_ev_opts *o, struct ww_fleet_ev_result *res,
+			     struct strbuf *err)
+{
+	struct fexport x = {.o = o, .kevid = ww_fleet_key(o->conn, "evidence/")};
+	char *partial = ww_ev_partial_dir(o->out);
+	int ret = -ENOMEM;
+
+	memset(res, 0, sizeof(*res));
+	if (!x.kevid || !partial)
 		goto out;
-	ret = ww_ev_bundle_place(o->out, err);
+	if ((ret = ww_ev_dir_ready(o->out, err)) || (ret = fetch(&x, err)) || (ret = gather(&x)))
+		goto out;
+	rm_tree(partial);
+	if ((ret = write_gateways(&x, partial, err)))
+		goto out;
+	tally(&x, res);
+	if (!(ret = write_summary(&x, partial, res, err)))
+		ret = ww_ev_bundle_place(o->out, err);
 out:
 	if (ret && partial)
 		rm_tree(partial);
 	if (ret)
 		sb_free(&res->gaps);
-	for (size_t i = 0; i < ngws; i++)
-		gw_free(&gws[i]);
-	free(gws);
-	for (size_t i = 0; i < 4; i++)
-		sb_free(&bodies[i]);
-	sb_free(&msig);
-	ww_etcd_range_free(&r);
-	ww_fleet_view_free(&v);
-	ww_etcd_close(e);
-	free(kevid);
+	for (size_t i = 0; i < x.ngws; i++)
+		gw_free(&x.gws[i]);
+	free(x.gws);
+	ww_etcd_range_free(&x.r);
+	ww_fleet_view_free(&x.v);
+	free(x.kevid);
 	free(partial);
-	free(gdir);
-	free(policy);
 	return ret;
+}
+
+/* The published record in dir: the bytes fleet.json (f) pins, signed by the publisher. Returns
+ * the number of failures. */
+static int verify_record(const char *dir, const cJSON *f, const uint8_t *publisher_pk,
+			 struct strbuf *out, struct strbuf *bad, struct strbuf *warn)
+{
+	const char *rsum = str_at(f, "published", "record_sha256");
+	char *rp = xstrdup_printf("%s/policy.record", dir), *text = NULL, got[65];
+	size_t len;
+	int fails = 0;
+
+	if (!rp || read_file(rp, &text, &len)) {
+		sb_addf(bad, "%s/policy.record: missing\n", dir);
+		free(rp);
+		return 1;
+	}
+	sha256_hex(text, len, got);
+	cJSON *rec = cJSON_ParseWithLength(text, len);
+	const char *pl = str_at(rec, "payload", NULL), *sig = str_at(rec, "signature", NULL);
+	if (!rsum || strcmp(got, rsum)) {
+		sb_addf(bad, "%s/policy.record: not the record fleet.json names\n", dir);
+		fails++;
+	} else if (!publisher_pk) {
+		sb_addf(warn,
+			"%s/policy.record: the publisher's signature was not checked: pass "
+			"--publisher-key\n",
+			dir);
+	} else if (!pl || !sig || ww_ev_verify_sig(publisher_pk, pl, strlen(pl), sig)) {
+		sb_addf(bad, "%s/policy.record: not signed by the publisher key given\n", dir);
+		fails++;
+	} else {
+		sb_addf(out, "ok %s/policy.record: generation %.0f, signed by the publisher\n", dir,
+			cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(f, "published"), "generation")));
+	}
+	cJSON_Delete(rec);
+	free(rp);
+	free(text);
+	return fails;
+}
+
+/*
+ * The bundle of gateway name under dir/gateways: its manifest is the one fleet.json pins (want),
+ * it verifies, with its pinned key under gateway_keys when given. Returns the number of
+ * failures, or -errno.
+ */
+static int verify_gateway(const char *dir, const char *name, const char *want,
+			  const char *gateway_keys, struct strbuf *out, struct strbuf *bad)
+{
+	char *gd = xstrdup_printf("%s/gateways/%s", dir, name);
+	char *mf = gd ? xstrdup_printf("%s/%s", gd, WW_EV_MANIFEST) : NULL, *text = NULL;
+	char got[65] = "";
+	uint8_t pk[WW_EV_PK_BYTES];
+	bool pinned = false;
+	size_t len;
+	int fails = 0;
+
+	if (!gd || !mf) {
+		fails = -ENOMEM;
+		goto out;
+	}
+	if (!read_file(mf, &text, &len))
+		sha256_hex(text, len, got);
+	free(text);
+	if (want && strcmp(got, want)) {
+		sb_addf(bad, "%s: its manifest is not the one fleet.json pins (changed)\n", gd);
+		fails++;
+	}
+	if (gateway_keys) {
+		char *kf = xstrdup_printf("%s/%s.pub", gateway_keys, name);
+		struct strbuf kerr = {0};
+		pinned = kf && !ww_ev_pub_load(kf, pk, &kerr);
+		if (!pinned) {
+			sb_addf(bad, "%s: no pinned key: %s\n", gd, sb_str(&kerr));
+			fails++;
+		}
+		free(kf);
+		sb_free(&kerr);
+	}
+	if (!gateway_keys || pinned) {
+		struct strbuf o2 = {0}, w2 = {0};
+		bool unchecked;
+		const char *one[1] = {gd};
+		int n = ww_evidence_verify(one, 1, pinned ? pk : NULL, &o2, bad, &w2, &unchecked);
+		if (n < 0)
+			fails = n;
+		else if (n)
+			fails += n;
+		else
+			sb_addf(out, "ok %s: gateway %s's bundle, signed by %s\n", gd, name,
+				pinned ? "its pinned key"
+				       : "the key it carries (pass --gateway-keys to know whose)");
+		sb_free(&o2);
+		sb_free(&w2);
+	}
+out:
+	free(gd);
+	free(mf);
+	return fails;
+}
+
+/* A bundle under gateways/ that fleet.json (its gateways gws) does not pin proves nothing: said
+ * in warn. */
+static void warn_unpinned(const char *dir, const cJSON *gws, struct strbuf *warn)
+{
+	char *gd = xstrdup_printf("%s/gateways", dir);
+	DIR *d = gd ? opendir(gd) : NULL;
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		bool pinned = *de->d_name == '.';
+		for (const cJSON *g = cJSON_IsArray(gws) ? gws->child : NULL; g && !pinned;
+		     g = g->next)
+			pinned = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(g, "evidence")) &&
+				 str_at(g, "name", NULL) &&
+				 !strcmp(str_at(g, "name", NULL), de->d_name);
+		if (!pinned)
+			sb_addf(warn, "%s/%s: not in fleet.json: not covered by the signature\n",
+				gd, de->d_name);
+	}
+	if (d)
+		closedir(d);
+	free(gd);
 }
 
 int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk, const char *gateway_keys,
@@ -547,56 +719,14 @@ int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk, const
 	}
 	f = cJSON_ParseWithLength(text, len);
 	free(text);
-	text = NULL;
 	if (!f || strcmp(str_at(f, "format", NULL) ? str_at(f, "format", NULL) : "",
 			 WW_FLEET_EVIDENCE_FORMAT)) {
 		sb_addf(bad, "%s: not a %s summary\n", p, WW_FLEET_EVIDENCE_FORMAT);
 		fails++;
 		goto out;
 	}
-	/* the published record: the bytes fleet.json pins, signed by the publisher */
-	const char *rname = str_at(f, "published", "record");
-	const char *rsum = str_at(f, "published", "record_sha256");
-	if (rname) {
-		char *rp = xstrdup_printf("%s/policy.record", dir), got[65];
-		if (!rp || read_file(rp, &text, &len)) {
-			sb_addf(bad, "%s/policy.record: missing\n", dir);
-			fails++;
-		} else {
-			sha256_hex(text, len, got);
-			cJSON *rec = cJSON_ParseWithLength(text, len);
-			const char *pl = str_at(rec, "payload", NULL),
-				   *sig = str_at(rec, "signature", NULL);
-			if (!rsum || strcmp(got, rsum)) {
-				sb_addf(bad, "%s/policy.record: not the record fleet.json names\n",
-					dir);
-				fails++;
-			} else if (!publisher_pk) {
-				sb_addf(warn,
-					"%s/policy.record: the publisher's signature was not "
-					"checked: pass --publisher-key\n",
-					dir);
-			} else if (!pl || !sig ||
-				   ww_ev_verify_sig(publisher_pk, pl, strlen(pl), sig)) {
-				sb_addf(bad,
-					"%s/policy.record: not signed by the publisher key given\n",
-					dir);
-				fails++;
-			} else {
-				sb_addf(out,
-					"ok %s/policy.record: generation %.0f, signed by the "
-					"publisher\n",
-					dir,
-					cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-					    cJSON_GetObjectItemCaseSensitive(f, "published"),
-					    "generation")));
-			}
-			cJSON_Delete(rec);
-		}
-		free(rp);
-		free(text);
-		text = NULL;
-	}
+	if (str_at(f, "published", "record"))
+		fails += verify_record(dir, f, publisher_pk, out, bad, warn);
 	/* every gateway bundle it names, and only those */
 	const cJSON *gws = cJSON_GetObjectItemCaseSensitive(f, "gateways");
 	for (const cJSON *g = cJSON_IsArray(gws) ? gws->child : NULL; g; g = g->next) {
@@ -604,80 +734,15 @@ int ww_fleet_evidence_verify(const char *dir, const uint8_t *publisher_pk, const
 		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(g, "evidence");
 		if (!name || !cJSON_IsObject(ev) || strchr(name, '/') || *name == '.')
 			continue;
-		char *gd = xstrdup_printf("%s/gateways/%s", dir, name);
-		char *mf = gd ? xstrdup_printf("%s/%s", gd, WW_EV_MANIFEST) : NULL, got[65] = "";
-		const char *want = str_at(ev, "manifest_sha256", NULL);
-		uint8_t pk[WW_EV_PK_BYTES];
-		bool pinned = false;
-		if (!gd || !mf) {
-			free(gd);
-			free(mf);
-			fails = -ENOMEM;
+		int n = verify_gateway(dir, name, str_at(ev, "manifest_sha256", NULL),
+				       gateway_keys, out, bad);
+		if (n < 0) {
+			fails = n;
 			goto out;
 		}
-		if (!read_file(mf, &text, &len))
-			sha256_hex(text, len, got);
-		free(text);
-		text = NULL;
-		if (want && strcmp(got, want)) {
-			sb_addf(bad, "%s: its manifest is not the one fleet.json pins (changed)\n",
-				gd);
-			fails++;
-		}
-		if (gateway_keys) {
-			char *kf = xstrdup_printf("%s/%s.pub", gateway_keys, name);
-			struct strbuf kerr = {0};
-			pinned = kf && !ww_ev_pub_load(kf, pk, &kerr);
-			if (!pinned) {
-				sb_addf(bad, "%s: no pinned key: %s\n", gd, sb_str(&kerr));
-				fails++;
-			}
-			free(kf);
-			sb_free(&kerr);
-		}
-		if (!gateway_keys || pinned) {
-			struct strbuf o2 = {0}, w2 = {0};
-			bool unchecked;
-			const char *one[1] = {gd};
-			int n = ww_evidence_verify(one, 1, pinned ? pk : NULL, &o2, bad, &w2,
-						   &unchecked);
-			if (n < 0) {
-				fails = n;
-			} else if (n) {
-				fails += n;
-			} else {
-				sb_addf(
-				    out, "ok %s: gateway %s's bundle, signed by %s\n", gd, name,
-				    pinned
-					? "its pinned key"
-					: "the key it carries (pass --gateway-keys to know whose)");
-			}
-			sb_free(&o2);
-			sb_free(&w2);
-		}
-		free(gd);
-		free(mf);
-		if (fails < 0)
-			goto out;
+		fails += n;
 	}
-	/* a bundle under gateways/ that fleet.json does not pin proves nothing: say so */
-	char *gd = xstrdup_printf("%s/gateways", dir);
-	DIR *d = gd ? opendir(gd) : NULL;
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		bool pinned = *de->d_name == '.';
-		for (const cJSON *g = cJSON_IsArray(gws) ? gws->child : NULL; g && !pinned;
-		     g = g->next)
-			pinned = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(g, "evidence")) &&
-				 str_at(g, "name", NULL) &&
-				 !strcmp(str_at(g, "name", NULL), de->d_name);
-		if (!pinned)
-			sb_addf(warn, "%s/%s: not in fleet.json: not covered by the signature\n",
-				gd, de->d_name);
-	}
-	if (d)
-		closedir(d);
-	free(gd);
+	warn_unpinned(dir, gws, warn);
 out:
 	cJSON_Delete(f);
 	free(p);
