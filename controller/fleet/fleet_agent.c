@@ -647,13 +647,85 @@ static void pause_ms(struct agent *a, int ms)
 		usleep(50000);
 }
 
+/*
+ * Keeps the status lease alive (every ttl/3), and reads the kernel back now and then: drift
+ * shows without a publish. Sets *end when this session should end: the client moved on to
+ * another member (the watch must follow it there), or the lease expired. Returns 0 or -errno.
+ */
+static int keepalive(struct agent *a, const char *watch_url, bool *end, struct strbuf *err)
+{
+	int64_t ttl = 0;
+	int ret;
+
+	if ((ret = ww_etcd_lease_keepalive(a->e, a->lease, &ttl, err)))
+		return ret;
+	a->next_keepalive = mono_ms() + a->o->ttl * 1000 / 3;
+	if (watch_url && strcmp(watch_url, ww_etcd_endpoint(a->e))) {
+		logf_(a, "%s did not answer: watching from %s", watch_url, ww_etcd_endpoint(a->e));
+		*end = true; /* the next session reads afresh and watches there */
+		return 0;
+	}
+	if (ttl <= 0) {
+		logf_(a, "the status lease expired: a new one");
+		a->lease = 0;
+		*end = true;
+		return 0;
+	}
+	if (mono_ms() - a->last_report > 30000) {
+		check_drift(a);
+		a->status_dirty = true;
+	}
+	return 0;
+}
+
+/*
+ * Follows the watch until a stop, or until the session should end (returns 0), or something
+ * breaks (returns -errno).
+ */
+static int watch(struct agent *a, struct ww_etcd_watch *w, struct strbuf *err)
+{
+	/* A member cut off by the network cannot tell us it lost the leader: the stream just goes
+	 * quiet. The keepalives notice (they time out and move on to the next member); the watch
+	 * then follows them there. */
+	char *watch_url = strdup(ww_etcd_endpoint(a->e));
+	bool end = false;
+	int ret = 0;
+
+	while (!*a->o->stop) {
+		ret = ww_etcd_watch_poll(w, 1000, on_event, a, err);
+		if (ret == -ESTALE) {
+			logf_(a, "%s: reading afresh", sb_str(err));
+			ret = 0;
+			break;
+		}
+		if (ret)
+			break;
+		if (a->latest_dirty || (a->statuses_dirty && strcmp(a->state, "converged")) ||
+		    (a->statuses_dirty && a->latest && a->held.ncanaries > 1))
+			evaluate(a);
+		a->statuses_dirty = false;
+		if (mono_ms() >= a->next_keepalive &&
+		    ((ret = keepalive(a, watch_url, &end, err)) || end))
+			break;
+		if (a->status_dirty && (ret = report(a)))
+			break;
+		/* after the status: evidence never delays a gateway reporting it converged */
+		if (!a->o->no_evidence && (a->evidence_due || mono_ms() >= a->next_evidence))
+			evidence(a);
+		put_evidence(a);
+		if (a->status_dirty && (ret = report(a)))
+			break;
+	}
+	free(watch_url);
+	return ret;
+}
+
 /* One connection's life: lease, read, watch until something breaks. */
 static void session(struct agent *a)
 {
 	struct strbuf err = {0};
 	struct ww_etcd_range r = {0};
 	struct ww_etcd_watch *w = NULL;
-	char *watch_url = NULL;
 	int ret;
 
 	if (!a->e && (ret = ww_fleet_connect(a->o->conn, &a->e, &err)))
@@ -678,65 +750,11 @@ static void session(struct agent *a)
 	if (a->o->once)
 		goto out;
 	if ((ret = ww_etcd_watch_range(a->e, a->kwatch, a->kwatch_end, r.revision + 1, &w,
-				       &err)))
+				       &err)) ||
+	    (ret = watch(a, w, &err)))
 		goto down;
-	/* A member cut off by the network cannot tell us it lost the leader: the stream just goes
-	 * quiet. The keepalives notice (they time out and move on to the next member); the watch
-	 * then follows them there. */
-	watch_url = strdup(ww_etcd_endpoint(a->e));
-	while (!*a->o->stop) {
-		ret = ww_etcd_watch_poll(w, 1000, on_event, a, &err);
-		if (ret == -ESTALE) {
-			logf_(a, "%s: reading afresh", sb_str(&err));
-			break;
-		}
-		if (ret)
-			goto down;
-		if (a->latest_dirty || (a->statuses_dirty && strcmp(a->state, "converged")) ||
-		    (a->statuses_dirty && a->latest && a->held.ncanaries > 1))
-			evaluate(a);
-		a->statuses_dirty = false;
-		if (mono_ms() >= a->next_keepalive) {
-			int64_t ttl = 0;
-			if ((ret = ww_etcd_lease_keepalive(a->e, a->lease, &ttl, &err)))
-				goto down;
-			a->next_keepalive = mono_ms() + a->o->ttl * 1000 / 3;
-			if (watch_url && strcmp(watch_url, ww_etcd_endpoint(a->e))) {
-				logf_(a, "%s did not answer: watching from %s", watch_url,
-				      ww_etcd_endpoint(a->e));
-				free(watch_url);
-				watch_url = NULL;
-				ww_etcd_watch_stop(w);
-				w = NULL;
-				ww_etcd_range_free(&r);
-				sb_free(&err);
-				return; /* the next session reads afresh and watches there */
-			}
-			if (ttl <= 0) {
-				logf_(a, "the status lease expired: a new one");
-				a->lease = 0;
-				break;
-			}
-			/* the kernel read back now and then: drift shows without a publish */
-			if (mono_ms() - a->last_report > 30000) {
-				check_drift(a);
-				a->status_dirty = true;
-			}
-		}
-		if (a->status_dirty && (ret = report(a)))
-			goto down;
-		/* after the status: evidence never delays a gateway reporting it converged */
-		if (!a->o->no_evidence && (a->evidence_due || mono_ms() >= a->next_evidence))
-			evidence(a);
-		put_evidence(a);
-		if (a->status_dirty && (ret = report(a)))
-			goto down;
-	}
-	free(watch_url);
 	goto out;
 down:
-	free(watch_url);
-	watch_url = NULL;
 	if (!a->etcd_down)
 		logf_(a, "etcd unreachable (%s): generation %lu stays enforced (fail-static); "
 			 "retrying",
