@@ -369,6 +369,23 @@ int ww_ev_keygen(const char *dir, bool force, char fingerprint[65], struct strbu
 int ww_ev_key_load(const char *path, uint8_t sk[WW_EV_SK_BYTES], struct strbuf *err);
 /* Reads a public key (PEM). */
 int ww_ev_pub_load(const char *path, uint8_t pk[WW_EV_PK_BYTES], struct strbuf *err);
+/* A file of a signed directory (an evidence bundle, an incident report): its name, its
+ * content and the content's sha256 (hex). */
+struct ww_ev_file {
+	const char *name;
+	struct strbuf body;
+	char sha256[65];
+};
+/* The manifest that lists files (WW_MANIFEST_FORMAT), as `wardwall evidence verify` checks it:
+ * the series number, time and host, the previous manifest's sha256 (NULL or "": the first), the
+ * signing key's fingerprint, then each file's name, sha256 and size. */
+struct ww_ev_manifest {
+	unsigned long seq;
+	int64_t time;
+	const char *hostname, *prev_sha256, *key_sha256;
+};
+void ww_ev_manifest_print(const struct ww_ev_manifest *m, const struct ww_ev_file *f, size_t n,
+			  struct strbuf *out);
 /* The public key as PEM. */
 void ww_ev_pub_pem(const uint8_t pk[WW_EV_PK_BYTES], struct strbuf *out);
 /* Parses a PEM public key from text. Returns 0 or -EINVAL. */

@@ -52,12 +52,6 @@ int ww_ev_formats_parse(const char *s, unsigned int *out, struct strbuf *err)
 
 /* ---- writing ---- */
 
-struct file {
-	const char *name;
-	struct strbuf body;
-	char sha256[65];
-};
-
 /* The target must be absent or an empty directory (rename(2) replaces an empty one). */
 int ww_ev_dir_ready(const char *dir, struct strbuf *err)
 {
@@ -136,18 +130,19 @@ int ww_ev_bundle_place(const char *dir, struct strbuf *err)
 	return e;
 }
 
-static void manifest_print(const struct ww_evidence *ev, const struct file *f, size_t n,
-			   struct strbuf *out)
+void ww_ev_manifest_print(const struct ww_ev_manifest *m, const struct ww_ev_file *f, size_t n,
+			  struct strbuf *out)
 {
 	struct ww_jw w = {.out = out};
 
 	ww_jw_obj(&w, NULL);
 	ww_jw_str(&w, "format", WW_MANIFEST_FORMAT);
-	ww_jw_u64(&w, "seq", ev->seq);
-	ww_jw_time(&w, "time", ev->time);
-	ww_jw_str(&w, "hostname", ev->hostname);
-	ww_jw_str(&w, "previous_manifest_sha256", *ev->prev_sha256 ? ev->prev_sha256 : NULL);
-	ww_jw_str(&w, "key_sha256", ev->key_sha256);
+	ww_jw_u64(&w, "seq", m->seq);
+	ww_jw_time(&w, "time", m->time);
+	ww_jw_str(&w, "hostname", m->hostname);
+	ww_jw_str(&w, "previous_manifest_sha256",
+		  m->prev_sha256 && *m->prev_sha256 ? m->prev_sha256 : NULL);
+	ww_jw_str(&w, "key_sha256", m->key_sha256);
 	ww_jw_arr(&w, "files");
 	for (size_t i = 0; i < n; i++) {
 		ww_jw_obj(&w, NULL);
@@ -184,7 +179,8 @@ static int partial_mkdir(const char *dir, char **partial, struct strbuf *err)
  * in use[] in the order they are written. Returns how many, or -ENOMEM.
  */
 static int print_files(struct ww_evidence *ev, unsigned int formats,
-		       const uint8_t sk[WW_EV_SK_BYTES], struct file f[6], struct file *use[6])
+		       const uint8_t sk[WW_EV_SK_BYTES], struct ww_ev_file f[6],
+		       struct ww_ev_file *use[6])
 {
 	size_t n = 0;
 	int e = 0;
@@ -213,10 +209,15 @@ static int print_files(struct ww_evidence *ev, unsigned int formats,
 		use[n++] = &f[3];
 	}
 	/* The manifest lists the files in a fixed order (json, html, pub, oscal). */
-	struct file listed[4];
+	struct ww_ev_file listed[4];
 	for (size_t i = 0; i < n; i++)
 		listed[i] = *use[i];
-	manifest_print(ev, listed, n, &f[4].body);
+	struct ww_ev_manifest m = {.seq = ev->seq,
+				   .time = ev->time,
+				   .hostname = ev->hostname,
+				   .prev_sha256 = ev->prev_sha256,
+				   .key_sha256 = ev->key_sha256};
+	ww_ev_manifest_print(&m, listed, n, &f[4].body);
 	sha256_hex(sb_str(&f[4].body), f[4].body.len, f[4].sha256);
 	ww_ev_sign(sk, sb_str(&f[4].body), f[4].body.len, &f[5].body);
 	use[n++] = &f[4];
@@ -227,7 +228,8 @@ static int print_files(struct ww_evidence *ev, unsigned int formats,
 	return e ? e : (int)n;
 }
 
-static int write_files(const char *partial, struct file *const *use, size_t n, struct strbuf *err)
+static int write_files(const char *partial, struct ww_ev_file *const *use, size_t n,
+		       struct strbuf *err)
 {
 	int e = 0;
 
@@ -280,10 +282,10 @@ int ww_evidence_write(struct ww_evidence *ev, unsigned int formats,
 		      struct ww_ev_written *res, struct strbuf *err)
 {
 	/* The order is the manifest's: what oscal.json pins comes before it. */
-	struct file f[6] = {{.name = "evidence.json"}, {.name = "report.html"},
-			    {.name = WW_EV_PUB},       {.name = "oscal.json"},
-			    {.name = WW_EV_MANIFEST},  {.name = WW_EV_SIG}};
-	struct file *use[6];
+	struct ww_ev_file f[6] = {{.name = "evidence.json"}, {.name = "report.html"},
+				  {.name = WW_EV_PUB},	     {.name = "oscal.json"},
+				  {.name = WW_EV_MANIFEST},  {.name = WW_EV_SIG}};
+	struct ww_ev_file *use[6];
 	char *partial = NULL;
 	int n, e;
 

@@ -620,21 +620,14 @@ void ww_inc_report_html(const struct ww_inc_report *r, struct strbuf *o)
 
 /* ---- the bundle ---- */
 
-struct file {
-	const char *name;
-	struct strbuf body;
-	char sha256[65];
-};
-
 int ww_inc_report_write(const char *state_dir, struct ww_inc_report *r, const uint8_t *sk,
 			const char *dir, char manifest_sha256[65], struct strbuf *err)
 {
-	struct file f[5] = {{.name = "incident.json"},
-			    {.name = "incident.html"},
-			    {.name = WW_EV_PUB},
-			    {.name = WW_EV_MANIFEST},
-			    {.name = WW_EV_SIG}};
-	struct ww_jw w = {.out = &f[3].body};
+	struct ww_ev_file f[5] = {{.name = "incident.json"},
+				  {.name = "incident.html"},
+				  {.name = WW_EV_PUB},
+				  {.name = WW_EV_MANIFEST},
+				  {.name = WW_EV_SIG}};
 	struct strbuf line = {0};
 	char *log = NULL;
 	FILE *lf;
@@ -652,23 +645,12 @@ int ww_inc_report_write(const char *state_dir, struct ww_inc_report *r, const ui
 	for (int i = 0; i < 3; i++)
 		sha256_hex(sb_str(&f[i].body), f[i].body.len, f[i].sha256);
 	/* The evidence manifest, so `wardwall evidence verify` checks a report and its series. */
-	ww_jw_obj(&w, NULL);
-	ww_jw_str(&w, "format", WW_MANIFEST_FORMAT);
-	ww_jw_u64(&w, "seq", r->seq);
-	ww_jw_time(&w, "time", r->generated);
-	ww_jw_str(&w, "hostname", r->hostname);
-	ww_jw_str(&w, "previous_manifest_sha256", r->prev_sha256[0] ? r->prev_sha256 : NULL);
-	ww_jw_str(&w, "key_sha256", r->key_sha256);
-	ww_jw_arr(&w, "files");
-	for (int i = 0; i < 3; i++) {
-		ww_jw_obj(&w, NULL);
-		ww_jw_str(&w, "name", f[i].name);
-		ww_jw_str(&w, "sha256", f[i].sha256);
-		ww_jw_u64(&w, "bytes", f[i].body.len);
-		ww_jw_end_obj(&w);
-	}
-	ww_jw_end_arr(&w);
-	ww_jw_end_obj(&w);
+	struct ww_ev_manifest m = {.seq = r->seq,
+				   .time = r->generated,
+				   .hostname = r->hostname,
+				   .prev_sha256 = r->prev_sha256,
+				   .key_sha256 = r->key_sha256};
+	ww_ev_manifest_print(&m, f, 3, &f[3].body);
 	sha256_hex(sb_str(&f[3].body), f[3].body.len, f[3].sha256);
 	ww_ev_sign(sk, sb_str(&f[3].body), f[3].body.len, &f[4].body);
 	for (int i = 0; i < 5 && !e; i++) {
