@@ -36,47 +36,27 @@ static const struct ww_opt agent_opts[] = {
 
 static int cmd_agent(int argc, char **argv)
 {
-	struct ww_fleet_conn conn = {0};
-	const char *name = NULL, *pub = NULL, *state_dir = NULL, *bpffs = NULL, *ttl = NULL,
-		   *every = NULL;
-	bool once = false, no_evidence = false;
 	struct agent_args a = {0};
 	struct strbuf err = {0};
 	uint8_t pk[WW_EV_PK_BYTES];
 	int npos;
 
-	if (ww_opts_parse(agent_opts, argc, argv, &a, NULL, 0, &npos) || !a.name || !a.pub ||
-	    !a.conn.endpoints)
+	if (ww_opts_parse(agent_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_agent);
-	if (a.name)
-		name = a.name;
-	if (a.pub)
-		pub = a.pub;
-	if (a.state_dir)
-		state_dir = a.state_dir;
-	if (a.bpffs)
-		bpffs = a.bpffs;
-	if (a.ttl)
-		ttl = a.ttl;
-	once = a.once;
-	if (a.every)
-		every = a.every;
-	no_evidence = a.no_evidence;
-	conn = a.conn;
-	long t = ttl ? strtol(ttl, NULL, 10) : 10;
+	long t = a.ttl ? strtol(a.ttl, NULL, 10) : 10;
 	if (t < 2 || t > 3600) {
-		ww_errorf("agent: --ttl %s: expected 2-3600 seconds", ttl);
+		ww_errorf("agent: --ttl %s: expected 2-3600 seconds", a.ttl);
 		return WW_EXIT_USAGE;
 	}
 	char *end = NULL;
-	long ev = every ? strtol(every, &end, 10) : 3600;
-	if (every && (*end || ev < 0 || ev > 86400 * 31)) {
+	long ev = a.every ? strtol(a.every, &end, 10) : 3600;
+	if (a.every && (*end || ev < 0 || ev > 86400 * 31)) {
 		ww_errorf("agent: --evidence-every %s: expected 0 (once per generation) to 2678400 "
 			  "seconds",
-			  every);
+			  a.every);
 		return WW_EXIT_USAGE;
 	}
-	if (ww_ev_pub_load(pub, pk, &err)) {
+	if (ww_ev_pub_load(a.pub, pk, &err)) {
 		ww_errorf("agent: %s", sb_str(&err));
 		sb_free(&err);
 		return WW_EXIT_USAGE;
@@ -85,9 +65,10 @@ static int cmd_agent(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	struct ww_agent_opts o = {.conn = &conn, .name = name, .pk = pk, .state_dir = state_dir,
-				  .bpffs = bpffs, .ttl = (int)t, .once = once, .stop = &stop,
-				  .no_evidence = no_evidence, .evidence_every = (int)ev};
+	struct ww_agent_opts o = {.conn = &a.conn, .name = a.name, .pk = pk,
+				  .state_dir = a.state_dir, .bpffs = a.bpffs, .ttl = (int)t,
+				  .once = a.once, .stop = &stop, .no_evidence = a.no_evidence,
+				  .evidence_every = (int)ev};
 	if (ww_agent_run(&o, &err)) {
 		ww_errorf("agent: %s", sb_str(&err));
 		sb_free(&err);

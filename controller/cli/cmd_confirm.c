@@ -29,8 +29,6 @@ static const struct ww_opt confirm_opts[] = {
 
 static int cmd_confirm(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL, *gen = NULL;
-	bool json = false, guard = false;
 	int npos;
 	struct confirm_args a = {0};
 	struct strbuf out = {0}, err = {0};
@@ -38,25 +36,16 @@ static int cmd_confirm(int argc, char **argv)
 	char tb[WW_TIME_STRLEN];
 	int e, rc = WW_EXIT_OK;
 
-	if (ww_opts_parse(confirm_opts, argc, argv, &a, NULL, 0, &npos))
+	/* --guard and --generation come together (the guard's own command line). */
+	if (ww_opts_parse(confirm_opts, argc, argv, &a, NULL, 0, &npos) || a.guard != !!a.gen)
 		return ww_usage(&ww_cmd_confirm);
-	json = a.json;
-	guard = a.guard;
-	if (a.gen)
-		gen = a.gen;
-	if (a.state_dir)
-		state_dir = a.state_dir;
-	if (a.bpffs)
-		bpffs = a.bpffs;
-	if ((guard && !gen) || (gen && !guard))
-		return ww_usage(&ww_cmd_confirm);
-	if (guard) {
+	if (a.guard) {
 		bool rolled_back;
 		char *end;
-		unsigned long g = strtoul(gen, &end, 10);
+		unsigned long g = strtoul(a.gen, &end, 10);
 		if (*end || !g)
 			return ww_usage(&ww_cmd_confirm);
-		e = ww_confirm_guard_wait(state_dir, bpffs, g, &rolled_back, &out, &err);
+		e = ww_confirm_guard_wait(a.state_dir, a.bpffs, g, &rolled_back, &out, &err);
 		/* The guard's standard output goes nowhere; its standard error is confirm.log. */
 		fputs(sb_str(&out), stderr);
 		if (e) {
@@ -66,16 +55,17 @@ static int cmd_confirm(int argc, char **argv)
 		}
 		goto out;
 	}
-	e = ww_pending_claim(state_dir, &pd);
+	e = ww_pending_claim(a.state_dir, &pd);
 	if (e == -ENOENT) {
-		if (json)
+		if (a.json)
 			sb_add(&out, "{\"result\": \"nothing\", \"generation\": null}\n");
 		else
 			sb_add(&out, "nothing to confirm: no change is waiting for confirmation\n");
 	} else if (e) {
-		ww_errorf("confirm: %s/pending.json: %s", ww_state_dir_of(state_dir), strerror(-e));
+		ww_errorf("confirm: %s/pending.json: %s", ww_state_dir_of(a.state_dir),
+			  strerror(-e));
 		rc = WW_EXIT_USAGE;
-	} else if (json) {
+	} else if (a.json) {
 		sb_addf(&out, "{\"result\": \"confirmed\", \"generation\": %lu, \"deadline\": \"%s\"}\n",
 			pd.gen, ww_time_str(pd.deadline, tb));
 	} else {

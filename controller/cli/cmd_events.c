@@ -21,8 +21,7 @@
 
 struct ev {
 	bool json;
-	const char **zones, **flows;
-	size_t nzones, nflows;
+	struct ww_strlist zones, flows; /* --zone, --flow */
 	long count, printed;
 	struct ww_evsource *src;
 	struct strbuf out;
@@ -41,12 +40,12 @@ static bool on_rec(const struct ww_logrec *r, void *arg)
 {
 	struct ev *c = arg;
 
-	if (c->nflows && !listed(c->flows, c->nflows, r->flow))
+	if (c->flows.n && !listed(c->flows.v, c->flows.n, r->flow))
 		return false;
-	if (c->nzones) {
+	if (c->zones.n) {
 		bool any = false;
-		for (size_t i = 0; i < c->nzones && !any; i++)
-			any = ww_logrec_has_zone(r, c->zones[i]);
+		for (size_t i = 0; i < c->zones.n && !any; i++)
+			any = ww_logrec_has_zone(r, c->zones.v[i]);
 		if (!any)
 			return false;
 	}
@@ -74,8 +73,8 @@ static int check_names(const struct ev *c)
 	const struct ww_lognames *n = ww_evsource_names(c->src);
 	const struct ww_policy *p = n->policy;
 
-	for (size_t i = 0; p && i < c->nzones; i++) {
-		const char *z = c->zones[i];
+	for (size_t i = 0; p && i < c->zones.n; i++) {
+		const char *z = c->zones.v[i];
 		if (!strcmp(z, "-") || ww_zone_find(p, z))
 			continue;
 		const char **cands = calloc(p->nzones + 1, sizeof(*cands));
@@ -87,8 +86,8 @@ static int check_names(const struct ev *c)
 		free(cands);
 		return -EINVAL;
 	}
-	for (size_t i = 0; p && i < c->nflows; i++) {
-		const char *f = c->flows[i];
+	for (size_t i = 0; p && i < c->flows.n; i++) {
+		const char *f = c->flows.v[i];
 		if (!strcmp(f, "default") || ww_flow_find(p, f))
 			continue;
 		const char **cands = calloc(p->nflows + 1, sizeof(*cands));
@@ -103,30 +102,30 @@ static int check_names(const struct ev *c)
 	return 0;
 }
 
+/* The options go straight to the printer (c) and the event source (o). */
 struct events_args {
-	bool json;
-	struct ww_strlist zones, flows;
-	const char *tier, *count, *state_dir, *bpffs;
+	struct ev c;
+	struct ww_evsource_opts o;
+	const char *tier, *count;
 };
 
 static const struct ww_opt events_opts[] = {
-	WW_FLAG("--json", struct events_args, json),
-	WW_LIST("--zone", struct events_args, zones, "Z"),
-	WW_LIST("--flow", struct events_args, flows, "ID"),
+	WW_FLAG("--json", struct events_args, c.json),
+	WW_LIST("--zone", struct events_args, c.zones, "Z"),
+	WW_LIST("--flow", struct events_args, c.flows, "ID"),
 	WW_STR("--tier", struct events_args, tier, "nftables|xdp"),
 	WW_STR("--count", struct events_args, count, "N"),
-	WW_STR("--state-dir", struct events_args, state_dir, "DIR"),
-	WW_STR("--bpffs", struct events_args, bpffs, "DIR"),
+	WW_STR("--state-dir", struct events_args, o.state_dir, "DIR"),
+	WW_STR("--bpffs", struct events_args, o.bpffs, "DIR"),
 	WW_OPT_END,
 };
 
 static int cmd_events(int argc, char **argv)
 {
-	struct events_args a = {0};
-	struct ev c = {0};
-	struct ww_evsource_opts o = {
-	    .on_rec = on_rec, .on_drops = on_drops, .arg = &c, .who = "events"};
-	const char *tier, *count;
+	struct events_args a = {
+	    .o = {.on_rec = on_rec, .on_drops = on_drops, .arg = &a.c, .who = "events"}};
+	struct ev *c = &a.c;
+	struct ww_evsource_opts *o = &a.o;
 	sigset_t sigs;
 	int npos, sfd = -1, rc = WW_EXIT_USAGE;
 
@@ -134,25 +133,16 @@ static int cmd_events(int argc, char **argv)
 		rc = ww_usage(&ww_cmd_events);
 		goto out;
 	}
-	c.json = a.json;
-	c.zones = a.zones.v;
-	c.nzones = a.zones.n;
-	c.flows = a.flows.v;
-	c.nflows = a.flows.n;
-	o.state_dir = a.state_dir;
-	o.bpffs = a.bpffs;
-	tier = a.tier;
-	count = a.count;
-	o.want_nft = !tier || !strcmp(tier, "nftables");
-	o.want_xdp = !tier || !strcmp(tier, "xdp");
-	if (tier && !o.want_nft && !o.want_xdp) {
-		ww_errorf("events: --tier takes nftables or xdp, not \"%s\"", tier);
+	o->want_nft = !a.tier || !strcmp(a.tier, "nftables");
+	o->want_xdp = !a.tier || !strcmp(a.tier, "xdp");
+	if (a.tier && !o->want_nft && !o->want_xdp) {
+		ww_errorf("events: --tier takes nftables or xdp, not \"%s\"", a.tier);
 		goto out;
 	}
-	if (count) {
+	if (a.count) {
 		char *end;
-		c.count = strtol(count, &end, 10);
-		if (*end || c.count < 1) {
+		c->count = strtol(a.count, &end, 10);
+		if (*end || c->count < 1) {
 			ww_errorf("events: --count takes a number of events, 1 or more");
 			goto out;
 		}
@@ -167,14 +157,14 @@ static int cmd_events(int argc, char **argv)
 		ww_errorf("events: signalfd: %s", strerror(errno));
 		goto out;
 	}
-	if (ww_evsource_open(&o, &c.src) || check_names(&c))
+	if (ww_evsource_open(o, &c->src) || check_names(c))
 		goto out;
-	rc = ww_evsource_run(c.src, sfd) ? WW_EXIT_USAGE : WW_EXIT_OK;
+	rc = ww_evsource_run(c->src, sfd) ? WW_EXIT_USAGE : WW_EXIT_OK;
 out:
 	if (sfd >= 0)
 		close(sfd);
-	ww_evsource_close(c.src);
-	sb_free(&c.out);
+	ww_evsource_close(c->src);
+	sb_free(&c->out);
 	ww_opts_free(events_opts, &a);
 	return rc;
 }

@@ -56,8 +56,6 @@ static const struct ww_opt keygen_opts[] = {
 
 static int keygen(int argc, char **argv)
 {
-	const char *key_dir = NULL, *state_arg = NULL;
-	bool force = false, json = false;
 	struct keygen_args a = {0};
 	struct strbuf err = {0};
 	char fp[65], *dir = NULL, *state = NULL;
@@ -65,30 +63,24 @@ static int keygen(int argc, char **argv)
 
 	if (ww_opts_parse(keygen_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_evidence);
-	if (a.key_dir)
-		key_dir = a.key_dir;
-	force = a.force;
-	json = a.json;
-	if (a.state_arg)
-		state_arg = a.state_arg;
-	if (!key_dir) {
-		state = state_dir_of(state_arg, &err);
+	if (!a.key_dir) {
+		state = state_dir_of(a.state_arg, &err);
 		dir = state ? xstrdup_printf("%s/keys", state) : NULL;
 		if (!dir) {
 			ww_errorf("evidence keygen: %s", err.len ? sb_str(&err) : strerror(ENOMEM));
 			goto out;
 		}
-		key_dir = dir;
+		a.key_dir = dir;
 	}
-	if (ww_ev_keygen(key_dir, force, fp, &err)) {
+	if (ww_ev_keygen(a.key_dir, a.force, fp, &err)) {
 		ww_errorf("evidence keygen: %s", sb_str(&err));
 		goto out;
 	}
-	if (json) {
+	if (a.json) {
 		struct strbuf o = {0};
 		struct ww_jw w = {.out = &o, .compact = true};
-		char *priv = xstrdup_printf("%s/evidence.key", key_dir);
-		char *pub = xstrdup_printf("%s/evidence.pub", key_dir);
+		char *priv = xstrdup_printf("%s/evidence.key", a.key_dir);
+		char *pub = xstrdup_printf("%s/evidence.pub", a.key_dir);
 		ww_jw_obj(&w, NULL);
 		ww_jw_str(&w, "private_key", priv);
 		ww_jw_str(&w, "public_key", pub);
@@ -105,7 +97,7 @@ static int keygen(int argc, char **argv)
 	       "key sha256 %s\n"
 	       "Give evidence.pub (or this sha256) to whoever verifies the bundles, by a channel "
 	       "they trust.\n",
-	       key_dir, key_dir, fp);
+	       a.key_dir, a.key_dir, fp);
 	rc = WW_EXIT_OK;
 out:
 	free(dir);
@@ -225,19 +217,22 @@ static void summary_json(const struct ww_evidence *ev, const char *dir,
 /* evidence export --fleet: every gateway's bundle from etcd, with a signed fleet summary. */
 struct export_fleet_args {
 	bool fleet, json;
-	const char *conn_endpoints, *conn_prefix, *conn_cacert, *conn_cert, *conn_key, *conn_user, *conn_password_file, *pub, *gwkeys, *state_arg, *key, *out;
+	struct ww_fleet_conn conn;
+	const char *pub, *gwkeys, *state_arg, *key, *out;
 };
 
+/* The etcd options of cli_fleet.h but --fleet-key for the prefix, and --etcd checked after
+ * parsing (its own message). */
 static const struct ww_opt export_fleet_opts[] = {
 	WW_FLAG("--fleet", struct export_fleet_args, fleet, .required = true), /* the form's mark */
 	WW_FLAG("--json", struct export_fleet_args, json),
-	WW_STR("--etcd", struct export_fleet_args, conn_endpoints, "URLS"),
-	WW_STR("--fleet-key", struct export_fleet_args, conn_prefix, "PREFIX"),
-	WW_STR("--etcd-cacert", struct export_fleet_args, conn_cacert, "CA"),
-	WW_STR("--etcd-cert", struct export_fleet_args, conn_cert, "CERT"),
-	WW_STR("--etcd-key", struct export_fleet_args, conn_key, "KEY"),
-	WW_STR("--etcd-user", struct export_fleet_args, conn_user, "USER"),
-	WW_STR("--etcd-password-file", struct export_fleet_args, conn_password_file, "FILE"),
+	WW_STR("--etcd", struct export_fleet_args, conn.endpoints, "URLS"),
+	WW_STR("--fleet-key", struct export_fleet_args, conn.prefix, "PREFIX"),
+	WW_STR("--etcd-cacert", struct export_fleet_args, conn.cacert, "CA"),
+	WW_STR("--etcd-cert", struct export_fleet_args, conn.cert, "CERT"),
+	WW_STR("--etcd-key", struct export_fleet_args, conn.key, "KEY"),
+	WW_STR("--etcd-user", struct export_fleet_args, conn.user, "USER"),
+	WW_STR("--etcd-password-file", struct export_fleet_args, conn.password_file, "FILE"),
 	WW_STR("--publisher-key", struct export_fleet_args, pub, "FILE.pub"),
 	WW_STR("--gateway-keys", struct export_fleet_args, gwkeys, "DIR"),
 	WW_STR("--state-dir", struct export_fleet_args, state_arg, "DIR"),
@@ -246,11 +241,71 @@ static const struct ww_opt export_fleet_opts[] = {
 	WW_OPT_END,
 };
 
+/* The default bundle directory: <state>/evidence/fleet-<time, without - and :>, or NULL. */
+static char *fleet_out_dir(const char *state)
+{
+	char tb[WW_TIME_STRLEN], stamp[WW_TIME_STRLEN];
+	size_t k = 0;
+	char *parent = xstrdup_printf("%s/evidence", state);
+
+	ww_time_str(ww_now(), tb);
+	for (const char *p = tb; *p; p++)
+		if (*p != '-' && *p != ':')
+			stamp[k++] = *p;
+	stamp[k] = '\0';
+	if (parent)
+		mkdir(parent, 0750);
+	free(parent);
+	return xstrdup_printf("%s/evidence/fleet-%s", state, stamp);
+}
+
+/* export --fleet --json: the summary as one object (the gaps, one per line, as an array). */
+static void fleet_summary_json(const char *dir, bool checked, struct ww_fleet_ev_result *res)
+{
+	struct strbuf o = {0};
+	struct ww_jw jw = {.out = &o, .compact = true};
+
+	ww_jw_obj(&jw, NULL);
+	ww_jw_str(&jw, "dir", dir);
+	ww_jw_u64(&jw, "generation", res->generation);
+	ww_jw_str(&jw, "signature", checked ? res->signature : "not-checked");
+	ww_jw_u64(&jw, "gateways", res->ngws);
+	ww_jw_u64(&jw, "expected", res->nexpected);
+	ww_jw_u64(&jw, "reported", res->nreported);
+	ww_jw_u64(&jw, "converged", res->nconverged);
+	ww_jw_u64(&jw, "evidence_of_published", res->nevidence);
+	ww_jw_arr(&jw, "not_accounted_for");
+	for (char *l = res->gaps.s, *nl; l && *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		*nl = '\0';
+		ww_jw_str(&jw, NULL, l);
+	}
+	ww_jw_end_arr(&jw);
+	ww_jw_str(&jw, "manifest_sha256", res->manifest_sha256);
+	ww_jw_end_obj(&jw);
+	fputs(sb_str(&o), stdout);
+	sb_free(&o);
+}
+
+static void fleet_summary(const char *dir, bool checked, const struct ww_fleet_ev_result *res)
+{
+	printf("exported the fleet bundle to %s: fleet.json evidence.pub%s manifest.json "
+	       "manifest.sig, gateways/ (%zu bundle%s)\n",
+	       dir, res->generation ? " policy.record" : "", res->ngws, res->ngws == 1 ? "" : "s");
+	printf("  published: generation %lu, signature %s\n", res->generation,
+	       checked ? res->signature : "NOT checked (give --publisher-key)");
+	printf("  gateways: %zu expected, %zu reported, %zu converged, %zu with signed evidence of "
+	       "the published generation\n",
+	       res->nexpected, res->nreported, res->nconverged, res->nevidence);
+	for (const char *l = res->gaps.s, *nl; l && *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		printf("  NOT ACCOUNTED FOR %.*s\n", (int)(nl - l), l);
+	}
+	printf("  manifest sha256 %s\n", res->manifest_sha256);
+}
+
 static int export_fleet(int argc, char **argv)
 {
-	struct ww_fleet_conn conn = {0};
-	const char *state_arg = NULL, *key = NULL, *out = NULL, *pub = NULL, *gwkeys = NULL;
-	bool json = false;
 	struct export_fleet_args a = {0};
 	struct strbuf err = {0};
 	struct ww_fleet_ev_result res = {0};
@@ -258,110 +313,37 @@ static int export_fleet(int argc, char **argv)
 	char *keyp = NULL, *outp = NULL, *state = NULL;
 	int npos, rc = WW_EXIT_USAGE;
 
-	if (ww_opts_parse(export_fleet_opts, argc, argv, &a, NULL, 0, &npos) || !a.conn_endpoints) {
+	if (ww_opts_parse(export_fleet_opts, argc, argv, &a, NULL, 0, &npos) ||
+	    !a.conn.endpoints) {
 		ww_errorf("evidence export --fleet: --etcd URLS is required");
 		return ww_usage(&ww_cmd_evidence);
 	}
-	json = a.json;
-	if (a.conn_endpoints)
-		conn.endpoints = a.conn_endpoints;
-	if (a.conn_prefix)
-		conn.prefix = a.conn_prefix;
-	if (a.conn_cacert)
-		conn.cacert = a.conn_cacert;
-	if (a.conn_cert)
-		conn.cert = a.conn_cert;
-	if (a.conn_key)
-		conn.key = a.conn_key;
-	if (a.conn_user)
-		conn.user = a.conn_user;
-	if (a.conn_password_file)
-		conn.password_file = a.conn_password_file;
-	if (a.pub)
-		pub = a.pub;
-	if (a.gwkeys)
-		gwkeys = a.gwkeys;
-	if (a.state_arg)
-		state_arg = a.state_arg;
-	if (a.key)
-		key = a.key;
-	if (a.out)
-		out = a.out;
-	if (pub && ww_ev_pub_load(pub, ppk, &err)) {
+	if (a.pub && ww_ev_pub_load(a.pub, ppk, &err)) {
 		ww_errorf("evidence export --fleet: %s", sb_str(&err));
 		goto out;
 	}
-	if (!key || !out) {
-		if (!(state = state_dir_of(state_arg, &err))) {
-			ww_errorf("evidence export --fleet: %s", sb_str(&err));
-			goto out;
-		}
+	if ((!a.key || !a.out) && !(state = state_dir_of(a.state_arg, &err))) {
+		ww_errorf("evidence export --fleet: %s", sb_str(&err));
+		goto out;
 	}
-	keyp = key ? strdup(key) : xstrdup_printf("%s/keys/evidence.key", state);
+	keyp = a.key ? strdup(a.key) : xstrdup_printf("%s/keys/evidence.key", state);
 	if (!keyp || ww_ev_key_load(keyp, sk, &err)) {
 		ww_errorf("evidence export --fleet: %s", keyp ? sb_str(&err) : strerror(ENOMEM));
 		goto out;
 	}
-	if (!out) {
-		char tb[WW_TIME_STRLEN], stamp[WW_TIME_STRLEN];
-		size_t k = 0;
-		ww_time_str(ww_now(), tb);
-		for (const char *p = tb; *p; p++)
-			if (*p != '-' && *p != ':')
-				stamp[k++] = *p;
-		stamp[k] = '\0';
-		char *parent = xstrdup_printf("%s/evidence", state);
-		if (parent)
-			mkdir(parent, 0750);
-		free(parent);
-		out = outp = xstrdup_printf("%s/evidence/fleet-%s", state, stamp);
-	}
-	struct ww_fleet_ev_opts o = {.conn = &conn, .publisher_pk = pub ? ppk : NULL,
-				     .gateway_keys = gwkeys, .sk = sk, .out = out,
+	if (!a.out)
+		a.out = outp = fleet_out_dir(state);
+	struct ww_fleet_ev_opts o = {.conn = &a.conn, .publisher_pk = a.pub ? ppk : NULL,
+				     .gateway_keys = a.gwkeys, .sk = sk, .out = a.out,
 				     .now = ww_now()};
-	if (!out || ww_fleet_evidence_export(&o, &res, &err)) {
-		ww_errorf("evidence export --fleet: %s", out ? sb_str(&err) : strerror(ENOMEM));
+	if (!a.out || ww_fleet_evidence_export(&o, &res, &err)) {
+		ww_errorf("evidence export --fleet: %s", a.out ? sb_str(&err) : strerror(ENOMEM));
 		goto out;
 	}
-	if (json) {
-		struct strbuf o = {0};
-		struct ww_jw jw = {.out = &o, .compact = true};
-		ww_jw_obj(&jw, NULL);
-		ww_jw_str(&jw, "dir", out);
-		ww_jw_u64(&jw, "generation", res.generation);
-		ww_jw_str(&jw, "signature", pub ? res.signature : "not-checked");
-		ww_jw_u64(&jw, "gateways", res.ngws);
-		ww_jw_u64(&jw, "expected", res.nexpected);
-		ww_jw_u64(&jw, "reported", res.nreported);
-		ww_jw_u64(&jw, "converged", res.nconverged);
-		ww_jw_u64(&jw, "evidence_of_published", res.nevidence);
-		ww_jw_arr(&jw, "not_accounted_for");
-		for (char *l = res.gaps.s, *nl; l && *l; l = nl + 1) {
-			nl = strchr(l, '\n');
-			*nl = '\0';
-			ww_jw_str(&jw, NULL, l);
-		}
-		ww_jw_end_arr(&jw);
-		ww_jw_str(&jw, "manifest_sha256", res.manifest_sha256);
-		ww_jw_end_obj(&jw);
-		fputs(sb_str(&o), stdout);
-		sb_free(&o);
-		rc = WW_EXIT_OK;
-		goto out;
-	}
-	printf("exported the fleet bundle to %s: fleet.json evidence.pub%s manifest.json "
-	       "manifest.sig, gateways/ (%zu bundle%s)\n",
-	       out, res.generation ? " policy.record" : "", res.ngws, res.ngws == 1 ? "" : "s");
-	printf("  published: generation %lu, signature %s\n", res.generation,
-	       pub ? res.signature : "NOT checked (give --publisher-key)");
-	printf("  gateways: %zu expected, %zu reported, %zu converged, %zu with signed evidence of "
-	       "the published generation\n",
-	       res.nexpected, res.nreported, res.nconverged, res.nevidence);
-	for (char *l = res.gaps.s, *nl; l && *l; l = nl + 1) {
-		nl = strchr(l, '\n');
-		printf("  NOT ACCOUNTED FOR %.*s\n", (int)(nl - l), l);
-	}
-	printf("  manifest sha256 %s\n", res.manifest_sha256);
+	if (a.json)
+		fleet_summary_json(a.out, a.pub != NULL, &res);
+	else
+		fleet_summary(a.out, a.pub != NULL, &res);
 	rc = WW_EXIT_OK;
 out:
 	sodium_memzero(sk, sizeof(sk));
@@ -391,10 +373,7 @@ static const struct ww_opt export_opts[] = {
 
 static int export(int argc, char **argv)
 {
-	const char *state_arg = NULL, *bpffs = NULL, *key = NULL, *out = NULL, *since_s = NULL,
-		   *format = "json,oscal,html";
-	bool json = false;
-	struct export_args a = {0};
+	struct export_args a = {.format = "json,oscal,html"};
 	struct strbuf err = {0}, said = {0};
 	struct ww_ev_export x;
 	unsigned int formats;
@@ -406,29 +385,16 @@ static int export(int argc, char **argv)
 			return export_fleet(argc, argv);
 	if (ww_opts_parse(export_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_evidence);
-	if (a.state_arg)
-		state_arg = a.state_arg;
-	json = a.json;
-	if (a.bpffs)
-		bpffs = a.bpffs;
-	if (a.key)
-		key = a.key;
-	if (a.out)
-		out = a.out;
-	if (a.since_s)
-		since_s = a.since_s;
-	if (a.format)
-		format = a.format;
-	if (since_s && ww_time_arg("--since", since_s, &since))
+	if (a.since_s && ww_time_arg("--since", a.since_s, &since))
 		return WW_EXIT_USAGE;
-	if (ww_ev_formats_parse(format, &formats, &err)) {
+	if (ww_ev_formats_parse(a.format, &formats, &err)) {
 		ww_errorf("evidence export: --format: %s", sb_str(&err));
 		sb_free(&err);
 		return WW_EXIT_USAGE;
 	}
-	ww_cli_recover(state_arg, bpffs);
-	struct ww_ev_export_opts o = {.state_dir = state_arg, .bpffs = bpffs, .key = key,
-				      .out = out, .since = since, .formats = formats};
+	ww_cli_recover(a.state_arg, a.bpffs);
+	struct ww_ev_export_opts o = {.state_dir = a.state_arg, .bpffs = a.bpffs, .key = a.key,
+				      .out = a.out, .since = since, .formats = formats};
 	int ret = ww_evidence_export(&o, &x, &said, &err);
 	/* An export killed after chaining its bundle was put in place first: said so. */
 	for (char *l = said.s, *nl; l && *l; l = nl + 1) {
@@ -439,7 +405,7 @@ static int export(int argc, char **argv)
 	if (ret) {
 		ww_errorf("evidence export: %s", sb_str(&err));
 	} else {
-		if (json)
+		if (a.json)
 			summary_json(&x.ev, x.dir, &x.w, formats);
 		else
 			summary(&x.ev, x.dir, &x.w, formats);
@@ -516,8 +482,6 @@ static const struct ww_opt verify_opts[] = {
 
 static int verify(int argc, char **argv)
 {
-	const char *key = NULL, *pub = NULL, *gwkeys = NULL;
-	bool json = false;
 	struct verify_args a = {0};
 	struct strbuf err = {0}, out = {0}, bad = {0}, warn = {0};
 	uint8_t pk[WW_EV_PK_BYTES], ppk[WW_EV_PK_BYTES];
@@ -531,26 +495,19 @@ static int verify(int argc, char **argv)
 		free(pos);
 		return ww_usage(&ww_cmd_evidence);
 	}
-	if (a.key)
-		key = a.key;
-	json = a.json;
-	if (a.pub)
-		pub = a.pub;
-	if (a.gwkeys)
-		gwkeys = a.gwkeys;
-	if (key && ww_ev_pub_load(key, pk, &err)) {
+	if (a.key && ww_ev_pub_load(a.key, pk, &err)) {
 		ww_errorf("evidence verify: %s", sb_str(&err));
 		goto out;
 	}
-	if (pub && ww_ev_pub_load(pub, ppk, &err)) {
+	if (a.pub && ww_ev_pub_load(a.pub, ppk, &err)) {
 		ww_errorf("evidence verify: %s", sb_str(&err));
 		goto out;
 	}
-	fails = ww_evidence_verify((const char *const *)pos, (size_t)npos, key ? pk : NULL, &out,
+	fails = ww_evidence_verify((const char *const *)pos, (size_t)npos, a.key ? pk : NULL, &out,
 				   &bad, &warn, &unchecked);
 	/* a fleet bundle: the publisher's record and every gateway's bundle it pins */
 	for (int i = 0; i < npos && fails >= 0; i++) {
-		int f = ww_fleet_evidence_verify(pos[i], pub ? ppk : NULL, gwkeys, &out, &bad,
+		int f = ww_fleet_evidence_verify(pos[i], a.pub ? ppk : NULL, a.gwkeys, &out, &bad,
 						 &warn);
 		fails = f < 0 ? f : fails + f;
 	}
@@ -558,8 +515,8 @@ static int verify(int argc, char **argv)
 		ww_errorf("evidence verify: %s", strerror(-fails));
 		goto out;
 	}
-	if (json) {
-		verify_json(npos, fails, key ? pk : NULL, unchecked, &out, &bad, &warn);
+	if (a.json) {
+		verify_json(npos, fails, a.key ? pk : NULL, unchecked, &out, &bad, &warn);
 		rc = fails ? WW_EXIT_INVALID : WW_EXIT_OK;
 		goto out;
 	}
@@ -572,10 +529,10 @@ static int verify(int argc, char **argv)
 		rc = WW_EXIT_INVALID;
 	} else {
 		char fp[65];
-		if (key)
+		if (a.key)
 			ww_ev_fingerprint(pk, fp);
 		printf("verified %d bundle%s%s%s%s\n", npos, npos == 1 ? "" : "s",
-		       key ? ", signed by key " : " (with the keys they carry)", key ? fp : "",
+		       a.key ? ", signed by key " : " (with the keys they carry)", a.key ? fp : "",
 		       unchecked ? "; the chain was NOT checked: the first bundle's predecessor "
 				   "was not given"
 				 : "");

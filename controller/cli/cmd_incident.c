@@ -67,8 +67,6 @@ static const struct ww_opt inc_open_opts[] = {
 
 static int inc_open(int argc, char **argv)
 {
-	const char *title = NULL, *aware_s = NULL, *since_s = NULL, *sd = NULL;
-	bool json = false;
 	struct inc_open_args a = {0};
 	struct ww_state *st = NULL;
 	struct ww_incident inc;
@@ -78,38 +76,29 @@ static int inc_open(int argc, char **argv)
 
 	if (ww_opts_parse(inc_open_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_incident);
-	if (a.title)
-		title = a.title;
-	if (a.aware_s)
-		aware_s = a.aware_s;
-	if (a.since_s)
-		since_s = a.since_s;
-	if (a.sd)
-		sd = a.sd;
-	json = a.json;
-	if (!title || !*title) {
+	if (!a.title || !*a.title) {
 		ww_errorf("incident open: --title TEXT is required");
 		return WW_EXIT_USAGE;
 	}
-	if ((aware_s && ww_time_arg("--aware", aware_s, &aware)))
+	if ((a.aware_s && ww_time_arg("--aware", a.aware_s, &aware)))
 		return WW_EXIT_USAGE;
 	since = aware;
-	if (since_s && ww_time_arg("--since", since_s, &since))
+	if (a.since_s && ww_time_arg("--since", a.since_s, &since))
 		return WW_EXIT_USAGE;
 	if (since > aware) {
 		ww_errorf("incident open: --since %s is after --aware: the window must include the "
 			  "moment of awareness",
-			  since_s);
+			  a.since_s);
 		return WW_EXIT_USAGE;
 	}
-	if (state_dir_of(sd, &st, "open"))
+	if (state_dir_of(a.sd, &st, "open"))
 		return WW_EXIT_USAGE;
-	if (ww_incident_open(ww_state_dir(st), title, aware, since, &inc, &err)) {
+	if (ww_incident_open(ww_state_dir(st), a.title, aware, since, &inc, &err)) {
 		ww_errorf("incident open: %s", sb_str(&err));
 	} else {
 		char d[40];
-		say_incident(&inc, json);
-		if (!json)
+		say_incident(&inc, a.json);
+		if (!a.json)
 			printf(
 			    "early warning due by %s (24 h), notification by %s (72 h): wardwall "
 			    "incident report --stage early-warning\n",
@@ -134,7 +123,6 @@ static const struct ww_opt inc_close_opts[] = {
 
 static int inc_close(int argc, char **argv)
 {
-	const char *sd = NULL;
 	char *pos[1];
 	struct inc_close_args a = {0};
 	struct ww_state *st = NULL;
@@ -144,9 +132,7 @@ static int inc_close(int argc, char **argv)
 
 	if (ww_opts_parse(inc_close_opts, argc, argv, &a, pos, 1, &npos))
 		return ww_usage(&ww_cmd_incident);
-	if (a.sd)
-		sd = a.sd;
-	if (state_dir_of(sd, &st, "close"))
+	if (state_dir_of(a.sd, &st, "close"))
 		return WW_EXIT_USAGE;
 	if (ww_incident_close(ww_state_dir(st), npos ? pos[0] : NULL, ww_now(), &inc, &err)) {
 		ww_errorf("incident close: %s", sb_str(&err));
@@ -173,8 +159,6 @@ static const struct ww_opt inc_list_opts[] = {
 
 static int inc_list(int argc, char **argv)
 {
-	const char *sd = NULL;
-	bool json = false;
 	struct inc_list_args a = {0};
 	struct ww_state *st = NULL;
 	struct ww_incident *v = NULL;
@@ -184,16 +168,13 @@ static int inc_list(int argc, char **argv)
 
 	if (ww_opts_parse(inc_list_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_incident);
-	if (a.sd)
-		sd = a.sd;
-	json = a.json;
-	if (state_dir_of(sd, &st, "list"))
+	if (state_dir_of(a.sd, &st, "list"))
 		return WW_EXIT_USAGE;
 	if (ww_incident_list(ww_state_dir(st), &v, &n, &err)) {
 		ww_errorf("incident list: %s", sb_str(&err));
 	} else {
 		for (size_t i = 0; i < n; i++)
-			say_incident(&v[i], json);
+			say_incident(&v[i], a.json);
 		rc = WW_EXIT_OK;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -221,8 +202,6 @@ static const struct ww_opt inc_report_opts[] = {
 
 static int inc_report(int argc, char **argv)
 {
-	const char *stage_s = NULL, *id = NULL, *out = NULL, *key = NULL, *sd = NULL;
-	bool json = false;
 	struct inc_report_args a = {0};
 	struct ww_state *st = NULL;
 	struct ww_incident inc = {0};
@@ -235,36 +214,25 @@ static int inc_report(int argc, char **argv)
 
 	if (ww_opts_parse(inc_report_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_incident);
-	if (a.stage_s)
-		stage_s = a.stage_s;
-	if (a.id)
-		id = a.id;
-	if (a.out)
-		out = a.out;
-	if (a.key)
-		key = a.key;
-	if (a.sd)
-		sd = a.sd;
-	json = a.json;
-	for (int i = 0; stage_s && i < WW_INC_STAGES; i++)
-		if (!strcmp(stage_s, ww_inc_stage_names[i]))
+	for (int i = 0; a.stage_s && i < WW_INC_STAGES; i++)
+		if (!strcmp(a.stage_s, ww_inc_stage_names[i]))
 			stage = i;
 	if (stage < 0) {
 		ww_errorf(
 		    "incident report: --stage takes early-warning, notification or final%s%s%s",
-		    stage_s ? ", not \"" : "", stage_s ? stage_s : "", stage_s ? "\"" : "");
+		    a.stage_s ? ", not \"" : "", a.stage_s ? a.stage_s : "", a.stage_s ? "\"" : "");
 		return WW_EXIT_USAGE;
 	}
-	if (state_dir_of(sd, &st, "report"))
+	if (state_dir_of(a.sd, &st, "report"))
 		return WW_EXIT_USAGE;
-	keyp = key ? strdup(key) : xstrdup_printf("%s/keys/evidence.key", ww_state_dir(st));
+	keyp = a.key ? strdup(a.key) : xstrdup_printf("%s/keys/evidence.key", ww_state_dir(st));
 	if (!keyp || ww_ev_key_load(keyp, sk, &err)) {
 		ww_errorf("incident report: %s (a report is signed with the evidence key: wardwall "
 			  "evidence keygen)",
 			  err.len ? sb_str(&err) : strerror(ENOMEM));
 		goto out;
 	}
-	if (ww_incident_get(ww_state_dir(st), id, &inc, &err)) {
+	if (ww_incident_get(ww_state_dir(st), a.id, &inc, &err)) {
 		ww_errorf("incident report: %s", sb_str(&err));
 		goto out;
 	}
@@ -274,14 +242,14 @@ static int inc_report(int argc, char **argv)
 		goto out;
 	}
 	built = true;
-	outp = out ? strdup(out)
+	outp = a.out ? strdup(a.out)
 		   : xstrdup_printf("%s/%s/%s/%lu-%s", ww_state_dir(st), WW_INC_DIR, inc.id, r.seq,
 				    ww_inc_stage_names[stage]);
 	if (!outp || ww_inc_report_write(ww_state_dir(st), &r, sk, outp, sha, &err)) {
 		ww_errorf("incident report: %s", err.len ? sb_str(&err) : strerror(ENOMEM));
 		goto out;
 	}
-	if (json) {
+	if (a.json) {
 		ww_inc_report_json(&r, &sb);
 		fputs(sb_str(&sb), stdout);
 	} else {

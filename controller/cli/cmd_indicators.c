@@ -55,9 +55,7 @@ static const struct ww_opt indicators_opts[] = {
 
 static int cmd_indicators(int argc, char **argv)
 {
-	const char *since_s = NULL, *until_s = NULL, *format = "stix", *identity = NULL,
-		   *out = NULL, *sd = NULL;
-	struct indicators_args a = {0};
+	struct indicators_args a = {.format = "stix"};
 	char *pos[1];
 	struct collect c = {.to_ns = INT64_MAX};
 	struct ww_state *st = NULL;
@@ -69,37 +67,25 @@ static int cmd_indicators(int argc, char **argv)
 
 	if (ww_opts_parse(indicators_opts, argc, argv, &a, pos, 1, &npos))
 		return ww_usage(&ww_cmd_indicators);
-	if (a.since_s)
-		since_s = a.since_s;
-	if (a.until_s)
-		until_s = a.until_s;
-	if (a.format)
-		format = a.format;
-	if (a.identity)
-		identity = a.identity;
-	if (a.out)
-		out = a.out;
-	if (a.sd)
-		sd = a.sd;
 	if (npos != 1 || strcmp(pos[0], "export")) {
 		ww_errorf("indicators: the subcommand is export");
 		return ww_usage(&ww_cmd_indicators);
 	}
-	if (strcmp(format, "stix") && strcmp(format, "csv")) {
-		ww_errorf("indicators export: --format takes stix or csv, not \"%s\"", format);
+	if (strcmp(a.format, "stix") && strcmp(a.format, "csv")) {
+		ww_errorf("indicators export: --format takes stix or csv, not \"%s\"", a.format);
 		return WW_EXIT_USAGE;
 	}
-	if (since_s) {
-		if (ww_time_arg("--since", since_s, &t))
+	if (a.since_s) {
+		if (ww_time_arg("--since", a.since_s, &t))
 			return WW_EXIT_USAGE;
 		c.from_ns = t * 1000000000LL;
 	}
-	if (until_s) {
-		if (ww_time_arg("--until", until_s, &t))
+	if (a.until_s) {
+		if (ww_time_arg("--until", a.until_s, &t))
 			return WW_EXIT_USAGE;
 		c.to_ns = t * 1000000000LL + 999999999LL;
 	}
-	if (ww_state_open(sd, false, &st, &err)) {
+	if (ww_state_open(a.sd, false, &st, &err)) {
 		ww_errorf("indicators export: %s", sb_str(&err));
 		goto out;
 	}
@@ -113,37 +99,37 @@ static int cmd_indicators(int argc, char **argv)
 		ww_errorf(
 		    "indicators export: warning: %llu recorded alert line%s could not be read",
 		    (unsigned long long)c.bad, c.bad == 1 ? "" : "s");
-	if (!identity) {
+	if (!a.identity) {
 		struct ww_generation gen;
 		if (!ww_state_current(st, &gen) && gen.gen) {
 			struct ww_diags d = {.file = "generation"};
 			if (!ww_state_policy(st, gen.gen, &p, &d))
-				identity = p->name;
+				a.identity = p->name;
 			ww_diags_free(&d);
 		}
-		if (!identity) {
+		if (!a.identity) {
 			gethostname(host, sizeof(host) - 1);
-			identity = host;
+			a.identity = host;
 		}
 	}
-	if (!strcmp(format, "csv")) {
+	if (!strcmp(a.format, "csv")) {
 		ww_indicators_csv(c.v, c.n, &sb);
 	} else {
-		struct ww_stix_opts so = {.identity = identity, .now = ww_now()};
+		struct ww_stix_opts so = {.identity = a.identity, .now = ww_now()};
 		if ((e = ww_stix_bundle(c.v, c.n, &so, &sb))) {
 			ww_errorf("indicators export: %s", strerror(-e));
 			goto out;
 		}
 	}
-	if (out) {
-		if ((e = write_file_atomic(out, sb.s, sb.len, 0644))) {
-			ww_errorf("indicators export: %s: %s", out, strerror(-e));
+	if (a.out) {
+		if ((e = write_file_atomic(a.out, sb.s, sb.len, 0644))) {
+			ww_errorf("indicators export: %s: %s", a.out, strerror(-e));
 			goto out;
 		}
 		fprintf(stderr,
 			"wardwall: indicators export: %zu alert%s as %s into %s (identity "
 			"\"%s\")\n",
-			c.n, c.n == 1 ? "" : "s", format, out, identity);
+			c.n, c.n == 1 ? "" : "s", a.format, a.out, a.identity);
 	} else {
 		fputs(sb_str(&sb), stdout);
 	}

@@ -79,7 +79,6 @@ static void print_allowed(const struct learn_args *a, int64_t since)
 
 static int cmd_learn(int argc, char **argv)
 {
-	const char *zone = NULL, *since_s = NULL, *out = NULL, *sd = NULL;
 	struct learn_args a = {0};
 	struct ww_learn_result res;
 	struct strbuf err = {0};
@@ -88,36 +87,28 @@ static int cmd_learn(int argc, char **argv)
 
 	if (ww_opts_parse(learn_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_learn);
-	if (a.zone)
-		zone = a.zone;
-	if (a.since_s)
-		since_s = a.since_s;
-	if (a.out)
-		out = a.out;
-	if (a.sd)
-		sd = a.sd;
-	if (!zone) {
+	if (!a.zone) {
 		ww_errorf("learn: --zone ZONE is required (a zone in monitor mode)");
 		return WW_EXIT_USAGE;
 	}
-	if (since_s && ww_time_arg("--since", since_s, &since))
+	if (a.since_s && ww_time_arg("--since", a.since_s, &since))
 		return WW_EXIT_USAGE;
-	if ((e = ww_learn(sd, zone, since * 1000000000LL, ww_now(), &res, &err))) {
+	if ((e = ww_learn(a.sd, a.zone, since * 1000000000LL, ww_now(), &res, &err))) {
 		ww_errorf("learn: %s", sb_str(&err));
 		sb_free(&err);
 		return e == -EINVAL ? WW_EXIT_INVALID : WW_EXIT_USAGE;
 	}
-	if (out) {
+	if (a.out) {
 		size_t n = strlen(res.policy);
 		char *t = malloc(n + 2);
 		if (t) {
 			memcpy(t, res.policy, n);
 			t[n] = '\n';
 		}
-		e = t ? write_file_atomic(out, t, n + 1, 0644) : -ENOMEM;
+		e = t ? write_file_atomic(a.out, t, n + 1, 0644) : -ENOMEM;
 		free(t);
 		if (e) {
-			ww_errorf("learn: %s: %s", out, strerror(-e));
+			ww_errorf("learn: %s: %s", a.out, strerror(-e));
 			ww_learn_result_free(&res);
 			return WW_EXIT_USAGE;
 		}
@@ -127,9 +118,9 @@ static int cmd_learn(int argc, char **argv)
 	fprintf(stderr,
 		"wardwall: learn: zone %s: %llu recorded record%s read, %llu would-be denial%s "
 		"learned from, %zu flow%s proposed%s%s\n",
-		zone, (unsigned long long)res.records, res.records == 1 ? "" : "s",
+		a.zone, (unsigned long long)res.records, res.records == 1 ? "" : "s",
 		(unsigned long long)res.used, res.used == 1 ? "" : "s", res.nflows,
-		res.nflows == 1 ? "" : "s", out ? " in " : "", out ? out : "");
+		res.nflows == 1 ? "" : "s", a.out ? " in " : "", a.out ? a.out : "");
 	for (size_t i = 0; i < res.nflows; i++) {
 		const struct ww_learned *l = &res.flows[i];
 		char t1[WW_TIME_MS_STRLEN], t2[WW_TIME_MS_STRLEN];
@@ -150,7 +141,7 @@ static int cmd_learn(int argc, char **argv)
 		fprintf(stderr,
 			"  nothing learned: no would-be denials of zone %s were recorded "
 			"(is the zone in monitor mode, and does `wardwall serve` run?)\n",
-			zone);
+			a.zone);
 	print_allowed(&a, since);
 	fprintf(stderr, "  nothing is applied: review the proposal, set the zone's \"mode\" to "
 			"\"enforce\" when it is complete, then wardwall plan and apply\n");

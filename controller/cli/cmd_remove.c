@@ -45,8 +45,6 @@ static const struct ww_opt remove_opts[] = {
 
 static int cmd_remove(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL;
-	bool json = false;
 	struct remove_args a = {0};
 	struct strbuf err = {0};
 	bool nft, xdp;
@@ -54,24 +52,19 @@ static int cmd_remove(int argc, char **argv)
 
 	if (ww_opts_parse(remove_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_remove);
-	json = a.json;
-	if (a.state_dir)
-		state_dir = a.state_dir;
-	if (a.bpffs)
-		bpffs = a.bpffs;
-	if (ww_remove(state_dir, bpffs, &nft, &xdp, &err)) {
+	if (ww_remove(a.state_dir, a.bpffs, &nft, &xdp, &err)) {
 		ww_errorf("remove: %s", sb_str(&err));
 		sb_free(&err);
 		return WW_EXIT_USAGE;
 	}
-	if (json) {
+	if (a.json) {
 		struct strbuf o = {0};
 		struct ww_jw w = {.out = &o, .compact = true};
 		ww_jw_obj(&w, NULL);
 		ww_jw_str(&w, "result", nft || xdp ? "removed" : "nothing");
 		ww_jw_bool(&w, "nftables", nft);
 		ww_jw_bool(&w, "xdp", xdp);
-		ww_jw_u64(&w, "quarantines_in_force", quarantines_stay(state_dir, true));
+		ww_jw_u64(&w, "quarantines_in_force", quarantines_stay(a.state_dir, true));
 		ww_jw_end_obj(&w);
 		fputs(sb_str(&o), stdout);
 		sb_free(&o);
@@ -84,7 +77,7 @@ static int cmd_remove(int argc, char **argv)
 		printf("removed wardwall's XDP program, links and maps\n");
 	if (!nft && !xdp)
 		printf("nothing to remove\n");
-	quarantines_stay(state_dir, false);
+	quarantines_stay(a.state_dir, false);
 	sb_free(&err);
 	return WW_EXIT_OK;
 }

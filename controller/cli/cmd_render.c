@@ -21,7 +21,6 @@ static const struct ww_opt render_opts[] = {
 static int cmd_render(int argc, char **argv)
 {
 	char *pos[1];
-	bool json = false;
 	struct render_args a = {0};
 	int npos, err, rc = WW_EXIT_USAGE;
 	struct ww_diags d = {0};
@@ -31,7 +30,6 @@ static int cmd_render(int argc, char **argv)
 
 	if (ww_opts_parse(render_opts, argc, argv, &a, pos, 1, &npos) || npos != 1)
 		return ww_usage(&ww_cmd_render);
-	json = a.json;
 	d.file = pos[0];
 	err = ww_policy_load(pos[0], &d, &p);
 	if (err == -EINVAL) {
@@ -54,7 +52,7 @@ static int cmd_render(int argc, char **argv)
 		ww_errorf("%s: compiling for nftables: %s", pos[0], strerror(-err));
 		goto out;
 	}
-	if (json) {
+	if (a.json) {
 		/* The same text, as one string, with the table's size. */
 		struct strbuf text = {0};
 		nfr_table_render(t, &text);

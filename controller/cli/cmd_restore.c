@@ -100,8 +100,6 @@ static const struct ww_opt restore_opts[] = {
 
 static int cmd_restore(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL;
-	bool json = false;
 	int npos;
 	struct restore_args a = {0};
 	struct ww_restore_result r;
@@ -109,13 +107,8 @@ static int cmd_restore(int argc, char **argv)
 
 	if (ww_opts_parse(restore_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_restore);
-	json = a.json;
-	if (a.state_dir)
-		state_dir = a.state_dir;
-	if (a.bpffs)
-		bpffs = a.bpffs;
 	struct resumed c = {.what = "none"};
-	int e = ww_restore(state_dir, bpffs, ww_now(), &r, &reason);
+	int e = ww_restore(a.state_dir, a.bpffs, ww_now(), &r, &reason);
 	/* The reason goes to standard error as well: under systemd, that is the journal. */
 	/* Not ww_errorf: with --json the report below is the one object, and carries the reason. */
 	if (e || r.quarantine_failed)
@@ -126,8 +119,8 @@ static int cmd_restore(int argc, char **argv)
 		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 		struct strbuf err = {0};
 		self[n > 0 ? n : 0] = '\0';
-		e = n > 0 ? ww_confirm_resume(self, state_dir, bpffs, r.gen, &c.pd, &c.what, &c.said,
-					      &err)
+		e = n > 0 ? ww_confirm_resume(self, a.state_dir, a.bpffs, r.gen, &c.pd, &c.what,
+					      &c.said, &err)
 			  : -errno;
 		if (e) {
 			/* The generation holds; the change on probation is the operator's now. */
@@ -139,7 +132,7 @@ static int cmd_restore(int argc, char **argv)
 		}
 		sb_free(&err);
 	}
-	report(&r, &c, sb_str(&reason), json, &out);
+	report(&r, &c, sb_str(&reason), a.json, &out);
 	fputs(sb_str(&out), stdout);
 	sb_free(&reason);
 	sb_free(&out);

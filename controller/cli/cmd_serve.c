@@ -123,15 +123,16 @@ static int listen_on(const char *spec, struct strbuf *err)
 }
 
 struct serve_args {
-	const char *listen_spec, *detect, *srv_state_dir, *srv_bpffs, *maxc, *rto, *sto;
+	struct server srv; /* --state-dir and --bpffs go straight to the server */
+	const char *listen_spec, *detect, *maxc, *rto, *sto;
 	struct ww_siem_args sa;
 };
 
 static const struct ww_opt serve_opts[] = {
 	WW_STR("--listen", struct serve_args, listen_spec, "ADDR:PORT"),
 	WW_STR("--detect", struct serve_args, detect, "on|off"),
-	WW_STR("--state-dir", struct serve_args, srv_state_dir, "DIR"),
-	WW_STR("--bpffs", struct serve_args, srv_bpffs, "DIR"),
+	WW_STR("--state-dir", struct serve_args, srv.state_dir, "DIR"),
+	WW_STR("--bpffs", struct serve_args, srv.bpffs, "DIR"),
 	WW_STR("--max-connections", struct serve_args, maxc, "N"),
 	WW_STR("--request-timeout", struct serve_args, rto, "S"),
 	WW_STR("--send-timeout", struct serve_args, sto, "S"),
@@ -141,75 +142,59 @@ static const struct ww_opt serve_opts[] = {
 
 static int cmd_serve(int argc, char **argv)
 {
-	const char *listen_spec = "127.0.0.1:9469", *detect = "on", *maxc = "64", *rto = "10",
-		   *sto = "30";
-	struct server srv = {0};
-	struct ww_siem_args sa = {0};
+	struct serve_args a = {.listen_spec = "127.0.0.1:9469", .detect = "on", .maxc = "64",
+			       .rto = "10", .sto = "30"};
+	struct server *srv = &a.srv;
 	struct ww_siem_cfg siem = {0};
-	struct serve_args a = {0};
-	struct ww_httpd_opts ho = {.collect = serve_collect, .arg = &srv};
+	struct ww_httpd_opts ho = {.collect = serve_collect, .arg = srv};
 	struct strbuf err = {0};
 	int npos, lfd, e;
 
 	if (ww_opts_parse(serve_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_serve);
-	if (a.listen_spec)
-		listen_spec = a.listen_spec;
-	if (a.detect)
-		detect = a.detect;
-	if (a.srv_state_dir)
-		srv.state_dir = a.srv_state_dir;
-	if (a.srv_bpffs)
-		srv.bpffs = a.srv_bpffs;
-	if (a.maxc)
-		maxc = a.maxc;
-	if (a.rto)
-		rto = a.rto;
-	if (a.sto)
-		sto = a.sto;
-	sa = a.sa;
-	if (strcmp(detect, "on") && strcmp(detect, "off")) {
-		ww_errorf("serve: --detect takes on or off, not \"%s\"", detect);
+	if (strcmp(a.detect, "on") && strcmp(a.detect, "off")) {
+		ww_errorf("serve: --detect takes on or off, not \"%s\"", a.detect);
 		return WW_EXIT_USAGE;
 	}
-	ho.max_conns = uint_arg("--max-connections", maxc, 100000);
-	ho.request_timeout_ms = uint_arg("--request-timeout", rto, 3600) * 1000;
-	ho.send_timeout_ms = uint_arg("--send-timeout", sto, 3600) * 1000;
+	ho.max_conns = uint_arg("--max-connections", a.maxc, 100000);
+	ho.request_timeout_ms = uint_arg("--request-timeout", a.rto, 3600) * 1000;
+	ho.send_timeout_ms = uint_arg("--send-timeout", a.sto, 3600) * 1000;
 	if (!ho.max_conns || !ho.request_timeout_ms || !ho.send_timeout_ms)
 		return WW_EXIT_USAGE;
-	if (ww_siem_args_cfg("serve", &sa, &siem))
+	if (ww_siem_args_cfg("serve", &a.sa, &siem))
 		return WW_EXIT_USAGE;
-	if (siem.n && !strcmp(detect, "off")) {
+	if (siem.n && !strcmp(a.detect, "off")) {
 		ww_errorf("serve: --siem needs the event stream: not with --detect off");
 		ww_siem_cfg_clear(&siem);
 		return WW_EXIT_USAGE;
 	}
-	ww_cli_recover(srv.state_dir, srv.bpffs);
-	lfd = listen_on(listen_spec, &err);
+	ww_cli_recover(srv->state_dir, srv->bpffs);
+	lfd = listen_on(a.listen_spec, &err);
 	if (lfd < 0) {
 		ww_errorf("serve: %s", sb_str(&err));
 		sb_free(&err);
 		return WW_EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	e = ww_httpd_new(lfd, &ho, &srv.httpd, &err);
+	e = ww_httpd_new(lfd, &ho, &srv->httpd, &err);
 	if (e) {
 		ww_errorf("serve: %s", sb_str(&err));
 		close(lfd);
 		sb_free(&err);
 		return WW_EXIT_USAGE;
 	}
-	fprintf(stderr, "wardwall: serving http://%s/metrics\n", listen_spec);
+	fprintf(stderr, "wardwall: serving http://%s/metrics\n", a.listen_spec);
 	/* Metrics are served without detection if the event stream cannot be read (said). */
-	if (!strcmp(detect, "on") && ww_watch_start(srv.state_dir, srv.bpffs, &siem, &srv.watch))
+	if (!strcmp(a.detect, "on") &&
+	    ww_watch_start(srv->state_dir, srv->bpffs, &siem, &srv->watch))
 		fprintf(stderr,
 			"wardwall: serve: no detection: the event stream could not be read\n");
-	while (!(e = ww_httpd_step(srv.httpd, 1000)))
+	while (!(e = ww_httpd_step(srv->httpd, 1000)))
 		;
 	ww_errorf("serve: %s", strerror(-e));
-	ww_httpd_free(srv.httpd);
-	if (srv.have)
-		ww_collect_free(&srv.c);
+	ww_httpd_free(srv->httpd);
+	if (srv->have)
+		ww_collect_free(&srv->c);
 	sb_free(&err);
 	ww_siem_cfg_clear(&siem);
 	return WW_EXIT_USAGE;
