@@ -158,108 +158,125 @@ static int drain_siem(struct replay *r, const char *to)
 }
 
 struct alerts_args {
-	bool r_json;
+	struct replay r; /* --json goes straight to the replay */
 	const char *since_s, *state_dir;
 	struct ww_siem_args sa;
 };
 
 static const struct ww_opt alerts_opts[] = {
-	WW_FLAG("--json", struct alerts_args, r_json),
+	WW_FLAG("--json", struct alerts_args, r.json),
 	WW_STR("--since", struct alerts_args, since_s, "TIME"),
 	WW_STR("--state-dir", struct alerts_args, state_dir, "DIR"),
 	WW_SIEM_OPTS(struct alerts_args),
 	WW_OPT_END,
 };
 
+/* The backfill's SIEM output, if --siem: alerts only (an events-only output would get nothing). */
+static int siem_start(struct ww_siem_cfg *siem, struct replay *r)
+{
+	struct strbuf err = {0};
+	int e = 0;
+
+	if (!siem->n)
+		return 0;
+	siem->v[0].events = false;
+	if (!siem->v[0].alerts) {
+		ww_errorf("alerts: --siem-send events: alerts sends alerts only");
+		return -EINVAL;
+	}
+	if ((e = ww_siem_start(siem, "alerts", &r->siem, &err)))
+		ww_errorf("alerts: %s", sb_str(&err));
+	sb_free(&err);
+	return e;
+}
+
+/* The applied policy (*p, NULL if none) and its detect settings, else the defaults. */
+static void applied_detect(struct ww_state *st, struct ww_detect_cfg *cfg, struct ww_policy **p)
+{
+	struct ww_generation gen;
+
+	ww_detect_cfg_default(cfg);
+	if (!ww_state_current(st, &gen) && gen.gen) {
+		struct ww_diags d = {.file = "generation"};
+		if (!ww_state_policy(st, gen.gen, p, &d))
+			*cfg = (*p)->detect;
+		ww_diags_free(&d);
+	}
+	if (!*p)
+		fprintf(stderr, "wardwall: alerts: no applied policy: lateral and new_talker need "
+				"its zones and stay quiet\n");
+}
+
+/* Replays the recorded events of the state directory through the detectors into r. */
+static int replay(struct ww_state *st, const struct ww_detect_cfg *cfg, const struct ww_policy *p,
+		  struct replay *r)
+{
+	int e;
+
+	if ((e = ww_detect_new(cfg, on_alert, r, &r->det))) {
+		ww_errorf("alerts: %s", strerror(-e));
+		return e;
+	}
+	ww_detect_policy(r->det, p);
+	e = ww_evlog_read(ww_state_dir(st), WW_EVLOG_EVENTS, WW_EVLOG_KEEP, on_line, r);
+	if (e < 0) {
+		ww_errorf("alerts: %s/%s/%s: %s", ww_state_dir(st), WW_EVLOG_DIR, WW_EVLOG_EVENTS,
+			  strerror(-e));
+		return e;
+	}
+	ww_detect_tick(r->det, INT64_MAX);
+	fflush(stdout);
+	return 0;
+}
+
 static int cmd_alerts(int argc, char **argv)
 {
-	const char *state_dir = NULL, *since_s = NULL;
-	struct replay r = {0};
-	struct ww_siem_args sa = {0};
-	struct ww_siem_cfg siem = {0};
 	struct alerts_args a = {0};
+	struct replay *r = &a.r;
+	struct ww_siem_cfg siem = {0};
 	struct ww_detect_cfg cfg;
 	struct ww_policy *p = NULL;
 	struct ww_state *st = NULL;
 	struct strbuf err = {0};
-	int npos, e, rc = WW_EXIT_USAGE;
+	int npos, rc = WW_EXIT_USAGE;
 	int64_t since = 0;
 
 	if (ww_opts_parse(alerts_opts, argc, argv, &a, NULL, 0, &npos))
 		return ww_usage(&ww_cmd_alerts);
-	r.json = a.r_json;
-	if (a.since_s)
-		since_s = a.since_s;
-	if (a.state_dir)
-		state_dir = a.state_dir;
-	sa = a.sa;
-	if (since_s && ww_time_arg("--since", since_s, &since))
+	if (a.since_s && ww_time_arg("--since", a.since_s, &since))
 		return WW_EXIT_USAGE;
-	r.since_ns = since * 1000000000LL;
-	if (ww_siem_args_cfg("alerts", &sa, &siem))
+	r->since_ns = since * 1000000000LL;
+	if (ww_siem_args_cfg("alerts", &a.sa, &siem))
 		return WW_EXIT_USAGE;
-	if (siem.n) {
-		/* Only alerts are replayed: an output that sends events only would get nothing. */
-		siem.v[0].events = false;
-		if (!siem.v[0].alerts) {
-			ww_errorf("alerts: --siem-send events: alerts sends alerts only");
-			goto out;
-		}
-		if (ww_siem_start(&siem, "alerts", &r.siem, &err)) {
-			ww_errorf("alerts: %s", sb_str(&err));
-			goto out;
-		}
-	}
-	ww_detect_cfg_default(&cfg);
-	if (ww_state_open(state_dir, false, &st, &err)) {
+	if (siem_start(&siem, r))
+		goto out;
+	if (ww_state_open(a.state_dir, false, &st, &err)) {
 		ww_errorf("alerts: %s", sb_str(&err));
 		goto out;
 	}
-	struct ww_generation gen;
-	if (!ww_state_current(st, &gen) && gen.gen) {
-		struct ww_diags d = {.file = "generation"};
-		if (!ww_state_policy(st, gen.gen, &p, &d))
-			cfg = p->detect;
-		ww_diags_free(&d);
-	}
-	if (!p)
-		fprintf(stderr, "wardwall: alerts: no applied policy: lateral and new_talker need "
-				"its zones and stay quiet\n");
-	if ((e = ww_detect_new(&cfg, on_alert, &r, &r.det))) {
-		ww_errorf("alerts: %s", strerror(-e));
+	applied_detect(st, &cfg, &p);
+	if (replay(st, &cfg, p, r) || (r->siem && drain_siem(r, siem.v[0].to)))
 		goto out;
-	}
-	ww_detect_policy(r.det, p);
-	e = ww_evlog_read(ww_state_dir(st), WW_EVLOG_EVENTS, WW_EVLOG_KEEP, on_line, &r);
-	if (e < 0) {
-		ww_errorf("alerts: %s/%s/%s: %s", ww_state_dir(st), WW_EVLOG_DIR, WW_EVLOG_EVENTS,
-			  strerror(-e));
-		goto out;
-	}
-	ww_detect_tick(r.det, INT64_MAX);
-	fflush(stdout);
-	if (r.siem && drain_siem(&r, siem.v[0].to))
-		goto out;
-	if (!r.lines)
+	if (!r->lines)
 		fprintf(stderr,
 			"wardwall: alerts: no recorded events under %s/%s (does `wardwall "
 			"serve` run?)\n",
 			ww_state_dir(st), WW_EVLOG_DIR);
-	print_unlogged(&r, since_s);
-	if (r.bad)
+	print_unlogged(r, a.since_s);
+	if (r->bad)
 		fprintf(stderr, "wardwall: alerts: %llu recorded line%s could not be read\n",
-			(unsigned long long)r.bad, r.bad == 1 ? "" : "s");
+			(unsigned long long)r->bad, r->bad == 1 ? "" : "s");
 	rc = WW_EXIT_OK;
 out:
-	ww_siem_stop(r.siem);
+	ww_siem_stop(r->siem);
 	ww_siem_cfg_clear(&siem);
-	sb_free(&r.jline);
-	ww_detect_free(r.det);
+	sb_free(&r->jline);
+	ww_detect_free(r->det);
 	ww_policy_free(p);
 	ww_state_close(st);
 	sb_free(&err);
-	sb_free(&r.out);
-	free(r.unlogged);
+	sb_free(&r->out);
+	free(r->unlogged);
 	return rc;
 }
 

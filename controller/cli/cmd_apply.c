@@ -262,10 +262,69 @@ static const struct ww_opt apply_opts[] = {
 	WW_OPT_END,
 };
 
+/* What a rollback goes back to: the generation before this apply, or, while a change is on
+ * probation (*pending, its record in pd), the one before that change. */
+static unsigned long rollback_target(const char *state_dir, struct ww_pending *pd, bool *pending)
+{
+	struct ww_state *st = NULL;
+	struct ww_generation cur;
+	struct strbuf err = {0};
+	unsigned long previous = 0;
+
+	if (!ww_state_open(state_dir, false, &st, &err) && !ww_state_current(st, &cur))
+		previous = cur.gen;
+	ww_state_close(st);
+	sb_free(&err);
+	*pending = !ww_pending_load(state_dir, pd);
+	return *pending ? pd->previous : previous;
+}
+
+/*
+ * apply --confirm: the pending record and the guard that rolls the change back to previous at
+ * the deadline, both said in r. If they cannot be arranged, the change is rolled back now and
+ * WW_EXIT_USAGE returned.
+ */
+static int arm_confirm(const struct apply_args *a, const char *source, unsigned long previous,
+		       int64_t confirm_s, struct ww_apply_result *r)
+{
+	struct ww_pending np = {.gen = r->gen, .previous = previous,
+				.deadline = (int64_t)time(NULL) + confirm_s};
+	struct strbuf err = {0};
+	char self[4096];
+	ssize_t n;
+	int e;
+
+	snprintf(np.guard, sizeof(np.guard), "starting");
+	/* The record first: the guard exits at once when it finds none. */
+	e = ww_pending_save(a->state_dir, &np);
+	/* The program's real path: a systemd unit resolving /proc/self/exe would find systemd. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	if (!e && n <= 0)
+		e = -errno;
+	if (!e)
+		e = ww_confirm_guard_start(self, a->state_dir, a->bpffs, &np, &err);
+	if (!e)
+		e = ww_pending_save(a->state_dir, &np);
+	if (e) {
+		ww_errorf("apply %s: cannot arrange the rollback at the deadline (%s): rolling "
+			  "back now",
+			  source, err.len ? sb_str(&err) : strerror(-e));
+		ww_pending_claim(a->state_dir, &np);
+		sb_reset(&err);
+		if (ww_rollback_to(a->state_dir, a->bpffs, previous, NULL, &err))
+			ww_errorf("rollback to generation %lu: %s", previous, sb_str(&err));
+		sb_free(&err);
+		return WW_EXIT_USAGE;
+	}
+	r->confirm_deadline = np.deadline;
+	snprintf(r->confirm_guard, sizeof(r->confirm_guard), "%s", np.guard);
+	sb_free(&err);
+	return WW_EXIT_OK;
+}
+
 static int cmd_apply(int argc, char **argv)
 {
-	const char *state_dir = NULL, *bpffs = NULL, *confirm = NULL;
-	bool json = false, force = false;
 	char *pos[1];
 	int npos, rc;
 	struct apply_args a = {0};
@@ -274,45 +333,26 @@ static int cmd_apply(int argc, char **argv)
 	struct ww_pending pd = {0};
 	struct strbuf err = {0}, out = {0};
 	int64_t confirm_s = 0;
-	unsigned long previous = 0;
-	bool pending = false;
+	unsigned long previous;
+	bool pending;
 
 	if (ww_opts_parse(apply_opts, argc, argv, &a, pos, 1, &npos) || npos != 1)
 		return ww_usage(&ww_cmd_apply);
-	json = a.json;
-	force = a.force;
-	if (a.confirm)
-		confirm = a.confirm;
-	if (a.state_dir)
-		state_dir = a.state_dir;
-	if (a.bpffs)
-		bpffs = a.bpffs;
-	if (confirm && duration_arg(confirm, &confirm_s))
+	if (a.confirm && duration_arg(a.confirm, &confirm_s))
 		return WW_EXIT_USAGE;
 	struct ww_apply_source src = {0};
 	struct ww_unchanged u = {0};
 	char *diags = NULL;
 	bool same = false;
-	rc = load_policy(pos[0], state_dir, bpffs, force, &src, &diags, &p, &same, &r, &u);
+	rc = load_policy(pos[0], a.state_dir, a.bpffs, a.force, &src, &diags, &p, &same, &r, &u);
 	if (rc)
 		goto out;
-	/* What a rollback goes back to: the generation before this apply, or, while a change is on
-	 * probation, the one before that change. */
-	struct ww_state *st = NULL;
-	struct ww_generation cur;
-	if (!ww_state_open(state_dir, false, &st, &err) && !ww_state_current(st, &cur))
-		previous = cur.gen;
-	ww_state_close(st);
-	sb_reset(&err);
-	pending = !ww_pending_load(state_dir, &pd);
-	if (pending)
-		previous = pd.previous;
-
-	struct ww_apply_opts o = {.state_dir = state_dir,
+	previous = rollback_target(a.state_dir, &pd, &pending);
+	struct ww_apply_opts o = {.state_dir = a.state_dir,
 				  .source = pos[0],
 				  .action = "apply",
-				  .force = force,
-				  .bpffs = bpffs,
+				  .force = a.force,
+				  .bpffs = a.bpffs,
 				  .src = &src};
 	int e = same ? 0 : ww_apply(p, &o, &r, &err);
 	ww_recovery_say(&r.recovered);
@@ -334,54 +374,27 @@ static int cmd_apply(int argc, char **argv)
 		sb_reset(&err);
 		e = ww_probes_run(p, &bad, &err);
 		if (e && bad) {
-			rc = probe_failed(p, pos[0], state_dir, bpffs, previous, bad, sb_str(&err),
-					  json);
+			rc = probe_failed(p, pos[0], a.state_dir, a.bpffs, previous, bad,
+					  sb_str(&err), a.json);
 			if (pending)
-				ww_pending_claim(state_dir, &pd);
+				ww_pending_claim(a.state_dir, &pd);
 			goto out;
 		}
 		r.probes_ok = p->nprobes;
 	}
 	if (confirm_s && (r.changed || r.recorded) && r.gen != previous) {
-		struct ww_pending np = {.gen = r.gen, .previous = previous,
-					.deadline = (int64_t)time(NULL) + confirm_s};
-		snprintf(np.guard, sizeof(np.guard), "starting");
-		sb_reset(&err);
-		/* The record first: the guard exits at once when it finds none. */
-		e = ww_pending_save(state_dir, &np);
-		/* The program's real path: a systemd unit resolving /proc/self/exe would find systemd. */
-		char self[4096];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		self[n > 0 ? n : 0] = '\0';
-		if (!e && n <= 0)
-			e = -errno;
-		if (!e)
-			e = ww_confirm_guard_start(self, state_dir, bpffs, &np, &err);
-		if (!e)
-			e = ww_pending_save(state_dir, &np);
-		if (e) {
-			ww_errorf("apply %s: cannot arrange the rollback at the deadline (%s): rolling "
-				  "back now",
-				  pos[0], err.len ? sb_str(&err) : strerror(-e));
-			ww_pending_claim(state_dir, &np);
-			sb_reset(&err);
-			if (ww_rollback_to(state_dir, bpffs, previous, NULL, &err))
-				ww_errorf("rollback to generation %lu: %s", previous, sb_str(&err));
-			rc = WW_EXIT_USAGE;
+		if ((rc = arm_confirm(&a, pos[0], previous, confirm_s, &r)))
 			goto out;
-		}
-		r.confirm_deadline = np.deadline;
-		snprintf(r.confirm_guard, sizeof(r.confirm_guard), "%s", np.guard);
 	} else if (pending && !confirm_s) {
 		/* A plain apply on top of a change on probation keeps it: an implicit confirm. */
-		if (!ww_pending_claim(state_dir, &pd) && !json)
+		if (!ww_pending_claim(a.state_dir, &pd) && !a.json)
 			sb_addf(&out, "confirmed generation %lu, which was waiting for confirmation\n",
 				pd.gen);
 	}
 	if (same)
-		report_as(u.name, u.policy_sha256, 0, &r, json, &out);
+		report_as(u.name, u.policy_sha256, 0, &r, a.json, &out);
 	else
-		ww_apply_report(p, &r, json, &out);
+		ww_apply_report(p, &r, a.json, &out);
 	fputs(sb_str(&out), stdout);
 	rc = WW_EXIT_OK;
 out:
