@@ -39,6 +39,24 @@ static int on_line(const char *line, void *arg)
 	return VEC_PUSH(c->v, c->n, c->cap, a);
 }
 
+/* The reporting organisation without --identity: the applied policy's name (*p holds that
+ * policy), else the host name (in host). */
+static const char *default_identity(struct ww_state *st, struct ww_policy **p, char *host,
+				    size_t hostlen)
+{
+	struct ww_generation gen;
+
+	if (!ww_state_current(st, &gen) && gen.gen) {
+		struct ww_diags d = {.file = "generation"};
+		int e = ww_state_policy(st, gen.gen, p, &d);
+		ww_diags_free(&d);
+		if (!e && (*p)->name)
+			return (*p)->name;
+	}
+	gethostname(host, hostlen - 1);
+	return host;
+}
+
 struct indicators_args {
 	const char *since_s, *until_s, *format, *identity, *out, *sd;
 };
@@ -99,19 +117,8 @@ static int cmd_indicators(int argc, char **argv)
 		ww_errorf(
 		    "indicators export: warning: %llu recorded alert line%s could not be read",
 		    (unsigned long long)c.bad, c.bad == 1 ? "" : "s");
-	if (!a.identity) {
-		struct ww_generation gen;
-		if (!ww_state_current(st, &gen) && gen.gen) {
-			struct ww_diags d = {.file = "generation"};
-			if (!ww_state_policy(st, gen.gen, &p, &d))
-				a.identity = p->name;
-			ww_diags_free(&d);
-		}
-		if (!a.identity) {
-			gethostname(host, sizeof(host) - 1);
-			a.identity = host;
-		}
-	}
+	if (!a.identity)
+		a.identity = default_identity(st, &p, host, sizeof(host));
 	if (!strcmp(a.format, "csv")) {
 		ww_indicators_csv(c.v, c.n, &sb);
 	} else {

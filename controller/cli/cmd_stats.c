@@ -53,60 +53,66 @@ static void tier_json(const struct ww_tier_count *t, struct strbuf *out)
 		sb_add(out, "null}");
 }
 
-static void print_stats(const struct ww_collect *c, bool json, struct strbuf *out)
+static const char *const verdicts[] = {"allow", "deny", "monitor"};
+
+/* stats --json: one object; flows and defaults one per line. */
+static void stats_json(const struct ww_collect *c, struct strbuf *out)
 {
-	static const char *const verdicts[] = {"allow", "deny", "monitor"};
+	char tb[WW_TIME_STRLEN];
+
+	sb_addf(out, "{\"time\": \"%s\", \"generation\": %lu, \"in_sync\": %s, ",
+		ww_time_str(c->time, tb), c->gen.gen, ww_collect_in_sync(c) ? "true" : "false");
+	if (c->pending)
+		sb_addf(out, "\"pending_confirm\": {\"generation\": %lu, \"previous\": %lu, "
+			     "\"deadline\": \"%s\"}, \"flows\": [",
+			c->pending_gen, c->pending_previous,
+			ww_time_str(c->pending_deadline, tb));
+	else
+		sb_add(out, "\"pending_confirm\": null, \"flows\": [");
+	for (size_t i = 0; i < c->nflows; i++) {
+		const struct ww_flow_stat *f = &c->flows[i];
+		sb_add(out, i ? ",\n  {\"id\": " : "\n  {\"id\": ");
+		sb_add_json_str(out, f->id);
+		sb_addf(out, ", \"action\": \"%s\", \"nftables\": ",
+			f->flow ? ww_flow_action_str(f->flow) : "unknown");
+		tier_json(&f->nft, out);
+		sb_add(out, ", \"xdp\": ");
+		tier_json(&f->xdp, out);
+		sb_add(out, "}");
+	}
+	sb_add(out, "],\n\"defaults\": [");
+	bool first = true;
+	for (size_t i = 0; i < c->ndefaults; i++) {
+		const struct ww_default_stat *d = &c->defaults[i];
+		if (!d->nft.packets && !d->xdp.packets)
+			continue;
+		sb_add(out, first ? "\n  {\"from\": " : ",\n  {\"from\": ");
+		first = false;
+		sb_add_json_str(out, d->src);
+		sb_add(out, ", \"to\": ");
+		sb_add_json_str(out, d->dst);
+		sb_addf(out, ", \"verdict\": \"%s\", \"nftables\": ", verdicts[d->verdict]);
+		tier_json(&d->nft, out);
+		sb_add(out, ", \"xdp\": ");
+		tier_json(&d->xdp, out);
+		sb_add(out, "}");
+	}
+	sb_addf(out, "],\n\"nftables_ct_invalid\": %llu", (unsigned long long)c->ct_invalid);
+	if (c->has_xdp) {
+		sb_add(out, ",\n\"xdp\": {");
+		for (int s = 0; s < WW_S_MAX; s++)
+			sb_addf(out, "%s\"%s\": %llu", s ? ", " : "", ww_xdp_stat_name(s),
+				(unsigned long long)c->xdp_stats[s]);
+		sb_add(out, "}");
+	}
+	sb_add(out, "}\n");
+}
+
+/* stats: a header, one line per flow, the defaults that counted, the drop counters. */
+static void stats_text(const struct ww_collect *c, struct strbuf *out)
+{
 	char tb[WW_TIME_STRLEN], a[16], b[16], x[16], y[16];
 
-	if (json) {
-		sb_addf(out, "{\"time\": \"%s\", \"generation\": %lu, \"in_sync\": %s, ",
-			ww_time_str(c->time, tb), c->gen.gen, ww_collect_in_sync(c) ? "true" : "false");
-		if (c->pending)
-			sb_addf(out, "\"pending_confirm\": {\"generation\": %lu, \"previous\": %lu, "
-				     "\"deadline\": \"%s\"}, \"flows\": [",
-				c->pending_gen, c->pending_previous,
-				ww_time_str(c->pending_deadline, tb));
-		else
-			sb_add(out, "\"pending_confirm\": null, \"flows\": [");
-		for (size_t i = 0; i < c->nflows; i++) {
-			const struct ww_flow_stat *f = &c->flows[i];
-			sb_add(out, i ? ",\n  {\"id\": " : "\n  {\"id\": ");
-			sb_add_json_str(out, f->id);
-			sb_addf(out, ", \"action\": \"%s\", \"nftables\": ",
-				f->flow ? ww_flow_action_str(f->flow) : "unknown");
-			tier_json(&f->nft, out);
-			sb_add(out, ", \"xdp\": ");
-			tier_json(&f->xdp, out);
-			sb_add(out, "}");
-		}
-		sb_add(out, "],\n\"defaults\": [");
-		bool first = true;
-		for (size_t i = 0; i < c->ndefaults; i++) {
-			const struct ww_default_stat *d = &c->defaults[i];
-			if (!d->nft.packets && !d->xdp.packets)
-				continue;
-			sb_add(out, first ? "\n  {\"from\": " : ",\n  {\"from\": ");
-			first = false;
-			sb_add_json_str(out, d->src);
-			sb_add(out, ", \"to\": ");
-			sb_add_json_str(out, d->dst);
-			sb_addf(out, ", \"verdict\": \"%s\", \"nftables\": ", verdicts[d->verdict]);
-			tier_json(&d->nft, out);
-			sb_add(out, ", \"xdp\": ");
-			tier_json(&d->xdp, out);
-			sb_add(out, "}");
-		}
-		sb_addf(out, "],\n\"nftables_ct_invalid\": %llu", (unsigned long long)c->ct_invalid);
-		if (c->has_xdp) {
-			sb_add(out, ",\n\"xdp\": {");
-			for (int s = 0; s < WW_S_MAX; s++)
-				sb_addf(out, "%s\"%s\": %llu", s ? ", " : "", ww_xdp_stat_name(s),
-					(unsigned long long)c->xdp_stats[s]);
-			sb_add(out, "}");
-		}
-		sb_add(out, "}\n");
-		return;
-	}
 	sb_addf(out, "wardwall stats at %s: ", ww_time_str(c->time, tb));
 	if (c->gen.gen)
 		sb_addf(out, "generation %lu (%s), %s\n", c->gen.gen, c->gen.policy_name,
@@ -217,8 +223,10 @@ static int cmd_stats(int argc, char **argv)
 		if (a.unused)
 			rc = ww_snapshot_unused(a.state_dir, &c, since, a.json, &out, &err) ? WW_EXIT_USAGE
 											 : rc;
+		else if (a.json)
+			stats_json(&c, &out);
 		else
-			print_stats(&c, a.json, &out);
+			stats_text(&c, &out);
 		if (!a.unused) /* each quarantine's own counters */
 			ww_quar_report_into(a.state_dir, a.bpffs, ww_now(), a.json, &out);
 		ww_collect_free(&c);
