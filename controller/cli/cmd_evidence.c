@@ -313,8 +313,7 @@ static int export_fleet(int argc, char **argv)
 	char *keyp = NULL, *outp = NULL, *state = NULL;
 	int npos, rc = WW_EXIT_USAGE;
 
-	if (ww_opts_parse(export_fleet_opts, argc, argv, &a, NULL, 0, &npos) ||
-	    !a.conn.endpoints) {
+	if (ww_opts_parse(export_fleet_opts, argc, argv, &a, NULL, 0, &npos) || !a.conn.endpoints) {
 		ww_errorf("evidence export --fleet: --etcd URLS is required");
 		return ww_usage(&ww_cmd_evidence);
 	}
