@@ -343,15 +343,5 @@ int ww_window_table_sync(const struct ww_policy *p, int64_t now, size_t *nregion
 
 int ww_window_table_clear(struct strbuf *err)
 {
-	struct ww_ovl q;
-	int e = ww_ovl_qb_init(&q, WW_WINDOWS_TABLE, -5);
-
-	if (e)
-		return e;
-	ww_ovl_table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	ww_ovl_table_msg(&q, NFT_MSG_DELTABLE, 0);
-	ww_ovl_qb_end(&q);
-	e = q.err ? q.err : ww_ovl_run(&q, err);
-	ww_ovl_qb_free(&q);
-	return e;
+	return ww_ovl_table_delete(WW_WINDOWS_TABLE, err);
 }

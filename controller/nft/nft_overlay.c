@@ -505,3 +505,18 @@ void ww_ovl_elems_msg(struct ww_ovl *q, const char *set, uint32_t keylen,
 		nftnl_set_free(s);
 	}
 }
+
+int ww_ovl_table_delete(const char *table, struct strbuf *err)
+{
+	struct ww_ovl q;
+	int e = ww_ovl_qb_init(&q, table, 0);
+
+	if (e)
+		return e;
+	ww_ovl_table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	ww_ovl_table_msg(&q, NFT_MSG_DELTABLE, 0);
+	ww_ovl_qb_end(&q);
+	e = q.err ? q.err : ww_ovl_run(&q, err);
+	ww_ovl_qb_free(&q);
+	return e;
+}

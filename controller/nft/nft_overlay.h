@@ -44,6 +44,8 @@ void ww_ovl_qb_free(struct ww_ovl *q);
 /* Sends the batch and waits for every acknowledgement. Returns 0 or -errno (err says which
  * message the kernel refused). */
 int ww_ovl_run(struct ww_ovl *q, struct strbuf *err);
+/* Deletes table whether or not it exists, in one transaction (create, then delete). */
+int ww_ovl_table_delete(const char *table, struct strbuf *err);
 
 /* The next message's header (NULL when the batch failed or is full); ww_ovl_next closes it. */
 struct nlmsghdr *ww_ovl_hdr(struct ww_ovl *q, int type, int flags);

@@ -421,17 +421,7 @@ int ww_quar_nft_sync(const struct ww_quar_list *l, const struct ww_quar_kctx *k,
 
 int ww_quar_nft_clear(struct strbuf *err)
 {
-	struct ww_ovl q;
-	int e;
-
-	if ((e = ww_ovl_qb_init(&q, WW_QUAR_TABLE, -10)))
-		return e;
-	ww_ovl_table_msg(&q, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	ww_ovl_table_msg(&q, NFT_MSG_DELTABLE, 0);
-	ww_ovl_qb_end(&q);
-	e = q.err ? q.err : ww_ovl_run(&q, err);
-	ww_ovl_qb_free(&q);
-	return e;
+	return ww_ovl_table_delete(WW_QUAR_TABLE, err);
 }
 
 int ww_quar_nft_counter(unsigned int id, uint64_t *packets)
