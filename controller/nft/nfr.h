@@ -37,6 +37,22 @@ enum nfr_key {
 	NK_L4PROTO,
 	NK_IFNAME,
 	NK_PROTOCOL, /* meta protocol: the frame's ether type (bridge family) */
+	NK_TH_DPORT, /* th dport: the transport header's bytes 2-3, only in a concatenation after
+		      * NK_L4PROTO (tcp, udp, sctp, dccp and udplite all keep the destination port there) */
+};
+
+/*
+ * A concatenation (`ip daddr . meta l4proto . th dport`): its fields are loaded into consecutive
+ * registers, each rounded up to 4 bytes, and looked up together in one set whose key is the same
+ * concatenation (interval flags: every field may be a range; the kernel's pipapo set type).
+ * Field 0 is an address (NK_SADDR4/6, NK_DADDR4/6); the others fit in 32 bits (NK_L4PROTO,
+ * NK_TH_DPORT, NK_ICMP_TYPE, NK_ICMPV6_TYPE). An ICMP field brings its dependency (`meta l4proto
+ * icmp`) as a bare `icmp type` match does. n == 0: no concatenation.
+ */
+#define NFR_CAT_MAX 3
+struct nfr_cat {
+	enum nfr_key f[NFR_CAT_MAX];
+	unsigned int n;
 };
 
 /* The table's family: `table inet wardwall` (gateway and host mode) or `table bridge wardwall`
@@ -95,6 +111,9 @@ struct nfr_rule {
 	uint32_t lo, hi;     /*   == lo, or lo-hi when hi > lo */
 	char *set;           /*   or a lookup in a named set; a verdict map when vmap */
 	bool vmap;
+	struct nfr_cat cat;  /* cat.n > 0: set (and counter_map) key on this concatenation, not key */
+	char *counter_map;   /* `counter name <cat> map @counter_map`: the counter an object map
+			      * names for the packet's key (none on a miss; the rule goes on) */
 	bool has_from, has_until; /* meta time, unix seconds */
 	int64_t from, until;
 	char *counter;       /* a named counter */
@@ -107,15 +126,19 @@ struct nfr_rule {
 };
 
 struct nfr_elem {
-	u128 lo, hi; /* inclusive; lo == hi for a single key */
+	u128 lo, hi; /* inclusive; lo == hi for a single key; field 0 of a concatenation */
+	uint32_t clo[NFR_CAT_MAX - 1], chi[NFR_CAT_MAX - 1]; /* fields 1.. of a concatenation */
 	char *ifname;
 	struct nfr_verdict v;
+	char *obj;   /* object map: the named counter this key maps to */
 };
 
 struct nfr_set {
 	char *name;
 	enum nfr_key key; /* NK_SADDR4 etc. only say the type: ipv4_addr, inet_service, ... */
+	struct nfr_cat cat; /* cat.n > 0: keyed on a concatenation (always interval); key unused */
 	bool vmap;
+	bool objmap;        /* an object map: each element names a counter (elem.obj) */
 	bool interval;
 	struct nfr_elem *elems;
 	size_t nelems, cap;

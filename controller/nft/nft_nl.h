@@ -67,6 +67,8 @@ int ww_nft_add_limit(struct ww_nft_batch *b, const struct nfr_limit *l, const ch
 int ww_nft_del_obj(struct ww_nft_batch *b, int type, const char *name, const char *what);
 int ww_nft_add_set(struct ww_nft_batch *b, const struct nfr_set *s, const char *what);
 int ww_nft_add_elems(struct ww_nft_batch *b, const struct nfr_set *s, const char *what);
+/* Deletes from set s->name exactly the elements listed in s (keys only; data ignored). */
+int ww_nft_del_elems(struct ww_nft_batch *b, const struct nfr_set *s, const char *what);
 int ww_nft_flush_set(struct ww_nft_batch *b, const char *name, const char *what);
 int ww_nft_del_set(struct ww_nft_batch *b, const char *name, const char *what);
 int ww_nft_add_chain(struct ww_nft_batch *b, const struct nfr_chain *c, const char *what);
