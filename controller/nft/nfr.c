@@ -10,6 +10,7 @@ void nfr_rule_clear(struct nfr_rule *r)
 	free(r->iifname);
 	free(r->oifname);
 	free(r->set);
+	free(r->counter_map);
 	free(r->counter);
 	free(r->limit);
 	free(r->log_prefix);
@@ -23,6 +24,7 @@ void nfr_set_clear(struct nfr_set *s)
 	for (size_t i = 0; i < s->nelems; i++) {
 		free(s->elems[i].ifname);
 		free(s->elems[i].v.chain);
+		free(s->elems[i].obj);
 	}
 	free(s->elems);
 	free(s->name);
@@ -66,13 +68,24 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b))
+
+/* By every field's low end, then high end: the boxes of a concatenated set are disjoint, so the
+ * low ends alone order them; the high ends only make the order total whatever the input. */
 static int elem_cmp(const void *a, const void *b)
 {
 	const struct nfr_elem *x = a, *y = b;
+	int c = CMP(x->lo, y->lo);
 
 	if (x->ifname || y->ifname)
 		return strcmp(x->ifname ? x->ifname : "", y->ifname ? y->ifname : "");
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
+	for (unsigned int i = 0; !c && i < NFR_CAT_MAX - 1; i++)
+		c = CMP(x->clo[i], y->clo[i]);
+	if (!c)
+		c = CMP(x->hi, y->hi);
+	for (unsigned int i = 0; !c && i < NFR_CAT_MAX - 1; i++)
+		c = CMP(x->chi[i], y->chi[i]);
+	return c;
 }
 
 static void sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
@@ -119,6 +132,7 @@ unsigned int nfr_key_len(enum nfr_key k)
 	case NK_TCP_DPORT:
 	case NK_UDP_DPORT:
 	case NK_SCTP_DPORT:
+	case NK_TH_DPORT:
 	case NK_PROTOCOL:
 		return 2;
 	case NK_ICMP_TYPE:
@@ -146,6 +160,7 @@ static const char *key_expr(enum nfr_key k)
 		[NK_SCTP_DPORT] = "sctp dport", [NK_ICMP_TYPE] = "icmp type",
 		[NK_ICMPV6_TYPE] = "icmpv6 type", [NK_L4PROTO] = "meta l4proto",
 		[NK_IFNAME] = "iifname",        [NK_PROTOCOL] = "meta protocol",
+		[NK_TH_DPORT] = "th dport",
 	};
 	return s[k];
 }
@@ -164,6 +179,7 @@ const char *nfr_key_type(enum nfr_key k)
 		[NK_SCTP_DPORT] = "inet_service", [NK_ICMP_TYPE] = "icmp_type",
 		[NK_ICMPV6_TYPE] = "icmpv6_type", [NK_L4PROTO] = "inet_proto",
 		[NK_IFNAME] = "ifname",        [NK_PROTOCOL] = "ether_type",
+		[NK_TH_DPORT] = "inet_service",
 	};
 	return s[k];
 }
@@ -214,6 +230,95 @@ static void range_render(enum nfr_key k, u128 lo, u128 hi, struct strbuf *out)
 	}
 }
 
+/*
+ * The names nft prints for a protocol and an ICMP type in a concatenated set's element, so that
+ * render reads as `nft list` does. nft takes protocol names from /etc/protocols; these are
+ * netbase's (the first name of each number), fixed here because render must not depend on the
+ * machine: content-addressed names hash it. ICMP names are nft's own (datatype.c, proto.c).
+ */
+static const char *const proto_names[256] = {
+	[0] = "ip",                [1] = "icmp",              [2] = "igmp",
+	[3] = "ggp",               [4] = "ipencap",           [5] = "st",
+	[6] = "tcp",               [8] = "egp",               [9] = "igp",
+	[12] = "pup",              [17] = "udp",              [20] = "hmp",
+	[22] = "xns-idp",          [27] = "rdp",              [29] = "iso-tp4",
+	[33] = "dccp",             [36] = "xtp",              [37] = "ddp",
+	[38] = "idpr-cmtp",        [41] = "ipv6",             [43] = "ipv6-route",
+	[44] = "ipv6-frag",        [45] = "idrp",             [46] = "rsvp",
+	[47] = "gre",              [50] = "esp",              [51] = "ah",
+	[57] = "skip",             [58] = "ipv6-icmp",        [59] = "ipv6-nonxt",
+	[60] = "ipv6-opts",        [73] = "rspf",             [81] = "vmtp",
+	[88] = "eigrp",            [89] = "ospf",             [93] = "ax.25",
+	[94] = "ipip",             [97] = "etherip",          [98] = "encap",
+	[103] = "pim",             [108] = "ipcomp",          [112] = "vrrp",
+	[115] = "l2tp",            [124] = "isis",            [132] = "sctp",
+	[133] = "fc",              [135] = "mobility-header", [136] = "udplite",
+	[137] = "mpls-in-ip",      [138] = "manet",           [139] = "hip",
+	[140] = "shim6",           [141] = "wesp",            [142] = "rohc",
+	[143] = "ethernet",
+};
+static const char *const icmp_names[256] = {
+	[0] = "echo-reply",               [3] = "destination-unreachable",
+	[4] = "source-quench",            [5] = "redirect",
+	[8] = "echo-request",             [9] = "router-advertisement",
+	[10] = "router-solicitation",     [11] = "time-exceeded",
+	[12] = "parameter-problem",       [13] = "timestamp-request",
+	[14] = "timestamp-reply",         [15] = "info-request",
+	[16] = "info-reply",              [17] = "address-mask-request",
+	[18] = "address-mask-reply",
+};
+static const char *const icmpv6_names[256] = {
+	[1] = "destination-unreachable",  [2] = "packet-too-big",
+	[3] = "time-exceeded",            [4] = "parameter-problem",
+	[128] = "echo-request",           [129] = "echo-reply",
+	[130] = "mld-listener-query",     [131] = "mld-listener-report",
+	[132] = "mld-listener-done",      [133] = "nd-router-solicit",
+	[134] = "nd-router-advert",       [135] = "nd-neighbor-solicit",
+	[136] = "nd-neighbor-advert",     [137] = "nd-redirect",
+	[138] = "router-renumbering",     [141] = "ind-neighbor-solicit",
+	[142] = "ind-neighbor-advert",    [143] = "mld2-listener-report",
+};
+
+/* A concatenation's field 1.. (a protocol, a port, an ICMP type): a single value by its name
+ * where nft prints one, a range as numbers, as nft does. */
+static void field_render(enum nfr_key k, uint32_t lo, uint32_t hi, struct strbuf *out)
+{
+	const char *const *names = NULL;
+
+	if (k == NK_L4PROTO)
+		names = proto_names;
+	else if (k == NK_ICMP_TYPE)
+		names = icmp_names;
+	else if (k == NK_ICMPV6_TYPE)
+		names = icmpv6_names;
+	if (names && lo == hi && lo < 256 && names[lo])
+		sb_add(out, names[lo]);
+	else
+		range_render(k, lo, hi, out);
+}
+
+/* "ip daddr . meta l4proto . th dport" (what), "ipv4_addr . inet_proto . inet_service" (type). */
+static void cat_render(const struct nfr_cat *c, const char *(*name)(enum nfr_key),
+		       struct strbuf *out)
+{
+	for (unsigned int i = 0; i < c->n; i++)
+		sb_addf(out, "%s%s", i ? " . " : "", name(c->f[i]));
+}
+
+/* An element's key: an interface name, a value or range, or a concatenation's fields. */
+static void elem_key_render(const struct nfr_set *s, const struct nfr_elem *e, struct strbuf *out)
+{
+	if (e->ifname) {
+		sb_addf(out, "\"%s\"", e->ifname);
+		return;
+	}
+	range_render(s->cat.n ? s->cat.f[0] : s->key, e->lo, e->hi, out);
+	for (unsigned int i = 1; i < s->cat.n; i++) {
+		sb_add(out, " . ");
+		field_render(s->cat.f[i], e->clo[i - 1], e->chi[i - 1], out);
+	}
+}
+
 static void verdict_render(const struct nfr_verdict *v, struct strbuf *out)
 {
 	switch (v->kind) {
@@ -254,14 +359,37 @@ void nfr_rule_render(const struct nfr_rule *r, struct strbuf *out)
 	nfr_rule_render_fam(r, NFR_INET, out);
 }
 
-void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct strbuf *out)
+/* A match on the key: a value or range, a set, a verdict map, or a concatenation's lookup. */
+static void key_render(const struct nfr_rule *r, enum nfr_family f, struct strbuf *out)
 {
-	size_t start = out->len;
-
-	if (r->foreign) {
-		sb_addf(out, "# not written by wardwall: %s", r->foreign);
+	if (r->cat.n) {
+		/* No dependency is written: nft adds `meta nfproto` (inet) or `meta protocol`
+		 * (bridge) for the address and `meta l4proto icmp` for an ICMP type itself,
+		 * the same expressions the netlink side writes. */
+		if (!r->set)
+			return;
+		sep(out);
+		cat_render(&r->cat, key_expr, out);
+		sb_addf(out, " %s@%s", r->vmap ? "vmap " : "", r->set);
 		return;
 	}
+	if (!r->key)
+		return;
+	sep(out);
+	/* nft's own dependency for a bare `icmp type` in the bridge family is the ether type in the
+	 * link header, which reads a VLAN tag's type instead; the compiler writes `meta protocol`,
+	 * as for addresses, and says so. */
+	if (f == NFR_BRIDGE && (r->key == NK_ICMP_TYPE || r->key == NK_ICMPV6_TYPE))
+		sb_add(out, r->key == NK_ICMP_TYPE ? "meta protocol ip " : "meta protocol ip6 ");
+	sb_addf(out, "%s ", key_expr(r->key));
+	if (r->set)
+		sb_addf(out, "%s@%s", r->vmap ? "vmap " : "", r->set);
+	else
+		range_render(r->key, r->lo, r->hi, out);
+}
+
+static void matches_render(const struct nfr_rule *r, enum nfr_family f, struct strbuf *out)
+{
 	if (r->ct_state) {
 		static const char *const names[] = {"invalid", "established", "related"};
 		bool first = true;
@@ -284,19 +412,7 @@ void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct str
 		sep(out);
 		sb_addf(out, "oifname \"%s\"", r->oifname);
 	}
-	if (r->key) {
-		sep(out);
-		/* nft's own dependency for a bare `icmp type` in the bridge family is the ether type
-		 * in the link header, which reads a VLAN tag's type instead; the compiler writes
-		 * `meta protocol`, as for addresses, and says so. */
-		if (f == NFR_BRIDGE && (r->key == NK_ICMP_TYPE || r->key == NK_ICMPV6_TYPE))
-			sb_add(out, r->key == NK_ICMP_TYPE ? "meta protocol ip " : "meta protocol ip6 ");
-		sb_addf(out, "%s ", key_expr(r->key));
-		if (r->set)
-			sb_addf(out, "%s@%s", r->vmap ? "vmap " : "", r->set);
-		else
-			range_render(r->key, r->lo, r->hi, out);
-	}
+	key_render(r, f, out);
 	if (r->has_from) {
 		sep(out);
 		sb_addf(out, "meta time >= %lld", (long long)r->from);
@@ -304,6 +420,23 @@ void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct str
 	if (r->has_until) {
 		sep(out);
 		sb_addf(out, "meta time < %lld", (long long)r->until);
+	}
+}
+
+void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct strbuf *out)
+{
+	size_t start = out->len;
+
+	if (r->foreign) {
+		sb_addf(out, "# not written by wardwall: %s", r->foreign);
+		return;
+	}
+	matches_render(r, f, out);
+	if (r->counter_map && r->cat.n) {
+		sep(out);
+		sb_add(out, "counter name ");
+		cat_render(&r->cat, key_expr, out);
+		sb_addf(out, " map @%s", r->counter_map);
 	}
 	if (r->counter) {
 		sep(out);
@@ -330,7 +463,12 @@ void nfr_set_body(const struct nfr_set *s, struct strbuf *out)
 		sb_addf(out, "# not written by wardwall: %s\n", s->foreign);
 		return;
 	}
-	sb_addf(out, "type %s%s\n", nfr_key_type(s->key), s->vmap ? " : verdict" : "");
+	sb_add(out, "type ");
+	if (s->cat.n)
+		cat_render(&s->cat, nfr_key_type, out);
+	else
+		sb_add(out, nfr_key_type(s->key));
+	sb_addf(out, "%s\n", s->vmap ? " : verdict" : s->objmap ? " : counter" : "");
 	if (s->interval)
 		sb_add(out, "flags interval\n");
 	if (!s->nelems)
@@ -340,13 +478,12 @@ void nfr_set_body(const struct nfr_set *s, struct strbuf *out)
 		const struct nfr_elem *e = &s->elems[i];
 		if (i)
 			sb_add(out, ",\n\t     ");
-		if (e->ifname)
-			sb_addf(out, "\"%s\"", e->ifname);
-		else
-			range_render(s->key, e->lo, e->hi, out);
+		elem_key_render(s, e, out);
 		if (s->vmap) {
 			sb_add(out, " : ");
 			verdict_render(&e->v, out);
+		} else if (s->objmap) {
+			sb_addf(out, " : \"%s\"", e->obj ? e->obj : "");
 		}
 	}
 	sb_add(out, " }\n");
@@ -370,7 +507,7 @@ void nfr_set_render(const struct nfr_set *s, const char *indent, struct strbuf *
 	char *in2 = xstrdup_printf("%s\t", indent);
 
 	nfr_set_body(s, &body);
-	sb_addf(out, "%s%s %s {\n", indent, s->vmap ? "map" : "set", s->name);
+	sb_addf(out, "%s%s %s {\n", indent, s->vmap || s->objmap ? "map" : "set", s->name);
 	indented(sb_str(&body), in2 ? in2 : "\t", out);
 	sb_addf(out, "%s}\n", indent);
 	free(in2);

@@ -1,0 +1,96 @@
+#!/bin/bash
+# The flow-map layout's text (issue 12) against the real nft: the tables that unit test test_nfr
+# writes by hand in the IR (every kind of flow map, their counters' object maps, the rules that
+# look them up; inet and bridge) as nfr_table_render prints them must load with `nft -f`, and
+# `nft list` must print back the same objects: the same text but for nft's blank lines, the
+# counters' values and the order of a map's elements (the kernel's).
+#
+# And the kernel facts the diff's order stands on (nft_diff.c), in one transaction each: adding an
+# element that overlaps one still there is refused, deleting it first is not; a counter or a
+# chain an element still names cannot be deleted.
+#
+# Needs root. Everything happens in a namespace this script creates (ww<random>-fm) and deletes
+# on exit; the root namespace is never changed.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+BUILD=${WW_BUILD:-$PWD/build}
+
+# shellcheck source=tests/e2e/tap.sh
+. tests/e2e/tap.sh
+
+skip_unless nft
+
+# shellcheck source=tests/e2e/lib.sh
+. tests/e2e/lib.sh
+NS=ww$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')-fm
+cleanup() { ip netns del "$NS" 2>/dev/null; }
+ww_suite_tmp cleanup
+nftns() { ip netns exec "$NS" nft "$@"; }
+
+need "test_nfr writes the hand-written tables" env WW_NFR_SHAPES="$tmp" "$BUILD/tests/test_nfr"
+need "namespace $NS" ip netns add "$NS"
+
+# The text without blank lines and counter values, each map's elements one a line, sorted.
+normal() {
+	"$WW_PYTHON" -c '
+import re, sys
+text = re.sub(r"\n\s*packets \d+ bytes \d+", "", sys.stdin.read())
+def elems(m):
+    items = sorted(e.strip() for e in m.group(2).split(",\n"))
+    return m.group(1) + "{\n" + "\n".join(items) + "\n}"
+text = re.sub(r"(elements = )\{ (.*?) \}", elems, text, flags=re.S)
+print("\n".join(l for l in text.split("\n") if l.strip()))'
+}
+
+for fam in inet bridge; do
+	if nftns -f "$tmp/$fam.nft" 2>"$tmp/err"; then
+		ok "nft -f of the $fam table's render loads"
+	else
+		fail "nft -f of the $fam table's render loads" "$(cat "$tmp/err")"
+		continue
+	fi
+	nftns list table "$fam" wardwall >"$tmp/$fam.list" 2>"$tmp/err"
+	normal <"$tmp/$fam.nft" >"$tmp/$fam.a"
+	normal <"$tmp/$fam.list" >"$tmp/$fam.b"
+	if [ -s "$tmp/$fam.b" ] && diff -u "$tmp/$fam.a" "$tmp/$fam.b" >"$tmp/diff"; then
+		ok "nft list table $fam wardwall prints the render back ($(grep -c '^\s*map ' "$tmp/$fam.a") maps)"
+	else
+		fail "nft list table $fam wardwall prints the render back" "$(cat "$tmp/diff" "$tmp/err")"
+	fi
+done
+
+# One transaction each (nft -f is one batch); the table is inet's, as loaded above.
+M="inet wardwall fp4/ward-01"
+transaction() {
+	printf '%s\n' "$@" >"$tmp/tx.nft"
+	nftns -f "$tmp/tx.nft" 2>"$tmp/err"
+}
+if ! transaction "add element $M { 10.1.0.0/16 . tcp . 443 : drop }" \
+	"delete element $M { 10.1.0.0/24 . tcp . 443 }"; then
+	ok "adding an element over one deleted later in the transaction is refused"
+else
+	fail "adding an element over one deleted later in the transaction is refused"
+fi
+if transaction "delete element $M { 10.1.0.0/24 . tcp . 443 }" \
+	"add element $M { 10.1.0.0/16 . tcp . 443 : drop }" &&
+	nftns list map $M | grep -q '10.1.0.0/16 . tcp . 443 : drop'; then
+	ok "deleting first, then adding the overlapping element, in one transaction"
+else
+	fail "deleting first, then adding the overlapping element, in one transaction" \
+		"$(cat "$tmp/err")"
+fi
+if ! transaction "delete counter inet wardwall flow/f5" &&
+	transaction "delete element inet wardwall cp4/ward-01 { 0.0.0.0/0 . 6-17 . 5000 }" \
+		"delete counter inet wardwall flow/f5"; then
+	ok "a counter an element names is deleted only after the element"
+else
+	fail "a counter an element names is deleted only after the element" "$(cat "$tmp/err")"
+fi
+if ! transaction "delete chain inet wardwall dec-3fa9c2e1d0b4" &&
+	transaction "delete element $M { 10.3.0.0/25 . tcp . 22 }" \
+		"delete chain inet wardwall dec-3fa9c2e1d0b4"; then
+	ok "a chain an element goes to is deleted only after the element"
+else
+	fail "a chain an element goes to is deleted only after the element" "$(cat "$tmp/err")"
+fi
+finish
