@@ -564,7 +564,8 @@ static int switch_xdp(struct run *x)
 
 /* What changed, recorded: the history line and `current` (when the kernel changed or the
  * record does not name this policy; a restore re-enforces the current one), the fail-closed
- * policy, the counters' start times and a snapshot, the ruleset mark; then the intent goes.
+ * policy, the counters' start times and a snapshot (when nothing changed, only when one is due:
+ * snapshot.h), the ruleset mark; then the intent goes.
  * An error here leaves the kernel changed and r->unrecorded set. */
 static int record(struct run *x)
 {
@@ -601,7 +602,7 @@ static int record(struct run *x)
 		e = record_counters(st, x->p, x->want, r->xdp);
 	if (!e)
 		ww_stop_point("counters-written");
-	if (!e) {
+	if (!e && (r->changed || ww_snapshot_due(ww_state_dir(st), (int64_t)time(NULL)))) {
 		/* Counters as they are now when the table was not read (vouched for). */
 		struct nfr_table *counters = NULL;
 		struct strbuf ignored = {0};

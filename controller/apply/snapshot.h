@@ -14,7 +14,26 @@
 #include "collect.h"
 #include "util.h"
 
-/* Appends one snapshot: n flows with their nftables and XDP packet counts. */
+/*
+ * The file holds at most WW_SNAPSHOTS_KEEP snapshots (WARDWALL_SNAPSHOTS overrides it, at least
+ * 2): an append past it drops, one at a time, the snapshot whose loss matters least (the gap
+ * to the one before it is the smallest for how far back it lies), never the oldest or the
+ * newest, so that what is kept still spans the whole history, denser towards now (docs/cli.md,
+ * "stats"). A comparison that would have used a dropped snapshot uses the one before it: it
+ * counts traffic from earlier on, so "no traffic since" stays true where it is said.
+ */
+#define WW_SNAPSHOTS_KEEP 32
+size_t ww_snapshot_keep(void);
+/* An apply that changed nothing takes a snapshot only when the newest is at least this many
+ * seconds old (WARDWALL_SNAPSHOT_INTERVAL overrides it; 0: every time). */
+#define WW_SNAPSHOT_INTERVAL 3600
+/* Whether such an apply takes one at time now (also when the clock went back). */
+bool ww_snapshot_due(const char *state_dir, int64_t now);
+/* The time of the last snapshot in the file, 0 when there is none. */
+int64_t ww_snapshot_newest(const char *state_dir);
+
+/* Appends one snapshot: n flows with their nftables and XDP packet counts, then trims the file
+ * (above); appenders take turns (a lock on the file). */
 int ww_snapshot_append(const char *state_dir, int64_t time, const char *const *ids,
 		       const uint64_t *nft, const uint64_t *xdp, size_t n, struct strbuf *err);
 /* Appends a snapshot of the flow counters of live (counters named flow/<id>; NULL: none) and

@@ -186,8 +186,9 @@ void ww_apply_source_note(struct ww_state *st, const struct ww_policy *p, const 
 	free(path);
 }
 
-/* The snapshot a no-op apply takes: the nftables counters counters.json names (it is the one
- * the recorded apply wrote: r->counters_sha256), read by name. */
+/* The snapshot a no-op apply takes when one is due (snapshot.h): the nftables counters
+ * counters.json names, read by name. counters.json must be the one the recorded apply wrote
+ * (r->counters_sha256) whether or not a snapshot is due: a full apply would write it again. */
 static int snapshot(const char *dir, struct ww_nft *nft, const struct rec *r)
 {
 	struct ww_state *st = NULL;
@@ -201,6 +202,8 @@ static int snapshot(const char *dir, struct ww_nft *nft, const struct rec *r)
 	counters_sha256(dir, csum);
 	if (strcmp(csum, r->counters_sha256))
 		return -ESTALE;
+	if (!ww_snapshot_due(dir, (int64_t)time(NULL)))
+		return 0;
 	e = ww_state_open(dir, false, &st, &err);
 	if (!e)
 		e = ww_state_counters_load(st, &cn, &since, &n);

@@ -21,8 +21,9 @@
  *     before that run;
  *   - in host mode, no SSH session the policy could lock out is asking (SSH_CONNECTION set
  *     without --force: the full apply's guard evaluates it).
- * The no-op then does what a full one does when nothing changed: the counter snapshot (the
- * counters of counters.json, read by name) and the report, with the recorded diagnostics.
+ * The no-op then does what a full one does when nothing changed: the counter snapshot when one
+ * is due (snapshot.h: the newest is an hour old; the counters of counters.json, read by name)
+ * and the report, with the recorded diagnostics.
  */
 #ifndef WW_UNCHANGED_H
 #define WW_UNCHANGED_H

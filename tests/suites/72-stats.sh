@@ -113,19 +113,32 @@ else
 	fail "stats (text) shows monitors-to-gateway with 3 packets, 177 bytes in nftables" "$(cat "$tmp/stats.txt")"
 fi
 
-# An identical apply takes a snapshot too, with the counts the kernel has now, also when it
-# trusts the ruleset generation it left and does not read the table (docs/nftables.md).
-ww apply --json "$POLICY" >"$tmp/noop.json" 2>"$tmp/err"
+# An identical apply takes a snapshot when one is due (the newest is WARDWALL_SNAPSHOT_INTERVAL
+# seconds old; 0: always), with the counts the kernel has now, also when it trusts the ruleset
+# generation it left and does not read the table (docs/nftables.md); else it takes none.
+snaps() { wc -l <"$WARDWALL_STATE_DIR/snapshots.jsonl" 2>/dev/null || echo 0; }
+before=$(snaps)
+WARDWALL_SNAPSHOT_INTERVAL=0 ww apply --json "$POLICY" >"$tmp/noop.json" 2>"$tmp/err"
 read_how=$("$WW_PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["nftables"]["read"])' \
 	"$tmp/noop.json" 2>/dev/null)
 snap=$(tail -n 1 "$WARDWALL_STATE_DIR/snapshots.jsonl" | "$WW_PYTHON" -c '
 import json, sys
 print(json.load(sys.stdin)["flows"]["monitors-to-gateway"][0])' 2>/dev/null)
-if [ "$read_how" = generation-unchanged ] && [ "$snap" = 3 ]; then
-	ok "an identical apply ($read_how) snapshots monitors-to-gateway at 3 nftables packets"
+if [ "$read_how" = generation-unchanged ] && [ "$snap" = 3 ] && [ "$(snaps)" = $((before + 1)) ]; then
+	ok "an identical apply ($read_how) with a snapshot due snapshots monitors-to-gateway at 3 nftables packets"
 else
-	fail "an identical apply (generation-unchanged) snapshots monitors-to-gateway at 3 packets" \
-		"read: $read_how, snapshot: $snap" "$(cat "$tmp/err")"
+	fail "an identical apply (generation-unchanged) with a snapshot due snapshots monitors-to-gateway at 3 packets" \
+		"read: $read_how, snapshot: $snap, lines $before -> $(snaps)" "$(cat "$tmp/err")"
+fi
+before=$(snaps)
+ww apply --json "$POLICY" >"$tmp/noop.json" 2>"$tmp/err"
+result=$("$WW_PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["result"])' \
+	"$tmp/noop.json" 2>/dev/null)
+if [ "$result" = unchanged ] && [ "$(snaps)" = "$before" ]; then
+	ok "an identical apply a moment after a snapshot takes none ($before lines)"
+else
+	fail "an identical apply a moment after a snapshot takes none" "lines $before -> $(snaps)" \
+		"$(cat "$tmp/noop.json" "$tmp/err")"
 fi
 
 # ---- unused flows, decided from snapshots ----
