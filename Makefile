@@ -260,5 +260,22 @@ $(BUILD)/tests-xdp/%: tests/xdp/%.c $(wildcard tests/xdp/*.h) $(BUILD)/libwardwa
 	$(CC) $(ALL_CFLAGS) -Itests/xdp -o $@ $< $(BUILD)/libwardwall.a $(LIBS) -lcmocka
 # ---- end of the XDP tests
 
+# ---- nftables tests against the kernel and nft (tests/nft/): built into $(BUILD)/tests-nft/, not
+# $(BUILD)/tests/, because they must run in a network namespace of their own, as
+# tests/suites/38-nft-flowmaps.sh runs them.
+NFT_TEST_SRCS := $(wildcard tests/nft/test_*.c)
+NFT_TEST_BINS := $(NFT_TEST_SRCS:tests/nft/%.c=$(BUILD)/tests-nft/%)
+
+.PHONY: nft-tests
+nft-tests: $(NFT_TEST_BINS)
+unit: nft-tests
+
+$(BUILD)/tests-nft:
+	@mkdir -p $@
+
+$(BUILD)/tests-nft/%: tests/nft/%.c $(BUILD)/libwardwall.a | $(BUILD)/tests-nft
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwardwall.a $(LIBS)
+# ---- end of the nftables tests
+
 -include $(wildcard $(BUILD)/obj/*/*.d)
 .PRECIOUS: $(BUILD)/fuzz-obj/%.o

@@ -287,6 +287,7 @@ static uint32_t key_type(enum nfr_key k)
 	case NK_TCP_DPORT:
 	case NK_UDP_DPORT:
 	case NK_SCTP_DPORT:
+	case NK_TH_DPORT:
 		return 13;
 	case NK_ICMP_TYPE:
 		return 14;
@@ -314,12 +315,66 @@ static struct nftnl_set *set_new(const char *name)
 static int add_elems(struct ww_nft_batch *b, const struct nfr_set *x, uint32_t set_id,
 		     const char *what);
 
+static bool is_addr(enum nfr_key k)
+{
+	return k == NK_SADDR4 || k == NK_DADDR4 || k == NK_SADDR6 || k == NK_DADDR6;
+}
+
+/* What nfr.h allows in a concatenation: an address first, then the protocol, th dport or an
+ * ICMP type (the fields load_field loads). */
+static bool cat_valid(const struct nfr_cat *c)
+{
+	if (c->n < 2 || c->n > NFR_CAT_MAX || !is_addr(c->f[0]))
+		return false;
+	for (unsigned int i = 1; i < c->n; i++)
+		if (c->f[i] != NK_L4PROTO && c->f[i] != NK_TH_DPORT && c->f[i] != NK_ICMP_TYPE &&
+		    c->f[i] != NK_ICMPV6_TYPE)
+			return false;
+	return true;
+}
+
+/*
+ * The key as nft declares it. A concatenation: the fields' type ids 6 bits each (what `nft
+ * list` prints as `ipv4_addr . inet_proto . inet_service`), each field's length
+ * (NFTNL_SET_DESC_CONCAT, which the pipapo set type needs), key byte order 0 (none: the fields
+ * keep their own) and the typeof record nft 1.0 attaches to a concatenation of types (the
+ * expression type of a concatenation, 13, with no data: nft lists such a set by its type).
+ */
+static void set_key(struct nftnl_set *s, struct nftnl_udata_buf *ud, const struct nfr_set *x)
+{
+	uint8_t lens[NFR_CAT_MAX];
+	uint32_t type = 0;
+	struct nftnl_udata *nest;
+
+	if (!x->cat.n) {
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type(x->key));
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, nfr_key_len(x->key));
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, x->key == NK_IFNAME ? 1 : 2);
+		return;
+	}
+	for (unsigned int i = 0; i < x->cat.n; i++) {
+		lens[i] = (uint8_t)ww_nx_field_len(x->cat.f[i]);
+		type = type << 6 | key_type(x->cat.f[i]);
+	}
+	ww_nx_set_concat(s, lens, x->cat.n);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 0);
+	if (x->vmap)
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, 0);
+	nest = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_KEY_TYPEOF);
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, 13);
+	nftnl_udata_put(ud, NFTNL_UDATA_SET_TYPEOF_DATA, 0, NULL);
+	nftnl_udata_nest_end(ud, nest);
+}
+
 int ww_nft_add_set(struct ww_nft_batch *b, const struct nfr_set *x, const char *what)
 {
 	struct nftnl_set *s = set_new(x->name);
 	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
 	struct nlmsghdr *nlh;
-	uint32_t flags = (x->interval ? NFT_SET_INTERVAL : 0) | (x->vmap ? NFT_SET_MAP : 0);
+	uint32_t flags = (x->interval || x->cat.n ? NFT_SET_INTERVAL : 0) |
+			 (x->vmap ? NFT_SET_MAP : 0) | (x->objmap ? NFT_SET_OBJECT : 0) |
+			 (x->cat.n ? NFT_SET_CONCAT : 0);
 	int err;
 
 	if (!s || !ud) {
@@ -327,19 +382,26 @@ int ww_nft_add_set(struct ww_nft_batch *b, const struct nfr_set *x, const char *
 		nftnl_udata_buf_free(ud);
 		return -ENOMEM;
 	}
+	if ((x->cat.n && !cat_valid(&x->cat)) || (x->vmap && x->objmap)) {
+		nftnl_set_free(s);
+		nftnl_udata_buf_free(ud);
+		return -EINVAL;
+	}
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type(x->key));
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, nfr_key_len(x->key));
 	uint32_t id = ++b->seq;
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-	/* The same user data nft attaches, so nft prints the set the same way. */
-	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, x->key == NK_IFNAME ? 1 : 2);
+	/* The same user data nft attaches, in its order, so nft prints the set the same way. */
+	set_key(s, ud, x);
 	if (x->vmap) {
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 16);
-		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, 0);
-		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
+		if (!x->cat.n)
+			nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, 0);
 	}
+	if (x->objmap)
+		nftnl_set_set_u32(s, NFTNL_SET_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	if (x->vmap || x->objmap)
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
 	nlh = msg_start(b, NFT_MSG_NEWSET, NLM_F_CREATE);
 	nftnl_set_nlmsg_build_payload(nlh, s);
@@ -374,26 +436,117 @@ static struct nftnl_set_elem *elem_new(const struct nfr_set *x, u128 key, const 
 	return e;
 }
 
-static void elem_verdict(struct nftnl_set_elem *e, const struct nfr_verdict *v)
+/* A concatenation's key: each field in network order at the start of its 4-byte words, the rest
+ * zero, as registers hold them. Returns its length. */
+static uint32_t cat_bytes(const struct nfr_cat *c, u128 f0, const uint32_t *rest, uint8_t *out)
+{
+	uint32_t at = 0;
+
+	for (unsigned int i = 0; i < c->n; i++) {
+		unsigned int len = ww_nx_field_len(c->f[i]);
+		u128 v = i ? rest[i - 1] : f0;
+		memset(out + at, 0, (len + 3u) & ~3u);
+		for (int k = (int)len - 1; k >= 0; k--, v >>= 8)
+			out[at + (unsigned int)k] = (uint8_t)(v & 0xff);
+		at += (len + 3u) & ~3u;
+	}
+	return at;
+}
+
+/* An element of a concatenation: from KEY to KEY_END (inclusive) in every field, one element
+ * (the pipapo set type has no start and end elements). */
+static struct nftnl_set_elem *cat_elem_new(const struct nfr_set *x, const struct nfr_elem *el)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	uint8_t lo[4 * NFT_REG32_COUNT], hi[4 * NFT_REG32_COUNT];
+	uint32_t len;
+
+	if (!e)
+		return NULL;
+	len = cat_bytes(&x->cat, el->lo, el->clo, lo);
+	cat_bytes(&x->cat, el->hi, el->chi, hi);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, lo, len);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, hi, len);
+	return e;
+}
+
+/* The element's data: a verdict (a verdict map) or the name of a counter (an object map). */
+static void elem_data(struct nftnl_set_elem *e, const struct nfr_set *x, const struct nfr_elem *el)
 {
 	static const int codes[] = {[NV_ACCEPT] = NF_ACCEPT, [NV_DROP] = NF_DROP,
 				    [NV_RETURN] = NFT_RETURN, [NV_JUMP] = NFT_JUMP,
 				    [NV_GOTO] = NFT_GOTO};
 
-	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)codes[v->kind]);
-	if (v->chain)
-		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, v->chain);
+	if (x->objmap && el->obj) {
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_OBJREF, el->obj);
+		return;
+	}
+	if (!x->vmap)
+		return;
+	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)codes[el->v.kind]);
+	if (el->v.chain)
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, el->v.chain);
 }
 
-static int elems_flush(struct ww_nft_batch *b, struct nftnl_set **s, const char *name,
-		       const char *what)
+static struct nftnl_set_elem *end_elem_new(const struct nfr_set *x, u128 key)
+{
+	struct nftnl_set_elem *e = elem_new(x, key, NULL);
+
+	if (e)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+	return e;
+}
+
+/*
+ * Appends element el of x to s (data: with its verdict or counter; a deletion names keys only).
+ * Interval sets are written as nft writes them: each interval is a start element carrying the
+ * verdict and an end element (flagged) at last + 1; an interval reaching the top of the key space
+ * has no end but a user-data flag saying it is open; and a first interval (first) not starting
+ * at zero is preceded by an end element at zero. A concatenation is always one element.
+ */
+static int put_elem(struct nftnl_set *s, const struct nfr_set *x, const struct nfr_elem *el,
+		    bool first, bool data)
+{
+	static const uint8_t open[] = {1, 4, 1, 0, 0, 0};
+	struct nftnl_set_elem *e;
+
+	if (x->cat.n) {
+		if (!(e = cat_elem_new(x, el)))
+			return -ENOMEM;
+		if (data)
+			elem_data(e, x, el);
+		nftnl_set_elem_add(s, e);
+		return 0;
+	}
+	if (x->interval && first && el->lo != 0) {
+		if (!(e = end_elem_new(x, 0)))
+			return -ENOMEM;
+		nftnl_set_elem_add(s, e);
+	}
+	if (!(e = elem_new(x, el->lo, el->ifname)))
+		return -ENOMEM;
+	if (data)
+		elem_data(e, x, el);
+	nftnl_set_elem_add(s, e);
+	if (x->interval && el->hi == nfr_key_max(x->key)) {
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, open, sizeof(open));
+	} else if (x->interval) {
+		if (!(e = end_elem_new(x, el->hi + 1)))
+			return -ENOMEM;
+		nftnl_set_elem_add(s, e);
+	}
+	return 0;
+}
+
+static int elems_flush(struct ww_nft_batch *b, struct nftnl_set **s, uint16_t type,
+		       const char *name, const char *what)
 {
 	struct nlmsghdr *nlh;
 	int err;
 
 	if (!*s)
 		return 0;
-	nlh = msg_start(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	nlh = msg_start(b, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
 	nftnl_set_elems_nlmsg_build_payload(nlh, *s);
 	nftnl_set_free(*s);
 	*s = NULL;
@@ -402,33 +555,21 @@ static int elems_flush(struct ww_nft_batch *b, struct nftnl_set **s, const char 
 }
 
 /*
- * Interval sets are written as nft writes them: each interval is a start element carrying the
- * verdict and an end element (flagged) at last + 1; an interval reaching the top of the key space
- * has no end but a user-data flag saying it is open; and a first interval not starting at zero is
- * preceded by an end element at zero.
+ * The elements of x in messages of ELEMS_PER_MSG elements: added (type NFT_MSG_NEWSETELEM, with
+ * their data) or deleted (NFT_MSG_DELSETELEM, keys only). set_id (not 0): the set is new in this
+ * batch and its elements name it by that id alone. The kernel finds a set by name by walking the
+ * table's list of sets, but a set new in the batch by id from the end of the transaction's list:
+ * one walk fewer per map and per element message, which is what a cold apply of tens of
+ * thousands of maps spends its time on.
  */
-int ww_nft_add_elems(struct ww_nft_batch *b, const struct nfr_set *x, const char *what)
-{
-	return add_elems(b, x, 0, what);
-}
-
-/*
- * set_id (not 0): the set is new in this batch and its elements name it by that id alone. The
- * kernel finds a set by name by walking the table's list of sets, but a set new in the batch
- * by id from the end of the transaction's list: one walk fewer per map and per element
- * message, which is what a cold apply of tens of thousands of maps spends its time on.
- */
-static int add_elems(struct ww_nft_batch *b, const struct nfr_set *x, uint32_t set_id,
-		     const char *what)
+static int elems_msgs(struct ww_nft_batch *b, const struct nfr_set *x, uint32_t set_id,
+		      uint16_t type, const char *what)
 {
 	struct nftnl_set *s = NULL;
 	size_t inmsg = 0;
-	u128 max = nfr_key_max(x->key);
 	int err = 0;
 
 	for (size_t i = 0; i < x->nelems && !err; i++) {
-		const struct nfr_elem *el = &x->elems[i];
-		struct nftnl_set_elem *e;
 		if (!s) {
 			s = set_new(x->name);
 			if (!s)
@@ -439,41 +580,38 @@ static int add_elems(struct ww_nft_batch *b, const struct nfr_set *x, uint32_t s
 			}
 			inmsg = 0;
 		}
-		if (x->interval && i == 0 && el->lo != 0) {
-			e = elem_new(x, 0, NULL);
-			if (!e)
-				goto oom;
-			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-			nftnl_set_elem_add(s, e);
-		}
-		e = elem_new(x, el->lo, el->ifname);
-		if (!e)
-			goto oom;
-		if (x->vmap)
-			elem_verdict(e, &el->v);
-		nftnl_set_elem_add(s, e);
-		if (x->interval && el->hi == max) {
-			static const uint8_t open[] = {1, 4, 1, 0, 0, 0};
-			nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, open, sizeof(open));
-		} else if (x->interval) {
-			e = elem_new(x, el->hi + 1, NULL);
-			if (!e)
-				goto oom;
-			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-			nftnl_set_elem_add(s, e);
-		}
-		if (++inmsg == ELEMS_PER_MSG)
-			err = elems_flush(b, &s, x->name, what);
+		err = put_elem(s, x, &x->elems[i], i == 0, type == NFT_MSG_NEWSETELEM);
+		if (!err && ++inmsg == ELEMS_PER_MSG)
+			err = elems_flush(b, &s, type, x->name, what);
 	}
 	if (!err)
-		err = elems_flush(b, &s, x->name, what);
+		err = elems_flush(b, &s, type, x->name, what);
 	if (s)
 		nftnl_set_free(s);
 	return err;
-oom:
-	if (s)
-		nftnl_set_free(s);
-	return -ENOMEM;
+}
+
+int ww_nft_add_elems(struct ww_nft_batch *b, const struct nfr_set *x, const char *what)
+{
+	return add_elems(b, x, 0, what);
+}
+
+static int add_elems(struct ww_nft_batch *b, const struct nfr_set *x, uint32_t set_id,
+		     const char *what)
+{
+	return elems_msgs(b, x, set_id, NFT_MSG_NEWSETELEM, what);
+}
+
+/*
+ * An interval of a plain interval set is two kernel elements, its end shared with the next
+ * interval's leading end (see put_elem): deleting one alone is not something an element list
+ * can say, so only concatenations (one element each) and sets without intervals take this.
+ */
+int ww_nft_del_elems(struct ww_nft_batch *b, const struct nfr_set *x, const char *what)
+{
+	if (x->interval && !x->cat.n)
+		return -EINVAL;
+	return elems_msgs(b, x, 0, NFT_MSG_DELSETELEM, what);
 }
 
 int ww_nft_flush_set(struct ww_nft_batch *b, const char *name, const char *what)
@@ -581,17 +719,23 @@ static bool l3_dep(struct nftnl_rule *r, enum nfr_family f, bool v6)
 	return ww_nx_meta(r, NFT_META_NFPROTO) && ww_nx_cmp_u8(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 }
 
+/* An address into register reg (its l3 dependency is the caller's). */
+static bool load_addr(struct nftnl_rule *r, enum nfr_key k, uint32_t reg)
+{
+	bool v6 = k == NK_SADDR6 || k == NK_DADDR6, src = k == NK_SADDR4 || k == NK_SADDR6;
+
+	return ww_nx_payload_to(r, NFT_PAYLOAD_NETWORK_HEADER,
+				v6 ? (src ? 8 : 24) : (src ? 12 : 16), v6 ? 16 : 4, reg);
+}
+
 static bool load_key(struct nftnl_rule *r, enum nfr_key k, enum nfr_family f)
 {
 	switch (k) {
 	case NK_SADDR4:
 	case NK_DADDR4:
-		return l3_dep(r, f, false) &&
-		       ww_nx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, k == NK_SADDR4 ? 12 : 16, 4);
 	case NK_SADDR6:
 	case NK_DADDR6:
-		return l3_dep(r, f, true) &&
-		       ww_nx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, k == NK_SADDR6 ? 8 : 24, 16);
+		return l3_dep(r, f, k == NK_SADDR6 || k == NK_DADDR6) && load_addr(r, k, NFT_REG_1);
 	case NK_PROTOCOL:
 		return ww_nx_meta(r, NFT_META_PROTOCOL);
 	case NK_TCP_DPORT:
@@ -612,6 +756,76 @@ static bool load_key(struct nftnl_rule *r, enum nfr_key k, enum nfr_family f)
 	}
 }
 
+/* One field of a concatenation into register reg. meta l4proto is in host byte order for nft,
+ * which converts it (a conversion that moves nothing for one byte, but nft lists the rule by
+ * it). */
+static bool load_field(struct nftnl_rule *r, enum nfr_key k, uint32_t reg)
+{
+	switch (k) {
+	case NK_SADDR4:
+	case NK_DADDR4:
+	case NK_SADDR6:
+	case NK_DADDR6:
+		return load_addr(r, k, reg);
+	case NK_L4PROTO:
+		return ww_nx_meta_to(r, NFT_META_L4PROTO, reg) && ww_nx_hton(r, reg, 2, 1);
+	case NK_TH_DPORT:
+		return ww_nx_payload_to(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg);
+	case NK_ICMP_TYPE:
+	case NK_ICMPV6_TYPE:
+		return ww_nx_payload_to(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, reg);
+	default:
+		return false;
+	}
+}
+
+/*
+ * A concatenation as nft loads it: the dependencies first (the address's network protocol, then
+ * `meta l4proto icmp` for an ICMP type), then each field into the registers from NFT_REG_1 on,
+ * each starting at a 32-bit register.
+ */
+static bool load_cat(struct nftnl_rule *r, const struct nfr_cat *c, enum nfr_family f)
+{
+	bool v6 = c->f[0] == NK_SADDR6 || c->f[0] == NK_DADDR6;
+	unsigned int word = 0;
+
+	if (!l3_dep(r, f, v6))
+		return false;
+	for (unsigned int i = 1; i < c->n; i++)
+		if ((c->f[i] == NK_ICMP_TYPE || c->f[i] == NK_ICMPV6_TYPE) &&
+		    !(ww_nx_meta(r, NFT_META_L4PROTO) &&
+		      ww_nx_cmp_u8(r, c->f[i] == NK_ICMP_TYPE ? 1 : 58)))
+			return false;
+	for (unsigned int i = 0; i < c->n; i++) {
+		if (!load_field(r, c->f[i], ww_nx_reg(word)))
+			return false;
+		word += (ww_nx_field_len(c->f[i]) + 3) / 4;
+	}
+	return true;
+}
+
+/* The rule's match on its key: a comparison, a range, a set or a verdict map; or its
+ * concatenation looked up in a set or verdict map. */
+static bool key_match(struct nftnl_rule *r, const struct nfr_rule *x, enum nfr_family f)
+{
+	uint8_t lo[16], hi[16];
+	unsigned int len = nfr_key_len(x->key);
+
+	if (x->cat.n && x->set)
+		return load_cat(r, &x->cat, f) && ww_nx_lookup(r, x->set, x->vmap, false);
+	if (!x->key)
+		return true;
+	if (!load_key(r, x->key, f))
+		return false;
+	if (x->set)
+		return ww_nx_lookup(r, x->set, x->vmap, false);
+	key_bytes(x->key, x->lo, lo);
+	key_bytes(x->key, x->hi, hi);
+	if (x->lo == x->hi)
+		return ww_nx_cmp(r, NFT_CMP_EQ, lo, len);
+	return ww_nx_cmp(r, NFT_CMP_GTE, lo, len) && ww_nx_cmp(r, NFT_CMP_LTE, hi, len);
+}
+
 static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x, enum nfr_family f)
 {
 	static const int codes[] = {[NV_ACCEPT] = NF_ACCEPT, [NV_DROP] = NF_DROP,
@@ -628,22 +842,14 @@ static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x, enum nfr_f
 		return false;
 	if (x->oifname && !ww_nx_ifname_eq(r, NFT_META_OIFNAME, x->oifname))
 		return false;
-	if (x->key) {
-		uint8_t lo[16], hi[16];
-		unsigned int len = nfr_key_len(x->key);
-		if (!load_key(r, x->key, f))
-			return false;
-		key_bytes(x->key, x->lo, lo);
-		key_bytes(x->key, x->hi, hi);
-		if (x->set ? !ww_nx_lookup(r, x->set, x->vmap, false)
-		    : x->lo == x->hi
-			? !ww_nx_cmp(r, NFT_CMP_EQ, lo, len)
-			: !(ww_nx_cmp(r, NFT_CMP_GTE, lo, len) && ww_nx_cmp(r, NFT_CMP_LTE, hi, len)))
-			return false;
-	}
+	if (!key_match(r, x, f))
+		return false;
 	if (x->has_from && !ww_nx_time_cmp(r, NFT_CMP_GTE, (uint64_t)x->from * 1000000000ULL))
 		return false;
 	if (x->has_until && !ww_nx_time_cmp(r, NFT_CMP_LT, (uint64_t)x->until * 1000000000ULL))
+		return false;
+	/* `counter name <cat> map @m` loads its own key, as nft does for each statement. */
+	if (x->counter_map && !(load_cat(r, &x->cat, f) && ww_nx_objref_map(r, x->counter_map)))
 		return false;
 	if (x->counter && !ww_nx_objref(r, NFT_OBJECT_COUNTER, x->counter))
 		return false;
@@ -667,9 +873,13 @@ int ww_nft_add_rules(struct ww_nft_batch *b, const struct nfr_chain *x, const ch
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, WW_NFT_TABLE);
 		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, x->name);
 		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-		if (x->rules[i].foreign || !linearize(r, &x->rules[i], b->family)) {
+		/* Not a rule wardwall writes: a foreign one read back, or a concatenation nfr.h
+		 * does not allow (the caller's bug, said as such rather than as out of memory). */
+		bool bad = x->rules[i].foreign || ((x->rules[i].cat.n || x->rules[i].counter_map) &&
+						   !cat_valid(&x->rules[i].cat));
+		if (bad || !linearize(r, &x->rules[i], b->family)) {
 			nftnl_rule_free(r);
-			return x->rules[i].foreign ? -EINVAL : -ENOMEM;
+			return bad ? -EINVAL : -ENOMEM;
 		}
 		nlh = msg_start(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
 		nftnl_rule_nlmsg_build_payload(nlh, r);

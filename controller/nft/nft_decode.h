@@ -29,13 +29,21 @@ int ww_nftd_obj_cb(const struct nlmsghdr *nlh, void *data);
 int ww_nftd_rule_cb(const struct nlmsghdr *nlh, void *data);
 int ww_nftd_set_cb(const struct nlmsghdr *nlh, void *data);
 
-/* Elements of one set, collected raw (interval starts and ends) and rebuilt once all are in. */
+/* Elements of one set, collected raw (interval starts and ends) and rebuilt once all are in.
+ * An element of a concatenation is whole: its fields from key, c[] to key_end, cend[]. */
 struct raw_elem {
-	u128 key;
+	u128 key, key_end;
+	uint32_t c[NFR_CAT_MAX - 1], cend[NFR_CAT_MAX - 1];
 	bool end;
 	struct nfr_verdict v;
 	char *ifname;
+	char *obj; /* an object map's counter */
 };
+
+/* Frees what a raw element owns. */
+void ww_nftd_raw_free(struct raw_elem *r);
+/* Whether two raw elements have the same key (the kernel's identity of an element). */
+bool ww_nftd_raw_same_key(const struct raw_elem *a, const struct raw_elem *b);
 
 struct elems_ctx {
 	struct rctx *c;

@@ -6,6 +6,7 @@
 
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
 
@@ -18,28 +19,99 @@ struct nftnl_expr *ww_nx_add(struct nftnl_rule *r, const char *name)
 	return e;
 }
 
-bool ww_nx_meta(struct nftnl_rule *r, uint32_t key)
+bool ww_nx_meta_to(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 {
 	struct nftnl_expr *e = ww_nx_add(r, "meta");
 
 	if (!e)
 		return false;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
 	return true;
 }
 
-bool ww_nx_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+bool ww_nx_meta(struct nftnl_rule *r, uint32_t key)
+{
+	return ww_nx_meta_to(r, key, NFT_REG_1);
+}
+
+bool ww_nx_payload_to(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+		      uint32_t dreg)
 {
 	struct nftnl_expr *e = ww_nx_add(r, "payload");
 
 	if (!e)
 		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
 	return true;
+}
+
+bool ww_nx_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+{
+	return ww_nx_payload_to(r, base, off, len, NFT_REG_1);
+}
+
+/* A 128-bit register holds 4 words (NFT_REG_SIZE / NFT_REG32_SIZE). */
+uint32_t ww_nx_reg(unsigned int word)
+{
+	return word % 4 ? NFT_REG32_00 + word : NFT_REG_1 + word / 4;
+}
+
+int ww_nx_reg_word(uint32_t reg)
+{
+	if (reg >= NFT_REG_1 && reg <= NFT_REG_4)
+		return (int)(reg - NFT_REG_1) * 4;
+	if (reg >= NFT_REG32_00 && reg <= NFT_REG32_15)
+		return (int)(reg - NFT_REG32_00);
+	return -1;
+}
+
+bool ww_nx_hton(struct nftnl_rule *r, uint32_t reg, uint32_t size, uint32_t len)
+{
+	struct nftnl_expr *e = ww_nx_add(r, "byteorder");
+
+	if (!e)
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, size);
+	return true;
+}
+
+bool ww_nx_objref_map(struct nftnl_rule *r, const char *set)
+{
+	struct nftnl_expr *e = ww_nx_add(r, "objref");
+
+	if (!e)
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_SET_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_SET_NAME, set);
+	return true;
+}
+
+unsigned int ww_nx_field_len(enum nfr_key k)
+{
+	return k == NK_TH_DPORT ? 2 : nfr_key_len(k);
+}
+
+uint32_t ww_nx_set_concat(struct nftnl_set *s, const uint8_t *lens, size_t n)
+{
+	uint32_t keylen = 0;
+
+	if (!n || n > NFT_REG32_COUNT)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		keylen += (lens[i] + 3u) & ~3u;
+	if (keylen > NFT_REG32_COUNT * 4)
+		return 0;
+	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, lens, (uint32_t)n);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, keylen);
+	return keylen;
 }
 
 bool ww_nx_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)

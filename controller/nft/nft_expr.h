@@ -5,23 +5,55 @@
  * these, so the probe asks the kernel for exactly the expressions an apply sends.
  *
  * Register convention: every load (meta, payload) writes NFT_REG_1, every comparison and lookup
- * reads it; a verdict goes to NFT_REG_VERDICT. Each call returns false when out of memory (the
- * rule keeps what was appended before: free it).
+ * reads it; a verdict goes to NFT_REG_VERDICT. A concatenation is the exception: its fields are
+ * loaded into consecutive 32-bit registers from NFT_REG_1 on (the _to variants, with the register
+ * ww_nx_reg names) and looked up together from NFT_REG_1. Each call returns false when out of
+ * memory (the rule keeps what was appended before: free it).
  */
 #ifndef WW_NFT_EXPR_H
 #define WW_NFT_EXPR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "nfr.h"
 
 struct nftnl_rule;
 struct nftnl_expr;
+struct nftnl_set;
 
 /* A new expression of type name appended to r; NULL when out of memory. */
 struct nftnl_expr *ww_nx_add(struct nftnl_rule *r, const char *name);
 
 bool ww_nx_meta(struct nftnl_rule *r, uint32_t key);
 bool ww_nx_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len);
+
+/* The register nft names for the 32-bit register word `word` (0: the first) of a concatenation:
+ * a word starting a 128-bit register is named by that register (NFT_REG_1 + word / 4), any
+ * other by its 32-bit number (NFT_REG32_00 + word), as nft writes them, so that `nft list`
+ * and `nft --debug=netlink` show the same rule. */
+uint32_t ww_nx_reg(unsigned int word);
+/* Its inverse: the word a register names, -1 for NFT_REG_VERDICT and anything else. */
+int ww_nx_reg_word(uint32_t reg);
+bool ww_nx_meta_to(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
+bool ww_nx_payload_to(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+		      uint32_t dreg);
+/* byteorder reg = hton(reg, size, len): what nft 1.0 puts after a host-order field (meta
+ * l4proto: size 2, len 1) in a concatenation. */
+bool ww_nx_hton(struct nftnl_rule *r, uint32_t reg, uint32_t size, uint32_t len);
+/* objref through an object map: the object set maps the key at NFT_REG_1 to (none: the rule
+ * goes on). */
+bool ww_nx_objref_map(struct nftnl_rule *r, const char *set);
+
+/* A field's width in bytes in a concatenation (th dport: 2), before its padding to 4. */
+unsigned int ww_nx_field_len(enum nfr_key k);
+/*
+ * A set keyed on a concatenation of n fields of lens[i] bytes each (each padded to 4 in the key,
+ * as registers hold them): NFTNL_SET_DESC_CONCAT and the key length. Returns the key length, 0
+ * when n is 0 or larger than a key holds. Shared by the linearizer and the overlay tables.
+ */
+uint32_t ww_nx_set_concat(struct nftnl_set *s, const uint8_t *lens, size_t n);
 bool ww_nx_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len);
 bool ww_nx_cmp_u8(struct nftnl_rule *r, uint8_t v); /* == v, one byte */
 /* The register looked up in set (a vmap: its verdict decides), or its absence (inv). */

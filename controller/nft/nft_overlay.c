@@ -5,6 +5,8 @@
  */
 #include "nft_overlay.h"
 
+#include "nft_expr.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libnftnl/chain.h>
@@ -444,17 +446,11 @@ void ww_ovl_vmap_msg(struct ww_ovl *q, const char *name, uint32_t id, uint32_t k
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *n = ww_ovl_hdr(q, NFT_MSG_NEWSET, NLM_F_CREATE);
-	uint8_t len[NFT_REG32_COUNT] = {0};
-	uint32_t keylen = 0;
 
-	if (!s || !n || nfields > NFT_REG32_COUNT) {
+	if (!s || !n || !ww_nx_set_concat(s, fields, nfields)) {
 		q->err = q->err ? q->err : !s ? -ENOMEM : -EINVAL;
 		nftnl_set_free(s);
 		return;
-	}
-	for (size_t i = 0; i < nfields; i++) {
-		len[i] = fields[i];
-		keylen += (fields[i] + 3u) & ~3u;
 	}
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, q->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
@@ -462,9 +458,7 @@ void ww_ovl_vmap_msg(struct ww_ovl *q, const char *name, uint32_t id, uint32_t k
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, keytype);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, keylen);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, len, (uint32_t)nfields);
 	nftnl_set_nlmsg_build_payload(n, s);
 	nftnl_set_free(s);
 	ww_ovl_next(q);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "nft_decode.h"
+#include "nft_expr.h"
 #include "nft_sock.h"
 
 static char *xdup(struct rctx *c, const char *s)
@@ -385,10 +386,144 @@ static bool verdict_of(uint32_t code, const char *chain, struct nfr_verdict *v)
 	}
 }
 
-/* Fills r from the expressions; false if they are not a shape wardwall writes. */
-static bool delinearize(enum nfr_family fam, struct nftnl_expr **x, size_t n, struct nfr_rule *r)
+/* ---- concatenations ---- */
+
+/* A load into the register that holds word `word` of a concatenation. */
+static bool dreg_at(struct nftnl_expr *e, uint16_t attr, unsigned int word)
 {
-	size_t i = 0, k;
+	return nftnl_expr_is_set(e, attr) &&
+	       ww_nx_reg_word(nftnl_expr_get_u32(e, attr)) == (int)word;
+}
+
+static bool payload_at(struct nftnl_expr *e, uint32_t base, uint32_t off, uint32_t len,
+		       unsigned int word)
+{
+	return is(e, "payload") && nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE) == base &&
+	       nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET) == off &&
+	       nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN) == len &&
+	       dreg_at(e, NFTNL_EXPR_PAYLOAD_DREG, word);
+}
+
+/* An address's network protocol: `meta nfproto` (inet) or `meta protocol` (bridge). */
+static bool l3_dep(enum nfr_family fam, struct nftnl_expr **x, size_t n, bool *v6)
+{
+	if (n < 2 || !meta_load(x[0], fam == NFR_BRIDGE ? NFT_META_PROTOCOL : NFT_META_NFPROTO))
+		return false;
+	if (fam == NFR_BRIDGE) {
+		*v6 = cmp_ethertype(x[1], true);
+		return *v6 || cmp_ethertype(x[1], false);
+	}
+	*v6 = cmp_u8(x[1], NFT_CMP_EQ, NFPROTO_IPV6);
+	return *v6 || cmp_u8(x[1], NFT_CMP_EQ, NFPROTO_IPV4);
+}
+
+/* A field after the address, at register word `word`: how many expressions it took (0: none).
+ * nft 1.0 converts meta l4proto's byte order (a no-op for one byte); without it is the same. */
+static size_t cat_field(struct nftnl_expr **x, size_t n, unsigned int word, bool icmp, bool v6,
+			enum nfr_key *k)
+{
+	if (n && is(x[0], "meta") &&
+	    nftnl_expr_get_u32(x[0], NFTNL_EXPR_META_KEY) == NFT_META_L4PROTO &&
+	    dreg_at(x[0], NFTNL_EXPR_META_DREG, word)) {
+		uint32_t reg = nftnl_expr_get_u32(x[0], NFTNL_EXPR_META_DREG);
+		*k = NK_L4PROTO;
+		if (n > 1 && is(x[1], "byteorder") &&
+		    nftnl_expr_get_u32(x[1], NFTNL_EXPR_BYTEORDER_OP) == NFT_BYTEORDER_HTON &&
+		    nftnl_expr_get_u32(x[1], NFTNL_EXPR_BYTEORDER_SREG) == reg &&
+		    nftnl_expr_get_u32(x[1], NFTNL_EXPR_BYTEORDER_DREG) == reg &&
+		    nftnl_expr_get_u32(x[1], NFTNL_EXPR_BYTEORDER_SIZE) == 2 &&
+		    nftnl_expr_get_u32(x[1], NFTNL_EXPR_BYTEORDER_LEN) == 1)
+			return 2;
+		return 1;
+	}
+	if (n && payload_at(x[0], NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, word)) {
+		*k = NK_TH_DPORT;
+		return 1;
+	}
+	if (n && icmp && payload_at(x[0], NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, word)) {
+		*k = v6 ? NK_ICMPV6_TYPE : NK_ICMP_TYPE;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The loads of a concatenation as nft_batch.c's load_cat (and nft) writes them: the address's
+ * dependency, `meta l4proto icmp|ipv6-icmp` when a field is an ICMP type, the address into
+ * NFT_REG_1, each other field at the next 32-bit register. Returns how many expressions that
+ * took, 0 when they are not one.
+ */
+static size_t match_cat(enum nfr_family fam, struct nftnl_expr **x, size_t n, struct nfr_cat *cat)
+{
+	static const struct {
+		enum nfr_key key;
+		bool v6;
+		uint32_t off, len;
+	} addrs[] = {{NK_SADDR4, false, 12, 4},
+		     {NK_DADDR4, false, 16, 4},
+		     {NK_SADDR6, true, 8, 16},
+		     {NK_DADDR6, true, 24, 16}};
+	size_t i = 2, k;
+	bool v6, icmp = false, icmp_field = false;
+
+	memset(cat, 0, sizeof(*cat));
+	if (!l3_dep(fam, x, n, &v6))
+		return 0;
+	if (i + 1 < n && meta_load(x[i], NFT_META_L4PROTO) &&
+	    cmp_u8(x[i + 1], NFT_CMP_EQ, v6 ? 58 : 1)) {
+		icmp = true;
+		i += 2;
+	}
+	for (size_t a = 0; i < n && a < ARRAY_SIZE(addrs) && !cat->n; a++)
+		if (addrs[a].v6 == v6 &&
+		    payload_at(x[i], NFT_PAYLOAD_NETWORK_HEADER, addrs[a].off, addrs[a].len, 0))
+			cat->f[cat->n++] = addrs[a].key;
+	if (!cat->n)
+		return 0;
+	i++;
+	for (unsigned int word = v6 ? 4 : 1; cat->n < NFR_CAT_MAX; cat->n++) {
+		if (!(k = cat_field(x + i, n - i, word, icmp, v6, &cat->f[cat->n])))
+			break;
+		icmp_field |= cat->f[cat->n] == NK_ICMP_TYPE || cat->f[cat->n] == NK_ICMPV6_TYPE;
+		word += (ww_nx_field_len(cat->f[cat->n]) + 3) / 4;
+		i += k;
+	}
+	if (cat->n < 2 || icmp != icmp_field) {
+		memset(cat, 0, sizeof(*cat));
+		return 0;
+	}
+	return i;
+}
+
+/* A lookup of NFT_REG_1 in a named set (a verdict map when it sets the verdict). */
+static bool lookup_of(struct nftnl_expr *e, struct nfr_rule *r)
+{
+	if (!is(e, "lookup") || nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG) != NFT_REG_1 ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS))
+		return false;
+	r->vmap = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG);
+	if (r->vmap && nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) != NFT_REG_VERDICT)
+		return false;
+	r->set = strdup(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
+	return r->set != NULL;
+}
+
+/* objref through an object map keyed on NFT_REG_1: `counter name <cat> map @set`. */
+static bool objref_map(struct nftnl_expr *e, char **set)
+{
+	if (!is(e, "objref") || !nftnl_expr_is_set(e, NFTNL_EXPR_OBJREF_SET_NAME) ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_OBJREF_SET_SREG) != NFT_REG_1)
+		return false;
+	*set = strdup(nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_SET_NAME));
+	return *set != NULL;
+}
+
+/* ---- a rule, part by part, in the order nft_batch.c's linearize writes them ---- */
+
+/* ct state, then the interface matches. */
+static bool match_head(struct nftnl_expr **x, size_t n, struct nfr_rule *r, size_t *at)
+{
+	size_t i = 0;
 	uint32_t len;
 
 	if (n - i >= 3 && is(x[0], "ct") &&
@@ -413,27 +548,57 @@ static bool delinearize(enum nfr_family fam, struct nftnl_expr **x, size_t n, st
 		i += 2;
 	if (ifname_cmp(x + i, n - i, NFT_META_OIFNAME, &r->oifname))
 		i += 2;
-	if ((k = match_key(fam, x + i, n - i, &r->key))) {
-		i += k;
-		if (i < n && is(x[i], "lookup") &&
-		    nftnl_expr_get_u32(x[i], NFTNL_EXPR_LOOKUP_SREG) == NFT_REG_1 &&
-		    !nftnl_expr_get_u32(x[i], NFTNL_EXPR_LOOKUP_FLAGS)) {
-			r->set = strdup(nftnl_expr_get_str(x[i], NFTNL_EXPR_LOOKUP_SET));
-			r->vmap = nftnl_expr_is_set(x[i], NFTNL_EXPR_LOOKUP_DREG) &&
-				  nftnl_expr_get_u32(x[i], NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT;
-			if (!r->set || (nftnl_expr_is_set(x[i], NFTNL_EXPR_LOOKUP_DREG) && !r->vmap))
-				return false;
-			i++;
-		} else if (i + 1 < n && cmp_value(x[i], NFT_CMP_GTE, r->key, &r->lo) &&
-			   cmp_value(x[i + 1], NFT_CMP_LTE, r->key, &r->hi)) {
-			i += 2;
-		} else if (i < n && cmp_value(x[i], NFT_CMP_EQ, r->key, &r->lo)) {
-			r->hi = r->lo;
-			i++;
-		} else {
-			return false;
-		}
+	*at = i;
+	return true;
+}
+
+/* The key's match: a concatenation looked up, or a key compared, in a range, or looked up. A
+ * concatenation followed by an object map is the counter statement's (match_stmts). */
+static bool match_keypart(enum nfr_family fam, struct nftnl_expr **x, size_t n, struct nfr_rule *r,
+			  size_t *at)
+{
+	struct nfr_cat cat;
+	size_t i = *at, k = match_cat(fam, x + i, n - i, &cat);
+
+	if (k && i + k < n && is(x[i + k], "objref"))
+		return true;
+	if (k) {
+		r->cat = cat;
+		*at = i + k + 1;
+		return i + k < n && lookup_of(x[i + k], r);
 	}
+	if (!(k = match_key(fam, x + i, n - i, &r->key)))
+		return true;
+	i += k;
+	if (i < n && is(x[i], "lookup")) {
+		if (!lookup_of(x[i], r))
+			return false;
+		i++;
+	} else if (i + 1 < n && cmp_value(x[i], NFT_CMP_GTE, r->key, &r->lo) &&
+		   cmp_value(x[i + 1], NFT_CMP_LTE, r->key, &r->hi)) {
+		i += 2;
+	} else if (i < n && cmp_value(x[i], NFT_CMP_EQ, r->key, &r->lo)) {
+		r->hi = r->lo;
+		i++;
+	} else {
+		return false;
+	}
+	*at = i;
+	return true;
+}
+
+static bool same_cat(const struct nfr_cat *a, const struct nfr_cat *b)
+{
+	return a->n == b->n && !memcmp(a->f, b->f, a->n * sizeof(a->f[0]));
+}
+
+/* The time window, the counter through a map, the named counter and limit, the log. */
+static bool match_stmts(enum nfr_family fam, struct nftnl_expr **x, size_t n, struct nfr_rule *r,
+			size_t *at)
+{
+	struct nfr_cat cat;
+	size_t i = *at, k;
+
 	if (time_cmp(x + i, n - i, NFT_CMP_GTE, &r->from)) {
 		r->has_from = true;
 		i += 3;
@@ -441,6 +606,14 @@ static bool delinearize(enum nfr_family fam, struct nftnl_expr **x, size_t n, st
 	if (time_cmp(x + i, n - i, NFT_CMP_LT, &r->until)) {
 		r->has_until = true;
 		i += 3;
+	}
+	if ((k = match_cat(fam, x + i, n - i, &cat)) && i + k < n &&
+	    objref_map(x[i + k], &r->counter_map)) {
+		/* One key per rule: a lookup before it keys on the same concatenation. */
+		if (r->cat.n && !same_cat(&r->cat, &cat))
+			return false;
+		r->cat = cat;
+		i += k + 1;
 	}
 	if (i < n && objref(x[i], NFT_OBJECT_COUNTER, &r->counter))
 		i++;
@@ -459,6 +632,15 @@ static bool delinearize(enum nfr_family fam, struct nftnl_expr **x, size_t n, st
 			return false;
 		i++;
 	}
+	*at = i;
+	return true;
+}
+
+/* The verdict: a reject statement or an immediate verdict, or none. */
+static bool match_verdict(struct nftnl_expr **x, size_t n, struct nfr_rule *r, size_t *at)
+{
+	size_t i = *at;
+
 	if (i < n && is(x[i], "reject")) {
 		uint32_t type = nftnl_expr_get_u32(x[i], NFTNL_EXPR_REJECT_TYPE);
 		if (type == NFT_REJECT_TCP_RST)
@@ -480,7 +662,17 @@ static bool delinearize(enum nfr_family fam, struct nftnl_expr **x, size_t n, st
 			return false;
 		i++;
 	}
-	return i == n && n > 0;
+	*at = i;
+	return true;
+}
+
+/* Fills r from the expressions; false if they are not a shape wardwall writes. */
+static bool delinearize(enum nfr_family fam, struct nftnl_expr **x, size_t n, struct nfr_rule *r)
+{
+	size_t i = 0;
+
+	return n > 0 && match_head(x, n, r, &i) && match_keypart(fam, x, n, r, &i) &&
+	       match_stmts(fam, x, n, r, &i) && match_verdict(x, n, r, &i) && i == n;
 }
 
 /* A rule wardwall does not write, as its expressions on one line ("[ counter pkts 0 ... ]"). */
@@ -564,44 +756,111 @@ static enum nfr_key key_of_type(uint32_t type, uint32_t len)
 	}
 }
 
+/*
+ * A concatenation's fields from the set's type ids (6 bits each, the last field in the lowest
+ * bits) and lengths (NFTNL_SET_DESC_CONCAT). A set only says types: an address reads back as a
+ * destination (NK_DADDR4/6), inet_service as NK_TH_DPORT, as the flow maps key on them.
+ * Returns false for anything nfr.h cannot say.
+ */
+static bool cat_of_set(struct nftnl_set *s, struct nfr_cat *cat)
+{
+	static const struct {
+		uint32_t type, len;
+		enum nfr_key key;
+	} fields[] = {{7, 4, NK_DADDR4},    {8, 16, NK_DADDR6},	   {12, 1, NK_L4PROTO},
+		      {13, 2, NK_TH_DPORT}, {14, 1, NK_ICMP_TYPE}, {29, 1, NK_ICMPV6_TYPE}};
+	uint32_t n = 0, type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), keylen = 0;
+	const uint8_t *lens = nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT)
+				  ? nftnl_set_get_data(s, NFTNL_SET_DESC_CONCAT, &n)
+				  : NULL;
+
+	if (!lens || n < 2 || n > NFR_CAT_MAX)
+		return false;
+	cat->n = n;
+	for (int i = (int)n - 1; i >= 0; i--, type >>= 6) {
+		cat->f[i] = NK_NONE;
+		for (size_t k = 0; k < ARRAY_SIZE(fields); k++)
+			if (fields[k].type == (type & 63) && fields[k].len == lens[i])
+				cat->f[i] = fields[k].key;
+		if (!cat->f[i] || (i == 0) != (cat->f[i] == NK_DADDR4 || cat->f[i] == NK_DADDR6))
+			return false;
+		keylen += (lens[i] + 3u) & ~3u;
+	}
+	return !type && keylen == nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
+}
+
+static void set_raw(struct rctx *c, struct nftnl_set *s)
+{
+	char buf[4096];
+
+	nftnl_set_snprintf(buf, sizeof(buf), s, NFTNL_OUTPUT_DEFAULT, 0);
+	sb_addf(c->raw,
+		"set %s flags 0x%x keytype %u keylen %u datatype 0x%x datalen %u udata %s\n", buf,
+		nftnl_set_get_u32(s, NFTNL_SET_FLAGS), nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
+		nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE),
+		nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN),
+		nftnl_set_is_set(s, NFTNL_SET_USERDATA) ? "yes" : "no");
+	if (nftnl_set_is_set(s, NFTNL_SET_OBJ_TYPE))
+		sb_addf(c->raw, "objtype %u\n", nftnl_set_get_u32(s, NFTNL_SET_OBJ_TYPE));
+	if (nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT)) {
+		uint32_t n;
+		const uint8_t *lens = nftnl_set_get_data(s, NFTNL_SET_DESC_CONCAT, &n);
+		sb_add(c->raw, "concat");
+		for (uint32_t i = 0; i < n; i++)
+			sb_addf(c->raw, " %u", lens[i]);
+		sb_add(c->raw, "\n");
+	}
+	if (nftnl_set_is_set(s, NFTNL_SET_USERDATA)) {
+		uint32_t ul;
+		const uint8_t *ud = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &ul);
+		for (uint32_t i = 0; i < ul; i++)
+			sb_addf(c->raw, "%02x", ud[i]);
+		sb_add(c->raw, "\n");
+	}
+}
+
+/* The set's key and kind, from its flags, types and object type; false: not a set wardwall
+ * writes. */
+static bool set_shape(struct nftnl_set *s, struct nfr_set *x)
+{
+	uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+		 known = NFT_SET_INTERVAL | NFT_SET_MAP | NFT_SET_OBJECT | NFT_SET_CONCAT;
+
+	x->interval = flags & NFT_SET_INTERVAL;
+	x->vmap = flags & NFT_SET_MAP;
+	x->objmap = flags & NFT_SET_OBJECT;
+	if (flags & NFT_SET_CONCAT) {
+		if (!x->interval || !cat_of_set(s, &x->cat))
+			return false;
+	} else {
+		x->key = key_of_type(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
+				     nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN));
+		if (!x->key)
+			return false;
+	}
+	if (x->vmap && x->objmap)
+		return false;
+	if (x->objmap && nftnl_set_get_u32(s, NFTNL_SET_OBJ_TYPE) != NFT_OBJECT_COUNTER)
+		return false;
+	return !(flags & ~known) &&
+	       !(x->vmap && nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT);
+}
+
 int ww_nftd_set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rctx *c = data;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nfr_set x = {0};
-	uint32_t flags, known = NFT_SET_INTERVAL | NFT_SET_MAP;
 
 	if (!s)
 		return MNL_CB_ERROR;
 	if (nftnl_set_nlmsg_parse(nlh, s) < 0 ||
 	    strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), WW_NFT_TABLE))
 		goto out;
-	if (c->raw) {
-		char buf[4096];
-		nftnl_set_snprintf(buf, sizeof(buf), s, NFTNL_OUTPUT_DEFAULT, 0);
-		sb_addf(c->raw, "set %s flags 0x%x keytype %u keylen %u datatype 0x%x datalen %u "
-				"udata %s\n",
-			buf, nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
-			nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN),
-			nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE),
-			nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN),
-			nftnl_set_is_set(s, NFTNL_SET_USERDATA) ? "yes" : "no");
-		if (nftnl_set_is_set(s, NFTNL_SET_USERDATA)) {
-			uint32_t ul;
-			const uint8_t *ud = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &ul);
-			for (uint32_t i = 0; i < ul; i++)
-				sb_addf(c->raw, "%02x", ud[i]);
-			sb_add(c->raw, "\n");
-		}
-	}
-	flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	if (c->raw)
+		set_raw(c, s);
 	x.name = xdup(c, nftnl_set_get_str(s, NFTNL_SET_NAME));
-	x.key = key_of_type(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
-			    nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN));
-	x.interval = flags & NFT_SET_INTERVAL;
-	x.vmap = flags & NFT_SET_MAP;
-	if (!x.key || (flags & ~known) ||
-	    (x.vmap && nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT)) {
+	if (!set_shape(s, &x)) {
 		char buf[1024];
 		nftnl_set_snprintf(buf, sizeof(buf), s, NFTNL_OUTPUT_DEFAULT, 0);
 		x.foreign = xdup(c, buf);
@@ -615,39 +874,90 @@ out:
 	return MNL_CB_OK;
 }
 
+void ww_nftd_raw_free(struct raw_elem *r)
+{
+	free(r->ifname);
+	free(r->v.chain);
+	free(r->obj);
+	r->ifname = r->v.chain = r->obj = NULL;
+}
+
+bool ww_nftd_raw_same_key(const struct raw_elem *a, const struct raw_elem *b)
+{
+	return a->key == b->key && a->key_end == b->key_end && a->end == b->end &&
+	       !memcmp(a->c, b->c, sizeof(a->c)) && !memcmp(a->cend, b->cend, sizeof(a->cend)) &&
+	       !strcmp(a->ifname ? a->ifname : "", b->ifname ? b->ifname : "");
+}
+
+/* A concatenation's key split into its fields (field 0 into *f0, the others into rest[]). */
+static bool cat_split(const struct nfr_cat *cat, const uint8_t *k, uint32_t len, u128 *f0,
+		      uint32_t *rest)
+{
+	uint32_t at = 0;
+
+	for (unsigned int i = 0; i < cat->n; i++) {
+		unsigned int fl = ww_nx_field_len(cat->f[i]);
+		if (at + fl > len)
+			return false;
+		if (i)
+			rest[i - 1] = (uint32_t)be_value(k + at, fl);
+		else
+			*f0 = be_value(k, fl);
+		at += (fl + 3u) & ~3u;
+	}
+	return at == len;
+}
+
+/* The element's key(s): an interface name, a value, or a concatenation from KEY to KEY_END. */
+static bool elem_key(const struct nfr_set *set, struct nftnl_set_elem *e, struct raw_elem *r)
+{
+	uint32_t len, elen;
+	const uint8_t *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len), *ke;
+
+	if (set->cat.n) {
+		ke = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)
+			 ? nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &elen)
+			 : k;
+		if (ke == k)
+			elen = len;
+		return k && cat_split(&set->cat, k, len, &r->key, r->c) &&
+		       cat_split(&set->cat, ke, elen, &r->key_end, r->cend);
+	}
+	if (set->key == NK_IFNAME) {
+		r->ifname = strndup((const char *)k, len);
+		return r->ifname != NULL;
+	}
+	r->key = be_value(k, len);
+	return true;
+}
+
 int ww_nftd_elem_cb(struct nftnl_set_elem *e, void *data)
 {
 	struct elems_ctx *ec = data;
 	struct raw_elem r = {0};
-	uint32_t len;
-	const uint8_t *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
 
-	if (!k)
+	if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY))
 		return 0;
-	if (ec->set->key == NK_IFNAME) {
-		r.ifname = strndup((const char *)k, len);
-		if (!r.ifname)
-			return -1;
-	} else {
-		r.key = be_value(k, len);
-	}
+	if (!elem_key(ec->set, e, &r))
+		goto fail;
 	r.end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
 		(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
 	if (!r.end && nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT) &&
 	    !verdict_of(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT),
 			nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN)
-				? nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN)
-				: NULL,
-			&r.v)) {
-		free(r.ifname);
-		return -1;
-	}
-	if (VEC_PUSH(ec->v, ec->n, ec->cap, r)) {
-		free(r.ifname);
-		free(r.v.chain);
-		return -1;
-	}
+			    ? nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN)
+			    : NULL,
+			&r.v))
+		goto fail;
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_OBJREF) &&
+	    !(r.obj = strdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_OBJREF))))
+		goto fail;
+	if (VEC_PUSH(ec->v, ec->n, ec->cap, r))
+		goto fail;
 	return 0;
+fail:
+	ww_nftd_raw_free(&r);
+	return -1;
 }
 
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
@@ -673,7 +983,22 @@ static int raw_cmp(const void *a, const void *b)
 	return (int)y->end - (int)x->end; /* an interval's end before the next one's start */
 }
 
-/* Interval sets hold starts and ends (key = last + 1); rebuild [lo, hi] pairs. */
+/* An element as the IR has it, taking what r owns. */
+static void push_elem(struct elems_ctx *ec, struct raw_elem *r, u128 hi)
+{
+	struct nfr_elem e = {.lo = r->key, .hi = hi, .ifname = r->ifname, .v = r->v, .obj = r->obj};
+
+	memcpy(e.clo, r->c, sizeof(e.clo));
+	memcpy(e.chi, r->cend, sizeof(e.chi));
+	r->ifname = r->v.chain = r->obj = NULL;
+	if (VEC_PUSH(ec->set->elems, ec->set->nelems, ec->set->cap, e)) {
+		free(e.ifname), free(e.v.chain), free(e.obj);
+		ec->c->err = -ENOMEM;
+	}
+}
+
+/* Interval sets hold starts and ends (key = last + 1); rebuild [lo, hi] pairs. A concatenation's
+ * elements are whole already. */
 void ww_nftd_rebuild(struct elems_ctx *ec)
 {
 	struct nfr_set *s = ec->set;
@@ -682,31 +1007,20 @@ void ww_nftd_rebuild(struct elems_ctx *ec)
 	qsort(ec->v, ec->n, sizeof(*ec->v), raw_cmp);
 	for (size_t i = 0; i <= ec->n; i++) {
 		struct raw_elem *r = i < ec->n ? &ec->v[i] : NULL;
-		if (!s->interval) {
-			if (!r)
-				break;
-			struct nfr_elem e = {.lo = r->key, .hi = r->key, .ifname = r->ifname, .v = r->v};
-			r->ifname = NULL, r->v.chain = NULL;
-			if (VEC_PUSH(s->elems, s->nelems, s->cap, e))
-				free(e.ifname), free(e.v.chain), ec->c->err = -ENOMEM;
+		if (s->cat.n || !s->interval) {
+			if (r)
+				push_elem(ec, r, s->cat.n ? r->key_end : r->key);
 			continue;
 		}
 		if (open && (!r || r->end || r->key > open->key)) {
-			struct nfr_elem e = {.lo = open->key,
-					     .hi = r ? r->key - 1 : nfr_key_max(s->key),
-					     .v = open->v};
-			open->v.chain = NULL;
-			if (VEC_PUSH(s->elems, s->nelems, s->cap, e))
-				free(e.v.chain), ec->c->err = -ENOMEM;
+			push_elem(ec, open, r ? r->key - 1 : nfr_key_max(s->key));
 			open = NULL;
 		}
 		if (r && !r->end)
 			open = r;
 	}
-	for (size_t i = 0; i < ec->n; i++) {
-		free(ec->v[i].ifname);
-		free(ec->v[i].v.chain);
-	}
+	for (size_t i = 0; i < ec->n; i++)
+		ww_nftd_raw_free(&ec->v[i]);
 	free(ec->v);
 }
 

@@ -50,27 +50,40 @@ static bool verdict_refers(const struct nfr_verdict *v, const char *chain)
 	return (v->kind == NV_JUMP || v->kind == NV_GOTO) && v->chain && !strcmp(v->chain, chain);
 }
 
-/* Does anything in the table, or an element not yet rebuilt, name this chain, set or object? */
+static bool eq(const char *a, const char *name)
+{
+	return a && !strcmp(a, name);
+}
+
+/* Does rule x name this chain, set or object? */
+static bool rule_refers(const struct nfr_rule *x, const char *name, bool chain, bool set)
+{
+	if (chain)
+		return verdict_refers(&x->v, name);
+	if (set)
+		return eq(x->set, name) || eq(x->counter_map, name);
+	return eq(x->counter, name) || eq(x->limit, name);
+}
+
+/* Does anything in the table, or an element not yet rebuilt, name this chain, set or object?
+ * Elements name chains (a verdict) and counters (an object map's). */
 static bool referenced(const struct replay *r, const char *name, bool chain, bool set)
 {
 	const struct nfr_table *t = r->c.t;
 
 	for (size_t k = 0; k < t->nchains; k++)
-		for (size_t i = 0; i < t->chains[k].nrules; i++) {
-			const struct nfr_rule *x = &t->chains[k].rules[i];
-			if (chain ? verdict_refers(&x->v, name)
-			    : set ? x->set && !strcmp(x->set, name)
-				  : (x->counter && !strcmp(x->counter, name)) ||
-					    (x->limit && !strcmp(x->limit, name)))
+		for (size_t i = 0; i < t->chains[k].nrules; i++)
+			if (rule_refers(&t->chains[k].rules[i], name, chain, set))
 				return true;
-		}
-	for (size_t k = 0; chain && k < t->nsets; k++)
+	for (size_t k = 0; !set && k < t->nsets; k++)
 		for (size_t i = 0; i < t->sets[k].nelems; i++)
-			if (verdict_refers(&t->sets[k].elems[i].v, name))
+			if (chain ? verdict_refers(&t->sets[k].elems[i].v, name)
+				  : eq(t->sets[k].elems[i].obj, name))
 				return true;
-	for (size_t k = 0; chain && k < r->npend; k++)
+	for (size_t k = 0; !set && k < r->npend; k++)
 		for (size_t i = 0; i < r->pend[k].ec.n; i++)
-			if (verdict_refers(&r->pend[k].ec.v[i].v, name))
+			if (chain ? verdict_refers(&r->pend[k].ec.v[i].v, name)
+				  : eq(r->pend[k].ec.v[i].obj, name))
 				return true;
 	return false;
 }
@@ -92,10 +105,8 @@ static struct pending *pending_of(struct replay *r, const char *set)
 
 static void pending_drop(struct pending *p)
 {
-	for (size_t i = 0; i < p->ec.n; i++) {
-		free(p->ec.v[i].ifname);
-		free(p->ec.v[i].v.chain);
-	}
+	for (size_t i = 0; i < p->ec.n; i++)
+		ww_nftd_raw_free(&p->ec.v[i]);
 	free(p->ec.v);
 	memset(&p->ec, 0, sizeof(p->ec));
 }
@@ -109,6 +120,16 @@ static int rp_rule_refs(struct replay *r, const struct nfr_rule *x)
 		return rp_fail(r, -EINVAL, "a rule wardwall does not write: %s", x->foreign);
 	if (x->set && !nfr_set_find(t, x->set))
 		return rp_fail(r, -ENOENT, "a rule looks up set %s, which does not exist", x->set);
+	if (x->counter_map) {
+		const struct nfr_set *m = nfr_set_find(t, x->counter_map);
+		if (!m)
+			return rp_fail(r, -ENOENT,
+				       "a rule counts through map %s, which does not exist",
+				       x->counter_map);
+		if (!m->objmap)
+			return rp_fail(r, -EINVAL, "a rule counts through %s, not an object map",
+				       x->counter_map);
+	}
 	if (x->counter && !nfr_counter_find(t, x->counter))
 		return rp_fail(r, -ENOENT, "a rule names counter %s, which does not exist",
 			       x->counter);
@@ -127,9 +148,9 @@ static int rp_rule_refs(struct replay *r, const struct nfr_rule *x)
 }
 
 /*
- * libnftnl writes an objref's name without a terminating NUL (the kernel takes the attribute's
- * length), while its parser reads it as a C string, as the kernel dumps it: a copy of the rule
- * message with that name NUL-terminated, as a dump has it.
+ * libnftnl writes an objref's names (the object's, or its map's) without a terminating NUL (the
+ * kernel takes the attribute's length), while its parser reads it as a C string, as the kernel
+ * dumps it: a copy of the rule message with that name NUL-terminated, as a dump has it.
  */
 static struct nlmsghdr *rule_as_dumped(const struct nlmsghdr *nlh)
 {
@@ -165,11 +186,13 @@ static struct nlmsghdr *rule_as_dumped(const struct nlmsghdr *nlh)
 				mnl_attr_for_each_nested(d, x) {
 					uint16_t len = mnl_attr_get_payload_len(d);
 					const char *p = mnl_attr_get_payload(d);
-					if (mnl_attr_get_type(d) == NFTA_OBJREF_IMM_NAME &&
+					uint16_t at = mnl_attr_get_type(d);
+					if ((at == NFTA_OBJREF_IMM_NAME ||
+					     at == NFTA_OBJREF_SET_NAME) &&
 					    (!len || p[len - 1])) {
 						char name[512];
 						snprintf(name, sizeof(name), "%.*s", (int)len, p);
-						mnl_attr_put_strz(c, NFTA_OBJREF_IMM_NAME, name);
+						mnl_attr_put_strz(c, at, name);
 					} else {
 						mnl_attr_put(c, d->nla_type, len, p);
 					}
@@ -330,13 +353,6 @@ static struct nfr_set *rp_set_of(struct replay *r, struct nftnl_set *s, const ch
 	return *name ? nfr_set_find(r->c.t, *name) : NULL;
 }
 
-static int count_elem(struct nftnl_set_elem *e, void *data)
-{
-	(void)e;
-	(*(size_t *)data)++;
-	return 0;
-}
-
 /*
  * libnftnl numbers the elements of a message it builds 1, 2, 3... as attribute types, which the
  * kernel ignores, while its parser wants every one to be NFTA_LIST_ELEM (as dumps have them):
@@ -355,6 +371,100 @@ static struct nlmsghdr *elems_as_dumped(const struct nlmsghdr *nlh)
 			mnl_attr_for_each_nested(x, a)
 				x->nla_type = (uint16_t)((x->nla_type & ~NLA_TYPE_MASK) | NFTA_LIST_ELEM);
 	return c;
+}
+
+/* Whether element e of set (rebuilt) has raw element k's key. */
+static bool elem_has_key(const struct nfr_set *set, const struct nfr_elem *e,
+			 const struct raw_elem *k)
+{
+	if (set->key == NK_IFNAME)
+		return !strcmp(e->ifname ? e->ifname : "", k->ifname ? k->ifname : "");
+	if (!set->cat.n)
+		return e->lo == k->key;
+	return e->lo == k->key && e->hi == k->key_end && !memcmp(e->clo, k->c, sizeof(e->clo)) &&
+	       !memcmp(e->chi, k->cend, sizeof(e->chi));
+}
+
+/* Deletes the element whose key k has, from those added in this batch or those the set had;
+ * false when neither has it. */
+static bool delete_elem(struct nfr_set *set, struct pending *p, const struct raw_elem *k)
+{
+	for (size_t i = 0; i < p->ec.n; i++)
+		if (ww_nftd_raw_same_key(&p->ec.v[i], k)) {
+			ww_nftd_raw_free(&p->ec.v[i]);
+			p->ec.v[i] = p->ec.v[--p->ec.n];
+			return true;
+		}
+	for (size_t i = 0; i < set->nelems; i++)
+		if (elem_has_key(set, &set->elems[i], k)) {
+			struct nfr_elem *e = &set->elems[i];
+			free(e->ifname), free(e->v.chain), free(e->obj);
+			memmove(e, e + 1, (set->nelems - i - 1) * sizeof(*e));
+			set->nelems--;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * A deletion: without elements, a flush of the set; with, exactly those (keys only, as the
+ * kernel identifies them). A plain interval set's elements are starts and ends wardwall never
+ * deletes one by one (ww_nft_del_elems refuses them).
+ */
+static int rp_elems_del(struct replay *r, struct nftnl_set *s, struct nfr_set *set,
+			struct pending *p)
+{
+	struct elems_ctx dc = {.c = &r->c, .set = set};
+	int e = 0;
+
+	if (nftnl_set_elem_foreach(s, ww_nftd_elem_cb, &dc) < 0)
+		e = rp_fail(r, -EINVAL, "a deleted element of set %s that does not decode",
+			    set->name);
+	else if (dc.n && set->interval && !set->cat.n)
+		e = rp_fail(r, -EINVAL, "deleting single elements of interval set %s", set->name);
+	for (size_t i = 0; !e && i < dc.n; i++)
+		if (!delete_elem(set, p, &dc.v[i]))
+			e = rp_fail(r, -ENOENT, "deleting an element set %s does not have",
+				    set->name);
+	if (!e && !dc.n) {
+		for (size_t i = 0; i < set->nelems; i++)
+			free(set->elems[i].ifname), free(set->elems[i].v.chain),
+			    free(set->elems[i].obj);
+		set->nelems = 0;
+		pending_drop(p);
+	}
+	for (size_t i = 0; i < dc.n; i++)
+		ww_nftd_raw_free(&dc.v[i]);
+	free(dc.v);
+	return e;
+}
+
+/* The data of the elements just added, p->ec.v[from..]: a verdict only in a verdict map, to a
+ * chain that exists; a counter only in an object map, one that exists. */
+static int rp_elems_check(struct replay *r, const struct nfr_set *set, const struct pending *p,
+			  size_t from)
+{
+	for (size_t i = from; i < p->ec.n; i++) {
+		const struct raw_elem *x = &p->ec.v[i];
+		if (x->v.kind && !set->vmap)
+			return rp_fail(r, -EINVAL, "an element with a verdict in set %s",
+				       set->name);
+		if ((x->v.kind == NV_JUMP || x->v.kind == NV_GOTO) &&
+		    !nfr_chain_find(r->c.t, x->v.chain))
+			return rp_fail(r, -ENOENT,
+				       "an element jumps to chain %s, which does not exist",
+				       x->v.chain);
+		if (x->obj && !set->objmap)
+			return rp_fail(r, -EINVAL, "an element names an object in set %s",
+				       set->name);
+		if (set->objmap && !x->end && !x->obj)
+			return rp_fail(r, -EINVAL, "an element without its counter in map %s",
+				       set->name);
+		if (x->obj && !nfr_counter_find(r->c.t, x->obj))
+			return rp_fail(r, -ENOENT,
+				       "an element names counter %s, which does not exist", x->obj);
+	}
+	return 0;
 }
 
 static int rp_setelems(struct replay *r, const struct nlmsghdr *msg, bool add)
@@ -385,40 +495,17 @@ static int rp_setelems(struct replay *r, const struct nlmsghdr *msg, bool add)
 		e = -ENOMEM;
 		goto out;
 	}
-	if (!add) { /* wardwall deletes elements only all at once: a flush */
-		size_t n = 0;
-		nftnl_set_elem_foreach(s, count_elem, &n);
-		if (n) {
-			e = rp_fail(r, -EINVAL, "deleting single elements of set %s", set->name);
-			goto out;
-		}
-		for (size_t i = 0; i < set->nelems; i++) {
-			free(set->elems[i].ifname);
-			free(set->elems[i].v.chain);
-		}
-		set->nelems = 0;
-		pending_drop(p);
+	if (!add) {
+		e = rp_elems_del(r, s, set, p);
 		goto out;
 	}
 	size_t before = p->ec.n;
 	p->ec.c = &r->c;
 	p->ec.set = set;
-	if (nftnl_set_elem_foreach(s, ww_nftd_elem_cb, &p->ec) < 0) {
+	if (nftnl_set_elem_foreach(s, ww_nftd_elem_cb, &p->ec) < 0)
 		e = rp_fail(r, -EINVAL, "an element of set %s that does not decode", set->name);
-		goto out;
-	}
-	for (size_t i = before; i < p->ec.n; i++) {
-		const struct nfr_verdict *v = &p->ec.v[i].v;
-		if (v->kind && !set->vmap) {
-			e = rp_fail(r, -EINVAL, "an element with a verdict in set %s", set->name);
-			break;
-		}
-		if ((v->kind == NV_JUMP || v->kind == NV_GOTO) && !nfr_chain_find(r->c.t, v->chain)) {
-			e = rp_fail(r, -ENOENT, "an element jumps to chain %s, which does not exist",
-				    v->chain);
-			break;
-		}
-	}
+	else
+		e = rp_elems_check(r, set, p, before);
 out:
 	nftnl_set_free(s);
 	free(nlh);
