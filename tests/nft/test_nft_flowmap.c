@@ -5,13 +5,14 @@
  * count through them (controller/nft/nft_batch.c, nft_read.c, nft_replay.c).
  *
  * expected_table() is the IR of tests/nft/flowmaps.nft, written by hand a second time.
- * tests/suites/38-nft-flowmaps.sh runs this program in a network namespace of its own:
+ * tests/suites/39-nft-flowmap-netlink.sh runs this program in a network namespace of its own:
  *
  *   check FAMILY [changed]  reads wardwall's table (ww_nft_read) and compares it with the IR,
  *                           field by field (after `nft -f flowmaps.nft`, and after commit)
  *   commit FAMILY           writes the IR as one batch (table, counters, chains, sets, rules)
  *   change FAMILY           deletes elements of three maps and adds one overlapping a deleted
  *                           one, in one batch (ww_nft_del_elems first, then ww_nft_add_elems)
+ *   render FAMILY           prints the IR as nfr_table_render writes it (no kernel)
  *   sets FAMILY             prints every attribute of the table's sets, a line each
  *   replay FAMILY           no kernel: the commit's and the change's batches replayed
  *                           (ww_nft_batch_replay) must give the same IR
@@ -378,6 +379,14 @@ static void compare(const char *stage, struct nfr_table *want, struct nfr_table 
 		   want->nchains == got->nchains,
 	       label, "want %zu, %zu, %zu; got %zu, %zu, %zu", want->ncounters, want->nsets,
 	       want->nchains, got->ncounters, got->nsets, got->nchains);
+	struct strbuf wr = {0}, gr = {0};
+	nfr_table_render(want, &wr);
+	nfr_table_render(got, &gr);
+	snprintf(label, sizeof(label), "%s: the same render text (nfr_table_render)", stage);
+	report(!strcmp(sb_str(&wr), sb_str(&gr)), label, "want\n%s\ngot\n%s", sb_str(&wr),
+	       sb_str(&gr));
+	sb_free(&wr);
+	sb_free(&gr);
 	for (size_t i = 0; i < want->ncounters; i++)
 		if (!nfr_counter_find(got, want->counters[i].name))
 			report(false, want->counters[i].name, "counter missing");
@@ -544,7 +553,7 @@ static void refuse_outer_namespace(void)
 	if (!outer || stat("/proc/self/ns/net", &st) ||
 	    (unsigned long)st.st_ino == strtoul(outer, NULL, 10)) {
 		fprintf(stderr, "test_nft_flowmap: refusing to touch this network namespace "
-				"(run it through tests/suites/38-nft-flowmaps.sh)\n");
+				"(run it through tests/suites/39-nft-flowmap-netlink.sh)\n");
 		exit(2);
 	}
 }
@@ -604,16 +613,29 @@ static int mode_kernel(const char *mode, enum nfr_family f, bool changed)
 	return e ? 1 : 0;
 }
 
+static void mode_render(enum nfr_family f)
+{
+	struct nfr_table *t = expected_table(f, false);
+	struct strbuf out = {0};
+
+	nfr_table_render(t, &out);
+	fputs(sb_str(&out), stdout);
+	sb_free(&out);
+	nfr_table_free(t);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
 		fprintf(stderr,
-			"usage: test_nft_flowmap check|commit|change|sets|replay inet|bridge "
+			"usage: test_nft_flowmap check|commit|change|sets|render|replay inet|bridge "
 			"[changed]\n");
 		return 2;
 	}
 	enum nfr_family f = family_arg(argv[2]);
-	if (!strcmp(argv[1], "replay"))
+	if (!strcmp(argv[1], "render"))
+		mode_render(f);
+	else if (!strcmp(argv[1], "replay"))
 		mode_replay(f);
 	else if (!strcmp(argv[1], "check") || !strcmp(argv[1], "commit") ||
 		 !strcmp(argv[1], "change") || !strcmp(argv[1], "sets"))

@@ -5,7 +5,8 @@
 #   1. tests/nft/flowmaps.nft (every shape: concatenated interval verdict maps and counter maps
 #      for ports, ICMP types and whole protocols, v4 and v6, a concatenated set, the rules that
 #      look them up and count through them) loaded by `nft -f`, read back by wardwall's reader:
-#      equal to the same objects written as IR (tests/nft/test_nft_flowmap.c), field by field;
+#      equal to the same objects written as IR (tests/nft/test_nft_flowmap.c), field by field
+#      and by render text; the IR's render loaded by nft lists the same;
 #   2. the IR committed by wardwall's batch instead: read back equal, and `nft list` and
 #      `nft --debug=netlink list` (the kernel's expressions and element keys) the same as for
 #      nft's own load of the text (tests/nft/nft_norm.py orders objects and elements by content),
@@ -68,6 +69,14 @@ for fam in inet bridge; do
 	need "$fam: nft -f of the hand-written layout" x nft -f "$tmp/$fam.nft"
 	report x "$T" check "$fam"
 	snapshot nft "$fam"
+	x nft delete table "$fam" wardwall
+	# The IR's own text (nfr_table_render) loads as the same objects: the two hand-written
+	# forms say the same thing.
+	"$T" render "$fam" >"$tmp/render.nft"
+	need "$fam: nft -f of the IR's render" x nft -f "$tmp/render.nft"
+	snapshot render "$fam"
+	same "$fam: the IR's render lists as the hand-written text" list "$tmp/nft.list" \
+		"$tmp/render.list"
 	x nft delete table "$fam" wardwall
 
 	report x "$T" commit "$fam"
