@@ -72,9 +72,8 @@ static int name_cmp(const void *a, const void *b)
 
 /* By every field's low end, then high end: the boxes of a concatenated set are disjoint, so the
  * low ends alone order them; the high ends only make the order total whatever the input. */
-static int elem_cmp(const void *a, const void *b)
+int nfr_elem_cmp(const struct nfr_elem *x, const struct nfr_elem *y)
 {
-	const struct nfr_elem *x = a, *y = b;
 	int c = CMP(x->lo, y->lo);
 
 	if (x->ifname || y->ifname)
@@ -86,6 +85,11 @@ static int elem_cmp(const void *a, const void *b)
 	for (unsigned int i = 0; !c && i < NFR_CAT_MAX - 1; i++)
 		c = CMP(x->chi[i], y->chi[i]);
 	return c;
+}
+
+static int elem_cmp(const void *a, const void *b)
+{
+	return nfr_elem_cmp(a, b);
 }
 
 static void sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))

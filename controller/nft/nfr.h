@@ -191,6 +191,8 @@ void nfr_chain_clear(struct nfr_chain *c);
 
 /* Sorts objects by name (and elements by key) so that two tables compare by content. */
 void nfr_table_sort(struct nfr_table *t);
+/* The order of elements in a sorted set: by key (every field of a concatenation), data ignored. */
+int nfr_elem_cmp(const struct nfr_elem *a, const struct nfr_elem *b);
 
 struct nfr_chain *nfr_chain_find(const struct nfr_table *t, const char *name);
 struct nfr_set *nfr_set_find(const struct nfr_table *t, const char *name);

@@ -11,7 +11,7 @@
 
 static int push(struct ww_nft_diff *d, enum ww_op op, enum ww_objkind kind, const char *name)
 {
-	struct ww_nft_change c = {op, kind, name};
+	struct ww_nft_change c = {.op = op, .kind = kind, .name = name};
 
 	return VEC_PUSH(d->v, d->n, d->cap, c);
 }
@@ -21,19 +21,36 @@ static bool same_str(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
+/* The same type of set: key (each field of a concatenation), data, flags. Names of a key's
+ * direction (saddr, daddr) do not count: a set only has a type. */
+static bool same_type(const struct nfr_set *a, const struct nfr_set *b)
+{
+	if (a->cat.n != b->cat.n || a->vmap != b->vmap || a->objmap != b->objmap ||
+	    a->interval != b->interval)
+		return false;
+	if (!a->cat.n)
+		return !strcmp(nfr_key_type(a->key), nfr_key_type(b->key));
+	for (unsigned int i = 0; i < a->cat.n; i++)
+		if (strcmp(nfr_key_type(a->cat.f[i]), nfr_key_type(b->cat.f[i])))
+			return false;
+	return true;
+}
+
+/* The same key (nfr_elem_cmp: every field) and the same data (verdict, counter). */
+static bool same_elem(const struct nfr_elem *x, const struct nfr_elem *y)
+{
+	return !nfr_elem_cmp(x, y) && x->v.kind == y->v.kind && same_str(x->v.chain, y->v.chain) &&
+	       same_str(x->obj, y->obj);
+}
+
 /* Equal field by field: then their texts are too (the common case, and cheap at 100k). */
 static bool same_elems(const struct nfr_set *a, const struct nfr_set *b)
 {
-	if (strcmp(nfr_key_type(a->key), nfr_key_type(b->key)) || a->vmap != b->vmap ||
-	    a->interval != b->interval ||
-	    a->nelems != b->nelems || a->foreign || b->foreign)
+	if (!same_type(a, b) || a->nelems != b->nelems || a->foreign || b->foreign)
 		return false;
-	for (size_t i = 0; i < a->nelems; i++) {
-		const struct nfr_elem *x = &a->elems[i], *y = &b->elems[i];
-		if (x->lo != y->lo || x->hi != y->hi || !same_str(x->ifname, y->ifname) ||
-		    x->v.kind != y->v.kind || !same_str(x->v.chain, y->v.chain))
+	for (size_t i = 0; i < a->nelems; i++)
+		if (!same_elem(&a->elems[i], &b->elems[i]))
 			return false;
-	}
 	return true;
 }
 
@@ -109,18 +126,31 @@ static int on_limit(struct ww_nft_diff *d, const void *l, const void *w)
 	return push(d, a ? WW_DEL : WW_ADD, WW_OBJ_LIMIT, a ? a->name : b->name);
 }
 
+/*
+ * A flow map (keyed on a concatenation) has a stable name, `fp4/<class>`: when its flows change,
+ * the same map changes, element by element, and when its type changes it is made again. Every
+ * other set is named after its content, so the same name with another content is drift: its
+ * elements are rewritten, or the table replaced when the type differs.
+ */
 static int on_set(struct ww_nft_diff *d, const void *l, const void *w)
 {
 	const struct nfr_set *a = l, *b = w;
+	bool stable = b && b->cat.n;
+	struct ww_nft_change c = {.op = WW_CHANGE, .kind = WW_OBJ_SET, .name = b ? b->name : NULL};
 
 	if (!a || !b)
 		return push(d, a ? WW_DEL : WW_ADD, WW_OBJ_SET, a ? a->name : b->name);
-	if (a->foreign || strcmp(nfr_key_type(a->key), nfr_key_type(b->key)) || a->vmap != b->vmap ||
-	    a->interval != b->interval) {
+	if (a->foreign || (!same_type(a, b) && !stable)) {
 		d->replace = true;
 		return 0;
 	}
-	return same_set(a, b) ? 0 : push(d, WW_CHANGE, WW_OBJ_SET, b->name);
+	if (!same_type(a, b))
+		c.recreate = true;
+	else if (same_set(a, b))
+		return 0;
+	else
+		c.elems = stable;
+	return VEC_PUSH(d->v, d->n, d->cap, c);
 }
 
 static int on_chain(struct ww_nft_diff *d, const void *l, const void *w)
@@ -134,6 +164,40 @@ static int on_chain(struct ww_nft_diff *d, const void *l, const void *w)
 		return 0;
 	}
 	return same_chain(a, b) ? 0 : push(d, WW_CHANGE, WW_OBJ_CHAIN, b->name);
+}
+
+static bool refers_to(const struct nfr_chain *c, const char *set)
+{
+	for (size_t i = 0; i < c->nrules; i++)
+		if (same_str(c->rules[i].set, set) || same_str(c->rules[i].counter_map, set))
+			return true;
+	return false;
+}
+
+static bool listed(const struct ww_nft_diff *d, enum ww_objkind kind, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].kind == kind && !strcmp(d->v[i].name, name))
+			return true;
+	return false;
+}
+
+/* A map made again can only be deleted once no rule looks it up: each live chain that does and
+ * stays is rewritten (emptied first, filled again after the map is back), changed or not. */
+static int rewrite_referrers(const struct nfr_table *live, const struct nfr_table *want,
+			     struct ww_nft_diff *d)
+{
+	size_t n = d->n;
+	int err = 0;
+
+	for (size_t k = 0; k < n && !err; k++)
+		for (size_t i = 0; d->v[k].recreate && i < live->nchains && !err; i++) {
+			const struct nfr_chain *w = nfr_chain_find(want, live->chains[i].name);
+			if (w && refers_to(&live->chains[i], d->v[k].name) &&
+			    !listed(d, WW_OBJ_CHAIN, w->name))
+				err = push(d, WW_CHANGE, WW_OBJ_CHAIN, w->name);
+		}
+	return err;
 }
 
 int ww_nft_diff(const struct nfr_table *live, const struct nfr_table *want, struct ww_nft_diff *d)
@@ -163,6 +227,8 @@ int ww_nft_diff(const struct nfr_table *live, const struct nfr_table *want, stru
 	if (!err)
 		err = walk(live->chains, live->nchains, want->chains, want->nchains,
 			   sizeof(*want->chains), on_chain, d);
+	if (!err && !d->replace)
+		err = rewrite_referrers(live, want, d);
 	return err ? -ENOMEM : 0;
 }
 
@@ -284,18 +350,24 @@ static int full(const struct nfr_table *live, const struct nfr_table *want, stru
 
 /*
  * The order of a batch: nothing is referred to before it exists, nothing is deleted while
- * something still refers to it. Chains are declared before maps whose elements jump to them,
- * and emptied before any of them is deleted.
+ * something still refers to it. Counters and chains come first (map elements count in the ones
+ * and go to the others); every chain that changes or goes is emptied next, since rules refer to
+ * everything else and nothing to rules; then maps are made, chains filled. A flow map's elements
+ * are deleted before its new ones are added (the kernel refuses an element overlapping one still
+ * there) and before the counters and chains they name are deleted.
  */
 enum step {
 	ADD_COUNTER,
 	ADD_LIMIT,
 	DECLARE_CHAIN,
+	FLUSH_CHAIN,
+	DROP_SET,
 	ADD_SET,
 	FILL_CHAIN,
-	REWRITE_CHAIN,
+	REFILL_CHAIN,
+	DEL_ELEMS,
+	ADD_ELEMS,
 	REWRITE_SET,
-	EMPTY_CHAIN,
 	DEL_SET,
 	DEL_CHAIN,
 	DEL_COUNTER,
@@ -303,25 +375,96 @@ enum step {
 	NSTEPS
 };
 
-static const struct {
-	enum ww_op op;
-	enum ww_objkind kind;
-} step_of[NSTEPS] = {
-	[ADD_COUNTER] = {WW_ADD, WW_OBJ_COUNTER},  [ADD_LIMIT] = {WW_ADD, WW_OBJ_LIMIT},
-	[DECLARE_CHAIN] = {WW_ADD, WW_OBJ_CHAIN},  [ADD_SET] = {WW_ADD, WW_OBJ_SET},
-	[FILL_CHAIN] = {WW_ADD, WW_OBJ_CHAIN},     [REWRITE_CHAIN] = {WW_CHANGE, WW_OBJ_CHAIN},
-	[REWRITE_SET] = {WW_CHANGE, WW_OBJ_SET},   [EMPTY_CHAIN] = {WW_DEL, WW_OBJ_CHAIN},
-	[DEL_SET] = {WW_DEL, WW_OBJ_SET},          [DEL_CHAIN] = {WW_DEL, WW_OBJ_CHAIN},
-	[DEL_COUNTER] = {WW_DEL, WW_OBJ_COUNTER}, [DEL_LIMIT] = {WW_DEL, WW_OBJ_LIMIT},
-};
-
-static int emit(enum step s, const char *n, const struct nfr_table *live,
-		const struct nfr_table *want, struct ww_nft_batch *b, struct strbuf *w)
+static bool in_step(enum step s, const struct ww_nft_change *c)
 {
-	const struct nfr_table *t = step_of[s].op == WW_DEL ? live : want;
+	bool set = c->kind == WW_OBJ_SET, chain = c->kind == WW_OBJ_CHAIN;
+
+	switch (s) {
+	case ADD_COUNTER:
+		return c->op == WW_ADD && c->kind == WW_OBJ_COUNTER;
+	case ADD_LIMIT:
+		return c->op == WW_ADD && c->kind == WW_OBJ_LIMIT;
+	case DECLARE_CHAIN:
+	case FILL_CHAIN:
+		return c->op == WW_ADD && chain;
+	case FLUSH_CHAIN:
+		return c->op != WW_ADD && chain;
+	case DROP_SET:
+		return set && c->recreate;
+	case ADD_SET:
+		return set && (c->op == WW_ADD || c->recreate);
+	case REFILL_CHAIN:
+		return c->op == WW_CHANGE && chain;
+	case DEL_ELEMS:
+	case ADD_ELEMS:
+		return set && c->elems;
+	case REWRITE_SET:
+		return set && c->op == WW_CHANGE && !c->elems && !c->recreate;
+	case DEL_SET:
+		return c->op == WW_DEL && set;
+	case DEL_CHAIN:
+		return c->op == WW_DEL && chain;
+	case DEL_COUNTER:
+		return c->op == WW_DEL && c->kind == WW_OBJ_COUNTER;
+	case DEL_LIMIT:
+		return c->op == WW_DEL && c->kind == WW_OBJ_LIMIT;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The elements of set `from` that set `to` does not have, key and data alike, into *out: a set
+ * like `from` whose elements are shallow copies (out->elems alone is to be freed). Both sorted.
+ * (live, want): what to delete; (want, live): what to add. A changed verdict or counter is both.
+ */
+static int elems_missing(const struct nfr_set *from, const struct nfr_set *to, struct nfr_set *out)
+{
+	size_t k = 0;
+
+	*out = *from;
+	out->elems = NULL;
+	out->nelems = out->cap = 0;
+	for (size_t i = 0; i < from->nelems; i++) {
+		const struct nfr_elem *e = &from->elems[i];
+		while (k < to->nelems && nfr_elem_cmp(&to->elems[k], e) < 0)
+			k++;
+		if (k < to->nelems && same_elem(&to->elems[k], e))
+			continue;
+		if (VEC_PUSH(out->elems, out->nelems, out->cap, *e)) {
+			free(out->elems);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* DEL_ELEMS (add false) and ADD_ELEMS: the elements of one flow map that differ. */
+static int edit_elems(const struct nfr_table *live, const struct nfr_table *want, const char *n,
+		      bool add, struct ww_nft_batch *b, const char *what)
+{
+	const struct nfr_set *l = nfr_set_find(live, n), *w = nfr_set_find(want, n);
+	struct nfr_set x;
 	int err;
 
-	what(t, step_of[s].kind, n, w);
+	if (!l || !w)
+		return -ENOENT;
+	err = add ? elems_missing(w, l, &x) : elems_missing(l, w, &x);
+	if (!err && x.nelems)
+		err = add ? ww_nft_add_elems(b, &x, what) : ww_nft_del_elems(b, &x, what);
+	free(x.elems);
+	return err;
+}
+
+static int emit(enum step s, const struct ww_nft_change *c, const struct nfr_table *live,
+		const struct nfr_table *want, struct ww_nft_batch *b, struct strbuf *w)
+{
+	/* What goes is described as it is, what comes as it will be. */
+	bool gone = s == FLUSH_CHAIN || s == DROP_SET || s == DEL_ELEMS || s >= DEL_SET;
+	const char *n = c->name;
+	int err;
+
+	what(gone ? live : want, c->kind, n, w);
 	switch (s) {
 	case ADD_COUNTER:
 		return ww_nft_add_counter(b, nfr_counter_find(want, n), sb_str(w));
@@ -332,20 +475,22 @@ static int emit(enum step s, const char *n, const struct nfr_table *live,
 		return -ENOENT;
 	case DECLARE_CHAIN:
 		return ww_nft_add_chain(b, nfr_chain_find(want, n), sb_str(w));
+	case FLUSH_CHAIN:
+		return ww_nft_flush_chain(b, n, sb_str(w));
+	case DROP_SET:
+	case DEL_SET:
+		return ww_nft_del_set(b, n, sb_str(w));
 	case ADD_SET:
 		return ww_nft_add_set(b, nfr_set_find(want, n), sb_str(w));
 	case FILL_CHAIN:
+	case REFILL_CHAIN:
 		return ww_nft_add_rules(b, nfr_chain_find(want, n), sb_str(w));
-	case REWRITE_CHAIN:
-		err = ww_nft_flush_chain(b, n, sb_str(w));
-		return err ? err : ww_nft_add_rules(b, nfr_chain_find(want, n), sb_str(w));
+	case DEL_ELEMS:
+	case ADD_ELEMS:
+		return edit_elems(live, want, n, s == ADD_ELEMS, b, sb_str(w));
 	case REWRITE_SET:
 		err = ww_nft_flush_set(b, n, sb_str(w));
 		return err ? err : ww_nft_add_elems(b, nfr_set_find(want, n), sb_str(w));
-	case EMPTY_CHAIN:
-		return ww_nft_flush_chain(b, n, sb_str(w));
-	case DEL_SET:
-		return ww_nft_del_set(b, n, sb_str(w));
 	case DEL_CHAIN:
 		return ww_nft_del_chain(b, n, sb_str(w));
 	case DEL_COUNTER:
@@ -368,8 +513,8 @@ int ww_nft_diff_batch(const struct nfr_table *live, const struct nfr_table *want
 	ww_nft_batch_family(b, want->family);
 	for (enum step s = 0; s < NSTEPS && !err; s++)
 		for (size_t i = 0; i < d->n && !err; i++)
-			if (d->v[i].op == step_of[s].op && d->v[i].kind == step_of[s].kind)
-				err = emit(s, d->v[i].name, live, want, b, &w);
+			if (in_step(s, &d->v[i]))
+				err = emit(s, &d->v[i], live, want, b, &w);
 	sb_free(&w);
 	return err;
 }

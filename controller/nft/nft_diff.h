@@ -2,7 +2,8 @@
 /*
  * Stage 4 for nftables: what must change in the kernel to go from the live table to the
  * compiled one, as one ordered batch (objects are created before anything refers to them and
- * deleted after nothing does).
+ * deleted after nothing does). Content-addressed objects change by being created anew; the
+ * stable-named flow maps (`fp4/<class>`, ...) change element by element.
  */
 #ifndef WW_NFT_DIFF_H
 #define WW_NFT_DIFF_H
@@ -19,6 +20,9 @@ struct ww_nft_change {
 	enum ww_op op;
 	enum ww_objkind kind;
 	const char *name; /* points into the live or the wanted table */
+	/* A WW_CHANGE of a stable-named map (a flow map, nfr_set.cat): */
+	bool elems;    /* only elements differ: the batch deletes and adds just those */
+	bool recreate; /* its type differs: deleted and created again, its chains rewritten */
 };
 
 struct ww_nft_diff {

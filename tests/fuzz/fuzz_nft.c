@@ -11,15 +11,20 @@
  * Batches per input: the cold apply (no table yet), the incremental apply from the
  * policy with its flows cut to the first half (what the replay of that policy's own cold batch
  * left) to the whole policy and back, and the change of mode to the other family's table
- * (inet <-> bridge) and back. No kernel is touched. abort() reports a broken property.
+ * (inet <-> bridge) and back. Then the flow-map layout's shapes (issue 12), which the compiler
+ * does not emit yet: the compiled table with a class's flow maps drawn from the input's bytes,
+ * twice, applied cold, from the table without them, from one drawing to the other (the
+ * element-by-element changes of stable-named maps) and back. No kernel is touched. abort()
+ * reports a broken property.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nft_diff.h"
+#include "../unit/flowmap.h"
 #include "nft_compile.h"
+#include "nft_diff.h"
 #include "nft_nl.h"
 #include "policy.h"
 
@@ -78,11 +83,88 @@ static void same(const struct nfr_table *want, const struct nfr_table *got, cons
 	if (ww_nft_diff(got, want, &d))
 		abort();
 	if (d.n || d.replace)
-		dump_and_abort("plan finds changes between the compiled table and its readback", want,
-			       got, NULL);
+		dump_and_abort("plan finds changes between the compiled table and its readback",
+			       want, got, NULL);
 	ww_nft_diff_free(&d);
 	sb_free(&a);
 	sb_free(&b);
+}
+
+/*
+ * Class "0fuzz"'s flow maps (no zone can be called that: zone names start with a letter), from
+ * the input's bytes read from offset `salt` on, into t. Four bytes a piece: its kind of map, its
+ * protocol or type, its port range, its verdict and counter. Pieces have distinct destinations,
+ * so that each map's boxes are disjoint as the compiler guarantees; two drawings give one
+ * destination different pieces, which a change must delete before adding.
+ */
+static void add_flowmaps(struct nfr_table *t, const uint8_t *data, size_t size, size_t salt)
+{
+	static const uint32_t ports[] = {6, 17, 132};
+	struct fm_el els[6][16];
+	char text[16][3][48];
+	size_t n[6] = {0}, npieces = size / 4 < 16 ? size / 4 : 16;
+
+	for (size_t i = 0; i < npieces; i++) {
+		const uint8_t *b = &data[(i * 4 + salt) % (size - 3)];
+		enum fm_kind k = b[0] % 6;
+		bool v6 = k >= FM_P6, port = k == FM_P4 || k == FM_P6,
+		     icmp = k == FM_I4 || k == FM_I6;
+		uint32_t f1 = port ? ports[b[1] % 3] : b[1], p = (uint32_t)b[2] << 8;
+		struct fm_el *e = &els[k][n[k]++];
+		snprintf(text[i][0], sizeof(text[i][0]), v6 ? "fd77:%zx::/%u" : "10.77.%zu.0/%u", i,
+			 v6 ? 32 + b[3] % 33 : 24 + b[3] % 9);
+		snprintf(text[i][1], sizeof(text[i][1]), "%s", b[3] % 3 ? "accept" : "drop");
+		if (b[3] % 4 == 3)
+			snprintf(text[i][1], sizeof(text[i][1]), "goto dec-fz%u", b[1] % 3);
+		snprintf(text[i][2], sizeof(text[i][2]), "flow/fz%u", b[2] % 5);
+		*e = (struct fm_el){
+		    text[i][0],		 f1,	     icmp ? f1 | (b[2] & 3) : f1, port ? p : 0,
+		    port ? p + b[1] : 0, text[i][1], b[2] % 5 ? text[i][2] : NULL};
+		if (!strncmp(e->verdict, "goto ", 5)) {
+			snprintf(text[i][2], sizeof(text[i][2]), "flow/%s", e->verdict + 9);
+			fm_dec(t, e->verdict + 5, text[i][2], "accept");
+			e->counter = NULL; /* the decision chain counts */
+		}
+	}
+	for (int k = 0; k < 6; k++)
+		if (n[k])
+			fm_maps(t, "0fuzz", k, els[k], n[k]);
+	nfr_table_sort(t);
+}
+
+/* The compiled table with flow maps drawn at salt: a second compile, as the first is kept. */
+static struct nfr_table *with_flowmaps(const struct ww_policy *p, const uint8_t *data, size_t size,
+				       size_t salt)
+{
+	struct nfr_table *t = NULL;
+
+	if (ww_compile_nft(p, &t))
+		abort();
+	add_flowmaps(t, data, size, salt);
+	return t;
+}
+
+/* From want (t holds it) to its flow maps drawn twice, cold and incrementally, and back. */
+static void flowmaps(const struct ww_policy *p, const struct nfr_table *want, struct nfr_table **t,
+		     const uint8_t *data, size_t size)
+{
+	struct nfr_table *a, *b, *cold = NULL;
+
+	if (size < 8)
+		return;
+	a = with_flowmaps(p, data, size, 0);
+	b = with_flowmaps(p, data, size, 1 + data[0] % 4);
+	apply(NULL, a, &cold, "the cold batch of a table with flow maps does not apply");
+	same(a, cold, "the cold batch of a table with flow maps does not read back");
+	apply(*t, a, t, "the batch adding flow maps does not apply");
+	same(a, *t, "the batch adding flow maps does not read back");
+	apply(*t, b, t, "the batch changing the flow maps' elements does not apply");
+	same(b, *t, "the batch changing the flow maps' elements does not read back");
+	apply(*t, want, t, "the batch removing the flow maps does not apply");
+	same(want, *t, "the batch removing the flow maps does not read back");
+	nfr_table_free(cold);
+	nfr_table_free(a);
+	nfr_table_free(b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -131,6 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	apply(t, want, &t, "the batch back to the policy's own mode does not apply");
 	same(want, t, "the batch back to the policy's own mode does not read back");
 	nfr_table_free(other);
+	flowmaps(p, want, &t, data, size);
 
 	nfr_table_free(t);
 	nfr_table_free(half);

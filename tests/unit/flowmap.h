@@ -8,6 +8,8 @@
 #ifndef WW_TEST_FLOWMAP_H
 #define WW_TEST_FLOWMAP_H
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,13 +126,18 @@ static inline void fm_rule(struct nfr_chain *c, enum fm_kind k, const char *map,
 		abort();
 }
 
-/* A decision chain: counts the flow and decides (`counter name "flow/f3" accept`). */
+/* A decision chain: counts the flow and decides (`counter name "flow/f3" accept`); one that
+ * exists already is kept. */
 static inline void fm_dec(struct nfr_table *t, const char *name, const char *counter,
 			  const char *verdict)
 {
 	struct nfr_chain *c = fm_chain(t, name);
 	struct nfr_rule r = {.counter = strdup(counter)};
 
+	if (c->nrules) {
+		free(r.counter);
+		return;
+	}
 	fm_counter(t, counter);
 	fm_verdict(verdict, &r.v);
 	if (VEC_PUSH(c->rules, c->nrules, c->cap, r))
