@@ -267,10 +267,12 @@ static void describe(const struct nfr_table *t, enum ww_objkind kind, const char
 		for (size_t i = 0; i < t->chains[k].nrules; i++) {
 			const struct nfr_rule *r = &t->chains[k].rules[i];
 			const char *cn = t->chains[k].name;
-			if (!r->set || strcmp(r->set, name))
+			bool counts = same_str(r->counter_map, name); /* a flow map's counters */
+			if (!counts && !same_str(r->set, name))
 				continue;
 			if (!strncmp(cn, "from/", 5))
-				sb_addf(out, " (destinations of flows from %s)", cn + 5);
+				sb_addf(out, " (%s of flows from %s)", counts ? "counters" : "destinations",
+					cn + 5);
 			else if (!strncmp(cn, "dz/", 3))
 				sb_addf(out, " (default verdicts from zone %s)", cn + 3);
 			else if (!strcmp(cn, "classify"))

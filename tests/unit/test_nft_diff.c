@@ -463,6 +463,22 @@ static void emptied_class_deletes_its_maps(void **state)
 		 "newrule from/z\n");
 }
 
+/* Errors and plan name a flow map by what it is for. */
+static void flow_maps_are_described_by_their_class(void **state)
+{
+	const struct fm_el els[] = {EL_A("10.1.0.0/24", 443)};
+	struct nfr_table *t = flows(els, 1);
+	struct strbuf sb = {0};
+
+	ww_nft_describe(t, WW_OBJ_SET, "fp4/z", &sb);
+	assert_string_equal(sb_str(&sb), "map fp4/z (destinations of flows from z)");
+	sb_reset(&sb);
+	ww_nft_describe(t, WW_OBJ_SET, "cp4/z", &sb);
+	assert_string_equal(sb_str(&sb), "map cp4/z (counters of flows from z)");
+	sb_free(&sb);
+	nfr_table_free(t);
+}
+
 UNIT_MAIN(cmocka_unit_test(same_table_no_change), cmocka_unit_test(no_live_table_adds_everything),
 	  cmocka_unit_test(added_flow_adds_its_counter_only_once),
 	  cmocka_unit_test(removed_flow_deletes_its_counter), cmocka_unit_test(diff_is_symmetric),
@@ -475,4 +491,5 @@ UNIT_MAIN(cmocka_unit_test(same_table_no_change), cmocka_unit_test(no_live_table
 	  cmocka_unit_test(new_flows_create_what_their_elements_name),
 	  cmocka_unit_test(removed_flows_delete_elements_first),
 	  cmocka_unit_test(retyped_flow_map_is_made_again),
-	  cmocka_unit_test(emptied_class_deletes_its_maps))
+	  cmocka_unit_test(emptied_class_deletes_its_maps),
+	  cmocka_unit_test(flow_maps_are_described_by_their_class))
