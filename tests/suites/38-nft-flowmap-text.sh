@@ -7,13 +7,18 @@
 #
 # And the kernel facts the diff's order stands on (nft_diff.c), in one transaction each: adding an
 # element that overlaps one still there is refused, deleting it first is not; a counter or a
-# chain an element still names cannot be deleted.
+# chain an element still names cannot be deleted. Then the diff itself against the kernel
+# (tests/nft/test_nft_flowdiff.c, each family): class z's flow maps committed, changed flow by
+# flow (a port, a wider destination, a verdict, flows gone and new with their counters and
+# decision chains, maps of another type under the same names) and back, each batch read back as
+# the wanted table, a one-flow change in the 2 to 6 messages test_nft_diff pins.
 #
 # Needs root. Everything happens in a namespace this script creates (ww<random>-fm) and deletes
 # on exit; the root namespace is never changed.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 BUILD=${WW_BUILD:-$PWD/build}
+T=$BUILD/tests-nft/test_nft_flowdiff
 
 # shellcheck source=tests/e2e/tap.sh
 . tests/e2e/tap.sh
@@ -28,6 +33,10 @@ ww_suite_tmp cleanup
 nftns() { ip netns exec "$NS" nft "$@"; }
 
 need "test_nfr writes the hand-written tables" env WW_NFR_SHAPES="$tmp" "$BUILD/tests/test_nfr"
+need "the test program $T" test -x "$T"
+# The test program refuses to touch this, the suite's own, namespace.
+export WW_NFT_OUTER_NS
+WW_NFT_OUTER_NS=$(stat -L -c %i /proc/self/ns/net)
 need "namespace $NS" ip netns add "$NS"
 
 # The text without blank lines and counter values, each map's elements one a line, sorted.
@@ -93,4 +102,12 @@ if ! transaction "delete chain inet wardwall dec-3fa9c2e1d0b4" &&
 else
 	fail "a chain an element goes to is deleted only after the element" "$(cat "$tmp/err")"
 fi
+
+# From no table at all in each family (a table of the other family would be replaced whole).
+nftns delete table inet wardwall
+nftns delete table bridge wardwall
+for fam in inet bridge; do
+	report ip netns exec "$NS" "$T" "$fam"
+	nftns delete table "$fam" wardwall
+done
 finish
