@@ -48,6 +48,19 @@ static int show_canonical(const char *path)
 	return rc;
 }
 
+/* What range_text says of a destination range, worked out once per distinct range: at 100k
+ * flows show prints some 950,000 destinations over some 8,000 ranges. */
+struct range_name {
+	struct ww_rb_range r;
+	char *cidrs; /* NULL: a free slot */
+	const char *zone, *host;
+};
+
+struct range_names {
+	struct range_name *slots;
+	size_t n, cap; /* cap: 0 or a power of two */
+};
+
 /* What show prints: one collection (collect.h) of the kernel's state. */
 struct view {
 	struct ww_collect c;
@@ -59,8 +72,9 @@ struct view {
 	bool has_xdp;
 	struct ww_generation gen;
 	const struct ww_policy *applied; /* names host groups; facts come from the kernel */
-	long nft_drift;                  /* -1: unknown (nothing recorded) */
-	int xdp_same;                    /* -1 unknown, 0 no, 1 yes */
+	long nft_drift;			 /* -1: unknown (nothing recorded) */
+	int xdp_same;			 /* -1 unknown, 0 no, 1 yes */
+	struct range_names names;
 };
 
 static const char *verdict_name(enum ww_rb_verdict v)
@@ -83,33 +97,117 @@ static void add_cidr(const struct ww_prefix *p, void *arg)
 	c->first = false;
 }
 
-/* "10.20.4.10 (biomed/pump-server)": a destination range, named as precisely as possible. */
-static void range_text(const struct view *v, const struct ww_rb_range *r, struct ww_jw *w,
-		       struct strbuf *out)
+/* The host group of the applied policy whose network is exactly r, or NULL. */
+static const char *host_of(const struct ww_policy *p, const struct ww_rb_range *r)
+{
+	for (size_t z = 0; p && z < p->nzones; z++) {
+		const struct ww_zone *zz = &p->zones[z];
+		for (size_t h = 0; h < zz->nhosts; h++)
+			for (size_t k = 0; k < zz->hosts[h].nnets; k++) {
+				const struct ww_prefix *x = &zz->hosts[h].nets[k].pfx;
+				if (x->a.family == r->family && ww_prefix_first(x) == r->lo &&
+				    ww_prefix_last(x) == r->hi)
+					return zz->hosts[h].name;
+			}
+	}
+	return NULL;
+}
+
+static void range_describe(const struct view *v, const struct ww_rb_range *r, struct range_name *n)
 {
 	struct strbuf cidrs = {0};
 	struct cidr_ctx c = {&cidrs, true};
-	const char *zone = ww_rb_zone_of(&v->rb, r);
-	const char *host = NULL;
 
 	ww_range_to_prefixes(r->family, r->lo, r->hi, add_cidr, &c);
-	for (size_t z = 0; v->applied && z < v->applied->nzones && !host; z++) {
-		const struct ww_zone *zz = &v->applied->zones[z];
-		for (size_t h = 0; h < zz->nhosts && !host; h++)
-			for (size_t k = 0; k < zz->hosts[h].nnets; k++) {
-				const struct ww_prefix *p = &zz->hosts[h].nets[k].pfx;
-				if (p->a.family == r->family && ww_prefix_first(p) == r->lo &&
-				    ww_prefix_last(p) == r->hi)
-					host = zz->hosts[h].name;
-			}
+	n->r = *r;
+	n->cidrs = sb_steal(&cidrs);
+	n->zone = ww_rb_zone_of(&v->rb, r);
+	n->host = host_of(v->applied, r);
+}
+
+static uint64_t range_hash(const struct ww_rb_range *r)
+{
+	return fnv1a64(&r->hi, sizeof(r->hi),
+		       fnv1a64(&r->lo, sizeof(r->lo), FNV1A64_INIT + r->family));
+}
+
+static bool range_eq(const struct ww_rb_range *a, const struct ww_rb_range *b)
+{
+	return a->family == b->family && a->lo == b->lo && a->hi == b->hi;
+}
+
+/* The slot of r in t (cap > n): its entry, or the free slot it goes to. */
+static struct range_name *names_slot(const struct range_names *t, const struct ww_rb_range *r)
+{
+	size_t i = (size_t)range_hash(r) & (t->cap - 1);
+
+	while (t->slots[i].cidrs && !range_eq(&t->slots[i].r, r))
+		i = (i + 1) & (t->cap - 1);
+	return &t->slots[i];
+}
+
+static int names_grow(struct range_names *t)
+{
+	struct range_names g = {.cap = t->cap ? t->cap * 2 : 1024};
+
+	g.slots = calloc(g.cap, sizeof(*g.slots));
+	if (!g.slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].cidrs)
+			*names_slot(&g, &t->slots[i].r) = t->slots[i];
+	g.n = t->n;
+	free(t->slots);
+	*t = g;
+	return 0;
+}
+
+static void names_free(struct range_names *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->slots[i].cidrs);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+/* What to say of r, from the cache (else into *tmp, which the caller frees: out of memory). */
+static const struct range_name *range_named(struct view *v, const struct ww_rb_range *r,
+					    struct range_name *tmp)
+{
+	struct range_names *t = &v->names;
+	struct range_name *n;
+
+	if ((t->n + 1) * 2 > t->cap && names_grow(t)) {
+		range_describe(v, r, tmp);
+		return tmp;
 	}
+	n = names_slot(t, r);
+	if (!n->cidrs) {
+		range_describe(v, r, n);
+		if (!n->cidrs) { /* out of memory */
+			*tmp = *n;
+			return tmp;
+		}
+		t->n++;
+	}
+	return n;
+}
+
+/* "10.20.4.10 (biomed/pump-server)": a destination range, named as precisely as possible. */
+static void range_text(struct view *v, const struct ww_rb_range *r, struct ww_jw *w,
+		       struct strbuf *out)
+{
+	struct range_name tmp = {0};
+	const struct range_name *n = range_named(v, r, &tmp);
+	const char *cidrs = n->cidrs ? n->cidrs : "", *zone = n->zone, *host = n->host;
+
 	if (w) {
-		ww_jw_str(w, "addresses", sb_str(&cidrs));
+		ww_jw_str(w, "addresses", cidrs);
 		ww_jw_str(w, "zone", zone);
 		if (host)
 			ww_jw_str(w, "host", host);
 	} else {
-		sb_add(out, sb_str(&cidrs));
+		sb_add(out, cidrs);
 		if (zone && host)
 			sb_addf(out, " (%s/%s)", zone, host);
 		else if (zone)
@@ -124,7 +222,8 @@ static void range_text(const struct view *v, const struct ww_rb_range *r, struct
 				sb_add(out, nz > 8 ? ", ...)" : ")");
 		}
 	}
-	sb_free(&cidrs);
+	if (n == &tmp)
+		free(tmp.cidrs);
 }
 
 static void svc_text(const struct ww_rb_fact *f, struct strbuf *out)
@@ -524,6 +623,7 @@ static int cmd_show(int argc, char **argv)
 	}
 	sb_free(&err);
 	sb_free(&out);
+	names_free(&v.names);
 	ww_collect_free(&v.c);
 	return rc;
 }
