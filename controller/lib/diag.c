@@ -116,25 +116,25 @@ void ww_diags_free(struct ww_diags *d)
 
 char *ww_ptr_key(const char *base, const char *key)
 {
-	struct strbuf sb = {0};
+	size_t nb = base ? strlen(base) : 0, n = nb + 2;
+	char *r, *o;
 
 	if (!base)
 		return NULL;
-	sb_add(&sb, base);
-	sb_add(&sb, "/");
-	for (const char *p = key; *p; p++) {
-		if (*p == '~')
-			sb_add(&sb, "~0");
-		else if (*p == '/')
-			sb_add(&sb, "~1");
-		else
-			sb_addn(&sb, p, 1);
-	}
-	if (sb.oom) {
-		sb_free(&sb);
+	for (const char *p = key; *p; p++)
+		n += *p == '~' || *p == '/' ? 2 : 1;
+	if (!(r = malloc(n)))
 		return NULL;
+	memcpy(r, base, nb);
+	o = r + nb;
+	*o++ = '/';
+	for (const char *p = key; *p; p++) { /* RFC 6901: ~ is ~0, / is ~1 */
+		if (*p == '~' || *p == '/')
+			*o++ = '~';
+		*o++ = *p == '~' ? '0' : *p == '/' ? '1' : *p;
 	}
-	return sb_steal(&sb);
+	*o = '\0';
+	return r;
 }
 
 char *ww_ptr_idx(const char *base, size_t idx)

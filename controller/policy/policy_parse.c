@@ -95,24 +95,23 @@ static bool check_members(struct pctx *c, const cJSON *obj, const char *ptr,
 	bool ok = true;
 
 	for (const cJSON *m = obj->child; m; m = m->next) {
-		char *mp = kptr(c, ptr, m->string);
-		bool found = false;
+		bool found = false, again = false;
 
 		for (size_t i = 0; i < nknown && !found; i++)
 			found = !strcmp(m->string, known[i]);
-		if (!found) {
+		for (const cJSON *prev = obj->child; prev != m && !again; prev = prev->next)
+			again = !strcmp(prev->string, m->string);
+		if (found && !again)
+			continue;
+		char *mp = kptr(c, ptr, m->string); /* only for what is said */
+		if (!found)
 			ww_diag_add(c->d, WW_ERROR, "unknown-field", mp,
 				    suggest(m->string, known, nknown), "unknown field \"%s\"",
 				    m->string);
-			ok = false;
-		}
-		for (const cJSON *prev = obj->child; prev != m; prev = prev->next)
-			if (!strcmp(prev->string, m->string)) {
-				ww_err(c->d, "duplicate-key", mp, "\"%s\" is given more than once",
-				       m->string);
-				ok = false;
-				break;
-			}
+		if (again)
+			ww_err(c->d, "duplicate-key", mp, "\"%s\" is given more than once",
+			       m->string);
+		ok = false;
 		free(mp);
 	}
 	return ok;

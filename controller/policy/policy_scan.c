@@ -89,11 +89,35 @@ static int hexval(char ch)
 	return -1;
 }
 
-/* Reads the string whose opening quote is at p; returns the byte after its closing quote. */
-static const char *read_string(struct scan *s, const char *p, struct str_info *si)
+/* A string of printable ASCII without escapes, the usual case, read at once: returns the byte
+ * after its closing quote (its text in si->val when want), else NULL. */
+static const char *plain_string(struct scan *s, const char *p, struct str_info *si, bool want)
 {
-	const char *end = s->end;
+	const char *q = p + 1;
 
+	while (q < s->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 &&
+	       (unsigned char)*q < 0x7f)
+		q++;
+	if (q >= s->end || *q != '"')
+		return NULL;
+	si->ctrl = -1;
+	si->bad = NULL;
+	if (want) {
+		sb_addn(&si->val, p + 1, (size_t)(q - p - 1));
+		if (si->val.oom)
+			s->oom = true;
+	}
+	return q + 1;
+}
+
+/* Reads the string whose opening quote is at p; returns the byte after its closing quote. Its
+ * decoded text is in si->val when want, or when it has a problem to report. */
+static const char *read_string(struct scan *s, const char *p, struct str_info *si, bool want)
+{
+	const char *end = s->end, *plain = plain_string(s, p, si, want);
+
+	if (plain)
+		return plain;
 	si->ctrl = -1;
 	si->bad = NULL;
 	for (p++; p < end && *p != '"';) {
@@ -277,14 +301,14 @@ int ww_policy_scan(const char *text, size_t len, struct ww_diags *d)
 			p++;
 			break;
 		case '"':
-			p = read_string(&s, p, &si);
+			p = read_string(&s, p, &si, f && f->obj && f->want_key);
 			if (f && f->obj && f->want_key) {
 				report(&s, f->ptr, true, NULL, &si);
 				free(f->key);
 				f->key = sb_steal(&si.val);
 				if (!f->key)
 					s.oom = true;
-			} else {
+			} else if (si.bad || si.ctrl >= 0) { /* its pointer only when it is said */
 				char *ptr = value_ptr(&s);
 				report(&s, ptr, false, f && f->obj ? f->key : NULL, &si);
 				free(ptr);
