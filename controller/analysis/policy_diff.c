@@ -45,15 +45,13 @@ struct flowctx {
 	const struct ww_flow *f;
 };
 
-static void flow_meaning(const void *x, struct strbuf *out)
+/* The terms of the services c's flow names: a service redefined under the same name changes
+ * what the flow means. Services are taken in name order, as the canonical form lists them. */
+static void service_terms(const struct flowctx *c, struct strbuf *out)
 {
-	const struct flowctx *c = x;
 	struct ww_term *t;
-
-	ww_flow_print_canonical(c->p, c->f, true, out);
-	/* A service redefined under the same name changes what the flow means. Services are
-	 * taken in name order, as the canonical form lists them. */
 	const struct ww_service *prev = NULL;
+
 	for (size_t done = 0; done < c->f->nsvcs; done++) {
 		const struct ww_service *s = NULL;
 		for (size_t i = 0; i < c->f->nsvcs; i++) {
@@ -75,11 +73,27 @@ static void flow_meaning(const void *x, struct strbuf *out)
 	}
 }
 
+static void flow_meaning(const void *x, struct strbuf *out)
+{
+	const struct flowctx *c = x;
+
+	ww_flow_print_canonical(c->p, c->f, true, out);
+	service_terms(c, out);
+}
+
 static void flow_full(const void *x, struct strbuf *out)
 {
 	const struct flowctx *c = x;
 
 	ww_flow_print_canonical(c->p, c->f, false, out);
+}
+
+/* Everything: the whole canonical flow (a JSON object, so it never runs into what follows)
+ * and its services' terms. Equal, neither the meaning nor the rest changed. */
+static void flow_all(const void *x, struct strbuf *out)
+{
+	flow_full(x, out);
+	service_terms(x, out);
 }
 
 /* Which parts of a flow's meaning differ, by printing each part alone. */
@@ -132,6 +146,25 @@ static char *flow_parts(const struct ww_flow *fa, const struct ww_policy *b,
 	return sb.oom ? (sb_free(&sb), NULL) : sb_steal(&sb);
 }
 
+/* A flow that prints differently: a change of meaning (which parts), else of its description,
+ * owner, ticket or controls. */
+static int flow_changed(struct ww_pdiff *d, const struct flowctx *ca, const struct flowctx *cb)
+{
+	char *ma = text_of(flow_meaning, ca), *mb = text_of(flow_meaning, cb);
+	int err = 0;
+
+	if (!ma || !mb)
+		err = -ENOMEM;
+	else if (strcmp(ma, mb))
+		err = add(d, "flow", WW_PD_CHANGED, cb->f->id, flow_parts(ca->f, cb->p, cb->f),
+			  false);
+	else
+		err = add(d, "flow", WW_PD_CHANGED, cb->f->id,
+			  strdup("description, owner, ticket or controls"), true);
+	free(ma), free(mb);
+	return err;
+}
+
 static int diff_flows(const struct ww_policy *a, const struct ww_policy *b, struct ww_pdiff *d)
 {
 	int err = 0;
@@ -144,16 +177,12 @@ static int diff_flows(const struct ww_policy *a, const struct ww_policy *b, stru
 			continue;
 		}
 		struct flowctx ca = {a, fa}, cb = {b, fb};
-		char *ma = text_of(flow_meaning, &ca), *mb = text_of(flow_meaning, &cb);
-		char *xa = text_of(flow_full, &ca), *xb = text_of(flow_full, &cb);
-		if (!ma || !mb || !xa || !xb)
+		char *aa = text_of(flow_all, &ca), *ab = text_of(flow_all, &cb);
+		if (!aa || !ab)
 			err = -ENOMEM;
-		else if (strcmp(ma, mb))
-			err = add(d, "flow", WW_PD_CHANGED, fb->id, flow_parts(fa, b, fb), false);
-		else if (strcmp(xa, xb))
-			err = add(d, "flow", WW_PD_CHANGED, fb->id,
-				  strdup("description, owner, ticket or controls"), true);
-		free(ma), free(mb), free(xa), free(xb);
+		else if (strcmp(aa, ab)) /* what changed, then (unchanged flows print once) */
+			err = flow_changed(d, &ca, &cb);
+		free(aa), free(ab);
 	}
 	for (size_t i = 0; a && i < a->nflows && !err; i++)
 		if (!ww_flow_find(b, a->flows[i].id))
