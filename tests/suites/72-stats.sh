@@ -118,6 +118,12 @@ fi
 # generation it left and does not read the table (docs/nftables.md); else it takes none.
 snaps() { wc -l <"$WARDWALL_STATE_DIR/snapshots.jsonl" 2>/dev/null || echo 0; }
 before=$(snaps)
+# The first apply (no table before it) snapshots the counters it made.
+if [ "$before" -ge 1 ]; then
+	ok "the first apply took a snapshot ($before in the file)"
+else
+	fail "the first apply took a snapshot" "snapshots.jsonl: $before lines"
+fi
 WARDWALL_SNAPSHOT_INTERVAL=0 ww apply --json "$POLICY" >"$tmp/noop.json" 2>"$tmp/err"
 read_how=$("$WW_PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["nftables"]["read"])' \
 	"$tmp/noop.json" 2>/dev/null)

@@ -36,8 +36,8 @@ need apply ww_gwx "$WARDWALL" apply "$POLICY"
 ww_wardwall_serve "$PORT"
 ww_serve tcp:8080,tcp:8081,tcp:443 mgmt ehr bms || { fail "probe servers"; finish; }
 
-# A counter snapshot (the first apply read no table, so it took none): learn measures the allowed
-# traffic since --since against the last snapshot at or before it.
+# A counter snapshot (after the apply's own): learn measures the allowed traffic since --since
+# against the last snapshot at or before it.
 ip netns exec "$GW" "$WARDWALL" stats --record >/dev/null 2>"$tmp/err" || fail "stats --record" "$(cat "$tmp/err")"
 BMS=$(ww_addr bms 4) MGMT=$(ww_addr mgmt 4) EHR=$(ww_addr ehr/his-app 4) JUMP=$(ww_addr mgmt/jump 4)
 start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
