@@ -184,6 +184,7 @@ static void expected_maps6(struct nfr_table *t, bool changed)
 	add_elem(s, "2001:db8::/64", 6, 6, 443, 443, "accept");
 	add_elem(s, "2001:db8:1::1", 17, 17, 53, 53, "goto " DEC);
 	add_elem(s, "::/0", 6, 6, 1, 442, "drop"); /* disjoint from 443 */
+	add_elem(s, "::/0", 17, 17, 1000, 1999, "drop");
 	s = add_set(t, "cp6/ward-01", V6, P, D, 'c');
 	add_elem(s, "2001:db8::/64", 6, 6, 443, 443, "flow/f1");
 	s = add_set(t, "fi6/ward-01", V6, NK_ICMPV6_TYPE, NK_NONE, 'v');
@@ -627,9 +628,10 @@ static void mode_render(enum nfr_family f)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr,
-			"usage: test_nft_flowmap check|commit|change|sets|render|replay inet|bridge "
-			"[changed]\n");
+		fprintf(
+		    stderr,
+		    "usage: test_nft_flowmap check|commit|change|sets|render|replay inet|bridge "
+		    "[changed]\n");
 		return 2;
 	}
 	enum nfr_family f = family_arg(argv[2]);

@@ -14,7 +14,9 @@
 #   3. wardwall's listing loaded back by `nft -f`: the same kernel expressions again;
 #   4. elements deleted (ww_nft_del_elems) and one added that overlaps a deleted one, in one batch:
 #      the kernel takes it, the reader sees exactly the change;
-#   5. both batches replayed without a kernel (ww_nft_batch_replay) give the same IR.
+#   5. both batches replayed without a kernel (ww_nft_batch_replay) give the same IR;
+#   6. (inet) real packets out of the namespace through wardwall's batch: each verdict and each
+#      counter the maps give them (tests/nft/flowmap_packets.py).
 #
 # Needs root. The namespace (ww<random>-fm) is deleted on exit; the root namespace's ruleset is
 # never read or changed (the test program refuses to run in this script's own namespace).
@@ -63,6 +65,41 @@ snapshot() {
 	x "$T" sets "$2" | sort >"$tmp/$1.sets"
 }
 
+# counted NAME N: counter NAME has counted N packets.
+counted() {
+	local got
+	got=$(x nft list counter inet wardwall "$1" | grep -o 'packets [0-9]*')
+	if [ "$got" = "packets $2" ]; then
+		ok "packets: counter $1 counted $2 through the counter maps and a decision chain"
+	else
+		fail "packets: counter $1 counted $2 through the counter maps and a decision chain" \
+			"got: $got"
+	fi
+}
+
+# Real packets through wardwall's batch (inet): the output hook of the namespace jumps to
+# from/ward-01; packets leave by a veth pair's end (10.0.0.0/8, 2001:db8::/32) where nothing
+# answers (the output hook comes before neighbour resolution).
+packets() {
+	need "a veth pair" x ip link add wwfm0 type veth peer name wwfm1
+	need "its addresses" sh -c "ip netns exec $NS ip link set wwfm1 up &&
+		ip netns exec $NS ip link set wwfm0 up &&
+		ip netns exec $NS ip addr add 10.0.0.1/8 dev wwfm0 &&
+		ip netns exec $NS ip -6 addr add 2001:db8:ffff::1/32 dev wwfm0 nodad"
+	need "an output hook into from/ward-01" x nft -f - <<-'EOF'
+		table inet wardwall {
+			chain out {
+				type filter hook output priority 0; policy accept;
+				jump from/ward-01
+			}
+		}
+	EOF
+	report x "$WW_PYTHON" tests/nft/flowmap_packets.py
+	counted flow/f1 3
+	counted flow/f2 2
+	x nft delete chain inet wardwall out
+}
+
 for fam in inet bridge; do
 	echo "# $fam"
 	sed "s/^table inet wardwall/table $fam wardwall/" tests/nft/flowmaps.nft >"$tmp/$fam.nft"
@@ -102,6 +139,8 @@ for fam in inet bridge; do
 			fail "$fam: nft lists '$shape'" "$(cat "$tmp/ww.list")"
 		fi
 	done
+
+	[ "$fam" = inet ] && packets
 
 	x nft delete table "$fam" wardwall
 	need "$fam: nft -f of wardwall's listing" x nft -f "$tmp/ww.list"
