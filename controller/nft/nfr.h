@@ -5,10 +5,11 @@
  * anything else found in the kernel is kept as an opaque "foreign" rule or set so that it shows
  * up as drift instead of being silently ignored.
  *
- * Names are unquoted nft identifiers. Chains, maps and decision chains whose content can change
- * are named after a hash of their content ("pair-3fa9c2e1d0b4"), so an apply only creates what is
- * new, rewrites the few stable chains that refer to changed objects, and deletes what is no longer
- * referenced — and counters, named after flows, survive.
+ * Names are unquoted nft identifiers. Decision chains and classification maps whose content can
+ * change are named after a hash of their content ("dec-3fa9c2e1d0b4"), so an apply only creates
+ * what is new, rewrites the few stable chains that refer to changed objects, and deletes what is
+ * no longer referenced — and counters, named after flows, survive. A source's flow maps
+ * ("fp4/<source>") have stable names: an apply adds and deletes their elements.
  */
 #ifndef WW_NFR_H
 #define WW_NFR_H

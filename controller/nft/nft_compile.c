@@ -9,9 +9,6 @@
 #include "decision.h"
 #include "nft_bridge.h"
 
-/* Up to this many keys a pair chain compares directly; beyond, it looks them up in a map. */
-#define INLINE_MAX 8
-
 /* A decision chain made for a decision list: the name, and when it logs, the source zone whose
  * budget its log rules spend (the same list from another zone is another chain). */
 struct dec_made {
@@ -37,7 +34,6 @@ struct cctx {
 	size_t *adj_start, *iv_start;
 	ww_ep_t *adj, *scratch;
 	const struct ww_interval **iv_by_cls;
-	const char **target; /* [class] pair chain of the source chain being built */
 	bool *mark;
 	bool rejects; /* some decision chain goes to the reject chain */
 	int err;
@@ -293,111 +289,218 @@ static void reject_chain(struct cctx *c)
 	add_chain(c, &ch);
 }
 
-/* ---- pair chains ---- */
+/* ---- flow maps ---- */
 
-static enum nfr_key proto_key(int proto)
+/*
+ * The flows from one source class are elements of its flow maps, keyed on the destination
+ * address and the service: FK_PORT `ip daddr . meta l4proto . th dport` (tcp, udp and sctp cut
+ * by port), FK_ICMP `ip daddr . icmp type` (ICMP, or ICMPv6 in the IPv6 maps, cut by type) and
+ * FK_PROTO `ip daddr . meta l4proto` (whole protocols). A destination's protocol is in exactly
+ * one kind, so the elements of a class never overlap, as the kernel's interval sets require.
+ */
+enum fkind { FK_PORT, FK_ICMP, FK_PROTO, FK_NKINDS };
+
+/* A service box: protocols plo-phi, and for FK_PORT and FK_ICMP the ports or types qlo-qhi. */
+struct fbox {
+	uint8_t kind, plo, phi;
+	uint16_t qlo, qhi;
+	uint32_t dlist;
+};
+
+/* A destination range (family fam: 0 IPv4, 1 IPv6) times a service box: one map element. */
+struct fpiece {
+	u128 lo, hi;
+	uint8_t fam;
+	struct fbox b;
+};
+
+static void push_box(struct cctx *c, struct fbox **v, size_t *n, size_t *cap, struct fbox b)
 {
-	switch (proto) {
-	case WW_PROTO_TCP:
-		return NK_TCP_DPORT;
-	case WW_PROTO_UDP:
-		return NK_UDP_DPORT;
-	case WW_PROTO_SCTP:
-		return NK_SCTP_DPORT;
-	case WW_PROTO_ICMP:
-		return NK_ICMP_TYPE;
-	case WW_PROTO_ICMPV6:
-		return NK_ICMPV6_TYPE;
-	default:
-		return NK_NONE;
-	}
+	if (b.dlist != WW_DLIST_NONE && VEC_PUSH(*v, *n, *cap, b))
+		c->err = -ENOMEM;
 }
 
-/* Emits a key -> decision dispatch: compares when few, else a map. */
-static void dispatch(struct cctx *c, struct nfr_chain *ch, enum nfr_key key, const u128 *lo,
-		     const u128 *hi, const uint32_t *ids, size_t n, const char *mapprefix)
+/*
+ * The atoms of a class pair (ww_atoms_build: per protocol named, its key range cut where the
+ * flows differ; then every other protocol) as the service boxes of family fam. A protocol
+ * decided alike over its whole key range needs no port: it is a whole-protocol box. ICMP cut
+ * by type is an FK_ICMP box in the IPv4 maps only, and ICMPv6 in the IPv6 maps only: the other
+ * family's packets never carry it (nft's `icmp type` would match an IPv6 packet whose next
+ * header is 1; such packets go to the defaults here).
+ */
+static size_t service_boxes(struct cctx *c, const struct ww_atom *a, size_t n, int fam,
+			    struct fbox **v, size_t *cap)
 {
-	if (n == 0)
-		return;
-	if (n <= INLINE_MAX) {
-		for (size_t i = 0; i < n; i++) {
-			const char *dec = dec_chain(c, ids[i]);
-			struct nfr_rule r = {.key = key, .lo = (uint32_t)lo[i], .hi = (uint32_t)hi[i],
-					     .v = {NV_GOTO, dec ? xdup(c, dec) : NULL}};
-			push_rule(c, ch, &r);
+	bool named[256] = {0};
+	size_t nb = 0;
+
+	for (size_t i = 0, j; i < n; i = j) {
+		int proto = a[i].proto;
+		for (j = i; j < n && a[j].proto == proto; j++)
+			;
+		if (proto == WW_PROTO_ANY)
+			break;
+		named[proto] = true;
+		if (j - i == 1 || !ww_proto_key_max(proto)) {
+			push_box(c, v, &nb, cap,
+				 (struct fbox){FK_PROTO, proto, proto, 0, 0, a[i].dlist});
+			continue;
 		}
+		if (ww_proto_has_types(proto) && proto != (fam ? WW_PROTO_ICMPV6 : WW_PROTO_ICMP))
+			continue;
+		for (size_t q = i; q < j; q++)
+			push_box(c, v, &nb, cap,
+				 (struct fbox){ww_proto_has_ports(proto) ? FK_PORT : FK_ICMP, proto,
+					       proto, a[q].lo, a[q].hi, a[q].dlist});
+	}
+	const struct ww_atom *any = n ? &a[n - 1] : NULL;
+	if (any && any->proto == WW_PROTO_ANY)
+		for (unsigned int lo = 0, hi; lo < 256; lo = hi + 1) {
+			for (; lo < 256 && named[lo]; lo++)
+				;
+			for (hi = lo; hi + 1 < 256 && !named[hi + 1]; hi++)
+				;
+			if (lo < 256)
+				push_box(c, v, &nb, cap,
+					 (struct fbox){FK_PROTO, lo, hi, 0, 0, any->dlist});
+		}
+	return nb;
+}
+
+static int piece_cmp(const void *x, const void *y)
+{
+	const struct fpiece *a = x, *b = y;
+	uint64_t ka = (uint64_t)a->fam << 56 | (uint64_t)a->b.kind << 48 | (uint64_t)a->b.plo << 40 |
+		      (uint64_t)a->b.phi << 32 | (uint64_t)a->b.qlo << 16 | a->b.qhi;
+	uint64_t kb = (uint64_t)b->fam << 56 | (uint64_t)b->b.kind << 48 | (uint64_t)b->b.plo << 40 |
+		      (uint64_t)b->b.phi << 32 | (uint64_t)b->b.qlo << 16 | b->b.qhi;
+
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	if (a->b.dlist != b->b.dlist)
+		return a->b.dlist < b->b.dlist ? -1 : 1;
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* Sorts the pieces and merges neighbours with the same box and decision: a zone's addresses
+ * and its host groups' become one range where the host groups' own flows do not cut them. */
+static size_t merge_pieces(struct fpiece *v, size_t n)
+{
+	size_t m = 0;
+
+	qsort(v, n, sizeof(*v), piece_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct fpiece *last = m ? &v[m - 1] : NULL;
+		if (last && last->hi + 1 == v[i].lo && last->fam == v[i].fam &&
+		    !memcmp(&last->b, &v[i].b, sizeof(last->b))) {
+			last->hi = v[i].hi;
+			continue;
+		}
+		v[m++] = v[i];
+	}
+	return m;
+}
+
+/* The flow of a decision list a map element says by itself (one flow, deny or allow, at all
+ * times, not logged, not rejecting), else NULL: the list needs its decision chain. */
+static const struct ww_flow *simple_flow(struct cctx *c, uint32_t id)
+{
+	const struct ww_dlist *l = &c->dt.v[id];
+	const struct ww_flow *f = l->n == 1 ? &c->p->flows[l->v[0].flow] : NULL;
+	enum ww_log lg = f ? ww_flow_log(c->p, f) : WW_LOG_NONE;
+
+	if (!f || f->has_from || f->has_until || l->v[0].rank == WW_RANK_MONITOR)
+		return NULL;
+	if (l->v[0].rank == WW_RANK_DENY)
+		return f->reject || lg != WW_LOG_NONE ? NULL : f;
+	return lg == WW_LOG_ALL ? NULL : f;
+}
+
+/* The maps of one kind and family: verdicts, and the counters of the simple decisions. */
+struct fmaps {
+	struct nfr_set v, cnt;
+};
+
+static const enum nfr_key cat_keys[2][FK_NKINDS][NFR_CAT_MAX] = {
+	{{NK_DADDR4, NK_L4PROTO, NK_TH_DPORT}, {NK_DADDR4, NK_ICMP_TYPE}, {NK_DADDR4, NK_L4PROTO}},
+	{{NK_DADDR6, NK_L4PROTO, NK_TH_DPORT}, {NK_DADDR6, NK_ICMPV6_TYPE}, {NK_DADDR6, NK_L4PROTO}},
+};
+
+static struct nfr_cat cat_of(int fam, int kind)
+{
+	struct nfr_cat k = {.n = kind == FK_PORT ? 3 : 2};
+
+	memcpy(k.f, cat_keys[fam][kind], sizeof(k.f));
+	return k;
+}
+
+static void push_piece(struct cctx *c, struct fmaps *m, const struct fpiece *x)
+{
+	struct nfr_elem e = {.lo = x->lo, .hi = x->hi};
+	const struct ww_flow *f = simple_flow(c, x->b.dlist);
+
+	if (x->b.kind == FK_ICMP) {
+		e.clo[0] = x->b.qlo, e.chi[0] = x->b.qhi;
+	} else {
+		e.clo[0] = x->b.plo, e.chi[0] = x->b.phi;
+		e.clo[1] = x->b.qlo, e.chi[1] = x->b.qhi;
+	}
+	if (f) {
+		struct nfr_elem k = e;
+		k.obj = xstrdup_printf(WW_NFT_FLOW_PREFIX "%s", f->id);
+		if (!k.obj || VEC_PUSH(m->cnt.elems, m->cnt.nelems, m->cnt.cap, k))
+			free(k.obj), c->err = -ENOMEM;
+		e.v.kind = c->dt.v[x->b.dlist].v[0].rank == WW_RANK_DENY ? NV_DROP : NV_ACCEPT;
+	} else {
+		const char *dec = dec_chain(c, x->b.dlist);
+		e.v = (struct nfr_verdict){NV_GOTO, dec ? xdup(c, dec) : NULL};
+	}
+	if (VEC_PUSH(m->v.elems, m->v.nelems, m->v.cap, e))
+		free(e.v.chain), c->err = -ENOMEM;
+}
+
+/* Adds a finished map under "<prefix><fam>/<class>" with the rule that uses it (a lookup of
+ * the verdict, or counting through the object map); an empty map adds nothing. */
+static void flow_map_rule(struct cctx *c, struct nfr_chain *ch, struct nfr_set *s,
+			  const char *prefix, int fam, const char *cls)
+{
+	if (!s->nelems) {
+		nfr_set_clear(s);
 		return;
 	}
-	bool interval = false;
-	for (size_t i = 0; i < n; i++)
-		interval |= lo[i] != hi[i];
-	struct nfr_set s = {.key = key, .vmap = true, .interval = interval};
-	for (size_t i = 0; i < n; i++) {
-		const char *dec = dec_chain(c, ids[i]);
-		if (dec)
-			push_elem(c, &s, lo[i], hi[i], NV_GOTO, dec);
-	}
-	const char *name = finish_map(c, &s, mapprefix);
-	struct nfr_rule r = {.key = key, .set = name ? (char *)name : NULL, .vmap = true};
+	struct nfr_rule r = {.cat = s->cat};
+	s->name = xstrdup_printf("%s%d/%s", prefix, fam ? 6 : 4, cls);
+	if (s->objmap)
+		r.counter_map = s->name ? xdup(c, s->name) : NULL;
+	else
+		r.set = s->name ? xdup(c, s->name) : NULL, r.vmap = true;
+	if (!s->name)
+		c->err = -ENOMEM;
+	add_set(c, s);
 	push_rule(c, ch, &r);
 }
 
-static const char *pair_chain(struct cctx *c, const struct ww_atom *a, size_t n)
+/* The flow maps of the pieces v[0..n) (merged) and the rules in ch, the source chain of cls. */
+static void flow_maps(struct cctx *c, struct nfr_chain *ch, const char *cls, struct fpiece *v,
+		      size_t n)
 {
-	u128 *lo = malloc((n + 1) * sizeof(*lo)), *hi = malloc((n + 1) * sizeof(*hi));
-	uint32_t *ids = malloc((n + 1) * sizeof(*ids));
-	u128 plo[256 + 1], phi[256 + 1];
-	uint32_t pids[256 + 1];
-	size_t np = 0;
-	struct nfr_chain ch = {0};
-	const char *name = NULL;
+	static const char *const vp[FK_NKINDS] = {"fp", "fi", "fl"}, *const cp[FK_NKINDS] = {
+									   "cp", "ci", "cl"};
+	struct fmaps m[2][FK_NKINDS];
 
-	if (!lo || !hi || !ids) {
-		c->err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n;) {
-		size_t j = i, k = 0;
-		int proto = a[i].proto;
-		while (j < n && a[j].proto == proto)
-			j++;
-		if (proto == WW_PROTO_ANY) {
-			i = j;
-			continue;
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < FK_NKINDS; k++)
+			m[f][k] = (struct fmaps){
+			    .v = {.cat = cat_of(f, k), .vmap = true, .interval = true},
+			    .cnt = {.cat = cat_of(f, k), .objmap = true, .interval = true}};
+	n = merge_pieces(v, n);
+	for (size_t i = 0; i < n && !c->err; i++)
+		push_piece(c, &m[v[i].fam][v[i].b.kind], &v[i]);
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < FK_NKINDS; k++) {
+			flow_map_rule(c, ch, &m[f][k].cnt, cp[k], f, cls);
+			flow_map_rule(c, ch, &m[f][k].v, vp[k], f, cls);
 		}
-		/* A protocol decided alike over its whole key range needs no port. */
-		if (j - i == 1 || proto_key(proto) == NK_NONE) {
-			if (a[i].dlist != WW_DLIST_NONE) {
-				plo[np] = phi[np] = (u128)proto;
-				pids[np++] = a[i].dlist;
-			}
-			i = j;
-			continue;
-		}
-		for (size_t q = i; q < j; q++)
-			if (a[q].dlist != WW_DLIST_NONE) {
-				lo[k] = a[q].lo;
-				hi[k] = a[q].hi;
-				ids[k++] = a[q].dlist;
-			}
-		char prefix[8];
-		snprintf(prefix, sizeof(prefix), "p%d", proto);
-		dispatch(c, &ch, proto_key(proto), lo, hi, ids, k, prefix);
-		i = j;
-	}
-	dispatch(c, &ch, NK_L4PROTO, plo, phi, pids, np, "proto");
-	const struct ww_atom *any = &a[n - 1];
-	if (any->proto == WW_PROTO_ANY && any->dlist != WW_DLIST_NONE) {
-		const char *dec = dec_chain(c, any->dlist);
-		struct nfr_rule r = {.v = {NV_GOTO, dec ? xdup(c, dec) : NULL}};
-		push_rule(c, &ch, &r);
-	}
-	name = finish_chain(c, &ch, "pair");
-out:
-	free(lo);
-	free(hi);
-	free(ids);
-	return name;
 }
 
 /* ---- source chains ---- */
@@ -409,13 +512,6 @@ static char *from_name(const struct ww_policy *p, ww_ep_t ep)
 	return xstrdup_printf("from/%s", ww_ep_name(p, ep, buf));
 }
 
-static int ptr_cmp(const void *a, const void *b)
-{
-	const void *x = *(const void *const *)a, *y = *(const void *const *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Adds class cd to the destinations of the source chain being built, once. */
 static void add_dest(struct cctx *c, ww_ep_t cd, ww_ep_t *dst, size_t *n)
 {
@@ -425,26 +521,66 @@ static void add_dest(struct cctx *c, ww_ep_t cd, ww_ep_t *dst, size_t *n)
 	}
 }
 
+/* Appends to *v the pieces of destination class cd for source endpoint ep: each of cd's address
+ * ranges times each service box of the class pair. */
+static void class_pieces(struct cctx *c, ww_ep_t ep, ww_ep_t cd, struct fpiece **v, size_t *n,
+			 size_t *cap)
+{
+	const struct ww_policy *p = c->p;
+	struct fbox *box = NULL;
+	size_t bcap = 0;
+	uint32_t *flows;
+	struct ww_atom *atoms;
+	size_t na;
+	long nf = ww_class_pair_flows(p, &c->ix, ep, cd, &flows);
+
+	if (nf <= 0) {
+		if (nf < 0)
+			c->err = (int)nf;
+		return;
+	}
+	c->err = ww_atoms_build(p, flows, (size_t)nf, c->zsrc, ww_class_of(p, cd).zone, &c->dt,
+				&atoms, &na);
+	free(flows);
+	for (int fam = 0; fam < 2 && !c->err; fam++) {
+		size_t nb = service_boxes(c, atoms, na, fam, &box, &bcap);
+		for (size_t i = c->iv_start[cd]; i < c->iv_start[cd + 1] && !c->err; i++) {
+			const struct ww_interval *iv = c->iv_by_cls[i];
+			if ((iv->family == WW_INET) != (fam == 0))
+				continue;
+			for (size_t b = 0; b < nb; b++) {
+				struct fpiece x = {.lo = iv->lo, .hi = iv->hi, .fam = fam, .b = box[b]};
+				if (VEC_PUSH(*v, *n, *cap, x)) {
+					c->err = -ENOMEM;
+					break;
+				}
+			}
+		}
+	}
+	if (!c->err)
+		free(atoms);
+	free(box);
+}
+
 /*
- * The chain for packets from source endpoint ep (a zone, or a host with flows of its own): a map
- * from the destination classes ep's own flows name (a zone: its own addresses and its hosts'; a
- * host: its own) to their pair chains. A host's chain covers its own flows and its zone's (the
- * flows of the class pair) and falls back to the zone's chain for other destinations. The work
- * is proportional to ep's destinations, not to the number of zones.
+ * The chain for packets from source endpoint ep (a zone, or a host with flows of its own): its
+ * flow maps, keyed on the destination and the service, over the destination classes ep's own
+ * flows name (a zone: its own addresses and its hosts'; a host: its own). A host's chain covers
+ * its own flows and its zone's (the flows of the class pair) and falls back to the zone's chain
+ * for other destinations. The work is proportional to ep's destinations, not to the number of
+ * zones, and the kernel objects are a fixed number of maps per source class.
  */
 static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 {
 	const struct ww_policy *p = c->p;
 	const struct ww_zone *zs = ww_ep_zone(p, ep);
-	struct nfr_set s4 = {.key = NK_DADDR4, .vmap = true, .interval = true};
-	struct nfr_set s6 = {.key = NK_DADDR6, .vmap = true, .interval = true};
 	struct nfr_chain ch = {0};
 	ww_ep_t *dst = c->scratch;
-	const struct ww_interval **ivs = NULL;
-	size_t nd = 0, niv = 0;
+	struct fpiece *v = NULL;
+	size_t nd = 0, n = 0, cap = 0;
+	char buf[WW_EP_STRLEN];
 
 	c->zsrc = zs;
-
 	for (size_t i = c->adj_start[ep]; i < c->adj_start[ep + 1]; i++) {
 		ww_ep_t d = c->adj[i];
 		add_dest(c, d, dst, &nd);
@@ -452,62 +588,19 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 			for (size_t h = 0; h < p->zones[d - 1].nhosts; h++)
 				add_dest(c, p->zones[d - 1].hosts[h].ep, dst, &nd);
 	}
-	for (size_t i = 0; i < nd; i++) {
-		c->mark[dst[i]] = false;
-		niv += c->iv_start[dst[i] + 1] - c->iv_start[dst[i]];
+	for (size_t k = 0; k < nd; k++) {
+		c->mark[dst[k]] = false;
+		if (!c->err)
+			class_pieces(c, ep, dst[k], &v, &n, &cap);
 	}
-	ivs = calloc(niv + 1, sizeof(*ivs));
-	if (!ivs)
-		c->err = -ENOMEM;
-	niv = 0;
-	for (size_t k = 0; k < nd && !c->err; k++) {
-		ww_ep_t cd = dst[k];
-		uint32_t *flows;
-		struct ww_atom *atoms;
-		size_t na;
-		long n = ww_class_pair_flows(p, &c->ix, ep, cd, &flows);
-		if (n <= 0) {
-			if (n < 0)
-				c->err = (int)n;
-			continue;
-		}
-		c->err = ww_atoms_build(p, flows, (size_t)n, zs, ww_class_of(p, cd).zone, &c->dt,
-					&atoms, &na);
-		free(flows);
-		if (c->err)
-			break;
-		c->target[cd] = pair_chain(c, atoms, na);
-		free(atoms);
-		for (size_t i = c->iv_start[cd]; c->target[cd] && i < c->iv_start[cd + 1]; i++)
-			ivs[niv++] = c->iv_by_cls[i];
-	}
-	/* In address order (the order of the flattened intervals), so that neighbours merge. */
-	qsort(ivs, niv, sizeof(*ivs), ptr_cmp);
-	for (size_t i = 0; i < niv && !c->err; i++)
-		push_elem(c, ivs[i]->family == WW_INET ? &s4 : &s6, ivs[i]->lo, ivs[i]->hi,
-			  NV_GOTO, c->target[ivs[i]->cls]);
 	ch.name = from_name(p, ep);
-	for (int f = 0; f < 2 && !c->err; f++) {
-		struct nfr_set *s = f ? &s6 : &s4;
-		if (!s->nelems) {
-			nfr_set_clear(s);
-			continue;
-		}
-		const char *m = finish_map(c, s, f ? "to6" : "to4");
-		struct nfr_rule r = {.key = f ? NK_DADDR6 : NK_DADDR4, .set = (char *)m, .vmap = true};
-		push_rule(c, &ch, &r);
-	}
-	nfr_set_clear(&s4);
-	nfr_set_clear(&s6);
+	if (!c->err)
+		flow_maps(c, &ch, ww_ep_name(p, ep, buf), v, n);
+	free(v);
 	if (ep > p->nzones && zone_chain_exists) {
 		struct nfr_rule r = {.v = {NV_GOTO, from_name(p, zs->ep)}};
 		push_rule(c, &ch, &r);
 	}
-	for (size_t k = 0; k < nd; k++) {
-		free((char *)c->target[dst[k]]);
-		c->target[dst[k]] = NULL;
-	}
-	free(ivs);
 	if (!ch.name)
 		c->err = -ENOMEM;
 	add_chain(c, &ch);
@@ -523,11 +616,9 @@ static int source_index(struct cctx *c)
 	c->iv_start = calloc(ne, sizeof(*c->iv_start));
 	c->adj = calloc(c->ix.n + 1, sizeof(*c->adj));
 	c->iv_by_cls = calloc(c->cls.niv + 1, sizeof(*c->iv_by_cls));
-	c->target = calloc(ne, sizeof(*c->target));
 	c->mark = calloc(ne, sizeof(*c->mark));
 	c->scratch = calloc(ne, sizeof(*c->scratch));
-	if (!c->adj_start || !c->iv_start || !c->adj || !c->iv_by_cls || !c->target || !c->mark ||
-	    !c->scratch)
+	if (!c->adj_start || !c->iv_start || !c->adj || !c->iv_by_cls || !c->mark || !c->scratch)
 		return -ENOMEM;
 	/* Counting sort: counts at [x + 1], prefix sums, then fill from [x]. */
 	for (size_t i = 0; i < c->ix.cap; i++)
@@ -539,7 +630,7 @@ static int source_index(struct cctx *c)
 		c->adj_start[e] += c->adj_start[e - 1];
 		c->iv_start[e] += c->iv_start[e - 1];
 	}
-	size_t *fa = c->target ? (size_t *)calloc(ne, sizeof(size_t)) : NULL;
+	size_t *fa = calloc(ne, sizeof(size_t));
 	size_t *fi = fa ? (size_t *)calloc(ne, sizeof(size_t)) : NULL;
 	if (!fa || !fi) {
 		free(fa);
@@ -905,7 +996,6 @@ out:
 	free(c.adj);
 	free(c.scratch);
 	free(c.iv_by_cls);
-	free(c.target);
 	free(c.mark);
 	strset_free(&c.names);
 	ww_dtable_free(&c.dt);

@@ -3,11 +3,14 @@
  * Stage 3a, compile for nftables: the policy as one `table inet wardwall`.
  *
  * Per-packet work for a new connection is a fixed number of set lookups whatever the size of the
- * policy: the source address picks a source chain (interval map), the destination address picks
- * a pair chain (interval map), the protocol and port pick a decision chain (map or at most a few
- * compares), and the decision chain counts, logs and decides. When no flow decides, the source
- * zone's default chain tests the destination against its own zone and the zones in monitor
- * mode. Established and related packets are accepted by the first rule.
+ * policy: the source address picks a source chain (interval map); there, the destination
+ * address, the protocol and the port (or ICMP type) are one key into the source's flow maps,
+ * which count the flow (an object map of counters) and decide (a verdict map), or send the
+ * packet to a decision chain when the decision needs more (a time window, a log, a monitor, a
+ * reject, several flows in order). When no flow decides, the source zone's default chain tests
+ * the destination against its own zone and the zones in monitor mode. Established and related
+ * packets are accepted by the first rule. Kernel objects: chains and maps grow with the zones
+ * and host groups that send, elements and counters with the flows.
  */
 #ifndef WW_NFT_COMPILE_H
 #define WW_NFT_COMPILE_H

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The inverse of nft_compile.c: walks classify -> from/<source> -> pair-* -> dec-* and
- * def/<zone>/<zone>, turning map elements and rules back into facts.
+ * The inverse of nft_compile.c: walks classify -> from/<source> -> its flow maps (and the dec-*
+ * chains they go to) and def/<zone>/<zone>, turning map elements and rules back into facts.
  */
 #include "nft_readback.h"
 
@@ -74,129 +74,144 @@ static size_t dec_entries(const struct nfr_chain *c, struct entry *out, size_t m
 	return n;
 }
 
-struct svc {
-	int proto;
-	uint16_t lo, hi;
-	const char *dec;
-};
-
-static int key_proto(enum nfr_key k)
+/* The key of a flow map's element, fields in order: what its counter's element shares. */
+static int elem_key_cmp(const void *a, const void *b)
 {
-	switch (k) {
-	case NK_TCP_DPORT:
-		return WW_PROTO_TCP;
-	case NK_UDP_DPORT:
-		return WW_PROTO_UDP;
-	case NK_SCTP_DPORT:
-		return WW_PROTO_SCTP;
-	case NK_ICMP_TYPE:
-		return WW_PROTO_ICMP;
-	case NK_ICMPV6_TYPE:
-		return WW_PROTO_ICMPV6;
-	default:
-		return -2;
+	const struct nfr_elem *x = *(const struct nfr_elem *const *)a,
+			      *y = *(const struct nfr_elem *const *)b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	for (int i = 0; i < NFR_CAT_MAX - 1; i++)
+		if (x->clo[i] != y->clo[i])
+			return x->clo[i] < y->clo[i] ? -1 : 1;
+	return 0;
+}
+
+/* s's elements by key (NULL when s is NULL or has none). */
+static const struct nfr_elem **by_key(const struct nfr_set *s)
+{
+	const struct nfr_elem **v = s && s->nelems ? calloc(s->nelems, sizeof(*v)) : NULL;
+
+	for (size_t i = 0; v && i < s->nelems; i++)
+		v[i] = &s->elems[i];
+	if (v)
+		qsort(v, s->nelems, sizeof(*v), elem_key_cmp);
+	return v;
+}
+
+/* The service of a flow map's element (nft_compile.c: flow_maps): a port map's protocol and
+ * port range, an ICMP map's type range, or a protocol map's protocol (-1 for a range of
+ * protocols, the protocols no flow of the pair names). */
+static void elem_service(const struct nfr_set *m, const struct nfr_elem *e, struct ww_rb_fact *f)
+{
+	enum nfr_key k = m->cat.f[1];
+
+	if (m->cat.n == 3) {
+		f->proto = (int)e->clo[0];
+		f->lo = (uint16_t)e->clo[1], f->hi = (uint16_t)e->chi[1];
+	} else if (k == NK_ICMP_TYPE || k == NK_ICMPV6_TYPE) {
+		f->proto = k == NK_ICMP_TYPE ? WW_PROTO_ICMP : WW_PROTO_ICMPV6;
+		f->lo = (uint16_t)e->clo[0], f->hi = (uint16_t)e->chi[0];
+	} else if (e->clo[0] == e->chi[0]) {
+		f->proto = (int)e->clo[0];
+		f->lo = 0, f->hi = (uint16_t)ww_proto_key_max(f->proto);
+	} else {
+		f->proto = -1;
+		f->lo = f->hi = 0;
 	}
 }
 
-/* A pair chain as (protocol, key range, decision chain) pieces. */
-static size_t pair_pieces(const struct nfr_table *t, const struct nfr_chain *c, struct svc **out,
-			  size_t *unexplained)
+/* The decision entries of a flow map element: its decision chain's, or its own verdict with the
+ * counter the counter map names for the same key. */
+static size_t elem_entries(const struct nfr_table *t, const struct nfr_elem *e,
+			   const struct nfr_elem **cnt, size_t ncnt, struct entry *out, size_t max,
+			   size_t *unexplained)
 {
-	struct svc *v = NULL;
-	size_t n = 0, cap = 0;
-
-	for (size_t i = 0; i < c->nrules; i++) {
-		const struct nfr_rule *r = &c->rules[i];
-		int proto = key_proto(r->key);
-		if (r->key == NK_L4PROTO && !r->set && r->v.kind == NV_GOTO) {
-			struct svc s = {(int)r->lo, 0, (uint16_t)ww_proto_key_max((int)r->lo),
-					r->v.chain};
-			if (VEC_PUSH(v, n, cap, s))
-				break;
-		} else if (r->key == NK_L4PROTO && r->set && r->vmap) {
-			const struct nfr_set *s = nfr_set_find(t, r->set);
-			for (size_t k = 0; s && k < s->nelems; k++)
-				for (u128 pr = s->elems[k].lo; pr <= s->elems[k].hi; pr++) {
-					struct svc x = {(int)pr, 0, (uint16_t)ww_proto_key_max((int)pr),
-							s->elems[k].v.chain};
-					if (VEC_PUSH(v, n, cap, x))
-						break;
-				}
-		} else if (proto >= 0 && !r->set && r->v.kind == NV_GOTO) {
-			struct svc s = {proto, (uint16_t)r->lo, (uint16_t)r->hi, r->v.chain};
-			if (VEC_PUSH(v, n, cap, s))
-				break;
-		} else if (proto >= 0 && r->set && r->vmap) {
-			const struct nfr_set *s = nfr_set_find(t, r->set);
-			for (size_t k = 0; s && k < s->nelems; k++) {
-				struct svc x = {proto, (uint16_t)s->elems[k].lo, (uint16_t)s->elems[k].hi,
-						s->elems[k].v.chain};
-				if (VEC_PUSH(v, n, cap, x))
-					break;
-			}
-		} else if (!r->key && r->v.kind == NV_GOTO) {
-			struct svc s = {-1, 0, 0, r->v.chain};
-			if (VEC_PUSH(v, n, cap, s))
-				break;
-		} else {
-			(*unexplained)++;
+	if (e->v.kind == NV_GOTO) {
+		const struct nfr_chain *dc = nfr_chain_find(t, e->v.chain);
+		if (dc)
+			return dec_entries(dc, out, max, unexplained);
+	} else if (e->v.kind == NV_ACCEPT || e->v.kind == NV_DROP) {
+		const struct nfr_elem **c =
+			cnt ? bsearch(&e, cnt, ncnt, sizeof(*cnt), elem_key_cmp) : NULL;
+		if (c && (*c)->obj) {
+			out[0] = (struct entry){
+				.counter = (*c)->obj,
+				.verdict = e->v.kind == NV_DROP ? WW_RB_DENY : WW_RB_ALLOW};
+			return 1;
 		}
 	}
-	*out = v;
-	return n;
+	(*unexplained)++;
+	return 0;
+}
+
+static int push_fact(struct ww_readback *rb, const struct ww_rb_fact *f)
+{
+	const struct ww_rb_fact *l = rb->nfacts ? &rb->facts[rb->nfacts - 1] : NULL;
+
+	/* The protocols no flow names come as several ranges: "any" once. */
+	if (l && f->proto < 0 && l->proto < 0 && l->from == f->from &&
+	    l->dst.family == f->dst.family && l->dst.lo == f->dst.lo && l->dst.hi == f->dst.hi &&
+	    !strcmp(l->counter, f->counter) && l->verdict == f->verdict)
+		return 0;
+	return VEC_PUSH(rb->facts, rb->nfacts, rb->fcap, *f) ? -ENOMEM : 0;
+}
+
+/* The facts of flow map m (its counters in the object map named "c" + m's name after the 'f'). */
+static int flow_map_facts(const struct nfr_table *t, const char *ep, const struct nfr_set *m,
+			  struct ww_readback *rb)
+{
+	char *cname = strdup(m->name);
+	const struct nfr_set *cm = NULL;
+	const struct nfr_elem **cnt;
+	struct entry ent[64];
+	int err = 0;
+
+	if (!cname)
+		return -ENOMEM;
+	cname[0] = 'c';
+	cm = nfr_set_find(t, cname);
+	free(cname);
+	cnt = by_key(cm);
+	if (cm && cm->nelems && !cnt)
+		return -ENOMEM;
+	for (size_t k = 0; k < m->nelems && !err; k++) {
+		const struct nfr_elem *el = &m->elems[k];
+		size_t ne = elem_entries(t, el, cnt, cm ? cm->nelems : 0, ent, ARRAY_SIZE(ent),
+					 &rb->unexplained);
+		for (size_t e = 0; e < ne && !err; e++) {
+			struct ww_rb_fact f = {
+				.from = ep,
+				.dst = {(uint8_t)family_of(m->cat.f[0]), el->lo, el->hi},
+				.counter = ent[e].counter,
+				.verdict = ent[e].verdict,
+				.has_from = ent[e].has_from,
+				.has_until = ent[e].has_until,
+				.valid_from = ent[e].from,
+				.valid_until = ent[e].until};
+			elem_service(m, el, &f);
+			err = push_fact(rb, &f);
+		}
+	}
+	free(cnt);
+	return err;
 }
 
 static int facts_of_source(const struct nfr_table *t, const struct nfr_chain *from,
 			   struct ww_readback *rb)
 {
 	const char *ep = from->name + strlen("from/");
-	struct entry ent[64];
 	int err = 0;
 
 	for (size_t i = 0; i < from->nrules && !err; i++) {
 		const struct nfr_rule *r = &from->rules[i];
-		if (r->key != NK_DADDR4 && r->key != NK_DADDR6) {
-			if (!(r->v.kind == NV_GOTO && !r->key)) /* the host chain's fallback */
-				rb->unexplained++;
-			continue;
-		}
-		const struct nfr_set *m = r->set ? nfr_set_find(t, r->set) : NULL;
-		for (size_t k = 0; m && k < m->nelems && !err; k++) {
-			const struct nfr_elem *el = &m->elems[k];
-			const struct nfr_chain *pc = el->v.chain ? nfr_chain_find(t, el->v.chain) : NULL;
-			struct svc *pieces = NULL;
-			if (!pc) {
-				rb->unexplained++;
-				continue;
-			}
-			size_t np = pair_pieces(t, pc, &pieces, &rb->unexplained);
-			for (size_t q = 0; q < np && !err; q++) {
-				const struct nfr_chain *dc =
-					pieces[q].dec ? nfr_chain_find(t, pieces[q].dec) : NULL;
-				if (!dc) {
-					rb->unexplained++;
-					continue;
-				}
-				size_t ne = dec_entries(dc, ent, ARRAY_SIZE(ent), &rb->unexplained);
-				for (size_t e = 0; e < ne && !err; e++) {
-					struct ww_rb_fact f = {
-						.from = ep,
-						.dst = {(uint8_t)family_of(r->key), el->lo, el->hi},
-						.proto = pieces[q].proto,
-						.lo = pieces[q].lo,
-						.hi = pieces[q].hi,
-						.counter = ent[e].counter,
-						.verdict = ent[e].verdict,
-						.has_from = ent[e].has_from,
-						.has_until = ent[e].has_until,
-						.valid_from = ent[e].from,
-						.valid_until = ent[e].until};
-					if (VEC_PUSH(rb->facts, rb->nfacts, rb->fcap, f))
-						rb_err(rb, &err);
-				}
-			}
-			free(pieces);
-		}
+		const struct nfr_set *m = r->set && r->vmap && r->cat.n ? nfr_set_find(t, r->set)
+									: NULL;
+		if (m && m->vmap && m->cat.n == r->cat.n && m->name[0] == 'f')
+			err = flow_map_facts(t, ep, m, rb);
+		else if (!(r->counter_map && r->cat.n) && !(r->v.kind == NV_GOTO && !r->key))
+			rb->unexplained++; /* not a counter map, nor the host chain's fallback */
 	}
 	return err;
 }
