@@ -35,6 +35,7 @@ struct cctx {
 	ww_ep_t *adj, *scratch;
 	const struct ww_interval **iv_by_cls;
 	bool *mark;
+	bool *own; /* [flow] names the host group whose source chain is being built */
 	bool rejects; /* some decision chain goes to the reject chain */
 	int err;
 };
@@ -521,6 +522,40 @@ static void add_dest(struct cctx *c, ww_ep_t cd, ww_ep_t *dst, size_t *n)
 	}
 }
 
+/* Marks (or unmarks) the flows that name host group ep itself towards class cd. */
+static void mark_own(struct cctx *c, ww_ep_t ep, ww_ep_t cd, bool on)
+{
+	const struct ww_policy *p = c->p;
+	const struct ww_zone *zd = ww_class_of(p, cd).zone;
+	ww_ep_t d[2] = {zd ? zd->ep : 0, cd > p->nzones ? cd : 0};
+
+	for (int k = 0; ep > p->nzones && k < 2; k++) {
+		const struct ww_pairlist *l = d[k] ? ww_pairidx_get(&c->ix, ep, d[k]) : NULL;
+		for (size_t i = 0; l && i < l->n; i++)
+			c->own[l->flows[i]] = on;
+	}
+}
+
+/*
+ * A host group's chain falls back to its zone's, which decides every box no flow of the host
+ * group's own is in exactly as the host group's chain would (same flows, same zones): only the
+ * boxes with one of its own flows need elements of their own. Keeps those of v[0..n).
+ */
+static size_t own_boxes(struct cctx *c, struct fbox *v, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ww_dlist *l = &c->dt.v[v[i].dlist];
+		bool own = false;
+		for (size_t k = 0; k < l->n && !own; k++)
+			own = c->own[l->v[k].flow];
+		if (own)
+			v[m++] = v[i];
+	}
+	return m;
+}
+
 /* Appends to *v the pieces of destination class cd for source endpoint ep: each of cd's address
  * ranges times each service box of the class pair. */
 static void class_pieces(struct cctx *c, ww_ep_t ep, ww_ep_t cd, struct fpiece **v, size_t *n,
@@ -542,8 +577,10 @@ static void class_pieces(struct cctx *c, ww_ep_t ep, ww_ep_t cd, struct fpiece *
 	c->err = ww_atoms_build(p, flows, (size_t)nf, c->zsrc, ww_class_of(p, cd).zone, &c->dt,
 				&atoms, &na);
 	free(flows);
+	mark_own(c, ep, cd, true);
 	for (int fam = 0; fam < 2 && !c->err; fam++) {
 		size_t nb = service_boxes(c, atoms, na, fam, &box, &bcap);
+		nb = ep > p->nzones ? own_boxes(c, box, nb) : nb;
 		for (size_t i = c->iv_start[cd]; i < c->iv_start[cd + 1] && !c->err; i++) {
 			const struct ww_interval *iv = c->iv_by_cls[i];
 			if ((iv->family == WW_INET) != (fam == 0))
@@ -557,6 +594,7 @@ static void class_pieces(struct cctx *c, ww_ep_t ep, ww_ep_t cd, struct fpiece *
 			}
 		}
 	}
+	mark_own(c, ep, cd, false);
 	if (!c->err)
 		free(atoms);
 	free(box);
@@ -618,7 +656,9 @@ static int source_index(struct cctx *c)
 	c->iv_by_cls = calloc(c->cls.niv + 1, sizeof(*c->iv_by_cls));
 	c->mark = calloc(ne, sizeof(*c->mark));
 	c->scratch = calloc(ne, sizeof(*c->scratch));
-	if (!c->adj_start || !c->iv_start || !c->adj || !c->iv_by_cls || !c->mark || !c->scratch)
+	c->own = calloc(c->p->nflows + 1, sizeof(*c->own));
+	if (!c->adj_start || !c->iv_start || !c->adj || !c->iv_by_cls || !c->mark || !c->scratch ||
+	    !c->own)
 		return -ENOMEM;
 	/* Counting sort: counts at [x + 1], prefix sums, then fill from [x]. */
 	for (size_t i = 0; i < c->ix.cap; i++)
@@ -997,6 +1037,7 @@ out:
 	free(c.scratch);
 	free(c.iv_by_cls);
 	free(c.mark);
+	free(c.own);
 	strset_free(&c.names);
 	ww_dtable_free(&c.dt);
 	ww_pairidx_free(&c.ix);
