@@ -58,7 +58,8 @@ ww apply --json "$P" >"$tmp/apply.json" 2>"$tmp/apply.err"
 rc=$?
 took "cold apply"
 msgs=$(jget "$tmp/apply.json" 'd["nftables"]["messages"]')
-if [ $rc = 0 ] && [ "${msgs:-0}" -gt $((3 * FLOWS)) ]; then
+# a message a counter at least (the flows are elements of a few maps, many to a message)
+if [ $rc = 0 ] && [ "${msgs:-0}" -gt "$FLOWS" ]; then
 	ok "apply of $FLOWS flows: one transaction of $msgs messages, $(jget "$tmp/apply.json" 'round(d["duration_ms"])') ms"
 else
 	fail "apply of $FLOWS flows: exit $rc, one transaction" "$(cat "$tmp/apply.err" "$tmp/apply.json")"
@@ -121,7 +122,7 @@ else
 	fail "one flow changed among $FLOWS: a handful of messages" \
 		"exit $rc, $msgs messages" "$(cat "$tmp/change.err" "$tmp/change.json")"
 fi
-if nftns list ruleset | grep -q "65000 : goto " &&
+if nftns list ruleset | grep -q "\. 65000 : " &&
 	nftns list counter inet wardwall "flow/$target" >/dev/null 2>&1 &&
 	[ "$(nftns list counters table inet wardwall | grep -c 'counter flow/')" = "$FLOWS" ]; then
 	ok "... the kernel has the new port for $target and still $FLOWS flow counters"
