@@ -308,11 +308,13 @@ struct fbox {
 	uint32_t dlist;
 };
 
-/* A destination range (family fam: 0 IPv4, 1 IPv6) times a service box: one map element. */
+/* A destination range (family fam: 0 IPv4, 1 IPv6) times a service box: one map element.
+ * dkey says what the element holds (decision_key): pieces with equal keys may merge. */
 struct fpiece {
 	u128 lo, hi;
 	uint8_t fam;
 	struct fbox b;
+	uint64_t dkey;
 };
 
 static void push_box(struct cctx *c, struct fbox **v, size_t *n, size_t *cap, struct fbox b)
@@ -368,23 +370,30 @@ static size_t service_boxes(struct cctx *c, const struct ww_atom *a, size_t n, i
 	return nb;
 }
 
+/* Compares everything but the address: family, box, what the element holds. */
+static int element_cmp(const struct fpiece *a, const struct fpiece *b)
+{
+	const uint64_t ka[] = {a->fam, a->b.kind, a->b.plo, a->b.phi, a->b.qlo, a->b.qhi, a->dkey};
+	const uint64_t kb[] = {b->fam, b->b.kind, b->b.plo, b->b.phi, b->b.qlo, b->b.qhi, b->dkey};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ka); i++)
+		if (ka[i] != kb[i])
+			return ka[i] < kb[i] ? -1 : 1;
+	return 0;
+}
+
+/* The order pieces merge in: element_cmp, then address. */
 static int piece_cmp(const void *x, const void *y)
 {
 	const struct fpiece *a = x, *b = y;
-	uint64_t ka = (uint64_t)a->fam << 56 | (uint64_t)a->b.kind << 48 | (uint64_t)a->b.plo << 40 |
-		      (uint64_t)a->b.phi << 32 | (uint64_t)a->b.qlo << 16 | a->b.qhi;
-	uint64_t kb = (uint64_t)b->fam << 56 | (uint64_t)b->b.kind << 48 | (uint64_t)b->b.plo << 40 |
-		      (uint64_t)b->b.phi << 32 | (uint64_t)b->b.qlo << 16 | b->b.qhi;
+	int r = element_cmp(a, b);
 
-	if (ka != kb)
-		return ka < kb ? -1 : 1;
-	if (a->b.dlist != b->b.dlist)
-		return a->b.dlist < b->b.dlist ? -1 : 1;
-	return a->lo < b->lo ? -1 : a->lo > b->lo;
+	return r ? r : a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
-/* Sorts the pieces and merges neighbours with the same box and decision: a zone's addresses
- * and its host groups' become one range where the host groups' own flows do not cut them. */
+/* Sorts the pieces and merges address neighbours with the same box and the same element: a
+ * zone's addresses and its host groups' become one range where the host groups' own flows do
+ * not cut them. */
 static size_t merge_pieces(struct fpiece *v, size_t n)
 {
 	size_t m = 0;
@@ -392,8 +401,7 @@ static size_t merge_pieces(struct fpiece *v, size_t n)
 	qsort(v, n, sizeof(*v), piece_cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct fpiece *last = m ? &v[m - 1] : NULL;
-		if (last && last->hi + 1 == v[i].lo && last->fam == v[i].fam &&
-		    !memcmp(&last->b, &v[i].b, sizeof(last->b))) {
+		if (last && last->hi + 1 == v[i].lo && !element_cmp(last, &v[i])) {
 			last->hi = v[i].hi;
 			continue;
 		}
@@ -415,6 +423,23 @@ static const struct ww_flow *simple_flow(struct cctx *c, uint32_t id)
 	if (l->v[0].rank == WW_RANK_DENY)
 		return f->reject || lg != WW_LOG_NONE ? NULL : f;
 	return lg == WW_LOG_ALL ? NULL : f;
+}
+
+/*
+ * What the element of decision list id holds, as a number: the flow and its verdict for a simple
+ * decision, else the decision chain (named after its content: "dec-" and 12 hex digits). Two
+ * lists that make the same element get the same key, so their pieces merge.
+ */
+static uint64_t decision_key(struct cctx *c, uint32_t id)
+{
+	const struct ww_flow *f = simple_flow(c, id);
+	const char *dec;
+
+	if (f)
+		return 1ULL << 63 | (uint64_t)c->dt.v[id].v[0].rank << 32 |
+		       (uint64_t)(f - c->p->flows);
+	dec = dec_chain(c, id);
+	return dec ? strtoull(dec + strlen("dec-"), NULL, 16) : 0;
 }
 
 /* The maps of one kind and family: verdicts, and the counters of the simple decisions. */
@@ -581,18 +606,27 @@ static void class_pieces(struct cctx *c, ww_ep_t ep, ww_ep_t cd, struct fpiece *
 	for (int fam = 0; fam < 2 && !c->err; fam++) {
 		size_t nb = service_boxes(c, atoms, na, fam, &box, &bcap);
 		nb = ep > p->nzones ? own_boxes(c, box, nb) : nb;
+		uint64_t *dkey = calloc(nb + 1, sizeof(*dkey));
+		if (!dkey) {
+			c->err = -ENOMEM;
+			break;
+		}
+		for (size_t b = 0; b < nb; b++)
+			dkey[b] = decision_key(c, box[b].dlist);
 		for (size_t i = c->iv_start[cd]; i < c->iv_start[cd + 1] && !c->err; i++) {
 			const struct ww_interval *iv = c->iv_by_cls[i];
 			if ((iv->family == WW_INET) != (fam == 0))
 				continue;
 			for (size_t b = 0; b < nb; b++) {
-				struct fpiece x = {.lo = iv->lo, .hi = iv->hi, .fam = fam, .b = box[b]};
+				struct fpiece x = {.lo = iv->lo, .hi = iv->hi, .fam = fam, .b = box[b],
+						   .dkey = dkey[b]};
 				if (VEC_PUSH(*v, *n, *cap, x)) {
 					c->err = -ENOMEM;
 					break;
 				}
 			}
 		}
+		free(dkey);
 	}
 	mark_own(c, ep, cd, false);
 	if (!c->err)
