@@ -36,6 +36,7 @@ struct cctx {
 	const struct ww_interval **iv_by_cls;
 	bool *mark;
 	bool *own; /* [flow] names the host group whose source chain is being built */
+	struct nfr_chain guards; /* the source chain's rules towards catch-all zones */
 	bool rejects; /* some decision chain goes to the reject chain */
 	int err;
 };
@@ -288,6 +289,117 @@ static void reject_chain(struct cctx *c)
 	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
 		push_rule(c, &ch, &r[i]);
 	add_chain(c, &ch);
+}
+
+/* ---- pair chains (towards catch-all zones) ---- */
+
+/* Up to this many keys a pair chain compares directly; beyond, it looks them up in a map. */
+#define INLINE_MAX 8
+
+
+static enum nfr_key proto_key(int proto)
+{
+	switch (proto) {
+	case WW_PROTO_TCP:
+		return NK_TCP_DPORT;
+	case WW_PROTO_UDP:
+		return NK_UDP_DPORT;
+	case WW_PROTO_SCTP:
+		return NK_SCTP_DPORT;
+	case WW_PROTO_ICMP:
+		return NK_ICMP_TYPE;
+	case WW_PROTO_ICMPV6:
+		return NK_ICMPV6_TYPE;
+	default:
+		return NK_NONE;
+	}
+}
+
+/* Emits a key -> decision dispatch: compares when few, else a map. */
+static void dispatch(struct cctx *c, struct nfr_chain *ch, enum nfr_key key, const u128 *lo,
+		     const u128 *hi, const uint32_t *ids, size_t n, const char *mapprefix)
+{
+	if (n == 0)
+		return;
+	if (n <= INLINE_MAX) {
+		for (size_t i = 0; i < n; i++) {
+			const char *dec = dec_chain(c, ids[i]);
+			struct nfr_rule r = {.key = key, .lo = (uint32_t)lo[i], .hi = (uint32_t)hi[i],
+					     .v = {NV_GOTO, dec ? xdup(c, dec) : NULL}};
+			push_rule(c, ch, &r);
+		}
+		return;
+	}
+	bool interval = false;
+	for (size_t i = 0; i < n; i++)
+		interval |= lo[i] != hi[i];
+	struct nfr_set s = {.key = key, .vmap = true, .interval = interval};
+	for (size_t i = 0; i < n; i++) {
+		const char *dec = dec_chain(c, ids[i]);
+		if (dec)
+			push_elem(c, &s, lo[i], hi[i], NV_GOTO, dec);
+	}
+	const char *name = finish_map(c, &s, mapprefix);
+	struct nfr_rule r = {.key = key, .set = name ? (char *)name : NULL, .vmap = true};
+	push_rule(c, ch, &r);
+}
+
+static const char *pair_chain(struct cctx *c, const struct ww_atom *a, size_t n)
+{
+	u128 *lo = malloc((n + 1) * sizeof(*lo)), *hi = malloc((n + 1) * sizeof(*hi));
+	uint32_t *ids = malloc((n + 1) * sizeof(*ids));
+	u128 plo[256 + 1], phi[256 + 1];
+	uint32_t pids[256 + 1];
+	size_t np = 0;
+	struct nfr_chain ch = {0};
+	const char *name = NULL;
+
+	if (!lo || !hi || !ids) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i, k = 0;
+		int proto = a[i].proto;
+		while (j < n && a[j].proto == proto)
+			j++;
+		if (proto == WW_PROTO_ANY) {
+			i = j;
+			continue;
+		}
+		/* A protocol decided alike over its whole key range needs no port. */
+		if (j - i == 1 || proto_key(proto) == NK_NONE) {
+			if (a[i].dlist != WW_DLIST_NONE) {
+				plo[np] = phi[np] = (u128)proto;
+				pids[np++] = a[i].dlist;
+			}
+			i = j;
+			continue;
+		}
+		for (size_t q = i; q < j; q++)
+			if (a[q].dlist != WW_DLIST_NONE) {
+				lo[k] = a[q].lo;
+				hi[k] = a[q].hi;
+				ids[k++] = a[q].dlist;
+			}
+		char prefix[8];
+		snprintf(prefix, sizeof(prefix), "p%d", proto);
+		dispatch(c, &ch, proto_key(proto), lo, hi, ids, k, prefix);
+		i = j;
+	}
+	dispatch(c, &ch, NK_L4PROTO, plo, phi, pids, np, "proto");
+	const struct ww_atom *any = &a[n - 1];
+	if (any->proto == WW_PROTO_ANY && any->dlist != WW_DLIST_NONE) {
+		const char *dec = dec_chain(c, any->dlist);
+		struct nfr_rule r = {.v = {NV_GOTO, dec ? xdup(c, dec) : NULL}};
+		push_rule(c, &ch, &r);
+	}
+	name = finish_chain(c, &ch, "pair");
+out:
+	free(lo);
+	free(hi);
+	free(ids);
+	return name;
 }
 
 /* ---- flow maps ---- */
@@ -581,6 +693,60 @@ static size_t own_boxes(struct cctx *c, struct fbox *v, size_t n)
 	return m;
 }
 
+/*
+ * A zone whose addresses are many ranges once the zones inside it are cut out (the internet
+ * zone holds 0.0.0.0/0 and ::/0 minus every other zone) would put each of its flows in the flow
+ * maps once per range, and the kernel's concatenated sets cut every range that is not a prefix
+ * into prefixes, field by field: a few such zones made most of the maps' size (10k flows: 850k
+ * prefixes for 135k elements). Such a zone is reached through a set of its ranges instead.
+ */
+#define CATCH_ALL_RANGES 8
+
+static bool catch_all(const struct cctx *c, ww_ep_t cd)
+{
+	return cd <= c->p->nzones && c->iv_start[cd + 1] - c->iv_start[cd] > CATCH_ALL_RANGES;
+}
+
+/* The set "in4/<zone>" (or in6) of the ranges of zone class cd, made once; its name. */
+static char *zone_ranges_set(struct cctx *c, ww_ep_t cd, int fam)
+{
+	char *name = xstrdup_printf("in%d/%s", fam ? 6 : 4, ww_class_of(c->p, cd).zone->name);
+	struct nfr_set s = {.key = fam ? NK_DADDR6 : NK_DADDR4, .interval = true};
+
+	if (!name || strset_has(&c->names, name))
+		return name;
+	for (size_t i = c->iv_start[cd]; i < c->iv_start[cd + 1]; i++) {
+		const struct ww_interval *iv = c->iv_by_cls[i];
+		if ((iv->family == WW_INET) == (fam == 0))
+			push_elem(c, &s, iv->lo, iv->hi, NV_NONE, NULL);
+	}
+	if (!s.nelems) {
+		nfr_set_clear(&s);
+		free(name);
+		return NULL;
+	}
+	s.name = xdup(c, name);
+	add_set(c, &s);
+	return name;
+}
+
+/* `ip daddr @in4/<zone> goto pair-…` (and ip6) for catch-all class cd: the pair chain holds
+ * every flow of the class pair (a host group's own and its zone's: the chain does not fall back). */
+static void guard_rules(struct cctx *c, ww_ep_t cd, const struct ww_atom *atoms, size_t na)
+{
+	const char *pair = pair_chain(c, atoms, na);
+
+	for (int fam = 0; fam < 2 && pair; fam++) {
+		char *set = zone_ranges_set(c, cd, fam);
+		if (!set)
+			continue;
+		struct nfr_rule r = {.key = fam ? NK_DADDR6 : NK_DADDR4, .set = set,
+				     .v = {NV_GOTO, xdup(c, pair)}};
+		push_rule(c, &c->guards, &r);
+	}
+	free((char *)pair);
+}
+
 /* Appends to *v the pieces of destination class cd for source endpoint ep: each of cd's address
  * ranges times each service box of the class pair. */
 static void class_pieces(struct cctx *c, ww_ep_t ep, ww_ep_t cd, struct fpiece **v, size_t *n,
@@ -602,6 +768,11 @@ static void class_pieces(struct cctx *c, ww_ep_t ep, ww_ep_t cd, struct fpiece *
 	c->err = ww_atoms_build(p, flows, (size_t)nf, c->zsrc, ww_class_of(p, cd).zone, &c->dt,
 				&atoms, &na);
 	free(flows);
+	if (!c->err && catch_all(c, cd)) {
+		guard_rules(c, cd, atoms, na);
+		free(atoms);
+		return;
+	}
 	mark_own(c, ep, cd, true);
 	for (int fam = 0; fam < 2 && !c->err; fam++) {
 		size_t nb = service_boxes(c, atoms, na, fam, &box, &bcap);
@@ -669,6 +840,9 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 	if (!c->err)
 		flow_maps(c, &ch, ww_ep_name(p, ep, buf), v, n);
 	free(v);
+	for (size_t i = 0; i < c->guards.nrules; i++)
+		push_rule(c, &ch, &c->guards.rules[i]);
+	c->guards.nrules = 0;
 	if (ep > p->nzones && zone_chain_exists) {
 		struct nfr_rule r = {.v = {NV_GOTO, from_name(p, zs->ep)}};
 		push_rule(c, &ch, &r);
@@ -1072,6 +1246,7 @@ out:
 	free(c.iv_by_cls);
 	free(c.mark);
 	free(c.own);
+	nfr_chain_clear(&c.guards);
 	strset_free(&c.names);
 	ww_dtable_free(&c.dt);
 	ww_pairidx_free(&c.ix);

@@ -74,6 +74,78 @@ static size_t dec_entries(const struct nfr_chain *c, struct entry *out, size_t m
 	return n;
 }
 
+struct svc {
+	int proto;
+	uint16_t lo, hi;
+	const char *dec;
+};
+
+static int key_proto(enum nfr_key k)
+{
+	switch (k) {
+	case NK_TCP_DPORT:
+		return WW_PROTO_TCP;
+	case NK_UDP_DPORT:
+		return WW_PROTO_UDP;
+	case NK_SCTP_DPORT:
+		return WW_PROTO_SCTP;
+	case NK_ICMP_TYPE:
+		return WW_PROTO_ICMP;
+	case NK_ICMPV6_TYPE:
+		return WW_PROTO_ICMPV6;
+	default:
+		return -2;
+	}
+}
+
+/* A pair chain as (protocol, key range, decision chain) pieces. */
+static size_t pair_pieces(const struct nfr_table *t, const struct nfr_chain *c, struct svc **out,
+			  size_t *unexplained)
+{
+	struct svc *v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < c->nrules; i++) {
+		const struct nfr_rule *r = &c->rules[i];
+		int proto = key_proto(r->key);
+		if (r->key == NK_L4PROTO && !r->set && r->v.kind == NV_GOTO) {
+			struct svc s = {(int)r->lo, 0, (uint16_t)ww_proto_key_max((int)r->lo),
+					r->v.chain};
+			if (VEC_PUSH(v, n, cap, s))
+				break;
+		} else if (r->key == NK_L4PROTO && r->set && r->vmap) {
+			const struct nfr_set *s = nfr_set_find(t, r->set);
+			for (size_t k = 0; s && k < s->nelems; k++)
+				for (u128 pr = s->elems[k].lo; pr <= s->elems[k].hi; pr++) {
+					struct svc x = {(int)pr, 0, (uint16_t)ww_proto_key_max((int)pr),
+							s->elems[k].v.chain};
+					if (VEC_PUSH(v, n, cap, x))
+						break;
+				}
+		} else if (proto >= 0 && !r->set && r->v.kind == NV_GOTO) {
+			struct svc s = {proto, (uint16_t)r->lo, (uint16_t)r->hi, r->v.chain};
+			if (VEC_PUSH(v, n, cap, s))
+				break;
+		} else if (proto >= 0 && r->set && r->vmap) {
+			const struct nfr_set *s = nfr_set_find(t, r->set);
+			for (size_t k = 0; s && k < s->nelems; k++) {
+				struct svc x = {proto, (uint16_t)s->elems[k].lo, (uint16_t)s->elems[k].hi,
+						s->elems[k].v.chain};
+				if (VEC_PUSH(v, n, cap, x))
+					break;
+			}
+		} else if (!r->key && r->v.kind == NV_GOTO) {
+			struct svc s = {-1, 0, 0, r->v.chain};
+			if (VEC_PUSH(v, n, cap, s))
+				break;
+		} else {
+			(*unexplained)++;
+		}
+	}
+	*out = v;
+	return n;
+}
+
 /* The key of a flow map's element, fields in order: what its counter's element shares. */
 static int elem_key_cmp(const void *a, const void *b)
 {
@@ -198,6 +270,49 @@ static int flow_map_facts(const struct nfr_table *t, const char *ep, const struc
 	return err;
 }
 
+/* The facts of `ip daddr @in4/<zone> goto pair-…` (nft_compile.c: guard_rules): every range of
+ * the set times every piece of the pair chain and entry of its decision chain. */
+static int guard_facts(const struct nfr_table *t, const char *ep, const struct nfr_rule *r,
+		       struct ww_readback *rb)
+{
+	const struct nfr_set *s = nfr_set_find(t, r->set);
+	const struct nfr_chain *pc = nfr_chain_find(t, r->v.chain);
+	struct svc *pieces = NULL;
+	struct entry ent[64];
+	size_t np;
+	int err = 0;
+
+	if (!s || !pc) {
+		rb->unexplained++;
+		return 0;
+	}
+	np = pair_pieces(t, pc, &pieces, &rb->unexplained);
+	for (size_t k = 0; k < s->nelems && !err; k++)
+		for (size_t q = 0; q < np && !err; q++) {
+			const struct nfr_chain *dc =
+				pieces[q].dec ? nfr_chain_find(t, pieces[q].dec) : NULL;
+			size_t ne = dc ? dec_entries(dc, ent, ARRAY_SIZE(ent), &rb->unexplained) : 0;
+			rb->unexplained += !dc;
+			for (size_t e = 0; e < ne && !err; e++) {
+				struct ww_rb_fact f = {
+					.from = ep,
+					.dst = {(uint8_t)family_of(r->key), s->elems[k].lo, s->elems[k].hi},
+					.proto = pieces[q].proto,
+					.lo = pieces[q].lo,
+					.hi = pieces[q].hi,
+					.counter = ent[e].counter,
+					.verdict = ent[e].verdict,
+					.has_from = ent[e].has_from,
+					.has_until = ent[e].has_until,
+					.valid_from = ent[e].from,
+					.valid_until = ent[e].until};
+				err = push_fact(rb, &f);
+			}
+		}
+	free(pieces);
+	return err;
+}
+
 static int facts_of_source(const struct nfr_table *t, const struct nfr_chain *from,
 			   struct ww_readback *rb)
 {
@@ -210,6 +325,9 @@ static int facts_of_source(const struct nfr_table *t, const struct nfr_chain *fr
 									: NULL;
 		if (m && m->vmap && m->cat.n == r->cat.n && m->name[0] == 'f')
 			err = flow_map_facts(t, ep, m, rb);
+		else if ((r->key == NK_DADDR4 || r->key == NK_DADDR6) && r->set && !r->vmap &&
+			 r->v.kind == NV_GOTO)
+			err = guard_facts(t, ep, r, rb);
 		else if (!(r->counter_map && r->cat.n) && !(r->v.kind == NV_GOTO && !r->key))
 			rb->unexplained++; /* not a counter map, nor the host chain's fallback */
 	}
