@@ -217,6 +217,13 @@ static void decide_rules(struct cctx *c, struct nfr_chain *ch, const struct ww_f
 	push_rule(c, ch, &r);
 }
 
+/* The name of flow f's counter, "flow/<id>": the table's first counters are the flows', in
+ * policy order, until nfr_table_sort. */
+static const char *flow_counter(const struct cctx *c, const struct ww_flow *f)
+{
+	return c->t->counters[f - c->p->flows].name;
+}
+
 static const char *dec_chain(struct cctx *c, uint32_t id)
 {
 	static const char *const vnames[] = {"deny", "monitor", "allow"};
@@ -228,7 +235,8 @@ static const char *dec_chain(struct cctx *c, uint32_t id)
 	if (m && m->name && (!m->logs || m->zone == c->zsrc))
 		return m->name;
 	if (id >= c->ndec) {
-		size_t n = c->dt.n;
+		/* Geometric growth: the table grows with every new list (it was quadratic). */
+		size_t n = c->dt.n > 2 * c->ndec ? c->dt.n : 2 * c->ndec;
 		struct dec_made *v = realloc(c->dec, n * sizeof(*v));
 		if (!v) {
 			c->err = -ENOMEM;
@@ -242,11 +250,7 @@ static const char *dec_chain(struct cctx *c, uint32_t id)
 		const struct ww_flow *f = &c->p->flows[l->v[i].flow];
 		enum ww_log lg = ww_flow_log(c->p, f);
 		bool allow = l->v[i].rank == WW_RANK_ALLOW;
-		char *counter = xstrdup_printf(WW_NFT_FLOW_PREFIX "%s", f->id);
-		if (!counter) {
-			c->err = -ENOMEM;
-			break;
-		}
+		const char *counter = flow_counter(c, f);
 		/* A monitor entry only counts and logs; evaluation goes on past it. A rejecting
 		 * deny counts and logs as a deny, then the reject chain answers. */
 		bool reject = l->v[i].rank == WW_RANK_DENY && f->reject;
@@ -259,7 +263,6 @@ static const char *dec_chain(struct cctx *c, uint32_t id)
 							       : NV_ACCEPT);
 		if (reject)
 			c->rejects = true;
-		free(counter);
 	}
 	m = &c->dec[id];
 	free(m->name);
@@ -585,7 +588,7 @@ static void push_piece(struct cctx *c, struct fmaps *m, const struct fpiece *x)
 	}
 	if (f) {
 		struct nfr_elem k = e;
-		k.obj = xstrdup_printf(WW_NFT_FLOW_PREFIX "%s", f->id);
+		k.obj = xdup(c, flow_counter(c, f));
 		if (!k.obj || VEC_PUSH(m->cnt.elems, m->cnt.nelems, m->cnt.cap, k))
 			free(k.obj), c->err = -ENOMEM;
 		e.v.kind = c->dt.v[x->b.dlist].v[0].rank == WW_RANK_DENY ? NV_DROP : NV_ACCEPT;
