@@ -193,39 +193,65 @@ static bool is_addr(enum nfr_key k)
 	return k == NK_SADDR4 || k == NK_DADDR4 || k == NK_SADDR6 || k == NK_DADDR6;
 }
 
-static void value_render(enum nfr_key k, u128 v, struct strbuf *out)
+/* A number in decimal, without printf: render writes a million of them at 100k flows. */
+static void dec_render(unsigned long long v, struct strbuf *out)
+{
+	char buf[24], *e = buf + sizeof(buf), *q = e;
+
+	do
+		*--q = (char)('0' + v % 10);
+	while (v /= 10);
+	sb_addn(out, q, (size_t)(e - q));
+}
+
+/* An address as inet_ntop writes it (dotted quad, or RFC 5952 for IPv6). */
+static void addr_render(enum nfr_key k, u128 v, struct strbuf *out)
 {
 	char buf[WW_PREFIX_STRLEN];
 
-	if (is_addr(k)) {
-		struct ww_addr a = {.family = nfr_key_len(k) == 4 ? WW_INET : WW_INET6, .v = v};
+	if (nfr_key_len(k) != 4) {
+		struct ww_addr a = {.family = WW_INET6, .v = v};
 		sb_add(out, ww_addr_str(&a, buf));
+		return;
+	}
+	for (int i = 3; i >= 0; i--) {
+		dec_render((unsigned int)(v >> (8 * i)) & 0xff, out);
+		if (i)
+			sb_addn(out, ".", 1);
+	}
+}
+
+static void value_render(enum nfr_key k, u128 v, struct strbuf *out)
+{
+	if (is_addr(k)) {
+		addr_render(k, v, out);
 	} else if (k == NK_PROTOCOL) {
 		if (v == NFR_ETH_IP || v == NFR_ETH_IP6)
 			sb_add(out, v == NFR_ETH_IP ? "ip" : "ip6");
 		else
 			sb_addf(out, "0x%04x", (unsigned int)v);
 	} else {
-		sb_addf(out, "%u", (unsigned int)v);
+		dec_render((unsigned int)v, out);
 	}
 }
 
-/* An address range that is exactly one prefix prints as the prefix, as nft does. */
+static unsigned int popcount128(u128 v)
+{
+	return (unsigned int)(__builtin_popcountll((uint64_t)v) +
+			      __builtin_popcountll((uint64_t)(v >> 64)));
+}
+
+/* An address range that is exactly one prefix prints as the prefix, as nft does: its size less
+ * one is a host mask (2^k - 1) and its start is aligned on it. */
 static void range_render(enum nfr_key k, u128 lo, u128 hi, struct strbuf *out)
 {
-	char buf[WW_PREFIX_STRLEN];
+	u128 m = hi - lo;
 
-	if (is_addr(k) && lo != hi) {
-		uint8_t fam = nfr_key_len(k) == 4 ? WW_INET : WW_INET6;
-		for (unsigned int len = 0; len <= ww_family_bits(fam); len++) {
-			struct ww_prefix p = {.a = {.family = fam, .v = 0}, .len = (uint8_t)len};
-			u128 hostmask = ww_prefix_last(&p);
-			if ((lo & hostmask) == 0 && (lo | hostmask) == hi) {
-				p.a.v = lo;
-				sb_add(out, ww_prefix_str(&p, false, buf));
-				return;
-			}
-		}
+	if (is_addr(k) && lo < hi && !(m & (m + 1)) && !(lo & m)) {
+		addr_render(k, lo, out);
+		sb_addn(out, "/", 1);
+		dec_render(8 * nfr_key_len(k) - popcount128(m), out);
+		return;
 	}
 	value_render(k, lo, out);
 	if (hi != lo) {
@@ -336,10 +362,12 @@ static void verdict_render(const struct nfr_verdict *v, struct strbuf *out)
 		sb_add(out, "return");
 		break;
 	case NV_JUMP:
-		sb_addf(out, "jump %s", v->chain);
+		sb_add(out, "jump ");
+		sb_add(out, v->chain);
 		break;
 	case NV_GOTO:
-		sb_addf(out, "goto %s", v->chain);
+		sb_add(out, "goto ");
+		sb_add(out, v->chain);
 		break;
 	case NV_REJECT_RST:
 		sb_add(out, "reject with tcp reset");
@@ -461,36 +489,51 @@ void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct str
 	}
 }
 
-void nfr_set_body(const struct nfr_set *s, struct strbuf *out)
+/* The body of a set not foreign, each line after indent: render writes it in place, without a
+ * copy to indent (the flow maps are most of a table's text). */
+static void set_body_indented(const struct nfr_set *s, const char *indent, struct strbuf *out)
 {
-	if (s->foreign) {
-		sb_addf(out, "# not written by wardwall: %s\n", s->foreign);
-		return;
-	}
+	sb_add(out, indent);
 	sb_add(out, "type ");
 	if (s->cat.n)
 		cat_render(&s->cat, nfr_key_type, out);
 	else
 		sb_add(out, nfr_key_type(s->key));
-	sb_addf(out, "%s\n", s->vmap ? " : verdict" : s->objmap ? " : counter" : "");
-	if (s->interval)
+	sb_add(out, s->vmap ? " : verdict\n" : s->objmap ? " : counter\n" : "\n");
+	if (s->interval) {
+		sb_add(out, indent);
 		sb_add(out, "flags interval\n");
+	}
 	if (!s->nelems)
 		return;
+	sb_add(out, indent);
 	sb_add(out, "elements = { ");
 	for (size_t i = 0; i < s->nelems; i++) {
 		const struct nfr_elem *e = &s->elems[i];
-		if (i)
-			sb_add(out, ",\n\t     ");
+		if (i) {
+			sb_add(out, ",\n");
+			sb_add(out, indent);
+			sb_add(out, "\t     ");
+		}
 		elem_key_render(s, e, out);
 		if (s->vmap) {
 			sb_add(out, " : ");
 			verdict_render(&e->v, out);
 		} else if (s->objmap) {
-			sb_addf(out, " : \"%s\"", e->obj ? e->obj : "");
+			sb_add(out, " : \"");
+			sb_add(out, e->obj ? e->obj : "");
+			sb_add(out, "\"");
 		}
 	}
 	sb_add(out, " }\n");
+}
+
+void nfr_set_body(const struct nfr_set *s, struct strbuf *out)
+{
+	if (s->foreign)
+		sb_addf(out, "# not written by wardwall: %s\n", s->foreign);
+	else
+		set_body_indented(s, "", out);
 }
 
 static void indented(const char *body, const char *indent, struct strbuf *out)
@@ -510,9 +553,14 @@ void nfr_set_render(const struct nfr_set *s, const char *indent, struct strbuf *
 	struct strbuf body = {0};
 	char *in2 = xstrdup_printf("%s\t", indent);
 
-	nfr_set_body(s, &body);
 	sb_addf(out, "%s%s %s {\n", indent, s->vmap || s->objmap ? "map" : "set", s->name);
-	indented(sb_str(&body), in2 ? in2 : "\t", out);
+	if (s->foreign) {
+		/* A foreign set's text may hold newlines of its own: each line is indented. */
+		nfr_set_body(s, &body);
+		indented(sb_str(&body), in2 ? in2 : "\t", out);
+	} else {
+		set_body_indented(s, in2 ? in2 : "\t", out);
+	}
 	sb_addf(out, "%s}\n", indent);
 	free(in2);
 	sb_free(&body);
