@@ -92,9 +92,16 @@ static int elem_cmp(const void *a, const void *b)
 	return nfr_elem_cmp(a, b);
 }
 
+/* Sorts unless already sorted (the compiler builds its flow maps in order: a look at each
+ * element instead of a sort of a million); qsort wants a valid pointer even for nothing. */
 static void sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
-	if (n > 1) /* qsort wants a valid pointer even for nothing to sort */
+	const char *p = v;
+	size_t i = 1;
+
+	while (i < n && cmp(p + (i - 1) * size, p + i * size) <= 0)
+		i++;
+	if (i < n)
 		qsort(v, n, size, cmp);
 }
 

@@ -36,6 +36,13 @@ struct cctx {
 	const struct ww_interval **iv_by_cls;
 	bool *mark;
 	bool *own; /* [flow] names the host group whose source chain is being built */
+	/* The service boxes of the source chain being built (class_boxes): those of destination
+	 * class cd in family fam are box[cb[cd][fam].at ..+ cb[cd][fam].n). */
+	struct dbox *box;
+	size_t nbox, boxcap;
+	struct cbox {
+		size_t at, n;
+	} (*cb)[2];
 	struct nfr_chain guards; /* the source chain's rules towards catch-all zones */
 	bool rejects; /* some decision chain goes to the reject chain */
 	int err;
@@ -423,10 +430,9 @@ struct fbox {
 	uint32_t dlist;
 };
 
-/* A destination range (family fam: 0 IPv4, 1 IPv6) times a service box: one map element.
- * dkey says what the element holds (decision_key): pieces with equal keys may merge. */
-struct fpiece {
-	u128 lo, hi;
+/* A service box of a destination class in family fam (0 IPv4, 1 IPv6), and what its element
+ * holds (decision_key): equal boxes with equal keys at neighbouring addresses are one element. */
+struct dbox {
 	uint8_t fam;
 	struct fbox b;
 	uint64_t dkey;
@@ -485,44 +491,38 @@ static size_t service_boxes(struct cctx *c, const struct ww_atom *a, size_t n, i
 	return nb;
 }
 
-/* Compares everything but the address: family, box, what the element holds. */
-static int element_cmp(const struct fpiece *a, const struct fpiece *b)
+/* Is a piece of x the same element as one of y at another address: family, box, what the
+ * element holds? (Fields, not bytes: padding is not compared.) */
+static bool same_element(const struct dbox *x, const struct dbox *y)
 {
-	const uint64_t ka[] = {a->fam, a->b.kind, a->b.plo, a->b.phi, a->b.qlo, a->b.qhi, a->dkey};
-	const uint64_t kb[] = {b->fam, b->b.kind, b->b.plo, b->b.phi, b->b.qlo, b->b.qhi, b->dkey};
-
-	for (size_t i = 0; i < ARRAY_SIZE(ka); i++)
-		if (ka[i] != kb[i])
-			return ka[i] < kb[i] ? -1 : 1;
-	return 0;
+	return x->fam == y->fam && x->b.kind == y->b.kind && x->b.plo == y->b.plo &&
+	       x->b.phi == y->b.phi && x->b.qlo == y->b.qlo && x->b.qhi == y->b.qhi &&
+	       x->dkey == y->dkey;
 }
 
-/* The order pieces merge in: element_cmp, then address. */
-static int piece_cmp(const void *x, const void *y)
+static size_t dbox_hash(const struct dbox *x)
 {
-	const struct fpiece *a = x, *b = y;
-	int r = element_cmp(a, b);
+	uint64_t h = x->dkey ^ ((uint64_t)x->fam << 56 | (uint64_t)x->b.kind << 48 |
+				(uint64_t)x->b.plo << 40 | (uint64_t)x->b.phi << 32 |
+				(uint64_t)x->b.qlo << 16 | x->b.qhi);
 
-	return r ? r : a->lo < b->lo ? -1 : a->lo > b->lo;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (size_t)h;
 }
 
-/* Sorts the pieces and merges address neighbours with the same box and the same element: a
- * zone's addresses and its host groups' become one range where the host groups' own flows do
- * not cut them. */
-static size_t merge_pieces(struct fpiece *v, size_t n)
+/* The order of a class's boxes: by kind, then as nft orders a map's elements at one address
+ * (nfr_elem_cmp: the protocol, then the port or type), so that the maps are built sorted. */
+static int box_cmp(const void *x, const void *y)
 {
-	size_t m = 0;
+	const struct fbox *a = x, *b = y;
 
-	qsort(v, n, sizeof(*v), piece_cmp);
-	for (size_t i = 0; i < n; i++) {
-		struct fpiece *last = m ? &v[m - 1] : NULL;
-		if (last && last->hi + 1 == v[i].lo && !element_cmp(last, &v[i])) {
-			last->hi = v[i].hi;
-			continue;
-		}
-		v[m++] = v[i];
-	}
-	return m;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->plo != b->plo)
+		return a->plo < b->plo ? -1 : 1;
+	return a->qlo < b->qlo ? -1 : a->qlo > b->qlo;
 }
 
 /* The flow of a decision list a map element says by itself (one flow, deny or allow, at all
@@ -575,9 +575,12 @@ static struct nfr_cat cat_of(int fam, int kind)
 	return k;
 }
 
-static void push_piece(struct cctx *c, struct fmaps *m, const struct fpiece *x)
+/* Adds the element of box x at interval iv to maps m; *vi and *ci say where it is in the
+ * verdicts and the counters (SIZE_MAX: none). */
+static void push_piece(struct cctx *c, struct fmaps *m, const struct ww_interval *iv,
+		       const struct dbox *x, size_t *vi, size_t *ci)
 {
-	struct nfr_elem e = {.lo = x->lo, .hi = x->hi};
+	struct nfr_elem e = {.lo = iv->lo, .hi = iv->hi};
 	const struct ww_flow *f = simple_flow(c, x->b.dlist);
 
 	if (x->b.kind == FK_ICMP) {
@@ -586,9 +589,11 @@ static void push_piece(struct cctx *c, struct fmaps *m, const struct fpiece *x)
 		e.clo[0] = x->b.plo, e.chi[0] = x->b.phi;
 		e.clo[1] = x->b.qlo, e.chi[1] = x->b.qhi;
 	}
+	*ci = SIZE_MAX;
 	if (f) {
 		struct nfr_elem k = e;
 		k.obj = xdup(c, flow_counter(c, f));
+		*ci = m->cnt.nelems;
 		if (!k.obj || VEC_PUSH(m->cnt.elems, m->cnt.nelems, m->cnt.cap, k))
 			free(k.obj), c->err = -ENOMEM;
 		e.v.kind = c->dt.v[x->b.dlist].v[0].rank == WW_RANK_DENY ? NV_DROP : NV_ACCEPT;
@@ -596,8 +601,39 @@ static void push_piece(struct cctx *c, struct fmaps *m, const struct fpiece *x)
 		const char *dec = dec_chain(c, x->b.dlist);
 		e.v = (struct nfr_verdict){NV_GOTO, dec ? xdup(c, dec) : NULL};
 	}
+	*vi = m->v.nelems;
 	if (VEC_PUSH(m->v.elems, m->v.nelems, m->v.cap, e))
 		free(e.v.chain), c->err = -ENOMEM;
+}
+
+/* The last element made of a box key, which the piece of the next address range may extend. */
+struct run {
+	const struct dbox *k; /* NULL: a free slot */
+	size_t vi, ci;
+};
+
+/*
+ * Adds the piece of box x at interval iv: it extends the last element of the same box and key
+ * when that ends just before iv (a zone's addresses and its host groups' become one range where
+ * the host groups' own flows do not cut them), else it is a new element. Intervals come in
+ * address order, so a run's last element is the only one iv can extend.
+ */
+static void add_piece(struct cctx *c, struct fmaps (*m)[FK_NKINDS], struct run *runs,
+		      size_t mask, const struct ww_interval *iv, const struct dbox *x)
+{
+	struct fmaps *fm = &m[x->fam][x->b.kind];
+	size_t i = dbox_hash(x) & mask;
+
+	while (runs[i].k && !same_element(runs[i].k, x))
+		i = (i + 1) & mask;
+	if (runs[i].k && fm->v.elems[runs[i].vi].hi + 1 == iv->lo) {
+		fm->v.elems[runs[i].vi].hi = iv->hi;
+		if (runs[i].ci != SIZE_MAX)
+			fm->cnt.elems[runs[i].ci].hi = iv->hi;
+		return;
+	}
+	runs[i].k = x;
+	push_piece(c, fm, iv, x, &runs[i].vi, &runs[i].ci);
 }
 
 /* Adds a finished map under "<prefix><fam>/<class>" with the rule that uses it (a lookup of
@@ -609,6 +645,10 @@ static void flow_map_rule(struct cctx *c, struct nfr_chain *ch, struct nfr_set *
 		nfr_set_clear(s);
 		return;
 	}
+	/* The map is complete: give back what its growth reserved beyond it. */
+	struct nfr_elem *fit = realloc(s->elems, s->nelems * sizeof(*fit));
+	if (fit)
+		s->elems = fit, s->cap = s->nelems;
 	struct nfr_rule r = {.cat = s->cat};
 	s->name = xstrdup_printf("%s%d/%s", prefix, fam ? 6 : 4, cls);
 	if (s->objmap)
@@ -621,22 +661,67 @@ static void flow_map_rule(struct cctx *c, struct nfr_chain *ch, struct nfr_set *
 	push_rule(c, ch, &r);
 }
 
-/* The flow maps of the pieces v[0..n) (merged) and the rules in ch, the source chain of cls. */
-static void flow_maps(struct cctx *c, struct nfr_chain *ch, const char *cls, struct fpiece *v,
-		      size_t n)
+static int iv_addr_cmp(const void *x, const void *y)
+{
+	const struct ww_interval *a = *(const struct ww_interval *const *)x;
+	const struct ww_interval *b = *(const struct ww_interval *const *)y;
+
+	return a < b ? -1 : a > b; /* the flattened intervals are in address order */
+}
+
+/* The address ranges of the destinations dst[0..nd) that have boxes, in address order. */
+static const struct ww_interval **dest_intervals(struct cctx *c, const ww_ep_t *dst, size_t nd,
+						 size_t *n)
+{
+	const struct ww_interval **v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (size_t k = 0; k < nd && !c->err; k++) {
+		ww_ep_t cd = dst[k];
+		if (!c->cb[cd][0].n && !c->cb[cd][1].n)
+			continue;
+		for (size_t i = c->iv_start[cd]; i < c->iv_start[cd + 1]; i++)
+			if (VEC_PUSH(v, *n, cap, c->iv_by_cls[i]))
+				c->err = -ENOMEM;
+	}
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), iv_addr_cmp);
+	return v;
+}
+
+/*
+ * The flow maps of the source chain of cls, and their rules in ch: each range of the
+ * destinations dst[0..nd) times each box of its class (class_boxes), neighbours merged. The
+ * ranges are walked in address order and each class's boxes are in element order, so the maps
+ * come out sorted (nfr_table_sort finds nothing to do) with no sort of their elements.
+ */
+static void flow_maps(struct cctx *c, struct nfr_chain *ch, const char *cls, const ww_ep_t *dst,
+		      size_t nd)
 {
 	static const char *const vp[FK_NKINDS] = {"fp", "fi", "fl"}, *const cp[FK_NKINDS] = {
 									   "cp", "ci", "cl"};
 	struct fmaps m[2][FK_NKINDS];
+	size_t niv, nr = 4;
 
+	while (nr < 2 * c->nbox)
+		nr *= 2;
+	struct run *runs = calloc(nr, sizeof(*runs));
+	const struct ww_interval **iv = dest_intervals(c, dst, nd, &niv);
+	if (!runs)
+		c->err = -ENOMEM;
 	for (int f = 0; f < 2; f++)
 		for (int k = 0; k < FK_NKINDS; k++)
 			m[f][k] = (struct fmaps){
 			    .v = {.cat = cat_of(f, k), .vmap = true, .interval = true},
 			    .cnt = {.cat = cat_of(f, k), .objmap = true, .interval = true}};
-	n = merge_pieces(v, n);
-	for (size_t i = 0; i < n && !c->err; i++)
-		push_piece(c, &m[v[i].fam][v[i].b.kind], &v[i]);
+	for (size_t i = 0; i < niv && !c->err; i++) {
+		const struct cbox *b = &c->cb[iv[i]->cls][iv[i]->family != WW_INET];
+		for (size_t q = b->at; q < b->at + b->n && !c->err; q++)
+			add_piece(c, m, runs, nr - 1, iv[i], &c->box[q]);
+	}
+	free(iv);
+	free(runs);
 	for (int f = 0; f < 2; f++)
 		for (int k = 0; k < FK_NKINDS; k++) {
 			flow_map_rule(c, ch, &m[f][k].cnt, cp[k], f, cls);
@@ -750,10 +835,9 @@ static void guard_rules(struct cctx *c, ww_ep_t cd, const struct ww_atom *atoms,
 	free((char *)pair);
 }
 
-/* Appends to *v the pieces of destination class cd for source endpoint ep: each of cd's address
- * ranges times each service box of the class pair. */
-static void class_pieces(struct cctx *c, ww_ep_t ep, ww_ep_t cd, struct fpiece **v, size_t *n,
-			 size_t *cap)
+/* The service boxes of destination class cd for source endpoint ep, appended to c->box (in
+ * cb[cd]), with what each one's element holds; or its guard rules when cd is a catch-all zone. */
+static void class_boxes(struct cctx *c, ww_ep_t ep, ww_ep_t cd)
 {
 	const struct ww_policy *p = c->p;
 	struct fbox *box = NULL;
@@ -763,6 +847,7 @@ static void class_pieces(struct cctx *c, ww_ep_t ep, ww_ep_t cd, struct fpiece *
 	size_t na;
 	long nf = ww_class_pair_flows(p, &c->ix, ep, cd, &flows);
 
+	memset(c->cb[cd], 0, sizeof(c->cb[cd]));
 	if (nf <= 0) {
 		if (nf < 0)
 			c->err = (int)nf;
@@ -780,27 +865,15 @@ static void class_pieces(struct cctx *c, ww_ep_t ep, ww_ep_t cd, struct fpiece *
 	for (int fam = 0; fam < 2 && !c->err; fam++) {
 		size_t nb = service_boxes(c, atoms, na, fam, &box, &bcap);
 		nb = ep > p->nzones ? own_boxes(c, box, nb) : nb;
-		uint64_t *dkey = calloc(nb + 1, sizeof(*dkey));
-		if (!dkey) {
-			c->err = -ENOMEM;
-			break;
+		if (nb > 1)
+			qsort(box, nb, sizeof(*box), box_cmp);
+		c->cb[cd][fam].at = c->nbox;
+		for (size_t b = 0; b < nb && !c->err; b++) {
+			struct dbox x = {.fam = fam, .b = box[b], .dkey = decision_key(c, box[b].dlist)};
+			if (VEC_PUSH(c->box, c->nbox, c->boxcap, x))
+				c->err = -ENOMEM;
 		}
-		for (size_t b = 0; b < nb; b++)
-			dkey[b] = decision_key(c, box[b].dlist);
-		for (size_t i = c->iv_start[cd]; i < c->iv_start[cd + 1] && !c->err; i++) {
-			const struct ww_interval *iv = c->iv_by_cls[i];
-			if ((iv->family == WW_INET) != (fam == 0))
-				continue;
-			for (size_t b = 0; b < nb; b++) {
-				struct fpiece x = {.lo = iv->lo, .hi = iv->hi, .fam = fam, .b = box[b],
-						   .dkey = dkey[b]};
-				if (VEC_PUSH(*v, *n, *cap, x)) {
-					c->err = -ENOMEM;
-					break;
-				}
-			}
-		}
-		free(dkey);
+		c->cb[cd][fam].n = c->nbox - c->cb[cd][fam].at;
 	}
 	mark_own(c, ep, cd, false);
 	if (!c->err)
@@ -822,11 +895,11 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 	const struct ww_zone *zs = ww_ep_zone(p, ep);
 	struct nfr_chain ch = {0};
 	ww_ep_t *dst = c->scratch;
-	struct fpiece *v = NULL;
-	size_t nd = 0, n = 0, cap = 0;
+	size_t nd = 0;
 	char buf[WW_EP_STRLEN];
 
 	c->zsrc = zs;
+	c->nbox = 0;
 	for (size_t i = c->adj_start[ep]; i < c->adj_start[ep + 1]; i++) {
 		ww_ep_t d = c->adj[i];
 		add_dest(c, d, dst, &nd);
@@ -837,12 +910,11 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 	for (size_t k = 0; k < nd; k++) {
 		c->mark[dst[k]] = false;
 		if (!c->err)
-			class_pieces(c, ep, dst[k], &v, &n, &cap);
+			class_boxes(c, ep, dst[k]);
 	}
 	ch.name = from_name(p, ep);
 	if (!c->err)
-		flow_maps(c, &ch, ww_ep_name(p, ep, buf), v, n);
-	free(v);
+		flow_maps(c, &ch, ww_ep_name(p, ep, buf), dst, nd);
 	for (size_t i = 0; i < c->guards.nrules; i++)
 		push_rule(c, &ch, &c->guards.rules[i]);
 	c->guards.nrules = 0;
@@ -868,8 +940,9 @@ static int source_index(struct cctx *c)
 	c->mark = calloc(ne, sizeof(*c->mark));
 	c->scratch = calloc(ne, sizeof(*c->scratch));
 	c->own = calloc(c->p->nflows + 1, sizeof(*c->own));
+	c->cb = calloc(ne, sizeof(*c->cb));
 	if (!c->adj_start || !c->iv_start || !c->adj || !c->iv_by_cls || !c->mark || !c->scratch ||
-	    !c->own)
+	    !c->own || !c->cb)
 		return -ENOMEM;
 	/* Counting sort: counts at [x + 1], prefix sums, then fill from [x]. */
 	for (size_t i = 0; i < c->ix.cap; i++)
@@ -1249,6 +1322,8 @@ out:
 	free(c.iv_by_cls);
 	free(c.mark);
 	free(c.own);
+	free(c.box);
+	free(c.cb);
 	nfr_chain_clear(&c.guards);
 	strset_free(&c.names);
 	ww_dtable_free(&c.dt);
