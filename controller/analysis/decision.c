@@ -330,6 +330,8 @@ void ww_dtable_free(struct ww_dtable *t)
 		free(t->v[i].v);
 	free(t->v);
 	free(t->slots);
+	free(t->fp);
+	free(t->pt);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -401,23 +403,69 @@ static bool windowed(const struct ww_flow *f)
 	return f->has_from || f->has_until;
 }
 
-/* Builds and interns the decision list of the flows marked in `on`; WW_DLIST_NONE if none. */
-static long make_dlist(const struct ww_policy *p, const uint32_t *flows, size_t n,
-		       const bool *on, const struct ww_zone *zs, const struct ww_zone *zd,
-		       struct ww_dentry *scratch, struct ww_dtable *dt)
+/* Packs flow f's terms after dt->pt. */
+static int pack_flow(const struct ww_flow *f, struct ww_dtable *dt, struct ww_fpack *x)
+{
+	x->off = (uint32_t)dt->npt;
+	for (size_t s = 0; s < f->nsvcs; s++)
+		for (size_t k = 0; k < f->svcs[s]->nterms; k++) {
+			const struct ww_term *t = &f->svcs[s]->terms[k];
+			struct ww_pterm y = {t->proto, t->lo, t->hi};
+			if (t->proto == WW_PROTO_ANY)
+				x->any = true;
+			else if (VEC_PUSH(dt->pt, dt->npt, dt->ptcap, y))
+				return -ENOMEM;
+		}
+	x->n = (uint32_t)dt->npt - x->off;
+	x->windowed = windowed(f);
+	x->rank = (uint8_t)ww_flow_rank(f, NULL, NULL);
+	return 0;
+}
+
+/* The flows as ww_atoms_build reads them, all packed on its first call: in policy order, a walk
+ * the processor prefetches, where a flow met first in some class pair is a cache miss. */
+static int pack_flows(const struct ww_policy *p, struct ww_dtable *dt)
+{
+	if (dt->fp)
+		return 0;
+	dt->fp = calloc(p->nflows + 1, sizeof(*dt->fp));
+	if (!dt->fp)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nflows; i++)
+		if (pack_flow(&p->flows[i], dt, &dt->fp[i])) {
+			free(dt->fp);
+			dt->fp = NULL;
+			return -ENOMEM;
+		}
+	return 0;
+}
+
+/* ww_flow_rank of a packed flow between zones zs and zd: a zone in monitor mode at either end
+ * makes a deny a monitor. */
+static uint8_t pack_rank(const struct ww_fpack *x, const struct ww_zone *zs,
+			 const struct ww_zone *zd)
+{
+	bool zmon = (zs && zs->mode == WW_MONITOR) || (zd && zd->mode == WW_MONITOR);
+
+	return x->rank == WW_RANK_DENY && zmon ? WW_RANK_MONITOR : x->rank;
+}
+
+/* Builds and interns the decision list of the flows marked in `on` (packed in dt already);
+ * WW_DLIST_NONE if none. */
+static long make_dlist(const uint32_t *flows, size_t n, const bool *on, const struct ww_zone *zs,
+		       const struct ww_zone *zd, struct ww_dentry *scratch, struct ww_dtable *dt)
 {
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++)
 		if (on[i])
 			scratch[m++] = (struct ww_dentry){
-				.flow = flows[i],
-				.rank = (uint8_t)ww_flow_rank(&p->flows[flows[i]], zs, zd)};
+				.flow = flows[i], .rank = pack_rank(&dt->fp[flows[i]], zs, zd)};
 	if (!m)
 		return WW_DLIST_NONE;
 	qsort(scratch, m, sizeof(*scratch), dentry_cmp);
 	for (size_t i = 0; i < m; i++)
-		if (scratch[i].rank != WW_RANK_MONITOR && !windowed(&p->flows[scratch[i].flow])) {
+		if (scratch[i].rank != WW_RANK_MONITOR && !dt->fp[scratch[i].flow].windowed) {
 			m = i + 1;
 			break;
 		}
@@ -452,17 +500,16 @@ int ww_atoms_build(const struct ww_policy *p, const uint32_t *flows, size_t n,
 	scratch = malloc((n ? n : 1) * sizeof(*scratch));
 	if (!any || !on || !scratch)
 		goto oom;
+	if (pack_flows(p, dt))
+		goto oom;
 	for (size_t i = 0; i < n; i++) {
-		const struct ww_flow *f = &p->flows[flows[i]];
-		for (size_t s = 0; s < f->nsvcs; s++)
-			for (size_t k = 0; k < f->svcs[s]->nterms; k++) {
-				const struct ww_term *x = &f->svcs[s]->terms[k];
-				if (x->proto == WW_PROTO_ANY)
-					any[i] = true;
-				else if (VEC_PUSH(t, nt, tcap,
-						  ((struct tref){x->proto, x->lo, x->hi, (uint32_t)i})))
-					goto oom;
-			}
+		const struct ww_fpack *f = &dt->fp[flows[i]];
+		any[i] = f->any;
+		for (size_t k = f->off; k < f->off + f->n; k++) {
+			const struct ww_pterm *x = &dt->pt[k];
+			if (VEC_PUSH(t, nt, tcap, ((struct tref){x->proto, x->lo, x->hi, (uint32_t)i})))
+				goto oom;
+		}
 	}
 	if (nt)
 		qsort(t, nt, sizeof(*t), tref_cmp);
@@ -491,7 +538,7 @@ int ww_atoms_build(const struct ww_policy *p, const uint32_t *flows, size_t n,
 			for (size_t k = i; k < j; k++)
 				if (t[k].lo <= lo && hi <= t[k].hi)
 					on[t[k].flow] = true;
-			id = make_dlist(p, flows, n, on, zs, zd, scratch, dt);
+			id = make_dlist(flows, n, on, zs, zd, scratch, dt);
 			if (id < 0 && id != (long)WW_DLIST_NONE)
 				goto oom;
 			if (na && atoms[na - 1].proto == proto && atoms[na - 1].dlist == (uint32_t)id &&
@@ -505,7 +552,7 @@ int ww_atoms_build(const struct ww_policy *p, const uint32_t *flows, size_t n,
 		}
 		i = j;
 	}
-	id = make_dlist(p, flows, n, any, zs, zd, scratch, dt);
+	id = make_dlist(flows, n, any, zs, zd, scratch, dt);
 	if (id < 0 && id != (long)WW_DLIST_NONE)
 		goto oom;
 	if (VEC_PUSH(atoms, na, acap, ((struct ww_atom){WW_PROTO_ANY, 0, 0, (uint32_t)id})))

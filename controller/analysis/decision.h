@@ -89,11 +89,31 @@ struct ww_dlist {
 	uint64_t hash;
 };
 
+/* A flow's service term, as ww_atoms_build reads it. */
+struct ww_pterm {
+	int proto;
+	uint16_t lo, hi;
+};
+
+/* A flow as ww_atoms_build reads it: its terms naming a protocol, pt[off..off + n). */
+struct ww_fpack {
+	uint32_t off, n;
+	bool any; /* a term takes every protocol */
+	bool windowed;
+	uint8_t rank; /* ww_flow_rank without zones */
+};
+
 struct ww_dtable {
 	struct ww_dlist *v;
 	size_t n, cap;
 	uint32_t *slots; /* hash -> index + 1 */
 	size_t nslots;
+	/* The policy's flows as ww_atoms_build reads them, packed: it meets a flow in every class
+	 * pair the flow is in, and the flow structs are large and scattered (NULL until its first
+	 * call). */
+	struct ww_fpack *fp; /* [flow index] */
+	struct ww_pterm *pt;
+	size_t npt, ptcap;
 };
 
 void ww_dtable_free(struct ww_dtable *t);
