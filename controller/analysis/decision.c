@@ -274,6 +274,27 @@ void ww_pairidx_free(struct ww_pairidx *ix)
 	memset(ix, 0, sizeof(*ix));
 }
 
+/* qsort, but by insertion for the few elements sorted for one class pair at a time (a handful
+ * of flows and terms), where qsort's setup costs more than the sort. Stable, as glibc's merge
+ * sort. */
+static void sort_few(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	char *a = v, tmp[32];
+
+	if (n > 16 || size > sizeof(tmp)) {
+		if (n > 1)
+			qsort(v, n, size, cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		size_t j = i;
+		memcpy(tmp, a + i * size, size);
+		for (; j > 0 && cmp(a + (j - 1) * size, tmp) > 0; j--)
+			memcpy(a + j * size, a + (j - 1) * size, size);
+		memcpy(a + j * size, tmp, size);
+	}
+}
+
 static int u32_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -310,7 +331,7 @@ long ww_class_pair_flows(const struct ww_policy *p, const struct ww_pairidx *ix,
 		n += l[i]->n;
 	}
 	if (nl > 1) {
-		qsort(v, n, sizeof(*v), u32_cmp);
+		sort_few(v, n, sizeof(*v), u32_cmp);
 		size_t u = 0;
 		for (size_t i = 0; i < n; i++)
 			if (!u || v[u - 1] != v[i])
@@ -463,7 +484,7 @@ static long make_dlist(const uint32_t *flows, size_t n, const bool *on, const st
 				.flow = flows[i], .rank = pack_rank(&dt->fp[flows[i]], zs, zd)};
 	if (!m)
 		return WW_DLIST_NONE;
-	qsort(scratch, m, sizeof(*scratch), dentry_cmp);
+	sort_few(scratch, m, sizeof(*scratch), dentry_cmp);
 	for (size_t i = 0; i < m; i++)
 		if (scratch[i].rank != WW_RANK_MONITOR && !dt->fp[scratch[i].flow].windowed) {
 			m = i + 1;
@@ -511,8 +532,7 @@ int ww_atoms_build(const struct ww_policy *p, const uint32_t *flows, size_t n,
 				goto oom;
 		}
 	}
-	if (nt)
-		qsort(t, nt, sizeof(*t), tref_cmp);
+	sort_few(t, nt, sizeof(*t), tref_cmp);
 	for (size_t i = 0; i < nt;) {
 		size_t j = i;
 		int proto = t[i].proto;
@@ -527,7 +547,7 @@ int ww_atoms_build(const struct ww_policy *p, const uint32_t *flows, size_t n,
 			if (VEC_PUSH(bounds, nb, bcap, t[k].lo) ||
 			    VEC_PUSH(bounds, nb, bcap, t[k].hi + 1))
 				goto oom;
-		qsort(bounds, nb, sizeof(*bounds), u32_cmp);
+		sort_few(bounds, nb, sizeof(*bounds), u32_cmp);
 		size_t u = 0;
 		for (size_t k = 0; k < nb; k++)
 			if (!u || bounds[u - 1] != bounds[k])
