@@ -45,6 +45,7 @@ struct cctx {
 	} (*cb)[2];
 	struct nfr_chain guards; /* the source chain's rules towards catch-all zones */
 	bool rejects; /* some decision chain goes to the reject chain */
+	bool counts_only; /* ww_compile_nft_counts: no source chains */
 	int err;
 };
 
@@ -1190,7 +1191,7 @@ static void classify_chain(struct cctx *c)
 	for (size_t i = 0; i < c->ix.cap; i++)
 		if (c->ix.v[i].src)
 			src[c->ix.v[i].src] = true;
-	for (ww_ep_t ep = 1; ep < ne && !c->err; ep++)
+	for (ww_ep_t ep = 1; ep < ne && !c->err && !c->counts_only; ep++)
 		if (src[ep])
 			source_chain(c, ep, src[ww_ep_zone(p, ep)->ep]);
 	for (size_t i = 0; i < c->cls.niv && !c->err; i++) {
@@ -1260,9 +1261,9 @@ static void base_chain(struct cctx *c, const char *name, enum nfr_hook hook)
 	add_chain(c, &ch);
 }
 
-int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out)
+static int compile(const struct ww_policy *p, bool counts_only, struct nfr_table **out)
 {
-	struct cctx c = {.p = p};
+	struct cctx c = {.p = p, .counts_only = counts_only};
 	int err;
 
 	c.t = calloc(1, sizeof(*c.t));
@@ -1348,4 +1349,14 @@ out:
 	nfr_table_sort(c.t);
 	*out = c.t;
 	return 0;
+}
+
+int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out)
+{
+	return compile(p, false, out);
+}
+
+int ww_compile_nft_counts(const struct ww_policy *p, struct nfr_table **out)
+{
+	return compile(p, true, out);
 }
