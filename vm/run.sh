@@ -44,7 +44,7 @@ rm -rf "$snap"
 mkdir -p "$snap/build"
 tar -C "$tree" --exclude=./build --exclude=./.git --exclude="./${BUILD#"$tree"/}" -cf - . | tar -C "$snap" -xf - ||
 	exit 2
-for f in wardwall wardwall.bpf.o wardwall.skel.h tests tests-xdp tests-fuzz; do
+for f in wardwall wardwall.bpf.o wardwall.skel.h tests tests-xdp tests-fuzz tests-nft; do
 	[ -e "$BUILD/$f" ] && cp -a "$BUILD/$f" "$snap/build/"
 done
 
