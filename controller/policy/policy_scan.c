@@ -130,8 +130,13 @@ static const char *read_string(struct scan *s, const char *p, struct str_info *s
 			p += 2;
 			if (e == 'u' && end - p >= 4) {
 				cp = 0;
-				for (int i = 0; i < 4; i++)
-					cp = cp << 4 | hexval(p[i]);
+				for (int i = 0; i < 4 && cp >= 0; i++)
+					cp = hexval(p[i]) < 0 ? -1 : cp << 4 | hexval(p[i]);
+				if (cp < 0) {
+					/* Not JSON (the parser says so): kept as written. */
+					sb_add(&si->val, "\\u");
+					continue;
+				}
 				p += 4;
 			} else {
 				cp = e == 'b' ? 8 : e == 'f' ? 12 : e == 'n' ? 10 : e == 'r' ? 13
