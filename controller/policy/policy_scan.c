@@ -34,6 +34,7 @@ struct str_info {
 	struct strbuf val; /* decoded, control characters written as \uXXXX so it can be printed */
 	long ctrl;         /* first control character, or -1 */
 	const char *bad;   /* first byte of invalid UTF-8, or NULL */
+	const char *esc;   /* first escape JSON does not have (\q, \u not before 4 hex digits) */
 };
 
 /* Free text may hold tab and line breaks; every other string is a name, an identifier, an
@@ -102,6 +103,7 @@ static const char *plain_string(struct scan *s, const char *p, struct str_info *
 		return NULL;
 	si->ctrl = -1;
 	si->bad = NULL;
+	si->esc = NULL;
 	if (want) {
 		sb_addn(&si->val, p + 1, (size_t)(q - p - 1));
 		if (si->val.oom)
@@ -120,6 +122,7 @@ static const char *read_string(struct scan *s, const char *p, struct str_info *s
 		return plain;
 	si->ctrl = -1;
 	si->bad = NULL;
+	si->esc = NULL;
 	for (p++; p < end && *p != '"';) {
 		unsigned char ch = (unsigned char)*p;
 		long cp = -1;
@@ -133,12 +136,15 @@ static const char *read_string(struct scan *s, const char *p, struct str_info *s
 				for (int i = 0; i < 4 && cp >= 0; i++)
 					cp = hexval(p[i]) < 0 ? -1 : cp << 4 | hexval(p[i]);
 				if (cp < 0) {
-					/* Not JSON (the parser says so): kept as written. */
+					/* Not JSON: kept as written, and said. */
+					si->esc = si->esc ? si->esc : p - 2;
 					sb_add(&si->val, "\\u");
 					continue;
 				}
 				p += 4;
 			} else {
+				if (!e || !strchr("\"\\/bfnrt", e))
+					si->esc = si->esc ? si->esc : p - 2;
 				cp = e == 'b' ? 8 : e == 'f' ? 12 : e == 'n' ? 10 : e == 'r' ? 13
 				   : e == 't' ? 9 : e;
 			}
@@ -216,6 +222,16 @@ static void report(struct scan *s, const char *ptr, bool key, const char *mkey,
 {
 	const char *v = sb_str(&si->val);
 
+	if (si->esc) {
+		size_t n0 = s->d->n;
+		ww_err(s->d, "invalid-escape", ptr ? ptr : "",
+		       "%s \"%s\" has the escape \"%.2s\", which JSON does not have: a backslash "
+		       "comes before one of \" \\ / b f n r t, or u and four hex digits",
+		       key ? "member name" : "string", v, si->esc);
+		if (s->d->n > n0)
+			line_col(s, si->esc, &s->d->v[s->d->n - 1]);
+		return;
+	}
 	if (si->bad) {
 		size_t n0 = s->d->n;
 		ww_err(s->d, "invalid-utf8", ptr ? ptr : "",
@@ -313,7 +329,7 @@ int ww_policy_scan(const char *text, size_t len, struct ww_diags *d)
 				f->key = sb_steal(&si.val);
 				if (!f->key)
 					s.oom = true;
-			} else if (si.bad || si.ctrl >= 0) { /* its pointer only when it is said */
+			} else if (si.bad || si.esc || si.ctrl >= 0) { /* its pointer only when said */
 				char *ptr = value_ptr(&s);
 				report(&s, ptr, false, f && f->obj ? f->key : NULL, &si);
 				free(ptr);
