@@ -207,20 +207,22 @@ static bool cmp_ethertype(struct nftnl_expr *e, bool v6)
 	return d && len == 2 && d[0] == (v6 ? 0x86 : 0x08) && d[1] == (v6 ? 0xdd : 0x00);
 }
 
+/* Where each address key is in the network header, as a match and as a concatenation's field. */
+static const struct {
+	enum nfr_key key;
+	bool v6;
+	uint32_t off, len;
+} addrs[] = {{NK_SADDR4, false, 12, 4},
+	     {NK_DADDR4, false, 16, 4},
+	     {NK_SADDR6, true, 8, 16},
+	     {NK_DADDR6, true, 24, 16}};
+
 /* The loader sequences of each key, as nft writes them. Returns how many expressions matched. */
 static size_t match_key(enum nfr_family fam, struct nftnl_expr **x, size_t n, enum nfr_key *key)
 {
 	struct nftnl_expr *e0 = n > 0 ? x[0] : NULL, *e1 = n > 1 ? x[1] : NULL,
 			  *e2 = n > 2 ? x[2] : NULL, *e3 = n > 3 ? x[3] : NULL,
 			  *e4 = n > 4 ? x[4] : NULL;
-	static const struct {
-		enum nfr_key key;
-		uint8_t nfproto;
-		uint32_t off, len;
-	} addrs[] = {{NK_SADDR4, NFPROTO_IPV4, 12, 4},
-		     {NK_DADDR4, NFPROTO_IPV4, 16, 4},
-		     {NK_SADDR6, NFPROTO_IPV6, 8, 16},
-		     {NK_DADDR6, NFPROTO_IPV6, 24, 16}};
 	static const struct {
 		enum nfr_key key;
 		uint8_t proto;
@@ -230,7 +232,7 @@ static size_t match_key(enum nfr_family fam, struct nftnl_expr **x, size_t n, en
 	 * protocol` compare is a match of its own (the base chain's). */
 	if (fam == NFR_BRIDGE && meta_load(e0, NFT_META_PROTOCOL)) {
 		for (size_t i = 0; i < ARRAY_SIZE(addrs); i++)
-			if (cmp_ethertype(e1, addrs[i].nfproto == NFPROTO_IPV6) &&
+			if (cmp_ethertype(e1, addrs[i].v6) &&
 			    payload(e2, NFT_PAYLOAD_NETWORK_HEADER, addrs[i].off, addrs[i].len)) {
 				*key = addrs[i].key;
 				return 3;
@@ -250,7 +252,7 @@ static size_t match_key(enum nfr_family fam, struct nftnl_expr **x, size_t n, en
 	}
 	if (fam == NFR_INET && meta_load(e0, NFT_META_NFPROTO)) {
 		for (size_t i = 0; i < ARRAY_SIZE(addrs); i++)
-			if (cmp_u8(e1, NFT_CMP_EQ, addrs[i].nfproto) &&
+			if (cmp_u8(e1, NFT_CMP_EQ, addrs[i].v6 ? NFPROTO_IPV6 : NFPROTO_IPV4) &&
 			    payload(e2, NFT_PAYLOAD_NETWORK_HEADER, addrs[i].off, addrs[i].len)) {
 				*key = addrs[i].key;
 				return 3;
@@ -455,14 +457,6 @@ static size_t cat_field(struct nftnl_expr **x, size_t n, unsigned int word, bool
  */
 static size_t match_cat(enum nfr_family fam, struct nftnl_expr **x, size_t n, struct nfr_cat *cat)
 {
-	static const struct {
-		enum nfr_key key;
-		bool v6;
-		uint32_t off, len;
-	} addrs[] = {{NK_SADDR4, false, 12, 4},
-		     {NK_DADDR4, false, 16, 4},
-		     {NK_SADDR6, true, 8, 16},
-		     {NK_DADDR6, true, 24, 16}};
 	size_t i = 2, k;
 	bool v6, icmp = false, icmp_field = false;
 
