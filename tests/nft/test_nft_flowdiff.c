@@ -132,18 +132,6 @@ static void refuse_outer_namespace(void)
 	}
 }
 
-#define EL_A(dst, port)                                                                            \
-	{                                                                                          \
-		dst, 6, 6, port, port, "accept", "flow/a"                                          \
-	}
-#define EL_B                                                                                       \
-	{                                                                                          \
-		"10.2.0.5", 17, 17, 53, 53, "goto dec-b", NULL                                     \
-	}
-#define EL_C(v)                                                                                    \
-	{                                                                                          \
-		"10.3.0.0/16", 6, 6, 22, 22, v, "flow/c"                                           \
-	}
 #define EL_E                                                                                       \
 	{                                                                                          \
 		"10.5.0.1", 132, 132, 1, 100, "accept", "flow/e"                                   \

@@ -191,4 +191,19 @@ static inline void fm_maps(struct nfr_table *t, const char *cls, enum fm_kind k,
 	free(from);
 }
 
+/* The elements the diff tests change (test_nft_diff, and tests/nft/test_nft_flowdiff against the
+ * kernel): a flow of tcp 443 to dst, a decision chain, a flow whose verdict varies. */
+#define EL_A(dst, port)                                                                            \
+	{                                                                                          \
+		dst, 6, 6, port, port, "accept", "flow/a"                                          \
+	}
+#define EL_B                                                                                       \
+	{                                                                                          \
+		"10.2.0.5", 17, 17, 53, 53, "goto dec-b", NULL                                     \
+	}
+#define EL_C(v)                                                                                    \
+	{                                                                                          \
+		"10.3.0.0/16", 6, 6, 22, 22, v, "flow/c"                                           \
+	}
+
 #endif

@@ -323,18 +323,6 @@ static void batch_is(struct nfr_table *live, struct nfr_table *want, const char 
 	nfr_table_free(want);
 }
 
-#define EL_A(dst, port)                                                                            \
-	{                                                                                          \
-		dst, 6, 6, port, port, "accept", "flow/a"                                          \
-	}
-#define EL_B                                                                                       \
-	{                                                                                          \
-		"10.2.0.5", 17, 17, 53, 53, "goto dec-b", NULL                                     \
-	}
-#define EL_C(v)                                                                                    \
-	{                                                                                          \
-		"10.3.0.0/16", 6, 6, 22, 22, v, "flow/c"                                           \
-	}
 
 /* One flow's port: its element in each map deleted and added again; no map, chain or counter
  * is touched, however many flows the maps hold. */
