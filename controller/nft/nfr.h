@@ -40,13 +40,15 @@ enum nfr_key {
 	NK_PROTOCOL, /* meta protocol: the frame's ether type (bridge family) */
 	NK_TH_DPORT, /* th dport: the transport header's bytes 2-3, only in a concatenation after
 		      * NK_L4PROTO (tcp, udp, sctp, dccp and udplite all keep the destination port there) */
+	NK_MARK,     /* `meta mark & nfr_cat.mark_mask`: only as field 0 of a concatenation; the
+		      * set's type is nft's mark (`typeof meta mark`), 4 bytes in network order */
 };
 
 /*
  * A concatenation (`ip daddr . meta l4proto . th dport`): its fields are loaded into consecutive
  * registers, each rounded up to 4 bytes, and looked up together in one set whose key is the same
  * concatenation (interval flags: every field may be a range; the kernel's pipapo set type).
- * Field 0 is an address (NK_SADDR4/6, NK_DADDR4/6); the others fit in 32 bits (NK_L4PROTO,
+ * Field 0 is an address (NK_SADDR4/6, NK_DADDR4/6) or the class bits of the mark (NK_MARK); the others fit in 32 bits (NK_L4PROTO,
  * NK_TH_DPORT, NK_ICMP_TYPE, NK_ICMPV6_TYPE). An ICMP field brings its dependency (`meta l4proto
  * icmp`) as a bare `icmp type` match does. n == 0: no concatenation.
  */
@@ -54,6 +56,8 @@ enum nfr_key {
 struct nfr_cat {
 	enum nfr_key f[NFR_CAT_MAX];
 	unsigned int n;
+	uint32_t mark_mask; /* f[0] == NK_MARK in a rule: the bits of the mark looked up (a set's
+			     * cat ignores it: its elements hold the masked values) */
 };
 
 /* The table's family: `table inet wardwall` (gateway and host mode) or `table bridge wardwall`
@@ -115,6 +119,9 @@ struct nfr_rule {
 	struct nfr_cat cat;  /* cat.n > 0: set (and counter_map) key on this concatenation, not key */
 	char *counter_map;   /* `counter name <cat> map @counter_map`: the counter an object map
 			      * names for the packet's key (none on a miss; the rule goes on) */
+	bool set_mark;       /* `meta mark set meta mark & mark_keep | mark_or` (mark_or is within
+			      * ~mark_keep; `| 0x00000000` is not rendered) */
+	uint32_t mark_keep, mark_or;
 	bool has_from, has_until; /* meta time, unix seconds */
 	int64_t from, until;
 	char *counter;       /* a named counter */
