@@ -48,8 +48,8 @@ enum nfr_key {
  * A concatenation (`ip daddr . meta l4proto . th dport`): its fields are loaded into consecutive
  * registers, each rounded up to 4 bytes, and looked up together in one set whose key is the same
  * concatenation (interval flags: every field may be a range; the kernel's pipapo set type).
- * Field 0 is an address (NK_SADDR4/6, NK_DADDR4/6) or the class bits of the mark (NK_MARK); the others fit in 32 bits (NK_L4PROTO,
- * NK_TH_DPORT, NK_ICMP_TYPE, NK_ICMPV6_TYPE). An ICMP field brings its dependency (`meta l4proto
+ * Field 0 is an address (NK_SADDR4/6, NK_DADDR4/6) or the class bits of the mark (NK_MARK);
+ * the others fit in 32 bits (NK_L4PROTO, NK_TH_DPORT, NK_ICMP_TYPE, NK_ICMPV6_TYPE). An ICMP field brings its dependency (`meta l4proto
  * icmp`) as a bare `icmp type` match does. n == 0: no concatenation.
  */
 #define NFR_CAT_MAX 3
