@@ -9,6 +9,20 @@
 #include "decision.h"
 #include "nft_bridge.h"
 
+/* Until the policy says (enforcement.mark_bits). */
+#define WW_NFT_MARK_BITS 0xffff0000u
+
+uint32_t ww_nft_zone_bits(uint32_t m)
+{
+	unsigned int n = (unsigned int)__builtin_popcount(m), k = (n + 1) / 2;
+	uint32_t z = 0;
+
+	for (unsigned int b = 0; b < 32 && k; b++)
+		if (m & 1u << b)
+			z |= 1u << b, k--;
+	return z;
+}
+
 /* A decision chain made for a decision list: the name, and when it logs, the source zone whose
  * budget its log rules spend (the same list from another zone is another chain). */
 struct dec_made {
@@ -30,20 +44,23 @@ struct cctx {
 	 * log budget, the limit object WW_NFT_LOG_LIMIT of that zone. */
 	const struct ww_zone *zsrc;
 	bool *budget; /* [zone index + 1, 0: no zone] its limit object is in t */
-	/* source_index: destinations of each source endpoint, intervals of each class */
-	size_t *adj_start, *iv_start;
+	/* source_index: destinations of each source endpoint */
+	size_t *adj_start;
 	ww_ep_t *adj, *scratch;
-	const struct ww_interval **iv_by_cls;
 	bool *mark;
-	bool *own; /* [flow] names the host group whose source chain is being built */
+	bool *own;     /* [flow] names the host whose source chain is being built */
+	bool *dst_own; /* [flow] names the destination host whose boxes are being built */
+	bool *dest;    /* [ep] a host some flow names as its destination: a class of its own */
+	/* The mark's class bits (enforcement.mark_bits): the zone field and the host field. */
+	uint32_t zmask, hmask;
+	unsigned int zshift, hshift;
 	/* The service boxes of the source chain being built (class_boxes): those of destination
-	 * class cd in family fam are box[cb[cd][fam].at ..+ cb[cd][fam].n). */
-	struct dbox *box;
+	 * class cd are box[cb[cd].at ..+ cb[cd].n). */
+	struct fbox *box;
 	size_t nbox, boxcap;
 	struct cbox {
 		size_t at, n;
-	} (*cb)[2];
-	struct nfr_chain guards; /* the source chain's rules towards catch-all zones */
+	} *cb;
 	bool rejects; /* some decision chain goes to the reject chain */
 	bool counts_only; /* ww_compile_nft_counts: no source chains */
 	int err;
@@ -332,142 +349,43 @@ static void reject_chain(struct cctx *c)
 	add_chain(c, &ch);
 }
 
-/* ---- pair chains (towards catch-all zones) ---- */
-
-/* Up to this many keys a pair chain compares directly; beyond, it looks them up in a map. */
-#define INLINE_MAX 8
-
-
-static enum nfr_key proto_key(int proto)
-{
-	switch (proto) {
-	case WW_PROTO_TCP:
-		return NK_TCP_DPORT;
-	case WW_PROTO_UDP:
-		return NK_UDP_DPORT;
-	case WW_PROTO_SCTP:
-		return NK_SCTP_DPORT;
-	case WW_PROTO_ICMP:
-		return NK_ICMP_TYPE;
-	case WW_PROTO_ICMPV6:
-		return NK_ICMPV6_TYPE;
-	default:
-		return NK_NONE;
-	}
-}
-
-/* Emits a key -> decision dispatch: compares when few, else a map. */
-static void dispatch(struct cctx *c, struct nfr_chain *ch, enum nfr_key key, const u128 *lo,
-		     const u128 *hi, const uint32_t *ids, size_t n, const char *mapprefix)
-{
-	if (n == 0)
-		return;
-	if (n <= INLINE_MAX) {
-		for (size_t i = 0; i < n; i++) {
-			const char *dec = dec_chain(c, ids[i]);
-			struct nfr_rule r = {.key = key, .lo = (uint32_t)lo[i], .hi = (uint32_t)hi[i],
-					     .v = {NV_GOTO, dec ? xdup(c, dec) : NULL}};
-			push_rule(c, ch, &r);
-		}
-		return;
-	}
-	bool interval = false;
-	for (size_t i = 0; i < n; i++)
-		interval |= lo[i] != hi[i];
-	struct nfr_set s = {.key = key, .vmap = true, .interval = interval};
-	for (size_t i = 0; i < n; i++) {
-		const char *dec = dec_chain(c, ids[i]);
-		if (dec)
-			push_elem(c, &s, lo[i], hi[i], NV_GOTO, dec);
-	}
-	const char *name = finish_map(c, &s, mapprefix);
-	struct nfr_rule r = {.key = key, .set = name ? (char *)name : NULL, .vmap = true};
-	push_rule(c, ch, &r);
-}
-
-static const char *pair_chain(struct cctx *c, const struct ww_atom *a, size_t n)
-{
-	u128 *lo = malloc((n + 1) * sizeof(*lo)), *hi = malloc((n + 1) * sizeof(*hi));
-	uint32_t *ids = malloc((n + 1) * sizeof(*ids));
-	u128 plo[256 + 1], phi[256 + 1];
-	uint32_t pids[256 + 1];
-	size_t np = 0;
-	struct nfr_chain ch = {0};
-	const char *name = NULL;
-
-	if (!lo || !hi || !ids) {
-		c->err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n;) {
-		size_t j = i, k = 0;
-		int proto = a[i].proto;
-		while (j < n && a[j].proto == proto)
-			j++;
-		if (proto == WW_PROTO_ANY) {
-			i = j;
-			continue;
-		}
-		/* A protocol decided alike over its whole key range needs no port. */
-		if (j - i == 1 || proto_key(proto) == NK_NONE) {
-			if (a[i].dlist != WW_DLIST_NONE) {
-				plo[np] = phi[np] = (u128)proto;
-				pids[np++] = a[i].dlist;
-			}
-			i = j;
-			continue;
-		}
-		for (size_t q = i; q < j; q++)
-			if (a[q].dlist != WW_DLIST_NONE) {
-				lo[k] = a[q].lo;
-				hi[k] = a[q].hi;
-				ids[k++] = a[q].dlist;
-			}
-		char prefix[8];
-		snprintf(prefix, sizeof(prefix), "p%d", proto);
-		dispatch(c, &ch, proto_key(proto), lo, hi, ids, k, prefix);
-		i = j;
-	}
-	dispatch(c, &ch, NK_L4PROTO, plo, phi, pids, np, "proto");
-	const struct ww_atom *any = &a[n - 1];
-	if (any->proto == WW_PROTO_ANY && any->dlist != WW_DLIST_NONE) {
-		const char *dec = dec_chain(c, any->dlist);
-		struct nfr_rule r = {.v = {NV_GOTO, dec ? xdup(c, dec) : NULL}};
-		push_rule(c, &ch, &r);
-	}
-	name = finish_chain(c, &ch, "pair");
-out:
-	free(lo);
-	free(hi);
-	free(ids);
-	return name;
-}
-
 /* ---- flow maps ---- */
 
 /*
- * The flows from one source class are elements of its flow maps, keyed on the destination
- * address and the service: FK_PORT `ip daddr . meta l4proto . th dport` (tcp, udp and sctp cut
- * by port), FK_ICMP `ip daddr . icmp type` (ICMP, or ICMPv6 in the IPv6 maps, cut by type) and
- * FK_PROTO `ip daddr . meta l4proto` (whole protocols). A destination's protocol is in exactly
- * one kind, so the elements of a class never overlap, as the kernel's interval sets require.
+ * The flows from one source class are elements of its flow maps, keyed on the class of the
+ * destination, which the classify chain writes into the mark's class bits (class_mark), and on
+ * the service: FK_PORT `meta mark & M . meta l4proto . th dport` (tcp, udp and sctp cut by
+ * port), FK_ICMP4 `meta mark & M . icmp type` and FK_ICMP6 `meta mark & M . icmpv6 type` (cut by
+ * type) and FK_PROTO `meta mark & M . meta l4proto` (whole protocols). A protocol is in exactly
+ * one kind for a class, so the elements never overlap, as the kernel's interval sets require.
+ * A flow is one element per service box, whatever its destination's address ranges and
+ * families: the kernel's cost of loading a map grows with its elements.
  */
-enum fkind { FK_PORT, FK_ICMP, FK_PROTO, FK_NKINDS };
+enum fkind { FK_PORT, FK_ICMP4, FK_ICMP6, FK_PROTO, FK_NKINDS };
 
-/* A service box: protocols plo-phi, and for FK_PORT and FK_ICMP the ports or types qlo-qhi. */
+/* A service box: protocols plo-phi, and for FK_PORT and the ICMP kinds the ports or types
+ * qlo-qhi. */
 struct fbox {
 	uint8_t kind, plo, phi;
 	uint16_t qlo, qhi;
 	uint32_t dlist;
 };
 
-/* A service box of a destination class in family fam (0 IPv4, 1 IPv6), and what its element
- * holds (decision_key): equal boxes with equal keys at neighbouring addresses are one element. */
-struct dbox {
-	uint8_t fam;
-	struct fbox b;
-	uint64_t dkey;
-};
+/*
+ * The value of destination class cd in the mark's class bits: its zone's number in the zone
+ * field (the policy's order, from 1; 0 is no class) and, for a host, its number in its zone
+ * (from 1) in the host field. A host no flow names as its destination is classified as its
+ * zone (classify_dest).
+ */
+static uint32_t class_mark(const struct cctx *c, ww_ep_t cd)
+{
+	struct ww_class k = ww_class_of(c->p, cd);
+	uint32_t v = ((uint32_t)(k.zone - c->p->zones) + 1) << c->zshift;
+
+	if (cd > c->p->nzones && k.host)
+		v |= ((uint32_t)(k.host - k.zone->hosts) + 1) << c->hshift;
+	return v;
+}
 
 static void push_box(struct cctx *c, struct fbox **v, size_t *n, size_t *cap, struct fbox b)
 {
@@ -477,14 +395,13 @@ static void push_box(struct cctx *c, struct fbox **v, size_t *n, size_t *cap, st
 
 /*
  * The atoms of a class pair (ww_atoms_build: per protocol named, its key range cut where the
- * flows differ; then every other protocol) as the service boxes of family fam. A protocol
- * decided alike over its whole key range needs no port: it is a whole-protocol box. ICMP cut
- * by type is an FK_ICMP box in the IPv4 maps only, and ICMPv6 in the IPv6 maps only: the other
- * family's packets never carry it (nft's `icmp type` would match an IPv6 packet whose next
- * header is 1; such packets go to the defaults here).
+ * flows differ; then every other protocol) as service boxes. A protocol decided alike over its
+ * whole key range needs no port: it is a whole-protocol box. ICMP cut by type is keyed on `icmp
+ * type` (IPv4 packets only) and ICMPv6 on `icmpv6 type` (IPv6 only): nft's `icmp type` alone
+ * would match an IPv6 packet whose next header is 1.
  */
-static size_t service_boxes(struct cctx *c, const struct ww_atom *a, size_t n, int fam,
-			    struct fbox **v, size_t *cap)
+static size_t service_boxes(struct cctx *c, const struct ww_atom *a, size_t n, struct fbox **v,
+			    size_t *cap)
 {
 	bool named[256] = {0};
 	size_t nb = 0;
@@ -501,12 +418,12 @@ static size_t service_boxes(struct cctx *c, const struct ww_atom *a, size_t n, i
 				 (struct fbox){FK_PROTO, proto, proto, 0, 0, a[i].dlist});
 			continue;
 		}
-		if (ww_proto_has_types(proto) && proto != (fam ? WW_PROTO_ICMPV6 : WW_PROTO_ICMP))
-			continue;
+		uint8_t kind = ww_proto_has_ports(proto)   ? FK_PORT
+			       : proto == WW_PROTO_ICMP ? FK_ICMP4
+							: FK_ICMP6;
 		for (size_t q = i; q < j; q++)
 			push_box(c, v, &nb, cap,
-				 (struct fbox){ww_proto_has_ports(proto) ? FK_PORT : FK_ICMP, proto,
-					       proto, a[q].lo, a[q].hi, a[q].dlist});
+				 (struct fbox){kind, proto, proto, a[q].lo, a[q].hi, a[q].dlist});
 	}
 	const struct ww_atom *any = n ? &a[n - 1] : NULL;
 	if (any && any->proto == WW_PROTO_ANY)
@@ -522,28 +439,7 @@ static size_t service_boxes(struct cctx *c, const struct ww_atom *a, size_t n, i
 	return nb;
 }
 
-/* Is a piece of x the same element as one of y at another address: family, box, what the
- * element holds? (Fields, not bytes: padding is not compared.) */
-static bool same_element(const struct dbox *x, const struct dbox *y)
-{
-	return x->fam == y->fam && x->b.kind == y->b.kind && x->b.plo == y->b.plo &&
-	       x->b.phi == y->b.phi && x->b.qlo == y->b.qlo && x->b.qhi == y->b.qhi &&
-	       x->dkey == y->dkey;
-}
-
-static size_t dbox_hash(const struct dbox *x)
-{
-	uint64_t h = x->dkey ^ ((uint64_t)x->fam << 56 | (uint64_t)x->b.kind << 48 |
-				(uint64_t)x->b.plo << 40 | (uint64_t)x->b.phi << 32 |
-				(uint64_t)x->b.qlo << 16 | x->b.qhi);
-
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return (size_t)h;
-}
-
-/* The order of a class's boxes: by kind, then as nft orders a map's elements at one address
+/* The order of a class's boxes: by kind, then as nft orders a map's elements of one class
  * (nfr_elem_cmp: the protocol, then the port or type), so that the maps are built sorted. */
 static int box_cmp(const void *x, const void *y)
 {
@@ -571,189 +467,163 @@ static const struct ww_flow *simple_flow(struct cctx *c, uint32_t id)
 	return lg == WW_LOG_ALL ? NULL : f;
 }
 
-/*
- * What the element of decision list id holds, as a number: the flow and its verdict for a simple
- * decision, else the decision chain (named after its content: "dec-" and 12 hex digits). Two
- * lists that make the same element get the same key, so their pieces merge.
- */
-static uint64_t decision_key(struct cctx *c, uint32_t id)
-{
-	const struct ww_flow *f = simple_flow(c, id);
-	const char *dec;
-
-	if (f)
-		return 1ULL << 63 | (uint64_t)c->dt.v[id].v[0].rank << 32 |
-		       (uint64_t)(f - c->p->flows);
-	dec = dec_chain(c, id);
-	return dec ? strtoull(dec + strlen("dec-"), NULL, 16) : 0;
-}
-
-/* The maps of one kind and family: verdicts, and the counters of the simple decisions. */
+/* The maps of one kind: verdicts, and the counters of the simple decisions; whether they hold
+ * elements of host classes and of zone classes (which rules look them up). */
 struct fmaps {
 	struct nfr_set v, cnt;
+	bool host, zone;
 };
 
-static const enum nfr_key cat_keys[2][FK_NKINDS][NFR_CAT_MAX] = {
-	{{NK_DADDR4, NK_L4PROTO, NK_TH_DPORT}, {NK_DADDR4, NK_ICMP_TYPE}, {NK_DADDR4, NK_L4PROTO}},
-	{{NK_DADDR6, NK_L4PROTO, NK_TH_DPORT}, {NK_DADDR6, NK_ICMPV6_TYPE}, {NK_DADDR6, NK_L4PROTO}},
+static const enum nfr_key cat_keys[FK_NKINDS][NFR_CAT_MAX] = {
+	{NK_MARK, NK_L4PROTO, NK_TH_DPORT},
+	{NK_MARK, NK_ICMP_TYPE},
+	{NK_MARK, NK_ICMPV6_TYPE},
+	{NK_MARK, NK_L4PROTO},
 };
 
-static struct nfr_cat cat_of(int fam, int kind)
+static struct nfr_cat cat_of(int kind)
 {
 	struct nfr_cat k = {.n = kind == FK_PORT ? 3 : 2};
 
-	memcpy(k.f, cat_keys[fam][kind], sizeof(k.f));
+	memcpy(k.f, cat_keys[kind], sizeof(k.f));
 	return k;
 }
 
-/* Adds the element of box x at interval iv to maps m; *vi and *ci say where it is in the
- * verdicts and the counters (SIZE_MAX: none). */
-static void push_piece(struct cctx *c, struct fmaps *m, const struct ww_interval *iv,
-		       const struct dbox *x, size_t *vi, size_t *ci)
+/* Adds the element of box b for the destination class of mark value cv to maps m. */
+static void push_piece(struct cctx *c, struct fmaps *m, uint32_t cv, const struct fbox *b)
 {
-	struct nfr_elem e = {.lo = iv->lo, .hi = iv->hi};
-	const struct ww_flow *f = simple_flow(c, x->b.dlist);
+	struct nfr_elem e = {.lo = cv, .hi = cv};
+	const struct ww_flow *f = simple_flow(c, b->dlist);
 
-	if (x->b.kind == FK_ICMP) {
-		e.clo[0] = x->b.qlo, e.chi[0] = x->b.qhi;
+	if (b->kind == FK_ICMP4 || b->kind == FK_ICMP6) {
+		e.clo[0] = b->qlo, e.chi[0] = b->qhi;
 	} else {
-		e.clo[0] = x->b.plo, e.chi[0] = x->b.phi;
-		e.clo[1] = x->b.qlo, e.chi[1] = x->b.qhi;
+		e.clo[0] = b->plo, e.chi[0] = b->phi;
+		e.clo[1] = b->qlo, e.chi[1] = b->qhi;
 	}
-	*ci = SIZE_MAX;
 	if (f) {
 		struct nfr_elem k = e;
 		k.obj = xdup(c, flow_counter(c, f));
-		*ci = m->cnt.nelems;
 		if (!k.obj || VEC_PUSH(m->cnt.elems, m->cnt.nelems, m->cnt.cap, k))
 			free(k.obj), c->err = -ENOMEM;
-		e.v.kind = c->dt.v[x->b.dlist].v[0].rank == WW_RANK_DENY ? NV_DROP : NV_ACCEPT;
+		e.v.kind = c->dt.v[b->dlist].v[0].rank == WW_RANK_DENY ? NV_DROP : NV_ACCEPT;
 	} else {
-		const char *dec = dec_chain(c, x->b.dlist);
+		const char *dec = dec_chain(c, b->dlist);
 		e.v = (struct nfr_verdict){NV_GOTO, dec ? xdup(c, dec) : NULL};
 	}
-	*vi = m->v.nelems;
 	if (VEC_PUSH(m->v.elems, m->v.nelems, m->v.cap, e))
 		free(e.v.chain), c->err = -ENOMEM;
+	if (cv & c->hmask)
+		m->host = true;
+	else
+		m->zone = true;
 }
 
-/* The last element made of a box key, which the piece of the next address range may extend. */
-struct run {
-	const struct dbox *k; /* NULL: a free slot */
-	size_t vi, ci;
+/* Adds the finished maps m of kind k as "<prefix>/<class>" (none when empty); *vn and *cn get
+ * the names of the verdicts' and the counters' (NULL: none). */
+static void add_flow_maps(struct cctx *c, struct fmaps *m, int kind, const char *cls, char **vn,
+			  char **cn)
+{
+	static const char *const vp[FK_NKINDS] = {"fp", "fi4", "fi6", "fl"};
+	static const char *const cp[FK_NKINDS] = {"cp", "ci4", "ci6", "cl"};
+
+	*vn = *cn = NULL;
+	if (!m->v.nelems) {
+		nfr_set_clear(&m->v);
+		nfr_set_clear(&m->cnt);
+		return;
+	}
+	*vn = xstrdup_printf("%s/%s", vp[kind], cls);
+	m->v.name = xstrdup_printf("%s/%s", vp[kind], cls);
+	if (m->cnt.nelems) {
+		*cn = xstrdup_printf("%s/%s", cp[kind], cls);
+		m->cnt.name = xstrdup_printf("%s/%s", cp[kind], cls);
+		if (!*cn)
+			c->err = -ENOMEM;
+		add_set(c, &m->cnt);
+	} else {
+		nfr_set_clear(&m->cnt);
+	}
+	if (!*vn)
+		c->err = -ENOMEM;
+	add_set(c, &m->v);
+}
+
+/*
+ * Adds the flow maps m[] and the rules that look them up: every kind by the host and zone fields
+ * first (a packet to a host that flows name as their destination: its elements hold every flow
+ * of its boxes, its zone's included), then every kind by the zone field alone (the zone's
+ * elements, for any address of the zone). A host's protocol may be in another kind than its
+ * zone's (cut by port for one, whole for the other): no zone lookup comes before a host lookup.
+ * A packet to a zone's own address has no host field: the first lookups find the zone's
+ * elements. Each lookup counts through the object map, then decides.
+ */
+static void flow_map_rules(struct cctx *c, struct nfr_chain *ch, struct fmaps *m, const char *cls)
+{
+	char *vn[FK_NKINDS], *cn[FK_NKINDS];
+
+	for (int k = 0; k < FK_NKINDS; k++)
+		add_flow_maps(c, &m[k], k, cls, &vn[k], &cn[k]);
+	for (int lvl = 0; lvl < 2; lvl++)
+		for (int k = 0; k < FK_NKINDS; k++) {
+			struct nfr_cat key = cat_of(k);
+			if (!vn[k] || !(lvl ? m[k].zone : m[k].host))
+				continue;
+			key.mark_mask = lvl ? c->zmask : c->zmask | c->hmask;
+			if (cn[k]) {
+				struct nfr_rule r = {.cat = key, .counter_map = xdup(c, cn[k])};
+				push_rule(c, ch, &r);
+			}
+			struct nfr_rule r = {.cat = key, .set = xdup(c, vn[k]), .vmap = true};
+			push_rule(c, ch, &r);
+		}
+	for (int k = 0; k < FK_NKINDS; k++)
+		free(vn[k]), free(cn[k]);
+}
+
+/* A destination class with its value in the mark. */
+struct dest {
+	uint32_t cv;
+	ww_ep_t cd;
 };
 
-/*
- * Adds the piece of box x at interval iv: it extends the last element of the same box and key
- * when that ends just before iv (a zone's addresses and its host groups' become one range where
- * the host groups' own flows do not cut them), else it is a new element. Intervals come in
- * address order, so a run's last element is the only one iv can extend.
- */
-static void add_piece(struct cctx *c, struct fmaps (*m)[FK_NKINDS], struct run *runs,
-		      size_t mask, const struct ww_interval *iv, const struct dbox *x)
+static int dest_cmp(const void *x, const void *y)
 {
-	struct fmaps *fm = &m[x->fam][x->b.kind];
-	size_t i = dbox_hash(x) & mask;
+	const struct dest *a = x, *b = y;
 
-	while (runs[i].k && !same_element(runs[i].k, x))
-		i = (i + 1) & mask;
-	if (runs[i].k && fm->v.elems[runs[i].vi].hi + 1 == iv->lo) {
-		fm->v.elems[runs[i].vi].hi = iv->hi;
-		if (runs[i].ci != SIZE_MAX)
-			fm->cnt.elems[runs[i].ci].hi = iv->hi;
-		return;
-	}
-	runs[i].k = x;
-	push_piece(c, fm, iv, x, &runs[i].vi, &runs[i].ci);
-}
-
-/* Adds a finished map under "<prefix><fam>/<class>" with the rule that uses it (a lookup of
- * the verdict, or counting through the object map); an empty map adds nothing. */
-static void flow_map_rule(struct cctx *c, struct nfr_chain *ch, struct nfr_set *s,
-			  const char *prefix, int fam, const char *cls)
-{
-	if (!s->nelems) {
-		nfr_set_clear(s);
-		return;
-	}
-	struct nfr_rule r = {.cat = s->cat};
-	s->name = xstrdup_printf("%s%d/%s", prefix, fam ? 6 : 4, cls);
-	if (s->objmap)
-		r.counter_map = s->name ? xdup(c, s->name) : NULL;
-	else
-		r.set = s->name ? xdup(c, s->name) : NULL, r.vmap = true;
-	if (!s->name)
-		c->err = -ENOMEM;
-	add_set(c, s);
-	push_rule(c, ch, &r);
-}
-
-static int iv_addr_cmp(const void *x, const void *y)
-{
-	const struct ww_interval *a = *(const struct ww_interval *const *)x;
-	const struct ww_interval *b = *(const struct ww_interval *const *)y;
-
-	return a < b ? -1 : a > b; /* the flattened intervals are in address order */
-}
-
-/* The address ranges of the destinations dst[0..nd) that have boxes, in address order. */
-static const struct ww_interval **dest_intervals(struct cctx *c, const ww_ep_t *dst, size_t nd,
-						 size_t *n)
-{
-	const struct ww_interval **v = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	for (size_t k = 0; k < nd && !c->err; k++) {
-		ww_ep_t cd = dst[k];
-		if (!c->cb[cd][0].n && !c->cb[cd][1].n)
-			continue;
-		for (size_t i = c->iv_start[cd]; i < c->iv_start[cd + 1]; i++)
-			if (VEC_PUSH(v, *n, cap, c->iv_by_cls[i]))
-				c->err = -ENOMEM;
-	}
-	if (*n > 1)
-		qsort(v, *n, sizeof(*v), iv_addr_cmp);
-	return v;
+	return a->cv < b->cv ? -1 : a->cv > b->cv;
 }
 
 /*
- * The flow maps of the source chain of cls, and their rules in ch: each range of the
- * destinations dst[0..nd) times each box of its class (class_boxes), neighbours merged. The
- * ranges are walked in address order and each class's boxes are in element order, so the maps
- * come out sorted (nfr_table_sort finds nothing to do) with no sort of their elements.
+ * The flow maps of the source chain of cls, and their rules in ch: each destination class of
+ * dst[0..nd) times each of its boxes (class_boxes). The classes are walked in the order of their
+ * mark values and each class's boxes are in element order, so the maps come out sorted.
  */
 static void flow_maps(struct cctx *c, struct nfr_chain *ch, const char *cls, const ww_ep_t *dst,
 		      size_t nd)
 {
-	static const char *const vp[FK_NKINDS] = {"fp", "fi", "fl"}, *const cp[FK_NKINDS] = {
-									   "cp", "ci", "cl"};
-	struct fmaps m[2][FK_NKINDS];
-	size_t niv, nr = 4;
+	struct fmaps m[FK_NKINDS];
+	struct dest *d = calloc(nd + 1, sizeof(*d));
+	size_t n = 0;
 
-	while (nr < 2 * c->nbox)
-		nr *= 2;
-	struct run *runs = calloc(nr, sizeof(*runs));
-	const struct ww_interval **iv = dest_intervals(c, dst, nd, &niv);
-	if (!runs)
+	if (!d) {
 		c->err = -ENOMEM;
-	for (int f = 0; f < 2; f++)
-		for (int k = 0; k < FK_NKINDS; k++)
-			m[f][k] = (struct fmaps){
-			    .v = {.cat = cat_of(f, k), .vmap = true, .interval = true},
-			    .cnt = {.cat = cat_of(f, k), .objmap = true, .interval = true}};
-	for (size_t i = 0; i < niv && !c->err; i++) {
-		const struct cbox *b = &c->cb[iv[i]->cls][iv[i]->family != WW_INET];
-		for (size_t q = b->at; q < b->at + b->n && !c->err; q++)
-			add_piece(c, m, runs, nr - 1, iv[i], &c->box[q]);
+		return;
 	}
-	free(iv);
-	free(runs);
-	for (int f = 0; f < 2; f++)
-		for (int k = 0; k < FK_NKINDS; k++) {
-			flow_map_rule(c, ch, &m[f][k].cnt, cp[k], f, cls);
-			flow_map_rule(c, ch, &m[f][k].v, vp[k], f, cls);
-		}
+	for (size_t k = 0; k < nd; k++)
+		if (c->cb[dst[k]].n)
+			d[n++] = (struct dest){class_mark(c, dst[k]), dst[k]};
+	qsort(d, n, sizeof(*d), dest_cmp);
+	for (int k = 0; k < FK_NKINDS; k++)
+		m[k] = (struct fmaps){.v = {.cat = cat_of(k), .vmap = true, .interval = true},
+				      .cnt = {.cat = cat_of(k), .objmap = true, .interval = true}};
+	for (size_t i = 0; i < n && !c->err; i++) {
+		const struct cbox *b = &c->cb[d[i].cd];
+		for (size_t q = b->at; q < b->at + b->n && !c->err; q++)
+			push_piece(c, &m[c->box[q].kind], d[i].cv, &c->box[q]);
+	}
+	free(d);
+	flow_map_rules(c, ch, m, cls);
 }
 
 /* ---- source chains ---- */
@@ -774,107 +644,71 @@ static void add_dest(struct cctx *c, ww_ep_t cd, ww_ep_t *dst, size_t *n)
 	}
 }
 
-/* Marks (or unmarks) the flows that name host group ep itself towards class cd. */
-static void mark_own(struct cctx *c, ww_ep_t ep, ww_ep_t cd, bool on)
+/* Marks (or unmarks) in flag[] the flows of the pair index from a to b (none when either is 0). */
+static void mark_pair(struct cctx *c, bool *flag, ww_ep_t a, ww_ep_t b, bool on)
+{
+	const struct ww_pairlist *l = a && b ? ww_pairidx_get(&c->ix, a, b) : NULL;
+
+	for (size_t i = 0; l && i < l->n; i++)
+		flag[l->flows[i]] = on;
+}
+
+/* Marks (or unmarks) the flows that name source host ep itself (towards class cd or its zone),
+ * and those that name destination host cd itself (from ep or its zone). */
+static void mark_named(struct cctx *c, ww_ep_t ep, ww_ep_t cd, bool on)
 {
 	const struct ww_policy *p = c->p;
-	const struct ww_zone *zd = ww_class_of(p, cd).zone;
-	ww_ep_t d[2] = {zd ? zd->ep : 0, cd > p->nzones ? cd : 0};
+	const struct ww_zone *zd = ww_class_of(p, cd).zone, *zs = ww_ep_zone(p, ep);
 
-	for (int k = 0; ep > p->nzones && k < 2; k++) {
-		const struct ww_pairlist *l = d[k] ? ww_pairidx_get(&c->ix, ep, d[k]) : NULL;
-		for (size_t i = 0; l && i < l->n; i++)
-			c->own[l->flows[i]] = on;
+	if (ep > p->nzones) {
+		mark_pair(c, c->own, ep, zd ? zd->ep : 0, on);
+		mark_pair(c, c->own, ep, cd > p->nzones ? cd : 0, on);
+	}
+	if (cd > p->nzones) {
+		mark_pair(c, c->dst_own, ep, cd, on);
+		mark_pair(c, c->dst_own, ep > p->nzones && zs ? zs->ep : 0, cd, on);
 	}
 }
 
 /*
- * A host group's chain falls back to its zone's, which decides every box no flow of the host
- * group's own is in exactly as the host group's chain would (same flows, same zones): only the
- * boxes with one of its own flows need elements of their own. Keeps those of v[0..n).
+ * A host's source chain falls back to its zone's, and a host's class to its zone's (the lookups
+ * by the zone field), which decide every box no flow naming the host is in exactly as the
+ * host's elements would (same flows, same zones): a box needs an element of its own only when
+ * a flow of its list names the source host (a host's chain) and one names the destination host
+ * (a host class). Keeps those of v[0..n).
  */
-static size_t own_boxes(struct cctx *c, struct fbox *v, size_t n)
+static size_t own_boxes(struct cctx *c, struct fbox *v, size_t n, bool src_host, bool dst_host)
 {
 	size_t m = 0;
 
+	if (!src_host && !dst_host)
+		return n;
 	for (size_t i = 0; i < n; i++) {
 		const struct ww_dlist *l = &c->dt.v[v[i].dlist];
-		bool own = false;
-		for (size_t k = 0; k < l->n && !own; k++)
-			own = c->own[l->v[k].flow];
-		if (own)
+		bool s = !src_host, d = !dst_host;
+		for (size_t k = 0; k < l->n && !(s && d); k++) {
+			s |= c->own[l->v[k].flow];
+			d |= c->dst_own[l->v[k].flow];
+		}
+		if (s && d)
 			v[m++] = v[i];
 	}
 	return m;
 }
 
-/*
- * A zone whose addresses are many ranges once the zones inside it are cut out (the internet
- * zone holds 0.0.0.0/0 and ::/0 minus every other zone) would put each of its flows in the flow
- * maps once per range, and the kernel's concatenated sets cut every range that is not a prefix
- * into prefixes, field by field: a few such zones made most of the maps' size (10k flows: 850k
- * prefixes for 135k elements). Such a zone is reached through a set of its ranges instead.
- */
-#define CATCH_ALL_RANGES 8
-
-static bool catch_all(const struct cctx *c, ww_ep_t cd)
-{
-	return cd <= c->p->nzones && c->iv_start[cd + 1] - c->iv_start[cd] > CATCH_ALL_RANGES;
-}
-
-/* The set "in4/<zone>" (or in6) of the ranges of zone class cd, made once; its name. */
-static char *zone_ranges_set(struct cctx *c, ww_ep_t cd, int fam)
-{
-	char *name = xstrdup_printf("in%d/%s", fam ? 6 : 4, ww_class_of(c->p, cd).zone->name);
-	struct nfr_set s = {.key = fam ? NK_DADDR6 : NK_DADDR4, .interval = true};
-
-	if (!name || strset_has(&c->names, name))
-		return name;
-	for (size_t i = c->iv_start[cd]; i < c->iv_start[cd + 1]; i++) {
-		const struct ww_interval *iv = c->iv_by_cls[i];
-		if ((iv->family == WW_INET) == (fam == 0))
-			push_elem(c, &s, iv->lo, iv->hi, NV_NONE, NULL);
-	}
-	if (!s.nelems) {
-		nfr_set_clear(&s);
-		free(name);
-		return NULL;
-	}
-	s.name = xdup(c, name);
-	add_set(c, &s);
-	return name;
-}
-
-/* `ip daddr @in4/<zone> goto pair-…` (and ip6) for catch-all class cd: the pair chain holds
- * every flow of the class pair (a host group's own and its zone's: the chain does not fall back). */
-static void guard_rules(struct cctx *c, ww_ep_t cd, const struct ww_atom *atoms, size_t na)
-{
-	const char *pair = pair_chain(c, atoms, na);
-
-	for (int fam = 0; fam < 2 && pair; fam++) {
-		char *set = zone_ranges_set(c, cd, fam);
-		if (!set)
-			continue;
-		struct nfr_rule r = {.key = fam ? NK_DADDR6 : NK_DADDR4, .set = set,
-				     .v = {NV_GOTO, xdup(c, pair)}};
-		push_rule(c, &c->guards, &r);
-	}
-	free((char *)pair);
-}
-
 /* The service boxes of destination class cd for source endpoint ep, appended to c->box (in
- * cb[cd]), with what each one's element holds; or its guard rules when cd is a catch-all zone. */
+ * cb[cd]). */
 static void class_boxes(struct cctx *c, ww_ep_t ep, ww_ep_t cd)
 {
 	const struct ww_policy *p = c->p;
 	struct fbox *box = NULL;
-	size_t bcap = 0;
+	size_t bcap = 0, nb;
 	uint32_t *flows;
 	struct ww_atom *atoms;
 	size_t na;
 	long nf = ww_class_pair_flows(p, &c->ix, ep, cd, &flows);
 
-	memset(c->cb[cd], 0, sizeof(c->cb[cd]));
+	c->cb[cd] = (struct cbox){0};
 	if (nf <= 0) {
 		if (nf < 0)
 			c->err = (int)nf;
@@ -883,38 +717,30 @@ static void class_boxes(struct cctx *c, ww_ep_t ep, ww_ep_t cd)
 	c->err = ww_atoms_build(p, flows, (size_t)nf, c->zsrc, ww_class_of(p, cd).zone, &c->dt,
 				&atoms, &na);
 	free(flows);
-	if (!c->err && catch_all(c, cd)) {
-		guard_rules(c, cd, atoms, na);
-		free(atoms);
+	if (c->err)
 		return;
-	}
-	mark_own(c, ep, cd, true);
-	for (int fam = 0; fam < 2 && !c->err; fam++) {
-		size_t nb = service_boxes(c, atoms, na, fam, &box, &bcap);
-		nb = ep > p->nzones ? own_boxes(c, box, nb) : nb;
-		if (nb > 1)
-			qsort(box, nb, sizeof(*box), box_cmp);
-		c->cb[cd][fam].at = c->nbox;
-		for (size_t b = 0; b < nb && !c->err; b++) {
-			struct dbox x = {.fam = fam, .b = box[b], .dkey = decision_key(c, box[b].dlist)};
-			if (VEC_PUSH(c->box, c->nbox, c->boxcap, x))
-				c->err = -ENOMEM;
-		}
-		c->cb[cd][fam].n = c->nbox - c->cb[cd][fam].at;
-	}
-	mark_own(c, ep, cd, false);
-	if (!c->err)
-		free(atoms);
+	mark_named(c, ep, cd, true);
+	nb = service_boxes(c, atoms, na, &box, &bcap);
+	nb = own_boxes(c, box, nb, ep > p->nzones, cd > p->nzones);
+	mark_named(c, ep, cd, false);
+	if (nb > 1)
+		qsort(box, nb, sizeof(*box), box_cmp);
+	c->cb[cd].at = c->nbox;
+	for (size_t b = 0; b < nb && !c->err; b++)
+		if (VEC_PUSH(c->box, c->nbox, c->boxcap, box[b]))
+			c->err = -ENOMEM;
+	c->cb[cd].n = c->nbox - c->cb[cd].at;
+	free(atoms);
 	free(box);
 }
 
 /*
  * The chain for packets from source endpoint ep (a zone, or a host with flows of its own): its
- * flow maps, keyed on the destination and the service, over the destination classes ep's own
- * flows name (a zone: its own addresses and its hosts'; a host: its own). A host's chain covers
- * its own flows and its zone's (the flows of the class pair) and falls back to the zone's chain
- * for other destinations. The work is proportional to ep's destinations, not to the number of
- * zones, and the kernel objects are a fixed number of maps per source class.
+ * flow maps, keyed on the destination's class and the service, over the classes ep's flows name
+ * (and for a host, the hosts its zone's flows name: their elements may need its own flows too).
+ * A host's chain covers its own flows and its zone's (the flows of the class pair) and falls
+ * back to the zone's chain for the rest. The work is proportional to ep's destinations, not to
+ * the number of zones, and the kernel objects are a fixed number of maps per source class.
  */
 static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 {
@@ -927,13 +753,12 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 
 	c->zsrc = zs;
 	c->nbox = 0;
-	for (size_t i = c->adj_start[ep]; i < c->adj_start[ep + 1]; i++) {
-		ww_ep_t d = c->adj[i];
-		add_dest(c, d, dst, &nd);
-		if (d <= p->nzones)
-			for (size_t h = 0; h < p->zones[d - 1].nhosts; h++)
-				add_dest(c, p->zones[d - 1].hosts[h].ep, dst, &nd);
-	}
+	for (size_t i = c->adj_start[ep]; i < c->adj_start[ep + 1]; i++)
+		add_dest(c, c->adj[i], dst, &nd);
+	for (size_t i = c->adj_start[zs->ep];
+	     ep > p->nzones && i < c->adj_start[zs->ep + 1]; i++)
+		if (c->adj[i] > p->nzones)
+			add_dest(c, c->adj[i], dst, &nd);
 	for (size_t k = 0; k < nd; k++) {
 		c->mark[dst[k]] = false;
 		if (!c->err)
@@ -942,9 +767,6 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 	ch.name = from_name(p, ep);
 	if (!c->err)
 		flow_maps(c, &ch, ww_ep_name(p, ep, buf), dst, nd);
-	for (size_t i = 0; i < c->guards.nrules; i++)
-		push_rule(c, &ch, &c->guards.rules[i]);
-	c->guards.nrules = 0;
 	if (ep > p->nzones && zone_chain_exists) {
 		struct nfr_rule r = {.v = {NV_GOTO, from_name(p, zs->ep)}};
 		push_rule(c, &ch, &r);
@@ -955,49 +777,39 @@ static void source_chain(struct cctx *c, ww_ep_t ep, bool zone_chain_exists)
 }
 
 /* The indexes source_chain walks: each source endpoint's destination endpoints (from the pair
- * index) and each class's intervals. */
+ * index), and the hosts that flows name as their destination. */
 static int source_index(struct cctx *c)
 {
 	size_t ne = ww_nendpoints(c->p) + 2;
 
 	c->adj_start = calloc(ne, sizeof(*c->adj_start));
-	c->iv_start = calloc(ne, sizeof(*c->iv_start));
 	c->adj = calloc(c->ix.n + 1, sizeof(*c->adj));
-	c->iv_by_cls = calloc(c->cls.niv + 1, sizeof(*c->iv_by_cls));
 	c->mark = calloc(ne, sizeof(*c->mark));
+	c->dest = calloc(ne, sizeof(*c->dest));
 	c->scratch = calloc(ne, sizeof(*c->scratch));
 	c->own = calloc(c->p->nflows + 1, sizeof(*c->own));
+	c->dst_own = calloc(c->p->nflows + 1, sizeof(*c->dst_own));
 	c->cb = calloc(ne, sizeof(*c->cb));
-	if (!c->adj_start || !c->iv_start || !c->adj || !c->iv_by_cls || !c->mark || !c->scratch ||
-	    !c->own || !c->cb)
+	if (!c->adj_start || !c->adj || !c->mark || !c->dest || !c->scratch || !c->own ||
+	    !c->dst_own || !c->cb)
 		return -ENOMEM;
 	/* Counting sort: counts at [x + 1], prefix sums, then fill from [x]. */
 	for (size_t i = 0; i < c->ix.cap; i++)
-		if (c->ix.v[i].src)
+		if (c->ix.v[i].src) {
 			c->adj_start[c->ix.v[i].src + 1]++;
-	for (size_t i = 0; i < c->cls.niv; i++)
-		c->iv_start[c->cls.iv[i].cls + 1]++;
-	for (size_t e = 1; e < ne; e++) {
+			c->dest[c->ix.v[i].dst] = c->ix.v[i].dst > c->p->nzones;
+		}
+	for (size_t e = 1; e < ne; e++)
 		c->adj_start[e] += c->adj_start[e - 1];
-		c->iv_start[e] += c->iv_start[e - 1];
-	}
 	size_t *fa = calloc(ne, sizeof(size_t));
-	size_t *fi = fa ? (size_t *)calloc(ne, sizeof(size_t)) : NULL;
-	if (!fa || !fi) {
-		free(fa);
+	if (!fa)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < c->ix.cap; i++)
 		if (c->ix.v[i].src) {
 			ww_ep_t s = c->ix.v[i].src;
 			c->adj[c->adj_start[s] + fa[s]++] = c->ix.v[i].dst;
 		}
-	for (size_t i = 0; i < c->cls.niv; i++) {
-		ww_ep_t k = c->cls.iv[i].cls;
-		c->iv_by_cls[c->iv_start[k] + fi[k]++] = &c->cls.iv[i];
-	}
 	free(fa);
-	free(fi);
 	return 0;
 }
 
@@ -1185,6 +997,51 @@ static void defaults(struct cctx *c)
 	free((char *)mon[1]);
 }
 
+/* "to/<class>": `meta mark set meta mark & ~M | <class_mark>`, made once; its name. */
+static char *to_chain(struct cctx *c, ww_ep_t cd)
+{
+	char buf[WW_EP_STRLEN];
+	char *name = xstrdup_printf("to/%s", ww_ep_name(c->p, cd, buf));
+
+	if (!name || strset_has(&c->names, name))
+		return name;
+	struct nfr_chain ch = {.name = xdup(c, name)};
+	struct nfr_rule r = {.set_mark = true, .mark_keep = ~(c->zmask | c->hmask),
+			     .mark_or = class_mark(c, cd)};
+	push_rule(c, &ch, &r);
+	add_chain(c, &ch);
+	return name;
+}
+
+/*
+ * The destination stage of classify: the mark's class bits cleared, then each address of a zone
+ * sent to "to/<class>", which writes its class there: a host's own when some flow names the host
+ * as its destination, else its zone's. The flow maps look the class up (flow_maps). Linear in
+ * the address ranges; one chain per zone and named host.
+ */
+static void classify_dest(struct cctx *c, struct nfr_chain *ch)
+{
+	struct nfr_set d4 = {.key = NK_DADDR4, .vmap = true, .interval = true};
+	struct nfr_set d6 = {.key = NK_DADDR6, .vmap = true, .interval = true};
+	struct nfr_rule clr = {.set_mark = true, .mark_keep = ~(c->zmask | c->hmask)};
+
+	push_rule(c, ch, &clr);
+	for (size_t i = 0; i < c->cls.niv && !c->err; i++) {
+		const struct ww_interval *iv = &c->cls.iv[i];
+		const struct ww_zone *z = ww_class_of(c->p, iv->cls).zone;
+		if (!z)
+			continue;
+		char *t = to_chain(c, c->dest[iv->cls] ? iv->cls : z->ep);
+		if (t)
+			push_elem(c, iv->family == WW_INET ? &d4 : &d6, iv->lo, iv->hi, NV_JUMP, t);
+		else
+			c->err = -ENOMEM;
+		free(t);
+	}
+	set_rule(c, ch, &d4, "dst4", NULL);
+	set_rule(c, ch, &d6, "dst6", NULL);
+}
+
 static void classify_chain(struct cctx *c)
 {
 	const struct ww_policy *p = c->p;
@@ -1204,6 +1061,7 @@ static void classify_chain(struct cctx *c)
 	for (size_t i = 0; i < c->ix.cap; i++)
 		if (c->ix.v[i].src)
 			src[c->ix.v[i].src] = true;
+	classify_dest(c, &ch);
 	for (ww_ep_t ep = 1; ep < ne && !c->err && !c->counts_only; ep++)
 		if (src[ep])
 			source_chain(c, ep, src[ww_ep_zone(p, ep)->ep]);
@@ -1274,6 +1132,30 @@ static void base_chain(struct cctx *c, const char *name, enum nfr_hook hook)
 	add_chain(c, &ch);
 }
 
+/*
+ * The mark's class bits (enforcement.mark_bits): the low half of its bits (rounded up) is the
+ * zone field, the high half the host field. -ERANGE when the policy's zones or some zone's hosts
+ * do not fit (check refuses such a policy first: mark-bits-too-few).
+ */
+static int mark_fields(struct cctx *c)
+{
+	const struct ww_policy *p = c->p;
+	uint32_t m = WW_NFT_MARK_BITS;
+
+	c->zmask = ww_nft_zone_bits(m);
+	c->hmask = m & ~c->zmask;
+	if (!c->zmask || !c->hmask)
+		return -ERANGE;
+	c->zshift = (unsigned int)__builtin_ctz(c->zmask);
+	c->hshift = (unsigned int)__builtin_ctz(c->hmask);
+	if (p->nzones > c->zmask >> c->zshift)
+		return -ERANGE;
+	for (size_t z = 0; z < p->nzones; z++)
+		if (p->zones[z].nhosts > c->hmask >> c->hshift)
+			return -ERANGE;
+	return 0;
+}
+
 static int compile(const struct ww_policy *p, bool counts_only, struct nfr_table **out)
 {
 	struct cctx c = {.p = p, .counts_only = counts_only};
@@ -1286,7 +1168,9 @@ static int compile(const struct ww_policy *p, bool counts_only, struct nfr_table
 		free(c.budget);
 		return -ENOMEM;
 	}
-	err = ww_classes_build(p, &c.cls);
+	err = mark_fields(&c);
+	if (!err)
+		err = ww_classes_build(p, &c.cls);
 	if (!err)
 		err = ww_pairidx_build(p, &c.ix);
 	if (!err)
@@ -1342,15 +1226,14 @@ out:
 	free(c.dec);
 	free(c.budget);
 	free(c.adj_start);
-	free(c.iv_start);
 	free(c.adj);
 	free(c.scratch);
-	free(c.iv_by_cls);
 	free(c.mark);
+	free(c.dest);
 	free(c.own);
+	free(c.dst_own);
 	free(c.box);
 	free(c.cb);
-	nfr_chain_clear(&c.guards);
 	strset_free(&c.names);
 	ww_dtable_free(&c.dt);
 	ww_pairidx_free(&c.ix);

@@ -74,78 +74,6 @@ static size_t dec_entries(const struct nfr_chain *c, struct entry *out, size_t m
 	return n;
 }
 
-struct svc {
-	int proto;
-	uint16_t lo, hi;
-	const char *dec;
-};
-
-static int key_proto(enum nfr_key k)
-{
-	switch (k) {
-	case NK_TCP_DPORT:
-		return WW_PROTO_TCP;
-	case NK_UDP_DPORT:
-		return WW_PROTO_UDP;
-	case NK_SCTP_DPORT:
-		return WW_PROTO_SCTP;
-	case NK_ICMP_TYPE:
-		return WW_PROTO_ICMP;
-	case NK_ICMPV6_TYPE:
-		return WW_PROTO_ICMPV6;
-	default:
-		return -2;
-	}
-}
-
-/* A pair chain as (protocol, key range, decision chain) pieces. */
-static size_t pair_pieces(const struct nfr_table *t, const struct nfr_chain *c, struct svc **out,
-			  size_t *unexplained)
-{
-	struct svc *v = NULL;
-	size_t n = 0, cap = 0;
-
-	for (size_t i = 0; i < c->nrules; i++) {
-		const struct nfr_rule *r = &c->rules[i];
-		int proto = key_proto(r->key);
-		if (r->key == NK_L4PROTO && !r->set && r->v.kind == NV_GOTO) {
-			struct svc s = {(int)r->lo, 0, (uint16_t)ww_proto_key_max((int)r->lo),
-					r->v.chain};
-			if (VEC_PUSH(v, n, cap, s))
-				break;
-		} else if (r->key == NK_L4PROTO && r->set && r->vmap) {
-			const struct nfr_set *s = nfr_set_find(t, r->set);
-			for (size_t k = 0; s && k < s->nelems; k++)
-				for (u128 pr = s->elems[k].lo; pr <= s->elems[k].hi; pr++) {
-					struct svc x = {(int)pr, 0, (uint16_t)ww_proto_key_max((int)pr),
-							s->elems[k].v.chain};
-					if (VEC_PUSH(v, n, cap, x))
-						break;
-				}
-		} else if (proto >= 0 && !r->set && r->v.kind == NV_GOTO) {
-			struct svc s = {proto, (uint16_t)r->lo, (uint16_t)r->hi, r->v.chain};
-			if (VEC_PUSH(v, n, cap, s))
-				break;
-		} else if (proto >= 0 && r->set && r->vmap) {
-			const struct nfr_set *s = nfr_set_find(t, r->set);
-			for (size_t k = 0; s && k < s->nelems; k++) {
-				struct svc x = {proto, (uint16_t)s->elems[k].lo, (uint16_t)s->elems[k].hi,
-						s->elems[k].v.chain};
-				if (VEC_PUSH(v, n, cap, x))
-					break;
-			}
-		} else if (!r->key && r->v.kind == NV_GOTO) {
-			struct svc s = {-1, 0, 0, r->v.chain};
-			if (VEC_PUSH(v, n, cap, s))
-				break;
-		} else {
-			(*unexplained)++;
-		}
-	}
-	*out = v;
-	return n;
-}
-
 /* The key of a flow map's element, fields in order: what its counter's element shares. */
 static int elem_key_cmp(const void *a, const void *b)
 {
@@ -230,107 +158,282 @@ static int push_fact(struct ww_readback *rb, const struct ww_rb_fact *f)
 	return VEC_PUSH(rb->facts, rb->nfacts, rb->fcap, *f) ? -ENOMEM : 0;
 }
 
-/* The facts of flow map m (its counters in the object map named "c" + m's name after the 'f'). */
-static int flow_map_facts(const struct nfr_table *t, const char *ep, const struct nfr_set *m,
-			  struct ww_readback *rb)
+/* The counter map of flow map m: "c" + m's name after the 'f' (NULL: none, or no memory). */
+static const struct nfr_set *counter_map_of(const struct nfr_table *t, const struct nfr_set *m)
 {
 	char *cname = strdup(m->name);
-	const struct nfr_set *cm = NULL;
-	const struct nfr_elem **cnt;
-	struct entry ent[64];
-	int err = 0;
+	const struct nfr_set *cm;
 
 	if (!cname)
-		return -ENOMEM;
+		return NULL;
 	cname[0] = 'c';
 	cm = nfr_set_find(t, cname);
 	free(cname);
-	cnt = by_key(cm);
+	return cm;
+}
+
+/* A destination class the classify chain writes into the mark (nft_compile.c: classify_dest):
+ * its value and one of its address ranges. */
+struct cls_range {
+	uint32_t v;
+	struct ww_rb_range r;
+};
+
+struct classes {
+	struct cls_range *v;
+	size_t n, cap;
+	uint32_t zmask, hmask; /* the mark's zone and host fields */
+};
+
+static int cls_cmp(const void *a, const void *b)
+{
+	const struct cls_range *x = a, *y = b;
+
+	return x->v < y->v ? -1 : x->v > y->v;
+}
+
+/* The classes of the destination maps of classify: `ip daddr vmap @dst4-…` to "to/<class>",
+ * whose one rule sets the class bits; the fields from the rule that clears them. */
+static int dest_classes(const struct nfr_table *t, struct classes *k)
+{
+	const struct nfr_chain *cl = nfr_chain_find(t, "classify");
+
+	for (size_t i = 0; cl && i < cl->nrules; i++) {
+		const struct nfr_rule *r = &cl->rules[i];
+		const struct nfr_set *s = r->set && r->vmap ? nfr_set_find(t, r->set) : NULL;
+		if (r->set_mark && !r->mark_or) {
+			k->zmask = ww_nft_zone_bits(~r->mark_keep);
+			k->hmask = ~r->mark_keep & ~k->zmask;
+		}
+		if (!s || (r->key != NK_DADDR4 && r->key != NK_DADDR6))
+			continue;
+		for (size_t e = 0; e < s->nelems; e++) {
+			const struct nfr_elem *el = &s->elems[e];
+			const struct nfr_chain *to =
+				el->v.kind == NV_JUMP && !strncmp(el->v.chain, "to/", 3)
+					? nfr_chain_find(t, el->v.chain)
+					: NULL;
+			if (!to || to->nrules != 1 || !to->rules[0].set_mark)
+				continue;
+			struct cls_range x = {to->rules[0].mark_or,
+					      {(uint8_t)family_of(r->key), el->lo, el->hi}};
+			if (VEC_PUSH(k->v, k->n, k->cap, x))
+				return -ENOMEM;
+		}
+	}
+	if (k->n > 1)
+		qsort(k->v, k->n, sizeof(*k->v), cls_cmp);
+	return 0;
+}
+
+/* The first range of class v in k (k->n: none). */
+static size_t cls_first(const struct classes *k, uint32_t v)
+{
+	size_t lo = 0, hi = k->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k->v[mid].v < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* What a host class's elements cover of one protocol in a source chain: key lo-hi, or the whole
+ * protocol. A zone's element decides for the host's addresses only where they do not. */
+struct hcov {
+	uint32_t v;
+	int proto;
+	uint16_t lo, hi;
+};
+
+static int hcov_cmp(const void *a, const void *b)
+{
+	const struct hcov *x = a, *y = b;
+
+	if (x->v != y->v)
+		return x->v < y->v ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The host classes of k (those with a host field), each once, ordered by zone then value. */
+static uint32_t *host_classes(const struct classes *k, size_t *n)
+{
+	uint32_t *v = calloc(k->n + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; v && i < k->n; i++)
+		if ((k->v[i].v & k->hmask) && (!*n || v[*n - 1] != k->v[i].v))
+			v[(*n)++] = k->v[i].v;
+	/* Sorted by value; the zone field is the low one, so a zone's hosts are spread out. */
+	for (size_t i = 1; v && i < *n; i++)
+		for (size_t j = i; j > 0 && (v[j - 1] & k->zmask) > (v[j] & k->zmask); j--) {
+			uint32_t x = v[j];
+			v[j] = v[j - 1], v[j - 1] = x;
+		}
+	return v;
+}
+
+/* What the host classes' elements of source chain from cover, sorted (hcov_cmp). */
+static int host_cover(const struct nfr_table *t, const struct nfr_chain *from,
+		      const struct classes *k, struct hcov **out, size_t *n)
+{
+	size_t cap = 0;
+
+	*out = NULL, *n = 0;
+	for (size_t i = 0; i < from->nrules; i++) {
+		const struct nfr_rule *r = &from->rules[i];
+		const struct nfr_set *m = r->vmap && r->cat.n && r->cat.f[0] == NK_MARK &&
+						  (r->cat.mark_mask & k->hmask)
+					      ? nfr_set_find(t, r->set)
+					      : NULL;
+		for (size_t e = 0; m && e < m->nelems; e++) {
+			struct ww_rb_fact f = {0};
+			uint32_t v = (uint32_t)m->elems[e].lo;
+			if (!(v & k->hmask))
+				continue;
+			elem_service(m, &m->elems[e], &f);
+			int plo = f.proto >= 0 ? f.proto : (int)m->elems[e].clo[0];
+			int phi = f.proto >= 0 ? f.proto : (int)m->elems[e].chi[0];
+			for (int p = plo; p <= phi; p++) {
+				struct hcov h = {v, p, f.proto >= 0 ? f.lo : 0,
+						 f.proto >= 0 ? f.hi : (uint16_t)ww_proto_key_max(p)};
+				if (VEC_PUSH(*out, *n, cap, h))
+					return -ENOMEM;
+			}
+		}
+	}
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), hcov_cmp);
+	return 0;
+}
+
+/* The facts of f (its service and source set) with each entry, over every range of class v. */
+static int class_facts(struct ww_readback *rb, const struct classes *k, uint32_t v,
+		       const struct ww_rb_fact *f, const struct entry *ent, size_t ne)
+{
+	int err = 0;
+
+	for (size_t i = cls_first(k, v); i < k->n && k->v[i].v == v && !err; i++)
+		for (size_t e = 0; e < ne && !err; e++) {
+			struct ww_rb_fact x = *f;
+			x.dst = k->v[i].r;
+			x.counter = ent[e].counter;
+			x.verdict = ent[e].verdict;
+			x.has_from = ent[e].has_from;
+			x.has_until = ent[e].has_until;
+			x.valid_from = ent[e].from;
+			x.valid_until = ent[e].until;
+			err = push_fact(rb, &x);
+		}
+	return err;
+}
+
+/* The facts a zone's element f makes for its host class hv: the parts of f's key range that no
+ * element of hv covers (cov[0..nc), sorted). A range of protocols ("any other") holds there too. */
+static int host_facts(struct ww_readback *rb, const struct classes *k, uint32_t hv,
+		      const struct ww_rb_fact *f, const struct hcov *cov, size_t nc,
+		      const struct entry *ent, size_t ne)
+{
+	struct hcov key = {hv, f->proto, 0, 0};
+	size_t lo = 0, hi = nc;
+	unsigned int at = f->lo;
+	int err = 0;
+
+	if (f->proto < 0)
+		return class_facts(rb, k, hv, f, ent, ne);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (hcov_cmp(&cov[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < nc && cov[i].v == hv && cov[i].proto == f->proto && !err; i++) {
+		if (cov[i].hi < at)
+			continue;
+		if (cov[i].lo > f->hi)
+			break;
+		if (cov[i].lo > at) {
+			struct ww_rb_fact x = *f;
+			x.lo = (uint16_t)at, x.hi = (uint16_t)(cov[i].lo - 1);
+			err = class_facts(rb, k, hv, &x, ent, ne);
+		}
+		at = cov[i].hi + 1u;
+	}
+	if (!err && at <= f->hi) {
+		struct ww_rb_fact x = *f;
+		x.lo = (uint16_t)at;
+		err = class_facts(rb, k, hv, &x, ent, ne);
+	}
+	return err;
+}
+
+/* The facts of mark-keyed flow map m of source ep: each element over its class's ranges, and a
+ * zone's element also over its hosts' ranges where their own elements do not decide. */
+static int mark_map_facts(const struct nfr_table *t, const char *ep, const struct nfr_set *m,
+			  const struct classes *k, const uint32_t *hosts, size_t nhosts,
+			  const struct hcov *cov, size_t nc, struct ww_readback *rb)
+{
+	const struct nfr_set *cm = counter_map_of(t, m);
+	const struct nfr_elem **cnt = by_key(cm);
+	struct entry ent[64];
+	int err = 0;
+
 	if (cm && cm->nelems && !cnt)
 		return -ENOMEM;
-	for (size_t k = 0; k < m->nelems && !err; k++) {
-		const struct nfr_elem *el = &m->elems[k];
+	for (size_t i = 0; i < m->nelems && !err; i++) {
+		const struct nfr_elem *el = &m->elems[i];
+		uint32_t v = (uint32_t)el->lo;
+		struct ww_rb_fact f = {.from = ep};
 		size_t ne = elem_entries(t, el, cnt, cm ? cm->nelems : 0, ent, ARRAY_SIZE(ent),
 					 &rb->unexplained);
-		for (size_t e = 0; e < ne && !err; e++) {
-			struct ww_rb_fact f = {
-				.from = ep,
-				.dst = {(uint8_t)family_of(m->cat.f[0]), el->lo, el->hi},
-				.counter = ent[e].counter,
-				.verdict = ent[e].verdict,
-				.has_from = ent[e].has_from,
-				.has_until = ent[e].has_until,
-				.valid_from = ent[e].from,
-				.valid_until = ent[e].until};
-			elem_service(m, el, &f);
-			err = push_fact(rb, &f);
-		}
+		elem_service(m, el, &f);
+		err = class_facts(rb, k, v, &f, ent, ne);
+		for (size_t h = 0; !(v & k->hmask) && h < nhosts && !err; h++)
+			if ((hosts[h] & k->zmask) == v)
+				err = host_facts(rb, k, hosts[h], &f, cov, nc, ent, ne);
 	}
 	free(cnt);
 	return err;
 }
 
-/* The facts of `ip daddr @in4/<zone> goto pair-…` (nft_compile.c: guard_rules): every range of
- * the set times every piece of the pair chain and entry of its decision chain. */
-static int guard_facts(const struct nfr_table *t, const char *ep, const struct nfr_rule *r,
-		       struct ww_readback *rb)
+/* Was the map of rule r looked up by an earlier rule of chain c (a host lookup, then a zone
+ * lookup of the same map)? */
+static bool seen_before(const struct nfr_chain *c, size_t r)
 {
-	const struct nfr_set *s = nfr_set_find(t, r->set);
-	const struct nfr_chain *pc = nfr_chain_find(t, r->v.chain);
-	struct svc *pieces = NULL;
-	struct entry ent[64];
-	size_t np;
-	int err = 0;
-
-	if (!s || !pc) {
-		rb->unexplained++;
-		return 0;
-	}
-	np = pair_pieces(t, pc, &pieces, &rb->unexplained);
-	for (size_t k = 0; k < s->nelems && !err; k++)
-		for (size_t q = 0; q < np && !err; q++) {
-			const struct nfr_chain *dc =
-				pieces[q].dec ? nfr_chain_find(t, pieces[q].dec) : NULL;
-			size_t ne = dc ? dec_entries(dc, ent, ARRAY_SIZE(ent), &rb->unexplained) : 0;
-			rb->unexplained += !dc;
-			for (size_t e = 0; e < ne && !err; e++) {
-				struct ww_rb_fact f = {
-					.from = ep,
-					.dst = {(uint8_t)family_of(r->key), s->elems[k].lo, s->elems[k].hi},
-					.proto = pieces[q].proto,
-					.lo = pieces[q].lo,
-					.hi = pieces[q].hi,
-					.counter = ent[e].counter,
-					.verdict = ent[e].verdict,
-					.has_from = ent[e].has_from,
-					.has_until = ent[e].has_until,
-					.valid_from = ent[e].from,
-					.valid_until = ent[e].until};
-				err = push_fact(rb, &f);
-			}
-		}
-	free(pieces);
-	return err;
+	for (size_t i = 0; i < r; i++)
+		if (c->rules[i].set && !strcmp(c->rules[i].set, c->rules[r].set))
+			return true;
+	return false;
 }
 
 static int facts_of_source(const struct nfr_table *t, const struct nfr_chain *from,
+			   const struct classes *k, const uint32_t *hosts, size_t nhosts,
 			   struct ww_readback *rb)
 {
 	const char *ep = from->name + strlen("from/");
-	int err = 0;
+	struct hcov *cov;
+	size_t nc;
+	int err = host_cover(t, from, k, &cov, &nc);
 
 	for (size_t i = 0; i < from->nrules && !err; i++) {
 		const struct nfr_rule *r = &from->rules[i];
 		const struct nfr_set *m = r->set && r->vmap && r->cat.n ? nfr_set_find(t, r->set)
 									: NULL;
-		if (m && m->vmap && m->cat.n == r->cat.n && m->name[0] == 'f')
-			err = flow_map_facts(t, ep, m, rb);
-		else if ((r->key == NK_DADDR4 || r->key == NK_DADDR6) && r->set && !r->vmap &&
-			 r->v.kind == NV_GOTO)
-			err = guard_facts(t, ep, r, rb);
-		else if (!(r->counter_map && r->cat.n) && !(r->v.kind == NV_GOTO && !r->key))
+		if (m && m->vmap && m->cat.n == r->cat.n && m->name[0] == 'f' &&
+		    r->cat.f[0] == NK_MARK && m->cat.f[0] == NK_MARK) {
+			if (!seen_before(from, i))
+				err = mark_map_facts(t, ep, m, k, hosts, nhosts, cov, nc, rb);
+		} else if (!(r->counter_map && r->cat.n) && !(r->v.kind == NV_GOTO && !r->key)) {
 			rb->unexplained++; /* not a counter map, nor the host chain's fallback */
+		}
 	}
+	free(cov);
 	return err;
 }
 
@@ -352,9 +455,18 @@ const char *ww_rb_mode(const struct ww_readback *rb)
 static int readback(const struct nfr_table *t, bool facts, struct ww_readback *rb)
 {
 	const struct nfr_chain *cl = nfr_chain_find(t, "classify");
+	struct classes k = {0};
+	uint32_t *hosts = NULL;
+	size_t nhosts = 0;
 	int err = 0;
 
 	memset(rb, 0, sizeof(*rb));
+	if (facts) {
+		err = dest_classes(t, &k);
+		hosts = err ? NULL : host_classes(&k, &nhosts);
+		if (!err && !hosts)
+			err = -ENOMEM;
+	}
 	for (size_t i = 0; i < t->nchains; i++)
 		if (t->chains[i].hook)
 			rb->hook = t->chains[i].hook;
@@ -382,7 +494,7 @@ static int readback(const struct nfr_table *t, bool facts, struct ww_readback *r
 	for (size_t i = 0; i < t->nchains && !err; i++) {
 		const struct nfr_chain *c = &t->chains[i];
 		if (!strncmp(c->name, "from/", 5)) {
-			err = facts ? facts_of_source(t, c, rb) : 0;
+			err = facts ? facts_of_source(t, c, &k, hosts, nhosts, rb) : 0;
 		} else if (!strncmp(c->name, "def/", 4)) {
 			struct entry e;
 			const char *a = c->name + 4, *slash = strchr(a, '/');
@@ -400,6 +512,8 @@ static int readback(const struct nfr_table *t, bool facts, struct ww_readback *r
 			}
 		}
 	}
+	free(k.v);
+	free(hosts);
 	if (err)
 		ww_readback_free(rb);
 	return err;
