@@ -135,6 +135,7 @@ unsigned int nfr_key_len(enum nfr_key k)
 	switch (k) {
 	case NK_SADDR4:
 	case NK_DADDR4:
+	case NK_MARK:
 		return 4;
 	case NK_SADDR6:
 	case NK_DADDR6:
@@ -171,7 +172,7 @@ static const char *key_expr(enum nfr_key k)
 		[NK_SCTP_DPORT] = "sctp dport", [NK_ICMP_TYPE] = "icmp type",
 		[NK_ICMPV6_TYPE] = "icmpv6 type", [NK_L4PROTO] = "meta l4proto",
 		[NK_IFNAME] = "iifname",        [NK_PROTOCOL] = "meta protocol",
-		[NK_TH_DPORT] = "th dport",
+		[NK_TH_DPORT] = "th dport",     [NK_MARK] = "meta mark",
 	};
 	return s[k];
 }
@@ -190,7 +191,7 @@ const char *nfr_key_type(enum nfr_key k)
 		[NK_SCTP_DPORT] = "inet_service", [NK_ICMP_TYPE] = "icmp_type",
 		[NK_ICMPV6_TYPE] = "icmpv6_type", [NK_L4PROTO] = "inet_proto",
 		[NK_IFNAME] = "ifname",        [NK_PROTOCOL] = "ether_type",
-		[NK_TH_DPORT] = "inet_service",
+		[NK_TH_DPORT] = "inet_service", [NK_MARK] = "mark",
 	};
 	return s[k];
 }
@@ -209,6 +210,16 @@ static void dec_render(unsigned long long v, struct strbuf *out)
 		*--q = (char)('0' + v % 10);
 	while (v /= 10);
 	sb_addn(out, q, (size_t)(e - q));
+}
+
+/* A mark as nft prints one: 0x and 8 hex digits (0x00010000), without printf, as dec_render. */
+static void mark_render(uint32_t v, struct strbuf *out)
+{
+	char buf[10] = "0x";
+
+	for (int i = 0; i < 8; i++)
+		buf[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 0xf];
+	sb_addn(out, buf, sizeof(buf));
 }
 
 /* An address as inet_ntop writes it (dotted quad, or RFC 5952 for IPv6). */
@@ -237,6 +248,8 @@ static void value_render(enum nfr_key k, u128 v, struct strbuf *out)
 			sb_add(out, v == NFR_ETH_IP ? "ip" : "ip6");
 		else
 			sb_addf(out, "0x%04x", (unsigned int)v);
+	} else if (k == NK_MARK) {
+		mark_render((uint32_t)v, out);
 	} else {
 		dec_render((unsigned int)v, out);
 	}
@@ -342,6 +355,22 @@ static void cat_render(const struct nfr_cat *c, const char *(*name)(enum nfr_key
 		sb_addf(out, "%s%s", i ? " . " : "", name(c->f[i]));
 }
 
+/* A rule's concatenation: as cat_render, the mark with its mask (`meta mark & 0x00ff0000`).
+ * nft lists a mask of every bit as the bare `meta mark` (it still sends the bitwise), so render
+ * does too: the text of a rule read back is the text nft lists. */
+static void cat_rule_render(const struct nfr_cat *c, struct strbuf *out)
+{
+	for (unsigned int i = 0; i < c->n; i++) {
+		if (i)
+			sb_add(out, " . ");
+		sb_add(out, key_expr(c->f[i]));
+		if (c->f[i] == NK_MARK && c->mark_mask != UINT32_MAX) {
+			sb_add(out, " & ");
+			mark_render(c->mark_mask, out);
+		}
+	}
+}
+
 /* An element's key: an interface name, a value or range, or a concatenation's fields. */
 static void elem_key_render(const struct nfr_set *s, const struct nfr_elem *e, struct strbuf *out)
 {
@@ -408,7 +437,7 @@ static void key_render(const struct nfr_rule *r, enum nfr_family f, struct strbu
 		if (!r->set)
 			return;
 		sep(out);
-		cat_render(&r->cat, key_expr, out);
+		cat_rule_render(&r->cat, out);
 		sb_addf(out, " %s@%s", r->vmap ? "vmap " : "", r->set);
 		return;
 	}
@@ -474,8 +503,18 @@ void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct str
 	if (r->counter_map && r->cat.n) {
 		sep(out);
 		sb_add(out, "counter name ");
-		cat_render(&r->cat, key_expr, out);
+		cat_rule_render(&r->cat, out);
 		sb_addf(out, " map @%s", r->counter_map);
+	}
+	if (r->set_mark) {
+		/* nft lists this as `& (keep | or) | or`, the same bits: or is within ~keep. */
+		sep(out);
+		sb_add(out, "meta mark set meta mark & ");
+		mark_render(r->mark_keep, out);
+		if (r->mark_or) {
+			sb_add(out, " | ");
+			mark_render(r->mark_or, out);
+		}
 	}
 	if (r->counter) {
 		sep(out);
@@ -501,11 +540,19 @@ void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct str
 static void set_body_indented(const struct nfr_set *s, const char *indent, struct strbuf *out)
 {
 	sb_add(out, indent);
-	sb_add(out, "type ");
-	if (s->cat.n)
+	if (s->cat.n && s->cat.f[0] == NK_MARK && !s->objmap) {
+		/* A mark-keyed verdict map is declared as its rules' key (`typeof meta mark .
+		 * meta l4proto . th dport`). nft 1.0.6 cannot parse `typeof ... : counter`: the
+		 * counters' object map names the types (`type mark . inet_proto . ...`). */
+		sb_add(out, "typeof ");
+		cat_render(&s->cat, key_expr, out);
+	} else if (s->cat.n) {
+		sb_add(out, "type ");
 		cat_render(&s->cat, nfr_key_type, out);
-	else
+	} else {
+		sb_add(out, "type ");
 		sb_add(out, nfr_key_type(s->key));
+	}
 	sb_add(out, s->vmap ? " : verdict\n" : s->objmap ? " : counter\n" : "\n");
 	if (s->interval) {
 		sb_add(out, indent);

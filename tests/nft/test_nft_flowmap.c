@@ -89,7 +89,7 @@ static struct nfr_set *add_set(struct nfr_table *t, const char *name, enum nfr_k
 	struct nfr_set s = {
 	    .name = xs(name), .interval = true, .vmap = kind == 'v', .objmap = kind == 'c'};
 
-	s.cat = (struct nfr_cat){{f0, f1, f2}, f2 ? 3 : 2};
+	s.cat = (struct nfr_cat){.f = {f0, f1, f2}, .n = f2 ? 3 : 2};
 	if (VEC_PUSH(t->sets, t->nsets, t->scap, s))
 		abort();
 	return &t->sets[t->nsets - 1];
@@ -215,12 +215,12 @@ static struct nfr_table *expected_table(enum nfr_family f, bool changed)
 	expected_maps4(t, changed);
 	expected_maps6(t, changed);
 	c = add_chain(t, "from/ward-01");
-	map_rules(c, "p4", "ward-01", (struct nfr_cat){{V4, P, D}, 3});
-	map_rules(c, "i4", "ward-01", (struct nfr_cat){{V4, NK_ICMP_TYPE}, 2});
-	map_rules(c, "l4", "ward-01", (struct nfr_cat){{V4, P}, 2});
-	map_rules(c, "p6", "ward-01", (struct nfr_cat){{V6, P, D}, 3});
-	map_rules(c, "i6", "ward-01", (struct nfr_cat){{V6, NK_ICMPV6_TYPE}, 2});
-	map_rules(c, "l6", "ward-01", (struct nfr_cat){{V6, P}, 2});
+	map_rules(c, "p4", "ward-01", (struct nfr_cat){.f = {V4, P, D}, .n = 3});
+	map_rules(c, "i4", "ward-01", (struct nfr_cat){.f = {V4, NK_ICMP_TYPE}, .n = 2});
+	map_rules(c, "l4", "ward-01", (struct nfr_cat){.f = {V4, P}, .n = 2});
+	map_rules(c, "p6", "ward-01", (struct nfr_cat){.f = {V6, P, D}, .n = 3});
+	map_rules(c, "i6", "ward-01", (struct nfr_cat){.f = {V6, NK_ICMPV6_TYPE}, .n = 2});
+	map_rules(c, "l6", "ward-01", (struct nfr_cat){.f = {V6, P}, .n = 2});
 	add_rule(c,
 		 (struct nfr_rule){.cat = {{V4, P}, 2}, .set = xs("sl4/x"), .v = {NV_DROP, NULL}});
 	c = add_chain(t, "from/ward-01/printer");

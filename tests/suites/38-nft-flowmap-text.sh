@@ -3,7 +3,12 @@
 # writes by hand in the IR (every kind of flow map, their counters' object maps, the rules that
 # look them up; inet and bridge) as nfr_table_render prints them must load with `nft -f`, and
 # `nft list` must print back the same objects: the same text but for nft's blank lines, the
-# counters' values and the order of a map's elements (the kernel's).
+# counters' values and the order of a map's elements (the kernel's). The tables hold both shapes
+# of issue 12: maps keyed on the destination's address, and round 3's keyed on its class in the
+# mark (`meta mark & 0xffff0000 . meta l4proto . th dport vmap @fp/ward-02`, set-mark chains).
+# nft 1.0.6 lists `meta mark set meta mark & K | O` as `& (K|O) | O`: the kernel holds K and O as
+# sent (bitwise (mark & K) ^ O, `nft --debug=netlink` shows it), and since O is within ~K both
+# mean the same bits; the comparison takes the listing's mask back to K = listed & ~O.
 #
 # And the kernel facts the diff's order stands on (nft_diff.c), in one transaction each: adding an
 # element that overlaps one still there is refused, deleting it first is not; a counter or a
@@ -39,11 +44,16 @@ export WW_NFT_OUTER_NS
 WW_NFT_OUTER_NS=$(stat -L -c %i /proc/self/ns/net)
 need "namespace $NS" ip netns add "$NS"
 
-# The text without blank lines and counter values, each map's elements one a line, sorted.
+# The text without blank lines and counter values, each map's elements one a line, sorted; a
+# set-mark's mask without the bits it sets (nft's listing, above).
 normal() {
 	"$WW_PYTHON" -c '
 import re, sys
 text = re.sub(r"\n\s*packets \d+ bytes \d+", "", sys.stdin.read())
+def keep(m):
+    k, o = int(m.group(1), 16), int(m.group(2), 16)
+    return "meta mark set meta mark & 0x%08x | 0x%08x" % (k & ~o, o)
+text = re.sub(r"meta mark set meta mark & (0x[0-9a-f]{8}) \| (0x[0-9a-f]{8})", keep, text)
 def elems(m):
     items = sorted(e.strip() for e in m.group(2).split(",\n"))
     return m.group(1) + "{\n" + "\n".join(items) + "\n}"
@@ -67,6 +77,15 @@ for fam in inet bridge; do
 		fail "nft list table $fam wardwall prints the render back" "$(cat "$tmp/diff" "$tmp/err")"
 	fi
 done
+
+# What the kernel holds of a set-mark is what render wrote, not nft's listing of it.
+if nftns --debug=netlink list chain inet wardwall to/ward-01/printer 2>&1 |
+	grep -qF '[ bitwise reg 1 = ( reg 1 & 0x0000ffff ) ^ 0x02010000 ]'; then
+	ok "the kernel holds set-mark's keep and or as render wrote them"
+else
+	fail "the kernel holds set-mark's keep and or as render wrote them" \
+		"$(nftns --debug=netlink list chain inet wardwall to/ward-01/printer 2>&1)"
+fi
 
 # One transaction each (nft -f is one batch); the table is inet's, as loaded above.
 M="inet wardwall fp4/ward-01"

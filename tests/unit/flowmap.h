@@ -17,8 +17,10 @@
 #include "nfr.h"
 #include "util.h"
 
-/* The kinds of flow map and their keys: ports (tcp, udp, sctp), ICMP types, whole protocols. */
-enum fm_kind { FM_P4, FM_I4, FM_L4, FM_P6, FM_I6, FM_L6 };
+/* The kinds of flow map and their keys: ports (tcp, udp, sctp), ICMP types, whole protocols;
+ * keyed on the destination's address, or on its class in the mark (FM_M*: round 3 of issue 12,
+ * one map for both families but ICMP's; the rules' mask is fm_mark_rules'). */
+enum fm_kind { FM_P4, FM_I4, FM_L4, FM_P6, FM_I6, FM_L6, FM_MP, FM_MI4, FM_MI6, FM_ML };
 static const struct {
 	const char *prefix; /* the verdict map's; the counters' is 'c' + prefix + 1 */
 	struct nfr_cat cat;
@@ -29,9 +31,14 @@ static const struct {
     [FM_P6] = {"fp6", {{NK_DADDR6, NK_L4PROTO, NK_TH_DPORT}, 3}},
     [FM_I6] = {"fi6", {{NK_DADDR6, NK_ICMPV6_TYPE}, 2}},
     [FM_L6] = {"fl6", {{NK_DADDR6, NK_L4PROTO}, 2}},
+    [FM_MP] = {"fp", {{NK_MARK, NK_L4PROTO, NK_TH_DPORT}, 3, 0xffff0000}},
+    [FM_MI4] = {"fi4", {{NK_MARK, NK_ICMP_TYPE}, 2, 0xffff0000}},
+    [FM_MI6] = {"fi6", {{NK_MARK, NK_ICMPV6_TYPE}, 2, 0xffff0000}},
+    [FM_ML] = {"fl", {{NK_MARK, NK_L4PROTO}, 2, 0xffff0000}},
 };
 
-/* One flow's piece: a destination ("10.1.0.0/24", "10.2.0.5" or "10.3.0.0-10.3.0.127"),
+/* One flow's piece: a destination ("10.1.0.0/24", "10.2.0.5" or "10.3.0.0-10.3.0.127"; a class
+ * in the mark for FM_M*: "0x00010000" or "0x00010000-0x00020000"),
  * fields 1 and 2 as ranges, a verdict ("accept", "drop", "goto dec-…") and the counter of a
  * simple decision (NULL: the decision chain counts). */
 struct fm_el {
@@ -48,6 +55,15 @@ static inline void fm_dst(const char *s, struct nfr_elem *e)
 	struct ww_prefix p;
 	const char *why;
 
+	if (!strncmp(s, "0x", 2)) {
+		char *end;
+		e->lo = e->hi = strtoul(s, &end, 16);
+		if (*end == '-')
+			e->hi = strtoul(end + 1, &end, 16);
+		if (*end)
+			abort();
+		return;
+	}
 	if (dash) {
 		struct ww_addr a, b;
 		snprintf(buf, sizeof(buf), "%.*s", (int)(dash - s), s);
@@ -122,6 +138,40 @@ static inline void fm_rule(struct nfr_chain *c, enum fm_kind k, const char *map,
 		r.counter_map = strdup(map);
 	else
 		r.set = strdup(map), r.vmap = true;
+	if (VEC_PUSH(c->rules, c->nrules, c->cap, r))
+		abort();
+}
+
+/* Chain from/<cls>'s rules looking its FM_M* maps of kind k up with the class bits mask (the
+ * zone's or the host group's level: fm_maps added the first level's, fm_kinds' mask). */
+static inline void fm_mark_rules(struct nfr_table *t, const char *cls, enum fm_kind k,
+				 uint32_t mask)
+{
+	char *fname = xstrdup_printf("%s/%s", fm_kinds[k].prefix, cls);
+	char *cname = xstrdup_printf("c%s/%s", fm_kinds[k].prefix + 1, cls);
+	char *from = xstrdup_printf("from/%s", cls);
+	struct nfr_chain *ch = fm_chain(t, from);
+	bool counted = false;
+
+	for (size_t i = 0; i < t->nsets; i++)
+		counted |= !strcmp(t->sets[i].name, cname);
+	if (counted)
+		fm_rule(ch, k, cname, true);
+	fm_rule(ch, k, fname, false);
+	ch->rules[ch->nrules - 1].cat.mark_mask = mask;
+	if (counted)
+		ch->rules[ch->nrules - 2].cat.mark_mask = mask;
+	free(fname);
+	free(cname);
+	free(from);
+}
+
+/* `meta mark set meta mark & keep | bits` at the end of chain name (made if need be). */
+static inline void fm_set_mark(struct nfr_table *t, const char *name, uint32_t keep, uint32_t bits)
+{
+	struct nfr_chain *c = fm_chain(t, name);
+	struct nfr_rule r = {.set_mark = true, .mark_keep = keep, .mark_or = bits};
+
 	if (VEC_PUSH(c->rules, c->nrules, c->cap, r))
 		abort();
 }

@@ -11,7 +11,49 @@
 
 #include "flowmap.h"
 
-/* The layout's example (LAYOUT.md), every kind of map, and a host group's chain. */
+/*
+ * Round 3's class-keyed maps (LAYOUT.md) for source class ward-02: the destination's class in
+ * the mark's bits 0xffff0000 (zone in 0x00ff0000, host group in 0xff000000), looked up at the
+ * host group's level then the zone's; the chains that write the class (to/<class>) and clear
+ * it (classify). Counters and decision chain of their own: suite 38 deletes ward-01's.
+ */
+static void mark_shapes(struct nfr_table *t)
+{
+	static const struct fm_el mp[] = {
+	    {"0x00010000", 6, 6, 443, 443, "accept", "flow/m1"},
+	    {"0x02010000", 17, 17, 2000, 2010, "goto dec-5e0d7a1b9c24", NULL},
+	    {"0x00020000", 6, 17, 5000, 5000, "drop", "flow/m5"},
+	};
+	static const struct fm_el mi4[] = {
+	    {"0x00010000", 8, 8, 0, 0, "accept", "flow/m1"},
+	    {"0x00010000", 3, 5, 0, 0, "drop", NULL},
+	};
+	static const struct fm_el mi6[] = {{"0x00010000", 128, 128, 0, 0, "accept", "flow/m1"}};
+	static const struct fm_el ml[] = {
+	    {"0x00010000", 47, 47, 0, 0, "accept", "flow/m6"},
+	    {"0x00020000-0x00030000", 50, 51, 0, 0, "drop", NULL},
+	};
+	static const struct {
+		enum fm_kind k;
+		const struct fm_el *els;
+		size_t n;
+	} maps[] = {{FM_MP, mp, ARRAY_SIZE(mp)},
+		    {FM_MI4, mi4, ARRAY_SIZE(mi4)},
+		    {FM_MI6, mi6, ARRAY_SIZE(mi6)},
+		    {FM_ML, ml, ARRAY_SIZE(ml)}};
+
+	fm_dec(t, "dec-5e0d7a1b9c24", "flow/m3", "accept");
+	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
+		fm_maps(t, "ward-02", maps[i].k, maps[i].els, maps[i].n);
+		fm_mark_rules(t, "ward-02", maps[i].k, 0x00ff0000);
+	}
+	fm_set_mark(t, "classify", 0x0000ffff, 0);
+	fm_set_mark(t, "to/ward-01", 0x0000ffff, 0x00010000);
+	fm_set_mark(t, "to/ward-01/printer", 0x0000ffff, 0x02010000);
+}
+
+/* The layout's example (LAYOUT.md), every kind of map, and a host group's chain; round 3's
+ * class-keyed maps and set-mark chains. */
 static struct nfr_table *shapes(enum nfr_family fam)
 {
 	static const struct fm_el p4[] = {
@@ -56,6 +98,7 @@ static struct nfr_table *shapes(enum nfr_family fam)
 	struct nfr_chain *c = fm_chain(t, "from/ward-01/printer");
 	struct nfr_rule fall = {.v = {NV_GOTO, strdup("from/ward-01")}};
 	assert_int_equal(VEC_PUSH(c->rules, c->nrules, c->cap, fall), 0);
+	mark_shapes(t);
 	nfr_table_sort(t);
 	return t;
 }
@@ -183,6 +226,117 @@ static void rules_render_the_same_in_both_families(void **state)
 	nfr_table_free(br);
 }
 
+/* Class-keyed maps: the mark as nft prints one, typeof for verdicts, the types for counters
+ * (nft 1.0.6 has no `typeof ... : counter`). */
+static void mark_maps_render_as_nft_lists_them(void **state)
+{
+	struct nfr_table *t = shapes(NFR_INET);
+
+	assert_text(set_text(t, "fp/ward-02"),
+		    "map fp/ward-02 {\n"
+		    "\ttypeof meta mark . meta l4proto . th dport : verdict\n"
+		    "\tflags interval\n"
+		    "\telements = { 0x00010000 . tcp . 443 : accept,\n"
+		    "\t\t     0x00020000 . 6-17 . 5000 : drop,\n"
+		    "\t\t     0x02010000 . udp . 2000-2010 : goto dec-5e0d7a1b9c24 }\n"
+		    "}\n");
+	assert_text(set_text(t, "cp/ward-02"),
+		    "map cp/ward-02 {\n"
+		    "\ttype mark . inet_proto . inet_service : counter\n"
+		    "\tflags interval\n"
+		    "\telements = { 0x00010000 . tcp . 443 : \"flow/m1\",\n"
+		    "\t\t     0x00020000 . 6-17 . 5000 : \"flow/m5\" }\n"
+		    "}\n");
+	assert_text(set_text(t, "fi4/ward-02"), "map fi4/ward-02 {\n"
+						"\ttypeof meta mark . icmp type : verdict\n"
+						"\tflags interval\n"
+						"\telements = { 0x00010000 . 3-5 : drop,\n"
+						"\t\t     0x00010000 . echo-request : accept }\n"
+						"}\n");
+	assert_text(set_text(t, "ci6/ward-02"),
+		    "map ci6/ward-02 {\n"
+		    "\ttype mark . icmpv6_type : counter\n"
+		    "\tflags interval\n"
+		    "\telements = { 0x00010000 . echo-request : \"flow/m1\" }\n"
+		    "}\n");
+	assert_text(set_text(t, "fl/ward-02"), "map fl/ward-02 {\n"
+					       "\ttypeof meta mark . meta l4proto : verdict\n"
+					       "\tflags interval\n"
+					       "\telements = { 0x00010000 . gre : accept,\n"
+					       "\t\t     0x00020000-0x00030000 . 50-51 : drop }\n"
+					       "}\n");
+	nfr_table_free(t);
+}
+
+/* The host group's level, then the zone's, each counters first; the same in both families (ICMP
+ * brings its own dependency, as nft adds it). The class written and cleared by set-mark. */
+static void mark_rules_render(void **state)
+{
+	static const char want[] =
+	    "chain from/ward-02 {\n"
+	    "\tcounter name meta mark & 0xffff0000 . meta l4proto . th dport map @cp/ward-02\n"
+	    "\tmeta mark & 0xffff0000 . meta l4proto . th dport vmap @fp/ward-02\n"
+	    "\tcounter name meta mark & 0x00ff0000 . meta l4proto . th dport map @cp/ward-02\n"
+	    "\tmeta mark & 0x00ff0000 . meta l4proto . th dport vmap @fp/ward-02\n"
+	    "\tcounter name meta mark & 0xffff0000 . icmp type map @ci4/ward-02\n"
+	    "\tmeta mark & 0xffff0000 . icmp type vmap @fi4/ward-02\n"
+	    "\tcounter name meta mark & 0x00ff0000 . icmp type map @ci4/ward-02\n"
+	    "\tmeta mark & 0x00ff0000 . icmp type vmap @fi4/ward-02\n"
+	    "\tcounter name meta mark & 0xffff0000 . icmpv6 type map @ci6/ward-02\n"
+	    "\tmeta mark & 0xffff0000 . icmpv6 type vmap @fi6/ward-02\n"
+	    "\tcounter name meta mark & 0x00ff0000 . icmpv6 type map @ci6/ward-02\n"
+	    "\tmeta mark & 0x00ff0000 . icmpv6 type vmap @fi6/ward-02\n"
+	    "\tcounter name meta mark & 0xffff0000 . meta l4proto map @cl/ward-02\n"
+	    "\tmeta mark & 0xffff0000 . meta l4proto vmap @fl/ward-02\n"
+	    "\tcounter name meta mark & 0x00ff0000 . meta l4proto map @cl/ward-02\n"
+	    "\tmeta mark & 0x00ff0000 . meta l4proto vmap @fl/ward-02\n"
+	    "}\n";
+	struct nfr_table *inet = shapes(NFR_INET), *br = shapes(NFR_BRIDGE);
+
+	assert_text(chain_text(inet, "from/ward-02"), want);
+	assert_text(chain_text(br, "from/ward-02"), want);
+	assert_text(chain_text(inet, "classify"),
+		    "chain classify {\n\tmeta mark set meta mark & 0x0000ffff\n}\n");
+	assert_text(chain_text(br, "to/ward-01/printer"),
+		    "chain to/ward-01/printer {\n"
+		    "\tmeta mark set meta mark & 0x0000ffff | 0x02010000\n"
+		    "}\n");
+	/* A mask of every bit is the bare mark, as nft lists it. */
+	nfr_chain_find(inet, "from/ward-02")->rules[1].cat.mark_mask = UINT32_MAX;
+	char *all = chain_text(inet, "from/ward-02");
+	assert_non_null(strstr(all, "\n\tmeta mark . meta l4proto . th dport vmap @fp/ward-02\n"));
+	free(all);
+	nfr_table_free(inet);
+	nfr_table_free(br);
+}
+
+/* Content-addressed names hash the chain's body: the mask and the mark written are in it. */
+static void chain_body_says_mask_and_set_mark(void **state)
+{
+	struct nfr_table *t = shapes(NFR_INET);
+	struct nfr_chain *from = nfr_chain_find(t, "from/ward-02"), *to = nfr_chain_find(t, "to/ward-01");
+	uint32_t *fields[] = {&from->rules[1].cat.mark_mask, &from->rules[0].cat.mark_mask,
+			      &to->rules[0].mark_keep, &to->rules[0].mark_or};
+	struct strbuf before = {0}, after = {0};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		sb_reset(&before);
+		sb_reset(&after);
+		nfr_chain_body(i < 2 ? from : to, &before);
+		*fields[i] ^= 0x00010000;
+		nfr_chain_body(i < 2 ? from : to, &after);
+		*fields[i] ^= 0x00010000;
+		assert_string_not_equal(sb_str(&before), sb_str(&after));
+	}
+	sb_reset(&after);
+	to->rules[0].mark_or = 0;
+	nfr_chain_body(to, &after);
+	assert_string_equal(sb_str(&after), "meta mark set meta mark & 0x0000ffff\n");
+	sb_free(&before);
+	sb_free(&after);
+	nfr_table_free(t);
+}
+
 /* Elements of a concatenated set sort by every field: one address, several ports. */
 static void elements_sort_by_every_field(void **state)
 {
@@ -273,5 +427,7 @@ static void tables_render_for_nft(void **state)
 
 UNIT_MAIN(cmocka_unit_test(maps_render_as_nft_lists_them),
 	  cmocka_unit_test(rules_render_the_same_in_both_families),
+	  cmocka_unit_test(mark_maps_render_as_nft_lists_them), cmocka_unit_test(mark_rules_render),
+	  cmocka_unit_test(chain_body_says_mask_and_set_mark),
 	  cmocka_unit_test(elements_sort_by_every_field),
 	  cmocka_unit_test(set_body_says_every_new_field), cmocka_unit_test(tables_render_for_nft))
