@@ -3,14 +3,17 @@
  * Stage 3a, compile for nftables: the policy as one `table inet wardwall`.
  *
  * Per-packet work for a new connection is a fixed number of set lookups whatever the size of the
- * policy: the source address picks a source chain (interval map); there, the destination
- * address, the protocol and the port (or ICMP type) are one key into the source's flow maps,
- * which count the flow (an object map of counters) and decide (a verdict map), or send the
- * packet to a decision chain when the decision needs more (a time window, a log, a monitor, a
- * reject, several flows in order). When no flow decides, the source zone's default chain tests
- * the destination against its own zone and the zones in monitor mode. Established and related
- * packets are accepted by the first rule. Kernel objects: chains and maps grow with the zones
- * and host groups that send, elements and counters with the flows.
+ * policy: the destination address writes its class (zone, or host group that flows name) into
+ * the mark's class bits (enforcement.mark_bits) through a chain per class; the source address
+ * picks a source chain (interval maps); there, the destination's class, the protocol and the
+ * port (or ICMP type) are one key into the source's flow maps, which count the flow (an object
+ * map of counters) and decide (a verdict map), or send the packet to a decision chain when the
+ * decision needs more (a time window, a log, a monitor, a reject, several flows in order). When
+ * no flow decides, the source zone's default chain tests the destination against its own zone
+ * and the zones in monitor mode. Established and related packets are accepted by the first
+ * rule. Kernel objects: chains and maps grow with the zones and host groups, elements and
+ * counters with the flows (one element a flow and service piece, whatever the destination's
+ * address ranges).
  */
 #ifndef WW_NFT_COMPILE_H
 #define WW_NFT_COMPILE_H
