@@ -457,6 +457,124 @@ static void emptied_class_deletes_its_maps(void **state)
 		 "newrule from/z\n");
 }
 
+/* ---- class-keyed flow maps (issue 12, round 3): keyed on the destination's class in the mark */
+
+/* Class z's maps keyed on the mark's class bits, looked up with mask; the chain writing class
+ * w's number (to/w: keep the bits outside 0xffff0000, set bits). */
+static struct nfr_table *mark_flows(const struct fm_el *els, size_t n, uint32_t mask, uint32_t bits)
+{
+	struct nfr_table *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	fm_maps(t, "z", FM_MP, els, n);
+	for (size_t i = 0; i < t->chains[0].nrules; i++)
+		t->chains[0].rules[i].cat.mark_mask = mask;
+	fm_set_mark(t, "to/w", ~0xffff0000u, bits);
+	nfr_table_sort(t);
+	return t;
+}
+
+/* The changes of a diff, one a line: "change set fp/z (elements)". */
+static char *changes(const struct nfr_table *live, const struct nfr_table *want)
+{
+	static const char *const ops[] = {
+	    [WW_ADD] = "add", [WW_DEL] = "del", [WW_CHANGE] = "change"};
+	static const char *const kinds[] = {"table", "counter", "limit", "set", "chain"};
+	struct ww_nft_diff d;
+	struct strbuf out = {0};
+
+	assert_int_equal(ww_nft_diff(live, want, &d), 0);
+	if (d.replace)
+		sb_add(&out, "replace\n");
+	for (size_t i = 0; i < d.n; i++)
+		sb_addf(&out, "%s %s %s%s%s\n", ops[d.v[i].op], kinds[d.v[i].kind], d.v[i].name,
+			d.v[i].elems ? " (elements)" : "", d.v[i].recreate ? " (made again)" : "");
+	ww_nft_diff_free(&d);
+	return sb_steal(&out);
+}
+
+#define assert_changes(live, want, text)                                                           \
+	do {                                                                                       \
+		char *c_ = changes(live, want);                                                    \
+		assert_string_equal(c_, text);                                                     \
+		free(c_);                                                                          \
+	} while (0)
+
+/* A flow to another class, or with another port: its elements in both maps, as for addresses;
+ * nothing else. The same tables: nothing. */
+static void mark_keyed_maps_change_by_elements(void **state)
+{
+	const struct fm_el a[] = {{"0x00010000", 6, 6, 443, 443, "accept", "flow/a"},
+				  {"0x00020000", 17, 17, 53, 53, "drop", "flow/c"}};
+	const struct fm_el b[] = {{"0x00030000", 6, 6, 443, 443, "accept", "flow/a"},
+				  {"0x00020000", 17, 17, 53, 53, "drop", "flow/c"}};
+	const struct fm_el c[] = {{"0x00010000", 6, 6, 443, 443, "accept", "flow/a"},
+				  {"0x00020000", 17, 17, 54, 54, "drop", "flow/c"}};
+	struct nfr_table *ta = mark_flows(a, 2, 0x00ff0000, 0x00010000);
+	struct nfr_table *ta2 = mark_flows(a, 2, 0x00ff0000, 0x00010000);
+	struct nfr_table *tb = mark_flows(b, 2, 0x00ff0000, 0x00010000);
+	struct nfr_table *tc = mark_flows(c, 2, 0x00ff0000, 0x00010000);
+
+	assert_changes(ta, ta2, "");
+	assert_changes(ta, tb, "change set cp/z (elements)\nchange set fp/z (elements)\n");
+	assert_changes(ta, tc, "change set cp/z (elements)\nchange set fp/z (elements)\n");
+	/* A verdict alone: the verdict map alone. */
+	tc->sets[1].elems[1].v.kind = NV_ACCEPT;
+	assert_string_equal(tc->sets[1].name, "fp/z");
+	assert_changes(ta, tc, "change set cp/z (elements)\nchange set fp/z (elements)\n");
+	tc->sets[1].elems[1].clo[1] = tc->sets[1].elems[1].chi[1] = 53;
+	tc->sets[0].elems[1].clo[1] = tc->sets[0].elems[1].chi[1] = 53;
+	assert_changes(ta, tc, "change set fp/z (elements)\n");
+	nfr_table_free(ta);
+	nfr_table_free(ta2);
+	nfr_table_free(tb);
+	nfr_table_free(tc);
+}
+
+/* Another mask (mark_bits changed) rewrites the chain looking the maps up; another class number
+ * written, the chain writing it; the maps, keyed on masked values, are the elements' business. */
+static void mask_and_set_mark_are_chain_changes(void **state)
+{
+	const struct fm_el a[] = {{"0x00010000", 6, 6, 443, 443, "accept", "flow/a"}};
+	struct nfr_table *t = mark_flows(a, 1, 0x00ff0000, 0x00010000);
+	struct nfr_table *mask = mark_flows(a, 1, 0x0fff0000, 0x00010000);
+	struct nfr_table *other = mark_flows(a, 1, 0x00ff0000, 0x00020000);
+	struct nfr_table *none = mark_flows(a, 1, 0x00ff0000, 0);
+
+	assert_changes(t, mask, "change chain from/z\n");
+	assert_changes(t, other, "change chain to/w\n");
+	assert_changes(t, none, "change chain to/w\n");
+	nfr_chain_find(none, "to/w")->rules[0].mark_keep = 0x00ff0000;
+	nfr_chain_find(none, "to/w")->rules[0].mark_or = 0x00010000;
+	assert_changes(t, none, "change chain to/w\n");
+	nfr_table_free(t);
+	nfr_table_free(mask);
+	nfr_table_free(other);
+	nfr_table_free(none);
+}
+
+/* An address-keyed map keyed on the mark instead under the same name is another type: made
+ * again, the chain looking it up rewritten around it. */
+static void address_keyed_map_to_mark_keyed_is_made_again(void **state)
+{
+	const struct fm_el els[] = {EL_A("10.1.0.0/24", 443)};
+	struct nfr_table *live = flows(els, 1), *want = flows(els, 1);
+	struct nfr_chain *from = nfr_chain_find(want, "from/z");
+
+	for (size_t i = 0; i < want->nsets; i++) {
+		want->sets[i].cat.f[0] = NK_MARK;
+		want->sets[i].elems[0].lo = want->sets[i].elems[0].hi = 0x00010000;
+	}
+	for (size_t i = 0; i < from->nrules; i++)
+		from->rules[i].cat = (struct nfr_cat){
+		    .f = {NK_MARK, NK_L4PROTO, NK_TH_DPORT}, .n = 3, .mark_mask = 0x00ff0000};
+	assert_changes(live, want,
+		       "change set cp4/z (made again)\nchange set fp4/z (made again)\n"
+		       "change chain from/z\n");
+	nfr_table_free(live);
+	nfr_table_free(want);
+}
+
 /* Errors and plan name a flow map by what it is for. */
 static void flow_maps_are_described_by_their_class(void **state)
 {
@@ -486,4 +604,7 @@ UNIT_MAIN(cmocka_unit_test(same_table_no_change), cmocka_unit_test(no_live_table
 	  cmocka_unit_test(removed_flows_delete_elements_first),
 	  cmocka_unit_test(retyped_flow_map_is_made_again),
 	  cmocka_unit_test(emptied_class_deletes_its_maps),
+	  cmocka_unit_test(mark_keyed_maps_change_by_elements),
+	  cmocka_unit_test(mask_and_set_mark_are_chain_changes),
+	  cmocka_unit_test(address_keyed_map_to_mark_keyed_is_made_again),
 	  cmocka_unit_test(flow_maps_are_described_by_their_class))
