@@ -6,22 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classmark.h"
 #include "decision.h"
 #include "nft_bridge.h"
-
-/* Until the policy says (enforcement.mark_bits). */
-#define WW_NFT_MARK_BITS 0xffff0000u
-
-uint32_t ww_nft_zone_bits(uint32_t m)
-{
-	unsigned int n = (unsigned int)__builtin_popcount(m), k = (n + 1) / 2;
-	uint32_t z = 0;
-
-	for (unsigned int b = 0; b < 32 && k; b++)
-		if (m & 1u << b)
-			z |= 1u << b, k--;
-	return z;
-}
 
 /* A decision chain made for a decision list: the name, and when it logs, the source zone whose
  * budget its log rules spend (the same list from another zone is another chain). */
@@ -53,7 +40,6 @@ struct cctx {
 	bool *dest;    /* [ep] a host some flow names as its destination: a class of its own */
 	/* The mark's class bits (enforcement.mark_bits): the zone field and the host field. */
 	uint32_t zmask, hmask;
-	unsigned int zshift, hshift;
 	/* The service boxes of the source chain being built (class_boxes): those of destination
 	 * class cd are box[cb[cd].at ..+ cb[cd].n). */
 	struct fbox *box;
@@ -379,12 +365,7 @@ struct fbox {
  */
 static uint32_t class_mark(const struct cctx *c, ww_ep_t cd)
 {
-	struct ww_class k = ww_class_of(c->p, cd);
-	uint32_t v = ((uint32_t)(k.zone - c->p->zones) + 1) << c->zshift;
-
-	if (cd > c->p->nzones && k.host)
-		v |= ((uint32_t)(k.host - k.zone->hosts) + 1) << c->hshift;
-	return v;
+	return ww_mark_ep(c->p, c->zmask | c->hmask, cd);
 }
 
 static void push_box(struct cctx *c, struct fbox **v, size_t *n, size_t *cap, struct fbox b)
@@ -1140,18 +1121,16 @@ static void base_chain(struct cctx *c, const char *name, enum nfr_hook hook)
 static int mark_fields(struct cctx *c)
 {
 	const struct ww_policy *p = c->p;
-	uint32_t m = WW_NFT_MARK_BITS;
+	uint32_t m = p->enf.mark_mask;
 
-	c->zmask = ww_nft_zone_bits(m);
-	c->hmask = m & ~c->zmask;
+	c->zmask = ww_mark_zone_bits(m);
+	c->hmask = ww_mark_host_bits(m);
 	if (!c->zmask || !c->hmask)
 		return -ERANGE;
-	c->zshift = (unsigned int)__builtin_ctz(c->zmask);
-	c->hshift = (unsigned int)__builtin_ctz(c->hmask);
-	if (p->nzones > c->zmask >> c->zshift)
+	if (p->nzones > c->zmask >> __builtin_ctz(c->zmask))
 		return -ERANGE;
 	for (size_t z = 0; z < p->nzones; z++)
-		if (p->zones[z].nhosts > c->hmask >> c->hshift)
+		if (p->zones[z].nhosts > c->hmask >> __builtin_ctz(c->hmask))
 			return -ERANGE;
 	return 0;
 }

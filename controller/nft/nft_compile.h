@@ -47,10 +47,6 @@
 #define WW_NFT_LOG_LIMIT_PREFIX "log/"
 #define WW_NFT_LOG_LIMIT_FMT	WW_NFT_LOG_LIMIT_PREFIX "%s/%u"
 
-/* The zone field of the mark's class bits m (the low half of its bits, rounded up); the host
- * field is the rest. */
-uint32_t ww_nft_zone_bits(uint32_t m);
-
 /* Compiles p. Returns 0 and a sorted table in *out, or -ENOMEM. */
 int ww_compile_nft(const struct ww_policy *p, struct nfr_table **out);
 /*

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classmark.h"
 #include "nft_compile.h"
 
 static void rb_err(struct ww_readback *rb, int *err)
@@ -202,8 +203,8 @@ static int dest_classes(const struct nfr_table *t, struct classes *k)
 		const struct nfr_rule *r = &cl->rules[i];
 		const struct nfr_set *s = r->set && r->vmap ? nfr_set_find(t, r->set) : NULL;
 		if (r->set_mark && !r->mark_or) {
-			k->zmask = ww_nft_zone_bits(~r->mark_keep);
-			k->hmask = ~r->mark_keep & ~k->zmask;
+			k->zmask = ww_mark_zone_bits(~r->mark_keep);
+			k->hmask = ww_mark_host_bits(~r->mark_keep);
 		}
 		if (!s || (r->key != NK_DADDR4 && r->key != NK_DADDR6))
 			continue;
