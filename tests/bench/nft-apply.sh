@@ -170,7 +170,7 @@ for line in open(sys.argv[1]):
     s = line.strip()
     if block == "chain" and s and not s.startswith("type "):
         n["rules"] += 1
-    elif block in ("map", "set") and s and not s.startswith(("type ", "flags ")):
+    elif block in ("map", "set") and s and not s.startswith(("type ", "typeof ", "flags ")):
         n["elements"] += 1
 print(" ".join("%s=%d" % kv for kv in n.items()))
 EOF
