@@ -295,6 +295,8 @@ static uint32_t key_type(enum nfr_key k)
 		return 29;
 	case NK_IFNAME:
 		return 41;
+	case NK_MARK:
+		return 19;
 	default:
 		return 0;
 	}
@@ -320,11 +322,11 @@ static bool is_addr(enum nfr_key k)
 	return k == NK_SADDR4 || k == NK_DADDR4 || k == NK_SADDR6 || k == NK_DADDR6;
 }
 
-/* What nfr.h allows in a concatenation: an address first, then the protocol, th dport or an
- * ICMP type (the fields load_field loads). */
+/* What nfr.h allows in a concatenation: an address or the mark first, then the protocol, th dport
+ * or an ICMP type (the fields load_field loads). */
 static bool cat_valid(const struct nfr_cat *c)
 {
-	if (c->n < 2 || c->n > NFR_CAT_MAX || !is_addr(c->f[0]))
+	if (c->n < 2 || c->n > NFR_CAT_MAX || !(is_addr(c->f[0]) || c->f[0] == NK_MARK))
 		return false;
 	for (unsigned int i = 1; i < c->n; i++)
 		if (c->f[i] != NK_L4PROTO && c->f[i] != NK_TH_DPORT && c->f[i] != NK_ICMP_TYPE &&
@@ -333,18 +335,77 @@ static bool cat_valid(const struct nfr_cat *c)
 	return true;
 }
 
+/* nft's expression types (src/expression.h) and the ids its typeof records use. */
+#define EXPR_PAYLOAD 7
+#define EXPR_META    9
+#define EXPR_CONCAT  13
+#define EXPR_VERDICT 1
+
+/*
+ * One field of `typeof meta mark . meta l4proto . th dport` as nft 1.0.6 records it in the set's
+ * user data (src/expression.c concat_expr_build_udata): the field's expression type, then its
+ * own record: a meta key (src/meta.c), or a payload's protocol and field (src/payload.c: th
+ * dport is protocol 11, field 2; icmp type 4, 1; icmpv6 type 14, 1).
+ */
+static void typeof_field(struct nftnl_udata_buf *ud, unsigned int i, enum nfr_key k)
+{
+	struct nftnl_udata *field = nftnl_udata_nest_start(ud, i), *data;
+	bool meta = k == NK_MARK || k == NK_L4PROTO;
+
+	nftnl_udata_put_u32(ud, 0, meta ? EXPR_META : EXPR_PAYLOAD);
+	data = nftnl_udata_nest_start(ud, 1);
+	if (meta) {
+		nftnl_udata_put_u32(ud, 0, k == NK_MARK ? NFT_META_MARK : NFT_META_L4PROTO);
+	} else {
+		nftnl_udata_put_u32(ud, 0, k == NK_TH_DPORT ? 11 : k == NK_ICMP_TYPE ? 4 : 14);
+		nftnl_udata_put_u32(ud, 1, k == NK_TH_DPORT ? 2 : 1);
+	}
+	nftnl_udata_nest_end(ud, data);
+	nftnl_udata_nest_end(ud, field);
+}
+
+/*
+ * The key's typeof record. A concatenation of types: the expression type of a concatenation with
+ * no data (nft lists the set by its types: `type ipv4_addr . inet_proto`). One keyed on the mark
+ * says its expressions, as nft does for `typeof meta mark . meta l4proto . th dport` (the mark
+ * has no type nft would print as `meta mark`); a verdict map's data then has a typeof record
+ * too. An object map keeps the types (`type mark . inet_proto . inet_service : counter`): nft
+ * 1.0.6 does not parse `typeof ... : counter`, and would list the map that way.
+ */
+static void set_typeof(struct nftnl_udata_buf *ud, const struct nfr_set *x)
+{
+	bool exprs = x->cat.f[0] == NK_MARK && !x->objmap;
+	struct nftnl_udata *nest = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_KEY_TYPEOF), *data;
+
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, EXPR_CONCAT);
+	if (!exprs) {
+		nftnl_udata_put(ud, NFTNL_UDATA_SET_TYPEOF_DATA, 0, NULL);
+		nftnl_udata_nest_end(ud, nest);
+		return;
+	}
+	data = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+	for (unsigned int i = 0; i < x->cat.n; i++)
+		typeof_field(ud, i, x->cat.f[i]);
+	nftnl_udata_nest_end(ud, data);
+	nftnl_udata_nest_end(ud, nest);
+	if (x->vmap) {
+		nest = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_DATA_TYPEOF);
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, EXPR_VERDICT);
+		nftnl_udata_put(ud, NFTNL_UDATA_SET_TYPEOF_DATA, 0, NULL);
+		nftnl_udata_nest_end(ud, nest);
+	}
+}
+
 /*
  * The key as nft declares it. A concatenation: the fields' type ids 6 bits each (what `nft
  * list` prints as `ipv4_addr . inet_proto . inet_service`), each field's length
  * (NFTNL_SET_DESC_CONCAT, which the pipapo set type needs), key byte order 0 (none: the fields
- * keep their own) and the typeof record nft 1.0 attaches to a concatenation of types (the
- * expression type of a concatenation, 13, with no data: nft lists such a set by its type).
+ * keep their own) and the typeof record (set_typeof).
  */
 static void set_key(struct nftnl_set *s, struct nftnl_udata_buf *ud, const struct nfr_set *x)
 {
 	uint8_t lens[NFR_CAT_MAX];
 	uint32_t type = 0;
-	struct nftnl_udata *nest;
 
 	if (!x->cat.n) {
 		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type(x->key));
@@ -361,16 +422,13 @@ static void set_key(struct nftnl_set *s, struct nftnl_udata_buf *ud, const struc
 	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 0);
 	if (x->vmap)
 		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, 0);
-	nest = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_KEY_TYPEOF);
-	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, 13);
-	nftnl_udata_put(ud, NFTNL_UDATA_SET_TYPEOF_DATA, 0, NULL);
-	nftnl_udata_nest_end(ud, nest);
+	set_typeof(ud, x);
 }
 
 int ww_nft_add_set(struct ww_nft_batch *b, const struct nfr_set *x, const char *what)
 {
 	struct nftnl_set *s = set_new(x->name);
-	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	struct nlmsghdr *nlh;
 	uint32_t flags = (x->interval || x->cat.n ? NFT_SET_INTERVAL : 0) |
 			 (x->vmap ? NFT_SET_MAP : 0) | (x->objmap ? NFT_SET_OBJECT : 0) |
@@ -779,25 +837,36 @@ static bool load_field(struct nftnl_rule *r, enum nfr_key k, uint32_t reg)
 	}
 }
 
+/* The class bits of the mark into NFT_REG_1: `meta mark & mask`, in network byte order as a
+ * concatenation's fields are (the mark is a host-order integer). */
+static bool load_mark(struct nftnl_rule *r, uint32_t mask)
+{
+	return ww_nx_meta(r, NFT_META_MARK) && ww_nx_bitwise(r, NFT_REG_1, mask, 0) &&
+	       ww_nx_hton(r, NFT_REG_1, 4, 4);
+}
+
 /*
  * A concatenation as nft loads it: the dependencies first (the address's network protocol, then
- * `meta l4proto icmp` for an ICMP type), then each field into the registers from NFT_REG_1 on,
- * each starting at a 32-bit register.
+ * `meta l4proto icmp` for an ICMP type; keyed on the mark, only an ICMP type's: its network
+ * protocol and `meta l4proto`), then each field into the registers from NFT_REG_1 on, each
+ * starting at a 32-bit register.
  */
 static bool load_cat(struct nftnl_rule *r, const struct nfr_cat *c, enum nfr_family f)
 {
-	bool v6 = c->f[0] == NK_SADDR6 || c->f[0] == NK_DADDR6;
+	bool mark = c->f[0] == NK_MARK, v6 = c->f[0] == NK_SADDR6 || c->f[0] == NK_DADDR6;
 	unsigned int word = 0;
 
-	if (!l3_dep(r, f, v6))
+	if (!mark && !l3_dep(r, f, v6))
 		return false;
 	for (unsigned int i = 1; i < c->n; i++)
 		if ((c->f[i] == NK_ICMP_TYPE || c->f[i] == NK_ICMPV6_TYPE) &&
-		    !(ww_nx_meta(r, NFT_META_L4PROTO) &&
+		    !((!mark || l3_dep(r, f, c->f[i] == NK_ICMPV6_TYPE)) &&
+		      ww_nx_meta(r, NFT_META_L4PROTO) &&
 		      ww_nx_cmp_u8(r, c->f[i] == NK_ICMP_TYPE ? 1 : 58)))
 			return false;
 	for (unsigned int i = 0; i < c->n; i++) {
-		if (!load_field(r, c->f[i], ww_nx_reg(word)))
+		if ((i == 0 && mark) ? !load_mark(r, c->mark_mask)
+				     : !load_field(r, c->f[i], ww_nx_reg(word)))
 			return false;
 		word += (ww_nx_field_len(c->f[i]) + 3) / 4;
 	}
@@ -856,6 +925,11 @@ static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x, enum nfr_f
 	if (x->limit && !ww_nx_objref(r, NFT_OBJECT_LIMIT, x->limit))
 		return false;
 	if (x->log_prefix && !ww_nx_log(r, x->log_prefix, x->log_group))
+		return false;
+	/* meta mark set meta mark & keep | or: the last statement, before the verdict. */
+	if (x->set_mark && !(ww_nx_meta(r, NFT_META_MARK) &&
+			     ww_nx_bitwise(r, NFT_REG_1, x->mark_keep, x->mark_or) &&
+			     ww_nx_meta_set(r, NFT_META_MARK, NFT_REG_1)))
 		return false;
 	if (x->v.kind == NV_REJECT_RST || x->v.kind == NV_REJECT_ADMIN)
 		return ww_nx_reject(r, x->v.kind == NV_REJECT_RST);

@@ -83,6 +83,32 @@ bool ww_nx_hton(struct nftnl_rule *r, uint32_t reg, uint32_t size, uint32_t len)
 	return true;
 }
 
+bool ww_nx_bitwise(struct nftnl_rule *r, uint32_t reg, uint32_t mask, uint32_t flip)
+{
+	struct nftnl_expr *e = ww_nx_add(r, "bitwise");
+
+	if (!e)
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_OP, NFT_BITWISE_BOOL);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &flip, 4);
+	return true;
+}
+
+bool ww_nx_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e = ww_nx_add(r, "meta");
+
+	if (!e)
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
+	return true;
+}
+
 bool ww_nx_objref_map(struct nftnl_rule *r, const char *set)
 {
 	struct nftnl_expr *e = ww_nx_add(r, "objref");
@@ -96,6 +122,8 @@ bool ww_nx_objref_map(struct nftnl_rule *r, const char *set)
 
 unsigned int ww_nx_field_len(enum nfr_key k)
 {
+	if (k == NK_MARK)
+		return 4;
 	return k == NK_TH_DPORT ? 2 : nfr_key_len(k);
 }
 
@@ -203,13 +231,8 @@ bool ww_nx_ct_state(struct nftnl_rule *r, uint32_t mask)
 		return false;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	if (!(e = ww_nx_add(r, "bitwise")))
+	if (!ww_nx_bitwise(r, NFT_REG_1, mask, 0))
 		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
 	return ww_nx_cmp(r, NFT_CMP_NEQ, &zero, 4);
 }
 

@@ -42,11 +42,17 @@ bool ww_nx_payload_to(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_
 /* byteorder reg = hton(reg, size, len): what nft 1.0 puts after a host-order field (meta
  * l4proto: size 2, len 1) in a concatenation. */
 bool ww_nx_hton(struct nftnl_rule *r, uint32_t reg, uint32_t size, uint32_t len);
+/* bitwise reg = (reg & mask) ^ flip on one 32-bit word (host byte order, as meta mark and ct state
+ * hold it), with nft 1.0's NFTA_BITWISE_OP (a boolean operation). */
+bool ww_nx_bitwise(struct nftnl_rule *r, uint32_t reg, uint32_t mask, uint32_t flip);
+/* meta set key with reg (`meta mark set ...`). */
+bool ww_nx_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg);
 /* objref through an object map: the object set maps the key at NFT_REG_1 to (none: the rule
  * goes on). */
 bool ww_nx_objref_map(struct nftnl_rule *r, const char *set);
 
-/* A field's width in bytes in a concatenation (th dport: 2), before its padding to 4. */
+/* A field's width in bytes in a concatenation (th dport: 2, the mark: 4), before its padding
+ * to 4. */
 unsigned int ww_nx_field_len(enum nfr_key k);
 /*
  * A set keyed on a concatenation of n fields of lens[i] bytes each (each padded to 4 in the key,

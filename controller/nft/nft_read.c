@@ -195,6 +195,27 @@ static bool payload(struct nftnl_expr *e, uint32_t base, uint32_t off, uint32_t 
 	       nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG) == NFT_REG_1;
 }
 
+/* bitwise NFT_REG_1 = (NFT_REG_1 & mask) ^ flip on one 32-bit word (ww_nx_bitwise's). */
+static bool bitwise_of(struct nftnl_expr *e, uint32_t *mask, uint32_t *flip)
+{
+	uint32_t ml, xl;
+	const void *m, *x;
+
+	if (!is(e, "bitwise") || nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_SREG) != NFT_REG_1 ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_DREG) != NFT_REG_1 ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_LEN) != 4 ||
+	    (nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) &&
+	     nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL))
+		return false;
+	m = data_of(e, NFTNL_EXPR_BITWISE_MASK, &ml);
+	x = data_of(e, NFTNL_EXPR_BITWISE_XOR, &xl);
+	if (!m || !x || ml != 4 || xl != 4)
+		return false;
+	memcpy(mask, m, 4);
+	memcpy(flip, x, 4);
+	return true;
+}
+
 /* `meta protocol` == the ether type of IPv4 or IPv6 (the bridge family's dependency). */
 static bool cmp_ethertype(struct nftnl_expr *e, bool v6)
 {
@@ -449,33 +470,60 @@ static size_t cat_field(struct nftnl_expr **x, size_t n, unsigned int word, bool
 	return 0;
 }
 
+/* `meta mark & mask` into NFT_REG_1 in network byte order (nft_batch.c's load_mark): 3
+ * expressions, 0 when they are not that. */
+static size_t mark_field(struct nftnl_expr **x, size_t n, uint32_t *mask)
+{
+	uint32_t flip;
+
+	if (n < 3 || !meta_load(x[0], NFT_META_MARK) || !bitwise_of(x[1], mask, &flip) || flip ||
+	    !is(x[2], "byteorder") ||
+	    nftnl_expr_get_u32(x[2], NFTNL_EXPR_BYTEORDER_OP) != NFT_BYTEORDER_HTON ||
+	    nftnl_expr_get_u32(x[2], NFTNL_EXPR_BYTEORDER_SREG) != NFT_REG_1 ||
+	    nftnl_expr_get_u32(x[2], NFTNL_EXPR_BYTEORDER_DREG) != NFT_REG_1 ||
+	    nftnl_expr_get_u32(x[2], NFTNL_EXPR_BYTEORDER_SIZE) != 4 ||
+	    nftnl_expr_get_u32(x[2], NFTNL_EXPR_BYTEORDER_LEN) != 4)
+		return 0;
+	return 3;
+}
+
 /*
- * The loads of a concatenation as nft_batch.c's load_cat (and nft) writes them: the address's
- * dependency, `meta l4proto icmp|ipv6-icmp` when a field is an ICMP type, the address into
- * NFT_REG_1, each other field at the next 32-bit register. Returns how many expressions that
+ * The loads of a concatenation as nft_batch.c's load_cat (and nft) writes them: the network
+ * protocol's dependency, `meta l4proto icmp|ipv6-icmp` when a field is an ICMP type, the address
+ * or the masked mark into NFT_REG_1, each other field at the next 32-bit register. Keyed on the
+ * mark, the network protocol is there only for an ICMP type. Returns how many expressions that
  * took, 0 when they are not one.
  */
 static size_t match_cat(enum nfr_family fam, struct nftnl_expr **x, size_t n, struct nfr_cat *cat)
 {
-	size_t i = 2, k;
-	bool v6, icmp = false, icmp_field = false;
+	size_t i, k;
+	bool v6 = false, icmp = false, icmp_field = false, dep = l3_dep(fam, x, n, &v6);
 
 	memset(cat, 0, sizeof(*cat));
-	if (!l3_dep(fam, x, n, &v6))
-		return 0;
-	if (i + 1 < n && meta_load(x[i], NFT_META_L4PROTO) &&
+	i = dep ? 2 : 0;
+	if (dep && i + 1 < n && meta_load(x[i], NFT_META_L4PROTO) &&
 	    cmp_u8(x[i + 1], NFT_CMP_EQ, v6 ? 58 : 1)) {
 		icmp = true;
 		i += 2;
 	}
-	for (size_t a = 0; i < n && a < ARRAY_SIZE(addrs) && !cat->n; a++)
-		if (addrs[a].v6 == v6 &&
-		    payload_at(x[i], NFT_PAYLOAD_NETWORK_HEADER, addrs[a].off, addrs[a].len, 0))
-			cat->f[cat->n++] = addrs[a].key;
-	if (!cat->n)
+	if ((k = mark_field(x + i, n - i, &cat->mark_mask))) {
+		if (dep != icmp)
+			return 0;
+		cat->f[cat->n++] = NK_MARK;
+		i += k;
+	} else if (dep) {
+		for (size_t a = 0; i < n && a < ARRAY_SIZE(addrs) && !cat->n; a++)
+			if (addrs[a].v6 == v6 && payload_at(x[i], NFT_PAYLOAD_NETWORK_HEADER,
+							    addrs[a].off, addrs[a].len, 0))
+				cat->f[cat->n++] = addrs[a].key;
+		i++;
+	}
+	if (!cat->n) {
+		memset(cat, 0, sizeof(*cat));
 		return 0;
-	i++;
-	for (unsigned int word = v6 ? 4 : 1; cat->n < NFR_CAT_MAX; cat->n++) {
+	}
+	for (unsigned int word = (ww_nx_field_len(cat->f[0]) + 3) / 4; cat->n < NFR_CAT_MAX;
+	     cat->n++) {
 		if (!(k = cat_field(x + i, n - i, word, icmp, v6, &cat->f[cat->n])))
 			break;
 		icmp_field |= cat->f[cat->n] == NK_ICMP_TYPE || cat->f[cat->n] == NK_ICMPV6_TYPE;
@@ -521,17 +569,15 @@ static bool match_head(struct nftnl_expr **x, size_t n, struct nfr_rule *r, size
 	uint32_t len;
 
 	if (n - i >= 3 && is(x[0], "ct") &&
-	    nftnl_expr_get_u32(x[0], NFTNL_EXPR_CT_KEY) == NFT_CT_STATE && is(x[1], "bitwise") &&
-	    nftnl_expr_get_u32(x[1], NFTNL_EXPR_BITWISE_LEN) == 4) {
-		const uint32_t *mask = data_of(x[1], NFTNL_EXPR_BITWISE_MASK, &len);
-		uint32_t zero;
-		if (!mask || len != 4 || !is(x[2], "cmp") ||
+	    nftnl_expr_get_u32(x[0], NFTNL_EXPR_CT_KEY) == NFT_CT_STATE && is(x[1], "bitwise")) {
+		uint32_t mask, flip, zero;
+		if (!bitwise_of(x[1], &mask, &flip) || flip || !is(x[2], "cmp") ||
 		    nftnl_expr_get_u32(x[2], NFTNL_EXPR_CMP_OP) != NFT_CMP_NEQ)
 			return false;
 		const uint32_t *z = data_of(x[2], NFTNL_EXPR_CMP_DATA, &len);
 		if (!z || len != 4 || (memcpy(&zero, z, 4), zero))
 			return false;
-		r->ct_state = *mask;
+		r->ct_state = mask;
 		i = 3;
 	}
 	if (not_ifaces(x + i, n - i)) {
@@ -583,10 +629,28 @@ static bool match_keypart(enum nfr_family fam, struct nftnl_expr **x, size_t n, 
 
 static bool same_cat(const struct nfr_cat *a, const struct nfr_cat *b)
 {
-	return a->n == b->n && !memcmp(a->f, b->f, a->n * sizeof(a->f[0]));
+	return a->n == b->n && !memcmp(a->f, b->f, a->n * sizeof(a->f[0])) &&
+	       a->mark_mask == b->mark_mask;
 }
 
-/* The time window, the counter through a map, the named counter and limit, the log. */
+/* `meta mark set meta mark & keep | or` (nft_batch.c's linearize). */
+static size_t set_mark(struct nftnl_expr **x, size_t n, struct nfr_rule *r)
+{
+	if (n < 3 || !meta_load(x[0], NFT_META_MARK) ||
+	    !bitwise_of(x[1], &r->mark_keep, &r->mark_or) || !is(x[2], "meta") ||
+	    nftnl_expr_is_set(x[2], NFTNL_EXPR_META_DREG) ||
+	    !nftnl_expr_is_set(x[2], NFTNL_EXPR_META_SREG) ||
+	    nftnl_expr_get_u32(x[2], NFTNL_EXPR_META_KEY) != NFT_META_MARK ||
+	    nftnl_expr_get_u32(x[2], NFTNL_EXPR_META_SREG) != NFT_REG_1) {
+		r->mark_keep = r->mark_or = 0;
+		return 0;
+	}
+	r->set_mark = true;
+	return 3;
+}
+
+/* The time window, the counter through a map, the named counter and limit, the log, the mark
+ * set. */
 static bool match_stmts(enum nfr_family fam, struct nftnl_expr **x, size_t n, struct nfr_rule *r,
 			size_t *at)
 {
@@ -626,6 +690,7 @@ static bool match_stmts(enum nfr_family fam, struct nftnl_expr **x, size_t n, st
 			return false;
 		i++;
 	}
+	i += set_mark(x + i, n - i, r);
 	*at = i;
 	return true;
 }
@@ -753,8 +818,9 @@ static enum nfr_key key_of_type(uint32_t type, uint32_t len)
 /*
  * A concatenation's fields from the set's type ids (6 bits each, the last field in the lowest
  * bits) and lengths (NFTNL_SET_DESC_CONCAT). A set only says types: an address reads back as a
- * destination (NK_DADDR4/6), inet_service as NK_TH_DPORT, as the flow maps key on them.
- * Returns false for anything nfr.h cannot say.
+ * destination (NK_DADDR4/6), inet_service as NK_TH_DPORT, as the flow maps key on them; the
+ * mark (`type mark . ...` or `typeof meta mark . ...`: the same types) as NK_MARK. Returns
+ * false for anything nfr.h cannot say.
  */
 static bool cat_of_set(struct nftnl_set *s, struct nfr_cat *cat)
 {
@@ -762,7 +828,8 @@ static bool cat_of_set(struct nftnl_set *s, struct nfr_cat *cat)
 		uint32_t type, len;
 		enum nfr_key key;
 	} fields[] = {{7, 4, NK_DADDR4},    {8, 16, NK_DADDR6},	   {12, 1, NK_L4PROTO},
-		      {13, 2, NK_TH_DPORT}, {14, 1, NK_ICMP_TYPE}, {29, 1, NK_ICMPV6_TYPE}};
+		      {13, 2, NK_TH_DPORT}, {14, 1, NK_ICMP_TYPE}, {29, 1, NK_ICMPV6_TYPE},
+		      {19, 4, NK_MARK}};
 	uint32_t n = 0, type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), keylen = 0;
 	const uint8_t *lens = nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT)
 				  ? nftnl_set_get_data(s, NFTNL_SET_DESC_CONCAT, &n)
@@ -776,7 +843,8 @@ static bool cat_of_set(struct nftnl_set *s, struct nfr_cat *cat)
 		for (size_t k = 0; k < ARRAY_SIZE(fields); k++)
 			if (fields[k].type == (type & 63) && fields[k].len == lens[i])
 				cat->f[i] = fields[k].key;
-		if (!cat->f[i] || (i == 0) != (cat->f[i] == NK_DADDR4 || cat->f[i] == NK_DADDR6))
+		if (!cat->f[i] || (i == 0) != (cat->f[i] == NK_DADDR4 || cat->f[i] == NK_DADDR6 ||
+					       cat->f[i] == NK_MARK))
 			return false;
 		keylen += (lens[i] + 3u) & ~3u;
 	}

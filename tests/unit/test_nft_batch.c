@@ -3,8 +3,9 @@
  * nft_batch.c's flow-map shapes (issue 12) without a kernel: the tables of tests/unit/flowmap.h
  * (the IR the render tests write by hand) linearized into one batch and replayed through the
  * readback's decoders (ww_nft_batch_replay) must render the same text; element deletions and an
- * addition likewise; what nfr.h does not allow is refused as such. The same shapes against the
- * kernel and nft itself: tests/suites/39-nft-flowmap-netlink.sh.
+ * addition likewise; what nfr.h does not allow is refused as such. The class-keyed layout's maps
+ * (keyed on `meta mark & mask . ...`) and set-mark rules likewise, field by field. The same
+ * shapes against the kernel and nft itself: tests/suites/39-nft-flowmap-netlink.sh.
  */
 #include "unit.h"
 
@@ -174,6 +175,140 @@ static void refusals(void **state)
 	ww_nft_batch_free(b);
 }
 
+/* ---- the class-keyed layout: maps keyed on the mark's class bits, the set-mark rules ---- */
+
+static void push_rule(struct nfr_chain *c, struct nfr_rule r)
+{
+	assert_int_equal(VEC_PUSH(c->rules, c->nrules, c->cap, r), 0);
+}
+
+/* A set of kind 'v' (verdict map) or 'c' (counter map) keyed on cat, with the one element e. */
+static void mark_set(struct nfr_table *t, const char *name, struct nfr_cat cat, char kind,
+		     struct nfr_elem e)
+{
+	struct nfr_set s = {.name = strdup(name), .cat = cat, .interval = true};
+
+	s.cat.mark_mask = 0; /* a set's elements hold the masked values */
+	s.vmap = kind == 'v';
+	s.objmap = kind == 'c';
+	assert_int_equal(VEC_PUSH(s.elems, s.nelems, s.cap, e), 0);
+	assert_int_equal(VEC_PUSH(t->sets, t->nsets, t->scap, s), 0);
+}
+
+/* A mark-keyed verdict map and its counters' map (class . proto . port), an ICMPv6 one, the
+ * chain that looks them up at two levels (host bits and zone bits), and set-mark rules: alone,
+ * and one after a match and a counter, before a verdict. */
+static struct nfr_table *mark_table(enum nfr_family fam)
+{
+	struct nfr_table *t = calloc(1, sizeof(*t));
+	struct nfr_cat cat = {.f = {NK_MARK, NK_L4PROTO, NK_TH_DPORT}, .n = 3};
+	struct nfr_cat icmp = {.f = {NK_MARK, NK_ICMPV6_TYPE}, .n = 2, .mark_mask = 0xffff0000};
+	struct nfr_elem e = {.lo = 0x00010000, .hi = 0x00010000};
+	struct nfr_rule r;
+	struct nfr_chain *c;
+
+	assert_non_null(t);
+	t->family = fam;
+	fm_counter(t, "flow/m1");
+	fm_dec(t, "dec-5b1e0c2a9d44", "flow/m1", "accept");
+	e.clo[0] = e.chi[0] = 17;
+	e.clo[1] = 2000, e.chi[1] = 2010;
+	e.v.kind = NV_DROP;
+	mark_set(t, "fp/w", cat, 'v', e);
+	e.v.kind = NV_NONE;
+	e.obj = strdup("flow/m1");
+	mark_set(t, "cp/w", cat, 'c', e);
+	e = (struct nfr_elem){.lo = 0x02010000, .hi = 0x02010000, .clo = {128}, .chi = {128}};
+	e.v = (struct nfr_verdict){NV_GOTO, strdup("dec-5b1e0c2a9d44")};
+	mark_set(t, "fi6/w", icmp, 'v', e);
+	c = fm_chain(t, "from/w");
+	for (int level = 0; level < 2; level++) {
+		cat.mark_mask = level ? 0x00ff0000 : 0xffff0000;
+		push_rule(c, (struct nfr_rule){.cat = cat, .counter_map = strdup("cp/w")});
+		push_rule(c, (struct nfr_rule){.cat = cat, .set = strdup("fp/w"), .vmap = true});
+	}
+	push_rule(c, (struct nfr_rule){.cat = icmp, .set = strdup("fi6/w"), .vmap = true});
+	c = fm_chain(t, "to/w");
+	r = (struct nfr_rule){.set_mark = true, .mark_keep = 0x0000ffff, .mark_or = 0x02010000};
+	push_rule(c, r);
+	r = (struct nfr_rule){.key = NK_DADDR4, .lo = 0x0a000001, .hi = 0x0a000001};
+	r.counter = strdup("flow/m1");
+	r.set_mark = true;
+	r.mark_keep = 0xff00ffff;
+	r.v.kind = NV_ACCEPT;
+	push_rule(c, r);
+	nfr_table_sort(t);
+	return t;
+}
+
+/* What the render does not say (nfr.c may not know NK_MARK): every field of the mark's shapes. */
+static void same_marks(const struct nfr_table *w, const struct nfr_table *g)
+{
+	assert_int_equal(g->nsets, w->nsets);
+	assert_int_equal(g->nchains, w->nchains);
+	for (size_t i = 0; i < w->nsets; i++) {
+		const struct nfr_set *a = &w->sets[i], *b = nfr_set_find(g, a->name);
+		assert_non_null(b);
+		assert_true(a->vmap == b->vmap && a->objmap == b->objmap && b->interval);
+		assert_int_equal(b->cat.n, a->cat.n);
+		assert_memory_equal(b->cat.f, a->cat.f, sizeof(a->cat.f[0]) * a->cat.n);
+		assert_int_equal(b->nelems, 1);
+		assert_true(b->elems[0].lo == a->elems[0].lo && b->elems[0].hi == a->elems[0].hi);
+		assert_memory_equal(b->elems[0].clo, a->elems[0].clo, sizeof(a->elems[0].clo));
+		assert_memory_equal(b->elems[0].chi, a->elems[0].chi, sizeof(a->elems[0].chi));
+	}
+	for (size_t i = 0; i < w->nchains; i++) {
+		const struct nfr_chain *a = &w->chains[i], *b = nfr_chain_find(g, a->name);
+		assert_non_null(b);
+		assert_int_equal(b->nrules, a->nrules);
+		for (size_t k = 0; k < a->nrules; k++) {
+			const struct nfr_rule *x = &a->rules[k], *y = &b->rules[k];
+			assert_null(y->foreign);
+			assert_int_equal(y->cat.n, x->cat.n);
+			assert_int_equal(y->cat.mark_mask, x->cat.mark_mask);
+			assert_int_equal(y->set_mark, x->set_mark);
+			assert_int_equal(y->mark_keep, x->mark_keep);
+			assert_int_equal(y->mark_or, x->mark_or);
+			assert_int_equal(y->key, x->key);
+			assert_int_equal(y->v.kind, x->v.kind);
+		}
+	}
+}
+
+static void mark_round_trip(void **state)
+{
+	for (int f = NFR_INET; f <= NFR_BRIDGE; f++) {
+		struct nfr_table *want = mark_table((enum nfr_family)f), *t = NULL;
+		char *a, *g;
+
+		(void)state;
+		assert_int_equal(replay(&t, whole(want)), 0);
+		assert_non_null(t);
+		same_marks(want, t);
+		a = render(want), g = render(t);
+		assert_string_equal(g, a);
+		free(a), free(g);
+		nfr_table_free(t);
+		nfr_table_free(want);
+	}
+}
+
+/* The mark only as a concatenation's first field. */
+static void mark_refusals(void **state)
+{
+	struct nfr_set late = {.name = "x", .cat = {.f = {NK_L4PROTO, NK_MARK}, .n = 2}};
+	struct nfr_rule r = {.cat = {.f = {NK_DADDR4, NK_MARK}, .n = 2}, .set = "x", .vmap = true};
+	struct nfr_chain c = {.name = "c", .rules = &r, .nrules = 1};
+	struct ww_nft_batch *b;
+
+	(void)state;
+	assert_int_equal(ww_nft_batch_new(&b, 1), 0);
+	assert_int_equal(ww_nft_add_set(b, &late, "x"), -EINVAL);
+	assert_int_equal(ww_nft_add_rules(b, &c, "c"), -EINVAL);
+	assert_int_equal(ww_nft_batch_count(b), 0);
+	ww_nft_batch_free(b);
+}
+
 /* Deleting an element a map does not have: the kernel refuses it, so does the replay. */
 static void delete_missing(void **state)
 {
@@ -200,6 +335,8 @@ int main(void)
 	    cmocka_unit_test(bridge_round_trip),
 	    cmocka_unit_test(refusals),
 	    cmocka_unit_test(delete_missing),
+	    cmocka_unit_test(mark_round_trip),
+	    cmocka_unit_test(mark_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
