@@ -2,12 +2,15 @@
 /*
  * The flow-map layout's netlink shapes (issue 12) against the real kernel and nft: concatenated
  * interval verdict maps, counter maps and sets, their elements, the rules that look them up and
- * count through them (controller/nft/nft_batch.c, nft_read.c, nft_replay.c).
+ * count through them (controller/nft/nft_batch.c, nft_read.c, nft_replay.c); with "mark", the
+ * class-keyed layout's: maps keyed on `meta mark & mask . ...` and the `meta mark set` rules.
  *
- * expected_table() is the IR of tests/nft/flowmaps.nft, written by hand a second time.
+ * expected_table() is the IR of tests/nft/flowmaps.nft (with "mark": tests/nft/markmaps.nft),
+ * written by hand a second time.
  * tests/suites/39-nft-flowmap-netlink.sh runs this program in a network namespace of its own:
  *
- *   check FAMILY [changed]  reads wardwall's table (ww_nft_read) and compares it with the IR,
+ *   check FAMILY [mark] [changed]
+ *                           reads wardwall's table (ww_nft_read) and compares it with the IR,
  *                           field by field (after `nft -f flowmaps.nft`, and after commit)
  *   commit FAMILY           writes the IR as one batch (table, counters, chains, sets, rules)
  *   change FAMILY           deletes elements of three maps and adds one overlapping a deleted
@@ -95,14 +98,13 @@ static struct nfr_set *add_set(struct nfr_table *t, const char *name, enum nfr_k
 	return &t->sets[t->nsets - 1];
 }
 
-/* One element: the address range, then "lo-hi" of the other fields; data: "accept", "drop",
+/* One element: field 0 from lo to hi, then "lo-hi" of the other fields; data: "accept", "drop",
  * "goto CHAIN", "jump CHAIN", a counter's name ("flow/...") or NULL (a set). */
-static void add_elem(struct nfr_set *s, const char *addr, uint32_t l1, uint32_t h1, uint32_t l2,
-		     uint32_t h2, const char *data)
+static void add_elem_at(struct nfr_set *s, u128 lo, u128 hi, uint32_t l1, uint32_t h1, uint32_t l2,
+			uint32_t h2, const char *data)
 {
-	struct nfr_elem e = {.clo = {l1, l2}, .chi = {h1, h2}};
+	struct nfr_elem e = {.lo = lo, .hi = hi, .clo = {l1, l2}, .chi = {h1, h2}};
 
-	addr_range(addr, &e.lo, &e.hi);
 	if (data && !strcmp(data, "accept"))
 		e.v.kind = NV_ACCEPT;
 	else if (data && !strcmp(data, "drop"))
@@ -113,6 +115,16 @@ static void add_elem(struct nfr_set *s, const char *addr, uint32_t l1, uint32_t 
 		e.obj = xs(data);
 	if (VEC_PUSH(s->elems, s->nelems, s->cap, e))
 		abort();
+}
+
+/* One element whose field 0 is an address range ("10.1.0.0/24", "10.3.0.0-10.3.0.127"). */
+static void add_elem(struct nfr_set *s, const char *addr, uint32_t l1, uint32_t h1, uint32_t l2,
+		     uint32_t h2, const char *data)
+{
+	u128 lo, hi;
+
+	addr_range(addr, &lo, &hi);
+	add_elem_at(s, lo, hi, l1, h1, l2, h2, data);
 }
 
 static struct nfr_chain *add_chain(struct nfr_table *t, const char *name)
@@ -199,9 +211,135 @@ static void expected_maps6(struct nfr_table *t, bool changed)
 	add_elem(s, "2001:db8::/64", 47, 47, 0, 0, "flow/f1");
 }
 
-/* tests/nft/flowmaps.nft as IR; changed: after the change batch (change_batch). */
+/* ---- the class-keyed layout: tests/nft/markmaps.nft ---- */
+
+#define M    NK_MARK
+#define ZONE 0x00010000u /* ward-01 in the zone field */
+#define HOST 0x02010000u /* ward-01/printer: host 2 of ward-01 */
+#define DECM "dec-5b1e0c2a9d44"
+
+/* A mark-keyed map's element: the class value, then the other fields. */
+static void add_mark(struct nfr_set *s, uint32_t class, uint32_t l1, uint32_t h1, uint32_t l2,
+		     uint32_t h2, const char *data)
+{
+	add_elem_at(s, class, class, l1, h1, l2, h2, data);
+}
+
+/* A plain interval verdict map keyed on an address (of type key: a set's type has no direction,
+ * the reader says NK_SADDR4 or NK_SADDR6). */
+static struct nfr_set *add_vmap(struct nfr_table *t, const char *name, enum nfr_key key)
+{
+	struct nfr_set s = {.name = xs(name), .key = key, .interval = true, .vmap = true};
+
+	if (VEC_PUSH(t->sets, t->nsets, t->scap, s))
+		abort();
+	return &t->sets[t->nsets - 1];
+}
+
+static struct nfr_rule set_mark_rule(uint32_t keep, uint32_t bits)
+{
+	return (struct nfr_rule){.set_mark = true, .mark_keep = keep, .mark_or = bits};
+}
+
+static void expected_mark_maps(struct nfr_table *t, bool changed)
+{
+	struct nfr_set *s = add_set(t, "fp/ward-02", M, P, D, 'v');
+	add_mark(s, ZONE, 6, 6, 443, 443, "accept");
+	if (!changed)
+		add_mark(s, ZONE, 17, 17, 2000, 2010, "drop");
+	else /* overlaps the deleted element: the batch must delete first */
+		add_mark(s, ZONE, 17, 17, 2005, 2020, "accept");
+	add_mark(s, HOST, 17, 17, 53, 53, "goto " DECM);
+	add_mark(s, HOST, 17, 17, 22, 22, "drop");
+	add_mark(s, ZONE, 6, 17, 0, 0, "drop");
+	s = add_set(t, "cp/ward-02", M, P, D, 'c');
+	add_mark(s, ZONE, 6, 6, 443, 443, "flow/m1");
+	if (!changed)
+		add_mark(s, ZONE, 17, 17, 2000, 2010, "flow/m2");
+	s = add_set(t, "fi4/ward-02", M, NK_ICMP_TYPE, NK_NONE, 'v');
+	add_mark(s, ZONE, 8, 8, 0, 0, "drop");
+	if (!changed)
+		add_mark(s, HOST, 0, 3, 0, 0, "accept");
+	s = add_set(t, "ci4/ward-02", M, NK_ICMP_TYPE, NK_NONE, 'c');
+	add_mark(s, ZONE, 8, 8, 0, 0, "flow/m2");
+	s = add_set(t, "fi6/ward-02", M, NK_ICMPV6_TYPE, NK_NONE, 'v');
+	add_mark(s, ZONE, 128, 128, 0, 0, "accept");
+	s = add_set(t, "ci6/ward-02", M, NK_ICMPV6_TYPE, NK_NONE, 'c');
+	add_mark(s, ZONE, 128, 128, 0, 0, "flow/m1");
+	s = add_set(t, "fl/ward-02", M, P, NK_NONE, 'v');
+	add_mark(s, ZONE, 47, 47, 0, 0, "accept");
+	add_mark(s, HOST, 50, 51, 0, 0, "drop");
+	s = add_set(t, "cl/ward-02", M, P, NK_NONE, 'c');
+	add_mark(s, ZONE, 47, 47, 0, 0, "flow/m1");
+}
+
+/* The chains that write the class into the mark: classify clears the class bits and jumps by
+ * destination to the class's chain, which sets them. */
+static void expected_classify(struct nfr_table *t)
+{
+	struct nfr_set *s = add_vmap(t, "dst4", NK_SADDR4);
+	struct nfr_chain *c;
+
+	add_elem(s, "10.1.0.0-10.1.1.255", 0, 0, 0, 0, "jump to/ward-01");
+	add_elem(s, "10.1.2.0/24", 0, 0, 0, 0, "jump to/ward-01/printer");
+	s = add_vmap(t, "dst6", NK_SADDR6);
+	add_elem(s, "2001:db8:1::/48", 0, 0, 0, 0, "jump to/ward-01");
+	c = add_chain(t, "to/ward-01");
+	add_rule(c, set_mark_rule(0x0000ffff, ZONE));
+	c = add_chain(t, "to/ward-01/printer");
+	add_rule(c, set_mark_rule(0x0000ffff, HOST));
+	c = add_chain(t, "classify");
+	add_rule(c, set_mark_rule(0x0000ffff, 0));
+	add_rule(c, (struct nfr_rule){.key = NK_DADDR4, .set = xs("dst4"), .vmap = true});
+	add_rule(c, (struct nfr_rule){.key = NK_DADDR6, .set = xs("dst6"), .vmap = true});
+}
+
+/* The counter rule and the verdict rule of one kind of mark-keyed map, at the level mask. */
+static void mark_rules(struct nfr_chain *c, const char *kind, uint32_t mask, enum nfr_key f1,
+		       enum nfr_key f2)
+{
+	struct nfr_cat cat = {.f = {M, f1, f2}, .n = f2 ? 3 : 2, .mark_mask = mask};
+
+	map_rules(c, kind, "ward-02", cat);
+}
+
+static struct nfr_table *expected_marks(enum nfr_family f, bool changed)
+{
+	static const char *const counters[] = {"flow/m1", "flow/m2", "flow/m3"};
+	struct nfr_table *t = calloc(1, sizeof(*t));
+	struct nfr_chain *c;
+
+	if (!t)
+		abort();
+	t->family = f;
+	for (size_t i = 0; i < ARRAY_SIZE(counters); i++) {
+		struct nfr_counter k = {.name = xs(counters[i])};
+		if (VEC_PUSH(t->counters, t->ncounters, t->ccap, k))
+			abort();
+	}
+	c = add_chain(t, DECM);
+	add_rule(c, (struct nfr_rule){.counter = xs("flow/m3"), .v = {NV_ACCEPT, NULL}});
+	expected_classify(t);
+	expected_mark_maps(t, changed);
+	c = add_chain(t, "from/ward-02");
+	mark_rules(c, "p", 0xffff0000, P, D);
+	mark_rules(c, "p", 0x00ff0000, P, D);
+	mark_rules(c, "i4", 0xffff0000, NK_ICMP_TYPE, NK_NONE);
+	mark_rules(c, "i6", 0xffff0000, NK_ICMPV6_TYPE, NK_NONE);
+	mark_rules(c, "l", 0xffff0000, P, NK_NONE);
+	nfr_table_sort(t);
+	return t;
+}
+
+/* Which hand-written table the modes work on: flowmaps.nft, or markmaps.nft ("mark"). */
+static bool mark_layout;
+
+/* tests/nft/flowmaps.nft (or markmaps.nft) as IR; changed: after the change batch. */
 static struct nfr_table *expected_table(enum nfr_family f, bool changed)
 {
+	if (mark_layout)
+		return expected_marks(f, changed);
+
 	struct nfr_table *t = calloc(1, sizeof(*t));
 	struct nfr_counter c1 = {.name = xs("flow/f1")}, c2 = {.name = xs("flow/f2")};
 	struct nfr_chain *c;
@@ -243,7 +381,7 @@ static void describe_cat(struct strbuf *o, const struct nfr_cat *c)
 	sb_add(o, " cat=[");
 	for (unsigned int i = 0; i < c->n && i < NFR_CAT_MAX; i++)
 		sb_addf(o, "%s%d", i ? "," : "", c->f[i]);
-	sb_add(o, "]");
+	sb_addf(o, "] mask=%08x", c->mark_mask);
 }
 
 static void describe_verdict(struct strbuf *o, const struct nfr_verdict *v)
@@ -259,6 +397,7 @@ static void describe_rule(struct strbuf *o, const struct nfr_rule *r)
 		r->not_ifaces, S(r->iifname), S(r->oifname), r->key, r->lo, r->hi, S(r->set),
 		r->vmap);
 	describe_cat(o, &r->cat);
+	sb_addf(o, " setmark=%d keep=%08x or=%08x", r->set_mark, r->mark_keep, r->mark_or);
 	sb_addf(o, " cmap=%s from=%d/%lld until=%d/%lld counter=%s limit=%s log=%s/%u",
 		S(r->counter_map), r->has_from, (long long)r->from, r->has_until,
 		(long long)r->until, S(r->counter), S(r->limit), S(r->log_prefix), r->log_group);
@@ -580,11 +719,14 @@ static int mode_kernel(const char *mode, enum nfr_family f, bool changed)
 		 * suite to compare with nft's own: what `nft list` does not show (user data). */
 		struct strbuf raw = {0};
 		e = ww_nft_dump_raw(n, &raw);
+		bool rule = false; /* in a rule's lines, which go on to the next set's */
 		for (char *l = raw.s, *nl; !e && l && *l; l = nl) {
 			nl = strchr(l, '\n');
 			if (nl)
 				*nl++ = 0;
-			if (strncmp(l, "rule ", 5))
+			if (!strncmp(l, "rule ", 5) || !strncmp(l, "set ", 4))
+				rule = !strncmp(l, "rule ", 5);
+			if (!rule)
 				printf("%s%s ", l != raw.s && !strncmp(l, "set ", 4) ? "\n" : "",
 				       l);
 		}
@@ -627,21 +769,31 @@ static void mode_render(enum nfr_family f)
 
 int main(int argc, char **argv)
 {
+	bool changed = false;
+
 	if (argc < 3) {
 		fprintf(
 		    stderr,
 		    "usage: test_nft_flowmap check|commit|change|sets|render|replay inet|bridge "
-		    "[changed]\n");
+		    "[mark] [changed]\n");
 		return 2;
 	}
 	enum nfr_family f = family_arg(argv[2]);
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "mark"))
+			mark_layout = true;
+		else if (!strcmp(argv[i], "changed"))
+			changed = true;
+		else
+			return 2;
+	}
 	if (!strcmp(argv[1], "render"))
 		mode_render(f);
 	else if (!strcmp(argv[1], "replay"))
 		mode_replay(f);
 	else if (!strcmp(argv[1], "check") || !strcmp(argv[1], "commit") ||
 		 !strcmp(argv[1], "change") || !strcmp(argv[1], "sets"))
-		failures += mode_kernel(argv[1], f, argc > 3 && !strcmp(argv[3], "changed"));
+		failures += mode_kernel(argv[1], f, changed);
 	else
 		return 2;
 	return failures ? 1 : 0;
