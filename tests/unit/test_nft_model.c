@@ -18,7 +18,8 @@
  * nft_compile.h says); any other counter is a monitor-mode flow that matches the packet, and the
  * reference's monitor flow is among them. A mismatch prints the packet, the chains it took and
  * both answers. Environment: WW_SEED (default: the time), WW_MODEL_PACKETS (packets per random
- * policy, 150), WW_MODEL_RANDOM (random policies, 1500).
+ * policy, 150), WW_MODEL_RANDOM (random policies, 1500), WW_MODEL_ONLY (only
+ * random policy N: a mismatch names it).
  */
 #include <glob.h>
 #include <time.h>
@@ -48,7 +49,7 @@ struct tally {
 struct run {
 	uint64_t seed;
 	int64_t now;
-	long packets, random;
+	long packets, random, only;
 	bool quiet; /* mismatches expected: not printed */
 	struct tally tot;
 };
@@ -441,6 +442,16 @@ static long run_table(struct run *run, const char *name, const struct ww_policy 
 
 /* ---- the runs ---- */
 
+/* Prints text as TAP comments, a line at a time (print_message cuts long messages). */
+static void unit_comment(const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		print_message("# %.*s\n", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
 static struct run the_run;
 
 static struct rng stream(const struct run *run, uint64_t k)
@@ -537,23 +548,27 @@ static void test_random_policies(void **state)
 	(void)state;
 	run->tot = (struct tally){0};
 	for (long i = 0; i < run->random; i++) {
+		if (run->only >= 0 && i != run->only)
+			continue;
 		struct gen g = {.r = stream(run, 1000 + (uint64_t)i), .now = run->now};
 		char *json = gen_policy(&g);
 		struct ww_policy *p = NULL;
 		struct strbuf err = {0};
-		char name[48];
-		snprintf(name, sizeof(name), "random policy %ld", i);
+		char name[96];
+		snprintf(name, sizeof(name), "random policy %ld (WW_MODEL_ONLY=%ld)", i, i);
 		assert_non_null(json);
 		if (xt_parse("random.json", json, &p, &err)) {
-			print_message("# %s: the generator made an invalid policy:\n%s\n%s\n", name,
-				      json, sb_str(&err));
+			print_message("# %s: the generator made an invalid policy:\n", name);
+			unit_comment(json);
+			unit_comment(sb_str(&err));
 			fail();
 		}
 		long m = run_table(run, name, p, NULL, &g.r, run->packets);
 		if (m > 0) {
 			struct strbuf sb = {0};
 			ww_policy_print_canonical(p, &sb);
-			print_message("# %s, canonical form:\n%s\n", name, sb_str(&sb));
+			print_message("# %s, canonical form:\n", name);
+			unit_comment(sb_str(&sb));
 			sb_free(&sb);
 		}
 		assert_true(m >= 0);
@@ -641,6 +656,7 @@ int main(void)
 {
 	const char *seed = getenv("WW_SEED"), *files = getenv("WW_MODEL_POLICIES");
 	const char *pk = getenv("WW_MODEL_PACKETS"), *rp = getenv("WW_MODEL_RANDOM");
+	const char *only = getenv("WW_MODEL_ONLY");
 	const struct CMUnitTest all[] = {
 	    cmocka_unit_test(test_examples),
 	    cmocka_unit_test(test_random_policies),
@@ -653,6 +669,7 @@ int main(void)
 	the_run.seed = seed && *seed ? strtoull(seed, NULL, 10) : (uint64_t)time(NULL);
 	the_run.packets = pk && *pk ? atol(pk) : 150;
 	the_run.random = rp && *rp ? atol(rp) : 1500;
+	the_run.only = only && *only ? atol(only) : -1;
 	assert_int_equal(ww_time_parse("2026-11-29T12:00:00Z", &the_run.now), 0);
 	print_message("# WW_SEED=%llu\n", (unsigned long long)the_run.seed);
 	if (files && *files)
