@@ -137,7 +137,7 @@ static bool field(const struct walk *w, enum nfr_key k, uint32_t mark_mask, u128
 		*v = (u128)p->key;
 		if (p->key < 0)
 			return false;
-		return k == NK_TH_DPORT	    ? ww_proto_has_ports(p->l4proto)
+		return k == NK_TH_DPORT	   ? ww_proto_has_ports(p->l4proto)
 		       : k == NK_TCP_DPORT ? p->l4proto == WW_PROTO_TCP
 		       : k == NK_UDP_DPORT ? p->l4proto == WW_PROTO_UDP
 					   : p->l4proto == WW_PROTO_SCTP;

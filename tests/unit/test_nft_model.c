@@ -3,9 +3,9 @@
  * nft_compile.c against the reference evaluator, without the kernel: each policy is compiled
  * with ww_compile_nft, random packets are walked through the table by a model of nf_tables
  * (nfr_eval.h) and the verdict and counters compared with what ww_evaluate (eval.h, `wardwall
- * query`) decides. The policies: the examples (every policies/NAME.json), random small policies (the XDP
- * differential test's generator, tests/xdp/randgen.h: nested zones and host groups, monitor
- * zones and flows, windows, rejects, all three modes), and with WW_MODEL_POLICIES (files
+ * query`) decides. The policies: the examples (every policies/NAME.json), random small policies
+ * (the XDP differential test's generator, tests/xdp/randgen.h: nested zones and host groups,
+ * monitor zones and flows, windows, rejects, all three modes), and with WW_MODEL_POLICIES (files
  * separated by ':', as suite 21-nft-model passes tests/bench/genpolicy.py's) those instead.
  *
  * A packet is drawn around the policy: its source and destination from every zone's and host
@@ -169,8 +169,11 @@ static int draw_key(struct rng *r, const struct pool *pl, int proto)
 		if (t->proto != proto)
 			continue;
 		unsigned int e = below(r, 5);
-		unsigned int k = e == 0 ? t->lo - 1u : e == 1 ? t->lo : e == 2 ? t->hi : e == 3 ? t->hi + 1u
-				 : t->lo + below(r, t->hi - t->lo + 1u);
+		unsigned int k = e == 0	  ? t->lo - 1u
+				 : e == 1 ? t->lo
+				 : e == 2 ? t->hi
+				 : e == 3 ? t->hi + 1u
+					  : t->lo + below(r, t->hi - t->lo + 1u);
 		return k > max ? (int)t->lo : (int)k;
 	}
 	return (int)below(r, max + 1);
@@ -217,13 +220,14 @@ static bool draw_flow_packet(struct rng *r, const struct ww_policy *p, const str
 	const struct ww_service *sv = f->svcs[below(r, (uint32_t)f->nsvcs)];
 	const struct ww_term *t = sv->nterms ? &sv->terms[below(r, (uint32_t)sv->nterms)] : NULL;
 	icmp = s->a.family == WW_INET ? WW_PROTO_ICMP : WW_PROTO_ICMPV6;
-	pk->proto = !t || t->proto < 0 ? draw_proto(r, pl, s->a.family)
+	pk->proto = !t || t->proto < 0		   ? draw_proto(r, pl, s->a.family)
 		    : ww_proto_has_types(t->proto) ? icmp
-						    : t->proto;
+						   : t->proto;
 	pk->key = draw_key(r, pl, pk->proto);
 	if (t && t->proto == pk->proto && pk->key >= 0 && chance(r, 70))
-		pk->key = chance(r, 50) ? t->lo + (int)below(r, t->hi - t->lo + 1u)
-					: chance(r, 50) ? t->lo : t->hi;
+		pk->key = chance(r, 50)	  ? t->lo + (int)below(r, t->hi - t->lo + 1u)
+			  : chance(r, 50) ? t->lo
+					  : t->hi;
 	return true;
 }
 
@@ -341,8 +345,9 @@ static void show_mismatch(const char *name, const struct ww_packet *pk, const st
 			  const struct nfr_result *res, const struct ww_policy *p, int rc,
 			  const struct strbuf *why)
 {
-	static const char *const vk[] = {"none",   "accept", "drop",	      "return",
-					 "jump",   "goto",   "reject (tcp reset)", "reject (admin)"};
+	static const char *const vk[] = {
+	    "none",	     "accept", "drop", "return", "jump", "goto", "reject (tcp reset)",
+	    "reject (admin)"};
 	char s[WW_PREFIX_STRLEN], d[WW_PREFIX_STRLEN], ps[8];
 	struct strbuf sb = {0};
 
@@ -370,8 +375,12 @@ static void show_mismatch(const char *name, const struct ww_packet *pk, const st
 static int one_packet(struct run *run, const char *name, const struct ww_policy *p,
 		      struct nfr_eval *e, const struct ww_packet *pk, struct tally *t)
 {
-	struct nfr_pkt np = {.family = pk->src.family, .saddr = pk->src.v, .daddr = pk->dst.v,
-			     .l4proto = pk->proto, .key = pk->key, .now = pk->at};
+	struct nfr_pkt np = {.family = pk->src.family,
+			     .saddr = pk->src.v,
+			     .daddr = pk->dst.v,
+			     .l4proto = pk->proto,
+			     .key = pk->key,
+			     .now = pk->at};
 	struct nfr_result res;
 	struct strbuf why = {0};
 	struct ww_verdict v;
@@ -586,13 +595,13 @@ static void test_random_policies(void **state)
  * defaults, between zones and host groups of UNIT_ZONES. */
 #define BROKEN_POL                                                                                 \
 	UNIT_POL(", 'flows': ["                                                                    \
-		 "{'id': 'web', 'from': 'lab', 'to': 'campus/servers', 'services': ['https'], "   \
+		 "{'id': 'web', 'from': 'lab', 'to': 'campus/servers', 'services': ['https'], "    \
 		 "'action': 'allow'},"                                                             \
-		 "{'id': 'dns', 'from': 'campus', 'to': 'lab', 'services': ['dns'], "             \
+		 "{'id': 'dns', 'from': 'campus', 'to': 'lab', 'services': ['dns'], "              \
 		 "'action': 'allow'},"                                                             \
-		 "{'id': 'nossh', 'from': 'lab/scope', 'to': 'campus', 'services': ['ssh'], "     \
+		 "{'id': 'nossh', 'from': 'lab/scope', 'to': 'campus', 'services': ['ssh'], "      \
 		 "'action': 'deny'},"                                                              \
-		 "{'id': 'pump', 'from': 'campus', 'to': 'icu/pump', 'services': ['https'], "     \
+		 "{'id': 'pump', 'from': 'campus', 'to': 'icu/pump', 'services': ['https'], "      \
 		 "'action': 'allow', 'valid': {'until': '2027-01-01T00:00:00Z'}}]")
 
 enum breakage { BREAK_ELEM_VERDICT, BREAK_ELEM_COUNTER, BREAK_DEFAULT };
