@@ -589,6 +589,56 @@ static void test_random_policies(void **state)
 	assert_int_equal(run->tot.mismatches, 0);
 }
 
+/* ---- shapes where a host group's decision and its zone's meet ---- */
+
+/* The zones of the shapes: z0 10.0.0.0/24 with host h0 10.0.0.1, fd00::1; z1 10.0.1.0/24 with
+ * host h1 10.0.1.1, fd00:1::1. */
+#define SHAPE(defaults, flows)                                                                     \
+	"{" UNIT_HDR "'defaults': {" defaults "}, 'zones': {"                                      \
+	"'z0': {'networks': ['10.0.0.0/24', 'fd00::/64'], 'hosts': {'h0': ['10.0.0.1', "           \
+	"'fd00::1']}},"                                                                            \
+	"'z1': {'networks': ['10.0.1.0/24', 'fd00:1::/64'], 'hosts': {'h1': ['10.0.1.1', "         \
+	"'fd00:1::1']}}}, 'flows': [" flows "]}"
+
+static const char *const shapes[] = {
+    /* A zone whose addresses are all its host groups' is still a destination. */
+    "{" UNIT_HDR "'zones': {'z0': {'networks': ['10.0.0.0/24']}, 'z1': {'networks': "
+    "['10.0.1.0/31'], 'hosts': {'h0': ['10.0.1.0'], 'h1': ['10.0.1.1']}}}, 'flows': [{'id': "
+    "'f0', 'from': 'z0', 'to': 'z1', 'services': ['https'], 'action': 'allow'}]}",
+    /* A deny towards a host group beats an allow from a host group of the source zone towards
+     * the destination's zone. */
+    SHAPE("", "{'id': 'f0', 'from': 'z0', 'to': 'z1/h1', 'services': ['any'], 'action': 'deny'},"
+	      "{'id': 'f2', 'from': 'z0/h0', 'to': 'z1', 'services': ['https'], 'action': "
+	      "'allow'}"),
+    /* The same deny beats a monitor of the source host towards the zone, which only observes;
+     * the default between zones allows. */
+    SHAPE("'between_zones': 'allow'",
+	  "{'id': 'm', 'from': 'z0/h0', 'to': 'z1', 'services': ['any'], 'action': 'deny', "
+	  "'mode': 'monitor'},"
+	  "{'id': 'd', 'from': 'z0', 'to': 'z1/h1', 'services': ['https'], 'action': 'deny'}"),
+    /* An allow towards a host group is not lost to a windowed deny of the source host. */
+    SHAPE("", "{'id': 'w', 'from': 'z0/h0', 'to': 'z1', 'services': ['https'], 'action': "
+	      "'deny', 'valid': {'from': '2030-01-01T00:00:00Z'}},"
+	      "{'id': 'a', 'from': 'z0', 'to': 'z1/h1', 'services': ['https'], 'action': "
+	      "'allow'}"),
+};
+
+static void test_precedence_shapes(void **state)
+{
+	struct run *run = &the_run;
+
+	(void)state;
+	run->tot = (struct tally){0};
+	for (size_t i = 0; i < ARRAY_SIZE(shapes); i++) {
+		struct ww_policy *p = unit_parse_ok(shapes[i]);
+		struct rng r = stream(run, 2000 + i);
+		char name[32];
+		snprintf(name, sizeof(name), "shape %zu", i);
+		assert_int_equal(run_table(run, name, p, NULL, &r, 4000), 0);
+		ww_policy_free(p);
+	}
+}
+
 /* ---- the test can fail ---- */
 
 /* Flows whose decisions are map elements (allow, deny), decision chains (window, monitor) and
@@ -669,6 +719,7 @@ int main(void)
 	const struct CMUnitTest all[] = {
 	    cmocka_unit_test(test_examples),
 	    cmocka_unit_test(test_random_policies),
+	    cmocka_unit_test(test_precedence_shapes),
 	    cmocka_unit_test(test_broken_tables),
 	};
 	const struct CMUnitTest given[] = {
