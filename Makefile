@@ -90,6 +90,11 @@ $(BUILD)/wardwall: $(CMD_OBJS) $(BUILD)/libwardwall.a
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwardwall.a tests/unit/unit.h | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libwardwall.a $(LIBS) -lcmocka
 
+# The nftables model (tests/unit/nfr_eval.c, test code) is linked into the test that uses it.
+$(BUILD)/tests/test_nft_model: tests/unit/test_nft_model.c tests/unit/nfr_eval.c \
+		tests/unit/nfr_eval.h tests/xdp/randgen.h $(BUILD)/libwardwall.a tests/unit/unit.h | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/nfr_eval.c $(BUILD)/libwardwall.a $(LIBS) -lcmocka
+
 unit: $(UNIT_BINS)
 
 # Suite 90-vm-smoke boots Debian 12's 6.1 kernel under qemu: `make test` fetches and prepares it
