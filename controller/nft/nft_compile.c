@@ -616,10 +616,11 @@ static char *from_name(const struct ww_policy *p, ww_ep_t ep)
 	return xstrdup_printf("from/%s", ww_ep_name(p, ep, buf));
 }
 
-/* Adds class cd to the destinations of the source chain being built, once. */
+/* Adds class cd to the destinations of the source chain being built, once. A zone is one even
+ * when its host groups hold all its addresses: their classes fall back to the zone's. */
 static void add_dest(struct cctx *c, ww_ep_t cd, ww_ep_t *dst, size_t *n)
 {
-	if (c->cls.nonempty[cd] && !c->mark[cd]) {
+	if ((cd <= c->p->nzones || c->cls.nonempty[cd]) && !c->mark[cd]) {
 		c->mark[cd] = true;
 		dst[(*n)++] = cd;
 	}
@@ -654,11 +655,16 @@ static void mark_named(struct cctx *c, ww_ep_t ep, ww_ep_t cd, bool on)
 /*
  * A host's source chain falls back to its zone's, and a host's class to its zone's (the lookups
  * by the zone field), which decide every box no flow naming the host is in exactly as the
- * host's elements would (same flows, same zones): a box needs an element of its own only when
- * a flow of its list names the source host (a host's chain) and one names the destination host
- * (a host class). Keeps those of v[0..n).
+ * host's elements would (same flows, same zones). So a box needs an element of its own only
+ * when a flow of its list names the destination host (a host class), and in a host's chain
+ * when one names the source host too, or when the host has flows of its own towards the
+ * destination's zone or host (own_dst): then its chain's zone lookups hold that host's own
+ * flows, which are not the whole list at the destination host, and only the host lookup can
+ * say the list (a deny towards the destination host from the source's zone cuts a monitor of
+ * the source host towards the destination's zone). Keeps those of v[0..n).
  */
-static size_t own_boxes(struct cctx *c, struct fbox *v, size_t n, bool src_host, bool dst_host)
+static size_t own_boxes(struct cctx *c, struct fbox *v, size_t n, bool src_host, bool dst_host,
+			bool own_dst)
 {
 	size_t m = 0;
 
@@ -666,7 +672,7 @@ static size_t own_boxes(struct cctx *c, struct fbox *v, size_t n, bool src_host,
 		return n;
 	for (size_t i = 0; i < n; i++) {
 		const struct ww_dlist *l = &c->dt.v[v[i].dlist];
-		bool s = !src_host, d = !dst_host;
+		bool s = !src_host || (dst_host && own_dst), d = !dst_host;
 		for (size_t k = 0; k < l->n && !(s && d); k++) {
 			s |= c->own[l->v[k].flow];
 			d |= c->dst_own[l->v[k].flow];
@@ -702,7 +708,10 @@ static void class_boxes(struct cctx *c, ww_ep_t ep, ww_ep_t cd)
 		return;
 	mark_named(c, ep, cd, true);
 	nb = service_boxes(c, atoms, na, &box, &bcap);
-	nb = own_boxes(c, box, nb, ep > p->nzones, cd > p->nzones);
+	const struct ww_zone *zd = ww_class_of(p, cd).zone;
+	bool own_dst = ep > p->nzones && cd > p->nzones &&
+		       ((zd && ww_pairidx_get(&c->ix, ep, zd->ep)) || ww_pairidx_get(&c->ix, ep, cd));
+	nb = own_boxes(c, box, nb, ep > p->nzones, cd > p->nzones, own_dst);
 	mark_named(c, ep, cd, false);
 	if (nb > 1)
 		qsort(box, nb, sizeof(*box), box_cmp);
