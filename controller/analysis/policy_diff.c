@@ -297,6 +297,8 @@ static int diff_settings(const struct ww_policy *a, const struct ww_policy *b, s
 		note(&sb, "log_group");
 	if (a->enf.log_rate != b->enf.log_rate)
 		note(&sb, "log_rate");
+	if (a->enf.mark_mask != b->enf.mark_mask)
+		note(&sb, "mark_bits");
 	if (!err && sb.len)
 		err = add(d, "enforcement", WW_PD_CHANGED, "enforcement", sb_steal(&sb), false);
 	sb_free(&sb);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classmark.h"
 #include "eval.h"
 
 static bool serves_zone(const struct ww_gateway *g, const struct ww_zone *z)
@@ -39,6 +40,7 @@ int ww_fleet_part(const struct ww_policy *p, const char *text, size_t len, const
 	static const char *const xdps[] = {"off", "native", "generic"};
 	const struct ww_gateway *g = ww_gateway_find(p, gw);
 	cJSON *root, *enf, *flows, *ifs;
+	char ms[WW_MARK_STRLEN];
 	bool *keep = NULL;
 	int ret = -ENOMEM;
 
@@ -62,6 +64,11 @@ int ww_fleet_part(const struct ww_policy *p, const char *text, size_t len, const
 	    !cJSON_AddStringToObject(enf, "xdp", xdps[g->xdp]) ||
 	    !cJSON_AddNumberToObject(enf, "log_group", p->enf.log_group) ||
 	    !cJSON_AddNumberToObject(enf, "log_rate", p->enf.log_rate))
+		goto out;
+	/* Every part writes classes into the same mark bits; written only when not the default, as
+	 * in the canonical form. */
+	if (p->enf.mark_mask != WW_MARK_DEFAULT &&
+	    !cJSON_AddStringToObject(enf, "mark_bits", ww_mark_str(p->enf.mark_mask, ms)))
 		goto out;
 	for (size_t i = 0; i < g->nifaces; i++) {
 		cJSON *s = cJSON_CreateString(g->ifaces[i]);

@@ -200,6 +200,9 @@ struct ww_enforcement {
 	uint16_t log_group; /* NFLOG group of denials */
 	uint32_t log_rate;  /* logged packets per second, across all flows */
 	enum ww_on_failure on_failure;
+	/* "mark_bits": the packet-mark bits the nftables tier writes the destination's class into,
+	 * one contiguous run of at least 2 bits (classmark.h); WW_MARK_DEFAULT 0xffff0000 */
+	uint32_t mark_mask;
 };
 
 /* One enforcement point of a fleet (the policy's "gateways" section, docs/fleet.md). */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "addrset.h"
+#include "classmark.h"
 #include "policy_json.h"
 #include "policy_scan.h"
 #include "policy_gateways.h"
@@ -261,10 +262,47 @@ static void parse_defaults(struct pctx *c, const cJSON *j)
 		d->log = (enum ww_log)v;
 }
 
+/* An invalid mask leaves mark_mask 0, so that the check of its fields is not made on it. */
+static void parse_mark_bits(struct pctx *c, const cJSON *m)
+{
+	const char *ptr = "/enforcement/mark_bits";
+	uint32_t mask;
+	int e, n;
+
+	c->p->enf.mark_mask = 0;
+	if (!want(c, m, ptr, cJSON_IsString, "a string such as \"0xffff0000\""))
+		return;
+	e = ww_mark_parse(m->valuestring, &mask);
+	n = e == -EDOM ? __builtin_popcount(mask) : 0;
+	if (e == -EINVAL)
+		ww_err(c->d, "invalid-mark-bits", ptr,
+		       "\"%s\" is not a mark mask: expected \"0x\" and 1-8 hex digits, such as "
+		       "\"0xffff0000\"",
+		       m->valuestring);
+	else if (e)
+		ww_err(c->d, "invalid-mark-bits", ptr,
+		       "\"%s\" has %d bit%s%s: the class is written into one contiguous run of at "
+		       "least 2 bits (zone and host fields), such as \"0xffff0000\"",
+		       m->valuestring, n, n == 1 ? "" : "s",
+		       n >= 2 ? ", not in one run" : "");
+	else
+		c->p->enf.mark_mask = mask;
+}
+
+/* Once zones are read: do their classes fit the mark's fields? Said where the mask comes from:
+ * its member, or where the default applies (the "enforcement" object, else the policy). */
+static void check_mark_fit(struct pctx *c, const cJSON *enf)
+{
+	bool given = cJSON_IsObject(enf) && cJSON_GetObjectItemCaseSensitive(enf, "mark_bits");
+	const char *ptr = given ? "/enforcement/mark_bits" : "/enforcement";
+
+	ww_mark_check_fit(c->p, given || enf ? ptr : "", !given, c->d);
+}
+
 static void parse_enforcement(struct pctx *c, const cJSON *j)
 {
-	static const char *const known[] = {"mode",     "interfaces", "xdp",
-					    "log_group", "log_rate", "on_failure"};
+	static const char *const known[] = {"mode",	"interfaces", "xdp",	  "log_group",
+					    "log_rate", "on_failure", "mark_bits"};
 	static const char *const failures[] = {"closed", "open"};
 	static const char *const xdps[] = {"off", "native", "generic"};
 	struct ww_enforcement *e = &c->p->enf;
@@ -276,6 +314,7 @@ static void parse_enforcement(struct pctx *c, const cJSON *j)
 	e->xdp = WW_XDP_OFF;
 	e->log_group = 4269;
 	e->log_rate = 50;
+	e->mark_mask = WW_MARK_DEFAULT;
 	if (!j)
 		return;
 	if (!want(c, j, "/enforcement", cJSON_IsObject, "an object"))
@@ -296,6 +335,8 @@ static void parse_enforcement(struct pctx *c, const cJSON *j)
 	if ((m = cJSON_GetObjectItemCaseSensitive(j, "on_failure")) &&
 	    keyword(c, m, "/enforcement/on_failure", failures, 2, &v))
 		e->on_failure = (enum ww_on_failure)v;
+	if ((m = cJSON_GetObjectItemCaseSensitive(j, "mark_bits")))
+		parse_mark_bits(c, m);
 	m = cJSON_GetObjectItemCaseSensitive(j, "interfaces");
 	if (m && want(c, m, "/enforcement/interfaces", cJSON_IsArray, "an array of interface names")) {
 		size_t i = 0, cap = 0;
@@ -2549,6 +2590,7 @@ int ww_policy_parse(const char *file, const char *text, size_t len, struct ww_di
 	check_addressing(&c);
 	parse_groups(&c, cJSON_GetObjectItemCaseSensitive(root, "groups"));
 	ww_gateways_parse(c.p, root, d, &c.oom);
+	check_mark_fit(&c, cJSON_GetObjectItemCaseSensitive(root, "enforcement"));
 	ww_siem_parse(c.p, root, d, &c.oom);
 	parse_services(&c, cJSON_GetObjectItemCaseSensitive(root, "services"));
 	parse_flows(&c, cJSON_GetObjectItemCaseSensitive(root, "flows"));

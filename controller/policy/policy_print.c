@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classmark.h"
 #include "timeutil.h"
 
 static int term_cmp(const void *a, const void *b)
@@ -463,6 +464,7 @@ static const char *const xdps[] = {"off", "native", "generic"};
 static void print_enforcement(const struct ww_policy *p, struct strbuf *out)
 {
 	const struct ww_enforcement *e = &p->enf;
+	char ms[WW_MARK_STRLEN];
 
 	sb_add(out, "  \"enforcement\": {");
 	/* With gateways, mode, interfaces and xdp belong to each gateway. */
@@ -480,6 +482,9 @@ static void print_enforcement(const struct ww_policy *p, struct strbuf *out)
 	 * existed keep their hash (restore checks it). */
 	if (e->on_failure == WW_FAIL_OPEN)
 		sb_add(out, ", \"on_failure\": \"open\"");
+	/* The same for mark_bits (added with the class-keyed flow maps). */
+	if (e->mark_mask != WW_MARK_DEFAULT)
+		sb_addf(out, ", \"mark_bits\": \"%s\"", ww_mark_str(e->mark_mask, ms));
 	sb_add(out, "}");
 }
 

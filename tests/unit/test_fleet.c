@@ -10,16 +10,19 @@
 #include "evidence.h"
 #include "fleet.h"
 
-static const char fleet_policy[] =
-	"{" UNIT_HDR "'zones': {'a': {'networks': '10.1.0.0/16'}, 'b': {'networks': '10.2.0.0/16'},"
-	" 'c': {'networks': '10.3.0.0/16'}},"
-	" 'flows': [{'id': 'a-b', 'from': 'a', 'to': 'b', 'services': ['https'], 'action': 'allow'},"
-	"  {'id': 'c-c', 'from': 'c', 'to': 'c', 'services': ['ssh'], 'action': 'allow'},"
-	"  {'id': 'all-c', 'from': '*', 'to': 'c', 'services': ['ntp'], 'action': 'allow'}],"
-	" 'invariants': [{'id': 'no-b-a', 'expect': 'deny', 'from': 'b', 'to': 'a'}],"
-	" 'enforcement': {'log_rate': 7},"
-	" 'gateways': {'g1': {'interfaces': ['e1'], 'zones': ['a', 'b']},"
-	"  'g2': {'mode': 'host', 'zones': ['c']}}}";
+#define FLEET_POLICY(enf)                                                                          \
+	"{" UNIT_HDR                                                                               \
+	"'zones': {'a': {'networks': '10.1.0.0/16'}, 'b': {'networks': '10.2.0.0/16'},"            \
+	" 'c': {'networks': '10.3.0.0/16'}},"                                                      \
+	" 'flows': [{'id': 'a-b', 'from': 'a', 'to': 'b', 'services': ['https'], 'action': "       \
+	"'allow'},"                                                                                \
+	"  {'id': 'c-c', 'from': 'c', 'to': 'c', 'services': ['ssh'], 'action': 'allow'},"         \
+	"  {'id': 'all-c', 'from': '*', 'to': 'c', 'services': ['ntp'], 'action': 'allow'}],"      \
+	" 'invariants': [{'id': 'no-b-a', 'expect': 'deny', 'from': 'b', 'to': 'a'}],"             \
+	" 'enforcement': {'log_rate': 7" enf "},"                                                  \
+	" 'gateways': {'g1': {'interfaces': ['e1'], 'zones': ['a', 'b']},"                         \
+	"  'g2': {'mode': 'host', 'zones': ['c']}}}"
+static const char fleet_policy[] = FLEET_POLICY(", 'mark_bits': '0x0000FFF0'");
 
 static void test_part(void **state)
 {
@@ -39,6 +42,7 @@ static void test_part(void **state)
 	assert_int_equal(q->enf.nifaces, 1);
 	assert_string_equal(q->enf.ifaces[0], "e1");
 	assert_int_equal(q->enf.log_rate, 7);
+	assert_int_equal(q->enf.mark_mask, 0xfff0);
 	ww_policy_free(q);
 	free(part);
 	assert_int_equal(ww_fleet_part(p, text, strlen(text), "g2", &part, &err), 0);
@@ -46,11 +50,30 @@ static void test_part(void **state)
 	assert_int_equal(q->nflows, 2);
 	assert_null(ww_flow_find(q, "a-b"));
 	assert_int_equal(q->enf.mode, WW_HOST);
+	assert_int_equal(q->enf.mark_mask, 0xfff0);
 	ww_policy_free(q);
 	free(part);
 	assert_int_equal(ww_fleet_part(p, text, strlen(text), "g3", &part, &err), -ENOENT);
 	assert_non_null(strstr(sb_str(&err), "no gateway \"g3\""));
 	sb_free(&err);
+	ww_policy_free(p);
+	free(text);
+}
+
+/* The default mask is not written into a part (as in the canonical form): the part is read with
+ * the default. */
+static void test_part_default_mark(void **state)
+{
+	char *text = unit_json(FLEET_POLICY("")), *part = NULL;
+	struct ww_policy *p = unit_parse_ok(text), *q;
+	struct strbuf err = {0};
+
+	assert_int_equal(ww_fleet_part(p, text, strlen(text), "g1", &part, &err), 0);
+	assert_null(strstr(part, "mark_bits"));
+	q = unit_parse_ok(part);
+	assert_int_equal(q->enf.mark_mask, 0xffff0000u);
+	ww_policy_free(q);
+	free(part);
 	ww_policy_free(p);
 	free(text);
 }
@@ -102,8 +125,9 @@ static void test_envelope(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_part),
-		cmocka_unit_test(test_envelope),
+	    cmocka_unit_test(test_part),
+	    cmocka_unit_test(test_part_default_mark),
+	    cmocka_unit_test(test_envelope),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,7 @@ static void test_minimal(void **state)
 	assert_int_equal(p->enf.xdp, WW_XDP_OFF);
 	assert_int_equal(p->enf.log_group, 4269);
 	assert_int_equal(p->enf.log_rate, 50);
+	assert_int_equal(p->enf.mark_mask, 0xffff0000u);
 	assert_int_equal(p->enf.nifaces, 0);
 	assert_int_equal(p->nflows, 0);
 	assert_int_equal(p->ninvs, 0);
@@ -114,7 +115,8 @@ static void test_defaults_and_enforcement(void **state)
 	struct ww_policy *p = unit_parse_ok(
 	    POL(", 'defaults': {'between_zones': 'allow', 'within_zone': 'allow', 'log': 'all'},"
 		"'enforcement': {'mode': 'host', 'interfaces': ['eth0', 'lan-guest'], 'xdp': "
-		"'generic', 'log_group': 0, 'log_rate': 1000000}, '$schema': 'x.json'"));
+		"'generic', 'log_group': 0, 'log_rate': 1000000, 'mark_bits': '0x00FFf000'}, "
+		"'$schema': 'x.json'"));
 
 	assert_int_equal(p->defaults.between_zones, WW_ALLOW);
 	assert_int_equal(p->defaults.within_zone, WW_ALLOW);
@@ -126,6 +128,7 @@ static void test_defaults_and_enforcement(void **state)
 	assert_string_equal(p->enf.ifaces[1], "lan-guest");
 	assert_int_equal(p->enf.log_group, 0);
 	assert_int_equal(p->enf.log_rate, 1000000);
+	assert_int_equal(p->enf.mark_mask, 0x00fff000u);
 	ww_policy_free(p);
 	p = unit_parse_ok(POL(", 'defaults': {'log': 'none'}"));
 	assert_int_equal(p->defaults.log, WW_LOG_NONE);
@@ -561,6 +564,31 @@ static void test_enforcement_errors(void **state)
 			   "bridge-needs-ports", "/enforcement/interfaces",
 			   "bridge mode filters the frames a bridge forwards between the ports named "
 			   "in \"interfaces\": list them");
+	assert_first_error(
+	    POL(", 'enforcement': {'mark_bits': 'ffff0000'}"), "invalid-mark-bits",
+	    "/enforcement/mark_bits",
+	    "\"ffff0000\" is not a mark mask: expected \"0x\" and 1-8 hex digits, such "
+	    "as \"0xffff0000\"");
+	assert_first_error(POL(", 'enforcement': {'mark_bits': '0x1ffff0000'}"),
+			   "invalid-mark-bits", "/enforcement/mark_bits", NULL);
+	assert_first_error(
+	    POL(", 'enforcement': {'mark_bits': '0xff00ff00'}"), "invalid-mark-bits",
+	    "/enforcement/mark_bits",
+	    "\"0xff00ff00\" has 16 bits, not in one run: the class is written into one "
+	    "contiguous run of at least 2 bits (zone and host fields), such as "
+	    "\"0xffff0000\"");
+	assert_first_error(
+	    POL(", 'enforcement': {'mark_bits': '0x00010000'}"), "invalid-mark-bits",
+	    "/enforcement/mark_bits",
+	    "\"0x00010000\" has 1 bit: the class is written into one contiguous run of "
+	    "at least 2 bits (zone and host fields), such as \"0xffff0000\"");
+	assert_first_error(POL(", 'enforcement': {'mark_bits': '0x0'}"), "invalid-mark-bits",
+			   "/enforcement/mark_bits", NULL);
+	assert_first_error(POL(", 'enforcement': {'mark_bits': 4294901760}"), "wrong-type",
+			   "/enforcement/mark_bits",
+			   "expected a string such as \"0xffff0000\", got a number");
+	assert_first_error(POL(", 'enforcement': {'mark_bit': '0xffff0000'}"), "unknown-field",
+			   "/enforcement/mark_bit", NULL);
 	assert_first_error(POL(", 'enforcement': {'xdp': 'on', 'interfaces': ['eth0']}"),
 			   "invalid-value", "/enforcement/xdp",
 			   "\"on\" is not valid here: expected \"off\", \"native\" or \"generic\"");

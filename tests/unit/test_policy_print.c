@@ -50,6 +50,7 @@ static char *fixed_point_of(struct ww_policy *p, const char *file, int line)
 	_assert_int_equal(q->nhosts, p->nhosts, file, line);
 	_assert_int_equal(q->nflows, p->nflows, file, line);
 	_assert_int_equal(q->ninvs, p->ninvs, file, line);
+	_assert_int_equal(q->enf.mark_mask, p->enf.mark_mask, file, line);
 	for (size_t i = 0; i < p->nflows; i++) {
 		_assert_string_equal(q->flows[i].id, p->flows[i].id, file, line);
 		_assert_int_equal(q->flows[i].action, p->flows[i].action, file, line);
@@ -323,6 +324,8 @@ static void test_fixed_point_corners(void **state)
 	    /* Enforcement variants. */
 	    P(", 'enforcement': {'xdp': 'native', 'interfaces': ['lan0', 'wan0', 'x.y-z_1'], "
 	      "'log_group': 65535, 'log_rate': 1}"),
+	    P(", 'enforcement': {'mark_bits': '0X7'}"),
+	    P(", 'enforcement': {'mark_bits': '0xFFFFFFFF', 'on_failure': 'open'}"),
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -331,6 +334,30 @@ static void test_fixed_point_corners(void **state)
 	}
 #undef P
 #undef Z
+}
+
+/* mark_bits: printed as 8 lowercase hex digits after log_rate, and only when not the default,
+ * so that the policies applied before it existed keep their hash. */
+static void test_mark_bits(void **state)
+{
+#define M(x) "{'wardwall': 1, 'name': 'n', 'zones': {'a': {'networks': ['10.0.0.0/8']}}" x "}"
+	struct ww_policy *a = unit_parse_ok(M(""));
+	struct ww_policy *b = unit_parse_ok(M(", 'enforcement': {'mark_bits': '0XFFFF0000'}"));
+	struct ww_policy *c = unit_parse_ok(M(", 'enforcement': {'mark_bits': '0xF0'}"));
+#undef M
+	char *sa = print(a), *sb = print(b), *sc = print(c), ha[65], hb[65];
+
+	assert_string_equal(sa, sb);
+	ww_policy_hash(a, ha);
+	ww_policy_hash(b, hb);
+	assert_string_equal(ha, hb);
+	assert_null(strstr(sa, "mark_bits"));
+	assert_non_null(strstr(sc, "\"log_group\": 4269, \"log_rate\": 50, \"mark_bits\": "
+				   "\"0x000000f0\"}\n"));
+	free(fixed_point(c));
+	free(sa), free(sb), free(sc);
+	ww_policy_free(a);
+	ww_policy_free(b);
 }
 
 /* Spelling that does not change the meaning does not change the canonical form or the hash. */
@@ -375,6 +402,8 @@ static void test_hash_changes_with_meaning(void **state)
 	    H(", 'flows': [{'from': 'a', 'to': 'a', 'services': 'ssh', 'action': 'deny', 'owner': "
 	      "'x'}]"),
 	    H(", 'enforcement': {'log_rate': 51}"),
+	    H(", 'enforcement': {'mark_bits': '0x0000ffff'}"),
+	    H(", 'enforcement': {'mark_bits': '0xffff00'}"),
 	    H(", 'description': 'd'"),
 	    "{'wardwall': 1, 'name': 'n', 'zones': {'a': {'networks': ['10.0.0.0/9']}}}",
 	    "{'wardwall': 1, 'name': 'm', 'zones': {'a': {'networks': ['10.0.0.0/8']}}}",
@@ -510,6 +539,6 @@ UNIT_MAIN(cmocka_unit_test(test_example_fixed_point),
 	  cmocka_unit_test(test_example_is_already_canonical_after_one_print),
 	  cmocka_unit_test(test_golden), cmocka_unit_test(test_golden_empty_sections),
 	  cmocka_unit_test(test_edge_fixed_point), cmocka_unit_test(test_fixed_point_corners),
-	  cmocka_unit_test(test_spelling_does_not_matter),
+	  cmocka_unit_test(test_spelling_does_not_matter), cmocka_unit_test(test_mark_bits),
 	  cmocka_unit_test(test_hash_changes_with_meaning), cmocka_unit_test(test_flow_print),
 	  cmocka_unit_test(test_service_normalize), cmocka_unit_test(test_out_of_memory))
