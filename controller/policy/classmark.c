@@ -81,21 +81,24 @@ static unsigned int bits_for(size_t n)
 }
 
 /*
- * The narrowest mask that numbers zbits and hbits, keeping the given mask's top bit where it is
- * when it can ("0xffff0000" widens downwards: other software's bits are more often low ones).
- * 0 when more than 32 bits are needed.
+ * The narrowest mask that numbers zbits and hbits, near the given one: its top bit kept where it
+ * is when there is room below ("0xffff0000" widens downwards), else its lowest bit. 0 when more
+ * than 32 bits are needed.
  */
 static uint32_t wider_mask(uint32_t mask, unsigned int zbits, unsigned int hbits)
 {
 	unsigned int n = 2 * zbits - 1 > 2 * hbits ? 2 * zbits - 1 : 2 * hbits;
-	unsigned int top = 31 - (unsigned int)__builtin_clz(mask);
+	unsigned int top = 31 - (unsigned int)__builtin_clz(mask),
+		     low = (unsigned int)__builtin_ctz(mask);
 
 	if (n < 2)
 		n = 2;
 	if (n > 32)
 		return 0;
 	uint32_t run = n == 32 ? UINT32_MAX : (1u << n) - 1;
-	return top + 1 >= n ? run << (top + 1 - n) : run;
+	if (top + 1 >= n)
+		return run << (top + 1 - n);
+	return low + n <= 32 ? run << low : run;
 }
 
 /* The hint that ends both messages: the mask to use, or that no mask is wide enough. */

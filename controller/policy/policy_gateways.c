@@ -132,6 +132,12 @@ static void parse_zones(struct gctx *c, struct ww_gateway *g, const cJSON *j, co
 		qsort(g->zones, g->nzones, sizeof(*g->zones), zoneptr_cmp);
 }
 
+/* The "enforcement" settings every gateway's part is given (fleet_part.c). */
+static bool is_fleet_setting(const char *key)
+{
+	return !strcmp(key, "log_group") || !strcmp(key, "log_rate") || !strcmp(key, "mark_bits");
+}
+
 static void parse_gateway(struct gctx *c, struct ww_gateway *g, const cJSON *j)
 {
 	static const char *const known[] = {"mode", "interfaces", "zones", "xdp", "description"};
@@ -157,7 +163,13 @@ static void parse_gateway(struct gctx *c, struct ww_gateway *g, const cJSON *j)
 				free(mp);
 				break;
 			}
-		if (!found) {
+		if (!found && is_fleet_setting(m->string)) {
+			char *mp = kp(c, g->ptr, m->string);
+			ww_err(c->d, "fleet-setting", mp,
+			       "\"%s\" is set once for every gateway: move it into \"enforcement\"",
+			       m->string);
+			free(mp);
+		} else if (!found) {
 			char *mp = kp(c, g->ptr, m->string);
 			ww_diag_add(c->d, WW_ERROR, "unknown-field", mp,
 				    suggest(m->string, known, sizeof(known) / sizeof(*known)),

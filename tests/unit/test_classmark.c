@@ -136,6 +136,12 @@ static void test_fit(void **state)
 		    "zone field is the low 1: use a mask of 4 bits, such as \"0xf0000000\"");
 	assert_diag(&d, 1, "mark-bits-too-few", "/enforcement/mark_bits", NULL);
 	ww_diags_free(&d);
+	/* No room below the top bit: widened upwards from the lowest. */
+	assert_first_error(
+	    EP_POL(", 'enforcement': {'mark_bits': '0x6'}"), "mark-bits-too-few",
+	    "/enforcement/mark_bits",
+	    "3 zones need a zone field of 2 bits; \"0x00000006\" has 2 bits, of which "
+	    "the zone field is the low 1: use a mask of 4 bits, such as \"0x0000001e\"");
 	/* An invalid mask is said once, not also found too narrow. */
 	unit_parse_bad(EP_POL(", 'enforcement': {'mark_bits': '0x1'}"), &d);
 	assert_int_equal(d.n, 1);
