@@ -8,6 +8,9 @@ N dual-stack zones z0..z<N-1> (a /24 and a /64 each); every 10th zone in monitor
 with a host group (a /28 of its own). Flows: z<i> to z<i+1> and to z0 (https), and from each host
 group to the next zone's host group or zone (ssh), so that every zone is a source and a
 destination, and the pair index, source chains and defaults all grow with N.
+
+More than 255 zones do not fit the default enforcement.mark_bits (0xffff0000, an 8-bit zone field):
+the policy takes all 32 bits, a 16-bit zone field (65,535 zones).
 """
 import json
 import sys
@@ -30,5 +33,5 @@ for i in range(1, n):
                       "services": ["ssh"], "action": "allow"})
 json.dump({"wardwall": 1, "name": "zones-%d" % n,
            "defaults": {"between_zones": "deny", "within_zone": "allow"},
-           "zones": zones, "flows": flows, "enforcement": {"mode": "gateway"}},
+           "zones": zones, "flows": flows, "enforcement": {"mode": "gateway", "mark_bits": "0xffffffff"}},
           sys.stdout, indent=1)
