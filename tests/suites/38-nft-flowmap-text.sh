@@ -8,7 +8,8 @@
 # mark (`meta mark & 0xffff0000 . meta l4proto . th dport vmap @fp/ward-02`, set-mark chains).
 # nft 1.0.6 lists `meta mark set meta mark & K | O` as `& (K|O) | O`: the kernel holds K and O as
 # sent (bitwise (mark & K) ^ O, `nft --debug=netlink` shows it), and since O is within ~K both
-# mean the same bits; the comparison takes the listing's mask back to K = listed & ~O.
+# mean the same bits; the comparison takes the listing's mask back to K = listed & ~O. Then real
+# packets (loopback, the namespace's own) through the class-keyed chains as loaded.
 #
 # And the kernel facts the diff's order stands on (nft_diff.c), in one transaction each: adding an
 # element that overlaps one still there is refused, deleting it first is not; a counter or a
@@ -86,6 +87,48 @@ else
 	fail "the kernel holds set-mark's keep and or as render wrote them" \
 		"$(nftns --debug=netlink list chain inet wardwall to/ward-01/printer 2>&1)"
 fi
+
+# Real packets through the class-keyed text (inet): an output hook clears the class bits, writes
+# the destination's class as render's to/ chains do, and goes to from/ward-02. Class 0x00020000
+# (to/ward-03) on udp 5000 is dropped at the host group's level (the sender sees EPERM) and
+# counted in flow/m5 by the counter map; udp 5001 matches nothing and leaves; host group
+# 0x02010000 (to/ward-01/printer) on udp 2005 goes to the decision chain, which counts flow/m3.
+# The socket's own mark (0x1234, below the class bits) must survive the set-marks.
+nftns -f - <<'EOF'
+table inet wardwall {
+	chain out {
+		type filter hook output priority filter; policy accept;
+		meta mark & 0x0000ffff != 0x00001234 accept
+		jump classify
+		ip daddr 10.77.0.2 jump to/ward-01/printer
+		ip daddr 10.77.0.3 jump to/ward-03
+		meta mark & 0x0000ffff != 0x00001234 drop
+		jump from/ward-02
+	}
+}
+EOF
+ip -n "$NS" link set lo up && ip -n "$NS" addr add 10.77.0.2/32 dev lo &&
+	ip -n "$NS" addr add 10.77.0.3/32 dev lo
+udp() { # udp DST PORT: "sent" or the errno's name
+	ip netns exec "$NS" "$WW_PYTHON" -c '
+import errno, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, 0x1234)
+try:
+    s.sendto(b"x", (sys.argv[1], int(sys.argv[2]))); print("sent")
+except OSError as e:
+    print(errno.errorcode[e.errno])' "$1" "$2"
+}
+packets() { nftns list counter inet wardwall "$1" | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+got="$(udp 10.77.0.3 5000) $(udp 10.77.0.3 5001) $(udp 10.77.0.2 2005)"
+got="$got m5=$(packets flow/m5) m3=$(packets flow/m3)"
+what="packets: the class set-mark writes is looked up masked (drop, miss, decision chain; counted)"
+if [ "$got" = "EPERM sent sent m5=1 m3=1" ]; then
+	ok "$what"
+else
+	fail "$what" "got: $got (want: EPERM sent sent m5=1 m3=1)"
+fi
+nftns delete chain inet wardwall out
 
 # One transaction each (nft -f is one batch); the table is inet's, as loaded above.
 M="inet wardwall fp4/ward-01"

@@ -50,6 +50,7 @@ static void mark_shapes(struct nfr_table *t)
 	fm_set_mark(t, "classify", 0x0000ffff, 0);
 	fm_set_mark(t, "to/ward-01", 0x0000ffff, 0x00010000);
 	fm_set_mark(t, "to/ward-01/printer", 0x0000ffff, 0x02010000);
+	fm_set_mark(t, "to/ward-03", 0x0000ffff, 0x00020000);
 }
 
 /* The layout's example (LAYOUT.md), every kind of map, and a host group's chain; round 3's
