@@ -313,14 +313,17 @@ static int host_cover(const struct nfr_table *t, const struct nfr_chain *from,
 	return 0;
 }
 
-/* The facts of f (its service and source set) with each entry, over every range of class v. */
+/* The facts of f (its service and source set) with each entry, over every range of class v (of
+ * f->dst.family only when that is set: an ICMP map keyed by type holds one family's packets). */
 static int class_facts(struct ww_readback *rb, const struct classes *k, uint32_t v,
 		       const struct ww_rb_fact *f, const struct entry *ent, size_t ne)
 {
 	int err = 0;
 
 	for (size_t i = cls_first(k, v); i < k->n && k->v[i].v == v && !err; i++)
-		for (size_t e = 0; e < ne && !err; e++) {
+		for (size_t e = 0; e < ne && (!f->dst.family || f->dst.family == k->v[i].r.family) &&
+				   !err;
+		     e++) {
 			struct ww_rb_fact x = *f;
 			x.dst = k->v[i].r;
 			x.counter = ent[e].counter;
@@ -394,6 +397,8 @@ static int mark_map_facts(const struct nfr_table *t, const char *ep, const struc
 		size_t ne = elem_entries(t, el, cnt, cm ? cm->nelems : 0, ent, ARRAY_SIZE(ent),
 					 &rb->unexplained);
 		elem_service(m, el, &f);
+		if (m->cat.f[1] == NK_ICMP_TYPE || m->cat.f[1] == NK_ICMPV6_TYPE)
+			f.dst.family = m->cat.f[1] == NK_ICMP_TYPE ? WW_INET : WW_INET6;
 		err = class_facts(rb, k, v, &f, ent, ne);
 		for (size_t h = 0; !(v & k->hmask) && h < nhosts && !err; h++)
 			if ((hosts[h] & k->zmask) == v)
