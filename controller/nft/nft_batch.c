@@ -920,16 +920,16 @@ static bool linearize(struct nftnl_rule *r, const struct nfr_rule *x, enum nfr_f
 	/* `counter name <cat> map @m` loads its own key, as nft does for each statement. */
 	if (x->counter_map && !(load_cat(r, &x->cat, f) && ww_nx_objref_map(r, x->counter_map)))
 		return false;
+	/* meta mark set meta mark & keep | or, where nfr_rule_render writes it. */
+	if (x->set_mark && !(ww_nx_meta(r, NFT_META_MARK) &&
+			     ww_nx_bitwise(r, NFT_REG_1, x->mark_keep, x->mark_or) &&
+			     ww_nx_meta_set(r, NFT_META_MARK, NFT_REG_1)))
+		return false;
 	if (x->counter && !ww_nx_objref(r, NFT_OBJECT_COUNTER, x->counter))
 		return false;
 	if (x->limit && !ww_nx_objref(r, NFT_OBJECT_LIMIT, x->limit))
 		return false;
 	if (x->log_prefix && !ww_nx_log(r, x->log_prefix, x->log_group))
-		return false;
-	/* meta mark set meta mark & keep | or: the last statement, before the verdict. */
-	if (x->set_mark && !(ww_nx_meta(r, NFT_META_MARK) &&
-			     ww_nx_bitwise(r, NFT_REG_1, x->mark_keep, x->mark_or) &&
-			     ww_nx_meta_set(r, NFT_META_MARK, NFT_REG_1)))
 		return false;
 	if (x->v.kind == NV_REJECT_RST || x->v.kind == NV_REJECT_ADMIN)
 		return ww_nx_reject(r, x->v.kind == NV_REJECT_RST);
@@ -947,11 +947,15 @@ int ww_nft_add_rules(struct ww_nft_batch *b, const struct nfr_chain *x, const ch
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, WW_NFT_TABLE);
 		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, x->name);
 		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-		/* Not a rule wardwall writes: a foreign one read back, or a concatenation nfr.h
-		 * does not allow (the caller's bug, said as such rather than as out of memory). */
-		bool bad = x->rules[i].foreign || ((x->rules[i].cat.n || x->rules[i].counter_map) &&
-						   !cat_valid(&x->rules[i].cat));
-		if (bad || !linearize(r, &x->rules[i], b->family)) {
+		/* Not a rule wardwall writes: a foreign one read back, a concatenation nfr.h does
+		 * not allow, or a set-mark whose bits to set overlap those it keeps (nft would send
+		 * another keep for its text: the caller's bug, said as such rather than as out of
+		 * memory). */
+		const struct nfr_rule *xr = &x->rules[i];
+		bool bad = xr->foreign ||
+			   ((xr->cat.n || xr->counter_map) && !cat_valid(&xr->cat)) ||
+			   (xr->set_mark && (xr->mark_keep & xr->mark_or));
+		if (bad || !linearize(r, xr, b->family)) {
 			nftnl_rule_free(r);
 			return bad ? -EINVAL : -ENOMEM;
 		}

@@ -649,8 +649,8 @@ static size_t set_mark(struct nftnl_expr **x, size_t n, struct nfr_rule *r)
 	return 3;
 }
 
-/* The time window, the counter through a map, the named counter and limit, the log, the mark
- * set. */
+/* The time window, the counter through a map, the mark set, the named counter and limit, the
+ * log. */
 static bool match_stmts(enum nfr_family fam, struct nftnl_expr **x, size_t n, struct nfr_rule *r,
 			size_t *at)
 {
@@ -673,6 +673,7 @@ static bool match_stmts(enum nfr_family fam, struct nftnl_expr **x, size_t n, st
 		r->cat = cat;
 		i += k + 1;
 	}
+	i += set_mark(x + i, n - i, r);
 	if (i < n && objref(x[i], NFT_OBJECT_COUNTER, &r->counter))
 		i++;
 	if (i < n && objref(x[i], NFT_OBJECT_LIMIT, &r->limit))
@@ -690,7 +691,6 @@ static bool match_stmts(enum nfr_family fam, struct nftnl_expr **x, size_t n, st
 			return false;
 		i++;
 	}
-	i += set_mark(x + i, n - i, r);
 	*at = i;
 	return true;
 }

@@ -288,6 +288,13 @@ static void expected_classify(struct nfr_table *t)
 	add_rule(c, set_mark_rule(0x0000ffff, ZONE));
 	c = add_chain(t, "to/ward-01/printer");
 	add_rule(c, set_mark_rule(0x0000ffff, HOST));
+	c = add_chain(t, "order");
+	struct nfr_rule r = set_mark_rule(0xff00ffff, 0x00030000);
+	r.key = NK_DADDR4;
+	r.lo = r.hi = 0x0a090909;
+	r.counter = xs("flow/m3");
+	r.v.kind = NV_ACCEPT;
+	add_rule(c, r);
 	c = add_chain(t, "classify");
 	add_rule(c, set_mark_rule(0x0000ffff, 0));
 	add_rule(c, (struct nfr_rule){.key = NK_DADDR4, .set = xs("dst4"), .vmap = true});

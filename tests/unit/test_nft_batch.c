@@ -293,17 +293,20 @@ static void mark_round_trip(void **state)
 	}
 }
 
-/* The mark only as a concatenation's first field. */
+/* The mark only as a concatenation's first field; a set-mark's bits to set outside those kept. */
 static void mark_refusals(void **state)
 {
 	struct nfr_set late = {.name = "x", .cat = {.f = {NK_L4PROTO, NK_MARK}, .n = 2}};
 	struct nfr_rule r = {.cat = {.f = {NK_DADDR4, NK_MARK}, .n = 2}, .set = "x", .vmap = true};
+	struct nfr_rule m = {.set_mark = true, .mark_keep = 0x0001ffff, .mark_or = 0x00010000};
 	struct nfr_chain c = {.name = "c", .rules = &r, .nrules = 1};
 	struct ww_nft_batch *b;
 
 	(void)state;
 	assert_int_equal(ww_nft_batch_new(&b, 1), 0);
 	assert_int_equal(ww_nft_add_set(b, &late, "x"), -EINVAL);
+	assert_int_equal(ww_nft_add_rules(b, &c, "c"), -EINVAL);
+	c.rules = &m;
 	assert_int_equal(ww_nft_add_rules(b, &c, "c"), -EINVAL);
 	assert_int_equal(ww_nft_batch_count(b), 0);
 	ww_nft_batch_free(b);
