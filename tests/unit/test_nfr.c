@@ -292,10 +292,29 @@ static void mark_rules_render(void **state)
 	    "\tcounter name meta mark & 0x00ff0000 . meta l4proto map @cl/ward-02\n"
 	    "\tmeta mark & 0x00ff0000 . meta l4proto vmap @fl/ward-02\n"
 	    "}\n";
+	static const char want_br[] =
+	    "chain from/ward-02 {\n"
+	    "\tcounter name meta mark & 0xffff0000 . meta l4proto . th dport map @cp/ward-02\n"
+	    "\tmeta mark & 0xffff0000 . meta l4proto . th dport vmap @fp/ward-02\n"
+	    "\tcounter name meta mark & 0x00ff0000 . meta l4proto . th dport map @cp/ward-02\n"
+	    "\tmeta mark & 0x00ff0000 . meta l4proto . th dport vmap @fp/ward-02\n"
+	    "\tmeta protocol ip counter name meta mark & 0xffff0000 . icmp type map @ci4/ward-02\n"
+	    "\tmeta protocol ip meta mark & 0xffff0000 . icmp type vmap @fi4/ward-02\n"
+	    "\tmeta protocol ip counter name meta mark & 0x00ff0000 . icmp type map @ci4/ward-02\n"
+	    "\tmeta protocol ip meta mark & 0x00ff0000 . icmp type vmap @fi4/ward-02\n"
+	    "\tmeta protocol ip6 counter name meta mark & 0xffff0000 . icmpv6 type map @ci6/ward-02\n"
+	    "\tmeta protocol ip6 meta mark & 0xffff0000 . icmpv6 type vmap @fi6/ward-02\n"
+	    "\tmeta protocol ip6 counter name meta mark & 0x00ff0000 . icmpv6 type map @ci6/ward-02\n"
+	    "\tmeta protocol ip6 meta mark & 0x00ff0000 . icmpv6 type vmap @fi6/ward-02\n"
+	    "\tcounter name meta mark & 0xffff0000 . meta l4proto map @cl/ward-02\n"
+	    "\tmeta mark & 0xffff0000 . meta l4proto vmap @fl/ward-02\n"
+	    "\tcounter name meta mark & 0x00ff0000 . meta l4proto map @cl/ward-02\n"
+	    "\tmeta mark & 0x00ff0000 . meta l4proto vmap @fl/ward-02\n"
+	    "}\n";
 	struct nfr_table *inet = shapes(NFR_INET), *br = shapes(NFR_BRIDGE);
 
 	assert_text(chain_text(inet, "from/ward-02"), want);
-	assert_text(chain_text(br, "from/ward-02"), want);
+	assert_text(chain_text(br, "from/ward-02"), want_br);
 	assert_text(chain_text(inet, "classify"),
 		    "chain classify {\n\tmeta mark set meta mark & 0x0000ffff\n}\n");
 	assert_text(chain_text(br, "to/ward-01/printer"),
@@ -406,7 +425,20 @@ static void write_file(const char *dir, const char *name, const char *text)
 	free(path);
 }
 
-/* The whole tables, for suite 38 (WW_NFR_SHAPES); the bridge table differs only in its family. */
+/* s without the `meta protocol ip ` and `meta protocol ip6 ` the bridge family's ICMP keys
+ * carry, in place. */
+static char *without_protocol(char *s)
+{
+	static const char *const dep[] = {"meta protocol ip6 ", "meta protocol ip "};
+
+	for (size_t i = 0; i < ARRAY_SIZE(dep); i++)
+		for (char *p; (p = strstr(s, dep[i]));)
+			memmove(p, p + strlen(dep[i]), strlen(p + strlen(dep[i])) + 1);
+	return s;
+}
+
+/* The whole tables, for suite 38 (WW_NFR_SHAPES); the bridge table differs only in its family
+ * and in its mark-keyed ICMP keys' `meta protocol` (mark_rules_render). */
 static void tables_render_for_nft(void **state)
 {
 	const char *dir = getenv("WW_NFR_SHAPES");
@@ -415,7 +447,7 @@ static void tables_render_for_nft(void **state)
 
 	assert_memory_equal(a, "table inet wardwall {\n", 21);
 	assert_memory_equal(b, "table bridge wardwall {\n", 23);
-	assert_string_equal(strchr(a, '\n'), strchr(b, '\n'));
+	assert_string_equal(strchr(a, '\n'), without_protocol(strchr(b, '\n')));
 	if (dir) {
 		write_file(dir, "inet.nft", a);
 		write_file(dir, "bridge.nft", b);
