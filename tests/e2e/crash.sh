@@ -78,6 +78,8 @@ for item in json.loads(t)["nftables"]:
         if kind == "metainfo":
             continue
         o = clean(o)
+        if "elem" in o:  # a set is a set: the kernel lists a map in the order it was edited
+            o["elem"] = sorted(o["elem"], key=lambda e: json.dumps(e, sort_keys=True))
         if kind == "rule":
             rules.setdefault(o["chain"], []).append(o)
         else:

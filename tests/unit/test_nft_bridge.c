@@ -103,10 +103,10 @@ static void bridge_table_shape(void **state)
 	assert_non_null(strstr(text, "type filter hook forward priority filter; policy accept;\n"
 				     "\t\tmeta protocol ip goto br_ip\n"
 				     "\t\tmeta protocol ip6 goto br_ip\n"));
-	/* ICMP by type is a flow map keyed on the address first: its dependency is the address's,
-	 * meta protocol (not the link header's ether type, which would read a VLAN tag's type),
-	 * as the batch writes it and nft adds it (suites 38 and 39). */
-	assert_non_null(strstr(text, "ip daddr . icmp type vmap @fi4/"));
+	/* ICMP by type is a flow map keyed on the destination's class in the mark: the text says
+	 * its network protocol, meta protocol (nft's own dependency would be the link header's
+	 * ether type, which reads a VLAN tag's type), as the batch writes it (suites 38, 39). */
+	assert_non_null(strstr(text, "meta protocol ip meta mark & 0xffff0000 . icmp type vmap @fi4/"));
 	free(text);
 	nfr_table_free(t);
 }
