@@ -62,6 +62,9 @@ enum {
 /* A quoted packet in an ICMP error: the transport header's first 8 bytes (ports, or ICMP echo
  * identifier) are enough to find its connection. */
 #define ICMP_QUOTE_L4_LEN 8
+#define TCP_FLAGS_OFF 13 /* the flags byte in the TCP header */
+#define TCP_SYN	      0x02
+#define TCP_ACK	      0x10
 
 /* ---- maps ---- */
 
@@ -240,6 +243,7 @@ struct pkt {
 	__u16 sport, dport; /* host order; ICMP echo: identifier and 0 */
 	__u16 key;          /* host order: destination port, or ICMP type << 8 */
 	__u8 icmp_type, icmp_code;
+	__u8 tcp_flags;     /* TCP: the flags byte (TCP_SYN, TCP_ACK...) */
 	__u64 len;
 	__u32 ifindex;
 	__u32 l4off;        /* offset of the transport header in the frame, for ICMP errors */
@@ -278,6 +282,7 @@ static __always_inline int parse_l4(struct pkt *p, void *data, void *l4, void *e
 			return WW_S_TRUNCATED;
 		p->sport = bpf_ntohs(t->source);
 		p->dport = p->key = bpf_ntohs(t->dest);
+		p->tcp_flags = ((__u8 *)t)[TCP_FLAGS_OFF];
 		return 0;
 	}
 	case IPPROTO_UDP:
@@ -851,12 +856,24 @@ static __always_inline int not_judged(const struct pkt *p)
 		p->icmp_type <= ICMPV6_ND_LAST);
 }
 
-/* A known connection, in either direction: x->cv, x->reverse, and x->k its key. */
-static __always_inline void ct_lookup(struct xpkt *x)
+/*
+ * A TCP SYN without ACK opens a connection: it is never a reply (the reply to a SYN carries an
+ * ACK). The one exception, a simultaneous open (both ends send a SYN at once), is not taken for
+ * a reply either: the second SYN is decided as a connection of its own, and the handshake still
+ * completes through the SYN-ACK (docs/xdp.md).
+ */
+static __always_inline int opens(const struct pkt *p)
+{
+	return p->proto == IPPROTO_TCP && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+}
+
+/* A known connection: x->cv, x->reverse, and x->k its key. In the reply direction too unless
+ * forward_only. */
+static __always_inline void ct_lookup(struct xpkt *x, int forward_only)
 {
 	ct_key(&x->p, &x->k, 0);
 	x->cv = bpf_map_lookup_elem(&ww_ct, &x->k);
-	if (!x->cv) {
+	if (!x->cv && !forward_only) {
 		ct_key(&x->p, &x->k, 1);
 		x->cv = bpf_map_lookup_elem(&ww_ct, &x->k);
 		x->reverse = x->cv != 0;
@@ -1040,8 +1057,15 @@ int ww_xdp(struct xdp_md *ctx)
 	/* Quarantine first: one LPM lookup per address while any entry exists. */
 	x.qs = quar_of(&x.p, x.p.src, &x.now, x.tai);
 	x.qd = quar_of(&x.p, x.p.dst, &x.now, x.tai);
-	ct_lookup(&x);
-	if ((v = ct_hit(&x)) != NEXT_STEP || (v = deny_cached(&x)) != NEXT_STEP)
+	/* A connection's opening SYN is looked up in the deny cache first and never in the reply
+	 * direction: a flood of denied SYNs costs one hash lookup a packet, a new tuple two. Any
+	 * other packet may be a reply, which the deny cache must never take for a denied tuple:
+	 * both directions of the connection table first. */
+	int syn = opens(&x.p);
+	if (syn && (v = deny_cached(&x)) != NEXT_STEP)
+		return v;
+	ct_lookup(&x, syn);
+	if ((v = ct_hit(&x)) != NEXT_STEP || (!syn && (v = deny_cached(&x)) != NEXT_STEP))
 		return v;
 	return judge(ctx, &x);
 }
