@@ -3,13 +3,15 @@
  * xdpcost: the cost of wardwall's XDP program per packet, without live frames, for
  * tests/bench/xdp-cost.sh. It uses xdpcost.bpf.c, embedded as a libbpf skeleton.
  *
- *   xdpcost [-n REPEAT] [-r ROUNDS] [-4 SRC,ALLOW,DENY] [-6 SRC,ALLOW,DENY] NAME=POLICY...
+ *   xdpcost [-n REPEAT] [-r ROUNDS] [-c CASE] [-4 SRC,ALLOW,DENY] [-6 SRC,ALLOW,DENY]
+ *           NAME=POLICY...
  *
  * Installs each POLICY's XDP tier (compile, prepare, switch: the calls of `wardwall apply`,
  * without links or nftables) into its own directory of the bpffs $WARDWALL_BPFFS, then times
  * the program with BPF_PROG_TEST_RUN, REPEAT runs (default 10^6) per measurement, ROUNDS rounds
  * (default 5) of every case at every size in turn, keeping the best of each: the sizes and the
- * bare programs are measured under the same conditions. The program is run through
+ * bare programs are measured under the same conditions (-c: only that case, e.g. to profile it
+ * with perf). The program is run through
  * xdpcost_drive (xdpcost.bpf.c), which gives every run a new tuple in the "-new" cases.
  *
  * Frames (TCP, 64 bytes for IPv4 and 74 for IPv6, from SRC, source port 40000, to port 443):
@@ -84,7 +86,7 @@ static const struct {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: xdpcost [-n REPEAT] [-r ROUNDS] [-4 SRC,ALLOW,DENY] "
+	fprintf(stderr, "usage: xdpcost [-n REPEAT] [-r ROUNDS] [-c CASE] [-4 SRC,ALLOW,DENY] "
 			"[-6 SRC,ALLOW,DENY] NAME=POLICY...\n");
 	return 2;
 }
@@ -213,6 +215,7 @@ static int measure(struct fam *f, int c, int target, uint32_t repeat, uint32_t *
 
 struct best {
 	uint32_t ns[MAX_SIZES][2][C_MAX], ret[MAX_SIZES][2][C_MAX];
+	int only; /* the case to measure, -1: all */
 };
 
 /* Every case of size i and family fi once, keeping the best; the bare rows do not depend on the
@@ -221,7 +224,7 @@ static int round_one(struct fam *f, int fi, struct size *sz, int i, uint32_t rep
 		     struct best *b)
 {
 	for (int c = 0; c < C_MAX; c++) {
-		if (CASES[c].bare && i)
+		if ((CASES[c].bare && i) || (b->only >= 0 && c != b->only))
 			continue;
 		struct xdpcost_bpf *d = f->drv[0];
 		int target = !CASES[c].bare		 ? sz->prog
@@ -246,12 +249,14 @@ static int round_one(struct fam *f, int fi, struct size *sz, int i, uint32_t rep
 	return 0;
 }
 
-static int run(struct fam *fams, struct size *sizes, int nsizes, uint32_t repeat, int rounds)
+static int run(struct fam *fams, struct size *sizes, int nsizes, uint32_t repeat, int rounds,
+	       int only)
 {
 	static struct best b;
 	int e = 0;
 
 	memset(b.ns, 0xff, sizeof(b.ns));
+	b.only = only;
 	for (int r = 0; r < rounds && !e; r++)
 		for (int i = 0; i < nsizes && !e; i++)
 			for (int fi = 0; fi < 2 && !e; fi++)
@@ -260,7 +265,7 @@ static int run(struct fam *fams, struct size *sizes, int nsizes, uint32_t repeat
 	for (int i = 0; i < nsizes && !e; i++)
 		for (int fi = 0; fi < 2; fi++)
 			for (int c = 0; c < C_MAX && fams[fi].family; c++)
-				if (!CASES[c].bare || !i)
+				if ((!CASES[c].bare || !i) && (only < 0 || c == only))
 					printf("{\"size\": \"%s\", \"family\": %d, \"case\": \"%s\", "
 					       "\"ns\": %u, \"retval\": %u}\n",
 					       CASES[c].bare ? "-" : sizes[i].name, fams[fi].family,
@@ -273,11 +278,17 @@ int main(int argc, char **argv)
 	struct fam fams[2] = {0};
 	struct size sizes[MAX_SIZES] = {0};
 	uint32_t repeat = 1000000;
-	int rounds = 5, nsizes = 0, opt, e = 0;
+	int rounds = 5, nsizes = 0, opt, e = 0, only = -1;
 	const char *bpffs = getenv("WARDWALL_BPFFS");
 
-	while ((opt = getopt(argc, argv, "n:r:4:6:")) != -1) {
-		if (opt == 'n')
+	while ((opt = getopt(argc, argv, "n:r:c:4:6:")) != -1) {
+		if (opt == 'c') {
+			for (int c = 0; c < C_MAX; c++)
+				if (!strcmp(optarg, CASES[c].name))
+					only = c;
+			if (only < 0)
+				return usage();
+		} else if (opt == 'n')
 			repeat = (uint32_t)strtoul(optarg, NULL, 10);
 		else if (opt == 'r')
 			rounds = atoi(optarg);
@@ -307,7 +318,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nsizes && !e; i++)
 		e = install(&sizes[i], bpffs);
 	if (!e)
-		e = run(fams, sizes, nsizes, repeat, rounds);
+		e = run(fams, sizes, nsizes, repeat, rounds, only);
 	for (int i = 0; i < nsizes; i++)
 		ww_xdp_close(sizes[i].x);
 	for (int fi = 0; fi < 2; fi++)
