@@ -908,12 +908,19 @@ static __always_inline int ct_hit(struct xpkt *x)
 	return XDP_PASS;
 }
 
+/* x->k as the deny cache keys it: the tuple without the source port (bpf/wardwall.h). */
+static __always_inline void deny_key(struct xpkt *x)
+{
+	ct_key(&x->p, &x->k, 0);
+	x->k.sport = 0;
+}
+
 /* A tuple this generation already denied (bpf/wardwall.h, ww_deny): no classification. */
 static __always_inline int deny_cached(struct xpkt *x)
 {
 	if (x->cv)
 		return NEXT_STEP;
-	ct_key(&x->p, &x->k, 0);
+	deny_key(x);
 	struct ww_ct_val *dv = bpf_map_lookup_elem(&ww_deny, &x->k);
 	if (!dv || dv->generation != x->gen)
 		return NEXT_STEP;
@@ -967,7 +974,7 @@ static __always_inline int deny(struct xpkt *x, const struct decision *d)
 				       .flags = d->log ? WW_CTF_LOG : 0,
 				       .zone_pair_src = d->zsrc,
 				       .zone_pair_dst = d->zdst};
-		ct_key(&x->p, &x->k, 0);
+		deny_key(x);
 		bpf_map_update_elem(&ww_deny, &x->k, &dv, BPF_ANY);
 	}
 	return XDP_DROP;

@@ -190,11 +190,14 @@ struct ww_ct_val {
 #define WW_CTF_LOG       0x04 /* ww_deny: the denial logs (an event per packet, rate-limited) */
 
 /*
- * The deny cache, ww_deny: an LRU hash of the 5-tuples (struct ww_ct_key, in the direction
- * they were sent) a generation denied, with the decision (struct ww_ct_val: slot, zone pair,
- * WW_CTF_LOG). A denied tuple sent again (a host flooding what it may not reach) costs one more
- * lookup after the two connection-table misses instead of classification and the rule trie;
- * it is counted and logged as the first was. Only decisions that hold for the whole
+ * The deny cache, ww_deny: an LRU hash of the tuples a generation denied, in the direction they
+ * were sent, without the source port (struct ww_ct_key, sport 0: the policy's decision for a new
+ * connection depends on the addresses, the protocol and the destination port or ICMP type, never
+ * on the source port), with the decision (struct ww_ct_val: slot, zone pair, WW_CTF_LOG). A
+ * denied tuple sent again, from any source port (a host flooding what it may not reach, SYN
+ * retries), costs one hash lookup for a TCP SYN, one more after the two connection-table misses
+ * for anything else, instead of classification and the rule trie; it is counted and logged as
+ * the first was. Only decisions that hold for the whole
  * generation and count one counter are cached: none that read the clock (a validity window was
  * consulted), none that monitor-mode denies observed (each counts the packet too), none of
  * ICMP (an ICMP error may belong to a known connection). Looked up only after both

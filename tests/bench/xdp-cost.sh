@@ -17,8 +17,12 @@
 #                           decided, allowed, entered in the connection table (LRU)
 #   denied                  a TCP SYN guest -> ehr-01/his-app tcp/443 (flow guest-no-clinical),
 #                           the same tuple every run: after the first, a deny-cache hit
-#   denied-new              the same with a new tuple every run (a scan): classified, decided,
-#                           dropped and entered in the deny cache every time
+#   denied-sport            the same from a new source port every run (and a new source address
+#                           every 65,536): a SYN flood; the deny cache keys no source port
+#   denied-new              the same to a new destination port every run, from a new source
+#                           address every 65,536: a scan, every (source, destination, port)
+#                           never seen: classified, decided, dropped and entered in the deny
+#                           cache every time
 # Every row runs through the same driver program (a tail call into the program under test; the
 # "-new" rows also rewrite the tuple), so a row's difference from the bare row of the same kind
 # is the program's own cost. Ratios as rates: bare ns / wardwall ns (denied rows against
@@ -143,7 +147,7 @@ ns = {(r["size"], r["family"], r["case"]): r["ns"] for r in rows}
 fams = sorted({r["family"] for r in rows})
 sizes = flows.split()
 ref = {"established": "bare-pass", "new": "bare-pass-new", "denied": "bare-drop",
-       "denied-new": "bare-drop-new"}
+       "denied-sport": "bare-drop-new", "denied-new": "bare-drop-new"}
 print("# XDP program cost (BPF_PROG_TEST_RUN, no live frames)\n")
 print("Kernel %s, wardwall %s; %s runs a measurement, best of %s rounds; load average %s at the "
       "start, %s at the end; %s s.\n" % (kernel, rev, repeat, rounds, l0, l1, took))

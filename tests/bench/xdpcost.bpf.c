@@ -3,9 +3,10 @@
  * The driver of the XDP cost benchmark (tests/bench/xdp-cost.sh, xdpcost.c). BPF_PROG_TEST_RUN
  * with a repeat count runs a program on one frame; the frame's buffer is the same for every
  * repetition, and what a run writes into it the next one reads. xdpcost_drive is the program
- * that is run: with vary set it first writes a new source port and a new last byte of the source
- * address into the frame from a per-CPU sequence (16.7 million distinct tuples: every run is a
- * tuple never seen), then it tail-calls the program under test (xdpcost_target[0]): wardwall's
+ * that is run: with vary set it first writes a new port (the source port, VARY_SPORT, or the
+ * destination port, VARY_DPORT) and a new last byte of the source address into the frame from a
+ * per-CPU sequence (16.7 million distinct tuples: every run is a tuple never seen), then it
+ * tail-calls the program under test (xdpcost_target[0]): wardwall's
  * ww_xdp, or one of the bare programs below. Bare and wardwall rows go through the same driver,
  * so their difference is the program's own cost; the driver and the tail call cost a few ns,
  * the same in every row. Checksums are not updated: nothing in the programs reads them.
@@ -20,8 +21,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by xdpcost before loading. */
-const volatile __u32 vary;       /* 0: the frame as given; 1: a new tuple every run */
-const volatile __u32 sport_off;  /* the transport header's source port */
+enum { VARY_NONE, VARY_SPORT, VARY_DPORT };
+const volatile __u32 vary;       /* VARY_*: the frame as given, or a new tuple every run */
+const volatile __u32 sport_off;  /* the transport header's source port (the destination's next) */
 const volatile __u32 saddr_last; /* the last byte of the source address */
 
 struct {
@@ -56,7 +58,7 @@ int xdpcost_drive(struct xdp_md *ctx)
 	if (vary) {
 		__u64 *seq = bpf_map_lookup_elem(&xdpcost_seq, &zero);
 		__u8 *a = data + (saddr_last & OFF_MASK);
-		__u16 *port = data + (sport_off & OFF_MASK);
+		__u16 *port = data + ((sport_off + (vary == VARY_DPORT ? 2 : 0)) & OFF_MASK);
 		if (!seq || (void *)(a + 1) > end || (void *)(port + 1) > end)
 			return XDP_ABORTED;
 		__u64 n = (*seq)++;

@@ -18,11 +18,15 @@
  *   bare-drop, bare-pass        the bare programs (count, then drop or pass); -new: through the
  *                               driver's varying, as the wardwall rows with a new tuple
  *   established                 an ACK to ALLOW: after the first run, a connection-table hit
- *   new                         a SYN to ALLOW, a new tuple every run: classified, decided,
- *                               allowed and entered in the connection table
+ *   new                         a SYN to ALLOW from a new source port (and address) every run:
+ *                               classified, decided, allowed, entered in the connection table
  *   denied                      a SYN to DENY, the same tuple: after the first run, the deny cache
- *   denied-new                  a SYN to DENY, a new tuple every run (a scan)
- * The last byte of SRC and the source port vary: SRC's zone must hold its /24 (or /120).
+ *   denied-sport                a SYN to DENY from a new source port (and address) every run: a
+ *                               SYN flood (the deny cache keys no source port)
+ *   denied-new                  a SYN to DENY port after port, from a new address every 65,536:
+ *                               a scan, every (source, destination, port) never seen
+ * The last byte of SRC varies: SRC's zone must hold its /24 (or /120); every port of DENY must be
+ * denied.
  *
  * Prints one JSON object per line: {"size": NAME, "family": 4, "case": ..., "ns": best ns per
  * run, "retval": the XDP action}. A case whose action is not what it must be (pass for
@@ -55,10 +59,14 @@
 #define TCP_SYN	  0x02
 #define TCP_ACK	  0x10
 
+/* What the driver changes every run (xdpcost.bpf.c): nothing, the source or the destination
+ * port, each with the source address's last byte. */
+enum vary { VARY_NONE, VARY_SPORT, VARY_DPORT, VARY_MAX };
+
 struct fam {
 	int family; /* 0: not measured */
 	uint8_t src[16], allow[16], deny[16];
-	struct xdpcost_bpf *drv[2]; /* fixed, vary */
+	struct xdpcost_bpf *drv[VARY_MAX]; /* by enum vary */
 };
 
 struct size {
@@ -67,21 +75,34 @@ struct size {
 	int prog;
 };
 
-enum cases { C_DROP, C_DROP_NEW, C_PASS, C_PASS_NEW, C_EST, C_NEW, C_DENY, C_DENY_NEW, C_MAX };
+enum cases {
+	C_DROP,
+	C_DROP_NEW,
+	C_PASS,
+	C_PASS_NEW,
+	C_EST,
+	C_NEW,
+	C_DENY,
+	C_DENY_SPORT,
+	C_DENY_NEW,
+	C_MAX
+};
 
 static const struct {
 	const char *name;
-	bool vary, bare, syn, to_deny;
+	enum vary vary;
+	bool bare, syn, to_deny;
 	uint32_t want;
 } CASES[C_MAX] = {
-    [C_DROP] = {"bare-drop", false, true, true, true, XDP_DROP},
-    [C_DROP_NEW] = {"bare-drop-new", true, true, true, true, XDP_DROP},
-    [C_PASS] = {"bare-pass", false, true, true, false, XDP_PASS},
-    [C_PASS_NEW] = {"bare-pass-new", true, true, true, false, XDP_PASS},
-    [C_EST] = {"established", false, false, false, false, XDP_PASS},
-    [C_NEW] = {"new", true, false, true, false, XDP_PASS},
-    [C_DENY] = {"denied", false, false, true, true, XDP_DROP},
-    [C_DENY_NEW] = {"denied-new", true, false, true, true, XDP_DROP},
+    [C_DROP] = {"bare-drop", VARY_NONE, true, true, true, XDP_DROP},
+    [C_DROP_NEW] = {"bare-drop-new", VARY_DPORT, true, true, true, XDP_DROP},
+    [C_PASS] = {"bare-pass", VARY_NONE, true, true, false, XDP_PASS},
+    [C_PASS_NEW] = {"bare-pass-new", VARY_SPORT, true, true, false, XDP_PASS},
+    [C_EST] = {"established", VARY_NONE, false, false, false, XDP_PASS},
+    [C_NEW] = {"new", VARY_SPORT, false, true, false, XDP_PASS},
+    [C_DENY] = {"denied", VARY_NONE, false, true, true, XDP_DROP},
+    [C_DENY_SPORT] = {"denied-sport", VARY_SPORT, false, true, true, XDP_DROP},
+    [C_DENY_NEW] = {"denied-new", VARY_DPORT, false, true, true, XDP_DROP},
 };
 
 static int usage(void)
@@ -136,7 +157,7 @@ static size_t frame(const struct fam *f, const uint8_t *dst, uint8_t flags, uint
 
 static int drivers_load(struct fam *f)
 {
-	for (int v = 0; v < 2; v++) {
+	for (int v = 0; v < VARY_MAX; v++) {
 		struct xdpcost_bpf *s = xdpcost_bpf__open();
 		if (!s)
 			return -errno;
@@ -322,7 +343,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nsizes; i++)
 		ww_xdp_close(sizes[i].x);
 	for (int fi = 0; fi < 2; fi++)
-		for (int v = 0; v < 2; v++)
+		for (int v = 0; v < VARY_MAX; v++)
 			xdpcost_bpf__destroy(fams[fi].drv[v]);
 	return e ? 1 : 0;
 }

@@ -58,8 +58,8 @@ struct spec {
 	bool reply; /* a reply: the policy decides it in the opening direction */
 	/* TCP flags; 0: an ACK for a reply, when an earlier step of the same steps sent the
 	 * reversed tuple (a packet of a connection the other end opened) or sent this tuple with an
-	 * ACK; a SYN otherwise. The program takes a SYN without ACK for a connection's first packet,
-	 * never for a reply. */
+	 * ACK; a SYN otherwise. The program takes a SYN without ACK for a connection's first
+	 * packet, never for a reply. */
 	uint8_t tcp;
 };
 
@@ -862,8 +862,11 @@ static void test_deny_cache(void **state)
 		install(c, c->p);
 	xt_ct_clear(&c->t);
 	run_step(c, c->p, &telnet, &telnet, &why);
-	if (deny_entries(c, &k, &v) != 1 || v.slot != xt_flow_slot(&c->t, "no-telnet"))
-		sb_add(&why, "a denied tcp/23 is not in ww_deny with its flow's slot\n");
+	if (deny_entries(c, &k, &v) != 1 || v.slot != xt_flow_slot(&c->t, "no-telnet") ||
+	    k.sport != 0 || k.dport != 23)
+		sb_add(&why,
+		       "a denied tcp/23 is not in ww_deny with its flow's slot, keyed without "
+		       "its source port\n");
 	run_step(c, c->p, &telnet, &telnet, &why);
 	v.slot = iot_block;
 	if (bpf_map_update_elem(c->t.deny, &k, &v, BPF_EXIST))
@@ -879,6 +882,20 @@ static void test_deny_cache(void **state)
 	    xt_flow_packets(&c->t, "iot-block") != iot0 + 1 ||
 	    xt_flow_packets(&c->t, "no-telnet") != tel0)
 		sb_add(&why, "a cached denial was decided again instead of by its ww_deny entry\n");
+	/* From another source port, with and without SYN: the same entry decides. */
+	for (int i = 0; i < 2; i++) {
+		struct step other = telnet;
+		other.s.sport = (uint16_t)(41000 + i);
+		other.s.tcp = i ? XT_TCP_ACK : XT_TCP_SYN;
+		len = spec_frame(&other.s, &other, buf, &pk);
+		if (xt_run(&c->t, buf, len, &action) || action != XDP_DROP ||
+		    xt_flow_packets(&c->t, "iot-block") != iot0 + 2 + i ||
+		    xt_flow_packets(&c->t, "no-telnet") != tel0)
+			sb_addf(&why,
+				"a denied tuple from another source port (%s) was not decided by "
+				"its ww_deny entry\n",
+				i ? "ACK" : "SYN");
+	}
 	v.slot = xt_flow_slot(&c->t, "no-telnet");
 	bpf_map_update_elem(c->t.deny, &k, &v, BPF_EXIST);
 	run_step(c, c->p, &timed, &timed, &why);
