@@ -62,9 +62,9 @@ enum {
 /* A quoted packet in an ICMP error: the transport header's first 8 bytes (ports, or ICMP echo
  * identifier) are enough to find its connection. */
 #define ICMP_QUOTE_L4_LEN 8
-#define TCP_FLAGS_OFF 13 /* the flags byte in the TCP header */
-#define TCP_SYN	      0x02
-#define TCP_ACK	      0x10
+#define TCP_FLAGS_OFF	  13 /* the flags byte in the TCP header */
+#define TCP_SYN		  0x02
+#define TCP_ACK		  0x10
 
 /* ---- maps ---- */
 
@@ -138,6 +138,14 @@ struct {
 	__type(value, struct ww_ct_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ww_deny SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ww_deny_seen);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_deny_seen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -243,7 +251,7 @@ struct pkt {
 	__u16 sport, dport; /* host order; ICMP echo: identifier and 0 */
 	__u16 key;          /* host order: destination port, or ICMP type << 8 */
 	__u8 icmp_type, icmp_code;
-	__u8 tcp_flags;     /* TCP: the flags byte (TCP_SYN, TCP_ACK...) */
+	__u8 tcp_flags; /* TCP: the flags byte (TCP_SYN, TCP_ACK...) */
 	__u64 len;
 	__u32 ifindex;
 	__u32 l4off;        /* offset of the transport header in the frame, for ICMP errors */
@@ -952,7 +960,33 @@ static __always_inline void to_opening_direction(struct pkt *p)
 	}
 }
 
-/* A denial: the connection it revokes ends, it is logged, and cached unless it may change. */
+#define HASH_MUL 0x9e3779b97f4a7c15ULL
+
+/* Was the deny cache's key of p (the tuple without the source port) denied on this CPU before?
+ * Remembers it either way (bpf/wardwall.h, ww_deny_seen). */
+static __always_inline int denied_before(const struct pkt *p)
+{
+	const __u64 *a = (const __u64 *)p->src, *b = (const __u64 *)p->dst;
+	__u64 h = (__u64)p->family << 32 | (__u64)p->proto << 16 | p->dport;
+	__u32 zero = 0;
+
+	h = (h ^ a[0]) * HASH_MUL;
+	h = (h ^ a[1]) * HASH_MUL;
+	h = (h ^ b[0]) * HASH_MUL;
+	h = (h ^ b[1]) * HASH_MUL;
+	h ^= h >> 32;
+	struct ww_deny_seen *s = bpf_map_lookup_elem(&ww_deny_seen, &zero);
+	if (!s)
+		return 1;
+	__u32 i = (__u32)h & (WW_SEEN_SLOTS - 1), tag = (__u32)(h >> 24) | 1;
+	if (s->tag[i] == tag)
+		return 1;
+	s->tag[i] = tag;
+	return 0;
+}
+
+/* A denial: the connection it revokes ends, it is logged, and cached unless it may change or is
+ * the first of its tuple. */
 static __always_inline int deny(struct xpkt *x, const struct decision *d)
 {
 	if (x->cv) {
@@ -967,7 +1001,7 @@ static __always_inline int deny(struct xpkt *x, const struct decision *d)
 	 * that limit (docs/xdp.md). */
 	if (d->reject)
 		return XDP_PASS;
-	if (!x->reverse && d->cacheable && !is_icmp(x->p.proto)) {
+	if (!x->reverse && d->cacheable && !is_icmp(x->p.proto) && denied_before(&x->p)) {
 		struct ww_ct_val dv = {.generation = x->gen,
 				       .slot = d->slot,
 				       .verdict = WW_XV_DENY,

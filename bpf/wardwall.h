@@ -205,6 +205,20 @@ struct ww_ct_val {
  * denied tuple. An entry of another generation is ignored.
  */
 
+/*
+ * ww_deny_seen: a per-CPU array of one struct ww_deny_seen, the tags of tuples denied once, by a
+ * hash of the deny cache's key (direct-mapped: a tag overwrites the one in its place). A denial
+ * enters the deny cache only when its tag is already there, that is from the second denial of
+ * the tuple on this CPU: a scan, whose tuples never repeat, does not pay the deny cache's LRU
+ * insert (the most expensive step of its path, an eviction every time once the cache is full)
+ * nor evict the flood the cache holds; a flood pays the insert once, on its second packet.
+ * A collision only makes a tuple enter on its first denial.
+ */
+#define WW_SEEN_SLOTS 4096
+struct ww_deny_seen {
+	__u32 tag[WW_SEEN_SLOTS]; /* 0: empty; tags have the low bit set */
+};
+
 #define WW_SLOT_DEFAULT 0xffffffffu
 
 enum ww_xverdict { WW_XV_ALLOW = 0, WW_XV_DENY = 1, WW_XV_MONITOR = 2 };
@@ -301,5 +315,6 @@ WW_LAYOUT(ww_ct_val, 24);
 WW_LAYOUT(ww_event, 64);
 WW_LAYOUT(ww_meta, 72);
 WW_LAYOUT(ww_log_budget, 24);
+WW_LAYOUT(ww_deny_seen, 4 * WW_SEEN_SLOTS);
 
 #endif

@@ -22,8 +22,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by xdpcost before loading. */
 enum { VARY_NONE, VARY_SPORT, VARY_DPORT };
-const volatile __u32 vary;       /* VARY_*: the frame as given, or a new tuple every run */
-const volatile __u32 sport_off;  /* the transport header's source port (the destination's next) */
+const volatile __u32 vary;	 /* VARY_*: the frame as given, or a new tuple every run */
+const volatile __u32 sport_off;	 /* the transport header's source port (the destination's next) */
 const volatile __u32 saddr_last; /* the last byte of the source address */
 
 struct {

@@ -193,7 +193,8 @@ static int install(struct size *s, const char *bpffs)
 		e = ww_compile_xdp(p, &img, &d);
 	if (e) {
 		ww_diags_print(&d, &err);
-		fprintf(stderr, "xdpcost: %s: %s\n", s->policy, err.len ? sb_str(&err) : strerror(-e));
+		fprintf(stderr, "xdpcost: %s: %s\n", s->policy,
+			err.len ? sb_str(&err) : strerror(-e));
 		goto out;
 	}
 	e = ww_xdp_open(dir, true, &s->x, &err);
@@ -202,7 +203,8 @@ static int install(struct size *s, const char *bpffs)
 	if (!e)
 		e = ww_xdp_switch(s->x, &t, &err);
 	if (e)
-		fprintf(stderr, "xdpcost: %s: %s\n", s->policy, err.len ? sb_str(&err) : strerror(-e));
+		fprintf(stderr, "xdpcost: %s: %s\n", s->policy,
+			err.len ? sb_str(&err) : strerror(-e));
 	else
 		s->prog = ww_xdp_fd(s->x, "prog");
 out:
@@ -218,8 +220,8 @@ out:
 static int measure(struct fam *f, int c, int target, uint32_t repeat, uint32_t *ns, uint32_t *ret)
 {
 	uint8_t b[FRAME_MAX];
-	size_t len = frame(f, CASES[c].to_deny ? f->deny : f->allow,
-			   CASES[c].syn ? TCP_SYN : TCP_ACK, b);
+	size_t len =
+	    frame(f, CASES[c].to_deny ? f->deny : f->allow, CASES[c].syn ? TCP_SYN : TCP_ACK, b);
 	struct xdpcost_bpf *s = f->drv[CASES[c].vary];
 	uint32_t zero = 0;
 
@@ -241,8 +243,7 @@ struct best {
 
 /* Every case of size i and family fi once, keeping the best; the bare rows do not depend on the
  * size and are measured with the first. */
-static int round_one(struct fam *f, int fi, struct size *sz, int i, uint32_t repeat,
-		     struct best *b)
+static int round_one(struct fam *f, int fi, struct size *sz, int i, uint32_t repeat, struct best *b)
 {
 	for (int c = 0; c < C_MAX; c++) {
 		if ((CASES[c].bare && i) || (b->only >= 0 && c != b->only))
@@ -287,10 +288,11 @@ static int run(struct fam *fams, struct size *sizes, int nsizes, uint32_t repeat
 		for (int fi = 0; fi < 2; fi++)
 			for (int c = 0; c < C_MAX && fams[fi].family; c++)
 				if ((!CASES[c].bare || !i) && (only < 0 || c == only))
-					printf("{\"size\": \"%s\", \"family\": %d, \"case\": \"%s\", "
-					       "\"ns\": %u, \"retval\": %u}\n",
-					       CASES[c].bare ? "-" : sizes[i].name, fams[fi].family,
-					       CASES[c].name, b.ns[i][fi][c], b.ret[i][fi][c]);
+					printf(
+					    "{\"size\": \"%s\", \"family\": %d, \"case\": \"%s\", "
+					    "\"ns\": %u, \"retval\": %u}\n",
+					    CASES[c].bare ? "-" : sizes[i].name, fams[fi].family,
+					    CASES[c].name, b.ns[i][fi][c], b.ret[i][fi][c]);
 	return e;
 }
 

@@ -823,8 +823,9 @@ static size_t deny_entries(struct ctx *c, struct ww_ct_key *last, struct ww_ct_v
 }
 
 /*
- * The deny cache (bpf/wardwall.h, ww_deny): a denied tuple sent again is decided by its cached
- * entry (proved by pointing the entry at another flow's counter); decisions that read the
+ * The deny cache (bpf/wardwall.h, ww_deny): a tuple enters it when denied the second time
+ * (ww_deny_seen); a denied tuple sent again is decided by its cached entry (proved by pointing
+ * the entry at another flow's counter); decisions that read the
  * clock, that a monitor-mode flow observed, and ICMP are not cached; a reply of an allowed
  * connection is not taken for a denied tuple with the same addresses and ports, but a SYN
  * without ACK is (it opens a connection, it is no reply); an entry of another generation is
@@ -847,6 +848,7 @@ static void test_deny_cache(void **state)
 	    .s = {C, S, TCP, 40003, 22}, X(DROP, DECIDED, NULL, "watch-ssh", "clinic", "servers")};
 	static const struct step reply[] = {
 	    {.s = {S, C, TCP, 443, 42010}, X(DROP, DECIDED, NULL, NULL, "servers", "clinic")},
+	    {.s = {S, C, TCP, 443, 42010}, X(DROP, DECIDED, NULL, NULL, "servers", "clinic")},
 	    {.s = {C, S, TCP, 42010, 443}, X(PASS, DECIDED, "clinic-https")},
 	    {.s = {S, C, TCP, 443, 42010, .reply = true}, X(PASS, WW_S_CT_HIT, "clinic-https")},
 	    /* A SYN without ACK is never a reply: the deny cache decides it first. */
@@ -861,6 +863,10 @@ static void test_deny_cache(void **state)
 	if (!c->installed)
 		install(c, c->p);
 	xt_ct_clear(&c->t);
+	run_step(c, c->p, &telnet, &telnet, &why);
+	if (deny_entries(c, NULL, NULL) != 0)
+		sb_add(&why,
+		       "a tuple denied once entered ww_deny (ww_deny_seen: the second does)\n");
 	run_step(c, c->p, &telnet, &telnet, &why);
 	if (deny_entries(c, &k, &v) != 1 || v.slot != xt_flow_slot(&c->t, "no-telnet") ||
 	    k.sport != 0 || k.dport != 23)
@@ -909,6 +915,7 @@ static void test_deny_cache(void **state)
 		run_step(c, c->p, &reply[i], reply, &why);
 	install(c, c->revoked);
 	run_step(c, c->revoked, &gen_old, &gen_old, &why);
+	run_step(c, c->revoked, &gen_old, &gen_old, &why); /* the second denial is cached */
 	install(c, c->p);
 	run_step(c, c->p, &gen_new, &gen_new, &why);
 	if (why.len) {

@@ -254,10 +254,17 @@ static inline int xt_run(struct xt *t, const void *frame, size_t len, uint32_t *
 	return 0;
 }
 
-/* Empties the connection table and the deny cache. */
+/* Empties the connection table, the deny cache and its record of tuples denied once. */
 static inline void xt_ct_clear(struct xt *t)
 {
+	int seen = ww_xdp_fd(t->x, "ww_deny_seen");
+	void *zeros = calloc((size_t)(t->ncpus > 0 ? t->ncpus : 1), sizeof(struct ww_deny_seen));
+	uint32_t zero = 0;
 	struct ww_ct_key k;
+
+	if (seen >= 0 && zeros)
+		bpf_map_update_elem(seen, &zero, zeros, BPF_ANY);
+	free(zeros);
 
 	while (!bpf_map_get_next_key(t->ct, NULL, &k))
 		if (bpf_map_delete_elem(t->ct, &k))
