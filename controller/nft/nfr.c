@@ -427,13 +427,27 @@ void nfr_rule_render(const struct nfr_rule *r, struct strbuf *out)
 	nfr_rule_render_fam(r, NFR_INET, out);
 }
 
+/* The network protocol of a mark-keyed concatenation's ICMP field, in the bridge family
+ * (`meta protocol ip`), as for a bare `icmp type`: no address brings it, and nft's own would
+ * read the link header's ether type. nft lists it away; the netlink side writes it. */
+static void mark_cat_dependency(const struct nfr_cat *c, enum nfr_family f, struct strbuf *out)
+{
+	for (unsigned int i = 1; f == NFR_BRIDGE && c->n && c->f[0] == NK_MARK && i < c->n; i++)
+		if (c->f[i] == NK_ICMP_TYPE || c->f[i] == NK_ICMPV6_TYPE) {
+			sep(out);
+			sb_add(out,
+			       c->f[i] == NK_ICMP_TYPE ? "meta protocol ip" : "meta protocol ip6");
+		}
+}
+
 /* A match on the key: a value or range, a set, a verdict map, or a concatenation's lookup. */
 static void key_render(const struct nfr_rule *r, enum nfr_family f, struct strbuf *out)
 {
 	if (r->cat.n) {
-		/* No dependency is written: nft adds `meta nfproto` (inet) or `meta protocol`
-		 * (bridge) for the address and `meta l4proto icmp` for an ICMP type itself,
-		 * the same expressions the netlink side writes. */
+		mark_cat_dependency(&r->cat, f, out);
+		/* No other dependency is written: nft adds `meta nfproto` (inet) or `meta
+		 * protocol` (bridge) for the address and `meta l4proto icmp` for an ICMP type
+		 * itself, the same expressions the netlink side writes. */
 		if (!r->set)
 			return;
 		sep(out);
@@ -506,16 +520,6 @@ void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct str
 		cat_rule_render(&r->cat, out);
 		sb_addf(out, " map @%s", r->counter_map);
 	}
-	if (r->set_mark) {
-		/* nft lists this as `& (keep | or) | or`, the same bits: or is within ~keep. */
-		sep(out);
-		sb_add(out, "meta mark set meta mark & ");
-		mark_render(r->mark_keep, out);
-		if (r->mark_or) {
-			sb_add(out, " | ");
-			mark_render(r->mark_or, out);
-		}
-	}
 	if (r->counter) {
 		sep(out);
 		sb_addf(out, "counter name \"%s\"", r->counter);
@@ -527,6 +531,17 @@ void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct str
 	if (r->log_prefix) {
 		sep(out);
 		sb_addf(out, "log prefix \"%s\" group %u", r->log_prefix, r->log_group);
+	}
+	if (r->set_mark) {
+		/* The last statement before the verdict, where the netlink side writes it. nft
+		 * lists it as `& (keep | or) | or`, the same bits: or is within ~keep. */
+		sep(out);
+		sb_add(out, "meta mark set meta mark & ");
+		mark_render(r->mark_keep, out);
+		if (r->mark_or) {
+			sb_add(out, " | ");
+			mark_render(r->mark_or, out);
+		}
 	}
 	if (r->v.kind) {
 		if (out->len > start)
