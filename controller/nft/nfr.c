@@ -520,6 +520,18 @@ void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct str
 		cat_rule_render(&r->cat, out);
 		sb_addf(out, " map @%s", r->counter_map);
 	}
+	if (r->set_mark) {
+		/* After a counter map, before the named counter, where the netlink side writes
+		 * it (576db37). nft lists it as `& (keep | or) | or`, the same bits: or is within
+		 * ~keep. */
+		sep(out);
+		sb_add(out, "meta mark set meta mark & ");
+		mark_render(r->mark_keep, out);
+		if (r->mark_or) {
+			sb_add(out, " | ");
+			mark_render(r->mark_or, out);
+		}
+	}
 	if (r->counter) {
 		sep(out);
 		sb_addf(out, "counter name \"%s\"", r->counter);
@@ -531,17 +543,6 @@ void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct str
 	if (r->log_prefix) {
 		sep(out);
 		sb_addf(out, "log prefix \"%s\" group %u", r->log_prefix, r->log_group);
-	}
-	if (r->set_mark) {
-		/* The last statement before the verdict, where the netlink side writes it. nft
-		 * lists it as `& (keep | or) | or`, the same bits: or is within ~keep. */
-		sep(out);
-		sb_add(out, "meta mark set meta mark & ");
-		mark_render(r->mark_keep, out);
-		if (r->mark_or) {
-			sb_add(out, " | ");
-			mark_render(r->mark_or, out);
-		}
 	}
 	if (r->v.kind) {
 		if (out->len > start)

@@ -272,7 +272,7 @@ static void mark_maps_render_as_nft_lists_them(void **state)
 /* The host group's level, then the zone's, each counters first. In the bridge family an ICMP
  * field's network protocol is written (`meta protocol ip`), as the netlink side writes it, since
  * nft would take the link header's; in inet nft adds `meta nfproto` as the netlink side does. The
- * class written and cleared by set-mark, the last statement before a verdict. */
+ * class written and cleared by set-mark, before a named counter. */
 static void mark_rules_render(void **state)
 {
 	static const char want[] =
@@ -329,7 +329,7 @@ static void mark_rules_render(void **state)
 	nfr_rule_render(&r, &sb);
 	assert_string_equal(
 	    sb_str(&sb),
-	    "counter name \"flow/x\" meta mark set meta mark & 0xff00ffff | 0x00030000 accept");
+	    "meta mark set meta mark & 0xff00ffff | 0x00030000 counter name \"flow/x\" accept");
 	sb_free(&sb);
 	/* A mask of every bit is the bare mark, as nft lists it. */
 	nfr_chain_find(inet, "from/ward-02")->rules[1].cat.mark_mask = UINT32_MAX;
