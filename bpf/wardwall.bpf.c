@@ -62,6 +62,9 @@ enum {
 /* A quoted packet in an ICMP error: the transport header's first 8 bytes (ports, or ICMP echo
  * identifier) are enough to find its connection. */
 #define ICMP_QUOTE_L4_LEN 8
+#define TCP_FLAGS_OFF	  13 /* the flags byte in the TCP header */
+#define TCP_SYN		  0x02
+#define TCP_ACK		  0x10
 
 /* ---- maps ---- */
 
@@ -135,6 +138,14 @@ struct {
 	__type(value, struct ww_ct_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ww_deny SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ww_deny_seen);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ww_deny_seen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -240,6 +251,7 @@ struct pkt {
 	__u16 sport, dport; /* host order; ICMP echo: identifier and 0 */
 	__u16 key;          /* host order: destination port, or ICMP type << 8 */
 	__u8 icmp_type, icmp_code;
+	__u8 tcp_flags; /* TCP: the flags byte (TCP_SYN, TCP_ACK...) */
 	__u64 len;
 	__u32 ifindex;
 	__u32 l4off;        /* offset of the transport header in the frame, for ICMP errors */
@@ -278,6 +290,7 @@ static __always_inline int parse_l4(struct pkt *p, void *data, void *l4, void *e
 			return WW_S_TRUNCATED;
 		p->sport = bpf_ntohs(t->source);
 		p->dport = p->key = bpf_ntohs(t->dest);
+		p->tcp_flags = ((__u8 *)t)[TCP_FLAGS_OFF];
 		return 0;
 	}
 	case IPPROTO_UDP:
@@ -851,12 +864,24 @@ static __always_inline int not_judged(const struct pkt *p)
 		p->icmp_type <= ICMPV6_ND_LAST);
 }
 
-/* A known connection, in either direction: x->cv, x->reverse, and x->k its key. */
-static __always_inline void ct_lookup(struct xpkt *x)
+/*
+ * A TCP SYN without ACK opens a connection: it is never a reply (the reply to a SYN carries an
+ * ACK). The one exception, a simultaneous open (both ends send a SYN at once), is not taken for
+ * a reply either: the second SYN is decided as a connection of its own, and the handshake still
+ * completes through the SYN-ACK (docs/xdp.md).
+ */
+static __always_inline int opens(const struct pkt *p)
+{
+	return p->proto == IPPROTO_TCP && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+}
+
+/* A known connection: x->cv, x->reverse, and x->k its key. In the reply direction too unless
+ * forward_only. */
+static __always_inline void ct_lookup(struct xpkt *x, int forward_only)
 {
 	ct_key(&x->p, &x->k, 0);
 	x->cv = bpf_map_lookup_elem(&ww_ct, &x->k);
-	if (!x->cv) {
+	if (!x->cv && !forward_only) {
 		ct_key(&x->p, &x->k, 1);
 		x->cv = bpf_map_lookup_elem(&ww_ct, &x->k);
 		x->reverse = x->cv != 0;
@@ -891,12 +916,19 @@ static __always_inline int ct_hit(struct xpkt *x)
 	return XDP_PASS;
 }
 
+/* x->k as the deny cache keys it: the tuple without the source port (bpf/wardwall.h). */
+static __always_inline void deny_key(struct xpkt *x)
+{
+	ct_key(&x->p, &x->k, 0);
+	x->k.sport = 0;
+}
+
 /* A tuple this generation already denied (bpf/wardwall.h, ww_deny): no classification. */
 static __always_inline int deny_cached(struct xpkt *x)
 {
 	if (x->cv)
 		return NEXT_STEP;
-	ct_key(&x->p, &x->k, 0);
+	deny_key(x);
 	struct ww_ct_val *dv = bpf_map_lookup_elem(&ww_deny, &x->k);
 	if (!dv || dv->generation != x->gen)
 		return NEXT_STEP;
@@ -928,7 +960,33 @@ static __always_inline void to_opening_direction(struct pkt *p)
 	}
 }
 
-/* A denial: the connection it revokes ends, it is logged, and cached unless it may change. */
+#define HASH_MUL 0x9e3779b97f4a7c15ULL
+
+/* Was the deny cache's key of p (the tuple without the source port) denied on this CPU before?
+ * Remembers it either way (bpf/wardwall.h, ww_deny_seen). */
+static __always_inline int denied_before(const struct pkt *p)
+{
+	const __u64 *a = (const __u64 *)p->src, *b = (const __u64 *)p->dst;
+	__u64 h = (__u64)p->family << 32 | (__u64)p->proto << 16 | p->dport;
+	__u32 zero = 0;
+
+	h = (h ^ a[0]) * HASH_MUL;
+	h = (h ^ a[1]) * HASH_MUL;
+	h = (h ^ b[0]) * HASH_MUL;
+	h = (h ^ b[1]) * HASH_MUL;
+	h ^= h >> 32;
+	struct ww_deny_seen *s = bpf_map_lookup_elem(&ww_deny_seen, &zero);
+	if (!s)
+		return 1;
+	__u32 i = (__u32)h & (WW_SEEN_SLOTS - 1), tag = (__u32)(h >> 24) | 1;
+	if (s->tag[i] == tag)
+		return 1;
+	s->tag[i] = tag;
+	return 0;
+}
+
+/* A denial: the connection it revokes ends, it is logged, and cached unless it may change or is
+ * the first of its tuple. */
 static __always_inline int deny(struct xpkt *x, const struct decision *d)
 {
 	if (x->cv) {
@@ -943,14 +1001,14 @@ static __always_inline int deny(struct xpkt *x, const struct decision *d)
 	 * that limit (docs/xdp.md). */
 	if (d->reject)
 		return XDP_PASS;
-	if (!x->reverse && d->cacheable && !is_icmp(x->p.proto)) {
+	if (!x->reverse && d->cacheable && !is_icmp(x->p.proto) && denied_before(&x->p)) {
 		struct ww_ct_val dv = {.generation = x->gen,
 				       .slot = d->slot,
 				       .verdict = WW_XV_DENY,
 				       .flags = d->log ? WW_CTF_LOG : 0,
 				       .zone_pair_src = d->zsrc,
 				       .zone_pair_dst = d->zdst};
-		ct_key(&x->p, &x->k, 0);
+		deny_key(x);
 		bpf_map_update_elem(&ww_deny, &x->k, &dv, BPF_ANY);
 	}
 	return XDP_DROP;
@@ -1040,8 +1098,15 @@ int ww_xdp(struct xdp_md *ctx)
 	/* Quarantine first: one LPM lookup per address while any entry exists. */
 	x.qs = quar_of(&x.p, x.p.src, &x.now, x.tai);
 	x.qd = quar_of(&x.p, x.p.dst, &x.now, x.tai);
-	ct_lookup(&x);
-	if ((v = ct_hit(&x)) != NEXT_STEP || (v = deny_cached(&x)) != NEXT_STEP)
+	/* A connection's opening SYN is looked up in the deny cache first and never in the reply
+	 * direction: a flood of denied SYNs costs one hash lookup a packet, a new tuple two. Any
+	 * other packet may be a reply, which the deny cache must never take for a denied tuple:
+	 * both directions of the connection table first. */
+	int syn = opens(&x.p);
+	if (syn && (v = deny_cached(&x)) != NEXT_STEP)
+		return v;
+	ct_lookup(&x, syn);
+	if ((v = ct_hit(&x)) != NEXT_STEP || (!syn && (v = deny_cached(&x)) != NEXT_STEP))
 		return v;
 	return judge(ctx, &x);
 }

@@ -190,17 +190,34 @@ struct ww_ct_val {
 #define WW_CTF_LOG       0x04 /* ww_deny: the denial logs (an event per packet, rate-limited) */
 
 /*
- * The deny cache, ww_deny: an LRU hash of the 5-tuples (struct ww_ct_key, in the direction
- * they were sent) a generation denied, with the decision (struct ww_ct_val: slot, zone pair,
- * WW_CTF_LOG). A denied tuple sent again (a host flooding what it may not reach) costs one more
- * lookup after the two connection-table misses instead of classification and the rule trie;
- * it is counted and logged as the first was. Only decisions that hold for the whole
+ * The deny cache, ww_deny: an LRU hash of the tuples a generation denied, in the direction they
+ * were sent, without the source port (struct ww_ct_key, sport 0: the policy's decision for a new
+ * connection depends on the addresses, the protocol and the destination port or ICMP type, never
+ * on the source port), with the decision (struct ww_ct_val: slot, zone pair, WW_CTF_LOG). A
+ * denied tuple sent again, from any source port (a host flooding what it may not reach, SYN
+ * retries), costs one hash lookup for a TCP SYN, one more after the two connection-table misses
+ * for anything else, instead of classification and the rule trie; it is counted and logged as
+ * the first was. Only decisions that hold for the whole
  * generation and count one counter are cached: none that read the clock (a validity window was
  * consulted), none that monitor-mode denies observed (each counts the packet too), none of
  * ICMP (an ICMP error may belong to a known connection). Looked up only after both
  * connection-table lookups missed, so a reply of an allowed connection is never taken for a
  * denied tuple. An entry of another generation is ignored.
  */
+
+/*
+ * ww_deny_seen: a per-CPU array of one struct ww_deny_seen, the tags of tuples denied once, by a
+ * hash of the deny cache's key (direct-mapped: a tag overwrites the one in its place). A denial
+ * enters the deny cache only when its tag is already there, that is from the second denial of
+ * the tuple on this CPU: a scan, whose tuples never repeat, does not pay the deny cache's LRU
+ * insert (the most expensive step of its path, an eviction every time once the cache is full)
+ * nor evict the flood the cache holds; a flood pays the insert once, on its second packet.
+ * A collision only makes a tuple enter on its first denial.
+ */
+#define WW_SEEN_SLOTS 4096
+struct ww_deny_seen {
+	__u32 tag[WW_SEEN_SLOTS]; /* 0: empty; tags have the low bit set */
+};
 
 #define WW_SLOT_DEFAULT 0xffffffffu
 
@@ -298,5 +315,6 @@ WW_LAYOUT(ww_ct_val, 24);
 WW_LAYOUT(ww_event, 64);
 WW_LAYOUT(ww_meta, 72);
 WW_LAYOUT(ww_log_budget, 24);
+WW_LAYOUT(ww_deny_seen, 4 * WW_SEEN_SLOTS);
 
 #endif

@@ -74,6 +74,19 @@ const struct ww_feature ww_features[] = {
      "log group N: denials to NFLOG (nfnetlink_log)",
      "modprobe nft_log nfnetlink_log, or build the kernel with CONFIG_NFT_LOG=y|m and "
      "CONFIG_NETFILTER_NETLINK_LOG=y|m"},
+    {"nft.mark", "3.14", "CONFIG_NF_TABLES",
+     "meta mark set meta mark & K | O (the class bits), meta mark & M as a key field",
+     "part of nf_tables itself (meta set, bitwise, byteorder): upgrade to Linux 3.14 or later, "
+     "or rebuild with CONFIG_NF_TABLES"},
+    {"nft.concat", "5.6", "CONFIG_NF_TABLES",
+     "the flow maps: concatenated interval verdict maps (pipapo backend) keyed on the mark's "
+     "class bits, the protocol and a port range",
+     "upgrade to Linux 5.6 or later (the pipapo set type); built into nf_tables since 5.7, in "
+     "5.6: modprobe nf_tables_set (CONFIG_NF_TABLES_SET)"},
+    {"nft.objmap", "5.6", "CONFIG_NF_TABLES",
+     "the flow maps' counters: concatenated interval counter maps, counter name ... map @m",
+     "upgrade to Linux 5.6 or later (concatenated intervals); objref is built into nf_tables "
+     "since 6.2, before: modprobe nft_objref (CONFIG_NFT_OBJREF)"},
     {"nft.bridge", "3.13", "CONFIG_NF_TABLES_BRIDGE",
      "bridge mode: table bridge wardwall, a filter chain on the bridge forward hook",
      "modprobe nf_tables_bridge, or build the kernel with CONFIG_NF_TABLES_BRIDGE=y|m "

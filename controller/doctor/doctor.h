@@ -116,4 +116,15 @@ void ww_doctor_state(struct ww_doctor *d);
  */
 size_t ww_nft_probe_acks(const void *acks, size_t len, const uint32_t *seqs, int *errs, size_t n);
 
+/*
+ * The probe builds the flow maps and their rules with nft_batch.c, for table wardwall, and moves
+ * each message to its own table: m (a NEWSET, NEWSETELEM or NEWRULE message of nf_tables) is
+ * copied to out (room bytes) with its table attribute naming `table`, sequence number seq and an
+ * ack request, every other attribute as it was. Returns the copy's length, 0 when m is not such a
+ * message or room is too small.
+ */
+struct nlmsghdr;
+size_t ww_nft_probe_retable(const struct nlmsghdr *m, const char *table, uint32_t seq, void *out,
+			    size_t room);
+
 #endif

@@ -10,6 +10,9 @@
  * (jump loops, expressions a hook refuses) is not seen: on Linux 6.18 an unterminated batch is
  * not run through that validation, for nft --check either (docs/kernel.md).
  *
+ * The flow maps and the rules looking them up (nft.mark, nft.concat, nft.objmap) are built by
+ * nft_batch.c itself, from apply's IR, and moved to the probe's table (ww_nft_probe_retable).
+ *
  * Every message asks for an ack and belongs to one check, so an error names the expression or
  * object the kernel refused. A message that fails because something it uses failed (a rule using
  * a set of a type the kernel lacks) is reported as untested, pointing at the cause.
@@ -39,7 +42,14 @@
 #include "nft_nl.h"
 
 #define PROBE_BUF  (64u << 10)
-#define PROBE_MSGS 64
+#define PROBE_MSGS 96
+
+/* The class bits as the class-keyed layout has them by default (enforcement.mark_bits
+ * 0xffff0000): zone 1 in the zone field, host group 2 of it in the host field. */
+#define P_CLASS_MASK 0xffff0000u
+#define P_ZONE_MASK  0x00ff0000u
+#define P_ZONE	     0x00010000u
+#define P_HOST	     0x02010000u
 
 /* The nftables checks, in the order they are reported: a check's dependencies come first. */
 /* clang-format off */
@@ -49,6 +59,7 @@ static const char *const nft_checks[] = {
 	"nft.set.icmp_type", "nft.set.icmpv6_type", "nft.set.ifname",
 	"nft.counter", "nft.limit",
 	"nft.ifname", "nft.ct", "nft.time", "nft.lookup", "nft.vmap", "nft.objref", "nft.log",
+	"nft.mark", "nft.concat", "nft.objmap",
 	"nft.bridge", "nft.bridge-ct",
 };
 /* clang-format on */
@@ -80,26 +91,33 @@ static int check_index(const char *id)
 	return -1;
 }
 
-/* Starts a message of check `check` that uses the objects of up to two other checks. */
-static struct nlmsghdr *msg(struct probe *p, uint16_t type, const char *check, const char *need1,
-			    const char *need2, const char *what)
+/* Records the next message (sequence number ++p->seq) as one of check `check` that uses the
+ * objects of up to two other checks. Returns false when the probe has no room left. */
+static bool track(struct probe *p, const char *check, const char *need1, const char *need2,
+		  const char *what)
 {
-	struct nlmsghdr *nlh;
-
 	if (p->n == PROBE_MSGS) {
 		p->overflow = true;
-		return NULL;
+		return false;
 	}
-	nlh = nftnl_nlmsg_build_hdr(
-	    mnl_nlmsg_batch_current(p->b), type, p->family ? p->family : NFPROTO_INET,
-	    NLM_F_CREATE | NLM_F_ACK | (type == NFT_MSG_NEWRULE ? NLM_F_APPEND : 0), ++p->seq);
 	p->m[p->n] = (struct pmsg){
-	    .seq = p->seq,
+	    .seq = ++p->seq,
 	    .check = check_index(check),
 	    .needs = {need1 ? check_index(need1) : -1, need2 ? check_index(need2) : -1},
 	    .what = what};
 	p->n++;
-	return nlh;
+	return true;
+}
+
+/* Starts a message of check `check` that uses the objects of up to two other checks. */
+static struct nlmsghdr *msg(struct probe *p, uint16_t type, const char *check, const char *need1,
+			    const char *need2, const char *what)
+{
+	if (!track(p, check, need1, need2, what))
+		return NULL;
+	return nftnl_nlmsg_build_hdr(
+	    mnl_nlmsg_batch_current(p->b), type, p->family ? p->family : NFPROTO_INET,
+	    NLM_F_CREATE | NLM_F_ACK | (type == NFT_MSG_NEWRULE ? NLM_F_APPEND : 0), p->seq);
 }
 
 static void msg_end(struct probe *p)
@@ -210,7 +228,9 @@ static void add_set(struct probe *p, const struct pset *x)
 			  (x->interval ? NFT_SET_INTERVAL : 0) | (x->vmap ? NFT_SET_MAP : 0));
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, x->type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, x->len);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, p->seq);
+	/* The top bit keeps it apart from the ids nft_batch.c gives the flow maps (random() + a
+	 * few, below 2^31), whose elements name their set by id alone. */
+	nftnl_set_set_u32(s, NFTNL_SET_ID, p->seq | 0x80000000u);
 	if (x->vmap) {
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 16);
@@ -298,12 +318,14 @@ enum rule_kind {
 	R_COUNTER,
 	R_LIMIT,
 	R_LOG,
+	R_MARK,
 };
 
 static bool build_rule(struct nftnl_rule *r, enum rule_kind k, uint16_t log_group)
 {
 	static const uint8_t v4[4] = {10, 1, 2, 3}, v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 	static const uint8_t p22[2] = {0, 22}, p1000[2] = {0x03, 0xe8}, p2000[2] = {0x07, 0xd0};
+	static const uint8_t zone_be[4] = {0x00, 0x01, 0x00, 0x00}; /* P_ZONE, network order */
 	uint64_t now = (uint64_t)time(NULL) * 1000000000ULL;
 
 	switch (k) {
@@ -372,6 +394,11 @@ static bool build_rule(struct nftnl_rule *r, enum rule_kind k, uint16_t log_grou
 		return ww_nx_objref(r, NFT_OBJECT_LIMIT, "l");
 	case R_LOG:
 		return ww_nx_log(r, "wardwall doctor ", log_group);
+	case R_MARK:
+		return ww_nx_meta(r, NFT_META_MARK) &&
+		       ww_nx_bitwise(r, NFT_REG_1, P_CLASS_MASK, 0) &&
+		       ww_nx_hton(r, NFT_REG_1, 4, 4) && ww_nx_cmp(r, NFT_CMP_EQ, zone_be, 4) &&
+		       ww_nx_verdict(r, NF_ACCEPT, NULL);
 	}
 	return false;
 }
@@ -448,6 +475,185 @@ out:
 	nftnl_rule_free(r);
 }
 
+/* ---- the flow maps, built by nft_batch.c ---- */
+
+size_t ww_nft_probe_retable(const struct nlmsghdr *m, const char *table, uint32_t seq, void *out,
+			    size_t room)
+{
+	size_t most = m->nlmsg_len + MNL_ATTR_HDRLEN + MNL_ALIGN(strlen(table) + 1);
+	uint16_t type = m->nlmsg_type & 0xff;
+	const struct nlattr *a;
+	struct nlmsghdr *nlh;
+
+	if (m->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg) ||
+	    m->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES ||
+	    (type != NFT_MSG_NEWSET && type != NFT_MSG_NEWSETELEM && type != NFT_MSG_NEWRULE) ||
+	    room < most)
+		return 0;
+	memset(out, 0, most); /* libmnl leaves attributes' padding as it finds it */
+	nlh = mnl_nlmsg_put_header(out);
+	nlh->nlmsg_type = m->nlmsg_type;
+	nlh->nlmsg_flags = m->nlmsg_flags | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	memcpy(mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg)), mnl_nlmsg_get_payload(m),
+	       sizeof(struct nfgenmsg));
+	/* Attribute 1 is the table's name in each of them (NFTA_SET_TABLE,
+	 * NFTA_SET_ELEM_LIST_TABLE, NFTA_RULE_TABLE); the others are copied as they are, nested
+	 * ones whole, with their flags. */
+	mnl_attr_for_each(a, m, sizeof(struct nfgenmsg))
+	{
+		if (mnl_attr_get_type(a) == 1)
+			mnl_attr_put_strz(nlh, 1, table);
+		else
+			mnl_attr_put(nlh, a->nla_type, mnl_attr_get_payload_len(a),
+				     mnl_attr_get_payload(a));
+	}
+	return nlh->nlmsg_len;
+}
+
+/*
+ * Appends what nft_batch.c built into wb (err: its builder's answer) to the probe: each message
+ * (the batch begin left out) moved to the probe's table, numbered in the probe's sequence and
+ * asking for an ack, as a message of check `check`.
+ */
+static void add_built(struct probe *p, struct ww_nft_batch *wb, int err, const char *check,
+		      const char *need1, const char *need2, const char *what)
+{
+	struct strbuf bytes = {0};
+	const struct nlmsghdr *m;
+	int left;
+
+	if (err || ww_nft_batch_bytes(wb, &bytes)) {
+		p->overflow = true;
+		goto out;
+	}
+	m = (const struct nlmsghdr *)bytes.s;
+	left = (int)bytes.len;
+	for (; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+		if (m->nlmsg_type == NFNL_MSG_BATCH_BEGIN)
+			continue;
+		/* The batch buffer is twice PROBE_BUF: after any message it has PROBE_BUF. */
+		if (!track(p, check, need1, need2, what) ||
+		    !ww_nft_probe_retable(m, p->table, p->seq, mnl_nlmsg_batch_current(p->b),
+					  PROBE_BUF)) {
+			p->overflow = true;
+			break;
+		}
+		msg_end(p);
+	}
+out:
+	sb_free(&bytes);
+	ww_nft_batch_free(wb);
+}
+
+/* A set (with its elements) as apply writes it. */
+static void add_nfr_set(struct probe *p, const struct nfr_set *x, const char *check,
+			const char *need1, const char *need2, const char *what)
+{
+	struct ww_nft_batch *wb = NULL;
+	int e = ww_nft_batch_new(&wb, 0);
+
+	if (e) {
+		p->overflow = true;
+		return;
+	}
+	add_built(p, wb, ww_nft_add_set(wb, x, what), check, need1, need2, what);
+}
+
+/* Rules of chain "probe" as apply writes them. */
+static void add_nfr_rules(struct probe *p, struct nfr_rule *r, size_t n, const char *check,
+			  const char *need1, const char *need2, const char *what)
+{
+	struct nfr_chain c = {.name = (char *)"probe", .rules = r, .nrules = n};
+	struct ww_nft_batch *wb = NULL;
+	int e = ww_nft_batch_new(&wb, 0);
+
+	if (e) {
+		p->overflow = true;
+		return;
+	}
+	add_built(p, wb, ww_nft_add_rules(wb, &c, what), check, need1, need2, what);
+}
+
+/*
+ * `meta mark set meta mark & K | O` (the classify chain clears the class bits, a to/<class>
+ * chain writes them) and `meta mark & M`, the first field of every class-keyed lookup: the
+ * bitwise and byteorder expressions loading it as nft_batch.c's load_mark does, compared here.
+ */
+static void add_mark(struct probe *p)
+{
+	struct nfr_rule set[] = {
+	    {.set_mark = true, .mark_keep = ~P_CLASS_MASK},
+	    {.set_mark = true, .mark_keep = ~P_CLASS_MASK, .mark_or = P_ZONE},
+	};
+
+	add_nfr_rules(p, set, ARRAY_SIZE(set), "nft.mark", "nft.chain", NULL,
+		      "meta mark set meta mark & 0x0000ffff | 0x00010000");
+	add_rule(p, "probe", R_MARK, 0, "nft.mark", NULL, "meta mark & 0xffff0000 as a key field");
+}
+
+/*
+ * The flow maps (concatenations of intervals: the kernel's pipapo set type) with elements and
+ * the rules looking them up, as the class-keyed layout writes them, and the address-keyed maps
+ * of the layout before it; then the counter map beside them, read by `counter name ... map`.
+ */
+static void add_flowmaps(struct probe *p)
+{
+	static const u128 v6 = (u128)0x20010db8u << 96;
+	struct nfr_elem fp[] = {
+	    {.lo = P_ZONE, .hi = P_ZONE, .clo = {6, 1000}, .chi = {6, 2000}, .v = {NV_ACCEPT}},
+	    {.lo = P_HOST,
+	     .hi = P_HOST,
+	     .clo = {17, 53},
+	     .chi = {17, 53},
+	     .v = {NV_GOTO, (char *)"leaf"}},
+	};
+	struct nfr_elem fi[] = {
+	    {.lo = P_ZONE, .hi = P_ZONE, .clo = {8}, .chi = {8}, .v = {NV_DROP}}};
+	struct nfr_elem fa4[] = {{.lo = 0x0a010000,
+				  .hi = 0x0a0100ff,
+				  .clo = {6, 443},
+				  .chi = {6, 443},
+				  .v = {NV_ACCEPT}}};
+	struct nfr_elem fa6[] = {{.lo = v6,
+				  .hi = v6 | (((u128)1 << 64) - 1),
+				  .clo = {17, 0},
+				  .chi = {17, 65535},
+				  .v = {NV_DROP}}};
+	struct nfr_elem cp[] = {
+	    {.lo = P_ZONE, .hi = P_ZONE, .clo = {6, 1000}, .chi = {6, 2000}, .obj = (char *)"c"}};
+	const struct nfr_cat mport = {.f = {NK_MARK, NK_L4PROTO, NK_TH_DPORT}, .n = 3},
+			     micmp = {.f = {NK_MARK, NK_ICMP_TYPE}, .n = 2},
+			     a4port = {.f = {NK_DADDR4, NK_L4PROTO, NK_TH_DPORT}, .n = 3},
+			     a6port = {.f = {NK_DADDR6, NK_L4PROTO, NK_TH_DPORT}, .n = 3};
+	const struct nfr_set maps[] = {
+	    {.name = (char *)"fp", .cat = mport, .vmap = true, .elems = fp, .nelems = 2},
+	    {.name = (char *)"fi", .cat = micmp, .vmap = true, .elems = fi, .nelems = 1},
+	    {.name = (char *)"fa4", .cat = a4port, .vmap = true, .elems = fa4, .nelems = 1},
+	    {.name = (char *)"fa6", .cat = a6port, .vmap = true, .elems = fa6, .nelems = 1},
+	};
+	const char *what[] = {"meta mark . meta l4proto . th dport : verdict with a port range",
+			      "meta mark . icmp type", "ip daddr . meta l4proto . th dport",
+			      "ip6 daddr . meta l4proto . th dport"};
+	struct nfr_rule look[ARRAY_SIZE(maps)];
+	const struct nfr_set cmap = {
+	    .name = (char *)"cp", .cat = mport, .objmap = true, .elems = cp, .nelems = 1};
+	struct nfr_rule count = {.cat = mport, .counter_map = (char *)"cp"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
+		add_nfr_set(p, &maps[i], "nft.concat", "nft.inet", "nft.chain", what[i]);
+		look[i] = (struct nfr_rule){.cat = maps[i].cat, .set = maps[i].name, .vmap = true};
+		look[i].cat.mark_mask = i == 0 ? P_ZONE_MASK : P_CLASS_MASK;
+	}
+	add_nfr_rules(p, look, ARRAY_SIZE(look), "nft.concat", "nft.mark", "nft.vmap",
+		      "rules looking each up (vmap)");
+	add_nfr_set(p, &cmap, "nft.objmap", "nft.concat", "nft.counter",
+		    "counter map type mark . inet_proto . inet_service with a port range");
+	count.cat.mark_mask = P_ZONE_MASK;
+	add_nfr_rules(p, &count, 1, "nft.objmap", "nft.objref", "nft.concat",
+		      "counter name meta mark & 0x00ff0000 . meta l4proto . th dport map");
+}
+
 static void build(struct probe *p, uint16_t log_group)
 {
 	nftnl_batch_begin(mnl_nlmsg_batch_current(p->b), ++p->seq);
@@ -488,6 +694,8 @@ static void build(struct probe *p, uint16_t log_group)
 	add_rule(p, "probe", R_LIMIT, 0, "nft.objref", "nft.limit", "limit name");
 	add_rule(p, "probe", R_LOG, log_group, "nft.log", NULL, "log group");
 	add_rule(p, "probe", R_GOTO, 0, "nft.core", NULL, "goto");
+	add_mark(p);
+	add_flowmaps(p);
 	add_bridge(p);
 	/* No batch end: the kernel validates all of the above, then aborts. */
 }

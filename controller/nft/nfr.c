@@ -427,34 +427,30 @@ void nfr_rule_render(const struct nfr_rule *r, struct strbuf *out)
 	nfr_rule_render_fam(r, NFR_INET, out);
 }
 
-/*
- * nft's own dependency for an ICMP type in the bridge family is the ether type in the link
- * header, which reads a VLAN tag's type instead; the netlink side writes `meta protocol`, so the
- * text says it: before a bare `icmp type`, and before a concatenation whose ICMP field has no
- * address before it to bring `meta protocol` (keyed on the mark).
- */
-static void bridge_icmp_dep(const struct nfr_rule *r, enum nfr_family f, struct strbuf *out)
+/* The network protocol of a mark-keyed concatenation's ICMP field, in the bridge family
+ * (`meta protocol ip`), as for a bare `icmp type`: no address brings it, and nft's own would
+ * read the link header's ether type. nft lists it away; the netlink side writes it. */
+static void mark_cat_dependency(const struct nfr_cat *c, enum nfr_family f, struct strbuf *out)
 {
-	enum nfr_key k = r->cat.n ? NK_NONE : r->key;
-
-	for (unsigned int i = 1; r->cat.n && r->cat.f[0] == NK_MARK && i < r->cat.n; i++)
-		if (r->cat.f[i] == NK_ICMP_TYPE || r->cat.f[i] == NK_ICMPV6_TYPE)
-			k = r->cat.f[i];
-	if (f == NFR_BRIDGE && (k == NK_ICMP_TYPE || k == NK_ICMPV6_TYPE))
-		sb_add(out, k == NK_ICMP_TYPE ? "meta protocol ip " : "meta protocol ip6 ");
+	for (unsigned int i = 1; f == NFR_BRIDGE && c->n && c->f[0] == NK_MARK && i < c->n; i++)
+		if (c->f[i] == NK_ICMP_TYPE || c->f[i] == NK_ICMPV6_TYPE) {
+			sep(out);
+			sb_add(out,
+			       c->f[i] == NK_ICMP_TYPE ? "meta protocol ip" : "meta protocol ip6");
+		}
 }
 
 /* A match on the key: a value or range, a set, a verdict map, or a concatenation's lookup. */
 static void key_render(const struct nfr_rule *r, enum nfr_family f, struct strbuf *out)
 {
 	if (r->cat.n) {
-		/* No dependency is written: nft adds `meta nfproto` (inet) or `meta protocol`
-		 * (bridge) for the address and `meta l4proto icmp` for an ICMP type itself,
-		 * the same expressions the netlink side writes. */
+		mark_cat_dependency(&r->cat, f, out);
+		/* No other dependency is written: nft adds `meta nfproto` (inet) or `meta
+		 * protocol` (bridge) for the address and `meta l4proto icmp` for an ICMP type
+		 * itself, the same expressions the netlink side writes. */
 		if (!r->set)
 			return;
 		sep(out);
-		bridge_icmp_dep(r, f, out);
 		cat_rule_render(&r->cat, out);
 		sb_addf(out, " %s@%s", r->vmap ? "vmap " : "", r->set);
 		return;
@@ -462,7 +458,11 @@ static void key_render(const struct nfr_rule *r, enum nfr_family f, struct strbu
 	if (!r->key)
 		return;
 	sep(out);
-	bridge_icmp_dep(r, f, out);
+	/* nft's own dependency for a bare `icmp type` in the bridge family is the ether type in the
+	 * link header, which reads a VLAN tag's type instead; the compiler writes `meta protocol`,
+	 * as for addresses, and says so. */
+	if (f == NFR_BRIDGE && (r->key == NK_ICMP_TYPE || r->key == NK_ICMPV6_TYPE))
+		sb_add(out, r->key == NK_ICMP_TYPE ? "meta protocol ip " : "meta protocol ip6 ");
 	sb_addf(out, "%s ", key_expr(r->key));
 	if (r->set)
 		sb_addf(out, "%s@%s", r->vmap ? "vmap " : "", r->set);
@@ -516,13 +516,14 @@ void nfr_rule_render_fam(const struct nfr_rule *r, enum nfr_family f, struct str
 	matches_render(r, f, out);
 	if (r->counter_map && r->cat.n) {
 		sep(out);
-		bridge_icmp_dep(r, f, out);
 		sb_add(out, "counter name ");
 		cat_rule_render(&r->cat, out);
 		sb_addf(out, " map @%s", r->counter_map);
 	}
 	if (r->set_mark) {
-		/* nft lists this as `& (keep | or) | or`, the same bits: or is within ~keep. */
+		/* After a counter map, before the named counter, where the netlink side writes
+		 * it (576db37). nft lists it as `& (keep | or) | or`, the same bits: or is within
+		 * ~keep. */
 		sep(out);
 		sb_add(out, "meta mark set meta mark & ");
 		mark_render(r->mark_keep, out);

@@ -36,6 +36,7 @@ enum ww_xdp_map {
 	M_QUAR_KEEP,
 	M_QUAR_STATS,
 	M_DENY,
+	M_DENY_SEEN,
 	NMAPS
 };
 

@@ -43,6 +43,7 @@ const char *const ww_xdp_map_names[NMAPS] = {
     [M_QUAR_KEEP] = "ww_quar_keep",
     [M_QUAR_STATS] = "ww_quar_stats",
     [M_DENY] = "ww_deny",
+    [M_DENY_SEEN] = "ww_deny_seen",
 };
 
 const char *ww_bpffs(const char *bpffs)

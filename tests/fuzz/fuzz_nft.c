@@ -91,28 +91,35 @@ static void same(const struct nfr_table *want, const struct nfr_table *got, cons
 }
 
 /*
- * Class "0fuzz"'s flow maps (no zone can be called that: zone names start with a letter), from
- * the input's bytes read from offset `salt` on, into t. Four bytes a piece: its kind of map, its
- * protocol or type, its port range, its verdict and counter. Pieces have distinct destinations,
- * so that each map's boxes are disjoint as the compiler guarantees; two drawings give one
- * destination different pieces, which a change must delete before adding.
+ * Class "0fuzz"'s flow maps, and class "1fuzz"'s keyed on the mark (the two layouts share map
+ * names: fi4/<class>; no zone can be called either: zone names start with a letter), from
+ * the input's bytes read from offset `salt` on, into t. Four bytes a piece: its kind of map
+ * (keyed on the destination's address, or on its class in the mark: round 3 of issue 12), its
+ * protocol or type, its port range, its verdict and counter. Pieces have distinct destinations
+ * (addresses, or classes), so that each map's boxes are disjoint as the compiler guarantees; two
+ * drawings give one destination different pieces, which a change must delete before adding.
  */
 static void add_flowmaps(struct nfr_table *t, const uint8_t *data, size_t size, size_t salt)
 {
 	static const uint32_t ports[] = {6, 17, 132};
-	struct fm_el els[6][16];
+	struct fm_el els[FM_ML + 1][16];
 	char text[16][3][48];
-	size_t n[6] = {0}, npieces = size / 4 < 16 ? size / 4 : 16;
+	size_t n[FM_ML + 1] = {0}, npieces = size / 4 < 16 ? size / 4 : 16;
 
 	for (size_t i = 0; i < npieces; i++) {
 		const uint8_t *b = &data[(i * 4 + salt) % (size - 3)];
-		enum fm_kind k = b[0] % 6;
-		bool v6 = k >= FM_P6, port = k == FM_P4 || k == FM_P6,
-		     icmp = k == FM_I4 || k == FM_I6;
+		enum fm_kind k = b[0] % (FM_ML + 1);
+		bool v6 = k >= FM_P6, port = k == FM_P4 || k == FM_P6 || k == FM_MP,
+		     icmp = k == FM_I4 || k == FM_I6 || k == FM_MI4 || k == FM_MI6;
 		uint32_t f1 = port ? ports[b[1] % 3] : b[1], p = (uint32_t)b[2] << 8;
 		struct fm_el *e = &els[k][n[k]++];
-		snprintf(text[i][0], sizeof(text[i][0]), v6 ? "fd77:%zx::/%u" : "10.77.%zu.0/%u", i,
-			 v6 ? 32 + b[3] % 33 : 24 + b[3] % 9);
+		if (k >= FM_MP) /* a zone's class, or one of its host groups' */
+			snprintf(text[i][0], sizeof(text[i][0]), "0x%08x",
+				 (unsigned int)(i + 1) << 16 | (unsigned int)(b[3] & 1) << 24);
+		else
+			snprintf(text[i][0], sizeof(text[i][0]),
+				 v6 ? "fd77:%zx::/%u" : "10.77.%zu.0/%u", i,
+				 v6 ? 32 + b[3] % 33 : 24 + b[3] % 9);
 		snprintf(text[i][1], sizeof(text[i][1]), "%s", b[3] % 3 ? "accept" : "drop");
 		if (b[3] % 4 == 3)
 			snprintf(text[i][1], sizeof(text[i][1]), "goto dec-fz%u", b[1] % 3);
@@ -126,9 +133,16 @@ static void add_flowmaps(struct nfr_table *t, const uint8_t *data, size_t size, 
 			e->counter = NULL; /* the decision chain counts */
 		}
 	}
-	for (int k = 0; k < 6; k++)
+	for (int k = 0; k <= FM_ML; k++)
 		if (n[k])
-			fm_maps(t, "0fuzz", k, els[k], n[k]);
+			fm_maps(t, k >= FM_MP ? "1fuzz" : "0fuzz", k, els[k], n[k]);
+	/* The zone's level after the host group's, as the layout looks them up. */
+	for (int k = FM_MP; k <= FM_ML; k++)
+		if (n[k])
+			fm_mark_rules(t, "1fuzz", k, 0x00ff0000);
+	/* The chain writing a class (another in each drawing): a set-mark rewritten. */
+	if (n[FM_MP] + n[FM_MI4] + n[FM_MI6] + n[FM_ML])
+		fm_set_mark(t, "to/1fuzz", 0x0000ffff, (uint32_t)data[salt % size] << 16);
 	nfr_table_sort(t);
 }
 

@@ -8,7 +8,10 @@
 # mark (`meta mark & 0xffff0000 . meta l4proto . th dport vmap @fp/ward-02`, set-mark chains).
 # nft 1.0.6 lists `meta mark set meta mark & K | O` as `& (K|O) | O`: the kernel holds K and O as
 # sent (bitwise (mark & K) ^ O, `nft --debug=netlink` shows it), and since O is within ~K both
-# mean the same bits; the comparison takes the listing's mask back to K = listed & ~O. Then real
+# mean the same bits; the comparison takes the listing's mask back to K = listed & ~O. In the
+# bridge family render writes a mark-keyed ICMP rule's network protocol (`meta protocol ip`, as
+# the netlink side does: nft's own dependency would read the link header's ether type), and nft
+# lists it away: the comparison drops it, and the kernel is checked to hold it. Then real
 # packets (loopback, the namespace's own) through the class-keyed chains as loaded.
 #
 # And the kernel facts the diff's order stands on (nft_diff.c), in one transaction each: adding an
@@ -46,7 +49,7 @@ WW_NFT_OUTER_NS=$(stat -L -c %i /proc/self/ns/net)
 need "namespace $NS" ip netns add "$NS"
 
 # The text without blank lines and counter values, each map's elements one a line, sorted; a
-# set-mark's mask without the bits it sets (nft's listing, above).
+# set-mark's mask without the bits it sets, no `meta protocol` before a mark (nft's listing).
 normal() {
 	"$WW_PYTHON" -c '
 import re, sys
@@ -55,6 +58,7 @@ def keep(m):
     k, o = int(m.group(1), 16), int(m.group(2), 16)
     return "meta mark set meta mark & 0x%08x | 0x%08x" % (k & ~o, o)
 text = re.sub(r"meta mark set meta mark & (0x[0-9a-f]{8}) \| (0x[0-9a-f]{8})", keep, text)
+text = re.sub(r"meta protocol ip6? ((counter name )?meta mark )", r"\1", text)
 def elems(m):
     items = sorted(e.strip() for e in m.group(2).split(",\n"))
     return m.group(1) + "{\n" + "\n".join(items) + "\n}"
@@ -78,6 +82,17 @@ for fam in inet bridge; do
 		fail "nft list table $fam wardwall prints the render back" "$(cat "$tmp/diff" "$tmp/err")"
 	fi
 done
+
+# What the kernel holds in bridge of a mark-keyed ICMP rule: the ether type as `meta protocol`
+# (8 rules: ICMP and ICMPv6, verdicts and counters, two levels), not nft's link-header load.
+deps=$(nftns --debug=netlink list chain bridge wardwall from/ward-02 2>&1 |
+	grep -c '^  \[ meta load protocol => reg 1 \]')
+if [ "$deps" = 8 ]; then
+	ok "bridge: the mark-keyed ICMP rules hold the meta protocol render wrote"
+else
+	fail "bridge: the mark-keyed ICMP rules hold the meta protocol render wrote" \
+		"$deps rules load meta protocol, want 8"
+fi
 
 # What the kernel holds of a set-mark is what render wrote, not nft's listing of it.
 if nftns --debug=netlink list chain inet wardwall to/ward-01/printer 2>&1 |

@@ -5,6 +5,8 @@
 #   test_xdp_packets  crafted frames: actions, counters, the oracle's verdicts
 #   test_xdp_diff     random policies and packets against the oracle (WW_SEED, WW_DIFF_*)
 #   test_xdp_load     verifier and load: 10, 1,000 and 100,000 flows (WW_LOAD_*)
+#   tests/bench/xdp-cost.sh, a smoke run at 10 flows (1,000 runs a case): every case of the cost
+#   benchmark gets the action it must (established and new pass, denied drop)
 # One TAP stream: the binaries' results renumbered, one plan at the end.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -41,5 +43,17 @@ for t in test_xdp_packets test_xdp_diff test_xdp_load; do
 	fi
 	rm -f "$out"
 done
+# The cost benchmark's smoke run (tests/bench/xdp-cost.sh; its own sandbox).
+n=$((n + 1))
+if [ "$(id -u)" -ne 0 ]; then
+	echo "ok $n - # SKIP tests/bench/xdp-cost.sh needs root"
+elif out=$(XDP_COST_FLOWS=10 XDP_COST_REPEAT=1000 XDP_COST_ROUNDS=1 \
+	tests/bench/xdp-cost.sh "$BUILD" 2>&1); then
+	echo "ok $n - tests/bench/xdp-cost.sh runs at 10 flows, every case's action as it must be"
+else
+	failed=1
+	echo "not ok $n - tests/bench/xdp-cost.sh at 10 flows"
+	echo "$out" | sed 's/^/# /'
+fi
 echo "1..$n"
 [ "$failed" -eq 0 ]

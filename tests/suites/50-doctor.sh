@@ -123,6 +123,19 @@ if js 'by["nft.netlink"]["detail"].startswith("nf_tables answers") and
 else
 	fail "the details say what was checked" "$(diag)"
 fi
+# The flow maps' features, each probed with the messages nft_batch.c writes for them: the
+# class-keyed maps (pipapo, a port range), the address-keyed ones, the counter map and the mark.
+if js 'all(by[c]["status"] == "ok" for c in ("nft.mark", "nft.concat", "nft.objmap")) and
+       "meta mark set meta mark & 0x0000ffff | 0x00010000" in by["nft.mark"]["detail"] and
+       "meta mark & 0xffff0000 as a key field" in by["nft.mark"]["detail"] and
+       "meta mark . meta l4proto . th dport : verdict with a port range" in by["nft.concat"]["detail"] and
+       "ip6 daddr . meta l4proto . th dport" in by["nft.concat"]["detail"] and
+       "rules looking each up" in by["nft.concat"]["detail"] and
+       "counter name meta mark & 0x00ff0000 . meta l4proto . th dport map" in by["nft.objmap"]["detail"]'; then
+	ok "nft.mark, nft.concat, nft.objmap: $(js 'print(by["nft.concat"]["detail"]) or True')"
+else
+	fail "nft.mark, nft.concat, nft.objmap ok, naming what the kernel accepted" "$(diag)"
+fi
 g1=$(genid)
 tables=$(ip netns exec "$NS" nft list tables)
 if [ -n "$g0" ] && [ "$g0" = "$g1" ] && [ -z "$tables" ]; then

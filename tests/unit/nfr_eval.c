@@ -37,12 +37,11 @@ struct walk {
 	struct strbuf *why;
 };
 
-static const struct nfr_set *sort_set; /* qsort has no context argument */
-
-static int ord_cmp(const void *x, const void *y)
+static int ord_cmp(const void *x, const void *y, void *set)
 {
-	const struct nfr_elem *a = &sort_set->elems[*(const size_t *)x];
-	const struct nfr_elem *b = &sort_set->elems[*(const size_t *)y];
+	const struct nfr_set *s = set;
+	const struct nfr_elem *a = &s->elems[*(const size_t *)x];
+	const struct nfr_elem *b = &s->elems[*(const size_t *)y];
 
 	return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
@@ -60,8 +59,7 @@ static int index_set(const struct nfr_set *s, struct set_index *x)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->nelems; i++)
 		x->ord[i] = i;
-	sort_set = s;
-	qsort(x->ord, s->nelems, sizeof(*x->ord), ord_cmp);
+	qsort_r(x->ord, s->nelems, sizeof(*x->ord), ord_cmp, (void *)s);
 	for (size_t i = 0; i < s->nelems; i++) {
 		const struct nfr_elem *el = &s->elems[x->ord[i]];
 		u128 h = hi_of(el->lo, el->hi);

@@ -2,14 +2,21 @@
 /*
  * doctor.c and doctor_nft.c: the parts of `wardwall doctor` that need no kernel — version
  * parsing, the feature table and its printed forms (kernel/features.txt, kernel/wardwall.config),
- * recording and relaxing results, the one printer, the exit code, and reading the nftables
- * probe's acks. The checks themselves run in tests/suites/50-doctor.sh.
+ * recording and relaxing results, the one printer, the exit code, reading the nftables probe's
+ * acks, and moving nft_batch.c's messages to the probe's table. The checks themselves run in
+ * tests/suites/50-doctor.sh.
  */
 #include <cjson/cJSON.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
 #include "cli.h"
 #include "doctor.h"
+#include "nft_nl.h"
 #include "unit.h"
 
 static void kver_is_at(const char *s, unsigned int a, unsigned int b, unsigned int c,
@@ -342,10 +349,92 @@ static void test_probe_acks(void **state)
 	assert_int_equal(ww_nft_probe_acks(buf, 0, seqs, errs, 4), 0);
 }
 
+/* The table a NEWSET, NEWSETELEM or NEWRULE message names, as libnftnl parses it. */
+static char *table_of(const struct nlmsghdr *m)
+{
+	uint16_t type = m->nlmsg_type & 0xff;
+	char *name = NULL;
+
+	if (type == NFT_MSG_NEWRULE) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+		assert_true(nftnl_rule_nlmsg_parse(m, r) >= 0);
+		name = strdup(nftnl_rule_get_str(r, NFTNL_RULE_TABLE));
+		nftnl_rule_free(r);
+	} else {
+		struct nftnl_set *s = nftnl_set_alloc();
+		assert_true((type == NFT_MSG_NEWSET ? nftnl_set_nlmsg_parse(m, s)
+						    : nftnl_set_elems_nlmsg_parse(m, s)) >= 0);
+		name = strdup(nftnl_set_get_str(s, NFTNL_SET_TABLE));
+		nftnl_set_free(s);
+	}
+	return name;
+}
+
+/* nft_batch.c's messages for a class-keyed counter map and its rule, moved to another table:
+ * they name it, ask for an ack, carry the new sequence number, and moved back they are the
+ * original bytes. Other messages (the batch begin) and too little room give 0. */
+static void test_probe_retable(void **state)
+{
+	struct nfr_elem el = {.lo = 0x00010000,
+			      .hi = 0x00010000,
+			      .clo = {6, 1000},
+			      .chi = {6, 2000},
+			      .obj = (char *)"flow/f1"};
+	struct nfr_cat cat = {
+	    .f = {NK_MARK, NK_L4PROTO, NK_TH_DPORT}, .n = 3, .mark_mask = 0x00ff0000};
+	struct nfr_set set = {
+	    .name = (char *)"cp/x", .cat = cat, .objmap = true, .elems = &el, .nelems = 1};
+	struct nfr_rule rule = {.cat = cat, .counter_map = (char *)"cp/x"};
+	struct nfr_chain chain = {.name = (char *)"from/x", .rules = &rule, .nrules = 1};
+	uint8_t out[4096] __attribute__((aligned(4))), back[4096] __attribute__((aligned(4)));
+	struct ww_nft_batch *b = NULL;
+	struct strbuf bytes = {0};
+	const struct nlmsghdr *m;
+	size_t moved = 0;
+	int left;
+
+	assert_int_equal(ww_nft_batch_new(&b, 7), 0);
+	assert_int_equal(ww_nft_add_set(b, &set, "cp/x"), 0);
+	assert_int_equal(ww_nft_add_rules(b, &chain, "from/x"), 0);
+	assert_int_equal(ww_nft_batch_bytes(b, &bytes), 0);
+	m = (const struct nlmsghdr *)bytes.s;
+	left = (int)bytes.len;
+	assert_int_equal(m->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+	assert_int_equal(ww_nft_probe_retable(m, "t", 1, out, sizeof(out)), 0);
+	for (m = mnl_nlmsg_next(m, &left); mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+		const struct nlmsghdr *o = (const struct nlmsghdr *)out;
+		const struct nlmsghdr *k = (const struct nlmsghdr *)back;
+		size_t n = ww_nft_probe_retable(m, "wardwall-doctor-42", 100 + (uint32_t)moved, out,
+						sizeof(out));
+		char *t;
+		assert_true(n > m->nlmsg_len && n == o->nlmsg_len);
+		assert_int_equal(o->nlmsg_type, m->nlmsg_type);
+		assert_int_equal(o->nlmsg_seq, 100 + moved);
+		assert_int_equal(o->nlmsg_flags, m->nlmsg_flags | NLM_F_ACK);
+		t = table_of(m);
+		assert_string_equal(t, "wardwall");
+		free(t);
+		t = table_of(o);
+		assert_string_equal(t, "wardwall-doctor-42");
+		free(t);
+		assert_int_equal(
+		    ww_nft_probe_retable(o, "wardwall", m->nlmsg_seq, back, sizeof(back)),
+		    m->nlmsg_len);
+		assert_memory_equal((const char *)k + NLMSG_HDRLEN, (const char *)m + NLMSG_HDRLEN,
+				    m->nlmsg_len - NLMSG_HDRLEN);
+		assert_int_equal(
+		    ww_nft_probe_retable(m, "wardwall-doctor-42", 1, out, m->nlmsg_len), 0);
+		moved++;
+	}
+	assert_int_equal(moved, 3); /* the set, its element, the rule */
+	sb_free(&bytes);
+	ww_nft_batch_free(b);
+}
+
 UNIT_MAIN(cmocka_unit_test(test_kver_parse), cmocka_unit_test(test_kver_cmp),
 	  cmocka_unit_test(test_xdp_features_str), cmocka_unit_test(test_feature_find),
 	  cmocka_unit_test(test_feature_table), cmocka_unit_test(test_features_txt),
 	  cmocka_unit_test(test_config_fragment), cmocka_unit_test(test_add_fix),
 	  cmocka_unit_test(test_exit_code), cmocka_unit_test(test_relax),
 	  cmocka_unit_test(test_print_text), cmocka_unit_test(test_print_json),
-	  cmocka_unit_test(test_probe_acks))
+	  cmocka_unit_test(test_probe_retable), cmocka_unit_test(test_probe_acks))

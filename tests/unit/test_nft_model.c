@@ -341,9 +341,9 @@ static const char *base_chain(const struct ww_policy *p)
 					: "gw_forward";
 }
 
-static void show_mismatch(const char *name, const struct ww_packet *pk, const struct ww_verdict *v,
-			  const struct nfr_result *res, const struct ww_policy *p, int rc,
-			  const struct strbuf *why)
+static void show_mismatch(const char *name, const struct ww_packet *pk, uint32_t mark,
+			  const struct ww_verdict *v, const struct nfr_result *res,
+			  const struct ww_policy *p, int rc, const struct strbuf *why)
 {
 	static const char *const vk[] = {
 	    "none",	     "accept", "drop", "return", "jump", "goto", "reject (tcp reset)",
@@ -355,7 +355,8 @@ static void show_mismatch(const char *name, const struct ww_packet *pk, const st
 		ww_proto_str(pk->proto, ps));
 	if (pk->key >= 0)
 		sb_addf(&sb, "/%d", pk->key);
-	sb_addf(&sb, " at %lld\n#   reference: %s by ", (long long)pk->at, ww_verdict_str(v->kind));
+	sb_addf(&sb, " at %lld mark 0x%08x\n#   reference: %s by ", (long long)pk->at, mark,
+		ww_verdict_str(v->kind));
 	decider_counter(p, v, &sb);
 	if (v->monitor)
 		sb_addf(&sb, ", monitor flow/%s", v->monitor->id);
@@ -373,13 +374,15 @@ static void show_mismatch(const char *name, const struct ww_packet *pk, const st
 
 /* Walks one packet and compares; returns 0 (agrees or exempt) or 1 (a mismatch). */
 static int one_packet(struct run *run, const char *name, const struct ww_policy *p,
-		      struct nfr_eval *e, const struct ww_packet *pk, struct tally *t)
+		      struct nfr_eval *e, const struct ww_packet *pk, uint32_t mark,
+		      struct tally *t)
 {
 	struct nfr_pkt np = {.family = pk->src.family,
 			     .saddr = pk->src.v,
 			     .daddr = pk->dst.v,
 			     .l4proto = pk->proto,
 			     .key = pk->key,
+			     .mark = mark,
 			     .now = pk->at};
 	struct nfr_result res;
 	struct strbuf why = {0};
@@ -399,7 +402,7 @@ static int one_packet(struct run *run, const char *name, const struct ww_policy 
 		return 0;
 	}
 	if (t->mismatches < MAX_SHOWN && !run->quiet)
-		show_mismatch(name, pk, &v, &res, p, rc, &why);
+		show_mismatch(name, pk, mark, &v, &res, p, rc, &why);
 	sb_free(&why);
 	t->mismatches++;
 	return 1;
@@ -430,8 +433,11 @@ static long run_table(struct run *run, const char *name, const struct ww_policy 
 	}
 	for (long i = 0; i < n; i++) {
 		struct ww_packet pk;
+		/* Whatever the packet's mark when it comes in (another program's bits), the
+		 * table decides alike. */
+		uint32_t mark = chance(r, 50) ? (uint32_t)rnd(r) : 0;
 		draw_packet(r, p, &pl, run->now, &pk);
-		one_packet(run, name, p, e, &pk, &t);
+		one_packet(run, name, p, e, &pk, mark, &t);
 	}
 	if (t.mismatches && !run->quiet)
 		print_message("# %s: %llu of %llu packets disagree (WW_SEED=%llu)\n", name,

@@ -56,6 +56,11 @@ struct spec {
 	enum cut cut;	      /* cut the frame keep bytes after the start of this layer */
 	size_t keep;
 	bool reply; /* a reply: the policy decides it in the opening direction */
+	/* TCP flags; 0: an ACK for a reply, when an earlier step of the same steps sent the
+	 * reversed tuple (a packet of a connection the other end opened) or sent this tuple with an
+	 * ACK; a SYN otherwise. The program takes a SYN without ACK for a connection's first
+	 * packet, never for a reply. */
+	uint8_t tcp;
 };
 
 struct expect {
@@ -277,6 +282,12 @@ static const struct xcase cases[] = {
 	 {{.s = {C, S, TCP, 41000, 443}, X(PASS, DECIDED, "clinic-https")},
 	  {.s = {S, C, TCP, 443, 41000}, X(PASS, WW_S_CT_HIT, "clinic-https")},
 	  {.s = {C, S, TCP, 41000, 443}, X(PASS, WW_S_CT_HIT, "clinic-https")}}},
+	{"tcp SYN in the reply direction (simultaneous open): decided as its own connection",
+	 {{.s = {C, S, TCP, 41010, 443}, X(PASS, DECIDED, "clinic-https")},
+	  {.s = {S, C, TCP, 443, 41010, .tcp = XT_TCP_SYN},
+	   X(DROP, DECIDED, NULL, NULL, "servers", "clinic")},
+	  {.s = {S, C, TCP, 443, 41010, .tcp = XT_TCP_SYN | XT_TCP_ACK},
+	   X(PASS, WW_S_CT_HIT, "clinic-https")}}},
 	{"udp reply of an allowed connection (IPv6): passed",
 	 {{.s = {C6, DNS6, UDP, 41001, 53}, X(PASS, DECIDED, "dns")},
 	  {.s = {DNS6, C6, UDP, 53, 41001}, X(PASS, WW_S_CT_HIT, "dns")}}},
@@ -413,14 +424,39 @@ static void spec_pkt(const struct spec *s, struct xpkt *p)
 }
 
 /* The frame of step s of steps (which an ICMP error may quote). */
+static bool same_tuple(const struct spec *a, const struct spec *b, bool reversed)
+{
+	return a->proto == b->proto && str_eq(a->src, reversed ? b->dst : b->src) &&
+	       str_eq(a->dst, reversed ? b->src : b->dst) &&
+	       a->sport == (reversed ? b->dport : b->sport) &&
+	       a->dport == (reversed ? b->sport : b->dport);
+}
+
+/* The TCP flags of s, the step after the n steps before it (struct spec, tcp). */
+static uint8_t tcp_flags_of(const struct spec *s, const struct step *steps, ptrdiff_t n)
+{
+	if (s->tcp)
+		return s->tcp;
+	if (s->reply)
+		return XT_TCP_ACK;
+	for (ptrdiff_t i = 0; i < n; i++)
+		if (same_tuple(s, &steps[i].s, true) ||
+		    (same_tuple(s, &steps[i].s, false) &&
+		     tcp_flags_of(&steps[i].s, steps, i) == XT_TCP_ACK))
+			return XT_TCP_ACK;
+	return XT_TCP_SYN;
+}
+
 static size_t spec_frame(const struct spec *s, const struct step *steps, uint8_t *buf,
 			 struct xpkt *p)
 {
 	static uint8_t quoted[XT_FRAME_MAX];
+	const struct step *st = (const struct step *)((const char *)s - offsetof(struct step, s));
 	struct xpkt q;
 	size_t n;
 
 	spec_pkt(s, p);
+	p->tcp_flags = tcp_flags_of(s, steps, st - steps);
 	if (s->quote) {
 		spec_pkt(&steps[s->quote - 1].s, &q);
 		xpkt_build(&q, quoted);
@@ -787,11 +823,13 @@ static size_t deny_entries(struct ctx *c, struct ww_ct_key *last, struct ww_ct_v
 }
 
 /*
- * The deny cache (bpf/wardwall.h, ww_deny): a denied tuple sent again is decided by its cached
- * entry (proved by pointing the entry at another flow's counter); decisions that read the
+ * The deny cache (bpf/wardwall.h, ww_deny): a tuple enters it when denied the second time
+ * (ww_deny_seen); a denied tuple sent again is decided by its cached entry (proved by pointing
+ * the entry at another flow's counter); decisions that read the
  * clock, that a monitor-mode flow observed, and ICMP are not cached; a reply of an allowed
- * connection is not taken for a denied tuple with the same addresses and ports; an entry of
- * another generation is ignored.
+ * connection is not taken for a denied tuple with the same addresses and ports, but a SYN
+ * without ACK is (it opens a connection, it is no reply); an entry of another generation is
+ * ignored.
  */
 static void test_deny_cache(void **state)
 {
@@ -810,8 +848,12 @@ static void test_deny_cache(void **state)
 	    .s = {C, S, TCP, 40003, 22}, X(DROP, DECIDED, NULL, "watch-ssh", "clinic", "servers")};
 	static const struct step reply[] = {
 	    {.s = {S, C, TCP, 443, 42010}, X(DROP, DECIDED, NULL, NULL, "servers", "clinic")},
+	    {.s = {S, C, TCP, 443, 42010}, X(DROP, DECIDED, NULL, NULL, "servers", "clinic")},
 	    {.s = {C, S, TCP, 42010, 443}, X(PASS, DECIDED, "clinic-https")},
 	    {.s = {S, C, TCP, 443, 42010, .reply = true}, X(PASS, WW_S_CT_HIT, "clinic-https")},
+	    /* A SYN without ACK is never a reply: the deny cache decides it first. */
+	    {.s = {S, C, TCP, 443, 42010, .tcp = XT_TCP_SYN},
+	     X(DROP, DECIDED, NULL, NULL, "servers", "clinic")},
 	};
 	static const struct step gen_old = {.s = {C, S, TCP, 40002, 443},
 					    X(DROP, DECIDED, "clinic-https")};
@@ -822,8 +864,15 @@ static void test_deny_cache(void **state)
 		install(c, c->p);
 	xt_ct_clear(&c->t);
 	run_step(c, c->p, &telnet, &telnet, &why);
-	if (deny_entries(c, &k, &v) != 1 || v.slot != xt_flow_slot(&c->t, "no-telnet"))
-		sb_add(&why, "a denied tcp/23 is not in ww_deny with its flow's slot\n");
+	if (deny_entries(c, NULL, NULL) != 0)
+		sb_add(&why,
+		       "a tuple denied once entered ww_deny (ww_deny_seen: the second does)\n");
+	run_step(c, c->p, &telnet, &telnet, &why);
+	if (deny_entries(c, &k, &v) != 1 || v.slot != xt_flow_slot(&c->t, "no-telnet") ||
+	    k.sport != 0 || k.dport != 23)
+		sb_add(&why,
+		       "a denied tcp/23 is not in ww_deny with its flow's slot, keyed without "
+		       "its source port\n");
 	run_step(c, c->p, &telnet, &telnet, &why);
 	v.slot = iot_block;
 	if (bpf_map_update_elem(c->t.deny, &k, &v, BPF_EXIST))
@@ -839,6 +888,20 @@ static void test_deny_cache(void **state)
 	    xt_flow_packets(&c->t, "iot-block") != iot0 + 1 ||
 	    xt_flow_packets(&c->t, "no-telnet") != tel0)
 		sb_add(&why, "a cached denial was decided again instead of by its ww_deny entry\n");
+	/* From another source port, with and without SYN: the same entry decides. */
+	for (int i = 0; i < 2; i++) {
+		struct step other = telnet;
+		other.s.sport = (uint16_t)(41000 + i);
+		other.s.tcp = i ? XT_TCP_ACK : XT_TCP_SYN;
+		len = spec_frame(&other.s, &other, buf, &pk);
+		if (xt_run(&c->t, buf, len, &action) || action != XDP_DROP ||
+		    xt_flow_packets(&c->t, "iot-block") != iot0 + 2 + i ||
+		    xt_flow_packets(&c->t, "no-telnet") != tel0)
+			sb_addf(&why,
+				"a denied tuple from another source port (%s) was not decided by "
+				"its ww_deny entry\n",
+				i ? "ACK" : "SYN");
+	}
 	v.slot = xt_flow_slot(&c->t, "no-telnet");
 	bpf_map_update_elem(c->t.deny, &k, &v, BPF_EXIST);
 	run_step(c, c->p, &timed, &timed, &why);
@@ -852,6 +915,7 @@ static void test_deny_cache(void **state)
 		run_step(c, c->p, &reply[i], reply, &why);
 	install(c, c->revoked);
 	run_step(c, c->revoked, &gen_old, &gen_old, &why);
+	run_step(c, c->revoked, &gen_old, &gen_old, &why); /* the second denial is cached */
 	install(c, c->p);
 	run_step(c, c->p, &gen_new, &gen_new, &why);
 	if (why.len) {

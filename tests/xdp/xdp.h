@@ -254,10 +254,17 @@ static inline int xt_run(struct xt *t, const void *frame, size_t len, uint32_t *
 	return 0;
 }
 
-/* Empties the connection table and the deny cache. */
+/* Empties the connection table, the deny cache and its record of tuples denied once. */
 static inline void xt_ct_clear(struct xt *t)
 {
+	int seen = ww_xdp_fd(t->x, "ww_deny_seen");
+	void *zeros = calloc((size_t)(t->ncpus > 0 ? t->ncpus : 1), sizeof(struct ww_deny_seen));
+	uint32_t zero = 0;
 	struct ww_ct_key k;
+
+	if (seen >= 0 && zeros)
+		bpf_map_update_elem(seen, &zero, zeros, BPF_ANY);
+	free(zeros);
 
 	while (!bpf_map_get_next_key(t->ct, NULL, &k))
 		if (bpf_map_delete_elem(t->ct, &k))
@@ -358,6 +365,7 @@ struct xpkt {
 	uint8_t exts[10];      /* IPv6 extension headers (0, 43, 60, 44, 51), in order */
 	int nexts;
 	uint16_t v6frag;	/* the fragment headers' offset and M flag (host order) */
+	uint8_t tcp_flags;	/* TCP: the flags byte; 0: SYN (a connection's first packet) */
 	const uint8_t *payload; /* after the transport header (an ICMP error's quote) */
 	size_t npayload;
 	/* set by xpkt_build */
@@ -399,6 +407,9 @@ static inline bool xt_is_icmp(int proto)
 	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
 }
 
+#define XT_TCP_SYN 0x02
+#define XT_TCP_ACK 0x10
+
 /* The transport header of p at b; returns its length. */
 static inline size_t xpkt_l4(const struct xpkt *p, uint8_t *b)
 {
@@ -408,7 +419,7 @@ static inline size_t xpkt_l4(const struct xpkt *p, uint8_t *b)
 		put16(b, p->sport);
 		put16(b + 2, p->dport);
 		b[12] = 5 << 4;
-		b[13] = 0x02; /* SYN */
+		b[13] = p->tcp_flags ? p->tcp_flags : XT_TCP_SYN;
 		put16(b + 14, 64240);
 		return 20;
 	case IPPROTO_UDP:
