@@ -321,6 +321,7 @@ struct run {
 	struct ww_xdp_txn txn;
 	struct ww_nft_mark here; /* the ruleset generation now, and this process */
 	struct ww_intent in;
+	struct strbuf canon; /* p's canonical text, printed once: its hash, the files written */
 	char hash[65];
 	uint32_t genid;	    /* the ruleset generation live was read at */
 	bool same;	    /* the mark vouches that the kernel holds exactly p */
@@ -361,7 +362,7 @@ static int begin_intent(struct run *x)
 		in->time = (int64_t)time(NULL);
 		/* A restore re-enforces a generation whose file is there already (and checked). */
 		if (!o->restore)
-			e = ww_state_save_policy(x->st, in->gen, x->p);
+			e = ww_state_save_policy(x->st, in->gen, x->p, &x->canon);
 	}
 	if (!e)
 		e = ww_intent_begin(x->st, in);
@@ -585,8 +586,8 @@ static int record(struct run *x)
 			  last >= x->in.gen)) {
 		/* last >= in.gen: an interrupted run of this apply wrote its history line
 		 * already, and `current` must follow it even when the kernel needed nothing. */
-		e = ww_state_record_gen(st, x->p, x->o->action, x->o->source, x->o->restores,
-					x->in.gen);
+		e = ww_state_record_gen(st, x->p, x->hash, x->o->action, x->o->source,
+					x->o->restores, x->in.gen);
 		r->recorded = !e;
 		r->gen = x->in.gen;
 	} else if (!e) {
@@ -597,7 +598,7 @@ static int record(struct run *x)
 	 * written with every new generation, and when missing; a no-op apply leaves it (at 10k
 	 * flows it costs 50-75 ms). */
 	if (!e && (r->recorded || !ww_failsafe_exists(ww_state_dir(st))))
-		e = ww_failsafe_save(ww_state_dir(st), x->p);
+		e = ww_failsafe_save(ww_state_dir(st), x->p, &x->canon);
 	if (!e)
 		e = record_counters(st, x->p, x->want, r->xdp);
 	if (!e)
@@ -664,7 +665,13 @@ int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct
 	r->nchains = x.want->nchains;
 	r->nsets = x.want->nsets;
 	r->ncounters = x.want->ncounters;
-	ww_policy_hash(p, x.hash);
+	ww_policy_print_canonical(p, &x.canon);
+	if (x.canon.oom) {
+		e = -ENOMEM;
+		sb_addf(err, "printing the policy: %s", strerror(-e));
+		goto out;
+	}
+	sha256_hex(x.canon.s, x.canon.len, x.hash);
 	memcpy(r->policy_sha256, x.hash, sizeof(r->policy_sha256));
 	e = begin_intent(&x);
 	/* XDP first: everything it needs is built and attached, but not switched in, before
@@ -703,6 +710,7 @@ out:
 	}
 	r->ms = now_ms() - t0;
 	ww_xdp_txn_free(&x.txn);
+	sb_free(&x.canon);
 	ww_window_msgs_free(&x.win);
 	ww_xdp_close(x.xdp);
 	ww_nft_diff_free(&x.d);
@@ -791,7 +799,7 @@ int ww_remove_locked(struct ww_state *st, const char *bpffs, unsigned long gen, 
 		ww_stop_point("remove-xdp-removed");
 	if (!e) {
 		if (ww_state_current(st, &cur) || cur.gen || *changed || *xdp_changed)
-			e = ww_state_record_gen(st, NULL, "remove", NULL, 0, gen);
+			e = ww_state_record_gen(st, NULL, NULL, "remove", NULL, 0, gen);
 	}
 	if (!e)
 		e = ww_intent_end(st);

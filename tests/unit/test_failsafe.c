@@ -45,7 +45,7 @@ static void saved_and_loaded(void **state)
 	bool builtin = true;
 
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(ww_failsafe_save(dir, p), 0);
+	assert_int_equal(ww_failsafe_save(dir, p, NULL), 0);
 	assert_int_equal(ww_failsafe_load(dir, &fs, &builtin, &why), 0);
 	assert_false(builtin);
 	assert_string_equal(fs->name, "unit-fail-closed");
@@ -91,12 +91,38 @@ static void open_is_kept(void **state)
 	free(t);
 }
 
+/* Saved from the canonical text the apply printed already: the same bytes as from the policy. */
+static void saved_from_text(void **state)
+{
+	char dir[] = "/tmp/ww-failsafe-XXXXXX";
+	struct ww_policy *p = unit_parse_ok(text);
+	struct strbuf canon = {0};
+	char *path, *a = NULL, *b = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	path = xstrdup_printf("%s/%s", dir, WW_FAILSAFE_FILE);
+	assert_int_equal(ww_failsafe_save(dir, p, NULL), 0);
+	assert_int_equal(read_file(path, &a, NULL), 0);
+	ww_policy_print_canonical(p, &canon);
+	assert_int_equal(ww_failsafe_save(dir, p, &canon), 0);
+	assert_int_equal(read_file(path, &b, NULL), 0);
+	assert_string_equal(a, b);
+	unlink(path);
+	rmdir(dir);
+	free(a);
+	free(b);
+	free(path);
+	sb_free(&canon);
+	ww_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(derived),
-		cmocka_unit_test(saved_and_loaded),
-		cmocka_unit_test(open_is_kept),
+	    cmocka_unit_test(derived),
+	    cmocka_unit_test(saved_and_loaded),
+	    cmocka_unit_test(open_is_kept),
+	    cmocka_unit_test(saved_from_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
