@@ -146,33 +146,51 @@ static bool mark_kernel(struct ww_state *st, struct ww_nft *nft, const struct ww
 	return true;
 }
 
+/* A generation's policy as saved, read once per apply: the mark's check, the cut of revoked
+ * sessions and the window ends after a revert all want the current one. */
+struct prev_policy {
+	unsigned long gen; /* 0: not read */
+	int err;	   /* of reading it */
+	struct ww_policy *p;
+	char sha256[65]; /* of the file's bytes (ww_state_policy_sha) */
+};
+
+static const struct ww_policy *prev_policy(struct ww_state *st, struct prev_policy *pp,
+					   unsigned long gen)
+{
+	struct ww_diags d = {.file = "generation"};
+
+	if (pp->gen != gen) {
+		ww_policy_free(pp->p);
+		pp->p = NULL;
+		pp->gen = gen;
+		pp->err = ww_state_policy_sha(st, gen, &pp->p, &d, pp->sha256);
+		ww_diags_free(&d);
+	}
+	return pp->err ? NULL : pp->p;
+}
+
 /*
  * The live table as the mark vouches for it (see nft_mark.h), without reading the kernel: when
  * the marked policy is p itself, *same; when it is the current generation's, that policy
  * compiled into *live. Returns 1 (vouched), 0 (read the kernel instead) or -errno.
  */
-static int vouched_live(struct ww_state *st, const struct ww_nft_mark *mark, const char *hash,
-			struct nfr_table **live, bool *same)
+static int vouched_live(struct ww_state *st, struct prev_policy *pp, const struct ww_nft_mark *mark,
+			const char *hash, struct nfr_table **live, bool *same)
 {
 	struct ww_generation cur;
-	struct ww_policy *prev = NULL;
-	struct ww_diags d = {.file = "generation"};
-	char h[65];
-	int e;
+	const struct ww_policy *prev;
 
 	*same = !strcmp(mark->policy_sha256, hash);
 	if (*same)
 		return 1;
 	if (ww_state_current(st, &cur) || !cur.gen || strcmp(cur.policy_sha256, mark->policy_sha256))
 		return 0;
-	e = ww_state_policy(st, cur.gen, &prev, &d);
-	ww_diags_free(&d);
-	if (e || !prev)
+	prev = prev_policy(st, pp, cur.gen);
+	/* The saved file's bytes are its canonical text: their hash is the policy's. */
+	if (!prev || strcmp(pp->sha256, mark->policy_sha256))
 		return 0;
-	ww_policy_hash(prev, h);
-	e = strcmp(h, mark->policy_sha256) ? 0 : ww_compile_nft(prev, live) ? 0 : 1;
-	ww_policy_free(prev);
-	return e;
+	return ww_compile_nft(prev, live) ? 0 : 1;
 }
 
 /* The XDP side of an apply, before the nftables commit: compile, load, compare, prepare, attach. */
@@ -226,26 +244,23 @@ static int xdp_before(const struct ww_policy *p, const struct ww_apply_opts *o,
  * generation let through and p denies are cut (sessions.h). Not fatal when it fails (the kernel
  * holds p already): the result says so, and apply's report with it.
  */
-static void cut_revoked_sessions(struct ww_state *st, const struct ww_policy *p,
-				 struct ww_apply_result *r)
+static void cut_revoked_sessions(struct ww_state *st, struct prev_policy *pp,
+				 const struct ww_policy *p, struct ww_apply_result *r)
 {
 	struct ww_generation g;
-	struct ww_policy *old = NULL;
-	struct ww_diags d = {0};
+	const struct ww_policy *old;
 	struct strbuf err = {0};
 	struct ww_session_spare spare;
 
 	if (ww_state_current(st, &g) || !g.gen || !strcmp(g.action, "remove"))
 		return; /* nothing enforced before: nothing revoked */
 	ww_session_spare_env(&spare); /* this command's own SSH session finishes it */
-	if (ww_state_policy(st, g.gen, &old, &d))
+	if (!(old = prev_policy(st, pp, g.gen)))
 		sb_addf(&err, "the previous generation %lu cannot be read", g.gen);
 	else
 		ww_sessions_cut_revoked(old, p, (int64_t)time(NULL), &spare, &r->sessions, &err);
 	if (err.len)
 		snprintf(r->sessions_err, sizeof(r->sessions_err), "%s", sb_str(&err));
-	ww_diags_free(&d);
-	ww_policy_free(old);
 	sb_free(&err);
 }
 
@@ -321,7 +336,8 @@ struct run {
 	struct ww_xdp_txn txn;
 	struct ww_nft_mark here; /* the ruleset generation now, and this process */
 	struct ww_intent in;
-	struct strbuf canon; /* p's canonical text, printed once: its hash, the files written */
+	struct prev_policy prev; /* the current generation's policy, read when needed */
+	struct strbuf canon;	 /* p's canonical text, printed once: its hash, the files written */
 	char hash[65];
 	uint32_t genid;	    /* the ruleset generation live was read at */
 	bool same;	    /* the mark vouches that the kernel holds exactly p */
@@ -437,18 +453,15 @@ static int append_windows(struct run *x, struct ww_nft_batch *b)
 static void windows_back(struct run *x)
 {
 	struct ww_generation g;
-	struct ww_policy *old = NULL;
-	struct ww_diags d = {0};
+	const struct ww_policy *old = NULL;
 	struct strbuf err = {0};
 	size_t n;
 
 	if (!ww_state_current(x->st, &g) && g.gen && strcmp(g.action, "remove") &&
-	    !ww_state_policy(x->st, g.gen, &old, &d))
+	    (old = prev_policy(x->st, &x->prev, g.gen)))
 		ww_window_table_sync(old, (int64_t)time(NULL), &n, &err);
 	else
 		ww_window_table_clear(&err);
-	ww_diags_free(&d);
-	ww_policy_free(old);
 	sb_free(&err);
 }
 
@@ -472,7 +485,7 @@ static int commit_nft(struct run *x)
 		       ww_nft_mark_matches(&mark, &x->here);
 	for (int attempt = 0;; attempt++) {
 		if (attempt == 0 && vouched) {
-			e = vouched_live(x->st, &mark, x->hash, &x->live, &x->same);
+			e = vouched_live(x->st, &x->prev, &mark, x->hash, &x->live, &x->same);
 			if (e < 0)
 				return e;
 			vouched = e == 1;
@@ -686,7 +699,7 @@ int ww_apply_locked(struct ww_state *st, const struct ww_policy *p, const struct
 		goto out;
 	r->changed = x.nft_committed || r->xdp_switched || r->xdp_attached || r->xdp_removed;
 	if (x.nft_committed || r->xdp_switched)
-		cut_revoked_sessions(st, p, r);
+		cut_revoked_sessions(st, &x.prev, p, r);
 	/* The window-end table went with the policy's transaction; when that had nothing to send
 	 * (the table was already right), it is rebuilt in a transaction of its own. */
 	if (!(r->vouched && x.same) && !x.windows_in_main)
@@ -711,6 +724,7 @@ out:
 	r->ms = now_ms() - t0;
 	ww_xdp_txn_free(&x.txn);
 	sb_free(&x.canon);
+	ww_policy_free(x.prev.p);
 	ww_window_msgs_free(&x.win);
 	ww_xdp_close(x.xdp);
 	ww_nft_diff_free(&x.d);

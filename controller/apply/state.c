@@ -222,12 +222,24 @@ int ww_state_current(struct ww_state *s, struct ww_generation *gen)
 int ww_state_policy(struct ww_state *s, unsigned long gen, struct ww_policy **out,
 		    struct ww_diags *d)
 {
-	char *path = xstrdup_printf("%s/generations/%lu.json", s->dir, gen);
+	return ww_state_policy_sha(s, gen, out, d, NULL);
+}
+
+int ww_state_policy_sha(struct ww_state *s, unsigned long gen, struct ww_policy **out,
+			struct ww_diags *d, char sha256[65])
+{
+	char *path = xstrdup_printf("%s/generations/%lu.json", s->dir, gen), *text = NULL;
+	size_t len;
 	int err;
 
 	if (!path)
 		return -ENOMEM;
-	err = ww_policy_load(path, d, out);
+	err = ww_policy_read(path, d, &text, &len);
+	if (!err && sha256)
+		sha256_hex(text, len, sha256);
+	if (!err)
+		err = ww_policy_parse(path, text, len, d, out);
+	free(text);
 	free(path);
 	return err;
 }

@@ -50,6 +50,15 @@ int ww_state_history(struct ww_state *s, struct ww_generation **out, size_t *n);
 /* Loads generation gen's policy. */
 int ww_state_policy(struct ww_state *s, unsigned long gen, struct ww_policy **out,
 		    struct ww_diags *d);
+/*
+ * The same, and sha256: the sha256 of the file's bytes. The file is the canonical text
+ * (ww_state_save_policy), so when this equals a policy hash recorded by this binary (the mark,
+ * the history), the policy parsed is the one that hash names, without printing it again
+ * (a canonical print is about a second at 100k flows). A file written otherwise (by another
+ * binary, or edited) only fails to match: the caller then does what it does for any mismatch.
+ */
+int ww_state_policy_sha(struct ww_state *s, unsigned long gen, struct ww_policy **out,
+			struct ww_diags *d, char sha256[65]);
 /* Records an apply or rollback of p as a new generation, or (p NULL) a remove. */
 int ww_state_record(struct ww_state *s, const struct ww_policy *p, const char *action,
 		    const char *source, unsigned long restores, unsigned long *gen);
