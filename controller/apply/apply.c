@@ -611,7 +611,7 @@ static int record(struct run *x)
 	 * written with every new generation, and when missing; a no-op apply leaves it (at 10k
 	 * flows it costs 50-75 ms). */
 	if (!e && (r->recorded || !ww_failsafe_exists(ww_state_dir(st))))
-		e = ww_failsafe_save(ww_state_dir(st), x->p, &x->canon);
+		e = ww_failsafe_save(ww_state_dir(st), x->p);
 	if (!e)
 		e = record_counters(st, x->p, x->want, r->xdp);
 	if (!e)

@@ -56,15 +56,16 @@ static int parse_text(const char *file, const char *text, struct ww_policy **out
 	return e;
 }
 
-/* The fail-closed policy of p, from canon: p's canonical text. */
-static int failsafe_of(const struct ww_policy *p, const struct strbuf *canon,
-		       struct ww_policy **out)
+int ww_failsafe_policy(const struct ww_policy *p, struct ww_policy **out)
 {
+	struct strbuf canon = {0};
 	cJSON *root = NULL, *defaults, *enf;
 	char *name = NULL, *text = NULL;
 	int e = -ENOMEM;
 
-	if (canon->oom || !(root = cJSON_ParseWithLength(canon->s, canon->len)))
+	/* The canonical text of p's management flows only: the others would be dropped below. */
+	ww_policy_print_management(p, &canon);
+	if (canon.oom || !(root = cJSON_ParseWithLength(canon.s, canon.len)))
 		goto out;
 	keep_management(root);
 	cJSON_DeleteItemFromObjectCaseSensitive(root, "invariants");
@@ -82,26 +83,16 @@ out:
 	cJSON_free(text);
 	free(name);
 	cJSON_Delete(root);
-	return e;
-}
-
-int ww_failsafe_policy(const struct ww_policy *p, struct ww_policy **out)
-{
-	struct strbuf canon = {0};
-	int e;
-
-	ww_policy_print_canonical(p, &canon);
-	e = failsafe_of(p, &canon, out);
 	sb_free(&canon);
 	return e;
 }
 
-int ww_failsafe_save(const char *state_dir, const struct ww_policy *p, const struct strbuf *text)
+int ww_failsafe_save(const char *state_dir, const struct ww_policy *p)
 {
 	struct ww_policy *fs = NULL;
 	struct strbuf canon = {0};
 	char *path = xstrdup_printf("%s/%s", state_dir, WW_FAILSAFE_FILE);
-	int e = !path ? -ENOMEM : text ? failsafe_of(p, text, &fs) : ww_failsafe_policy(p, &fs);
+	int e = path ? ww_failsafe_policy(p, &fs) : -ENOMEM;
 
 	if (!e) {
 		ww_policy_print_canonical(fs, &canon);

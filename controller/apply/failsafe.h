@@ -19,9 +19,8 @@
 /* The fail-closed policy of p into *out (untouched on failure). Returns 0 or -errno. */
 int ww_failsafe_policy(const struct ww_policy *p, struct ww_policy **out);
 
-/* Writes p's fail-closed policy to <state_dir>/failsafe.json (atomically); text: p's canonical
- * text when the caller has it (ww_policy_print_canonical), or NULL. Returns 0 or -errno. */
-int ww_failsafe_save(const char *state_dir, const struct ww_policy *p, const struct strbuf *text);
+/* Writes p's fail-closed policy to <state_dir>/failsafe.json (atomically). Returns 0 or -errno. */
+int ww_failsafe_save(const char *state_dir, const struct ww_policy *p);
 /* Whether <state_dir>/failsafe.json exists (readable or not). */
 bool ww_failsafe_exists(const char *state_dir);
 
