@@ -107,6 +107,16 @@ static void print_eplist(const struct ww_policy *p, const struct ww_eplist *l, s
 		sb_add(out, "\"*\"");
 		return;
 	}
+	if (l->n == 1) { /* most flows: one name, nothing to sort */
+		sb_addn(out, "\"", 1);
+		sb_add_json_body(out, l->v[0].zone->name);
+		if (l->v[0].host) {
+			sb_addn(out, "/", 1);
+			sb_add_json_body(out, l->v[0].host->name);
+		}
+		sb_addn(out, "\"", 1);
+		return;
+	}
 	names = malloc((l->n ? l->n : 1) * sizeof(*names));
 	if (!names) {
 		out->oom = true;
@@ -286,7 +296,9 @@ void ww_flow_print_canonical(const struct ww_policy *p, const struct ww_flow *f,
 		print_names(names, f->nsvcs, out);
 		free(names);
 	}
-	sb_addf(out, ", \"action\": \"%s\"", ww_flow_action_str(f));
+	sb_add(out, ", \"action\": \"");
+	sb_add(out, ww_flow_action_str(f));
+	sb_addn(out, "\"", 1);
 	if (f->mode == WW_MONITOR)
 		sb_add(out, ", \"mode\": \"monitor\"");
 	if (f->has_from || f->has_until) {
