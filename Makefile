@@ -178,7 +178,12 @@ vm-test: deps
 	@$(MAKE) --no-print-directory all unit
 	@BUILD=$(BUILD) vm/run.sh $(KERNEL) $(VM_SUITES)
 
-bench: deps all
+# tests/bench/pktgen_afp.c: the AF_PACKET frame generator of tests/bench/nft-rate.sh.
+$(BUILD)/bench/pktgen_afp: tests/bench/pktgen_afp.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -o $@ $<
+
+bench: deps all $(BUILD)/bench/pktgen_afp
 	@tests/bench/run.sh $(BUILD)
 
 # Crash-point soak: tests/e2e/crash.sh kills apply, rollback and remove at each of its 52

@@ -63,8 +63,9 @@ int ww_failsafe_policy(const struct ww_policy *p, struct ww_policy **out)
 	char *name = NULL, *text = NULL;
 	int e = -ENOMEM;
 
-	ww_policy_print_canonical(p, &canon);
-	if (canon.oom || !(root = cJSON_Parse(sb_str(&canon))))
+	/* The canonical text of p's management flows only: the others would be dropped below. */
+	ww_policy_print_management(p, &canon);
+	if (canon.oom || !(root = cJSON_ParseWithLength(canon.s, canon.len)))
 		goto out;
 	keep_management(root);
 	cJSON_DeleteItemFromObjectCaseSensitive(root, "invariants");

@@ -222,12 +222,24 @@ int ww_state_current(struct ww_state *s, struct ww_generation *gen)
 int ww_state_policy(struct ww_state *s, unsigned long gen, struct ww_policy **out,
 		    struct ww_diags *d)
 {
-	char *path = xstrdup_printf("%s/generations/%lu.json", s->dir, gen);
+	return ww_state_policy_sha(s, gen, out, d, NULL);
+}
+
+int ww_state_policy_sha(struct ww_state *s, unsigned long gen, struct ww_policy **out,
+			struct ww_diags *d, char sha256[65])
+{
+	char *path = xstrdup_printf("%s/generations/%lu.json", s->dir, gen), *text = NULL;
+	size_t len;
 	int err;
 
 	if (!path)
 		return -ENOMEM;
-	err = ww_policy_load(path, d, out);
+	err = ww_policy_read(path, d, &text, &len);
+	if (!err && sha256)
+		sha256_hex(text, len, sha256);
+	if (!err)
+		err = ww_policy_parse(path, text, len, d, out);
+	free(text);
 	free(path);
 	return err;
 }
@@ -267,17 +279,21 @@ int ww_state_last_gen(struct ww_state *s, unsigned long *last)
 	return last_line_hash(s->dir, prev, last);
 }
 
-int ww_state_save_policy(struct ww_state *s, unsigned long gen, const struct ww_policy *p)
+int ww_state_save_policy(struct ww_state *s, unsigned long gen, const struct ww_policy *p,
+			 const struct strbuf *text)
 {
 	struct strbuf canon = {0};
 	char *path = xstrdup_printf("%s/generations/%lu.json", s->dir, gen);
 	int err;
 
-	ww_policy_print_canonical(p, &canon);
-	err = !path || canon.oom ? -ENOMEM : write_file_atomic(path, canon.s, canon.len, 0640);
+	if (!text) {
+		ww_policy_print_canonical(p, &canon);
+		text = &canon;
+	}
+	err = !path || text->oom ? -ENOMEM : write_file_atomic(path, text->s, text->len, 0640);
 	/* What a quarantine reads instead of the whole policy (quarantine.h). */
 	if (!err)
-		err = ww_quar_index_write(s->dir, gen, p, canon.s, canon.len);
+		err = ww_quar_index_write(s->dir, gen, p, text->s, text->len);
 	free(path);
 	sb_free(&canon);
 	return err;
@@ -293,8 +309,9 @@ void ww_state_forget_policy(struct ww_state *s, unsigned long gen)
 	ww_quar_index_forget(s->dir, gen);
 }
 
-int ww_state_record_gen(struct ww_state *s, const struct ww_policy *p, const char *action,
-			const char *source, unsigned long restores, unsigned long gen)
+int ww_state_record_gen(struct ww_state *s, const struct ww_policy *p, const char *policy_sha256,
+			const char *action, const char *source, unsigned long restores,
+			unsigned long gen)
 {
 	char prev[65], user[64], tb[WW_TIME_STRLEN], hash[65] = "";
 	unsigned long last;
@@ -312,12 +329,10 @@ int ww_state_record_gen(struct ww_state *s, const struct ww_policy *p, const cha
 	if (last + 1 != gen)
 		return -ESTALE;
 	ww_user_name(user, sizeof(user));
-	if (p) {
-		struct strbuf canon = {0};
-		ww_policy_print_canonical(p, &canon);
-		sha256_hex(sb_str(&canon), canon.len, hash);
-		sb_free(&canon);
-	}
+	if (p && policy_sha256)
+		snprintf(hash, sizeof(hash), "%s", policy_sha256);
+	else if (p)
+		ww_policy_hash(p, hash);
 	sb_addf(&line, "{\"generation\": %lu, \"time\": \"%s\", \"user\": ", gen,
 		ww_time_str((int64_t)time(NULL), tb));
 	sb_add_json_str(&line, user);
@@ -368,9 +383,9 @@ int ww_state_record(struct ww_state *s, const struct ww_policy *p, const char *a
 	int err = ww_state_last_gen(s, &last);
 
 	if (!err && p)
-		err = ww_state_save_policy(s, last + 1, p);
+		err = ww_state_save_policy(s, last + 1, p, NULL);
 	if (!err)
-		err = ww_state_record_gen(s, p, action, source, restores, last + 1);
+		err = ww_state_record_gen(s, p, NULL, action, source, restores, last + 1);
 	if (!err && genp)
 		*genp = last + 1;
 	return err;

@@ -50,22 +50,35 @@ int ww_state_history(struct ww_state *s, struct ww_generation **out, size_t *n);
 /* Loads generation gen's policy. */
 int ww_state_policy(struct ww_state *s, unsigned long gen, struct ww_policy **out,
 		    struct ww_diags *d);
+/*
+ * The same, and sha256: the sha256 of the file's bytes. The file is the canonical text
+ * (ww_state_save_policy), so when this equals a policy hash recorded by this binary (the mark,
+ * the history), the policy parsed is the one that hash names, without printing it again
+ * (a canonical print is about a second at 100k flows). A file written otherwise (by another
+ * binary, or edited) only fails to match: the caller then does what it does for any mismatch.
+ */
+int ww_state_policy_sha(struct ww_state *s, unsigned long gen, struct ww_policy **out,
+			struct ww_diags *d, char sha256[65]);
 /* Records an apply or rollback of p as a new generation, or (p NULL) a remove. */
 int ww_state_record(struct ww_state *s, const struct ww_policy *p, const char *action,
 		    const char *source, unsigned long restores, unsigned long *gen);
 /* The generation number of the history's last line (0: none). */
 int ww_state_last_gen(struct ww_state *s, unsigned long *last);
-/* Writes p's canonical form as generations/<gen>.json (durably); forget removes it. */
-int ww_state_save_policy(struct ww_state *s, unsigned long gen, const struct ww_policy *p);
+/* Writes p's canonical form as generations/<gen>.json (durably); forget removes it. text: p's
+ * canonical text when the caller has it (ww_policy_print_canonical), or NULL. */
+int ww_state_save_policy(struct ww_state *s, unsigned long gen, const struct ww_policy *p,
+			 const struct strbuf *text);
 void ww_state_forget_policy(struct ww_state *s, unsigned long gen);
 /*
  * The second half of ww_state_record, for an apply that saved its policy first (intent.h):
  * appends history line gen (0: the next) unless the history has it already — an interrupted
  * apply's line is never written twice — then writes `current`. -ESTALE when gen is not the
- * next line. Stop points "history-appended" and "current-written".
+ * next line. Stop points "history-appended" and "current-written". policy_sha256: p's
+ * ww_policy_hash when the caller has it, or NULL.
  */
-int ww_state_record_gen(struct ww_state *s, const struct ww_policy *p, const char *action,
-			const char *source, unsigned long restores, unsigned long gen);
+int ww_state_record_gen(struct ww_state *s, const struct ww_policy *p, const char *policy_sha256,
+			const char *action, const char *source, unsigned long restores,
+			unsigned long gen);
 /* Cuts a last history line that a crash left without its newline. Returns 0 or -errno. */
 int ww_state_repair_history(struct ww_state *s);
 /* Removes "*.tmp.<pid>" files of processes that no longer run (write_file_atomic leftovers). */

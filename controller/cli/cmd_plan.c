@@ -29,6 +29,7 @@
 
 struct plan {
 	struct ww_policy *want_p, *applied_p;
+	char applied_sha256[65]; /* of applied_p's file's bytes (ww_state_policy_sha) */
 	struct nfr_table *want, *live, *applied;
 	struct ww_generation gen;
 	struct ww_pdiff pd;
@@ -50,12 +51,10 @@ struct plan {
 static bool plan_vouched(const struct plan *pl, const char *state_dir, struct ww_nft *nft,
 			 uint32_t *genid)
 {
-	char h[65];
-
 	if (!ww_nft_mark_vouches(nft, state_dir, pl->gen.policy_sha256, genid))
 		return false;
-	ww_policy_hash(pl->applied_p, h);
-	return !strcmp(h, pl->gen.policy_sha256);
+	/* The saved file's bytes are its canonical text: their hash is the policy's. */
+	return !strcmp(pl->applied_sha256, pl->gen.policy_sha256);
 }
 
 static bool xdp_drift(const struct plan *pl)
@@ -391,7 +390,7 @@ static int plan_build(struct plan *pl, const char *state_dir, const char *bpffs,
 		}
 	}
 	if (!e && pl->gen.gen) {
-		e = ww_state_policy(st, pl->gen.gen, &pl->applied_p, &d);
+		e = ww_state_policy_sha(st, pl->gen.gen, &pl->applied_p, &d, pl->applied_sha256);
 		if (e)
 			sb_addf(err, "generation %lu: %s", pl->gen.gen, strerror(-e));
 		if (!e)

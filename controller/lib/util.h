@@ -25,6 +25,8 @@ void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(prin
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal, quotes included. */
 void sb_add_json_str(struct strbuf *sb, const char *s);
+/* The same without the quotes: a piece of a string (escaping is per character). */
+void sb_add_json_body(struct strbuf *sb, const char *s);
 /* Returns the string (never NULL: "" when empty) and leaves sb empty; the caller frees it. */
 char *sb_steal(struct strbuf *sb);
 const char *sb_str(const struct strbuf *sb);

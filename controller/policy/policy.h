@@ -37,6 +37,9 @@ int ww_policy_load(const char *path, struct ww_diags *d, struct ww_policy **out)
  * output gives the same model, and printing that gives the same bytes.
  */
 void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out);
+/* The same text with only the flows marked "management" and no invariants: what the fail-closed
+ * policy is derived from (failsafe.h), without printing and parsing 100k other flows. */
+void ww_policy_print_management(const struct ww_policy *p, struct strbuf *out);
 /* One flow as a canonical JSON object. With for_id, only what the flow means (no id, owner,
  * ticket, description or controls): the input of a derived flow id. */
 void ww_flow_print_canonical(const struct ww_policy *p, const struct ww_flow *f, bool for_id,

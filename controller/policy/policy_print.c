@@ -107,6 +107,16 @@ static void print_eplist(const struct ww_policy *p, const struct ww_eplist *l, s
 		sb_add(out, "\"*\"");
 		return;
 	}
+	if (l->n == 1) { /* most flows: one name, nothing to sort */
+		sb_addn(out, "\"", 1);
+		sb_add_json_body(out, l->v[0].zone->name);
+		if (l->v[0].host) {
+			sb_addn(out, "/", 1);
+			sb_add_json_body(out, l->v[0].host->name);
+		}
+		sb_addn(out, "\"", 1);
+		return;
+	}
 	names = malloc((l->n ? l->n : 1) * sizeof(*names));
 	if (!names) {
 		out->oom = true;
@@ -286,7 +296,9 @@ void ww_flow_print_canonical(const struct ww_policy *p, const struct ww_flow *f,
 		print_names(names, f->nsvcs, out);
 		free(names);
 	}
-	sb_addf(out, ", \"action\": \"%s\"", ww_flow_action_str(f));
+	sb_add(out, ", \"action\": \"");
+	sb_add(out, ww_flow_action_str(f));
+	sb_addn(out, "\"", 1);
 	if (f->mode == WW_MONITOR)
 		sb_add(out, ", \"mode\": \"monitor\"");
 	if (f->has_from || f->has_until) {
@@ -527,9 +539,11 @@ static void print_detect(const struct ww_detect_cfg *dc, struct strbuf *out)
 		dc->flood_window, dc->max_sources, dc->cooldown);
 }
 
-void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
+/* The canonical text; management: only the flows marked "management", and no invariants. */
+static void print_policy(const struct ww_policy *p, bool management, struct strbuf *out)
 {
 	const struct ww_defaults *d = &p->defaults;
+	bool first = true;
 
 	sb_addf(out, "{\n  \"wardwall\": %d,\n  \"name\": ", WW_POLICY_VERSION);
 	sb_add_json_str(out, p->name);
@@ -549,21 +563,34 @@ void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
 	print_groups(p, out);
 	print_services(p, out);
 	for (size_t i = 0; i < p->nflows; i++) {
-		sb_add(out, i ? ",\n    " : "\n    ");
+		if (management && !p->flows[i].management)
+			continue;
+		sb_add(out, first ? "\n    " : ",\n    ");
 		ww_flow_print_canonical(p, &p->flows[i], false, out);
+		first = false;
 	}
-	sb_add(out, p->nflows ? "\n  ],\n  \"invariants\": [" : "],\n  \"invariants\": [");
-	for (size_t i = 0; i < p->ninvs; i++) {
+	sb_add(out, !first ? "\n  ],\n  \"invariants\": [" : "],\n  \"invariants\": [");
+	for (size_t i = 0; !management && i < p->ninvs; i++) {
 		sb_add(out, i ? ",\n    " : "\n    ");
 		print_invariant(p, &p->invs[i], out);
 	}
-	sb_addf(out, p->ninvs ? "\n  ],\n" : "],\n");
+	sb_addf(out, p->ninvs && !management ? "\n  ],\n" : "],\n");
 	print_probes(p, out);
 	print_enforcement(p, out);
 	print_gateways(p, out);
 	print_detect(&p->detect, out);
 	ww_siem_print(p, out);
 	sb_add(out, "\n}\n");
+}
+
+void ww_policy_print_canonical(const struct ww_policy *p, struct strbuf *out)
+{
+	print_policy(p, false, out);
+}
+
+void ww_policy_print_management(const struct ww_policy *p, struct strbuf *out)
+{
+	print_policy(p, true, out);
 }
 
 void ww_policy_hash(const struct ww_policy *p, char out[65])

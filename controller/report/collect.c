@@ -179,7 +179,7 @@ static int collect_state(struct ww_collect *c, const char *state_dir, struct sin
 		return e;
 	if (st) {
 		if (!ww_state_current(st, &c->gen) && c->gen.gen)
-			ww_state_policy(st, c->gen.gen, &c->applied, &d);
+			ww_state_policy_sha(st, c->gen.gen, &c->applied, &d, c->applied_sha256);
 		ww_state_counters_load(st, &t->names, &t->since, &t->n);
 	}
 	sb_reset(err);
@@ -321,16 +321,15 @@ static int collect_vouched(struct ww_collect *c, const char *state_dir, bool fac
 			   struct strbuf *err)
 {
 	struct ww_nft *nft = NULL;
-	char h[65];
 	bool ok = false;
 	int e;
 
 	if (!c->applied || !c->gen.gen || ww_nft_open(&nft))
 		return 0;
 	if (ww_nft_mark_vouches(nft, state_dir, c->gen.policy_sha256, &c->genid)) {
-		ww_policy_hash(c->applied, h);
-		/* Without facts only the counters and the defaults are decoded: no flow maps. */
-		ok = !strcmp(h, c->gen.policy_sha256) &&
+		/* The saved file's bytes are its canonical text: their hash is the policy's.
+		 * Without facts only the counters and the defaults are decoded: no flow maps. */
+		ok = !strcmp(c->applied_sha256, c->gen.policy_sha256) &&
 		     !(facts ? ww_compile_nft : ww_compile_nft_counts)(c->applied, &c->expected);
 	}
 	e = ok ? read_counters(nft, c, err) : 0;

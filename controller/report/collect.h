@@ -40,6 +40,7 @@ struct ww_collect {
 	int64_t time;
 	struct ww_generation gen;  /* gen.gen == 0: nothing recorded */
 	struct ww_policy *applied; /* the recorded generation's policy, or NULL */
+	char applied_sha256[65];   /* of its file's bytes (ww_state_policy_sha) */
 	struct nfr_table *live;    /* NULL: no table */
 	struct ww_readback rb;
 	struct nfr_table *expected; /* the applied generation, compiled */

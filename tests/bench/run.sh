@@ -15,7 +15,7 @@ fi
 build=$(cd "$1" && pwd)
 
 status=0
-for bench in nft-apply xdp-rate xdp-cost quarantine restore; do
+for bench in nft-apply nft-rate xdp-rate xdp-cost quarantine restore; do
 	echo "== tests/bench/$bench.sh" >&2
 	"$here/$bench.sh" "$build" || status=1
 done

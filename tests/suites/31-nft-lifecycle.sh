@@ -390,6 +390,21 @@ else
 	fail "... parsed again past a window boundary, from another path, with other bytes" \
 		"later: $later; other path: $other; other bytes: $space"
 fi
+# The mark is trusted for a change only while the current generation's file is the canonical
+# text the mark's hash names (its bytes hashed, not printed again): the same policy in other
+# bytes, and the table is read instead.
+ww apply "$EDITED" >/dev/null 2>&1
+gen=$(cat "$STATE/current")
+{ echo; cat "$STATE/generations/$gen.json"; } >"$tmp/gen.json" &&
+	cp "$tmp/gen.json" "$STATE/generations/$gen.json"
+said=$(ww apply --json "$POLICY" 2>/dev/null | jread)
+run ww plan --detailed-exitcode "$POLICY"
+rc=$?
+if [ "$said" = "applied kernel" ] && [ $rc = 0 ] && grep -q '^drift: none' "$tmp/out"; then
+	ok "a change on top of a generation whose file is not its canonical text reads the kernel: $said; plan: drift: none"
+else
+	fail "a change on top of an edited generation file: applied, kernel; plan exit 0" "$said; plan exit $rc" "$(out)"
+fi
 nftns add table inet wwother && nftns delete table inet wwother
 said=$(ww apply --json "$POLICY" 2>/dev/null | jread)
 if [ "$said" = "unchanged kernel" ]; then

@@ -118,11 +118,16 @@ fi
 # generation it left and does not read the table (docs/nftables.md); else it takes none.
 snaps() { wc -l <"$WARDWALL_STATE_DIR/snapshots.jsonl" 2>/dev/null || echo 0; }
 before=$(snaps)
-# The first apply (no table before it) snapshots the counters it made.
-if [ "$before" -ge 1 ]; then
-	ok "the first apply took a snapshot ($before in the file)"
+# The first apply (no table before it) snapshots the counters it made, at zero (it takes them
+# from the table it compiled instead of reading back counters it has just created).
+first=$(head -n 1 "$WARDWALL_STATE_DIR/snapshots.jsonl" 2>/dev/null | "$WW_PYTHON" -c '
+import json, sys
+f = json.load(sys.stdin)["flows"]
+print(len(f), "zero" if f and all(v == [0, 0] for v in f.values()) else "not-zero")' 2>/dev/null)
+if [ "$before" -ge 1 ] && [ "${first#* }" = zero ]; then
+	ok "the first apply took a snapshot ($before in the file): ${first% *} flows, every count zero"
 else
-	fail "the first apply took a snapshot" "snapshots.jsonl: $before lines"
+	fail "the first apply took a snapshot, every count zero" "snapshots.jsonl: $before lines; $first"
 fi
 WARDWALL_SNAPSHOT_INTERVAL=0 ww apply --json "$POLICY" >"$tmp/noop.json" 2>"$tmp/err"
 read_how=$("$WW_PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["nftables"]["read"])' \

@@ -3,6 +3,8 @@
  * XDP; saved and loaded back; the built-in one when the saved one is missing or corrupt. */
 #include "unit.h"
 
+#include <cjson/cJSON.h>
+
 #include <unistd.h>
 
 #include "failsafe.h"
@@ -91,12 +93,46 @@ static void open_is_kept(void **state)
 	free(t);
 }
 
+/* The text the fail-closed policy comes from: the canonical text less the flows not marked
+ * "management" and the invariants, nothing else changed. */
+static void management_text(void **state)
+{
+	struct ww_policy *p = unit_parse_ok(text);
+	struct strbuf all = {0}, mgmt = {0};
+	cJSON *a, *m, *f, *next;
+
+	ww_policy_print_canonical(p, &all);
+	ww_policy_print_management(p, &mgmt);
+	a = cJSON_Parse(sb_str(&all));
+	m = cJSON_Parse(sb_str(&mgmt));
+	assert_non_null(a);
+	assert_non_null(m);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(a, "flows")), 2);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(a, "invariants")), 1);
+	for (f = cJSON_GetObjectItem(a, "flows")->child; f; f = next) {
+		next = f->next;
+		if (!cJSON_IsTrue(cJSON_GetObjectItem(f, "management")))
+			cJSON_Delete(
+			    cJSON_DetachItemViaPointer(cJSON_GetObjectItem(a, "flows"), f));
+	}
+	cJSON_Delete(cJSON_DetachItemFromObject(a, "invariants"));
+	cJSON_AddItemToObject(a, "invariants", cJSON_CreateArray());
+	assert_true(cJSON_Compare(a, m, true));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(m, "flows")), 1);
+	cJSON_Delete(a);
+	cJSON_Delete(m);
+	sb_free(&all);
+	sb_free(&mgmt);
+	ww_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(derived),
-		cmocka_unit_test(saved_and_loaded),
-		cmocka_unit_test(open_is_kept),
+	    cmocka_unit_test(derived),
+	    cmocka_unit_test(saved_and_loaded),
+	    cmocka_unit_test(open_is_kept),
+	    cmocka_unit_test(management_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,6 +79,12 @@ static void test_sb_json_str(void **state)
 	sb_reset(&sb);
 	sb_add_json_str(&sb, "");
 	assert_string_equal(sb_str(&sb), "\"\"");
+	sb_reset(&sb);
+	/* Runs of plain characters between escapes, at either end; a body has no quotes. */
+	sb_add_json_body(&sb, "\"zone\\one\ntwo\"");
+	sb_add_json_body(&sb, "/");
+	sb_add_json_body(&sb, "host");
+	assert_string_equal(sb_str(&sb), "\\\"zone\\\\one\\ntwo\\\"/host");
 	sb_free(&sb);
 }
 
