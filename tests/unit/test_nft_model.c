@@ -5,8 +5,9 @@
  * (nfr_eval.h) and the verdict and counters compared with what ww_evaluate (eval.h, `wardwall
  * query`) decides. The policies: the examples (every policies/NAME.json), random small policies
  * (the XDP differential test's generator, tests/xdp/randgen.h: nested zones and host groups,
- * monitor zones and flows, windows, rejects, all three modes), and with WW_MODEL_POLICIES (files
- * separated by ':', as suite 21-nft-model passes tests/bench/genpolicy.py's) those instead.
+ * monitor zones and flows, windows, rejects, all three modes; half of them with mark bits of
+ * their own), and with WW_MODEL_POLICIES (files separated by ':', as suite 21-nft-model passes
+ * tests/bench/genpolicy.py's) those instead.
  *
  * A packet is drawn around the policy: its source and destination from every zone's and host
  * group's networks (their first and last address, one past either end, anywhere inside), now and
@@ -27,6 +28,7 @@
 #include "unit.h"
 
 #include "../xdp/randgen.h"
+#include "classmark.h"
 #include "nfr_eval.h"
 #include "nft_bridge.h"
 #include "nft_compile.h"
@@ -555,6 +557,28 @@ static void test_policy_files(void **state)
 	free(list);
 }
 
+/*
+ * Half the time, json (freed) with mark bits of its own: a run of 6-16 bits anywhere in the
+ * mark (the generator's 5 zones and 3 host groups a zone fit in 3 bits and 2), so that the
+ * class-keyed layout's fields move and shrink. Returns the policy text to use.
+ */
+static char *with_mark_bits(struct rng *r, char *json)
+{
+	static const char enf[] = "\"enforcement\": {";
+	char *at = strstr(json, enf), mask[WW_MARK_STRLEN];
+	unsigned int n = 6 + below(r, 11), shift = below(r, 32 - n + 1);
+	struct strbuf sb = {0};
+
+	if (!at || chance(r, 50))
+		return json;
+	at += strlen(enf);
+	sb_addn(&sb, json, (size_t)(at - json));
+	sb_addf(&sb, "\"mark_bits\": \"%s\", ", ww_mark_str(((1u << n) - 1) << shift, mask));
+	sb_add(&sb, at);
+	free(json);
+	return sb_steal(&sb);
+}
+
 static void test_random_policies(void **state)
 {
 	struct run *run = &the_run;
@@ -566,7 +590,7 @@ static void test_random_policies(void **state)
 		if (run->only >= 0 && i != run->only)
 			continue;
 		struct gen g = {.r = stream(run, 1000 + (uint64_t)i), .now = run->now};
-		char *json = gen_policy(&g);
+		char *json = with_mark_bits(&g.r, gen_policy(&g));
 		struct ww_policy *p = NULL;
 		struct strbuf err = {0};
 		char name[96];
