@@ -65,10 +65,13 @@ int ww_fleet_part(const struct ww_policy *p, const char *text, size_t len, const
 	    !cJSON_AddNumberToObject(enf, "log_group", p->enf.log_group) ||
 	    !cJSON_AddNumberToObject(enf, "log_rate", p->enf.log_rate))
 		goto out;
-	/* Every part writes classes into the same mark bits; written only when not the default, as
-	 * in the canonical form. */
+	/* Every part writes classes into the same mark bits, and its restore fails the way the
+	 * policy says; both written only when not the default, as in the canonical form. */
 	if (p->enf.mark_mask != WW_MARK_DEFAULT &&
 	    !cJSON_AddStringToObject(enf, "mark_bits", ww_mark_str(p->enf.mark_mask, ms)))
+		goto out;
+	if (p->enf.on_failure == WW_FAIL_OPEN &&
+	    !cJSON_AddStringToObject(enf, "on_failure", "open"))
 		goto out;
 	for (size_t i = 0; i < g->nifaces; i++) {
 		cJSON *s = cJSON_CreateString(g->ifaces[i]);

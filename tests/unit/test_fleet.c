@@ -22,7 +22,8 @@
 	" 'enforcement': {'log_rate': 7" enf "},"                                                  \
 	" 'gateways': {'g1': {'interfaces': ['e1'], 'zones': ['a', 'b']},"                         \
 	"  'g2': {'mode': 'host', 'zones': ['c']}}}"
-static const char fleet_policy[] = FLEET_POLICY(", 'mark_bits': '0x0000FFF0'");
+static const char fleet_policy[] =
+    FLEET_POLICY(", 'mark_bits': '0x0000FFF0', 'on_failure': 'open'");
 
 static void test_part(void **state)
 {
@@ -43,6 +44,7 @@ static void test_part(void **state)
 	assert_string_equal(q->enf.ifaces[0], "e1");
 	assert_int_equal(q->enf.log_rate, 7);
 	assert_int_equal(q->enf.mark_mask, 0xfff0);
+	assert_int_equal(q->enf.on_failure, WW_FAIL_OPEN); /* a gateway's restore leaves its kernel */
 	ww_policy_free(q);
 	free(part);
 	assert_int_equal(ww_fleet_part(p, text, strlen(text), "g2", &part, &err), 0);
@@ -60,8 +62,8 @@ static void test_part(void **state)
 	free(text);
 }
 
-/* The default mask is not written into a part (as in the canonical form): the part is read with
- * the default. */
+/* The default mask and on_failure are not written into a part (as in the canonical form): the
+ * part is read with the defaults. */
 static void test_part_default_mark(void **state)
 {
 	char *text = unit_json(FLEET_POLICY("")), *part = NULL;
@@ -70,8 +72,10 @@ static void test_part_default_mark(void **state)
 
 	assert_int_equal(ww_fleet_part(p, text, strlen(text), "g1", &part, &err), 0);
 	assert_null(strstr(part, "mark_bits"));
+	assert_null(strstr(part, "on_failure"));
 	q = unit_parse_ok(part);
 	assert_int_equal(q->enf.mark_mask, 0xffff0000u);
+	assert_int_equal(q->enf.on_failure, WW_FAIL_CLOSED);
 	ww_policy_free(q);
 	free(part);
 	ww_policy_free(p);
