@@ -515,10 +515,10 @@ static void add_flow_maps(struct cctx *c, struct fmaps *m, int kind, const char 
 		return;
 	}
 	*vn = xstrdup_printf("%s/%s", vp[kind], cls);
-	m->v.name = xstrdup_printf("%s/%s", vp[kind], cls);
+	m->v.name = *vn ? xdup(c, *vn) : NULL;
 	if (m->cnt.nelems) {
 		*cn = xstrdup_printf("%s/%s", cp[kind], cls);
-		m->cnt.name = xstrdup_printf("%s/%s", cp[kind], cls);
+		m->cnt.name = *cn ? xdup(c, *cn) : NULL;
 		if (!*cn)
 			c->err = -ENOMEM;
 		add_set(c, &m->cnt);
@@ -694,6 +694,7 @@ static void class_boxes(struct cctx *c, ww_ep_t ep, ww_ep_t cd)
 	struct ww_atom *atoms;
 	size_t na;
 	long nf = ww_class_pair_flows(p, &c->ix, ep, cd, &flows);
+	const struct ww_zone *zd = ww_class_of(p, cd).zone;
 
 	c->cb[cd] = (struct cbox){0};
 	if (nf <= 0) {
@@ -701,14 +702,12 @@ static void class_boxes(struct cctx *c, ww_ep_t ep, ww_ep_t cd)
 			c->err = (int)nf;
 		return;
 	}
-	c->err = ww_atoms_build(p, flows, (size_t)nf, c->zsrc, ww_class_of(p, cd).zone, &c->dt,
-				&atoms, &na);
+	c->err = ww_atoms_build(p, flows, (size_t)nf, c->zsrc, zd, &c->dt, &atoms, &na);
 	free(flows);
 	if (c->err)
 		return;
 	mark_named(c, ep, cd, true);
 	nb = service_boxes(c, atoms, na, &box, &bcap);
-	const struct ww_zone *zd = ww_class_of(p, cd).zone;
 	bool own_dst = ep > p->nzones && cd > p->nzones &&
 		       ((zd && ww_pairidx_get(&c->ix, ep, zd->ep)) || ww_pairidx_get(&c->ix, ep, cd));
 	nb = own_boxes(c, box, nb, ep > p->nzones, cd > p->nzones, own_dst);
@@ -1122,25 +1121,15 @@ static void base_chain(struct cctx *c, const char *name, enum nfr_hook hook)
 	add_chain(c, &ch);
 }
 
-/*
- * The mark's class bits (enforcement.mark_bits): the low half of its bits (rounded up) is the
- * zone field, the high half the host field. -ERANGE when the policy's zones or some zone's hosts
- * do not fit (check refuses such a policy first: mark-bits-too-few).
- */
+/* The mark's class bits (enforcement.mark_bits): the zone field and the host field (classmark.h).
+ * -ERANGE when they cannot number the policy's classes (check refuses such a policy first:
+ * mark-bits-too-few). */
 static int mark_fields(struct cctx *c)
 {
-	const struct ww_policy *p = c->p;
-	uint32_t m = p->enf.mark_mask;
-
-	c->zmask = ww_mark_zone_bits(m);
-	c->hmask = ww_mark_host_bits(m);
-	if (!c->zmask || !c->hmask)
+	if (!ww_mark_fits(c->p))
 		return -ERANGE;
-	if (p->nzones > c->zmask >> __builtin_ctz(c->zmask))
-		return -ERANGE;
-	for (size_t z = 0; z < p->nzones; z++)
-		if (p->zones[z].nhosts > c->hmask >> __builtin_ctz(c->hmask))
-			return -ERANGE;
+	c->zmask = ww_mark_zone_bits(c->p->enf.mark_mask);
+	c->hmask = ww_mark_host_bits(c->p->enf.mark_mask);
 	return 0;
 }
 

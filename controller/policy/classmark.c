@@ -116,23 +116,42 @@ static void mask_hint(char *buf, size_t len, uint32_t mask, unsigned int zbits, 
 			 ww_mark_str(w, s));
 }
 
+/* The bits p's zones and its zone of most host groups (*most, NULL: none) need, and the bits
+ * the fields of p's mask have. */
+static void fit(const struct ww_policy *p, const struct ww_zone **most, unsigned int *zneed,
+		unsigned int *hneed, unsigned int *zhave, unsigned int *hhave)
+{
+	*most = NULL;
+	for (size_t i = 0; i < p->nzones; i++)
+		if (!*most || p->zones[i].nhosts > (*most)->nhosts)
+			*most = &p->zones[i];
+	*zneed = bits_for(p->nzones);
+	*hneed = *most ? bits_for((*most)->nhosts) : 0;
+	*zhave = (unsigned int)__builtin_popcount(ww_mark_zone_bits(p->enf.mark_mask));
+	*hhave = (unsigned int)__builtin_popcount(ww_mark_host_bits(p->enf.mark_mask));
+}
+
+bool ww_mark_fits(const struct ww_policy *p)
+{
+	const struct ww_zone *most;
+	unsigned int zneed, hneed, zhave, hhave;
+
+	fit(p, &most, &zneed, &hneed, &zhave, &hhave);
+	return ww_mark_valid(p->enf.mark_mask) && zneed <= zhave && hneed <= hhave;
+}
+
 void ww_mark_check_fit(const struct ww_policy *p, const char *ptr, bool is_default,
 		       struct ww_diags *d)
 {
 	uint32_t mask = p->enf.mark_mask;
-	const struct ww_zone *most = NULL;
+	const struct ww_zone *most;
 	char hint[96], ms[WW_MARK_STRLEN];
+	unsigned int zneed, hneed, zhave, hhave;
+	const char *which = is_default ? "the default mark_bits " : "";
 
 	if (!ww_mark_valid(mask))
 		return;
-	for (size_t i = 0; i < p->nzones; i++)
-		if (!most || p->zones[i].nhosts > most->nhosts)
-			most = &p->zones[i];
-	unsigned int zneed = bits_for(p->nzones), hneed = most ? bits_for(most->nhosts) : 0;
-	unsigned int zhave = (unsigned int)__builtin_popcount(ww_mark_zone_bits(mask));
-	unsigned int hhave = (unsigned int)__builtin_popcount(ww_mark_host_bits(mask));
-	const char *which = is_default ? "the default mark_bits " : "";
-
+	fit(p, &most, &zneed, &hneed, &zhave, &hhave);
 	if (zneed <= zhave && hneed <= hhave)
 		return;
 	mask_hint(hint, sizeof(hint), mask, zneed > zhave ? zneed : zhave,

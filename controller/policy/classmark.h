@@ -41,6 +41,9 @@ uint32_t ww_mark_field(uint32_t field, uint32_t num);
  * in the host field. ep is a zone's or host group's endpoint id (1..ww_nendpoints); 0 for 0. */
 uint32_t ww_mark_ep(const struct ww_policy *p, uint32_t mask, ww_ep_t ep);
 
+/* p's mask is valid, and its fields number p's zones and every zone's host groups. */
+bool ww_mark_fits(const struct ww_policy *p);
+
 /*
  * Adds "mark-bits-too-few" to d when p's zones, or some zone's host groups, do not fit in the
  * fields of p->enf.mark_mask. ptr is where the mask comes from (its member, or where the default

@@ -120,8 +120,17 @@ static void test_ep(void **state)
 static void test_fit(void **state)
 {
 	struct ww_diags d;
+	struct ww_policy *p = unit_parse_ok(EP_POL(", 'enforcement': {'mark_bits': '0xf'}"));
 
-	ww_policy_free(unit_parse_ok(EP_POL(", 'enforcement': {'mark_bits': '0xf'}")));
+	/* ww_mark_fits (the compiler's guard) says what check says. */
+	assert_true(ww_mark_fits(p));
+	p->enf.mark_mask = 0x7;
+	assert_false(ww_mark_fits(p));
+	p->enf.mark_mask = 0xc0000000u;
+	assert_false(ww_mark_fits(p));
+	p->enf.mark_mask = 0x1;
+	assert_false(ww_mark_fits(p));
+	ww_policy_free(p);
 	ww_policy_free(unit_parse_ok(EP_POL(", 'enforcement': {'mark_bits': '0xf0000000'}")));
 	assert_first_error(
 	    EP_POL(", 'enforcement': {'mark_bits': '0x7'}"), "mark-bits-too-few",
