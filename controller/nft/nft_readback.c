@@ -261,22 +261,41 @@ static int hcov_cmp(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* The host classes of k (those with a host field), each once, ordered by zone then value. */
-static uint32_t *host_classes(const struct classes *k, size_t *n)
+static int u64_cmp(const void *a, const void *b)
 {
-	uint32_t *v = calloc(k->n + 1, sizeof(*v));
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The host classes of k (those with a host field), each once, as keys "zone field << 32 | class"
+ * in order: a zone's hosts are one run (host_run). */
+static uint64_t *host_classes(const struct classes *k, size_t *n)
+{
+	uint64_t *v = calloc(k->n + 1, sizeof(*v));
 
 	*n = 0;
 	for (size_t i = 0; v && i < k->n; i++)
-		if ((k->v[i].v & k->hmask) && (!*n || v[*n - 1] != k->v[i].v))
-			v[(*n)++] = k->v[i].v;
-	/* Sorted by value; the zone field is the low one, so a zone's hosts are spread out. */
-	for (size_t i = 1; v && i < *n; i++)
-		for (size_t j = i; j > 0 && (v[j - 1] & k->zmask) > (v[j] & k->zmask); j--) {
-			uint32_t x = v[j];
-			v[j] = v[j - 1], v[j - 1] = x;
-		}
+		if ((k->v[i].v & k->hmask) && (!*n || (uint32_t)v[*n - 1] != k->v[i].v))
+			v[(*n)++] = (uint64_t)(k->v[i].v & k->zmask) << 32 | k->v[i].v;
+	if (v && *n > 1)
+		qsort(v, *n, sizeof(*v), u64_cmp);
 	return v;
+}
+
+/* The first of the hosts of zone class z in hosts[0..n) (host_classes); n: none. */
+static size_t host_run(const uint64_t *hosts, size_t n, uint32_t z)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (hosts[mid] >> 32 < z)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* What the host classes' elements of source chain from cover, sorted (hcov_cmp). */
@@ -380,7 +399,7 @@ static int host_facts(struct ww_readback *rb, const struct classes *k, uint32_t 
 /* The facts of mark-keyed flow map m of source ep: each element over its class's ranges, and a
  * zone's element also over its hosts' ranges where their own elements do not decide. */
 static int mark_map_facts(const struct nfr_table *t, const char *ep, const struct nfr_set *m,
-			  const struct classes *k, const uint32_t *hosts, size_t nhosts,
+			  const struct classes *k, const uint64_t *hosts, size_t nhosts,
 			  const struct hcov *cov, size_t nc, struct ww_readback *rb)
 {
 	const struct nfr_set *cm = counter_map_of(t, m);
@@ -400,9 +419,9 @@ static int mark_map_facts(const struct nfr_table *t, const char *ep, const struc
 		if (m->cat.f[1] == NK_ICMP_TYPE || m->cat.f[1] == NK_ICMPV6_TYPE)
 			f.dst.family = m->cat.f[1] == NK_ICMP_TYPE ? WW_INET : WW_INET6;
 		err = class_facts(rb, k, v, &f, ent, ne);
-		for (size_t h = 0; !(v & k->hmask) && h < nhosts && !err; h++)
-			if ((hosts[h] & k->zmask) == v)
-				err = host_facts(rb, k, hosts[h], &f, cov, nc, ent, ne);
+		for (size_t h = v & k->hmask ? nhosts : host_run(hosts, nhosts, v);
+		     h < nhosts && hosts[h] >> 32 == v && !err; h++)
+			err = host_facts(rb, k, (uint32_t)hosts[h], &f, cov, nc, ent, ne);
 	}
 	free(cnt);
 	return err;
@@ -419,7 +438,7 @@ static bool seen_before(const struct nfr_chain *c, size_t r)
 }
 
 static int facts_of_source(const struct nfr_table *t, const struct nfr_chain *from,
-			   const struct classes *k, const uint32_t *hosts, size_t nhosts,
+			   const struct classes *k, const uint64_t *hosts, size_t nhosts,
 			   struct ww_readback *rb)
 {
 	const char *ep = from->name + strlen("from/");
@@ -462,7 +481,7 @@ static int readback(const struct nfr_table *t, bool facts, struct ww_readback *r
 {
 	const struct nfr_chain *cl = nfr_chain_find(t, "classify");
 	struct classes k = {0};
-	uint32_t *hosts = NULL;
+	uint64_t *hosts = NULL;
 	size_t nhosts = 0;
 	int err = 0;
 
